@@ -1,0 +1,1 @@
+"""The CCU add-on: tunnel to the gateway, dashboard page in the CCU WebUI, remote access."""

@@ -1,0 +1,52 @@
+"""``ccu-addon``: the daemon that runs on the CCU."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from ccu_addon.config import load_addon_config
+from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="ccu-addon",
+        description="CloudConnector add-on for HomeMatic CCU hubs: tunnel, dashboard, events.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run the add-on daemon")
+    add_common_arguments(run)
+    check = sub.add_parser("check-config", help="validate the configuration file and exit")
+    add_common_arguments(check)
+    return parser
+
+
+async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    from ccu_addon.app import run_addon  # noqa: PLC0415 - keeps --help fast
+
+    config = load_addon_config(args.config)
+    return await run_addon(config, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ccu-addon``."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+
+    def run() -> int:
+        if args.command == "check-config":
+            load_addon_config(args.config)
+            print("ccu-addon: configuration ok")
+            return 0
+        return run_async_command(lambda stop: _run(args, stop))
+
+    return run_guarded("ccu-addon", run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

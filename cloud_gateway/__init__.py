@@ -1,0 +1,1 @@
+"""The cloud gateway: tunnel endpoint, remote access, telemetry, accounts, shop, portal."""

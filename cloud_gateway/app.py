@@ -1,0 +1,54 @@
+"""The gateway's aiohttp application: one factory, typed app keys, routes per area."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from aiohttp import web
+
+from cloud_gateway.config import GatewayConfig
+from cloud_gateway.store import Store
+from cloud_gateway.web import CLOCK, TEMPLATES, make_templates, render, security_headers
+from tunnel.clock import Clock
+
+__all__ = ["CONFIG", "STORE", "create_app", "software_version"]
+
+CONFIG: web.AppKey[GatewayConfig] = web.AppKey("config", GatewayConfig)
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+
+_STATIC = Path(__file__).with_name("static")
+
+
+def software_version() -> str:
+    """The installed version of the product."""
+    try:
+        return version("cloudconnector")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+async def start_page(request: web.Request) -> web.Response:
+    """The public start page."""
+    return render(request, "start.html", {"version": software_version()})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and database check for load balancers and tests."""
+    store = request.app[STORE]
+    async with store.engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+    return web.json_response({"status": "ok", "version": software_version()})
+
+
+def create_app(config: GatewayConfig, store: Store, clock: Clock) -> web.Application:
+    """Build the gateway application on an open store."""
+    app = web.Application(middlewares=[security_headers])
+    app[CONFIG] = config
+    app[STORE] = store
+    app[CLOCK] = clock
+    app[TEMPLATES] = make_templates()
+    app.router.add_get("/", start_page, name="start")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_static("/static/", _STATIC, name="static")
+    return app

@@ -1,0 +1,62 @@
+"""User-facing texts: German first, English available.
+
+Texts live in :data:`TEXTS` keyed by a stable id; templates call ``t("id")``. The
+language comes from ``?lang=``, then the ``lang`` cookie, then ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiohttp import web
+
+__all__ = ["TEXTS", "Language", "request_language", "translate"]
+
+
+class Language(StrEnum):
+    """Languages the UI speaks."""
+
+    DE = "de"
+    EN = "en"
+
+
+TEXTS: dict[str, dict[Language, str]] = {
+    "app.title": {Language.DE: "CloudConnector", Language.EN: "CloudConnector"},
+    "start.heading": {
+        Language.DE: "Fernzugriff und Anlagenüberwachung",
+        Language.EN: "Remote access and plant monitoring",
+    },
+    "start.lead": {
+        Language.DE: "Erreichen Sie Ihre HomeMatic-Zentrale von überall und behalten Sie "
+        "Ihre PV-Anlage im Blick – sicher über einen verschlüsselten Tunnel.",
+        Language.EN: "Reach your HomeMatic hub from anywhere and keep an eye on your PV "
+        "plant, securely through an encrypted tunnel.",
+    },
+    "start.login": {Language.DE: "Anmelden", Language.EN: "Log in"},
+    "start.register": {Language.DE: "Registrieren", Language.EN: "Register"},
+    "start.status": {Language.DE: "Gateway-Status", Language.EN: "Gateway status"},
+    "start.status_ok": {Language.DE: "Betriebsbereit", Language.EN: "Operational"},
+    "lang.switch": {Language.DE: "English", Language.EN: "Deutsch"},
+    "error.not_found": {Language.DE: "Seite nicht gefunden", Language.EN: "Page not found"},
+}
+
+
+def translate(lang: Language, key: str) -> str:
+    """The text ``key`` in ``lang``; falls back to German, then to the key itself."""
+    entry = TEXTS.get(key)
+    if entry is None:
+        return key
+    return entry.get(lang) or entry[Language.DE]
+
+
+def request_language(request: web.Request) -> Language:
+    """The language this request asks for."""
+    for candidate in (request.query.get("lang"), request.cookies.get("lang")):
+        if candidate in {lang.value for lang in Language}:
+            return Language(candidate)
+    accept = request.headers.get("Accept-Language", "")
+    for part in accept.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in {lang.value for lang in Language}:
+            return Language(code)
+    return Language.DE

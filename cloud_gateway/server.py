@@ -1,0 +1,63 @@
+"""Running the gateway: TLS material, store, migrations, HTTPS listener."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from cloud_gateway.app import create_app
+from cloud_gateway.config import GatewayConfig
+from cloud_gateway.store import Store
+from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
+from tunnel.clock import Clock
+
+__all__ = ["RunningGateway", "start_gateway"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(slots=True, kw_only=True)
+class RunningGateway:
+    """A started gateway; :meth:`stop` shuts it down."""
+
+    runner: web.AppRunner
+    store: Store
+    tls: ServerTls
+    port: int
+    public_host: str
+
+    @property
+    def url(self) -> str:
+        """The portal's base URL."""
+        return f"https://{self.public_host}:{self.port}/"
+
+    async def stop(self) -> None:
+        """Close the listener and the store."""
+        await self.runner.cleanup()
+        await self.store.close()
+
+
+async def start_gateway(config: GatewayConfig, clock: Clock) -> RunningGateway:
+    """Create TLS material when needed, migrate the store and listen on HTTPS."""
+    if config.tls.cert_file and config.tls.key_file:
+        tls = ServerTls(ca_cert=None, cert=config.tls.cert_file, key=config.tls.key_file)
+    else:
+        tls = await asyncio.to_thread(
+            ensure_server_tls, config.state_dir, config.http.public_host, clock.now()
+        )
+    store = await Store.open(config.database_url)
+    app = create_app(config, store, clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.create_server((config.http.host, config.http.port), reuse_port=False)
+    site = web.SockSite(runner, sock, ssl_context=server_ssl_context(tls))
+    await site.start()
+    port = sock.getsockname()[1]
+    _LOGGER.info("gateway listening on https://%s:%d/", config.http.host, port)
+    return RunningGateway(
+        runner=runner, store=store, tls=tls, port=port, public_host=config.http.public_host
+    )

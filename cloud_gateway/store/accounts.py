@@ -1,0 +1,121 @@
+"""Accounts repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cloud_gateway.errors import ConflictError, NotFoundError
+from cloud_gateway.store.schema import accounts
+
+__all__ = ["Account", "AccountRepository", "Role"]
+
+
+class Role(StrEnum):
+    """What an account may do in general; object access is checked per tenant on top."""
+
+    CUSTOMER = "customer"
+    INSTALLER = "installer"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """A portal account (homeowner, installer or operator)."""
+
+    id: int
+    username: str
+    email: str
+    password_hash: str
+    role: Role
+    language: str
+    created_at: datetime
+
+
+def _account(row: sa.Row[tuple[object, ...]]) -> Account:
+    m = row._mapping
+    return Account(
+        id=m["id"],
+        username=m["username"],
+        email=m["email"],
+        password_hash=m["password_hash"],
+        role=Role(m["role"]),
+        language=m["language"],
+        created_at=m["created_at"],
+    )
+
+
+class AccountRepository:
+    """Create and read accounts."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(
+        self,
+        *,
+        username: str,
+        email: str,
+        password_hash: str,
+        created_at: datetime,
+        role: Role = Role.CUSTOMER,
+        language: str = "de",
+    ) -> Account:
+        """Insert a new account; user name and e-mail are unique (case-insensitive)."""
+        values = {
+            "username": username,
+            "email": email.lower(),
+            "password_hash": password_hash,
+            "role": role.value,
+            "language": language,
+            "created_at": created_at,
+        }
+        try:
+            async with self._engine.begin() as conn:
+                taken = await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(accounts)
+                    .where(
+                        sa.or_(
+                            sa.func.lower(accounts.c.username) == username.lower(),
+                            accounts.c.email == email.lower(),
+                        )
+                    )
+                )
+                if taken:
+                    raise ConflictError("user name or e-mail address already registered")
+                result = await conn.execute(
+                    accounts.insert().values(**values).returning(*accounts.c)
+                )
+                return _account(result.one())
+        except IntegrityError as exc:
+            raise ConflictError("user name or e-mail address already registered") from exc
+
+    async def get(self, account_id: int) -> Account:
+        """The account with this id."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(accounts.select().where(accounts.c.id == account_id))).first()
+        if row is None:
+            raise NotFoundError(f"no account {account_id}")
+        return _account(row)
+
+    async def find_by_login(self, login: str) -> Account | None:
+        """The account whose user name or e-mail address is ``login`` (case-insensitive)."""
+        needle = login.strip().lower()
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    accounts.select().where(
+                        sa.or_(
+                            sa.func.lower(accounts.c.username) == needle,
+                            accounts.c.email == needle,
+                        )
+                    )
+                )
+            ).first()
+        return None if row is None else _account(row)

@@ -1,0 +1,108 @@
+"""Devices repository: CCU hubs and inverter agents known to the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cloud_gateway.errors import ConflictError, NotFoundError
+from cloud_gateway.store.schema import devices
+
+__all__ = ["Device", "DeviceKind", "DeviceRepository"]
+
+
+class DeviceKind(StrEnum):
+    """Which product runs on the device."""
+
+    CCU = "ccu"
+    INVERTER_AGENT = "inverter_agent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    """A device that may hold a tunnel."""
+
+    id: int
+    slug: str
+    kind: DeviceKind
+    name: str
+    account_id: int | None
+    disabled: bool
+    created_at: datetime
+
+
+def _device(row: sa.Row[tuple[object, ...]]) -> Device:
+    m = row._mapping
+    return Device(
+        id=m["id"],
+        slug=m["slug"],
+        kind=DeviceKind(m["kind"]),
+        name=m["name"],
+        account_id=m["account_id"],
+        disabled=bool(m["disabled"]),
+        created_at=m["created_at"],
+    )
+
+
+class DeviceRepository:
+    """Create, read and change devices."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(
+        self,
+        *,
+        slug: str,
+        kind: DeviceKind,
+        created_at: datetime,
+        name: str = "",
+        account_id: int | None = None,
+    ) -> Device:
+        """Insert a device; the slug is its unique host label."""
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    devices.insert()
+                    .values(
+                        slug=slug,
+                        kind=kind.value,
+                        name=name,
+                        account_id=account_id,
+                        created_at=created_at,
+                    )
+                    .returning(*devices.c)
+                )
+                return _device(result.one())
+        except IntegrityError as exc:
+            raise ConflictError(f"device {slug!r} exists or its account does not") from exc
+
+    async def get_by_slug(self, slug: str) -> Device:
+        """The device with this slug."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(devices.select().where(devices.c.slug == slug))).first()
+        if row is None:
+            raise NotFoundError(f"no device {slug!r}")
+        return _device(row)
+
+    async def list_for_account(self, account_id: int) -> list[Device]:
+        """The account's devices, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                devices.select().where(devices.c.account_id == account_id).order_by(devices.c.id)
+            )
+            return [_device(r) for r in rows]
+
+    async def set_disabled(self, slug: str, *, disabled: bool) -> None:
+        """Disable (or re-enable) a device; a disabled device is refused at the tunnel."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                devices.update().where(devices.c.slug == slug).values(disabled=disabled)
+            )
+        if result.rowcount == 0:
+            raise NotFoundError(f"no device {slug!r}")

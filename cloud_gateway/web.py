@@ -1,0 +1,65 @@
+"""Shared web plumbing: templates, security headers, typed app keys."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from cloud_gateway.i18n import Language, request_language, translate
+from tunnel.clock import Clock
+
+__all__ = ["CLOCK", "TEMPLATES", "render", "security_headers"]
+
+CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)
+TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+)
+
+
+def make_templates() -> jinja2.Environment:
+    """The Jinja2 environment for the gateway's templates (autoescaped)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("cloud_gateway", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    """Render ``template`` in the request's language."""
+    lang = request_language(request)
+
+    def t(key: str) -> str:
+        return translate(lang, key)
+
+    env = request.app[TEMPLATES]
+    body = env.get_template(template).render(lang=lang.value, t=t, **(context or {}))
+    response = web.Response(text=body, content_type="text/html", status=status)
+    if request.query.get("lang") in {x.value for x in Language}:
+        response.set_cookie(
+            "lang", request.query["lang"], max_age=365 * 86400, secure=True, samesite="Lax"
+        )
+    return response
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HSTS, CSP, nosniff, Referrer-Policy and frame-ancestors on every gateway response."""
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response

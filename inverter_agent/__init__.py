@@ -1,0 +1,1 @@
+"""The inverter agent: SunSpec over Modbus RTU/TCP, durable outbox, telemetry through the tunnel."""

@@ -1,0 +1,62 @@
+"""The gateway serves its start page over real TLS with a certificate it made itself."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import aiohttp
+
+from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig
+from cloud_gateway.server import start_gateway
+from tunnel.clock import ManualClock, SystemClock
+
+
+async def test_start_page_over_https_with_generated_ca(tmp_path: Path, db_url: str) -> None:
+    config = GatewayConfig(
+        state_dir=tmp_path / "gw", http=HttpConfig(port=0), database=DatabaseConfig(url=db_url)
+    )
+    gateway = await start_gateway(config, SystemClock())
+    try:
+        assert gateway.tls.ca_cert is not None
+        ctx = ssl.create_default_context(cafile=str(gateway.tls.ca_cert))
+        async with aiohttp.ClientSession() as http:
+            async with http.get(gateway.url, ssl=ctx) as resp:
+                body = await resp.text()
+                assert resp.status == 200
+                assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+                assert resp.headers["X-Content-Type-Options"] == "nosniff"
+                assert "Fernzugriff" in body
+            async with http.get(gateway.url + "?lang=en", ssl=ctx) as resp:
+                assert "Remote access" in await resp.text()
+            async with http.get(gateway.url + "healthz", ssl=ctx) as resp:
+                assert (await resp.json())["status"] == "ok"
+    finally:
+        await gateway.stop()
+    key_mode = (tmp_path / "gw" / "tls" / "server.key").stat().st_mode & 0o777
+    assert key_mode == 0o600
+
+
+async def test_certificate_is_made_once_and_reused(tmp_path: Path) -> None:
+    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0))
+    first = await start_gateway(config, ManualClock())
+    await first.stop()
+    pem = first.tls.cert.read_bytes()
+    second = await start_gateway(config, ManualClock())
+    await second.stop()
+    assert second.tls.cert.read_bytes() == pem
+
+
+async def test_untrusted_client_cannot_verify_gateway(tmp_path: Path) -> None:
+    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0))
+    gateway = await start_gateway(config, SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            try:
+                await http.get(gateway.url, ssl=ssl.create_default_context())
+            except aiohttp.ClientConnectorCertificateError:
+                pass
+            else:
+                raise AssertionError("a client without the CA must not trust the gateway")
+    finally:
+        await gateway.stop()

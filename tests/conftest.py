@@ -1,0 +1,106 @@
+"""Shared fixtures: clock, CA, SMTP server, MQTT probe, databases on both backends."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from cloud_gateway.store import Store
+from tests.support import netguard
+from tests.support.databases import fresh_database_url
+from tests.support.mqtt import MqttProbe
+from tests.support.smtp import RecordingSmtp
+from tunnel.clock import ManualClock
+
+netguard.install()
+
+_PASSED_BY_PART: Counter[str] = Counter()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock that moves only when the test says so."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A throwaway certificate authority for TLS tests."""
+    return trustme.CA()
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[RecordingSmtp]:
+    """A real SMTP server on a free loopback port that records what it receives."""
+    server = RecordingSmtp()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def mqtt_probe() -> AsyncIterator[MqttProbe]:
+    """A subscriber on the local Mosquitto with a unique topic prefix."""
+    probe = MqttProbe()
+    await probe.start()
+    try:
+        yield probe
+    finally:
+        await probe.stop()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a fresh, empty database; every test runs once per backend."""
+    async with fresh_database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """A migrated store on a fresh database of each backend."""
+    opened = await Store.open(db_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the broker are marked ``mqtt`` so they can be selected and counted."""
+    for item in items:
+        if "mqtt_probe" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mqtt)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count passed tests per backend so the summary can say what ran where."""
+    if report.when != "call" or not report.passed:
+        return
+    keys = report.keywords
+    if "postgresql" in keys:
+        _PASSED_BY_PART["PostgreSQL"] += 1
+    if "sqlite" in keys:
+        _PASSED_BY_PART["SQLite"] += 1
+    if "mqtt" in keys:
+        _PASSED_BY_PART["Mosquitto"] += 1
+    if "browser" in keys:
+        _PASSED_BY_PART["chromium"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: how many tests passed against each real service."""
+    if _PASSED_BY_PART:
+        parts = ", ".join(f"{name}: {n}" for name, n in sorted(_PASSED_BY_PART.items()))
+        terminalreporter.write_line(f"real services exercised (passed tests) - {parts}")

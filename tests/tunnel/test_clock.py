@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tunnel.clock import Clock, ManualClock, SystemClock
+
+
+def test_system_clock_is_aware_utc() -> None:
+    now = SystemClock().now()
+    assert now.tzinfo is UTC
+    assert isinstance(SystemClock(), Clock)
+
+
+def test_manual_clock_moves_only_when_told() -> None:
+    clock = ManualClock(datetime(2026, 3, 28, 23, 0, tzinfo=UTC))
+    assert clock.now() == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    mono = clock.monotonic()
+    clock.advance(timedelta(days=1, hours=2))
+    assert clock.now() == datetime(2026, 3, 30, 1, 0, tzinfo=UTC)
+    assert clock.monotonic() == mono + 26 * 3600
+
+
+def test_manual_clock_refuses_going_back_and_naive_start() -> None:
+    clock = ManualClock()
+    with pytest.raises(ValueError, match="forward"):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match="aware"):
+        ManualClock(datetime(2026, 1, 1))
+
+
+async def test_wait_until_releases_when_time_reaches_instant() -> None:
+    clock = ManualClock()
+    target = clock.now() + timedelta(minutes=5)
+    waiter = asyncio.create_task(clock.wait_until(target))
+    clock.advance(timedelta(minutes=4))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    clock.advance(timedelta(minutes=1))
+    await asyncio.wait_for(waiter, 1)
+    assert waiter.done()

@@ -1,0 +1,1 @@
+"""Tunnel v1: the wire protocol and both session ends, shared by every product part."""

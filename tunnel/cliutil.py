@@ -1,0 +1,70 @@
+"""Shared command-line plumbing: logging set-up and the one-line config error contract.
+
+Every CLI of the product exits with code 2 and a single line naming the file and key when
+its configuration is bad, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from tunnel.errors import ConfigError
+
+__all__ = ["EXIT_CONFIG", "add_common_arguments", "run_async_command", "run_guarded"]
+
+EXIT_CONFIG = 2
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and ``--log-level`` for a command."""
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML configuration file (see docs/config/)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="logging threshold (default: INFO)",
+    )
+
+
+def setup_logging(level: str) -> None:
+    """Plain, timestamped log lines on stderr."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def run_guarded(prog: str, func: Callable[[], int]) -> int:
+    """Run ``func``; a :class:`ConfigError` becomes one line on stderr and exit code 2."""
+    try:
+        return func()
+    except ConfigError as exc:
+        print(f"{prog}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_async_command(main: Callable[[asyncio.Event], Coroutine[Any, Any, int]]) -> int:
+    """Run ``main(stop)`` on a fresh loop; SIGINT and SIGTERM set ``stop`` for a clean exit."""
+
+    async def runner() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            return await main(stop)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(runner())

@@ -1,0 +1,66 @@
+"""Errors of the tunnel package.
+
+::
+
+    TunnelError
+    ├── ConfigError (ValueError)       a configuration file is missing or invalid
+    ├── ProtocolError (ValueError)     bytes on the wire do not form a valid frame
+    ├── FlowControlError               a peer sent beyond its credit window
+    ├── SessionClosedError (ConnectionError)  the tunnel session has ended
+    └── RefusedError                   the gateway refused the session (reason, retry_after)
+
+Lower-layer errors (``OSError``, aiohttp's ``ClientError``) are mapped to the most
+specific of these at the boundary, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "FlowControlError",
+    "ProtocolError",
+    "RefusedError",
+    "SessionClosedError",
+    "TunnelError",
+]
+
+
+class TunnelError(Exception):
+    """Root of every error the tunnel package raises."""
+
+
+class ConfigError(TunnelError, ValueError):
+    """A configuration file is missing, unreadable or invalid.
+
+    ``str(err)`` is one line that names the file and the key.
+    """
+
+    def __init__(self, path: str, key: str | None, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{path}: {key}" if key else path
+        super().__init__(f"{where}: {problem}")
+
+
+class ProtocolError(TunnelError, ValueError):
+    """Bytes received do not form a valid frame of the protocol."""
+
+
+class FlowControlError(TunnelError):
+    """A peer sent more data on a stream than its credit allowed."""
+
+
+class SessionClosedError(TunnelError, ConnectionError):
+    """The tunnel session has ended; no more frames can be sent or received."""
+
+
+class RefusedError(TunnelError):
+    """The gateway refused the session, with a reason and a retry-after in seconds."""
+
+    def __init__(self, reason: str, retry_after: float, detail: str = "") -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        self.detail = detail
+        suffix = f": {detail}" if detail else ""
+        super().__init__(f"refused: {reason} (retry after {retry_after:g} s){suffix}")
