@@ -7,15 +7,15 @@ from pathlib import Path
 
 from aiohttp import web
 
+from cloud_gateway import accounts
+from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.app_keys import CONFIG, PASSWORDS, STORE
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.store import Store
 from cloud_gateway.web import CLOCK, TEMPLATES, make_templates, render, security_headers
 from tunnel.clock import Clock
 
-__all__ = ["CONFIG", "STORE", "create_app", "software_version"]
-
-CONFIG: web.AppKey[GatewayConfig] = web.AppKey("config", GatewayConfig)
-STORE: web.AppKey[Store] = web.AppKey("store", Store)
+__all__ = ["CONFIG", "STORE", "create_app", "software_version"]  # keys re-exported
 
 _STATIC = Path(__file__).with_name("static")
 
@@ -41,14 +41,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "version": software_version()})
 
 
-def create_app(config: GatewayConfig, store: Store, clock: Clock) -> web.Application:
-    """Build the gateway application on an open store."""
+def create_app(
+    config: GatewayConfig,
+    store: Store,
+    clock: Clock,
+    *,
+    passwords: PasswordHasher | None = None,
+) -> web.Application:
+    """Build the gateway application on an open store.
+
+    Each area registers its own routes in its ``routes.setup(app)``.
+    """
     app = web.Application(middlewares=[security_headers])
     app[CONFIG] = config
     app[STORE] = store
     app[CLOCK] = clock
+    app[PASSWORDS] = passwords or PasswordHasher()
     app[TEMPLATES] = make_templates()
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_static("/static/", _STATIC, name="static")
+    accounts.routes.setup(app)
     return app

@@ -38,6 +38,27 @@ TEXTS: dict[str, dict[Language, str]] = {
     "start.status_ok": {Language.DE: "Betriebsbereit", Language.EN: "Operational"},
     "lang.switch": {Language.DE: "English", Language.EN: "Deutsch"},
     "error.not_found": {Language.DE: "Seite nicht gefunden", Language.EN: "Page not found"},
+    "login.title": {Language.DE: "Anmelden", Language.EN: "Log in"},
+    "login.login": {
+        Language.DE: "Benutzername oder E-Mail-Adresse",
+        Language.EN: "User name or e-mail address",
+    },
+    "login.password": {Language.DE: "Passwort", Language.EN: "Password"},
+    "login.forgot": {Language.DE: "Passwort vergessen?", Language.EN: "Forgot your password?"},
+    "login.failed": {
+        Language.DE: "Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch.",
+        Language.EN: "Login failed: wrong user name or password.",
+    },
+    "portal.title": {Language.DE: "Übersicht", Language.EN: "Overview"},
+    "portal.hello": {Language.DE: "Angemeldet als", Language.EN: "Logged in as"},
+    "portal.logout": {Language.DE: "Abmelden", Language.EN: "Log out"},
+    "portal.devices": {Language.DE: "Geräte", Language.EN: "Devices"},
+    "portal.device": {Language.DE: "Gerät", Language.EN: "Device"},
+    "portal.kind": {Language.DE: "Art", Language.EN: "Kind"},
+    "portal.no_devices": {
+        Language.DE: "Noch keine Geräte verbunden.",
+        Language.EN: "No devices connected yet.",
+    },
 }
 
 

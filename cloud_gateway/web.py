@@ -11,7 +11,12 @@ from aiohttp import web
 from cloud_gateway.i18n import Language, request_language, translate
 from tunnel.clock import Clock
 
-__all__ = ["CLOCK", "TEMPLATES", "render", "security_headers"]
+__all__ = ["CLOCK", "CSRF_COOKIE", "NEW_ANON_CSRF", "TEMPLATES", "render", "security_headers"]
+
+#: double-submit CSRF cookie for anonymous forms (see ``accounts.auth``)
+CSRF_COOKIE = "__Host-csrf"
+#: request key under which a freshly made anonymous CSRF token waits to be sent
+NEW_ANON_CSRF: web.RequestKey[str] = web.RequestKey("new_anon_csrf", str)
 
 CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
@@ -45,6 +50,11 @@ def render(
     env = request.app[TEMPLATES]
     body = env.get_template(template).render(lang=lang.value, t=t, **(context or {}))
     response = web.Response(text=body, content_type="text/html", status=status)
+    new_csrf = request.get(NEW_ANON_CSRF)
+    if new_csrf:
+        response.set_cookie(
+            CSRF_COOKIE, new_csrf, path="/", secure=True, httponly=True, samesite="Lax"
+        )
     if request.query.get("lang") in {x.value for x in Language}:
         response.set_cookie(
             "lang", request.query["lang"], max_age=365 * 86400, secure=True, samesite="Lax"

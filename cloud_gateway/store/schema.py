@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from cloud_gateway.store.types import UtcDateTime
 
-__all__ = ["accounts", "devices", "metadata"]
+__all__ = ["accounts", "devices", "metadata", "portal_sessions"]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -42,4 +42,18 @@ devices = sa.Table(
     ),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+portal_sessions = sa.Table(
+    "portal_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("source_address", sa.String(64), nullable=False, server_default=""),
+    sa.Index("ix_portal_sessions_account_id", "account_id"),
 )

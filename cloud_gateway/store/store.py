@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cloud_gateway.store.accounts import AccountRepository
 from cloud_gateway.store.devices import DeviceRepository
 from cloud_gateway.store.engine import create_engine, migrate
+from cloud_gateway.store.sessions import SessionRepository
 
 __all__ = ["Store"]
 
@@ -18,6 +19,7 @@ class Store:
         self.engine = engine
         self.accounts = AccountRepository(engine)
         self.devices = DeviceRepository(engine)
+        self.sessions = SessionRepository(engine)
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> Store:

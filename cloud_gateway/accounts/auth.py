@@ -1,0 +1,141 @@
+"""Who is asking: portal session cookies, the logged-in account, CSRF tokens.
+
+The session cookie is ``__Host-session``: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain,
+so it never reaches a device's remote-access host. A new token is issued at every login
+(rotation); logout and password changes end sessions server-side.
+
+CSRF: forms carry ``csrf_token``. For a logged-in browser it is the session's own token; for
+anonymous forms (login, registration) it is a double-submit value held in ``__Host-csrf``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+
+from cloud_gateway.app_keys import STORE
+from cloud_gateway.store.accounts import Account
+from cloud_gateway.store.sessions import PortalSession
+from cloud_gateway.web import CLOCK, CSRF_COOKIE, NEW_ANON_CSRF
+
+__all__ = [
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "Identity",
+    "begin_session",
+    "csrf_token",
+    "current_identity",
+    "end_session",
+    "require_identity",
+    "verify_csrf",
+]
+
+SESSION_COOKIE = "__Host-session"
+IDLE_TIMEOUT = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A logged-in browser: its account and session."""
+
+    account: Account
+    session: PortalSession
+
+
+_IDENTITY_KEY: web.RequestKey[Identity | None] = web.RequestKey("identity")
+
+
+async def current_identity(request: web.Request) -> Identity | None:
+    """The logged-in account of this request, or ``None`` (cached per request)."""
+    if _IDENTITY_KEY in request:
+        cached: Identity | None = request[_IDENTITY_KEY]
+        return cached
+    identity = await _load_identity(request)
+    request[_IDENTITY_KEY] = identity
+    return identity
+
+
+async def _load_identity(request: web.Request) -> Identity | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    store = request.app[STORE]
+    session = await store.sessions.find(token)
+    if session is None:
+        return None
+    now = request.app[CLOCK].now()
+    if now - session.last_seen_at > IDLE_TIMEOUT:
+        await store.sessions.end(session.token_hash)
+        return None
+    if now - session.last_seen_at > timedelta(minutes=1):
+        await store.sessions.touch(session.token_hash, now)
+    account = await store.accounts.get(session.account_id)
+    return Identity(account, session)
+
+
+async def require_identity(request: web.Request) -> Identity:
+    """The logged-in account, or a redirect to the login page that comes back here."""
+    identity = await current_identity(request)
+    if identity is None:
+        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path_qs}")
+    return identity
+
+
+def _cookie(response: web.StreamResponse, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="Lax"
+    )
+
+
+async def begin_session(
+    request: web.Request, response: web.StreamResponse, account: Account
+) -> None:
+    """Log ``account`` in on ``response`` with a fresh token (the old one, if any, ends)."""
+    store = request.app[STORE]
+    old = await current_identity(request)
+    if old is not None:
+        await store.sessions.end(old.session.token_hash)
+    token, _session = await store.sessions.create(
+        account.id, request.app[CLOCK].now(), request.remote or ""
+    )
+    _cookie(response, SESSION_COOKIE, token, None)
+
+
+async def end_session(request: web.Request, response: web.StreamResponse) -> None:
+    """Log out: end the session server-side and clear the cookie."""
+    identity = await current_identity(request)
+    if identity is not None:
+        await request.app[STORE].sessions.end(identity.session.token_hash)
+    response.del_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The CSRF token to embed in forms rendered for this request.
+
+    For anonymous requests a double-submit token is kept in ``__Host-csrf``;
+    :func:`cloud_gateway.web.render` sends the cookie when a new one was made.
+    """
+    identity = await current_identity(request)
+    if identity is not None:
+        return identity.session.csrf_token
+    token = request.cookies.get(CSRF_COOKIE) or request.get(NEW_ANON_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request[NEW_ANON_CSRF] = token
+    return str(token)
+
+
+async def verify_csrf(request: web.Request, form: Mapping[str, object]) -> None:
+    """Refuse (403) a form post whose ``csrf_token`` does not match."""
+    sent = form.get("csrf_token")
+    if not isinstance(sent, str) or not sent:
+        raise web.HTTPForbidden(text="CSRF token missing")
+    identity = await current_identity(request)
+    expected = identity.session.csrf_token if identity else request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise web.HTTPForbidden(text="CSRF token invalid")
