@@ -1,15 +1,29 @@
-"""``simulator``: simulated hardware, device fleets and the whole-system demo."""
+"""``simulator``: simulated hardware, device fleets and the whole-system demo.
+
+Each subcommand lives in its own module with a ``register(subparsers)`` function that adds
+its parser and sets ``handler`` to an ``async (args, stop) -> int`` coroutine function.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from pathlib import Path
 
 from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
 
 __all__ = ["main"]
+
+#: modules that register further subcommands (``register(subparsers)``)
+SUBCOMMAND_MODULES: tuple[str, ...] = ()
+
+
+async def _demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    from simulator.demo import run_demo  # noqa: PLC0415 - the demo pulls in product code
+
+    return await run_demo(args.state_dir.resolve(), args.port, stop, print_json=args.print_json)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,22 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--print-json", action="store_true", help="print URLs and logins as one JSON object"
     )
+    demo.set_defaults(handler=_demo)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
-
-
-async def _demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
-    from simulator.demo import run_demo  # noqa: PLC0415 - the demo pulls in product code
-
-    return await run_demo(args.state_dir.resolve(), args.port, stop, print_json=args.print_json)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``simulator``."""
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
+    handler = args.handler
 
     def run() -> int:
-        return run_async_command(lambda stop: _demo(args, stop))
+        return run_async_command(lambda stop: handler(args, stop))
 
     return run_guarded("simulator", run)
 

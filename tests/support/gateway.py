@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig
+from cloud_gateway.config import DatabaseConfig, GatewayConfig
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.store.accounts import Account, Role
 from tunnel.clock import Clock
