@@ -30,6 +30,10 @@ class Clock(Protocol):
         """Seconds on a clock that never goes backwards, for durations."""
         ...
 
+    async def sleep_until(self, instant: datetime) -> None:
+        """Return once ``now()`` has reached ``instant`` (for scheduled domain events)."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -41,6 +45,11 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep_until(self, instant: datetime) -> None:
+        # Sleep in slices so a wall-clock step (NTP) is noticed within a minute.
+        while (remaining := (instant - self.now()).total_seconds()) > 0:
+            await asyncio.sleep(min(remaining, 60.0))
 
 
 class ManualClock:
@@ -81,6 +90,10 @@ class ManualClock:
     def set(self, instant: datetime) -> datetime:
         """Jump to ``instant`` (must not be earlier than now)."""
         return self.advance(instant.astimezone(UTC) - self._now)
+
+    async def sleep_until(self, instant: datetime) -> None:
+        """Return once the test has moved the clock to or past ``instant``."""
+        await self.wait_until(instant)
 
     async def wait_until(self, instant: datetime) -> None:
         """Return once the clock has reached ``instant``."""
