@@ -48,7 +48,7 @@ class SystemClock:
 
     async def sleep_until(self, instant: datetime) -> None:
         # Sleep in slices so a wall-clock step (NTP) is noticed within a minute.
-        while (remaining := (instant - self.now()).total_seconds()) > 0:
+        while (remaining := (instant - self.now()).total_seconds()) > 0:  # noqa: ASYNC110 - waiting on the wall clock itself
             await asyncio.sleep(min(remaining, 60.0))
 
 
