@@ -48,12 +48,20 @@ class BusConfig:
     """Seconds between polls of each inverter."""
     timeout_s: float = 1.0
     """Seconds to wait for one response."""
+    retries: int = 2
+    """Further attempts after a request timed out (0..5)."""
+    turnaround_s: float = 0.05
+    """Allowance for a device to start answering, per request (wire-time budget)."""
 
     def __post_init__(self) -> None:
         if not self.unit_ids or any(not 1 <= u <= 247 for u in self.unit_ids):
             raise ValueError("unit_ids must be 1..247 and not empty")
         if self.poll_interval_s <= 0 or self.timeout_s <= 0:
             raise ValueError("poll_interval_s and timeout_s must be positive")
+        if not 0 <= self.retries <= 5:
+            raise ValueError("retries must be 0..5")
+        if self.turnaround_s < 0 or self.baudrate <= 0:
+            raise ValueError("turnaround_s must not be negative and baudrate must be positive")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,8 @@
     ├── ConfigError (tunnel.errors.ConfigError)   invalid configuration (file, key, problem)
     ├── SunSpecError (ValueError)                  a register image is not valid SunSpec
     ├── BusError (OSError)                         the Modbus bus or device did not answer
-    │   └── DeviceTimeoutError (TimeoutError)      one device did not answer in time
+    │   ├── DeviceTimeoutError (TimeoutError)      one device did not answer in time
+    │   └── DeviceRejectedError                    a device answered with a Modbus exception
     └── OutboxError                                the durable outbox failed
 """
 
@@ -18,6 +19,7 @@ __all__ = [
     "AgentError",
     "BusError",
     "ConfigError",
+    "DeviceRejectedError",
     "DeviceTimeoutError",
     "OutboxError",
     "SunSpecError",
@@ -42,3 +44,12 @@ class DeviceTimeoutError(BusError, TimeoutError):
 
 class OutboxError(AgentError):
     """The durable outbox could not store or read readings."""
+
+
+class DeviceRejectedError(BusError):
+    """A device answered with a Modbus exception (e.g. 2, illegal data address)."""
+
+    def __init__(self, message: str, *, exception_code: int) -> None:
+        super().__init__(message)
+        self.exception_code = exception_code
+        """The Modbus exception code."""
