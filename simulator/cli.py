@@ -17,7 +17,7 @@ from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded,
 __all__ = ["main"]
 
 #: modules that register further subcommands (``register(subparsers)``)
-SUBCOMMAND_MODULES: tuple[str, ...] = ("simulator.ccu_cli",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("simulator.ccu_cli", "simulator.inverter_cli")
 
 
 async def _demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
