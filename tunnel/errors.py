@@ -7,6 +7,9 @@
     ├── ProtocolError (ValueError)     bytes on the wire do not form a valid frame
     ├── FlowControlError               a peer sent beyond its credit window
     ├── SessionClosedError (ConnectionError)  the tunnel session has ended
+    ├── StreamError (ConnectionError)  a stream cannot be used (written after EOF, ...)
+    │   ├── StreamResetError (ConnectionResetError)  either end reset the stream
+    │   └── OpenFailedError            the device could not open the stream (reason, detail)
     └── RefusedError                   the gateway refused the session (reason, retry_after)
 
 Lower-layer errors (``OSError``, aiohttp's ``ClientError``) are mapped to the most
@@ -18,9 +21,12 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "FlowControlError",
+    "OpenFailedError",
     "ProtocolError",
     "RefusedError",
     "SessionClosedError",
+    "StreamError",
+    "StreamResetError",
     "TunnelError",
 ]
 
@@ -52,7 +58,34 @@ class FlowControlError(TunnelError):
 
 
 class SessionClosedError(TunnelError, ConnectionError):
-    """The tunnel session has ended; no more frames can be sent or received."""
+    """The tunnel session has ended; no more frames can be sent or received.
+
+    ``clean`` tells an orderly close (WebSocket close frame, local ``close()``) from a
+    lost connection.
+    """
+
+    def __init__(self, message: str = "session closed", *, clean: bool = False) -> None:
+        super().__init__(message)
+        self.clean = clean
+
+
+class StreamError(TunnelError, ConnectionError):
+    """A stream cannot be used for this operation (for example a write after EOF)."""
+
+
+class StreamResetError(StreamError, ConnectionResetError):
+    """The stream was reset by this end or by the peer; buffered data is gone."""
+
+
+class OpenFailedError(StreamError):
+    """The device answered OPEN_FAIL: it could not reach the stream's local target."""
+
+    def __init__(self, target: str, reason: str, detail: str = "") -> None:
+        self.target = target
+        self.reason = reason
+        self.detail = detail
+        suffix = f": {detail}" if detail else ""
+        super().__init__(f"cannot open stream to {target}: {reason}{suffix}")
 
 
 class RefusedError(TunnelError):

@@ -1,0 +1,37 @@
+"""Capped exponential backoff with full jitter."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunnel.backoff import Backoff, BackoffPolicy
+
+
+def test_ceiling_doubles_up_to_the_cap() -> None:
+    policy = BackoffPolicy(base=1.0, cap=10.0)
+    assert [policy.ceiling(n) for n in range(6)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert policy.ceiling(10_000) == 10.0
+
+
+def test_full_jitter_scales_the_ceiling() -> None:
+    backoff = Backoff(BackoffPolicy(base=2.0, cap=100.0), rand=lambda: 0.25)
+    assert [backoff.next_delay() for _ in range(4)] == [0.5, 1.0, 2.0, 4.0]
+    assert backoff.attempt == 4
+
+
+def test_a_healthy_session_resets_the_counter() -> None:
+    backoff = Backoff(BackoffPolicy(healthy_after=60.0), rand=lambda: 1.0)
+    backoff.next_delay()
+    backoff.next_delay()
+    backoff.session_ended(uptime=5.0)
+    assert backoff.attempt == 2
+    backoff.session_ended(uptime=60.0)
+    assert backoff.attempt == 0
+    assert backoff.next_delay() == 1.0
+
+
+def test_policy_is_validated() -> None:
+    with pytest.raises(ValueError, match="base"):
+        BackoffPolicy(base=0.0)
+    with pytest.raises(ValueError, match="multiplier"):
+        BackoffPolicy(multiplier=0.5)

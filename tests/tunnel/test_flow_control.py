@@ -1,0 +1,230 @@
+"""A hypothesis state machine over two stream tables joined by an in-order wire.
+
+Rules open, accept, write, read, half-close, reset, transmit, deliver and drop a session
+in any order. Invariants: no DATA frame ever exceeds the receiver's credit, buffers stay
+bounded, and no stream that is closed both ways or reset stays in a table; at the end,
+once everyone reads and closes, both tables are empty.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tunnel.errors import StreamResetError
+from tunnel.frames import Data, Frame, OpenFailReason, OpenStream
+from tunnel.stream_table import StreamTable
+from tunnel.streams import MAX_BUFFER, Stream
+
+WINDOW = 4096
+
+
+class Wire:
+    """A FrameQueue that serves control frames first and streams round-robin."""
+
+    def __init__(self) -> None:
+        self.control: deque[Frame] = deque()
+        self.ready: deque[Stream] = deque()
+        self.scheduled: set[Stream] = set()
+
+    def send_frame(self, frame: Frame) -> None:
+        self.control.append(frame)
+
+    def schedule(self, stream: Stream) -> None:
+        if stream not in self.scheduled:
+            self.scheduled.add(stream)
+            self.ready.append(stream)
+
+    def pop(self) -> Frame | None:
+        if self.control:
+            return self.control.popleft()
+        while self.ready:
+            stream = self.ready.popleft()
+            frame = stream.take_frame()
+            if stream.has_outgoing:
+                self.ready.append(stream)
+            else:
+                self.scheduled.discard(stream)
+            if frame is not None:
+                return frame
+        return None
+
+
+class End:
+    def __init__(self, *, odd: bool) -> None:
+        self.wire = Wire()
+        self.table = StreamTable(self.wire, odd_ids=odd, window=WINDOW)
+        self.in_flight: deque[Frame] = deque()  # frames on their way *to* this end
+        self.known: dict[int, Stream] = {}  # every stream this end ever had
+
+    def deliver(self) -> None:
+        frame = self.in_flight.popleft()
+        if isinstance(frame, OpenStream):
+            stream = self.table.incoming(frame)
+            if stream is not None:
+                self.known[stream.id] = stream
+            return
+        if isinstance(frame, Data):
+            stream = self.table.get(frame.stream_id)
+            if stream is not None:
+                assert len(frame.data) <= stream.window, "DATA beyond credit"
+        self.table.dispatch(frame)
+
+
+class FlowControlMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gateway = End(odd=True)
+        self.device = End(odd=False)
+        self.sent = 0
+
+    def ends(self) -> tuple[End, End]:
+        return self.gateway, self.device
+
+    def pick(self, end: End, index: int) -> Stream | None:
+        streams = sorted(end.table.streams, key=lambda s: s.id)
+        return streams[index % len(streams)] if streams else None
+
+    def pump(self) -> None:
+        """Carry and deliver every frame both ways until the wires are quiet."""
+        moved = True
+        while moved:
+            moved = False
+            for sender, receiver in ((self.gateway, self.device), (self.device, self.gateway)):
+                while (frame := sender.wire.pop()) is not None:
+                    receiver.in_flight.append(frame)
+                    moved = True
+                while receiver.in_flight:
+                    receiver.deliver()
+                    moved = True
+
+    @initialize()
+    def establish(self) -> None:
+        """Start every run with two open streams (the rules can open more)."""
+        for name in ("webui", "bulk"):
+            stream = self.gateway.table.open(name)
+            self.gateway.known[stream.id] = stream
+        self.pump()
+        for stream in self.device.table.streams:
+            stream.accept()
+        self.pump()
+
+    @rule()
+    def pump_all(self) -> None:
+        self.pump()
+
+    @rule(name=st.sampled_from(["webui", "bulk", "api"]))
+    def open(self, name: str) -> None:
+        stream = self.gateway.table.open(name)
+        self.gateway.known[stream.id] = stream
+
+    @rule(index=st.integers(0, 9), fail=st.booleans())
+    def answer_open(self, index: int, fail: bool) -> None:
+        stream = self.pick(self.device, index)
+        if stream is None or stream.accepted:
+            return
+        if fail:
+            stream.fail_open(OpenFailReason.UNREACHABLE, "nobody home")
+        else:
+            stream.accept()
+
+    @rule(side=st.booleans(), index=st.integers(0, 9), size=st.integers(1, 3 * WINDOW))
+    def write(self, side: bool, index: int, size: int) -> None:
+        stream = self.pick(self.ends()[side], index)
+        if stream is None or not stream.accepted or stream._eof_out:
+            return
+        self.sent += stream.write_nowait(bytes(size))
+
+    @rule(side=st.booleans(), index=st.integers(0, 9), size=st.integers(-1, 2 * WINDOW))
+    def read(self, side: bool, index: int, size: int) -> None:
+        stream = self.pick(self.ends()[side], index)
+        if stream is not None and stream.accepted:
+            stream.read_nowait(size)
+
+    @rule(side=st.booleans(), index=st.integers(0, 9))
+    def write_eof(self, side: bool, index: int) -> None:
+        stream = self.pick(self.ends()[side], index)
+        if stream is not None and stream.accepted:
+            stream.write_eof_nowait()
+
+    @rule(side=st.booleans(), index=st.integers(0, 9))
+    def reset(self, side: bool, index: int) -> None:
+        stream = self.pick(self.ends()[side], index)
+        if stream is not None:
+            stream.reset("test")
+
+    @rule(side=st.booleans(), count=st.integers(1, 8))
+    def transmit(self, side: bool, count: int) -> None:
+        sender, receiver = self.ends() if side else self.ends()[::-1]
+        for _ in range(count):
+            frame = sender.wire.pop()
+            if frame is None:
+                return
+            receiver.in_flight.append(frame)
+
+    @precondition(lambda self: self.gateway.in_flight or self.device.in_flight)
+    @rule(side=st.booleans(), count=st.integers(1, 8))
+    def deliver(self, side: bool, count: int) -> None:
+        end = self.ends()[side]
+        for _ in range(min(count, len(end.in_flight))):
+            end.deliver()
+
+    @rule()
+    def drop(self) -> None:
+        for end in self.ends():
+            end.table.abort_all(StreamResetError("dropped"))
+            end.in_flight.clear()
+        self.gateway = End(odd=True)
+        self.device = End(odd=False)
+        self.establish()
+
+    @invariant()
+    def buffers_are_bounded(self) -> None:
+        for end in self.ends():
+            for stream in end.known.values():
+                assert 0 <= stream.buffered <= WINDOW
+                assert 0 <= stream.queued <= MAX_BUFFER
+                assert stream.credit >= 0
+                assert stream.window >= 0
+
+    @invariant()
+    def no_finished_stream_stays_in_a_table(self) -> None:
+        for end in self.ends():
+            for stream in end.table.streams:
+                assert not stream.finished
+                assert stream.error is None
+
+    @invariant()
+    def no_flow_control_violation(self) -> None:
+        for end in self.ends():
+            for stream in end.known.values():
+                assert "flow control" not in str(stream.error or "")
+
+    def teardown(self) -> None:
+        """Everyone reads everything and half-closes: both tables must empty."""
+        for _ in range(1000):
+            if not len(self.gateway.table) and not len(self.device.table):
+                break
+            for end in self.ends():
+                for stream in end.table.streams:
+                    if end is self.device:
+                        stream.accept()
+                    if stream.accepted:
+                        stream.read_nowait()
+                        stream.write_eof_nowait()
+            self.pump()
+        assert len(self.gateway.table) == 0
+        assert len(self.device.table) == 0
+
+
+TestFlowControl = FlowControlMachine.TestCase
+TestFlowControl.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)

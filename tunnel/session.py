@@ -1,0 +1,432 @@
+"""The session core shared by both tunnel ends: reader, writer, heartbeat, streams.
+
+:class:`TunnelSession` runs over any :class:`~tunnel.transport.MessageTransport`. After the
+handshake (see :class:`~tunnel.gateway_end.GatewaySession` and
+:class:`~tunnel.device_end.DeviceSession`) ``await session.run()`` serves the session
+until it ends and returns the :class:`DisconnectReason`. Inside, a ``TaskGroup`` runs:
+
+* the reader, which decodes frames and dispatches them (stream frames to the stream
+  table, TELEMETRY/CONTROL to the inbound worker, OPEN to a per-stream handler task);
+* the writer, which sends session frames first and then one frame per ready stream in
+  turn (round-robin), so a bulk stream cannot starve an interactive one;
+* the heartbeat, which sends PING every ``heartbeat`` seconds, measures RTT from PONG and
+  ends the session as ``heartbeat_timeout`` when nothing arrived for ``dead_after``;
+* the inbound worker, which runs the TELEMETRY and CONTROL callbacks one after another.
+
+Counters for the operator list and metrics: :meth:`TunnelSession.stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Final
+
+from tunnel.errors import ProtocolError, SessionClosedError, StreamResetError
+from tunnel.frames import (
+    Ack,
+    Close,
+    Control,
+    Credit,
+    Data,
+    Frame,
+    OpenFail,
+    OpenFailReason,
+    OpenOk,
+    OpenStream,
+    Ping,
+    Pong,
+    Refuse,
+    Reset,
+    Telemetry,
+    decode,
+    encode,
+)
+from tunnel.stream_table import MAX_STREAMS, StreamTable
+from tunnel.streams import INITIAL_WINDOW, Stream
+from tunnel.transport import MessageTransport
+
+__all__ = [
+    "DEFAULT_HEARTBEAT",
+    "ControlHandler",
+    "DisconnectReason",
+    "SessionStats",
+    "StreamHandler",
+    "TunnelSession",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_HEARTBEAT: Final = 15.0
+"""Seconds between PINGs unless WELCOME says otherwise."""
+DEAD_AFTER_BEATS: Final = 3
+"""A peer silent for this many heartbeat intervals is declared dead."""
+
+StreamHandler = Callable[[Stream], Awaitable[None]]
+ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class DisconnectReason(StrEnum):
+    """Why a session (or a connection attempt) ended."""
+
+    CLEAN = "clean"
+    """Closed in order by either end."""
+    REFUSED = "refused"
+    """The gateway sent REFUSE."""
+    NETWORK = "network"
+    """The connection failed or was lost."""
+    TLS_ERROR = "tls_error"
+    """The TLS handshake failed (certificate not trusted, rejected, expired)."""
+    HANDSHAKE_TIMEOUT = "handshake_timeout"
+    """No HELLO / WELCOME in time."""
+    HEARTBEAT_TIMEOUT = "heartbeat_timeout"
+    """The peer fell silent for longer than ``dead_after``."""
+    PROTOCOL_ERROR = "protocol_error"
+    """The peer sent something that is not protocol v1."""
+    INTERNAL_ERROR = "internal_error"
+    """A bug on this end; the traceback is logged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStats:
+    """A snapshot of one session's counters."""
+
+    uptime: float
+    """Seconds since ``run()`` started (0 before)."""
+    bytes_sent: int
+    """Wire bytes sent, headers included."""
+    bytes_received: int
+    """Wire bytes received, headers included."""
+    open_streams: int
+    """Streams alive now."""
+    streams_total: int
+    """Streams opened in this session, both directions."""
+    credit_stalls: int
+    """Writes that waited for peer credit (streams alive now and finished)."""
+    rtt: float | None
+    """Round-trip time of the last PING in seconds."""
+
+
+class TunnelSession:
+    """One end of a tunnel session; use the gateway or device subclass."""
+
+    ODD_STREAM_IDS: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        transport: MessageTransport,
+        *,
+        heartbeat: float = DEFAULT_HEARTBEAT,
+        window: int = INITIAL_WINDOW,
+        max_streams: int = MAX_STREAMS,
+        on_open: StreamHandler | None = None,
+        on_control: ControlHandler | None = None,
+        name: str = "tunnel",
+    ) -> None:
+        self.name = name
+        self.heartbeat = heartbeat
+        """Seconds between PINGs; the peer is dead after ``DEAD_AFTER_BEATS`` of silence."""
+        self.close_reason: DisconnectReason | None = None
+        self.close_error: BaseException | None = None
+        self.refusal: Refuse | None = None
+        """The REFUSE frame that ended this session, if one did."""
+        self.rtt: float | None = None
+        """Round-trip time of the last answered PING, in seconds."""
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self._transport = transport
+        self._on_open = on_open
+        self._on_control = on_control
+        self._streams = StreamTable(
+            self, odd_ids=self.ODD_STREAM_IDS, window=window, max_streams=max_streams
+        )
+        self._control: deque[tuple[Frame, asyncio.Future[None] | None]] = deque()
+        self._ready: deque[Stream] = deque()
+        self._scheduled: set[Stream] = set()
+        self._wake = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._inbound: asyncio.Queue[Telemetry | Ack | Control] = asyncio.Queue(64)
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._group: asyncio.TaskGroup | None = None
+        self._pings: dict[int, float] = {}
+        self._nonce = 0
+        self._started: float | None = None
+        self._last_received = 0.0
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._started is not None and not self._finished.is_set()
+
+    @property
+    def streams(self) -> list[Stream]:
+        """Live streams (a copy)."""
+        return self._streams.streams
+
+    @property
+    def dead_after(self) -> float:
+        return self.heartbeat * DEAD_AFTER_BEATS
+
+    def stats(self) -> SessionStats:
+        loop = asyncio.get_running_loop()
+        return SessionStats(
+            uptime=0.0 if self._started is None else loop.time() - self._started,
+            bytes_sent=self.bytes_sent,
+            bytes_received=self.bytes_received,
+            open_streams=len(self._streams),
+            streams_total=self._streams.opened_total,
+            credit_stalls=self._streams.credit_stalls,
+            rtt=self.rtt,
+        )
+
+    async def run(self) -> DisconnectReason:
+        """Serve the session until it ends; the reason it ended."""
+        if self._started is not None:
+            raise RuntimeError("a session runs only once")
+        loop = asyncio.get_running_loop()
+        self._started = self._last_received = loop.time()
+        try:
+            async with asyncio.TaskGroup() as group:
+                loops = [
+                    group.create_task(self._guard(self._read_loop()), name=f"{self.name} reader"),
+                    group.create_task(self._guard(self._write_loop()), name=f"{self.name} writer"),
+                    group.create_task(self._guard(self._beat_loop()), name=f"{self.name} beat"),
+                    group.create_task(self._guard(self._inbound_loop()), name=f"{self.name} in"),
+                ]
+                self._group = group
+                await self._ended.wait()
+                for task in (*loops, *self._handlers):
+                    task.cancel()
+        finally:
+            await self._teardown()
+        reason = self.close_reason or DisconnectReason.CLEAN
+        level = logging.INFO if reason is DisconnectReason.CLEAN else logging.WARNING
+        _LOGGER.log(level, "%s: session ended: %s (%s)", self.name, reason, self.close_error)
+        return reason
+
+    async def close(self) -> None:
+        """End the session in order (the peer sees a clean close) and wait for it."""
+        if self._started is None:
+            await self._transport.close()
+            return
+        self._finish(DisconnectReason.CLEAN, None)
+        await self._finished.wait()
+
+    async def wait_closed(self) -> DisconnectReason:
+        await self._finished.wait()
+        return self.close_reason or DisconnectReason.CLEAN
+
+    def _check_running(self) -> None:
+        """Frames may be queued before ``run()`` starts, but not after the end."""
+        if self._ended.is_set():
+            raise SessionClosedError(f"the session has ended: {self.close_reason}")
+
+    async def send_control(self, body: Mapping[str, Any]) -> None:
+        """Send a CONTROL object; returns once it was handed to the transport."""
+        await self._send_flushed(Control(dict(body)))
+
+    # -- writer queue (FrameQueue) -------------------------------------------------------
+
+    def send_frame(self, frame: Frame) -> None:
+        """Queue a frame ahead of stream data."""
+        self._control.append((frame, None))
+        self._wake.set()
+
+    def schedule(self, stream: Stream) -> None:
+        if stream not in self._scheduled:
+            self._scheduled.add(stream)
+            self._ready.append(stream)
+            self._wake.set()
+
+    async def _send_flushed(self, frame: Frame) -> None:
+        self._check_running()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._control.append((frame, done))
+        self._wake.set()
+        await done
+
+    def _next_frame(self) -> tuple[Frame, asyncio.Future[None] | None] | None:
+        if self._control:
+            return self._control.popleft()
+        while self._ready:
+            stream = self._ready.popleft()
+            frame = stream.take_frame()
+            if stream.has_outgoing:
+                self._ready.append(stream)
+            else:
+                self._scheduled.discard(stream)
+            if frame is not None:
+                return frame, None
+        return None
+
+    # -- loops ---------------------------------------------------------------------------
+
+    async def _guard(self, body: Awaitable[None]) -> None:
+        try:
+            await body
+        except SessionClosedError as exc:
+            clean = exc.clean
+            self._finish(DisconnectReason.CLEAN if clean else DisconnectReason.NETWORK, exc)
+        except ProtocolError as exc:
+            self._finish(DisconnectReason.PROTOCOL_ERROR, exc)
+        except OSError as exc:
+            self._finish(DisconnectReason.NETWORK, exc)
+        except Exception as exc:
+            _LOGGER.exception("%s: internal error", self.name)
+            self._finish(DisconnectReason.INTERNAL_ERROR, exc)
+
+    async def _read_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            message = await self._transport.receive()
+            self._last_received = loop.time()
+            self.bytes_received += len(message)
+            await self._dispatch(decode(message))
+
+    async def _write_loop(self) -> None:
+        while True:
+            item = self._next_frame()
+            if item is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            frame, done = item
+            message = encode(frame)
+            await self._transport.send(message)
+            self.bytes_sent += len(message)
+            if done is not None and not done.done():
+                done.set_result(None)
+
+    async def _beat_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            silent = loop.time() - self._last_received
+            if silent > self.dead_after:
+                error = SessionClosedError(f"peer silent for {silent:.1f} s")
+                self._finish(DisconnectReason.HEARTBEAT_TIMEOUT, error)
+                return
+            self._nonce += 1
+            self._pings[self._nonce] = loop.time()
+            while len(self._pings) > 8:
+                del self._pings[next(iter(self._pings))]
+            self.send_frame(Ping(self._nonce))
+
+    async def _inbound_loop(self) -> None:
+        while True:
+            frame = await self._inbound.get()
+            await self._process(frame)
+
+    async def _dispatch(self, frame: Frame) -> None:
+        match frame:
+            case Ping(nonce=nonce):
+                self.send_frame(Pong(nonce))
+            case Pong(nonce=nonce):
+                sent = self._pings.pop(nonce, None)
+                if sent is not None:
+                    self.rtt = asyncio.get_running_loop().time() - sent
+            case OpenStream():
+                self._accept_stream(frame)
+            case OpenOk() | OpenFail() | Data() | Credit() | Close() | Reset():
+                self._streams.dispatch(frame)
+            case Telemetry() | Ack() | Control():
+                if self._early(frame):
+                    await self._inbound.put(frame)
+            case Refuse():
+                self.refusal = frame
+                self._finish(DisconnectReason.REFUSED, None)
+            case _:
+                raise ProtocolError(f"unexpected {frame.TYPE.name} in a running session")
+
+    def _early(self, frame: Telemetry | Ack | Control) -> bool:
+        """Handle in the reader what must not wait; True to queue it for the worker.
+
+        Subclasses also reject here the frames their role never receives.
+        """
+        return isinstance(frame, Control)
+
+    async def _process(self, frame: Telemetry | Ack | Control) -> None:
+        if isinstance(frame, Control) and self._on_control is not None:
+            await self._call_handler("control", self._on_control(dict(frame.body)))
+
+    async def _call_handler(self, what: str, call: Awaitable[None]) -> bool:
+        try:
+            await call
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _LOGGER.warning("%s: %s handler failed", self.name, what, exc_info=True)
+            return False
+        return True
+
+    def _accept_stream(self, frame: OpenStream) -> None:
+        if self._on_open is None:
+            self.send_frame(OpenFail(frame.stream_id, OpenFailReason.NOT_ALLOWED, "no streams"))
+            return
+        stream = self._streams.incoming(frame)
+        if stream is not None and self._group is not None:
+            task = self._group.create_task(
+                self._serve_stream(self._on_open, stream), name=f"{self.name} stream {stream.id}"
+            )
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+
+    async def _serve_stream(self, handler: StreamHandler, stream: Stream) -> None:
+        try:
+            await handler(stream)
+        except asyncio.CancelledError:
+            stream.reset("session ended")
+            raise
+        except Exception as exc:
+            _LOGGER.warning(
+                "%s: stream %d to %s failed", self.name, stream.id, stream.target, exc_info=True
+            )
+            fail_open_or_reset(stream, exc)
+            return
+        await stream.close()
+
+    # -- ending --------------------------------------------------------------------------
+
+    def _finish(self, reason: DisconnectReason, error: BaseException | None) -> None:
+        if self.close_reason is None:
+            self.close_reason = reason
+            self.close_error = error
+        self._ended.set()
+
+    async def _teardown(self) -> None:
+        self._finish(DisconnectReason.CLEAN, None)
+        self._streams.abort_all(StreamResetError("tunnel session ended"))
+        error = SessionClosedError(f"session ended: {self.close_reason}")
+        for _, done in self._control:
+            if done is not None and not done.done():
+                done.set_exception(error)
+        self._control.clear()
+        self._on_ended(error)
+        with contextlib.suppress(Exception):
+            await self._transport.close()
+        self._finished.set()
+
+    def _on_ended(self, error: SessionClosedError) -> None:
+        """Subclasses fail what still waits for the peer."""
+
+
+def fail_open_or_reset(stream: Stream, exc: BaseException) -> None:
+    """A stream handler failed: OPEN_FAIL with a fitting reason if not yet accepted."""
+    if stream.finished:
+        return
+    if stream.accepted:
+        stream.reset(type(exc).__name__)
+        return
+    reason = OpenFailReason.ERROR
+    if isinstance(exc, TimeoutError):
+        reason = OpenFailReason.TIMEOUT
+    elif isinstance(exc, OSError):
+        reason = OpenFailReason.UNREACHABLE
+    stream.fail_open(reason, str(exc) or type(exc).__name__)

@@ -1,0 +1,93 @@
+"""The message transport a tunnel session runs over, and an in-memory pair of them.
+
+A session needs only whole binary messages in order: :class:`MessageTransport` is that
+and nothing more. :mod:`tunnel.ws` adapts aiohttp WebSockets to it; :func:`memory_pair`
+connects two ends in memory for tests and benchmarks (bounded queues, so a slow reader
+pushes back on its writer like a socket would).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Protocol, runtime_checkable
+
+from tunnel.errors import SessionClosedError
+
+__all__ = ["MemoryTransport", "MessageTransport", "memory_pair"]
+
+
+@runtime_checkable
+class MessageTransport(Protocol):
+    """Ordered, reliable delivery of whole binary messages."""
+
+    async def send(self, message: bytes) -> None:
+        """Send one message; :class:`SessionClosedError` once the transport is closed."""
+        ...
+
+    async def receive(self) -> bytes:
+        """The next message; :class:`SessionClosedError` at the end (``clean`` if orderly)."""
+        ...
+
+    async def close(self) -> None:
+        """Close both directions; idempotent."""
+        ...
+
+
+class _Pipe:
+    """One direction: a bounded FIFO of messages that can be closed."""
+
+    __slots__ = ("capacity", "changed", "closed", "items")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.items: deque[bytes] = deque()
+        self.closed = False
+        self.changed = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.changed.clear()
+        await self.changed.wait()
+
+    def close(self) -> None:
+        self.closed = True
+        self.changed.set()
+
+
+class MemoryTransport:
+    """One end of :func:`memory_pair`."""
+
+    def __init__(self, outgoing: _Pipe, incoming: _Pipe) -> None:
+        self._out = outgoing
+        self._in = incoming
+        self.sent = 0
+        """Messages sent so far."""
+
+    async def send(self, message: bytes) -> None:
+        while not self._out.closed and len(self._out.items) >= self._out.capacity:
+            await self._out.wait()
+        if self._out.closed:
+            raise SessionClosedError("memory transport closed", clean=True)
+        self._out.items.append(bytes(message))
+        self._out.changed.set()
+        self.sent += 1
+
+    async def receive(self) -> bytes:
+        while not self._in.items:
+            if self._in.closed:
+                raise SessionClosedError("memory transport closed", clean=True)
+            await self._in.wait()
+        message = self._in.items.popleft()
+        self._in.changed.set()
+        return message
+
+    async def close(self) -> None:
+        self._out.close()
+        self._in.items.clear()
+        self._in.close()
+
+
+def memory_pair(capacity: int = 16) -> tuple[MemoryTransport, MemoryTransport]:
+    """Two connected transports; each direction buffers at most ``capacity`` messages."""
+    a_to_b, b_to_a = _Pipe(capacity), _Pipe(capacity)
+    return MemoryTransport(a_to_b, b_to_a), MemoryTransport(b_to_a, a_to_b)
