@@ -30,5 +30,8 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench --all
 
+addon: $(STAMP)
+	$(BIN)/python packaging/ccu/build_addon.py --output-dir dist
+
 clean:
 	rm -rf $(VENV) dist build state .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from ccu_addon.config import load_addon_config
 from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
@@ -21,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="run the add-on daemon")
     add_common_arguments(run)
+    run.add_argument(
+        "--pid-file",
+        type=Path,
+        metavar="FILE",
+        help="write the daemon's pid here once its dashboard listens (removed at exit)",
+    )
     check = sub.add_parser("check-config", help="validate the configuration file and exit")
     add_common_arguments(check)
     return parser
@@ -30,7 +37,7 @@ async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     from ccu_addon.app import run_addon  # noqa: PLC0415 - keeps --help fast
 
     config = load_addon_config(args.config)
-    return await run_addon(config, stop)
+    return await run_addon(config, stop, pid_file=args.pid_file)
 
 
 def main(argv: list[str] | None = None) -> int:

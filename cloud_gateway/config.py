@@ -8,11 +8,20 @@ from pathlib import Path
 from tunnel.tomlconfig import load_config
 
 __all__ = [
+    "AccountsConfig",
     "DatabaseConfig",
+    "EnrolmentConfig",
+    "EntitlementsConfig",
     "GatewayConfig",
     "HttpConfig",
     "MqttConfig",
+    "OperatorConfig",
+    "PlantsConfig",
+    "RemoteAccessConfig",
+    "SmtpConfig",
     "TlsConfig",
+    "TunnelEndpointConfig",
+    "VatConfig",
     "load_gateway_config",
 ]
 
@@ -73,6 +82,177 @@ class MqttConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EnrolmentConfig:
+    """Pairing devices with accounts and issuing their certificates (R-DEV-8)."""
+
+    code_ttl_s: float = 900.0
+    """How long a pairing code (and its polling token) stays valid, in seconds."""
+    poll_interval_s: float = 5.0
+    """How often a waiting device is told to poll for its certificate, in seconds."""
+    certificate_days: int = 1825
+    """Validity of an issued device certificate, in days."""
+    guess_window_s: float = 900.0
+    """Window over which wrong pairing codes are counted, in seconds."""
+    max_guesses_per_source: int = 10
+    """Wrong codes one source address (or account) may enter per window."""
+    max_guesses_global: int = 200
+    """Wrong codes all sources together may enter per window."""
+    max_enrolments_per_source: int = 30
+    """Enrolment requests one source address may start per window."""
+
+    def __post_init__(self) -> None:
+        if self.code_ttl_s <= 0 or self.guess_window_s <= 0 or self.certificate_days < 1:
+            raise ValueError("enrolment durations must be positive")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TunnelEndpointConfig:
+    """The gateway end of the device tunnels (``/tunnel/v1``)."""
+
+    heartbeat_s: float = 20.0
+    """Interval of heartbeats offered in WELCOME, in seconds."""
+    hello_timeout_s: float = 10.0
+    """How long a new connection may take to send HELLO, in seconds."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteAccessConfig:
+    """Remote access to device web UIs at ``https://<slug>.<remote_domain>/`` (R-DEV-7)."""
+
+    handover_ttl_s: float = 60.0
+    """How long a one-time handover token from the portal stays valid, in seconds."""
+    session_idle_s: float = 3600.0
+    """A remote-access session ends after this many seconds without a request."""
+    target: str = "http"
+    """Stream target opened on the device for proxied HTTP (the local web UI)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorConfig:
+    """The operator API and metrics."""
+
+    metrics_token: str = ""
+    """Bearer token that may scrape ``/metrics``; empty: operator sessions only."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountsConfig:
+    """Registration, password policy (R-MON-2) and lockout; seed values are the defaults."""
+
+    password_min_length: int = 8
+    """Fewest characters a password may have."""
+    password_specials: str = "!@#$%^&*_-+=;:|./?()[]{}<>"  # noqa: S105 - a character set
+    """A password needs at least one of these (and a letter and a digit)."""
+    password_max_age_days: int = 365
+    """After this many days the password must be changed at the next login."""
+    password_min_age_days: int = 2
+    """A changed password cannot be changed again for this many days."""
+    password_history: int = 8
+    """How many previous passwords cannot be reused."""
+    lockout_failures: int = 5
+    """Failed logins for one account (or login name) within the window that lock it."""
+    lockout_failures_per_address: int = 20
+    """Failed logins from one source address within the window that lock that address
+    (higher than per account: many customers share one NAT address)."""
+    lockout_window_minutes: int = 5
+    """Window in which failures are counted."""
+    lockout_minutes: int = 15
+    """How long a lock lasts after the failure that caused it."""
+    validation_link_hours: int = 72
+    """Validity of the e-mail validation link."""
+    reset_link_minutes: int = 60
+    """Validity of a single-use password reset link."""
+
+    def __post_init__(self) -> None:
+        if self.password_min_length < 8:
+            raise ValueError("password_min_length below 8 weakens the seed's policy")
+        if not self.password_specials:
+            raise ValueError("password_specials must not be empty")
+        numbers = (
+            self.password_max_age_days,
+            self.lockout_failures,
+            self.lockout_failures_per_address,
+            self.lockout_window_minutes,
+            self.lockout_minutes,
+            self.validation_link_hours,
+            self.reset_link_minutes,
+        )
+        if min(numbers) < 1 or self.password_min_age_days < 0 or self.password_history < 0:
+            raise ValueError("account policy values must be positive")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntitlementsConfig:
+    """Trials and reminders of hub packages and plant licences."""
+
+    hub_trial_days: int = 30
+    """Free trial of an account's hubs from account creation (R-CCU-2)."""
+    plant_trial_days: int = 40
+    """Free trial of a plant from its first inverter's activation (R-MON-8)."""
+    reminder_days_before: int = 5
+    """First expiry reminder of a single booking, days before the expiry day (R-CCU-6)."""
+    renew_offer_days: int = 40
+    """"Lizenz erneuern" is offered from this many days before a licence ends (R-MON-15)."""
+    expired_retry_after_s: float = 86400.0
+    """Retry-after sent with an ``expired`` refusal."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmtpConfig:
+    """Outgoing e-mail (the notification outbox's worker)."""
+
+    host: str = ""
+    """SMTP server; empty keeps mails in the outbox unsent (logged)."""
+    port: int = 25
+    """SMTP port (587 with ``starttls``, 465 with ``tls``)."""
+    sender: str = "CloudConnector <noreply@localhost>"
+    """From address."""
+    starttls: bool = False
+    """Upgrade the connection with STARTTLS."""
+    tls: bool = False
+    """Connect with implicit TLS."""
+    username: str = ""
+    """Login name; empty for no authentication."""
+    password: str = ""
+    """Login password (never logged)."""
+    timeout_s: float = 30.0
+    """Timeout of one SMTP conversation, in seconds."""
+    poll_interval_s: float = 30.0
+    """How often the worker looks for due mails when not woken, in seconds."""
+    max_attempts: int = 10
+    """A mail that failed this often is marked failed and left for an operator."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VatConfig:
+    """VAT ID checks against a VIES-style service (R-MON-3)."""
+
+    vies_url: str = "https://ec.europa.eu/taxation_customs/vies/rest-api"
+    """Base URL of the VIES REST API (``/check-vat-number`` is appended)."""
+    timeout_s: float = 15.0
+    """Timeout of one check, in seconds."""
+    retry_minutes: int = 60
+    """A pending check (service unavailable) is retried after this many minutes."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlantsConfig:
+    """PV plants: inverter activation codes (R-MON-7)."""
+
+    activation_key: str = ""
+    """Manufacturer key the activation codes on inverter labels derive from (secret);
+    empty: the documented demo key, for the demo and tests only."""
+    max_wrong_codes: int = 5
+    """Wrong activation codes an account may enter per window before it must wait."""
+    wrong_code_window_s: float = 900.0
+    """Window over which wrong activation codes are counted, in seconds."""
+
+    def __post_init__(self) -> None:
+        if self.max_wrong_codes < 1 or self.wrong_code_window_s <= 0:
+            raise ValueError("plants: max_wrong_codes and wrong_code_window_s must be positive")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -88,6 +268,24 @@ class GatewayConfig:
     """Database connection."""
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     """MQTT fan-out."""
+    plants: PlantsConfig = field(default_factory=PlantsConfig)
+    """PV plants and inverter activation."""
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    """Registration, password policy and lockout."""
+    entitlements: EntitlementsConfig = field(default_factory=EntitlementsConfig)
+    """Trials, reminders and refusals."""
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    """Outgoing e-mail."""
+    vat: VatConfig = field(default_factory=VatConfig)
+    """VAT ID checks."""
+    enrolment: EnrolmentConfig = field(default_factory=EnrolmentConfig)
+    """Device enrolment by pairing code."""
+    tunnel: TunnelEndpointConfig = field(default_factory=TunnelEndpointConfig)
+    """Device tunnel endpoint."""
+    remote: RemoteAccessConfig = field(default_factory=RemoteAccessConfig)
+    """Remote access to device web UIs."""
+    operator: OperatorConfig = field(default_factory=OperatorConfig)
+    """Operator API and metrics."""
 
     @property
     def database_url(self) -> str:

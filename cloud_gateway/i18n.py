@@ -59,6 +59,61 @@ TEXTS: dict[str, dict[Language, str]] = {
         Language.DE: "Noch keine Geräte verbunden.",
         Language.EN: "No devices connected yet.",
     },
+    "enrol.title": {Language.DE: "Gerät koppeln", Language.EN: "Pair a device"},
+    "enrol.lead": {
+        Language.DE: "Geben Sie den Kopplungscode ein, den Ihr Gerät anzeigt. Der Code gilt "
+        "15 Minuten und nur einmal.",
+        Language.EN: "Enter the pairing code your device shows. The code is valid for "
+        "15 minutes and only once.",
+    },
+    "enrol.code": {Language.DE: "Kopplungscode", Language.EN: "Pairing code"},
+    "enrol.submit": {Language.DE: "Gerät koppeln", Language.EN: "Pair device"},
+    "enrol.bad_code": {
+        Language.DE: "Dieser Kopplungscode ist unbekannt, abgelaufen oder schon benutzt.",
+        Language.EN: "This pairing code is unknown, expired or already used.",
+    },
+    "enrol.too_many": {
+        Language.DE: "Zu viele falsche Codes. Bitte versuchen Sie es später noch einmal.",
+        Language.EN: "Too many wrong codes. Please try again later.",
+    },
+    "enrol.done_title": {Language.DE: "Gerät gekoppelt", Language.EN: "Device paired"},
+    "enrol.done_lead": {
+        Language.DE: "Ihr Gerät ist jetzt mit Ihrem Konto verbunden:",
+        Language.EN: "Your device is now linked to your account:",
+    },
+    "remote.open_title": {Language.DE: "Fernzugriff", Language.EN: "Remote access"},
+    "remote.open_lead": {
+        Language.DE: "Öffnen Sie die Weboberfläche Ihres Geräts über den sicheren Tunnel:",
+        Language.EN: "Open your device's web interface through the secure tunnel:",
+    },
+    "remote.open": {Language.DE: "Fernzugriff öffnen", Language.EN: "Open remote access"},
+    "remote.refused_title": {
+        Language.DE: "Fernzugriff nicht möglich",
+        Language.EN: "Remote access not possible",
+    },
+    "remote.refused.not_logged_in": {
+        Language.DE: "Sie sind für dieses Gerät nicht angemeldet. Bitte öffnen Sie den "
+        "Fernzugriff im Kundenportal.",
+        Language.EN: "You are not logged in for this device. Please open remote access "
+        "from the customer portal.",
+    },
+    "remote.refused.not_yours": {
+        Language.DE: "Dieses Gerät gehört nicht zu Ihrem Konto.",
+        Language.EN: "This device does not belong to your account.",
+    },
+    "remote.refused.not_entitled": {
+        Language.DE: "Für dieses Gerät ist kein Fernzugriff gebucht oder das Paket ist abgelaufen.",
+        Language.EN: "Remote access is not booked for this device or the package has expired.",
+    },
+    "remote.refused.offline": {
+        Language.DE: "Das Gerät ist gerade nicht mit der Cloud verbunden.",
+        Language.EN: "The device is not connected to the cloud right now.",
+    },
+    "remote.refused.unreachable": {
+        Language.DE: "Das Gerät ist verbunden, aber seine Weboberfläche antwortet nicht.",
+        Language.EN: "The device is connected, but its web interface does not answer.",
+    },
+    "remote.to_portal": {Language.DE: "Zum Kundenportal", Language.EN: "To the customer portal"},
 }
 
 

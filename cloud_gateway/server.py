@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from cloud_gateway.app import create_app
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
+from cloud_gateway.tunnels.device_ca import DeviceCa
 from tunnel.clock import Clock
 
 __all__ = ["RunningGateway", "start_gateway"]
@@ -27,6 +30,7 @@ class RunningGateway:
     runner: web.AppRunner
     store: Store
     tls: ServerTls
+    device_ca: DeviceCa
     port: int
     public_host: str
 
@@ -41,7 +45,9 @@ class RunningGateway:
         await self.store.close()
 
 
-async def start_gateway(config: GatewayConfig, clock: Clock) -> RunningGateway:
+async def start_gateway(
+    config: GatewayConfig, clock: Clock, *, entitlements: DeviceEntitlementPolicy | None = None
+) -> RunningGateway:
     """Create TLS material when needed, migrate the store and listen on HTTPS."""
     if config.tls.cert_file and config.tls.key_file:
         tls = ServerTls(ca_cert=None, cert=config.tls.cert_file, key=config.tls.key_file)
@@ -49,15 +55,25 @@ async def start_gateway(config: GatewayConfig, clock: Clock) -> RunningGateway:
         tls = await asyncio.to_thread(
             ensure_server_tls, config.state_dir, config.http.public_host, clock.now()
         )
+    device_ca = await asyncio.to_thread(DeviceCa.ensure, config.state_dir, clock.now())
     store = await Store.open(config.database_url)
-    app = create_app(config, store, clock)
+    app = create_app(config, store, clock, device_ca=device_ca, entitlements=entitlements)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     sock = socket.create_server((config.http.host, config.http.port), reuse_port=False)
-    site = web.SockSite(runner, sock, ssl_context=server_ssl_context(tls))
+    ssl_context = server_ssl_context(tls)
+    # Browsers come without a certificate; /tunnel/v1 insists on one from the device CA.
+    ssl_context.verify_mode = ssl.CERT_OPTIONAL
+    ssl_context.load_verify_locations(cafile=device_ca.cert_path)
+    site = web.SockSite(runner, sock, ssl_context=ssl_context)
     await site.start()
     port = sock.getsockname()[1]
     _LOGGER.info("gateway listening on https://%s:%d/", config.http.host, port)
     return RunningGateway(
-        runner=runner, store=store, tls=tls, port=port, public_host=config.http.public_host
+        runner=runner,
+        store=store,
+        tls=tls,
+        device_ca=device_ca,
+        port=port,
+        public_host=config.http.public_host,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from cloud_gateway.accounts import api, flows, gate, texts
 from cloud_gateway.accounts.auth import (
     begin_session,
     csrf_token,
@@ -11,18 +12,17 @@ from cloud_gateway.accounts.auth import (
     require_identity,
     verify_csrf,
 )
-from cloud_gateway.app_keys import PASSWORDS, STORE
+from cloud_gateway.accounts.customers import CustomerService
+from cloud_gateway.accounts.keys import ACCOUNTS, CUSTOMERS, openapi
+from cloud_gateway.accounts.redirects import safe_next
+from cloud_gateway.accounts.service import AccountService, LoginOutcome
+from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, OUTBOX, PASSWORDS, STORE
+from cloud_gateway.entitlements.setup import SCHEDULER
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import render
+from cloud_gateway.web import CLOCK, render
 
 __all__ = ["safe_next", "setup"]
-
-
-def safe_next(target: str | None, default: str = "/portal") -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    return target
 
 
 async def login_form(request: web.Request) -> web.Response:
@@ -39,17 +39,23 @@ async def login_form(request: web.Request) -> web.Response:
     )
 
 
+_LOGIN_REFUSALS = {
+    LoginOutcome.FAILED: ("login.failed", 401),
+    LoginOutcome.LOCKED: ("login.locked", 429),
+    LoginOutcome.UNVERIFIED: ("login.unverified", 403),
+}
+
+
 async def login_submit(request: web.Request) -> web.Response:
-    """Check the credentials; on success rotate the session and go on."""
+    """Check the credentials (with lockout); on success rotate the session and go on."""
     form = await request.post()
     await verify_csrf(request, form)
     login = str(form.get("login", "")).strip()
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
-    store = request.app[STORE]
-    account = await store.accounts.find_by_login(login) if login else None
-    hasher = request.app[PASSWORDS]
-    if account is None or not hasher.verify(account.password_hash, password):
+    result = await request.app[ACCOUNTS].authenticate(login, password, request.remote or "")
+    if result.outcome in _LOGIN_REFUSALS or result.account is None:
+        key, status = _LOGIN_REFUSALS.get(result.outcome, ("login.failed", 401))
         lang = request_language(request)
         return render(
             request,
@@ -57,13 +63,15 @@ async def login_submit(request: web.Request) -> web.Response:
             {
                 "csrf_token": await csrf_token(request),
                 "next": target,
-                "error": translate(lang, "login.failed"),
+                "error": translate(lang, key),
                 "login": login,
             },
-            status=401,
+            status=status,
         )
+    if result.outcome is LoginOutcome.PASSWORD_EXPIRED:
+        target = "/password/change"
     response = web.HTTPSeeOther(target)
-    await begin_session(request, response, account)
+    await begin_session(request, response, result.account)
     raise response
 
 
@@ -92,7 +100,23 @@ async def portal(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register this area's routes."""
+    """Register this area's routes and services (needs ``OUTBOX`` and ``ENTITLEMENTS``)."""
+    texts.register()
+    config = app[CONFIG]
+    app[ACCOUNTS] = AccountService(
+        app[STORE],
+        app[CLOCK],
+        app[PASSWORDS],
+        app[OUTBOX],
+        config.accounts,
+        hub_trial_days=app[ENTITLEMENTS].config.hub_trial_days,
+    )
+    app[CUSTOMERS] = CustomerService(app[STORE], app[CLOCK], ViesClient(config.vat), config.vat)
+    app[SCHEDULER].add_job(app[CUSTOMERS].retry_due)
+    openapi(app)
+    flows.setup(app)
+    gate.setup(app)
+    api.setup(app)
     app.router.add_get("/login", login_form, name="login")
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout, name="logout")

@@ -13,6 +13,7 @@ import aiohttp
 
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.config import DatabaseConfig, GatewayConfig
+from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.store.accounts import Account, Role
 from tunnel.clock import Clock
@@ -76,7 +77,12 @@ class GatewayHarness:
 
 @asynccontextmanager
 async def gateway_harness(
-    tmp_path: Path, db_url: str, clock: Clock, config: GatewayConfig | None = None
+    tmp_path: Path,
+    db_url: str,
+    clock: Clock,
+    config: GatewayConfig | None = None,
+    *,
+    entitlements: DeviceEntitlementPolicy | None = None,
 ) -> AsyncIterator[GatewayHarness]:
     """Start a gateway on port 0 with its own state folder and the given database."""
     base = config or GatewayConfig()
@@ -86,7 +92,7 @@ async def gateway_harness(
         http=replace(base.http, port=0),
         database=DatabaseConfig(url=db_url),
     )
-    gateway = await start_gateway(config, clock)
+    gateway = await start_gateway(config, clock, entitlements=entitlements)
     assert gateway.tls.ca_cert is not None
     ctx = ssl.create_default_context(cafile=str(gateway.tls.ca_cert))
     try:

@@ -1,0 +1,62 @@
+"""Plumbing of the JSON API: who is asking, CSRF for writes, JSON errors, the access check."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from cloud_gateway.accounts.access import Action, Actor, Delegation, Resource, can
+from cloud_gateway.accounts.auth import Identity, current_identity
+from cloud_gateway.app_keys import STORE
+
+__all__ = ["api_actor", "check", "error", "read_json"]
+
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def error(status: int, code: str, **extra: object) -> web.HTTPException:
+    """A JSON error response to raise."""
+    exc = web.HTTPException(
+        text=json.dumps({"error": code, **extra}), content_type="application/json"
+    )
+    exc.set_status(status)
+    return exc
+
+
+async def api_actor(request: web.Request) -> tuple[Identity, Actor]:
+    """The logged-in account as an :class:`Actor` (401 if nobody; 403 on a write without CSRF)."""
+    identity = await current_identity(request)
+    if identity is None:
+        raise error(401, "not_logged_in")
+    if request.method not in _SAFE:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
+            raise error(403, "csrf_token_invalid")
+    held = await request.app[STORE].customers.delegations(installer_account_id=identity.account.id)
+    actor = Actor(
+        account_id=identity.account.id,
+        role=identity.account.role,
+        delegations=frozenset(Delegation(d.owner_account_id, d.plant_id) for d in held),
+    )
+    return identity, actor
+
+
+def check(actor: Actor, action: Action, resource: Resource) -> None:
+    """Refuse with 404 (the object's existence is not revealed) unless ``can`` allows."""
+    if not can(actor, action, resource):
+        raise error(404, "not_found")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body (400 otherwise)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise error(400, "invalid_json") from None
+    if not isinstance(body, dict):
+        raise error(400, "invalid_json")
+    return body

@@ -1,0 +1,134 @@
+"""Password change and new terms: the pages, and the gate that sends everyone there first.
+
+While a logged-in account's password has expired (R-MON-2) or current terms are not accepted
+(R-MON-19), portal pages redirect to the page that fixes it, and the JSON API answers
+``403 password_expired`` or ``412 Precondition Failed`` respectively.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from cloud_gateway.accounts.auth import (
+    SESSION_COOKIE,
+    csrf_token,
+    current_identity,
+    require_identity,
+    verify_csrf,
+)
+from cloud_gateway.accounts.flows import policy_messages
+from cloud_gateway.accounts.keys import ACCOUNTS
+from cloud_gateway.accounts.redirects import safe_next
+from cloud_gateway.app_keys import STORE
+from cloud_gateway.errors import PasswordPolicyError
+from cloud_gateway.i18n import request_language, translate
+from cloud_gateway.web import CLOCK, Handler, render
+
+__all__ = ["account_gate", "setup"]
+
+_OPEN_PATHS = ("/terms", "/logout", "/login", "/password/", "/register", "/static/", "/healthz")
+
+
+@web.middleware
+async def account_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hold logged-in requests until the password is renewed and current terms accepted."""
+    path = request.path
+    if SESSION_COOKIE not in request.cookies or path == "/" or path.startswith(_OPEN_PATHS):
+        return await handler(request)
+    if path == "/api/v1/openapi.json":
+        return await handler(request)
+    identity = await current_identity(request)
+    if identity is None:
+        return await handler(request)
+    api = path.startswith("/api/")
+    if await request.app[ACCOUNTS].password_expired(identity.account):
+        if api:
+            return web.json_response({"error": "password_expired"}, status=403)
+        raise web.HTTPSeeOther("/password/change")
+    missing = await request.app[STORE].security.missing_acceptances(identity.account)
+    if missing:
+        if api:
+            return web.json_response(
+                {"error": "terms_not_accepted", "accept_at": "/terms", "missing": missing},
+                status=412,
+            )
+        raise web.HTTPSeeOther(f"/terms?next={request.rel_url.path_qs}")
+    return await handler(request)
+
+
+async def _password_page(
+    request: web.Request, *, errors: list[str], done: bool = False, status: int = 200
+) -> web.Response:
+    identity = await require_identity(request)
+    expired = await request.app[ACCOUNTS].password_expired(identity.account)
+    context = {
+        "csrf_token": await csrf_token(request),
+        "errors": errors,
+        "expired": expired,
+        "done": done,
+    }
+    return render(request, "account_password.html", context, status=status)
+
+
+async def password_form(request: web.Request) -> web.Response:
+    """Change the password (forced when it has expired)."""
+    return await _password_page(request, errors=[])
+
+
+async def password_submit(request: web.Request) -> web.Response:
+    """Apply the policy, store the new password, end the other sessions."""
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    lang = request_language(request)
+    new = str(form.get("password", ""))
+    if new != str(form.get("password2", "")):
+        return await _password_page(
+            request, errors=[translate(lang, "register.mismatch")], status=400
+        )
+    try:
+        await request.app[ACCOUNTS].change_password(
+            identity.account,
+            str(form.get("current", "")),
+            new,
+            keep_session=identity.session.token_hash,
+        )
+    except PasswordPolicyError as exc:
+        return await _password_page(request, errors=policy_messages(lang, exc), status=400)
+    return await _password_page(request, errors=[], done=True)
+
+
+async def terms_form(request: web.Request) -> web.Response:
+    """Show the documents that need acceptance."""
+    identity = await require_identity(request)
+    missing = await request.app[STORE].security.missing_acceptances(identity.account)
+    context = {
+        "csrf_token": await csrf_token(request),
+        "missing": missing,
+        "next": safe_next(request.query.get("next")),
+    }
+    return render(request, "account_terms.html", context)
+
+
+async def terms_submit(request: web.Request) -> web.Response:
+    """Record the acceptance of exactly the versions that were shown."""
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    store = request.app[STORE]
+    missing = await store.security.missing_acceptances(identity.account)
+    accepted = {k: v for k, v in missing.items() if form.get(f"accept_{k}") == v}
+    async with store.engine.begin() as conn:
+        await store.security.accept(conn, identity.account.id, accepted, request.app[CLOCK].now())
+    if len(accepted) < len(missing):
+        raise web.HTTPSeeOther("/terms")
+    raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+
+
+def setup(app: web.Application) -> None:
+    """Register the pages and the gate."""
+    app.router.add_get("/password/change", password_form, name="password_change")
+    app.router.add_post("/password/change", password_submit)
+    app.router.add_get("/terms", terms_form, name="terms")
+    app.router.add_post("/terms", terms_submit)
+    app.middlewares.append(account_gate)

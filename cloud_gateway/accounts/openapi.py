@@ -1,0 +1,92 @@
+"""The OpenAPI document of ``/api/v1``, served at ``/api/v1/openapi.json``.
+
+Areas describe their operations with :meth:`OpenApi.add` (usually in their ``setup``). The
+document is built from the running app's routes: every ``/api/v1`` route appears, and a route
+nobody described yet is listed with ``x-undocumented: true`` and its handler's docstring, so
+the document never claims less or more than the app serves (a test checks both).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["OpenApi", "json_body", "ok", "path_param"]
+
+_PREFIX = "/api/v1"
+
+
+def path_param(name: str, schema_type: str = "integer") -> dict[str, Any]:
+    """A path parameter description."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
+
+
+def json_body(properties: dict[str, str], required: list[str] | None = None) -> dict[str, Any]:
+    """A JSON request body of flat properties (name → JSON type)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {k: {"type": v} for k, v in properties.items()},
+    }
+    if required:
+        schema["required"] = required
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def ok(description: str, *extra: int) -> dict[str, Any]:
+    """Responses: 200 plus the usual refusals and any ``extra`` status codes."""
+    responses: dict[str, Any] = {
+        "200": {"description": description},
+        "401": {"description": "not logged in"},
+        "403": {"description": "password expired, CSRF token missing, or not allowed"},
+        "404": {"description": "no such object for this account"},
+        "412": {"description": "new terms of use must be accepted in the portal first"},
+    }
+    for code in extra:
+        responses[str(code)] = {"description": "see the error field"}
+    return responses
+
+
+class OpenApi:
+    """Operation descriptions, keyed by path template and method."""
+
+    def __init__(self, title: str, version: str) -> None:
+        self._title = title
+        self._version = version
+        self._operations: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, method: str, path: str, operation: dict[str, Any]) -> None:
+        """Describe ``method`` ``path`` (an OpenAPI operation object)."""
+        self._operations[(method.lower(), path)] = operation
+
+    def document(self, app: web.Application) -> dict[str, Any]:
+        """The document for the routes ``app`` serves."""
+        paths: dict[str, dict[str, Any]] = {}
+        for route in app.router.routes():
+            info = route.resource.get_info() if route.resource else {}
+            path = str(info.get("path") or info.get("formatter") or "")
+            method = route.method.lower()
+            if not path.startswith(_PREFIX) or method in {"head", "*"}:
+                continue
+            operation = self._operations.get((method, path))
+            if operation is None:
+                doc = inspect.getdoc(route.handler) or ""
+                operation = {
+                    "summary": doc.splitlines()[0] if doc else path,
+                    "x-undocumented": True,
+                    "responses": {"200": {"description": "OK"}},
+                }
+            paths.setdefault(path, {})[method] = operation
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self._title, "version": self._version},
+            "components": {
+                "securitySchemes": {
+                    "session": {"type": "apiKey", "in": "cookie", "name": "__Host-session"},
+                    "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+                }
+            },
+            "security": [{"session": []}],
+            "paths": dict(sorted(paths.items())),
+        }

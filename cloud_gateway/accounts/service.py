@@ -1,0 +1,314 @@
+"""Account flows: registration with e-mail validation, login with lockout, password reset
+and change under the password policy (R-MON-1, R-MON-2, R-CCU-1, R-POR-1).
+
+Each flow commits its change together with the mail it causes (outbox). Login failures are
+counted per account (or per unknown login name, so a lock never tells whether an account
+exists) and per source address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.policy import (
+    PasswordPolicy,
+    Violation,
+    locked_until,
+    password_violations,
+)
+from cloud_gateway.config import AccountsConfig
+from cloud_gateway.entitlements.hub_rules import account_trial
+from cloud_gateway.entitlements.localdays import BERLIN
+from cloud_gateway.entitlements.windows import Subject
+from cloud_gateway.errors import LinkError, PasswordPolicyError
+from cloud_gateway.i18n import Language
+from cloud_gateway.notify.mail import Mail, MailKind
+from cloud_gateway.notify.outbox import Outbox
+from cloud_gateway.store import Store
+from cloud_gateway.store.account_security import LinkPurpose
+from cloud_gateway.store.accounts import Account
+from tunnel.clock import Clock
+
+__all__ = ["AccountService", "LoginOutcome", "LoginResult"]
+
+_USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+class LoginOutcome(StrEnum):
+    """What a login attempt led to."""
+
+    OK = "ok"
+    PASSWORD_EXPIRED = "password_expired"  # noqa: S105 - an outcome name
+    FAILED = "failed"
+    LOCKED = "locked"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """Outcome and, when the password was right, the account."""
+
+    outcome: LoginOutcome
+    account: Account | None = None
+
+
+def _language(code: str) -> Language:
+    return Language(code) if code in {x.value for x in Language} else Language.DE
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+class AccountService:
+    """Registration, validation, login, reset and change of passwords."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        hasher: PasswordHasher,
+        outbox: Outbox,
+        config: AccountsConfig | None = None,
+        *,
+        hub_trial_days: int = 30,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._hasher = hasher
+        self._outbox = outbox
+        self._config = config or AccountsConfig()
+        self.policy = PasswordPolicy.from_config(self._config)
+        self._hub_trial_days = hub_trial_days
+        self._dummy_hash = hasher.hash("not-a-real-password-0!")
+
+    # -- registration ----------------------------------------------------------------------
+
+    @staticmethod
+    def username_problem(username: str) -> str | None:
+        """Why a chosen user name is not acceptable (None when it is)."""
+        if not 3 <= len(username) <= 64:
+            return "length"
+        if not set(username) <= _USERNAME_CHARS or "@" in username:
+            return "characters"
+        return None
+
+    async def register(
+        self, *, username: str, email: str, password: str, language: Language, base_url: str
+    ) -> Account | None:
+        """Create an account (not yet validated) and mail the validation link.
+
+        Terms and privacy policy in their current versions are recorded as accepted; the
+        form must have required both checkboxes. An e-mail address that is registered
+        already gets a hint mail instead, and ``None`` returns, so the form answers the same
+        either way. A taken user name raises :class:`~cloud_gateway.errors.ConflictError`.
+        """
+        violations = password_violations(self.policy, password)
+        if violations:
+            raise PasswordPolicyError(tuple(v.value for v in violations))
+        now = self._clock.now()
+        existing = await self._store.accounts.find_by_login(email)
+        if existing is not None and existing.email == email.lower():
+            async with self._store.engine.begin() as conn:
+                mail = Mail(
+                    to=existing.email,
+                    kind=MailKind.ALREADY_REGISTERED,
+                    language=language,
+                    params={"link": f"{base_url}password/forgot"},
+                )
+                await self._outbox.put(conn, mail, now=now)
+            self._outbox.wake()
+            return None
+        password_hash = self._hasher.hash(password)
+        documents = await self._store.security.current_documents()
+        async with self._store.engine.begin() as conn:
+            account = await self._store.security.create_account(
+                conn,
+                username=username,
+                email=email,
+                password_hash=password_hash,
+                now=now,
+                language=language.value,
+            )
+            await self._store.security.accept(conn, account.id, documents, now)
+            await self._store.entitlements.add(
+                conn,
+                account_trial(now, self._hub_trial_days),
+                subject=Subject.ACCOUNT,
+                subject_id=account.id,
+                account_id=account.id,
+                now=now,
+                period_days=self._hub_trial_days,
+                idempotency_key=f"trial:account:{account.id}",
+            )
+            expires = now + timedelta(hours=self._config.validation_link_hours)
+            token = await self._store.security.create_link(
+                conn, account.id, LinkPurpose.VALIDATE_EMAIL, now, expires
+            )
+            mail = Mail(
+                to=account.email,
+                kind=MailKind.VALIDATE_EMAIL,
+                language=language,
+                params={
+                    "username": account.username,
+                    "link": f"{base_url}register/confirm?token={token}",
+                    "expires": _when(expires),
+                },
+            )
+            await self._outbox.put(conn, mail, now=now)
+        self._outbox.wake()
+        return account
+
+    async def confirm_email(self, token: str) -> Account:
+        """Spend a validation link; the account may log in from now on."""
+        now = self._clock.now()
+        async with self._store.engine.begin() as conn:
+            account_id = await self._store.security.use_link(
+                conn, token, LinkPurpose.VALIDATE_EMAIL, now
+            )
+            await self._store.security.mark_verified(conn, account_id, now)
+        return await self._store.accounts.get(account_id)
+
+    # -- login -----------------------------------------------------------------------------
+
+    async def _locked(self, subject: str, limit: int, now: datetime) -> bool:
+        since = now - self.policy.lockout_window - self.policy.lockout_duration
+        failures = await self._store.security.failures_since(subject, since)
+        return (
+            locked_until(
+                failures,
+                now,
+                limit=limit,
+                window=self.policy.lockout_window,
+                duration=self.policy.lockout_duration,
+            )
+            is not None
+        )
+
+    async def authenticate(self, login: str, password: str, source: str) -> LoginResult:
+        """Check a login by user name or e-mail address, honouring lockouts."""
+        now = self._clock.now()
+        account = await self._store.accounts.find_by_login(login) if login else None
+        subject = f"account:{account.id}" if account else f"login:{login.strip().lower()}"
+        address = f"address:{source}"
+        if await self._locked(subject, self.policy.lockout_failures, now) or await self._locked(
+            address, self.policy.lockout_failures_per_address, now
+        ):
+            return LoginResult(LoginOutcome.LOCKED)
+        stored = account.password_hash if account else self._dummy_hash
+        matches = self._hasher.verify(stored, password)
+        if account is None or not matches:
+            await self._store.security.record_failures([subject, address], now)
+            return LoginResult(LoginOutcome.FAILED)
+        await self._store.security.clear_failures(subject)
+        state = await self._store.security.state(account)
+        if state.email_verified_at is None:
+            return LoginResult(LoginOutcome.UNVERIFIED, account)
+        if state.must_change_password or self.policy.expired(state.password_changed_at, now):
+            return LoginResult(LoginOutcome.PASSWORD_EXPIRED, account)
+        return LoginResult(LoginOutcome.OK, account)
+
+    async def password_expired(self, account: Account) -> bool:
+        """Whether the account must change its password before doing anything else."""
+        state = await self._store.security.state(account)
+        return state.must_change_password or self.policy.expired(
+            state.password_changed_at, self._clock.now()
+        )
+
+    # -- passwords -------------------------------------------------------------------------
+
+    async def _check_new(self, account: Account, password: str) -> None:
+        broken = [v.value for v in password_violations(self.policy, password)]
+        if self.policy.history:
+            recent = await self._store.security.recent_hashes(account.id, self.policy.history)
+            if any(self._hasher.verify(h, password) for h in recent):
+                broken.append(Violation.REUSED.value)
+        if broken:
+            raise PasswordPolicyError(tuple(broken))
+
+    async def change_password(
+        self, account: Account, current: str, new: str, *, keep_session: str | None
+    ) -> None:
+        """The owner changes the password; other sessions end (``keep_session`` stays)."""
+        if not self._hasher.verify(account.password_hash, current):
+            raise PasswordPolicyError(("wrong_password",))
+        now = self._clock.now()
+        state = await self._store.security.state(account)
+        expired = state.must_change_password or self.policy.expired(state.password_changed_at, now)
+        if not expired and now < self.policy.change_allowed_at(state.password_changed_at):
+            raise PasswordPolicyError((Violation.TOO_RECENT.value,))
+        await self._check_new(account, new)
+        await self._store_password(account, new, now)
+        await self._store.sessions.end_all(account.id, except_hash=keep_session)
+
+    async def _store_password(self, account: Account, new: str, now: datetime) -> None:
+        async with self._store.engine.begin() as conn:
+            await self._store.security.set_password(conn, account, self._hasher.hash(new), now)
+            mail = Mail(
+                to=account.email,
+                kind=MailKind.PASSWORD_CHANGED,
+                language=_language(account.language),
+                params={"username": account.username, "when": _when(now)},
+            )
+            await self._outbox.put(conn, mail, now=now)
+        self._outbox.wake()
+
+    async def request_reset(self, login: str, base_url: str, language: Language) -> None:
+        """Mail a single-use reset link if the account exists (the answer never tells)."""
+        account = await self._store.accounts.find_by_login(login) if login.strip() else None
+        if account is None:
+            return
+        now = self._clock.now()
+        expires = now + timedelta(minutes=self._config.reset_link_minutes)
+        async with self._store.engine.begin() as conn:
+            await self._store.security.expire_links(
+                conn, account.id, LinkPurpose.RESET_PASSWORD, now
+            )
+            token = await self._store.security.create_link(
+                conn, account.id, LinkPurpose.RESET_PASSWORD, now, expires
+            )
+            mail = Mail(
+                to=account.email,
+                kind=MailKind.PASSWORD_RESET,
+                language=_language(account.language) if account.language else language,
+                params={
+                    "username": account.username,
+                    "link": f"{base_url}password/reset?token={token}",
+                    "expires": _when(expires),
+                },
+            )
+            await self._outbox.put(conn, mail, now=now)
+        self._outbox.wake()
+
+    async def check_reset_link(self, token: str) -> Account:
+        """The account of a valid, unused reset link (raises :class:`LinkError`)."""
+        account_id = await self._store.security.peek_link(
+            token, LinkPurpose.RESET_PASSWORD, self._clock.now()
+        )
+        return await self._store.accounts.get(account_id)
+
+    async def reset_password(self, token: str, new: str) -> Account:
+        """Set a new password through a reset link; every session ends.
+
+        The minimum age does not apply (the owner lost the password); history does. A reset
+        also proves the e-mail address, so it validates an unvalidated account.
+        """
+        account = await self.check_reset_link(token)
+        await self._check_new(account, new)
+        now = self._clock.now()
+        async with self._store.engine.begin() as conn:
+            account_id = await self._store.security.use_link(
+                conn, token, LinkPurpose.RESET_PASSWORD, now
+            )
+            if account_id != account.id:
+                raise LinkError("link changed hands")
+            state = await self._store.security.state(account)
+            if state.email_verified_at is None:
+                await self._store.security.mark_verified(conn, account.id, now)
+        await self._store_password(account, new, now)
+        await self._store.sessions.end_all(account.id)
+        await self._store.security.clear_failures(f"account:{account.id}")
+        return account

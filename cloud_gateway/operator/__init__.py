@@ -1,0 +1,1 @@
+"""Operator API: live tunnels, disconnect, disable, revoke; Prometheus metrics."""

@@ -1,0 +1,1 @@
+"""PV plants and their inverters: model, activation codes, spreadsheets, portal pages, API."""

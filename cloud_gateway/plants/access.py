@@ -1,0 +1,83 @@
+"""May a plant's data be served at an instant? (R-MON-16; the data API answers 402 if not.)
+
+Readings of every plant are stored; serving them (API, pages, MQTT fan-out) asks a
+:class:`PlantAccessPolicy`. :class:`TrialPolicy` is the default: the entitlements area's pure
+rules (:mod:`cloud_gateway.entitlements.plant_rules`) over the one window known here, the
+40-day trial from the first activated inverter. When the entitlements area offers
+``plant_decision(plant_id, at)`` with licences, wrap it in :class:`DecisionFunctionPolicy`
+and put it under :data:`cloud_gateway.app_keys.PLANT_ACCESS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cloud_gateway.entitlements.plant_rules import licence_status, plant_trial
+from cloud_gateway.plants.model import Plant
+
+__all__ = [
+    "DecisionFunctionPolicy",
+    "PlantAccess",
+    "PlantAccessPolicy",
+    "TrialPolicy",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlantAccess:
+    """The answer for one plant at one instant."""
+
+    entitled: bool
+    """Whether its data may be served."""
+    reason: str | None = None
+    """Machine-readable reason when not (``no_window``, ``expired``, ``ended`` …)."""
+    until: datetime | None = None
+    """End of the current entitlement, when known."""
+
+
+class PlantAccessPolicy(Protocol):
+    """Answers "may this plant's data be served at ``at``?"."""
+
+    async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
+        """The answer for ``plant`` at ``at``."""
+        ...
+
+
+class TrialPolicy:
+    """Entitled during the 40-day trial from the first activated inverter (R-MON-8)."""
+
+    async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
+        windows = [] if plant.trial_started_at is None else [plant_trial(plant.trial_started_at)]
+        status = licence_status(windows, at)
+        if status.entitled:
+            return PlantAccess(entitled=True, until=status.ends_at)
+        reason = status.why_not.value if status.why_not is not None else "no_window"
+        return PlantAccess(entitled=False, reason=reason)
+
+
+class _Decision(Protocol):
+    @property
+    def entitled(self) -> bool: ...
+
+
+DecisionFunction = Callable[[int, datetime], Awaitable[_Decision]]
+
+
+class DecisionFunctionPolicy:
+    """Adapts an entitlements ``plant_decision(plant_id, at)`` coroutine function.
+
+    Its result needs ``entitled``; ``reason`` or ``why_not`` and ``until`` are used if present.
+    """
+
+    def __init__(self, plant_decision: DecisionFunction) -> None:
+        self._decide = plant_decision
+
+    async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
+        decision = await self._decide(plant.id, at)
+        if decision.entitled:
+            return PlantAccess(entitled=True, until=getattr(decision, "until", None))
+        reason = getattr(decision, "reason", None) or getattr(decision, "why_not", None)
+        return PlantAccess(entitled=False, reason=str(reason or "not_entitled"))

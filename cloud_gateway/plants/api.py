@@ -1,0 +1,261 @@
+"""JSON API under ``/api/v1`` for plants, inverters and readings (R-MON-18, R-MON-16).
+
+Authentication is the portal session; requests that change something also carry the session's
+CSRF token in ``X-CSRF-Token``. Another account's plant or inverter is 404. Data (live figures,
+readings) of a plant without a valid trial or licence is 402 with a machine-readable reason::
+
+    {"error": "payment_required", "reason": "expired", "plant_id": 3}
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from cloud_gateway.accounts.auth import current_identity
+from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.plants.errors import (
+    ActivationCodeError,
+    ActivationRateLimitedError,
+    InvalidPlantError,
+    SerialTakenError,
+)
+from cloud_gateway.plants.live import PlantLive
+from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
+from cloud_gateway.store.readings import StoredReading
+from cloud_gateway.telemetry.day_energy import local_day
+from cloud_gateway.web import CLOCK
+
+__all__ = [
+    "api_account",
+    "api_body",
+    "api_error",
+    "inverter_json",
+    "live_json",
+    "plant_json",
+    "registration_error",
+    "require_access",
+]
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def api_error(status: int, error: str, **extra: Any) -> web.HTTPException:
+    """A JSON error answer ``{"error": …, …}`` with ``status``."""
+    exc = web.HTTPException(
+        text=json.dumps({"error": error, **extra}), content_type="application/json"
+    )
+    exc.set_status(status)
+    return exc
+
+
+async def api_account(request: web.Request) -> int:
+    identity = await current_identity(request)
+    if identity is None:
+        raise api_error(401, "unauthenticated")
+    if request.method in _UNSAFE:
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(sent.encode(), identity.session.csrf_token.encode()):
+            raise api_error(403, "csrf")
+    return identity.account.id
+
+
+async def api_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise api_error(400, "invalid_json") from None
+    if not isinstance(body, dict):
+        raise api_error(400, "invalid_json")
+    return body
+
+
+def _int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise api_error(404, "not_found") from None
+
+
+def plant_json(plant: Plant) -> dict[str, Any]:
+    """A plant as the API shows it (the tariff as a decimal string)."""
+    f = plant.fields
+    return {
+        "id": plant.id,
+        "name": f.name,
+        "description": f.description,
+        "module_name": f.module_name,
+        "latitude": f.latitude,
+        "longitude": f.longitude,
+        "postcode": f.postcode,
+        "town": f.town,
+        "country": f.country,
+        "temp_coefficient": f.temp_coefficient,
+        "azimuth_deg": f.azimuth_deg,
+        "tilt_deg": f.tilt_deg,
+        "module_area_m2": f.module_area_m2,
+        "feed_in_tariff_ct": None if f.feed_in_tariff_ct is None else str(f.feed_in_tariff_ct),
+        "plant_type": f.plant_type.value,
+        "public": f.public,
+        "trial_started_at": None
+        if plant.trial_started_at is None
+        else plant.trial_started_at.isoformat(),
+        "created_at": plant.created_at.isoformat(),
+    }
+
+
+def inverter_json(inverter: Inverter) -> dict[str, Any]:
+    """An inverter as the API shows it."""
+    return {
+        "id": inverter.id,
+        "plant_id": inverter.plant_id,
+        "serial": inverter.serial,
+        "name": inverter.name,
+        "activated_at": inverter.activated_at.isoformat(),
+        "manufacturer": inverter.manufacturer,
+        "model": inverter.model,
+        "nominal_power_w": inverter.nominal_power_w,
+        "counted_power_w": inverter.counted_power_w,
+    }
+
+
+def live_json(live: PlantLive) -> dict[str, Any]:
+    """Power now and energy today of a plant and its inverters."""
+    return {
+        "power_w": live.power_w,
+        "energy_today_wh": live.energy_today_wh,
+        "nominal_power_w": live.nominal_power_w,
+        "inverters": [
+            {
+                "id": i.inverter.id,
+                "serial": i.inverter.serial,
+                "power_w": i.power_w,
+                "energy_today_wh": i.energy_today_wh,
+                "last_seen": None if i.last_seen is None else i.last_seen.isoformat(),
+            }
+            for i in live.inverters
+        ],
+    }
+
+
+def reading_json(r: StoredReading) -> dict[str, Any]:
+    return {
+        "inverter_id": r.inverter_id,
+        "serial": r.serial,
+        "at": r.at.isoformat(),
+        "power_w": r.power_w,
+        "energy_wh": r.energy_wh,
+        "dc_power_w": r.dc_power_w,
+        "state": r.state,
+    }
+
+
+async def api_plant(request: web.Request, account_id: int) -> Plant:
+    try:
+        return await request.app[STORE].plants.get(_int(request, "plant_id"), account_id)
+    except NotFoundError:
+        raise api_error(404, "not_found") from None
+
+
+async def api_inverter(request: web.Request, account_id: int) -> Inverter:
+    try:
+        return await request.app[STORE].inverters.get(_int(request, "inverter_id"), account_id)
+    except NotFoundError:
+        raise api_error(404, "not_found") from None
+
+
+async def require_access(request: web.Request, plant: Plant) -> None:
+    """402 unless the plant's data may be served now."""
+    answer = await request.app[PLANT_ACCESS].decide(plant, request.app[CLOCK].now())
+    if not answer.entitled:
+        raise api_error(402, "payment_required", reason=answer.reason, plant_id=plant.id)
+
+
+def api_day(request: web.Request, now: datetime) -> date:
+    raw = request.query.get("date")
+    try:
+        return date.fromisoformat(raw) if raw else local_day(now)
+    except ValueError:
+        raise api_error(400, "invalid_date") from None
+
+
+async def list_plants(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    found = await request.app[STORE].plants.list_for_account(account_id)
+    return web.json_response({"plants": [plant_json(p) for p in found]})
+
+
+async def create_plant(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    try:
+        fields = parse_plant_fields(await api_body(request))
+    except InvalidPlantError as exc:
+        raise api_error(422, "invalid", fields=exc.problems) from None
+    plant = await request.app[STORE].plants.create(account_id, fields, request.app[CLOCK].now())
+    return web.json_response(plant_json(plant), status=201)
+
+
+async def get_plant(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    plant = await api_plant(request, account_id)
+    found = await request.app[STORE].inverters.list_for_plant(plant.id, account_id)
+    return web.json_response({**plant_json(plant), "inverters": [inverter_json(i) for i in found]})
+
+
+async def update_plant(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    plant = await api_plant(request, account_id)
+    try:
+        fields = parse_plant_fields(await api_body(request))
+    except InvalidPlantError as exc:
+        raise api_error(422, "invalid", fields=exc.problems) from None
+    updated = await request.app[STORE].plants.update(plant.id, account_id, fields)
+    return web.json_response(plant_json(updated))
+
+
+async def delete_plant(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    plant = await api_plant(request, account_id)
+    await request.app[STORE].plants.delete(plant.id, account_id)
+    return web.Response(status=204)
+
+
+async def add_inverter(request: web.Request) -> web.Response:
+    account_id = await api_account(request)
+    plant = await api_plant(request, account_id)
+    body = await api_body(request)
+    try:
+        inverter = await request.app[INVERTER_REGISTRATION].add(
+            account_id=account_id,
+            plant_id=plant.id,
+            serial=str(body.get("serial", "")),
+            code=str(body.get("activation_code", "")),
+            name=str(body.get("name", "")),
+        )
+    except (
+        InvalidPlantError,
+        ActivationCodeError,
+        ActivationRateLimitedError,
+        SerialTakenError,
+    ) as exc:
+        raise registration_error(exc) from None
+    return web.json_response(inverter_json(inverter), status=201)
+
+
+def registration_error(exc: Exception) -> web.HTTPException:
+    """The API answer for a failed registration or swap."""
+    if isinstance(exc, ActivationRateLimitedError):
+        error = api_error(429, "rate_limited", retry_after_s=round(exc.retry_after_s))
+        error.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+        return error
+    if isinstance(exc, ActivationCodeError):
+        return api_error(422, "wrong_activation_code")
+    if isinstance(exc, SerialTakenError):
+        return api_error(409, "serial_taken")
+    problems = exc.problems if isinstance(exc, InvalidPlantError) else {}
+    return api_error(422, "invalid", fields=problems)

@@ -1,0 +1,270 @@
+"""Portal pages for plants and inverters (server-rendered; every form carries a CSRF token).
+
+Another account's plant or inverter is 404. A plant without a valid trial or licence still
+shows its settings and inverters, but not its data (R-MON-16).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.plants.chart import plant_series, power_chart_svg
+from cloud_gateway.plants.errors import (
+    ActivationCodeError,
+    ActivationRateLimitedError,
+    InvalidPlantError,
+    SerialTakenError,
+)
+from cloud_gateway.plants.live import summarise
+from cloud_gateway.plants.model import Plant, PlantFields, PlantType, parse_plant_fields
+from cloud_gateway.plants.spreadsheet import (
+    SpreadsheetError,
+    read_sheet,
+    template_csv,
+    template_xlsx,
+)
+from cloud_gateway.telemetry.day_energy import day_bounds, local_day
+from cloud_gateway.web import CLOCK, render
+
+__all__ = ["setup"]
+
+_ERRORS = {
+    ActivationCodeError: "plants.err.wrong_code",
+    ActivationRateLimitedError: "plants.err.rate_limited",
+    SerialTakenError: "plants.err.taken",
+}
+_ADD_ERRORS = (ActivationCodeError, ActivationRateLimitedError, SerialTakenError, InvalidPlantError)
+
+
+async def _plant(request: web.Request, account_id: int) -> Plant:
+    try:
+        plant_id = int(request.match_info["plant_id"])
+        return await request.app[STORE].plants.get(plant_id, account_id)
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound from None
+
+
+_FIELDS = (
+    "name",
+    "description",
+    "module_name",
+    "latitude",
+    "longitude",
+    "postcode",
+    "town",
+    "country",
+    "temp_coefficient",
+    "azimuth_deg",
+    "tilt_deg",
+    "module_area_m2",
+    "feed_in_tariff_ct",
+    "plant_type",
+    "public",
+)
+
+
+def _values(source: PlantFields | Mapping[str, Any]) -> dict[str, str]:
+    """Form values as text, from a stored plant or from what was posted."""
+    if isinstance(source, PlantFields):
+        raw = {name: getattr(source, name) for name in _FIELDS}
+        raw["public"] = "on" if source.public else ""
+    else:
+        raw = {name: source.get(name) for name in _FIELDS}
+    return {k: "" if v is None else str(v) for k, v in raw.items()}
+
+
+async def _page(
+    request: web.Request, template: str, status: int = 200, **context: Any
+) -> web.Response:
+    context.setdefault("csrf_token", await csrf_token(request))
+    context.setdefault("plant_types", list(PlantType))
+    return render(request, template, context, status=status)
+
+
+async def plant_list(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    found = await request.app[STORE].plants.list_for_account(identity.account.id)
+    return await _page(request, "plant_list.html", plants=found)
+
+
+async def plant_new(request: web.Request) -> web.Response:
+    await require_identity(request)
+    return await _page(
+        request, "plant_form.html", plant=None, values=_values(PlantFields(name="")), problems={}
+    )
+
+
+async def plant_save(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    store = request.app[STORE]
+    plant = await _plant(request, identity.account.id) if "plant_id" in request.match_info else None
+    try:
+        fields = parse_plant_fields(form)
+    except InvalidPlantError as exc:
+        return await _page(
+            request,
+            "plant_form.html",
+            422,
+            plant=plant,
+            values=_values(form),
+            problems=exc.problems,
+        )
+    if plant is None:
+        plant = await store.plants.create(identity.account.id, fields, request.app[CLOCK].now())
+    else:
+        plant = await store.plants.update(plant.id, identity.account.id, fields)
+    raise web.HTTPSeeOther(f"/plants/{plant.id}")
+
+
+async def plant_edit(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    plant = await _plant(request, identity.account.id)
+    return await _page(
+        request, "plant_form.html", plant=plant, values=_values(plant.fields), problems={}
+    )
+
+
+async def plant_delete(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    await request.app[STORE].plants.delete(plant.id, identity.account.id)
+    raise web.HTTPSeeOther("/plants")
+
+
+async def plant_detail(
+    request: web.Request, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    identity = await require_identity(request)
+    account_id = identity.account.id
+    plant = await _plant(request, account_id)
+    store = request.app[STORE]
+    now = request.app[CLOCK].now()
+    found = await store.inverters.list_for_plant(plant.id, account_id)
+    access = await request.app[PLANT_ACCESS].decide(plant, now)
+    live = chart = None
+    if access.entitled:
+        today = local_day(now)
+        ids = [i.id for i in found]
+        live = summarise(found, await store.readings.day_states(ids, today), now)
+        start, end = day_bounds(today)
+        points = [
+            (r.inverter_id, r.at, r.power_w) for r in await store.readings.between(ids, start, end)
+        ]
+        series = plant_series(points, start)
+        chart = Markup(power_chart_svg(series, start, end, plant.fields.name)) if series else None  # noqa: S704 - every text in the SVG is escaped
+    return await _page(
+        request,
+        "plant_detail.html",
+        status,
+        plant=plant,
+        inverters=found,
+        access=access,
+        live=live,
+        chart=chart,
+        error=error,
+    )
+
+
+async def plant_detail_get(request: web.Request) -> web.Response:
+    return await plant_detail(request)
+
+
+async def inverter_add(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    try:
+        await request.app[INVERTER_REGISTRATION].add(
+            account_id=identity.account.id,
+            plant_id=plant.id,
+            serial=str(form.get("serial", "")),
+            code=str(form.get("activation_code", "")),
+            name=str(form.get("name", "")),
+        )
+    except _ADD_ERRORS as exc:
+        key = _ERRORS.get(type(exc), "plants.err.serial")
+        status = 429 if isinstance(exc, ActivationRateLimitedError) else 422
+        return await plant_detail(request, error=key, status=status)
+    raise web.HTTPSeeOther(f"/plants/{plant.id}")
+
+
+async def upload_form(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    plant = await _plant(request, identity.account.id)
+    return await _page(request, "plant_upload.html", plant=plant, report=None, error=None)
+
+
+async def upload_submit(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        return await _page(
+            request, "plant_upload.html", 422, plant=plant, report=None, error="plants.sheet.empty"
+        )
+    data = upload.file.read()
+    try:
+        rows = await asyncio.to_thread(read_sheet, upload.filename, data)
+        report = await request.app[INVERTER_REGISTRATION].add_list(
+            account_id=identity.account.id, plant_id=plant.id, rows=rows
+        )
+    except SpreadsheetError as exc:
+        return await _page(
+            request, "plant_upload.html", 422, plant=plant, report=None, error=exc.reason
+        )
+    except ActivationRateLimitedError:
+        return await _page(
+            request,
+            "plant_upload.html",
+            429,
+            plant=plant,
+            report=None,
+            error="plants.err.rate_limited",
+        )
+    return await _page(request, "plant_upload.html", plant=plant, report=report, error=None)
+
+
+async def template_download(request: web.Request) -> web.Response:
+    await require_identity(request)
+    ext = request.match_info["ext"]
+    if ext == "xlsx":
+        body = await asyncio.to_thread(template_xlsx)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, kind = template_csv(), "text/csv"
+    return web.Response(
+        body=body,
+        content_type=kind,
+        headers={"Content-Disposition": f'attachment; filename="wechselrichter.{ext}"'},
+    )
+
+
+def setup(app: web.Application) -> None:
+    """Register the portal pages."""
+    r = app.router
+    r.add_get("/plants", plant_list, name="plants")
+    r.add_get("/plants/new", plant_new)
+    r.add_post("/plants/new", plant_save)
+    r.add_get("/plants/{plant_id:\\d+}", plant_detail_get)
+    r.add_get("/plants/{plant_id:\\d+}/edit", plant_edit)
+    r.add_post("/plants/{plant_id:\\d+}/edit", plant_save)
+    r.add_post("/plants/{plant_id:\\d+}/delete", plant_delete)
+    r.add_post("/plants/{plant_id:\\d+}/inverters", inverter_add)
+    r.add_get("/plants/{plant_id:\\d+}/inverters/upload", upload_form)
+    r.add_post("/plants/{plant_id:\\d+}/inverters/upload", upload_submit)
+    r.add_get("/plants/inverter-template.{ext:csv|xlsx}", template_download)

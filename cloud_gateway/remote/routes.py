@@ -1,0 +1,112 @@
+"""Remote access routes: the portal's "open" page and the device-host middleware.
+
+Requests whose ``Host`` is ``<slug>.<remote_domain>`` never reach the gateway's own
+routes: :func:`device_hosts` checks access and proxies them through the device's tunnel
+(or answers with a clear refusal page). Every proxied request is counted into the
+browser's remote session, which is the audit record (R-DEV-11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiohttp import web
+
+from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.remote.access import (
+    Access,
+    Denial,
+    check_access,
+    denial_page,
+    handover,
+    open_form,
+    open_submit,
+)
+from cloud_gateway.remote.hosts import slug_from_host
+from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
+from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.web import CLOCK, Handler
+from tunnel.errors import OpenFailedError, SessionClosedError
+from tunnel.streams import Stream
+
+__all__ = ["device_hosts", "setup"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _device_slug(request: web.Request) -> str | None:
+    config = request.app[CONFIG]
+    host = request.host.rsplit(":", 1)[0].lower() if request.host else ""
+    if host == config.http.public_host.lower():
+        return None
+    return slug_from_host(request.host, config.remote_domain)
+
+
+@web.middleware
+async def device_hosts(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve device hosts by proxy; pass every other request on."""
+    slug = _device_slug(request)
+    if slug is None:
+        return await handler(request)
+    if request.path == "/__remote/handover":
+        return await handover(request, slug)
+    access = await check_access(request, slug)
+    if isinstance(access, Denial):
+        request.app[TUNNELS].metrics.remote_requests.labels(outcome=access.value).inc()
+        return denial_page(request, access)
+    upgrade = is_upgrade(request)
+    if upgrade and not origin_allowed(request):
+        raise web.HTTPForbidden(text="WebSocket origin not allowed")
+    return await _proxy(request, access, upgrade=upgrade)
+
+
+async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.StreamResponse:
+    metrics = request.app[TUNNELS].metrics
+    target = request.app[CONFIG].remote.target
+    try:
+        stream = await access.tunnel.session.open_stream(target)
+    except (OpenFailedError, TimeoutError) as exc:
+        _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
+        metrics.remote_requests.labels(outcome=Denial.UNREACHABLE.value).inc()
+        return denial_page(request, Denial.UNREACHABLE)
+    except SessionClosedError:
+        metrics.remote_requests.labels(outcome=Denial.OFFLINE.value).inc()
+        return denial_page(request, Denial.OFFLINE)
+    outcome = "error"
+    try:
+        response = await (proxy_upgrade if upgrade else proxy_http)(request, stream)
+        outcome = "upgrade" if upgrade else "ok"
+    except ProxyError as exc:
+        _LOGGER.warning("remote %s: %s", access.device.slug, exc)
+        outcome = Denial.UNREACHABLE.value
+        return denial_page(request, Denial.UNREACHABLE)
+    finally:
+        await _finish(stream, clean=outcome in {"ok", "upgrade"})
+        metrics.remote_requests.labels(outcome=outcome).inc()
+        await request.app[STORE].remote.add_traffic(
+            access.session.id,
+            now=request.app[CLOCK].now(),
+            to_device=stream.bytes_out,
+            from_device=stream.bytes_in,
+        )
+    return response
+
+
+async def _finish(stream: Stream, *, clean: bool) -> None:
+    """After a complete exchange let the device close its side; otherwise abort."""
+    if stream.finished:
+        return
+    if clean:
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            await stream.close(timeout=2.0)
+    if not stream.finished:
+        stream.reset("request done" if clean else "request failed")
+
+
+def setup(app: web.Application) -> None:
+    """Register the portal routes and the device-host middleware."""
+    app.middlewares.append(device_hosts)
+    app.router.add_get("/remote/{slug}/open", open_form, name="remote_open")
+    app.router.add_post("/remote/{slug}/open", open_submit)

@@ -1,0 +1,275 @@
+"""Entitlement windows, their audit trail, and the minimal orders of subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cloud_gateway.entitlements.windows import Booking, Subject, Window, WindowKind
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.store.schema import devices
+from cloud_gateway.store.schema_accounts import entitlement_audit, entitlement_windows, orders
+from cloud_gateway.store.upsert import insert_ignore
+
+__all__ = ["EntitlementRepository", "OrderState", "StoredOrder", "StoredWindow"]
+
+_W = entitlement_windows
+
+
+class OrderState(StrEnum):
+    """State of an order (billing fills in the rest later)."""
+
+    OPEN = "open"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredWindow:
+    """A window with what it belongs to."""
+
+    window: Window
+    """The pure window (its ``id`` is set)."""
+    subject: Subject
+    """Account (all its hubs), one hub, or one plant."""
+    subject_id: int
+    """Account id, device id or plant id."""
+    account_id: int | None
+    """The account told about it (reminders, orders)."""
+    product: str
+    """Package or licence product name."""
+    period_days: int | None
+    """Booked days (packages, licences)."""
+
+    @property
+    def id(self) -> int:
+        """The row id."""
+        assert self.window.id is not None
+        return self.window.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredOrder:
+    """An order created by the gateway (the next period of a subscription)."""
+
+    id: int
+    account_id: int
+    product: str
+    booking: Booking
+    period_days: int
+    state: OrderState
+    previous_window_id: int | None
+    created_at: datetime
+
+
+def _window(row: sa.Row[tuple[object, ...]]) -> StoredWindow:
+    m = row._mapping
+    return StoredWindow(
+        window=Window(
+            id=m["id"],
+            kind=WindowKind(m["kind"]),
+            start=m["starts_at"],
+            end=m["ends_at"],
+            ended_at=m["ended_at"],
+            source=m["source"],
+            booking=Booking(m["booking"]) if m["booking"] else None,
+            licensed_power_w=m["licensed_power_w"],
+        ),
+        subject=Subject(m["subject"]),
+        subject_id=m["subject_id"],
+        account_id=m["account_id"],
+        product=m["product"],
+        period_days=m["period_days"],
+    )
+
+
+def _order(row: sa.Row[tuple[object, ...]]) -> StoredOrder:
+    m = row._mapping
+    return StoredOrder(
+        id=m["id"],
+        account_id=m["account_id"],
+        product=m["product"],
+        booking=Booking(m["booking"]),
+        period_days=m["period_days"],
+        state=OrderState(m["state"]),
+        previous_window_id=m["previous_window_id"],
+        created_at=m["created_at"],
+    )
+
+
+class EntitlementRepository:
+    """Store and query windows; every change can run inside a caller's transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(
+        self,
+        conn: AsyncConnection,
+        window: Window,
+        *,
+        subject: Subject,
+        subject_id: int,
+        account_id: int | None,
+        now: datetime,
+        product: str = "",
+        period_days: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> StoredWindow:
+        """Insert ``window``; with an ``idempotency_key`` seen before, the earlier row returns."""
+        values = {
+            "subject": subject.value,
+            "subject_id": subject_id,
+            "kind": window.kind.value,
+            "starts_at": window.start,
+            "ends_at": window.end,
+            "ended_at": window.ended_at,
+            "source": window.source[:100],
+            "booking": window.booking.value if window.booking else None,
+            "product": product,
+            "period_days": period_days,
+            "licensed_power_w": window.licensed_power_w,
+            "account_id": account_id,
+            "idempotency_key": idempotency_key,
+            "created_at": now,
+        }
+        if idempotency_key is None:
+            new_id = (await conn.execute(_W.insert().values(**values).returning(_W.c.id))).scalar()
+        else:
+            new_id = await insert_ignore(conn, _W, values, ["idempotency_key"])
+        query = _W.select().where(
+            _W.c.id == new_id if new_id is not None else _W.c.idempotency_key == idempotency_key
+        )
+        return _window((await conn.execute(query)).one())
+
+    async def get(self, window_id: int) -> StoredWindow:
+        """One window by id."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_W.select().where(_W.c.id == window_id))).first()
+        if row is None:
+            raise NotFoundError(f"no entitlement window {window_id}")
+        return _window(row)
+
+    async def for_subjects(self, *subjects: tuple[Subject, int]) -> list[StoredWindow]:
+        """Every window of the given (subject, id) pairs, oldest start first."""
+        if not subjects:
+            return []
+        clause = sa.or_(
+            *(sa.and_(_W.c.subject == s.value, _W.c.subject_id == i) for s, i in subjects)
+        )
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
+            return [_window(r) for r in rows]
+
+    async def ending_between(self, start: datetime, end: datetime) -> list[StoredWindow]:
+        """Windows whose booked or early end lies in ``[start, end)``."""
+        effective = sa.func.coalesce(_W.c.ended_at, _W.c.ends_at)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                _W.select()
+                .where(
+                    sa.or_(
+                        sa.and_(_W.c.ends_at >= start, _W.c.ends_at < end),
+                        sa.and_(effective >= start, effective < end),
+                    )
+                )
+                .order_by(_W.c.id)
+            )
+            return [_window(r) for r in rows]
+
+    async def device_owner(self, device_id: int) -> int | None:
+        """The account a hub belongs to (the tenant of its own windows)."""
+        async with self._engine.connect() as conn:
+            owner = await conn.scalar(
+                sa.select(devices.c.account_id).where(devices.c.id == device_id)
+            )
+        return owner if isinstance(owner, int) else None
+
+    async def next_end_after(self, at: datetime) -> datetime | None:
+        """The earliest booked end after ``at`` (the scheduler's next wake-up)."""
+        async with self._engine.connect() as conn:
+            value = await conn.scalar(sa.select(sa.func.min(_W.c.ends_at)).where(_W.c.ends_at > at))
+        return value if isinstance(value, datetime) else None
+
+    async def set_ended(self, conn: AsyncConnection, window_id: int, at: datetime) -> StoredWindow:
+        """End a window early at ``at`` (never later than already ended)."""
+        row = (await conn.execute(_W.select().where(_W.c.id == window_id))).first()
+        if row is None:
+            raise NotFoundError(f"no entitlement window {window_id}")
+        current = _window(row)
+        if current.window.ended_at is None or at < current.window.ended_at:
+            await conn.execute(_W.update().where(_W.c.id == window_id).values(ended_at=at))
+        return _window((await conn.execute(_W.select().where(_W.c.id == window_id))).one())
+
+    async def audit(
+        self,
+        conn: AsyncConnection,
+        *,
+        at: datetime,
+        actor_account_id: int | None,
+        action: str,
+        window_id: int,
+        detail: str = "",
+    ) -> None:
+        """Record who did what to which window."""
+        await conn.execute(
+            entitlement_audit.insert().values(
+                at=at,
+                actor_account_id=actor_account_id,
+                action=action,
+                window_id=window_id,
+                detail=detail[:2000],
+            )
+        )
+
+    async def audit_trail(self, window_id: int) -> list[tuple[datetime, int | None, str, str]]:
+        """(at, actor, action, detail) of a window, oldest first."""
+        a = entitlement_audit
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(a.c.at, a.c.actor_account_id, a.c.action, a.c.detail)
+                .where(a.c.window_id == window_id)
+                .order_by(a.c.id)
+            )
+            return [(r.at, r.actor_account_id, r.action, r.detail) for r in rows]
+
+    async def open_order(
+        self,
+        conn: AsyncConnection,
+        *,
+        account_id: int,
+        product: str,
+        booking: Booking,
+        period_days: int,
+        previous_window_id: int | None,
+        now: datetime,
+        idempotency_key: str,
+    ) -> int | None:
+        """Create an open order; ``None`` if one with this key exists already."""
+        return await insert_ignore(
+            conn,
+            orders,
+            {
+                "account_id": account_id,
+                "product": product,
+                "booking": booking.value,
+                "period_days": period_days,
+                "state": OrderState.OPEN.value,
+                "previous_window_id": previous_window_id,
+                "idempotency_key": idempotency_key,
+                "created_at": now,
+            },
+            ["idempotency_key"],
+        )
+
+    async def orders_for_account(self, account_id: int) -> list[StoredOrder]:
+        """The account's orders, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                orders.select().where(orders.c.account_id == account_id).order_by(orders.c.id)
+            )
+            return [_order(r) for r in rows]

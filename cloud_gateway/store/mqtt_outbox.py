@@ -1,0 +1,50 @@
+"""MQTT outbox repository: messages written with the readings, deleted after PUBACK."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cloud_gateway.store.schema_plants import mqtt_outbox
+
+__all__ = ["MqttOutboxRepository", "OutboxMessage"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message waiting to be published."""
+
+    id: int
+    topic: str
+    payload: bytes
+
+
+class MqttOutboxRepository:
+    """Read and delete pending MQTT messages, oldest first."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def pending(self, limit: int = 500) -> list[OutboxMessage]:
+        """The oldest ``limit`` messages."""
+        o = mqtt_outbox.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(o.id, o.topic, o.payload).order_by(o.id).limit(limit)
+            )
+            return [OutboxMessage(r.id, r.topic, bytes(r.payload)) for r in rows]
+
+    async def delete(self, ids: Sequence[int]) -> None:
+        """Forget messages the broker acknowledged."""
+        if ids:
+            async with self._engine.begin() as conn:
+                await conn.execute(mqtt_outbox.delete().where(mqtt_outbox.c.id.in_(list(ids))))
+
+    async def count(self) -> int:
+        """How many messages wait."""
+        async with self._engine.connect() as conn:
+            found = await conn.scalar(sa.select(sa.func.count()).select_from(mqtt_outbox))
+        return int(found or 0)

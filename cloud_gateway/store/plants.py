@@ -1,0 +1,147 @@
+"""Plants repository. Every call names the tenant: another account's plant is "not found"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cloud_gateway.errors import ConflictError, NotFoundError
+from cloud_gateway.plants.model import (
+    Plant,
+    PlantFields,
+    PlantType,
+    mct_to_tariff,
+    tariff_to_mct,
+)
+from cloud_gateway.store.schema_plants import plants
+
+__all__ = ["PlantRepository", "plant_from_row", "plants_by_id"]
+
+
+def _columns(fields: PlantFields) -> dict[str, Any]:
+    tariff = fields.feed_in_tariff_ct
+    return {
+        "name": fields.name,
+        "description": fields.description,
+        "module_name": fields.module_name,
+        "latitude": fields.latitude,
+        "longitude": fields.longitude,
+        "postcode": fields.postcode,
+        "town": fields.town,
+        "country": fields.country,
+        "temp_coefficient": fields.temp_coefficient,
+        "azimuth_deg": fields.azimuth_deg,
+        "tilt_deg": fields.tilt_deg,
+        "module_area_m2": fields.module_area_m2,
+        "feed_in_tariff_mct": None if tariff is None else tariff_to_mct(tariff),
+        "plant_type": fields.plant_type.value,
+        "public": fields.public,
+    }
+
+
+def plant_from_row(m: RowMapping) -> Plant:
+    """A :class:`Plant` from a ``plants`` row."""
+    mct = m["feed_in_tariff_mct"]
+    fields = PlantFields(
+        name=m["name"],
+        description=m["description"],
+        module_name=m["module_name"],
+        latitude=m["latitude"],
+        longitude=m["longitude"],
+        postcode=m["postcode"],
+        town=m["town"],
+        country=m["country"],
+        temp_coefficient=m["temp_coefficient"],
+        azimuth_deg=m["azimuth_deg"],
+        tilt_deg=m["tilt_deg"],
+        module_area_m2=m["module_area_m2"],
+        feed_in_tariff_ct=None if mct is None else mct_to_tariff(mct),
+        plant_type=PlantType(m["plant_type"]),
+        public=bool(m["public"]),
+    )
+    return Plant(
+        id=m["id"],
+        account_id=m["account_id"],
+        fields=fields,
+        trial_started_at=m["trial_started_at"],
+        created_at=m["created_at"],
+    )
+
+
+async def plants_by_id(conn: AsyncConnection, plant_ids: Iterable[int]) -> dict[int, Plant]:
+    """The plants with these ids, on an open connection (used inside the ingest transaction)."""
+    ids = sorted(set(plant_ids))
+    if not ids:
+        return {}
+    rows = await conn.execute(plants.select().where(plants.c.id.in_(ids)))
+    return {p.id: p for p in (plant_from_row(r._mapping) for r in rows)}
+
+
+class PlantRepository:
+    """Create, read, change and delete an account's plants."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, account_id: int, fields: PlantFields, now: datetime) -> Plant:
+        """A new plant of ``account_id``."""
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    plants.insert()
+                    .values(account_id=account_id, created_at=now, **_columns(fields))
+                    .returning(*plants.c)
+                )
+                return plant_from_row(result.one()._mapping)
+        except IntegrityError as exc:
+            raise ConflictError(f"account {account_id} does not exist") from exc
+
+    async def get(self, plant_id: int, account_id: int) -> Plant:
+        """The plant, if it belongs to ``account_id``."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    plants.select().where(
+                        plants.c.id == plant_id, plants.c.account_id == account_id
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no plant {plant_id}")
+        return plant_from_row(row._mapping)
+
+    async def list_for_account(self, account_id: int) -> list[Plant]:
+        """The account's plants, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                plants.select().where(plants.c.account_id == account_id).order_by(plants.c.id)
+            )
+            return [plant_from_row(r._mapping) for r in rows]
+
+    async def update(self, plant_id: int, account_id: int, fields: PlantFields) -> Plant:
+        """Replace the owner-entered fields."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                plants.update()
+                .where(plants.c.id == plant_id, plants.c.account_id == account_id)
+                .values(**_columns(fields))
+                .returning(*plants.c)
+            )
+            row = result.first()
+        if row is None:
+            raise NotFoundError(f"no plant {plant_id}")
+        return plant_from_row(row._mapping)
+
+    async def delete(self, plant_id: int, account_id: int) -> None:
+        """Delete the plant with its inverters and their readings."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                plants.delete().where(plants.c.id == plant_id, plants.c.account_id == account_id)
+            )
+        if result.rowcount == 0:
+            raise NotFoundError(f"no plant {plant_id}")

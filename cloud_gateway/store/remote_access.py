@@ -1,0 +1,190 @@
+"""Remote-access repository: one-time handover tokens and remote sessions (the audit).
+
+A remote session is what a browser holds on a device host after the handover; its row
+is kept after it ends and is the audit record of R-DEV-11: who, which device, when, from
+which address, how many requests and bytes each way. Only hashes of secrets are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cloud_gateway.store.schema_tunnels import remote_handovers, remote_sessions
+
+__all__ = ["Handover", "RemoteAccessRepository", "RemoteSession"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    """A used one-time token: which account opened which device."""
+
+    account_id: int
+    device_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteSession:
+    """A browser's remote-access session on one device host (and its audit record)."""
+
+    id: int
+    account_id: int | None
+    device_id: int | None
+    username: str
+    device_slug: str
+    source_address: str
+    started_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    requests: int
+    bytes_to_device: int
+    bytes_from_device: int
+
+
+def _session(row: sa.Row[tuple[object, ...]]) -> RemoteSession:
+    m = row._mapping
+    return RemoteSession(
+        id=m["id"],
+        account_id=m["account_id"],
+        device_id=m["device_id"],
+        username=m["username"],
+        device_slug=m["device_slug"],
+        source_address=m["source_address"],
+        started_at=m["started_at"],
+        last_seen_at=m["last_seen_at"],
+        ended_at=m["ended_at"],
+        requests=m["requests"],
+        bytes_to_device=m["bytes_to_device"],
+        bytes_from_device=m["bytes_from_device"],
+    )
+
+
+class RemoteAccessRepository:
+    """Handover tokens, remote sessions and their traffic counters."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create_handover(
+        self,
+        token_hash: str,
+        *,
+        account_id: int,
+        device_id: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store a one-time token (by hash) that opens ``device_id`` for ``account_id``."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                remote_handovers.insert().values(
+                    token_hash=token_hash,
+                    account_id=account_id,
+                    device_id=device_id,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def consume_handover(self, token_hash: str, now: datetime) -> Handover | None:
+        """Use the token once: its account and device, or ``None`` if unknown/used/expired."""
+        async with self._engine.begin() as conn:
+            used = await conn.execute(
+                remote_handovers.update()
+                .where(
+                    remote_handovers.c.token_hash == token_hash,
+                    remote_handovers.c.used_at.is_(None),
+                    remote_handovers.c.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+            if used.rowcount != 1:
+                return None
+            row = (
+                await conn.execute(
+                    sa.select(remote_handovers.c.account_id, remote_handovers.c.device_id).where(
+                        remote_handovers.c.token_hash == token_hash
+                    )
+                )
+            ).one()
+        return Handover(account_id=row.account_id, device_id=row.device_id)
+
+    async def start_session(
+        self,
+        token_hash: str,
+        *,
+        account_id: int,
+        device_id: int,
+        username: str,
+        device_slug: str,
+        source_address: str,
+        now: datetime,
+    ) -> RemoteSession:
+        """Record a new remote-access session."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                remote_sessions.insert()
+                .values(
+                    token_hash=token_hash,
+                    account_id=account_id,
+                    device_id=device_id,
+                    username=username,
+                    device_slug=device_slug,
+                    source_address=source_address[:64],
+                    started_at=now,
+                    last_seen_at=now,
+                )
+                .returning(*remote_sessions.c)
+            )
+            return _session(result.one())
+
+    async def find_session(self, token_hash: str) -> RemoteSession | None:
+        """The session for a cookie's token hash."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    remote_sessions.select().where(remote_sessions.c.token_hash == token_hash)
+                )
+            ).first()
+        return None if row is None else _session(row)
+
+    async def add_traffic(
+        self, session_id: int, *, now: datetime, to_device: int, from_device: int
+    ) -> None:
+        """Count one proxied request and its bytes (called when the request ends)."""
+        c = remote_sessions.c
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                remote_sessions.update()
+                .where(c.id == session_id)
+                .values(
+                    last_seen_at=now,
+                    requests=c.requests + 1,
+                    bytes_to_device=c.bytes_to_device + to_device,
+                    bytes_from_device=c.bytes_from_device + from_device,
+                )
+            )
+
+    async def end_session(self, session_id: int, now: datetime) -> None:
+        """Mark the session ended (idle timeout, access withdrawn)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                remote_sessions.update()
+                .where(remote_sessions.c.id == session_id, remote_sessions.c.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+
+    async def list_sessions(
+        self, *, device_id: int | None = None, account_id: int | None = None, limit: int = 100
+    ) -> list[RemoteSession]:
+        """Audit records, newest first, optionally for one device or account."""
+        query = remote_sessions.select().order_by(remote_sessions.c.id.desc()).limit(limit)
+        if device_id is not None:
+            query = query.where(remote_sessions.c.device_id == device_id)
+        if account_id is not None:
+            query = query.where(remote_sessions.c.account_id == account_id)
+        async with self._engine.connect() as conn:
+            return [_session(r) for r in await conn.execute(query)]

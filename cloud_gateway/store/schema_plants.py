@@ -1,0 +1,155 @@
+"""Plants, inverters and telemetry tables (SQLAlchemy Core), on the shared metadata.
+
+Migration ``0004_telemetry_plants`` creates them; this module is the map the repositories use.
+
+* ``plants`` / ``inverters``: what an account monitors (R-MON-5, R-MON-7). An inverter's serial
+  is unique across the gateway: one physical inverter sits in one plant.
+* ``inverter_nameplates``: what the agent reported about a serial (SunSpec models 1 and 120),
+  per account, so a later registration by serial finds its nominal power (R-MON-10).
+* ``activation_failures``: wrong activation codes per account, for rate limiting.
+* ``telemetry_batches``: the dedup key (device, sequence) of every TELEMETRY frame taken.
+* ``readings``: one row per inverter reading; ``inverter_days``: first and last energy counter
+  of each local day per inverter slot and serial (energy today, power now).
+* ``mqtt_outbox``: MQTT messages written with the readings, deleted after PUBACK.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cloud_gateway.store.schema import metadata
+from cloud_gateway.store.types import UtcDateTime
+
+__all__ = [
+    "activation_failures",
+    "inverter_days",
+    "inverter_nameplates",
+    "inverters",
+    "mqtt_outbox",
+    "plants",
+    "readings",
+    "telemetry_batches",
+]
+
+#: a 64-bit surrogate key that is still SQLite's rowid alias (``INTEGER PRIMARY KEY``)
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+plants = sa.Table(
+    "plants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("module_name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("postcode", sa.String(16), nullable=False, server_default=""),
+    sa.Column("town", sa.String(100), nullable=False, server_default=""),
+    sa.Column("country", sa.String(2), nullable=False, server_default="DE"),
+    sa.Column("temp_coefficient", sa.Float, nullable=True),
+    sa.Column("azimuth_deg", sa.Integer, nullable=True),
+    sa.Column("tilt_deg", sa.Integer, nullable=True),
+    sa.Column("module_area_m2", sa.Float, nullable=True),
+    sa.Column("feed_in_tariff_mct", sa.Integer, nullable=True),
+    sa.Column("plant_type", sa.String(16), nullable=False, server_default="pv"),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("trial_started_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_plants_account_id", "account_id"),
+)
+
+inverters = sa.Table(
+    "inverters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "plant_id", sa.Integer, sa.ForeignKey("plants.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("serial", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("activated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_inverters_plant_id", "plant_id"),
+)
+
+inverter_nameplates = sa.Table(
+    "inverter_nameplates",
+    metadata,
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("serial", sa.String(32), nullable=False),
+    sa.Column("manufacturer", sa.String(64), nullable=False, server_default=""),
+    sa.Column("model", sa.String(64), nullable=False, server_default=""),
+    sa.Column("version", sa.String(32), nullable=False, server_default=""),
+    sa.Column("w_rating", sa.Integer, nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "serial", name="pk_inverter_nameplates"),
+)
+
+activation_failures = sa.Table(
+    "activation_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_activation_failures_account_id_at", "account_id", "at"),
+)
+
+telemetry_batches = sa.Table(
+    "telemetry_batches",
+    metadata,
+    sa.Column(
+        "device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("rejected", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.PrimaryKeyConstraint("device_id", "seq", name="pk_telemetry_batches"),
+)
+
+readings = sa.Table(
+    "readings",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "inverter_id", sa.Integer, sa.ForeignKey("inverters.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("device_id", sa.Integer, nullable=False),
+    sa.Column("serial", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("power_w", sa.Float, nullable=True),
+    sa.Column("energy_wh", sa.Float, nullable=True),
+    sa.Column("dc_power_w", sa.Float, nullable=True),
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Index("ix_readings_inverter_id_at", "inverter_id", "at"),
+)
+
+inverter_days = sa.Table(
+    "inverter_days",
+    metadata,
+    sa.Column(
+        "inverter_id", sa.Integer, sa.ForeignKey("inverters.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("serial", sa.String(32), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("first_at", UtcDateTime(), nullable=False),
+    sa.Column("first_wh", sa.Float, nullable=False),
+    sa.Column("last_at", UtcDateTime(), nullable=False),
+    sa.Column("last_wh", sa.Float, nullable=False),
+    sa.Column("last_power_w", sa.Float, nullable=True),
+    sa.PrimaryKeyConstraint("inverter_id", "serial", "day", name="pk_inverter_days"),
+)
+
+mqtt_outbox = sa.Table(
+    "mqtt_outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,343 @@
+"""Telemetry writes: one transaction per ingest group (readings, dedup keys, days, outbox).
+
+:meth:`TelemetryRepository.transaction` hands the ingest service an :class:`IngestTransaction`
+whose steps all run on one connection and commit together: the dedup keys, the readings, the
+day counters and the MQTT outbox rows are durable at once or not at all.
+
+The bulk steps bypass SQLAlchemy's per-row parameter processing (about 25 µs a row): they hand
+prebuilt tuples to the driver (``exec_driver_sql``), and on PostgreSQL the readings go in with
+``COPY`` on the same connection, inside the same transaction. Values are therefore converted
+here, per backend, exactly as the column types would: instants as naive UTC text
+``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite (what :class:`~cloud_gateway.store.types.UtcDateTime`
+stores, so range queries compare correctly) and aware ``datetime`` on PostgreSQL.
+
+Two steps do their read in the write (``RETURNING``, SQLite ≥ 3.35 and PostgreSQL):
+
+* :meth:`IngestTransaction.take_keys` inserts the (device, sequence) keys with ``ON CONFLICT DO
+  NOTHING`` and learns from ``RETURNING`` which were new: the dedup check and the record are
+  one statement.
+* :meth:`IngestTransaction.merge_days` upserts the group's day counters; the database merges
+  them with the stored ones (earlier first, later-or-equal last, as :func:`fold` does) and
+  returns the merged rows. No cache: several gateway nodes can write the same day safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cloud_gateway.errors import StoreError
+from cloud_gateway.plants.model import Plant
+from cloud_gateway.store.plants import plants_by_id
+from cloud_gateway.store.schema_plants import (
+    inverter_nameplates,
+    inverters,
+    plants,
+)
+from cloud_gateway.telemetry.day_energy import DayKey, DayState
+from cloud_gateway.telemetry.payload import InfoIn
+
+__all__ = [
+    "READING_COLUMNS",
+    "IngestTransaction",
+    "ReadingRow",
+    "RefusedGroupError",
+    "Target",
+    "TelemetryRepository",
+    "sqlite_stamp",
+]
+
+_CHUNK = 400
+_T = TypeVar("_T")
+
+READING_COLUMNS = (
+    "inverter_id",
+    "device_id",
+    "serial",
+    "at",
+    "power_w",
+    "energy_wh",
+    "dc_power_w",
+    "state",
+)
+"""The columns of a :data:`ReadingRow`, in order."""
+
+ReadingRow = tuple[
+    int | None, int, str, datetime, float | None, float | None, float | None, str | None
+]
+"""(inverter_id, device_id, serial, at, power_w, energy_wh, dc_power_w, state)."""
+
+_DAY_MERGE = """
+ ON CONFLICT (inverter_id, serial, day) DO UPDATE SET
+  first_at = CASE WHEN excluded.first_at < inverter_days.first_at
+                  THEN excluded.first_at ELSE inverter_days.first_at END,
+  first_wh = CASE WHEN excluded.first_at < inverter_days.first_at
+                  THEN excluded.first_wh ELSE inverter_days.first_wh END,
+  last_at = CASE WHEN excluded.last_at >= inverter_days.last_at
+                 THEN excluded.last_at ELSE inverter_days.last_at END,
+  last_wh = CASE WHEN excluded.last_at >= inverter_days.last_at
+                 THEN excluded.last_wh ELSE inverter_days.last_wh END,
+  last_power_w = CASE WHEN excluded.last_at >= inverter_days.last_at
+                      THEN excluded.last_power_w ELSE inverter_days.last_power_w END
+ RETURNING inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w"""
+_KEYS_CONFLICT = " ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq"
+_PG_KEYS = """INSERT INTO telemetry_batches (device_id, seq, received_at, rejected)
+ SELECT k.d, k.s, $3, k.r FROM unnest($1::int[], $2::bigint[], $4::bool[]) AS k(d, s, r)
+ ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq"""
+_PG_DAYS = """INSERT INTO inverter_days
+ (inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w)
+ SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::timestamptz[], $5::float8[],
+                      $6::timestamptz[], $7::float8[], $8::float8[])"""
+_PG_OUTBOX = "INSERT INTO mqtt_outbox (topic, payload, created_at) VALUES ($1, $2, $3)"
+_SQLITE_READINGS = """INSERT INTO readings
+ (inverter_id, device_id, serial, at, power_w, energy_wh, dc_power_w, state)
+ VALUES (?,?,?,?,?,?,?,?)"""
+_SQLITE_KEYS = "INSERT INTO telemetry_batches (device_id, seq, received_at, rejected) VALUES "
+_SQLITE_DAYS = """INSERT INTO inverter_days
+ (inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w) VALUES """
+_SQLITE_OUTBOX = "INSERT INTO mqtt_outbox (topic, payload, created_at) VALUES (?, ?, ?)"
+_SQLITE_ROWS = 500
+"""Rows per multi-row ``VALUES`` statement on SQLite (8 parameters each, limit 32766)."""
+
+
+class RefusedGroupError(StoreError):
+    """The database refused the group's data (a constraint or a value), not the connection.
+
+    A smaller group without the offending payload may succeed.
+    """
+
+
+_REFUSED_PG = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The registered inverter a serial reported by an agent belongs to."""
+
+    inverter_id: int
+    plant_id: int
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def sqlite_stamp(at: datetime) -> str:
+    """``at`` as SQLite stores a :class:`UtcDateTime`: naive UTC, always with microseconds."""
+    if at.tzinfo is not UTC:
+        if at.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        at = at.astimezone(UTC)
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _instant(value: Any) -> datetime:
+    """A stored instant as an aware UTC ``datetime`` (SQLite returns text, asyncpg aware)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    assert isinstance(value, date)
+    return value
+
+
+class IngestTransaction:
+    """The steps of one ingest group, on one open transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._pg = conn.dialect.name == "postgresql"
+
+    async def _driver_rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """The rows ``sql`` returns, run on the driver without SQLAlchemy's processing."""
+        result = await self._conn.exec_driver_sql(sql, params)
+        return list(result.all())
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self._pg:
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    async def take_keys(
+        self, keys: Sequence[tuple[int, int, bool]], now: datetime
+    ) -> set[tuple[int, int]]:
+        """Record (device, sequence, rejected) keys; returns those not taken before.
+
+        ``keys`` must not repeat a (device, sequence) pair.
+        """
+        taken: set[tuple[int, int]] = set()
+        if not keys:
+            return taken
+        if self._pg:
+            rows: list[Any] = await self._driver_rows(
+                _PG_KEYS,
+                ([d for d, _s, _r in keys], [s for _d, s, _r in keys], now, [r for *_k, r in keys]),
+            )
+            taken.update((d, s) for d, s in rows)
+            return taken
+        stamp = sqlite_stamp(now)
+        for part in _chunks(keys, _SQLITE_ROWS):
+            sql = _SQLITE_KEYS + ",".join(["(?,?,?,?)"] * len(part)) + _KEYS_CONFLICT
+            params = tuple(v for d, s, r in part for v in (d, s, stamp, int(r)))
+            rows = await self._driver_rows(sql, params)
+            taken.update((d, s) for d, s in rows)
+        return taken
+
+    async def targets(self, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Target]:
+        """Registered inverters by (owning account, serial)."""
+        wanted = sorted(set(pairs))
+        found: dict[tuple[int, str], Target] = {}
+        for part in _chunks(wanted):
+            rows = await self._conn.execute(
+                sa.select(
+                    inverters.c.id, inverters.c.serial, inverters.c.plant_id, plants.c.account_id
+                )
+                .join(plants, plants.c.id == inverters.c.plant_id)
+                .where(inverters.c.serial.in_({s for _a, s in part}))
+            )
+            for r in rows:
+                if (r.account_id, r.serial) in part:
+                    found[(r.account_id, r.serial)] = Target(r.id, r.plant_id)
+        return found
+
+    async def plants(self, plant_ids: Iterable[int]) -> dict[int, Plant]:
+        """The plants with these ids."""
+        return await plants_by_id(self._conn, plant_ids)
+
+    async def save_nameplates(
+        self, account_id: int, infos: Sequence[InfoIn], now: datetime
+    ) -> None:
+        """Remember what the account's agent reported about its inverters."""
+        for info in infos:
+            values = {
+                "manufacturer": info.manufacturer,
+                "model": info.model,
+                "version": info.version,
+                "w_rating": info.w_rating,
+                "updated_at": now,
+            }
+            stmt = self._insert(inverter_nameplates).values(
+                account_id=account_id, serial=info.serial, **values
+            )
+            await self._conn.execute(
+                stmt.on_conflict_do_update(index_elements=["account_id", "serial"], set_=values)
+            )
+
+    async def insert_readings(self, rows: Sequence[ReadingRow]) -> None:
+        """Insert readings: ``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite."""
+        if not rows:
+            return
+        if not self._pg:
+            await self._conn.exec_driver_sql(
+                _SQLITE_READINGS,
+                [
+                    (i, d, s, sqlite_stamp(at), w, wh, dcw, st)
+                    for i, d, s, at, w, wh, dcw, st in rows
+                ],
+            )
+            return
+        raw = await self._conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, asyncpg.Connection)
+        # COPY must run inside the transaction SQLAlchemy's adapter began with the first
+        # statement (take_keys); a COPY outside it would commit on its own.
+        if not driver.is_in_transaction():
+            raise StoreError("readings COPY outside the ingest transaction")
+        try:
+            await driver.copy_records_to_table("readings", records=rows, columns=READING_COLUMNS)
+        except _REFUSED_PG as exc:
+            raise RefusedGroupError(f"telemetry commit failed: {exc!r}") from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"telemetry commit failed: {exc!r}") from exc
+
+    async def merge_days(self, states: Mapping[DayKey, DayState]) -> dict[DayKey, DayState]:
+        """Merge the group's day counters into the stored ones; returns the merged states."""
+        keys = sorted(states, key=lambda k: (k.inverter_id, k.serial, k.day))  # lock order
+        if not keys:
+            return {}
+        rows: list[Any]
+        if self._pg:
+            rows = await self._driver_rows(
+                _PG_DAYS + _DAY_MERGE,
+                (
+                    [k.inverter_id for k in keys],
+                    [k.serial for k in keys],
+                    [k.day for k in keys],
+                    [states[k].first_at for k in keys],
+                    [states[k].first_wh for k in keys],
+                    [states[k].last_at for k in keys],
+                    [states[k].last_wh for k in keys],
+                    [states[k].last_power_w for k in keys],
+                ),
+            )
+        else:
+            rows = []
+            for part in _chunks(keys, _SQLITE_ROWS):
+                sql = _SQLITE_DAYS + ",".join(["(?,?,?,?,?,?,?,?)"] * len(part)) + _DAY_MERGE
+                params: list[Any] = []
+                for k in part:
+                    s = states[k]
+                    params += (
+                        k.inverter_id,
+                        k.serial,
+                        k.day.isoformat(),
+                        sqlite_stamp(s.first_at),
+                        s.first_wh,
+                        sqlite_stamp(s.last_at),
+                        s.last_wh,
+                        s.last_power_w,
+                    )
+                rows.extend(await self._driver_rows(sql, tuple(params)))
+        return {
+            DayKey(r[0], r[1], _day(r[2])): DayState(
+                first_at=_instant(r[3]),
+                first_wh=r[4],
+                last_at=_instant(r[5]),
+                last_wh=r[6],
+                last_power_w=r[7],
+            )
+            for r in rows
+        }
+
+    async def enqueue(self, messages: Sequence[tuple[str, bytes]], now: datetime) -> None:
+        """Write MQTT messages to the outbox (published after the commit)."""
+        if not messages:
+            return
+        if self._pg:
+            await self._conn.exec_driver_sql(_PG_OUTBOX, [(t, p, now) for t, p in messages])
+        else:
+            stamp = sqlite_stamp(now)
+            await self._conn.exec_driver_sql(_SQLITE_OUTBOX, [(t, p, stamp) for t, p in messages])
+
+
+class TelemetryRepository:
+    """Opens ingest transactions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[IngestTransaction]:
+        """One transaction; committed when the block ends without an exception."""
+        try:
+            async with self._engine.begin() as conn:
+                yield IngestTransaction(conn)
+        except (IntegrityError, DataError) as exc:
+            raise RefusedGroupError(f"telemetry commit failed: {exc.orig!r}") from exc
+        except DBAPIError as exc:
+            raise StoreError(f"telemetry commit failed: {exc.orig!r}") from exc

@@ -1,0 +1,1 @@
+"""Telemetry from inverter agents: ingest (commit, then ACK), day energy, MQTT fan-out."""

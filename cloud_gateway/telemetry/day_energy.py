@@ -1,0 +1,109 @@
+"""Energy today, derived from lifetime energy counters (pure).
+
+Inverters report their lifetime AC energy (SunSpec ``WH``). The energy of a local day in
+Europe/Berlin is the counter now minus the first counter seen that day::
+
+    energy today = last total of the day - first total of the day      (never below 0)
+
+Per inverter slot, serial and local day a :class:`DayState` keeps the earliest and the latest
+reading that carried a counter. Readings may arrive late or out of order (an agent catching
+up after an outage): an earlier reading becomes the new first, a later one the new last. After
+a swap the slot has two serials that day, each with its own counter; the slot's energy is their
+sum. A counter that went backwards (device reset) gives 0 rather than a negative day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "BERLIN",
+    "DayKey",
+    "DayState",
+    "LocalDays",
+    "day_bounds",
+    "fold",
+    "local_day",
+    "slot_energy",
+]
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@dataclass(frozen=True, slots=True)
+class DayKey:
+    """Which counter on which local day."""
+
+    inverter_id: int
+    serial: str
+    day: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayState:
+    """First and last counter reading of one serial in one slot on one local day."""
+
+    first_at: datetime
+    first_wh: float
+    last_at: datetime
+    last_wh: float
+    last_power_w: float | None
+
+    @property
+    def energy_wh(self) -> float:
+        """Energy of the day so far, Wh."""
+        return max(0.0, self.last_wh - self.first_wh)
+
+
+def local_day(at: datetime) -> date:
+    """The Europe/Berlin calendar day of an instant."""
+    return at.astimezone(BERLIN).date()
+
+
+class LocalDays:
+    """:func:`local_day` for many instants, remembering the bounds of the last day found.
+
+    Readings of one group mostly fall on one or two days; a hit is two comparisons instead of
+    a time zone conversion.
+    """
+
+    __slots__ = ("_day", "_end", "_start")
+
+    def __init__(self) -> None:
+        self._start = self._end = datetime.min.replace(tzinfo=UTC)  # empty: the first call misses
+        self._day = date.min
+
+    def __call__(self, at: datetime) -> date:
+        """The Europe/Berlin calendar day of ``at`` (an aware instant)."""
+        if self._start <= at < self._end:
+            return self._day
+        day = local_day(at)
+        self._start, self._end = day_bounds(day)
+        self._day = day
+        return day
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first instant of ``day`` in Berlin and of the day after (23, 24 or 25 hours apart)."""
+    start = datetime.combine(day, time(0), BERLIN)
+    end = datetime.combine(day + timedelta(days=1), time(0), BERLIN)
+    return start, end
+
+
+def fold(state: DayState | None, at: datetime, wh: float, power_w: float | None) -> DayState:
+    """``state`` after one more reading with counter ``wh`` at ``at``."""
+    if state is None:
+        return DayState(first_at=at, first_wh=wh, last_at=at, last_wh=wh, last_power_w=power_w)
+    if at < state.first_at:
+        state = replace(state, first_at=at, first_wh=wh)
+    if at >= state.last_at:
+        state = replace(state, last_at=at, last_wh=wh, last_power_w=power_w)
+    return state
+
+
+def slot_energy(states: Iterable[DayState]) -> float:
+    """Energy of one slot on one day: the sum over the serials it held."""
+    return sum(s.energy_wh for s in states)

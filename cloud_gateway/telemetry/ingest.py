@@ -1,0 +1,303 @@
+"""TELEMETRY ingest: commit first, then the caller ACKs; dedup on (device, sequence).
+
+:meth:`TelemetryIngest.ingest` is the tunnel's ``on_telemetry`` callback for one device: it
+returns only after the payload is durably committed (or was committed before: a resent batch
+stores nothing and still returns, so the device gets its ACK again). Calls from many sessions
+are grouped: whatever arrives while a transaction is running is written by the next one, so
+one commit serves many frames (group commit) and the database sees few, large transactions.
+
+In the same transaction: the dedup keys, the readings, the day counters (energy today) and,
+for plants whose data may be served, one MQTT state message per inverter into the outbox.
+After the commit ``on_commit`` wakes the outbox publisher.
+
+A payload that is not version 1 JSON can never succeed: its key is recorded as rejected and
+the call returns normally (the device drops it instead of resending it forever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from cloud_gateway.plants.access import PlantAccess, PlantAccessPolicy
+from cloud_gateway.store import Store
+from cloud_gateway.store.devices import Device
+from cloud_gateway.store.telemetry import IngestTransaction, ReadingRow, RefusedGroupError, Target
+from cloud_gateway.telemetry.day_energy import DayKey, DayState, LocalDays
+from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
+from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
+from tunnel.clock import Clock
+
+__all__ = ["IngestResult", "TelemetryIngest"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What became of one TELEMETRY payload."""
+
+    stored: int
+    """Readings stored."""
+    duplicate: bool = False
+    """The (device, sequence) key was taken before; nothing was stored."""
+    rejected: bool = False
+    """The payload was unusable; its key is recorded so a resend is a duplicate."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    device: Device
+    seq: int
+    parsed: ParsedPayload | None
+    future: asyncio.Future[IngestResult] = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return 1 if self.parsed is None else 1 + len(self.parsed.readings)
+
+
+_DUPLICATE = IngestResult(0, duplicate=True)
+_REJECTED = IngestResult(0, rejected=True)
+
+
+class TelemetryIngest:
+    """Stores TELEMETRY payloads of inverter agents."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        access: PlantAccessPolicy,
+        topic_prefix: str | None,
+        on_commit: Callable[[], None] | None = None,
+        max_group: int = 5000,
+        access_ttl_s: float = 30.0,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._access = access
+        self._prefix = topic_prefix
+        self._on_commit = on_commit
+        self._max_group = max_group
+        self._access_ttl = access_ttl_s
+        self._access_cache: dict[int, tuple[float, PlantAccess]] = {}
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._days = LocalDays()
+
+    def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
+        """The ``on_telemetry(seq, payload)`` callback for a tunnel session of ``device``."""
+
+        async def on_telemetry(seq: int, payload: bytes) -> None:
+            await self.ingest(device, seq, payload)
+
+        return on_telemetry
+
+    async def ingest(self, device: Device, seq: int, payload: bytes) -> IngestResult:
+        """Store one payload; returns after its commit. Raises ``StoreError`` if none happened."""
+        try:
+            parsed: ParsedPayload | None = parse_payload(payload)
+        except PayloadError as exc:
+            _LOGGER.warning("telemetry %s/%d rejected: %s", device.slug, seq, exc)
+            parsed = None
+        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(device, seq, parsed, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="telemetry-writer")
+        return await future
+
+    async def close(self) -> None:
+        """Wait for the writes in progress."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            # Let the callers woken by the last commit queue their next payload first, so the
+            # next transaction carries as many as possible (one loop turn, not a timed wait).
+            await asyncio.sleep(0)
+            size, count = 0, 0
+            for pending in self._queue:
+                if count and size + pending.size > self._max_group:
+                    break
+                size += pending.size
+                count += 1
+            group, self._queue = self._queue[:count], self._queue[count:]
+            try:
+                await self._commit(group)
+            except asyncio.CancelledError:
+                for p in group + self._queue:
+                    p.future.cancel()
+                raise
+
+    async def _commit(self, group: list[_Pending]) -> None:
+        """Write ``group`` in one transaction and resolve its callers.
+
+        When the database refuses the group's data (say, a device deleted while connected),
+        the halves are tried on their own, so only the offending payload fails, not the
+        frames of every other agent that happened to share its transaction.
+        """
+        try:
+            results, published = await self._write(group)
+        except RefusedGroupError as exc:
+            if len(group) > 1:
+                half = len(group) // 2
+                await self._commit(group[:half])
+                await self._commit(group[half:])
+                return
+            self._fail(group, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting callers
+            self._fail(group, exc)
+            return
+        for p, result in zip(group, results, strict=True):
+            if not p.future.done():
+                p.future.set_result(result)
+        if published and self._on_commit is not None:
+            self._on_commit()
+
+    @staticmethod
+    def _fail(group: list[_Pending], exc: Exception) -> None:
+        for p in group:
+            if not p.future.done():
+                p.future.set_exception(exc)
+
+    async def _write(self, group: list[_Pending]) -> tuple[list[IngestResult], bool]:
+        now = self._clock.now()
+        # A key repeated inside the group (a resend racing its original): the first one counts.
+        first: dict[tuple[int, int], _Pending] = {}
+        for p in group:
+            first.setdefault((p.device.id, p.seq), p)
+        async with self._store.telemetry.transaction() as tx:
+            taken = await tx.take_keys(
+                [(d, s, p.parsed is None) for (d, s), p in first.items()], now
+            )
+            fresh = [p for key, p in first.items() if key in taken]
+            published = await self._store_readings(tx, fresh, now)
+        results: list[IngestResult] = []
+        for p in group:
+            key = (p.device.id, p.seq)
+            if key not in taken or first[key] is not p:
+                results.append(_DUPLICATE)
+            elif p.parsed is None:
+                results.append(_REJECTED)
+            else:
+                results.append(IngestResult(len(p.parsed.readings)))
+        return results, published
+
+    async def _store_readings(
+        self, tx: IngestTransaction, fresh: list[_Pending], now: datetime
+    ) -> bool:
+        usable = [(p.device, p.parsed) for p in fresh if p.parsed is not None]
+        targets = await tx.targets(
+            (d.account_id, r.serial)
+            for d, parsed in usable
+            if d.account_id is not None
+            for r in parsed.readings
+        )
+        day_of = self._days
+        rows: list[ReadingRow] = []
+        # (inverter, serial, day) -> [first_at, first_wh, last_at, last_wh, last_power_w],
+        # folded in arrival order exactly as day_energy.fold does
+        days: dict[tuple[int, str, date], list[Any]] = {}
+        latest: dict[int, tuple[ReadingIn, Target]] = {}
+        for device, parsed in usable:
+            account, device_id = device.account_id, device.id
+            if parsed.infos and account is not None:
+                await tx.save_nameplates(account, parsed.infos, now)
+            for r in parsed.readings:
+                at, wh = r.at, r.energy_wh
+                target = None if account is None else targets.get((account, r.serial))
+                if target is None:
+                    rows.append(
+                        (None, device_id, r.serial, at, r.power_w, wh, r.dc_power_w, r.state)
+                    )
+                    continue
+                inverter_id = target.inverter_id
+                rows.append(
+                    (inverter_id, device_id, r.serial, at, r.power_w, wh, r.dc_power_w, r.state)
+                )
+                if wh is not None:
+                    key = (inverter_id, r.serial, day_of(at))
+                    acc = days.get(key)
+                    if acc is None:
+                        days[key] = [at, wh, at, wh, r.power_w]
+                    else:
+                        if at < acc[0]:
+                            acc[0], acc[1] = at, wh
+                        if at >= acc[2]:
+                            acc[2], acc[3], acc[4] = at, wh, r.power_w
+                newest = latest.get(inverter_id)
+                if newest is None or at >= newest[0].at:
+                    latest[inverter_id] = (r, target)
+        await tx.insert_readings(rows)
+        merged = await tx.merge_days(
+            {
+                DayKey(*key): DayState(
+                    first_at=a[0], first_wh=a[1], last_at=a[2], last_wh=a[3], last_power_w=a[4]
+                )
+                for key, a in days.items()
+            }
+        )
+        if self._prefix is None or not latest:
+            return False
+        messages = await self._messages(tx, latest, merged, now)
+        await tx.enqueue(messages, now)
+        return bool(messages)
+
+    async def _messages(
+        self,
+        tx: IngestTransaction,
+        latest: dict[int, tuple[ReadingIn, Target]],
+        days: dict[DayKey, DayState],
+        now: datetime,
+    ) -> list[tuple[str, bytes]]:
+        assert self._prefix is not None
+        plant_ids = {t.plant_id for _r, t in latest.values()}
+        allowed = await self._allowed(tx, plant_ids, now)
+        messages: list[tuple[str, bytes]] = []
+        for inverter_id, (r, target) in sorted(latest.items()):
+            if target.plant_id not in allowed:
+                continue
+            day = days.get(DayKey(inverter_id, r.serial, self._days(r.at)))
+            state = InverterState(
+                plant_id=target.plant_id,
+                inverter_id=inverter_id,
+                serial=r.serial,
+                at=r.at,
+                power_w=r.power_w,
+                dc_power_w=r.dc_power_w,
+                energy_total_wh=r.energy_wh,
+                energy_today_wh=None if day is None else day.energy_wh,
+                state=r.state,
+            )
+            messages.append(
+                (
+                    inverter_state_topic(self._prefix, target.plant_id, r.serial),
+                    state_payload(state),
+                )
+            )
+        return messages
+
+    async def _allowed(self, tx: IngestTransaction, plant_ids: set[int], now: datetime) -> set[int]:
+        """Plants whose data may be fanned out (decisions cached for ``access_ttl_s``)."""
+        clock_now = self._clock.monotonic()
+        answers: dict[int, PlantAccess] = {}
+        missing: set[int] = set()
+        for plant_id in plant_ids:
+            cached = self._access_cache.get(plant_id)
+            if cached is not None and cached[0] > clock_now:
+                answers[plant_id] = cached[1]
+            else:
+                missing.add(plant_id)
+        for plant in (await tx.plants(missing)).values():
+            answer = await self._access.decide(plant, now)
+            self._access_cache[plant.id] = (clock_now + self._access_ttl, answer)
+            answers[plant.id] = answer
+        return {pid for pid, a in answers.items() if a.entitled}

@@ -1,0 +1,139 @@
+"""TELEMETRY payloads from inverter agents, schema version 1 (pure).
+
+The agent's schema (``inverter_agent/readings.py``, ``docs/telemetry.md``): one compact JSON
+object per frame, ``"k": "reading"`` or ``"k": "info"``::
+
+    {"v":1,"k":"reading","sn":"SN-0042","unit":1,"ts":1768467600000,"st":"mppt",
+     "w":5000.0,"wh":1234560.0,"dcw":5200.0, ...}
+    {"v":1,"k":"info","sn":"SN-0042","unit":1,"ts":1768467600000,"mn":"Acme Solar",
+     "md":"AS-6000-3","vr":"1.2.3","wrtg":6000.0, ...}
+
+The gateway also takes a JSON array of such objects in one frame (a batch). It uses ``sn``,
+``ts``, ``w``, ``wh``, ``dcw``, ``st`` of readings and ``mn``, ``md``, ``vr``, ``wrtg`` of infos;
+other keys are ignored, as are objects of kinds it does not know. A payload that is not
+version 1 JSON is refused as a whole (:class:`PayloadError`); a single bad item is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cloud_gateway.errors import GatewayError
+from cloud_gateway.plants.activation import normalise_serial
+
+__all__ = ["MAX_PAYLOAD", "InfoIn", "ParsedPayload", "PayloadError", "ReadingIn", "parse_payload"]
+
+MAX_PAYLOAD = 4 * 1024 * 1024
+_MIN_MS = 946_684_800_000  # 2000-01-01
+_MAX_MS = 4_102_444_800_000  # 2100-01-01
+
+
+class PayloadError(GatewayError, ValueError):
+    """The payload is not a version 1 telemetry payload."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingIn:
+    """One inverter reading, as the gateway stores it."""
+
+    serial: str
+    at: datetime
+    power_w: float | None
+    energy_wh: float | None
+    dc_power_w: float | None
+    state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InfoIn:
+    """What an agent discovered about an inverter (common model 1, nameplate model 120)."""
+
+    serial: str
+    manufacturer: str
+    model: str
+    version: str
+    w_rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPayload:
+    """The usable items of one payload, and how many items were skipped."""
+
+    readings: list[ReadingIn]
+    infos: list[InfoIn]
+    skipped: int = 0
+
+
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(key)
+    number = float(value)
+    if not math.isfinite(number):
+        raise TypeError(key)
+    return number
+
+
+def _text(body: dict[str, Any], key: str, limit: int) -> str:
+    value = body.get(key)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _reading(body: dict[str, Any]) -> ReadingIn:
+    ts = body["ts"]
+    if isinstance(ts, bool) or not isinstance(ts, int) or not _MIN_MS <= ts < _MAX_MS:
+        raise TypeError("ts")
+    state = body.get("st")
+    return ReadingIn(
+        serial=normalise_serial(body["sn"]),
+        at=datetime.fromtimestamp(ts / 1000, UTC),
+        power_w=_number(body, "w"),
+        energy_wh=_number(body, "wh"),
+        dc_power_w=_number(body, "dcw"),
+        state=state[:16] if isinstance(state, str) else None,
+    )
+
+
+def _info(body: dict[str, Any]) -> InfoIn:
+    rating = _number(body, "wrtg")
+    return InfoIn(
+        serial=normalise_serial(body["sn"]),
+        manufacturer=_text(body, "mn", 64),
+        model=_text(body, "md", 64),
+        version=_text(body, "vr", 32),
+        w_rating=round(rating) if rating is not None and 0 < rating < 1e9 else None,
+    )
+
+
+def parse_payload(payload: bytes) -> ParsedPayload:
+    """The readings and infos in ``payload``."""
+    if len(payload) > MAX_PAYLOAD:
+        raise PayloadError(f"payload of {len(payload)} bytes is too large")
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"payload is not JSON: {exc}") from None
+    items = body if isinstance(body, list) else [body]
+    readings: list[ReadingIn] = []
+    infos: list[InfoIn] = []
+    skipped = 0
+    for item in items:
+        if not isinstance(item, dict) or item.get("v") != 1:
+            raise PayloadError("not a version 1 telemetry payload")
+        kind = item.get("k")
+        try:
+            if kind == "reading":
+                readings.append(_reading(item))
+            elif kind == "info":
+                infos.append(_info(item))
+            else:
+                skipped += 1
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            skipped += 1
+    return ParsedPayload(readings, infos, skipped)

@@ -1,0 +1,1 @@
+"""Device tunnels, gateway side: device CA, enrolment, ``/tunnel/v1``, registry."""

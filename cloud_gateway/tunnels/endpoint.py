@@ -1,0 +1,136 @@
+"""``/tunnel/v1``: the gateway end of device tunnels on the HTTPS port.
+
+The TLS layer has already verified the client certificate's chain against the device CA
+(the listener asks every client for one, ``CERT_OPTIONAL``). Here the device is told
+apart by the certificate's serial number: unknown serials are refused ``not_enrolled``,
+revoked ones ``revoked``; then the entitlement policy decides. Every refusal is a REFUSE
+frame after the device's HELLO, so the device learns why and when to come back.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import uuid
+from datetime import datetime
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.entitlements.api import Decision
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.store.devices import Device
+from cloud_gateway.tunnels.device_ca import serial_hex
+from cloud_gateway.tunnels.keys import DEVICE_CA, ENTITLEMENT_POLICY, TUNNELS
+from cloud_gateway.tunnels.registry import LiveTunnel, refusal_reason
+from cloud_gateway.web import CLOCK
+from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
+from tunnel.frames import RefusalReason, Refuse
+from tunnel.gateway_end import GatewaySession, choose_version
+from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+
+__all__ = ["peer_certificate", "tunnel_v1"]
+
+_LOGGER = logging.getLogger(__name__)
+_CAPABILITIES = ("telemetry", "streams")
+
+
+def peer_certificate(request: web.Request) -> x509.Certificate | None:
+    """The client certificate the TLS layer verified for this connection, if any."""
+    transport = request.transport
+    ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    return None if der is None else x509.load_der_x509_certificate(der)
+
+
+async def _admit(
+    app: web.Application, cert: x509.Certificate | None, now: datetime
+) -> tuple[Device, str, Decision] | Refuse:
+    """Who the certificate belongs to and whether that device may connect now."""
+    if cert is None:
+        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "client certificate required")
+    try:
+        cert.verify_directly_issued_by(app[DEVICE_CA].cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "certificate not from device CA")
+    store = app[STORE]
+    serial = serial_hex(cert)
+    record = await store.certificates.get(serial)
+    if record is None:
+        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "unknown certificate")
+    if record.revoked:
+        return Refuse(RefusalReason.REVOKED, 7 * 24 * 3600.0, "certificate revoked")
+    if not record.not_before <= now < record.not_after:
+        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "certificate expired")
+    try:
+        device = await store.devices.get_by_slug(record.device_slug)
+    except NotFoundError:
+        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "device deleted")
+    decision = await app[ENTITLEMENT_POLICY].decide(device, now)
+    if not decision.entitled:
+        return Refuse(refusal_reason(decision.reason), decision.retry_after_s, "not entitled")
+    return device, serial, decision
+
+
+async def tunnel_v1(request: web.Request) -> web.StreamResponse:
+    """Accept a device's WebSocket, check who it is and whether it may, then serve it."""
+    app = request.app
+    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, autoping=True)
+    await ws.prepare(request)
+    config = app[CONFIG].tunnel
+    registry = app[TUNNELS]
+    live: list[LiveTunnel] = []
+
+    async def on_telemetry(seq: int, payload: bytes) -> None:
+        handler = registry.telemetry_handler
+        if handler is None or not live:
+            raise LookupError("no telemetry handler on this gateway")
+        await handler(live[0].device, seq, payload)
+
+    session = GatewaySession(
+        WebSocketTransport(ws), heartbeat=config.heartbeat_s, on_telemetry=on_telemetry
+    )
+    try:
+        hello = await session.receive_hello(timeout=config.hello_timeout_s)
+    except (TimeoutError, ProtocolError, SessionClosedError) as exc:
+        _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
+        registry.metrics.refusals.labels(reason="handshake").inc()
+        await ws.close()
+        return ws
+
+    now = app[CLOCK].now()
+    admitted = await _admit(app, peer_certificate(request), now)
+    if isinstance(admitted, Refuse):
+        registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
+        await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
+        return ws
+    device, serial, decision = admitted
+    version = choose_version(hello)
+    try:
+        await session.accept(session_id=uuid.uuid4().hex, capabilities=_CAPABILITIES)
+    except RefusedError:
+        registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
+        return ws
+    session.name = f"tunnel {device.slug}"
+    tunnel = LiveTunnel(
+        device=device,
+        session=session,
+        session_id=session.welcome.session_id if session.welcome else "",
+        since=now,
+        peer=request.remote or "",
+        hello=hello,
+        protocol_version=version or 0,
+        certificate_serial=serial,
+    )
+    live.append(tunnel)
+    await registry.register(tunnel, decision)
+    reason = "internal_error"
+    try:
+        reason = (await session.run()).value
+    finally:
+        registry.unregister(tunnel, reason)
+    return ws

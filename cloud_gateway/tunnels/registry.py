@@ -1,0 +1,221 @@
+"""The tunnel registry: one live tunnel per device, entitlement enforcement, operator actions.
+
+A newer tunnel of the same device replaces the older one (the older is told by CONTROL
+and closed). The registry is the :class:`~cloud_gateway.entitlements.api.EntitlementListener`
+of this node: :meth:`TunnelRegistry.entitlement_changed` re-asks the policy and closes
+a tunnel that lost entitlement with CONTROL + REFUSE at once; a decision that ends at
+``until`` schedules a re-evaluation at that instant on the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.operator.metrics import TunnelMetrics
+from cloud_gateway.store import Store
+from cloud_gateway.store.devices import Device
+from tunnel.clock import Clock
+from tunnel.frames import Hello, RefusalReason
+from tunnel.gateway_end import GatewaySession
+from tunnel.session import SessionStats
+
+__all__ = ["LiveTunnel", "TelemetryHandler", "TunnelRegistry", "refusal_reason"]
+
+TelemetryHandler = Callable[[Device, int, bytes], Awaitable[None]]
+"""Stores one TELEMETRY batch of a device; returns after the commit (then ACK is sent)."""
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def refusal_reason(reason: str | None) -> RefusalReason:
+    """A decision's reason as a REFUSE reason (unknown ones become ``forbidden``)."""
+    try:
+        return RefusalReason(reason or RefusalReason.FORBIDDEN)
+    except ValueError:
+        return RefusalReason.FORBIDDEN
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class LiveTunnel:
+    """A device's accepted tunnel session and what the operator list shows about it."""
+
+    device: Device
+    session: GatewaySession
+    session_id: str
+    since: datetime
+    peer: str
+    hello: Hello
+    protocol_version: int
+    certificate_serial: str
+    watch: asyncio.Task[None] | None = field(default=None, repr=False)
+    """Scheduled re-evaluation at the end of the current entitlement."""
+    rtt_seen: float | None = field(default=None, repr=False)
+
+
+class TunnelRegistry:
+    """Live tunnels of this gateway node, keyed by device id."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policy: Callable[[], DeviceEntitlementPolicy],
+        metrics: TunnelMetrics | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+        self._tunnels: dict[int, LiveTunnel] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        self.metrics = metrics or TunnelMetrics(self.live_stats)
+        self.telemetry_handler: TelemetryHandler | None = None
+        """Set by the telemetry area; without it batches are not acknowledged."""
+
+    # -- lookup --------------------------------------------------------------------------
+
+    def get(self, device_id: int) -> LiveTunnel | None:
+        """The device's live tunnel on this node."""
+        return self._tunnels.get(device_id)
+
+    def live(self) -> list[LiveTunnel]:
+        """Every live tunnel, oldest first."""
+        return sorted(self._tunnels.values(), key=lambda t: t.since)
+
+    def live_stats(self) -> list[SessionStats]:
+        """Counters of every live session (for the metrics)."""
+        return [t.session.stats() for t in self._tunnels.values()]
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    async def register(self, tunnel: LiveTunnel, decision: Decision) -> None:
+        """Make ``tunnel`` the device's tunnel; an older one is replaced and closed."""
+        old = self._tunnels.get(tunnel.device.id)
+        self._tunnels[tunnel.device.id] = tunnel
+        self.metrics.connects.inc()
+        self._schedule(tunnel, decision)
+        if old is not None:
+            _LOGGER.info("tunnel of %s replaced by a newer one", tunnel.device.slug)
+            self._cancel_watch(old)
+            await self._notify(old, {"type": "replaced", "session_id": tunnel.session_id})
+            await old.session.close()
+
+    def unregister(self, tunnel: LiveTunnel, reason: str) -> None:
+        """The session has ended: forget it (unless already replaced) and count it."""
+        self._cancel_watch(tunnel)
+        if self._tunnels.get(tunnel.device.id) is tunnel:
+            del self._tunnels[tunnel.device.id]
+        self._sample_rtt(tunnel)
+        self.metrics.session_ended(tunnel.session.stats(), reason)
+
+    def sample_rtts(self) -> None:
+        """Put each live tunnel's newest heartbeat RTT into the histogram (at scrape)."""
+        for tunnel in self._tunnels.values():
+            self._sample_rtt(tunnel)
+
+    def _sample_rtt(self, tunnel: LiveTunnel) -> None:
+        rtt = tunnel.session.rtt
+        if rtt is not None and rtt != tunnel.rtt_seen:
+            tunnel.rtt_seen = rtt
+            self.metrics.observe_rtt(rtt)
+
+    async def close_all(self) -> None:
+        """Close every tunnel (gateway shutdown)."""
+        for tunnel in list(self._tunnels.values()):
+            self._cancel_watch(tunnel)
+            await tunnel.session.close()
+        for task in list(self._closing):
+            task.cancel()
+
+    # -- enforcement ---------------------------------------------------------------------
+
+    async def entitlement_changed(self, device_id: int) -> None:
+        """Re-ask the policy for the device; close its tunnel if it lost entitlement."""
+        tunnel = self._tunnels.get(device_id)
+        if tunnel is None:
+            return
+        try:
+            device = await self._store.devices.get_by_slug(tunnel.device.slug)
+        except NotFoundError:
+            await self.end(tunnel, RefusalReason.NOT_ENROLLED, 24 * 3600.0, "device deleted")
+            return
+        tunnel.device = device
+        decision = await self._policy().decide(device, self._clock.now())
+        if decision.entitled:
+            self._schedule(tunnel, decision)
+            return
+        await self.end(
+            tunnel, refusal_reason(decision.reason), decision.retry_after_s, "entitlement ended"
+        )
+
+    async def revoked(self, device_id: int) -> None:
+        """The device's certificate was revoked: refuse its tunnel now."""
+        tunnel = self._tunnels.get(device_id)
+        if tunnel is not None:
+            await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, "certificate revoked")
+
+    async def disconnect(self, device_id: int) -> bool:
+        """Operator action: close the tunnel cleanly (the device reconnects)."""
+        tunnel = self._tunnels.get(device_id)
+        if tunnel is None:
+            return False
+        await self._notify(tunnel, {"type": "disconnect", "by": "operator"})
+        await tunnel.session.close()
+        return True
+
+    async def end(
+        self, tunnel: LiveTunnel, reason: RefusalReason, retry_after: float, detail: str
+    ) -> None:
+        """Tell the device why (CONTROL), then REFUSE and close."""
+        self._cancel_watch(tunnel)
+        self.metrics.refusals.labels(reason=reason.value).inc()
+        _LOGGER.info("closing tunnel of %s: %s (%s)", tunnel.device.slug, reason, detail)
+        await self._notify(
+            tunnel,
+            {
+                "type": "entitlement",
+                "entitled": False,
+                "reason": reason.value,
+                "retry_after": retry_after,
+                "detail": detail,
+            },
+        )
+        await tunnel.session.refuse(reason, retry_after, detail)
+
+    @staticmethod
+    async def _notify(tunnel: LiveTunnel, body: dict[str, object]) -> None:
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            async with asyncio.timeout(2.0):
+                await tunnel.session.send_control(body)
+
+    # -- scheduled re-evaluation ---------------------------------------------------------
+
+    def _schedule(self, tunnel: LiveTunnel, decision: Decision) -> None:
+        self._cancel_watch(tunnel)
+        if decision.until is not None:
+            tunnel.watch = asyncio.create_task(
+                self._at_end(tunnel, decision.until), name=f"entitlement end {tunnel.device.slug}"
+            )
+
+    async def _at_end(self, tunnel: LiveTunnel, until: datetime) -> None:
+        await self._clock.sleep_until(until)
+        tunnel.watch = None  # not cancelled by the re-evaluation it starts
+        task = asyncio.current_task()
+        assert task is not None
+        self._closing.add(task)
+        try:
+            await self.entitlement_changed(tunnel.device.id)
+        finally:
+            self._closing.discard(task)
+
+    @staticmethod
+    def _cancel_watch(tunnel: LiveTunnel) -> None:
+        if tunnel.watch is not None and tunnel.watch is not asyncio.current_task():
+            tunnel.watch.cancel()
+        tunnel.watch = None

@@ -1,0 +1,52 @@
+# Paths of the CloudConnector add-on on a CCU, sourced by update_script and rc.d.
+# Every path can be overridden through the environment (the package tests install into a
+# scratch folder laid out like a CCU by setting CCU_ROOT). Plain POSIX sh: BusyBox ash on
+# CCU3/RaspberryMatic, dash on debmatic/piVCCU.
+
+ADDON_ID=cloudconnector
+CCU_ROOT=${CCU_ROOT:-}
+ADDONS_DIR=${CCU_ADDONS_DIR:-$CCU_ROOT/usr/local/addons}
+ADDON_DIR=$ADDONS_DIR/$ADDON_ID
+CONFIG_DIR=${CCU_CONFIG_DIR:-$CCU_ROOT/usr/local/etc/config}
+RCD_DIR=$CONFIG_DIR/rc.d
+STATE_DIR=$CONFIG_DIR/addons/$ADDON_ID
+HM_ADDONS_CFG=$CONFIG_DIR/hm_addons.cfg
+LIGHTTPD_DIR=${CCU_LIGHTTPD_DIR:-$CONFIG_DIR/lighttpd}
+MONIT_DIR=${CCU_MONIT_DIR:-$CCU_ROOT/usr/local/etc}
+RUN_DIR=${CCU_RUN_DIR:-$CCU_ROOT/var/run}
+LOG_DIR=${CCU_LOG_DIR:-$CCU_ROOT/var/log}
+SYSTEMD_DIR=${CCU_SYSTEMD_DIR:-$CCU_ROOT/etc/systemd/system}
+LIGHTTPD_INIT=${CCU_LIGHTTPD_INIT:-$CCU_ROOT/etc/init.d/S50lighttpd}
+MONIT=${CCU_MONIT:-$CCU_ROOT/usr/bin/monit}
+LISTEN_PORT=${CCU_ADDON_LISTEN_PORT:-8181}
+
+CONFIG_FILE=$STATE_DIR/addon.toml
+PID_FILE=$RUN_DIR/$ADDON_ID.pid
+LOG_FILE=$LOG_DIR/$ADDON_ID.log
+LIGHTTPD_CONF=$LIGHTTPD_DIR/$ADDON_ID.conf
+MONIT_CONF=$MONIT_DIR/monit-$ADDON_ID.cfg
+SYSTEMD_UNIT=$SYSTEMD_DIR/$ADDON_ID.service
+
+# The interpreter: CCU_ADDON_PYTHON if set, else the newest python3.x >= 3.11 on PATH that
+# can import what the add-on needs. Prints its path; fails when there is none.
+find_python() {
+    if [ -n "${CCU_ADDON_PYTHON:-}" ]; then
+        candidates=$CCU_ADDON_PYTHON
+    else
+        candidates="python3.14 python3.13 python3.12 python3.11 python3"
+    fi
+    for candidate in $candidates; do
+        path=$(command -v "$candidate" 2>/dev/null) || continue
+        if "$path" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+            2>/dev/null && "$path" -c 'import aiohttp, cryptography' 2>/dev/null; then
+            echo "$path"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# True when this is a real systemd host (debmatic, piVCCU on Debian), not a test scratch root.
+under_systemd() {
+    [ -z "$CCU_ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1
+}

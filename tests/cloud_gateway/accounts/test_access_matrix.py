@@ -1,0 +1,160 @@
+"""Tenant matrix: every object type and action, as stranger, installer without delegation,
+installer with delegation, owner and operator; pure and over the real JSON API."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from cloud_gateway.accounts.access import Action, Actor, Delegation, ObjectKind, Resource, can
+from cloud_gateway.app_keys import ENTITLEMENTS
+from cloud_gateway.entitlements.windows import Subject
+from cloud_gateway.store.accounts import Role
+from cloud_gateway.store.devices import DeviceKind
+from tests.support.gateway import GatewayHarness, gateway_harness
+from tunnel.clock import ManualClock
+
+OWNER = 1
+PLANT = 5
+RESOURCES = [
+    Resource(kind=kind, owner_account_id=OWNER, plant_id=PLANT if kind in {
+        ObjectKind.PLANT, ObjectKind.WINDOW, ObjectKind.DEVICE} else None)
+    for kind in ObjectKind
+]  # fmt: skip
+STRANGER = Actor(account_id=2, role=Role.CUSTOMER)
+INSTALLER = Actor(account_id=3, role=Role.INSTALLER)
+DELEGATED = Actor(
+    account_id=4, role=Role.INSTALLER, delegations=frozenset({Delegation(OWNER, PLANT)})
+)
+OTHER_PLANT = Actor(
+    account_id=4, role=Role.INSTALLER, delegations=frozenset({Delegation(OWNER, 6)})
+)
+OPERATOR = Actor(account_id=9, role=Role.OPERATOR)
+
+
+@pytest.mark.parametrize(
+    "actor", [STRANGER, INSTALLER, OTHER_PLANT], ids=["stranger", "installer", "other-plant"]
+)
+def test_no_success_without_tenancy_or_delegation(actor: Actor) -> None:
+    wins = [(r.kind, a) for r, a in itertools.product(RESOURCES, Action) if can(actor, a, r)]
+    assert wins == []
+
+
+def test_operators_may_do_everything() -> None:
+    assert all(can(OPERATOR, a, r) for r, a in itertools.product(RESOURCES, Action))
+
+
+def test_delegation_allows_reading_the_plant_only() -> None:
+    wins = {(r.kind, a) for r, a in itertools.product(RESOURCES, Action) if can(DELEGATED, a, r)}
+    assert wins == {
+        (ObjectKind.PLANT, Action.READ),
+        (ObjectKind.DEVICE, Action.READ),
+        (ObjectKind.WINDOW, Action.READ),
+    }
+    everything = Delegation(OWNER, None)
+    all_plants = Actor(account_id=4, role=Role.INSTALLER, delegations=frozenset({everything}))
+    assert can(all_plants, Action.READ, RESOURCES[list(ObjectKind).index(ObjectKind.PLANT)])
+
+
+def test_owners_read_but_never_grant_their_own_windows() -> None:
+    owner = Actor(account_id=OWNER, role=Role.CUSTOMER)
+    window = Resource(kind=ObjectKind.WINDOW, owner_account_id=OWNER)
+    assert can(owner, Action.READ, window)
+    assert not can(owner, Action.MANAGE, window)
+    assert not can(owner, Action.UPDATE, window)
+    assert not can(owner, Action.READ, Resource(kind=ObjectKind.ACCOUNT, owner_account_id=None))
+
+
+async def _session(gw: GatewayHarness, http: aiohttp.ClientSession, login: str) -> str:
+    assert (await gw.login(http, login)).status == 200
+    return await gw.form_token(http, "/portal")
+
+
+async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        await gw.create_account("bert")
+        await gw.create_account("ivo", role=Role.INSTALLER)
+        await gw.create_account("ina", role=Role.INSTALLER)
+        operator = await gw.create_account("olga", role=Role.OPERATOR)
+        store = gw.gateway.store
+        device = await store.devices.create(
+            slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=anna.id
+        )
+        service = gw.gateway.runner.app[ENTITLEMENTS]
+        window = await service.grant(
+            actor_account_id=operator.id,
+            subject=Subject.HUB,
+            subject_id=device.id,
+            start=clock.now(),
+            end=clock.now() + timedelta(days=90),
+            note="setup",
+        )
+        customer = {"kind": "private", "name": "Anna A", "street": "Weg 1", "postcode": "72555",
+                    "city": "Metzingen", "country": "DE"}  # fmt: skip
+        async with gw.client() as http:
+            csrf = await _session(gw, http, "anna")
+            async with http.put(
+                f"/api/v1/accounts/{anna.id}/customer-data",
+                json=customer,
+                headers={"X-CSRF-Token": csrf},
+            ) as resp:
+                assert resp.status == 200
+            async with http.post(
+                "/api/v1/delegations",
+                json={"installer": "ina", "plant_id": 5},
+                headers={"X-CSRF-Token": csrf},
+            ) as resp:
+                assert resp.status == 201
+                delegation = (await resp.json())["id"]
+        now = clock.now()
+        grant = {"subject": "hub", "subject_id": device.id, "start": now.isoformat(),
+                 "end": (now + timedelta(days=1)).isoformat(), "note": "x"}  # fmt: skip
+        requests: list[tuple[str, str, dict[str, Any] | None]] = [
+            ("GET", f"/api/v1/accounts/{anna.id}", None),
+            ("GET", f"/api/v1/accounts/{anna.id}/customer-data", None),
+            ("PUT", f"/api/v1/accounts/{anna.id}/customer-data", customer),
+            ("GET", "/api/v1/devices/ccu-anna", None),
+            ("GET", "/api/v1/devices/ccu-anna/windows", None),
+            ("GET", f"/api/v1/windows/{window.id}", None),
+            ("POST", "/api/v1/windows", grant),
+            ("POST", f"/api/v1/windows/{window.id}/end", {"note": "x"}),
+            ("DELETE", f"/api/v1/delegations/{delegation}", None),
+        ]
+        for login in ("bert", "ivo", "ina", "olga"):
+            async with gw.client() as http:
+                csrf = await _session(gw, http, login)
+                statuses = []
+                for method, path, body in requests:
+                    async with http.request(
+                        method, path, json=body, headers={"X-CSRF-Token": csrf}
+                    ) as resp:
+                        statuses.append(resp.status)
+                if login == "olga":
+                    assert all(200 <= s < 300 for s in statuses), statuses
+                else:
+                    # the delegation covers plant 5 only, never anna's hub or her data
+                    assert [s for s in statuses if s < 400] == [], (login, statuses)
+                    assert set(statuses) == {404}, (login, statuses)
+
+
+async def test_api_needs_login_and_csrf_for_writes(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        async with gw.client() as http:
+            async with http.get("/api/v1/me") as resp:
+                assert resp.status == 401
+            await _session(gw, http, "anna")
+            async with http.get("/api/v1/me") as resp:
+                assert (await resp.json())["username"] == "anna"
+            async with http.put(f"/api/v1/accounts/{anna.id}/customer-data", json={}) as resp:
+                assert resp.status == 403

@@ -1,0 +1,125 @@
+"""The notification outbox against a real SMTP server, on both database backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cloud_gateway.config import SmtpConfig
+from cloud_gateway.i18n import Language
+from cloud_gateway.notify import Mail, MailKind, MailWorker, Outbox, render_mail
+from cloud_gateway.store import Store
+from cloud_gateway.store.notifications import OutboxState
+from tests.support.smtp import RecordingSmtp
+from tunnel.clock import ManualClock
+
+
+def _mail(to: str = "anna@example.org", lang: Language = Language.DE) -> Mail:
+    return Mail(
+        to=to,
+        kind=MailKind.PASSWORD_RESET,
+        language=lang,
+        params={"username": "anna", "link": "https://portal.test/x", "expires": "morgen"},
+    )
+
+
+def _smtp(server: RecordingSmtp) -> SmtpConfig:
+    return SmtpConfig(host=server.host, port=server.port, sender="Gateway <noreply@portal.test>")
+
+
+def test_templates_exist_in_german_and_english() -> None:
+    params = {
+        "username": "anna",
+        "link": "L",
+        "expires": "E",
+        "when": "W",
+        "product": "P",
+        "expiry_day": "D",
+        "days": 5,
+        "order_id": 1,
+        "period_days": 30,
+    }
+    for kind in MailKind:
+        de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))
+        en = render_mail(Mail(to="x@y", kind=kind, language=Language.EN, params=params))
+        assert de.subject
+        assert en.subject
+        assert de.subject != en.subject
+        assert de.body.strip()
+
+
+async def test_committed_mails_are_sent_once_and_rolled_back_ones_never(
+    store: Store, clock: ManualClock, smtp_server: RecordingSmtp
+) -> None:
+    outbox = Outbox(store.notifications)
+    async with store.engine.begin() as conn:
+        await outbox.put(conn, _mail("a@example.org"), now=clock.now())
+        await outbox.put(conn, _mail("b@example.org", Language.EN), now=clock.now())
+
+    async def failing_change() -> None:
+        async with store.engine.begin() as conn:
+            await outbox.put(conn, _mail("never@example.org"), now=clock.now())
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    worker = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    assert await worker.deliver_pending() == 2
+    messages = await smtp_server.wait_for(2)
+    assert [m["To"] for m in messages] == ["a@example.org", "b@example.org"]
+    assert messages[0]["Subject"] == "Passwort zurücksetzen"
+    assert messages[1]["Subject"] == "Reset your password"
+    assert "https://portal.test/x" in messages[0].get_content()
+    # a restarted worker finds nothing left to send
+    again = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    assert await again.deliver_pending() == 0
+    assert len(smtp_server.messages) == 2
+    rows = await store.notifications.list_recent()
+    assert {r.state for r in rows} == {OutboxState.SENT}
+
+
+async def test_dedup_key_writes_a_scheduled_mail_once(store: Store, clock: ManualClock) -> None:
+    outbox = Outbox(store.notifications)
+    async with store.engine.begin() as conn:
+        first = await outbox.put(conn, _mail(), now=clock.now(), dedup_key="reminder:1:before")
+        second = await outbox.put(conn, _mail(), now=clock.now(), dedup_key="reminder:1:before")
+    assert first is not None
+    assert second is None
+    assert len(await store.notifications.list_recent()) == 1
+
+
+async def test_unreachable_smtp_retries_with_backoff_then_delivers(
+    store: Store, clock: ManualClock, smtp_server: RecordingSmtp
+) -> None:
+    outbox = Outbox(store.notifications)
+    async with store.engine.begin() as conn:
+        await outbox.put(conn, _mail(), now=clock.now())
+    dead = SmtpConfig(host="127.0.0.1", port=1, timeout_s=2.0)
+    assert await MailWorker(store.notifications, dead, clock).deliver_pending() == 0
+    (row,) = await store.notifications.list_recent()
+    assert row.state is OutboxState.PENDING
+    assert row.attempts == 1
+    assert row.last_error
+    live = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    assert await live.deliver_pending() == 0  # not due before the backoff
+    clock.advance(timedelta(minutes=3))
+    assert await live.deliver_pending() == 1
+    assert len(await smtp_server.wait_for(1)) == 1
+
+
+async def test_a_claim_lost_in_a_crash_is_sent_after_the_lease(
+    store: Store, clock: ManualClock, smtp_server: RecordingSmtp
+) -> None:
+    outbox = Outbox(store.notifications)
+    async with store.engine.begin() as conn:
+        await outbox.put(conn, _mail(), now=clock.now())
+    # a worker claimed the row and died before sending
+    assert len(await store.notifications.claim_due(clock.now(), timedelta(minutes=5))) == 1
+    worker = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    assert await worker.deliver_pending() == 0
+    clock.advance(timedelta(minutes=5))
+    assert await worker.deliver_pending() == 1
+    assert await worker.deliver_pending() == 0
+    (msg,) = await smtp_server.wait_for(1)
+    assert msg["Message-ID"].startswith("<outbox-")

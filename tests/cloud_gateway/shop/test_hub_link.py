@@ -1,0 +1,187 @@
+"""The landing page of the hub's signed booking link, on a real gateway over TLS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import aiohttp
+import pytest
+
+from ccu_addon.deeplink import build_shop_link
+from ccu_addon.identity import DeviceIdentity, load_identity
+from tests.support.gateway import GatewayHarness, gateway_harness
+from tunnel.clock import ManualClock
+
+
+@dataclass
+class Hub:
+    identity: DeviceIdentity
+    slug: str
+    account_id: int
+
+    def link(self, harness: GatewayHarness, *, account_id: int | None = None) -> str:
+        """The path and query of a fresh link, as the add-on makes it."""
+        url = build_shop_link(
+            gateway_url=harness.url,
+            device_slug=self.slug,
+            account_id=self.account_id if account_id is None else account_id,
+            package="remote-12m",
+            key=self.identity.key,
+            certificate_der=self.identity.certificate_der,
+            now=harness.clock.now(),
+        )
+        parts = urlsplit(url)
+        return f"{parts.path}?{parts.query}"
+
+
+async def enrol_hub(harness: GatewayHarness, state_dir: Path, owner: str) -> Hub:
+    """Enrol a hub through the real enrolment API, claimed by ``owner``."""
+    identity = load_identity(state_dir)
+    async with harness.client() as device, harness.client() as browser:
+        async with device.post(
+            "/api/v1/enrol",
+            json={"csr": identity.csr_pem("Ferienhaus"), "kind": "ccu", "name": "Ferienhaus"},
+        ) as resp:
+            assert resp.status == 201
+            started = await resp.json()
+        await harness.login(browser, owner)
+        token = await harness.form_token(browser, "/portal/devices/pair")
+        async with browser.post(
+            "/portal/devices/pair", data={"csrf_token": token, "code": started["pairing_code"]}
+        ) as resp:
+            assert resp.status == 200
+        async with device.get(started["poll_url"]) as resp:
+            assert resp.status == 200
+            issued = await resp.json()
+    identity = identity.store_certificate(issued["certificate"], issued["ca_certificate"])
+    account = await harness.gateway.store.accounts.find_by_login(owner)
+    assert account is not None
+    return Hub(identity, issued["device"]["slug"], account.id)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, db_url: str, clock: ManualClock) -> AsyncIterator[GatewayHarness]:
+    async with gateway_harness(tmp_path, db_url, clock) as started:
+        await started.create_account("anna")
+        await started.create_account("bernd")
+        yield started
+
+
+@pytest.fixture
+async def hub(harness: GatewayHarness, tmp_path: Path) -> Hub:
+    return await enrol_hub(harness, tmp_path / "hub", "anna")
+
+
+async def get(http: aiohttp.ClientSession, path: str) -> tuple[int, str]:
+    async with http.get(path) as resp:
+        return resp.status, await resp.text()
+
+
+async def test_anonymous_browser_sees_which_account_is_credited(
+    harness: GatewayHarness, hub: Hub
+) -> None:
+    async with harness.client() as browser:
+        status, page = await get(browser, hub.link(harness))
+    assert status == 200
+    assert 'id="credited-account">anna<' in page
+    assert 'id="login" href="/login?next=' in page
+    assert 'id="continue"' not in page
+
+
+async def test_linked_account_may_continue(harness: GatewayHarness, hub: Hub) -> None:
+    link = hub.link(harness)
+    async with harness.client() as browser:
+        await harness.login(browser, "anna")
+        status, page = await get(browser, link)
+        assert status == 200
+        assert 'id="continue"' in page
+        token = await harness.form_token(browser, link)
+        async with browser.post(
+            link.replace("/shop/hub?", "/shop/hub/confirm?"), data={"csrf_token": token}
+        ) as resp:
+            assert resp.status == 200
+            assert f'data-account="{hub.account_id}"' in await resp.text()
+
+
+async def test_link_for_a_while_logged_in_as_b_books_nothing_for_b(
+    harness: GatewayHarness, hub: Hub
+) -> None:
+    link = hub.link(harness)
+    async with harness.client() as browser:
+        await harness.login(browser, "bernd")
+        status, page = await get(browser, link)
+        assert status == 200
+        assert 'id="wrong-account"' in page
+        assert "bernd" in page
+        assert 'id="continue"' not in page
+        token = await harness.form_token(browser, link)
+        confirm = link.replace("/shop/hub?", "/shop/hub/confirm?")
+        async with browser.post(confirm, data={"csrf_token": token}) as resp:
+            assert resp.status == 409
+            assert "data-account" not in await resp.text()
+        # The explicit switch logs bernd out and leads to the login page for the link.
+        async with browser.post(
+            link.replace("/shop/hub?", "/shop/hub/switch?"),
+            data={"csrf_token": token},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 303
+            location = urlsplit(resp.headers["Location"])
+            assert location.path == "/login"
+            assert dict(parse_qsl(location.query))["next"] == link
+        async with browser.get("/portal", allow_redirects=False) as resp:
+            assert resp.status == 303
+
+
+async def test_tampered_link_is_refused(harness: GatewayHarness, hub: Hub) -> None:
+    parts = urlsplit(hub.link(harness))
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query["account"] = str(hub.account_id + 1)
+    async with harness.client() as browser:
+        status, page = await get(browser, f"{parts.path}?{urlencode(query)}")
+    assert status == 403
+    assert 'data-reason="bad_signature"' in page
+
+
+async def test_expired_link_is_refused(
+    harness: GatewayHarness, hub: Hub, clock: ManualClock
+) -> None:
+    link = hub.link(harness)
+    clock.advance(timedelta(minutes=11))
+    async with harness.client() as browser:
+        status, page = await get(browser, link)
+    assert status == 403
+    assert 'data-reason="expired"' in page
+
+
+async def test_link_naming_another_account_than_the_hubs_is_refused(
+    harness: GatewayHarness, hub: Hub
+) -> None:
+    bernd = await harness.gateway.store.accounts.find_by_login("bernd")
+    assert bernd is not None
+    async with harness.client() as browser:
+        status, page = await get(browser, hub.link(harness, account_id=bernd.id))
+    assert status == 403
+    assert 'data-reason="wrong_account"' in page
+
+
+async def test_revoked_hub_cannot_make_links(
+    harness: GatewayHarness, hub: Hub, clock: ManualClock
+) -> None:
+    device = await harness.gateway.store.devices.get_by_slug(hub.slug)
+    await harness.gateway.store.certificates.revoke_device(device.id, now=clock.now())
+    async with harness.client() as browser:
+        status, page = await get(browser, hub.link(harness))
+    assert status == 403
+    assert 'data-reason="untrusted_certificate"' in page
+
+
+async def test_garbage_is_malformed(harness: GatewayHarness) -> None:
+    async with harness.client() as browser:
+        status, page = await get(browser, "/shop/hub?device=x")
+    assert status == 400
+    assert 'data-reason="malformed"' in page

@@ -1,0 +1,92 @@
+"""MQTT fan-out on the real Mosquitto: documented topic and payload, outbox survives restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
+from cloud_gateway.app_keys import TELEMETRY_INGEST
+from cloud_gateway.config import GatewayConfig, MqttConfig
+from cloud_gateway.plants.access import TrialPolicy
+from cloud_gateway.store import Store
+from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
+from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from tests.cloud_gateway.plants.helpers import account, agent, plant, reading
+from tests.support.gateway import gateway_harness
+from tests.support.mqtt import BROKER_HOST, BROKER_PORT, MqttProbe
+from tunnel.clock import ManualClock
+
+
+async def test_telemetry_reaches_a_subscriber_in_the_documented_shape(
+    tmp_path: Path, db_url: str, clock: ManualClock, mqtt_probe: MqttProbe
+) -> None:
+    config = replace(GatewayConfig(), mqtt=MqttConfig(enabled=True, topic_prefix=mqtt_probe.prefix))
+    async with gateway_harness(tmp_path, db_url, clock, config) as gw:
+        store = gw.gateway.store
+        anna = await account(store, clock, "anna")
+        mine = await plant(store, clock, anna)
+        await store.inverters.add(
+            plant_id=mine.id, account_id=anna.id, serial="SN-0042", name="", now=clock.now()
+        )
+        device = await agent(store, clock, anna)
+        ingest = gw.gateway.runner.app[TELEMETRY_INGEST]
+        result = await ingest.ingest(
+            device, 1, reading("SN-0042", clock.now(), 5000.0, 1_234_560.0)
+        )
+        assert result == IngestResult(1)
+        message = await mqtt_probe.next()
+    assert message.topic == f"{mqtt_probe.prefix}/v1/plants/{mine.id}/inverters/SN-0042/state"
+    assert message.qos == 1
+    assert json.loads(message.payload) == {
+        "v": 1,
+        "plant_id": mine.id,
+        "inverter_id": 1,
+        "serial": "SN-0042",
+        "at": "2026-01-15T09:00:00.000Z",
+        "power_w": 5000.0,
+        "dc_power_w": None,
+        "energy_total_wh": 1_234_560.0,
+        "energy_today_wh": 0.0,
+        "state": None,
+    }
+
+
+async def test_a_restart_loses_no_message_and_sends_none_twice(
+    store: Store, clock: ManualClock, mqtt_probe: MqttProbe
+) -> None:
+    anna = await account(store, clock, "anna")
+    mine = await plant(store, clock, anna)
+    for n in range(3):
+        await store.inverters.add(
+            plant_id=mine.id, account_id=anna.id, serial=f"SN-{n}", name="", now=clock.now()
+        )
+    device = await agent(store, clock, anna)
+    # The gateway committed the readings but stopped before publishing them.
+    ingest = TelemetryIngest(store, clock, access=TrialPolicy(), topic_prefix=mqtt_probe.prefix)
+    for n in range(3):
+        await ingest.ingest(device, n, reading(f"SN-{n}", clock.now(), 100.0 * n, 1000.0))
+    assert await store.mqtt_outbox.count() == 3
+    # After the restart the publisher sends what waits, in order, and deletes it after PUBACK.
+    publisher = MqttOutboxPublisher(store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT)
+    task = asyncio.create_task(publisher.run())
+    try:
+        received = [await mqtt_probe.next() for _ in range(3)]
+        await publisher.drained.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [m.topic.split("/")[-2] for m in received] == ["SN-0", "SN-1", "SN-2"]
+    assert await store.mqtt_outbox.count() == 0
+    # A second start has nothing to send: the next message on the prefix is our marker.
+    again = MqttOutboxPublisher(store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT)
+    task = asyncio.create_task(again.run())
+    try:
+        await again.drained.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    mqtt_probe.publish("marker", b"end")
+    assert (await mqtt_probe.next()).topic == f"{mqtt_probe.prefix}/marker"

@@ -1,0 +1,117 @@
+"""Payload parsing, day energy over Berlin days (DST included), topics: pure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from cloud_gateway.telemetry.day_energy import DayState, day_bounds, fold, local_day, slot_energy
+from cloud_gateway.telemetry.payload import PayloadError, parse_payload
+from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
+from inverter_agent.readings import InverterInfo, Reading, encode_payload
+
+T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def test_the_agents_own_payloads_parse() -> None:
+    reading = Reading(
+        sn="sn-0042", unit=1, ts=1768467600000, st="mppt", w=5000.0, wh=1234560.0, dcw=5200.0
+    )
+    info = InverterInfo(
+        sn="SN-0042", unit=1, ts=1768467600000, mn="Acme", md="AS-6", vr="1.2", wrtg=6000.0
+    )
+    parsed = parse_payload(encode_payload(reading))
+    [r] = parsed.readings
+    assert (r.serial, r.at, r.power_w, r.energy_wh, r.dc_power_w, r.state) == (
+        "SN-0042",
+        datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+        5000.0,
+        1234560.0,
+        5200.0,
+        "mppt",
+    )
+    [i] = parse_payload(encode_payload(info)).infos
+    assert (i.serial, i.manufacturer, i.model, i.version, i.w_rating) == (
+        "SN-0042",
+        "Acme",
+        "AS-6",
+        "1.2",
+        6000,
+    )
+
+
+def test_a_batch_array_is_taken_and_bad_items_are_skipped() -> None:
+    items = [
+        {"v": 1, "k": "reading", "sn": "A", "ts": 1768467600000, "w": 1.0},
+        {"v": 1, "k": "reading", "sn": "B", "ts": "yesterday"},
+        {"v": 1, "k": "reading", "sn": "C", "ts": 1768467600000, "w": "lots"},
+        {"v": 1, "k": "event", "sn": "D"},
+    ]
+    parsed = parse_payload(json.dumps(items).encode())
+    assert [r.serial for r in parsed.readings] == ["A"]
+    assert parsed.skipped == 3
+
+
+@pytest.mark.parametrize(
+    "payload", [b"not json", b"[1]", b'{"v":2,"k":"reading"}', b"{}", b"[" * 100_000]
+)
+def test_unusable_payloads_are_refused_whole(payload: bytes) -> None:
+    with pytest.raises(PayloadError):
+        parse_payload(payload)
+
+
+def test_energy_today_is_counter_now_minus_first_counter_of_the_local_day() -> None:
+    state = None
+    for minutes, wh in ((0, 1000.0), (60, 1500.0), (120, 2250.0)):
+        state = fold(state, T0 + timedelta(minutes=minutes), wh, 10.0 * minutes)
+    assert state is not None
+    assert state.energy_wh == 1250.0
+    assert state.last_power_w == 1200.0
+    late = fold(state, T0 - timedelta(minutes=30), 900.0, 5.0)  # a late, earlier reading
+    assert (late.first_wh, late.energy_wh, late.last_power_w) == (900.0, 1350.0, 1200.0)
+    reset = DayState(first_at=T0, first_wh=5000.0, last_at=T0, last_wh=10.0, last_power_w=None)
+    assert reset.energy_wh == 0.0
+    assert slot_energy([state, late]) == 2600.0
+
+
+def test_local_days_follow_berlin_including_dst_changes() -> None:
+    assert local_day(datetime(2026, 1, 15, 22, 59, tzinfo=UTC)) == date(2026, 1, 15)
+    assert local_day(datetime(2026, 1, 15, 23, 0, tzinfo=UTC)) == date(2026, 1, 16)
+    assert local_day(datetime(2026, 7, 1, 22, 0, tzinfo=UTC)) == date(2026, 7, 2)
+    start, end = day_bounds(date(2026, 3, 29))  # clocks go forward: a 23-hour day
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
+    start, end = day_bounds(date(2026, 10, 25))  # clocks go back: a 25-hour day
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=25)
+
+
+def test_topic_and_payload_shape() -> None:
+    assert inverter_state_topic("cc/", 3, "SN/1+#") == "cc/v1/plants/3/inverters/SN%2F1%2B%23/state"
+    body = json.loads(
+        state_payload(
+            InverterState(
+                plant_id=3,
+                inverter_id=7,
+                serial="SN-1",
+                at=T0,
+                power_w=5000.0,
+                dc_power_w=None,
+                energy_total_wh=1234560.0,
+                energy_today_wh=1234.0,
+                state="mppt",
+            )
+        )
+    )
+    assert body == {
+        "v": 1,
+        "plant_id": 3,
+        "inverter_id": 7,
+        "serial": "SN-1",
+        "at": "2026-01-15T09:00:00.000Z",
+        "power_w": 5000.0,
+        "dc_power_w": None,
+        "energy_total_wh": 1234560.0,
+        "energy_today_wh": 1234.0,
+        "state": "mppt",
+    }
