@@ -14,6 +14,7 @@ __all__ = ["BENCHMARKS", "main"]
 #: benchmark name -> module under ``bench`` with ``run(smoke: bool) -> dict``
 BENCHMARKS: dict[str, str] = {
     "config": "bench.config_load",
+    "modbus": "bench.modbus",
 }
 
 

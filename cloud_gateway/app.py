@@ -22,6 +22,7 @@ from cloud_gateway.tunnels import routes as tunnel_routes
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.keys import DEVICE_CA
 from cloud_gateway.web import CLOCK, TEMPLATES, make_templates, render, security_headers
+from cloud_gateway.wiring import wire
 from tunnel.clock import Clock
 
 __all__ = ["CONFIG", "STORE", "create_app", "software_version"]  # keys re-exported
@@ -83,4 +84,5 @@ def create_app(
     remote_routes.setup(app)
     operator_routes.setup(app)
     shop.routes.setup(app)
+    wire(app)
     return app

@@ -7,8 +7,10 @@ import asyncio
 import logging
 import sys
 
+from inverter_agent.agent import Agent
 from inverter_agent.config import load_agent_config
 from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
+from tunnel.clock import SystemClock
 
 __all__ = ["main"]
 
@@ -33,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     config = load_agent_config(args.config)
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    _LOGGER.info("inverter-agent started with %d bus(es)", len(config.buses))
-    await stop.wait()
+    await Agent(config, clock=SystemClock()).run(stop)
+    _LOGGER.info("inverter-agent stopped")
     return 0
 
 

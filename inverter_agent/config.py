@@ -8,7 +8,15 @@ from pathlib import Path
 
 from tunnel.tomlconfig import load_config
 
-__all__ = ["AgentConfig", "BusConfig", "BusKind", "GatewayLink", "Parity", "load_agent_config"]
+__all__ = [
+    "AgentConfig",
+    "BusConfig",
+    "BusKind",
+    "GatewayLink",
+    "LocalMqttConfig",
+    "Parity",
+    "load_agent_config",
+]
 
 
 class BusKind(StrEnum):
@@ -72,6 +80,45 @@ class GatewayLink:
     """Base URL of the gateway (the tunnel lives at ``/tunnel/v1``)."""
     ca_file: Path | None = None
     """CA bundle to verify the gateway with; the system store when unset."""
+    enabled: bool = True
+    """Send telemetry; off: readings only collect in the outbox (and go to local MQTT)."""
+    max_in_flight: int = 8
+    """TELEMETRY frames sent and not yet acknowledged, at most (1..16)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_in_flight <= 16:
+            raise ValueError("max_in_flight must be 1..16")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalMqttConfig:
+    """The owner's own MQTT broker (e.g. Home Assistant's Mosquitto), optional."""
+
+    enabled: bool = False
+    """Publish readings and Home Assistant discovery to a local broker."""
+    host: str = "127.0.0.1"
+    """Broker host."""
+    port: int = 1883
+    """Broker port (plain MQTT)."""
+    username: str | None = None
+    """User name, if the broker wants a login."""
+    password: str | None = None
+    """Password for ``username`` (never logged)."""
+    client_id: str = "inverter-agent"
+    """MQTT client id; unique per broker."""
+    topic_prefix: str = "inverter-agent"
+    """State topics live below ``<topic_prefix>/v1/``."""
+    discovery_prefix: str = "homeassistant"
+    """Home Assistant's discovery prefix."""
+    keepalive_s: int = 60
+    """MQTT keep-alive interval in seconds."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535 or self.keepalive_s < 5:
+            raise ValueError("port must be 1..65535 and keepalive_s at least 5")
+        for prefix in (self.topic_prefix, self.discovery_prefix):
+            if not prefix or prefix.endswith("/") or any(c in prefix for c in "#+"):
+                raise ValueError(f"topic prefix {prefix!r}: not empty, no '/' at the end, no #+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,11 +128,13 @@ class AgentConfig:
     state_dir: Path = Path("/var/lib/inverter-agent")
     """Where the key, certificate and the outbox database live."""
     outbox_max_readings: int = 1_000_000
-    """Outbox bound; when full the oldest readings are dropped, counted and reported."""
+    """Outbox bound in entries (one per bus cycle); when full the oldest are dropped and counted."""
     gateway: GatewayLink = field(default_factory=GatewayLink)
     """The cloud gateway."""
     buses: tuple[BusConfig, ...] = ()
     """The Modbus buses to poll."""
+    local_mqtt: LocalMqttConfig = field(default_factory=LocalMqttConfig)
+    """Readings for the owner's own broker and Home Assistant."""
 
 
 def load_agent_config(path: Path | None) -> AgentConfig:

@@ -30,6 +30,8 @@ __all__ = ["LiveTunnel", "TelemetryHandler", "TunnelRegistry", "refusal_reason"]
 
 TelemetryHandler = Callable[[Device, int, bytes], Awaitable[None]]
 """Stores one TELEMETRY batch of a device; returns after the commit (then ACK is sent)."""
+StateHook = Callable[["LiveTunnel"], Awaitable[None]]
+"""Told about a live tunnel whose device state may have changed."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class TunnelRegistry:
         self.metrics = metrics or TunnelMetrics(self.live_stats)
         self.telemetry_handler: TelemetryHandler | None = None
         """Set by the telemetry area; without it batches are not acknowledged."""
+        self.state_hooks: list[StateHook] = []
+        """Called after a tunnel is admitted and whenever its entitlement is re-evaluated
+        (e.g. to send the hub its packages); a failing hook is logged, never fatal."""
 
     # -- lookup --------------------------------------------------------------------------
 
@@ -100,6 +105,11 @@ class TunnelRegistry:
         self._tunnels[tunnel.device.id] = tunnel
         self.metrics.connects.inc()
         self._schedule(tunnel, decision)
+        if self.state_hooks:
+            # the session starts running after registration: hooks that send must not wait
+            hooks = asyncio.create_task(self._run_hooks(tunnel), name="tunnel state hooks")
+            self._closing.add(hooks)
+            hooks.add_done_callback(self._closing.discard)
         if old is not None:
             _LOGGER.info("tunnel of %s replaced by a newer one", tunnel.device.slug)
             self._cancel_watch(old)
@@ -147,6 +157,7 @@ class TunnelRegistry:
             return
         tunnel.device = device
         decision = await self._policy().decide(device, self._clock.now())
+        await self._run_hooks(tunnel)
         if decision.entitled:
             self._schedule(tunnel, decision)
             return
@@ -187,6 +198,13 @@ class TunnelRegistry:
             },
         )
         await tunnel.session.refuse(reason, retry_after, detail)
+
+    async def _run_hooks(self, tunnel: LiveTunnel) -> None:
+        for hook in self.state_hooks:
+            try:
+                await hook(tunnel)
+            except Exception:  # a hook must not break enforcement
+                _LOGGER.exception("tunnel state hook failed for %s", tunnel.device.slug)
 
     @staticmethod
     async def _notify(tunnel: LiveTunnel, body: dict[str, object]) -> None:
