@@ -15,6 +15,8 @@ __all__ = ["BENCHMARKS", "main"]
 BENCHMARKS: dict[str, str] = {
     "config": "bench.config_load",
     "modbus": "bench.modbus",
+    "tunnel": "bench.tunnel",
+    "tunnel-scale": "bench.tunnel_scale",
 }
 
 

@@ -1,0 +1,130 @@
+"""Tunnel scale: gateway memory per idle tunnel, and the reconnect storm after a restart.
+
+One gateway process (aiohttp + TLS with client certificates + :class:`GatewaySession`,
+product defaults) holds the tunnels; the devices (:class:`TunnelConnector`, product
+defaults, full-jitter backoff) run in separate processes, so their memory does not count.
+Each device process dials its own loopback address (127.0.0.1, 127.0.0.2, ...) for its own
+ephemeral port range.
+
+* ``rss_per_tunnel_kib``: (gateway RSS with N idle tunnels - RSS before the first) / N, at
+  the largest N (10,000); ``rss_per_tunnel_kib_small`` at the first step (1,000).
+* Reconnect storm: the gateway process is killed and a new one started on the same port;
+  ``storm_all_back_s`` is the time from the kill until every device has its WELCOME again,
+  ``storm_max_second_share`` the largest share of those reconnects in any one second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench._certs import GATEWAY_HOSTS, write_certs
+from bench._proc import Node, node
+from bench._scale_nodes import raise_nofile
+
+__all__ = ["Steps", "run"]
+
+MODULE = "bench._scale_nodes"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Steps:
+    """Tunnel counts: memory is measured after each step; the storm runs with the last."""
+
+    counts: tuple[int, ...]
+    """Cumulative tunnels per step, e.g. (1000, 10000)."""
+    per_process: int
+    """Most devices one device process runs."""
+    storm_limit_s: float
+    """Give up waiting for the storm to settle after this many seconds."""
+
+
+FULL = Steps(counts=(1000, 10_000), per_process=2500, storm_limit_s=200.0)
+SMOKE = Steps(counts=(10, 20), per_process=20, storm_limit_s=15.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_sessions(gateway: Node, count: int, limit: float) -> dict[str, Any]:
+    deadline = time.monotonic() + limit
+    while True:
+        gateway.send({"cmd": "stats"})
+        stats = gateway.event()
+        if stats["sessions"] >= count or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.25)
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    return [min(size, total - start) for start in range(0, total, size)]
+
+
+@contextlib.contextmanager
+def _gateway(certs: Path, port: int) -> Iterator[Node]:
+    with node(MODULE, "gateway", str(certs), str(port), ",".join(GATEWAY_HOSTS)) as gateway:
+        gateway.event()  # ready
+        yield gateway
+
+
+def run(*, smoke: bool) -> dict[str, Any]:
+    """Memory at each step, then the storm; ``smoke`` uses a few tunnels."""
+    steps = SMOKE if smoke else FULL
+    raise_nofile(1024)
+    port = _free_port()
+    metrics: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        certs = write_certs(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        gateway = stack.enter_context(
+            node(MODULE, "gateway", str(certs), str(port), ",".join(GATEWAY_HOSTS))
+        )
+        baseline = gateway.event()["rss_kib"]
+        have, processes = 0, 0
+        ramp_started = time.monotonic()
+        for step, total in enumerate(steps.counts):
+            for count in _chunks(total - have, steps.per_process):
+                host = GATEWAY_HOSTS[processes % len(GATEWAY_HOSTS)]
+                url = f"wss://{host}:{port}/tunnel/v1"
+                devices = stack.enter_context(node(MODULE, "devices", str(certs), url, str(count)))
+                devices.event()
+                processes += 1
+            have = total
+            stats = _wait_sessions(gateway, total, limit=max(60.0, total / 20))
+            per_tunnel = (stats["rss_kib"] - baseline) / max(stats["sessions"], 1)
+            suffix = "" if step == len(steps.counts) - 1 else "_small"
+            metrics[f"tunnels{suffix}"] = stats["sessions"]
+            metrics[f"rss_per_tunnel_kib{suffix}"] = per_tunnel
+        metrics["connect_ramp_s"] = time.monotonic() - ramp_started
+        metrics["gateway_rss_mib"] = stats["rss_kib"] / 1024
+        metrics.update(_storm(gateway, certs, port, have, steps.storm_limit_s))
+    return {"metrics": metrics, "ratios": {}}
+
+
+def _storm(gateway: Node, certs: Path, port: int, tunnels: int, limit: float) -> dict[str, Any]:
+    """Kill the gateway, start a new one on the same port, watch everyone come back."""
+    killed = time.monotonic()
+    gateway.proc.kill()
+    gateway.proc.wait()
+    with _gateway(certs, port) as fresh:
+        stats = _wait_sessions(fresh, tunnels, limit)
+        fresh.send({"cmd": "accepts"})
+        accepts: list[float] = fresh.event()["accepts"]
+    back = sorted(t - killed for t in accepts)
+    per_second = Counter(int(t) for t in back)
+    return {
+        "storm_tunnels_back": stats["sessions"],
+        "storm_all_back_s": back[-1] if stats["sessions"] >= tunnels and back else None,
+        "storm_max_second_share": max(per_second.values()) / tunnels if per_second else None,
+        "storm_reconnects": len(accepts),
+    }
