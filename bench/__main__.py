@@ -15,6 +15,7 @@ __all__ = ["BENCHMARKS", "main"]
 BENCHMARKS: dict[str, str] = {
     "config": "bench.config_load",
     "modbus": "bench.modbus",
+    "ingest": "bench.ingest",
     "tunnel": "bench.tunnel",
     "tunnel-scale": "bench.tunnel_scale",
 }

@@ -23,7 +23,8 @@ Two steps do their read in the write (``RETURNING``, SQLite ≥ 3.35 and Postgre
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -38,16 +39,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.store.plants import plants_by_id
-from cloud_gateway.store.schema_plants import (
-    inverter_nameplates,
-    inverters,
-    plants,
-)
-from cloud_gateway.telemetry.day_energy import DayKey, DayState
+from cloud_gateway.store.schema_plants import inverter_nameplates
 from cloud_gateway.telemetry.payload import InfoIn
 
 __all__ = [
     "READING_COLUMNS",
+    "DayRow",
     "IngestTransaction",
     "ReadingRow",
     "RefusedGroupError",
@@ -76,6 +73,9 @@ ReadingRow = tuple[
 ]
 """(inverter_id, device_id, serial, at, power_w, energy_wh, dc_power_w, state)."""
 
+DayRow = tuple[int, str, date, datetime, float, datetime, float, float | None]
+"""(inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w)."""
+
 _DAY_MERGE = """
  ON CONFLICT (inverter_id, serial, day) DO UPDATE SET
   first_at = CASE WHEN excluded.first_at < inverter_days.first_at
@@ -88,7 +88,7 @@ _DAY_MERGE = """
                  THEN excluded.last_wh ELSE inverter_days.last_wh END,
   last_power_w = CASE WHEN excluded.last_at >= inverter_days.last_at
                       THEN excluded.last_power_w ELSE inverter_days.last_power_w END
- RETURNING inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w"""
+ RETURNING inverter_id, serial, day, first_wh, last_wh"""
 _KEYS_CONFLICT = " ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq"
 _PG_KEYS = """INSERT INTO telemetry_batches (device_id, seq, received_at, rejected)
  SELECT k.d, k.s, $3, k.r FROM unnest($1::int[], $2::bigint[], $4::bool[]) AS k(d, s, r)
@@ -97,13 +97,20 @@ _PG_DAYS = """INSERT INTO inverter_days
  (inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w)
  SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::timestamptz[], $5::float8[],
                       $6::timestamptz[], $7::float8[], $8::float8[])"""
-_PG_OUTBOX = "INSERT INTO mqtt_outbox (topic, payload, created_at) VALUES ($1, $2, $3)"
+_PG_TARGETS = """SELECT inverters.id, inverters.serial, inverters.plant_id, plants.account_id
+ FROM unnest($1::varchar[]) AS wanted(serial)
+ JOIN inverters ON inverters.serial = wanted.serial
+ JOIN plants ON plants.id = inverters.plant_id"""
+_SQLITE_TARGETS = """SELECT inverters.id, inverters.serial, inverters.plant_id, plants.account_id
+ FROM inverters JOIN plants ON plants.id = inverters.plant_id
+ WHERE inverters.serial IN (SELECT value FROM json_each(?))"""
 _SQLITE_READINGS = """INSERT INTO readings
  (inverter_id, device_id, serial, at, power_w, energy_wh, dc_power_w, state)
  VALUES (?,?,?,?,?,?,?,?)"""
 _SQLITE_KEYS = "INSERT INTO telemetry_batches (device_id, seq, received_at, rejected) VALUES "
 _SQLITE_DAYS = """INSERT INTO inverter_days
  (inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w) VALUES """
+_OUTBOX_COLUMNS = ("topic", "payload", "created_at")
 _SQLITE_OUTBOX = "INSERT INTO mqtt_outbox (topic, payload, created_at) VALUES (?, ?, ?)"
 _SQLITE_ROWS = 500
 """Rows per multi-row ``VALUES`` statement on SQLite (8 parameters each, limit 32766)."""
@@ -138,15 +145,7 @@ def sqlite_stamp(at: datetime) -> str:
         if at.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
         at = at.astimezone(UTC)
-    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _instant(value: Any) -> datetime:
-    """A stored instant as an aware UTC ``datetime`` (SQLite returns text, asyncpg aware)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return at.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _day(value: Any) -> date:
@@ -162,6 +161,14 @@ class IngestTransaction:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._pg = conn.dialect.name == "postgresql"
+        self._stamps: dict[datetime, str] = {}
+        """SQLite text of instants seen in this transaction (a reading's and its day row's)."""
+
+    def _stamp(self, at: datetime) -> str:
+        found = self._stamps.get(at)
+        if found is None:
+            found = self._stamps[at] = sqlite_stamp(at)
+        return found
 
     async def _driver_rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         """The rows ``sql`` returns, run on the driver without SQLAlchemy's processing."""
@@ -184,6 +191,7 @@ class IngestTransaction:
         if not keys:
             return taken
         if self._pg:
+            keys = sorted(keys)  # one lock order for concurrent transactions
             rows: list[Any] = await self._driver_rows(
                 _PG_KEYS,
                 ([d for d, _s, _r in keys], [s for _d, s, _r in keys], now, [r for *_k, r in keys]),
@@ -200,20 +208,19 @@ class IngestTransaction:
 
     async def targets(self, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Target]:
         """Registered inverters by (owning account, serial)."""
-        wanted = sorted(set(pairs))
-        found: dict[tuple[int, str], Target] = {}
-        for part in _chunks(wanted):
-            rows = await self._conn.execute(
-                sa.select(
-                    inverters.c.id, inverters.c.serial, inverters.c.plant_id, plants.c.account_id
-                )
-                .join(plants, plants.c.id == inverters.c.plant_id)
-                .where(inverters.c.serial.in_({s for _a, s in part}))
-            )
-            for r in rows:
-                if (r.account_id, r.serial) in part:
-                    found[(r.account_id, r.serial)] = Target(r.id, r.plant_id)
-        return found
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        serials = sorted({s for _a, s in wanted})
+        if self._pg:
+            rows = await self._driver_rows(_PG_TARGETS, (serials,))
+        else:
+            rows = await self._driver_rows(_SQLITE_TARGETS, (json.dumps(serials),))
+        return {
+            (account, serial): Target(inverter_id, plant_id)
+            for inverter_id, serial, plant_id, account in rows
+            if (account, serial) in wanted
+        }
 
     async def plants(self, plant_ids: Iterable[int]) -> dict[int, Plant]:
         """The plants with these ids."""
@@ -243,83 +250,75 @@ class IngestTransaction:
         if not rows:
             return
         if not self._pg:
+            stamp = self._stamp
             await self._conn.exec_driver_sql(
                 _SQLITE_READINGS,
-                [
-                    (i, d, s, sqlite_stamp(at), w, wh, dcw, st)
-                    for i, d, s, at, w, wh, dcw, st in rows
-                ],
+                [(i, d, s, stamp(at), w, wh, dcw, st) for i, d, s, at, w, wh, dcw, st in rows],
             )
             return
+        await self._copy("readings", rows, READING_COLUMNS)
+
+    async def _copy(
+        self, table: str, rows: Sequence[tuple[Any, ...]], columns: Sequence[str]
+    ) -> None:
+        """PostgreSQL ``COPY … FROM STDIN`` (binary) on this transaction's connection."""
         raw = await self._conn.get_raw_connection()
         driver = raw.driver_connection
-        assert isinstance(driver, asyncpg.Connection)
+        if not isinstance(driver, asyncpg.Connection):
+            raise TypeError(f"COPY needs asyncpg, not {type(driver).__name__}")
         # COPY must run inside the transaction SQLAlchemy's adapter began with the first
         # statement (take_keys); a COPY outside it would commit on its own.
         if not driver.is_in_transaction():
-            raise StoreError("readings COPY outside the ingest transaction")
+            raise StoreError(f"{table} COPY outside the ingest transaction")
         try:
-            await driver.copy_records_to_table("readings", records=rows, columns=READING_COLUMNS)
+            await driver.copy_records_to_table(table, records=rows, columns=columns)
         except _REFUSED_PG as exc:
             raise RefusedGroupError(f"telemetry commit failed: {exc!r}") from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(f"telemetry commit failed: {exc!r}") from exc
 
-    async def merge_days(self, states: Mapping[DayKey, DayState]) -> dict[DayKey, DayState]:
-        """Merge the group's day counters into the stored ones; returns the merged states."""
-        keys = sorted(states, key=lambda k: (k.inverter_id, k.serial, k.day))  # lock order
-        if not keys:
+    async def merge_days(self, days: Sequence[DayRow]) -> dict[tuple[int, str, date], float]:
+        """Merge the group's day counters into the stored ones; returns energy today per key.
+
+        ``days`` holds one row per (inverter, serial, day). The database keeps the earlier
+        first and the later-or-equal last (as :func:`~cloud_gateway.telemetry.day_energy.fold`
+        would, reading by reading) and returns the merged counters.
+        """
+        if not days:
             return {}
         rows: list[Any]
         if self._pg:
-            rows = await self._driver_rows(
-                _PG_DAYS + _DAY_MERGE,
-                (
-                    [k.inverter_id for k in keys],
-                    [k.serial for k in keys],
-                    [k.day for k in keys],
-                    [states[k].first_at for k in keys],
-                    [states[k].first_wh for k in keys],
-                    [states[k].last_at for k in keys],
-                    [states[k].last_wh for k in keys],
-                    [states[k].last_power_w for k in keys],
-                ),
-            )
+            # one lock order, so concurrent transactions (other nodes) cannot deadlock
+            ordered = sorted(days, key=lambda d: (d[0], d[1], d[2]))
+            columns = tuple(list(c) for c in zip(*ordered, strict=True))
+            rows = await self._driver_rows(_PG_DAYS + _DAY_MERGE, columns)
         else:
             rows = []
-            for part in _chunks(keys, _SQLITE_ROWS):
+            for part in _chunks(days, _SQLITE_ROWS):
                 sql = _SQLITE_DAYS + ",".join(["(?,?,?,?,?,?,?,?)"] * len(part)) + _DAY_MERGE
                 params: list[Any] = []
-                for k in part:
-                    s = states[k]
+                for inverter_id, serial, day, first_at, first_wh, last_at, last_wh, power in part:
+                    first = self._stamp(first_at)
+                    last = first if last_at is first_at else self._stamp(last_at)
                     params += (
-                        k.inverter_id,
-                        k.serial,
-                        k.day.isoformat(),
-                        sqlite_stamp(s.first_at),
-                        s.first_wh,
-                        sqlite_stamp(s.last_at),
-                        s.last_wh,
-                        s.last_power_w,
+                        inverter_id,
+                        serial,
+                        day.isoformat(),
+                        first,
+                        first_wh,
+                        last,
+                        last_wh,
+                        power,
                     )
                 rows.extend(await self._driver_rows(sql, tuple(params)))
-        return {
-            DayKey(r[0], r[1], _day(r[2])): DayState(
-                first_at=_instant(r[3]),
-                first_wh=r[4],
-                last_at=_instant(r[5]),
-                last_wh=r[6],
-                last_power_w=r[7],
-            )
-            for r in rows
-        }
+        return {(r[0], r[1], _day(r[2])): max(0.0, r[4] - r[3]) for r in rows}
 
     async def enqueue(self, messages: Sequence[tuple[str, bytes]], now: datetime) -> None:
         """Write MQTT messages to the outbox (published after the commit)."""
         if not messages:
             return
         if self._pg:
-            await self._conn.exec_driver_sql(_PG_OUTBOX, [(t, p, now) for t, p in messages])
+            await self._copy("mqtt_outbox", [(t, p, now) for t, p in messages], _OUTBOX_COLUMNS)
         else:
             stamp = sqlite_stamp(now)
             await self._conn.exec_driver_sql(_SQLITE_OUTBOX, [(t, p, stamp) for t, p in messages])

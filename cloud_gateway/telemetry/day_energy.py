@@ -81,7 +81,9 @@ class LocalDays:
         if self._start <= at < self._end:
             return self._day
         day = local_day(at)
-        self._start, self._end = day_bounds(day)
+        start, end = day_bounds(day)
+        # bounds in UTC: comparing instants of one tzinfo skips two utcoffset() calls
+        self._start, self._end = start.astimezone(UTC), end.astimezone(UTC)
         self._day = day
         return day
 

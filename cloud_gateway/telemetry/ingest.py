@@ -6,9 +6,18 @@ stores nothing and still returns, so the device gets its ACK again). Calls from 
 are grouped: whatever arrives while a transaction is running is written by the next one, so
 one commit serves many frames (group commit) and the database sees few, large transactions.
 
-In the same transaction: the dedup keys, the readings, the day counters (energy today) and,
-for plants whose data may be served, one MQTT state message per inverter into the outbox.
-After the commit ``on_commit`` wakes the outbox publisher.
+In the same transaction, one bulk statement each (``cloud_gateway/store/telemetry.py``):
+the dedup keys (``ON CONFLICT DO NOTHING RETURNING`` tells which were new), the readings of
+the new payloads, the day counters (energy today: folded here per group, merged with the
+stored ones by the database, which returns the result) and, for plants whose data may be
+served, one MQTT state message per inverter into the outbox. After the commit ``on_commit``
+wakes the outbox publisher.
+
+Two caches, both only shortcuts: plant access decisions (``access_ttl_s``) and registered
+inverters found by (account, serial) (``target_ttl_s``; misses are always looked up, so a new
+registration counts at once). A cached inverter deleted meanwhile makes the insert violate the
+readings' foreign key; the group is then retried with fresh lookups. When the database refuses
+a group's data for another reason, the group is split until only the offending payload fails.
 
 A payload that is not version 1 JSON can never succeed: its key is recorded as rejected and
 the call returns normally (the device drops it instead of resending it forever).
@@ -27,7 +36,7 @@ from cloud_gateway.plants.access import PlantAccess, PlantAccessPolicy
 from cloud_gateway.store import Store
 from cloud_gateway.store.devices import Device
 from cloud_gateway.store.telemetry import IngestTransaction, ReadingRow, RefusedGroupError, Target
-from cloud_gateway.telemetry.day_energy import DayKey, DayState, LocalDays
+from cloud_gateway.telemetry.day_energy import LocalDays
 from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
 from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
 from tunnel.clock import Clock
@@ -61,6 +70,8 @@ class _Pending:
         return 1 if self.parsed is None else 1 + len(self.parsed.readings)
 
 
+_TOPIC_CACHE = 100_000
+_TARGET_CACHE = 200_000
 _DUPLICATE = IngestResult(0, duplicate=True)
 _REJECTED = IngestResult(0, rejected=True)
 
@@ -76,8 +87,9 @@ class TelemetryIngest:
         access: PlantAccessPolicy,
         topic_prefix: str | None,
         on_commit: Callable[[], None] | None = None,
-        max_group: int = 5000,
+        max_group: int = 20_000,
         access_ttl_s: float = 30.0,
+        target_ttl_s: float = 10.0,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -90,6 +102,9 @@ class TelemetryIngest:
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._days = LocalDays()
+        self._topics: dict[tuple[int, str], str] = {}
+        self._target_ttl = target_ttl_s
+        self._target_cache: dict[tuple[int, str], tuple[float, Target]] = {}
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
         """The ``on_telemetry(seq, payload)`` callback for a tunnel session of ``device``."""
@@ -136,22 +151,26 @@ class TelemetryIngest:
                     p.future.cancel()
                 raise
 
-    async def _commit(self, group: list[_Pending]) -> None:
+    async def _commit(self, group: list[_Pending], *, fresh_targets: bool = False) -> None:
         """Write ``group`` in one transaction and resolve its callers.
 
-        When the database refuses the group's data (say, a device deleted while connected),
-        the halves are tried on their own, so only the offending payload fails, not the
-        frames of every other agent that happened to share its transaction.
+        When the database refuses the group's data, a cached inverter may be gone: the group is
+        retried once with fresh lookups. If it is still refused (say, a device deleted while
+        connected), the halves are tried on their own, so only the offending payload fails,
+        not the frames of every other agent that happened to share its transaction.
         """
         try:
             results, published = await self._write(group)
         except RefusedGroupError as exc:
-            if len(group) > 1:
+            if not fresh_targets and self._target_cache:
+                self._target_cache.clear()
+                await self._commit(group, fresh_targets=True)
+            elif len(group) > 1:
                 half = len(group) // 2
-                await self._commit(group[:half])
-                await self._commit(group[half:])
-                return
-            self._fail(group, exc)
+                await self._commit(group[:half], fresh_targets=True)
+                await self._commit(group[half:], fresh_targets=True)
+            else:
+                self._fail(group, exc)
             return
         except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting callers
             self._fail(group, exc)
@@ -195,11 +214,14 @@ class TelemetryIngest:
         self, tx: IngestTransaction, fresh: list[_Pending], now: datetime
     ) -> bool:
         usable = [(p.device, p.parsed) for p in fresh if p.parsed is not None]
-        targets = await tx.targets(
-            (d.account_id, r.serial)
-            for d, parsed in usable
-            if d.account_id is not None
-            for r in parsed.readings
+        targets = await self._targets(
+            tx,
+            {
+                (d.account_id, r.serial)
+                for d, parsed in usable
+                if d.account_id is not None
+                for r in parsed.readings
+            },
         )
         day_of = self._days
         rows: list[ReadingRow] = []
@@ -237,25 +259,47 @@ class TelemetryIngest:
                 if newest is None or at >= newest[0].at:
                     latest[inverter_id] = (r, target)
         await tx.insert_readings(rows)
-        merged = await tx.merge_days(
-            {
-                DayKey(*key): DayState(
-                    first_at=a[0], first_wh=a[1], last_at=a[2], last_wh=a[3], last_power_w=a[4]
-                )
-                for key, a in days.items()
-            }
-        )
+        merged = await tx.merge_days([(*key, *acc) for key, acc in days.items()])
         if self._prefix is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
         await tx.enqueue(messages, now)
         return bool(messages)
 
+    async def _targets(
+        self, tx: IngestTransaction, pairs: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], Target]:
+        """Registered inverters by (account, serial); found ones are cached for ``target_ttl_s``.
+
+        Only hits are cached, so a newly registered serial counts at once. A cached inverter
+        that was deleted makes the group's insert violate the readings' foreign key: the
+        cache is cleared and the group retried (see ``_commit``). A swap is seen within the TTL.
+        """
+        now = self._clock.monotonic()
+        found: dict[tuple[int, str], Target] = {}
+        missing: list[tuple[int, str]] = []
+        cache = self._target_cache
+        for pair in pairs:
+            cached = cache.get(pair)
+            if cached is not None and cached[0] > now:
+                found[pair] = cached[1]
+            else:
+                missing.append(pair)
+        if missing:
+            fresh = await tx.targets(missing)
+            if len(cache) + len(fresh) > _TARGET_CACHE:
+                cache.clear()
+            expires = now + self._target_ttl
+            for pair, target in fresh.items():
+                cache[pair] = (expires, target)
+            found.update(fresh)
+        return found
+
     async def _messages(
         self,
         tx: IngestTransaction,
         latest: dict[int, tuple[ReadingIn, Target]],
-        days: dict[DayKey, DayState],
+        days: dict[tuple[int, str, date], float],
         now: datetime,
     ) -> list[tuple[str, bytes]]:
         assert self._prefix is not None
@@ -265,7 +309,7 @@ class TelemetryIngest:
         for inverter_id, (r, target) in sorted(latest.items()):
             if target.plant_id not in allowed:
                 continue
-            day = days.get(DayKey(inverter_id, r.serial, self._days(r.at)))
+            energy_today = days.get((inverter_id, r.serial, self._days(r.at)))
             state = InverterState(
                 plant_id=target.plant_id,
                 inverter_id=inverter_id,
@@ -274,15 +318,18 @@ class TelemetryIngest:
                 power_w=r.power_w,
                 dc_power_w=r.dc_power_w,
                 energy_total_wh=r.energy_wh,
-                energy_today_wh=None if day is None else day.energy_wh,
+                energy_today_wh=energy_today,
                 state=r.state,
             )
-            messages.append(
-                (
-                    inverter_state_topic(self._prefix, target.plant_id, r.serial),
-                    state_payload(state),
+            topic_key = (target.plant_id, r.serial)
+            topic = self._topics.get(topic_key)
+            if topic is None:
+                if len(self._topics) >= _TOPIC_CACHE:
+                    self._topics.clear()
+                topic = self._topics[topic_key] = inverter_state_topic(
+                    self._prefix, target.plant_id, r.serial
                 )
-            )
+            messages.append((topic, state_payload(state)))
         return messages
 
     async def _allowed(self, tx: IngestTransaction, plant_ids: set[int], now: datetime) -> set[int]:

@@ -14,9 +14,10 @@ serial is always exactly one topic level. The payload is compact UTF-8 JSON (key
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _string
 from urllib.parse import quote
 
 __all__ = ["TOPIC_VERSION", "InverterState", "inverter_state_topic", "state_payload"]
@@ -46,21 +47,30 @@ def inverter_state_topic(prefix: str, plant_id: int, serial: str) -> str:
 
 
 def _instant(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
+
+
+def _number(value: float | None) -> str:
+    """A number as ``json.dumps`` writes it (``allow_nan=False``), or ``null``."""
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)
+    if not math.isfinite(value):
+        raise ValueError(f"out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(float(value))
 
 
 def state_payload(state: InverterState) -> bytes:
-    """The JSON body of a state message."""
-    body = {
-        "v": 1,
-        "plant_id": state.plant_id,
-        "inverter_id": state.inverter_id,
-        "serial": state.serial,
-        "at": _instant(state.at),
-        "power_w": state.power_w,
-        "dc_power_w": state.dc_power_w,
-        "energy_total_wh": state.energy_total_wh,
-        "energy_today_wh": state.energy_today_wh,
-        "state": state.state,
-    }
-    return json.dumps(body, separators=(",", ":"), sort_keys=True, allow_nan=False).encode()
+    """The JSON body of a state message (what ``json.dumps(..., sort_keys=True)`` gives)."""
+    text = state.state
+    return (
+        f'{{"at":"{_instant(state.at)}","dc_power_w":{_number(state.dc_power_w)},'
+        f'"energy_today_wh":{_number(state.energy_today_wh)},'
+        f'"energy_total_wh":{_number(state.energy_total_wh)},'
+        f'"inverter_id":{int(state.inverter_id)},"plant_id":{int(state.plant_id)},'
+        f'"power_w":{_number(state.power_w)},"serial":{_string(state.serial)},'
+        f'"state":{"null" if text is None else _string(text)},"v":1}}'
+    ).encode()

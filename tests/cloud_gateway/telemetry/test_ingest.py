@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -145,3 +146,84 @@ async def test_outbox_holds_one_state_per_inverter_only_for_served_plants(
     )
     assert await store.mqtt_outbox.count() == 0
     assert await store.readings.count_for_serial("SN-1") == 4
+
+
+async def test_a_key_repeated_in_one_group_is_stored_once(store: Store, clock: ManualClock) -> None:
+    device = await agent(store, clock, await account(store, clock, "anna"))
+    ingest = make_ingest(store, clock, None)
+    payload = reading("SN-1", clock.now(), 1.0, 2.0)
+    results = await asyncio.gather(*(ingest.ingest(device, 3, payload) for _ in range(3)))
+    assert sorted(r.duplicate for r in results) == [False, True, True]
+    assert await store.readings.count_for_serial("SN-1") == 1
+
+
+async def test_a_refused_payload_fails_alone_not_its_whole_group(
+    store: Store, clock: ManualClock
+) -> None:
+    anna = await account(store, clock, "anna")
+    devices = [await agent(store, clock, anna, f"agent-{n}") for n in range(6)]
+    ghost = replace(devices[0], id=999, slug="ghost")  # no such device: foreign key refuses it
+    ingest = make_ingest(store, clock, None)
+    calls = [ingest.ingest(d, 1, reading(f"SN-{d.id}", clock.now(), 1.0, 2.0)) for d in devices]
+    calls.insert(3, ingest.ingest(ghost, 1, reading("SN-X", clock.now(), 1.0, 2.0)))
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results.pop(3), StoreError)
+    assert results == [IngestResult(1)] * 6
+    assert [await store.readings.count_for_serial(f"SN-{d.id}") for d in devices] == [1] * 6
+
+
+async def test_a_deleted_inverter_is_not_used_from_the_cache(
+    store: Store, clock: ManualClock
+) -> None:
+    anna = await account(store, clock, "anna")
+    mine = await plant(store, clock, anna)
+    inv = await store.inverters.add(
+        plant_id=mine.id, account_id=anna.id, serial="SN-1", name="", now=clock.now()
+    )
+    device = await agent(store, clock, anna)
+    ingest = make_ingest(store, clock, None)
+    assert await ingest.ingest(device, 1, reading("SN-1", clock.now(), 1.0, 2.0)) == IngestResult(1)
+    await store.inverters.delete(inv.id, anna.id)  # and its readings
+    assert await ingest.ingest(device, 2, reading("SN-1", clock.now(), 1.0, 3.0)) == IngestResult(1)
+    assert await store.readings.count_for_serial("SN-1") == 1  # stored, now unassigned
+    again = await store.inverters.add(
+        plant_id=mine.id, account_id=anna.id, serial="SN-1", name="", now=clock.now()
+    )
+    assert await ingest.ingest(device, 3, reading("SN-1", clock.now(), 1.0, 4.0)) == IngestResult(1)
+    start, end = day_bounds(local_day(clock.now()))
+    assert [r.energy_wh for r in await store.readings.between([again.id], start, end)] == [4.0]
+
+
+async def test_day_counters_merge_late_readings_across_commits(
+    store: Store, clock: ManualClock
+) -> None:
+    anna = await account(store, clock, "anna")
+    mine = await plant(store, clock, anna)
+    inv = await store.inverters.add(
+        plant_id=mine.id, account_id=anna.id, serial="SN-1", name="", now=clock.now()
+    )
+    device = await agent(store, clock, anna)
+    ingest = make_ingest(store, clock)
+    t0 = clock.now()
+    # the newest first, then an agent catching up with older ones (one frame of two)
+    await ingest.ingest(device, 1, reading("SN-1", t0 + timedelta(minutes=60), 1500.0, 11_000.0))
+    late = json.dumps(
+        [
+            json.loads(reading("SN-1", t0 + timedelta(minutes=m), w, wh))
+            for m, w, wh in [(30, 900.0, 10_250.0), (0, 100.0, 10_000.0)]
+        ]
+    ).encode()
+    assert await ingest.ingest(device, 2, late) == IngestResult(2)
+    [state] = (await store.readings.day_states([inv.id], local_day(t0)))[inv.id]
+    assert (state.first_at, state.first_wh) == (t0, 10_000.0)
+    assert (state.last_at, state.last_wh, state.last_power_w) == (
+        t0 + timedelta(minutes=60),
+        11_000.0,
+        1500.0,
+    )
+    # the second commit's message carries its newest reading and the merged day
+    bodies = [json.loads(m.payload) for m in await store.mqtt_outbox.pending()]
+    assert [(b["power_w"], b["energy_today_wh"]) for b in bodies] == [
+        (1500.0, 0.0),
+        (900.0, 1000.0),
+    ]

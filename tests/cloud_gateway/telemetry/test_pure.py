@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cloud_gateway.telemetry.day_energy import DayState, day_bounds, fold, local_day, slot_energy
+from cloud_gateway.telemetry.day_energy import (
+    BERLIN,
+    DayState,
+    LocalDays,
+    day_bounds,
+    fold,
+    local_day,
+    slot_energy,
+)
 from cloud_gateway.telemetry.payload import PayloadError, parse_payload
 from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
 from inverter_agent.readings import InverterInfo, Reading, encode_payload
@@ -115,3 +124,47 @@ def test_topic_and_payload_shape() -> None:
         "energy_today_wh": 1234.0,
         "state": "mppt",
     }
+
+
+def test_local_days_remembers_bounds_and_agrees_with_local_day() -> None:
+    days = LocalDays()
+    start = datetime(2026, 3, 28, 12, tzinfo=UTC)  # across the spring DST change, and back
+    instants = [start + timedelta(minutes=37 * n) for n in range(200)]
+    instants += [start + timedelta(days=210, minutes=41 * n) for n in range(200)]
+    instants += list(reversed(instants))
+    for at in instants:
+        assert days(at) == local_day(at), at
+        assert days(at.astimezone(BERLIN)) == local_day(at)
+
+
+@pytest.mark.parametrize(
+    ("serial", "state", "values"),
+    [
+        ("SN-1", "mppt", (5000.0, None, 1234560.0, 0.0)),
+        ('Ä "quoted" \\ \u2028', None, (1e-7, 1e20, -0.0, 5e300)),
+        ("X", "", (None, None, None, None)),
+    ],
+)
+def test_state_payload_is_sorted_compact_json(
+    serial: str, state: str | None, values: tuple[float | None, ...]
+) -> None:
+    power, dc, total, today = values
+    message = InverterState(
+        plant_id=3,
+        inverter_id=7,
+        serial=serial,
+        at=T0.astimezone(BERLIN),
+        power_w=power,
+        dc_power_w=dc,
+        energy_total_wh=total,
+        energy_today_wh=today,
+        state=state,
+    )
+    body = json.loads(state_payload(message))
+    assert body["at"] == "2026-01-15T09:00:00.000Z"
+    assert (
+        state_payload(message)
+        == json.dumps(body, separators=(",", ":"), sort_keys=True, allow_nan=False).encode()
+    )
+    with pytest.raises(ValueError, match="JSON"):
+        state_payload(replace(message, power_w=float("nan")))
