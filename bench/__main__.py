@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
     "tunnel": "bench.tunnel",
     "tunnel-scale": "bench.tunnel_scale",
+    "addon": "bench.addon",
 }
 
 

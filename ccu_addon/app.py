@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import ssl
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,9 +25,7 @@ from aiohttp import web
 from ccu_addon.ccu import CcuJsonRpc
 from ccu_addon.config import AddonConfig
 from ccu_addon.dashboard import Dashboard, create_dashboard_app
-from ccu_addon.enrolment import enrol
 from ccu_addon.events import CcuEventBridge
-from ccu_addon.identity import CA_FILE, DeviceIdentity, load_identity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import CheckResult, run_selftest
 from ccu_addon.status import AddonState
@@ -35,6 +33,7 @@ from ccu_addon.streams import StreamSplicer, TargetPolicy
 from ccu_addon.telemetry import ConnectorTunnel, TelemetryForwarder
 from tunnel.clock import Clock, SystemClock
 from tunnel.connector import TunnelConnector, client_ssl_context
+from tunnel.enrolment import DeviceIdentity, enrol, load_identity
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 
 __all__ = ["run_addon", "software_version"]
@@ -47,6 +46,10 @@ def software_version() -> str:
     marker = Path(__file__).resolve().parents[2] / "VERSION"
     if marker.is_file():
         return marker.read_text(encoding="ascii").strip()
+    # importlib.metadata (with zipfile, csv, importlib.resources) costs ~0.8 MB of RSS for
+    # the rest of the daemon's life; on the hub the VERSION file answers without it.
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
     try:
         return version("cloudconnector")
     except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
@@ -73,11 +76,17 @@ async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRun
 
 
 class _Daemon:
-    def __init__(self, config: AddonConfig, clock: Clock, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        config: AddonConfig,
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        state: AddonState | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.http = http
-        self.state = AddonState(PackageCache(config.state_dir))
+        self.state = state or AddonState(PackageCache(config.state_dir))
         self.identity: DeviceIdentity | None = None
         self.forwarder = TelemetryForwarder(clock)
         self.splicer = StreamSplicer(
@@ -111,9 +120,14 @@ class _Daemon:
         assert identity is not None  # loaded before the tasks start
         if not identity.enrolled:
             identity = self.identity = await enrol(
-                self.http, self.config.gateway.url, identity, self.state
+                self.http,
+                self.config.gateway.url,
+                identity,
+                kind="ccu",
+                name="CCU",
+                on_pairing_code=self.state.show_pairing_code,
             )
-        ca = self.config.gateway.ca_file or identity.cert_path.with_name(CA_FILE)
+        ca = self.config.gateway.ca_file or identity.ca_path
         context: ssl.SSLContext = await asyncio.to_thread(
             client_ssl_context, ca, identity.cert_path, identity.key_path
         )
@@ -143,8 +157,16 @@ async def run_addon(
     *,
     pid_file: Path | None = None,
     clock: Clock | None = None,
+    state: AddonState | None = None,
+    on_dashboard: Callable[[int], None] | None = None,
 ) -> int:
-    """Run until ``stop`` is set."""
+    """Run until ``stop`` is set.
+
+    ``state``: the hub's live state to use (pairing code, tunnel status), for a supervisor
+    that runs add-ons in-process and watches them (``simulator fleet``); made here if unset.
+    ``on_dashboard`` is told the dashboard's port once it listens (``listen_port = 0`` picks
+    a free one), e.g. for ``simulator demo`` to mount it in the simulated CCU's WebUI.
+    """
     clock = clock or SystemClock()
     config.state_dir.mkdir(parents=True, exist_ok=True)
     ca_file = config.gateway.ca_file
@@ -152,7 +174,7 @@ async def run_addon(
         ssl.create_default_context, cafile=str(ca_file) if ca_file else None
     )
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
-        daemon = _Daemon(config, clock, http)
+        daemon = _Daemon(config, clock, http, state)
         await asyncio.to_thread(daemon.state.cache.load)
         daemon.identity = await asyncio.to_thread(load_identity, config.state_dir)
         bridge = CcuEventBridge(
@@ -167,6 +189,8 @@ async def run_addon(
             port,
             config.gateway.url,
         )
+        if on_dashboard is not None:
+            on_dashboard(port)
         if pid_file is not None:
             _write_pid_file(pid_file)
         tasks = [

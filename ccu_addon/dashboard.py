@@ -27,12 +27,12 @@ from aiohttp import web
 from ccu_addon.ccu import SessionChecker, bare_sid
 from ccu_addon.deeplink import build_shop_link
 from ccu_addon.errors import CcuError
-from ccu_addon.identity import DeviceIdentity
 from ccu_addon.selftest import CheckResult
 from ccu_addon.status import AddonState
 from ccu_addon.texts import Lang
 from ccu_addon.view import DashboardView, render_dashboard, render_message
 from tunnel.clock import Clock
+from tunnel.enrolment import DeviceIdentity
 
 __all__ = ["DASHBOARD", "Dashboard", "create_dashboard_app"]
 

@@ -104,6 +104,10 @@ class AddonState:
         self.pairing_code: str | None = None
         """The code to type into the portal while enrolment is pending."""
 
+    def show_pairing_code(self, code: str | None) -> None:
+        """Enrolment's ``on_pairing_code``: the code to show, or ``None`` when there is none."""
+        self.pairing_code = code
+
     @property
     def packages(self) -> PackageSnapshot | None:
         """What the gateway last said (possibly from an earlier run's cache)."""

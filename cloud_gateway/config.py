@@ -123,6 +123,18 @@ class RemoteAccessConfig:
     """How long a one-time handover token from the portal stays valid, in seconds."""
     session_idle_s: float = 3600.0
     """A remote-access session ends after this many seconds without a request."""
+    access_recheck_s: float = 2.0
+    """How long a remote session's checks (session, access, entitlement) are reused, in
+    seconds; a change nobody announces is enforced at most this late (keep it below 5)."""
+    audit_flush_s: float = 30.0
+    """How often counted remote-access traffic is written to the audit records, in seconds."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.access_recheck_s <= 5:
+            raise ValueError("remote.access_recheck_s must be between 0 and 5 seconds")
+        if self.audit_flush_s <= 0:
+            raise ValueError("remote.audit_flush_s must be positive")
+
     target: str = "http"
     """Stream target opened on the device for proxied HTTP (the local web UI)."""
 

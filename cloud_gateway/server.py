@@ -16,6 +16,7 @@ from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tunnels.device_ca import DeviceCa
+from tunnel import tls_buffers
 from tunnel.clock import Clock
 
 __all__ = ["RunningGateway", "start_gateway"]
@@ -53,7 +54,11 @@ async def start_gateway(
         tls = ServerTls(ca_cert=None, cert=config.tls.cert_file, key=config.tls.key_file)
     else:
         tls = await asyncio.to_thread(
-            ensure_server_tls, config.state_dir, config.http.public_host, clock.now()
+            ensure_server_tls,
+            config.state_dir,
+            config.http.public_host,
+            clock.now(),
+            config.remote_domain,
         )
     device_ca = await asyncio.to_thread(DeviceCa.ensure, config.state_dir, clock.now())
     store = await Store.open(config.database_url)
@@ -65,6 +70,8 @@ async def start_gateway(
     # Browsers come without a certificate; /tunnel/v1 insists on one from the device CA.
     ssl_context.verify_mode = ssl.CERT_OPTIONAL
     ssl_context.load_verify_locations(cafile=device_ca.cert_path)
+    # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
+    tls_buffers.install()
     site = web.SockSite(runner, sock, ssl_context=ssl_context)
     await site.start()
     port = sock.getsockname()[1]

@@ -2,8 +2,9 @@
 
 In production the operator configures a real certificate (``[tls] cert_file/key_file``).
 For the demo and for a fresh install, :func:`ensure_server_tls` creates a self-signed CA
-and a server certificate for the public host, its ``*.`` wildcard (remote-access hosts)
-and the loopback addresses, and keeps them in the state folder (keys mode 0600).
+and a server certificate for the public host, its ``*.`` wildcard, the remote-access domain's
+wildcard (``*.<remote_domain>``, the device hosts) and the loopback addresses, and keeps them
+in the state folder (keys mode 0600).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def ensure_server_tls(state_dir: Path, public_host: str, now: datetime) -> ServerTls:
+def ensure_server_tls(
+    state_dir: Path, public_host: str, now: datetime, remote_domain: str | None = None
+) -> ServerTls:
     """Create (once) a local CA and a server certificate in ``state_dir/tls``."""
     tls_dir = state_dir / "tls"
     ca_cert_path, ca_key_path = tls_dir / "ca.pem", tls_dir / "ca.key"
@@ -109,6 +112,7 @@ def ensure_server_tls(state_dir: Path, public_host: str, now: datetime) -> Serve
         names: list[x509.GeneralName] = [
             x509.DNSName(public_host),
             x509.DNSName(f"*.{public_host}"),
+            *([x509.DNSName(f"*.{remote_domain}")] if remote_domain else []),
             x509.DNSName("localhost"),
             x509.DNSName("*.localhost"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),

@@ -11,7 +11,15 @@ from aiohttp import web
 from cloud_gateway.i18n import Language, request_language, translate
 from tunnel.clock import Clock
 
-__all__ = ["CLOCK", "CSRF_COOKIE", "NEW_ANON_CSRF", "TEMPLATES", "render", "security_headers"]
+__all__ = [
+    "CLOCK",
+    "CSRF_COOKIE",
+    "NEW_ANON_CSRF",
+    "TEMPLATES",
+    "content_security_policy",
+    "render",
+    "security_headers",
+]
 
 #: double-submit CSRF cookie for anonymous forms (see ``accounts.auth``)
 CSRF_COOKIE = "__Host-csrf"
@@ -23,10 +31,16 @@ TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Envir
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
-)
+
+def content_security_policy(*, form_action: str = "'self'") -> str:
+    """The pages' CSP; ``form_action`` widens where forms may go (redirects count too)."""
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"frame-ancestors 'self'; base-uri 'self'; form-action {form_action}"
+    )
+
+
+_CSP = content_security_policy()
 
 
 def make_templates() -> jinja2.Environment:

@@ -6,6 +6,7 @@
                    BusRunner per bus: BusScheduler cycles ─► CycleSink
     CycleSink: one outbox entry per bus cycle (commit) ─► Uplink.notify() ─► LocalMqtt.publish()
     Uplink: outbox ─► TELEMETRY(seq) ─► ACK(seq) ─► delete       (channel: the tunnel)
+    EnrollingLink: no certificate yet ─► pairing code (logged) ─► certificate ─► tunnel
     CONTROL ─► resend_configuration: forget + poll now ─► fresh "info"
                config_update: new poll interval from the next cycle on
 
@@ -25,14 +26,15 @@ from typing import Any
 from inverter_agent.bus import ModbusBus
 from inverter_agent.config import AgentConfig
 from inverter_agent.control import ConfigUpdate, ResendConfiguration, parse_control
+from inverter_agent.enrol import EnrollingLink
 from inverter_agent.local_mqtt import LocalMqtt
 from inverter_agent.outbox import Outbox
 from inverter_agent.readings import InverterInfo, Reading, encode_payload
 from inverter_agent.runner import BusRunner
 from inverter_agent.scheduler import InverterHealth
-from inverter_agent.tunnel_link import TunnelLink
 from inverter_agent.uplink import ChannelSource, Uplink
 from tunnel.clock import Clock
+from tunnel.enrolment import PairingCodeSink
 
 __all__ = ["OUTBOX_FILE", "Agent", "CycleSink", "encode_batch"]
 
@@ -70,18 +72,26 @@ class Agent:
     """Everything ``inverter-agent run`` runs; build it, then ``await run(stop)``."""
 
     def __init__(
-        self, config: AgentConfig, *, clock: Clock, channels: ChannelSource | None = None
+        self,
+        config: AgentConfig,
+        *,
+        clock: Clock,
+        channels: ChannelSource | None = None,
+        on_pairing_code: PairingCodeSink | None = None,
     ) -> None:
-        """``channels``: where TELEMETRY goes; by default the tunnel (when enrolled)."""
+        """``channels``: where TELEMETRY goes; by default the tunnel, after enrolment if the
+        state folder holds no certificate yet (``on_pairing_code`` is told the code to enter
+        in the portal; it is logged as well)."""
         self.config = config
         self._clock = clock
         self._channels = channels
+        self._on_pairing_code = on_pairing_code
         self.runners: list[BusRunner] = []
         self.outbox: Outbox | None = None
         self.uplink: Uplink | None = None
         self.sink: CycleSink | None = None
         self.mqtt: LocalMqtt | None = None
-        self.link: TunnelLink | None = None
+        self.link: EnrollingLink | None = None
         self.started = asyncio.Event()
         """Set once everything is open and the tasks run."""
 
@@ -135,23 +145,17 @@ class Agent:
             if self.link is not None:
                 await self.link.stop()
 
-    async def _tunnel(self) -> TunnelLink | None:
+    async def _tunnel(self) -> EnrollingLink | None:
         config = self.config
         if not config.gateway.enabled:
             _LOGGER.info("uplink disabled: readings stay in the outbox")
             return None
-        if not TunnelLink.enrolled(config.state_dir):
-            _LOGGER.warning(
-                "not enrolled (no certificate in %s): readings stay in the outbox",
-                config.state_dir,
-            )
-            return None
-        self.link = await asyncio.to_thread(
-            TunnelLink.from_config,
+        self.link = EnrollingLink(
             config.gateway,
             config.state_dir,
             clock=self._clock,
             on_control=self.handle_control,
+            on_pairing_code=self._on_pairing_code,
         )
         return self.link
 

@@ -80,6 +80,9 @@ class GatewayLink:
     """Base URL of the gateway (the tunnel lives at ``/tunnel/v1``)."""
     ca_file: Path | None = None
     """CA bundle to verify the gateway with; the system store when unset."""
+    device_name: str = "Wechselrichter-Agent"
+    """Name the agent asks to be enrolled as (the portal shows it; the device slug derives
+    from it)."""
     enabled: bool = True
     """Send telemetry; off: readings only collect in the outbox (and go to local MQTT)."""
     max_in_flight: int = 8

@@ -18,7 +18,6 @@ import logging
 import ssl
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from inverter_agent.config import GatewayLink
@@ -26,6 +25,7 @@ from inverter_agent.uplink import UplinkClosedError
 from tunnel.clock import Clock
 from tunnel.connector import ConnectorState, TunnelConnector
 from tunnel.device_end import DeviceSession
+from tunnel.enrolment import CA_FILE, CERT_FILE, KEY_FILE
 from tunnel.errors import SessionClosedError
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.session import ControlHandler
@@ -42,9 +42,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-KEY_FILE: Final = "device.key"
-CERT_FILE: Final = "device.crt"
-CA_FILE: Final = "device-ca.crt"
 _NOT_CONNECTED = (
     ConnectorState.WAITING,
     ConnectorState.CONNECTING,

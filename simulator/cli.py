@@ -17,7 +17,11 @@ from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded,
 __all__ = ["main"]
 
 #: modules that register further subcommands (``register(subparsers)``)
-SUBCOMMAND_MODULES: tuple[str, ...] = ("simulator.ccu_cli", "simulator.inverter_cli")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "simulator.ccu_cli",
+    "simulator.inverter_cli",
+    "simulator.fleet_cli",
+)
 
 
 async def _demo(args: argparse.Namespace, stop: asyncio.Event) -> int:
@@ -40,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--print-json", action="store_true", help="print URLs and logins as one JSON object"
     )
-    demo.set_defaults(handler=_demo)
+    # the demo prints where to look; only warnings in between, unless asked for more
+    demo.set_defaults(handler=_demo, log_level="WARNING")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser

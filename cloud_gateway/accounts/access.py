@@ -7,6 +7,9 @@
   entitlement windows; they grant and revoke delegations of their own plants;
 - installers may read a plant, its devices and its entitlement windows only while the owner
   delegates that plant (or all plants) to them (R-MON-20); nothing else of the owner;
+- opening a device's web UI remotely (``REMOTE``) is full control of the hub, so a plant
+  delegation never grants it: an installer needs a delegation of that very device, which
+  also lets them read it;
 - everybody else: nothing, for every object type and action.
 """
 
@@ -28,6 +31,8 @@ class Action(StrEnum):
     DELETE = "delete"
     MANAGE = "manage"
     """Grant or end (entitlement windows), delegate (plants), disable (devices)."""
+    REMOTE = "remote"
+    """Open a device's web UI through the remote-access proxy (R-DEV-7)."""
 
 
 class ObjectKind(StrEnum):
@@ -43,10 +48,12 @@ class ObjectKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Delegation:
-    """An owner lets an installer monitor one plant, or all plants (``plant_id`` None)."""
+    """An owner lets an installer monitor one plant, or all plants (``plant_id`` None), or
+    open one device remotely (``device_id`` set, ``plant_id`` None)."""
 
     owner_account_id: int
     plant_id: int | None
+    device_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +74,13 @@ class Resource:
     """The tenant; None for objects nobody owns (only operators reach them)."""
     plant_id: int | None = None
     """The plant the object belongs to, if any (delegations are per plant)."""
+    device_id: int | None = None
+    """The device itself (kind ``DEVICE``), for device delegations."""
 
 
 _OWNER_ACTIONS: dict[ObjectKind, frozenset[Action]] = {
     ObjectKind.ACCOUNT: frozenset({Action.READ, Action.UPDATE, Action.DELETE}),
-    ObjectKind.DEVICE: frozenset({Action.READ, Action.UPDATE, Action.DELETE}),
+    ObjectKind.DEVICE: frozenset({Action.READ, Action.UPDATE, Action.DELETE, Action.REMOTE}),
     ObjectKind.WINDOW: frozenset({Action.READ}),
     ObjectKind.CUSTOMER_DATA: frozenset({Action.READ, Action.UPDATE}),
     ObjectKind.PLANT: frozenset({Action.READ, Action.UPDATE, Action.DELETE, Action.MANAGE}),
@@ -80,12 +89,24 @@ _OWNER_ACTIONS: dict[ObjectKind, frozenset[Action]] = {
 _DELEGATED_KINDS = frozenset({ObjectKind.PLANT, ObjectKind.DEVICE, ObjectKind.WINDOW})
 
 
-def _delegated(actor: Actor, resource: Resource) -> bool:
-    if actor.role is not Role.INSTALLER or resource.plant_id is None:
+_PLANT_DELEGATED_ACTIONS = frozenset({Action.READ})
+_DEVICE_DELEGATED_ACTIONS = frozenset({Action.READ, Action.REMOTE})
+
+
+def _covers(d: Delegation, resource: Resource) -> bool:
+    if d.owner_account_id != resource.owner_account_id:
         return False
-    owner = resource.owner_account_id
+    if d.device_id is not None:
+        return resource.kind is ObjectKind.DEVICE and resource.device_id == d.device_id
+    return resource.plant_id is not None and d.plant_id in (None, resource.plant_id)
+
+
+def _delegated(actor: Actor, action: Action, resource: Resource) -> bool:
+    if actor.role is not Role.INSTALLER or resource.kind not in _DELEGATED_KINDS:
+        return False
     return any(
-        d.owner_account_id == owner and d.plant_id in (None, resource.plant_id)
+        action in (_PLANT_DELEGATED_ACTIONS if d.device_id is None else _DEVICE_DELEGATED_ACTIONS)
+        and _covers(d, resource)
         for d in actor.delegations
     )
 
@@ -99,6 +120,4 @@ def can(actor: Actor, action: Action, resource: Resource) -> bool:
     if resource.kind is ObjectKind.DELEGATION:
         # only the owner manages a delegation; installers see theirs through their own list
         return False
-    return (
-        action is Action.READ and resource.kind in _DELEGATED_KINDS and _delegated(actor, resource)
-    )
+    return _delegated(actor, action, resource)

@@ -136,13 +136,17 @@ async def list_delegations(request: web.Request) -> web.Response:
             "owner_account_id": d.owner_account_id,
             "installer_account_id": d.installer_account_id,
             "plant_id": d.plant_id,
+            "device_id": d.device_id,
         }
 
     return web.json_response({"given": [item(d) for d in given], "held": [item(d) for d in held]})
 
 
 async def create_delegation(request: web.Request) -> web.Response:
-    """Let an installer monitor one of the caller's plants (or all: ``plant_id`` null)."""
+    """Let an installer monitor one of the caller's plants (or all: ``plant_id`` null).
+
+    With ``device_id`` instead, the installer may open that one device remotely.
+    """
     identity, _ = await api_actor(request)
     body = await read_json(request)
     installer = await request.app[STORE].accounts.find_by_login(str(body.get("installer", "")))
@@ -151,8 +155,15 @@ async def create_delegation(request: web.Request) -> web.Response:
     plant = body.get("plant_id")
     if plant is not None and not isinstance(plant, int):
         raise error(400, "invalid_plant_id")
+    device_id = body.get("device_id")
+    if device_id is not None:
+        if not isinstance(device_id, int) or plant is not None:
+            raise error(400, "invalid_device_id")
+        # the delegation is the caller's: only a device of their own makes sense
+        if await request.app[STORE].entitlements.device_owner(device_id) != identity.account.id:
+            raise error(400, "invalid_device_id")
     created = await request.app[STORE].customers.delegate(
-        identity.account.id, installer.id, plant, request.app[CLOCK].now()
+        identity.account.id, installer.id, plant, request.app[CLOCK].now(), device_id=device_id
     )
     return web.json_response({"id": created.id}, status=201)
 
@@ -194,7 +205,8 @@ def setup(app: web.Application) -> None:
              ["kind", "name", "street", "postcode", "city", "country"])}),
         ("GET", "/api/v1/delegations", list_delegations, {"summary": "Delegations"}),
         ("POST", "/api/v1/delegations", create_delegation,
-         {"requestBody": json_body({"installer": "string", "plant_id": "integer"}, ["installer"])}),
+         {"requestBody": json_body({"installer": "string", "plant_id": "integer",
+                                    "device_id": "integer"}, ["installer"])}),
         ("DELETE", "/api/v1/delegations/{delegation_id}", revoke_delegation,
          {"parameters": [path_param("delegation_id")]}),
     ]  # fmt: skip

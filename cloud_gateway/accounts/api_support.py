@@ -11,8 +11,10 @@ from aiohttp import web
 from cloud_gateway.accounts.access import Action, Actor, Delegation, Resource, can
 from cloud_gateway.accounts.auth import Identity, current_identity
 from cloud_gateway.app_keys import STORE
+from cloud_gateway.store import Store
+from cloud_gateway.store.accounts import Account
 
-__all__ = ["api_actor", "check", "error", "read_json"]
+__all__ = ["actor_for", "api_actor", "check", "error", "read_json"]
 
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -36,13 +38,19 @@ async def api_actor(request: web.Request) -> tuple[Identity, Actor]:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
             raise error(403, "csrf_token_invalid")
-    held = await request.app[STORE].customers.delegations(installer_account_id=identity.account.id)
-    actor = Actor(
-        account_id=identity.account.id,
-        role=identity.account.role,
-        delegations=frozenset(Delegation(d.owner_account_id, d.plant_id) for d in held),
+    return identity, await actor_for(request.app[STORE], identity.account)
+
+
+async def actor_for(store: Store, account: Account) -> Actor:
+    """``account`` as an :class:`Actor` with the delegations it holds now."""
+    held = await store.customers.delegations(installer_account_id=account.id)
+    return Actor(
+        account_id=account.id,
+        role=account.role,
+        delegations=frozenset(
+            Delegation(d.owner_account_id, d.plant_id, d.device_id) for d in held
+        ),
     )
-    return identity, actor
 
 
 def check(actor: Actor, action: Action, resource: Resource) -> None:

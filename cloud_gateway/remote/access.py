@@ -5,88 +5,68 @@ host. The portal hands a logged-in owner over with a one-time token: ``POST
 /remote/<slug>/open`` (CSRF) stores the token's hash and redirects to
 ``https://<slug>.<domain>/__remote/handover?token=…``, which uses the token once, starts
 a remote session (the audit record) and sets the host-only ``__Host-remote`` cookie.
-Every later request on the device host is checked again: session alive, account still
-owner, device entitled, tunnel live.
+Every later request on the device host is checked again (:mod:`cloud_gateway.remote.gate`,
+which reuses its answers for a few seconds): session alive, account still allowed to open
+the device (owner, or installer with a delegation of it), device entitled, tunnel live.
+Who may open a device is decided in one place, ``accounts.access.can(…, REMOTE, …)``.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 
 from aiohttp import web
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
+from cloud_gateway.accounts.api_support import actor_for
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.app_keys import CONFIG, STORE
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
+from cloud_gateway.remote.keys import REMOTE_GATE
 from cloud_gateway.store.devices import Device
-from cloud_gateway.store.remote_access import RemoteSession
-from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.tunnels.pairing import hash_secret
-from cloud_gateway.tunnels.registry import LiveTunnel
-from cloud_gateway.web import CLOCK, render
+from cloud_gateway.web import CLOCK, content_security_policy, render
 
 __all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
 
 
-class Denial(StrEnum):
-    """Why a browser may not use a device host; each has its own clear page."""
-
-    NOT_LOGGED_IN = "not_logged_in"
-    NOT_YOURS = "not_yours"
-    NOT_ENTITLED = "not_entitled"
-    OFFLINE = "offline"
-    UNREACHABLE = "unreachable"
-
-
-DENIAL_STATUS = {
-    Denial.NOT_LOGGED_IN: 401,
-    Denial.NOT_YOURS: 403,
-    Denial.NOT_ENTITLED: 403,
-    Denial.OFFLINE: 503,
-    Denial.UNREACHABLE: 502,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """A request that may be proxied: its session, device and tunnel."""
-
-    session: RemoteSession
-    device: Device
-    tunnel: LiveTunnel
-
-
-def may_use(device: Device, account_id: int) -> bool:
-    """Whether the account owns the device (delegation hooks in here later)."""
-    return device.account_id == account_id
-
-
-async def _owned_device(request: web.Request) -> tuple[int, Device]:
+async def _openable_device(request: web.Request) -> tuple[int, Device]:
     identity = await require_identity(request)
+    store = request.app[STORE]
     try:
-        device = await request.app[STORE].devices.get_by_slug(request.match_info["slug"])
+        device = await store.devices.get_by_slug(request.match_info["slug"])
     except NotFoundError:
         raise web.HTTPNotFound from None
-    if not may_use(device, identity.account.id):
+    actor = await actor_for(store, identity.account)
+    resource = Resource(
+        kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
+    )
+    if not can(actor, Action.REMOTE, resource):
         raise web.HTTPNotFound  # another tenant's device looks like no device
     return identity.account.id, device
 
 
 async def open_form(request: web.Request) -> web.Response:
     """Portal page with the "Fernzugriff öffnen" button for one device."""
-    _account_id, device = await _owned_device(request)
-    return render(
+    _account_id, device = await _openable_device(request)
+    response = render(
         request, "remote_open.html", {"device": device, "csrf_token": await csrf_token(request)}
     )
+    # the form's answer redirects to the device host, and browsers hold redirects of a form
+    # submission to form-action as well
+    origin = device_origin(device.slug, request.app[CONFIG].remote_domain, request.host)
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        form_action=f"'self' {origin}"
+    )
+    return response
 
 
 async def open_submit(request: web.Request) -> web.Response:
     """Create a one-time handover token and send the browser to the device host."""
-    account_id, device = await _owned_device(request)
+    account_id, device = await _openable_device(request)
     await verify_csrf(request, await request.post())
     token = secrets.token_urlsafe(32)
     now = request.app[CLOCK].now()
@@ -129,29 +109,10 @@ async def handover(request: web.Request, slug: str) -> web.StreamResponse:
 
 async def check_access(request: web.Request, slug: str) -> Access | Denial:
     """May this browser reach device ``slug`` now?"""
-    store, now = request.app[STORE], request.app[CLOCK].now()
     secret = request.cookies.get(REMOTE_COOKIE)
-    session = None if not secret else await store.remote.find_session(hash_secret(secret))
-    idle = timedelta(seconds=request.app[CONFIG].remote.session_idle_s)
-    if session is None or session.ended_at is not None or session.device_slug != slug:
+    if not secret:
         return Denial.NOT_LOGGED_IN
-    if now - session.last_seen_at > idle:
-        await store.remote.end_session(session.id, now)
-        return Denial.NOT_LOGGED_IN
-    try:
-        device = await store.devices.get_by_slug(slug)
-    except NotFoundError:
-        return Denial.NOT_YOURS
-    if session.account_id is None or not may_use(device, session.account_id):
-        await store.remote.end_session(session.id, now)
-        return Denial.NOT_YOURS
-    decision = await request.app[ENTITLEMENT_POLICY].decide(device, now)
-    if not decision.entitled:
-        return Denial.NOT_ENTITLED
-    tunnel = request.app[TUNNELS].get(device.id)
-    if tunnel is None or not tunnel.session.running:
-        return Denial.OFFLINE
-    return Access(session, device, tunnel)
+    return await request.app[REMOTE_GATE].check(hash_secret(secret), slug)
 
 
 def denial_page(request: web.Request, denial: Denial) -> web.Response:

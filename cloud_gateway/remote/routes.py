@@ -3,17 +3,21 @@
 Requests whose ``Host`` is ``<slug>.<remote_domain>`` never reach the gateway's own
 routes: :func:`device_hosts` checks access and proxies them through the device's tunnel
 (or answers with a clear refusal page). Every proxied request is counted into the
-browser's remote session, which is the audit record (R-DEV-11).
+browser's remote session, which is the audit record (R-DEV-11): in memory first
+(:class:`~cloud_gateway.remote.ledger.TrafficLedger`), written every
+``remote.audit_flush_s`` seconds, when a session ends and at shutdown.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, STORE
 from cloud_gateway.remote.access import (
     Access,
     Denial,
@@ -23,10 +27,13 @@ from cloud_gateway.remote.access import (
     open_form,
     open_submit,
 )
+from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.hosts import slug_from_host
+from cloud_gateway.remote.keys import REMOTE_GATE
+from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
-from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.web import CLOCK, Handler
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
@@ -85,7 +92,7 @@ async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.
     finally:
         await _finish(stream, clean=outcome in {"ok", "upgrade"})
         metrics.remote_requests.labels(outcome=outcome).inc()
-        await request.app[STORE].remote.add_traffic(
+        request.app[REMOTE_GATE].ledger.record(
             access.session.id,
             now=request.app[CLOCK].now(),
             to_device=stream.bytes_out,
@@ -106,7 +113,36 @@ async def _finish(stream: Stream, *, clean: bool) -> None:
 
 
 def setup(app: web.Application) -> None:
-    """Register the portal routes and the device-host middleware."""
+    """Register the portal routes, the device-host middleware and the gate.
+
+    Needs STORE, CLOCK, CONFIG, TUNNELS and ENTITLEMENTS (call after the tunnel area).
+    """
+    config, registry = app[CONFIG], app[TUNNELS]
+    ledger = TrafficLedger(app[STORE].remote, app[CLOCK], interval_s=config.remote.audit_flush_s)
+    gate = RemoteGate(
+        store=app[STORE],
+        clock=app[CLOCK],
+        policy=lambda: app[ENTITLEMENT_POLICY],
+        tunnels=registry,
+        config=config.remote,
+        ledger=ledger,
+    )
+    app[REMOTE_GATE] = gate
+    app[ENTITLEMENTS].add_listener(gate)
+    registry.state_hooks.append(gate.tunnel_state_changed)
+    app.cleanup_ctx.append(_audit_writer)
     app.middlewares.append(device_hosts)
     app.router.add_get("/remote/{slug}/open", open_form, name="remote_open")
     app.router.add_post("/remote/{slug}/open", open_submit)
+
+
+async def _audit_writer(app: web.Application) -> AsyncIterator[None]:
+    """Write counted traffic periodically; at shutdown (after the last request) once more."""
+    ledger = app[REMOTE_GATE].ledger
+    task = asyncio.create_task(ledger.run(), name="remote audit writer")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    written = await ledger.flush()
+    _LOGGER.info("remote-access audit written at shutdown (%d sessions)", written)

@@ -52,6 +52,8 @@ class StoredDelegation:
     plant_id: int | None
     created_at: datetime
     revoked_at: datetime | None
+    device_id: int | None = None
+    """Set for a device delegation (remote access to that device only); then no plant."""
 
 
 def _customer(row: sa.Row[tuple[object, ...]]) -> CustomerData:
@@ -86,6 +88,7 @@ def _delegation(row: sa.Row[tuple[object, ...]]) -> StoredDelegation:
         plant_id=m["plant_id"],
         created_at=m["created_at"],
         revoked_at=m["revoked_at"],
+        device_id=m["device_id"],
     )
 
 
@@ -140,9 +143,21 @@ class CustomerRepository:
             return [_customer(r) for r in rows]
 
     async def delegate(
-        self, owner_account_id: int, installer_account_id: int, plant_id: int | None, now: datetime
+        self,
+        owner_account_id: int,
+        installer_account_id: int,
+        plant_id: int | None,
+        now: datetime,
+        *,
+        device_id: int | None = None,
     ) -> StoredDelegation:
-        """The owner lets the installer monitor one plant (or all with ``None``)."""
+        """The owner lets the installer monitor one plant (or all with ``None``).
+
+        With ``device_id`` (and no plant) the delegation is for that one device instead:
+        the installer may open it remotely.
+        """
+        if device_id is not None and plant_id is not None:
+            raise ValueError("a delegation is for a plant or for a device, not both")
         async with self._engine.begin() as conn:
             row = (
                 await conn.execute(
@@ -151,6 +166,7 @@ class CustomerRepository:
                         owner_account_id=owner_account_id,
                         installer_account_id=installer_account_id,
                         plant_id=plant_id,
+                        device_id=device_id,
                         created_at=now,
                     )
                     .returning(*_D.c)

@@ -3,10 +3,16 @@
 A remote session is what a browser holds on a device host after the handover; its row
 is kept after it ends and is the audit record of R-DEV-11: who, which device, when, from
 which address, how many requests and bytes each way. Only hashes of secrets are stored.
+
+Traffic is not written per request: the remote-access proxy counts it in memory and
+hands the sums over in batches (:meth:`RemoteAccessRepository.add_traffic_batch`, one
+transaction for many sessions). Counters are added, never overwritten, so several
+gateway nodes may report for the same session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cloud_gateway.store.schema_tunnels import remote_handovers, remote_sessions
 
-__all__ = ["Handover", "RemoteAccessRepository", "RemoteSession"]
+__all__ = ["Handover", "RemoteAccessRepository", "RemoteSession", "TrafficDelta"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +48,18 @@ class RemoteSession:
     requests: int
     bytes_to_device: int
     bytes_from_device: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrafficDelta:
+    """Traffic of one session since the last report, to be added to its audit record."""
+
+    session_id: int
+    requests: int
+    bytes_to_device: int
+    bytes_from_device: int
+    last_seen_at: datetime
+    """The newest request in the delta; the record keeps the later of this and its own."""
 
 
 def _session(row: sa.Row[tuple[object, ...]]) -> RemoteSession:
@@ -152,21 +170,55 @@ class RemoteAccessRepository:
         return None if row is None else _session(row)
 
     async def add_traffic(
-        self, session_id: int, *, now: datetime, to_device: int, from_device: int
+        self,
+        session_id: int,
+        *,
+        now: datetime,
+        to_device: int,
+        from_device: int,
+        requests: int = 1,
     ) -> None:
-        """Count one proxied request and its bytes (called when the request ends)."""
-        c = remote_sessions.c
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                remote_sessions.update()
-                .where(c.id == session_id)
-                .values(
+        """Count ``requests`` proxied requests and their bytes into one session."""
+        await self.add_traffic_batch(
+            [
+                TrafficDelta(
+                    session_id=session_id,
+                    requests=requests,
+                    bytes_to_device=to_device,
+                    bytes_from_device=from_device,
                     last_seen_at=now,
-                    requests=c.requests + 1,
-                    bytes_to_device=c.bytes_to_device + to_device,
-                    bytes_from_device=c.bytes_from_device + from_device,
                 )
+            ]
+        )
+
+    async def add_traffic_batch(self, deltas: Sequence[TrafficDelta]) -> None:
+        """Add the traffic of many sessions in one transaction (one commit, one fsync)."""
+        if not deltas:
+            return
+        c = remote_sessions.c
+        seen = sa.bindparam("b_seen", type_=c.last_seen_at.type)
+        statement = (
+            remote_sessions.update()
+            .where(c.id == sa.bindparam("b_id"))
+            .values(
+                last_seen_at=sa.case((c.last_seen_at < seen, seen), else_=c.last_seen_at),
+                requests=c.requests + sa.bindparam("b_requests"),
+                bytes_to_device=c.bytes_to_device + sa.bindparam("b_to"),
+                bytes_from_device=c.bytes_from_device + sa.bindparam("b_from"),
             )
+        )
+        rows = [
+            {
+                "b_id": d.session_id,
+                "b_seen": d.last_seen_at,
+                "b_requests": d.requests,
+                "b_to": d.bytes_to_device,
+                "b_from": d.bytes_from_device,
+            }
+            for d in deltas
+        ]
+        async with self._engine.begin() as conn:
+            await conn.execute(statement, rows)
 
     async def end_session(self, session_id: int, now: datetime) -> None:
         """Mark the session ended (idle timeout, access withdrawn)."""

@@ -7,7 +7,8 @@ Attached to the shared :data:`~cloud_gateway.store.schema.metadata`:
   reset links; only hashes are stored);
 - terms: ``legal_documents`` (published versions), ``legal_acceptances`` (who accepted which);
 - ``customer_data`` (address, business data, VAT ID check and its proof);
-- ``delegations``: an owner lets an installer monitor one plant (or all, ``plant_id`` NULL);
+- ``delegations``: an owner lets an installer monitor one plant (or all, ``plant_id`` NULL),
+  or open one device remotely (``device_id``, migration 0005);
 - entitlements: ``entitlement_windows``, ``entitlement_audit``, ``orders`` (the minimal
   next-period order of a subscription);
 - ``notification_outbox``: e-mails written in the same transaction as their cause.
@@ -139,6 +140,9 @@ delegations = sa.Table(
     sa.Column("plant_id", sa.Integer, nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column(
+        "device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Index("ix_delegations_installer_account_id", "installer_account_id"),
     sa.Index("ix_delegations_owner_account_id", "owner_account_id"),
 )

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ccu_addon.identity import DeviceIdentity, load_identity
 from ccu_addon.status import TunnelState, TunnelStatus
+from tunnel.enrolment import DeviceIdentity, load_identity
 
 
 def enrolled_identity(state_dir: Path, slug: str, now: datetime) -> DeviceIdentity:

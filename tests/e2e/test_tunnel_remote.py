@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from cloud_gateway.app_keys import CONFIG
 from cloud_gateway.config import GatewayConfig, HttpConfig
 from cloud_gateway.store.devices import Device
 from tests.support.device_webui import browser, pattern_blocks, pattern_sha256, start_webui
@@ -205,6 +206,8 @@ async def test_other_accounts_and_anonymous_browsers_get_clear_pages(
                 await conn.exec_driver_sql(
                     "UPDATE devices SET account_id = ? WHERE slug = ?", (bert.id, env.slug)
                 )
+            # nobody announced the change: it is enforced once the gate's checks expire
+            clock.advance(env.gw.gateway.runner.app[CONFIG].remote.access_recheck_s)
             async with http.get(f"{env.device_url}/") as r:
                 assert r.status == 403
                 page = await r.text()
@@ -218,10 +221,12 @@ async def test_offline_and_not_entitled_devices_get_clear_pages(
     async with remote_env(tmp_path, clock) as env, env.browser() as http:
         await env.open(http)
         await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=True)
+        clock.advance(5)  # unannounced (no operator action): enforced within 5 s
         async with http.get(f"{env.device_url}/?lang=en") as r:
             assert r.status == 403
             assert "not booked" in await r.text()
         await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=False)
+        clock.advance(5)
         await env.client.stop()
         async with http.get(f"{env.device_url}/?lang=de") as r:
             assert r.status == 503

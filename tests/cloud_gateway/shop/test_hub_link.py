@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 
 from ccu_addon.deeplink import build_shop_link
-from ccu_addon.identity import DeviceIdentity, load_identity
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
+from tunnel.enrolment import DeviceIdentity, load_identity
 
 
 @dataclass

@@ -1,0 +1,272 @@
+"""Add-on footprint on the hub: idle RSS, idle CPU with an open tunnel, flash writes per hour.
+
+The set-up is the real thing on loopback: a gateway (TLS, SQLite in a temporary folder,
+in this process), a :class:`~simulator.ccu.SimulatedCcu` (in this process) and the add-on
+as its own process, started as on the hub (``python -m ccu_addon.cli run --config FILE``).
+The bench plays the owner: it logs in to the CCU (JSON-RPC ``Session.login``), reads the
+pairing code off the add-on's dashboard page, enters it in the portal, and waits until the
+gateway's registry holds the hub's tunnel. After a short settling time the idle window
+starts (60 s; about 5 s in smoke mode), during which only heartbeats cross the tunnel.
+
+Metrics (of the add-on process only):
+
+* ``idle_rss_mb``: the largest ``VmRSS`` sampled over the idle window, MiB.
+* ``idle_cpu_pct``: ``utime + stime`` spent in the window / the window's length, percent of
+  one core.
+* ``bytes_written_per_hour``: bytes written to the add-on's state folder in the window
+  (new or changed files count whole, see :class:`~bench._procfs.FolderWrites`), per hour;
+  ``io_write_bytes_per_hour`` is ``/proc/<pid>/io`` ``write_bytes`` over the same window as
+  a cross-check (it includes writes outside the state folder, e.g. logs on a real disk).
+* ``bare_python_rss_mb``: a bare interpreter that imported asyncio, ssl, aiohttp (client and
+  web) and ``cryptography.x509`` and waits on an event loop: the floor any add-on written
+  with these libraries starts from.
+
+Ratios: ``rss_vs_bare_python``, ``idle_rss_vs_limit`` (limit 40 MB), ``idle_rss_vs_goal``
+(goal 30 MB), ``idle_cpu_vs_limit`` (limit 1 %). The bench reports; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import ssl
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import aiohttp
+
+from bench._procfs import FolderWrites, cpu_seconds, io_write_bytes, rss_kib
+from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
+from cloud_gateway.server import RunningGateway, start_gateway
+from cloud_gateway.tunnels.keys import TUNNELS
+from simulator.ccu import InterfaceName, SimulatedCcu
+from simulator.fleet_portal import PortalOwner
+from tunnel.clock import SystemClock
+
+__all__ = ["CPU_LIMIT_PCT", "RSS_GOAL_MB", "RSS_LIMIT_MB", "Window", "run"]
+
+RSS_LIMIT_MB: Final = 40.0
+RSS_GOAL_MB: Final = 30.0
+CPU_LIMIT_PCT: Final = 1.0
+_OWNER: Final = ("bench-owner", "Sonnig!2026")
+_PAIRING_CODE: Final = re.compile(r'id="pairing-code">([^<]+)<')
+_BARE_PYTHON: Final = (
+    "import asyncio, ssl, aiohttp, aiohttp.web, cryptography.x509\n"
+    "async def main():\n"
+    "    print('ready', flush=True)\n"
+    "    await asyncio.Event().wait()\n"
+    "asyncio.run(main())\n"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """How long the bench waits and watches."""
+
+    idle_s: float
+    """Length of the idle window."""
+    settle_s: float
+    """Pause after the tunnel is up, before the window starts (start-up work ends)."""
+    sample_s: float
+    """Interval of the RSS and state-folder samples."""
+    setup_limit_s: float
+    """Give up when enrolment and the first connect take longer than this."""
+
+
+FULL = Window(idle_s=60.0, settle_s=5.0, sample_s=1.0, setup_limit_s=120.0)
+SMOKE = Window(idle_s=5.0, settle_s=1.0, sample_s=0.5, setup_limit_s=60.0)
+
+
+def run(*, smoke: bool) -> dict[str, Any]:
+    """Measure the idle add-on; ``smoke`` shortens the window."""
+    return asyncio.run(_bench(SMOKE if smoke else FULL))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _mib(kib: float) -> float:
+    return round(kib / 1024, 2)
+
+
+async def _bench(window: Window) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-addon-") as tmp:
+        folder = Path(tmp)
+        async with _system(folder) as (gateway, ccu):
+            bare_kib = await _bare_python_rss()
+            port = _free_port()
+            config = _write_config(folder, gateway, ccu, port)
+            async with _addon_process(config, folder / "addon.log") as pid:
+                async with asyncio.timeout(window.setup_limit_s):
+                    code = await _pairing_code(ccu, port)
+                    await _claim(gateway, code)
+                    await _tunnel_up(gateway)
+                await asyncio.sleep(window.settle_s)
+                metrics = await _watch(pid, folder / "addon", window)
+    metrics["bare_python_rss_mb"] = _mib(bare_kib)
+    ratios = {
+        "rss_vs_bare_python": round(metrics["idle_rss_mb"] / metrics["bare_python_rss_mb"], 3),
+        "idle_rss_vs_limit": round(metrics["idle_rss_mb"] / RSS_LIMIT_MB, 3),
+        "idle_rss_vs_goal": round(metrics["idle_rss_mb"] / RSS_GOAL_MB, 3),
+        "idle_cpu_vs_limit": round(metrics["idle_cpu_pct"] / CPU_LIMIT_PCT, 3),
+    }
+    return {"metrics": metrics, "ratios": ratios}
+
+
+@contextlib.asynccontextmanager
+async def _system(folder: Path) -> AsyncIterator[tuple[RunningGateway, SimulatedCcu]]:
+    """The gateway with the owner's account, and the simulated CCU."""
+    clock = SystemClock()
+    config = GatewayConfig(
+        state_dir=folder / "gateway",
+        http=HttpConfig(port=0),
+        enrolment=EnrolmentConfig(poll_interval_s=0.5),
+    )
+    gateway = await start_gateway(config, clock)
+    try:
+        login, password = _OWNER
+        await gateway.store.accounts.create(
+            username=login,
+            email=f"{login}@example.org",
+            password_hash=PasswordHasher().hash(password),
+            created_at=clock.now(),
+        )
+        async with SimulatedCcu() as ccu:
+            yield gateway, ccu
+    finally:
+        await gateway.stop()
+
+
+def _write_config(folder: Path, gateway: RunningGateway, ccu: SimulatedCcu, port: int) -> Path:
+    assert gateway.tls.ca_cert is not None  # the gateway made its own CA
+    xmlrpc = [ccu.xmlrpc_url(InterfaceName.HMIP_RF), ccu.xmlrpc_url(InterfaceName.BIDCOS_RF)]
+    lines = [
+        f"state_dir = {json.dumps(str(folder / 'addon'))}",
+        'listen_host = "127.0.0.1"',
+        f"listen_port = {port}",
+        "[gateway]",
+        f"url = {json.dumps(gateway.url)}",
+        f"ca_file = {json.dumps(str(gateway.tls.ca_cert))}",
+        "[ccu]",
+        f"webui_url = {json.dumps(ccu.webui_url + '/')}",
+        f"jsonrpc_url = {json.dumps(ccu.webui_url + '/api/homematic.cgi')}",
+        f"xmlrpc_urls = {json.dumps(xmlrpc)}",
+    ]
+    path = folder / "addon.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@contextlib.asynccontextmanager
+async def _addon_process(config: Path, log: Path) -> AsyncIterator[int]:
+    """``python -m ccu_addon.cli run --config FILE``; SIGTERM at the end."""
+    with log.open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ccu_addon.cli",
+            "run",
+            "--config",
+            str(config),
+            "--log-level",
+            "WARNING",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+        )
+        try:
+            yield proc.pid
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    async with asyncio.timeout(15):
+                        await proc.wait()
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def _bare_python_rss() -> int:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _BARE_PYTHON, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        await proc.stdout.readline()
+        return rss_kib(proc.pid)
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def _pairing_code(ccu: SimulatedCcu, port: int) -> str:
+    """Log in to the CCU as its owner and read the code off the add-on's page."""
+    async with aiohttp.ClientSession() as http:
+        call = {"method": "Session.login", "params": {"username": "Admin", "password": "admin"}}
+        async with http.post(f"{ccu.webui_url}/api/homematic.cgi", json=call) as resp:
+            sid = (await resp.json(content_type=None))["result"]
+        page = f"http://127.0.0.1:{port}/?sid=@{sid}@"
+        while True:  # the add-on is starting, then asks the gateway for a code
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with http.get(page) as resp:
+                    match = _PAIRING_CODE.search(await resp.text())
+                if match is not None:
+                    return match.group(1)
+            await asyncio.sleep(0.1)
+
+
+async def _claim(gateway: RunningGateway, code: str) -> None:
+    assert gateway.tls.ca_cert is not None
+    trust = ssl.create_default_context(cafile=str(gateway.tls.ca_cert))
+    login, password = _OWNER
+    async with PortalOwner(gateway.url, trust, login=login, password=password) as owner:
+        await owner.claim(code)
+
+
+async def _tunnel_up(gateway: RunningGateway) -> None:
+    registry = gateway.runner.app[TUNNELS]
+    # No event tells of a registered tunnel: poll the registry (the add-on polls too).
+    while not registry.live():  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+
+
+async def _watch(pid: int, state_dir: Path, window: Window) -> dict[str, Any]:
+    """Sample the idle add-on over the window."""
+    loop = asyncio.get_running_loop()
+    writes = FolderWrites(state_dir)
+    io_before = io_write_bytes(pid)
+    cpu_before, started = cpu_seconds(pid), loop.time()
+    peak = rss_kib(pid)
+    end = started + window.idle_s
+    while (now := loop.time()) < end:
+        await asyncio.sleep(min(window.sample_s, end - now))
+        peak = max(peak, rss_kib(pid))
+        writes.sample()
+    elapsed = loop.time() - started
+    cpu = cpu_seconds(pid) - cpu_before
+    io_after = io_write_bytes(pid)
+    per_hour = 3600.0 / elapsed
+    io_rate = None
+    if io_before is not None and io_after is not None:
+        io_rate = round((io_after - io_before) * per_hour)
+    return {
+        "idle_rss_mb": _mib(peak),
+        "idle_cpu_pct": round(100.0 * cpu / elapsed, 3),
+        "bytes_written_per_hour": round(writes.written * per_hour),
+        "io_write_bytes_per_hour": io_rate,
+        "state_files_changed": writes.changes,
+        "idle_window_s": round(elapsed, 2),
+    }

@@ -1,0 +1,212 @@
+"""The demo's gateway side: the gateway on SQLite, its demo accounts, pairing and the plant.
+
+Everything goes through the gateway's own services, as the portal would use them: accounts as
+registration makes them (terms accepted, the hub trial from creation, here without the e-mail
+round trip), pairing codes claimed with the portal's :class:`EnrolmentService`, the plant
+created and its inverters added by serial and activation code with
+:class:`~cloud_gateway.plants.service.InverterRegistration` (which starts the plant's 40-day
+trial with the first one). Each step first looks for what an earlier run left and reuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.app_keys import CONFIG, INVERTER_REGISTRATION
+from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig, RemoteAccessConfig
+from cloud_gateway.entitlements.hub_rules import account_trial
+from cloud_gateway.entitlements.windows import Subject
+from cloud_gateway.plants.activation import normalise_serial
+from cloud_gateway.plants.model import Plant, PlantFields
+from cloud_gateway.server import RunningGateway, start_gateway
+from cloud_gateway.store.accounts import Account, Role
+from cloud_gateway.tunnels.enrol_routes import ENROLMENT
+from cloud_gateway.tunnels.enrolment import RateLimitedError
+from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.tunnels.registry import LiveTunnel
+from tunnel.clock import Clock
+
+__all__ = [
+    "HOMEOWNER",
+    "INSTALLER",
+    "PLANT_NAME",
+    "PUBLIC_HOST",
+    "DemoLogin",
+    "TunnelWatch",
+    "claim",
+    "ensure_account",
+    "ensure_plant",
+    "start_demo_gateway",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+PUBLIC_HOST = "gateway.localhost"
+"""Portal host and remote-access domain: device hosts are ``<slug>.gateway.localhost``
+(OpenSSL and browsers match no wildcard directly below ``localhost``; browsers resolve every
+``*.localhost`` name to loopback by themselves)."""
+PLANT_NAME = "Demo-Anlage"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoLogin:
+    """A demo account's portal login."""
+
+    username: str
+    """User name (also the first part of its e-mail address)."""
+    password: str
+    """Its password (meets the password policy)."""
+    role: Role
+    """Homeowner (customer) or installer."""
+
+
+HOMEOWNER = DemoLogin(username="demo", password="Demo!2026", role=Role.CUSTOMER)  # noqa: S106 - documented demo login
+INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.INSTALLER)  # noqa: S106 - documented demo login
+
+
+def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
+    """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost."""
+    return GatewayConfig(
+        state_dir=state_dir,
+        remote_domain=PUBLIC_HOST,
+        http=HttpConfig(port=port, public_host=PUBLIC_HOST),
+        # the demo claims codes at once: let the devices notice within a second
+        enrolment=EnrolmentConfig(poll_interval_s=1.0),
+        # the CCU add-on serves its WebUI as stream target "webui" (ccu_addon.streams)
+        remote=RemoteAccessConfig(target="webui"),
+    )
+
+
+async def start_demo_gateway(state_dir: Path, port: int, clock: Clock) -> RunningGateway:
+    """Start the gateway on ``port``, or on a free one when that is taken."""
+    config = demo_gateway_config(state_dir, port)
+    try:
+        return await start_gateway(config, clock)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or port == 0:
+            raise
+        _LOGGER.warning("port %d is taken, using a free one", port)
+        return await start_gateway(replace(config, http=replace(config.http, port=0)), clock)
+
+
+async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock) -> Account:
+    """The demo account ``login``: found from an earlier run, or made as registration does."""
+    store = gateway.store
+    found = await store.accounts.find_by_login(login.username)
+    if found is not None:
+        return found
+    config = gateway.runner.app[CONFIG]
+    password_hash = await asyncio.to_thread(PasswordHasher().hash, login.password)
+    documents = await store.security.current_documents()
+    now = clock.now()
+    trial_days = config.entitlements.hub_trial_days
+    async with store.engine.begin() as conn:
+        account = await store.security.create_account(
+            conn,
+            username=login.username,
+            email=f"{login.username}@example.org",
+            password_hash=password_hash,
+            now=now,
+            language="de",
+            role=login.role,
+        )
+        await store.security.accept(conn, account.id, documents, now)
+        await store.entitlements.add(
+            conn,
+            account_trial(now, trial_days),
+            subject=Subject.ACCOUNT,
+            subject_id=account.id,
+            account_id=account.id,
+            now=now,
+            period_days=trial_days,
+            idempotency_key=f"trial:account:{account.id}",
+        )
+        await store.security.mark_verified(conn, account.id, now)
+    _LOGGER.info("demo account %s created (%s)", login.username, login.role.value)
+    return account
+
+
+async def claim(gateway: RunningGateway, code: str, account: Account) -> str | None:
+    """Enter ``code`` for ``account`` as the portal's pairing page does; the device's slug.
+
+    ``None`` when the code is no longer open (expired, used): the device asks for a new one.
+    """
+    service = gateway.runner.app[ENROLMENT]
+    try:
+        claimed = await service.claim(code, account_id=account.id, source_address="127.0.0.1")
+    except (LookupError, RateLimitedError) as exc:
+        _LOGGER.warning("pairing code %s not claimed: %s", code, exc)
+        return None
+    _LOGGER.info("paired %s (%s) with %s", claimed.slug, claimed.kind, account.username)
+    return claimed.slug
+
+
+async def ensure_plant(
+    gateway: RunningGateway,
+    installer: Account,
+    inverters: Iterable[tuple[str, str]],
+    clock: Clock,
+) -> Plant:
+    """The installer's demo plant with every ``(serial, activation code)`` registered."""
+    store = gateway.store
+    plant = next(
+        (
+            p
+            for p in await store.plants.list_for_account(installer.id)
+            if p.fields.name == PLANT_NAME
+        ),
+        None,
+    )
+    if plant is None:
+        fields = PlantFields(
+            name=PLANT_NAME,
+            description="Drei simulierte Wechselrichter an einem RS485-Bus",
+            latitude=52.52,
+            longitude=13.40,
+            postcode="10117",
+            town="Berlin",
+            azimuth_deg=180,
+            tilt_deg=30,
+        )
+        plant = await store.plants.create(installer.id, fields, clock.now())
+    known = {i.serial for i in await store.inverters.list_for_plant(plant.id, installer.id)}
+    registration = gateway.runner.app[INVERTER_REGISTRATION]
+    for number, (serial, code) in enumerate(inverters, start=1):
+        if normalise_serial(serial) in known:
+            continue
+        await registration.add(
+            account_id=installer.id,
+            plant_id=plant.id,
+            serial=serial,
+            code=code,
+            name=f"Wechselrichter {number}",
+        )
+    return await store.plants.get(plant.id, installer.id)
+
+
+class TunnelWatch:
+    """Which devices have a live tunnel (a state hook on the gateway's tunnel registry)."""
+
+    def __init__(self, gateway: RunningGateway) -> None:
+        self._registry = gateway.runner.app[TUNNELS]
+        self._changed = asyncio.Condition()
+        self._registry.state_hooks.append(self._seen)
+
+    async def _seen(self, _tunnel: LiveTunnel) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _live(self, slugs: set[str]) -> bool:
+        return slugs <= {t.device.slug for t in self._registry.live()}
+
+    async def wait_live(self, *slugs: str) -> None:
+        """Return once every device in ``slugs`` holds a tunnel."""
+        wanted = set(slugs)
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._live(wanted))

@@ -1,0 +1,42 @@
+"""``simulator demo`` serves the portal over HTTPS, stops cleanly, and reuses its state."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import aiohttp
+
+from tests.e2e.demo_process import demo_process
+from tests.support.device_webui import LoopbackResolver
+
+
+async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) -> None:
+    state, log = tmp_path / "state", tmp_path / "demo.log"
+    async with demo_process(state, log) as first:
+        facts = first.facts
+        ctx = ssl.create_default_context(cafile=facts["ca_cert"])
+        connector = aiohttp.TCPConnector(ssl=ctx, resolver=LoopbackResolver())
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async with http.get(facts["urls"]["portal"]) as resp:
+                assert resp.status == 200
+                assert "CloudConnector" in await resp.text()
+            # the remote-access host is covered by the server certificate too
+            async with http.get(facts["urls"]["remote_access"]) as resp:
+                assert resp.status == 401  # not logged in on the device host
+    assert first.exit_code == 0
+    assert "Traceback" not in first.log_text()
+    assert {p.name for p in (state / "ccu-addon").iterdir()} >= {"device.key", "device.crt"}
+    assert (state / "inverter-agent" / "device.crt").is_file()
+    assert ((state / "ccu-addon" / "device.key").stat().st_mode & 0o777) == 0o600
+
+    async with demo_process(state, log) as second:
+        again = second.facts
+    assert second.exit_code == 0
+    assert "Traceback" not in second.log_text()
+    assert again["devices"] == facts["devices"]
+    assert again["logins"] == facts["logins"]
+    assert again["plant"] == facts["plant"]
+    assert (
+        again["urls"]["remote_access"].split(".")[0] == facts["urls"]["remote_access"].split(".")[0]
+    )
