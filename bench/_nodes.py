@@ -32,6 +32,7 @@ from tunnel.connector import TunnelConnector
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.gateway_end import GatewaySession
 from tunnel.streams import Stream
+from tunnel.tls_buffers import install as install_lean_tls
 from tunnel.ws import MAX_MESSAGE, WebSocketTransport
 
 __all__ = ["HELLO", "emit", "main", "stdin_closed"]
@@ -101,11 +102,12 @@ async def target() -> None:
 
 
 async def gateway(certs: Path, forwards: dict[str, str]) -> None:
+    install_lean_tls()
     loop = asyncio.get_running_loop()
     current: asyncio.Future[GatewaySession] = loop.create_future()
 
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE)
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, compress=False)
         await ws.prepare(request)
         session = GatewaySession(WebSocketTransport(ws), heartbeat=15.0)
         await session.receive_hello()

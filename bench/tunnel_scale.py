@@ -9,8 +9,10 @@ ephemeral port range.
 * ``rss_per_tunnel_kib``: (gateway RSS with N idle tunnels - RSS before the first) / N, at
   the largest N (10,000); ``rss_per_tunnel_kib_small`` at the first step (1,000).
 * Reconnect storm: the gateway process is killed and a new one started on the same port;
-  ``storm_all_back_s`` is the time from the kill until every device has its WELCOME again,
-  ``storm_max_second_share`` the largest share of those reconnects in any one second.
+  ``storm_all_back_s`` is the time from the kill until every device has its WELCOME again
+  (counting only sessions still up ``storm_hold_s`` later), ``storm_max_second_share`` the
+  largest share of those in any one second; ``storm_refused_overloaded`` the REFUSEs of
+  the gateway's admission control.
 """
 
 from __future__ import annotations
@@ -44,10 +46,22 @@ class Steps:
     """Most devices one device process runs."""
     storm_limit_s: float
     """Give up waiting for the storm to settle after this many seconds."""
+    storm_hold_s: float
+    """Sessions must still be up this long after the last came back to count."""
+    reconnect_window: float | None
+    """Devices' ``BackoffPolicy.reconnect_window``; None for the product default."""
 
 
-FULL = Steps(counts=(1000, 10_000), per_process=2500, storm_limit_s=200.0)
-SMOKE = Steps(counts=(10, 20), per_process=20, storm_limit_s=15.0)
+FULL = Steps(
+    counts=(1000, 10_000),
+    per_process=2500,
+    storm_limit_s=200.0,
+    storm_hold_s=10.0,
+    reconnect_window=None,
+)
+SMOKE = Steps(
+    counts=(10, 20), per_process=20, storm_limit_s=15.0, storm_hold_s=1.0, reconnect_window=2.0
+)
 
 
 def _free_port() -> int:
@@ -96,7 +110,10 @@ def run(*, smoke: bool) -> dict[str, Any]:
             for count in _chunks(total - have, steps.per_process):
                 host = GATEWAY_HOSTS[processes % len(GATEWAY_HOSTS)]
                 url = f"wss://{host}:{port}/tunnel/v1"
-                devices = stack.enter_context(node(MODULE, "devices", str(certs), url, str(count)))
+                args = [str(certs), url, str(count)]
+                if steps.reconnect_window is not None:
+                    args.append(str(steps.reconnect_window))
+                devices = stack.enter_context(node(MODULE, "devices", *args))
                 devices.event()
                 processes += 1
             have = total
@@ -107,24 +124,32 @@ def run(*, smoke: bool) -> dict[str, Any]:
             metrics[f"rss_per_tunnel_kib{suffix}"] = per_tunnel
         metrics["connect_ramp_s"] = time.monotonic() - ramp_started
         metrics["gateway_rss_mib"] = stats["rss_kib"] / 1024
-        metrics.update(_storm(gateway, certs, port, have, steps.storm_limit_s))
+        metrics.update(_storm(gateway, certs, port, have, steps))
     return {"metrics": metrics, "ratios": {}}
 
 
-def _storm(gateway: Node, certs: Path, port: int, tunnels: int, limit: float) -> dict[str, Any]:
-    """Kill the gateway, start a new one on the same port, watch everyone come back."""
+def _storm(gateway: Node, certs: Path, port: int, tunnels: int, steps: Steps) -> dict[str, Any]:
+    """Kill the gateway, start a new one on the same port, watch everyone come back.
+
+    A device counts as back when its session (WELCOME sent) is still running ``hold``
+    seconds after the last one came back; reconnects that did not last do not count.
+    """
+    limit = steps.storm_limit_s
     killed = time.monotonic()
     gateway.proc.kill()
     gateway.proc.wait()
     with _gateway(certs, port) as fresh:
         stats = _wait_sessions(fresh, tunnels, limit)
+        time.sleep(steps.storm_hold_s)
         fresh.send({"cmd": "accepts"})
-        accepts: list[float] = fresh.event()["accepts"]
-    back = sorted(t - killed for t in accepts)
+        report = fresh.event()
+    back = sorted(t - killed for t in report["live"])
     per_second = Counter(int(t) for t in back)
+    all_back = len(back) >= tunnels and stats["sessions"] >= tunnels
     return {
-        "storm_tunnels_back": stats["sessions"],
-        "storm_all_back_s": back[-1] if stats["sessions"] >= tunnels and back else None,
+        "storm_tunnels_back": len(back),
+        "storm_all_back_s": back[-1] if all_back and back[-1] <= limit else None,
         "storm_max_second_share": max(per_second.values()) / tunnels if per_second else None,
-        "storm_reconnects": len(accepts),
+        "storm_reconnects": len(report["accepts"]),
+        "storm_refused_overloaded": report["refused"],
     }

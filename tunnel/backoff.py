@@ -3,7 +3,10 @@
 ``delay = rand() * min(cap, base * multiplier ** attempt)`` ("full jitter"): a fleet of
 devices that lost the gateway at the same instant spreads its reconnects over the whole
 window instead of arriving in waves. The attempt counter resets after a session that
-stayed up for ``healthy_after`` seconds. ``rand`` is injected, so tests are exact.
+stayed up for ``healthy_after`` seconds. The first reconnect after an established session
+was lost waits ``rand() * reconnect_window`` instead (default 30 s): when a gateway
+restarts, its whole fleet loses the session in the same instant, and a one-second window
+would bring every device back within that second. ``rand`` is injected, so tests are exact.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ class BackoffPolicy:
     """Largest upper bound, in seconds."""
     healthy_after: float = 60.0
     """A session up for this many seconds resets the attempt counter."""
+    reconnect_window: float = 30.0
+    """Upper bound of the first delay after an established session was lost."""
 
     def __post_init__(self) -> None:
+        if self.reconnect_window < 0:
+            raise ValueError("backoff needs reconnect_window >= 0")
         if not 0 < self.base <= self.cap:
             raise ValueError("backoff needs 0 < base <= cap")
         if self.multiplier < 1:
@@ -55,9 +62,16 @@ class Backoff:
         self.attempt = 0
         """Failed attempts since the last healthy session."""
 
-    def next_delay(self) -> float:
-        """The delay before the next attempt; counts this attempt."""
-        delay = self.policy.delay(self.attempt, self._rand)
+    def next_delay(self, *, after_session: bool = False) -> float:
+        """The delay before the next attempt; counts this attempt.
+
+        ``after_session``: the attempt that just ended had an established session; if the
+        counter is at zero, the delay is drawn from the wider ``reconnect_window``.
+        """
+        if after_session and self.attempt == 0:
+            delay = self._rand() * max(self.policy.reconnect_window, self.policy.base)
+        else:
+            delay = self.policy.delay(self.attempt, self._rand)
         self.attempt += 1
         return delay
 

@@ -185,7 +185,7 @@ class TunnelConnector:
                     self._reenabled.clear()
                     self._backoff.reset()
                     continue
-                delay = max(self._backoff.next_delay(), refusal_after)
+                delay = max(self._backoff.next_delay(after_session=connected), refusal_after)
                 self._status.next_delay = delay
                 self._set_state(ConnectorState.WAITING)
                 await self._wait(delay)

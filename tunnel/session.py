@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -112,10 +111,45 @@ class SessionStats:
     """Round-trip time of the last PING in seconds."""
 
 
+class _Flag:
+    """A one-way event without the waiter deque of ``asyncio.Event`` (cheap when idle)."""
+
+    __slots__ = ("_is_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._is_set
+
+    def set(self) -> None:
+        self._is_set = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if self._is_set:
+            return
+        if self._waiter is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._waiter)
+
+
 class TunnelSession:
-    """One end of a tunnel session; use the gateway or device subclass."""
+    """One end of a tunnel session; use the gateway or device subclass.
+
+    An idle session costs one task (the reader) and one timer handle (the heartbeat):
+    the writer and the inbound worker are started when there is something to do and end
+    when there is nothing left. A task that writes to a stream sends the stream's DATA
+    itself when nothing else waits for the transport (see :meth:`flush`).
+    """
 
     ODD_STREAM_IDS: ClassVar[bool] = True
+    INBOUND_LIMIT: ClassVar[int] = 64
+    """TELEMETRY/CONTROL frames queued for the inbound worker before the reader waits."""
+    FLUSH_BUDGET: ClassVar[int] = 32
+    """Frames a writing task sends itself before it leaves the rest to the writer task."""
 
     def __init__(
         self,
@@ -145,15 +179,21 @@ class TunnelSession:
         self._streams = StreamTable(
             self, odd_ids=self.ODD_STREAM_IDS, window=window, max_streams=max_streams
         )
-        self._control: deque[tuple[Frame, asyncio.Future[None] | None]] = deque()
-        self._ready: deque[Stream] = deque()
+        # Lists, not deques: an empty deque costs 760 bytes, and these are short.
+        self._control: list[tuple[Frame, asyncio.Future[None] | None]] = []
+        self._ready: list[Stream] = []
         self._scheduled: set[Stream] = set()
-        self._wake = asyncio.Event()
-        self._ended = asyncio.Event()
-        self._finished = asyncio.Event()
-        self._inbound: asyncio.Queue[Telemetry | Ack | Control] = asyncio.Queue(64)
+        self._sending = False  # the writer task or a flushing task owns the transport
+        self._kick_pending = False
+        self._writer: asyncio.Task[None] | None = None
+        self._ended = _Flag()
+        self._finished = _Flag()
+        self._inbound: list[Telemetry | Ack | Control] = []
+        self._inbound_worker: asyncio.Task[None] | None = None
+        self._inbound_room: asyncio.Future[None] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._group: asyncio.TaskGroup | None = None
+        self._beat: asyncio.TimerHandle | None = None
         self._pings: dict[int, float] = {}
         self._nonce = 0
         self._started: float | None = None
@@ -194,16 +234,16 @@ class TunnelSession:
         self._started = self._last_received = loop.time()
         try:
             async with asyncio.TaskGroup() as group:
-                loops = [
-                    group.create_task(self._guard(self._read_loop()), name=f"{self.name} reader"),
-                    group.create_task(self._guard(self._write_loop()), name=f"{self.name} writer"),
-                    group.create_task(self._guard(self._beat_loop()), name=f"{self.name} beat"),
-                    group.create_task(self._guard(self._inbound_loop()), name=f"{self.name} in"),
-                ]
+                reader = group.create_task(
+                    self._guard(self._read_loop()), name=f"{self.name} reader"
+                )
                 self._group = group
+                self._beat = loop.call_at(loop.time() + self.heartbeat, self._on_beat)
+                self._kick()  # frames queued before run()
                 await self._ended.wait()
-                for task in (*loops, *self._handlers):
-                    task.cancel()
+                for task in (reader, self._writer, self._inbound_worker, *self._handlers):
+                    if task is not None:
+                        task.cancel()
         finally:
             await self._teardown()
         reason = self.close_reason or DisconnectReason.CLEAN
@@ -237,26 +277,59 @@ class TunnelSession:
     def send_frame(self, frame: Frame) -> None:
         """Queue a frame ahead of stream data."""
         self._control.append((frame, None))
-        self._wake.set()
+        self._kick()
 
     def schedule(self, stream: Stream) -> None:
         if stream not in self._scheduled:
             self._scheduled.add(stream)
             self._ready.append(stream)
-            self._wake.set()
+            self._kick()
+
+    async def flush(self, stream: Stream) -> None:
+        """Fast path for a task that just queued ``stream``'s frames: send them itself.
+
+        Only when nobody else waits for the transport (no writer running, no session
+        frame queued, no other stream ready), so the round-robin order is kept; else the
+        writer task sends them. Saves the hop to the writer task on every write of an
+        interactive stream. A send cancelled half-way resets the stream (we cannot know
+        whether the frame left), and a transport failure ends the session.
+        """
+        if self._sending or self._control or self._ended.is_set() or self._started is None:
+            return
+        self._sending = True
+        try:
+            budget = self.FLUSH_BUDGET
+            while budget and self._ready == [stream] and not self._control:
+                frame = stream.take_frame()
+                if not stream.has_outgoing:
+                    self._ready.clear()
+                    self._scheduled.discard(stream)
+                if frame is None:
+                    break
+                budget -= 1
+                try:
+                    await self._send(encode(frame))
+                except asyncio.CancelledError:
+                    stream.reset("write cancelled")
+                    raise
+        except (SessionClosedError, ProtocolError, OSError) as exc:
+            self._fail(exc)
+        finally:
+            self._sending = False
+            self._kick()
 
     async def _send_flushed(self, frame: Frame) -> None:
         self._check_running()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._control.append((frame, done))
-        self._wake.set()
+        self._kick()
         await done
 
     def _next_frame(self) -> tuple[Frame, asyncio.Future[None] | None] | None:
         if self._control:
-            return self._control.popleft()
+            return self._control.pop(0)
         while self._ready:
-            stream = self._ready.popleft()
+            stream = self._ready.pop(0)
             frame = stream.take_frame()
             if stream.has_outgoing:
                 self._ready.append(stream)
@@ -266,21 +339,55 @@ class TunnelSession:
                 return frame, None
         return None
 
+    def _kick(self) -> None:
+        """Frames are waiting: make sure someone sends them, soon.
+
+        Deferred by one loop callback, so a task that queues and then calls :meth:`flush`
+        sends its frames itself, without a writer task being created for nothing.
+        """
+        if self._kick_pending or self._sending or self._group is None:
+            return
+        if self._control or self._ready:
+            self._kick_pending = True
+            asyncio.get_running_loop().call_soon(self._start_writer)
+
+    def _start_writer(self) -> None:
+        self._kick_pending = False
+        if (
+            self._sending
+            or self._writer is not None
+            or self._group is None
+            or self._ended.is_set()
+            or not (self._control or self._ready)
+        ):
+            return
+        self._writer = self._group.create_task(
+            self._guard(self._write_loop()), name=f"{self.name} writer"
+        )
+
     # -- loops ---------------------------------------------------------------------------
 
     async def _guard(self, body: Awaitable[None]) -> None:
         try:
             await body
-        except SessionClosedError as exc:
-            clean = exc.clean
-            self._finish(DisconnectReason.CLEAN if clean else DisconnectReason.NETWORK, exc)
-        except ProtocolError as exc:
-            self._finish(DisconnectReason.PROTOCOL_ERROR, exc)
-        except OSError as exc:
-            self._finish(DisconnectReason.NETWORK, exc)
+        except (SessionClosedError, ProtocolError, OSError) as exc:
+            self._fail(exc)
         except Exception as exc:
             _LOGGER.exception("%s: internal error", self.name)
             self._finish(DisconnectReason.INTERNAL_ERROR, exc)
+
+    def _fail(self, exc: SessionClosedError | ProtocolError | OSError) -> None:
+        if isinstance(exc, SessionClosedError):
+            clean = exc.clean
+            self._finish(DisconnectReason.CLEAN if clean else DisconnectReason.NETWORK, exc)
+        elif isinstance(exc, ProtocolError):
+            self._finish(DisconnectReason.PROTOCOL_ERROR, exc)
+        else:
+            self._finish(DisconnectReason.NETWORK, exc)
+
+    async def _send(self, message: bytes) -> None:
+        await self._transport.send(message)
+        self.bytes_sent += len(message)
 
     async def _read_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -291,38 +398,56 @@ class TunnelSession:
             await self._dispatch(decode(message))
 
     async def _write_loop(self) -> None:
-        while True:
-            item = self._next_frame()
-            if item is None:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            frame, done = item
-            message = encode(frame)
-            await self._transport.send(message)
-            self.bytes_sent += len(message)
-            if done is not None and not done.done():
-                done.set_result(None)
+        try:
+            while not self._sending and (item := self._next_frame()) is not None:
+                self._sending = True
+                frame, done = item
+                try:
+                    await self._send(encode(frame))
+                finally:
+                    self._sending = False
+                if done is not None and not done.done():
+                    done.set_result(None)
+        finally:
+            self._writer = None
+        self._kick()
 
-    async def _beat_loop(self) -> None:
+    def _on_beat(self) -> None:
+        self._beat = None
+        if self._ended.is_set():
+            return
         loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self.heartbeat)
-            silent = loop.time() - self._last_received
-            if silent > self.dead_after:
-                error = SessionClosedError(f"peer silent for {silent:.1f} s")
-                self._finish(DisconnectReason.HEARTBEAT_TIMEOUT, error)
-                return
-            self._nonce += 1
-            self._pings[self._nonce] = loop.time()
-            while len(self._pings) > 8:
-                del self._pings[next(iter(self._pings))]
-            self.send_frame(Ping(self._nonce))
+        silent = loop.time() - self._last_received
+        if silent > self.dead_after:
+            error = SessionClosedError(f"peer silent for {silent:.1f} s")
+            self._finish(DisconnectReason.HEARTBEAT_TIMEOUT, error)
+            return
+        self._nonce += 1
+        self._pings[self._nonce] = loop.time()
+        while len(self._pings) > 8:
+            del self._pings[next(iter(self._pings))]
+        self.send_frame(Ping(self._nonce))
+        self._beat = loop.call_at(loop.time() + self.heartbeat, self._on_beat)
 
     async def _inbound_loop(self) -> None:
-        while True:
-            frame = await self._inbound.get()
-            await self._process(frame)
+        try:
+            while self._inbound:
+                frame = self._inbound.pop(0)
+                if self._inbound_room is not None and not self._inbound_room.done():
+                    self._inbound_room.set_result(None)
+                await self._process(frame)
+        finally:
+            self._inbound_worker = None
+
+    async def _queue_inbound(self, frame: Telemetry | Ack | Control) -> None:
+        while len(self._inbound) >= self.INBOUND_LIMIT:
+            self._inbound_room = asyncio.get_running_loop().create_future()
+            await self._inbound_room
+        self._inbound.append(frame)
+        if self._inbound_worker is None and self._group is not None:
+            self._inbound_worker = self._group.create_task(
+                self._guard(self._inbound_loop()), name=f"{self.name} in"
+            )
 
     async def _dispatch(self, frame: Frame) -> None:
         match frame:
@@ -338,7 +463,7 @@ class TunnelSession:
                 self._streams.dispatch(frame)
             case Telemetry() | Ack() | Control():
                 if self._early(frame):
-                    await self._inbound.put(frame)
+                    await self._queue_inbound(frame)
             case Refuse():
                 self.refusal = frame
                 self._finish(DisconnectReason.REFUSED, None)
@@ -402,6 +527,9 @@ class TunnelSession:
 
     async def _teardown(self) -> None:
         self._finish(DisconnectReason.CLEAN, None)
+        if self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
         self._streams.abort_all(StreamResetError("tunnel session ended"))
         error = SessionClosedError(f"session ended: {self.close_reason}")
         for _, done in self._control:

@@ -11,6 +11,7 @@ nothing else, which lets the flow-control state machine test drive two tables di
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Final, Protocol
 
 from tunnel.errors import OpenFailedError, ProtocolError, StreamError
@@ -58,6 +59,9 @@ class StreamTable:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
         self._queue = queue
+        # A session writer can take a writing task's frames itself (the fast path); a
+        # plain FrameQueue (the state-machine test's wire) cannot, and needs not.
+        self._flush: Callable[[Stream], Awaitable[None]] | None = getattr(queue, "flush", None)
         self._odd = odd_ids
         self._next_id = 1 if odd_ids else 2
         self._window = window
@@ -91,6 +95,10 @@ class StreamTable:
 
     def schedule(self, stream: Stream) -> None:
         self._queue.schedule(stream)
+
+    async def flush(self, stream: Stream) -> None:
+        if self._flush is not None:
+            await self._flush(stream)
 
     def release(self, stream: Stream) -> None:
         if self._streams.get(stream.id) is stream:

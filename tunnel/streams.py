@@ -52,6 +52,9 @@ class StreamSink(Protocol):
     def release(self, stream: Stream) -> None:
         """The stream is finished in both directions; forget its id."""
 
+    async def flush(self, stream: Stream) -> None:
+        """The stream's task offers to send the frames it just queued itself."""
+
 
 class Stream:
     """One multiplexed byte stream; created by the session, never directly."""
@@ -225,6 +228,8 @@ class Stream:
         while view:
             taken = self.write_nowait(view)
             view = view[taken:]
+            if taken:
+                await self._sink.flush(self)
             if view:
                 if self._credit == 0:
                     self.credit_stalls += 1
@@ -251,6 +256,7 @@ class Stream:
     async def write_eof(self) -> None:
         """Half-close our direction; the peer reads b"" after our last byte."""
         self.write_eof_nowait()
+        await self._sink.flush(self)
 
     def reset(self, reason: str = "") -> None:
         """Abort both directions at once: queued and buffered data are dropped."""

@@ -54,10 +54,14 @@ class SharedBufferSSLProtocol(sslproto.SSLProtocol):
     """``SSLProtocol`` reading ciphertext through one buffer shared by its thread."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The stdlib just allocated max_size bytes; drop them before they stay resident
-        # for the life of the connection (freed at once, reused by the next connection).
-        self._ssl_buffer = bytearray()
+        # The stdlib's __init__ allocates bytearray(self.max_size): make that an empty one
+        # (a 256 KiB allocation freed at once would still fragment the heap), then let the
+        # class attribute (256 KiB, the size of one read) show through again.
+        self.max_size = 0  # type: ignore[misc]  # an instance value for __init__ only
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            del self.max_size
         self._ssl_buffer_view = _EMPTY
 
     def get_buffer(self, n: int) -> memoryview:

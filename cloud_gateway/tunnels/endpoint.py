@@ -79,7 +79,11 @@ async def _admit(
 async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     """Accept a device's WebSocket, check who it is and whether it may, then serve it."""
     app = request.app
-    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, autoping=True)
+    # No permessage-deflate (a zlib state per tunnel; connectors never offer it) and no
+    # aiohttp heartbeat: the session has its own PING/PONG (docs/protocol.md).
+    ws = web.WebSocketResponse(
+        max_msg_size=MAX_MESSAGE, compress=False, heartbeat=None, autoping=True
+    )
     await ws.prepare(request)
     config = app[CONFIG].tunnel
     registry = app[TUNNELS]
@@ -94,27 +98,35 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     session = GatewaySession(
         WebSocketTransport(ws), heartbeat=config.heartbeat_s, on_telemetry=on_telemetry
     )
-    try:
-        hello = await session.receive_hello(timeout=config.hello_timeout_s)
-    except (TimeoutError, ProtocolError, SessionClosedError) as exc:
-        _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
-        registry.metrics.refusals.labels(reason="handshake").inc()
-        await ws.close()
+    ticket = registry.handshakes.try_enter()
+    if ticket is None:
+        # A restart's reconnect storm: answer at once, send the device back for later.
+        registry.metrics.refusals.labels(reason=RefusalReason.OVERLOADED.value).inc()
+        retry_after = registry.handshakes.retry_after()
+        await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
         return ws
+    with ticket:  # until WELCOME or refusal: the session itself runs outside the gate
+        try:
+            hello = await session.receive_hello(timeout=config.hello_timeout_s)
+        except (TimeoutError, ProtocolError, SessionClosedError) as exc:
+            _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
+            registry.metrics.refusals.labels(reason="handshake").inc()
+            await ws.close()
+            return ws
 
-    now = app[CLOCK].now()
-    admitted = await _admit(app, peer_certificate(request), now)
-    if isinstance(admitted, Refuse):
-        registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
-        await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
-        return ws
-    device, serial, decision = admitted
-    version = choose_version(hello)
-    try:
-        await session.accept(session_id=uuid.uuid4().hex, capabilities=_CAPABILITIES)
-    except RefusedError:
-        registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
-        return ws
+        now = app[CLOCK].now()
+        admitted = await _admit(app, peer_certificate(request), now)
+        if isinstance(admitted, Refuse):
+            registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
+            await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
+            return ws
+        device, serial, decision = admitted
+        version = choose_version(hello)
+        try:
+            await session.accept(session_id=uuid.uuid4().hex, capabilities=_CAPABILITIES)
+        except RefusedError:
+            registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
+            return ws
     session.name = f"tunnel {device.slug}"
     tunnel = LiveTunnel(
         device=device,

@@ -21,6 +21,7 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.operator.metrics import TunnelMetrics
 from cloud_gateway.store import Store
 from cloud_gateway.store.devices import Device
+from tunnel.admission import HandshakeGate
 from tunnel.clock import Clock
 from tunnel.frames import Hello, RefusalReason
 from tunnel.gateway_end import GatewaySession
@@ -77,6 +78,8 @@ class TunnelRegistry:
         self._tunnels: dict[int, LiveTunnel] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self.metrics = metrics or TunnelMetrics(self.live_stats)
+        self.handshakes = HandshakeGate()
+        """Admission control: handshakes in progress at once; the rest REFUSE(overloaded)."""
         self.telemetry_handler: TelemetryHandler | None = None
         """Set by the telemetry area; without it batches are not acknowledged."""
         self.state_hooks: list[StateHook] = []

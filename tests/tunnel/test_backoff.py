@@ -35,3 +35,11 @@ def test_policy_is_validated() -> None:
         BackoffPolicy(base=0.0)
     with pytest.raises(ValueError, match="multiplier"):
         BackoffPolicy(multiplier=0.5)
+
+
+def test_the_first_reconnect_after_a_session_uses_the_wide_window() -> None:
+    backoff = Backoff(BackoffPolicy(reconnect_window=30.0), rand=lambda: 0.5)
+    assert backoff.next_delay(after_session=True) == 15.0
+    assert backoff.next_delay(after_session=True) == 1.0  # counter at 1: exponential again
+    backoff.session_ended(uptime=5.0)  # short session: no reset, no wide window
+    assert backoff.next_delay(after_session=True) == 2.0
