@@ -11,11 +11,13 @@ from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.store import Store
+from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 
 __all__ = [
     "CONFIG",
     "ENTITLEMENTS",
+    "HUB_EVENTS",
     "INVERTER_REGISTRATION",
     "OUTBOX",
     "PASSWORDS",
@@ -35,6 +37,8 @@ INVERTER_REGISTRATION: web.AppKey[InverterRegistration] = web.AppKey(
 )
 #: the tunnel's TELEMETRY callback: ``app[TELEMETRY_INGEST].handler_for(device)``
 TELEMETRY_INGEST: web.AppKey[TelemetryIngest] = web.AppKey("telemetry_ingest", TelemetryIngest)
+#: CCU hub events (``ccu_events`` telemetry): dedup + MQTT fan-out
+HUB_EVENTS: web.AppKey[HubEventSink] = web.AppKey("hub_events", HubEventSink)
 #: entitlement windows and decisions; also the app's DeviceEntitlementPolicy
 ENTITLEMENTS: web.AppKey[EntitlementService] = web.AppKey("entitlements", EntitlementService)
 #: the notification outbox: ``await app[OUTBOX].put(conn, Mail(...), now=...)`` then ``wake()``

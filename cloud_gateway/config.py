@@ -135,7 +135,7 @@ class RemoteAccessConfig:
         if self.audit_flush_s <= 0:
             raise ValueError("remote.audit_flush_s must be positive")
 
-    target: str = "http"
+    target: str = "webui"
     """Stream target opened on the device for proxied HTTP (the local web UI)."""
 
 

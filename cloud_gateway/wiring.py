@@ -1,6 +1,7 @@
 """Connections between the gateway's areas that neither area should know about.
 
-- Telemetry arriving through a tunnel goes to the telemetry ingest (ACK after its commit).
+- Telemetry arriving through a tunnel goes to the telemetry ingest (inverter agents) or to
+  the hub event sink (CCU hubs); the ACK follows their commit.
 - A CCU hub gets its packages as CONTROL after WELCOME and whenever its entitlement is
   re-evaluated (a window granted, booked or ended).
 """
@@ -12,7 +13,7 @@ import logging
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import ENTITLEMENTS, STORE, TELEMETRY_INGEST
+from cloud_gateway.app_keys import ENTITLEMENTS, HUB_EVENTS, STORE, TELEMETRY_INGEST
 from cloud_gateway.entitlements.hub_packages import packages_message
 from cloud_gateway.store.devices import Device, DeviceKind
 from cloud_gateway.tunnels.keys import TUNNELS
@@ -28,9 +29,13 @@ def wire(app: web.Application) -> None:
     """Connect tunnels to telemetry and to the hub package view."""
     registry = app[TUNNELS]
     ingest = app[TELEMETRY_INGEST]
+    hub_events = app[HUB_EVENTS]
 
     async def on_telemetry(device: Device, seq: int, payload: bytes) -> None:
-        await ingest.ingest(device, seq, payload)
+        if device.kind is DeviceKind.CCU:
+            await hub_events.ingest(device, seq, payload)
+        else:
+            await ingest.ingest(device, seq, payload)
 
     async def send_packages(tunnel: LiveTunnel) -> None:
         device = tunnel.device

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CONFIG, PLANT_ACCESS, STORE, TELEMETRY_INGEST
+from cloud_gateway.app_keys import CONFIG, HUB_EVENTS, PLANT_ACCESS, STORE, TELEMETRY_INGEST
 from cloud_gateway.plants.access import PlantAccess
 from cloud_gateway.plants.model import Plant
+from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
 from cloud_gateway.web import CLOCK
@@ -44,6 +45,12 @@ def setup(app: web.Application) -> None:
         on_commit=publisher.wake if publisher is not None else None,
     )
     app[TELEMETRY_INGEST] = ingest
+    app[HUB_EVENTS] = HubEventSink(
+        app[STORE],
+        app[CLOCK],
+        topic_prefix=mqtt.topic_prefix if mqtt.enabled else None,
+        on_commit=publisher.wake if publisher is not None else None,
+    )
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         task = (

@@ -65,7 +65,7 @@ async def remote_env(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Remote
     runner, port = await start_webui()
 
     async def serve(stream: Stream) -> None:
-        assert stream.target == "http"
+        assert stream.target == "webui"
         await splice_to(stream, "127.0.0.1", port)
 
     db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
