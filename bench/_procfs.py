@@ -7,9 +7,17 @@ named, CPU time in seconds.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FolderWrites", "cpu_seconds", "io_write_bytes", "rss_kib"]
+__all__ = [
+    "FolderWrites",
+    "MemoryRollup",
+    "cpu_seconds",
+    "io_write_bytes",
+    "memory_rollup",
+    "rss_kib",
+]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -20,6 +28,52 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryRollup:
+    """``/proc/<pid>/smaps_rollup`` in KiB: who pays for the resident pages."""
+
+    rss: int
+    """Resident pages, shared ones counted whole (``VmRSS`` up to accounting lag)."""
+    pss: int
+    """Proportional set size: each shared page divided by the processes mapping it."""
+    uss: int
+    """Unique set size: ``Private_Clean + Private_Dirty``, what ending the process frees."""
+    anonymous: int
+    """Anonymous pages (Python heap, malloc arenas, stacks)."""
+
+    @property
+    def shared(self) -> int:
+        """Resident pages other processes map too (libraries, mostly)."""
+        return self.rss - self.uss
+
+
+def memory_rollup(pid: int) -> MemoryRollup:
+    """Rss, Pss, USS and anonymous memory of ``pid`` (Linux >= 4.14)."""
+    fields: dict[str, int] = {}
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii")
+    for line in text.splitlines()[1:]:
+        key, _, value = line.partition(":")
+        parts = value.split()
+        if parts and parts[-1] == "kB":
+            fields[key] = int(parts[0])
+    return MemoryRollup(
+        rss=fields["Rss"],
+        pss=fields["Pss"],
+        uss=fields["Private_Clean"] + fields["Private_Dirty"],
+        anonymous=fields["Anonymous"],
+    )
+
+
+def mapped_files(pid: int) -> set[str]:
+    """Paths of the files ``pid`` maps (its executable, shared libraries, extension modules)."""
+    paths = set()
+    for line in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8").splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/"):
+            paths.add(fields[5])
+    return paths
 
 
 def cpu_seconds(pid: int) -> float:

@@ -10,16 +10,28 @@ starts (60 s; about 5 s in smoke mode), during which only heartbeats cross the t
 
 Metrics (of the add-on process only):
 
-* ``idle_rss_mb``: the largest ``VmRSS`` sampled over the idle window, MiB.
+* ``idle_rss_mb``: the largest ``VmRSS`` sampled over the idle window, MiB. It counts every
+  resident page of the shared libraries (libpython, libcrypto, libssl, libc, ...) whole.
+* ``idle_pss_mb``, ``idle_uss_mb``, ``idle_anon_mb``: the largest proportional set size
+  (shared pages divided among the processes that map them), unique set size (private pages:
+  what ending the add-on would free) and anonymous memory (Python heap, malloc) over the
+  window, from ``/proc/<pid>/smaps_rollup``, MiB. On a hub the other Python processes (none,
+  usually) would share libpython; the CCU's own daemons share libc and libcrypto.
 * ``idle_cpu_pct``: ``utime + stime`` spent in the window / the window's length, percent of
   one core.
 * ``bytes_written_per_hour``: bytes written to the add-on's state folder in the window
   (new or changed files count whole, see :class:`~bench._procfs.FolderWrites`), per hour;
   ``io_write_bytes_per_hour`` is ``/proc/<pid>/io`` ``write_bytes`` over the same window as
   a cross-check (it includes writes outside the state folder, e.g. logs on a real disk).
-* ``bare_python_rss_mb``: a bare interpreter that imported asyncio, ssl, aiohttp (client and
-  web) and ``cryptography.x509`` and waits on an event loop: the floor any add-on written
-  with these libraries starts from.
+* ``bare_python_rss_mb`` (and ``bare_python_pss_mb``, ``bare_python_uss_mb``): a bare
+  interpreter that imported asyncio, ssl, aiohttp (client and web) and ``cryptography.x509``
+  and waits on an event loop: what an add-on written with these libraries used to start from.
+  ``bare_aiohttp_rss_mb``: the same without ``cryptography``, the floor of the enrolled add-on.
+
+The add-on enrols in the measured process; the CLI then restarts itself (``exec``, same pid)
+so that the idle daemon runs without ``cryptography``, as it does after every later start.
+``cryptography_mapped`` says whether the idle process maps any file of that package (it
+should not).
 
 Ratios: ``rss_vs_bare_python``, ``idle_rss_vs_limit`` (limit 40 MB), ``idle_rss_vs_goal``
 (goal 30 MB), ``idle_cpu_vs_limit`` (limit 1 %). The bench reports; it asserts nothing.
@@ -42,7 +54,15 @@ from typing import Any, Final
 
 import aiohttp
 
-from bench._procfs import FolderWrites, cpu_seconds, io_write_bytes, rss_kib
+from bench._procfs import (
+    FolderWrites,
+    MemoryRollup,
+    cpu_seconds,
+    io_write_bytes,
+    mapped_files,
+    memory_rollup,
+    rss_kib,
+)
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
 from cloud_gateway.server import RunningGateway, start_gateway
@@ -59,7 +79,7 @@ CPU_LIMIT_PCT: Final = 1.0
 _OWNER: Final = ("bench-owner", "Sonnig!2026")
 _PAIRING_CODE: Final = re.compile(r'id="pairing-code">([^<]+)<')
 _BARE_PYTHON: Final = (
-    "import asyncio, ssl, aiohttp, aiohttp.web, cryptography.x509\n"
+    "import asyncio, ssl, aiohttp, aiohttp.web{extra}\n"
     "async def main():\n"
     "    print('ready', flush=True)\n"
     "    await asyncio.Event().wait()\n"
@@ -105,7 +125,8 @@ async def _bench(window: Window) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-addon-") as tmp:
         folder = Path(tmp)
         async with _system(folder) as (gateway, ccu):
-            bare_kib = await _bare_python_rss()
+            bare = await _bare_python(", cryptography.x509")
+            bare_aiohttp = await _bare_python("")
             port = _free_port()
             config = _write_config(folder, gateway, ccu, port)
             async with _addon_process(config, folder / "addon.log") as pid:
@@ -115,7 +136,10 @@ async def _bench(window: Window) -> dict[str, Any]:
                     await _tunnel_up(gateway)
                 await asyncio.sleep(window.settle_s)
                 metrics = await _watch(pid, folder / "addon", window)
-    metrics["bare_python_rss_mb"] = _mib(bare_kib)
+    metrics["bare_python_rss_mb"] = _mib(bare.rss)
+    metrics["bare_python_pss_mb"] = _mib(bare.pss)
+    metrics["bare_python_uss_mb"] = _mib(bare.uss)
+    metrics["bare_aiohttp_rss_mb"] = _mib(bare_aiohttp.rss)
     ratios = {
         "rss_vs_bare_python": round(metrics["idle_rss_mb"] / metrics["bare_python_rss_mb"], 3),
         "idle_rss_vs_limit": round(metrics["idle_rss_mb"] / RSS_LIMIT_MB, 3),
@@ -199,14 +223,17 @@ async def _addon_process(config: Path, log: Path) -> AsyncIterator[int]:
                     await proc.wait()
 
 
-async def _bare_python_rss() -> int:
+async def _bare_python(extra_imports: str) -> MemoryRollup:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _BARE_PYTHON, stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-c",
+        _BARE_PYTHON.format(extra=extra_imports),
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
         await proc.stdout.readline()
-        return rss_kib(proc.pid)
+        return memory_rollup(proc.pid)
     finally:
         proc.kill()
         await proc.wait()
@@ -250,10 +277,12 @@ async def _watch(pid: int, state_dir: Path, window: Window) -> dict[str, Any]:
     io_before = io_write_bytes(pid)
     cpu_before, started = cpu_seconds(pid), loop.time()
     peak = rss_kib(pid)
+    rollups = [memory_rollup(pid)]
     end = started + window.idle_s
     while (now := loop.time()) < end:
         await asyncio.sleep(min(window.sample_s, end - now))
         peak = max(peak, rss_kib(pid))
+        rollups.append(memory_rollup(pid))
         writes.sample()
     elapsed = loop.time() - started
     cpu = cpu_seconds(pid) - cpu_before
@@ -264,6 +293,10 @@ async def _watch(pid: int, state_dir: Path, window: Window) -> dict[str, Any]:
         io_rate = round((io_after - io_before) * per_hour)
     return {
         "idle_rss_mb": _mib(peak),
+        "idle_pss_mb": _mib(max(r.pss for r in rollups)),
+        "idle_uss_mb": _mib(max(r.uss for r in rollups)),
+        "idle_anon_mb": _mib(max(r.anonymous for r in rollups)),
+        "cryptography_mapped": any("/cryptography/" in path for path in mapped_files(pid)),
         "idle_cpu_pct": round(100.0 * cpu / elapsed, 3),
         "bytes_written_per_hour": round(writes.written * per_hour),
         "io_write_bytes_per_hour": io_rate,

@@ -7,6 +7,15 @@ One asyncio process::
         streams → StreamSplicer (WebUI, allow-listed LAN targets)
         CONTROL → AddonState.handle_control (packages, cached on flash)
     XML-RPC callback server (loopback, any port) ← CCU events → TelemetryForwarder
+
+Memory: the enrolled daemon never imports ``cryptography`` (see :mod:`ccu_addon.identity`).
+Enrolment needs it; so the command-line daemon, once enrolled, starts afresh
+(``restart_after_enrolment``: :func:`run_addon` ends with :data:`EXIT_RESTART` and the CLI
+``exec``s itself, same pid) and runs from then on without it.
+
+Shutdown: the connector is stopped first (:meth:`TunnelConnector.stop`: the session ends in
+order and the WebSocket is closed, so the gateway records a clean close), then the tasks are
+cancelled, the CCU registrations withdrawn and the servers closed.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import os
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -26,19 +36,24 @@ from ccu_addon.ccu import CcuJsonRpc
 from ccu_addon.config import AddonConfig
 from ccu_addon.dashboard import Dashboard, create_dashboard_app
 from ccu_addon.events import CcuEventBridge
+from ccu_addon.identity import HubIdentity, load_hub_identity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import CheckResult, run_selftest
 from ccu_addon.status import AddonState
 from ccu_addon.streams import StreamSplicer, TargetPolicy
 from ccu_addon.telemetry import ConnectorTunnel, TelemetryForwarder
 from tunnel.clock import Clock, SystemClock
-from tunnel.connector import TunnelConnector, client_ssl_context
-from tunnel.enrolment import DeviceIdentity, enrol, load_identity
+from tunnel.connector import ConnectorState, TunnelConnector, client_ssl_context
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 
-__all__ = ["run_addon", "software_version"]
+__all__ = ["EXIT_RESTART", "run_addon", "software_version"]
 
 _LOGGER = logging.getLogger(__name__)
+
+EXIT_RESTART: Final = 75
+""":func:`run_addon`'s status after a first enrolment with ``restart_after_enrolment``."""
+_STOP_TIMEOUT: Final = 5.0
+"""Seconds the tunnel gets to close in order at shutdown."""
 
 
 def software_version() -> str:
@@ -82,12 +97,18 @@ class _Daemon:
         clock: Clock,
         http: aiohttp.ClientSession,
         state: AddonState | None = None,
+        *,
+        restart_after_enrolment: bool = False,
     ) -> None:
         self.config = config
         self.clock = clock
         self.http = http
         self.state = state or AddonState(PackageCache(config.state_dir))
-        self.identity: DeviceIdentity | None = None
+        self.identity: HubIdentity | None = None
+        self.connector: TunnelConnector | None = None
+        self.restart_after_enrolment = restart_after_enrolment
+        self.restart = False
+        """Set when the tunnel task ended because enrolment completed (and a restart is due)."""
         self.forwarder = TelemetryForwarder(clock)
         self.splicer = StreamSplicer(
             TargetPolicy.from_config(config.ccu.webui_url, config.allowed_lan_targets)
@@ -114,19 +135,35 @@ class _Daemon:
             )
         )
 
-    async def tunnel(self) -> None:
-        """Enrol if needed, then keep the tunnel up (forever)."""
-        identity = self.identity
-        assert identity is not None  # loaded before the tasks start
-        if not identity.enrolled:
-            identity = self.identity = await enrol(
+    async def enrol(self) -> HubIdentity:
+        """Pair with the gateway (showing the code on the dashboard) until a certificate is kept."""
+        # tunnel.enrolment imports cryptography: only a hub that is not enrolled pays for it.
+        from tunnel.enrolment import enrol, load_identity  # noqa: PLC0415
+
+        pending = await asyncio.to_thread(load_identity, self.config.state_dir)
+        if not pending.enrolled:
+            await enrol(
                 self.http,
                 self.config.gateway.url,
-                identity,
+                pending,
                 kind="ccu",
                 name="CCU",
                 on_pairing_code=self.state.show_pairing_code,
             )
+        identity = await asyncio.to_thread(load_hub_identity, self.config.state_dir)
+        if identity is None:  # pragma: no cover - enrol() returns only once both files exist
+            raise RuntimeError("enrolment ended without a certificate")
+        return identity
+
+    async def tunnel(self) -> None:
+        """Enrol if needed, then keep the tunnel up (until stopped)."""
+        identity = self.identity
+        if identity is None:
+            identity = self.identity = await self.enrol()
+            if self.restart_after_enrolment:
+                _LOGGER.info("ccu-addon: enrolled as %s; restarting", identity.slug)
+                self.restart = True
+                return
         ca = self.config.gateway.ca_file or identity.ca_path
         context: ssl.SSLContext = await asyncio.to_thread(
             client_ssl_context, ca, identity.cert_path, identity.key_path
@@ -145,10 +182,24 @@ class _Daemon:
             on_control=self.state.handle_control,
             stop_on_expired=True,
         )
+        self.connector = connector
         self.state.tunnel = ConnectorTunnel(connector)
         async with asyncio.TaskGroup() as group:
-            group.create_task(connector.run(), name="tunnel-connector")
-            group.create_task(self.forwarder.run(connector), name="telemetry-forwarder")
+            forwarder = group.create_task(self.forwarder.run(connector), name="telemetry-forwarder")
+            await connector.run()  # until stop_tunnel()
+            forwarder.cancel()
+
+    async def stop_tunnel(self) -> None:
+        """Close the tunnel in order (the gateway sees a clean WebSocket close)."""
+        connector = self.connector
+        if connector is None:
+            return
+        try:
+            async with asyncio.timeout(_STOP_TIMEOUT):
+                await connector.stop()
+                await connector.wait_state(ConnectorState.STOPPED)
+        except TimeoutError:
+            _LOGGER.warning("ccu-addon: the tunnel did not close in %.0f s", _STOP_TIMEOUT)
 
 
 async def run_addon(
@@ -159,8 +210,13 @@ async def run_addon(
     clock: Clock | None = None,
     state: AddonState | None = None,
     on_dashboard: Callable[[int], None] | None = None,
+    restart_after_enrolment: bool = False,
 ) -> int:
-    """Run until ``stop`` is set.
+    """Run until ``stop`` is set; the exit status.
+
+    ``restart_after_enrolment``: end with :data:`EXIT_RESTART` as soon as a first enrolment
+    completed, for the caller to start the daemon afresh (the CLI ``exec``s itself), so that
+    the long-running process never carries the enrolment's ``cryptography`` import.
 
     ``state``: the hub's live state to use (pairing code, tunnel status), for a supervisor
     that runs add-ons in-process and watches them (``simulator fleet``); made here if unset.
@@ -170,13 +226,17 @@ async def run_addon(
     clock = clock or SystemClock()
     config.state_dir.mkdir(parents=True, exist_ok=True)
     ca_file = config.gateway.ca_file
-    trust = await asyncio.to_thread(
-        ssl.create_default_context, cafile=str(ca_file) if ca_file else None
-    )
+    # Without a CA file: aiohttp's default context, which holds the system CA store already
+    # (loaded at import); a second copy of that store would cost about 1 MB.
+    trust: ssl.SSLContext | bool = True
+    if ca_file is not None:
+        trust = await asyncio.to_thread(ssl.create_default_context, cafile=str(ca_file))
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
-        daemon = _Daemon(config, clock, http, state)
+        daemon = _Daemon(
+            config, clock, http, state, restart_after_enrolment=restart_after_enrolment
+        )
         await asyncio.to_thread(daemon.state.cache.load)
-        daemon.identity = await asyncio.to_thread(load_identity, config.state_dir)
+        daemon.identity = await asyncio.to_thread(load_hub_identity, config.state_dir)
         bridge = CcuEventBridge(
             http=http, interfaces=config.ccu.xmlrpc_urls, clock=clock, sink=daemon.forwarder
         )
@@ -207,15 +267,18 @@ async def run_addon(
                         "ccu-addon: %s failed", task.get_name(), exc_info=task.exception()
                     )
                     status = 1
+            if daemon.restart:
+                status = EXIT_RESTART
         finally:
             stopping.cancel()
+            await daemon.stop_tunnel()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await bridge.unregister()
             await callbacks.cleanup()
             await page.cleanup()
-            if pid_file is not None:
+            if pid_file is not None and status != EXIT_RESTART:  # the same pid runs on
                 pid_file.unlink(missing_ok=True)  # noqa: ASYNC240 - one tiny unlink at exit
     _LOGGER.info("ccu-addon stopped")
     return status

@@ -15,8 +15,10 @@ forms carry a CSRF token bound to that session.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,15 +29,16 @@ from aiohttp import web
 from ccu_addon.ccu import SessionChecker, bare_sid
 from ccu_addon.deeplink import build_shop_link
 from ccu_addon.errors import CcuError
+from ccu_addon.identity import HubIdentity, IdentityError, load_signing_key
 from ccu_addon.selftest import CheckResult
 from ccu_addon.status import AddonState
 from ccu_addon.texts import Lang
 from ccu_addon.view import DashboardView, render_dashboard, render_message
 from tunnel.clock import Clock
-from tunnel.enrolment import DeviceIdentity
 
 __all__ = ["DASHBOARD", "Dashboard", "create_dashboard_app"]
 
+_LOGGER = logging.getLogger(__name__)
 _STYLE = Path(__file__).with_name("www") / "style.css"
 _HEADERS = {
     "Content-Security-Policy": (
@@ -59,8 +62,8 @@ class Dashboard:
     """For days left and link expiry."""
     gateway_url: str
     """Base URL of the gateway (shop link, registration page)."""
-    identity: Callable[[], DeviceIdentity | None]
-    """The hub's identity, once loaded."""
+    identity: Callable[[], HubIdentity | None]
+    """The hub's identity, once enrolled."""
     selftest: Callable[[], Awaitable[list[CheckResult]]]
     """Runs the self-test."""
     version: str
@@ -145,7 +148,13 @@ async def book(request: web.Request) -> web.Response:
     await _post_session(request)
     deps = request.app[DASHBOARD]
     identity, snapshot = deps.identity(), deps.state.packages
-    if identity is None or identity.certificate is None or snapshot is None:
+    if identity is None or snapshot is None:
+        return _html(render_message(_lang(request), "not_possible"), status=409)
+    try:
+        # reads the key file and, on the first click, imports cryptography: off the loop
+        key = await asyncio.to_thread(load_signing_key, identity.key_path)
+    except IdentityError:
+        _LOGGER.exception("cannot sign the shop link")
         return _html(render_message(_lang(request), "not_possible"), status=409)
     current = next((p.code for p in snapshot.packages), "")
     link = build_shop_link(
@@ -153,7 +162,7 @@ async def book(request: web.Request) -> web.Response:
         device_slug=identity.slug or snapshot.device,
         account_id=snapshot.account_id,
         package=current,
-        key=identity.key,
+        key=key,
         certificate_der=identity.certificate_der,
         now=deps.clock.now(),
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlencode
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 __all__ = ["LINK_LIFETIME", "ShopLinkClaims", "build_shop_link", "canonical_payload"]
 
@@ -69,12 +69,19 @@ def build_shop_link(
     device_slug: str,
     account_id: int,
     package: str,
-    key: ec.EllipticCurvePrivateKey,
+    key: EllipticCurvePrivateKey,
     certificate_der: bytes,
     now: datetime,
     lifetime: timedelta = LINK_LIFETIME,
 ) -> str:
-    """A signed link to the gateway's landing page that names the hub's account."""
+    """A signed link to the gateway's landing page that names the hub's account.
+
+    ``cryptography`` is imported here, on the first click, not with the module: the daemon
+    stays without it otherwise (see :mod:`ccu_addon.identity`).
+    """
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
     claims = ShopLinkClaims(
         device_slug=device_slug,
         account_id=account_id,

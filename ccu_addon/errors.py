@@ -3,8 +3,9 @@
 ::
 
     AddonError
-    └── CcuError                                   the local CCU did not answer as expected
-        └── CcuSessionError (PermissionError)      a WebUI session id (sid) is not valid
+    ├── CcuError                                   the local CCU did not answer as expected
+    │   └── CcuSessionError (PermissionError)      a WebUI session id (sid) is not valid
+    └── IdentityError (ValueError)                 the hub's key or certificate is unusable
     ConfigError (tunnel.errors)                    invalid configuration (file, key, problem)
     EnrolmentError (tunnel.enrolment)              pairing with the gateway failed
 
@@ -14,8 +15,12 @@
 
 from __future__ import annotations
 
-from tunnel.enrolment import EnrolmentError
+from typing import TYPE_CHECKING, Any
+
 from tunnel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tunnel.enrolment import EnrolmentError
 
 __all__ = ["AddonError", "CcuError", "CcuSessionError", "ConfigError", "EnrolmentError"]
 
@@ -30,3 +35,13 @@ class CcuError(AddonError):
 
 class CcuSessionError(CcuError, PermissionError):
     """A CCU WebUI session id is missing or not valid."""
+
+
+def __getattr__(name: str) -> Any:
+    # EnrolmentError is re-exported lazily: tunnel.enrolment imports ``cryptography``, which
+    # the enrolled add-on never loads (see ccu_addon.identity).
+    if name == "EnrolmentError":
+        from tunnel import enrolment  # noqa: PLC0415
+
+        return enrolment.EnrolmentError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -241,6 +241,13 @@ class TunnelSession:
                 self._beat = loop.call_at(loop.time() + self.heartbeat, self._on_beat)
                 self._kick()  # frames queued before run()
                 await self._ended.wait()
+                if self.close_reason is DisconnectReason.CLEAN:
+                    # Close the WebSocket while the reader still waits in receive(): the
+                    # peer's close reply completes the handshake (cancelling the reader
+                    # first would make the peer see an abnormal close, 1006).
+                    with contextlib.suppress(Exception):
+                        async with asyncio.timeout(5.0):
+                            await self._transport.close()
                 for task in (reader, self._writer, self._inbound_worker, *self._handlers):
                     if task is not None:
                         task.cancel()

@@ -77,6 +77,7 @@ class TunnelRegistry:
         self._policy = policy
         self._tunnels: dict[int, LiveTunnel] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._hooks: set[asyncio.Task[None]] = set()
         self.metrics = metrics or TunnelMetrics(self.live_stats)
         self.handshakes = HandshakeGate()
         """Admission control: handshakes in progress at once; the rest REFUSE(overloaded)."""
@@ -111,8 +112,8 @@ class TunnelRegistry:
         if self.state_hooks:
             # the session starts running after registration: hooks that send must not wait
             hooks = asyncio.create_task(self._run_hooks(tunnel), name="tunnel state hooks")
-            self._closing.add(hooks)
-            hooks.add_done_callback(self._closing.discard)
+            self._hooks.add(hooks)
+            hooks.add_done_callback(self._hooks.discard)
         if old is not None:
             _LOGGER.info("tunnel of %s replaced by a newer one", tunnel.device.slug)
             self._cancel_watch(old)
@@ -139,7 +140,13 @@ class TunnelRegistry:
             self.metrics.observe_rtt(rtt)
 
     async def close_all(self) -> None:
-        """Close every tunnel (gateway shutdown)."""
+        """Close every tunnel (gateway shutdown).
+
+        Running state hooks are awaited (briefly), not cancelled: cancelling one inside a
+        database call can leave the driver's connection unable to close.
+        """
+        if self._hooks:
+            await asyncio.wait(list(self._hooks), timeout=5.0)
         for tunnel in list(self._tunnels.values()):
             self._cancel_watch(tunnel)
             await tunnel.session.close()

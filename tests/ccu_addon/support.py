@@ -11,11 +11,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ccu_addon.identity import HubIdentity, load_hub_identity
 from ccu_addon.status import TunnelState, TunnelStatus
-from tunnel.enrolment import DeviceIdentity, load_identity
+from tunnel.enrolment import load_identity
 
 
-def enrolled_identity(state_dir: Path, slug: str, now: datetime) -> DeviceIdentity:
+def enrolled_identity(state_dir: Path, slug: str, now: datetime) -> HubIdentity:
     """A hub key with a certificate from a throwaway CA (as enrolment would leave it)."""
     identity = load_identity(state_dir)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -31,7 +32,10 @@ def enrolled_identity(state_dir: Path, slug: str, now: datetime) -> DeviceIdenti
         .sign(ca_key, hashes.SHA256())
     )
     pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    return identity.store_certificate(pem, pem)
+    identity.store_certificate(pem, pem)
+    hub = load_hub_identity(state_dir)
+    assert hub is not None
+    return hub
 
 
 @dataclass

@@ -16,13 +16,13 @@ from aiohttp import web
 
 from ccu_addon.ccu import CcuJsonRpc
 from ccu_addon.dashboard import Dashboard, create_dashboard_app
+from ccu_addon.identity import HubIdentity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import Check, CheckResult
 from ccu_addon.status import AddonState, Refusal, TunnelState, TunnelStatus
 from simulator.ccu.server import SimulatedCcu
 from tests.ccu_addon.support import FakeTunnel, enrolled_identity
 from tunnel.clock import ManualClock
-from tunnel.enrolment import DeviceIdentity
 
 ADDON = "/addons/cloudconnector/"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -55,7 +55,7 @@ class Rig:
     state: AddonState
     tunnel: FakeTunnel
     clock: ManualClock
-    identity: DeviceIdentity
+    identity: HubIdentity
 
     async def login(self) -> str:
         async with self.http.post(
