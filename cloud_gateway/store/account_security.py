@@ -6,7 +6,6 @@ connection so that they commit together with it and with the outbox mail they ca
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ from cloud_gateway.store.schema_accounts import (
     login_failures,
     password_history,
 )
+from cloud_gateway.store.sessions import hash_token
 
 __all__ = ["AccountSecurityRepository", "LinkPurpose", "SecurityState"]
 
@@ -45,10 +45,6 @@ class SecurityState:
     email_verified_at: datetime | None
     password_changed_at: datetime
     must_change_password: bool
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AccountSecurityRepository:
@@ -225,7 +221,7 @@ class AccountSecurityRepository:
         token = secrets.token_urlsafe(32)
         await conn.execute(
             account_tokens.insert().values(
-                token_hash=_hash(token),
+                token_hash=hash_token(token),
                 account_id=account_id,
                 purpose=purpose.value,
                 created_at=now,
@@ -246,7 +242,9 @@ class AccountSecurityRepository:
         account_id = await self._valid(conn, token, purpose, now)
         result = await conn.execute(
             account_tokens.update()
-            .where(account_tokens.c.token_hash == _hash(token), account_tokens.c.used_at.is_(None))
+            .where(
+                account_tokens.c.token_hash == hash_token(token), account_tokens.c.used_at.is_(None)
+            )
             .values(used_at=now)
         )
         if result.rowcount != 1:
@@ -258,7 +256,7 @@ class AccountSecurityRepository:
     ) -> int:
         row = (
             await conn.execute(
-                account_tokens.select().where(account_tokens.c.token_hash == _hash(token))
+                account_tokens.select().where(account_tokens.c.token_hash == hash_token(token))
             )
         ).first()
         if row is None or row._mapping["purpose"] != purpose.value:
