@@ -75,3 +75,39 @@ def test_example_configs_are_valid(tmp_path: Path) -> None:
     for name, (module, cls_name) in checks.items():
         cls = getattr(importlib.import_module(module), cls_name)
         load_config(docs / name, cls)
+
+
+@pytest.mark.parametrize(
+    ("command", "content", "expected"),
+    [
+        ("inverters", "colour = 1\n", "colour: unknown key"),
+        ("inverters", "count = 0\n", "count: must be at least 1"),
+        ("inverters", 'faults = ["1:melting"]\n', "faults[0]:"),
+        ("inverters", 'parity = "X"\n', "parity: expected one of N, E, O"),
+        ("inverters", 'start = "2026-06-01T10:00"\n', "start:"),
+        ("fleet", "count = 0\n", "count must be at least 1"),
+        ("fleet", 'kind = "toaster"\n', "kind:"),
+    ],
+)
+def test_simulator_commands_read_their_config(
+    tmp_path: Path, command: str, content: str, expected: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(content)
+    result = run_cli("simulator.cli", [command, "--config", str(path)])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0]
+    assert expected in lines[0]
+
+
+def test_simulator_example_configs_are_valid() -> None:
+    from simulator.fleet_cli import FleetConfig  # noqa: PLC0415 - only this test needs it
+    from simulator.inverter_cli import load_inverters_config  # noqa: PLC0415
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "config"
+    inverters = load_inverters_config(docs / "simulator-inverters.toml")
+    assert (inverters.count, inverters.faults) == (3, ("3:offline",))
+    fleet = load_config(docs / "simulator-fleet.toml", FleetConfig)
+    assert fleet.state_dir == docs / "fleet-state"

@@ -8,9 +8,12 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
 
 from simulator.inverter.activation import activation_code
 from simulator.inverter.rtu import encode_frame
@@ -80,3 +83,22 @@ async def test_inverter_labels() -> None:
     labels = [json.loads(line) for line in out.decode().splitlines()]
     assert len(labels) == 2
     assert all(label["activation_code"] == activation_code(label["serial"]) for label in labels)
+
+
+async def test_config_file_is_read_and_options_win(tmp_path: Path) -> None:
+    config = tmp_path / "inverters.toml"
+    config.write_text(
+        'modbus_tcp = "127.0.0.1:0"\ncount = 4\nmodel = 113\nseed = 4\nfaults = ["2:offline"]\n'
+    )
+    async with simulator("inverters", "--config", str(config), "--count", "2") as (_, facts):
+        assert facts["model"] == 113
+        assert [inv["unit_id"] for inv in facts["inverters"]] == [1, 2]
+        client = AsyncModbusTcpClient("127.0.0.1", port=facts["port"], timeout=1, retries=0)
+        assert await client.connect()
+        try:
+            reply = await client.read_holding_registers(40000, count=2, device_id=1)
+            assert reply.registers == [0x5375, 0x6E53]
+            with pytest.raises(ModbusException):  # unit 2 is offline, as the file says
+                await client.read_holding_registers(40000, count=2, device_id=2)
+        finally:
+            client.close()
