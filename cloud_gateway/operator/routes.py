@@ -22,6 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import Identity, current_identity, verify_csrf
+from cloud_gateway.accounts.keys import OPENAPI
+from cloud_gateway.accounts.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.app_keys import CONFIG, STORE
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.operator.metrics import CONTENT_TYPE
@@ -165,10 +167,45 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=registry.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
 
+def _describe(openapi: OpenApi) -> None:
+    """OpenAPI operations of the operator API (operators only: 403 for anyone else)."""
+    slug = [path_param("slug", "string")]
+    openapi.add(
+        "GET",
+        "/api/v1/operator/tunnels",
+        {
+            "summary": "Live tunnels of this node (device, account, since, versions, peer, "
+            "bytes, heartbeat RTT, streams)",
+            "responses": ok("the tunnels"),
+        },
+    )
+    actions = {
+        "disconnect": ("Close the device's tunnel now (it may reconnect)", {}),
+        "disable": (
+            "Set or clear the operator flag; a disabled device's tunnel is refused",
+            {"disabled": "boolean"},
+        ),
+        "revoke": (
+            "Revoke the device's certificates and refuse its tunnel now",
+            {"reason": "string"},
+        ),
+    }
+    for action, (summary, body) in actions.items():
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": slug,
+            "responses": ok(summary, 400),
+        }
+        if body:
+            operation["requestBody"] = json_body(body) | {"required": False}
+        openapi.add("POST", f"/api/v1/operator/devices/{{slug}}/{action}", operation)
+
+
 def setup(app: web.Application) -> None:
     """Register the operator routes."""
     app.router.add_get("/api/v1/operator/tunnels", list_tunnels, name="operator_tunnels")
     app.router.add_post("/api/v1/operator/devices/{slug}/disconnect", disconnect)
     app.router.add_post("/api/v1/operator/devices/{slug}/disable", disable)
     app.router.add_post("/api/v1/operator/devices/{slug}/revoke", revoke)
+    _describe(app[OPENAPI])
     app.router.add_get("/metrics", metrics, name="metrics")

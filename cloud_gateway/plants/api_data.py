@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
 
+from cloud_gateway.accounts.keys import OPENAPI
+from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.app_keys import INVERTER_REGISTRATION, STORE
 from cloud_gateway.plants import api
 from cloud_gateway.plants.errors import (
@@ -17,6 +22,8 @@ from cloud_gateway.telemetry.day_energy import day_bounds
 from cloud_gateway.web import CLOCK
 
 __all__ = ["setup"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _REGISTRATION_ERRORS = (
     InvalidPlantError,
@@ -125,20 +132,132 @@ async def inverter_readings(request: web.Request) -> web.Response:
     )
 
 
+_PLANT_FIELDS = {
+    "name": "string",
+    "description": "string",
+    "module_name": "string",
+    "latitude": "number",
+    "longitude": "number",
+    "postcode": "string",
+    "town": "string",
+    "country": "string",
+    "temp_coefficient": "number",
+    "azimuth_deg": "number",
+    "tilt_deg": "number",
+    "module_area_m2": "number",
+    "feed_in_tariff_ct": "string",
+    "plant_type": "string",
+    "public": "boolean",
+}
+_DAY = {
+    "name": "date",
+    "in": "query",
+    "required": False,
+    "description": "local day (Europe/Berlin), YYYY-MM-DD; default today",
+    "schema": {"type": "string", "format": "date"},
+}
+_PAID = {"402": {"description": "plant without a valid trial or licence (reason field)"}}
+
+
+def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
+    """Method, path, handler, summary and the rest of each operation."""
+    plant, inverter = [path_param("plant_id")], [path_param("inverter_id")]
+    registration = json_body(
+        {"serial": "string", "activation_code": "string", "name": "string"},
+        ["serial", "activation_code"],
+    )
+    plant_body = json_body(_PLANT_FIELDS, ["name"])
+    checked = ok("see the summary", 201) | {
+        "409": {"description": "serial_taken: the serial belongs to another plant"},
+        "422": {"description": "wrong_activation_code, or invalid fields"},
+        "429": {"description": "rate_limited: too many wrong codes (Retry-After)"},
+    }
+    return [
+        ("GET", "/api/v1/plants", api.list_plants, "The account's plants", {}),
+        (
+            "POST",
+            "/api/v1/plants",
+            api.create_plant,
+            "Create a plant (201; 422 with per-field problems)",
+            {"requestBody": plant_body, "responses": ok("created", 201, 422)},
+        ),
+        ("GET", "/api/v1/plants/{plant_id}", api.get_plant, "A plant with its inverters", {}),
+        (
+            "PUT",
+            "/api/v1/plants/{plant_id}",
+            api.update_plant,
+            "Replace a plant's fields (422 with per-field problems)",
+            {"requestBody": plant_body, "responses": ok("updated", 422)},
+        ),
+        ("DELETE", "/api/v1/plants/{plant_id}", api.delete_plant, "Delete a plant (204)", {}),
+        (
+            "GET",
+            "/api/v1/plants/{plant_id}/inverters",
+            list_inverters,
+            "The plant's inverters",
+            {},
+        ),
+        (
+            "POST",
+            "/api/v1/plants/{plant_id}/inverters",
+            api.add_inverter,
+            "Add an inverter by serial and activation code (201)",
+            {"requestBody": registration, "responses": checked},
+        ),
+        (
+            "GET",
+            "/api/v1/plants/{plant_id}/live",
+            plant_live,
+            "Power now and energy today of the plant and each inverter",
+            {"parameters": [*plant, _DAY], "responses": ok("live figures") | _PAID},
+        ),
+        (
+            "GET",
+            "/api/v1/plants/{plant_id}/readings",
+            plant_readings,
+            "Readings of every inverter of the plant on one local day",
+            {"parameters": [*plant, _DAY], "responses": ok("readings", 400) | _PAID},
+        ),
+        ("GET", "/api/v1/inverters/{inverter_id}", get_inverter, "One inverter", {}),
+        (
+            "PATCH",
+            "/api/v1/inverters/{inverter_id}",
+            update_inverter,
+            "Rename an inverter",
+            {"requestBody": json_body({"name": "string"}), "responses": ok("renamed", 422)},
+        ),
+        (
+            "DELETE",
+            "/api/v1/inverters/{inverter_id}",
+            delete_inverter,
+            "Remove an inverter from its plant (204)",
+            {},
+        ),
+        (
+            "POST",
+            "/api/v1/inverters/{inverter_id}/swap",
+            swap_inverter,
+            "Swap an inverter for a replacement device (its serial and activation code)",
+            {"requestBody": registration, "responses": checked},
+        ),
+        (
+            "GET",
+            "/api/v1/inverters/{inverter_id}/readings",
+            inverter_readings,
+            "Readings of one inverter on one local day",
+            {"parameters": [*inverter, _DAY], "responses": ok("readings", 400) | _PAID},
+        ),
+    ]
+
+
 def setup(app: web.Application) -> None:
-    """Register the JSON API routes."""
-    r = app.router
-    r.add_get("/api/v1/plants", api.list_plants)
-    r.add_post("/api/v1/plants", api.create_plant)
-    r.add_get("/api/v1/plants/{plant_id}", api.get_plant)
-    r.add_put("/api/v1/plants/{plant_id}", api.update_plant)
-    r.add_delete("/api/v1/plants/{plant_id}", api.delete_plant)
-    r.add_get("/api/v1/plants/{plant_id}/inverters", list_inverters)
-    r.add_post("/api/v1/plants/{plant_id}/inverters", api.add_inverter)
-    r.add_get("/api/v1/plants/{plant_id}/live", plant_live)
-    r.add_get("/api/v1/plants/{plant_id}/readings", plant_readings)
-    r.add_get("/api/v1/inverters/{inverter_id}", get_inverter)
-    r.add_patch("/api/v1/inverters/{inverter_id}", update_inverter)
-    r.add_delete("/api/v1/inverters/{inverter_id}", delete_inverter)
-    r.add_post("/api/v1/inverters/{inverter_id}/swap", swap_inverter)
-    r.add_get("/api/v1/inverters/{inverter_id}/readings", inverter_readings)
+    """Register and describe the JSON API routes."""
+    for method, path, handler, summary, extra in _operations():
+        app.router.add_route(method, path, handler)
+        params = [path_param(seg.strip("{}")) for seg in path.split("/") if seg.startswith("{")]
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": params,
+            "responses": ok(summary),
+        }
+        app[OPENAPI].add(method, path, operation | extra)

@@ -22,6 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.accounts.keys import OPENAPI
+from cloud_gateway.accounts.openapi import OpenApi, json_body, path_param
 from cloud_gateway.app_keys import CONFIG, STORE
 from cloud_gateway.tunnels.device_ca import InvalidCsrError
 from cloud_gateway.tunnels.enrolment import EnrolmentService, PollStatus, RateLimitedError
@@ -143,10 +145,47 @@ async def pair_submit(request: web.Request) -> web.Response:
     return render(request, "enrol_done.html", {**context, "device": claimed})
 
 
+def _describe(openapi: OpenApi) -> None:
+    """OpenAPI operations of the device API (no session: the device has no account)."""
+    anonymous: list[dict[str, list[str]]] = []
+    openapi.add(
+        "POST",
+        "/api/v1/enrol",
+        {
+            "summary": "A device asks to be enrolled and gets a pairing code to show its owner",
+            "security": anonymous,
+            "requestBody": json_body(
+                {"csr": "string", "kind": "string", "name": "string"}, ["csr", "kind"]
+            ),
+            "responses": {
+                "201": {"description": "pairing code, poll token and URL, expiry"},
+                "400": {"description": "invalid_request or invalid_csr"},
+                "429": {"description": "rate_limited (Retry-After)"},
+            },
+        },
+    )
+    openapi.add(
+        "GET",
+        "/api/v1/enrol/{token}",
+        {
+            "summary": "A device asks whether its certificate is ready",
+            "security": anonymous,
+            "parameters": [path_param("token", "string")],
+            "responses": {
+                "200": {"description": "issued: certificate, CA certificate, device, tunnel path"},
+                "202": {"description": "pending: not claimed yet, poll again"},
+                "404": {"description": "unknown token"},
+                "410": {"description": "expired"},
+            },
+        },
+    )
+
+
 def setup(app: web.Application) -> None:
     """Register enrolment routes; needs CONFIG, STORE, CLOCK and DEVICE_CA on ``app``."""
     app[ENROLMENT] = EnrolmentService(app[STORE], app[DEVICE_CA], app[CONFIG].enrolment, app[CLOCK])
     app.router.add_post("/api/v1/enrol", enrol_request, name="enrol_request")
     app.router.add_get("/api/v1/enrol/{token}", enrol_poll, name="enrol_poll")
+    _describe(app[OPENAPI])
     app.router.add_get("/portal/devices/pair", pair_form, name="enrol_pair")
     app.router.add_post("/portal/devices/pair", pair_submit)

@@ -41,10 +41,10 @@ async def test_document_lists_exactly_the_served_api_routes(
                 served.add((route.method.lower(), path))
         assert documented == served
         assert served >= MINE
-        for method, path in MINE:
+        for method, path in sorted(served):  # every served route is described, not only MINE
             operation = doc["paths"][path][method]
             assert not operation.get("x-undocumented"), (method, path)
             assert operation["summary"]
-            assert "200" in operation["responses"]
-            params = {p["name"] for p in operation.get("parameters", [])}
+            assert any(code.startswith("2") for code in operation["responses"])
+            params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert params == {seg.strip("{}") for seg in path.split("/") if seg.startswith("{")}
