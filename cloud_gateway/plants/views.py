@@ -24,7 +24,13 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import summarise
-from cloud_gateway.plants.model import Plant, PlantFields, PlantType, parse_plant_fields
+from cloud_gateway.plants.model import (
+    Inverter,
+    Plant,
+    PlantFields,
+    PlantType,
+    parse_plant_fields,
+)
 from cloud_gateway.plants.spreadsheet import (
     SpreadsheetError,
     read_sheet,
@@ -254,6 +260,90 @@ async def template_download(request: web.Request) -> web.Response:
     )
 
 
+async def _inverter(request: web.Request, plant: Plant, account_id: int) -> Inverter:
+    """The inverter named in the path, if it belongs to ``plant`` (else 404)."""
+    try:
+        inverter_id = int(request.match_info["inverter_id"])
+        inverter = await request.app[STORE].inverters.get(inverter_id, account_id)
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound from None
+    if inverter.plant_id != plant.id:
+        raise web.HTTPNotFound
+    return inverter
+
+
+async def inverter_page(
+    request: web.Request, *, status: int = 200, inverter: Inverter | None = None, **context: Any
+) -> web.Response:
+    """One inverter: its facts, rename, swap for a replacement, delete."""
+    identity = await require_identity(request)
+    plant = await _plant(request, identity.account.id)
+    if inverter is None:
+        inverter = await _inverter(request, plant, identity.account.id)
+    context.setdefault("notice", _NOTICES.get(request.query.get("done", "")))
+    for name in ("rename_error", "swap_error"):
+        context.setdefault(name, None)
+    context.setdefault("swap_serial", "")
+    return await _page(
+        request, "inverter_detail.html", status, plant=plant, inverter=inverter, **context
+    )
+
+
+async def inverter_page_get(request: web.Request) -> web.Response:
+    return await inverter_page(request)
+
+
+async def inverter_rename(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    inverter = await _inverter(request, plant, identity.account.id)
+    name = str(form.get("name", "")).strip()
+    if len(name) > 100:
+        return await inverter_page(request, status=422, rename_error="plants.err.too_long")
+    await request.app[STORE].inverters.rename(inverter.id, identity.account.id, name)
+    raise web.HTTPSeeOther(f"/plants/{plant.id}/inverters/{inverter.id}?done=renamed")
+
+
+async def inverter_swap(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    inverter = await _inverter(request, plant, identity.account.id)
+    serial = str(form.get("serial", ""))
+    try:
+        swapped = await request.app[INVERTER_REGISTRATION].swap(
+            account_id=identity.account.id,
+            inverter_id=inverter.id,
+            serial=serial,
+            code=str(form.get("activation_code", "")),
+        )
+    except _ADD_ERRORS as exc:
+        return await inverter_page(
+            request,
+            status=429 if isinstance(exc, ActivationRateLimitedError) else 422,
+            inverter=inverter,
+            swap_error=_ERRORS.get(type(exc), "plants.err.serial"),
+            swap_serial=serial[:32],
+        )
+    raise web.HTTPSeeOther(f"/plants/{plant.id}/inverters/{swapped.id}?done=swapped")
+
+
+async def inverter_delete(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    plant = await _plant(request, identity.account.id)
+    inverter = await _inverter(request, plant, identity.account.id)
+    await request.app[STORE].inverters.delete(inverter.id, identity.account.id)
+    raise web.HTTPSeeOther(f"/plants/{plant.id}")
+
+
+_NOTICES = {"renamed": "plants.renamed", "swapped": "plants.swapped"}
+
+
 def setup(app: web.Application) -> None:
     """Register the portal pages."""
     r = app.router
@@ -268,3 +358,8 @@ def setup(app: web.Application) -> None:
     r.add_get("/plants/{plant_id:\\d+}/inverters/upload", upload_form)
     r.add_post("/plants/{plant_id:\\d+}/inverters/upload", upload_submit)
     r.add_get("/plants/inverter-template.{ext:csv|xlsx}", template_download)
+    inverter = "/plants/{plant_id:\\d+}/inverters/{inverter_id:\\d+}"
+    r.add_get(inverter, inverter_page_get)
+    r.add_post(inverter + "/edit", inverter_rename)
+    r.add_post(inverter + "/swap", inverter_swap)
+    r.add_post(inverter + "/delete", inverter_delete)
