@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts import api, flows, gate, texts
+from cloud_gateway.accounts import api, customer_page, flows, gate, texts
 from cloud_gateway.accounts.auth import (
     begin_session,
     csrf_token,
@@ -117,6 +117,7 @@ def setup(app: web.Application) -> None:
     flows.setup(app)
     gate.setup(app)
     api.setup(app)
+    customer_page.setup(app)
     app.router.add_get("/login", login_form, name="login")
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout, name="logout")

@@ -12,6 +12,59 @@ def _t(de: str, en: str) -> dict[Language, str]:
 
 
 ACCOUNT_TEXTS: dict[str, dict[Language, str]] = {
+    "customer.title": _t("Kundendaten", "Customer data"),
+    "customer.lead": _t(
+        "Name und Anschrift für Rechnungen; Unternehmen mit Umsatzsteuer-ID.",
+        "Name and address for invoices; businesses with their VAT ID.",
+    ),
+    "customer.kind": _t("Kundenart", "Customer type"),
+    "customer.kind.private": _t("Privatperson", "Private person"),
+    "customer.kind.business": _t("Unternehmen", "Business"),
+    "customer.name": _t("Name bzw. Firma", "Name or company"),
+    "customer.street": _t("Straße und Hausnummer", "Street and number"),
+    "customer.postcode": _t("Postleitzahl", "Postcode"),
+    "customer.city": _t("Ort", "Town"),
+    "customer.country": _t("Land (ISO-Code, z. B. DE)", "Country (ISO code, e.g. DE)"),
+    "customer.vat_id": _t("Umsatzsteuer-ID", "VAT ID"),
+    "customer.vat_hint": _t("nur Unternehmen", "businesses only"),
+    "customer.corrected": _t(
+        "Schreibweise für die USt-ID-Prüfung", "Spelling for the VAT ID check"
+    ),
+    "customer.not_accepted": _t("nicht zulässig:", "not accepted:"),
+    "customer.saved": _t("Kundendaten gespeichert.", "Customer data saved."),
+    "customer.vat_checked": _t("geprüft am", "checked on"),
+    "customer.vat.none": _t("keine Prüfung", "not checked"),
+    "customer.vat.format_invalid": _t(
+        "ungültiges Format für dieses Land", "invalid format for this country"
+    ),
+    "customer.vat.pending": _t(
+        "Prüfung läuft (der Prüfdienst ist gerade nicht erreichbar; wir versuchen es weiter)",
+        "check pending (the checking service is unavailable; we keep trying)",
+    ),
+    "customer.vat.valid": _t("gültig", "valid"),
+    "customer.vat.invalid": _t("vom Prüfdienst als ungültig gemeldet", "reported invalid"),
+    "customer.eligibility.refused": _t(
+        "Das Monitoring können wir Privatkunden nur mit Wohnsitz in Deutschland anbieten.",
+        "Monitoring is offered to private customers resident in Germany only.",
+    ),
+    "customer.eligibility.service_partner": _t(
+        "Für Ihr Land betreut Sie unser Servicepartner; bitte wenden Sie sich an ihn.",
+        "In your country our service partner looks after you; please contact them.",
+    ),
+    "customer.err.kind": _t("Bitte die Kundenart wählen.", "Choose the customer type."),
+    "customer.err.missing": _t(
+        "Bitte Name, Straße, Ort und Land (zweistellig) angeben.",
+        "Enter name, street, town and the two-letter country.",
+    ),
+    "customer.err.corrections": _t(
+        "Einige Angaben enthalten Zeichen, die die USt-ID-Prüfung nicht annimmt. Bitte "
+        "geben Sie darunter eine Schreibweise ohne diese Zeichen an (z. B. ae statt ä).",
+        "Some fields contain characters the VAT check does not accept. Please enter a "
+        "spelling without them below (e.g. ae for ä).",
+    ),
+    "portal.customer": _t("Kundendaten", "Customer data"),
+    "portal.password": _t("Passwort ändern", "Change password"),
+    "portal.pair": _t("Gerät koppeln", "Pair a device"),
     "register.title": _t("Registrieren", "Register"),
     "register.username": _t("Benutzername (frei wählbar)", "User name (your choice)"),
     "register.email": _t("E-Mail-Adresse", "E-mail address"),

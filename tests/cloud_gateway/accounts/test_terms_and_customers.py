@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.customers import CustomerInput, CustomerService
@@ -15,7 +12,7 @@ from cloud_gateway.accounts.vies import ViesClient
 from cloud_gateway.config import GatewayConfig, VatConfig
 from cloud_gateway.entitlements.setup import SCHEDULER
 from cloud_gateway.store import Store
-from simulator.vies import Registration, ViesSimulator
+from simulator.vies import ViesSimulator
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
 
@@ -28,18 +25,6 @@ AEI = CustomerInput(
     country="DE",
     vat_id="DE 147 167 387",
 )
-
-
-@pytest.fixture
-async def vies() -> AsyncIterator[ViesSimulator]:
-    sim = ViesSimulator(
-        registrations={"DE147167387": Registration("AEI Power GmbH", "Uracherstr. 91, Metzingen")}
-    )
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_new_terms_answer_412_until_accepted_in_the_portal(
