@@ -9,7 +9,7 @@ from aiohttp import web
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
 from cloud_gateway.accounts.customer_rules import CustomerKind
-from cloud_gateway.accounts.customers import CustomerInput
+from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
 from cloud_gateway.accounts.keys import CUSTOMERS, OPENAPI
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.app_keys import STORE
@@ -19,19 +19,6 @@ from cloud_gateway.store.customers import CustomerData
 from cloud_gateway.web import CLOCK, Handler
 
 __all__ = ["setup"]
-
-_CUSTOMER_FIELDS = (
-    "kind",
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-    "name_corrected",
-    "street_corrected",
-    "city_corrected",
-)
 
 
 def _account_json(account: Account) -> dict[str, Any]:
@@ -109,7 +96,7 @@ async def put_customer_data(request: web.Request) -> web.Response:
     try:
         entered = CustomerInput(
             kind=CustomerKind(str(body.get("kind", ""))),
-            **{k: str(body.get(k, "")) for k in _CUSTOMER_FIELDS if k != "kind"},
+            **{k: str(body.get(k, "")) for k in INPUT_TEXT_FIELDS},
         )
     except ValueError:
         raise error(400, "invalid_kind") from None
@@ -201,7 +188,7 @@ def setup(app: web.Application) -> None:
          {"parameters": account}),
         ("PUT", "/api/v1/accounts/{account_id}/customer-data", put_customer_data,
          {"parameters": account, "requestBody": json_body(
-             dict.fromkeys(_CUSTOMER_FIELDS, "string"),
+             dict.fromkeys(("kind", *INPUT_TEXT_FIELDS), "string"),
              ["kind", "name", "street", "postcode", "city", "country"])}),
         ("GET", "/api/v1/delegations", list_delegations, {"summary": "Delegations"}),
         ("POST", "/api/v1/delegations", create_delegation,

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.accounts.customer_rules import CustomerKind, Eligibility
-from cloud_gateway.accounts.customers import CustomerInput
+from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
 from cloud_gateway.accounts.keys import CUSTOMERS
 from cloud_gateway.app_keys import STORE
 from cloud_gateway.store.customers import CustomerData
@@ -24,30 +24,18 @@ from cloud_gateway.web import render
 
 __all__ = ["setup"]
 
-_TEXT_FIELDS = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-    "name_corrected",
-    "street_corrected",
-    "city_corrected",
-)
-
 
 def _values(source: CustomerData | Mapping[str, Any] | None) -> dict[str, str]:
     """Form values from what is stored or what was posted."""
     if source is None:
-        return dict.fromkeys(_TEXT_FIELDS, "") | {
+        return dict.fromkeys(INPUT_TEXT_FIELDS, "") | {
             "kind": CustomerKind.PRIVATE.value,
             "country": "DE",
         }
     if isinstance(source, CustomerData):
-        values = {name: str(getattr(source, name)) for name in _TEXT_FIELDS}
+        values = {name: str(getattr(source, name)) for name in INPUT_TEXT_FIELDS}
         return values | {"kind": source.kind.value}
-    return {name: str(source.get(name, "")).strip() for name in ("kind", *_TEXT_FIELDS)}
+    return {name: str(source.get(name, "")).strip() for name in ("kind", *INPUT_TEXT_FIELDS)}
 
 
 async def _page(
@@ -100,7 +88,7 @@ async def customer_submit(request: web.Request) -> web.Response:
         return await _page(
             request, values=values, stored=stored, status=422, error="customer.err.missing"
         )
-    entered = CustomerInput(kind=kind, **{name: values[name] for name in _TEXT_FIELDS})
+    entered = CustomerInput(kind=kind, **{name: values[name] for name in INPUT_TEXT_FIELDS})
     result = await request.app[CUSTOMERS].save(identity.account.id, entered)
     if result.saved is None:
         return await _page(

@@ -29,7 +29,7 @@ from cloud_gateway.store import Store
 from cloud_gateway.store.customers import CustomerData
 from tunnel.clock import Clock
 
-__all__ = ["CustomerInput", "CustomerService", "SaveResult"]
+__all__ = ["INPUT_TEXT_FIELDS", "CustomerInput", "CustomerService", "SaveResult"]
 
 _LOGGER = logging.getLogger(__name__)
 _CHECKED_FIELDS = ("name", "street", "city")
@@ -49,6 +49,20 @@ class CustomerInput:
     name_corrected: str = ""
     street_corrected: str = ""
     city_corrected: str = ""
+
+
+INPUT_TEXT_FIELDS = (
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "name_corrected",
+    "street_corrected",
+    "city_corrected",
+)
+"""The text fields of :class:`CustomerInput` (everything but ``kind``), as forms name them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
+from multidict import MultiDictProxy
 
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
@@ -48,6 +49,16 @@ _ERRORS = {
     SerialTakenError: "plants.err.taken",
 }
 _ADD_ERRORS = (ActivationCodeError, ActivationRateLimitedError, SerialTakenError, InvalidPlantError)
+
+
+async def _posted(
+    request: web.Request,
+) -> tuple[int, MultiDictProxy[str | bytes | bytearray | web.FileField], Plant]:
+    """A form posted about the plant in the path: account, form (CSRF checked), plant."""
+    identity = await require_identity(request)
+    form = await request.post()
+    await verify_csrf(request, form)
+    return identity.account.id, form, await _plant(request, identity.account.id)
 
 
 async def _plant(request: web.Request, account_id: int) -> Plant:
@@ -141,11 +152,8 @@ async def plant_edit(request: web.Request) -> web.Response:
 
 
 async def plant_delete(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
-    await request.app[STORE].plants.delete(plant.id, identity.account.id)
+    account_id, _, plant = await _posted(request)
+    await request.app[STORE].plants.delete(plant.id, account_id)
     raise web.HTTPSeeOther("/plants")
 
 
@@ -188,13 +196,10 @@ async def plant_detail_get(request: web.Request) -> web.Response:
 
 
 async def inverter_add(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
+    account_id, form, plant = await _posted(request)
     try:
         await request.app[INVERTER_REGISTRATION].add(
-            account_id=identity.account.id,
+            account_id=account_id,
             plant_id=plant.id,
             serial=str(form.get("serial", "")),
             code=str(form.get("activation_code", "")),
@@ -214,10 +219,7 @@ async def upload_form(request: web.Request) -> web.Response:
 
 
 async def upload_submit(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
+    account_id, form, plant = await _posted(request)
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         return await _page(
@@ -227,7 +229,7 @@ async def upload_submit(request: web.Request) -> web.Response:
     try:
         rows = await asyncio.to_thread(read_sheet, upload.filename, data)
         report = await request.app[INVERTER_REGISTRATION].add_list(
-            account_id=identity.account.id, plant_id=plant.id, rows=rows
+            account_id=account_id, plant_id=plant.id, rows=rows
         )
     except SpreadsheetError as exc:
         return await _page(
@@ -294,28 +296,22 @@ async def inverter_page_get(request: web.Request) -> web.Response:
 
 
 async def inverter_rename(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
-    inverter = await _inverter(request, plant, identity.account.id)
+    account_id, form, plant = await _posted(request)
+    inverter = await _inverter(request, plant, account_id)
     name = str(form.get("name", "")).strip()
     if len(name) > 100:
         return await inverter_page(request, status=422, rename_error="plants.err.too_long")
-    await request.app[STORE].inverters.rename(inverter.id, identity.account.id, name)
+    await request.app[STORE].inverters.rename(inverter.id, account_id, name)
     raise web.HTTPSeeOther(f"/plants/{plant.id}/inverters/{inverter.id}?done=renamed")
 
 
 async def inverter_swap(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
-    inverter = await _inverter(request, plant, identity.account.id)
+    account_id, form, plant = await _posted(request)
+    inverter = await _inverter(request, plant, account_id)
     serial = str(form.get("serial", ""))
     try:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
-            account_id=identity.account.id,
+            account_id=account_id,
             inverter_id=inverter.id,
             serial=serial,
             code=str(form.get("activation_code", "")),
@@ -332,12 +328,9 @@ async def inverter_swap(request: web.Request) -> web.Response:
 
 
 async def inverter_delete(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    form = await request.post()
-    await verify_csrf(request, form)
-    plant = await _plant(request, identity.account.id)
-    inverter = await _inverter(request, plant, identity.account.id)
-    await request.app[STORE].inverters.delete(inverter.id, identity.account.id)
+    account_id, _, plant = await _posted(request)
+    inverter = await _inverter(request, plant, account_id)
+    await request.app[STORE].inverters.delete(inverter.id, account_id)
     raise web.HTTPSeeOther(f"/plants/{plant.id}")
 
 
