@@ -3,9 +3,10 @@
 * ``target``: an echo server and a source server (send N bytes on request) on loopback.
 * ``gateway CERTS NAME=tcp://host:port ...``: an aiohttp TLS server (client certificate
   required) serving ``/tunnel/v1`` with :class:`GatewaySession`, and per NAME a TCP
-  listener whose connections become tunnel streams to that target.
+  listener whose connections become tunnel streams to that target
+  (:class:`~tunnel.tcp_splice.TcpSplice` as the connection's protocol).
 * ``device CERTS URL``: a :class:`TunnelConnector` whose ``on_open`` splices each stream
-  to its ``tcp://`` target.
+  to its ``tcp://`` target (:func:`~tunnel.tcp_splice.splice_tcp`).
 
 Each node prints JSON lines on stdout (its ports, then events) and ends when its stdin
 closes, so no node outlives the benchmark.
@@ -15,25 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import functools
 import json
 import logging
 import os
 import struct
 import sys
 from pathlib import Path
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from bench._certs import device_context, gateway_context
-from bench._splice import READ_SIZE, nodelay, parse_target, splice
+from bench._splice import READ_SIZE, nodelay, parse_target
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
-from tunnel.gateway_end import GatewaySession
 from tunnel.streams import Stream
-from tunnel.tls_buffers import install as install_lean_tls
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.tcp_splice import TcpSplice, splice_tcp
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from tunnel.gateway_end import GatewaySession
 
 __all__ = ["HELLO", "emit", "main", "stdin_closed"]
 
@@ -102,14 +105,22 @@ async def target() -> None:
 
 
 async def gateway(certs: Path, forwards: dict[str, str]) -> None:
+    # Imported here: the device node must not load aiohttp, as the product's device does not.
+    from aiohttp import web  # noqa: PLC0415
+
+    from tunnel.gateway_end import GatewaySession  # noqa: PLC0415
+    from tunnel.tls_buffers import install as install_lean_tls  # noqa: PLC0415
+    from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport  # noqa: PLC0415
+
     install_lean_tls()
     loop = asyncio.get_running_loop()
     current: asyncio.Future[GatewaySession] = loop.create_future()
 
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, compress=False)
+        ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False)
         await ws.prepare(request)
-        session = GatewaySession(WebSocketTransport(ws), heartbeat=15.0)
+        transport = WebSocketTransport(ws, transport=request.transport)
+        session = GatewaySession(transport, heartbeat=15.0)
         await session.receive_hello()
         await session.accept(session_id="bench", capabilities=("telemetry",))
         if not current.done():
@@ -118,14 +129,27 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
         await session.run()
         return ws
 
-    def forwarder(target: str) -> Any:
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            nodelay(writer)
-            session = await current
-            stream = await session.open_stream(target)
-            await splice(stream, reader, writer)
+    opening: set[asyncio.Task[None]] = set()
 
-        return serve
+    class Forward(TcpSplice):
+        """An accepted connection: open a stream to ``target``, then splice."""
+
+        def __init__(self, target: str) -> None:
+            super().__init__()
+            self.target = target
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            task = asyncio.create_task(self._open(), name=f"open {self.target}")
+            opening.add(task)
+            task.add_done_callback(opening.discard)
+
+        async def _open(self) -> None:
+            session = await current
+            try:
+                self.attach(await session.open_stream(self.target))
+            except (OSError, TimeoutError):
+                self.abort("open failed")
 
     app = web.Application()
     app.router.add_get("/tunnel/v1", tunnel_v1)
@@ -136,7 +160,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
     ports = {}
     servers = []
     for name, target_url in forwards.items():
-        server = await asyncio.start_server(forwarder(target_url), "127.0.0.1", 0)
+        server = await loop.create_server(functools.partial(Forward, target_url), "127.0.0.1", 0)
         servers.append(server)
         ports[name] = server.sockets[0].getsockname()[1]
     emit(url=f"wss://127.0.0.1:{runner.addresses[0][1]}/tunnel/v1", forwards=ports)
@@ -152,9 +176,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
 async def splice_to_target(stream: Stream) -> None:
     """The device's ``on_open``: connect to the stream's target and copy both ways."""
     host, port = parse_target(stream.target)
-    reader, writer = await asyncio.open_connection(host, port, limit=READ_SIZE)
-    nodelay(writer)
-    await splice(stream, reader, writer)
+    await splice_tcp(stream, host, port)
 
 
 async def device(certs: Path, url: str) -> None:

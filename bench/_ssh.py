@@ -109,8 +109,11 @@ def _allocated_ports(proc: subprocess.Popen[bytes], count: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def reverse_tunnel(targets: Sequence[int]) -> Iterator[list[int]]:
-    """One ``ssh -R`` connection forwarding a fresh sshd-side port to each target port."""
+def reverse_tunnel(targets: Sequence[int], pids: list[int] | None = None) -> Iterator[list[int]]:
+    """One ``ssh -R`` connection forwarding a fresh sshd-side port to each target port.
+
+    ``pids``, if given, receives the process ids of sshd and ssh (for CPU accounting).
+    """
     ensure_sshd()
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
     with tempfile.TemporaryDirectory(prefix="bench-ssh-") as name:
@@ -134,6 +137,8 @@ def reverse_tunnel(targets: Sequence[int]) -> Iterator[list[int]]:
             command += [arg for option in options for arg in ("-o", option)]
             command.append(f"{getpass.getuser()}@127.0.0.1")
             ssh = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if pids is not None:
+                pids.extend((sshd.pid, ssh.pid))
             yield _allocated_ports(ssh, len(targets))
         finally:
             for proc in (ssh, sshd):

@@ -26,15 +26,19 @@ Metrics (of the add-on process only):
 * ``bare_python_rss_mb`` (and ``bare_python_pss_mb``, ``bare_python_uss_mb``): a bare
   interpreter that imported asyncio, ssl, aiohttp (client and web) and ``cryptography.x509``
   and waits on an event loop: what an add-on written with these libraries used to start from.
-  ``bare_aiohttp_rss_mb``: the same without ``cryptography``, the floor of the enrolled add-on.
+  ``bare_aiohttp_rss_mb``: the same without ``cryptography`` (the floor of the add-on until
+  it dropped aiohttp). ``bare_floor_rss_mb`` (and ``…_pss_mb``, ``…_uss_mb``): asyncio, ssl,
+  h11 and wsproto, what the enrolled add-on is built on now: its floor.
 
 The add-on enrols in the measured process; the CLI then restarts itself (``exec``, same pid)
-so that the idle daemon runs without ``cryptography``, as it does after every later start.
-``cryptography_mapped`` says whether the idle process maps any file of that package (it
-should not).
+so that the idle daemon runs without ``cryptography`` and ``aiohttp`` (the pairing client's),
+as it does after every later start. ``cryptography_mapped`` and ``aiohttp_mapped`` say whether
+the idle process maps any file of these packages (or of aiohttp's ``yarl``, ``multidict``);
+they should not.
 
-Ratios: ``rss_vs_bare_python``, ``idle_rss_vs_limit`` (limit 40 MB), ``idle_rss_vs_goal``
-(goal 30 MB), ``idle_cpu_vs_limit`` (limit 1 %). The bench reports; it asserts nothing.
+Ratios: ``rss_vs_bare_python``, ``rss_vs_floor``, ``idle_rss_vs_limit`` (limit 40 MB),
+``idle_rss_vs_goal`` (goal 30 MB), ``idle_cpu_vs_limit`` (limit 1 %). The bench reports; it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -77,9 +81,11 @@ RSS_LIMIT_MB: Final = 40.0
 RSS_GOAL_MB: Final = 30.0
 CPU_LIMIT_PCT: Final = 1.0
 _OWNER: Final = ("bench-owner", "Sonnig!2026")
+_AIOHTTP_PACKAGES: Final = ("aiohttp", "yarl", "multidict")
+"""aiohttp and its compiled companions: mapped (their .so files) once imported."""
 _PAIRING_CODE: Final = re.compile(r'id="pairing-code">([^<]+)<')
 _BARE_PYTHON: Final = (
-    "import asyncio, ssl, aiohttp, aiohttp.web{extra}\n"
+    "import asyncio, ssl, {imports}\n"
     "async def main():\n"
     "    print('ready', flush=True)\n"
     "    await asyncio.Event().wait()\n"
@@ -125,8 +131,9 @@ async def _bench(window: Window) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-addon-") as tmp:
         folder = Path(tmp)
         async with _system(folder) as (gateway, ccu):
-            bare = await _bare_python(", cryptography.x509")
-            bare_aiohttp = await _bare_python("")
+            bare = await _bare_python("aiohttp, aiohttp.web, cryptography.x509")
+            bare_aiohttp = await _bare_python("aiohttp, aiohttp.web")
+            floor = await _bare_python("h11, wsproto")
             port = _free_port()
             config = _write_config(folder, gateway, ccu, port)
             async with _addon_process(config, folder / "addon.log") as pid:
@@ -140,8 +147,12 @@ async def _bench(window: Window) -> dict[str, Any]:
     metrics["bare_python_pss_mb"] = _mib(bare.pss)
     metrics["bare_python_uss_mb"] = _mib(bare.uss)
     metrics["bare_aiohttp_rss_mb"] = _mib(bare_aiohttp.rss)
+    metrics["bare_floor_rss_mb"] = _mib(floor.rss)
+    metrics["bare_floor_pss_mb"] = _mib(floor.pss)
+    metrics["bare_floor_uss_mb"] = _mib(floor.uss)
     ratios = {
         "rss_vs_bare_python": round(metrics["idle_rss_mb"] / metrics["bare_python_rss_mb"], 3),
+        "rss_vs_floor": round(metrics["idle_rss_mb"] / metrics["bare_floor_rss_mb"], 3),
         "idle_rss_vs_limit": round(metrics["idle_rss_mb"] / RSS_LIMIT_MB, 3),
         "idle_rss_vs_goal": round(metrics["idle_rss_mb"] / RSS_GOAL_MB, 3),
         "idle_cpu_vs_limit": round(metrics["idle_cpu_pct"] / CPU_LIMIT_PCT, 3),
@@ -223,11 +234,11 @@ async def _addon_process(config: Path, log: Path) -> AsyncIterator[int]:
                     await proc.wait()
 
 
-async def _bare_python(extra_imports: str) -> MemoryRollup:
+async def _bare_python(imports: str) -> MemoryRollup:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        _BARE_PYTHON.format(extra=extra_imports),
+        _BARE_PYTHON.format(imports=imports),
         stdout=asyncio.subprocess.PIPE,
     )
     try:
@@ -286,6 +297,7 @@ async def _watch(pid: int, state_dir: Path, window: Window) -> dict[str, Any]:
         writes.sample()
     elapsed = loop.time() - started
     cpu = cpu_seconds(pid) - cpu_before
+    mapped = mapped_files(pid)
     io_after = io_write_bytes(pid)
     per_hour = 3600.0 / elapsed
     io_rate = None
@@ -296,7 +308,10 @@ async def _watch(pid: int, state_dir: Path, window: Window) -> dict[str, Any]:
         "idle_pss_mb": _mib(max(r.pss for r in rollups)),
         "idle_uss_mb": _mib(max(r.uss for r in rollups)),
         "idle_anon_mb": _mib(max(r.anonymous for r in rollups)),
-        "cryptography_mapped": any("/cryptography/" in path for path in mapped_files(pid)),
+        "cryptography_mapped": any("/cryptography/" in path for path in mapped),
+        "aiohttp_mapped": any(
+            f"/{package}/" in path for path in mapped for package in _AIOHTTP_PACKAGES
+        ),
         "idle_cpu_pct": round(100.0 * cpu / elapsed, 3),
         "bytes_written_per_hour": round(writes.written * per_hour),
         "io_write_bytes_per_hour": io_rate,

@@ -19,9 +19,10 @@ HTTP through the gateway's remote-access proxy (:mod:`bench._remote_http`).
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,13 @@ from bench import _remote_http
 from bench._certs import write_certs
 from bench._client import Echoer, bulk, echo_rtts, percentile
 from bench._proc import node
+from bench._procfs import cpu_seconds
 from bench._ssh import SshUnavailableError, reverse_tunnel
 
 __all__ = ["Sizes", "run"]
 
 MIB = 1024 * 1024
+_WARMUP = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +56,8 @@ class Sizes:
 
 FULL = Sizes(bulk=256 * MIB, echoes=2000, shared_bulk=1024 * MIB, http_requests=500)
 SMOKE = Sizes(bulk=1 * MIB, echoes=50, shared_bulk=4 * MIB, http_requests=20)
+QUICK = Sizes(bulk=64 * MIB, echoes=2000, shared_bulk=128 * MIB, http_requests=50)
+"""``BENCH_TUNNEL_QUICK=1``: the full echo count with shorter transfers, for iterating."""
 
 
 def _interactive(ports: dict[str, int], nbytes: int) -> list[float]:
@@ -88,29 +93,60 @@ def _interactive(ports: dict[str, int], nbytes: int) -> list[float]:
     return samples or echo_rtts(ports["echo"], 1, warmup=0)
 
 
-def _measure(ports: dict[str, int], sizes: Sizes) -> dict[str, float]:
+def _with_descendants(pids: Sequence[int]) -> list[int]:
+    """``pids`` and every process below them (sshd forks one per connection)."""
+    found: list[int] = []
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _cpu(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in _with_descendants(pids):
+        with contextlib.suppress(OSError, ValueError):
+            total += cpu_seconds(pid)
+    return total
+
+
+def _measure(ports: dict[str, int], sizes: Sizes, pids: Sequence[int] = ()) -> dict[str, float]:
     bulk(ports["source"], min(sizes.bulk, 16 * MIB))  # warm-up: connections, credit, caches
     seconds = bulk(ports["source"], sizes.bulk)
-    rtts = echo_rtts(ports["echo"], sizes.echoes)
+    cpu_before = _cpu(pids)
+    rtts = echo_rtts(ports["echo"], sizes.echoes, warmup=_WARMUP)
+    echo_cpu = _cpu(pids) - cpu_before
     shared = _interactive(ports, sizes.shared_bulk)
-    return {
+    result = {
         "throughput_mib_s": sizes.bulk / MIB / seconds,
         "rtt_p50_us": percentile(rtts, 50) * 1e6,
         "rtt_p99_us": percentile(rtts, 99) * 1e6,
         "interactive_p99_ms": percentile(shared, 99) * 1e3,
         "interactive_samples": float(len(shared)),
     }
+    if pids:
+        # CPU the path's own processes spent per echo: steadier than wall time on a
+        # shared machine (10 ms ticks: about 2 % resolution over 2,000 echoes).
+        result["echo_cpu_us"] = echo_cpu / (len(rtts) + _WARMUP) * 1e6
+    return result
 
 
 @contextlib.contextmanager
-def _tunnel_path(certs: Path, targets: dict[str, int]) -> Iterator[dict[str, int]]:
+def _tunnel_path(
+    certs: Path, targets: dict[str, int]
+) -> Iterator[tuple[dict[str, int], list[int]]]:
+    """The gateway's forward ports, and the pids of gateway and device."""
     forwards = [f"{name}=tcp://127.0.0.1:{port}" for name, port in targets.items()]
     with node("bench._nodes", "gateway", str(certs), *forwards) as gateway:
         ready = gateway.event()
         with node("bench._nodes", "device", str(certs), ready["url"]) as device:
             device.event()
             gateway.event()
-            yield dict(ready["forwards"])
+            yield dict(ready["forwards"]), [gateway.pid, device.pid]
 
 
 def _ratio(numerator: Any, denominator: Any) -> float | None:
@@ -121,7 +157,7 @@ def _ratio(numerator: Any, denominator: Any) -> float | None:
 
 def run(*, smoke: bool) -> dict[str, Any]:
     """Every leg; ``smoke`` uses tiny sizes (and skips the ssh leg if sshd is missing)."""
-    sizes = SMOKE if smoke else FULL
+    sizes = SMOKE if smoke else QUICK if os.environ.get("BENCH_TUNNEL_QUICK") else FULL
     legs: dict[str, dict[str, float]] = {}
     metrics: dict[str, Any] = {}
     with (
@@ -131,11 +167,12 @@ def run(*, smoke: bool) -> dict[str, Any]:
         certs = write_certs(Path(tmp))
         targets = {k: int(v) for k, v in target.event().items()}
         legs["direct"] = _measure(targets, sizes)
-        with _tunnel_path(certs, targets) as ports:
-            legs["tunnel"] = _measure(ports, sizes)
+        with _tunnel_path(certs, targets) as (ports, pids):
+            legs["tunnel"] = _measure(ports, sizes, pids)
         try:
-            with reverse_tunnel([targets["echo"], targets["source"]]) as (echo, source):
-                legs["ssh"] = _measure({"echo": echo, "source": source}, sizes)
+            ssh_pids: list[int] = []
+            with reverse_tunnel([targets["echo"], targets["source"]], ssh_pids) as (echo, source):
+                legs["ssh"] = _measure({"echo": echo, "source": source}, sizes, ssh_pids)
         except SshUnavailableError as exc:
             metrics["ssh"] = f"skipped: {exc}"
         http = _remote_http.measure(sizes.http_requests, Path(tmp))
@@ -149,6 +186,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
     ratios = {
         "throughput_vs_ssh": _ratio(tunnel["throughput_mib_s"], ssh.get("throughput_mib_s")),
         "rtt_p50_vs_ssh": _ratio(tunnel["rtt_p50_us"], ssh.get("rtt_p50_us")),
+        "echo_cpu_vs_ssh": _ratio(tunnel.get("echo_cpu_us"), ssh.get("echo_cpu_us")),
         "throughput_vs_direct": _ratio(tunnel["throughput_mib_s"], direct["throughput_mib_s"]),
         "rtt_p50_vs_direct": _ratio(tunnel["rtt_p50_us"], direct["rtt_p50_us"]),
         "http_rtt_p50_vs_direct": http.ratio,

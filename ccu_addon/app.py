@@ -2,16 +2,20 @@
 
 One asyncio process::
 
-    dashboard (aiohttp, listen_host:listen_port) ── behind the CCU's lighttpd
+    dashboard (HttpServer, listen_host:listen_port) ── behind the CCU's lighttpd
     enrolment (until a certificate exists) ── then the tunnel connector:
         streams → StreamSplicer (WebUI, allow-listed LAN targets)
         CONTROL → AddonState.handle_control (packages, cached on flash)
     XML-RPC callback server (loopback, any port) ← CCU events → TelemetryForwarder
 
-Memory: the enrolled daemon never imports ``cryptography`` (see :mod:`ccu_addon.identity`).
-Enrolment needs it; so the command-line daemon, once enrolled, starts afresh
-(``restart_after_enrolment``: :func:`run_addon` ends with :data:`EXIT_RESTART` and the CLI
-``exec``s itself, same pid) and runs from then on without it.
+Memory: the enrolled daemon imports neither ``aiohttp`` nor ``cryptography``. Its two page
+servers and its HTTP requests (CCU JSON-RPC and XML-RPC, the self-test) are the add-on's own
+small HTTP/1.1 layer on ``h11`` (:mod:`ccu_addon.httpserver`, :mod:`ccu_addon.httpclient`);
+key and certificate are read with the standard library (:mod:`ccu_addon.identity`).
+Enrolment needs ``cryptography`` (and :mod:`tunnel.enrolment` its HTTP client); so the
+command-line daemon, once enrolled, starts afresh (``restart_after_enrolment``:
+:func:`run_addon` ends with :data:`EXIT_RESTART` and the CLI ``exec``s itself, same pid) and
+runs from then on without them.
 
 Shutdown: the connector is stopped first (:meth:`TunnelConnector.stop`: the session ends in
 order and the WebSocket is closed, so the gateway records a clean close), then the tasks are
@@ -21,21 +25,21 @@ cancelled, the CCU registrations withdrawn and the servers closed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import ssl
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-import aiohttp
-from aiohttp import web
-
 from ccu_addon.ccu import CcuJsonRpc
 from ccu_addon.config import AddonConfig
-from ccu_addon.dashboard import Dashboard, create_dashboard_app
-from ccu_addon.events import CcuEventBridge
+from ccu_addon.dashboard import MAX_FORM_BODY, Dashboard, dashboard_routes
+from ccu_addon.events import MAX_CALLBACK_BODY, CcuEventBridge
+from ccu_addon.httpserver import HttpServer, Router
 from ccu_addon.identity import HubIdentity, load_hub_identity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import CheckResult, run_selftest
@@ -56,18 +60,25 @@ _STOP_TIMEOUT: Final = 5.0
 """Seconds the tunnel gets to close in order at shutdown."""
 
 
+@functools.cache
 def software_version() -> str:
-    """The installed version (the archive's VERSION file, else the package metadata)."""
-    marker = Path(__file__).resolve().parents[2] / "VERSION"
+    """The installed version: the archive's VERSION file, a source tree's pyproject.toml, or
+    the package metadata (in that order)."""
+    here = Path(__file__).resolve()
+    marker = here.parents[2] / "VERSION"
     if marker.is_file():
         return marker.read_text(encoding="ascii").strip()
+    project = here.parents[1] / "pyproject.toml"
+    if project.is_file():  # a source tree (tests, benchmarks): tomllib is loaded already
+        data = tomllib.loads(project.read_text(encoding="utf-8"))
+        return str(data["project"]["version"])
     # importlib.metadata (with zipfile, csv, importlib.resources) costs ~0.8 MB of RSS for
     # the rest of the daemon's life; on the hub the VERSION file answers without it.
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
     try:
         return version("cloudconnector")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+    except PackageNotFoundError:  # pragma: no cover - a copy without any of the three
         return "0.0.0"
 
 
@@ -82,27 +93,17 @@ def _tunnel_url(gateway_url: str) -> str:
     return f"wss://{parts.netloc}/tunnel/v1"
 
 
-async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner, int(runner.addresses[0][1])
-
-
 class _Daemon:
     def __init__(
         self,
         config: AddonConfig,
         clock: Clock,
-        http: aiohttp.ClientSession,
         state: AddonState | None = None,
         *,
         restart_after_enrolment: bool = False,
     ) -> None:
         self.config = config
         self.clock = clock
-        self.http = http
         self.state = state or AddonState(PackageCache(config.state_dir))
         self.identity: HubIdentity | None = None
         self.connector: TunnelConnector | None = None
@@ -122,11 +123,11 @@ class _Daemon:
             last_refusal=self.state.tunnel.status().last_refusal,
         )
 
-    def dashboard(self) -> web.Application:
-        return create_dashboard_app(
+    def dashboard(self) -> Router:
+        return dashboard_routes(
             Dashboard(
                 state=self.state,
-                sessions=CcuJsonRpc(self.http, self.config.ccu.jsonrpc_url),
+                sessions=CcuJsonRpc(self.config.ccu.jsonrpc_url),
                 clock=self.clock,
                 gateway_url=self.config.gateway.url,
                 identity=lambda: self.identity,
@@ -142,14 +143,24 @@ class _Daemon:
 
         pending = await asyncio.to_thread(load_identity, self.config.state_dir)
         if not pending.enrolled:
-            await enrol(
-                self.http,
-                self.config.gateway.url,
-                pending,
-                kind="ccu",
-                name="CCU",
-                on_pairing_code=self.state.show_pairing_code,
-            )
+            # tunnel.enrolment's pairing client is aiohttp's: imported for enrolment only,
+            # like cryptography (the CLI daemon restarts without both once enrolled).
+            import aiohttp  # noqa: PLC0415
+
+            ca_file = self.config.gateway.ca_file
+            trust: ssl.SSLContext | bool = True  # aiohttp's default context: the system store
+            if ca_file is not None:
+                trust = await asyncio.to_thread(ssl.create_default_context, cafile=str(ca_file))
+            connector = aiohttp.TCPConnector(ssl=trust)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                await enrol(
+                    http,
+                    self.config.gateway.url,
+                    pending,
+                    kind="ccu",
+                    name="CCU",
+                    on_pairing_code=self.state.show_pairing_code,
+                )
         identity = await asyncio.to_thread(load_hub_identity, self.config.state_dir)
         if identity is None:  # pragma: no cover - enrol() returns only once both files exist
             raise RuntimeError("enrolment ended without a certificate")
@@ -225,24 +236,17 @@ async def run_addon(
     """
     clock = clock or SystemClock()
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    ca_file = config.gateway.ca_file
-    # Without a CA file: aiohttp's default context, which holds the system CA store already
-    # (loaded at import); a second copy of that store would cost about 1 MB.
-    trust: ssl.SSLContext | bool = True
-    if ca_file is not None:
-        trust = await asyncio.to_thread(ssl.create_default_context, cafile=str(ca_file))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
-        daemon = _Daemon(
-            config, clock, http, state, restart_after_enrolment=restart_after_enrolment
-        )
-        await asyncio.to_thread(daemon.state.cache.load)
-        daemon.identity = await asyncio.to_thread(load_hub_identity, config.state_dir)
-        bridge = CcuEventBridge(
-            http=http, interfaces=config.ccu.xmlrpc_urls, clock=clock, sink=daemon.forwarder
-        )
-        page, port = await _serve(daemon.dashboard(), config.listen_host, config.listen_port)
-        callbacks, cb_port = await _serve(bridge.application(), "127.0.0.1", 0)
-        bridge.callback_url = f"http://127.0.0.1:{cb_port}/"
+    daemon = _Daemon(config, clock, state, restart_after_enrolment=restart_after_enrolment)
+    await asyncio.to_thread(daemon.state.cache.load)
+    daemon.identity = await asyncio.to_thread(load_hub_identity, config.state_dir)
+    bridge = CcuEventBridge(interfaces=config.ccu.xmlrpc_urls, clock=clock, sink=daemon.forwarder)
+    page = HttpServer(daemon.dashboard(), max_body=MAX_FORM_BODY, name="dashboard")
+    callbacks = HttpServer(bridge.routes(), max_body=MAX_CALLBACK_BODY, name="ccu-callbacks")
+    tasks: list[asyncio.Task[None]] = []
+    status = 0
+    try:
+        port = await page.start(config.listen_host, config.listen_port)
+        bridge.callback_url = f"http://127.0.0.1:{await callbacks.start('127.0.0.1', 0)}/"
         _LOGGER.info(
             "ccu-addon: dashboard on %s:%d; gateway %s",
             config.listen_host,
@@ -253,32 +257,31 @@ async def run_addon(
             on_dashboard(port)
         if pid_file is not None:
             _write_pid_file(pid_file)
-        tasks = [
+        tasks += [
             asyncio.create_task(daemon.tunnel(), name="tunnel"),
             asyncio.create_task(bridge.run(), name="ccu-events"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="stop")
-        status = 0
         try:
             await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for task in tasks:
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    _LOGGER.error(
-                        "ccu-addon: %s failed", task.get_name(), exc_info=task.exception()
-                    )
-                    status = 1
-            if daemon.restart:
-                status = EXIT_RESTART
         finally:
             stopping.cancel()
-            await daemon.stop_tunnel()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                _LOGGER.error("ccu-addon: %s failed", task.get_name(), exc_info=task.exception())
+                status = 1
+        if daemon.restart:
+            status = EXIT_RESTART
+    finally:
+        await daemon.stop_tunnel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
             await bridge.unregister()
-            await callbacks.cleanup()
-            await page.cleanup()
-            if pid_file is not None and status != EXIT_RESTART:  # the same pid runs on
-                pid_file.unlink(missing_ok=True)  # noqa: ASYNC240 - one tiny unlink at exit
+        await callbacks.close()
+        await page.close()
+        if pid_file is not None and status != EXIT_RESTART:  # the same pid runs on
+            pid_file.unlink(missing_ok=True)  # noqa: ASYNC240 - one tiny unlink at exit
     _LOGGER.info("ccu-addon stopped")
     return status

@@ -9,17 +9,17 @@ otherwise. Nothing is cached: a logout takes effect at once.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Final, Protocol
 
-import aiohttp
-
-from ccu_addon.errors import CcuError
+from ccu_addon.errors import CcuError, HttpClientError
+from ccu_addon.httpclient import fetch
 
 __all__ = ["CcuJsonRpc", "SessionChecker", "bare_sid"]
 
 _SID: Final = re.compile(r"^@?([A-Za-z0-9]{6,32})@?$")
-_TIMEOUT: Final = aiohttp.ClientTimeout(total=5)
+_TIMEOUT: Final = 5.0
 
 
 def bare_sid(sid: str) -> str | None:
@@ -39,9 +39,9 @@ class SessionChecker(Protocol):
 class CcuJsonRpc:
     """A small client of ``/api/homematic.cgi`` on loopback."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
-        self._http = http
+    def __init__(self, url: str, *, timeout: float = _TIMEOUT) -> None:
         self._url = url
+        self._timeout = timeout
         self._next_id = 0
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
@@ -49,10 +49,16 @@ class CcuJsonRpc:
         self._next_id += 1
         payload = {"method": method, "params": params, "id": self._next_id}
         try:
-            async with self._http.post(self._url, json=payload, timeout=_TIMEOUT) as resp:
-                resp.raise_for_status()
-                answer = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            resp = await fetch(
+                "POST",
+                self._url,
+                body=json.dumps(payload).encode(),
+                content_type="application/json",
+                timeout=self._timeout,
+            )
+            resp.raise_for_status()
+            answer = json.loads(resp.body)
+        except (HttpClientError, ValueError) as exc:
             raise CcuError(f"CCU JSON-RPC {method} failed: {exc!r}") from exc
         if not isinstance(answer, dict):
             raise CcuError(f"CCU JSON-RPC {method}: unexpected answer")

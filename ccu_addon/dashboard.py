@@ -1,4 +1,4 @@
-"""The dashboard page server (R-CCU-10): aiohttp on loopback, behind the CCU's lighttpd.
+"""The dashboard page server (R-CCU-10): on loopback, behind the CCU's lighttpd.
 
 ::
 
@@ -10,7 +10,8 @@
     GET  /style.css
 
 Every request except the last two needs a ``sid`` the CCU confirms (``Session.renew``);
-forms carry a CSRF token bound to that session.
+forms carry a CSRF token bound to that session. :func:`dashboard_routes` gives the routes for
+:class:`~ccu_addon.httpserver.HttpServer` (with a body limit of :data:`MAX_FORM_BODY`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from aiohttp import web
+from typing import Final
 
 from ccu_addon.ccu import SessionChecker, bare_sid
 from ccu_addon.deeplink import build_shop_link
 from ccu_addon.errors import CcuError
+from ccu_addon.httpserver import HttpAbortError, Request, Response, Router
 from ccu_addon.identity import HubIdentity, IdentityError, load_signing_key
 from ccu_addon.selftest import CheckResult
 from ccu_addon.status import AddonState
@@ -36,11 +37,13 @@ from ccu_addon.texts import Lang
 from ccu_addon.view import DashboardView, render_dashboard, render_message
 from tunnel.clock import Clock
 
-__all__ = ["DASHBOARD", "Dashboard", "create_dashboard_app"]
+__all__ = ["MAX_FORM_BODY", "Dashboard", "dashboard_routes"]
 
 _LOGGER = logging.getLogger(__name__)
 _STYLE = Path(__file__).with_name("www") / "style.css"
-_HEADERS = {
+MAX_FORM_BODY: Final = 64 * 1024
+"""Largest request body the page server takes (the forms carry a token only), bytes."""
+_HEADERS: Final = {
     "Content-Security-Policy": (
         "default-src 'self'; form-action 'self' https:; frame-ancestors 'self'"
     ),
@@ -72,136 +75,129 @@ class Dashboard:
     """Key of the CSRF tokens (random per process when empty)."""
 
 
-DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard", Dashboard)
-_SECRET: web.AppKey[bytes] = web.AppKey("csrf_secret", bytes)
-
-
-def _lang(request: web.Request) -> Lang:
+def _lang(request: Request) -> Lang:
     return Lang.EN if request.query.get("lang") == "en" else Lang.DE
 
 
-def _html(body: str, status: int = 200) -> web.Response:
-    return web.Response(text=body, content_type="text/html", status=status, headers=_HEADERS)
+def _html(body: str, status: int = 200) -> Response:
+    return Response.text(body, status=status, content_type="text/html", headers=_HEADERS)
 
 
-def _csrf(request: web.Request, bare: str) -> str:
-    return hmac.new(request.app[_SECRET], bare.encode(), hashlib.sha256).hexdigest()
+class _Pages:
+    """The handlers, bound to their dependencies and the CSRF key."""
 
+    def __init__(self, deps: Dashboard) -> None:
+        self.deps = deps
+        self.secret = deps.csrf_secret or secrets.token_bytes(32)
+        self.style: bytes | None = None
 
-async def _session(request: web.Request) -> str:
-    """The bare sid of a logged-in CCU user, or an HTTP error page."""
-    sid = request.query.get("sid", "")
-    bare = bare_sid(sid)
-    try:
-        valid = bare is not None and await request.app[DASHBOARD].sessions.session_valid(sid)
-    except CcuError:
-        raise web.HTTPServiceUnavailable(
-            text=render_message(_lang(request), "ccu_down"), content_type="text/html"
-        ) from None
-    if not valid or bare is None:
-        raise web.HTTPForbidden(
-            text=render_message(_lang(request), "session_required"), content_type="text/html"
+    def _csrf(self, bare: str) -> str:
+        return hmac.new(self.secret, bare.encode(), hashlib.sha256).hexdigest()
+
+    async def _session(self, request: Request) -> str:
+        """The bare sid of a logged-in CCU user, or an HTTP error page."""
+        sid = request.query.get("sid", "")
+        bare = bare_sid(sid)
+        try:
+            valid = bare is not None and await self.deps.sessions.session_valid(sid)
+        except CcuError:
+            raise HttpAbortError(
+                _html(render_message(_lang(request), "ccu_down"), status=503)
+            ) from None
+        if not valid or bare is None:
+            raise HttpAbortError(_html(render_message(_lang(request), "session_required"), 403))
+        return bare
+
+    async def _post_session(self, request: Request) -> str:
+        bare = await self._session(request)
+        sent = request.form().get("csrf_token")
+        if sent is None or not hmac.compare_digest(sent.encode(), self._csrf(bare).encode()):
+            raise HttpAbortError(Response.text("CSRF token missing or invalid", status=403))
+        return bare
+
+    def _view(
+        self, request: Request, bare: str, selftest: list[CheckResult] | None = None
+    ) -> DashboardView:
+        deps = self.deps
+        identity = deps.identity()
+        return DashboardView(
+            lang=_lang(request),
+            sid=f"@{bare}@",
+            csrf=self._csrf(bare),
+            now=deps.clock.now(),
+            hub=identity.slug if identity else None,
+            packages=deps.state.packages,
+            tunnel=deps.state.tunnel.status(),
+            pairing_code=deps.state.pairing_code,
+            register_url=f"{deps.gateway_url.rstrip('/')}/portal/devices/pair",
+            selftest=selftest,
         )
-    return bare
+
+    async def page(self, request: Request) -> Response:
+        """The dashboard."""
+        bare = await self._session(request)
+        return _html(render_dashboard(self._view(request, bare)))
+
+    async def book(self, request: Request) -> Response:
+        """Make a fresh signed shop link for the hub's account and send the browser there."""
+        await self._post_session(request)
+        deps = self.deps
+        identity, snapshot = deps.identity(), deps.state.packages
+        if identity is None or snapshot is None:
+            return _html(render_message(_lang(request), "not_possible"), status=409)
+        try:
+            # reads the key file and, on the first click, imports cryptography: off the loop
+            key = await asyncio.to_thread(load_signing_key, identity.key_path)
+        except IdentityError:
+            _LOGGER.exception("cannot sign the shop link")
+            return _html(render_message(_lang(request), "not_possible"), status=409)
+        current = next((p.code for p in snapshot.packages), "")
+        link = build_shop_link(
+            gateway_url=deps.gateway_url,
+            device_slug=identity.slug or snapshot.device,
+            account_id=snapshot.account_id,
+            package=current,
+            key=key,
+            certificate_der=identity.certificate_der,
+            now=deps.clock.now(),
+        )
+        return Response.redirect(link)
+
+    async def reactivate(self, request: Request) -> Response:
+        """The local action that lets an expired hub connect again (R-CCU-9)."""
+        await self._post_session(request)
+        self.deps.state.tunnel.reenable()
+        return Response.redirect("./?" + request.query_string)
+
+    async def selftest(self, request: Request) -> Response:
+        """Run the self-test and show the page with its results."""
+        bare = await self._post_session(request)
+        results = await self.deps.selftest()
+        return _html(render_dashboard(self._view(request, bare, results)))
+
+    async def update_check(self, _request: Request) -> Response:
+        """The installed version, for the CCU's add-on page (no download, no session)."""
+        return Response.text(self.deps.version + "\n")
+
+    async def stylesheet(self, _request: Request) -> Response:
+        """The stylesheet (read once, off the loop)."""
+        if self.style is None:
+            self.style = await asyncio.to_thread(_STYLE.read_bytes)
+        return Response(
+            body=self.style,
+            content_type="text/css",
+            headers={"Cache-Control": "max-age=86400"},
+        )
 
 
-async def _post_session(request: web.Request) -> str:
-    bare = await _session(request)
-    form = await request.post()
-    sent = form.get("csrf_token")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, _csrf(request, bare)):
-        raise web.HTTPForbidden(text="CSRF token missing or invalid")
-    return bare
-
-
-def _view(
-    request: web.Request, bare: str, selftest: list[CheckResult] | None = None
-) -> DashboardView:
-    deps = request.app[DASHBOARD]
-    identity = deps.identity()
-    return DashboardView(
-        lang=_lang(request),
-        sid=f"@{bare}@",
-        csrf=_csrf(request, bare),
-        now=deps.clock.now(),
-        hub=identity.slug if identity else None,
-        packages=deps.state.packages,
-        tunnel=deps.state.tunnel.status(),
-        pairing_code=deps.state.pairing_code,
-        register_url=f"{deps.gateway_url.rstrip('/')}/portal/devices/pair",
-        selftest=selftest,
-    )
-
-
-def _back(request: web.Request) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther("./?" + request.query_string)
-
-
-async def page(request: web.Request) -> web.Response:
-    """The dashboard."""
-    bare = await _session(request)
-    return _html(render_dashboard(_view(request, bare)))
-
-
-async def book(request: web.Request) -> web.Response:
-    """Make a fresh signed shop link for the hub's account and send the browser there."""
-    await _post_session(request)
-    deps = request.app[DASHBOARD]
-    identity, snapshot = deps.identity(), deps.state.packages
-    if identity is None or snapshot is None:
-        return _html(render_message(_lang(request), "not_possible"), status=409)
-    try:
-        # reads the key file and, on the first click, imports cryptography: off the loop
-        key = await asyncio.to_thread(load_signing_key, identity.key_path)
-    except IdentityError:
-        _LOGGER.exception("cannot sign the shop link")
-        return _html(render_message(_lang(request), "not_possible"), status=409)
-    current = next((p.code for p in snapshot.packages), "")
-    link = build_shop_link(
-        gateway_url=deps.gateway_url,
-        device_slug=identity.slug or snapshot.device,
-        account_id=snapshot.account_id,
-        package=current,
-        key=key,
-        certificate_der=identity.certificate_der,
-        now=deps.clock.now(),
-    )
-    raise web.HTTPSeeOther(link)
-
-
-async def reactivate(request: web.Request) -> web.Response:
-    """The local action that lets an expired hub connect again (R-CCU-9)."""
-    await _post_session(request)
-    request.app[DASHBOARD].state.tunnel.reenable()
-    raise _back(request)
-
-
-async def selftest(request: web.Request) -> web.Response:
-    """Run the self-test and show the page with its results."""
-    bare = await _post_session(request)
-    results = await request.app[DASHBOARD].selftest()
-    return _html(render_dashboard(_view(request, bare, results)))
-
-
-async def update_check(request: web.Request) -> web.Response:
-    """The installed version, for the CCU's add-on page (no download, no session)."""
-    return web.Response(text=request.app[DASHBOARD].version + "\n")
-
-
-async def style(_request: web.Request) -> web.FileResponse:
-    """The stylesheet."""
-    return web.FileResponse(_STYLE, headers={"Cache-Control": "max-age=86400"})
-
-
-def create_dashboard_app(deps: Dashboard) -> web.Application:
-    """The page server's application."""
-    app = web.Application(client_max_size=64 * 1024)
-    app[DASHBOARD] = deps
-    app[_SECRET] = deps.csrf_secret or secrets.token_bytes(32)
-    app.router.add_get("/", page)
-    app.router.add_post("/book", book)
-    app.router.add_post("/reactivate", reactivate)
-    app.router.add_post("/selftest", selftest)
-    app.router.add_get("/update-check", update_check)
-    app.router.add_get("/style.css", style)
-    return app
+def dashboard_routes(deps: Dashboard) -> Router:
+    """The page server's routes."""
+    pages = _Pages(deps)
+    router = Router()
+    router.add("GET", "/", pages.page)
+    router.add("POST", "/book", pages.book)
+    router.add("POST", "/reactivate", pages.reactivate)
+    router.add("POST", "/selftest", pages.selftest)
+    router.add("GET", "/update-check", pages.update_check)
+    router.add("GET", "/style.css", pages.stylesheet)
+    return router

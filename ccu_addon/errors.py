@@ -5,7 +5,13 @@
     AddonError
     ├── CcuError                                   the local CCU did not answer as expected
     │   └── CcuSessionError (PermissionError)      a WebUI session id (sid) is not valid
-    └── IdentityError (ValueError)                 the hub's key or certificate is unusable
+    ├── IdentityError (ValueError)                 the hub's key or certificate is unusable
+    ├── HttpClientError                            an HTTP request (to the CCU, the gateway) failed
+    │   ├── HttpConnectionError (OSError)          no connection, TLS failed, connection lost
+    │   │   └── HttpTimeoutError (TimeoutError)    no complete answer in time
+    │   ├── HttpProtocolError                      the answer is not valid HTTP/1.1
+    │   └── HttpStatusError                        the answer's status is an error (4xx, 5xx)
+    └── HttpAbortError                             a page handler ends its request with a response
     ConfigError (tunnel.errors)                    invalid configuration (file, key, problem)
     EnrolmentError (tunnel.enrolment)              pairing with the gateway failed
 
@@ -22,7 +28,18 @@ from tunnel.errors import ConfigError
 if TYPE_CHECKING:
     from tunnel.enrolment import EnrolmentError
 
-__all__ = ["AddonError", "CcuError", "CcuSessionError", "ConfigError", "EnrolmentError"]
+__all__ = [
+    "AddonError",
+    "CcuError",
+    "CcuSessionError",
+    "ConfigError",
+    "EnrolmentError",
+    "HttpClientError",
+    "HttpConnectionError",
+    "HttpProtocolError",
+    "HttpStatusError",
+    "HttpTimeoutError",
+]
 
 
 class AddonError(Exception):
@@ -35,6 +52,30 @@ class CcuError(AddonError):
 
 class CcuSessionError(CcuError, PermissionError):
     """A CCU WebUI session id is missing or not valid."""
+
+
+class HttpClientError(AddonError):
+    """An HTTP request of the add-on (to the CCU or the gateway) failed."""
+
+
+class HttpConnectionError(HttpClientError, OSError):
+    """No connection, a failed TLS handshake, or the connection was lost."""
+
+
+class HttpTimeoutError(HttpConnectionError, TimeoutError):
+    """No complete answer within the request's time limit."""
+
+
+class HttpProtocolError(HttpClientError):
+    """The peer's answer is not valid HTTP/1.1 (or larger than allowed)."""
+
+
+class HttpStatusError(HttpClientError):
+    """The answer's status is an error (4xx or 5xx)."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status
 
 
 def __getattr__(name: str) -> Any:

@@ -15,22 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import xmlrpc.client
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from xml.parsers.expat import ExpatError
 
-import aiohttp
-from aiohttp import web
-
+from ccu_addon.errors import HttpClientError
+from ccu_addon.httpclient import fetch
+from ccu_addon.httpserver import Request, Response, Router
+from ccu_addon.xmlrpc_codec import Fault, dumps_call, dumps_fault, dumps_response, loads
 from tunnel.clock import Clock
 
-__all__ = ["DEFAULT_KEYS", "CcuEvent", "CcuEventBridge"]
+__all__ = ["DEFAULT_KEYS", "MAX_CALLBACK_BODY", "CcuEvent", "CcuEventBridge"]
 
 _LOGGER = logging.getLogger(__name__)
-_TIMEOUT = aiohttp.ClientTimeout(total=10)
+_TIMEOUT = 10.0
+"""Seconds an XML-RPC call to the CCU may take."""
+MAX_CALLBACK_BODY = 4 * 1024 * 1024
+"""Largest callback the server takes (``newDevices`` of a big installation), bytes."""
 
 DEFAULT_KEYS: frozenset[str] = frozenset(
     {"STATE", "LEVEL", "ACTUAL_TEMPERATURE", "SET_POINT_TEMPERATURE", "POWER",
@@ -61,14 +63,12 @@ class CcuEventBridge:
     def __init__(
         self,
         *,
-        http: aiohttp.ClientSession,
         interfaces: Iterable[str],
         clock: Clock,
         sink: Callable[[list[CcuEvent]], None],
         keys: frozenset[str] = DEFAULT_KEYS,
         pong_timeout: float = 5.0,
     ) -> None:
-        self._http = http
         self._ids = {url: f"cloudconnector-{n}" for n, url in enumerate(interfaces)}
         self._urls = {ident: url for url, ident in self._ids.items()}
         self._clock = clock
@@ -97,27 +97,27 @@ class CcuEventBridge:
 
     # -- callback server -----------------------------------------------------------------
 
-    def application(self) -> web.Application:
-        """The callback server (bind it to loopback)."""
-        app = web.Application(client_max_size=4 * 1024 * 1024)
-        app.router.add_post("/{tail:.*}", self._handle)
-        return app
+    def routes(self) -> Router:
+        """The callback server's routes: ``POST`` on any path (serve them on loopback)."""
+        router = Router()
+        router.add("POST", "*", self.handle)
+        return router
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: Request) -> Response:
+        """One XML-RPC call from the CCU; a failed call is answered with a fault."""
         try:
-            params, method = xmlrpc.client.loads(await request.read(), use_builtin_types=True)
-            result = self._dispatch(method or "", params)
-            body = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)
-        except xmlrpc.client.Fault as fault:
-            body = xmlrpc.client.dumps(fault)
-        except (ExpatError, ValueError, TypeError, xmlrpc.client.Error) as exc:
-            body = xmlrpc.client.dumps(xmlrpc.client.Fault(-1, f"bad call: {exc}"))
-        return web.Response(body=body.encode(), content_type="text/xml")
+            params, method = loads(request.body)
+            body = dumps_response(self._dispatch(method or "", params))
+        except Fault as fault:
+            body = dumps_fault(fault.code, fault.string)
+        except (ValueError, TypeError, OverflowError) as exc:
+            body = dumps_fault(-1, f"bad call: {exc}")
+        return Response(body=body, content_type="text/xml")
 
     def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
         handler = self._methods.get(method)
         if handler is None:
-            raise xmlrpc.client.Fault(-1, f"{method}: unknown method")
+            raise Fault(-1, f"{method}: unknown method")
         return handler(*params)
 
     def _multicall(self, calls: list[dict[str, Any]]) -> list[Any]:
@@ -154,19 +154,17 @@ class CcuEventBridge:
     # -- registration --------------------------------------------------------------------
 
     async def _call(self, url: str, method: str, *params: Any) -> Any:
-        body = xmlrpc.client.dumps(params, methodname=method, allow_none=True).encode()
-        async with self._http.post(
-            url, data=body, headers={"Content-Type": "text/xml"}, timeout=_TIMEOUT
-        ) as resp:
-            resp.raise_for_status()
-            result, _ = xmlrpc.client.loads(await resp.read(), use_builtin_types=True)
+        body = dumps_call(method, params)
+        resp = await fetch("POST", url, body=body, content_type="text/xml", timeout=_TIMEOUT)
+        resp.raise_for_status()
+        result, _ = loads(resp.body)
         return result[0] if result else None
 
     async def register(self, url: str) -> bool:
         """``init(callback_url, interface_id)`` on one interface; False if it failed."""
         try:
             await self._call(url, "init", self.callback_url, self._ids[url])
-        except (aiohttp.ClientError, OSError, TimeoutError, xmlrpc.client.Error) as exc:
+        except (HttpClientError, Fault, ValueError) as exc:
             _LOGGER.warning("cannot register with %s: %r", url, exc)
             return False
         self.registrations += 1
@@ -181,7 +179,7 @@ class CcuEventBridge:
             await self._call(url, "ping", ident)
             async with asyncio.timeout(self._pong_timeout):
                 await pong.wait()
-        except (aiohttp.ClientError, OSError, TimeoutError, xmlrpc.client.Error):
+        except (HttpClientError, TimeoutError, Fault, ValueError):
             return False
         return True
 
@@ -204,5 +202,5 @@ class CcuEventBridge:
         for url in self._ids:
             try:
                 await self._call(url, "init", self.callback_url)
-            except (aiohttp.ClientError, OSError, TimeoutError, xmlrpc.client.Error):
+            except (HttpClientError, Fault, ValueError):
                 _LOGGER.debug("could not unregister from %s", url)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from typing import Final
 from urllib.parse import urlencode
 
 from ccu_addon.packages import PackageSnapshot
@@ -19,6 +19,15 @@ from ccu_addon.texts import Lang, text
 __all__ = ["DashboardView", "render_dashboard", "render_message"]
 
 _NONE = "\u2013"  # en dash for "no value"
+_ESCAPES: Final = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def escape(value: str) -> str:
+    """``html.escape`` (quotes included), without the ``html`` package: importing it loads
+    its table of 2,000 named entities, about 0.5 MB of the daemon's memory."""
+    return value.translate(_ESCAPES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

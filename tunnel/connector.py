@@ -31,16 +31,14 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
 
-import aiohttp
-
 from tunnel.backoff import Backoff
 from tunnel.clock import Clock
 from tunnel.connector_status import ConnectorStatus, Disconnect, StatusRecorder
 from tunnel.device_end import DeviceSession
-from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
+from tunnel.errors import ProtocolError, RefusedError, SessionClosedError, UpgradeRefusedError
 from tunnel.frames import Hello, RefusalReason
 from tunnel.session import ControlHandler, DisconnectReason, StreamHandler
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws_client import WebSocketClient, connect
 
 __all__ = ["ConnectorState", "TunnelConnector", "client_ssl_context"]
 
@@ -216,33 +214,33 @@ class TunnelConnector:
         """One connection: (why it ended, REFUSE retry_after or 0, whether it ran)."""
         self._set_state(ConnectorState.CONNECTING)
         self._status.attempts += 1
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            try:
-                async with asyncio.timeout(self._connect_timeout):
-                    ws = await http.ws_connect(
-                        self.url, ssl=self._ssl, heartbeat=None, max_msg_size=MAX_MESSAGE
-                    )
-            except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
-                return self._ended(DisconnectReason.TLS_ERROR, exc), 0.0, False
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                return self._ended(DisconnectReason.NETWORK, exc), 0.0, False
-            session = DeviceSession(
-                WebSocketTransport(ws),
-                on_open=self._on_open,
-                on_control=self._on_control,
-                name=self._name,
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                ws: WebSocketClient = await connect(self.url, self._ssl)
+        except ssl.SSLError as exc:  # also ssl.SSLCertVerificationError
+            return self._ended(DisconnectReason.TLS_ERROR, exc), 0.0, False
+        except UpgradeRefusedError as exc:  # wrong URL, or a proxy in between said no
+            return self._ended(DisconnectReason.NETWORK, exc), 0.0, False
+        except ProtocolError as exc:  # something answered, but not a WebSocket server
+            return self._ended(DisconnectReason.PROTOCOL_ERROR, exc), 0.0, False
+        except (OSError, TimeoutError) as exc:
+            return self._ended(DisconnectReason.NETWORK, exc), 0.0, False
+        session = DeviceSession(
+            ws,
+            on_open=self._on_open,
+            on_control=self._on_control,
+            name=self._name,
+        )
+        try:
+            return await self._serve(session)
+        finally:
+            await session.close()
+            self._session = None
+            self._bytes_done = (
+                self._bytes_done[0] + session.bytes_sent,
+                self._bytes_done[1] + session.bytes_received,
             )
-            try:
-                return await self._serve(session)
-            finally:
-                await session.close()
-                self._session = None
-                self._bytes_done = (
-                    self._bytes_done[0] + session.bytes_sent,
-                    self._bytes_done[1] + session.bytes_received,
-                )
-                self._status.rtt = session.rtt
+            self._status.rtt = session.rtt
 
     async def _serve(self, session: DeviceSession) -> tuple[DisconnectReason, float, bool]:
         try:

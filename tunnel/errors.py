@@ -7,12 +7,14 @@
     ├── ProtocolError (ValueError)     bytes on the wire do not form a valid frame
     ├── FlowControlError               a peer sent beyond its credit window
     ├── SessionClosedError (ConnectionError)  the tunnel session has ended
+    ├── UpgradeRefusedError (ConnectionError)  the gateway answered the WebSocket upgrade
+    │                                  with an HTTP status instead of 101 (status, body)
     ├── StreamError (ConnectionError)  a stream cannot be used (written after EOF, ...)
     │   ├── StreamResetError (ConnectionResetError)  either end reset the stream
     │   └── OpenFailedError            the device could not open the stream (reason, detail)
     └── RefusedError                   the gateway refused the session (reason, retry_after)
 
-Lower-layer errors (``OSError``, aiohttp's ``ClientError``) are mapped to the most
+Lower-layer errors (``OSError``, aiohttp's ``ClientError``, wsproto's errors) are mapped to the most
 specific of these at the boundary, with ``raise ... from exc``.
 """
 
@@ -28,6 +30,7 @@ __all__ = [
     "StreamError",
     "StreamResetError",
     "TunnelError",
+    "UpgradeRefusedError",
 ]
 
 
@@ -97,3 +100,19 @@ class RefusedError(TunnelError):
         self.detail = detail
         suffix = f": {detail}" if detail else ""
         super().__init__(f"refused: {reason} (retry after {retry_after:g} s){suffix}")
+
+
+class UpgradeRefusedError(TunnelError, ConnectionError):
+    """The gateway answered the WebSocket upgrade with ``status`` instead of 101.
+
+    For example 404 (no tunnel endpoint at that path: a wrong gateway URL) or 403/503 from
+    a proxy in between. ``body`` holds the start of the response body, if any.
+    """
+
+    def __init__(self, url: str, status: int, body: bytes = b"") -> None:
+        self.url = url
+        self.status = status
+        self.body = body
+        text = body.decode("utf-8", "replace").strip()
+        suffix = f": {text[:200]}" if text else ""
+        super().__init__(f"{url}: the WebSocket upgrade was refused with HTTP {status}{suffix}")

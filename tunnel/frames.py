@@ -120,6 +120,8 @@ _STREAM_TYPES: Final = frozenset(
 
 def encode(frame: Frame) -> bytes:
     """The bytes of one WebSocket message carrying ``frame``."""
+    if type(frame) is Data:  # the hot path: one pack, one concatenation
+        return HEADER.pack(WIRE_VERSION, FrameType.DATA, 0, frame.stream_id) + frame.data
     stream_id = 0
     match frame:
         case Hello() | Welcome() | Refuse():
@@ -149,6 +151,11 @@ def encode(frame: Frame) -> bytes:
 def decode(message: bytes | bytearray | memoryview) -> Frame:
     """Parse one message into a frame; :class:`ProtocolError` on anything malformed."""
     raw = bytes(message)
+    size = len(raw)
+    if size > HEADER.size and raw[1] == FrameType.DATA and size - HEADER.size <= MAX_PAYLOAD:
+        version, _, _, stream_id = HEADER.unpack_from(raw)  # the hot path
+        if version == WIRE_VERSION and stream_id:
+            return Data(stream_id, raw[HEADER.size :])
     if len(raw) < HEADER.size:
         raise ProtocolError(f"frame of {len(raw)} bytes is shorter than the header")
     version, type_code, _flags, stream_id = HEADER.unpack_from(raw)

@@ -6,7 +6,10 @@ handshake (see :class:`~tunnel.gateway_end.GatewaySession` and
 until it ends and returns the :class:`DisconnectReason`. Inside, a ``TaskGroup`` runs:
 
 * the reader, which decodes frames and dispatches them (stream frames to the stream
-  table, TELEMETRY/CONTROL to the inbound worker, OPEN to a per-stream handler task);
+  table, TELEMETRY/CONTROL to the inbound worker, OPEN to a per-stream handler task).
+  Over a :class:`~tunnel.transport.PushTransport` (the device's own WebSocket client)
+  the transport calls the dispatch itself from ``data_received`` and the reader task
+  only waits for the end: no task hop per frame;
 * the writer, which sends session frames first and then one frame per ready stream in
   turn (round-robin), so a bulk stream cannot starve an interactive one;
 * the heartbeat, which sends PING every ``heartbeat`` seconds, measures RTT from PONG and
@@ -48,7 +51,7 @@ from tunnel.frames import (
 )
 from tunnel.stream_table import MAX_STREAMS, StreamTable
 from tunnel.streams import INITIAL_WINDOW, Stream
-from tunnel.transport import MessageTransport
+from tunnel.transport import EagerSender, MessageTransport, PushTransport
 
 __all__ = [
     "DEFAULT_HEARTBEAT",
@@ -174,6 +177,8 @@ class TunnelSession:
         self.bytes_sent = 0
         self.bytes_received = 0
         self._transport = transport
+        self._push = transport if isinstance(transport, PushTransport) else None
+        self._eager = transport if isinstance(transport, EagerSender) else None
         self._on_open = on_open
         self._on_control = on_control
         self._streams = StreamTable(
@@ -191,6 +196,7 @@ class TunnelSession:
         self._inbound: list[Telemetry | Ack | Control] = []
         self._inbound_worker: asyncio.Task[None] | None = None
         self._inbound_room: asyncio.Future[None] | None = None
+        self._inbound_paused = False  # the push transport stopped reading for the worker
         self._handlers: set[asyncio.Task[None]] = set()
         self._group: asyncio.TaskGroup | None = None
         self._beat: asyncio.TimerHandle | None = None
@@ -325,6 +331,48 @@ class TunnelSession:
             self._sending = False
             self._kick()
 
+    def send_now(self, stream: Stream) -> None:
+        """``stream`` has new frames: send them from here if that is free, else schedule.
+
+        For callbacks (a TCP protocol's ``data_received``, :mod:`tunnel.tcp_splice`):
+        only over an :class:`~tunnel.transport.EagerSender` whose socket takes data now,
+        and only when nobody else waits for the transport (no writer, no session frame,
+        no other stream ready), so the round-robin order is kept. Saves the hop to the
+        writer task, and the deferred kick, for every chunk.
+        """
+        eager = self._eager
+        if (
+            eager is None
+            or self._sending
+            or self._control
+            or self._ready
+            or self._ended.is_set()
+            or self._started is None
+        ):
+            self.schedule(stream)
+            return
+        self._sending = True
+        try:
+            budget = self.FLUSH_BUDGET
+            while budget and eager.writable:
+                frame = stream.take_frame()
+                if frame is None:
+                    break
+                budget -= 1
+                message = encode(frame)
+                if not eager.send_nowait(message):  # cannot happen: writable said yes
+                    self._fail(SessionClosedError("a frame was lost in an eager send"))
+                    break
+                self.bytes_sent += len(message)
+        except (SessionClosedError, ProtocolError, OSError) as exc:
+            self._fail(exc)
+        finally:
+            self._sending = False
+        if stream.has_outgoing and not self._ended.is_set():
+            self.schedule(stream)
+        else:
+            self._kick()  # frames others queued meanwhile (CREDIT from a take_frame, ...)
+
     async def _send_flushed(self, frame: Frame) -> None:
         self._check_running()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -398,11 +446,36 @@ class TunnelSession:
 
     async def _read_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        push = self._push
+        if push is not None:
+            push.set_receiver(self._on_message)
+            try:
+                while True:  # messages go to _on_message; receive() raises at the end
+                    self._on_message(await push.receive())
+            finally:
+                push.set_receiver(None)
         while True:
             message = await self._transport.receive()
             self._last_received = loop.time()
             self.bytes_received += len(message)
-            await self._dispatch(decode(message))
+            if self._dispatch(decode(message)):
+                await self._inbound_has_room()
+
+    def _on_message(self, message: bytes) -> None:
+        """A push transport delivers one message (from its ``data_received``)."""
+        if self._ended.is_set():
+            return
+        self._last_received = asyncio.get_running_loop().time()
+        self.bytes_received += len(message)
+        try:
+            if self._dispatch(decode(message)) and self._push is not None:
+                self._inbound_paused = True
+                self._push.pause_receiving()
+        except (SessionClosedError, ProtocolError, OSError) as exc:
+            self._fail(exc)
+        except Exception as exc:
+            _LOGGER.exception("%s: internal error", self.name)
+            self._finish(DisconnectReason.INTERNAL_ERROR, exc)
 
     async def _write_loop(self) -> None:
         try:
@@ -440,23 +513,32 @@ class TunnelSession:
         try:
             while self._inbound:
                 frame = self._inbound.pop(0)
-                if self._inbound_room is not None and not self._inbound_room.done():
-                    self._inbound_room.set_result(None)
+                if len(self._inbound) < self.INBOUND_LIMIT:
+                    if self._inbound_room is not None and not self._inbound_room.done():
+                        self._inbound_room.set_result(None)
+                    if self._inbound_paused and self._push is not None:
+                        self._inbound_paused = False
+                        self._push.resume_receiving()
                 await self._process(frame)
         finally:
             self._inbound_worker = None
 
-    async def _queue_inbound(self, frame: Telemetry | Ack | Control) -> None:
+    async def _inbound_has_room(self) -> None:
         while len(self._inbound) >= self.INBOUND_LIMIT:
             self._inbound_room = asyncio.get_running_loop().create_future()
             await self._inbound_room
+
+    def _queue_inbound(self, frame: Telemetry | Ack | Control) -> bool:
+        """Queue for the inbound worker; True once the queue is full (stop reading)."""
         self._inbound.append(frame)
         if self._inbound_worker is None and self._group is not None:
             self._inbound_worker = self._group.create_task(
                 self._guard(self._inbound_loop()), name=f"{self.name} in"
             )
+        return len(self._inbound) >= self.INBOUND_LIMIT
 
-    async def _dispatch(self, frame: Frame) -> None:
+    def _dispatch(self, frame: Frame) -> bool:
+        """Apply one received frame; True if the inbound queue is full (read no more)."""
         match frame:
             case Ping(nonce=nonce):
                 self.send_frame(Pong(nonce))
@@ -470,12 +552,13 @@ class TunnelSession:
                 self._streams.dispatch(frame)
             case Telemetry() | Ack() | Control():
                 if self._early(frame):
-                    await self._queue_inbound(frame)
+                    return self._queue_inbound(frame)
             case Refuse():
                 self.refusal = frame
                 self._finish(DisconnectReason.REFUSED, None)
             case _:
                 raise ProtocolError(f"unexpected {frame.TYPE.name} in a running session")
+        return False
 
     def _early(self, frame: Telemetry | Ack | Control) -> bool:
         """Handle in the reader what must not wait; True to queue it for the worker.

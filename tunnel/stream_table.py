@@ -62,6 +62,7 @@ class StreamTable:
         # A session writer can take a writing task's frames itself (the fast path); a
         # plain FrameQueue (the state-machine test's wire) cannot, and needs not.
         self._flush: Callable[[Stream], Awaitable[None]] | None = getattr(queue, "flush", None)
+        self._send_now: Callable[[Stream], None] | None = getattr(queue, "send_now", None)
         self._odd = odd_ids
         self._next_id = 1 if odd_ids else 2
         self._window = window
@@ -99,6 +100,12 @@ class StreamTable:
     async def flush(self, stream: Stream) -> None:
         if self._flush is not None:
             await self._flush(stream)
+
+    def send_now(self, stream: Stream) -> None:
+        if self._send_now is not None:
+            self._send_now(stream)
+        else:
+            self._queue.schedule(stream)
 
     def release(self, stream: Stream) -> None:
         if self._streams.get(stream.id) is stream:

@@ -18,19 +18,28 @@ that does is reset with :class:`~tunnel.errors.FlowControlError`. Both the recei
 Frames a stream wants to send go to its own outbox; the session's writer takes one frame
 per ready stream in turn (round-robin), so a bulk stream cannot starve others. The
 session dispatches incoming stream frames through a :class:`~tunnel.stream_table.StreamTable`.
+
+Callback use, without tasks (:mod:`tunnel.tcp_splice` joins a stream to a TCP connection
+this way): :meth:`Stream.attach` hands every received byte to a
+:class:`StreamReceiver` as it arrives instead of buffering it for :meth:`Stream.read`;
+credit is granted as it is handed over, unless :meth:`Stream.hold_credit` says the
+receiver's own buffer is full. :meth:`Stream.write_now` queues and sends at once when
+the session's transport is free; :attr:`Stream.on_writable` is called when a write that
+could not take everything may go on.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from tunnel.errors import FlowControlError, StreamError, StreamResetError
 from tunnel.frame_types import MAX_U32
 from tunnel.frames import Close, Credit, Data, Frame, OpenFail, OpenFailReason, OpenOk, Reset
 
-__all__ = ["INITIAL_WINDOW", "MAX_BUFFER", "MAX_CHUNK", "Stream", "StreamSink"]
+__all__ = ["INITIAL_WINDOW", "MAX_BUFFER", "MAX_CHUNK", "Stream", "StreamReceiver", "StreamSink"]
 
 INITIAL_WINDOW: Final = 256 * 1024
 """Bytes a receiver accepts on a new stream before it grants more credit."""
@@ -54,6 +63,23 @@ class StreamSink(Protocol):
 
     async def flush(self, stream: Stream) -> None:
         """The stream's task offers to send the frames it just queued itself."""
+
+    def send_now(self, stream: Stream) -> None:
+        """The stream has new frames: send them now if the transport is free, else
+        serve the stream in the round-robin (as :meth:`schedule`)."""
+
+
+class StreamReceiver(Protocol):
+    """Takes a stream's incoming bytes as they arrive (see :meth:`Stream.attach`)."""
+
+    def stream_data(self, data: bytes) -> None:
+        """Bytes from the peer, in order."""
+
+    def stream_eof(self) -> None:
+        """The peer half-closed: no more data."""
+
+    def stream_ended(self, error: StreamError | None) -> None:
+        """The stream is finished: closed both ways (``None``) or aborted (``error``)."""
 
 
 class Stream:
@@ -96,6 +122,10 @@ class Stream:
         self._readable = asyncio.Event()
         self._writable = asyncio.Event()
         self._done = asyncio.Event()
+        self._receiver: StreamReceiver | None = None
+        self._credit_held = False
+        self.on_writable: Callable[[], None] | None = None
+        """Called when credit or queue space arrives, or the stream ends."""
 
     def __repr__(self) -> str:
         return f"<Stream {self.id} {self.target!r} in={self.bytes_in} out={self.bytes_out}>"
@@ -206,11 +236,27 @@ class Stream:
 
     def write_nowait(self, data: bytes | bytearray | memoryview) -> int:
         """Queue as much of ``data`` as credit and queue space allow; the count taken."""
+        take = self._queue_data(data)
+        if take:
+            self._sink.schedule(self)
+        return take
+
+    def _queue_data(self, data: bytes | bytearray | memoryview) -> int:
         if self._error is not None:
             raise self._error
         if self._eof_out:
             raise StreamError("write after write_eof")
         self.accept()
+        size = len(data)
+        if type(data) is bytes and size <= MAX_CHUNK and size <= self._credit:
+            take = min(size, MAX_BUFFER - self._outbox_bytes)
+            if take == size:  # the common small write: no view, no copy
+                if take:
+                    self._outbox.append(Data(self.id, data))
+                    self._credit -= take
+                    self._outbox_bytes += take
+                    self.bytes_out += take
+                return take
         view = memoryview(data).cast("B")
         take = min(len(view), self._credit, MAX_BUFFER - self._outbox_bytes)
         for start in range(0, take, MAX_CHUNK):
@@ -219,8 +265,57 @@ class Stream:
             self._credit -= take
             self._outbox_bytes += take
             self.bytes_out += take
-            self._sink.schedule(self)
         return take
+
+    def write_now(self, data: bytes | bytearray | memoryview) -> int:
+        """Like :meth:`write_nowait`, but sent at once if the session's transport is free.
+
+        For callbacks (no task to wait in): the frames go out from here when nothing else
+        waits for the transport, else the writer task sends them in its turn.
+        """
+        taken = self._queue_data(data)
+        if taken:
+            self._sink.send_now(self)
+        return taken
+
+    def write_eof_now(self) -> None:
+        """Like :meth:`write_eof_nowait`, but sent at once if the transport is free."""
+        if self._eof_out or self._error is not None:
+            return
+        self.accept()
+        self._eof_out = True
+        self._outbox.append(Close(self.id))
+        self._sink.send_now(self)
+
+    def attach(self, receiver: StreamReceiver) -> None:
+        """Hand incoming bytes to ``receiver`` as they arrive (then :meth:`read` gets none).
+
+        Bytes already buffered are handed over at once, and the end if it came already.
+        Credit is granted as bytes are handed over; the receiver calls
+        :meth:`hold_credit` while it cannot pass them on (its socket buffer is full), so
+        the peer can never have more than a window in flight towards it.
+        """
+        if self._error is not None:
+            raise self._error
+        self.accept()
+        self._receiver = receiver
+        if self._buffer:
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            self._buffered = 0
+            self._consumed += len(data)
+            receiver.stream_data(data)
+            self._grant_credit()
+        if self._eof_in:
+            receiver.stream_eof()
+        if self._released:
+            receiver.stream_ended(self._error)
+
+    def hold_credit(self, held: bool) -> None:
+        """While held, bytes handed to the receiver earn the peer no new credit."""
+        self._credit_held = held
+        if not held:
+            self._grant_credit()
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Queue all of ``data``, waiting for credit from the peer as needed."""
@@ -319,7 +414,7 @@ class Stream:
         elif isinstance(frame, Close):
             self._eof_flushed = True
             self._release_if_done()
-        self._writable.set()
+        self._wake_writer()
         return frame
 
     @property
@@ -328,7 +423,7 @@ class Stream:
 
     def on_open_ok(self, window: int) -> None:
         self._accepted = True
-        self._writable.set()
+        self._wake_writer()
         if window:
             self.on_credit(window)
 
@@ -339,6 +434,12 @@ class Stream:
             self._violation(StreamResetError("DATA after CLOSE"))
         elif len(data) > self._window:
             self._violation(FlowControlError(f"{len(data)} bytes beyond credit {self._window}"))
+        elif self._receiver is not None:
+            self._window -= len(data)
+            self.bytes_in += len(data)
+            self._consumed += len(data)
+            self._receiver.stream_data(data)
+            self._grant_credit()
         else:
             self._window -= len(data)
             self._buffer.append(data)
@@ -353,11 +454,13 @@ class Stream:
             self._violation(FlowControlError("credit window beyond 4 GiB"))
             return
         self._credit += increment
-        self._writable.set()
+        self._wake_writer()
 
     def on_close(self) -> None:
         self._eof_in = True
         self._readable.set()
+        if self._receiver is not None:
+            self._receiver.stream_eof()
         self._release_if_done()
 
     def on_reset(self, reason: str) -> None:
@@ -369,8 +472,15 @@ class Stream:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _wake_writer(self) -> None:
+        self._writable.set()
+        if self.on_writable is not None:
+            self.on_writable()
+
     def _grant_credit(self) -> None:
         if self._eof_in or self._released or self._consumed < self._initial_window // 2:
+            return
+        if self._credit_held:
             return
         self._sink.send_frame(Credit(self.id, self._consumed))
         self._window += self._consumed
@@ -402,3 +512,7 @@ class Stream:
             self._released = True
             self._done.set()
             self._sink.release(self)
+            if self._receiver is not None:
+                self._receiver.stream_ended(self._error)
+            if self.on_writable is not None:
+                self.on_writable()

@@ -1,7 +1,8 @@
 """The message transport a tunnel session runs over, and an in-memory pair of them.
 
 A session needs only whole binary messages in order: :class:`MessageTransport` is that
-and nothing more. :mod:`tunnel.ws` adapts aiohttp WebSockets to it; :func:`memory_pair`
+and nothing more. :mod:`tunnel.ws` adapts aiohttp WebSockets to it (the gateway's side),
+:mod:`tunnel.ws_client` is the device's own light WebSocket client; :func:`memory_pair`
 connects two ends in memory for tests and benchmarks (bounded queues, so a slow reader
 pushes back on its writer like a socket would).
 """
@@ -10,11 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Final, Protocol, runtime_checkable
 
 from tunnel.errors import SessionClosedError
+from tunnel.frames import HEADER, MAX_PAYLOAD
 
-__all__ = ["MemoryTransport", "MessageTransport", "memory_pair"]
+__all__ = [
+    "MAX_MESSAGE",
+    "EagerSender",
+    "MemoryTransport",
+    "MessageTransport",
+    "PushTransport",
+    "memory_pair",
+]
+
+MAX_MESSAGE: Final = HEADER.size + MAX_PAYLOAD
+"""Largest WebSocket message a session sends or accepts."""
 
 
 @runtime_checkable
@@ -32,6 +45,43 @@ class MessageTransport(Protocol):
     async def close(self) -> None:
         """Close both directions; idempotent."""
         ...
+
+
+@runtime_checkable
+class EagerSender(Protocol):
+    """A transport that can also send without waiting, from a callback."""
+
+    def send_nowait(self, message: bytes) -> bool:
+        """Send now if that needs no waiting; False (nothing sent) if it would wait.
+
+        :class:`SessionClosedError` once the transport is closed.
+        """
+        ...
+
+    @property
+    def writable(self) -> bool:
+        """:meth:`send_nowait` would send now."""
+        ...
+
+
+@runtime_checkable
+class PushTransport(MessageTransport, EagerSender, Protocol):
+    """A transport that can also hand messages to a callback as they arrive.
+
+    The session uses it to dispatch frames from the transport's ``data_received`` and to
+    send from the callback that produced the frame, without a task hop either way
+    (:class:`tunnel.ws_client.WebSocketClient`).
+    """
+
+    def set_receiver(self, receiver: Callable[[bytes], None] | None) -> None:
+        """Call ``receiver`` with each message; ``receive()`` then only waits for the end."""
+        ...
+
+    def pause_receiving(self) -> None:
+        """The receiver is behind: stop reading until :meth:`resume_receiving`."""
+        ...
+
+    def resume_receiving(self) -> None: ...
 
 
 class _Pipe:

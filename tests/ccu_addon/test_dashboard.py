@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from ccu_addon.ccu import CcuJsonRpc
-from ccu_addon.dashboard import Dashboard, create_dashboard_app
+from ccu_addon.dashboard import MAX_FORM_BODY, Dashboard, dashboard_routes
+from ccu_addon.httpserver import HttpServer
 from ccu_addon.identity import HubIdentity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import Check, CheckResult
@@ -102,23 +102,20 @@ async def rig(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
 
     deps = Dashboard(
         state=state,
-        sessions=CcuJsonRpc(http, f"{ccu.webui_url}/api/homematic.cgi"),
+        sessions=CcuJsonRpc(f"{ccu.webui_url}/api/homematic.cgi"),
         clock=clock,
         gateway_url="https://gw.example:8443/",
         identity=lambda: identity,
         selftest=selftest,
         version="0.1.0",
     )
-    runner = web.AppRunner(create_dashboard_app(deps))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    server = HttpServer(dashboard_routes(deps), max_body=MAX_FORM_BODY)
+    port = await server.start("127.0.0.1", 0)
     ccu.mount_addon("cloudconnector", f"http://127.0.0.1:{port}/")
     try:
         yield Rig(ccu, http, state, tunnel, clock, identity)
     finally:
-        await runner.cleanup()
+        await server.close()
         await http.close()
         await ccu.stop()
 

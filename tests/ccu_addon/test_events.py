@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import aiohttp
 import pytest
-from aiohttp import web
 
-from ccu_addon.events import CcuEvent, CcuEventBridge
+from ccu_addon.events import MAX_CALLBACK_BODY, CcuEvent, CcuEventBridge
+from ccu_addon.httpserver import HttpServer
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu
 from tunnel.clock import ManualClock
@@ -45,9 +44,8 @@ class Rig:
 @pytest.fixture
 async def rig(clock: ManualClock) -> AsyncIterator[Rig]:
     collected = Collected()
-    async with SimulatedCcu(clock=clock) as ccu, aiohttp.ClientSession() as http:
+    async with SimulatedCcu(clock=clock) as ccu:
         bridge = CcuEventBridge(
-            http=http,
             interfaces=[
                 ccu.xmlrpc_url(InterfaceName.BIDCOS_RF),
                 ccu.xmlrpc_url(InterfaceName.HMIP_RF),
@@ -56,15 +54,12 @@ async def rig(clock: ManualClock) -> AsyncIterator[Rig]:
             sink=collected,
             pong_timeout=0.5,
         )
-        runner = web.AppRunner(bridge.application())
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        bridge.callback_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        server = HttpServer(bridge.routes(), max_body=MAX_CALLBACK_BODY)
+        bridge.callback_url = f"http://127.0.0.1:{await server.start('127.0.0.1', 0)}/"
         try:
             yield Rig(ccu, bridge, collected)
         finally:
-            await runner.cleanup()
+            await server.close()
 
 
 async def test_events_arrive_after_registration(rig: Rig, clock: ManualClock) -> None:

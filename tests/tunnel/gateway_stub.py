@@ -19,7 +19,7 @@ from aiohttp import web
 from tunnel.connector import client_ssl_context
 from tunnel.frames import Hello, RefusalReason
 from tunnel.gateway_end import GatewaySession
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
 
 
 def device_ssl_context(ca: trustme.CA, tmp_path: Path) -> ssl.SSLContext:
@@ -73,7 +73,7 @@ class StubGateway:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         peercert = request.transport.get_extra_info("peercert") if request.transport else None
         self.peer_names.append(str(peercert.get("subjectAltName")) if peercert else "")
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE)
+        ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE)
         await ws.prepare(request)
         session = GatewaySession(WebSocketTransport(ws), heartbeat=self.heartbeat)
         self._live.add(session)

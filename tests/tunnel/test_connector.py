@@ -205,3 +205,15 @@ async def test_untrusted_gateway_is_a_tls_error(
     await runner
     assert connector.disconnects[0].reason == DisconnectReason.TLS_ERROR
     assert connector.state == ConnectorState.STOPPED
+
+
+async def test_refused_upgrade_is_recorded_with_its_status(
+    gateway: StubGateway, make_connector: Factory
+) -> None:
+    sleep = RecordingSleep(gated=True)
+    connector = make_connector(f"wss://127.0.0.1:{gateway.port}/not-the-tunnel", sleep)
+    await sleep.called.wait()
+    record = connector.disconnects[0]
+    assert record.reason == DisconnectReason.NETWORK
+    assert "upgrade was refused with HTTP 404" in record.detail
+    assert connector.state == ConnectorState.WAITING

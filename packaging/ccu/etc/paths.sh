@@ -27,6 +27,12 @@ LIGHTTPD_CONF=$LIGHTTPD_DIR/$ADDON_ID.conf
 MONIT_CONF=$MONIT_DIR/monit-$ADDON_ID.cfg
 SYSTEMD_UNIT=$SYSTEMD_DIR/$ADDON_ID.service
 
+# What the add-on imports: h11 and wsproto always (its HTTP and the tunnel's WebSocket);
+# cryptography (key pair, CSR) and aiohttp (tunnel.enrolment's pairing client) only while it
+# enrols, which a new hub does first. The enrolled daemon loads neither of the last two.
+PYTHON_IMPORTS="h11, wsproto, cryptography, aiohttp"
+PYTHON_PACKAGES="python3-h11 python3-wsproto python3-cryptography python3-aiohttp"
+
 # The interpreter: CCU_ADDON_PYTHON if set, else the newest python3.x >= 3.11 on PATH that
 # can import what the add-on needs. Prints its path; fails when there is none.
 find_python() {
@@ -38,7 +44,7 @@ find_python() {
     for candidate in $candidates; do
         path=$(command -v "$candidate" 2>/dev/null) || continue
         if "$path" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
-            2>/dev/null && "$path" -c 'import aiohttp, cryptography' 2>/dev/null; then
+            2>/dev/null && "$path" -c "import $PYTHON_IMPORTS" 2>/dev/null; then
             echo "$path"
             return 0
         fi

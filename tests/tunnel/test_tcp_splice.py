@@ -1,0 +1,165 @@
+"""Streams spliced to TCP by callbacks, through a real TLS tunnel (connector + aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.tunnel.gateway_stub import StubGateway, device_ssl_context
+from tests.tunnel.sessions import until
+from tunnel.clock import ManualClock
+from tunnel.connector import TunnelConnector
+from tunnel.frames import PROTOCOL_VERSIONS, Hello
+from tunnel.gateway_end import GatewaySession
+from tunnel.streams import INITIAL_WINDOW, MAX_CHUNK, Stream
+from tunnel.tcp_splice import TcpSplice
+from tunnel.transport import PushTransport
+
+HELLO = Hello(
+    versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="1.0", device_kind="ccu"
+)
+
+
+@dataclass
+class LocalTarget:
+    """A TCP server on the device's loopback: echoes, or holds what it gets unread."""
+
+    echo: bool = True
+    port: int = 0
+    eofs: int = 0
+    resets: int = 0
+    connections: list[asyncio.StreamWriter] = field(default_factory=list)
+    _server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for writer in self.connections:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections.append(writer)
+        if not self.echo:
+            return  # never reads: the connection's buffers fill up
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+            self.eofs += 1
+            writer.write_eof()
+        except ConnectionError:
+            self.resets += 1
+        finally:
+            writer.close()
+
+
+@dataclass
+class Rig:
+    gateway: GatewaySession
+    target: LocalTarget
+    splices: list[TcpSplice]
+
+
+@pytest.fixture
+async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
+    gateway = StubGateway(ca)
+    await gateway.start()
+    target = LocalTarget()
+    await target.start()
+    splices: list[TcpSplice] = []
+
+    async def on_open(stream: Stream) -> None:
+        loop = asyncio.get_running_loop()
+        _, protocol = await loop.create_connection(TcpSplice, "127.0.0.1", target.port)
+        splices.append(protocol)
+        protocol.attach(stream)
+        await protocol.wait_closed()
+
+    connector = TunnelConnector(
+        url=gateway.url,
+        ssl_context=device_ssl_context(ca, tmp_path),
+        hello=HELLO,
+        clock=clock,
+        on_open=on_open,
+    )
+    runner = asyncio.create_task(connector.run())
+    device = await connector.wait_connected()
+    assert isinstance(device._transport, PushTransport)  # frames dispatched by callback
+    try:
+        yield Rig(await gateway.sessions.get(), target, splices)
+    finally:
+        await connector.stop()
+        await runner
+        await target.stop()
+        await gateway.stop()
+
+
+async def test_round_trip_small_and_bulk(rig: Rig) -> None:
+    stream = await rig.gateway.open_stream("tcp://local")
+    await stream.write(b"ping")
+    assert await stream.readexactly(4) == b"ping"
+    blob = bytes(range(256)) * (3 * 1024 * 1024 // 256)  # 3 MiB: many windows of credit
+
+    async def send() -> None:
+        await stream.write(blob)
+        await stream.write_eof()
+
+    sender = asyncio.create_task(send())
+    echoed = await stream.readexactly(len(blob))
+    await sender
+    assert echoed == blob
+    assert await stream.read() == b""  # the target closed after our EOF
+    await stream.wait_finished()
+    await rig.splices[0].wait_closed()
+    assert rig.target.eofs == 1
+
+
+async def test_reset_drops_the_tcp_connection(rig: Rig) -> None:
+    stream = await rig.gateway.open_stream("tcp://local")
+    await stream.write(b"hello")
+    assert await stream.readexactly(5) == b"hello"
+    stream.reset("bye")
+    await rig.splices[0].wait_closed()
+    transport = rig.splices[0].transport
+    assert transport is not None
+    assert transport.is_closing()
+
+
+async def test_target_closing_ends_the_stream(rig: Rig) -> None:
+    stream = await rig.gateway.open_stream("tcp://local")
+    await stream.write(b"x")
+    assert await stream.readexactly(1) == b"x"
+    rig.target.connections[0].close()  # the local web UI hangs up
+    assert await stream.read() == b""
+    await stream.write_eof()
+    await stream.wait_finished()
+    await rig.splices[0].wait_closed()
+    assert stream.error is None
+
+
+async def test_slow_target_pushes_back_through_credit(rig: Rig) -> None:
+    rig.target.echo = False
+    stream = await rig.gateway.open_stream("tcp://local")
+    sender = asyncio.create_task(stream.write(bytes(32 * 1024 * 1024)))
+    await until(lambda: stream.credit_stalls > 0 and stream.credit == 0 and not stream.queued)
+    splice = rig.splices[0]
+    assert splice.transport is not None
+    # What waits on the device for the target: its socket buffer above the high-water mark
+    # plus at most one window that the peer was allowed to send.
+    _, high = splice.transport.get_write_buffer_limits()
+    assert splice.transport.get_write_buffer_size() <= high + INITIAL_WINDOW + MAX_CHUNK
+    assert not sender.done()
+    sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender
