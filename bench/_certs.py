@@ -2,6 +2,9 @@
 
 The files are written to a directory so that the gateway and device processes load the
 same CA: ``ca.pem``, ``gateway.pem`` and ``device.pem`` (key and chain in one file each).
+All keys are ECDSA P-256 (trustme's default), like the product's: the gateway's own
+certificates (:mod:`cloud_gateway.tls`) and the keys devices make for their CSRs
+(:mod:`tunnel.enrolment`); the device CA signs with P-256 too.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import trustme
 
+from cloud_gateway.tls import ServerTls, server_ssl_context
 from tunnel.connector import client_ssl_context
 
 __all__ = ["GATEWAY_HOSTS", "device_context", "gateway_context", "write_certs"]
@@ -31,10 +35,15 @@ def write_certs(directory: Path) -> Path:
 
 
 def gateway_context(directory: Path) -> ssl.SSLContext:
-    """The gateway's server context: TLS >= 1.2, a client certificate from the CA required."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(directory / "ca.pem"))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(directory / "gateway.pem"))
+    """The gateway's server context as the product builds it, a client certificate required.
+
+    :func:`cloud_gateway.tls.server_ssl_context` (TLS >= 1.2, no session tickets) plus
+    the CA as the only trust anchor for client certificates; the product asks for one
+    with ``CERT_OPTIONAL`` (browsers share the port) and checks it in ``/tunnel/v1``.
+    """
+    pem = directory / "gateway.pem"
+    context = server_ssl_context(ServerTls(ca_cert=None, cert=pem, key=pem))
+    context.load_verify_locations(cafile=str(directory / "ca.pem"))
     context.verify_mode = ssl.CERT_REQUIRED
     return context
 

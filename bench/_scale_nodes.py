@@ -3,21 +3,33 @@
 * ``gateway CERTS PORT HOST[,HOST...]``: the gateway end only (aiohttp TLS server,
   client certificate required, :class:`GatewaySession` with the product's defaults) on
   PORT of each loopback HOST. Reads commands on stdin, one JSON line each:
-  ``{"cmd": "stats"}`` -> ``{"rss_kib": ..., "sessions": ...}``;
+  ``{"cmd": "count"}`` -> ``{"sessions": ..., "cpu_s": ...}`` (CPU seconds this process
+  used so far); ``{"cmd": "stats"}`` -> the same plus ``"rss_kib"``, after a full garbage
+  collection (at 10,000 tunnels that takes the gateway a good part of a second: never
+  poll it);
   ``{"cmd": "accepts"}`` -> ``{"accepts": [monotonic instants of every WELCOME],
-  "live": [WELCOME instants of the sessions running now], "refused": n}``. Like the
-  product's ``/tunnel/v1`` it admits 64 handshakes at a time (:class:`HandshakeGate`).
+  "live": [WELCOME instants of the sessions running now], "refused": n, "queued": n}``.
+  Like the product's ``/tunnel/v1`` it admits 64 handshakes at a time and queues a few
+  more (:class:`HandshakeGate`); its TLS context is the product's (no session tickets).
 * ``devices CERTS URL COUNT [RECONNECT_WINDOW]``: COUNT :class:`TunnelConnector` instances
   with the product's default backoff (the smoke run shortens its ``reconnect_window``),
-  all to URL; ends when stdin closes.
+  all to URL; ends when stdin closes. ``{"cmd": "ended", "since": UNIX_TIME}`` ->
+  ``{"ended": {reason: count}}``: why attempts and sessions ended since then (the
+  connectors keep their last 50 each). Each does the full handshake (TLS with its client
+  certificate, WebSocket upgrade, HELLO/WELCOME); the process runs at ``nice`` +5 so the
+  gateway under test gets the CPU first.
 
 Several loopback destination addresses (127.0.0.2, ...) give each device process its own
-ephemeral port range. Both roles raise ``RLIMIT_NOFILE`` as far as they may.
+ephemeral port range. Both roles raise ``RLIMIT_NOFILE`` as far as they may. With
+``BENCH_PROFILE=DIR`` every role runs under cProfile and writes ``DIR/ROLE-PID.prof``
+when it ends (the gateway when its stdin closes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import cProfile
 import gc
 import json
 import logging
@@ -26,12 +38,14 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from bench._certs import device_context, gateway_context
-from bench._nodes import HELLO, emit, stdin_closed
+from bench._nodes import HELLO, emit
 from tunnel.admission import HandshakeGate
 from tunnel.backoff import Backoff, BackoffPolicy
 from tunnel.clock import SystemClock
@@ -40,7 +54,7 @@ from tunnel.errors import ProtocolError, SessionClosedError
 from tunnel.frames import RefusalReason
 from tunnel.gateway_end import GatewaySession
 from tunnel.tls_buffers import install as install_lean_tls
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
 
 __all__ = ["raise_nofile", "rss_kib"]
 
@@ -84,7 +98,7 @@ def _top_allocations(limit: int = 30) -> list[str]:
     return [str(stat) for stat in stats[:limit]]
 
 
-async def gateway(certs: Path, port: int, hosts: list[str]) -> None:
+async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -> None:
     raise_nofile(40_000)
     install_lean_tls()
     accepts: list[float] = []
@@ -92,12 +106,15 @@ async def gateway(certs: Path, port: int, hosts: list[str]) -> None:
     gate = HandshakeGate()
 
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, compress=False)
+        ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False)
         await ws.prepare(request)
         session = GatewaySession(WebSocketTransport(ws))
-        ticket = gate.try_enter()
+        ticket = await gate.enter()
         if ticket is None:
-            await session.refuse(RefusalReason.OVERLOADED, gate.retry_after(), "busy")
+            retry_after = gate.retry_after()
+            with contextlib.suppress(TimeoutError, ProtocolError, SessionClosedError):
+                await session.receive_hello()  # as /tunnel/v1: REFUSE answers the HELLO
+            await session.refuse(RefusalReason.OVERLOADED, retry_after, "busy")
             return ws
         with ticket:
             try:
@@ -126,19 +143,43 @@ async def gateway(certs: Path, port: int, hosts: list[str]) -> None:
     gc.collect()
     emit(ready=True, rss_kib=rss_kib())
     while line := await asyncio.to_thread(sys.stdin.readline):
-        command = json.loads(line)["cmd"]
-        if command == "stats":
-            gc.collect()
-            emit(rss_kib=rss_kib(), sessions=len(live))
-        elif command == "accepts":
-            emit(accepts=accepts, live=sorted(live.values()), refused=gate.refused_total)
-        elif command == "top":
-            emit(top=_top_allocations())
+        _answer(json.loads(line)["cmd"], accepts, live, gate)
+    profile.dump()
     os._exit(0)  # closing 10,000 sessions one by one would only slow the benchmark down
+
+
+def _answer(
+    command: str, accepts: list[float], live: dict[GatewaySession, float], gate: HandshakeGate
+) -> None:
+    """One command of the parent to the gateway node."""
+    times = os.times()
+    if command == "count":  # cheap enough to poll: no collection, no RSS
+        emit(sessions=len(live), cpu_s=times.user + times.system)
+    elif command == "stats":
+        gc.collect()
+        emit(rss_kib=rss_kib(), sessions=len(live), cpu_s=times.user + times.system)
+    elif command == "accepts":
+        emit(
+            accepts=accepts,
+            live=sorted(live.values()),
+            refused=gate.refused_total,
+            queued=gate.queued_total,
+        )
+    elif command == "top":
+        emit(top=_top_allocations())
+
+
+DEVICE_NICE = 5
+"""The device processes yield the CPU to the gateway under test (and to everyone else)."""
 
 
 async def devices(certs: Path, url: str, count: int, reconnect_window: float | None) -> None:
     raise_nofile(count * 2 + 256)
+    # The simulated fleet shares two cores with the gateway it measures: real devices
+    # bring their own CPUs. Lower priority, and no 256 KiB TLS read buffer per connection
+    # (each one zero-filled, 2.5 GiB for 10,000 devices); the handshakes stay complete.
+    os.nice(DEVICE_NICE)
+    install_lean_tls()
     context = device_context(certs)
     policy = (
         BackoffPolicy()
@@ -164,20 +205,47 @@ async def devices(certs: Path, url: str, count: int, reconnect_window: float | N
             # handshakes a second here; faster, attempts time out and retry in a pile-up.
             await asyncio.sleep(0.1)
     emit(started=count)
-    await stdin_closed()
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        if json.loads(line)["cmd"] == "ended":
+            since = datetime.fromtimestamp(json.loads(line)["since"], UTC)
+            ended = Counter(
+                str(record.reason)
+                for connector in connectors
+                for record in connector.disconnects
+                if record.at >= since
+            )
+            emit(ended=dict(ended))
     await asyncio.gather(*(c.stop() for c in connectors))
     await asyncio.gather(*runners, return_exceptions=True)
+
+
+class _Profile:
+    """cProfile of this node with ``BENCH_PROFILE=DIR``: ``DIR/ROLE-PID.prof`` at the end."""
+
+    def __init__(self, role: str) -> None:
+        folder = os.environ.get("BENCH_PROFILE")
+        self.path = None if not folder else Path(folder) / f"{role}-{os.getpid()}.prof"
+        self.profiler = cProfile.Profile() if self.path else None
+        if self.profiler is not None:
+            self.profiler.enable()
+
+    def dump(self) -> None:
+        if self.profiler is not None and self.path is not None:
+            self.profiler.disable()
+            self.profiler.dump_stats(str(self.path))
 
 
 def main(argv: list[str]) -> None:
     # Thousands of disconnects and overload errors are the point here; the numbers tell.
     logging.basicConfig(level=logging.CRITICAL)
     role, *args = argv
+    profile = _Profile(role)
     if role == "gateway":
-        asyncio.run(gateway(Path(args[0]), int(args[1]), args[2].split(",")))
+        asyncio.run(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile))
     elif role == "devices":
         window = float(args[3]) if len(args) > 3 else None
         asyncio.run(devices(Path(args[0]), args[1], int(args[2]), window))
+        profile.dump()
     else:
         raise SystemExit(f"unknown role {role!r}")
 

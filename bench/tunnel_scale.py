@@ -12,7 +12,13 @@ ephemeral port range.
   ``storm_all_back_s`` is the time from the kill until every device has its WELCOME again
   (counting only sessions still up ``storm_hold_s`` later), ``storm_max_second_share`` the
   largest share of those in any one second; ``storm_refused_overloaded`` the REFUSEs of
-  the gateway's admission control.
+  the gateway's admission control, ``storm_queued`` the handshakes that waited in its
+  queue, ``storm_gateway_cpu_s`` the new gateway's CPU time until the end,
+  ``storm_back_by_s`` how many of the lasting sessions were back 60, 120 and 180 s after
+  the kill, ``storm_device_ends`` why the devices' attempts and sessions ended since the
+  kill (``network`` includes the kill itself, once per device).
+* ``connect_gateway_cpu_ms``: the gateway's CPU time per tunnel during the ramp (TLS,
+  WebSocket upgrade, HELLO/WELCOME, and the idle sessions' heartbeats meanwhile).
 """
 
 from __future__ import annotations
@@ -72,13 +78,20 @@ def _free_port() -> int:
 
 
 def _wait_sessions(gateway: Node, count: int, limit: float) -> dict[str, Any]:
+    """Poll the session count (cheaply: a full collection each time would slow the gateway)."""
     deadline = time.monotonic() + limit
     while True:
-        gateway.send({"cmd": "stats"})
-        stats = gateway.event()
-        if stats["sessions"] >= count or time.monotonic() > deadline:
-            return stats
+        gateway.send({"cmd": "count"})
+        counted = gateway.event()
+        if counted["sessions"] >= count or time.monotonic() > deadline:
+            return counted
         time.sleep(0.25)
+
+
+def _stats(gateway: Node) -> dict[str, Any]:
+    """Sessions, CPU time and RSS after a full garbage collection."""
+    gateway.send({"cmd": "stats"})
+    return gateway.event()
 
 
 def _chunks(total: int, size: int) -> list[int]:
@@ -104,7 +117,10 @@ def run(*, smoke: bool) -> dict[str, Any]:
             node(MODULE, "gateway", str(certs), str(port), ",".join(GATEWAY_HOSTS))
         )
         baseline = gateway.event()["rss_kib"]
+        gateway.send({"cmd": "count"})
+        cpu_before = gateway.event()["cpu_s"]
         have, processes = 0, 0
+        fleet: list[Node] = []
         ramp_started = time.monotonic()
         for step, total in enumerate(steps.counts):
             for count in _chunks(total - have, steps.per_process):
@@ -115,27 +131,34 @@ def run(*, smoke: bool) -> dict[str, Any]:
                     args.append(str(steps.reconnect_window))
                 devices = stack.enter_context(node(MODULE, "devices", *args))
                 devices.event()
+                fleet.append(devices)
                 processes += 1
             have = total
-            stats = _wait_sessions(gateway, total, limit=max(60.0, total / 20))
+            counted = _wait_sessions(gateway, total, limit=max(60.0, total / 20))
+            stats = _stats(gateway)
             per_tunnel = (stats["rss_kib"] - baseline) / max(stats["sessions"], 1)
             suffix = "" if step == len(steps.counts) - 1 else "_small"
             metrics[f"tunnels{suffix}"] = stats["sessions"]
             metrics[f"rss_per_tunnel_kib{suffix}"] = per_tunnel
         metrics["connect_ramp_s"] = time.monotonic() - ramp_started
+        metrics["connect_gateway_cpu_ms"] = (
+            (counted["cpu_s"] - cpu_before) * 1000 / max(counted["sessions"], 1)
+        )
         metrics["gateway_rss_mib"] = stats["rss_kib"] / 1024
-        metrics.update(_storm(gateway, certs, port, have, steps))
+        metrics.update(_storm(gateway, fleet, certs, port, tunnels=have, steps=steps))
     return {"metrics": metrics, "ratios": {}}
 
 
-def _storm(gateway: Node, certs: Path, port: int, tunnels: int, steps: Steps) -> dict[str, Any]:
+def _storm(
+    gateway: Node, fleet: list[Node], certs: Path, port: int, *, tunnels: int, steps: Steps
+) -> dict[str, Any]:
     """Kill the gateway, start a new one on the same port, watch everyone come back.
 
     A device counts as back when its session (WELCOME sent) is still running ``hold``
     seconds after the last one came back; reconnects that did not last do not count.
     """
     limit = steps.storm_limit_s
-    killed = time.monotonic()
+    killed, killed_at = time.monotonic(), time.time()
     gateway.proc.kill()
     gateway.proc.wait()
     with _gateway(certs, port) as fresh:
@@ -143,6 +166,12 @@ def _storm(gateway: Node, certs: Path, port: int, tunnels: int, steps: Steps) ->
         time.sleep(steps.storm_hold_s)
         fresh.send({"cmd": "accepts"})
         report = fresh.event()
+        fresh.send({"cmd": "count"})
+        cpu = fresh.event()["cpu_s"]
+    ended: Counter[str] = Counter()
+    for devices in fleet:
+        devices.send({"cmd": "ended", "since": killed_at})
+        ended.update(devices.event()["ended"])
     back = sorted(t - killed for t in report["live"])
     per_second = Counter(int(t) for t in back)
     all_back = len(back) >= tunnels and stats["sessions"] >= tunnels
@@ -152,4 +181,8 @@ def _storm(gateway: Node, certs: Path, port: int, tunnels: int, steps: Steps) ->
         "storm_max_second_share": max(per_second.values()) / tunnels if per_second else None,
         "storm_reconnects": len(report["accepts"]),
         "storm_refused_overloaded": report["refused"],
+        "storm_queued": report["queued"],
+        "storm_back_by_s": {str(at): sum(t <= at for t in back) for at in (60, 120, 180)},
+        "storm_device_ends": dict(ended),
+        "storm_gateway_cpu_s": cpu,
     }

@@ -113,6 +113,14 @@ class TunnelEndpointConfig:
     """Interval of heartbeats offered in WELCOME, in seconds."""
     hello_timeout_s: float = 10.0
     """How long a new connection may take to send HELLO, in seconds."""
+    reconnect_window_s: float = 120.0
+    """Sent in WELCOME: devices spread their first reconnect after a lost session over this
+    many seconds. Size it to the node: its tunnels / the handshakes it completes per second
+    (10,000 tunnels at ~80/s: 120 s); a node with a few dozen hubs can use 5-10 s."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reconnect_window_s <= 3600:
+            raise ValueError("tunnel.reconnect_window_s must be between 0 and 3600 seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.app_keys import CONFIG, INVERTER_REGISTRATION
-from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig, RemoteAccessConfig
+from cloud_gateway.config import (
+    EnrolmentConfig,
+    GatewayConfig,
+    HttpConfig,
+    RemoteAccessConfig,
+    TunnelEndpointConfig,
+)
 from cloud_gateway.entitlements.hub_rules import account_trial
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.plants.activation import normalise_serial
@@ -80,6 +86,8 @@ def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
         enrolment=EnrolmentConfig(poll_interval_s=1.0),
         # the CCU add-on serves its WebUI as stream target "webui" (ccu_addon.streams)
         remote=RemoteAccessConfig(target="webui"),
+        # one hub and one agent: after a restart they need not wait up to two minutes
+        tunnel=TunnelEndpointConfig(reconnect_window_s=5.0),
     )
 
 

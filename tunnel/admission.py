@@ -1,31 +1,42 @@
-"""Gateway admission control: a bound on tunnel handshakes in progress.
+"""Gateway admission control: a bound on tunnel handshakes in progress, and a short queue.
 
 After a gateway restart its whole fleet comes back at once. Handshakes (TLS, WebSocket
 upgrade, HELLO, certificate and entitlement look-ups, WELCOME) then compete for one CPU;
 past a point they all get slow, devices time out and retry, and nobody gets through.
-:class:`HandshakeGate` admits at most ``limit`` handshakes at a time and answers the rest
-at once with REFUSE(``overloaded``) and a ``retry_after`` drawn uniformly from a window
-as long as the backlog needs at the measured completion rate, so refused devices come
-back spread out instead of in the next second::
+:class:`HandshakeGate` lets at most ``limit`` handshakes run at a time. A device beyond
+that waits in a FIFO queue for a free place as long as the queue, at the measured
+completion rate, would let it in within ``max_wait`` seconds (well inside the device's
+10 s handshake timeout), and is refused if it still waits after ``queue_timeout``
+(the estimate was wrong, say the event loop fell behind); refused means
+REFUSE(``overloaded``) with a ``retry_after`` from :meth:`HandshakeGate.retry_after`::
 
-    ticket = gate.try_enter()
+    ticket = await gate.enter()
     if ticket is None:
         await session.refuse(RefusalReason.OVERLOADED, gate.retry_after())
         return
     with ticket:                       # leaves the gate, counted as done
         ... receive HELLO, check, WELCOME ...
 
-The TLS handshake itself happens before the gate (asyncio completes it before the HTTP
-handler runs), so a refusal still costs one; it saves the rest and, above all, the
-device's timeout-and-retry loop. Pure asyncio-free bookkeeping with an injected clock
-and random source.
+The TLS handshake and the WebSocket upgrade happen before the gate (asyncio completes
+the TLS handshake before the HTTP handler runs), so a refused device has already cost
+most of what an admitted one costs: waiting is nearly always cheaper than refusing.
+
+Refused devices are sent back to distinct future slots: the gate keeps a horizon, and
+each refusal takes the next slot of ``1 / (rate * return_share)`` seconds after it (at
+least ``min_retry`` from now), so they come back at a fraction of the rate the gateway
+completes handshakes, leaving the rest for devices arriving on their own. (Drawing every
+delay uniformly from one window would bunch the returns near its start.)
+
+Bookkeeping with an injected clock and random source; only :meth:`HandshakeGate.enter`
+touches asyncio (a future per queued device).
 """
 
 from __future__ import annotations
 
-import heapq
+import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Final
@@ -33,7 +44,7 @@ from typing import Final
 __all__ = ["HandshakeGate", "HandshakeTicket"]
 
 _RATE_WINDOW: Final = 5.0
-"""Seconds over which the completion rate and the refusal backlog are counted."""
+"""Seconds over which the completion rate is counted."""
 
 
 class HandshakeTicket:
@@ -63,42 +74,97 @@ class HandshakeTicket:
 
 
 class HandshakeGate:
-    """At most ``limit`` handshakes at once; the rest are told when to come back."""
+    """At most ``limit`` handshakes at once, a short queue, the rest told when to come back."""
 
     def __init__(
         self,
         limit: int = 64,
         *,
+        max_wait: float = 4.0,
+        queue_timeout: float = 6.0,
         min_retry: float = 5.0,
-        max_retry: float = 120.0,
-        min_rate: float = 50.0,
+        max_retry: float = 600.0,
+        min_rate: float = 20.0,
+        return_share: float = 0.5,
         now: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        if limit < 1 or not 0 < min_retry <= max_retry:
-            raise ValueError("HandshakeGate needs limit >= 1 and 0 < min_retry <= max_retry")
+        if limit < 1 or not 0 <= max_wait <= queue_timeout or not 0 < min_retry <= max_retry:
+            raise ValueError(
+                "HandshakeGate needs limit >= 1, 0 <= max_wait <= queue_timeout"
+                " and 0 < min_retry <= max_retry"
+            )
+        if min_rate <= 0 or not 0 < return_share <= 1:
+            raise ValueError("HandshakeGate needs min_rate > 0 and 0 < return_share <= 1")
         self.limit = limit
+        self.max_wait = max_wait
+        """Longest expected wait in the queue; a device that would wait longer is refused."""
+        self.queue_timeout = queue_timeout
+        """Longest real wait (event-loop seconds): a device still queued then is refused
+        while it can still hear why (its own handshake timeout is 10 s)."""
         self.min_retry = min_retry
-        """Shortest window retry delays are drawn from."""
+        """Shortest retry delay handed out."""
         self.max_retry = max_retry
-        """Longest window retry delays are drawn from."""
+        """Longest retry delay handed out (the slots beyond it share this delay)."""
         self.min_rate = min_rate
         """Completions per second assumed before enough were measured."""
+        self.return_share = return_share
+        """Share of the completion rate given to refused devices coming back."""
         self.in_progress = 0
         self.admitted_total = 0
+        """Handshakes let in, at once or after queueing."""
+        self.queued_total = 0
+        """Of those, the ones that waited in the queue first."""
         self.refused_total = 0
         self._now = now
         self._rand = rand
-        self._done: list[float] = []  # completion instants within the rate window
-        self._promised: list[float] = []  # heap: instants refused devices were sent back to
+        self._done: deque[float] = deque()  # completion instants within the rate window
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._horizon = 0.0  # the latest instant a refused device was sent back to
+
+    @property
+    def waiting(self) -> int:
+        """Devices queued for a place."""
+        return len(self._waiting)
 
     def try_enter(self) -> HandshakeTicket | None:
-        """A ticket if there is room, else None (refuse the device as overloaded)."""
-        if self.in_progress >= self.limit:
-            self.refused_total += 1
+        """A ticket if there is a free place and nobody queued before us, else None."""
+        if self.in_progress >= self.limit or self._waiting:
             return None
         self.in_progress += 1
         self.admitted_total += 1
+        return HandshakeTicket(self)
+
+    def expected_wait(self) -> float:
+        """Seconds a device queued now would wait, at the recent completion rate."""
+        return (len(self._waiting) + 1) / self.rate()
+
+    async def enter(self) -> HandshakeTicket | None:
+        """A ticket, after queueing for at most about ``max_wait``; None: refuse the device."""
+        ticket = self.try_enter()
+        if ticket is not None:
+            return ticket
+        if self.expected_wait() > self.max_wait:
+            self.refused_total += 1
+            return None
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(place)
+        try:
+            async with asyncio.timeout(self.queue_timeout):
+                await place
+        except TimeoutError:
+            if not place.done() or place.cancelled():  # else the place came just in time
+                self._waiting.remove(place)
+                self.refused_total += 1
+                return None
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled():
+                self._release()  # handed a place in the same instant: pass it on
+            else:
+                self._waiting.remove(place)
+            raise
+        self.admitted_total += 1
+        self.queued_total += 1
         return HandshakeTicket(self)
 
     def rate(self) -> float:
@@ -107,27 +173,32 @@ class HandshakeGate:
         return max(len(self._done) / _RATE_WINDOW, self.min_rate)
 
     def retry_after(self) -> float:
-        """A retry delay for a refused device, uniform over the backlog's window.
+        """The retry delay for a device refused now: the next free return slot.
 
-        The backlog is every device already sent back and not yet due, plus those in
-        progress; the window is how long the recent completion rate needs for them.
+        Slots are ``1 / (rate * return_share)`` seconds apart and start ``min_retry``
+        from now at the earliest; within its slot the device's instant is random.
         """
-        self._trim()
-        backlog = len(self._promised) + self.in_progress + 1
-        window = min(max(backlog / self.rate(), self.min_retry), self.max_retry)
-        delay = self._rand() * window
-        heapq.heappush(self._promised, self._now() + delay)
-        return delay
+        now = self._now()
+        spacing = 1.0 / (self.rate() * self.return_share)
+        start = max(self._horizon, now + self.min_retry)
+        self._horizon = start + spacing
+        return min(start - now + self._rand() * spacing, self.max_retry)
 
     def _leave(self) -> None:
-        self.in_progress -= 1
         self._done.append(self._now())
+        self._release()
+
+    def _release(self) -> None:
+        """Hand the place to the first queued device that still waits, or free it."""
+        while self._waiting:
+            place = self._waiting.popleft()
+            if not place.done():
+                place.set_result(None)
+                return
+        self.in_progress -= 1
 
     def _trim(self) -> None:
-        now = self._now()
-        drop = 0
-        while drop < len(self._done) and self._done[drop] < now - _RATE_WINDOW:
-            drop += 1
-        del self._done[:drop]
-        while self._promised and self._promised[0] <= now:
-            heapq.heappop(self._promised)
+        horizon = self._now() - _RATE_WINDOW
+        done = self._done
+        while done and done[0] < horizon:
+            done.popleft()

@@ -256,6 +256,8 @@ class TunnelConnector:
             return self._ended(DisconnectReason.NETWORK, exc), 0.0, False
         if self._stop_event.is_set():
             return self._ended(DisconnectReason.CLEAN, None), 0.0, False
+        if welcome.reconnect_window is not None:
+            self._backoff.window_hint = welcome.reconnect_window
         now = self._clock.now()
         self._status.connected(now, welcome.session_id)
         _LOGGER.info("%s: connected, session %s", self._name, welcome.session_id)

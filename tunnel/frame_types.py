@@ -138,14 +138,20 @@ class Welcome:
     capabilities: tuple[str, ...]
     heartbeat: float
     session_id: str
+    reconnect_window: float | None = None
+    """Seconds over which to spread the first reconnect after this session is lost (the
+    node's fleet size / handshake rate); absent: the device's own default."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "version": self.version,
             "capabilities": list(self.capabilities),
             "heartbeat": self.heartbeat,
             "session_id": self.session_id,
         }
+        if self.reconnect_window is not None:
+            out["reconnect_window"] = self.reconnect_window
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,8 +102,10 @@ class GatewaySession(TunnelSession):
         session_id: str,
         capabilities: Sequence[str] = (),
         supported: Iterable[int] = PROTOCOL_VERSIONS,
+        reconnect_window: float | None = None,
     ) -> Welcome:
-        """Send WELCOME with the chosen version, the common capabilities, our heartbeat.
+        """Send WELCOME with the chosen version, the common capabilities, our heartbeat
+        and, when given, the window over which the device spreads its first reconnect.
 
         Without a common version the device is refused as ``outdated`` and
         :class:`RefusedError` is raised.
@@ -117,7 +119,7 @@ class GatewaySession(TunnelSession):
             await self.refuse(RefusalReason.OUTDATED, 24 * 3600.0, detail)
             raise RefusedError(RefusalReason.OUTDATED, 24 * 3600.0, detail)
         common = tuple(c for c in capabilities if c in self.hello.capabilities)
-        welcome = Welcome(version, common, self.heartbeat, session_id)
+        welcome = Welcome(version, common, self.heartbeat, session_id, reconnect_window)
         message = encode(welcome)
         await self._transport.send(message)
         self.bytes_sent += len(message)

@@ -136,6 +136,9 @@ def decode_welcome(obj: dict[str, Any]) -> Welcome:
         capabilities=_texts(obj, "capabilities", "WELCOME"),
         heartbeat=_number(obj, "heartbeat", "WELCOME", 0.001, 3600.0),
         session_id=_text(obj, "session_id", "WELCOME"),
+        reconnect_window=_number(obj, "reconnect_window", "WELCOME", 0.0, MAX_RETRY_AFTER)
+        if "reconnect_window" in obj
+        else None,
     )
 
 

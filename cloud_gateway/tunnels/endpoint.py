@@ -9,6 +9,7 @@ frame after the device's HELLO, so the device learns why and when to come back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import uuid
@@ -29,7 +30,7 @@ from cloud_gateway.web import CLOCK
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import RefusalReason, Refuse
 from tunnel.gateway_end import GatewaySession, choose_version
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
 
 __all__ = ["peer_certificate", "tunnel_v1"]
 
@@ -82,7 +83,7 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     # No permessage-deflate (a zlib state per tunnel; connectors never offer it) and no
     # aiohttp heartbeat: the session has its own PING/PONG (docs/protocol.md).
     ws = web.WebSocketResponse(
-        max_msg_size=MAX_MESSAGE, compress=False, heartbeat=None, autoping=True
+        max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False, heartbeat=None, autoping=True
     )
     await ws.prepare(request)
     config = app[CONFIG].tunnel
@@ -96,13 +97,20 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         await handler(live[0].device, seq, payload)
 
     session = GatewaySession(
-        WebSocketTransport(ws), heartbeat=config.heartbeat_s, on_telemetry=on_telemetry
+        WebSocketTransport(ws, transport=request.transport),
+        heartbeat=config.heartbeat_s,
+        on_telemetry=on_telemetry,
     )
-    ticket = registry.handshakes.try_enter()
+    # A restart's reconnect storm: wait briefly for a place (the TLS handshake is paid
+    # already), or, when the queue is too long for that, send the device back for later.
+    ticket = await registry.handshakes.enter()
     if ticket is None:
-        # A restart's reconnect storm: answer at once, send the device back for later.
         registry.metrics.refusals.labels(reason=RefusalReason.OVERLOADED.value).inc()
         retry_after = registry.handshakes.retry_after()
+        # HELLO first, as the protocol has it: a device still sending its HELLO into a
+        # closed WebSocket would see a network error, not the REFUSE and its retry_after.
+        with contextlib.suppress(TimeoutError, ProtocolError, SessionClosedError):
+            await session.receive_hello(timeout=config.hello_timeout_s)
         await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
         return ws
     with ticket:  # until WELCOME or refusal: the session itself runs outside the gate
@@ -123,7 +131,11 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         device, serial, decision = admitted
         version = choose_version(hello)
         try:
-            await session.accept(session_id=uuid.uuid4().hex, capabilities=_CAPABILITIES)
+            await session.accept(
+                session_id=uuid.uuid4().hex,
+                capabilities=_CAPABILITIES,
+                reconnect_window=config.reconnect_window_s,
+            )
         except RefusedError:
             registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
             return ws

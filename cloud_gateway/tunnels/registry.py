@@ -80,7 +80,8 @@ class TunnelRegistry:
         self._hooks: set[asyncio.Task[None]] = set()
         self.metrics = metrics or TunnelMetrics(self.live_stats)
         self.handshakes = HandshakeGate()
-        """Admission control: handshakes in progress at once; the rest REFUSE(overloaded)."""
+        """Admission control: handshakes in progress at once and a short queue; the rest
+        REFUSE(overloaded) with a retry slot (:mod:`tunnel.admission`)."""
         self.telemetry_handler: TelemetryHandler | None = None
         """Set by the telemetry area; without it batches are not acknowledged."""
         self.state_hooks: list[StateHook] = []

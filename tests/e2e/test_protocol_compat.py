@@ -30,7 +30,7 @@ from tunnel.device_end import DeviceSession
 from tunnel.errors import RefusedError
 from tunnel.frames import Hello, RefusalReason, Welcome, decode
 from tunnel.streams import Stream
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
 
 PORTAL = "gateway.localhost"
 
@@ -81,7 +81,7 @@ async def old_client(
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=ctx, resolver=LoopbackResolver())
     ) as http:
-        ws = await http.ws_connect(env.tunnel_url, max_msg_size=MAX_MESSAGE)
+        ws = await http.ws_connect(env.tunnel_url, max_msg_size=AIOHTTP_MAX_MSG_SIZE)
         session = DeviceSession(WebSocketTransport(ws), on_open=env.serve)
         try:
             hello = Hello(tuple(versions), tuple(capabilities), "old-device 0.1", "ccu")
@@ -160,7 +160,7 @@ async def test_the_first_v1_hello_bytes_are_still_welcomed(
         aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=env.device.client_ssl(), resolver=LoopbackResolver())
         ) as http,
-        http.ws_connect(env.tunnel_url, max_msg_size=MAX_MESSAGE) as ws,
+        http.ws_connect(env.tunnel_url, max_msg_size=AIOHTTP_MAX_MSG_SIZE) as ws,
     ):
         await ws.send_bytes(V1_MINIMAL_HELLO)
         answer = await ws.receive_bytes(timeout=5)

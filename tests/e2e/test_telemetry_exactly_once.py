@@ -343,6 +343,8 @@ async def rig(
         f'[http]\nhost = "127.0.0.1"\nport = 0\n'
         f'[database]\nurl = "{db_url}"\n'
         f"[enrolment]\npoll_interval_s = 0.2\n"
+        # one agent: its first reconnect after a gateway kill is spread over 1 s, not 120
+        f"[tunnel]\nreconnect_window_s = 1.0\n"
     )
     bus = inverters(buses * per_bus)
     units = [i.unit_id for i in bus]

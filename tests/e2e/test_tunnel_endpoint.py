@@ -82,6 +82,8 @@ async def test_enrolled_device_connects_and_the_gateway_opens_streams(
             assert live.hello.software == "test-device 1.0"
             assert live.protocol_version == 1
             assert live.peer == "127.0.0.1"
+            assert client.session.welcome is not None  # the node's reconnect window, sent along
+            assert client.session.welcome.reconnect_window == 120.0
             stream = await live.session.open_stream("echo")
             await stream.write(b"hallo tunnel")
             await stream.write_eof()

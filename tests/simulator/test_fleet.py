@@ -12,7 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.config import DatabaseConfig, EnrolmentConfig, GatewayConfig, HttpConfig
+from cloud_gateway.config import (
+    DatabaseConfig,
+    EnrolmentConfig,
+    GatewayConfig,
+    HttpConfig,
+    TunnelEndpointConfig,
+)
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.tunnels.keys import TUNNELS
 from simulator.cli import build_parser
@@ -61,6 +67,7 @@ async def test_fleet_enrols_connects_survives_a_restart_and_keeps_identities(
         http=HttpConfig(port=0),
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"),
         enrolment=EnrolmentConfig(poll_interval_s=0.05),
+        tunnel=TunnelEndpointConfig(reconnect_window_s=2.0),  # five hubs: back within 2 s
     )
     gateway = await start_gateway(config, clock)
     try:

@@ -25,7 +25,7 @@ from tunnel.device_end import DeviceSession
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.session import DisconnectReason, StreamHandler
 from tunnel.streams import Stream
-from tunnel.ws import MAX_MESSAGE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
 
 __all__ = [
     "TestDevice",
@@ -211,7 +211,9 @@ async def open_tunnel(
 
     ws: aiohttp.ClientWebSocketResponse | None = None
     try:
-        ws = await http.ws_connect(url.rstrip("/") + "/tunnel/v1", max_msg_size=MAX_MESSAGE)
+        ws = await http.ws_connect(
+            url.rstrip("/") + "/tunnel/v1", max_msg_size=AIOHTTP_MAX_MSG_SIZE
+        )
         session = DeviceSession(WebSocketTransport(ws), on_open=on_open, on_control=on_control)
         await session.handshake(
             Hello(

@@ -1,8 +1,14 @@
-"""Admission control: a bound on handshakes in progress, refusals spread over the backlog."""
+"""Admission control: a bound on handshakes in progress, a short queue, return slots."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+
+import pytest
+
 from tunnel.admission import HandshakeGate
+from tunnel.clock import ManualClock
 
 
 def test_the_gate_admits_up_to_its_limit_and_frees_places() -> None:
@@ -16,32 +22,113 @@ def test_the_gate_admits_up_to_its_limit_and_frees_places() -> None:
     first.leave()  # idempotent
     assert gate.in_progress == 1
     assert gate.try_enter() is not None
-    assert (gate.admitted_total, gate.refused_total) == (3, 1)
+    assert gate.admitted_total == 3
 
 
-def test_retry_after_grows_with_the_backlog_and_stays_bounded() -> None:
-    clock = [0.0]
+def test_the_gate_rejects_nonsense_settings() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        HandshakeGate(0)
+    with pytest.raises(ValueError, match="return_share"):
+        HandshakeGate(return_share=0.0)
+
+
+async def test_a_full_gate_queues_and_hands_places_over_in_order() -> None:
+    clock = ManualClock()
+    gate = HandshakeGate(1, max_wait=4.0, min_rate=1.0, now=clock.monotonic)
+    held = await gate.enter()
+    assert held is not None
+    first = asyncio.create_task(gate.enter())
+    second = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)  # both reach the queue
+    assert gate.waiting == 2
+    assert gate.try_enter() is None  # nobody overtakes the queue
+    held.leave()
+    ticket = await first
+    assert ticket is not None
+    assert not second.done()
+    assert (gate.in_progress, gate.waiting) == (1, 1)  # the place moved, it was not freed
+    ticket.leave()
+    last = await second
+    assert last is not None
+    last.leave()
+    assert (gate.in_progress, gate.admitted_total, gate.queued_total) == (0, 3, 2)
+    assert gate.refused_total == 0
+
+
+async def test_the_queue_is_only_as_long_as_max_wait_at_the_measured_rate() -> None:
+    clock = ManualClock()
+    gate = HandshakeGate(1, max_wait=2.0, min_rate=1.0, now=clock.monotonic)
+    for _ in range(20):  # 20 completions within the 5 s rate window: 4 a second
+        done = gate.try_enter()
+        assert done is not None
+        done.leave()
+    assert gate.rate() == 4.0
+    held = gate.try_enter()
+    assert held is not None
+    queued = [asyncio.create_task(gate.enter()) for _ in range(9)]
+    await asyncio.sleep(0)
+    assert gate.waiting == 8  # 8 waiting at 4/s: 2 s; a ninth would wait longer
+    assert queued[-1].done()
+    assert queued[-1].result() is None
+    assert gate.refused_total == 1
+    clock.advance(10.0)  # no completions lately: the floor rate (1/s) applies
+    assert gate.expected_wait() == 9.0
+    for task in queued[:-1]:
+        task.cancel()
+    await asyncio.gather(*queued, return_exceptions=True)
+    assert gate.waiting == 0
+    held.leave()
+    assert gate.in_progress == 0
+
+
+async def test_a_cancelled_waiter_passes_a_place_it_was_just_given_on() -> None:
+    gate = HandshakeGate(1, min_rate=10.0, now=lambda: 0.0)
+    held = gate.try_enter()
+    assert held is not None
+    first = asyncio.create_task(gate.enter())
+    second = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)
+    held.leave()  # the place goes to `first` ...
+    first.cancel()  # ... which is cancelled before it runs again
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    ticket = await second
+    assert ticket is not None
+    ticket.leave()
+    assert (gate.in_progress, gate.waiting) == (0, 0)
+
+
+def test_refused_devices_get_distinct_slots_at_a_share_of_the_rate() -> None:
+    clock = ManualClock()
     gate = HandshakeGate(
-        1, min_retry=5.0, max_retry=120.0, min_rate=10.0, now=lambda: clock[0], rand=lambda: 1.0
+        1000, min_retry=5.0, min_rate=1.0, return_share=0.5, now=clock.monotonic, rand=lambda: 0.5
     )
-    assert gate.try_enter() is not None
-    delays = [gate.retry_after() for _ in range(2000)]
-    assert delays[0] == 5.0  # a small backlog: the shortest window
-    assert delays == sorted(delays)
-    assert delays[-1] == 120.0  # capped
-    assert 40.0 < delays[500] < 60.0  # ~500 devices sent back at 10/s
-
-
-def test_the_window_follows_the_measured_rate() -> None:
-    clock = [0.0]
-    gate = HandshakeGate(1000, min_rate=1.0, now=lambda: clock[0], rand=lambda: 1.0)
-    for _ in range(500):  # 100 completions a second over the rate window
+    for _ in range(100):  # 20 a second: refused devices come back at 10 a second
         ticket = gate.try_enter()
         assert ticket is not None
         ticket.leave()
-    assert gate.rate() == 100.0
-    for _ in range(999):
-        gate.retry_after()
-    assert gate.retry_after() == 10.0  # 1,000 waiting at 100/s
-    clock[0] = 1000.0  # all due, none measured lately
-    assert gate.retry_after() == 5.0
+    delays = [gate.retry_after() for _ in range(300)]
+    assert delays[0] == pytest.approx(5.05)  # the first slot starts min_retry from now
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(delays)}
+    assert gaps == {0.1}  # one device per 1/10 s, none sharing a slot
+    assert delays[-1] == pytest.approx(34.95)
+    clock.advance(30.0)  # slots handed out reach 35 s; none completed lately: 1/s floor
+    assert gate.retry_after() == pytest.approx(5.0 + 0.5 * 2.0)  # the slot after them
+
+
+def test_retry_delays_are_capped() -> None:
+    gate = HandshakeGate(1, min_retry=5.0, max_retry=60.0, min_rate=1.0, now=lambda: 0.0)
+    delays = [gate.retry_after() for _ in range(200)]  # 0.5 a second: slots 2 s apart
+    assert max(delays) == 60.0
+    assert delays == sorted(delays)
+
+
+async def test_a_device_queued_past_the_queue_timeout_is_refused() -> None:
+    # 10/s: the estimate (0.1 s) lets it queue; nobody leaves, so the real wait runs out
+    gate = HandshakeGate(1, max_wait=0.1, queue_timeout=0.1, min_rate=10.0, now=lambda: 0.0)
+    held = gate.try_enter()
+    assert held is not None
+    assert await gate.enter() is None
+    assert (gate.waiting, gate.refused_total, gate.in_progress) == (0, 1, 1)
+    held.leave()
+    assert gate.in_progress == 0

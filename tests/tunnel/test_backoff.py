@@ -43,3 +43,19 @@ def test_the_first_reconnect_after_a_session_uses_the_wide_window() -> None:
     assert backoff.next_delay(after_session=True) == 1.0  # counter at 1: exponential again
     backoff.session_ended(uptime=5.0)  # short session: no reset, no wide window
     assert backoff.next_delay(after_session=True) == 2.0
+
+
+def test_the_gateways_window_from_welcome_wins_over_the_policy() -> None:
+    backoff = Backoff(BackoffPolicy(reconnect_window=120.0), rand=lambda: 0.5)
+    backoff.window_hint = 8.0  # a small node: its few hubs come back within 8 s
+    assert backoff.next_delay(after_session=True) == 4.0
+    assert backoff.next_delay(after_session=True) == 1.0  # then the usual exponential steps
+
+
+def test_the_default_window_spreads_a_fleet_over_two_minutes() -> None:
+    """A restart of a gateway with 10,000 tunnels: at most ~83 reconnects a second."""
+    assert BackoffPolicy().reconnect_window == 120.0
+    highest = Backoff(rand=lambda: 0.999).next_delay(after_session=True)
+    lowest = Backoff(rand=lambda: 0.0).next_delay(after_session=True)
+    assert (lowest, round(highest, 2)) == (0.0, 119.88)
+    assert Backoff(rand=lambda: 0.999).next_delay() < 1.0  # a failed first connect: not wide

@@ -51,6 +51,14 @@ LITERALS: list[tuple[Frame, bytes]] = [
         ),
     ),
     (
+        Welcome(1, (), 15.0, "s2", reconnect_window=120.0),
+        (
+            b"\x01\x02\x00\x00\x00\x00\x00\x00"
+            b'{"capabilities":[],"heartbeat":15.0,"reconnect_window":120.0,"session_id":"s2",'
+            b'"version":1}'
+        ),
+    ),
+    (
         Refuse(RefusalReason.EXPIRED, 60.0),
         b'\x01\x03\x00\x00\x00\x00\x00\x00{"detail":"","reason":"expired","retry_after":60.0}',
     ),
