@@ -9,7 +9,9 @@ prebuilt tuples to the driver (``exec_driver_sql``), and on PostgreSQL the readi
 ``COPY`` on the same connection, inside the same transaction. Values are therefore converted
 here, per backend, exactly as the column types would: instants as naive UTC text
 ``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite (what :class:`~cloud_gateway.store.types.UtcDateTime`
-stores, so range queries compare correctly) and aware ``datetime`` on PostgreSQL.
+stores, so range queries compare correctly) and aware ``datetime`` on PostgreSQL. On
+PostgreSQL the day merge's returned rows also come straight from asyncpg (``fetch`` on the
+transaction's connection), without SQLAlchemy's cursor and result processing per row.
 
 Two steps do their read in the write (``RETURNING``, SQLite ≥ 3.35 and PostgreSQL):
 
@@ -258,20 +260,35 @@ class IngestTransaction:
             return
         await self._copy("readings", rows, READING_COLUMNS)
 
+    async def _asyncpg(self, what: str) -> asyncpg.Connection:
+        """This transaction's asyncpg connection, for steps that bypass SQLAlchemy."""
+        raw = await self._conn.get_raw_connection()
+        driver = raw.driver_connection
+        if not isinstance(driver, asyncpg.Connection):
+            raise TypeError(f"{what} needs asyncpg, not {type(driver).__name__}")
+        # It must run inside the transaction SQLAlchemy's adapter began with the first
+        # statement (take_keys); outside it, it would commit on its own.
+        if not driver.is_in_transaction():
+            raise StoreError(f"{what} outside the ingest transaction")
+        return driver
+
     async def _copy(
         self, table: str, rows: Sequence[tuple[Any, ...]], columns: Sequence[str]
     ) -> None:
         """PostgreSQL ``COPY … FROM STDIN`` (binary) on this transaction's connection."""
-        raw = await self._conn.get_raw_connection()
-        driver = raw.driver_connection
-        if not isinstance(driver, asyncpg.Connection):
-            raise TypeError(f"COPY needs asyncpg, not {type(driver).__name__}")
-        # COPY must run inside the transaction SQLAlchemy's adapter began with the first
-        # statement (take_keys); a COPY outside it would commit on its own.
-        if not driver.is_in_transaction():
-            raise StoreError(f"{table} COPY outside the ingest transaction")
+        driver = await self._asyncpg(f"{table} COPY")
         try:
             await driver.copy_records_to_table(table, records=rows, columns=columns)
+        except _REFUSED_PG as exc:
+            raise RefusedGroupError(f"telemetry commit failed: {exc!r}") from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"telemetry commit failed: {exc!r}") from exc
+
+    async def _pg_fetch(self, what: str, sql: str, *args: Any) -> list[Any]:
+        """Rows of ``sql`` straight from asyncpg (no SQLAlchemy result processing per row)."""
+        driver = await self._asyncpg(what)
+        try:
+            return list(await driver.fetch(sql, *args))
         except _REFUSED_PG as exc:
             raise RefusedGroupError(f"telemetry commit failed: {exc!r}") from exc
         except asyncpg.PostgresError as exc:
@@ -290,8 +307,8 @@ class IngestTransaction:
         if self._pg:
             # one lock order, so concurrent transactions (other nodes) cannot deadlock
             ordered = sorted(days, key=lambda d: (d[0], d[1], d[2]))
-            columns = tuple(list(c) for c in zip(*ordered, strict=True))
-            rows = await self._driver_rows(_PG_DAYS + _DAY_MERGE, columns)
+            columns = [list(c) for c in zip(*ordered, strict=True)]
+            rows = await self._pg_fetch("day merge", _PG_DAYS + _DAY_MERGE, *columns)
         else:
             rows = []
             for part in _chunks(days, _SQLITE_ROWS):

@@ -38,7 +38,7 @@ from cloud_gateway.store.devices import Device
 from cloud_gateway.store.telemetry import IngestTransaction, ReadingRow, RefusedGroupError, Target
 from cloud_gateway.telemetry.day_energy import LocalDays
 from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
-from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
+from cloud_gateway.telemetry.topics import StateMessages
 from tunnel.clock import Clock
 
 __all__ = ["IngestResult", "TelemetryIngest"]
@@ -70,7 +70,6 @@ class _Pending:
         return 1 if self.parsed is None else 1 + len(self.parsed.readings)
 
 
-_TOPIC_CACHE = 100_000
 _TARGET_CACHE = 200_000
 _DUPLICATE = IngestResult(0, duplicate=True)
 _REJECTED = IngestResult(0, rejected=True)
@@ -94,7 +93,6 @@ class TelemetryIngest:
         self._store = store
         self._clock = clock
         self._access = access
-        self._prefix = topic_prefix
         self._on_commit = on_commit
         self._max_group = max_group
         self._access_ttl = access_ttl_s
@@ -102,7 +100,7 @@ class TelemetryIngest:
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._days = LocalDays()
-        self._topics: dict[tuple[int, str], str] = {}
+        self._states = StateMessages(topic_prefix) if topic_prefix is not None else None
         self._target_ttl = target_ttl_s
         self._target_cache: dict[tuple[int, str], tuple[float, Target]] = {}
 
@@ -260,7 +258,7 @@ class TelemetryIngest:
                     latest[inverter_id] = (r, target)
         await tx.insert_readings(rows)
         merged = await tx.merge_days([(*key, *acc) for key, acc in days.items()])
-        if self._prefix is None or not latest:
+        if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
         await tx.enqueue(messages, now)
@@ -302,34 +300,28 @@ class TelemetryIngest:
         days: dict[tuple[int, str, date], float],
         now: datetime,
     ) -> list[tuple[str, bytes]]:
-        assert self._prefix is not None
+        states = self._states
+        assert states is not None
         plant_ids = {t.plant_id for _r, t in latest.values()}
         allowed = await self._allowed(tx, plant_ids, now)
+        day_of = self._days
         messages: list[tuple[str, bytes]] = []
         for inverter_id, (r, target) in sorted(latest.items()):
             if target.plant_id not in allowed:
                 continue
-            energy_today = days.get((inverter_id, r.serial, self._days(r.at)))
-            state = InverterState(
-                plant_id=target.plant_id,
-                inverter_id=inverter_id,
-                serial=r.serial,
-                at=r.at,
-                power_w=r.power_w,
-                dc_power_w=r.dc_power_w,
-                energy_total_wh=r.energy_wh,
-                energy_today_wh=energy_today,
-                state=r.state,
-            )
-            topic_key = (target.plant_id, r.serial)
-            topic = self._topics.get(topic_key)
-            if topic is None:
-                if len(self._topics) >= _TOPIC_CACHE:
-                    self._topics.clear()
-                topic = self._topics[topic_key] = inverter_state_topic(
-                    self._prefix, target.plant_id, r.serial
+            messages.append(
+                states.message(
+                    plant_id=target.plant_id,
+                    inverter_id=inverter_id,
+                    serial=r.serial,
+                    at=r.at,
+                    power_w=r.power_w,
+                    dc_power_w=r.dc_power_w,
+                    energy_total_wh=r.energy_wh,
+                    energy_today_wh=days.get((inverter_id, r.serial, day_of(r.at))),
+                    state=r.state,
                 )
-            messages.append((topic, state_payload(state)))
+            )
         return messages
 
     async def _allowed(self, tx: IngestTransaction, plant_ids: set[int], now: datetime) -> set[int]:

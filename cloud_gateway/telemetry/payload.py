@@ -88,16 +88,26 @@ def _text(body: dict[str, Any], key: str, limit: int) -> str:
 
 def _reading(body: dict[str, Any]) -> ReadingIn:
     ts = body["ts"]
-    if isinstance(ts, bool) or not isinstance(ts, int) or not _MIN_MS <= ts < _MAX_MS:
+    if type(ts) is not int or not _MIN_MS <= ts < _MAX_MS:
         raise TypeError("ts")
     state = body.get("st")
+    # The usual values inline (a finite float or absent); anything else through _number.
+    w = body.get("w")
+    if w is not None and (type(w) is not float or w - w != 0.0):
+        w = _number(body, "w")
+    wh = body.get("wh")
+    if wh is not None and (type(wh) is not float or wh - wh != 0.0):
+        wh = _number(body, "wh")
+    dcw = body.get("dcw")
+    if dcw is not None and (type(dcw) is not float or dcw - dcw != 0.0):
+        dcw = _number(body, "dcw")
     return ReadingIn(
         _serial(body["sn"]),
         datetime.fromtimestamp(ts / 1000, UTC),
-        _number(body, "w"),
-        _number(body, "wh"),
-        _number(body, "dcw"),
-        state[:16] if isinstance(state, str) else None,
+        w,
+        wh,
+        dcw,
+        state[:16] if type(state) is str else None,
     )
 
 

@@ -7,6 +7,9 @@ published only while connected, and paho resends its in-flight messages itself a
 reconnect, so in normal operation nothing is sent twice. (A crash between PUBACK and the delete
 sends that message again: at least once, never lost.)
 
+PUBACKs reach the loop in bursts: the network thread queues message ids and wakes the loop once
+per burst (not once per PUBACK), and a batch waits on one event, not on a future per message.
+
 With several gateway nodes on one database, run the publisher on one node only.
 """
 
@@ -16,6 +19,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -26,6 +31,16 @@ from cloud_gateway.store.mqtt_outbox import MqttOutboxRepository
 __all__ = ["MqttOutboxPublisher"]
 
 _LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Outbox rows published together; ``done`` once the broker acknowledged all of them."""
+
+    expected: int
+    acked: list[int] = field(default_factory=list)
+    """Outbox row ids acknowledged so far."""
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class MqttOutboxPublisher:
@@ -52,13 +67,19 @@ class MqttOutboxPublisher:
         self.drained = asyncio.Event()
         """Set whenever a pass found the outbox empty (for tests and health checks)."""
         self._connected = asyncio.Event()
-        self._inflight: dict[int, asyncio.Future[None]] = {}
+        self._inflight: dict[int, tuple[_Batch, int]] = {}
+        """Message id -> (its batch, its outbox row id)."""
+        self._pubacks: deque[int] = deque()
+        """Message ids acknowledged by the broker, not yet seen by the loop."""
+        self._pubacks_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"cloud-gateway-{uuid.uuid4().hex[:12]}",
         )
-        self._client.max_inflight_messages_set(100)
+        # A whole batch in flight: paho sends each message from publish() at once instead of
+        # queueing it and sending it from its network thread when an earlier PUBACK arrives.
+        self._client.max_inflight_messages_set(max(100, batch))
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
@@ -77,13 +98,23 @@ class MqttOutboxPublisher:
             self._loop.call_soon_threadsafe(self._connected.clear)
 
     def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, _rc: object, _p: object) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._acked, mid)
+        # Append first, then look at the flag: the loop clears the flag before it drains, so
+        # every id appended here is drained by a callback already due or by the one we add.
+        self._pubacks.append(mid)
+        if not self._pubacks_scheduled and self._loop is not None:
+            self._pubacks_scheduled = True
+            self._loop.call_soon_threadsafe(self._drain_pubacks)
 
-    def _acked(self, mid: int) -> None:
-        future = self._inflight.pop(mid, None)
-        if future is not None and not future.done():
-            future.set_result(None)
+    def _drain_pubacks(self) -> None:
+        self._pubacks_scheduled = False
+        pubacks, inflight = self._pubacks, self._inflight
+        while pubacks:
+            entry = inflight.pop(pubacks.popleft(), None)
+            if entry is not None:
+                batch, row_id = entry
+                batch.acked.append(row_id)
+                if len(batch.acked) == batch.expected:
+                    batch.done.set()
 
     async def run(self) -> None:
         """Connect (retrying in the background) and publish until cancelled."""
@@ -102,8 +133,6 @@ class MqttOutboxPublisher:
         finally:
             self._client.disconnect()
             await asyncio.to_thread(self._client.loop_stop)
-            for future in self._inflight.values():
-                future.cancel()
             self._inflight.clear()
             _LOGGER.info("MQTT outbox publisher stopped")
 
@@ -114,19 +143,24 @@ class MqttOutboxPublisher:
             self.drained.set()
             return 0
         self.drained.clear()
-        waiting: dict[asyncio.Future[None], int] = {}
+        self._loop_or_fail()
+        batch = _Batch(len(messages))
+        mids: list[int] = []
         for message in messages:
-            info = self._client.publish(message.topic, message.payload, qos=1)
-            future = self._loop_or_fail().create_future()
-            self._inflight[info.mid] = future
-            waiting[future] = message.id
-        done, pending = await asyncio.wait(waiting, timeout=self._ack_timeout)
-        acked = [waiting[f] for f in done if not f.cancelled()]
+            mid = self._client.publish(message.topic, message.payload, qos=1).mid
+            self._inflight[mid] = (batch, message.id)
+            mids.append(mid)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._ack_timeout):
+                await batch.done.wait()
+        acked = list(batch.acked)
+        if len(acked) < batch.expected:
+            _LOGGER.warning(
+                "MQTT: %d messages not acknowledged in time", batch.expected - len(acked)
+            )
+            for mid in mids:
+                self._inflight.pop(mid, None)
         await self._outbox.delete(acked)
-        if pending:
-            _LOGGER.warning("MQTT: %d messages not acknowledged in time", len(pending))
-            for future in pending:
-                future.cancel()
         return len(acked)
 
     def _loop_or_fail(self) -> asyncio.AbstractEventLoop:

@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _string
 from urllib.parse import quote
 
-__all__ = ["TOPIC_VERSION", "InverterState", "inverter_state_topic", "state_payload"]
+__all__ = [
+    "TOPIC_VERSION",
+    "InverterState",
+    "StateMessages",
+    "inverter_state_topic",
+    "state_payload",
+]
 
 TOPIC_VERSION = "v1"
 
@@ -54,6 +60,8 @@ def _instant(at: datetime) -> str:
 
 def _number(value: float | None) -> str:
     """A number as ``json.dumps`` writes it (``allow_nan=False``), or ``null``."""
+    if type(value) is float and value - value == 0.0:  # the usual case; inf and nan fail it
+        return float.__repr__(value)
     if value is None:
         return "null"
     if type(value) is int:
@@ -63,14 +71,92 @@ def _number(value: float | None) -> str:
     return float.__repr__(float(value))
 
 
+_PAYLOAD = (
+    '{"at":"%s","dc_power_w":%s,"energy_today_wh":%s,"energy_total_wh":%s,%s'
+    '"power_w":%s,%s"state":%s,"v":1}'
+)
+"""The body with the parts fixed per inverter (ids, serial) as one ``%s`` each, keys sorted."""
+
+
+def _fixed_parts(inverter_id: int, plant_id: int, serial: str) -> tuple[str, str]:
+    return (
+        f'"inverter_id":{int(inverter_id)},"plant_id":{int(plant_id)},',
+        f'"serial":{_string(serial)},',
+    )
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
 def state_payload(state: InverterState) -> bytes:
     """The JSON body of a state message (what ``json.dumps(..., sort_keys=True)`` gives)."""
-    text = state.state
+    ids, serial = _fixed_parts(state.inverter_id, state.plant_id, state.serial)
     return (
-        f'{{"at":"{_instant(state.at)}","dc_power_w":{_number(state.dc_power_w)},'
-        f'"energy_today_wh":{_number(state.energy_today_wh)},'
-        f'"energy_total_wh":{_number(state.energy_total_wh)},'
-        f'"inverter_id":{int(state.inverter_id)},"plant_id":{int(state.plant_id)},'
-        f'"power_w":{_number(state.power_w)},"serial":{_string(state.serial)},'
-        f'"state":{"null" if text is None else _string(text)},"v":1}}'
+        _PAYLOAD
+        % (
+            _instant(state.at),
+            _number(state.dc_power_w),
+            _number(state.energy_today_wh),
+            _number(state.energy_total_wh),
+            ids,
+            _number(state.power_w),
+            serial,
+            _text(state.state),
+        )
     ).encode()
+
+
+class StateMessages:
+    """Topics and bodies of state messages for many inverters, again and again.
+
+    The same bytes as :func:`inverter_state_topic` and :func:`state_payload`; what is fixed per
+    inverter (topic, ids, serial) is prepared once and kept for up to ``max_inverters``.
+    """
+
+    __slots__ = ("_fixed", "_max", "_prefix", "_states")
+
+    def __init__(self, prefix: str, *, max_inverters: int = 100_000) -> None:
+        self._prefix = prefix
+        self._max = max_inverters
+        self._fixed: dict[tuple[int, int, str], tuple[str, str, str]] = {}
+        self._states: dict[str | None, str] = {None: "null"}
+
+    def message(
+        self,
+        *,
+        plant_id: int,
+        inverter_id: int,
+        serial: str,
+        at: datetime,
+        power_w: float | None,
+        dc_power_w: float | None,
+        energy_total_wh: float | None,
+        energy_today_wh: float | None,
+        state: str | None,
+    ) -> tuple[str, bytes]:
+        """(topic, body) of one inverter's state."""
+        key = (plant_id, inverter_id, serial)
+        fixed = self._fixed.get(key)
+        if fixed is None:
+            if len(self._fixed) >= self._max:
+                self._fixed.clear()
+            ids, quoted = _fixed_parts(inverter_id, plant_id, serial)
+            topic = inverter_state_topic(self._prefix, plant_id, serial)
+            fixed = self._fixed[key] = (topic, ids, quoted)
+        text = self._states.get(state)
+        if text is None:
+            text = _text(state)
+            if len(self._states) < 64:  # a handful of operating states in practice
+                self._states[state] = text
+        body = _PAYLOAD % (
+            _instant(at),
+            _number(dc_power_w),
+            _number(energy_today_wh),
+            _number(energy_total_wh),
+            fixed[1],
+            _number(power_w),
+            fixed[2],
+            text,
+        )
+        return fixed[0], body.encode()

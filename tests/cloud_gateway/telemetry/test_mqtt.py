@@ -12,6 +12,7 @@ from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.config import GatewayConfig, MqttConfig
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.store import Store
+from cloud_gateway.store.schema_plants import mqtt_outbox
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
 from tests.cloud_gateway.plants.helpers import account, agent, plant, reading
@@ -88,5 +89,36 @@ async def test_a_restart_loses_no_message_and_sends_none_twice(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+    mqtt_probe.publish("marker", b"end")
+    assert (await mqtt_probe.next()).topic == f"{mqtt_probe.prefix}/marker"
+
+
+async def test_batches_larger_than_the_old_inflight_window_are_each_sent_once(
+    store: Store, clock: ManualClock, mqtt_probe: MqttProbe
+) -> None:
+    """Several batches of many messages: PUBACKs reach the loop in bursts, none is lost."""
+    total = 1_250
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            mqtt_outbox.insert(),
+            [
+                {
+                    "topic": f"{mqtt_probe.prefix}/m/{n}",
+                    "payload": b"%d" % n,
+                    "created_at": clock.now(),
+                }
+                for n in range(total)
+            ],
+        )
+    publisher = MqttOutboxPublisher(store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT)
+    task = asyncio.create_task(publisher.run())
+    try:
+        received = [await mqtt_probe.next() for _ in range(total)]
+        await publisher.drained.wait()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert sorted(int(m.payload) for m in received) == list(range(total))
+    assert await store.mqtt_outbox.count() == 0
     mqtt_probe.publish("marker", b"end")
     assert (await mqtt_probe.next()).topic == f"{mqtt_probe.prefix}/marker"

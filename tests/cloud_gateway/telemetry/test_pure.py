@@ -18,7 +18,12 @@ from cloud_gateway.telemetry.day_energy import (
     slot_energy,
 )
 from cloud_gateway.telemetry.payload import PayloadError, parse_payload
-from cloud_gateway.telemetry.topics import InverterState, inverter_state_topic, state_payload
+from cloud_gateway.telemetry.topics import (
+    InverterState,
+    StateMessages,
+    inverter_state_topic,
+    state_payload,
+)
 from inverter_agent.readings import InverterInfo, Reading, encode_payload
 
 T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -168,3 +173,76 @@ def test_state_payload_is_sorted_compact_json(
     )
     with pytest.raises(ValueError, match="JSON"):
         state_payload(replace(message, power_w=float("nan")))
+
+
+@pytest.mark.parametrize(
+    ("serial", "state", "values"),
+    [
+        ("SN-1", "mppt", (5000.0, None, 1234560.0, 0.0)),
+        ('Ä "quoted" \\ \u2028/+#', None, (1e-7, 1e20, -0.0, 5e300)),
+        ("X", "", (None, None, 7, None)),
+    ],
+)
+def test_state_messages_match_topic_and_payload_also_from_its_cache(
+    serial: str, state: str | None, values: tuple[float | None, ...]
+) -> None:
+    power, dc, total, today = values
+    message = InverterState(
+        plant_id=3,
+        inverter_id=7,
+        serial=serial,
+        at=T0.astimezone(BERLIN),
+        power_w=power,
+        dc_power_w=dc,
+        energy_total_wh=total,
+        energy_today_wh=today,
+        state=state,
+    )
+    messages = StateMessages("cc/", max_inverters=2)
+    expected = (inverter_state_topic("cc/", 3, serial), state_payload(message))
+    for plant_id in (3, 3, 4, 5, 3):  # cached, then evicted and prepared again
+        topic, body = messages.message(
+            plant_id=plant_id,
+            inverter_id=7,
+            serial=serial,
+            at=message.at,
+            power_w=power,
+            dc_power_w=dc,
+            energy_total_wh=total,
+            energy_today_wh=today,
+            state=state,
+        )
+        if plant_id == 3:
+            assert (topic, body) == expected
+        else:
+            assert json.loads(body)["plant_id"] == plant_id
+            assert topic == inverter_state_topic("cc/", plant_id, serial)
+    with pytest.raises(ValueError, match="JSON"):
+        messages.message(
+            plant_id=3,
+            inverter_id=7,
+            serial=serial,
+            at=T0,
+            power_w=float("inf"),
+            dc_power_w=None,
+            energy_total_wh=None,
+            energy_today_wh=None,
+            state=state,
+        )
+
+
+def test_numbers_other_than_finite_floats_take_the_careful_path() -> None:
+    base = {"v": 1, "k": "reading", "sn": "A", "ts": 1768467600000}
+    items = [
+        {**base, "w": 5, "wh": None, "dcw": 2.5},
+        {**base, "w": True},
+        {**base, "wh": float("inf")},
+        {**base, "dcw": float("nan")},
+        {**base, "w": "5"},
+        {**base, "ts": True},
+    ]
+    parsed = parse_payload(json.dumps(items).encode())  # Infinity and NaN, as Python writes
+    [r] = parsed.readings
+    assert (r.power_w, r.energy_wh, r.dc_power_w) == (5.0, None, 2.5)
+    assert type(r.power_w) is float
+    assert parsed.skipped == 5
