@@ -10,7 +10,7 @@ One asyncio process::
 
 Memory: the enrolled daemon imports neither ``aiohttp`` nor ``cryptography``. Its two page
 servers and its HTTP requests (CCU JSON-RPC and XML-RPC, the self-test) are the add-on's own
-small HTTP/1.1 layer on ``h11`` (:mod:`ccu_addon.httpserver`, :mod:`ccu_addon.httpclient`);
+small HTTP/1.1 layer on ``h11`` (:mod:`ccu_addon.httpserver`, :mod:`tunnel.httpclient`);
 key and certificate are read with the standard library (:mod:`ccu_addon.identity`).
 Enrolment needs ``cryptography`` (and :mod:`tunnel.enrolment` its HTTP client); so the
 command-line daemon, once enrolled, starts afresh (``restart_after_enrolment``:
@@ -143,24 +143,14 @@ class _Daemon:
 
         pending = await asyncio.to_thread(load_identity, self.config.state_dir)
         if not pending.enrolled:
-            # tunnel.enrolment's pairing client is aiohttp's: imported for enrolment only,
-            # like cryptography (the CLI daemon restarts without both once enrolled).
-            import aiohttp  # noqa: PLC0415
-
-            ca_file = self.config.gateway.ca_file
-            trust: ssl.SSLContext | bool = True  # aiohttp's default context: the system store
-            if ca_file is not None:
-                trust = await asyncio.to_thread(ssl.create_default_context, cafile=str(ca_file))
-            connector = aiohttp.TCPConnector(ssl=trust)
-            async with aiohttp.ClientSession(connector=connector) as http:
-                await enrol(
-                    http,
-                    self.config.gateway.url,
-                    pending,
-                    kind="ccu",
-                    name="CCU",
-                    on_pairing_code=self.state.show_pairing_code,
-                )
+            await enrol(
+                self.config.gateway.url,
+                pending,
+                ca_file=self.config.gateway.ca_file,
+                kind="ccu",
+                name="CCU",
+                on_pairing_code=self.state.show_pairing_code,
+            )
         identity = await asyncio.to_thread(load_hub_identity, self.config.state_dir)
         if identity is None:  # pragma: no cover - enrol() returns only once both files exist
             raise RuntimeError("enrolment ended without a certificate")

@@ -14,7 +14,7 @@ import re
 from typing import Any, Final, Protocol
 
 from ccu_addon.errors import CcuError, HttpClientError
-from ccu_addon.httpclient import fetch
+from tunnel.httpclient import fetch
 
 __all__ = ["CcuJsonRpc", "SessionChecker", "bare_sid"]
 

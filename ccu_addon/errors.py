@@ -6,24 +6,32 @@
     ├── CcuError                                   the local CCU did not answer as expected
     │   └── CcuSessionError (PermissionError)      a WebUI session id (sid) is not valid
     ├── IdentityError (ValueError)                 the hub's key or certificate is unusable
-    ├── HttpClientError                            an HTTP request (to the CCU, the gateway) failed
-    │   ├── HttpConnectionError (OSError)          no connection, TLS failed, connection lost
-    │   │   └── HttpTimeoutError (TimeoutError)    no complete answer in time
-    │   ├── HttpProtocolError                      the answer is not valid HTTP/1.1
-    │   └── HttpStatusError                        the answer's status is an error (4xx, 5xx)
     └── HttpAbortError                             a page handler ends its request with a response
     ConfigError (tunnel.errors)                    invalid configuration (file, key, problem)
+    HttpClientError (tunnel.errors)                an HTTP request (to the CCU, the gateway) failed
+    ├── HttpConnectionError (OSError)              no connection, TLS failed, connection lost
+    │   └── HttpTimeoutError (TimeoutError)        no complete answer in time
+    ├── HttpProtocolError                          the answer is not valid HTTP/1.1
+    └── HttpStatusError                            the answer's status is an error (4xx, 5xx)
     EnrolmentError (tunnel.enrolment)              pairing with the gateway failed
 
-``ConfigError`` and ``EnrolmentError`` are the tunnel package's own, re-exported: enrolment
-(identity files, pairing client) is shared with the inverter agent in :mod:`tunnel.enrolment`.
+``ConfigError``, the HTTP client's errors and ``EnrolmentError`` are the tunnel package's own,
+re-exported: the HTTP client (:mod:`tunnel.httpclient`) and enrolment (identity files, pairing
+client, :mod:`tunnel.enrolment`) are shared with the inverter agent.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tunnel.errors import ConfigError
+from tunnel.errors import (
+    ConfigError,
+    HttpClientError,
+    HttpConnectionError,
+    HttpProtocolError,
+    HttpStatusError,
+    HttpTimeoutError,
+)
 
 if TYPE_CHECKING:
     from tunnel.enrolment import EnrolmentError
@@ -52,30 +60,6 @@ class CcuError(AddonError):
 
 class CcuSessionError(CcuError, PermissionError):
     """A CCU WebUI session id is missing or not valid."""
-
-
-class HttpClientError(AddonError):
-    """An HTTP request of the add-on (to the CCU or the gateway) failed."""
-
-
-class HttpConnectionError(HttpClientError, OSError):
-    """No connection, a failed TLS handshake, or the connection was lost."""
-
-
-class HttpTimeoutError(HttpConnectionError, TimeoutError):
-    """No complete answer within the request's time limit."""
-
-
-class HttpProtocolError(HttpClientError):
-    """The peer's answer is not valid HTTP/1.1 (or larger than allowed)."""
-
-
-class HttpStatusError(HttpClientError):
-    """The answer's status is an error (4xx or 5xx)."""
-
-    def __init__(self, status: int, url: str) -> None:
-        super().__init__(f"HTTP {status} from {url}")
-        self.status = status
 
 
 def __getattr__(name: str) -> Any:

@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from ccu_addon.errors import HttpClientError
-from ccu_addon.httpclient import fetch
 from ccu_addon.httpserver import Request, Response, Router
 from ccu_addon.xmlrpc_codec import Fault, dumps_call, dumps_fault, dumps_response, loads
 from tunnel.clock import Clock
+from tunnel.httpclient import fetch
 
 __all__ = ["DEFAULT_KEYS", "MAX_CALLBACK_BODY", "CcuEvent", "CcuEventBridge"]
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ccu_addon.errors import HttpClientError
-from ccu_addon.httpclient import fetch
 from ccu_addon.status import Refusal
 from tunnel.clock import Clock
+from tunnel.httpclient import fetch
 
 __all__ = ["MAX_CLOCK_SKEW", "Check", "CheckResult", "run_selftest"]
 

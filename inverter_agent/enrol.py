@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from pathlib import Path
-
-import aiohttp
 
 from inverter_agent.config import GatewayLink
 from inverter_agent.tunnel_link import SessionChannel, TunnelLink
@@ -72,21 +69,15 @@ class EnrollingLink:
         identity = await asyncio.to_thread(load_identity, self._state_dir)
         if identity.enrolled:
             return
-        ca_file = self._gateway.ca_file
-        trust = await asyncio.to_thread(
-            ssl.create_default_context, cafile=str(ca_file) if ca_file else None
+        await enrol(
+            self._gateway.url,
+            identity,
+            ca_file=self._gateway.ca_file,
+            kind=DEVICE_KIND,
+            name=self._gateway.device_name,
+            on_pairing_code=self._show,
+            retry_delay=self._retry_delay,
         )
-        connector = aiohttp.TCPConnector(ssl=trust)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            await enrol(
-                http,
-                self._gateway.url,
-                identity,
-                kind=DEVICE_KIND,
-                name=self._gateway.device_name,
-                on_pairing_code=self._show,
-                retry_delay=self._retry_delay,
-            )
 
     async def run(self) -> None:
         """Enrol when needed, then connect and reconnect until :meth:`stop`."""

@@ -18,13 +18,10 @@ Both tell the fleet a pairing code through ``on_pairing_code`` (``None`` withdra
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
-
-import aiohttp
 
 from ccu_addon.app import run_addon
 from ccu_addon.config import AddonConfig, CcuConfig
@@ -134,17 +131,14 @@ class _AgentTunnel:
         gateway, state_dir = self._config.gateway, self._config.state_dir
         identity = await asyncio.to_thread(load_identity, state_dir)
         if not identity.enrolled:
-            cafile = str(gateway.ca_file) if gateway.ca_file else None
-            trust = await asyncio.to_thread(ssl.create_default_context, cafile=cafile)
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
-                await enrol(
-                    http,
-                    gateway.url,
-                    identity,
-                    kind=DEVICE_KIND,
-                    name=gateway.device_name,
-                    on_pairing_code=self._on_code,
-                )
+            await enrol(
+                gateway.url,
+                identity,
+                ca_file=gateway.ca_file,
+                kind=DEVICE_KIND,
+                name=gateway.device_name,
+                on_pairing_code=self._on_code,
+            )
         self.link = await asyncio.to_thread(
             TunnelLink.from_config, gateway, state_dir, clock=self._clock, on_control=self._control
         )

@@ -11,6 +11,7 @@ Shared by the CCU add-on and the inverter agent (R-DEV-8). Files in the device's
 ``on_pairing_code`` (the add-on shows it on its dashboard, the agent logs it); once the owner
 has entered it in the portal, the poll returns the certificate, which is stored beside the key.
 Failures are retried forever with a pause; ``on_pairing_code(None)`` withdraws a shown code.
+The HTTP is :mod:`tunnel.httpclient` (h11): a hub pairs without aiohttp.
 
 :func:`load_identity` and :meth:`DeviceIdentity.store_certificate` do blocking file work; call
 them in a thread (``asyncio.to_thread``) from the event loop.
@@ -19,20 +20,22 @@ them in a thread (``asyncio.to_thread``) from the event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import aiohttp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tunnel.errors import TunnelError
+from tunnel.errors import HttpClientError, TunnelError
+from tunnel.httpclient import fetch
 
 __all__ = [
     "CA_FILE",
@@ -50,7 +53,7 @@ _LOGGER = logging.getLogger(__name__)
 KEY_FILE: Final = "device.key"
 CERT_FILE: Final = "device.crt"
 CA_FILE: Final = "device-ca.crt"
-_TIMEOUT = aiohttp.ClientTimeout(total=15)
+_TIMEOUT: Final = 15.0
 
 PairingCodeSink = Callable[[str | None], None]
 """Told the pairing code to show while enrolment waits for the owner; ``None`` withdraws it."""
@@ -158,33 +161,46 @@ def load_identity(state_dir: Path) -> DeviceIdentity:
     return DeviceIdentity(key, certificate, key_path, cert_path)
 
 
+def _json(answer_body: bytes, what: str) -> Any:
+    try:
+        return json.loads(answer_body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnrolmentError(f"{what}: the gateway's answer is not JSON") from exc
+
+
 async def _request(
-    http: aiohttp.ClientSession, base: str, identity: DeviceIdentity, kind: str, name: str
+    base: str, trust: ssl.SSLContext, identity: DeviceIdentity, kind: str, name: str
 ) -> Any:
     body = {"csr": identity.csr_pem(name), "kind": kind, "name": name}
-    async with http.post(f"{base}/api/v1/enrol", json=body, timeout=_TIMEOUT) as resp:
-        resp.raise_for_status()
-        return await resp.json()
+    answer = await fetch(
+        "POST",
+        f"{base}/api/v1/enrol",
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        timeout=_TIMEOUT,
+        ssl_context=trust,
+    )
+    answer.raise_for_status()
+    return _json(answer.body, "enrolment request")
 
 
-async def _wait_issued(http: aiohttp.ClientSession, base: str, started: Any) -> Any:
+async def _wait_issued(base: str, trust: ssl.SSLContext, started: Any) -> Any:
     interval = float(started.get("poll_interval", 5.0))
     while True:
-        async with http.get(f"{base}{started['poll_url']}", timeout=_TIMEOUT) as resp:
-            if resp.status == 200:
-                return await resp.json()
-            if resp.status != 202:
-                raise aiohttp.ClientResponseError(
-                    resp.request_info, (), status=resp.status, message="enrolment ended"
-                )
+        url = f"{base}{started['poll_url']}"
+        answer = await fetch("GET", url, timeout=_TIMEOUT, ssl_context=trust)
+        if answer.status == 200:
+            return _json(answer.body, "enrolment poll")
+        if answer.status != 202:
+            raise EnrolmentError(f"enrolment ended: HTTP {answer.status} from {url}")
         await asyncio.sleep(interval)
 
 
 async def enrol(
-    http: aiohttp.ClientSession,
     gateway_url: str,
     identity: DeviceIdentity,
     *,
+    ca_file: Path | None,
     kind: str,
     name: str,
     on_pairing_code: PairingCodeSink,
@@ -194,17 +210,20 @@ async def enrol(
 
     ``kind`` is the gateway's device kind (``ccu``, ``inverter_agent``); ``name`` is what the
     device asks to be called (the portal shows it; the device slug derives from it).
+    ``ca_file`` verifies the gateway; None: the system's CA store.
     """
     base = gateway_url.rstrip("/")
+    cafile = str(ca_file) if ca_file is not None else None
+    trust = await asyncio.to_thread(ssl.create_default_context, cafile=cafile)
     while True:
         try:
-            started = await _request(http, base, identity, kind, name)
+            started = await _request(base, trust, identity, kind, name)
             on_pairing_code(str(started["pairing_code"]))
-            issued = await _wait_issued(http, base, started)
+            issued = await _wait_issued(base, trust, started)
             enrolled = await asyncio.to_thread(
                 identity.store_certificate, issued["certificate"], issued["ca_certificate"]
             )
-        except (aiohttp.ClientError, TimeoutError, KeyError, ValueError, EnrolmentError) as exc:
+        except (HttpClientError, OSError, KeyError, TypeError, ValueError, EnrolmentError) as exc:
             _LOGGER.warning("enrolment: %r; trying again in %.0f s", exc, retry_delay)
             on_pairing_code(None)
             await asyncio.sleep(retry_delay)

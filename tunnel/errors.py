@@ -116,3 +116,27 @@ class UpgradeRefusedError(TunnelError, ConnectionError):
         text = body.decode("utf-8", "replace").strip()
         suffix = f": {text[:200]}" if text else ""
         super().__init__(f"{url}: the WebSocket upgrade was refused with HTTP {status}{suffix}")
+
+
+class HttpClientError(TunnelError):
+    """An HTTP request of a device (to the gateway, to a local CCU) failed."""
+
+
+class HttpConnectionError(HttpClientError, OSError):
+    """No connection, a failed TLS handshake, or the connection was lost."""
+
+
+class HttpTimeoutError(HttpConnectionError, TimeoutError):
+    """No complete answer within the request's time limit."""
+
+
+class HttpProtocolError(HttpClientError):
+    """The peer's answer is not valid HTTP/1.1 (or larger than allowed)."""
+
+
+class HttpStatusError(HttpClientError):
+    """The answer's status is an error (4xx or 5xx)."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status

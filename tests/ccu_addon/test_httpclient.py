@@ -21,9 +21,9 @@ from ccu_addon.errors import (
     HttpTimeoutError,
 )
 from ccu_addon.events import MAX_CALLBACK_BODY, CcuEvent, CcuEventBridge
-from ccu_addon.httpclient import fetch
 from ccu_addon.httpserver import HttpServer
 from tunnel.clock import ManualClock
+from tunnel.httpclient import fetch
 
 Reply = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -28,10 +28,10 @@ MONIT_CONF=$MONIT_DIR/monit-$ADDON_ID.cfg
 SYSTEMD_UNIT=$SYSTEMD_DIR/$ADDON_ID.service
 
 # What the add-on imports: h11 and wsproto always (its HTTP and the tunnel's WebSocket);
-# cryptography (key pair, CSR) and aiohttp (tunnel.enrolment's pairing client) only while it
-# enrols, which a new hub does first. The enrolled daemon loads neither of the last two.
-PYTHON_IMPORTS="h11, wsproto, cryptography, aiohttp"
-PYTHON_PACKAGES="python3-h11 python3-wsproto python3-cryptography python3-aiohttp"
+# cryptography (key pair, CSR) only while it enrols, which a new hub does first. The enrolled
+# daemon does not load it.
+PYTHON_IMPORTS="h11, wsproto, cryptography"
+PYTHON_PACKAGES="python3-h11 python3-wsproto python3-cryptography"
 
 # The interpreter: CCU_ADDON_PYTHON if set, else the newest python3.x >= 3.11 on PATH that
 # can import what the add-on needs. Prints its path; fails when there is none.

@@ -1,4 +1,5 @@
-"""A small HTTP/1.1 client on asyncio streams: CCU JSON-RPC and XML-RPC, the gateway's clock.
+"""A small HTTP/1.1 client on asyncio streams, for devices: the CCU add-on's calls to its CCU
+(JSON-RPC, XML-RPC) and to the gateway (self-test), and enrolment (:mod:`tunnel.enrolment`).
 
 One request per connection (``Connection: close``), the answer read completely::
 
@@ -7,8 +8,8 @@ One request per connection (``Connection: close``), the answer read completely::
 
 ``h11`` speaks HTTP; this module owns the connection and the time limit, which covers
 connecting, the TLS handshake, sending and the whole answer. ``https://`` URLs need an
-:class:`ssl.SSLContext` (the add-on never loads the system CA store on its own). Every
-failure is mapped to the add-on's own errors (see :mod:`ccu_addon.errors`)::
+:class:`ssl.SSLContext` (a device never loads the system CA store on its own). Every
+failure is mapped to the tunnel package's own errors (see :mod:`tunnel.errors`)::
 
     OSError, ssl.SSLError  → HttpConnectionError (an OSError)
     TimeoutError           → HttpTimeoutError (a TimeoutError)
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from ccu_addon.errors import (
+from tunnel.errors import (
     HttpConnectionError,
     HttpProtocolError,
     HttpStatusError,
