@@ -77,9 +77,11 @@ class MqttOutboxPublisher:
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"cloud-gateway-{uuid.uuid4().hex[:12]}",
         )
-        # A whole batch in flight: paho sends each message from publish() at once instead of
-        # queueing it and sending it from its network thread when an earlier PUBACK arrives.
-        self._client.max_inflight_messages_set(max(100, batch))
+        # No paho limit (0): the batch bounds what is in flight. paho then sends each message
+        # from publish() at once, and skips its walk over every in-flight message on each
+        # PUBACK (``_update_inflight``), which with a whole batch in flight was quadratic in
+        # the batch and took a large share of the gateway's CPU during ingest.
+        self._client.max_inflight_messages_set(0)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
