@@ -25,8 +25,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ClassVar, Final, cast
 
 from tunnel.errors import ProtocolError, SessionClosedError, StreamResetError
@@ -49,9 +47,10 @@ from tunnel.frames import (
     decode,
     encode,
 )
+from tunnel.session_state import DisconnectReason, Flag, SessionStats
 from tunnel.stream_table import MAX_STREAMS, StreamTable
 from tunnel.streams import INITIAL_WINDOW, Stream
-from tunnel.transport import EagerSender, MessageTransport, PushTransport
+from tunnel.transport import EagerSender, MessageTransport, PushTransport, abilities
 
 __all__ = [
     "DEFAULT_HEARTBEAT",
@@ -71,92 +70,6 @@ DEAD_AFTER_BEATS: Final = 3
 
 StreamHandler = Callable[[Stream], Awaitable[None]]
 ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class DisconnectReason(StrEnum):
-    """Why a session (or a connection attempt) ended."""
-
-    CLEAN = "clean"
-    """Closed in order by either end."""
-    REFUSED = "refused"
-    """The gateway sent REFUSE."""
-    NETWORK = "network"
-    """The connection failed or was lost."""
-    TLS_ERROR = "tls_error"
-    """The TLS handshake failed (certificate not trusted, rejected, expired)."""
-    HANDSHAKE_TIMEOUT = "handshake_timeout"
-    """No HELLO / WELCOME in time."""
-    HEARTBEAT_TIMEOUT = "heartbeat_timeout"
-    """The peer fell silent for longer than ``dead_after``."""
-    PROTOCOL_ERROR = "protocol_error"
-    """The peer sent something that is not protocol v1."""
-    INTERNAL_ERROR = "internal_error"
-    """A bug on this end; the traceback is logged."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionStats:
-    """A snapshot of one session's counters."""
-
-    uptime: float
-    """Seconds since ``run()`` started (0 before)."""
-    bytes_sent: int
-    """Wire bytes sent, headers included."""
-    bytes_received: int
-    """Wire bytes received, headers included."""
-    open_streams: int
-    """Streams alive now."""
-    streams_total: int
-    """Streams opened in this session, both directions."""
-    credit_stalls: int
-    """Writes that waited for peer credit (streams alive now and finished)."""
-    rtt: float | None
-    """Round-trip time of the last PING in seconds."""
-
-
-class _Flag:
-    """A one-way event without the waiter deque of ``asyncio.Event`` (cheap when idle)."""
-
-    __slots__ = ("_is_set", "_waiter")
-
-    def __init__(self) -> None:
-        self._is_set = False
-        self._waiter: asyncio.Future[None] | None = None
-
-    def is_set(self) -> bool:
-        return self._is_set
-
-    def set(self) -> None:
-        self._is_set = True
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def wait(self) -> None:
-        if self._is_set:
-            return
-        if self._waiter is None:
-            self._waiter = asyncio.get_running_loop().create_future()
-        await asyncio.shield(self._waiter)
-
-
-_ABILITIES: dict[type, tuple[bool, bool]] = {}
-
-
-def _abilities(transport: MessageTransport) -> tuple[bool, bool]:
-    """Whether ``transport`` is a :class:`PushTransport` and an :class:`EagerSender`.
-
-    Cached per class: ``isinstance`` against a runtime-checkable protocol inspects every
-    member (~40 µs each, on every session a gateway accepts during a reconnect storm), and
-    the answer is a property of the class.
-    """
-    kind = type(transport)
-    known = _ABILITIES.get(kind)
-    if known is None:
-        known = _ABILITIES[kind] = (
-            isinstance(transport, PushTransport),
-            isinstance(transport, EagerSender),
-        )
-    return known
 
 
 class TunnelSession:
@@ -197,7 +110,7 @@ class TunnelSession:
         self.bytes_sent = 0
         self.bytes_received = 0
         self._transport = transport
-        push, eager = _abilities(transport)
+        push, eager = abilities(transport)
         self._push = cast(PushTransport, transport) if push else None
         self._eager = cast(EagerSender, transport) if eager else None
         self._on_open = on_open
@@ -212,8 +125,8 @@ class TunnelSession:
         self._sending = False  # the writer task or a flushing task owns the transport
         self._kick_pending = False
         self._writer: asyncio.Task[None] | None = None
-        self._ended = _Flag()
-        self._finished = _Flag()
+        self._ended = Flag()
+        self._finished = Flag()
         self._inbound: list[Telemetry | Ack | Control] = []
         self._inbound_worker: asyncio.Task[None] | None = None
         self._inbound_room: asyncio.Future[None] | None = None

@@ -23,6 +23,7 @@ __all__ = [
     "MemoryTransport",
     "MessageTransport",
     "PushTransport",
+    "abilities",
     "memory_pair",
 ]
 
@@ -141,3 +142,23 @@ def memory_pair(capacity: int = 16) -> tuple[MemoryTransport, MemoryTransport]:
     """Two connected transports; each direction buffers at most ``capacity`` messages."""
     a_to_b, b_to_a = _Pipe(capacity), _Pipe(capacity)
     return MemoryTransport(a_to_b, b_to_a), MemoryTransport(b_to_a, a_to_b)
+
+
+_ABILITIES: dict[type, tuple[bool, bool]] = {}
+
+
+def abilities(transport: MessageTransport) -> tuple[bool, bool]:
+    """Whether ``transport`` is a :class:`PushTransport` and an :class:`EagerSender`.
+
+    Cached per class: ``isinstance`` against a runtime-checkable protocol inspects every
+    member (~40 µs each, on every session a gateway accepts during a reconnect storm), and
+    the answer is a property of the class.
+    """
+    kind = type(transport)
+    known = _ABILITIES.get(kind)
+    if known is None:
+        known = _ABILITIES[kind] = (
+            isinstance(transport, PushTransport),
+            isinstance(transport, EagerSender),
+        )
+    return known
