@@ -25,7 +25,7 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.devices import Device
 from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.keys import DEVICE_CA, ENTITLEMENT_POLICY, TUNNELS
-from cloud_gateway.tunnels.registry import LiveTunnel, refusal_reason
+from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
 from cloud_gateway.web import CLOCK
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import RefusalReason, Refuse
@@ -77,6 +77,19 @@ async def _admit(
     return device, serial, decision
 
 
+async def _refuse_overloaded(
+    session: GatewaySession, registry: TunnelRegistry, hello_timeout: float
+) -> None:
+    """No place at the gate: REFUSE(overloaded) with this device's own return slot."""
+    registry.metrics.refusals.labels(reason=RefusalReason.OVERLOADED.value).inc()
+    retry_after = registry.handshakes.retry_after()
+    # HELLO first, as the protocol has it: a device still sending its HELLO into a closed
+    # WebSocket would see a network error, not the REFUSE and its retry_after.
+    with contextlib.suppress(TimeoutError, ProtocolError, SessionClosedError):
+        await session.receive_hello(timeout=hello_timeout)
+    await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
+
+
 async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     """Accept a device's WebSocket, check who it is and whether it may, then serve it."""
     app = request.app
@@ -105,13 +118,7 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     # already), or, when the queue is too long for that, send the device back for later.
     ticket = await registry.handshakes.enter()
     if ticket is None:
-        registry.metrics.refusals.labels(reason=RefusalReason.OVERLOADED.value).inc()
-        retry_after = registry.handshakes.retry_after()
-        # HELLO first, as the protocol has it: a device still sending its HELLO into a
-        # closed WebSocket would see a network error, not the REFUSE and its retry_after.
-        with contextlib.suppress(TimeoutError, ProtocolError, SessionClosedError):
-            await session.receive_hello(timeout=config.hello_timeout_s)
-        await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
+        await _refuse_overloaded(session, registry, config.hello_timeout_s)
         return ws
     with ticket:  # until WELCOME or refusal: the session itself runs outside the gate
         try:
@@ -123,7 +130,9 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
             return ws
 
         now = app[CLOCK].now()
-        admitted = await _admit(app, peer_certificate(request), now)
+        changes = registry.changes
+        certificate = peer_certificate(request)
+        admitted = await _admit(app, certificate, now)
         if isinstance(admitted, Refuse):
             registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
             await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
@@ -152,6 +161,12 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
     )
     live.append(tunnel)
     await registry.register(tunnel, decision)
+    if registry.changes != changes:
+        # a revocation or entitlement change landed while this device was being admitted:
+        # it may have missed the tunnel, so look again (rare; costs the checks once more)
+        again = await _admit(app, certificate, app[CLOCK].now())
+        if isinstance(again, Refuse):
+            await registry.end(tunnel, again.reason, again.retry_after, again.detail)
     reason = "internal_error"
     try:
         reason = (await session.run()).value

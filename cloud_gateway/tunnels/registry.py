@@ -84,6 +84,10 @@ class TunnelRegistry:
         REFUSE(overloaded) with a retry slot (:mod:`tunnel.admission`)."""
         self.telemetry_handler: TelemetryHandler | None = None
         """Set by the telemetry area; without it batches are not acknowledged."""
+        self.changes = 0
+        """Revocations and entitlement changes announced so far. A handshake reads it before
+        its checks and again once registered: a change in between may have missed the
+        tunnel (it was not registered yet), so the endpoint checks again."""
         self.state_hooks: list[StateHook] = []
         """Called after a tunnel is admitted and whenever its entitlement is re-evaluated
         (e.g. to send the hub its packages); a failing hook is logged, never fatal."""
@@ -158,6 +162,7 @@ class TunnelRegistry:
 
     async def entitlement_changed(self, device_id: int) -> None:
         """Re-ask the policy for the device; close its tunnel if it lost entitlement."""
+        self.changes += 1
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
             return
@@ -178,6 +183,7 @@ class TunnelRegistry:
 
     async def revoked(self, device_id: int) -> None:
         """The device's certificate was revoked: refuse its tunnel now."""
+        self.changes += 1
         tunnel = self._tunnels.get(device_id)
         if tunnel is not None:
             await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, "certificate revoked")

@@ -196,6 +196,37 @@ async def test_revocation_closes_the_open_tunnel_and_refuses_reconnects(
         assert refused.reason == RefusalReason.REVOKED
 
 
+class RevokedWhileAdmitting:
+    """Entitled, but the first decision revokes the device's certificate on the way: the
+    revocation lands after the certificate check and before the tunnel is registered."""
+
+    def __init__(self) -> None:
+        self.env: Env | None = None
+
+    async def decide(self, device: Device, at: datetime) -> Decision:
+        env, self.env = self.env, None
+        if env is not None:
+            await env.gw.gateway.store.certificates.revoke_device(device.id, now=at)
+            await env.registry.revoked(device.id)  # no tunnel registered yet: finds none
+        return Decision(entitled=True)
+
+
+async def test_a_revocation_during_the_handshake_still_closes_the_tunnel(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    policy = RevokedWhileAdmitting()
+    async with enrolled(tmp_path, clock, policy) as env:
+        policy.env = env
+        client = await open_tunnel(env.gw.url, env.device.client_ssl())
+        try:
+            assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
+            assert client.session.refusal is not None
+            assert client.session.refusal.reason == RefusalReason.REVOKED
+        finally:
+            await client.stop()
+        assert env.registry.get((await env.device_row()).id) is None
+
+
 async def test_operator_flag_closes_the_tunnel_within_five_seconds(
     tmp_path: Path, clock: ManualClock
 ) -> None:
