@@ -14,8 +14,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cloud_gateway.errors import ConflictError, LinkError, NotFoundError
-from cloud_gateway.store.accounts import Account, Role
+from cloud_gateway.errors import LinkError, NotFoundError
+from cloud_gateway.store.accounts import Account, Role, insert_account
 from cloud_gateway.store.schema import accounts
 from cloud_gateway.store.schema_accounts import (
     account_security,
@@ -67,50 +67,24 @@ class AccountSecurityRepository:
         role: Role = Role.CUSTOMER,
     ) -> Account:
         """A new, not yet validated account with its first password in the history."""
-        taken = await conn.scalar(
-            sa.select(sa.func.count())
-            .select_from(accounts)
-            .where(
-                sa.or_(
-                    sa.func.lower(accounts.c.username) == username.lower(),
-                    accounts.c.email == email.lower(),
-                )
-            )
+        account = await insert_account(
+            conn,
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            created_at=now,
+            role=role,
+            language=language,
         )
-        if taken:
-            raise ConflictError("user name or e-mail address already registered")
-        row = (
-            await conn.execute(
-                accounts.insert()
-                .values(
-                    username=username,
-                    email=email.lower(),
-                    password_hash=password_hash,
-                    role=role.value,
-                    language=language,
-                    created_at=now,
-                )
-                .returning(*accounts.c)
-            )
-        ).one()
-        m = row._mapping
         await conn.execute(
-            account_security.insert().values(account_id=m["id"], password_changed_at=now)
+            account_security.insert().values(account_id=account.id, password_changed_at=now)
         )
         await conn.execute(
             password_history.insert().values(
-                account_id=m["id"], password_hash=password_hash, created_at=now
+                account_id=account.id, password_hash=password_hash, created_at=now
             )
         )
-        return Account(
-            id=m["id"],
-            username=m["username"],
-            email=m["email"],
-            password_hash=m["password_hash"],
-            role=Role(m["role"]),
-            language=m["language"],
-            created_at=m["created_at"],
-        )
+        return account
 
     async def state(self, account: Account) -> SecurityState:
         """The account's security state; accounts made elsewhere count as validated."""

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store.schema import accounts
@@ -50,6 +50,45 @@ def _account(row: sa.Row[tuple[object, ...]]) -> Account:
     )
 
 
+async def insert_account(
+    conn: AsyncConnection,
+    *,
+    username: str,
+    email: str,
+    password_hash: str,
+    created_at: datetime,
+    role: Role,
+    language: str,
+) -> Account:
+    """Insert an account in ``conn``'s transaction; :class:`ConflictError` when the user name
+    or the e-mail address (both case-insensitive) is already registered."""
+    taken = await conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(accounts)
+        .where(
+            sa.or_(
+                sa.func.lower(accounts.c.username) == username.lower(),
+                accounts.c.email == email.lower(),
+            )
+        )
+    )
+    if taken:
+        raise ConflictError("user name or e-mail address already registered")
+    values = {
+        "username": username,
+        "email": email.lower(),
+        "password_hash": password_hash,
+        "role": role.value,
+        "language": language,
+        "created_at": created_at,
+    }
+    try:
+        result = await conn.execute(accounts.insert().values(**values).returning(*accounts.c))
+    except IntegrityError as exc:  # registered by a concurrent transaction since the check
+        raise ConflictError("user name or e-mail address already registered") from exc
+    return _account(result.one())
+
+
 class AccountRepository:
     """Create and read accounts."""
 
@@ -67,34 +106,16 @@ class AccountRepository:
         language: str = "de",
     ) -> Account:
         """Insert a new account; user name and e-mail are unique (case-insensitive)."""
-        values = {
-            "username": username,
-            "email": email.lower(),
-            "password_hash": password_hash,
-            "role": role.value,
-            "language": language,
-            "created_at": created_at,
-        }
-        try:
-            async with self._engine.begin() as conn:
-                taken = await conn.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(accounts)
-                    .where(
-                        sa.or_(
-                            sa.func.lower(accounts.c.username) == username.lower(),
-                            accounts.c.email == email.lower(),
-                        )
-                    )
-                )
-                if taken:
-                    raise ConflictError("user name or e-mail address already registered")
-                result = await conn.execute(
-                    accounts.insert().values(**values).returning(*accounts.c)
-                )
-                return _account(result.one())
-        except IntegrityError as exc:
-            raise ConflictError("user name or e-mail address already registered") from exc
+        async with self._engine.begin() as conn:
+            return await insert_account(
+                conn,
+                username=username,
+                email=email,
+                password_hash=password_hash,
+                created_at=created_at,
+                role=role,
+                language=language,
+            )
 
     async def get(self, account_id: int) -> Account:
         """The account with this id."""
