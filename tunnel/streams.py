@@ -45,7 +45,7 @@ INITIAL_WINDOW: Final = 256 * 1024
 """Bytes a receiver accepts on a new stream before it grants more credit."""
 MAX_BUFFER: Final = 1024 * 1024
 """Upper bound of a stream's receive buffer and of its send queue."""
-MAX_CHUNK: Final = 32 * 1024
+MAX_CHUNK: Final = 128 * 1024
 """Largest DATA payload the writer sends; smaller chunks interleave streams more finely."""
 
 
@@ -70,7 +70,12 @@ class StreamSink(Protocol):
 
 
 class StreamReceiver(Protocol):
-    """Takes a stream's incoming bytes as they arrive (see :meth:`Stream.attach`)."""
+    """Takes a stream's incoming bytes as they arrive (see :meth:`Stream.attach`).
+
+    The callbacks run inside the session's frame dispatch and must not raise: an exception
+    would end the whole session, not just this stream. A receiver whose own side failed
+    resets the stream instead.
+    """
 
     def stream_data(self, data: bytes) -> None:
         """Bytes from the peer, in order."""

@@ -3,6 +3,8 @@
 ::
 
     await splice_tcp(stream, "127.0.0.1", 80)      # device: connect, copy both ways, done
+    splice = await connect_tcp("127.0.0.1", 80)    # the same in two steps (OPEN_FAIL
+    await splice.run(stream)                       # for a failed connect in between)
 
     # gateway side, for connections a server accepted: reading starts once attached
     protocol = TcpSplice()                         # as the protocol of the connection
@@ -34,7 +36,7 @@ import socket
 from tunnel.errors import StreamError
 from tunnel.streams import Stream
 
-__all__ = ["TcpSplice", "splice_tcp"]
+__all__ = ["TcpSplice", "connect_tcp", "splice_tcp"]
 
 
 class TcpSplice(asyncio.Protocol):
@@ -64,6 +66,15 @@ class TcpSplice(asyncio.Protocol):
         transport = self._transport
         if transport is not None and not transport.is_closing():
             transport.resume_reading()
+
+    async def run(self, stream: Stream) -> None:
+        """:meth:`attach` ``stream`` and return when both are done; cancelling drops both."""
+        self.attach(stream)
+        try:
+            await self.wait_closed()
+        except asyncio.CancelledError:
+            self.abort("cancelled")
+            raise
 
     async def wait_closed(self) -> None:
         """Return once the connection is closed (the stream is finished or reset by then)."""
@@ -141,10 +152,15 @@ class TcpSplice(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        if transport.can_write_eof():
-            transport.write_eof()
-        else:
+        if not transport.can_write_eof():
             transport.close()
+            return
+        try:
+            transport.write_eof()
+        except OSError:
+            # The TCP peer went away (reset) before the loop noticed: drop this connection,
+            # which resets its stream; the tunnel and its other streams go on.
+            transport.abort()
 
     def stream_ended(self, error: StreamError | None) -> None:
         transport = self._transport
@@ -164,12 +180,15 @@ class TcpSplice(asyncio.Protocol):
         if stream.finished:
             self._pending = b""
             return
+        # write_now may send at once, and taking a frame calls this method again: that
+        # nested call must find nothing pending, or it would queue the same bytes twice.
+        pending, self._pending = self._pending, b""
         try:
-            taken = stream.write_now(self._pending)
+            taken = stream.write_now(pending)
         except StreamError:
             self._drop()
             return
-        self._pending = self._pending[taken:]
+        self._pending = pending[taken:]
         if self._pending:
             return
         if self._tcp_eof:
@@ -183,17 +202,17 @@ class TcpSplice(asyncio.Protocol):
             self._transport.abort()
 
 
-async def splice_tcp(stream: Stream, host: str, port: int) -> None:
-    """Connect to ``host:port`` and splice it to ``stream`` until both are done.
+async def connect_tcp(host: str, port: int) -> TcpSplice:
+    """Connect to ``host:port``; the connection is not read until :meth:`TcpSplice.run`.
 
     A failed connect raises (``OSError``, ``TimeoutError`` under the caller's timeout), so
-    that a stream handler answers OPEN_FAIL; cancelling drops the connection.
+    that a stream handler can answer OPEN_FAIL.
     """
     loop = asyncio.get_running_loop()
     _, protocol = await loop.create_connection(TcpSplice, host, port)
-    protocol.attach(stream)
-    try:
-        await protocol.wait_closed()
-    except asyncio.CancelledError:
-        protocol.abort("cancelled")
-        raise
+    return protocol
+
+
+async def splice_tcp(stream: Stream, host: str, port: int) -> None:
+    """Connect to ``host:port`` and splice it to ``stream`` until both are done."""
+    await (await connect_tcp(host, port)).run(stream)

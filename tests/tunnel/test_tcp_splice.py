@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
+import socket
+import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from tests.tunnel.gateway_stub import StubGateway, device_ssl_context
 from tests.tunnel.sessions import until
 from tunnel.clock import ManualClock
 from tunnel.connector import TunnelConnector
+from tunnel.errors import StreamResetError
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.gateway_end import GatewaySession
 from tunnel.streams import INITIAL_WINDOW, MAX_CHUNK, Stream
@@ -146,6 +150,39 @@ async def test_target_closing_ends_the_stream(rig: Rig) -> None:
     await stream.wait_finished()
     await rig.splices[0].wait_closed()
     assert stream.error is None
+
+
+async def test_target_reset_unseen_by_the_loop_ends_only_its_stream(rig: Rig) -> None:
+    """The peer's CLOSE meets a connection the target has reset before the loop read it.
+
+    The half-close then fails in the kernel (ENOTCONN); that must reset this one stream,
+    not end the device's session with every other stream on it.
+    """
+    stream = await rig.gateway.open_stream("tcp://local")
+    await stream.write(b"x")
+    assert await stream.readexactly(1) == b"x"
+    splice = rig.splices[0]
+    assert splice.transport is not None
+    splice.transport.pause_reading()  # the loop must not see the reset coming
+    target = rig.target.connections[0]
+    target.get_extra_info("socket").setsockopt(
+        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+    )
+    target.transport.abort()  # closed with linger 0: the kernel sends a reset
+    with contextlib.suppress(ConnectionError):
+        await target.wait_closed()
+    device_side = splice.transport.get_extra_info("socket")
+    # Wait in the kernel, not in the loop, until the reset has reached the device's socket.
+    readable, _, _ = select.select([device_side.fileno()], [], [], 5.0)
+    assert readable
+    await stream.write_eof()
+    await stream.wait_finished()
+    assert isinstance(stream.error, StreamResetError)
+    await splice.wait_closed()
+    # The tunnel is still up: a new stream reaches the target.
+    again = await rig.gateway.open_stream("tcp://local")
+    await again.write(b"still here")
+    assert await again.readexactly(10) == b"still here"
 
 
 async def test_slow_target_pushes_back_through_credit(rig: Rig) -> None:
