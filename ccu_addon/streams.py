@@ -1,7 +1,8 @@
 """Remote-access streams: the gateway opens a stream, the add-on splices it to a local target.
 
 The stream carries raw HTTP/1.1 bytes from the gateway's proxy; the add-on does not parse
-them. It connects to the target's host and port and copies both ways, passing each
+them. It connects to the target's host and port and copies both ways by callbacks
+(:mod:`tunnel.tcp_splice`, the path `python -m bench tunnel` measures), passing each
 direction's end on as a half-close (TCP ``write_eof`` / tunnel CLOSE).
 
 OPEN target strings:
@@ -16,21 +17,19 @@ Anything else is answered with OPEN_FAIL (``not_allowed`` or ``bad_target``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ccu_addon.errors import AddonError
-from tunnel.errors import StreamError
 from tunnel.frames import OpenFailReason
 from tunnel.streams import Stream
+from tunnel.tcp_splice import connect_tcp
 
 __all__ = ["LocalTarget", "StreamSplicer", "TargetPolicy", "TargetRefusedError"]
 
 _LOGGER = logging.getLogger(__name__)
-_CHUNK = 64 * 1024
 
 
 class TargetRefusedError(AddonError):
@@ -106,38 +105,13 @@ class StreamSplicer:
             return
         try:
             async with asyncio.timeout(self.connect_timeout):
-                reader, writer = await asyncio.open_connection(target.host, target.port)
+                splice = await connect_tcp(target.host, target.port)
         except TimeoutError:
             stream.fail_open(OpenFailReason.TIMEOUT, f"{target.host}:{target.port}")
             return
         except OSError as exc:
             stream.fail_open(OpenFailReason.UNREACHABLE, f"{target.host}:{target.port}: {exc}")
             return
-        stream.accept()
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(_upstream(stream, writer), name=f"splice-up-{stream.id}")
-                group.create_task(_downstream(reader, stream), name=f"splice-down-{stream.id}")
-        except* (OSError, StreamError) as errors:
-            _LOGGER.info("stream %d to %s ended: %r", stream.id, stream.target, errors.exceptions)
-            stream.reset("local connection failed")
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-async def _upstream(stream: Stream, writer: asyncio.StreamWriter) -> None:
-    """Tunnel → local target; the peer's CLOSE becomes a TCP half-close."""
-    while data := await stream.read(_CHUNK):
-        writer.write(data)
-        await writer.drain()
-    if writer.can_write_eof():
-        writer.write_eof()
-
-
-async def _downstream(reader: asyncio.StreamReader, stream: Stream) -> None:
-    """Local target → tunnel; the target's EOF becomes a CLOSE."""
-    while data := await reader.read(_CHUNK):
-        await stream.write(data)
-    await stream.write_eof()
+        # Copied by callbacks both ways (no task per direction); a local connection that
+        # fails resets the stream, a half-close passes through as CLOSE / TCP write_eof.
+        await splice.run(stream)
