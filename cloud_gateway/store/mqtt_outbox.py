@@ -28,12 +28,15 @@ class MqttOutboxRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def pending(self, limit: int = 500) -> list[OutboxMessage]:
-        """The oldest ``limit`` messages."""
+    async def pending(self, limit: int = 500, *, after_id: int = 0) -> list[OutboxMessage]:
+        """The oldest ``limit`` messages with an id above ``after_id``."""
         o = mqtt_outbox.c
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                sa.select(o.id, o.topic, o.payload).order_by(o.id).limit(limit)
+                sa.select(o.id, o.topic, o.payload)
+                .where(o.id > after_id)
+                .order_by(o.id)
+                .limit(limit)
             )
             return [OutboxMessage(r.id, r.topic, bytes(r.payload)) for r in rows]
 

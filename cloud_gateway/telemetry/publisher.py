@@ -1,14 +1,17 @@
 """The MQTT outbox worker: publishes committed outbox rows with QoS 1, deletes them on PUBACK.
 
-paho-mqtt speaks MQTT on its own network thread (``loop_start``); this class owns the asyncio
-side: PUBACKs come back through ``call_soon_threadsafe`` and resolve futures keyed by message
-id. A row is deleted only after the broker acknowledged it, so a restart loses nothing; it is
-published only while connected, and paho resends its in-flight messages itself after a
-reconnect, so in normal operation nothing is sent twice. (A crash between PUBACK and the delete
-sends that message again: at least once, never lost.)
+It speaks MQTT through :mod:`cloud_gateway.telemetry.mqtt_wire` on the event loop (ADR 0011):
+each pass reads up to ``batch`` rows after the last one sent and writes their PUBLISH packets
+in one go; PUBACKs arrive by callback and name the rows to delete, which are deleted a batch at
+a time. Up to ``max_in_flight`` messages are unacknowledged at once, so the broker's round trip
+does not pace the fan-out.
 
-PUBACKs reach the loop in bursts: the network thread queues message ids and wakes the loop once
-per burst (not once per PUBACK), and a batch waits on one event, not on a future per message.
+A row is deleted only after the broker acknowledged it, so a restart loses nothing. When a
+connection ends, what it left unacknowledged is sent again on the next one (a new clean
+session, from the oldest row still in the outbox): delivery is at least once, and in normal
+operation nothing is sent twice. A broker that stops answering (no PUBACK for
+``ack_timeout_s`` while messages wait, or no answer to the keep-alive ping) is treated as a
+lost connection. Reconnects back off from 1 s to 30 s with jitter.
 
 With several gateway nodes on one database, run the publisher on one node only.
 """
@@ -18,29 +21,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud_gateway.store.mqtt_outbox import MqttOutboxRepository
+from cloud_gateway.telemetry import mqtt_wire
+from cloud_gateway.telemetry.mqtt_wire import MAX_PACKET_ID, MqttConnection, encode_publish
 
 __all__ = ["MqttOutboxPublisher"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Batch:
-    """Outbox rows published together; ``done`` once the broker acknowledged all of them."""
-
-    expected: int
-    acked: list[int] = field(default_factory=list)
-    """Outbox row ids acknowledged so far."""
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+_RETRY_MIN_S = 1.0
+_RETRY_MAX_S = 30.0
 
 
 class MqttOutboxPublisher:
@@ -53,119 +45,137 @@ class MqttOutboxPublisher:
         host: str,
         port: int,
         batch: int = 500,
+        max_in_flight: int = 4000,
         ack_timeout_s: float = 60.0,
         poll_s: float = 5.0,
+        keepalive_s: int = 30,
         client_id: str | None = None,
     ) -> None:
+        if not 0 < batch <= max_in_flight < MAX_PACKET_ID:
+            raise ValueError(f"need 0 < batch <= max_in_flight < {MAX_PACKET_ID}")
         self._outbox = outbox
         self._host = host
         self._port = port
         self._batch = batch
+        self._max_in_flight = max_in_flight
         self._ack_timeout = ack_timeout_s
         self._poll = poll_s
-        self._wake = asyncio.Event()
+        self._keepalive = keepalive_s
+        self._client_id = client_id or f"cloud-gateway-{uuid.uuid4().hex[:12]}"
         self.drained = asyncio.Event()
-        """Set whenever a pass found the outbox empty (for tests and health checks)."""
-        self._connected = asyncio.Event()
-        self._inflight: dict[int, tuple[_Batch, int]] = {}
-        """Message id -> (its batch, its outbox row id)."""
-        self._pubacks: deque[int] = deque()
-        """Message ids acknowledged by the broker, not yet seen by the loop."""
-        self._pubacks_scheduled = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"cloud-gateway-{uuid.uuid4().hex[:12]}",
-        )
-        # No paho limit (0): the batch bounds what is in flight. paho then sends each message
-        # from publish() at once, and skips its walk over every in-flight message on each
-        # PUBACK (``_update_inflight``), which with a whole batch in flight was quadratic in
-        # the batch and took a large share of the gateway's CPU during ingest.
-        self._client.max_inflight_messages_set(0)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_publish = self._on_publish
+        """Set whenever the outbox was found empty with nothing in flight (tests, health)."""
+        self.connections = 0
+        """Connections the broker accepted so far."""
+        self._signal = asyncio.Event()  # new rows, PUBACKs, or the connection ended
+        self._inflight: dict[int, int] = {}
+        """Packet id -> outbox row id, sent on the current connection and not acknowledged."""
+        self._acked: list[int] = []
+        """Outbox row ids acknowledged by the broker, not yet deleted."""
+        self._last_packet_id = 0
 
     def wake(self) -> None:
         """Something was committed to the outbox: publish it now."""
-        self._wake.set()
+        self._signal.set()
 
-    # paho's network thread -> the event loop
-    def _on_connect(self, _c: mqtt.Client, _u: object, _f: object, rc: Any, _p: object) -> None:
-        if self._loop is not None and not rc.is_failure:
-            self._loop.call_soon_threadsafe(self._connected.set)
-
-    def _on_disconnect(self, *_args: object) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._connected.clear)
-
-    def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, _rc: object, _p: object) -> None:
-        # Append first, then look at the flag: the loop clears the flag before it drains, so
-        # every id appended here is drained by a callback already due or by the one we add.
-        self._pubacks.append(mid)
-        if not self._pubacks_scheduled and self._loop is not None:
-            self._pubacks_scheduled = True
-            self._loop.call_soon_threadsafe(self._drain_pubacks)
-
-    def _drain_pubacks(self) -> None:
-        self._pubacks_scheduled = False
-        pubacks, inflight = self._pubacks, self._inflight
-        while pubacks:
-            entry = inflight.pop(pubacks.popleft(), None)
-            if entry is not None:
-                batch, row_id = entry
-                batch.acked.append(row_id)
-                if len(batch.acked) == batch.expected:
-                    batch.done.set()
+    def _on_puback(self, packet_ids: list[int]) -> None:
+        inflight, acked = self._inflight, self._acked
+        for packet_id in packet_ids:
+            row = inflight.pop(packet_id, None)
+            if row is not None:
+                acked.append(row)
+        self._signal.set()
 
     async def run(self) -> None:
-        """Connect (retrying in the background) and publish until cancelled."""
-        self._loop = asyncio.get_running_loop()
-        self._client.connect_async(self._host, self._port, keepalive=30)
-        self._client.loop_start()
+        """Connect (again, with backoff) and publish until cancelled."""
         _LOGGER.info("MQTT outbox publisher for %s:%d started", self._host, self._port)
+        delay = _RETRY_MIN_S
         try:
             while True:
-                self._wake.clear()
-                await self._connected.wait()
-                if await self.publish_pending() == 0:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._poll):
-                            await self._wake.wait()
+                try:
+                    connection = await mqtt_wire.connect(
+                        self._host,
+                        self._port,
+                        client_id=self._client_id,
+                        on_puback=self._on_puback,
+                        keepalive_s=self._keepalive,
+                    )
+                except (OSError, TimeoutError, mqtt_wire.MqttError) as exc:
+                    _LOGGER.warning(
+                        "MQTT broker %s:%d unavailable: %s", self._host, self._port, exc
+                    )
+                    await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
+                    delay = min(delay * 2, _RETRY_MAX_S)
+                    continue
+                self.connections += 1
+                delay = _RETRY_MIN_S
+                try:
+                    await self._serve(connection)
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
+                    _LOGGER.warning("MQTT outbox publisher: %s; reconnecting", exc)
+                finally:
+                    connection.close()
+                    self._inflight.clear()  # sent again on the next connection
+                    with contextlib.suppress(Exception):
+                        await self._delete_acked()
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
         finally:
-            self._client.disconnect()
-            await asyncio.to_thread(self._client.loop_stop)
-            self._inflight.clear()
             _LOGGER.info("MQTT outbox publisher stopped")
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of outbox rows; delete those the broker acknowledged."""
-        messages = await self._outbox.pending(self._batch)
-        if not messages:
-            self.drained.set()
-            return 0
-        self.drained.clear()
-        self._loop_or_fail()
-        batch = _Batch(len(messages))
-        mids: list[int] = []
-        for message in messages:
-            mid = self._client.publish(message.topic, message.payload, qos=1).mid
-            self._inflight[mid] = (batch, message.id)
-            mids.append(mid)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._ack_timeout):
-                await batch.done.wait()
-        acked = list(batch.acked)
-        if len(acked) < batch.expected:
-            _LOGGER.warning(
-                "MQTT: %d messages not acknowledged in time", batch.expected - len(acked)
-            )
-            for mid in mids:
-                self._inflight.pop(mid, None)
-        await self._outbox.delete(acked)
-        return len(acked)
+    async def _serve(self, connection: MqttConnection) -> None:
+        """Publish on one connection until it ends (raises why)."""
+        connection.closed.add_done_callback(lambda _f: self._signal.set())
+        after_id = 0  # a new session: everything not deleted goes out again
+        while True:
+            self._signal.clear()
+            if connection.closed.done():
+                raise connection.closed.result() or ConnectionResetError("connection closed")
+            sent = 0
+            room = self._max_in_flight - len(self._inflight)
+            if room >= self._batch:
+                rows = await self._outbox.pending(self._batch, after_id=after_id)
+                if rows:
+                    after_id = rows[-1].id
+                    self.drained.clear()
+                    packets = []
+                    for row in rows:
+                        packet_id = self._packet_id()
+                        self._inflight[packet_id] = row.id
+                        packets.append(encode_publish(row.topic.encode(), packet_id, row.payload))
+                    connection.publish(packets)
+                    sent = len(rows)
+                    await connection.drain()
+            if self._acked and (sent == 0 or len(self._acked) >= self._batch):
+                await self._delete_acked()
+            if sent:
+                continue  # more may wait
+            if not self._inflight and not self._acked:
+                self.drained.set()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll):
+                        await self._signal.wait()
+            elif not self._signal.is_set():
+                try:
+                    async with asyncio.timeout(self._ack_timeout):
+                        await self._signal.wait()
+                except TimeoutError:
+                    waiting = len(self._inflight)
+                    raise TimeoutError(
+                        f"no PUBACK for {self._ack_timeout:.0f} s, {waiting} messages waiting"
+                    ) from None
 
-    def _loop_or_fail(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            raise RuntimeError("MqttOutboxPublisher.run() is not running")
-        return self._loop
+    def _packet_id(self) -> int:
+        packet_id = self._last_packet_id
+        while True:
+            packet_id = packet_id % MAX_PACKET_ID + 1
+            if packet_id not in self._inflight:
+                self._last_packet_id = packet_id
+                return packet_id
+
+    async def _delete_acked(self) -> None:
+        if self._acked:
+            ids, self._acked = self._acked, []
+            try:
+                await self._outbox.delete(ids)
+            except BaseException:
+                self._acked = ids + self._acked
+                raise
