@@ -14,7 +14,8 @@
   does) and the process prints ``{"finished": <CLOCK_MONOTONIC>, "acked": n, ...}``.
 
 SPEC is a JSON file the parent wrote. Each node ends when its stdin closes. With
-``BENCH_PROFILE=DIR`` a node runs under cProfile and writes ``DIR/ROLE.prof``.
+``BENCH_PROFILE=DIR`` a node runs under cProfile and writes ``DIR/ROLE.prof``; with
+``BENCH_SPY=DIR`` (py-spy on the PATH) the gateway samples itself for 8 s from "go".
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import cProfile
 import json
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -155,12 +157,27 @@ async def gateway(spec: dict[str, Any]) -> None:
     running = await start_gateway(config, SystemClock())
     assert running.tls.ca_cert is not None
     emit(url=f"wss://127.0.0.1:{running.port}/tunnel/v1", server_ca=str(running.tls.ca_cert))
+    spy = os.environ.get("BENCH_SPY")
+    polls = 0
     try:
         while line := await asyncio.to_thread(sys.stdin.readline):
             if json.loads(line)["cmd"] == "cpu":
+                if spy and polls == 0:  # the first poll comes just before "go"
+                    _spy(Path(spy), spec["db_url"].partition(":")[0])
+                polls += 1
                 emit(cpu_s=time.process_time(), threads=_thread_cpu())
     finally:
         await running.stop()
+
+
+def _spy(folder: Path, backend: str) -> None:
+    """``BENCH_SPY=DIR``: sample this process with py-spy for 8 s from "go" (raw stacks)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"gateway-{backend}-{os.getpid()}.txt"
+    command = ["py-spy", "record", "-p", str(os.getpid()), "-d", "8", "-r", "250", "-f", "raw"]
+    subprocess.Popen(
+        [*command, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 # -- agents ------------------------------------------------------------------------------

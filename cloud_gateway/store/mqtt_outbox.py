@@ -12,6 +12,8 @@ from cloud_gateway.store.schema_plants import mqtt_outbox
 
 __all__ = ["MqttOutboxRepository", "OutboxMessage"]
 
+_PG_DELETE = sa.text("DELETE FROM mqtt_outbox WHERE id = ANY(:ids)")
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
@@ -42,8 +44,13 @@ class MqttOutboxRepository:
 
     async def delete(self, ids: Sequence[int]) -> None:
         """Forget messages the broker acknowledged."""
-        if ids:
-            async with self._engine.begin() as conn:
+        if not ids:
+            return
+        async with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # one array parameter instead of an IN list compiled with 500 placeholders
+                await conn.execute(_PG_DELETE, {"ids": list(ids)})
+            else:
                 await conn.execute(mqtt_outbox.delete().where(mqtt_outbox.c.id.in_(list(ids))))
 
     async def count(self) -> int:

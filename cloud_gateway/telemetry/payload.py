@@ -144,7 +144,8 @@ def parse_payload(payload: bytes) -> ParsedPayload:
     if len(payload) > MAX_PAYLOAD:
         raise PayloadError(f"payload of {len(payload)} bytes is too large")
     try:
-        body = json.loads(payload)
+        # Decoded first: json.loads(bytes) guesses the encoding in Python; ours is UTF-8.
+        body = json.loads(payload.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"payload is not JSON: {exc}") from None
     items = body if isinstance(body, list) else [body]

@@ -9,9 +9,13 @@ does not pace the fan-out.
 A row is deleted only after the broker acknowledged it, so a restart loses nothing. When a
 connection ends, what it left unacknowledged is sent again on the next one (a new clean
 session, from the oldest row still in the outbox): delivery is at least once, and in normal
-operation nothing is sent twice. A broker that stops answering (no PUBACK for
-``ack_timeout_s`` while messages wait, or no answer to the keep-alive ping) is treated as a
-lost connection. Reconnects back off from 1 s to 30 s with jitter.
+operation nothing is sent twice. Rows are read in id order after the last one sent; whenever
+nothing is in flight the next read starts from the oldest row again, which also finds a row
+that committed after rows with higher ids (concurrent writers on PostgreSQL).
+
+A broker that stops answering (no PUBACK for ``ack_timeout_s`` while messages wait, or no
+answer to the keep-alive ping) is treated as a lost connection. Reconnects back off from 1 s
+to 30 s with jitter.
 
 With several gateway nodes on one database, run the publisher on one node only.
 """
@@ -124,11 +128,17 @@ class MqttOutboxPublisher:
     async def _serve(self, connection: MqttConnection) -> None:
         """Publish on one connection until it ends (raises why)."""
         connection.closed.add_done_callback(lambda _f: self._signal.set())
-        after_id = 0  # a new session: everything not deleted goes out again
+        after_id = 0
         while True:
             self._signal.clear()
             if connection.closed.done():
                 raise connection.closed.result() or ConnectionResetError("connection closed")
+            if not self._inflight:
+                # Nothing in flight and the acknowledged rows deleted: every row left is
+                # unsent, including one a concurrent transaction committed after rows with
+                # higher ids (PostgreSQL hands out ids at insert, not at commit).
+                await self._delete_acked()
+                after_id = 0
             sent = 0
             room = self._max_in_flight - len(self._inflight)
             if room >= self._batch:

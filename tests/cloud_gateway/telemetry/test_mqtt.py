@@ -7,6 +7,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
 from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.config import GatewayConfig, MqttConfig
@@ -16,6 +18,7 @@ from cloud_gateway.store.schema_plants import mqtt_outbox
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
 from tests.cloud_gateway.plants.helpers import account, agent, plant, reading
+from tests.support.databases import fresh_database_url
 from tests.support.gateway import gateway_harness
 from tests.support.mqtt import BROKER_HOST, BROKER_PORT, MqttProbe
 from tests.support.tcp_proxy import TcpProxy
@@ -146,6 +149,44 @@ async def test_messages_in_flight_when_the_link_dies_are_sent_again(
     assert {int(m.payload) for m in received} == set(range(total))
     assert len(received) > total  # at least once: some went out on both connections
     assert await store.mqtt_outbox.count() == 0
+
+
+@pytest.mark.postgresql
+async def test_a_row_that_commits_after_higher_ids_is_still_sent(
+    tmp_path: Path, clock: ManualClock, mqtt_probe: MqttProbe
+) -> None:
+    """PostgreSQL hands out ids at insert: a slow transaction's row can commit after rows with
+    higher ids were sent. (SQLite writers are serialised, so this cannot happen there.)"""
+    async with fresh_database_url("postgresql", tmp_path) as url:
+        store = await Store.open(url)
+        try:
+            async with store.engine.connect() as slow:
+                late = await slow.begin()
+                await slow.execute(
+                    mqtt_outbox.insert(),
+                    {
+                        "topic": f"{mqtt_probe.prefix}/late",
+                        "payload": b"-1",
+                        "created_at": clock.now(),
+                    },
+                )
+                await _fill_outbox(store, clock, mqtt_probe.prefix, 2)  # higher ids, committed
+                publisher = MqttOutboxPublisher(
+                    store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT
+                )
+                task = asyncio.create_task(publisher.run())
+                try:
+                    first = [await mqtt_probe.next() for _ in range(2)]
+                    await late.commit()
+                    publisher.wake()
+                    last = await mqtt_probe.next()
+                finally:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+        finally:
+            await store.close()
+    assert sorted(m.payload for m in first) == [b"0", b"1"]
+    assert last.payload == b"-1"
 
 
 async def _fill_outbox(store: Store, clock: ManualClock, prefix: str, total: int) -> None:

@@ -69,7 +69,16 @@ def test_a_batch_array_is_taken_and_bad_items_are_skipped() -> None:
 
 
 @pytest.mark.parametrize(
-    "payload", [b"not json", b"[1]", b'{"v":2,"k":"reading"}', b"{}", b"[" * 100_000]
+    "payload",
+    [
+        b"not json",
+        b"[1]",
+        b'{"v":2,"k":"reading"}',
+        b"{}",
+        b"[" * 100_000,
+        b'{"v":1,"k":"reading","sn":"\xff"}',  # not UTF-8
+        '{"v":1}'.encode("utf-16"),  # JSON, but not in UTF-8
+    ],
 )
 def test_unusable_payloads_are_refused_whole(payload: bytes) -> None:
     with pytest.raises(PayloadError):
