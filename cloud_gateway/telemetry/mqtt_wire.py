@@ -52,6 +52,9 @@ DISCONNECT: Final = b"\xe0\x00"
 MAX_REMAINING: Final = 268_435_455
 """Largest remaining length the four length bytes can say (256 MiB - 1)."""
 MAX_PACKET_ID: Final = 0xFFFF
+MAX_INBOUND: Final = 1024
+"""Largest packet body accepted from the broker: a publisher only gets CONNACK, PUBACK and
+PINGRESP (2 bytes or none); anything long is an error, not something to buffer."""
 
 _U16: Final = struct.Struct("!H")
 _CONNACK_REASONS: Final = {
@@ -141,6 +144,8 @@ class PacketReader:
                 shift += 7
                 if shift > 21:
                     raise MqttError("malformed remaining length")
+            if length > MAX_INBOUND:
+                raise MqttError(f"a {length}-byte packet from the broker; a publisher gets acks")
             if end - cursor < length:
                 break
             packets.append((first, buffer[cursor : cursor + length]))
@@ -219,7 +224,7 @@ class MqttConnection(asyncio.Protocol):
             raise ConnectionResetError("the MQTT connection is closed")
         transport.write(encode_connect(client_id, self._keepalive))
         self._last_out = self._loop.time()
-        await asyncio.shield(self._connack)
+        await self._connack
 
     def publish(self, packets: Iterable[bytes]) -> None:
         """Send PUBLISH packets (:func:`encode_publish`) in one write."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -74,13 +75,29 @@ def test_reader_refuses_a_five_byte_length() -> None:
         PacketReader().feed(b"\x40\xff\xff\xff\xff\x01")
 
 
+def test_reader_refuses_a_long_packet_before_buffering_it() -> None:
+    with pytest.raises(MqttError, match="acks"):
+        PacketReader().feed(b"\x30\x80\x80\x40")  # a 1 MiB PUBLISH announced
+
+
 async def _fake_broker(answer: bytes) -> AsyncIterator[int]:
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)  # the CONNECT
-        writer.write(answer)
-        await writer.drain()
-        await reader.read(1024)  # until the client goes
-        writer.close()
+    handlers: list[asyncio.Task[None]] = []
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(1024)  # the CONNECT
+            writer.write(answer)
+            await writer.drain()
+            await reader.read(1024)  # until the client goes
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.create_task(talk(reader, writer)))
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     try:
@@ -88,6 +105,7 @@ async def _fake_broker(answer: bytes) -> AsyncIterator[int]:
     finally:
         server.close()
         await server.wait_closed()
+        await asyncio.gather(*handlers)
 
 
 @pytest.fixture
