@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
+
 from cloud_gateway.errors import GatewayError
 from cloud_gateway.plants.activation import normalise_serial
 
@@ -144,10 +146,14 @@ def parse_payload(payload: bytes) -> ParsedPayload:
     if len(payload) > MAX_PAYLOAD:
         raise PayloadError(f"payload of {len(payload)} bytes is too large")
     try:
-        # Decoded first: json.loads(bytes) guesses the encoding in Python; ours is UTF-8.
-        body = json.loads(payload.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"payload is not JSON: {exc}") from None
+        body = orjson.loads(payload)  # ~3 x faster than json (ADR 0012)
+    except orjson.JSONDecodeError:
+        # What orjson refuses but json reads (NaN, Infinity, integers beyond 64 bits) is
+        # decided item by item below, as before; the rest fails here too.
+        try:
+            body = json.loads(payload.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(f"payload is not JSON: {exc}") from None
     items = body if isinstance(body, list) else [body]
     readings: list[ReadingIn] = []
     infos: list[InfoIn] = []

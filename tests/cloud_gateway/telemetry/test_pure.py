@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cloud_gateway.telemetry.day_energy import (
     BERLIN,
@@ -21,6 +23,7 @@ from cloud_gateway.telemetry.payload import PayloadError, parse_payload
 from cloud_gateway.telemetry.topics import (
     InverterState,
     StateMessages,
+    _instant,
     inverter_state_topic,
     state_payload,
 )
@@ -255,3 +258,15 @@ def test_numbers_other_than_finite_floats_take_the_careful_path() -> None:
     assert (r.power_w, r.energy_wh, r.dc_power_w) == (5.0, None, 2.5)
     assert type(r.power_w) is float
     assert parsed.skipped == 5
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-3, minutes=-30))]),
+    )
+)
+def test_instants_are_isoformat_in_utc_with_milliseconds(at: datetime) -> None:
+    expected = at.astimezone(UTC).isoformat(timespec="milliseconds")
+    assert _instant(at) == expected.removesuffix("+00:00") + "Z"
