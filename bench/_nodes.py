@@ -110,7 +110,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
 
     from tunnel.gateway_end import GatewaySession  # noqa: PLC0415
     from tunnel.tls_buffers import install as install_lean_tls  # noqa: PLC0415
-    from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport  # noqa: PLC0415
+    from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport  # noqa: PLC0415
 
     install_lean_tls()
     loop = asyncio.get_running_loop()
@@ -119,7 +119,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False)
         await ws.prepare(request)
-        transport = WebSocketTransport(ws, transport=request.transport)
+        transport = PushWebSocketTransport.for_request(ws, request)
         session = GatewaySession(transport, heartbeat=15.0)
         await session.receive_hello()
         await session.accept(session_id="bench", capabilities=("telemetry",))

@@ -54,7 +54,7 @@ from tunnel.errors import ProtocolError, SessionClosedError
 from tunnel.frames import RefusalReason
 from tunnel.gateway_end import GatewaySession
 from tunnel.tls_buffers import install as install_lean_tls
-from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport
 
 __all__ = ["raise_nofile", "rss_kib"]
 
@@ -108,7 +108,7 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False)
         await ws.prepare(request)
-        session = GatewaySession(WebSocketTransport(ws))
+        session = GatewaySession(PushWebSocketTransport.for_request(ws, request))
         ticket = await gate.enter()
         if ticket is None:
             retry_after = gate.retry_after()

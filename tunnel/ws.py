@@ -16,7 +16,8 @@ The device side uses :mod:`tunnel.ws_client` instead (no aiohttp there, ADR 0009
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -24,7 +25,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from tunnel.errors import SessionClosedError
 from tunnel.transport import MAX_MESSAGE
 
-__all__ = ["AIOHTTP_MAX_MSG_SIZE", "MAX_MESSAGE", "WebSocketTransport"]
+__all__ = ["AIOHTTP_MAX_MSG_SIZE", "MAX_MESSAGE", "PushWebSocketTransport", "WebSocketTransport"]
 
 AIOHTTP_MAX_MSG_SIZE: Final = MAX_MESSAGE + 1
 """``max_msg_size`` for aiohttp WebSockets: aiohttp 3.13-3.14 refuse a message whose size
@@ -129,3 +130,157 @@ class WebSocketTransport:
             await self._ws.close()
         except (OSError, aiohttp.ClientError, RuntimeError):
             return
+
+
+def _take(queue: Any) -> Any:
+    """The message at the head of aiohttp's non-empty queue, with its accounting (size, flow
+    control): its ``read()`` returns at once when a message waits, so it runs to its end here."""
+    reading = queue.read()
+    try:
+        reading.send(None)
+    except StopIteration as done:
+        return done.value
+    reading.close()
+    raise RuntimeError("aiohttp's WebSocket queue was empty")
+
+
+class _PushingParser:
+    """Stands in for aiohttp's WebSocket parser on the connection: parses with it, then lets
+    the transport take the finished binary messages at once (:class:`PushWebSocketTransport`)."""
+
+    __slots__ = ("_inner", "_owner")
+
+    def __init__(self, inner: Any, owner: PushWebSocketTransport) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def feed_data(self, data: bytes) -> Any:
+        result = self._inner.feed_data(data)
+        self._owner._deliver()
+        return result
+
+    def feed_eof(self) -> Any:
+        result = self._inner.feed_eof()
+        self._owner._wake()
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class PushWebSocketTransport(WebSocketTransport):
+    """The gateway's side of ``/tunnel/v1`` as a :class:`~tunnel.transport.PushTransport`.
+
+    aiohttp parses each WebSocket frame in the connection's ``data_received`` and queues the
+    message for a task that awaits ``receive()``: one event-loop turn and a task switch per
+    frame, on every echo through a tunnel. Here the parser on the connection is wrapped, and
+    binary messages are taken from aiohttp's queue right after it parsed them and handed to
+    the session's receiver in the same callback. Everything else (close, ping, errors, the
+    end) stays with aiohttp's ``receive()``, which :meth:`receive` calls only when such a
+    message is at the head of the queue, or when the receiver is gone.
+
+    This reaches into aiohttp's internals (the protocol's parser slot, the queue's buffer):
+    :meth:`for_request` uses it only where they look as expected (aiohttp 3.13-3.14) and
+    otherwise returns a plain :class:`WebSocketTransport`.
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.BaseRequest) -> None:
+        super().__init__(ws, transport=request.transport)
+        self._request_protocol: Any = request.protocol
+        self._receiver: Callable[[bytes], None] | None = None
+        self._paused = False
+        self._installed = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    @staticmethod
+    def for_request(ws: web.WebSocketResponse, request: web.BaseRequest) -> WebSocketTransport:
+        """A push transport for a prepared ``ws``, or a plain one if aiohttp differs."""
+        protocol = getattr(request, "protocol", None)
+        queue = getattr(ws, "_reader", None)
+        if (
+            queue is not None
+            and hasattr(queue, "_buffer")
+            and hasattr(queue, "read")
+            and getattr(protocol, "_payload_parser", None) is not None
+            and hasattr(ws, "_waiting")
+        ):
+            return PushWebSocketTransport(ws, request)
+        return WebSocketTransport(ws, transport=request.transport)
+
+    # -- PushTransport -------------------------------------------------------------------
+
+    def set_receiver(self, receiver: Callable[[bytes], None] | None) -> None:
+        self._receiver = receiver
+        if receiver is not None and not self._installed:
+            protocol = self._request_protocol
+            protocol._payload_parser = _PushingParser(protocol._payload_parser, self)
+            self._installed = True
+        self._wake()
+
+    def pause_receiving(self) -> None:
+        self._paused = True
+
+    def resume_receiving(self) -> None:
+        self._paused = False
+        self._deliver()
+        self._wake()
+
+    async def receive(self) -> bytes:
+        while True:
+            if self._receiver is None:
+                return await super().receive()
+            self._deliver()
+            if not self._needs_aiohttp():
+                await self._wait()
+                continue
+            # a control message, an error or the end is next: aiohttp handles it (a binary
+            # message that follows a ping comes back here and goes to the receiver)
+            message = await super().receive()
+            receiver = self._current_receiver()
+            if receiver is None:
+                return message
+            receiver(message)
+
+    def _current_receiver(self) -> Callable[[bytes], None] | None:
+        return self._receiver  # read again after an await (set_receiver may have run)
+
+    async def close(self) -> None:
+        self._wake()
+        await super().close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _deliver(self) -> None:
+        """Hand the binary messages at the head of aiohttp's queue to the receiver."""
+        ws = self._ws
+        queue: Any = ws._reader
+        buffer = queue._buffer
+        while buffer:
+            receiver = self._receiver
+            if receiver is None or self._paused or ws.closed or ws._waiting:
+                return
+            if buffer[0][0].type is not WSMsgType.BINARY:
+                self._wake()
+                return
+            receiver(_take(queue).data)
+        if queue.is_eof() or queue.exception() is not None:
+            self._wake()
+
+    def _needs_aiohttp(self) -> bool:
+        ws = self._ws
+        if self._paused:
+            return False
+        queue: Any = ws._reader
+        return bool(queue._buffer or queue.is_eof() or queue.exception() is not None or ws.closed)
+
+    async def _wait(self) -> None:
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)

@@ -30,7 +30,7 @@ from cloud_gateway.web import CLOCK
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import RefusalReason, Refuse
 from tunnel.gateway_end import GatewaySession, choose_version
-from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
+from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport
 
 __all__ = ["peer_certificate", "tunnel_v1"]
 
@@ -110,7 +110,7 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         await handler(live[0].device, seq, payload)
 
     session = GatewaySession(
-        WebSocketTransport(ws, transport=request.transport),
+        PushWebSocketTransport.for_request(ws, request),
         heartbeat=config.heartbeat_s,
         on_telemetry=on_telemetry,
     )

@@ -1,0 +1,128 @@
+"""The gateway's push WebSocket transport: aiohttp parses, the session gets binary messages
+in the same callback; control frames, pauses and the end keep their order and meaning."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import WSCloseCode
+
+from tests.tunnel.sessions import until
+from tests.tunnel.test_ws_client import Endpoint, context, endpoint  # noqa: F401 - fixtures
+from tunnel.errors import SessionClosedError
+from tunnel.transport import abilities
+from tunnel.ws import PushWebSocketTransport, WebSocketTransport
+
+
+@pytest.fixture
+async def client_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _pair(
+    endpoint: Endpoint,  # noqa: F811 - the fixture
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> tuple[aiohttp.ClientWebSocketResponse, PushWebSocketTransport, Any, list[bytes]]:
+    """A device-side client, the gateway's push transport with a receiver, aiohttp's ws."""
+    client = await client_session.ws_connect(endpoint.url(), ssl=context, autoping=False)
+    ws, request = await endpoint.accepted.get()
+    server = PushWebSocketTransport.for_request(ws, request)
+    assert isinstance(server, PushWebSocketTransport)
+    got: list[bytes] = []
+    server.set_receiver(got.append)
+    return client, server, ws, got
+
+
+async def test_binary_messages_arrive_in_order_around_a_ping(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, ws, got = await _pair(endpoint, context, client_session)
+    assert abilities(server) == (True, True)
+    reading = asyncio.create_task(server.receive())
+    await client.send_bytes(b"one")
+    await client.send_bytes(b"two")
+    await client.ping(b"are you there")
+    await client.send_bytes(b"three")
+    await client.send_bytes(b"four")
+    pong = await client.receive()
+    assert (pong.type, pong.data) == (aiohttp.WSMsgType.PONG, b"are you there")
+    await until(lambda: len(got) == 4)
+    assert got == [b"one", b"two", b"three", b"four"]
+    assert not reading.done()
+    await client.close()
+    with pytest.raises(SessionClosedError) as caught:
+        await reading
+    assert caught.value.clean
+    assert ws.close_code == WSCloseCode.OK
+
+
+async def test_paused_messages_wait_in_aiohttp_and_come_in_order(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, ws, got = await _pair(endpoint, context, client_session)
+    reading = asyncio.create_task(server.receive())
+    server.pause_receiving()
+    for n in range(3):
+        await client.send_bytes(b"%d" % n)
+    await until(lambda: len(ws._reader._buffer) == 3)  # arrived, parsed, held back
+    assert got == []
+    server.resume_receiving()
+    assert got == [b"0", b"1", b"2"]
+    await client.send_bytes(b"3")
+    await until(lambda: len(got) == 4)
+    await client.close()
+    with pytest.raises(SessionClosedError):
+        await reading
+
+
+async def test_a_text_message_ends_the_session(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, _, got = await _pair(endpoint, context, client_session)
+    reading = asyncio.create_task(server.receive())
+    await client.send_bytes(b"first")
+    await client.send_str("not our protocol")
+    closing = await client.receive()  # the gateway's close; the client answers it
+    assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, WSCloseCode.UNSUPPORTED_DATA)
+    with pytest.raises(SessionClosedError, match="text"):
+        await reading
+    assert got == [b"first"]
+
+
+async def test_without_the_receiver_it_is_a_plain_transport_again(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, _, got = await _pair(endpoint, context, client_session)
+    await client.send_bytes(b"pushed")
+    await until(lambda: got == [b"pushed"])
+    server.set_receiver(None)
+    await client.send_bytes(b"returned")
+    assert await server.receive() == b"returned"
+    reading = asyncio.create_task(server.receive())
+    await client.close()
+    with pytest.raises(SessionClosedError):
+        await reading
+
+
+def test_an_unexpected_aiohttp_gets_the_plain_transport() -> None:
+    ws: Any = SimpleNamespace(_reader=None)
+    request: Any = SimpleNamespace(protocol=None, transport=None)
+    transport = PushWebSocketTransport.for_request(ws, request)
+    assert type(transport) is WebSocketTransport
+    assert abilities(transport) == (False, True)
