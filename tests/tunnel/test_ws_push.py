@@ -17,7 +17,7 @@ from tests.tunnel.sessions import until
 from tests.tunnel.test_ws_client import Endpoint, context, endpoint  # noqa: F401 - fixtures
 from tunnel.errors import SessionClosedError
 from tunnel.transport import abilities
-from tunnel.ws import PushWebSocketTransport, WebSocketTransport
+from tunnel.ws import PUSH_MAX, PushWebSocketTransport, WebSocketTransport
 
 
 @pytest.fixture
@@ -41,23 +41,25 @@ async def _pair(
     return client, server, ws, got
 
 
-async def test_binary_messages_arrive_in_order_around_a_ping(
+async def test_binary_messages_arrive_in_order_around_a_ping_and_a_bulk_one(
     endpoint: Endpoint,  # noqa: F811
     context: ssl.SSLContext,  # noqa: F811
     client_session: aiohttp.ClientSession,
 ) -> None:
     client, server, ws, got = await _pair(endpoint, context, client_session)
     assert abilities(server) == (True, True)
+    big = bytes(range(256)) * (PUSH_MAX // 256 + 1)
     reading = asyncio.create_task(server.receive())
     await client.send_bytes(b"one")
     await client.send_bytes(b"two")
     await client.ping(b"are you there")
     await client.send_bytes(b"three")
+    await client.send_bytes(big)  # bulk-sized: through receive(), still in its place
     await client.send_bytes(b"four")
     pong = await client.receive()
     assert (pong.type, pong.data) == (aiohttp.WSMsgType.PONG, b"are you there")
-    await until(lambda: len(got) == 4)
-    assert got == [b"one", b"two", b"three", b"four"]
+    await until(lambda: len(got) == 5)
+    assert got == [b"one", b"two", b"three", big, b"four"]
     assert not reading.done()
     await client.close()
     with pytest.raises(SessionClosedError) as caught:
