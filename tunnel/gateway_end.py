@@ -80,6 +80,12 @@ class GatewaySession(TunnelSession):
             name=name,
         )
         self._on_telemetry = on_telemetry
+        self.telemetry_concurrency = 1
+        """TELEMETRY frames handled at once. Above 1 the handler is called for the next frame
+        before the last one's call returned (it must take concurrent calls for one device:
+        a group commit), so a device's window of frames can share one commit; each frame is
+        still ACKed after its own call returned, and never more are in progress."""
+        self._telemetry_calls: set[asyncio.Task[None]] | None = None
         self.hello: Hello | None = None
         """The device's HELLO, once received."""
         self.welcome: Welcome | None = None
@@ -181,5 +187,19 @@ class GatewaySession(TunnelSession):
         if self._on_telemetry is None:
             _LOGGER.warning("%s: telemetry %d dropped: no handler", self.name, frame.seq)
             return
+        if self.telemetry_concurrency <= 1 or self._group is None:
+            await self._telemetry(frame)
+            return
+        calls = self._telemetry_calls
+        if calls is None:
+            calls = self._telemetry_calls = set()
+        while len(calls) >= self.telemetry_concurrency:
+            await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
+        call = self._group.create_task(self._telemetry(frame), name=f"{self.name} telemetry")
+        calls.add(call)
+        call.add_done_callback(calls.discard)
+
+    async def _telemetry(self, frame: Telemetry) -> None:
+        assert self._on_telemetry is not None
         if await self._call_handler("telemetry", self._on_telemetry(frame.seq, frame.payload)):
             self.send_frame(Ack(frame.seq))

@@ -186,10 +186,11 @@ class PushWebSocketTransport(WebSocketTransport):
     aiohttp parses each WebSocket frame in the connection's ``data_received`` and queues the
     message for a task that awaits ``receive()``: one event-loop turn and a task switch per
     frame, on every echo through a tunnel. Here the parser on the connection is wrapped, and
-    binary messages are taken from aiohttp's queue right after it parsed them and handed to
-    the session's receiver in the same callback. Everything else (close, ping, errors, the
-    end) stays with aiohttp's ``receive()``, which :meth:`receive` calls only when such a
-    message is at the head of the queue, or when the receiver is gone.
+    binary messages of up to :data:`PUSH_MAX` bytes are taken from aiohttp's queue right after
+    it parsed them and handed to the session's receiver in the same callback. Everything else
+    (bulk messages, close, ping, errors, the end) goes through aiohttp's ``receive()``, which
+    :meth:`receive` calls only when such a message is at the head of the queue, or when the
+    receiver is gone.
 
     This reaches into aiohttp's internals (the protocol's parser slot, the queue's buffer):
     :meth:`for_request` uses it only where they look as expected (aiohttp 3.13-3.14) and

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cloud_gateway.app_keys import CONFIG, STORE
 from cloud_gateway.entitlements.api import Decision
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.devices import Device
+from cloud_gateway.store.devices import Device, DeviceKind
 from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.keys import DEVICE_CA, ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
@@ -36,6 +36,9 @@ __all__ = ["peer_certificate", "tunnel_v1"]
 
 _LOGGER = logging.getLogger(__name__)
 _CAPABILITIES = ("telemetry", "streams")
+_AGENT_TELEMETRY_CONCURRENCY = 8
+"""TELEMETRY frames of one inverter agent in progress at once: its default window
+(``max_in_flight``), so a whole window can share one commit."""
 
 
 def peer_certificate(request: web.Request) -> x509.Certificate | None:
@@ -88,6 +91,14 @@ async def _refuse_overloaded(
     with contextlib.suppress(TimeoutError, ProtocolError, SessionClosedError):
         await session.receive_hello(timeout=hello_timeout)
     await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
+
+
+def _admitted_session(session: GatewaySession, device: Device) -> None:
+    session.name = f"tunnel {device.slug}"
+    if device.kind is DeviceKind.INVERTER_AGENT:
+        # TelemetryIngest commits whatever arrives together (group commit): an agent's
+        # window of frames can then share one commit instead of one commit each.
+        session.telemetry_concurrency = _AGENT_TELEMETRY_CONCURRENCY
 
 
 async def tunnel_v1(request: web.Request) -> web.StreamResponse:
@@ -148,7 +159,7 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         except RefusedError:
             registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
             return ws
-    session.name = f"tunnel {device.slug}"
+    _admitted_session(session, device)
     tunnel = LiveTunnel(
         device=device,
         session=session,

@@ -193,6 +193,36 @@ async def test_telemetry_is_acked_only_after_the_gateway_handler_returns() -> No
         assert pair.device.unacked == 0
 
 
+async def test_concurrent_telemetry_handles_a_window_at_once_and_acks_each_after_its_call() -> None:
+    """With ``telemetry_concurrency`` 3, three calls run at once (a group commit can take
+    them together), the fourth waits for a place, and each ACK follows its own call."""
+    release: dict[int, asyncio.Event] = {seq: asyncio.Event() for seq in range(5)}
+    running: set[int] = set()
+    most = 0
+
+    async def store(seq: int, payload: bytes) -> None:
+        nonlocal most
+        running.add(seq)
+        most = max(most, len(running))
+        await release[seq].wait()
+        running.discard(seq)
+
+    gw_t, dev_t = memory_pair()
+    gateway = GatewaySession(gw_t, on_telemetry=store)
+    gateway.telemetry_concurrency = 3
+    async with connected(gateway, DeviceSession(dev_t)) as pair:
+        acks = [await pair.device.send_telemetry(seq, b"batch %d" % seq) for seq in range(5)]
+        await until(lambda: running == {0, 1, 2})
+        release[1].set()  # the second finishes first: its ACK does not wait for the first
+        await acks[1]
+        assert not acks[0].done()
+        await until(lambda: running == {0, 2, 3})
+        for seq in (0, 2, 3, 4):
+            release[seq].set()
+        await asyncio.gather(*acks)
+    assert most == 3
+
+
 async def test_pending_acks_fail_when_the_session_ends() -> None:
     async def never(seq: int, payload: bytes) -> None:
         await asyncio.Event().wait()
