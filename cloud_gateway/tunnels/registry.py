@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class TunnelRegistry:
         self._tunnels: dict[int, LiveTunnel] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._hooks: set[asyncio.Task[None]] = set()
+        self._hooks_of: dict[int, asyncio.Task[None]] = {}
+        """The state-hook task still running for a tunnel (by ``id`` of its LiveTunnel)."""
         self.metrics = metrics or TunnelMetrics(self.live_stats)
         self.handshakes = HandshakeGate()
         """Admission control: handshakes in progress at once and a short queue; the rest
@@ -118,7 +121,8 @@ class TunnelRegistry:
             # the session starts running after registration: hooks that send must not wait
             hooks = asyncio.create_task(self._run_hooks(tunnel), name="tunnel state hooks")
             self._hooks.add(hooks)
-            hooks.add_done_callback(self._hooks.discard)
+            self._hooks_of[id(tunnel)] = hooks
+            hooks.add_done_callback(functools.partial(self._hooks_done, id(tunnel)))
         if old is not None:
             _LOGGER.info("tunnel of %s replaced by a newer one", tunnel.device.slug)
             self._cancel_watch(old)
@@ -202,6 +206,11 @@ class TunnelRegistry:
     ) -> None:
         """Tell the device why (CONTROL), then REFUSE and close."""
         self._cancel_watch(tunnel)
+        # A state hook still on its way (the CCU's package view) must not reach the device
+        # after the reason it is being closed for.
+        hooks = self._hooks_of.pop(id(tunnel), None)
+        if hooks is not None and hooks is not asyncio.current_task():
+            hooks.cancel()
         self.metrics.refusals.labels(reason=reason.value).inc()
         _LOGGER.info("closing tunnel of %s: %s (%s)", tunnel.device.slug, reason, detail)
         await self._notify(
@@ -215,6 +224,11 @@ class TunnelRegistry:
             },
         )
         await tunnel.session.refuse(reason, retry_after, detail)
+
+    def _hooks_done(self, key: int, task: asyncio.Task[None]) -> None:
+        self._hooks.discard(task)
+        if self._hooks_of.get(key) is task:
+            del self._hooks_of[key]
 
     async def _run_hooks(self, tunnel: LiveTunnel) -> None:
         for hook in self.state_hooks:
