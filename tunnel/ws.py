@@ -270,22 +270,28 @@ class PushWebSocketTransport(WebSocketTransport):
         buffer = queue._buffer
         while buffer:
             receiver = self._receiver
-            if receiver is None or self._paused or ws.closed or ws._waiting:
+            if receiver is None or ws.closed or ws._waiting:
                 return
             head = buffer[0][0]
             if head.type is not WSMsgType.BINARY or len(head.data) > PUSH_MAX:
                 self._wake()  # for receive(): aiohttp's own path (see PUSH_MAX)
+                return
+            if self._paused:
                 return
             receiver(_take(queue).data)
         if queue.is_eof() or queue.exception() is not None:
             self._wake()
 
     def _needs_aiohttp(self) -> bool:
+        """The end, an error or a control message (even while paused), or a bulk message."""
         ws = self._ws
-        if self._paused:
-            return False
         queue: Any = ws._reader
-        return bool(queue._buffer or queue.is_eof() or queue.exception() is not None or ws.closed)
+        if queue.is_eof() or queue.exception() is not None or ws.closed:
+            return True
+        buffer = queue._buffer
+        if not buffer:
+            return False
+        return not self._paused or buffer[0][0].type is not WSMsgType.BINARY
 
     async def _wait(self) -> None:
         waiter = self._waiter = asyncio.get_running_loop().create_future()

@@ -128,3 +128,18 @@ def test_an_unexpected_aiohttp_gets_the_plain_transport() -> None:
     transport = PushWebSocketTransport.for_request(ws, request)
     assert type(transport) is WebSocketTransport
     assert abilities(transport) == (False, True)
+
+
+async def test_a_close_is_answered_and_the_end_seen_while_receiving_is_paused(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, _, got = await _pair(endpoint, context, client_session)
+    reading = asyncio.create_task(server.receive())
+    server.pause_receiving()  # the session is behind; the device hangs up meanwhile
+    await client.close()
+    async with asyncio.timeout(5):
+        with pytest.raises(SessionClosedError):
+            await reading
+    assert got == []

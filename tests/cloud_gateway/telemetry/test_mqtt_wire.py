@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -80,7 +80,10 @@ def test_reader_refuses_a_long_packet_before_buffering_it() -> None:
         PacketReader().feed(b"\x30\x80\x80\x40")  # a 1 MiB PUBLISH announced
 
 
+@contextlib.asynccontextmanager
 async def _fake_broker(answer: bytes) -> AsyncIterator[int]:
+    """A listener that answers the CONNECT with ``answer`` (what Mosquitto cannot be made
+    to send without its own configuration); yields its port."""
     handlers: list[asyncio.Task[None]] = []
 
     async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -108,26 +111,15 @@ async def _fake_broker(answer: bytes) -> AsyncIterator[int]:
         await asyncio.gather(*handlers)
 
 
-@pytest.fixture
-def fake_broker() -> Callable[[bytes], AsyncIterator[int]]:
-    """A listener that answers the CONNECT with given bytes (what Mosquitto cannot be made
-    to send without its own configuration)."""
-    return _fake_broker
-
-
-async def test_a_refused_connect_is_an_error_naming_the_reason(
-    fake_broker: Callable[[bytes], AsyncIterator[int]],
-) -> None:
-    async for port in fake_broker(b"\x20\x02\x00\x05"):
+async def test_a_refused_connect_is_an_error_naming_the_reason() -> None:
+    async with _fake_broker(b"\x20\x02\x00\x05") as port:
         with pytest.raises(MqttError, match="not authorised"):
             await connect("127.0.0.1", port, client_id="gw", on_puback=lambda _ids: None)
 
 
-async def test_a_packet_a_publisher_never_expects_ends_the_connection(
-    fake_broker: Callable[[bytes], AsyncIterator[int]],
-) -> None:
+async def test_a_packet_a_publisher_never_expects_ends_the_connection() -> None:
     # CONNACK accepted, then a PUBLISH towards us: we subscribed to nothing.
-    async for port in fake_broker(b"\x20\x02\x00\x00" + encode_publish(b"x", 1, b"")):
+    async with _fake_broker(b"\x20\x02\x00\x00" + encode_publish(b"x", 1, b"")) as port:
         connection = await connect("127.0.0.1", port, client_id="gw", on_puback=lambda _ids: None)
         error = await connection.closed
         assert isinstance(error, MqttError)

@@ -154,6 +154,22 @@ def test_local_days_remembers_bounds_and_agrees_with_local_day() -> None:
         assert days(at.astimezone(BERLIN)) == local_day(at)
 
 
+def _state(serial: str, state: str | None, values: tuple[float | None, ...]) -> InverterState:
+    """Plant 3, inverter 7 at T0 (given in Berlin time) with power, DC, total, today."""
+    power, dc, total, today = values
+    return InverterState(
+        plant_id=3,
+        inverter_id=7,
+        serial=serial,
+        at=T0.astimezone(BERLIN),
+        power_w=power,
+        dc_power_w=dc,
+        energy_total_wh=total,
+        energy_today_wh=today,
+        state=state,
+    )
+
+
 @pytest.mark.parametrize(
     ("serial", "state", "values"),
     [
@@ -165,18 +181,7 @@ def test_local_days_remembers_bounds_and_agrees_with_local_day() -> None:
 def test_state_payload_is_sorted_compact_json(
     serial: str, state: str | None, values: tuple[float | None, ...]
 ) -> None:
-    power, dc, total, today = values
-    message = InverterState(
-        plant_id=3,
-        inverter_id=7,
-        serial=serial,
-        at=T0.astimezone(BERLIN),
-        power_w=power,
-        dc_power_w=dc,
-        energy_total_wh=total,
-        energy_today_wh=today,
-        state=state,
-    )
+    message = _state(serial, state, values)
     body = json.loads(state_payload(message))
     assert body["at"] == "2026-01-15T09:00:00.000Z"
     assert (
@@ -198,18 +203,7 @@ def test_state_payload_is_sorted_compact_json(
 def test_state_messages_match_topic_and_payload_also_from_its_cache(
     serial: str, state: str | None, values: tuple[float | None, ...]
 ) -> None:
-    power, dc, total, today = values
-    message = InverterState(
-        plant_id=3,
-        inverter_id=7,
-        serial=serial,
-        at=T0.astimezone(BERLIN),
-        power_w=power,
-        dc_power_w=dc,
-        energy_total_wh=total,
-        energy_today_wh=today,
-        state=state,
-    )
+    message = _state(serial, state, values)
     messages = StateMessages("cc/", max_inverters=2)
     expected = (inverter_state_topic("cc/", 3, serial), state_payload(message))
     for plant_id in (3, 3, 4, 5, 3):  # cached, then evicted and prepared again
@@ -218,10 +212,10 @@ def test_state_messages_match_topic_and_payload_also_from_its_cache(
             inverter_id=7,
             serial=serial,
             at=message.at,
-            power_w=power,
-            dc_power_w=dc,
-            energy_total_wh=total,
-            energy_today_wh=today,
+            power_w=message.power_w,
+            dc_power_w=message.dc_power_w,
+            energy_total_wh=message.energy_total_wh,
+            energy_today_wh=message.energy_today_wh,
             state=state,
         )
         if plant_id == 3:
