@@ -37,8 +37,10 @@ from cloud_gateway.tunnels.enrolment import RateLimitedError
 from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel
 from tunnel.clock import Clock
+from tunnel.tomlconfig import dump_config
 
 __all__ = [
+    "CONFIG_FILE",
     "HOMEOWNER",
     "INSTALLER",
     "PLANT_NAME",
@@ -79,7 +81,7 @@ INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.I
 def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
     """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost."""
     return GatewayConfig(
-        state_dir=state_dir,
+        state_dir=state_dir.resolve(),
         remote_domain=PUBLIC_HOST,
         http=HttpConfig(port=port, public_host=PUBLIC_HOST),
         # the demo claims codes at once: let the devices notice within a second
@@ -91,16 +93,27 @@ def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
     )
 
 
+CONFIG_FILE = "gateway.toml"
+"""The configuration the demo runs its gateway with, written into the gateway's state folder so
+that every ``cloud-gateway`` command can be pointed at the demo's database."""
+
+
 async def start_demo_gateway(state_dir: Path, port: int, clock: Clock) -> RunningGateway:
-    """Start the gateway on ``port``, or on a free one when that is taken."""
+    """Start the gateway on ``port``, or on a free one when that is taken.
+
+    The configuration in force is written to ``state_dir / "gateway.toml"``.
+    """
     config = demo_gateway_config(state_dir, port)
     try:
-        return await start_gateway(config, clock)
+        gateway = await start_gateway(config, clock)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE or port == 0:
             raise
         _LOGGER.warning("port %d is taken, using a free one", port)
-        return await start_gateway(replace(config, http=replace(config.http, port=0)), clock)
+        config = replace(config, http=replace(config.http, port=0))
+        gateway = await start_gateway(config, clock)
+    await asyncio.to_thread((config.state_dir / CONFIG_FILE).write_text, dump_config(config))
+    return gateway
 
 
 async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock) -> Account:

@@ -11,12 +11,18 @@ Supported field types: ``str``, ``int``, ``float``, ``bool``, ``pathlib.Path``,
 ``StrEnum`` subclasses, ``X | None``, ``tuple[X, ...]``, ``dict[str, X]`` and nested
 dataclasses (a TOML table, or an array of tables for ``tuple[Dataclass, ...]``).
 Relative paths are resolved against the configuration file's folder.
+
+:func:`dump_config` writes such a dataclass back as TOML that :func:`load_config` reads to an
+equal value (a program that runs with a built configuration leaves it where its other
+commands can be pointed at it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
+import math
 import tomllib
 import types
 import typing
@@ -25,7 +31,7 @@ from typing import Any, TypeVar
 
 from tunnel.errors import ConfigError
 
-__all__ = ["from_mapping", "load_config"]
+__all__ = ["dump_config", "from_mapping", "load_config"]
 
 T = TypeVar("T")
 
@@ -145,3 +151,79 @@ def _describe(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     return repr(value)
+
+
+def dump_config(config: object) -> str:
+    """``config`` (a configuration dataclass) as TOML text that :func:`load_config` reads back.
+
+    Every field is written, so the file shows the whole configuration in force. ``None``
+    fields are left out (TOML has no null); that reads back as the field's default, so a
+    ``None`` where the default is something else is refused with ``ValueError``.
+    """
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError("dump_config takes a dataclass instance")
+    lines: list[str] = []
+    _dump_table(config, "", lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _dump_table(obj: object, prefix: str, lines: list[str]) -> None:
+    tables: list[tuple[str, object]] = []
+    for field in dataclasses.fields(obj):  # type: ignore[arg-type]
+        if not field.init:
+            continue
+        value = getattr(obj, field.name)
+        key = _join(prefix, field.name)
+        if value is None:
+            if field.default is not None:
+                raise ValueError(f"{key}: None cannot be written (its default is not None)")
+            continue
+        if _is_table(value):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_bare_key(field.name)} = {_dump_value(value, key)}")
+    for key, value in tables:
+        if isinstance(value, tuple):
+            for item in value:
+                lines.extend(["", f"[[{key}]]"])
+                _dump_table(item, key, lines)
+        elif isinstance(value, dict):
+            lines.extend(["", f"[{key}]"])
+            lines.extend(
+                f"{_bare_key(k)} = {_dump_value(v, _join(key, k))}" for k, v in value.items()
+            )
+        else:
+            lines.extend(["", f"[{key}]"])
+            _dump_table(value, key, lines)
+
+
+def _is_table(value: object) -> bool:
+    if isinstance(value, tuple):
+        return bool(value) and dataclasses.is_dataclass(value[0])
+    return dataclasses.is_dataclass(value) or isinstance(value, dict)
+
+
+def _bare_key(name: str) -> str:
+    ok = name and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
+    return name if ok else json.dumps(name)
+
+
+def _dump_value(value: object, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return json.dumps(str(value.value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str | Path):
+        # JSON's escapes (\\ \" \n \uXXXX) are all valid in TOML basic strings
+        return json.dumps(str(value))
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_dump_value(v, key) for v in value) + "]"
+    raise ValueError(f"{key}: cannot write {type(value).__name__} as TOML")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
 import aiohttp
 
+from cloud_gateway.config import GatewayConfig
 from tests.e2e.demo_process import demo_process
 from tests.support.device_webui import LoopbackResolver
+from tunnel.tomlconfig import load_config
 
 
 async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) -> None:
@@ -29,6 +32,12 @@ async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) ->
     assert {p.name for p in (state / "ccu-addon").iterdir()} >= {"device.key", "device.crt"}
     assert (state / "inverter-agent" / "device.crt").is_file()
     assert ((state / "ccu-addon" / "device.key").stat().st_mode & 0o777) == 0o600
+    # every cloud-gateway command can be pointed at the demo's database
+    config = load_config(state / "gateway" / "gateway.toml", GatewayConfig)
+    assert config.state_dir == state / "gateway"  # tmp_path is absolute
+    assert config.remote_domain == "gateway.localhost"
+    database = Path(config.database_url.removeprefix("sqlite+aiosqlite:///"))
+    assert await asyncio.to_thread(database.is_file)
 
     async with demo_process(state, log) as second:
         again = second.facts

@@ -8,7 +8,7 @@ import pytest
 
 from cloud_gateway.config import GatewayConfig
 from tunnel.errors import ConfigError
-from tunnel.tomlconfig import from_mapping, load_config
+from tunnel.tomlconfig import dump_config, from_mapping, load_config
 
 
 class Mode(StrEnum):
@@ -87,3 +87,42 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_validation_in_post_init_is_reported_as_config_error() -> None:
     with pytest.raises(ConfigError, match=r"http: port 70000 is outside"):
         from_mapping({"http": {"port": 70000}}, GatewayConfig, source="g.toml")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Named:
+    labels: dict[str, str] = field(default_factory=dict)
+    default_port: int | None = 5
+
+
+def test_dump_config_reads_back_equal(tmp_path: Path) -> None:
+    config = Outer(
+        name='quote " backslash \\ newline \n umlaut ä',
+        ratio=2.25,
+        enabled=True,
+        mode=Mode.FAST,
+        folder=tmp_path / "state dir",
+        inner=Inner(port=8443, hosts=("a", "b")),
+        items=(Inner(port=1), Inner(port=2, hosts=("x",))),
+    )
+    path = write(tmp_path, dump_config(config))
+    assert load_config(path, Outer) == config
+
+
+def test_dump_config_leaves_out_none_and_writes_tables(tmp_path: Path) -> None:
+    text = dump_config(Outer(name="n"))
+    assert "folder" not in text
+    assert "[inner]" in text
+    assert load_config(write(tmp_path, text), Outer) == Outer(name="n")
+    labels = Named(labels={"plain": "1", "with space": "2"})
+    assert load_config(write(tmp_path, dump_config(labels)), Named) == labels
+
+
+def test_dump_config_refuses_a_none_that_would_read_back_as_a_value() -> None:
+    with pytest.raises(ValueError, match="default_port"):
+        dump_config(Named(default_port=None))
+
+
+def test_the_gateway_configuration_round_trips(tmp_path: Path) -> None:
+    config = GatewayConfig(state_dir=tmp_path / "gw")
+    assert load_config(write(tmp_path, dump_config(config)), GatewayConfig) == config
