@@ -227,3 +227,21 @@ def test_stored_form_round_trips_and_rejects_garbage() -> None:
     broken = dict(data["alerts"][0], opened_at="2026-05-04T10:00:00")
     with pytest.raises(AlertStateError, match="time zone"):
         load_alerts({"version": 1, "alerts": [broken]})
+
+
+def test_per_inverter_settings_override_the_plant() -> None:
+    silent_since = NOON - timedelta(minutes=40)
+    plant = PlantRound(
+        plant_id=1,
+        licensed=True,
+        muted=False,
+        daylight=SUN,
+        inverters=[
+            _inv(1, 5.0, None, last_reading_at=silent_since),
+            _inv(2, 5.0, None, last_reading_at=silent_since),
+        ],
+        settings=AlertSettings(no_data_after=None, below_best_share=None),
+        inverter_settings={2: AlertSettings(no_data_after=timedelta(minutes=30))},
+    )
+    (event,) = evaluate_round({}, [plant], NOON).events
+    assert (event.key.inverter_id, event.key.rule, event.value) == (2, AlertRule.NO_DATA, 2400.0)
