@@ -9,7 +9,6 @@ alert round with the plant's real sun-up intervals and pvlib forecast.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,6 +20,7 @@ from cloud_gateway.monitoring.alert_rules import (
 )
 from cloud_gateway.monitoring.alert_state import AlertEvent, AlertKey, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight
+from cloud_gateway.monitoring.energy import CounterReading, day_energy, window_energy
 from cloud_gateway.monitoring.forecast import (
     BERLIN,
     PlantGenerators,
@@ -37,17 +37,12 @@ from tunnel.clock import ManualClock
 
 LAT, LON, TILT, AZIMUTH = 52.52, 13.405, 30, 180
 RATED_W = 5000
-_GAP = timedelta(minutes=2)
 PLANT_ID = 3
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """An aware UTC instant from a Berlin wall-clock time."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
-
-
-def _at(row: tuple[datetime, float]) -> datetime:
-    return row[0]
 
 
 def _inverter(clock: ManualClock, unit: int) -> SimulatedInverter:
@@ -103,7 +98,7 @@ class SimulatedPlant:
         self.generators: PlantGenerators = generators_for(fields, inverters)
         first = self.start.astimezone(BERLIN).date() - timedelta(days=1)
         self.daylight: Daylight = daylight(self.generators.site, first, first + timedelta(days=6))
-        self.history: dict[int, list[tuple[datetime, float]]] = {unit: [] for unit in self.devices}
+        self.history: dict[int, list[CounterReading]] = {unit: [] for unit in self.devices}
         self._forecast: dict[date, dict[int, float]] = {}
         self.read()
 
@@ -118,29 +113,7 @@ class SimulatedPlant:
         now = self.clock.now()
         for unit, device in self.devices.items():
             if not device.offline:
-                self.history[unit].append((now, float(device.readings().energy_wh)))
-
-    def _energy_since(self, unit: int, since: datetime) -> float | None:
-        """Counter now minus the counter read at ``since``; ``None`` when readings don't cover
-        that span (silent since, or a gap at its start: the counter jump after an outage
-        holds energy from before ``since``)."""
-        rows = self.history[unit]
-        first_inside = bisect_left(rows, since, key=_at)
-        if first_inside == len(rows):
-            return None
-        base = rows[first_inside - 1] if first_inside else rows[first_inside]
-        if base[0] < since - _GAP or rows[first_inside][0] > since + _GAP:
-            return None
-        return rows[-1][1] - base[1]
-
-    def _day_energy(self, unit: int, midnight: datetime) -> float | None:
-        """Counter now minus the day's first counter (as the telemetry store defines it);
-        ``None`` on the day the plant started being watched after midnight."""
-        if self.start > midnight:
-            return None
-        rows = self.history[unit]
-        first = bisect_left(rows, midnight, key=_at)
-        return rows[-1][1] - rows[first][1] if first < len(rows) else 0.0
+                self.history[unit].append(CounterReading(now, float(device.readings().energy_wh)))
 
     def round_input(self) -> PlantRound:
         now = self.clock.now()
@@ -157,9 +130,11 @@ class SimulatedPlant:
                 InverterRound(
                     inverter_id=unit,
                     kwp=self.generators.inverters[unit].kwp,
-                    last_reading_at=self.history[unit][-1][0] if self.history[unit] else self.start,
-                    window_wh=self._energy_since(unit, now - self.settings.below_best_window),
-                    day_wh=self._day_energy(unit, midnight),
+                    last_reading_at=self.history[unit][-1].at if self.history[unit] else self.start,
+                    window_wh=window_energy(
+                        self.history[unit], now - self.settings.below_best_window
+                    ),
+                    day_wh=day_energy(self.history[unit], midnight, watched_since=self.start),
                     forecast_day_wh=forecast[unit],
                 )
                 for unit in self.devices
