@@ -1,0 +1,48 @@
+"""The complete document: the page made PDF/A-3 with the CII XML attached (``factur-x``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+import facturx
+
+from cloud_gateway.billing.rendering.cii import render_cii
+from cloud_gateway.billing.rendering.errors import EInvoiceError
+from cloud_gateway.billing.rendering.girocode import girocode
+from cloud_gateway.billing.rendering.labels import labels_for
+from cloud_gateway.billing.rendering.pdf import render_page
+from cloud_gateway.billing.rendering.view import DocumentView
+
+__all__ = ["render_document"]
+
+_LOGGER = logging.getLogger(__name__)
+_LANG_TAGS: Final = {"de": "de-DE", "en": "en-GB"}
+
+
+def render_document(view: DocumentView) -> bytes:
+    """The PDF/A-3 of ``view`` with its EN 16931 CII XML attached as ``factur-x.xml``."""
+    xml = render_cii(view)
+    page = render_page(view, girocode(view))
+    labels = labels_for(view.language, view.currency)
+    title = f"{labels.title(view.kind)} {view.number}"
+    metadata = {
+        "author": view.seller.name,
+        "keywords": "Factur-X, ZUGFeRD, EN 16931",
+        "title": title,
+        "subject": f"{title}, {labels.date(view.issue_date)}, {view.buyer.name}",
+    }
+    try:
+        pdf: bytes = facturx.generate_from_binary(
+            page,
+            xml,
+            flavor="factur-x",
+            level="en16931",
+            check_xsd=False,  # drafthorse checked the XML against the EN16931 XSD already
+            pdf_metadata=metadata,
+            lang=_LANG_TAGS[view.language],
+        )
+    except Exception as exc:  # factur-x raises bare exceptions of pypdf and lxml
+        raise EInvoiceError(f"document {view.number}: PDF/A-3 failed: {exc}") from exc
+    _LOGGER.debug("rendered %s %s: %d bytes", view.kind, view.number, len(pdf))
+    return pdf
