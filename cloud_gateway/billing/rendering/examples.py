@@ -6,7 +6,6 @@ fees of 336.00 EUR net, all prepaid: 1,808.00 net, 343.52 VAT (19 %), 2,151.52 g
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -113,8 +112,3 @@ def seed004_invoice(
         period_end=months[-1][1],
         order_reference="B-2026-0815",
     )
-
-
-def with_changes(view: DocumentView, **changes: object) -> DocumentView:
-    """A copy of ``view`` with some fields replaced (for variants in tests and the demo)."""
-    return replace(view, **changes)  # type: ignore[arg-type]

@@ -309,7 +309,7 @@ class _Page:
         if self.qr is not None:
             _draw_qr(self.c, self.qr, _RIGHT - _QR_SIZE, top - _QR_SIZE + 3 * mm, _QR_SIZE)
             self.c.setFont(FONT, 6.5)
-            self.c.drawCentredString(_RIGHT - _QR_SIZE / 2, top - _QR_SIZE, labels["girocode"])
+            self.c.drawRightString(_RIGHT, top - _QR_SIZE, labels["girocode"])
         self.y = min(self.y, top - _QR_SIZE) - 6 * mm
 
     def _notes(self) -> None:

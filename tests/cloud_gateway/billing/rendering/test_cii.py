@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
+from cloud_gateway.billing import rendering
 from cloud_gateway.billing.rendering import IncompleteDocumentError, render_xml
 from cloud_gateway.billing.rendering.view import DocumentView
 from tests.cloud_gateway.billing.rendering.documents import ALL_KINDS, reverse_charge
@@ -142,3 +143,13 @@ def test_prepaid_invoice_has_nothing_due() -> None:
 
 def test_the_xml_is_deterministic() -> None:
     assert render_xml(ALL_KINDS["voucher"]()) == render_xml(ALL_KINDS["voucher"]())
+
+
+def test_the_public_api() -> None:
+    assert set(rendering.__all__) == {
+        "EInvoiceError",
+        "IncompleteDocumentError",
+        "RenderingError",
+        "render_document",
+        "render_xml",
+    }
