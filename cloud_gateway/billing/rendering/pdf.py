@@ -1,35 +1,34 @@
 """The human page of a document (A4, German or English), drawn with reportlab's canvas.
 
-Fonts are the Bitstream Vera TrueType fonts that ship inside reportlab, embedded (subset), as
-PDF/A requires. The canvas runs in reportlab's invariant mode, so the same view gives the same
-bytes. The GiroCode is drawn as vector rectangles, one per run of dark modules.
+Letterhead, buyer address and facts, title, lines table, sums with VAT per rate, payment block
+with the GiroCode, notes, and the footer with register, VAT ID and bank on every page. The
+canvas runs in reportlab's invariant mode, so the same view gives the same bytes.
 """
 
 from __future__ import annotations
 
-import functools
 import io
-from collections.abc import Iterable, Iterator
-from typing import Any, Final, cast
+from typing import Final
 
 import segno
-from PIL import ImageCms
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from cloud_gateway.billing.money import VatCategory
 from cloud_gateway.billing.rendering.labels import Labels, labels_for
+from cloud_gateway.billing.rendering.pdfcanvas import (
+    FONT,
+    FONT_BOLD,
+    add_output_intent,
+    draw_qr,
+    register_fonts,
+)
 from cloud_gateway.billing.rendering.view import DocumentKind, DocumentTotals, DocumentView
 
-__all__ = ["FONT", "FONT_BOLD", "render_page"]
+__all__ = ["render_page"]
 
-FONT: Final = "Vera"
-FONT_BOLD: Final = "VeraBd"
 _WIDTH, _HEIGHT = A4
 _LEFT: Final = 22 * mm
 _RIGHT: Final = _WIDTH - 18 * mm
@@ -44,12 +43,6 @@ _COL_NET: Final = _RIGHT
 _QR_SIZE: Final = 32 * mm
 
 
-@functools.cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, "VeraBd.ttf"))
-
-
 def render_page(
     view: DocumentView, qr: segno.QRCode | None, *, output_intent: bool = True
 ) -> bytes:
@@ -58,7 +51,7 @@ def render_page(
     ``output_intent=False`` leaves out the sRGB output intent PDF/A needs: the bare page the
     benchmark compares with.
     """
-    _register_fonts()
+    register_fonts()
     labels = labels_for(view.language, view.currency)
     buffer = io.BytesIO()
     canvas = Canvas(
@@ -76,38 +69,10 @@ def render_page(
     canvas.setSubject(f"{title} {view.buyer.name}")
     canvas.setCreator("cloud_gateway billing")
     if output_intent:
-        _add_output_intent(canvas)
+        add_output_intent(canvas)
     _Page(canvas, view, labels, qr).draw()
     canvas.save()
     return buffer.getvalue()
-
-
-@functools.cache
-def _srgb_profile() -> bytes:
-    """An sRGB ICC profile, made by littlecms (Pillow) rather than shipped as a file."""
-    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-
-
-def _add_output_intent(canvas: Canvas) -> None:
-    """The PDF/A output intent (sRGB) that PDF/A needs for device colours.
-
-    reportlab has no API for it: the catalog writes only the keys it lists in
-    ``__NoDefault__``, so this catalog's list gets ``OutputIntents`` added.
-    """
-    document = cast("Any", canvas)._doc  # reportlab exposes its document object only here
-    profile = PDFStream(PDFDictionary({"N": 3}), content=_srgb_profile())
-    intent = PDFDictionary(
-        {
-            "Type": PDFName("OutputIntent"),
-            "S": PDFName("GTS_PDFA1"),
-            "OutputConditionIdentifier": PDFString("sRGB IEC61966-2.1"),
-            "Info": PDFString("sRGB IEC61966-2.1"),
-            "DestOutputProfile": document.Reference(profile),
-        }
-    )
-    catalog = document.Catalog
-    catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
-    catalog.OutputIntents = PDFArray([intent])
 
 
 class _Page:
@@ -307,7 +272,7 @@ class _Page:
                 self._text(_LEFT + 48 * mm, value, size=9, bold=True)
                 self.y -= 4.6 * mm
         if self.qr is not None:
-            _draw_qr(self.c, self.qr, _RIGHT - _QR_SIZE, top - _QR_SIZE + 3 * mm, _QR_SIZE)
+            draw_qr(self.c, self.qr, _RIGHT - _QR_SIZE, top - _QR_SIZE + 3 * mm, _QR_SIZE)
             self.c.setFont(FONT, 6.5)
             self.c.drawRightString(_RIGHT, top - _QR_SIZE, labels["girocode"])
         self.y = min(self.y, top - _QR_SIZE) - 6 * mm
@@ -347,44 +312,6 @@ class _Page:
             for row in (r for r in column if r):
                 self.c.drawString(_LEFT + index * width, y, row)
                 y -= 3 * mm
-
-
-def _draw_qr(canvas: Canvas, qr: segno.QRCode, x: float, y: float, size: float) -> None:
-    """Draw ``qr`` with its quiet zone, one filled rectangle per horizontal run of dark modules.
-
-    The rectangles are written as one literal path in module units (integers), scaled once:
-    thousands of ``rect`` calls through reportlab's path object cost more than the rest of the
-    page.
-    """
-    matrix = list(qr.matrix_iter(scale=1, border=4))
-    count = len(matrix)
-    ops = [
-        f"{start} {count - 1 - row_index} {length} 1 re"
-        for row_index, row in enumerate(matrix)
-        for start, length in _runs(row)
-    ]
-    canvas.saveState()
-    canvas.setFillGray(1)
-    canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillGray(0)
-    canvas.translate(x, y)
-    canvas.scale(size / count, size / count)
-    canvas.addLiteral("\n".join([*ops, "f"]))
-    canvas.restoreState()
-
-
-def _runs(row: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """``(start, length)`` of each run of dark modules in one row."""
-    start = -1
-    index = 0
-    for index, dark in enumerate(row):
-        if dark and start < 0:
-            start = index
-        elif not dark and start >= 0:
-            yield start, index - start
-            start = -1
-    if start >= 0:
-        yield start, index + 1 - start
 
 
 def _grouped(iban: str) -> str:
