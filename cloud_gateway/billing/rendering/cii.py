@@ -29,6 +29,7 @@ from cloud_gateway.billing.rendering.errors import EInvoiceError, IncompleteDocu
 from cloud_gateway.billing.rendering.labels import Labels, labels_for
 from cloud_gateway.billing.rendering.view import (
     Allowance,
+    DocumentKind,
     DocumentLine,
     DocumentTotals,
     DocumentView,
@@ -103,7 +104,7 @@ def _header(doc: Any, view: DocumentView, labels: Labels) -> None:
     doc.header.type_code = view.kind.type_code  # BT-3
     doc.header.issue_date_time = view.issue_date  # BT-2
     notes = list(view.notes)
-    if view.kind.type_code == "325":
+    if view.kind is DocumentKind.PROFORMA:
         notes.insert(0, labels["proforma.notice"])
     for text in notes:  # BT-22
         note = IncludedNote()
@@ -194,13 +195,14 @@ def _settlement(doc: Any, view: DocumentView, totals: DocumentTotals, labels: La
     if view.payment_reference:
         settlement.payment_reference = view.payment_reference  # BT-83
     settlement.currency_code = view.currency  # BT-5
-    means = PaymentMeans()  # BG-16
-    means.type_code = _SEPA_CREDIT_TRANSFER  # BT-81
-    means.payee_account.iban = view.seller_bank.iban.replace(" ", "")  # BT-84
-    means.payee_account.account_name = view.seller_bank.holder  # BT-85
-    if view.seller_bank.bic:
-        means.payee_institution.bic = view.seller_bank.bic  # BT-86
-    settlement.payment_means.add(means)
+    if view.kind is not DocumentKind.CREDIT_NOTE:  # a credit note is not paid to the seller
+        means = PaymentMeans()  # BG-16
+        means.type_code = _SEPA_CREDIT_TRANSFER  # BT-81
+        means.payee_account.iban = view.seller_bank.iban.replace(" ", "")  # BT-84
+        means.payee_account.account_name = view.seller_bank.holder  # BT-85
+        if view.seller_bank.bic:
+            means.payee_institution.bic = view.seller_bank.bic  # BT-86
+        settlement.payment_means.add(means)
     for subtotal in totals.taxes:
         settlement.trade_tax.add(_trade_tax(subtotal, labels))
     if view.period_start and view.period_end:  # BG-14
@@ -209,11 +211,9 @@ def _settlement(doc: Any, view: DocumentView, totals: DocumentTotals, labels: La
     for allowance in view.allowances:
         settlement.allowance_charge.add(_allowance(allowance))
     terms = PaymentTerms()  # BT-20 / BT-9
-    if view.due_date is not None:
-        terms.description = labels["payment_terms"].format(date=labels.date(view.due_date))
+    terms.description = labels.settlement(view.kind, totals.due, view.due_date)
+    if view.due_date is not None and totals.due > 0 and view.kind is not DocumentKind.CREDIT_NOTE:
         terms.due = view.due_date
-    else:
-        terms.description = labels["payment_terms_now"]
     settlement.terms.add(terms)
     summation = settlement.monetary_summation  # BG-22
     summation.line_total = from_cents(totals.line_total)  # BT-106

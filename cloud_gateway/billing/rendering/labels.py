@@ -58,6 +58,7 @@ _TEXTS: Final = MappingProxyType(
                 "prepaid": "Bereits bezahlt",
                 "due": "Zu zahlen",
                 "nothing_due": "Der Betrag ist bereits beglichen.",
+                "credited": "Der Betrag wird Ihrem Zahlungskonto gutgeschrieben.",
                 "pay_by_transfer": "Bitte überweisen Sie {amount} bis {date} auf das Konto unten.",
                 "pay_now": "Bitte überweisen Sie {amount} auf das Konto unten.",
                 "payment_reference": "Verwendungszweck (Referenz)",
@@ -104,6 +105,7 @@ _TEXTS: Final = MappingProxyType(
                 "prepaid": "Already paid",
                 "due": "Amount due",
                 "nothing_due": "This amount has been paid already.",
+                "credited": "The amount is credited to your payment account.",
                 "pay_by_transfer": "Please transfer {amount} by {date} to the account below.",
                 "pay_now": "Please transfer {amount} to the account below.",
                 "payment_reference": "Payment reference",
@@ -160,6 +162,16 @@ class Labels:
     def date(self, value: dt.date) -> str:
         """A date in the document language (``05.12.2026``, ``5 Dec 2026``)."""
         return format_date(value, format="medium", locale=self._locale)
+
+    def settlement(self, kind: DocumentKind, due: int, due_date: dt.date | None) -> str:
+        """How the amount is settled (BT-20): credited, already paid, or payable by a date."""
+        if kind is DocumentKind.CREDIT_NOTE:
+            return self._texts["credited"]
+        if due <= 0:
+            return self._texts["nothing_due"]
+        if due_date is not None:
+            return self._texts["payment_terms"].format(date=self.date(due_date))
+        return self._texts["payment_terms_now"]
 
     def period(self, start: dt.date, end: dt.date) -> str:
         """A date range, joined by an en dash (``01.12.2026 - 28.02.2027`` with the dash)."""

@@ -239,11 +239,9 @@ class _Page:
 
     def _payment(self) -> None:
         view, labels, due = self.view, self.labels, self.totals.due
-        if view.kind is DocumentKind.CREDIT_NOTE:
-            return
-        if due <= 0:
+        if view.kind is DocumentKind.CREDIT_NOTE or due <= 0:
             self._need(6 * mm)
-            self._text(_LEFT, labels["nothing_due"])
+            self._text(_LEFT, labels.settlement(view.kind, due, view.due_date))
             self.y -= 8 * mm
             return
         height = _QR_SIZE + 8 * mm if self.qr is not None else 22 * mm

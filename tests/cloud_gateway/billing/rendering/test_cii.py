@@ -115,6 +115,10 @@ def test_credit_note_references_the_invoice() -> None:
     reference = f"{SETTLEMENT}/ram:InvoiceReferencedDocument"
     assert text(xml, f"{reference}/ram:IssuerAssignedID") == "RE-2026-000042"
     assert text(xml, f"{reference}/ram:FormattedIssueDateTime/*") == "20261201"
+    # nothing is paid to the seller: no payment means, the terms say where the money goes
+    assert texts(xml, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans") == []
+    terms = f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:Description"
+    assert text(xml, terms) == "Der Betrag wird Ihrem Zahlungskonto gutgeschrieben."
 
 
 def test_proforma_is_type_325_and_says_it_is_no_tax_invoice() -> None:
@@ -139,6 +143,9 @@ def test_prepaid_invoice_has_nothing_due() -> None:
     xml = render_xml(ALL_KINDS["prepaid"]())
     assert text(xml, f"{SUMMATION}/ram:TotalPrepaidAmount") == "2151.52"
     assert text(xml, f"{SUMMATION}/ram:DuePayableAmount") == "0.00"
+    terms = f"{SETTLEMENT}/ram:SpecifiedTradePaymentTerms"
+    assert text(xml, f"{terms}/ram:Description") == "Der Betrag ist bereits beglichen."
+    assert texts(xml, f"{terms}/ram:DueDateDateTime") == []
 
 
 def test_the_xml_is_deterministic() -> None:

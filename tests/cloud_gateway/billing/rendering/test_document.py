@@ -160,12 +160,14 @@ def test_titles_and_notes_of_the_other_document_types() -> None:
     assert "Gutschrift GS-2026-000007" in credit_text
     assert "RE-2026-000042 (01.12.2026)" in credit_text
     assert "Bitte überweisen" not in credit_text
+    assert "Zahlungskonto gutgeschrieben" in credit_text
     (reverse_text,) = page_texts(rendered("reverse_charge"))
     assert "Reverse charge: VAT to be accounted for by the recipient" in reverse_text
     assert "ATU12345675" in reverse_text
     assert "€1,808.00" in reverse_text
     (prepaid_text,) = page_texts(render_document(prepaid()))
     assert "Bereits bezahlt" in prepaid_text
+    assert "Der Betrag ist bereits beglichen." in prepaid_text
     assert "0,00 €" in prepaid_text
     (voucher_text,) = page_texts(rendered("voucher"))
     assert "Nachlass: Gutschein WINTER10 (10 %)" in voucher_text
