@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
-
 from cloud_gateway.billing.money import VatCategory
+from cloud_gateway.billing.rendering.girocode import creditor_reference
 from cloud_gateway.billing.rendering.view import (
     BankAccount,
     DocumentKind,
@@ -21,7 +19,7 @@ from cloud_gateway.billing.rendering.view import (
     Party,
 )
 
-__all__ = ["EXAMPLE_BANK", "EXAMPLE_SELLER", "creditor_reference", "seed004_invoice"]
+__all__ = ["EXAMPLE_BANK", "EXAMPLE_BUYER", "EXAMPLE_SELLER", "seed004_invoice"]
 
 EXAMPLE_SELLER = Party(
     name="Nordwind Connect GmbH",
@@ -51,13 +49,6 @@ EXAMPLE_BUYER = Party(
     email="buchhaltung@kuestenfunk.example",
     customer_number="K-10042",
 )
-
-
-def creditor_reference(document_number: str) -> str:
-    """A structured ISO 11649 creditor reference ("RF…") for a document number."""
-    body = "".join(ch for ch in document_number.upper() if ch.isalnum())[:21]
-    check = mod_97_10.calc_check_digits(f"{body}RF")
-    return str(iso11649.validate(f"RF{check}{body}"))
 
 
 def seed004_invoice(

@@ -23,6 +23,7 @@ and one fixed mask instead.
 
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 from typing import Final
 
@@ -30,16 +31,31 @@ import segno
 from stdnum import iban as iban_check
 from stdnum import iso11649
 from stdnum.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
 
 from cloud_gateway.billing.money import from_cents
 from cloud_gateway.billing.rendering.errors import IncompleteDocumentError
 from cloud_gateway.billing.rendering.view import DocumentKind, DocumentView
 
-__all__ = ["epc_payload", "girocode"]
+__all__ = ["creditor_reference", "epc_payload", "girocode"]
 
 _MAX_AMOUNT: Final = Decimal("999999999.99")
 _MAX_VERSION: Final = 13  # EPC069-12: at most QR version 13
 _MASK: Final = 2
+_REFERENCE_CHARACTERS: Final = frozenset(string.ascii_uppercase + string.digits)
+
+
+def creditor_reference(document_number: str) -> str:
+    """The structured ISO 11649 creditor reference ("RF" + check digits + up to 21 characters).
+
+    Made from a document number's letters and digits (``RE-2026-000042`` gives
+    ``RF29RE2026000042``), so bank reconciliation can find the document from the transfer.
+    """
+    body = "".join(ch for ch in document_number.upper() if ch in _REFERENCE_CHARACTERS)[:21]
+    if not body:
+        raise IncompleteDocumentError(f"no creditor reference from {document_number!r}")
+    check = mod_97_10.calc_check_digits(f"{body}RF")
+    return str(iso11649.validate(f"RF{check}{body}"))
 
 
 def epc_payload(view: DocumentView) -> bytes | None:

@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from cloud_gateway.billing.money import VatCategory
-from cloud_gateway.billing.rendering.examples import creditor_reference, seed004_invoice
+from cloud_gateway.billing.rendering.examples import seed004_invoice
+from cloud_gateway.billing.rendering.girocode import creditor_reference
 from cloud_gateway.billing.rendering.view import Allowance, DocumentKind, DocumentView, Party
 
 __all__ = ["ALL_KINDS", "all_documents"]

@@ -8,8 +8,7 @@ import pytest
 from stdnum import iso11649
 
 from cloud_gateway.billing.rendering import IncompleteDocumentError, RenderingError
-from cloud_gateway.billing.rendering.examples import creditor_reference
-from cloud_gateway.billing.rendering.girocode import epc_payload, girocode
+from cloud_gateway.billing.rendering.girocode import creditor_reference, epc_payload, girocode
 from cloud_gateway.billing.rendering.labels import labels_for
 from tests.cloud_gateway.billing.rendering.documents import invoice, proforma
 
@@ -52,6 +51,9 @@ def test_creditor_reference_is_a_valid_rf_reference() -> None:
     assert reference.startswith("RF")
     assert reference.endswith("PF20261")
     assert iso11649.is_valid(reference)
+    assert creditor_reference("Ü-Ä 7") == creditor_reference("7")  # only A-Z and 0-9 count
+    with pytest.raises(IncompleteDocumentError):
+        creditor_reference("--")
 
 
 @pytest.mark.parametrize(
