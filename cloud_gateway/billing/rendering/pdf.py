@@ -20,9 +20,9 @@ from cloud_gateway.billing.money import VatCategory
 from cloud_gateway.billing.rendering.labels import Labels, labels_for
 from cloud_gateway.billing.rendering.pdfcanvas import (
     FONT,
-    FONT_BOLD,
     add_output_intent,
     draw_qr,
+    draw_text,
     register_fonts,
 )
 from cloud_gateway.billing.rendering.view import DocumentKind, DocumentTotals, DocumentView
@@ -101,12 +101,10 @@ class _Page:
 
     # -- layout helpers ---------------------------------------------------------------------
     def _text(self, x: float, text: str, *, size: float = 9, bold: bool = False) -> None:
-        self.c.setFont(FONT_BOLD if bold else FONT, size)
-        self.c.drawString(x, self.y, text)
+        draw_text(self.c, x, self.y, text, size=size, bold=bold)
 
     def _right(self, x: float, text: str, *, size: float = 9, bold: bool = False) -> None:
-        self.c.setFont(FONT_BOLD if bold else FONT, size)
-        self.c.drawRightString(x, self.y, text)
+        draw_text(self.c, x, self.y, text, size=size, bold=bold, right=True)
 
     def _need(self, height: float) -> None:
         if self.y - height >= _BOTTOM:
