@@ -48,6 +48,14 @@ def test_the_validator_fails_on_a_broken_total() -> None:
         validate_cii(broken)
 
 
+def test_the_validator_fails_on_a_schema_violation() -> None:
+    xml = render_xml(ALL_KINDS["invoice"]())
+    broken = xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b"", 1)
+    assert broken != xml
+    with pytest.raises(InvalidEInvoiceError, match="XSD"):
+        validate_cii(broken)
+
+
 def test_seed004_figures_to_the_cent() -> None:
     xml = render_xml(ALL_KINDS["invoice"]())
     assert text(xml, "//rsm:ExchangedDocument/ram:TypeCode") == "380"
@@ -62,6 +70,14 @@ def test_seed004_figures_to_the_cent() -> None:
         xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
     )
     assert line_totals == ["800.00", "336.00", "336.00", "336.00"]
+
+
+def test_one_month_of_seed004_is_399_84_gross() -> None:
+    view = ALL_KINDS["invoice"]()
+    xml = render_xml(replace(view, lines=view.lines[1:2]))
+    assert text(xml, f"{SUMMATION}/ram:TaxBasisTotalAmount") == "336.00"
+    assert text(xml, f"{SUMMATION}/ram:TaxTotalAmount") == "63.84"
+    assert text(xml, f"{SUMMATION}/ram:GrandTotalAmount") == "399.84"
 
 
 def test_payment_means_sepa_transfer_with_iban_and_rf_reference() -> None:
