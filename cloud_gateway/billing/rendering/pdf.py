@@ -134,8 +134,8 @@ class _Page:
         sender = _one_line(view.seller.name, view.seller.street, view.seller.city)
         self._text(_LEFT, sender, size=6.5)
         self.y = top
-        for row in (buyer.name, buyer.street, f"{buyer.postcode} {buyer.city}".strip()):
-            if row:
+        for field in (buyer.name, buyer.street, f"{buyer.postcode} {buyer.city}".strip()):
+            for row in simpleSplit(field, FONT, 10, 90 * mm):  # the window of a DL envelope
                 self._text(_LEFT, row, size=10)
                 self.y -= 4.6 * mm
         if buyer.country != view.seller.country:

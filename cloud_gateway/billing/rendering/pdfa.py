@@ -54,7 +54,7 @@ def render_document(view: DocumentView) -> bytes:
     except Exception as exc:  # factur-x raises bare exceptions of pypdf and lxml
         raise EInvoiceError(f"document {view.number}: PDF/A-3 failed: {exc}") from exc
     pdf = buffer.getvalue()[: buffer.tell()]
-    if not pdf.startswith(b"%PDF-") or len(pdf) <= len(page):
+    if not pdf.startswith(b"%PDF-") or not pdf.rstrip().endswith(b"%%EOF"):
         raise EInvoiceError(f"document {view.number}: factur-x wrote no complete PDF")
     pdf = _pin_timestamps(pdf, started, datetime.now(UTC), view.issue_date)
     _LOGGER.debug("rendered %s %s: %d bytes", view.kind, view.number, len(pdf))

@@ -189,6 +189,13 @@ def test_a_long_document_continues_on_further_pages() -> None:
     assert len(qr_codes(pdf)) == 1
 
 
+def test_a_long_buyer_name_is_wrapped_in_the_address_window() -> None:
+    view = invoice()
+    name = "Genossenschaft für Breitband und Satellitenversorgung der Nordseeinseln eG"
+    (text,) = page_texts(render_document(replace(view, buyer=replace(view.buyer, name=name))))
+    assert "Genossenschaft für Breitband und\r\nSatellitenversorgung der Nordseeinseln eG" in text
+
+
 def test_the_same_view_gives_the_same_bytes() -> None:
     view = reverse_charge()
     assert render_page(view, None) == render_page(view, None)
