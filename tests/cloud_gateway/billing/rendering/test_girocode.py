@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+import zxingcpp
+from PIL import Image
+from segno import helpers
 from stdnum import iso11649
 
 from cloud_gateway.billing.rendering import IncompleteDocumentError, RenderingError
@@ -19,6 +24,24 @@ def test_payload_fields_in_epc069_12_order() -> None:
         b"BCD\n002\n1\nSCT\nBYLADEM1001\nNordwind Connect GmbH\nDE02120300000000202051\n"
         b"EUR2151.52\n\nRF29RE2026000042"
     )
+
+
+def test_payload_is_what_segnos_epc_helper_encodes() -> None:
+    """segno's helper puts the RF reference into the structured field, as this module does."""
+    view = invoice()
+    helper_code = helpers.make_epc_qr(
+        name=view.seller_bank.holder,
+        iban=view.seller_bank.iban,
+        amount=Decimal("2151.52"),
+        reference=view.payment_reference,
+        bic=view.seller_bank.bic,
+        encoding=1,
+    )
+    image = io.BytesIO()
+    helper_code.save(image, kind="png", scale=4)
+    image.seek(0)
+    (decoded,) = zxingcpp.read_barcodes(Image.open(image))
+    assert decoded.text.encode() == epc_payload(view)
 
 
 def test_amount_keeps_two_places_and_the_bic_may_be_empty() -> None:
