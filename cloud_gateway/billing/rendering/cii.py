@@ -51,7 +51,7 @@ _VATEX_REVERSE_CHARGE: Final = "VATEX-EU-AE"
 
 
 def render_cii(view: DocumentView) -> bytes:
-    """The CII XML of ``view`` as UTF-8 bytes, checked against the EN16931 XSD by drafthorse."""
+    """The CII XML of ``view`` as UTF-8 bytes, checked against the Factur-X EN16931 XSD."""
     _check(view)
     labels = labels_for(view.language, view.currency)
     totals = view.totals()
