@@ -28,8 +28,7 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packaging" / "ccu"))
 
-from addon_runtime import ARCHES, Runtime, build_runtime  # noqa: E402
-from build_addon import build_archive  # noqa: E402
+from build_addon import build_archive, build_runtimes  # noqa: E402
 from debian_fetch import AptState, extract  # noqa: E402
 
 __all__ = [
@@ -97,11 +96,7 @@ def busybox(debian_arch: str, build_dir: Path) -> Path:
 
 def build_arch_archive(arch: str, build_dir: Path, output_dir: Path) -> Path:
     """The add-on archive with the runtime for ``arch`` (runtimes cached in ``build_dir``)."""
-    native: Runtime = build_runtime(ARCHES["x86-64"], build_dir)
-    runtime = native
-    if arch != "x86-64":
-        compiler = native.path / "bin" / "python3"
-        runtime = build_runtime(ARCHES[arch], build_dir, compiler=compiler)
+    [runtime] = build_runtimes([arch], build_dir)
     return build_archive(output_dir, gateway_url="https://localhost:8443/", runtime=runtime)
 
 

@@ -77,8 +77,10 @@ from tunnel.clock import SystemClock
 
 __all__ = [
     "CPU_LIMIT_PCT",
+    "FULL",
     "RSS_GOAL_MB",
     "RSS_LIMIT_MB",
+    "SMOKE",
     "Window",
     "addon_config",
     "claim",
@@ -123,8 +125,13 @@ FULL = Window(idle_s=60.0, settle_s=5.0, sample_s=1.0, setup_limit_s=120.0)
 SMOKE = Window(idle_s=5.0, settle_s=1.0, sample_s=0.5, setup_limit_s=60.0)
 
 
-def run(*, smoke: bool) -> dict[str, Any]:
-    """Measure the idle add-on; ``smoke`` shortens the window."""
+def run(*, smoke: bool, arch: str | None = None) -> dict[str, Any]:
+    """Measure the idle add-on; ``smoke`` shortens the window. With ``arch``: the archive of
+    that architecture on a bare hub root (:mod:`bench.addon_hub`)."""
+    if arch is not None:
+        from bench import addon_hub  # noqa: PLC0415 - builds runtimes; only when asked
+
+        return addon_hub.run(smoke=smoke, arch=arch)
     return asyncio.run(_bench(SMOKE if smoke else FULL))
 
 
