@@ -46,16 +46,18 @@ from bench.addon import (
     pairing_code,
     tunnel_up,
 )
+from cloud_gateway.server import RunningGateway
+from simulator.ccu import SimulatedCcu
 
-__all__ = ["GUEST_BASE", "guest_rss_kib", "run"]
+__all__ = ["GUEST_BASE", "RCD", "STATE", "configure", "guest_rss_kib", "run"]
 
 GUEST_BASE: Final = 0x10_0000_0000
 """Where qemu-user puts a 32-bit guest's 4 GiB (64 GiB up: free on any 64-bit host)."""
 _GUEST_SIZE: Final = 1 << 32
 _DEBIAN: Final = {"armhf": "armhf", "x86-64": "amd64", "aarch64": "arm64"}
 _CPU: Final = {"armhf": "cortex-a7", "x86-64": None, "aarch64": "cortex-a53"}
-_STATE: Final = "/usr/local/etc/config/addons/cloudconnector"
-_RCD: Final = "/usr/local/etc/config/rc.d/cloudconnector"
+STATE: Final = "/usr/local/etc/config/addons/cloudconnector"
+RCD: Final = "/usr/local/etc/config/rc.d/cloudconnector"
 RSS_GOAL_MB: Final = 20.0
 ARCHIVE_GOAL_MIB: Final = 15.0
 INSTALL_GOAL_S: Final = 30.0
@@ -92,7 +94,6 @@ async def _bench(arch: str, window: Window) -> dict[str, Any]:
         upload = root.unpack(archive)
         port = free_port()
         async with gateway_and_ccu(folder / "sys") as (gateway, ccu):
-            assert gateway.tls.ca_cert is not None
             began = time.monotonic()
             installed = await asyncio.to_thread(
                 root.run,
@@ -104,19 +105,9 @@ async def _bench(arch: str, window: Window) -> dict[str, Any]:
             install_s = time.monotonic() - began
             if installed.returncode != 0:
                 raise RuntimeError(f"update_script failed: {installed.stdout}{installed.stderr}")
-            state = root.path / _STATE.lstrip("/")
-            shutil.copy(gateway.tls.ca_cert, state / "gateway-ca.crt")
-            (state / "addon.toml").write_text(
-                addon_config(
-                    state_dir=_STATE,
-                    ca_file=f"{_STATE}/gateway-ca.crt",
-                    gateway=gateway,
-                    ccu=ccu,
-                    port=port,
-                )
-            )
+            configure(root, gateway, ccu, port)
             start_began = time.monotonic()
-            started = await asyncio.to_thread(root.run, _RCD, "start")
+            started = await asyncio.to_thread(root.run, RCD, "start")
             start_s = time.monotonic() - start_began
             if started.returncode != 0:
                 raise RuntimeError(f"rc.d start failed: {started.stdout}{started.stderr}")
@@ -130,7 +121,7 @@ async def _bench(arch: str, window: Window) -> dict[str, Any]:
                 await asyncio.sleep(window.settle_s)
                 peak = await _watch(pid, window, emulated=emulated)
             finally:
-                await asyncio.to_thread(root.run, _RCD, "stop")
+                await asyncio.to_thread(root.run, RCD, "stop")
         installed_bytes = sum(
             p.stat().st_size
             for p in (root.path / "usr/local/addons/cloudconnector").rglob("*")
@@ -151,6 +142,17 @@ async def _bench(arch: str, window: Window) -> dict[str, Any]:
         "install_vs_goal": round(install_to_tunnel_s / INSTALL_GOAL_S, 3),
     }
     return {"metrics": metrics, "ratios": ratios}
+
+
+def configure(root: HubRoot, gateway: RunningGateway, ccu: SimulatedCcu, port: int) -> None:
+    """Point the installed add-on at this gateway (its CA copied in) and simulated CCU."""
+    assert gateway.tls.ca_cert is not None  # the gateway made its own CA
+    state = root.path / STATE.lstrip("/")
+    shutil.copy(gateway.tls.ca_cert, state / "gateway-ca.crt")
+    text = addon_config(
+        state_dir=STATE, ca_file=f"{STATE}/gateway-ca.crt", gateway=gateway, ccu=ccu, port=port
+    )
+    (state / "addon.toml").write_text(text)
 
 
 async def _watch(pid: int, window: Window, *, emulated: bool) -> int:

@@ -11,18 +11,16 @@ runtime's wrapper, tunnel up over TLS with the client certificate), ``rc.d stop`
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench._hubroot import HubRoot, binfmt_ready, build_arch_archive, busybox, snapshot
-from bench.addon import addon_config, claim, free_port, gateway_and_ccu, pairing_code, tunnel_up
+from bench.addon import claim, free_port, gateway_and_ccu, pairing_code, tunnel_up
+from bench.addon_hub import RCD, STATE, configure
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
-STATE = "/usr/local/etc/config/addons/cloudconnector"
-RCD = "/usr/local/etc/config/rc.d/cloudconnector"
 DEBIAN = {"armhf": "armhf", "x86-64": "amd64"}
 CPU = {"armhf": "cortex-a7", "x86-64": None}
 
@@ -77,18 +75,8 @@ async def test_installs_enrols_and_uninstalls_on_a_bare_hub_root(
     assert "+" in (addon / "VERSION").read_text()  # the version names the runtime
 
     async with gateway_and_ccu(tmp_path / "sys") as (gateway, ccu):
-        assert gateway.tls.ca_cert is not None
+        configure(root, gateway, ccu, port)
         state = root.path / STATE.lstrip("/")
-        shutil.copy(gateway.tls.ca_cert, state / "gateway-ca.crt")
-        (state / "addon.toml").write_text(
-            addon_config(
-                state_dir=STATE,
-                ca_file=f"{STATE}/gateway-ca.crt",
-                gateway=gateway,
-                ccu=ccu,
-                port=port,
-            )
-        )
         started = await asyncio.to_thread(root.run, RCD, "start")
         assert started.returncode == 0, started.stdout + started.stderr
         pid = int((root.path / "var/run/cloudconnector.pid").read_text())
