@@ -34,10 +34,13 @@ from debian_fetch import AptState, extract  # noqa: E402
 __all__ = [
     "BINFMT",
     "CCU_FOLDERS",
+    "AptState",
     "HubRoot",
     "binfmt_ready",
     "build_arch_archive",
+    "build_runtimes",
     "busybox",
+    "extract",
     "snapshot",
 ]
 
