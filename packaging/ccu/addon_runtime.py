@@ -381,8 +381,10 @@ def _compile(out: Path, interpreter: Path) -> None:
             check=True,
             capture_output=True,
             timeout=600,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"},
         )
         for source in list(folder.rglob("*.py")):
             if source.with_suffix(".pyc").is_file():
                 source.unlink()
+        for cache in list(folder.rglob("__pycache__")):  # written by no one but a stray run
+            shutil.rmtree(cache)

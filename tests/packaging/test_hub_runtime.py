@@ -11,6 +11,10 @@ runtime's wrapper, tunnel up over TLS with the client certificate), ``rc.d stop`
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +137,59 @@ def test_an_archive_for_another_architecture_is_refused(
     said = _refused(_root(tmp_path, "armhf", "cortex-a7"), archives["x86-64"])
     assert "this archive is for x86-64 hubs; this hub's processor is armv7l" in said
     assert "Install the archive for armhf instead" in said
+
+
+_INTERPRETER_CHECK = """
+import json, platform, ssl, sys
+import h11, wsproto
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hub")])
+csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+print(json.dumps({"machine": platform.machine(), "version": list(sys.version_info[:2]),
+                  "openssl": ssl.OPENSSL_VERSION, "csr": csr.is_signature_valid,
+                  "executable": sys.executable}))
+"""
+
+
+def test_armhf_interpreter_runs_under_qemu_arm_static_directly(
+    archives: dict[str, Path], tmp_path: Path
+) -> None:
+    """Without binfmt_misc too: the bundled loader and interpreter, run by the emulator."""
+    qemu = shutil.which("qemu-arm-static")
+    if qemu is None:
+        pytest.skip("qemu-user-static is not installed")
+    with tarfile.open(archives["armhf"]) as tar:
+        tar.extractall(tmp_path, filter="tar")
+    rt = tmp_path / "addon/runtime"
+    done = subprocess.run(
+        [
+            qemu,
+            "-cpu",
+            "cortex-a7",
+            str(rt / "so/ld-linux-armhf.so.3"),
+            "--library-path",
+            str(rt / "so"),
+            "--argv0",
+            str(rt / "bin/python3"),
+            str(rt / "bin/python3.13"),
+            "-s",
+            "-c",
+            _INTERPRETER_CHECK,
+        ],
+        env={"OPENSSL_CONF": str(rt / "openssl.cnf"), "CRYPTOGRAPHY_OPENSSL_NO_LEGACY": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["machine"] == "armv7l"
+    assert seen["version"] == [3, 13]
+    assert seen["openssl"].startswith("OpenSSL 3.")
+    assert seen["csr"] is True
+    assert seen["executable"] == str(rt / "bin/python3")
