@@ -32,6 +32,7 @@ from build_addon import build_archive, build_runtimes  # noqa: E402
 from debian_fetch import AptState, extract  # noqa: E402
 
 __all__ = [
+    "AARCH64_ONLY",
     "BINFMT",
     "CCU_FOLDERS",
     "AptState",
@@ -55,6 +56,12 @@ CCU_FOLDERS: Final = (
     "var/run",
     "var/log",
 )
+AARCH64_ONLY: Final = (
+    r":qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00"
+    r":\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"
+    ":/usr/libexec/qemu-binfmt/aarch64-binfmt-P:PF"
+)
+"""qemu-aarch64 alone, as Debian's qemu-user-static registers it (``HubRoot.only_binfmt``)."""
 _QEMU_NAMES: Final = {"armhf": "qemu-arm", "armel": "qemu-arm", "arm64": "qemu-aarch64"}
 _DEVICES: Final = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}
 
@@ -124,9 +131,19 @@ class HubRoot:
     path: Path
     qemu_cpu: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    only_binfmt: str | None = None
+    """A ``binfmt_misc`` registration line: run in a user namespace whose own, fresh
+    ``binfmt_misc`` knows only this one (a 64-bit ARM system without 32-bit support)."""
 
     @classmethod
-    def make(cls, path: Path, busybox_binary: Path, *, qemu_cpu: str | None = None) -> HubRoot:
+    def make(
+        cls,
+        path: Path,
+        busybox_binary: Path,
+        *,
+        qemu_cpu: str | None = None,
+        only_binfmt: str | None = None,
+    ) -> HubRoot:
         """Lay out the root and install busybox's applet links (run by busybox itself)."""
         for folder in ("bin", "dev", "etc", *CCU_FOLDERS):
             (path / folder).mkdir(parents=True, exist_ok=True)
@@ -136,7 +153,7 @@ class HubRoot:
         (path / "etc" / "hosts").write_text("127.0.0.1 localhost\n")
         (path / "usr/local/etc/config/hm_addons.cfg").write_text("")  # the firmware's, empty
         shutil.copy2(busybox_binary, path / "bin" / "busybox")
-        root = cls(path=path, qemu_cpu=qemu_cpu)
+        root = cls(path=path, qemu_cpu=qemu_cpu, only_binfmt=only_binfmt)
         done = root.run("/bin/busybox", "--install", "-s", "/bin")
         if done.returncode != 0:
             raise RuntimeError(f"busybox --install failed: {done.stderr}")
@@ -156,6 +173,13 @@ class HubRoot:
         chroot = shutil.which("chroot", path=environment["PATH"]) or "chroot"
         script = f'mount -t proc proc "$0/proc" && PATH=/bin exec {chroot} "$0" "$@"'
         command = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c"]
+        if self.only_binfmt is not None:
+            environment["BINFMT_LINE"] = self.only_binfmt
+            script = (
+                f"mount -t binfmt_misc binfmt_misc {BINFMT} && "
+                f'printf "%s" "$BINFMT_LINE" > {BINFMT}/register && {script}'
+            )
+            command[1:1] = ["--user", "--map-root-user", "--pid", "--fork"]
         return subprocess.run(
             [*command, script, str(self.path), *argv],
             env=environment,

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from bench._hubroot import HubRoot, binfmt_ready, build_arch_archive, busybox, snapshot
+from bench._hubroot import (
+    AARCH64_ONLY,
+    HubRoot,
+    binfmt_ready,
+    build_arch_archive,
+    busybox,
+    snapshot,
+)
 from bench.addon import claim, free_port, gateway_and_ccu, pairing_code, tunnel_up
 from bench.addon_hub import RCD, STATE, configure
 
@@ -129,6 +136,22 @@ def test_armhf_archive_is_refused_on_armv6(archives: dict[str, Path], tmp_path: 
     said = _refused(_root(tmp_path, "armel", "arm1176"), archives["armhf"])
     assert "this hub has an ARMv6 processor (armv6l: Raspberry Pi Zero or 1)" in said
     assert "needs ARMv7 or newer" in said
+
+
+def test_armhf_archive_is_refused_on_an_aarch64_system_without_32_bit_support(
+    archives: dict[str, Path], tmp_path: Path
+) -> None:
+    """A user namespace with its own binfmt_misc that knows only aarch64: armhf cannot run."""
+    if not Path("/usr/libexec/qemu-binfmt/aarch64-binfmt-P").exists():
+        pytest.skip("qemu-user-static is not installed")
+    root = HubRoot.make(
+        tmp_path / "hub", busybox("arm64", BUILD), qemu_cpu=None, only_binfmt=AARCH64_ONLY
+    )
+    if root.run("/bin/uname", "-m").stdout.strip() != "aarch64":
+        pytest.skip("no binfmt_misc of its own in a user namespace here (Linux >= 6.7)")
+    said = _refused(root, archives["armhf"])
+    assert "this hub's 64-bit ARM system cannot run 32-bit ARM programs" in said
+    assert "for aarch64 instead" in said
 
 
 def test_an_archive_for_another_architecture_is_refused(
