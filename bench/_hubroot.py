@@ -37,11 +37,11 @@ __all__ = [
     "CCU_FOLDERS",
     "AptState",
     "HubRoot",
-    "binfmt_ready",
     "build_arch_archive",
     "build_runtimes",
     "busybox",
     "extract",
+    "hub_root_unavailable",
     "snapshot",
 ]
 
@@ -66,8 +66,10 @@ _QEMU_NAMES: Final = {"armhf": "qemu-arm", "armel": "qemu-arm", "arm64": "qemu-a
 _DEVICES: Final = {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}
 
 
-def binfmt_ready(debian_arch: str) -> str | None:
-    """None when programs of ``debian_arch`` run here, else why not (for a skip)."""
+def hub_root_unavailable(debian_arch: str) -> str | None:
+    """None when a hub root of ``debian_arch`` can run here, else why not (for a skip)."""
+    if os.geteuid() != 0:
+        return "a hub root needs root (mknod, mount, chroot)"
     name = _QEMU_NAMES.get(debian_arch)
     if name is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.__main__ import BENCHMARKS, run_one
-from bench._hubroot import binfmt_ready
+from bench._hubroot import hub_root_unavailable
 
 
 def test_addon_bench_smoke() -> None:
@@ -36,7 +36,7 @@ def test_addon_bench_is_registered() -> None:
 
 def test_addon_bench_on_an_armhf_hub_root_smoke() -> None:
     """``python -m bench addon --arch armhf``: the guest's own memory, sizes, install time."""
-    reason = binfmt_ready("armhf")
+    reason = hub_root_unavailable("armhf")
     if reason is not None:
         pytest.skip(reason)
     result = run_one("addon", smoke=True, arch="armhf")
