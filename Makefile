@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench --all
 
 addon: $(STAMP)
-	$(BIN)/python packaging/ccu/build_addon.py --output-dir dist
+	$(BIN)/python packaging/ccu/build_addon.py --output-dir dist --arch none --arch armhf --arch x86-64
 
 clean:
 	rm -rf $(VENV) dist build state .pytest_cache .mypy_cache .ruff_cache

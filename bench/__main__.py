@@ -23,11 +23,11 @@ BENCHMARKS: dict[str, str] = {
 }
 
 
-def run_one(name: str, *, smoke: bool) -> dict[str, Any]:
-    """Run benchmark ``name`` and return its result object."""
+def run_one(name: str, *, smoke: bool, **options: str) -> dict[str, Any]:
+    """Run benchmark ``name`` (with its own ``options``, if any) and return its result."""
     module = importlib.import_module(BENCHMARKS[name])
     runner: Callable[..., dict[str, Any]] = module.run
-    result = runner(smoke=smoke)
+    result = runner(smoke=smoke, **options)
     return {"bench": name, "metrics": result["metrics"], "ratios": result["ratios"]}
 
 
@@ -37,13 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)}")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check it runs")
     parser.add_argument("--all", action="store_true", help="run every benchmark")
+    parser.add_argument(
+        "--arch", help="addon only: the architecture archive on a bare hub root (armhf, x86-64)"
+    )
     args = parser.parse_args(argv)
     names = list(BENCHMARKS) if args.all or not args.names else args.names
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    if args.arch is not None and names != ["addon"]:
+        parser.error("--arch is an option of the addon benchmark alone")
+    options = {"arch": args.arch} if args.arch is not None else {}
     for name in names:
-        print(json.dumps(run_one(name, smoke=args.smoke)), flush=True)
+        print(json.dumps(run_one(name, smoke=args.smoke, **options)), flush=True)
     return 0
 
 

@@ -75,7 +75,21 @@ from simulator.ccu import InterfaceName, SimulatedCcu
 from simulator.fleet_portal import PortalOwner
 from tunnel.clock import SystemClock
 
-__all__ = ["CPU_LIMIT_PCT", "RSS_GOAL_MB", "RSS_LIMIT_MB", "Window", "run"]
+__all__ = [
+    "CPU_LIMIT_PCT",
+    "FULL",
+    "RSS_GOAL_MB",
+    "RSS_LIMIT_MB",
+    "SMOKE",
+    "Window",
+    "addon_config",
+    "claim",
+    "free_port",
+    "gateway_and_ccu",
+    "pairing_code",
+    "run",
+    "tunnel_up",
+]
 
 RSS_LIMIT_MB: Final = 40.0
 RSS_GOAL_MB: Final = 30.0
@@ -111,12 +125,18 @@ FULL = Window(idle_s=60.0, settle_s=5.0, sample_s=1.0, setup_limit_s=120.0)
 SMOKE = Window(idle_s=5.0, settle_s=1.0, sample_s=0.5, setup_limit_s=60.0)
 
 
-def run(*, smoke: bool) -> dict[str, Any]:
-    """Measure the idle add-on; ``smoke`` shortens the window."""
+def run(*, smoke: bool, arch: str | None = None) -> dict[str, Any]:
+    """Measure the idle add-on; ``smoke`` shortens the window. With ``arch``: the archive of
+    that architecture on a bare hub root (:mod:`bench.addon_hub`)."""
+    if arch is not None:
+        from bench import addon_hub  # noqa: PLC0415 - builds runtimes; only when asked
+
+        return addon_hub.run(smoke=smoke, arch=arch)
     return asyncio.run(_bench(SMOKE if smoke else FULL))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port free just now (for a child process that cannot report its own)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -130,17 +150,17 @@ def _mib(kib: float) -> float:
 async def _bench(window: Window) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-addon-") as tmp:
         folder = Path(tmp)
-        async with _system(folder) as (gateway, ccu):
+        async with gateway_and_ccu(folder) as (gateway, ccu):
             bare = await _bare_python("aiohttp, aiohttp.web, cryptography.x509")
             bare_aiohttp = await _bare_python("aiohttp, aiohttp.web")
             floor = await _bare_python("h11, wsproto")
-            port = _free_port()
+            port = free_port()
             config = _write_config(folder, gateway, ccu, port)
             async with _addon_process(config, folder / "addon.log") as pid:
                 async with asyncio.timeout(window.setup_limit_s):
-                    code = await _pairing_code(ccu, port)
-                    await _claim(gateway, code)
-                    await _tunnel_up(gateway)
+                    code = await pairing_code(ccu, port)
+                    await claim(gateway, code)
+                    await tunnel_up(gateway)
                 await asyncio.sleep(window.settle_s)
                 metrics = await _watch(pid, folder / "addon", window)
     metrics["bare_python_rss_mb"] = _mib(bare.rss)
@@ -161,7 +181,7 @@ async def _bench(window: Window) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def _system(folder: Path) -> AsyncIterator[tuple[RunningGateway, SimulatedCcu]]:
+async def gateway_and_ccu(folder: Path) -> AsyncIterator[tuple[RunningGateway, SimulatedCcu]]:
     """The gateway with the owner's account, and the simulated CCU."""
     clock = SystemClock()
     config = GatewayConfig(
@@ -186,22 +206,37 @@ async def _system(folder: Path) -> AsyncIterator[tuple[RunningGateway, Simulated
 
 def _write_config(folder: Path, gateway: RunningGateway, ccu: SimulatedCcu, port: int) -> Path:
     assert gateway.tls.ca_cert is not None  # the gateway made its own CA
+    path = folder / "addon.toml"
+    text = addon_config(
+        state_dir=str(folder / "addon"),
+        ca_file=str(gateway.tls.ca_cert),
+        gateway=gateway,
+        ccu=ccu,
+        port=port,
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def addon_config(
+    *, state_dir: str, ca_file: str, gateway: RunningGateway, ccu: SimulatedCcu, port: int
+) -> str:
+    """The add-on's ``addon.toml`` for this gateway and simulated CCU (paths as the add-on
+    sees them: a hub root's add-on sees its own root)."""
     xmlrpc = [ccu.xmlrpc_url(InterfaceName.HMIP_RF), ccu.xmlrpc_url(InterfaceName.BIDCOS_RF)]
     lines = [
-        f"state_dir = {json.dumps(str(folder / 'addon'))}",
+        f"state_dir = {json.dumps(state_dir)}",
         'listen_host = "127.0.0.1"',
         f"listen_port = {port}",
         "[gateway]",
         f"url = {json.dumps(gateway.url)}",
-        f"ca_file = {json.dumps(str(gateway.tls.ca_cert))}",
+        f"ca_file = {json.dumps(ca_file)}",
         "[ccu]",
         f"webui_url = {json.dumps(ccu.webui_url + '/')}",
         f"jsonrpc_url = {json.dumps(ccu.webui_url + '/api/homematic.cgi')}",
         f"xmlrpc_urls = {json.dumps(xmlrpc)}",
     ]
-    path = folder / "addon.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return "\n".join(lines) + "\n"
 
 
 @contextlib.asynccontextmanager
@@ -250,7 +285,7 @@ async def _bare_python(imports: str) -> MemoryRollup:
         await proc.wait()
 
 
-async def _pairing_code(ccu: SimulatedCcu, port: int) -> str:
+async def pairing_code(ccu: SimulatedCcu, port: int) -> str:
     """Log in to the CCU as its owner and read the code off the add-on's page."""
     async with aiohttp.ClientSession() as http:
         call = {"method": "Session.login", "params": {"username": "Admin", "password": "admin"}}
@@ -266,7 +301,8 @@ async def _pairing_code(ccu: SimulatedCcu, port: int) -> str:
             await asyncio.sleep(0.1)
 
 
-async def _claim(gateway: RunningGateway, code: str) -> None:
+async def claim(gateway: RunningGateway, code: str) -> None:
+    """Enter the pairing code in the portal as the owner."""
     assert gateway.tls.ca_cert is not None
     trust = ssl.create_default_context(cafile=str(gateway.tls.ca_cert))
     login, password = _OWNER
@@ -274,7 +310,8 @@ async def _claim(gateway: RunningGateway, code: str) -> None:
         await owner.claim(code)
 
 
-async def _tunnel_up(gateway: RunningGateway) -> None:
+async def tunnel_up(gateway: RunningGateway) -> None:
+    """Return once the gateway's registry holds a live tunnel."""
     registry = gateway.runner.app[TUNNELS]
     # No event tells of a registered tunnel: poll the registry (the add-on polls too).
     while not registry.live():  # noqa: ASYNC110

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite talks to answer on loopback:
 # PostgreSQL on 127.0.0.1:5432, Mosquitto on 127.0.0.1:1883, and Debian's chromium for
-# browser tests. Uses them when running, starts them when installed but stopped, and installs
+# browser tests, and qemu-user-static registered with binfmt_misc (the add-on's armhf archive
+# runs in a bare hub root under emulation; without it those tests skip and say why). Uses them when running, starts them when installed but stopped, and installs
 # them with apt-get when missing (needs root). Idempotent; prints what it did.
 set -euo pipefail
 
@@ -74,6 +75,19 @@ ensure_chromium() {
   apt_install chromium
 }
 
+ensure_qemu() {
+  local binfmt=/proc/sys/fs/binfmt_misc
+  if [ -f "$binfmt/qemu-arm" ]; then say "qemu-arm registered with binfmt_misc"; return; fi
+  if ! command -v qemu-arm-static >/dev/null || ! command -v update-binfmts >/dev/null; then
+    apt_install qemu-user-static binfmt-support
+  fi
+  [ -f "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null || true
+  update-binfmts --enable qemu-arm >/dev/null 2>&1 || true
+  if [ -f "$binfmt/qemu-arm" ]; then say "qemu-arm registered with binfmt_misc"
+  else say "binfmt_misc unavailable here: the armhf hub-root tests will skip"; fi
+}
+
 ensure_postgres
 ensure_mosquitto
 ensure_chromium
+ensure_qemu

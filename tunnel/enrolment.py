@@ -27,7 +27,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -46,6 +46,7 @@ __all__ = [
     "PairingCodeSink",
     "enrol",
     "load_identity",
+    "same_public_key",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class DeviceIdentity:
             certificate = x509.load_pem_x509_certificate(cert_pem.encode())
         except ValueError as exc:
             raise EnrolmentError(f"the gateway sent no valid certificate: {exc}") from exc
-        if certificate.public_key() != self.key.public_key():
+        if not same_public_key(certificate.public_key(), self.key.public_key()):
             raise EnrolmentError("the issued certificate is for another key")
         try:
             _write(self.cert_path, cert_pem.encode(), 0o644)
@@ -124,6 +125,22 @@ class DeviceIdentity:
         except OSError as exc:
             raise EnrolmentError(f"cannot store the certificate: {exc}") from exc
         return DeviceIdentity(self.key, certificate, self.key_path, self.cert_path)
+
+
+class _PublicKey(Protocol):
+    def public_bytes(
+        self, encoding: serialization.Encoding, format: serialization.PublicFormat
+    ) -> bytes: ...
+
+
+def same_public_key(first: _PublicKey, second: _PublicKey) -> bool:
+    """Whether two public keys are the same key: their DER SubjectPublicKeyInfo is equal.
+
+    Not ``==``: the key objects of Debian 12's ``python3-cryptography`` (38.0.4) have no
+    ``__eq__``, so two objects for the same key compare by identity there.
+    """
+    der, spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return first.public_bytes(der, spki) == second.public_bytes(der, spki)
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.__main__ import BENCHMARKS, run_one
+from bench._hubroot import hub_root_unavailable
 
 
 def test_addon_bench_smoke() -> None:
@@ -29,3 +32,19 @@ def test_addon_bench_smoke() -> None:
 
 def test_addon_bench_is_registered() -> None:
     assert BENCHMARKS["addon"] == "bench.addon"
+
+
+def test_addon_bench_on_an_armhf_hub_root_smoke() -> None:
+    """``python -m bench addon --arch armhf``: the guest's own memory, sizes, install time."""
+    reason = hub_root_unavailable("armhf")
+    if reason is not None:
+        pytest.skip(reason)
+    result = run_one("addon", smoke=True, arch="armhf")
+    metrics, ratios = result["metrics"], result["ratios"]
+    assert metrics["arch"] == "armhf"
+    # a 32-bit guest's memory: more than an interpreter's few MiB, far below qemu's VmRSS
+    assert 5 < metrics["idle_rss_mb"] < 60
+    assert 0 < metrics["archive_mib"] < metrics["installed_mib"]
+    assert 0 < metrics["start_s"] < metrics["install_to_tunnel_s"]
+    for key in ("idle_rss_vs_goal", "archive_vs_goal", "install_vs_goal"):
+        assert key in ratios

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bench._hubroot import CCU_FOLDERS
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "packaging" / "ccu" / "build_addon.py"
 OTHER_ENTRY = (
@@ -38,14 +40,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def ccu_layout(root: Path) -> None:
     """The folders a CCU has before any add-on, and another add-on's button."""
-    for folder in (
-        "usr/local/addons",
-        "usr/local/etc/config/rc.d",
-        "usr/local/etc/config/addons/www",
-        "usr/local/etc/config/lighttpd",
-        "var/run",
-        "var/log",
-    ):
+    for folder in CCU_FOLDERS:
         (root / folder).mkdir(parents=True)
     (root / "usr/local/etc/config/hm_addons.cfg").write_text(OTHER_ENTRY)
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tunnel.enrolment import CA_FILE, KEY_FILE, EnrolmentError, load_identity
+from tunnel.enrolment import CA_FILE, KEY_FILE, EnrolmentError, load_identity, same_public_key
 from tunnel.errors import TunnelError
 
 
@@ -58,3 +58,26 @@ def test_a_certificate_for_another_key_is_refused(tmp_path: Path) -> None:
         identity.store_certificate("not a certificate", "")
     with pytest.raises(EnrolmentError):
         _ = identity.certificate_der
+
+
+class _KeyWithoutEq:
+    """A public key object as Debian 12's cryptography 38 has it: no ``__eq__``."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self._key = key
+
+    def public_bytes(
+        self, encoding: serialization.Encoding, format: serialization.PublicFormat
+    ) -> bytes:
+        return self._key.public_bytes(encoding, format)
+
+
+def test_public_keys_are_compared_by_their_der_not_by_identity() -> None:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    first, second = _KeyWithoutEq(key), _KeyWithoutEq(key)
+    assert first != second  # what `!=` on such objects says: identity
+    assert same_public_key(first, second)
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    assert not same_public_key(first, _KeyWithoutEq(other))

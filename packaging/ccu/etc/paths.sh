@@ -56,3 +56,41 @@ find_python() {
 under_systemd() {
     [ -z "$CCU_ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1
 }
+
+say() { echo "cloudconnector: $*"; }
+
+# Whether the bundled runtime of architecture $1 (armhf, x86-64, aarch64) fits this hub's
+# processor; says why not. ARMv6 (Raspberry Pi Zero/1) cannot run Debian's armhf programs.
+check_runtime_arch() {
+    machine=$(uname -m)
+    case "$machine" in
+        armv5* | armv6*)
+            say "this hub has an ARMv6 processor ($machine: Raspberry Pi Zero or 1). The"
+            say "add-on's Python needs ARMv7 or newer (Raspberry Pi 2 and later, CCU3); not supported."
+            return 1
+            ;;
+    esac
+    case "$1:$machine" in
+        armhf:armv7* | armhf:armv8* | armhf:aarch64 | x86-64:x86_64 | aarch64:aarch64) return 0 ;;
+    esac
+    case "$machine" in
+        x86_64) fits=x86-64 ;;
+        aarch64) fits="armhf (or aarch64)" ;;
+        armv7* | armv8*) fits=armhf ;;
+        *) fits="none of ours" ;;
+    esac
+    say "this archive is for $1 hubs; this hub's processor is $machine."
+    say "Install the archive for $fits instead (cloudconnector-<version>-<arch>-....tar.gz)."
+    return 1
+}
+
+# The bundled runtime of architecture $1 does not start here ($2: what it said).
+runtime_refused() {
+    if [ "$1" = armhf ] && [ "$(uname -m)" = aarch64 ]; then
+        say "this hub's 64-bit ARM system cannot run 32-bit ARM programs; install the archive"
+        say "for aarch64 instead (cloudconnector-<version>-aarch64-....tar.gz)."
+    else
+        say "the add-on's own Python does not start on this hub ($(uname -m)): $2"
+    fi
+    say "Nothing was changed."
+}

@@ -1,0 +1,135 @@
+"""The add-on's own test suite under the x86-64 bundled interpreter (what the hubs run).
+
+The suite runs on a copy of the built runtime, with the add-on's sources from this checkout
+and the test tools (pytest, aiohttp, trustme, the gateway's libraries) for CPython 3.13 from
+PyPI in ``build/py313-test-site``. Only the test harness needs more than the hub gets: the
+gateway it starts keeps its state in SQLite and imports ``wsgiref`` (prometheus_client), and
+pytest imports ``pdb``; these are taken from the same Debian packages into the copy (never
+into the archive). cryptography, cffi, h11, wsproto are the runtime's (Debian's) own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench._hubroot import AptState, build_runtimes, extract
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+SITE = BUILD / "py313-test-site"
+REQUIREMENTS = [
+    "aiohttp>=3.13,<4",
+    "paho-mqtt>=2.1,<3",
+    "SQLAlchemy[asyncio]>=2.0.30,<2.2",
+    "aiosqlite>=0.20,<0.23",
+    "asyncpg>=0.29,<0.33",
+    "alembic>=1.13,<1.21",
+    "Jinja2>=3.1,<4",
+    "argon2-cffi>=23.1,<26",
+    "openpyxl>=3.1.2,<3.2",
+    "aiosmtplib>=3.0,<6",
+    "prometheus-client>=0.21,<1",
+    "orjson>=3.10,<4",
+    "pymodbus>=3.16,<3.17",
+    "pyserial>=3.5,<4",
+    "pytest>=8.2,<10",
+    "pytest-asyncio>=0.24,<2",
+    "pytest-aiohttp>=1.0.5,<2",
+    "pytest-timeout>=2.3,<3",
+    "trustme>=1.1,<2",
+    "hypothesis>=6.100,<7",
+    "aiosmtpd>=1.4.6,<2",
+]
+# The runtime's own (Debian's) copies are the ones under test.
+NOT_FROM_PYPI = ("cryptography", "cffi", "_cffi_backend", "h11", "wsproto", "websockets")
+HARNESS_STDLIB = ("sqlite3", "wsgiref", "pdb.py", "xml/etree")
+
+
+def _test_site() -> Path:
+    stamp = SITE / ".requirements"
+    if stamp.is_file() and stamp.read_text() == "\n".join(REQUIREMENTS):
+        return SITE
+    shutil.rmtree(SITE, ignore_errors=True)
+    platforms = ["manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux_2_28_x86_64"]
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "-q", "--target", str(SITE),
+            "--python-version", "3.13", "--implementation", "cp", "--abi", "cp313",
+            *(f"--platform={p}" for p in platforms), "--only-binary=:all:", *REQUIREMENTS,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )  # fmt: skip
+    for entry in list(SITE.iterdir()):
+        if entry.name.startswith(NOT_FROM_PYPI):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    stamp.write_text("\n".join(REQUIREMENTS))
+    return SITE
+
+
+def _harness_runtime(tmp: Path) -> Path:
+    """A copy of the x86-64 runtime with what the test harness needs beyond the hub's."""
+    [runtime] = build_runtimes(["x86-64"], BUILD)
+    copy = tmp / "runtime"
+    shutil.copytree(runtime.path, copy, symlinks=True)
+    apt = AptState("amd64", BUILD / "apt" / "amd64")
+    packages = [apt.single("libsqlite3-0"), apt.single("libpython3.13-stdlib")]
+    staging = tmp / "staging"
+    for deb in apt.download(packages, BUILD / "debs" / "amd64"):
+        extract(deb, staging)
+    stdlib = staging / "usr/lib/python3.13"
+    for name in HARNESS_STDLIB:
+        source = stdlib / name
+        target = copy / "lib/python3.13" / name
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+    for module in (stdlib / "lib-dynload").glob("_sqlite3.*"):
+        shutil.copy2(module, copy / "lib/python3.13/lib-dynload" / module.name)
+    for lib in (staging / "usr/lib/x86_64-linux-gnu").glob("libsqlite3.so.0*"):
+        shutil.copy2(lib, copy / "so" / "libsqlite3.so.0", follow_symlinks=True)
+    return copy
+
+
+def test_the_addon_suite_passes_under_the_bundled_interpreter(tmp_path: Path) -> None:
+    if sys.platform != "linux" or shutil.which("dpkg-deb") is None:
+        pytest.skip("needs Linux with dpkg-deb (the runtime is built from Debian packages)")
+    site = _test_site()
+    runtime = _harness_runtime(tmp_path)
+    done = subprocess.run(
+        [
+            str(runtime / "bin/python3"),
+            "-m",
+            "pytest",
+            "tests/ccu_addon",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:junitxml",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{site}:{ROOT}", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+    assert (
+        "3.13"
+        in subprocess.run(
+            [str(runtime / "bin/python3"), "-c", "import sys; print(sys.version)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
