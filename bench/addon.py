@@ -68,6 +68,7 @@ from bench._procfs import (
     rss_kib,
 )
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.tunnels.keys import TUNNELS
@@ -172,7 +173,7 @@ async def _system(folder: Path) -> AsyncIterator[tuple[RunningGateway, Simulated
     gateway = await start_gateway(config, clock)
     try:
         login, password = _OWNER
-        await gateway.store.accounts.create(
+        await gateway.store.repo(AccountRepository).create(
             username=login,
             email=f"{login}@example.org",
             password_hash=PasswordHasher().hash(password),

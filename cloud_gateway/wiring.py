@@ -13,9 +13,10 @@ import logging
 
 from aiohttp import web
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.app_keys import ENTITLEMENTS, HUB_EVENTS, STORE, TELEMETRY_INGEST
+from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.entitlements.hub_packages import packages_message
-from cloud_gateway.store.devices import Device, DeviceKind
 from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel
 from cloud_gateway.web import CLOCK
@@ -42,7 +43,7 @@ def wire(app: web.Application) -> None:
         if device.kind is not DeviceKind.CCU or device.account_id is None:
             return
         store = app[STORE]
-        account = await store.accounts.get(device.account_id)
+        account = await store.repo(AccountRepository).get(device.account_id)
         windows = await app[ENTITLEMENTS].account_windows(account.id, device.id)
         body = packages_message(
             account_id=account.id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cloud_gateway.store.accounts import Role
+from cloud_gateway.accounts.model import Role
 
 __all__ = ["Action", "Actor", "Delegation", "ObjectKind", "Resource", "can"]
 

@@ -10,9 +10,10 @@ from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, Actor, Delegation, Resource, can
 from cloud_gateway.accounts.auth import Identity, current_identity
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.app_keys import STORE
 from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Account
 
 __all__ = ["actor_for", "api_actor", "check", "error", "read_json"]
 
@@ -43,7 +44,7 @@ async def api_actor(request: web.Request) -> tuple[Identity, Actor]:
 
 async def actor_for(store: Store, account: Account) -> Actor:
     """``account`` as an :class:`Actor` with the delegations it holds now."""
-    held = await store.customers.delegations(installer_account_id=account.id)
+    held = await store.repo(CustomerRepository).delegations(installer_account_id=account.id)
     return Actor(
         account_id=account.id,
         role=account.role,

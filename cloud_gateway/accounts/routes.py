@@ -18,6 +18,7 @@ from cloud_gateway.accounts.redirects import safe_next
 from cloud_gateway.accounts.service import AccountService, LoginOutcome
 from cloud_gateway.accounts.vies import ViesClient
 from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, OUTBOX, PASSWORDS, STORE
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.setup import SCHEDULER
 from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.web import CLOCK, render
@@ -87,7 +88,7 @@ async def logout(request: web.Request) -> web.Response:
 async def portal(request: web.Request) -> web.Response:
     """The customer's overview."""
     identity = await require_identity(request)
-    devices = await request.app[STORE].devices.list_for_account(identity.account.id)
+    devices = await request.app[STORE].repo(DeviceRepository).list_for_account(identity.account.id)
     return render(
         request,
         "portal.html",

@@ -16,6 +16,7 @@ from cloud_gateway.entitlements.plant_access import LicencePlantAccess
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.notify.outbox import Outbox
+from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.web import CLOCK
@@ -36,8 +37,8 @@ def setup(app: web.Application, policy: DeviceEntitlementPolicy | None = None) -
     back ``PLANT_ACCESS``. The tunnel registry (``TUNNELS``) becomes a listener at start-up.
     """
     config, store, clock = app[CONFIG], app[STORE], app[CLOCK]
-    outbox = Outbox(store.notifications)
-    worker = MailWorker(store.notifications, config.smtp, clock)
+    outbox = Outbox(store.repo(OutboxRepository))
+    worker = MailWorker(store.repo(OutboxRepository), config.smtp, clock)
     outbox.on_commit(worker.wake)
     service = EntitlementService(store, clock, config.entitlements)
     scheduler = EntitlementScheduler(store, service, outbox, clock)

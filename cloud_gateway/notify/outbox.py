@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.notify.mail import Mail, render_mail
-from cloud_gateway.store.notifications import OutboxRepository
+from cloud_gateway.notify.repository import OutboxRepository
 
 __all__ = ["Outbox"]
 

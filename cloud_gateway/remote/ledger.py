@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cloud_gateway.store.remote_access import RemoteAccessRepository, TrafficDelta
+from cloud_gateway.remote.repository import RemoteAccessRepository, TrafficDelta
 from tunnel.clock import Clock
 
 __all__ = ["TrafficLedger"]

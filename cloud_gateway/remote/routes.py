@@ -32,6 +32,7 @@ from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.keys import REMOTE_GATE
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.web import CLOCK, Handler
@@ -118,7 +119,9 @@ def setup(app: web.Application) -> None:
     Needs STORE, CLOCK, CONFIG, TUNNELS and ENTITLEMENTS (call after the tunnel area).
     """
     config, registry = app[CONFIG], app[TUNNELS]
-    ledger = TrafficLedger(app[STORE].remote, app[CLOCK], interval_s=config.remote.audit_flush_s)
+    ledger = TrafficLedger(
+        app[STORE].repo(RemoteAccessRepository), app[CLOCK], interval_s=config.remote.audit_flush_s
+    )
     gate = RemoteGate(
         store=app[STORE],
         clock=app[CLOCK],

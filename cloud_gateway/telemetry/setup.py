@@ -14,6 +14,7 @@ from cloud_gateway.plants.model import Plant
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from cloud_gateway.web import CLOCK
 
 __all__ = ["setup"]
@@ -33,7 +34,7 @@ def setup(app: web.Application) -> None:
     """Create ``app[TELEMETRY_INGEST]``; start and stop the MQTT publisher with the app."""
     mqtt = app[CONFIG].mqtt
     publisher = (
-        MqttOutboxPublisher(app[STORE].mqtt_outbox, host=mqtt.host, port=mqtt.port)
+        MqttOutboxPublisher(app[STORE].repo(MqttOutboxRepository), host=mqtt.host, port=mqtt.port)
         if mqtt.enabled
         else None
     )

@@ -25,6 +25,7 @@ from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csr
 from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import OpenApi, json_body, path_param
 from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.errors import StateError
 from cloud_gateway.tunnels.device_ca import InvalidCsrError
 from cloud_gateway.tunnels.enrolment import EnrolmentService, PollStatus, RateLimitedError
 from cloud_gateway.tunnels.keys import DEVICE_CA
@@ -82,7 +83,8 @@ async def enrol_poll(request: web.Request) -> web.Response:
         return web.json_response({"status": result.status.value}, status=404)
     if result.status is PollStatus.EXPIRED:
         return web.json_response({"status": result.status.value}, status=410)
-    assert result.enrolment is not None
+    if result.enrolment is None:
+        raise StateError(f"poll status {result.status} without an enrolment")
     if result.status is PollStatus.PENDING:
         return web.json_response(
             {

@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
-from cloud_gateway.errors import NotFoundError
+from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.operator.metrics import TunnelMetrics
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
 from tunnel.admission import HandshakeGate
 from tunnel.clock import Clock
 from tunnel.frames import Hello, RefusalReason
@@ -171,7 +172,7 @@ class TunnelRegistry:
         if tunnel is None:
             return
         try:
-            device = await self._store.devices.get_by_slug(tunnel.device.slug)
+            device = await self._store.repo(DeviceRepository).get_by_slug(tunnel.device.slug)
         except NotFoundError:
             await self.end(tunnel, RefusalReason.NOT_ENROLLED, 24 * 3600.0, "device deleted")
             return
@@ -256,7 +257,8 @@ class TunnelRegistry:
         await self._clock.sleep_until(until)
         tunnel.watch = None  # not cancelled by the re-evaluation it starts
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:
+            raise StateError("an entitlement end watch runs outside a task")
         self._closing.add(task)
         try:
             await self.entitlement_changed(tunnel.device.id)
