@@ -110,7 +110,7 @@ def setup(app: web.Application) -> None:
         app[PASSWORDS],
         app[OUTBOX],
         config.accounts,
-        hub_trial_days=app[ENTITLEMENTS].config.hub_trial_days,
+        registration_steps=(app[ENTITLEMENTS].grant_account_trial,),
     )
     app[CUSTOMERS] = CustomerService(app[STORE], app[CLOCK], ViesClient(config.vat), config.vat)
     app[SCHEDULER].add_job(app[CUSTOMERS].retry_due)

@@ -8,9 +8,13 @@ exists) and per source address.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.passwords import PasswordHasher
@@ -24,12 +28,9 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository, LinkPurpose
 from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.config import AccountsConfig
-from cloud_gateway.entitlements.hub_rules import account_trial
-from cloud_gateway.entitlements.localdays import BERLIN
-from cloud_gateway.entitlements.repository import EntitlementRepository
-from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import LinkError, PasswordPolicyError
 from cloud_gateway.i18n import Language
+from cloud_gateway.localdays import BERLIN
 from cloud_gateway.notify.mail import Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store import Store
@@ -66,6 +67,18 @@ def _when(at: datetime) -> str:
     return at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
 
 
+class RegistrationStep(Protocol):
+    """Work another area does for a new account, inside the registration's transaction.
+
+    Passed to :class:`AccountService` by the composition root (the hub trial of the
+    entitlements area is one), so accounts depends on no area above it.
+    """
+
+    async def __call__(self, conn: AsyncConnection, account: Account, now: datetime) -> None:
+        """Do the step on ``conn``; an exception rolls the registration back."""
+        ...
+
+
 class AccountService:
     """Registration, validation, login, reset and change of passwords."""
 
@@ -77,7 +90,7 @@ class AccountService:
         outbox: Outbox,
         config: AccountsConfig | None = None,
         *,
-        hub_trial_days: int = 30,
+        registration_steps: Sequence[RegistrationStep] = (),
     ) -> None:
         self._store = store
         self._clock = clock
@@ -85,7 +98,7 @@ class AccountService:
         self._outbox = outbox
         self._config = config or AccountsConfig()
         self.policy = PasswordPolicy.from_config(self._config)
-        self._hub_trial_days = hub_trial_days
+        self._registration_steps = tuple(registration_steps)
         self._dummy_hash = hasher.hash("not-a-real-password-0!")
 
     # -- registration ----------------------------------------------------------------------
@@ -139,16 +152,8 @@ class AccountService:
             await self._store.repo(AccountSecurityRepository).accept(
                 conn, account.id, documents, now
             )
-            await self._store.repo(EntitlementRepository).add(
-                conn,
-                account_trial(now, self._hub_trial_days),
-                subject=Subject.ACCOUNT,
-                subject_id=account.id,
-                account_id=account.id,
-                now=now,
-                period_days=self._hub_trial_days,
-                idempotency_key=f"trial:account:{account.id}",
-            )
+            for step in self._registration_steps:
+                await step(conn, account, now)
             expires = now + timedelta(hours=self._config.validation_link_hours)
             token = await self._store.repo(AccountSecurityRepository).create_link(
                 conn, account.id, LinkPurpose.VALIDATE_EMAIL, now, expires

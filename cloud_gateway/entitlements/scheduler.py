@@ -22,11 +22,11 @@ from cloud_gateway.entitlements.hub_rules import (
     due_reminders,
     renewals_due,
 )
-from cloud_gateway.entitlements.localdays import local_date, local_instant
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking, Subject, WindowKind
 from cloud_gateway.i18n import Language
+from cloud_gateway.localdays import local_date, local_instant
 from cloud_gateway.notify.mail import Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store import Store

@@ -13,6 +13,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EntitlementsConfig
 from cloud_gateway.devices.model import Device, DeviceKind
@@ -62,6 +65,22 @@ class EntitlementService:
     def config(self) -> EntitlementsConfig:
         """Trial lengths and reminder settings."""
         return self._config
+
+    async def grant_account_trial(
+        self, conn: AsyncConnection, account: Account, now: datetime
+    ) -> None:
+        """Registration step: the new account's hub trial, in the registration's transaction."""
+        days = self._config.hub_trial_days
+        await self._store.repo(EntitlementRepository).add(
+            conn,
+            account_trial(now, days),
+            subject=Subject.ACCOUNT,
+            subject_id=account.id,
+            account_id=account.id,
+            now=now,
+            period_days=days,
+            idempotency_key=f"trial:account:{account.id}",
+        )
 
     def add_listener(self, listener: EntitlementListener) -> None:
         """Be told (per hub device id) whenever windows change."""

@@ -12,12 +12,12 @@ from cloud_gateway.accounts.keys import openapi
 from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, OUTBOX, PLANT_ACCESS, STORE
 from cloud_gateway.entitlements import routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
-from cloud_gateway.entitlements.plant_access import LicencePlantAccess
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.plants.licence_access import LicencePlantAccess
 from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.web import CLOCK
 

@@ -30,8 +30,8 @@ from cloud_gateway.app_keys import CONFIG, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.operator.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.registry import LiveTunnel
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from cloud_gateway.web import CLOCK

@@ -18,6 +18,7 @@ from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csr
 from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
+from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
     ActivationRateLimitedError,
@@ -40,7 +41,6 @@ from cloud_gateway.plants.spreadsheet import (
     template_csv,
     template_xlsx,
 )
-from cloud_gateway.telemetry.day_energy import day_bounds, local_day
 from cloud_gateway.telemetry.repository_readings import ReadingRepository
 from cloud_gateway.web import CLOCK, render
 

@@ -18,8 +18,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
-from cloud_gateway.accounts.api_support import actor_for
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.app_keys import CONFIG, STORE

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
-from cloud_gateway.accounts.api_support import actor_for
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import RemoteAccessConfig
 from cloud_gateway.devices.model import Device

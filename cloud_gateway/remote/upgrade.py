@@ -130,7 +130,7 @@ async def proxy_upgrade(request: web.Request, stream: Stream) -> web.StreamRespo
     except* ConnectionError:
         pass
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, RuntimeError):
             transport.close()
     return response
 

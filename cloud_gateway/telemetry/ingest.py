@@ -35,8 +35,8 @@ from typing import Any
 from cloud_gateway.devices.model import Device
 from cloud_gateway.errors import StateError
 from cloud_gateway.plants.access import PlantAccess, PlantAccessPolicy
+from cloud_gateway.plants.day_energy import LocalDays
 from cloud_gateway.store import Store
-from cloud_gateway.telemetry.day_energy import LocalDays
 from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
 from cloud_gateway.telemetry.repository import (
     IngestTransaction,

@@ -300,7 +300,7 @@ class IngestTransaction:
         """Merge the group's day counters into the stored ones; returns energy today per key.
 
         ``days`` holds one row per (inverter, serial, day). The database keeps the earlier
-        first and the later-or-equal last (as :func:`~cloud_gateway.telemetry.day_energy.fold`
+        first and the later-or-equal last (as :func:`~cloud_gateway.plants.day_energy.fold`
         would, reading by reading) and returns the merged counters.
         """
         if not days:

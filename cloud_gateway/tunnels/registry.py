@@ -21,8 +21,8 @@ from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
 from cloud_gateway.errors import NotFoundError, StateError
-from cloud_gateway.operator.metrics import TunnelMetrics
 from cloud_gateway.store import Store
+from cloud_gateway.tunnels.metrics import TunnelMetrics
 from tunnel.admission import HandshakeGate
 from tunnel.clock import Clock
 from tunnel.frames import Hello, RefusalReason

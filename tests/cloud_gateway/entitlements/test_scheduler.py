@@ -8,11 +8,11 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.entitlements.localdays import local_date
 from cloud_gateway.entitlements.repository import EntitlementRepository, OrderState
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.localdays import local_date
 from cloud_gateway.notify import MailWorker, Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.store import Store

@@ -12,9 +12,9 @@ import pytest
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.access import TrialPolicy
+from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.store import Store
-from cloud_gateway.telemetry.day_energy import day_bounds, local_day
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from cloud_gateway.telemetry.repository_readings import ReadingRepository
