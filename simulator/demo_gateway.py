@@ -21,7 +21,7 @@ from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import CONFIG, INVERTER_REGISTRATION
+from cloud_gateway.app_keys import ENTITLEMENTS, INVERTER_REGISTRATION
 from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
@@ -29,9 +29,6 @@ from cloud_gateway.config import (
     RemoteAccessConfig,
     TunnelEndpointConfig,
 )
-from cloud_gateway.entitlements.hub_rules import account_trial
-from cloud_gateway.entitlements.repository import EntitlementRepository
-from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.plants.activation import normalise_serial
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
@@ -114,11 +111,9 @@ async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock
     found = await store.repo(AccountRepository).find_by_login(login.username)
     if found is not None:
         return found
-    config = gateway.runner.app[CONFIG]
     password_hash = await asyncio.to_thread(PasswordHasher().hash, login.password)
     documents = await store.repo(AccountSecurityRepository).current_documents()
     now = clock.now()
-    trial_days = config.entitlements.hub_trial_days
     async with store.engine.begin() as conn:
         account = await store.repo(AccountSecurityRepository).create_account(
             conn,
@@ -130,16 +125,7 @@ async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock
             role=login.role,
         )
         await store.repo(AccountSecurityRepository).accept(conn, account.id, documents, now)
-        await store.repo(EntitlementRepository).add(
-            conn,
-            account_trial(now, trial_days),
-            subject=Subject.ACCOUNT,
-            subject_id=account.id,
-            account_id=account.id,
-            now=now,
-            period_days=trial_days,
-            idempotency_key=f"trial:account:{account.id}",
-        )
+        await gateway.runner.app[ENTITLEMENTS].grant_account_trial(conn, account, now)
         await store.repo(AccountSecurityRepository).mark_verified(conn, account.id, now)
     _LOGGER.info("demo account %s created (%s)", login.username, login.role.value)
     return account
