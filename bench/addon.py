@@ -69,9 +69,9 @@ from bench._procfs import (
 )
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.tunnels.keys import TUNNELS
 from simulator.ccu import InterfaceName, SimulatedCcu
 from simulator.fleet_portal import PortalOwner
 from tunnel.clock import SystemClock

@@ -21,7 +21,7 @@ from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import ENTITLEMENTS, INVERTER_REGISTRATION
+from cloud_gateway.app_keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
 from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
@@ -34,9 +34,7 @@ from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.tunnels.enrol_routes import ENROLMENT
 from cloud_gateway.tunnels.enrolment import RateLimitedError
-from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel
 from tunnel.clock import Clock
 

@@ -10,15 +10,14 @@ from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
 from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
-from cloud_gateway.accounts.keys import CUSTOMERS, OPENAPI
 from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.app_keys import CLOCK, CUSTOMERS, OPENAPI, STORE
 from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.web import CLOCK, Handler
+from cloud_gateway.web import Handler
 
 __all__ = ["setup"]
 

@@ -21,8 +21,8 @@ from aiohttp import web
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_sessions import PortalSession, SessionRepository
-from cloud_gateway.app_keys import STORE
-from cloud_gateway.web import CLOCK, CSRF_COOKIE, NEW_ANON_CSRF
+from cloud_gateway.app_keys import CLOCK, STORE
+from cloud_gateway.web import CSRF_COOKIE, NEW_ANON_CSRF
 
 __all__ = [
     "CSRF_COOKIE",

@@ -17,13 +17,12 @@ from cloud_gateway.accounts.auth import (
     verify_csrf,
 )
 from cloud_gateway.accounts.flows import policy_messages
-from cloud_gateway.accounts.keys import ACCOUNTS
 from cloud_gateway.accounts.redirects import safe_next
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.app_keys import ACCOUNTS, CLOCK, STORE
 from cloud_gateway.errors import PasswordPolicyError
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import CLOCK, Handler, render
+from cloud_gateway.web import Handler, render
 
 __all__ = ["account_gate", "setup"]
 

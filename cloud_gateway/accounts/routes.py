@@ -12,16 +12,15 @@ from cloud_gateway.accounts.auth import (
     require_identity,
     verify_csrf,
 )
-from cloud_gateway.accounts.customers import CustomerService
-from cloud_gateway.accounts.keys import ACCOUNTS, CUSTOMERS, openapi
 from cloud_gateway.accounts.redirects import safe_next
-from cloud_gateway.accounts.service import AccountService, LoginOutcome
-from cloud_gateway.accounts.vies import ViesClient
-from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, OUTBOX, PASSWORDS, STORE
+from cloud_gateway.accounts.service import LoginOutcome
+from cloud_gateway.app_keys import (
+    ACCOUNTS,
+    STORE,
+)
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.entitlements.setup import SCHEDULER
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import CLOCK, render
+from cloud_gateway.web import render
 
 __all__ = ["safe_next", "setup"]
 
@@ -101,20 +100,8 @@ async def portal(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register this area's routes and services (needs ``OUTBOX`` and ``ENTITLEMENTS``)."""
+    """Register this area's routes (its services come from the composition root)."""
     texts.register()
-    config = app[CONFIG]
-    app[ACCOUNTS] = AccountService(
-        app[STORE],
-        app[CLOCK],
-        app[PASSWORDS],
-        app[OUTBOX],
-        config.accounts,
-        registration_steps=(app[ENTITLEMENTS].grant_account_trial,),
-    )
-    app[CUSTOMERS] = CustomerService(app[STORE], app[CLOCK], ViesClient(config.vat), config.vat)
-    app[SCHEDULER].add_job(app[CUSTOMERS].retry_due)
-    openapi(app)
     flows.setup(app)
     gate.setup(app)
     api.setup(app)

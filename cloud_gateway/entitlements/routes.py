@@ -9,15 +9,14 @@ from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import ENTITLEMENTS, STORE
+from cloud_gateway.app_keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.web import CLOCK, Handler
+from cloud_gateway.web import Handler
 
 __all__ = ["setup"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,13 +58,19 @@ class EntitlementScheduler:
     """Runs the time-driven entitlement rules."""
 
     def __init__(
-        self, store: Store, service: EntitlementService, outbox: Outbox, clock: Clock
+        self,
+        store: Store,
+        service: EntitlementService,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        jobs: Sequence[Job] = (),
     ) -> None:
         self._store = store
         self._service = service
         self._outbox = outbox
         self._clock = clock
-        self._jobs: list[Job] = []
+        self._jobs: list[Job] = list(jobs)
         self._last_pass: datetime | None = None
         self._wake = asyncio.Event()
 

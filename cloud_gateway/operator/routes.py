@@ -22,19 +22,16 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import Identity, current_identity, verify_csrf
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.app_keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.registry import LiveTunnel
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
-from cloud_gateway.web import CLOCK
 
 __all__ = ["setup", "tunnel_summary"]
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import current_identity
-from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
@@ -31,7 +31,6 @@ from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.telemetry.repository_readings import StoredReading
-from cloud_gateway.web import CLOCK
 
 __all__ = [
     "api_account",

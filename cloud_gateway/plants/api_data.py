@@ -7,9 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import INVERTER_REGISTRATION, STORE
+from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
@@ -22,7 +21,6 @@ from cloud_gateway.plants.live import summarise
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.telemetry.repository_readings import ReadingRepository
-from cloud_gateway.web import CLOCK
 
 __all__ = ["setup"]
 

@@ -19,7 +19,6 @@ request: it is in memory anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -90,7 +89,7 @@ class RemoteGate:
         *,
         store: Store,
         clock: Clock,
-        policy: Callable[[], DeviceEntitlementPolicy],
+        policy: DeviceEntitlementPolicy,
         tunnels: TunnelRegistry,
         config: RemoteAccessConfig,
         ledger: TrafficLedger,
@@ -189,7 +188,7 @@ class RemoteGate:
             entry.denial = Denial.NOT_YOURS
             await self._end(session.id, now)
             return
-        decision = await self._policy().decide(entry.device, now)
+        decision = await self._policy.decide(entry.device, now)
         if not decision.entitled:
             entry.denial = Denial.NOT_ENTITLED
         elif decision.until is not None:

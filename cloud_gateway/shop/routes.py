@@ -22,7 +22,7 @@ from aiohttp import web
 from cloud_gateway.accounts.auth import current_identity, end_session, verify_csrf
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.app_keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
@@ -36,13 +36,9 @@ from cloud_gateway.shop.deeplink import (
 )
 from cloud_gateway.shop.texts import shop_text
 from cloud_gateway.tunnels.device_ca import serial_hex
-from cloud_gateway.tunnels.keys import DEVICE_CA
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
-from cloud_gateway.web import CLOCK
 
-__all__ = ["SHOP_TEMPLATES", "setup"]
-
-SHOP_TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("shop_templates", jinja2.Environment)
+__all__ = ["setup"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,16 +19,14 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.app_keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.tunnels.device_ca import serial_hex
-from cloud_gateway.tunnels.keys import DEVICE_CA, ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
-from cloud_gateway.web import CLOCK
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import RefusalReason, Refuse
 from tunnel.gateway_end import GatewaySession, choose_version

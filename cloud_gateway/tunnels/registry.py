@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,8 +71,11 @@ class TunnelRegistry:
         self,
         store: Store,
         clock: Clock,
-        policy: Callable[[], DeviceEntitlementPolicy],
+        policy: DeviceEntitlementPolicy,
         metrics: TunnelMetrics | None = None,
+        *,
+        telemetry_handler: TelemetryHandler | None = None,
+        state_hooks: Sequence[StateHook] = (),
     ) -> None:
         self._store = store
         self._clock = clock
@@ -86,13 +89,14 @@ class TunnelRegistry:
         self.handshakes = HandshakeGate()
         """Admission control: handshakes in progress at once and a short queue; the rest
         REFUSE(overloaded) with a retry slot (:mod:`tunnel.admission`)."""
-        self.telemetry_handler: TelemetryHandler | None = None
-        """Set by the telemetry area; without it batches are not acknowledged."""
+        self.telemetry_handler = telemetry_handler
+        """Where TELEMETRY goes (the composition root routes it); without it batches are not
+        acknowledged."""
         self.changes = 0
         """Revocations and entitlement changes announced so far. A handshake reads it before
         its checks and again once registered: a change in between may have missed the
         tunnel (it was not registered yet), so the endpoint checks again."""
-        self.state_hooks: list[StateHook] = []
+        self.state_hooks: list[StateHook] = list(state_hooks)
         """Called after a tunnel is admitted and whenever its entitlement is re-evaluated
         (e.g. to send the hub its packages); a failing hook is logged, never fatal."""
 
@@ -177,7 +181,7 @@ class TunnelRegistry:
             await self.end(tunnel, RefusalReason.NOT_ENROLLED, 24 * 3600.0, "device deleted")
             return
         tunnel.device = device
-        decision = await self._policy().decide(device, self._clock.now())
+        decision = await self._policy.decide(device, self._clock.now())
         await self._run_hooks(tunnel)
         if decision.entitled:
             self._schedule(tunnel, decision)

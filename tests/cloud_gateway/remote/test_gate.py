@@ -34,8 +34,8 @@ def _gate(
     return RemoteGate(
         store=store,
         clock=clock,
-        policy=lambda: chosen,
-        tunnels=TunnelRegistry(store, clock, OperatorFlagPolicy),
+        policy=chosen,
+        tunnels=TunnelRegistry(store, clock, OperatorFlagPolicy()),
         config=CONFIG,
         ledger=TrafficLedger(store.repo(RemoteAccessRepository), clock),
     )
