@@ -56,11 +56,11 @@ from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.model import PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from cloud_gateway.plants.schema import inverters
+from cloud_gateway.plants.schema import inverter_days, inverters, readings
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.repository import READING_COLUMNS, sqlite_stamp
-from cloud_gateway.telemetry.schema import inverter_days, mqtt_outbox, readings, telemetry_batches
+from cloud_gateway.telemetry.schema import mqtt_outbox, telemetry_batches
 from cloud_gateway.tunnels.device_ca import DeviceCa, serial_hex
 from cloud_gateway.tunnels.schema import device_certificates
 from tunnel.clock import ManualClock

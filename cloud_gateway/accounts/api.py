@@ -15,7 +15,7 @@ from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.app_keys import CLOCK, CUSTOMERS, OPENAPI, STORE
-from cloud_gateway.entitlements.repository import EntitlementRepository
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.web import Handler
 
@@ -152,10 +152,7 @@ async def create_delegation(request: web.Request) -> web.Response:
         if not isinstance(device_id, int) or plant is not None:
             raise error(400, "invalid_device_id")
         # the delegation is the caller's: only a device of their own makes sense
-        if (
-            await request.app[STORE].repo(EntitlementRepository).device_owner(device_id)
-            != identity.account.id
-        ):
+        if await request.app[STORE].repo(DeviceRepository).owner(device_id) != identity.account.id:
             raise error(400, "invalid_device_id")
     created = (
         await request.app[STORE]

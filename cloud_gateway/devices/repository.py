@@ -66,6 +66,14 @@ class DeviceRepository(Repository):
             raise NotFoundError(f"no device {slug!r}")
         return _device(row)
 
+    async def owner(self, device_id: int) -> int | None:
+        """The account a device belongs to (``None``: unknown device or not claimed)."""
+        async with self._db.connect() as conn:
+            owner = await conn.scalar(
+                sa.select(devices.c.account_id).where(devices.c.id == device_id)
+            )
+        return owner if isinstance(owner, int) else None
+
     async def list_for_account(self, account_id: int) -> list[Device]:
         """The account's devices, oldest first."""
         async with self._db.connect() as conn:

@@ -9,7 +9,6 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.devices.schema import devices
 from cloud_gateway.entitlements.schema import entitlement_audit, entitlement_windows, orders
 from cloud_gateway.entitlements.windows import Booking, Subject, Window, WindowKind
 from cloud_gateway.errors import NotFoundError, StateError
@@ -179,14 +178,6 @@ class EntitlementRepository(Repository):
                 .order_by(_W.c.id)
             )
             return [_window(r) for r in rows]
-
-    async def device_owner(self, device_id: int) -> int | None:
-        """The account a hub belongs to (the tenant of its own windows)."""
-        async with self._db.connect() as conn:
-            owner = await conn.scalar(
-                sa.select(devices.c.account_id).where(devices.c.id == device_id)
-            )
-        return owner if isinstance(owner, int) else None
 
     async def next_end_after(self, at: datetime) -> datetime | None:
         """The earliest booked end after ``at`` (the scheduler's next wake-up)."""

@@ -56,7 +56,7 @@ async def _owner_of(request: web.Request, s: StoredWindow) -> Resource:
     if s.subject is Subject.ACCOUNT:
         owner = s.subject_id
     elif s.subject is Subject.HUB:
-        owner = await request.app[STORE].repo(EntitlementRepository).device_owner(s.subject_id)
+        owner = await request.app[STORE].repo(DeviceRepository).owner(s.subject_id)
     plant = s.subject_id if s.subject is Subject.PLANT else None
     return Resource(kind=ObjectKind.WINDOW, owner_account_id=owner, plant_id=plant)
 

@@ -30,7 +30,7 @@ from cloud_gateway.plants.live import PlantLive
 from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from cloud_gateway.telemetry.repository_readings import StoredReading
+from cloud_gateway.plants.repository_readings import StoredReading
 
 __all__ = [
     "api_account",

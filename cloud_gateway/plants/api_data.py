@@ -20,7 +20,7 @@ from cloud_gateway.plants.errors import (
 from cloud_gateway.plants.live import summarise
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from cloud_gateway.telemetry.repository_readings import ReadingRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 
 __all__ = ["setup"]
 

@@ -7,6 +7,9 @@ Migration ``0004_telemetry_plants`` creates them; this module is the map the rep
 * ``inverter_nameplates``: what the agent reported about a serial (SunSpec models 1 and 120),
   per account, so a later registration by serial finds its nominal power (R-MON-10).
 * ``activation_failures``: wrong activation codes per account, for rate limiting.
+* ``readings``: one row per inverter reading; ``inverter_days``: first and last energy counter
+  of each local day per inverter slot and serial (energy today, power now). The telemetry
+  ingest writes them; the plant pages read them.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cloud_gateway.store.schema import metadata
-from cloud_gateway.store.types import UtcDateTime
+from cloud_gateway.store.types import BigId, UtcDateTime
 
 __all__ = [
     "activation_failures",
+    "inverter_days",
     "inverter_nameplates",
     "inverters",
     "plants",
+    "readings",
 ]
 
 plants = sa.Table(
@@ -87,4 +92,37 @@ activation_failures = sa.Table(
     ),
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Index("ix_activation_failures_account_id_at", "account_id", "at"),
+)
+
+readings = sa.Table(
+    "readings",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "inverter_id", sa.Integer, sa.ForeignKey("inverters.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("device_id", sa.Integer, nullable=False),
+    sa.Column("serial", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("power_w", sa.Float, nullable=True),
+    sa.Column("energy_wh", sa.Float, nullable=True),
+    sa.Column("dc_power_w", sa.Float, nullable=True),
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Index("ix_readings_inverter_id_at", "inverter_id", "at"),
+)
+
+inverter_days = sa.Table(
+    "inverter_days",
+    metadata,
+    sa.Column(
+        "inverter_id", sa.Integer, sa.ForeignKey("inverters.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("serial", sa.String(32), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("first_at", UtcDateTime(), nullable=False),
+    sa.Column("first_wh", sa.Float, nullable=False),
+    sa.Column("last_at", UtcDateTime(), nullable=False),
+    sa.Column("last_wh", sa.Float, nullable=False),
+    sa.Column("last_power_w", sa.Float, nullable=True),
+    sa.PrimaryKeyConstraint("inverter_id", "serial", "day", name="pk_inverter_days"),
 )

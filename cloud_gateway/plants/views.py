@@ -35,13 +35,13 @@ from cloud_gateway.plants.model import (
 )
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 from cloud_gateway.plants.spreadsheet import (
     SpreadsheetError,
     read_sheet,
     template_csv,
     template_xlsx,
 )
-from cloud_gateway.telemetry.repository_readings import ReadingRepository
 from cloud_gateway.web import render
 
 __all__ = ["setup"]

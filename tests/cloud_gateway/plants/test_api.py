@@ -16,7 +16,7 @@ import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts
 from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.plants.activation import expected_code
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from cloud_gateway.telemetry.repository_readings import ReadingRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 from simulator.inverter.activation import DEMO_MANUFACTURER_KEY
 from tests.cloud_gateway.plants.helpers import agent, reading
 from tests.support.gateway import GatewayHarness, gateway_harness

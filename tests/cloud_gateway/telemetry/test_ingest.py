@@ -14,10 +14,10 @@ from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
-from cloud_gateway.telemetry.repository_readings import ReadingRepository
 from tests.cloud_gateway.plants.helpers import account, agent, info, plant, reading
 from tunnel.clock import ManualClock
 

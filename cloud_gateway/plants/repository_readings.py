@@ -13,8 +13,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from cloud_gateway.plants.day_energy import DayState
+from cloud_gateway.plants.schema import inverter_days, readings
 from cloud_gateway.store.repository import Repository
-from cloud_gateway.telemetry.schema import inverter_days, readings
 
 __all__ = ["ReadingRepository", "StoredReading"]
 
