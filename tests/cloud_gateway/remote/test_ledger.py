@@ -115,3 +115,36 @@ async def test_flush_session_writes_one_session_before_it_ends(
     assert await _audit(store, ending) == (1, 3, 4)
     assert await _audit(store, other) == (0, 0, 0)
     assert ledger.sessions == 1
+
+
+async def _rename(store: Store, old: str, new: str) -> None:
+    async with store.engine.begin() as conn:
+        await conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+async def test_the_writer_outlives_a_database_error_and_writes_the_sums_later(
+    store: Store, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = await make_hub(store, clock)
+    session = await start_session(store, clock, hub.owner, hub.device, "a" * 64)
+    ledger = TrafficLedger(store.repo(RemoteAccessRepository), clock, interval_s=30)
+    ledger.record(session.id, now=clock.now(), to_device=10, from_device=20)
+    await _rename(store, "remote_sessions", "remote_sessions_away")
+    writer = asyncio.create_task(ledger.run())
+    try:
+        await asyncio.sleep(0)
+        clock.advance(30)
+        async with asyncio.timeout(5):
+            while "audit not written" not in caplog.text:  # noqa: ASYNC110 - a log line
+                await asyncio.sleep(0.01)
+        await _rename(store, "remote_sessions_away", "remote_sessions")
+        clock.advance(30)
+        async with asyncio.timeout(5):
+            while (await _audit(store, session))[0] == 0:  # noqa: ASYNC110 - database row
+                await asyncio.sleep(0.01)
+        assert not writer.done()
+    finally:
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+    assert await _audit(store, session) == (1, 10, 20)
