@@ -68,9 +68,10 @@ from bench._procfs import (
     rss_kib,
 )
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.tunnels.keys import TUNNELS
 from simulator.ccu import InterfaceName, SimulatedCcu
 from simulator.fleet_portal import PortalOwner
 from tunnel.clock import SystemClock
@@ -192,7 +193,7 @@ async def gateway_and_ccu(folder: Path) -> AsyncIterator[tuple[RunningGateway, S
     gateway = await start_gateway(config, clock)
     try:
         login, password = _OWNER
-        await gateway.store.accounts.create(
+        await gateway.store.repo(AccountRepository).create(
             username=login,
             email=f"{login}@example.org",
             password_hash=PasswordHasher().hash(password),

@@ -49,21 +49,20 @@ from cryptography.x509.oid import NameOID
 
 from bench._ingest_nodes import CYCLE_MS, UNIT_MS, agent_frames
 from bench._proc import node
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.schema import inverter_days, inverters, readings
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device, DeviceKind
-from cloud_gateway.store.schema_plants import (
-    inverter_days,
-    inverters,
-    mqtt_outbox,
-    readings,
-    telemetry_batches,
-)
-from cloud_gateway.store.schema_tunnels import device_certificates
-from cloud_gateway.store.telemetry import READING_COLUMNS, sqlite_stamp
 from cloud_gateway.telemetry.ingest import TelemetryIngest
+from cloud_gateway.telemetry.repository import READING_COLUMNS, sqlite_stamp
+from cloud_gateway.telemetry.schema import mqtt_outbox, telemetry_batches
 from cloud_gateway.tunnels.device_ca import DeviceCa, serial_hex
+from cloud_gateway.tunnels.schema import device_certificates
 from tunnel.clock import ManualClock
 
 __all__ = ["Shape", "run"]
@@ -108,19 +107,19 @@ def _start_ms(now: datetime, shape: Shape) -> int:
 
 
 async def _prepare(store: Store, now: datetime, shape: Shape) -> _Fleet:
-    owner = await store.accounts.create(
+    owner = await store.repo(AccountRepository).create(
         username="bench", email="bench@example.org", password_hash="x", created_at=now
     )
-    plant = await store.plants.create(owner.id, PlantFields(name="Bench"), now)
+    plant = await store.repo(PlantRepository).create(owner.id, PlantFields(name="Bench"), now)
     devices = [
-        await store.devices.create(
+        await store.repo(DeviceRepository).create(
             slug=f"bench-{a}", kind=DeviceKind.INVERTER_AGENT, created_at=now, account_id=owner.id
         )
         for a in range(shape.agents)
     ]
     # The first inverter through the repository (it starts the plant's trial, so the MQTT
     # outbox is written), the other thousands at once.
-    await store.inverters.add(
+    await store.repo(InverterRepository).add(
         plant_id=plant.id, account_id=owner.id, serial="B-0-0", name="", now=now
     )
     async with store.engine.begin() as conn:

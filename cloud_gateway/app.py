@@ -1,31 +1,53 @@
-"""The gateway's aiohttp application: one factory, typed app keys, routes per area."""
+"""The gateway's aiohttp application: services from the composition root, routes per area."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from aiohttp import web
 
 from cloud_gateway import accounts, shop
+from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.app_keys import CONFIG, PASSWORDS, STORE
+from cloud_gateway.app_keys import (
+    ACCOUNTS,
+    CLOCK,
+    CONFIG,
+    CUSTOMERS,
+    DEVICE_CA,
+    ENROLMENT,
+    ENTITLEMENT_POLICY,
+    ENTITLEMENTS,
+    HUB_EVENTS,
+    INVERTER_REGISTRATION,
+    MAIL_WORKER,
+    OPENAPI,
+    OUTBOX,
+    PASSWORDS,
+    PLANT_ACCESS,
+    REMOTE_GATE,
+    SCHEDULER,
+    STORE,
+    TELEMETRY_INGEST,
+    TEMPLATES,
+    TUNNELS,
+)
+from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
-from cloud_gateway.entitlements import setup as entitlements_setup
+from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
-from cloud_gateway.telemetry import setup as telemetry_setup
 from cloud_gateway.tunnels import routes as tunnel_routes
 from cloud_gateway.tunnels.device_ca import DeviceCa
-from cloud_gateway.tunnels.keys import DEVICE_CA
-from cloud_gateway.web import CLOCK, TEMPLATES, make_templates, render, security_headers
-from cloud_gateway.wiring import wire
+from cloud_gateway.web import make_templates, render, security_headers
 from tunnel.clock import Clock
 
-__all__ = ["CONFIG", "STORE", "create_app", "software_version"]  # keys re-exported
+__all__ = ["create_app", "install", "software_version"]
 
 _STATIC = Path(__file__).with_name("static")
 
@@ -60,29 +82,56 @@ def create_app(
     device_ca: DeviceCa | None = None,
     entitlements: DeviceEntitlementPolicy | None = None,
 ) -> web.Application:
-    """Build the gateway application on an open store.
-
-    Each area registers its own routes in its ``routes.setup(app)``. ``device_ca`` is
-    loaded from (or created in) the state folder when not given; ``entitlements``
-    defaults to the entitlement service (windows: trials, packages, licences, grants).
-    """
+    """Build the gateway application on an open store (see :func:`build_services`)."""
+    services = build_services(
+        config,
+        store,
+        clock,
+        passwords=passwords,
+        device_ca=device_ca,
+        entitlement_policy=entitlements,
+    )
     app = web.Application(middlewares=[security_headers])
-    app[CONFIG] = config
-    app[STORE] = store
-    app[CLOCK] = clock
-    app[PASSWORDS] = passwords or PasswordHasher()
-    app[TEMPLATES] = make_templates()
-    app[DEVICE_CA] = device_ca or DeviceCa.ensure(config.state_dir, clock.now())
-    entitlements_setup.setup(app, entitlements)
+    install(app, services)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_static("/static/", _STATIC, name="static")
+    entitlement_routes.setup(app)
     accounts.routes.setup(app)
     plant_routes.setup(app)
-    telemetry_setup.setup(app)
     tunnel_routes.setup(app)
     remote_routes.setup(app)
     operator_routes.setup(app)
     shop.routes.setup(app)
-    wire(app)
+
+    async def background(_app: web.Application) -> AsyncIterator[None]:
+        async with services.running():
+            yield
+
+    app.cleanup_ctx.append(background)
     return app
+
+
+def install(app: web.Application, services: Services) -> None:
+    """Put the services under their app keys (the only place that sets them)."""
+    app[CONFIG] = services.config
+    app[STORE] = services.store
+    app[CLOCK] = services.clock
+    app[PASSWORDS] = services.passwords
+    app[TEMPLATES] = make_templates()
+    app[OPENAPI] = OpenApi("CloudConnector gateway API", "1")
+    app[DEVICE_CA] = services.device_ca
+    app[OUTBOX] = services.outbox
+    app[MAIL_WORKER] = services.mail_worker
+    app[ENTITLEMENTS] = services.entitlements
+    app[ENTITLEMENT_POLICY] = services.entitlement_policy
+    app[SCHEDULER] = services.scheduler
+    app[ACCOUNTS] = services.accounts
+    app[CUSTOMERS] = services.customers
+    app[PLANT_ACCESS] = services.plant_access
+    app[INVERTER_REGISTRATION] = services.inverter_registration
+    app[TELEMETRY_INGEST] = services.telemetry_ingest
+    app[HUB_EVENTS] = services.hub_events
+    app[TUNNELS] = services.tunnels
+    app[ENROLMENT] = services.enrolment
+    app[REMOTE_GATE] = services.remote_gate

@@ -6,19 +6,44 @@
     ├── ConfigError (tunnel.errors.ConfigError)   invalid configuration (file, key, problem)
     ├── StoreError                                 the database failed or refused a change
     │   ├── NotFoundError (LookupError)            no such row for this tenant
-    │   └── ConflictError                          a unique key or state rule was violated
+    │   ├── ConflictError                          a unique key or state rule was violated
+    │   └── RefusedGroupError                      the database refused a telemetry group's
+    │                                              data (telemetry.repository)
+    ├── StateError (RuntimeError)                  an internal state rule was broken (a bug,
+    │                                              never a user's doing)
     ├── CertificateError                           the device CA could not be created or used
+    │   └── InvalidCsrError (ValueError)           a device's CSR is unusable (tunnels.device_ca)
     ├── AccountError                               an account rule refused a request
     │   ├── PasswordPolicyError (ValueError)       the new password breaks the policy (R-MON-2)
     │   ├── LinkError (ValueError)                 a validation or reset link is unknown,
     │   │                                          used or expired
     │   └── AccessDeniedError (PermissionError)    the actor may not do this to this object
+    ├── PlantError                                 a plant rule refused a request (plants.errors)
+    │   ├── InvalidPlantError (ValueError)         plant fields failed validation (per field)
+    │   ├── ActivationCodeError (ValueError)       the activation code does not fit the serial
+    │   ├── ActivationRateLimitedError             too many wrong codes; retry after a while
+    │   └── SerialTakenError                       the serial is already registered
+    ├── SpreadsheetError (ValueError)              an inverter sheet is unreadable or wrong
+    │                                              (plants.spreadsheet)
+    ├── PayloadError (ValueError)                  a TELEMETRY payload is malformed
+    │                                              (telemetry.payload)
+    ├── HubEventError (ValueError)                 a CCU event frame is malformed
+    │                                              (telemetry.hub_events)
+    ├── MqttError                                  the MQTT broker refused or broke the
+    │                                              connection (telemetry.mqtt_wire)
+    ├── RateLimitedError                           too many enrolment guesses (tunnels.enrolment)
+    ├── ProxyError (ConnectionError)               a remote-access request could not be
+    │                                              forwarded through the tunnel (remote.proxy)
+    ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP
 
 Database driver errors (SQLAlchemy's ``DBAPIError``) are mapped to ``StoreError``
-subclasses at the repository boundary.
+subclasses at the repository boundary, in one place: :func:`cloud_gateway.store.repository.
+store_error`, applied to every repository by its base class. Classes defined in other modules
+are named with their module; ``tests/test_layout.py`` checks that every exception class of the
+gateway is under ``GatewayError`` and named here.
 """
 
 from __future__ import annotations
@@ -36,6 +61,7 @@ __all__ = [
     "NotFoundError",
     "NotificationError",
     "PasswordPolicyError",
+    "StateError",
     "StoreError",
     "VatUnavailableError",
 ]
@@ -55,6 +81,10 @@ class NotFoundError(StoreError, LookupError):
 
 class ConflictError(StoreError):
     """A unique key or a state rule was violated."""
+
+
+class StateError(GatewayError, RuntimeError):
+    """An internal state rule was broken: a bug, never something a user or device did."""
 
 
 class CertificateError(GatewayError):

@@ -1,4 +1,4 @@
-"""Shared web plumbing: templates, security headers, typed app keys."""
+"""Shared web plumbing: templates and security headers (the app keys are in ``app_keys``)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from cloud_gateway.app_keys import TEMPLATES
 from cloud_gateway.i18n import Language, request_language, translate
-from tunnel.clock import Clock
 
 __all__ = [
-    "CLOCK",
     "CSRF_COOKIE",
     "NEW_ANON_CSRF",
-    "TEMPLATES",
     "content_security_policy",
     "render",
     "security_headers",
@@ -26,8 +24,6 @@ CSRF_COOKIE = "__Host-csrf"
 #: request key under which a freshly made anonymous CSRF token waits to be sent
 NEW_ANON_CSRF: web.RequestKey[str] = web.RequestKey("new_anon_csrf", str)
 
-CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)
-TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,5 +1,7 @@
 """Connections between the gateway's areas that neither area should know about.
 
+The composition root (:mod:`cloud_gateway.composition`) builds them and passes them in.
+
 - Telemetry arriving through a tunnel goes to the telemetry ingest (inverter agents) or to
   the hub event sink (CCU hubs); the ACK follows their commit.
 - A CCU hub gets its packages as CONTROL after WELCOME and whenever its entitlement is
@@ -11,25 +13,23 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiohttp import web
-
-from cloud_gateway.app_keys import ENTITLEMENTS, HUB_EVENTS, STORE, TELEMETRY_INGEST
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.entitlements.hub_packages import packages_message
-from cloud_gateway.store.devices import Device, DeviceKind
-from cloud_gateway.tunnels.keys import TUNNELS
-from cloud_gateway.tunnels.registry import LiveTunnel
-from cloud_gateway.web import CLOCK
+from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.store import Store
+from cloud_gateway.telemetry.hub_events import HubEventSink
+from cloud_gateway.telemetry.ingest import TelemetryIngest
+from cloud_gateway.tunnels.registry import LiveTunnel, StateHook, TelemetryHandler
+from tunnel.clock import Clock
 
-__all__ = ["wire"]
+__all__ = ["package_sender", "route_telemetry"]
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def wire(app: web.Application) -> None:
-    """Connect tunnels to telemetry and to the hub package view."""
-    registry = app[TUNNELS]
-    ingest = app[TELEMETRY_INGEST]
-    hub_events = app[HUB_EVENTS]
+def route_telemetry(ingest: TelemetryIngest, hub_events: HubEventSink) -> TelemetryHandler:
+    """The tunnel registry's TELEMETRY handler: CCU events to the hub sink, readings to ingest."""
 
     async def on_telemetry(device: Device, seq: int, payload: bytes) -> None:
         if device.kind is DeviceKind.CCU:
@@ -37,22 +37,26 @@ def wire(app: web.Application) -> None:
         else:
             await ingest.ingest(device, seq, payload)
 
+    return on_telemetry
+
+
+def package_sender(store: Store, entitlements: EntitlementService, clock: Clock) -> StateHook:
+    """A tunnel state hook: a CCU hub gets its package view as CONTROL."""
+
     async def send_packages(tunnel: LiveTunnel) -> None:
         device = tunnel.device
         if device.kind is not DeviceKind.CCU or device.account_id is None:
             return
-        store = app[STORE]
-        account = await store.accounts.get(device.account_id)
-        windows = await app[ENTITLEMENTS].account_windows(account.id, device.id)
+        account = await store.repo(AccountRepository).get(device.account_id)
+        windows = await entitlements.account_windows(account.id, device.id)
         body = packages_message(
             account_id=account.id,
             username=account.username,
             device_slug=device.slug,
             windows=windows,
-            now=app[CLOCK].now(),
+            now=clock.now(),
         )
         with contextlib.suppress(ConnectionError, TimeoutError):
             await tunnel.session.send_control(body)
 
-    registry.telemetry_handler = on_telemetry
-    registry.state_hooks.append(send_packages)
+    return send_packages

@@ -32,9 +32,9 @@ from ccu_addon.app import run_addon
 from ccu_addon.config import AddonConfig
 from ccu_addon.packages import PackageCache
 from ccu_addon.status import AddonState
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.server import RunningGateway
-from cloud_gateway.store.accounts import Account
 from inverter_agent.agent import Agent
 from inverter_agent.config import AgentConfig
 from simulator.ccu import SimulatedCcu

@@ -17,8 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.app_keys import CONFIG, INVERTER_REGISTRATION
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.app_keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
 from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
@@ -26,15 +29,12 @@ from cloud_gateway.config import (
     RemoteAccessConfig,
     TunnelEndpointConfig,
 )
-from cloud_gateway.entitlements.hub_rules import account_trial
-from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.plants.activation import normalise_serial
 from cloud_gateway.plants.model import Plant, PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.store.accounts import Account, Role
-from cloud_gateway.tunnels.enrol_routes import ENROLMENT
 from cloud_gateway.tunnels.enrolment import RateLimitedError
-from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel
 from tunnel.clock import Clock
 from tunnel.tomlconfig import dump_config
@@ -119,16 +119,14 @@ async def start_demo_gateway(state_dir: Path, port: int, clock: Clock) -> Runnin
 async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock) -> Account:
     """The demo account ``login``: found from an earlier run, or made as registration does."""
     store = gateway.store
-    found = await store.accounts.find_by_login(login.username)
+    found = await store.repo(AccountRepository).find_by_login(login.username)
     if found is not None:
         return found
-    config = gateway.runner.app[CONFIG]
     password_hash = await asyncio.to_thread(PasswordHasher().hash, login.password)
-    documents = await store.security.current_documents()
+    documents = await store.repo(AccountSecurityRepository).current_documents()
     now = clock.now()
-    trial_days = config.entitlements.hub_trial_days
     async with store.engine.begin() as conn:
-        account = await store.security.create_account(
+        account = await store.repo(AccountSecurityRepository).create_account(
             conn,
             username=login.username,
             email=f"{login.username}@example.org",
@@ -137,18 +135,9 @@ async def ensure_account(gateway: RunningGateway, login: DemoLogin, clock: Clock
             language="de",
             role=login.role,
         )
-        await store.security.accept(conn, account.id, documents, now)
-        await store.entitlements.add(
-            conn,
-            account_trial(now, trial_days),
-            subject=Subject.ACCOUNT,
-            subject_id=account.id,
-            account_id=account.id,
-            now=now,
-            period_days=trial_days,
-            idempotency_key=f"trial:account:{account.id}",
-        )
-        await store.security.mark_verified(conn, account.id, now)
+        await store.repo(AccountSecurityRepository).accept(conn, account.id, documents, now)
+        await gateway.runner.app[ENTITLEMENTS].grant_account_trial(conn, account, now)
+        await store.repo(AccountSecurityRepository).mark_verified(conn, account.id, now)
     _LOGGER.info("demo account %s created (%s)", login.username, login.role.value)
     return account
 
@@ -179,7 +168,7 @@ async def ensure_plant(
     plant = next(
         (
             p
-            for p in await store.plants.list_for_account(installer.id)
+            for p in await store.repo(PlantRepository).list_for_account(installer.id)
             if p.fields.name == PLANT_NAME
         ),
         None,
@@ -195,8 +184,11 @@ async def ensure_plant(
             azimuth_deg=180,
             tilt_deg=30,
         )
-        plant = await store.plants.create(installer.id, fields, clock.now())
-    known = {i.serial for i in await store.inverters.list_for_plant(plant.id, installer.id)}
+        plant = await store.repo(PlantRepository).create(installer.id, fields, clock.now())
+    known = {
+        i.serial
+        for i in await store.repo(InverterRepository).list_for_plant(plant.id, installer.id)
+    }
     registration = gateway.runner.app[INVERTER_REGISTRATION]
     for number, (serial, code) in enumerate(inverters, start=1):
         if normalise_serial(serial) in known:
@@ -208,7 +200,7 @@ async def ensure_plant(
             code=code,
             name=f"Wechselrichter {number}",
         )
-    return await store.plants.get(plant.id, installer.id)
+    return await store.repo(PlantRepository).get(plant.id, installer.id)
 
 
 class TunnelWatch:

@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cloud_gateway.store.accounts import Role
+from cloud_gateway.accounts.model import Account, Role
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.store import Store
 
-__all__ = ["Action", "Actor", "Delegation", "ObjectKind", "Resource", "can"]
+__all__ = ["Action", "Actor", "Delegation", "ObjectKind", "Resource", "actor_for", "can"]
 
 
 class Action(StrEnum):
@@ -121,3 +123,15 @@ def can(actor: Actor, action: Action, resource: Resource) -> bool:
         # only the owner manages a delegation; installers see theirs through their own list
         return False
     return _delegated(actor, action, resource)
+
+
+async def actor_for(store: Store, account: Account) -> Actor:
+    """``account`` as an :class:`Actor` with the delegations it holds now."""
+    held = await store.repo(CustomerRepository).delegations(installer_account_id=account.id)
+    return Actor(
+        account_id=account.id,
+        role=account.role,
+        delegations=frozenset(
+            Delegation(d.owner_account_id, d.plant_id, d.device_id) for d in held
+        ),
+    )

@@ -10,13 +10,14 @@ from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
 from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
-from cloud_gateway.accounts.keys import CUSTOMERS, OPENAPI
+from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
+from cloud_gateway.app_keys import CLOCK, CUSTOMERS, OPENAPI, STORE
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.accounts import Account, Role
-from cloud_gateway.store.customers import CustomerData
-from cloud_gateway.web import CLOCK, Handler
+from cloud_gateway.web import Handler
 
 __all__ = ["setup"]
 
@@ -69,7 +70,7 @@ async def get_account(request: web.Request) -> web.Response:
     account_id = _int(request, "account_id")
     check(actor, Action.READ, Resource(kind=ObjectKind.ACCOUNT, owner_account_id=account_id))
     try:
-        account = await request.app[STORE].accounts.get(account_id)
+        account = await request.app[STORE].repo(AccountRepository).get(account_id)
     except NotFoundError:
         raise error(404, "not_found") from None
     return web.json_response(_account_json(account))
@@ -80,7 +81,7 @@ async def get_customer_data(request: web.Request) -> web.Response:
     _, actor = await api_actor(request)
     account_id = _int(request, "account_id")
     check(actor, Action.READ, Resource(kind=ObjectKind.CUSTOMER_DATA, owner_account_id=account_id))
-    data = await request.app[STORE].customers.get(account_id)
+    data = await request.app[STORE].repo(CustomerRepository).get(account_id)
     if data is None:
         raise error(404, "not_found")
     return web.json_response(_customer_json(data))
@@ -113,7 +114,7 @@ async def put_customer_data(request: web.Request) -> web.Response:
 async def list_delegations(request: web.Request) -> web.Response:
     """Delegations the caller gave (as owner) and holds (as installer)."""
     identity, _ = await api_actor(request)
-    customers = request.app[STORE].customers
+    customers = request.app[STORE].repo(CustomerRepository)
     given = await customers.delegations(owner_account_id=identity.account.id)
     held = await customers.delegations(installer_account_id=identity.account.id)
 
@@ -136,7 +137,11 @@ async def create_delegation(request: web.Request) -> web.Response:
     """
     identity, _ = await api_actor(request)
     body = await read_json(request)
-    installer = await request.app[STORE].accounts.find_by_login(str(body.get("installer", "")))
+    installer = (
+        await request.app[STORE]
+        .repo(AccountRepository)
+        .find_by_login(str(body.get("installer", "")))
+    )
     if installer is None or installer.role is not Role.INSTALLER:
         raise error(400, "no_such_installer")
     plant = body.get("plant_id")
@@ -147,10 +152,14 @@ async def create_delegation(request: web.Request) -> web.Response:
         if not isinstance(device_id, int) or plant is not None:
             raise error(400, "invalid_device_id")
         # the delegation is the caller's: only a device of their own makes sense
-        if await request.app[STORE].entitlements.device_owner(device_id) != identity.account.id:
+        if await request.app[STORE].repo(DeviceRepository).owner(device_id) != identity.account.id:
             raise error(400, "invalid_device_id")
-    created = await request.app[STORE].customers.delegate(
-        identity.account.id, installer.id, plant, request.app[CLOCK].now(), device_id=device_id
+    created = (
+        await request.app[STORE]
+        .repo(CustomerRepository)
+        .delegate(
+            identity.account.id, installer.id, plant, request.app[CLOCK].now(), device_id=device_id
+        )
     )
     return web.json_response({"id": created.id}, status=201)
 
@@ -158,7 +167,7 @@ async def create_delegation(request: web.Request) -> web.Response:
 async def revoke_delegation(request: web.Request) -> web.Response:
     """The owner (or an operator) revokes a delegation."""
     _, actor = await api_actor(request)
-    customers = request.app[STORE].customers
+    customers = request.app[STORE].repo(CustomerRepository)
     try:
         found = await customers.delegation(_int(request, "delegation_id"))
     except NotFoundError:

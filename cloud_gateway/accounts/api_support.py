@@ -8,11 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.access import Action, Actor, Delegation, Resource, can
+from cloud_gateway.accounts.access import Action, Actor, Resource, actor_for, can
 from cloud_gateway.accounts.auth import Identity, current_identity
 from cloud_gateway.app_keys import STORE
-from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Account
 
 __all__ = ["actor_for", "api_actor", "check", "error", "read_json"]
 
@@ -39,18 +37,6 @@ async def api_actor(request: web.Request) -> tuple[Identity, Actor]:
         if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
             raise error(403, "csrf_token_invalid")
     return identity, await actor_for(request.app[STORE], identity.account)
-
-
-async def actor_for(store: Store, account: Account) -> Actor:
-    """``account`` as an :class:`Actor` with the delegations it holds now."""
-    held = await store.customers.delegations(installer_account_id=account.id)
-    return Actor(
-        account_id=account.id,
-        role=account.role,
-        delegations=frozenset(
-            Delegation(d.owner_account_id, d.plant_id, d.device_id) for d in held
-        ),
-    )
 
 
 def check(actor: Actor, action: Action, resource: Resource) -> None:

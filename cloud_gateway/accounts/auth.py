@@ -18,10 +18,11 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import STORE
-from cloud_gateway.store.accounts import Account
-from cloud_gateway.store.sessions import PortalSession
-from cloud_gateway.web import CLOCK, CSRF_COOKIE, NEW_ANON_CSRF
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_sessions import PortalSession, SessionRepository
+from cloud_gateway.app_keys import CLOCK, STORE
+from cloud_gateway.web import CSRF_COOKIE, NEW_ANON_CSRF
 
 __all__ = [
     "CSRF_COOKIE",
@@ -65,16 +66,16 @@ async def _load_identity(request: web.Request) -> Identity | None:
     if not token:
         return None
     store = request.app[STORE]
-    session = await store.sessions.find(token)
+    session = await store.repo(SessionRepository).find(token)
     if session is None:
         return None
     now = request.app[CLOCK].now()
     if now - session.last_seen_at > IDLE_TIMEOUT:
-        await store.sessions.end(session.token_hash)
+        await store.repo(SessionRepository).end(session.token_hash)
         return None
     if now - session.last_seen_at > timedelta(minutes=1):
-        await store.sessions.touch(session.token_hash, now)
-    account = await store.accounts.get(session.account_id)
+        await store.repo(SessionRepository).touch(session.token_hash, now)
+    account = await store.repo(AccountRepository).get(session.account_id)
     return Identity(account, session)
 
 
@@ -99,8 +100,8 @@ async def begin_session(
     store = request.app[STORE]
     old = await current_identity(request)
     if old is not None:
-        await store.sessions.end(old.session.token_hash)
-    token, _session = await store.sessions.create(
+        await store.repo(SessionRepository).end(old.session.token_hash)
+    token, _session = await store.repo(SessionRepository).create(
         account.id, request.app[CLOCK].now(), request.remote or ""
     )
     _cookie(response, SESSION_COOKIE, token, None)
@@ -110,7 +111,7 @@ async def end_session(request: web.Request, response: web.StreamResponse) -> Non
     """Log out: end the session server-side and clear the cookie."""
     identity = await current_identity(request)
     if identity is not None:
-        await request.app[STORE].sessions.end(identity.session.token_hash)
+        await request.app[STORE].repo(SessionRepository).end(identity.session.token_hash)
     response.del_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
 
 

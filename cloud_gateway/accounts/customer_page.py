@@ -17,9 +17,8 @@ from aiohttp import web
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.accounts.customer_rules import CustomerKind, Eligibility
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
-from cloud_gateway.accounts.keys import CUSTOMERS
-from cloud_gateway.app_keys import STORE
-from cloud_gateway.store.customers import CustomerData
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
+from cloud_gateway.app_keys import CUSTOMERS, STORE
 from cloud_gateway.web import render
 
 __all__ = ["setup"]
@@ -67,7 +66,7 @@ async def _page(
 async def customer_form(request: web.Request) -> web.Response:
     """The form, filled with what is stored."""
     identity = await require_identity(request)
-    stored = await request.app[STORE].customers.get(identity.account.id)
+    stored = await request.app[STORE].repo(CustomerRepository).get(identity.account.id)
     return await _page(request, values=_values(stored), stored=stored)
 
 
@@ -77,7 +76,7 @@ async def customer_submit(request: web.Request) -> web.Response:
     form = await request.post()
     await verify_csrf(request, form)
     values = _values(form)
-    stored = await request.app[STORE].customers.get(identity.account.id)
+    stored = await request.app[STORE].repo(CustomerRepository).get(identity.account.id)
     try:
         kind = CustomerKind(values["kind"])
     except ValueError:

@@ -22,11 +22,11 @@ from cloud_gateway.accounts.customer_rules import (
     normalise_vat_id,
     vat_format_ok,
 )
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.accounts.vies import ViesClient
 from cloud_gateway.config import VatConfig
 from cloud_gateway.errors import VatUnavailableError
 from cloud_gateway.store import Store
-from cloud_gateway.store.customers import CustomerData
 from tunnel.clock import Clock
 
 __all__ = ["INPUT_TEXT_FIELDS", "CustomerInput", "CustomerService", "SaveResult"]
@@ -100,7 +100,7 @@ class CustomerService:
             return SaveResult(saved=None, corrections=corrections, eligibility=eligibility)
         now = self._clock.now()
         vat_id = normalise_vat_id(data.vat_id) if data.kind is CustomerKind.BUSINESS else ""
-        previous = await self._store.customers.get(account_id)
+        previous = await self._store.repo(CustomerRepository).get(account_id)
         state = VatState.NONE
         if vat_id:
             state = VatState.PENDING if vat_format_ok(vat_id) else VatState.FORMAT_INVALID
@@ -123,7 +123,7 @@ class CustomerService:
         )
         if previous and previous.vat_id == vat_id and previous.vat_state is VatState.VALID:
             record = replace(record, vat_state=VatState.VALID, vat_next_check_at=None)
-        await self._store.customers.save(record)
+        await self._store.repo(CustomerRepository).save(record)
         if record.vat_state is VatState.PENDING:
             record = await self.check_vat(record)
         return SaveResult(saved=record, corrections={}, eligibility=eligibility)
@@ -158,18 +158,18 @@ class CustomerService:
                 vat_attempts=record.vat_attempts + 1,
                 vat_proof=json.dumps(proof, ensure_ascii=False, sort_keys=True),
             )
-        return await self._store.customers.save(updated)
+        return await self._store.repo(CustomerRepository).save(updated)
 
     async def retry_due(self, now: datetime) -> int:
         """Retry every pending check whose time has come (a scheduler job)."""
-        due = await self._store.customers.vat_checks_due(now)
+        due = await self._store.repo(CustomerRepository).vat_checks_due(now)
         for record in due:
             await self.check_vat(record)
         return len(due)
 
     async def licence_purchase_allowed(self, account_id: int) -> bool:
         """R-MON-3: no licence purchase while a business's VAT ID is unresolved."""
-        record = await self._store.customers.get(account_id)
+        record = await self._store.repo(CustomerRepository).get(account_id)
         if record is None:
             return False
         if monitoring_eligibility(record.kind, record.country) is not Eligibility.ALLOWED:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import begin_session, csrf_token, verify_csrf
-from cloud_gateway.accounts.keys import ACCOUNTS
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.app_keys import ACCOUNTS, CONFIG, STORE
 from cloud_gateway.errors import ConflictError, LinkError, PasswordPolicyError
 from cloud_gateway.i18n import Language, request_language, translate
 from cloud_gateway.web import render
@@ -51,7 +51,7 @@ async def _register_page(
     email: str = "",
     status: int = 200,
 ) -> web.Response:
-    versions = await request.app[STORE].security.current_documents()
+    versions = await request.app[STORE].repo(AccountSecurityRepository).current_documents()
     context = {
         "csrf_token": await csrf_token(request),
         "errors": errors,
@@ -83,7 +83,7 @@ async def register_submit(request: web.Request) -> web.Response:
         errors.append(translate(lang, "register.bad_email"))
     if password != str(form.get("password2", "")):
         errors.append(translate(lang, "register.mismatch"))
-    versions = await request.app[STORE].security.current_documents()
+    versions = await request.app[STORE].repo(AccountSecurityRepository).current_documents()
     if form.get("accept_terms") != versions.get("terms") or form.get(
         "accept_privacy"
     ) != versions.get("privacy"):

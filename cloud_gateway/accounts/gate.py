@@ -17,12 +17,12 @@ from cloud_gateway.accounts.auth import (
     verify_csrf,
 )
 from cloud_gateway.accounts.flows import policy_messages
-from cloud_gateway.accounts.keys import ACCOUNTS
 from cloud_gateway.accounts.redirects import safe_next
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.app_keys import ACCOUNTS, CLOCK, STORE
 from cloud_gateway.errors import PasswordPolicyError
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import CLOCK, Handler, render
+from cloud_gateway.web import Handler, render
 
 __all__ = ["account_gate", "setup"]
 
@@ -45,7 +45,11 @@ async def account_gate(request: web.Request, handler: Handler) -> web.StreamResp
         if api:
             return web.json_response({"error": "password_expired"}, status=403)
         raise web.HTTPSeeOther("/password/change")
-    missing = await request.app[STORE].security.missing_acceptances(identity.account)
+    missing = (
+        await request.app[STORE]
+        .repo(AccountSecurityRepository)
+        .missing_acceptances(identity.account)
+    )
     if missing:
         if api:
             return web.json_response(
@@ -101,7 +105,11 @@ async def password_submit(request: web.Request) -> web.Response:
 async def terms_form(request: web.Request) -> web.Response:
     """Show the documents that need acceptance."""
     identity = await require_identity(request)
-    missing = await request.app[STORE].security.missing_acceptances(identity.account)
+    missing = (
+        await request.app[STORE]
+        .repo(AccountSecurityRepository)
+        .missing_acceptances(identity.account)
+    )
     context = {
         "csrf_token": await csrf_token(request),
         "missing": missing,
@@ -116,10 +124,12 @@ async def terms_submit(request: web.Request) -> web.Response:
     form = await request.post()
     await verify_csrf(request, form)
     store = request.app[STORE]
-    missing = await store.security.missing_acceptances(identity.account)
+    missing = await store.repo(AccountSecurityRepository).missing_acceptances(identity.account)
     accepted = {k: v for k, v in missing.items() if form.get(f"accept_{k}") == v}
     async with store.engine.begin() as conn:
-        await store.security.accept(conn, identity.account.id, accepted, request.app[CLOCK].now())
+        await store.repo(AccountSecurityRepository).accept(
+            conn, identity.account.id, accepted, request.app[CLOCK].now()
+        )
     if len(accepted) < len(missing):
         raise web.HTTPSeeOther("/terms")
     raise web.HTTPSeeOther(safe_next(str(form.get("next", ""))))

@@ -12,15 +12,15 @@ from cloud_gateway.accounts.auth import (
     require_identity,
     verify_csrf,
 )
-from cloud_gateway.accounts.customers import CustomerService
-from cloud_gateway.accounts.keys import ACCOUNTS, CUSTOMERS, openapi
 from cloud_gateway.accounts.redirects import safe_next
-from cloud_gateway.accounts.service import AccountService, LoginOutcome
-from cloud_gateway.accounts.vies import ViesClient
-from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, OUTBOX, PASSWORDS, STORE
-from cloud_gateway.entitlements.setup import SCHEDULER
+from cloud_gateway.accounts.service import LoginOutcome
+from cloud_gateway.app_keys import (
+    ACCOUNTS,
+    STORE,
+)
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import CLOCK, render
+from cloud_gateway.web import render
 
 __all__ = ["safe_next", "setup"]
 
@@ -87,7 +87,7 @@ async def logout(request: web.Request) -> web.Response:
 async def portal(request: web.Request) -> web.Response:
     """The customer's overview."""
     identity = await require_identity(request)
-    devices = await request.app[STORE].devices.list_for_account(identity.account.id)
+    devices = await request.app[STORE].repo(DeviceRepository).list_for_account(identity.account.id)
     return render(
         request,
         "portal.html",
@@ -100,20 +100,8 @@ async def portal(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register this area's routes and services (needs ``OUTBOX`` and ``ENTITLEMENTS``)."""
+    """Register this area's routes (its services come from the composition root)."""
     texts.register()
-    config = app[CONFIG]
-    app[ACCOUNTS] = AccountService(
-        app[STORE],
-        app[CLOCK],
-        app[PASSWORDS],
-        app[OUTBOX],
-        config.accounts,
-        hub_trial_days=app[ENTITLEMENTS].config.hub_trial_days,
-    )
-    app[CUSTOMERS] = CustomerService(app[STORE], app[CLOCK], ViesClient(config.vat), config.vat)
-    app[SCHEDULER].add_job(app[CUSTOMERS].retry_due)
-    openapi(app)
     flows.setup(app)
     gate.setup(app)
     api.setup(app)

@@ -8,10 +8,15 @@ exists) and per source address.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.policy import (
     PasswordPolicy,
@@ -19,17 +24,16 @@ from cloud_gateway.accounts.policy import (
     locked_until,
     password_violations,
 )
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository, LinkPurpose
+from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.config import AccountsConfig
-from cloud_gateway.entitlements.hub_rules import account_trial
-from cloud_gateway.entitlements.localdays import BERLIN
-from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import LinkError, PasswordPolicyError
 from cloud_gateway.i18n import Language
+from cloud_gateway.localdays import BERLIN
 from cloud_gateway.notify.mail import Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store import Store
-from cloud_gateway.store.account_security import LinkPurpose
-from cloud_gateway.store.accounts import Account
 from tunnel.clock import Clock
 
 __all__ = ["AccountService", "LoginOutcome", "LoginResult"]
@@ -63,6 +67,18 @@ def _when(at: datetime) -> str:
     return at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
 
 
+class RegistrationStep(Protocol):
+    """Work another area does for a new account, inside the registration's transaction.
+
+    Passed to :class:`AccountService` by the composition root (the hub trial of the
+    entitlements area is one), so accounts depends on no area above it.
+    """
+
+    async def __call__(self, conn: AsyncConnection, account: Account, now: datetime) -> None:
+        """Do the step on ``conn``; an exception rolls the registration back."""
+        ...
+
+
 class AccountService:
     """Registration, validation, login, reset and change of passwords."""
 
@@ -74,7 +90,7 @@ class AccountService:
         outbox: Outbox,
         config: AccountsConfig | None = None,
         *,
-        hub_trial_days: int = 30,
+        registration_steps: Sequence[RegistrationStep] = (),
     ) -> None:
         self._store = store
         self._clock = clock
@@ -82,7 +98,7 @@ class AccountService:
         self._outbox = outbox
         self._config = config or AccountsConfig()
         self.policy = PasswordPolicy.from_config(self._config)
-        self._hub_trial_days = hub_trial_days
+        self._registration_steps = tuple(registration_steps)
         self._dummy_hash = hasher.hash("not-a-real-password-0!")
 
     # -- registration ----------------------------------------------------------------------
@@ -110,7 +126,7 @@ class AccountService:
         if violations:
             raise PasswordPolicyError(tuple(v.value for v in violations))
         now = self._clock.now()
-        existing = await self._store.accounts.find_by_login(email)
+        existing = await self._store.repo(AccountRepository).find_by_login(email)
         if existing is not None and existing.email == email.lower():
             async with self._store.engine.begin() as conn:
                 mail = Mail(
@@ -123,9 +139,9 @@ class AccountService:
             self._outbox.wake()
             return None
         password_hash = self._hasher.hash(password)
-        documents = await self._store.security.current_documents()
+        documents = await self._store.repo(AccountSecurityRepository).current_documents()
         async with self._store.engine.begin() as conn:
-            account = await self._store.security.create_account(
+            account = await self._store.repo(AccountSecurityRepository).create_account(
                 conn,
                 username=username,
                 email=email,
@@ -133,19 +149,13 @@ class AccountService:
                 now=now,
                 language=language.value,
             )
-            await self._store.security.accept(conn, account.id, documents, now)
-            await self._store.entitlements.add(
-                conn,
-                account_trial(now, self._hub_trial_days),
-                subject=Subject.ACCOUNT,
-                subject_id=account.id,
-                account_id=account.id,
-                now=now,
-                period_days=self._hub_trial_days,
-                idempotency_key=f"trial:account:{account.id}",
+            await self._store.repo(AccountSecurityRepository).accept(
+                conn, account.id, documents, now
             )
+            for step in self._registration_steps:
+                await step(conn, account, now)
             expires = now + timedelta(hours=self._config.validation_link_hours)
-            token = await self._store.security.create_link(
+            token = await self._store.repo(AccountSecurityRepository).create_link(
                 conn, account.id, LinkPurpose.VALIDATE_EMAIL, now, expires
             )
             mail = Mail(
@@ -166,17 +176,17 @@ class AccountService:
         """Spend a validation link; the account may log in from now on."""
         now = self._clock.now()
         async with self._store.engine.begin() as conn:
-            account_id = await self._store.security.use_link(
+            account_id = await self._store.repo(AccountSecurityRepository).use_link(
                 conn, token, LinkPurpose.VALIDATE_EMAIL, now
             )
-            await self._store.security.mark_verified(conn, account_id, now)
-        return await self._store.accounts.get(account_id)
+            await self._store.repo(AccountSecurityRepository).mark_verified(conn, account_id, now)
+        return await self._store.repo(AccountRepository).get(account_id)
 
     # -- login -----------------------------------------------------------------------------
 
     async def _locked(self, subject: str, limit: int, now: datetime) -> bool:
         since = now - self.policy.lockout_window - self.policy.lockout_duration
-        failures = await self._store.security.failures_since(subject, since)
+        failures = await self._store.repo(AccountSecurityRepository).failures_since(subject, since)
         return (
             locked_until(
                 failures,
@@ -191,7 +201,7 @@ class AccountService:
     async def authenticate(self, login: str, password: str, source: str) -> LoginResult:
         """Check a login by user name or e-mail address, honouring lockouts."""
         now = self._clock.now()
-        account = await self._store.accounts.find_by_login(login) if login else None
+        account = await self._store.repo(AccountRepository).find_by_login(login) if login else None
         subject = f"account:{account.id}" if account else f"login:{login.strip().lower()}"
         address = f"address:{source}"
         if await self._locked(subject, self.policy.lockout_failures, now) or await self._locked(
@@ -201,10 +211,12 @@ class AccountService:
         stored = account.password_hash if account else self._dummy_hash
         matches = self._hasher.verify(stored, password)
         if account is None or not matches:
-            await self._store.security.record_failures([subject, address], now)
+            await self._store.repo(AccountSecurityRepository).record_failures(
+                [subject, address], now
+            )
             return LoginResult(LoginOutcome.FAILED)
-        await self._store.security.clear_failures(subject)
-        state = await self._store.security.state(account)
+        await self._store.repo(AccountSecurityRepository).clear_failures(subject)
+        state = await self._store.repo(AccountSecurityRepository).state(account)
         if state.email_verified_at is None:
             return LoginResult(LoginOutcome.UNVERIFIED, account)
         if state.must_change_password or self.policy.expired(state.password_changed_at, now):
@@ -213,7 +225,7 @@ class AccountService:
 
     async def password_expired(self, account: Account) -> bool:
         """Whether the account must change its password before doing anything else."""
-        state = await self._store.security.state(account)
+        state = await self._store.repo(AccountSecurityRepository).state(account)
         return state.must_change_password or self.policy.expired(
             state.password_changed_at, self._clock.now()
         )
@@ -223,7 +235,9 @@ class AccountService:
     async def _check_new(self, account: Account, password: str) -> None:
         broken = [v.value for v in password_violations(self.policy, password)]
         if self.policy.history:
-            recent = await self._store.security.recent_hashes(account.id, self.policy.history)
+            recent = await self._store.repo(AccountSecurityRepository).recent_hashes(
+                account.id, self.policy.history
+            )
             if any(self._hasher.verify(h, password) for h in recent):
                 broken.append(Violation.REUSED.value)
         if broken:
@@ -236,17 +250,19 @@ class AccountService:
         if not self._hasher.verify(account.password_hash, current):
             raise PasswordPolicyError(("wrong_password",))
         now = self._clock.now()
-        state = await self._store.security.state(account)
+        state = await self._store.repo(AccountSecurityRepository).state(account)
         expired = state.must_change_password or self.policy.expired(state.password_changed_at, now)
         if not expired and now < self.policy.change_allowed_at(state.password_changed_at):
             raise PasswordPolicyError((Violation.TOO_RECENT.value,))
         await self._check_new(account, new)
         await self._store_password(account, new, now)
-        await self._store.sessions.end_all(account.id, except_hash=keep_session)
+        await self._store.repo(SessionRepository).end_all(account.id, except_hash=keep_session)
 
     async def _store_password(self, account: Account, new: str, now: datetime) -> None:
         async with self._store.engine.begin() as conn:
-            await self._store.security.set_password(conn, account, self._hasher.hash(new), now)
+            await self._store.repo(AccountSecurityRepository).set_password(
+                conn, account, self._hasher.hash(new), now
+            )
             mail = Mail(
                 to=account.email,
                 kind=MailKind.PASSWORD_CHANGED,
@@ -258,16 +274,20 @@ class AccountService:
 
     async def request_reset(self, login: str, base_url: str, language: Language) -> None:
         """Mail a single-use reset link if the account exists (the answer never tells)."""
-        account = await self._store.accounts.find_by_login(login) if login.strip() else None
+        account = (
+            await self._store.repo(AccountRepository).find_by_login(login)
+            if login.strip()
+            else None
+        )
         if account is None:
             return
         now = self._clock.now()
         expires = now + timedelta(minutes=self._config.reset_link_minutes)
         async with self._store.engine.begin() as conn:
-            await self._store.security.expire_links(
+            await self._store.repo(AccountSecurityRepository).expire_links(
                 conn, account.id, LinkPurpose.RESET_PASSWORD, now
             )
-            token = await self._store.security.create_link(
+            token = await self._store.repo(AccountSecurityRepository).create_link(
                 conn, account.id, LinkPurpose.RESET_PASSWORD, now, expires
             )
             mail = Mail(
@@ -285,10 +305,10 @@ class AccountService:
 
     async def check_reset_link(self, token: str) -> Account:
         """The account of a valid, unused reset link (raises :class:`LinkError`)."""
-        account_id = await self._store.security.peek_link(
+        account_id = await self._store.repo(AccountSecurityRepository).peek_link(
             token, LinkPurpose.RESET_PASSWORD, self._clock.now()
         )
-        return await self._store.accounts.get(account_id)
+        return await self._store.repo(AccountRepository).get(account_id)
 
     async def reset_password(self, token: str, new: str) -> Account:
         """Set a new password through a reset link; every session ends.
@@ -300,15 +320,17 @@ class AccountService:
         await self._check_new(account, new)
         now = self._clock.now()
         async with self._store.engine.begin() as conn:
-            account_id = await self._store.security.use_link(
+            account_id = await self._store.repo(AccountSecurityRepository).use_link(
                 conn, token, LinkPurpose.RESET_PASSWORD, now
             )
             if account_id != account.id:
                 raise LinkError("link changed hands")
-            state = await self._store.security.state(account)
+            state = await self._store.repo(AccountSecurityRepository).state(account)
             if state.email_verified_at is None:
-                await self._store.security.mark_verified(conn, account.id, now)
+                await self._store.repo(AccountSecurityRepository).mark_verified(
+                    conn, account.id, now
+                )
         await self._store_password(account, new, now)
-        await self._store.sessions.end_all(account.id)
-        await self._store.security.clear_failures(f"account:{account.id}")
+        await self._store.repo(SessionRepository).end_all(account.id)
+        await self._store.repo(AccountSecurityRepository).clear_failures(f"account:{account.id}")
         return account

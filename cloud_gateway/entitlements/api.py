@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from cloud_gateway.store.devices import Device
+from cloud_gateway.devices.model import Device
 
 __all__ = ["Decision", "DeviceEntitlementPolicy", "EntitlementListener", "OperatorFlagPolicy"]
 

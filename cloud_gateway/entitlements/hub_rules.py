@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from cloud_gateway.entitlements.localdays import days_end, last_day, local_date, local_instant
 from cloud_gateway.entitlements.windows import (
     Booking,
     Window,
@@ -23,6 +22,7 @@ from cloud_gateway.entitlements.windows import (
     entitlement_at,
     follow_on_start,
 )
+from cloud_gateway.localdays import days_end, last_day, local_date, local_instant
 
 __all__ = [
     "HUB_TRIAL_DAYS",

@@ -16,18 +16,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from cloud_gateway.entitlements.localdays import (
-    days_end,
-    first_full_day,
-    last_day,
-    local_date,
-)
 from cloud_gateway.entitlements.windows import (
     WhyNot,
     Window,
     WindowKind,
     entitlement_at,
     follow_on_start,
+)
+from cloud_gateway.localdays import (
+    days_end,
+    first_full_day,
+    last_day,
+    local_date,
 )
 
 __all__ = [

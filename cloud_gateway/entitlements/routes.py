@@ -9,14 +9,14 @@ from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import ENTITLEMENTS, STORE
+from cloud_gateway.app_keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.devices import Device
-from cloud_gateway.store.entitlements import StoredWindow
-from cloud_gateway.web import CLOCK, Handler
+from cloud_gateway.web import Handler
 
 __all__ = ["setup"]
 
@@ -44,7 +44,9 @@ def _window_json(s: StoredWindow) -> dict[str, Any]:
 
 async def _device(request: web.Request) -> Device:
     try:
-        return await request.app[STORE].devices.get_by_slug(request.match_info["slug"])
+        return (
+            await request.app[STORE].repo(DeviceRepository).get_by_slug(request.match_info["slug"])
+        )
     except NotFoundError:
         raise error(404, "not_found") from None
 
@@ -54,7 +56,7 @@ async def _owner_of(request: web.Request, s: StoredWindow) -> Resource:
     if s.subject is Subject.ACCOUNT:
         owner = s.subject_id
     elif s.subject is Subject.HUB:
-        owner = await request.app[STORE].entitlements.device_owner(s.subject_id)
+        owner = await request.app[STORE].repo(DeviceRepository).owner(s.subject_id)
     plant = s.subject_id if s.subject is Subject.PLANT else None
     return Resource(kind=ObjectKind.WINDOW, owner_account_id=owner, plant_id=plant)
 
@@ -87,13 +89,17 @@ async def device_windows(request: web.Request) -> web.Response:
     subjects = [(Subject.HUB, device.id)]
     if device.account_id is not None:
         subjects.append((Subject.ACCOUNT, device.account_id))
-    stored = await request.app[STORE].entitlements.for_subjects(*subjects)
+    stored = await request.app[STORE].repo(EntitlementRepository).for_subjects(*subjects)
     return web.json_response([_window_json(s) for s in stored])
 
 
 async def _stored(request: web.Request) -> StoredWindow:
     try:
-        return await request.app[STORE].entitlements.get(int(request.match_info["window_id"]))
+        return (
+            await request.app[STORE]
+            .repo(EntitlementRepository)
+            .get(int(request.match_info["window_id"]))
+        )
     except (NotFoundError, ValueError):
         raise error(404, "not_found") from None
 

@@ -11,24 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.entitlements.hub_rules import (
     REMINDER_LOCAL_TIME,
     ReminderKind,
     due_reminders,
     renewals_due,
 )
-from cloud_gateway.entitlements.localdays import local_date, local_instant
+from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking, Subject, WindowKind
 from cloud_gateway.i18n import Language
+from cloud_gateway.localdays import local_date, local_instant
 from cloud_gateway.notify.mail import Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store import Store
-from cloud_gateway.store.entitlements import StoredWindow
 from tunnel.clock import Clock
 
 __all__ = ["EntitlementScheduler", "PassReport"]
@@ -57,13 +58,19 @@ class EntitlementScheduler:
     """Runs the time-driven entitlement rules."""
 
     def __init__(
-        self, store: Store, service: EntitlementService, outbox: Outbox, clock: Clock
+        self,
+        store: Store,
+        service: EntitlementService,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        jobs: Sequence[Job] = (),
     ) -> None:
         self._store = store
         self._service = service
         self._outbox = outbox
         self._clock = clock
-        self._jobs: list[Job] = []
+        self._jobs: list[Job] = list(jobs)
         self._last_pass: datetime | None = None
         self._wake = asyncio.Event()
 
@@ -79,7 +86,7 @@ class EntitlementScheduler:
         """One idempotent pass at the clock's current instant."""
         now = self._clock.now()
         days_before = self._service.config.reminder_days_before
-        candidates = await self._store.entitlements.ending_between(
+        candidates = await self._store.repo(EntitlementRepository).ending_between(
             now - _RENEWAL_LOOKBACK, now + timedelta(days=days_before + 2)
         )
         packages = [
@@ -109,7 +116,7 @@ class EntitlementScheduler:
         due = [r for r in due_reminders(windows, now, days_before) if r.window.id in ids]
         if not due:
             return 0
-        account = await self._store.accounts.get(account_id)
+        account = await self._store.repo(AccountRepository).get(account_id)
         products = {s.id: s.product for s in mine}
         sent = 0
         async with self._store.engine.begin() as conn:
@@ -141,12 +148,12 @@ class EntitlementScheduler:
         due = [s for s in mine if s.id in due_ids and s.window.booking is Booking.SUBSCRIPTION]
         if not due:
             return 0
-        account = await self._store.accounts.get(account_id)
+        account = await self._store.repo(AccountRepository).get(account_id)
         created = 0
         async with self._store.engine.begin() as conn:
             for s in due:
                 key = f"renewal:{s.id}"
-                order_id = await self._store.entitlements.open_order(
+                order_id = await self._store.repo(EntitlementRepository).open_order(
                     conn,
                     account_id=account_id,
                     product=s.product,
@@ -178,7 +185,7 @@ class EntitlementScheduler:
         self._last_pass = now
         if since >= now:
             return 0
-        ended = await self._store.entitlements.ending_between(
+        ended = await self._store.repo(EntitlementRepository).ending_between(
             since, now + timedelta(microseconds=1)
         )
         ended = [s for s in ended if since <= s.window.effective_end <= now]
@@ -188,7 +195,7 @@ class EntitlementScheduler:
     async def next_wake(self, now: datetime) -> datetime:
         """The next instant a pass may have something to do."""
         candidates = [now + _MAX_SLEEP]
-        next_end = await self._store.entitlements.next_end_after(now)
+        next_end = await self._store.repo(EntitlementRepository).next_end_after(now)
         if next_end is not None:
             candidates.append(next_end)
         reminder_today = local_instant(local_date(now), REMINDER_LOCAL_TIME)

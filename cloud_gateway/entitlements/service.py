@@ -13,7 +13,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EntitlementsConfig
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, EntitlementListener
 from cloud_gateway.entitlements.hub_rules import account_trial, package_window
 from cloud_gateway.entitlements.plant_rules import (
@@ -24,6 +30,7 @@ from cloud_gateway.entitlements.plant_rules import (
     on_power_change,
     plant_trial,
 )
+from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import (
     Answer,
     Booking,
@@ -33,9 +40,8 @@ from cloud_gateway.entitlements.windows import (
     WindowKind,
     entitlement_at,
 )
+from cloud_gateway.errors import StateError
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device, DeviceKind
-from cloud_gateway.store.entitlements import StoredWindow
 from tunnel.clock import Clock
 
 __all__ = ["EntitlementService"]
@@ -60,6 +66,22 @@ class EntitlementService:
         """Trial lengths and reminder settings."""
         return self._config
 
+    async def grant_account_trial(
+        self, conn: AsyncConnection, account: Account, now: datetime
+    ) -> None:
+        """Registration step: the new account's hub trial, in the registration's transaction."""
+        days = self._config.hub_trial_days
+        await self._store.repo(EntitlementRepository).add(
+            conn,
+            account_trial(now, days),
+            subject=Subject.ACCOUNT,
+            subject_id=account.id,
+            account_id=account.id,
+            now=now,
+            period_days=days,
+            idempotency_key=f"trial:account:{account.id}",
+        )
+
     def add_listener(self, listener: EntitlementListener) -> None:
         """Be told (per hub device id) whenever windows change."""
         self._listeners.append(listener)
@@ -75,10 +97,10 @@ class EntitlementService:
         subjects = [(Subject.ACCOUNT, account_id)]
         if device_id is not None:
             subjects.append((Subject.HUB, device_id))
-        stored = await self._store.entitlements.for_subjects(*subjects)
+        stored = await self._store.repo(EntitlementRepository).for_subjects(*subjects)
         windows = [s.window for s in stored]
         if not any(w.kind is WindowKind.TRIAL for w in windows):
-            account = await self._store.accounts.get(account_id)
+            account = await self._store.repo(AccountRepository).get(account_id)
             windows.append(account_trial(account.created_at, self._config.hub_trial_days))
         return windows
 
@@ -116,7 +138,10 @@ class EntitlementService:
     async def plant_windows(self, plant_id: int) -> list[Window]:
         """Every window of a plant."""
         return [
-            s.window for s in await self._store.entitlements.for_subjects((Subject.PLANT, plant_id))
+            s.window
+            for s in await self._store.repo(EntitlementRepository).for_subjects(
+                (Subject.PLANT, plant_id)
+            )
         ]
 
     async def plant_status(
@@ -149,7 +174,7 @@ class EntitlementService:
         """The plant's 40-day trial; idempotent (only the first activation counts)."""
         window = plant_trial(first_activation_at, self._config.plant_trial_days)
         async with self._store.engine.begin() as conn:
-            return await self._store.entitlements.add(
+            return await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
                 subject=Subject.PLANT,
@@ -175,7 +200,7 @@ class EntitlementService:
         windows = await self.account_windows(account_id)
         window = package_window(windows, paid_at, days, booking, source)
         async with self._store.engine.begin() as conn:
-            stored = await self._store.entitlements.add(
+            stored = await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
                 subject=Subject.ACCOUNT,
@@ -206,7 +231,7 @@ class EntitlementService:
         windows = await self.plant_windows(plant_id)
         window = licence_window(windows, paid_at, days, licensed_power_w, source, start=start)
         async with self._store.engine.begin() as conn:
-            return await self._store.entitlements.add(
+            return await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
                 subject=Subject.PLANT,
@@ -220,14 +245,18 @@ class EntitlementService:
 
     async def plant_power_changed(self, plant_id: int, power_w: int, at: datetime) -> PowerIncrease:
         """A new nominal power: licences it exceeds end now; their credits are returned."""
-        stored = await self._store.entitlements.for_subjects((Subject.PLANT, plant_id))
+        stored = await self._store.repo(EntitlementRepository).for_subjects(
+            (Subject.PLANT, plant_id)
+        )
         change = on_power_change([s.window for s in stored], power_w, at)
         async with self._store.engine.begin() as conn:
             for ended in change.ended:
-                assert ended.id is not None
-                assert ended.ended_at is not None
-                await self._store.entitlements.set_ended(conn, ended.id, ended.ended_at)
-                await self._store.entitlements.audit(
+                if ended.id is None or ended.ended_at is None:
+                    raise StateError(f"an ended window without id or end: {ended!r}")
+                await self._store.repo(EntitlementRepository).set_ended(
+                    conn, ended.id, ended.ended_at
+                )
+                await self._store.repo(EntitlementRepository).audit(
                     conn,
                     at=self._clock.now(),
                     actor_account_id=None,
@@ -255,7 +284,7 @@ class EntitlementService:
         )
         now = self._clock.now()
         async with self._store.engine.begin() as conn:
-            stored = await self._store.entitlements.add(
+            stored = await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
                 subject=subject,
@@ -264,7 +293,7 @@ class EntitlementService:
                 now=now,
                 idempotency_key=idempotency_key,
             )
-            await self._store.entitlements.audit(
+            await self._store.repo(EntitlementRepository).audit(
                 conn,
                 at=now,
                 actor_account_id=actor_account_id,
@@ -280,8 +309,8 @@ class EntitlementService:
     ) -> StoredWindow:
         """End a window early (an operator by hand, R-OPS-2), with an audit entry."""
         async with self._store.engine.begin() as conn:
-            stored = await self._store.entitlements.set_ended(conn, window_id, at)
-            await self._store.entitlements.audit(
+            stored = await self._store.repo(EntitlementRepository).set_ended(conn, window_id, at)
+            await self._store.repo(EntitlementRepository).audit(
                 conn,
                 at=self._clock.now(),
                 actor_account_id=actor_account_id,
@@ -299,7 +328,7 @@ class EntitlementService:
         if subject is Subject.HUB:
             device_ids = [subject_id]
         else:
-            devices = await self._store.devices.list_for_account(subject_id)
+            devices = await self._store.repo(DeviceRepository).list_for_account(subject_id)
             device_ids = [d.id for d in devices if d.kind is DeviceKind.CCU]
         for device_id in device_ids:
             for listener in self._listeners:

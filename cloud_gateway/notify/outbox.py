@@ -14,13 +14,13 @@ even across restarts. ``dedup_key`` makes scheduled mails (reminders) idempotent
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.notify.mail import Mail, render_mail
-from cloud_gateway.store.notifications import OutboxRepository
+from cloud_gateway.notify.repository import OutboxRepository
 
 __all__ = ["Outbox"]
 
@@ -28,9 +28,11 @@ __all__ = ["Outbox"]
 class Outbox:
     """Renders mails into the outbox table and nudges the worker."""
 
-    def __init__(self, repository: OutboxRepository) -> None:
+    def __init__(
+        self, repository: OutboxRepository, *, wakers: Sequence[Callable[[], None]] = ()
+    ) -> None:
         self._repository = repository
-        self._wakers: list[Callable[[], None]] = []
+        self._wakers: list[Callable[[], None]] = list(wakers)
 
     async def put(
         self, conn: AsyncConnection, mail: Mail, *, now: datetime, dedup_key: str | None = None

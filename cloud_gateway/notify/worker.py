@@ -12,7 +12,7 @@ import aiosmtplib
 
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.errors import NotificationError
-from cloud_gateway.store.notifications import OutboxRepository, OutboxRow
+from cloud_gateway.notify.repository import OutboxRepository, OutboxRow
 from tunnel.clock import Clock
 
 __all__ = ["MailWorker"]

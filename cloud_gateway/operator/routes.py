@@ -22,16 +22,16 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import Identity, current_identity, verify_csrf
-from cloud_gateway.accounts.keys import OPENAPI
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.openapi import OpenApi, json_body, ok, path_param
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.app_keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.operator.metrics import CONTENT_TYPE
-from cloud_gateway.store.accounts import Role
-from cloud_gateway.store.devices import Device
-from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.registry import LiveTunnel
-from cloud_gateway.web import CLOCK
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 
 __all__ = ["setup", "tunnel_summary"]
 
@@ -108,7 +108,7 @@ async def list_tunnels(request: web.Request) -> web.Response:
         account_id = tunnel.device.account_id
         if account_id is not None and account_id not in names:
             try:
-                names[account_id] = (await store.accounts.get(account_id)).username
+                names[account_id] = (await store.repo(AccountRepository).get(account_id)).username
             except NotFoundError:
                 names[account_id] = ""
         rows.append(tunnel_summary(tunnel, names.get(account_id or -1)))
@@ -117,7 +117,9 @@ async def list_tunnels(request: web.Request) -> web.Response:
 
 async def _device(request: web.Request) -> Device:
     try:
-        return await request.app[STORE].devices.get_by_slug(request.match_info["slug"])
+        return (
+            await request.app[STORE].repo(DeviceRepository).get_by_slug(request.match_info["slug"])
+        )
     except NotFoundError:
         raise _json_error(404, "no_such_device") from None
 
@@ -139,7 +141,9 @@ async def disable(request: web.Request) -> web.Response:
     if isinstance(disabled, str):
         disabled = disabled.lower() not in {"0", "false", "no"}
     device = await _device(request)
-    await request.app[STORE].devices.set_disabled(device.slug, disabled=bool(disabled))
+    await (
+        request.app[STORE].repo(DeviceRepository).set_disabled(device.slug, disabled=bool(disabled))
+    )
     await request.app[TUNNELS].entitlement_changed(device.id)
     return web.json_response({"device": device.slug, "disabled": bool(disabled)})
 
@@ -149,8 +153,10 @@ async def revoke(request: web.Request) -> web.Response:
     await require_operator(request)
     body = await _action_body(request)
     device = await _device(request)
-    count = await request.app[STORE].certificates.revoke_device(
-        device.id, now=request.app[CLOCK].now(), reason=str(body.get("reason", ""))
+    count = (
+        await request.app[STORE]
+        .repo(DeviceCertificateRepository)
+        .revoke_device(device.id, now=request.app[CLOCK].now(), reason=str(body.get("reason", "")))
     )
     await request.app[TUNNELS].revoked(device.id)
     return web.json_response({"device": device.slug, "revoked": count})

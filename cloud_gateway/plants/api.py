@@ -17,8 +17,9 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import current_identity
-from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
     ActivationRateLimitedError,
@@ -27,9 +28,9 @@ from cloud_gateway.plants.errors import (
 )
 from cloud_gateway.plants.live import PlantLive
 from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
-from cloud_gateway.store.readings import StoredReading
-from cloud_gateway.telemetry.day_energy import local_day
-from cloud_gateway.web import CLOCK
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import StoredReading
 
 __all__ = [
     "api_account",
@@ -157,14 +158,22 @@ def reading_json(r: StoredReading) -> dict[str, Any]:
 
 async def api_plant(request: web.Request, account_id: int) -> Plant:
     try:
-        return await request.app[STORE].plants.get(_int(request, "plant_id"), account_id)
+        return (
+            await request.app[STORE]
+            .repo(PlantRepository)
+            .get(_int(request, "plant_id"), account_id)
+        )
     except NotFoundError:
         raise api_error(404, "not_found") from None
 
 
 async def api_inverter(request: web.Request, account_id: int) -> Inverter:
     try:
-        return await request.app[STORE].inverters.get(_int(request, "inverter_id"), account_id)
+        return (
+            await request.app[STORE]
+            .repo(InverterRepository)
+            .get(_int(request, "inverter_id"), account_id)
+        )
     except NotFoundError:
         raise api_error(404, "not_found") from None
 
@@ -186,7 +195,7 @@ def api_day(request: web.Request, now: datetime) -> date:
 
 async def list_plants(request: web.Request) -> web.Response:
     account_id = await api_account(request)
-    found = await request.app[STORE].plants.list_for_account(account_id)
+    found = await request.app[STORE].repo(PlantRepository).list_for_account(account_id)
     return web.json_response({"plants": [plant_json(p) for p in found]})
 
 
@@ -196,14 +205,18 @@ async def create_plant(request: web.Request) -> web.Response:
         fields = parse_plant_fields(await api_body(request))
     except InvalidPlantError as exc:
         raise api_error(422, "invalid", fields=exc.problems) from None
-    plant = await request.app[STORE].plants.create(account_id, fields, request.app[CLOCK].now())
+    plant = (
+        await request.app[STORE]
+        .repo(PlantRepository)
+        .create(account_id, fields, request.app[CLOCK].now())
+    )
     return web.json_response(plant_json(plant), status=201)
 
 
 async def get_plant(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     plant = await api_plant(request, account_id)
-    found = await request.app[STORE].inverters.list_for_plant(plant.id, account_id)
+    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
     return web.json_response({**plant_json(plant), "inverters": [inverter_json(i) for i in found]})
 
 
@@ -214,14 +227,14 @@ async def update_plant(request: web.Request) -> web.Response:
         fields = parse_plant_fields(await api_body(request))
     except InvalidPlantError as exc:
         raise api_error(422, "invalid", fields=exc.problems) from None
-    updated = await request.app[STORE].plants.update(plant.id, account_id, fields)
+    updated = await request.app[STORE].repo(PlantRepository).update(plant.id, account_id, fields)
     return web.json_response(plant_json(updated))
 
 
 async def delete_plant(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     plant = await api_plant(request, account_id)
-    await request.app[STORE].plants.delete(plant.id, account_id)
+    await request.app[STORE].repo(PlantRepository).delete(plant.id, account_id)
     return web.Response(status=204)
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import INVERTER_REGISTRATION, STORE
+from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
 from cloud_gateway.plants import api
+from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
     ActivationRateLimitedError,
@@ -18,8 +18,9 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import summarise
-from cloud_gateway.telemetry.day_energy import day_bounds
-from cloud_gateway.web import CLOCK
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 
 __all__ = ["setup"]
 
@@ -36,7 +37,7 @@ _REGISTRATION_ERRORS = (
 async def list_inverters(request: web.Request) -> web.Response:
     account_id = await api.api_account(request)
     plant = await api.api_plant(request, account_id)
-    found = await request.app[STORE].inverters.list_for_plant(plant.id, account_id)
+    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
     return web.json_response({"inverters": [api.inverter_json(i) for i in found]})
 
 
@@ -53,14 +54,16 @@ async def update_inverter(request: web.Request) -> web.Response:
     name = str(body.get("name", inverter.name)).strip()
     if len(name) > 100:
         raise api.api_error(422, "invalid", fields={"name": "plants.err.too_long"})
-    updated = await request.app[STORE].inverters.rename(inverter.id, account_id, name)
+    updated = (
+        await request.app[STORE].repo(InverterRepository).rename(inverter.id, account_id, name)
+    )
     return web.json_response(api.inverter_json(updated))
 
 
 async def delete_inverter(request: web.Request) -> web.Response:
     account_id = await api.api_account(request)
     inverter = await api.api_inverter(request, account_id)
-    await request.app[STORE].inverters.delete(inverter.id, account_id)
+    await request.app[STORE].repo(InverterRepository).delete(inverter.id, account_id)
     return web.Response(status=204)
 
 
@@ -88,8 +91,8 @@ async def plant_live(request: web.Request) -> web.Response:
     store = request.app[STORE]
     now = request.app[CLOCK].now()
     day = api.api_day(request, now)
-    found = await store.inverters.list_for_plant(plant.id, account_id)
-    days = await store.readings.day_states([i.id for i in found], day)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
+    days = await store.repo(ReadingRepository).day_states([i.id for i in found], day)
     live = summarise(found, days, now)
     return web.json_response({"plant_id": plant.id, "date": day.isoformat(), **api.live_json(live)})
 
@@ -101,9 +104,9 @@ async def plant_readings(request: web.Request) -> web.Response:
     await api.require_access(request, plant)
     store = request.app[STORE]
     day = api.api_day(request, request.app[CLOCK].now())
-    found = await store.inverters.list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
     start, end = day_bounds(day)
-    rows = await store.readings.between([i.id for i in found], start, end)
+    rows = await store.repo(ReadingRepository).between([i.id for i in found], start, end)
     return web.json_response(
         {
             "plant_id": plant.id,
@@ -118,11 +121,11 @@ async def inverter_readings(request: web.Request) -> web.Response:
     account_id = await api.api_account(request)
     inverter = await api.api_inverter(request, account_id)
     store = request.app[STORE]
-    plant = await store.plants.get(inverter.plant_id, account_id)
+    plant = await store.repo(PlantRepository).get(inverter.plant_id, account_id)
     await api.require_access(request, plant)
     day = api.api_day(request, request.app[CLOCK].now())
     start, end = day_bounds(day)
-    rows = await store.readings.between([inverter.id], start, end)
+    rows = await store.repo(ReadingRepository).between([inverter.id], start, end)
     return web.json_response(
         {
             "inverter_id": inverter.id,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from cloud_gateway.telemetry.day_energy import BERLIN
+from cloud_gateway.plants.day_energy import BERLIN
 
 __all__ = ["BUCKET", "plant_series", "power_chart_svg"]
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cloud_gateway.plants.day_energy import DayState, slot_energy
 from cloud_gateway.plants.model import Inverter
-from cloud_gateway.telemetry.day_energy import DayState, slot_energy
 
 __all__ = ["STALE_AFTER", "InverterLive", "PlantLive", "summarise"]
 

@@ -19,6 +19,8 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.model import Inverter
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.spreadsheet import BadRow, RawRow, RowProblem, check_rows
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
@@ -56,7 +58,7 @@ class InverterRegistration:
 
     async def _failures_left(self, account_id: int) -> int:
         now = self._clock.now()
-        failures = await self._store.inverters.activation_failures_since(
+        failures = await self._store.repo(InverterRepository).activation_failures_since(
             account_id, now - self._limit.window
         )
         wait = self._limit.retry_after(failures, now)
@@ -67,7 +69,9 @@ class InverterRegistration:
     async def _check_code(self, account_id: int, serial: str, code: str) -> None:
         await self._failures_left(account_id)
         if not verify_code(serial, code, self._key):
-            await self._store.inverters.record_activation_failure(account_id, self._clock.now())
+            await self._store.repo(InverterRepository).record_activation_failure(
+                account_id, self._clock.now()
+            )
             _LOGGER.info("wrong activation code for %s by account %d", serial, account_id)
             raise ActivationCodeError(f"the activation code does not fit inverter {serial}")
 
@@ -75,11 +79,11 @@ class InverterRegistration:
         self, *, account_id: int, plant_id: int, serial: str, code: str, name: str = ""
     ) -> Inverter:
         """Register one inverter by serial and activation code."""
-        await self._store.plants.get(plant_id, account_id)
+        await self._store.repo(PlantRepository).get(plant_id, account_id)
         serial = _serial(serial)
         await self._check_code(account_id, serial, code)
         try:
-            return await self._store.inverters.add(
+            return await self._store.repo(InverterRepository).add(
                 plant_id=plant_id,
                 account_id=account_id,
                 serial=serial,
@@ -91,11 +95,11 @@ class InverterRegistration:
 
     async def swap(self, *, account_id: int, inverter_id: int, serial: str, code: str) -> Inverter:
         """Replace the inverter in this slot by another one; history stays with the slot."""
-        await self._store.inverters.get(inverter_id, account_id)
+        await self._store.repo(InverterRepository).get(inverter_id, account_id)
         serial = _serial(serial)
         await self._check_code(account_id, serial, code)
         try:
-            return await self._store.inverters.swap(
+            return await self._store.repo(InverterRepository).swap(
                 inverter_id, account_id, serial, self._clock.now()
             )
         except ConflictError as exc:
@@ -103,20 +107,20 @@ class InverterRegistration:
 
     async def add_list(self, *, account_id: int, plant_id: int, rows: list[RawRow]) -> UploadReport:
         """Register every good row of an uploaded list; report every bad row with its reason."""
-        await self._store.plants.get(plant_id, account_id)
+        await self._store.repo(PlantRepository).get(plant_id, account_id)
         budget = await self._failures_left(account_id)
         checked = check_rows(
             rows, verify=lambda s, c: verify_code(s, c, self._key), code_budget=budget
         )
         now = self._clock.now()
         for _ in range(checked.wrong_codes):
-            await self._store.inverters.record_activation_failure(account_id, now)
+            await self._store.repo(InverterRepository).record_activation_failure(account_id, now)
         added: list[Inverter] = []
         refused = list(checked.bad)
         for row in checked.good:
             try:
                 added.append(
-                    await self._store.inverters.add(
+                    await self._store.repo(InverterRepository).add(
                         plant_id=plant_id,
                         account_id=account_id,
                         serial=row.serial,

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from openpyxl import Workbook, load_workbook
 
+from cloud_gateway.errors import GatewayError, StateError
 from cloud_gateway.plants.activation import normalise_code, normalise_serial
 
 __all__ = [
@@ -56,7 +57,7 @@ _ALIASES = {
 }
 
 
-class SpreadsheetError(ValueError):
+class SpreadsheetError(GatewayError, ValueError):
     """The file as a whole cannot be read; ``reason`` is a text id."""
 
     def __init__(self, reason: str) -> None:
@@ -217,7 +218,8 @@ def template_xlsx() -> bytes:
     """The XLSX template: one sheet with the header row."""
     book = Workbook()
     sheet = book.active
-    assert sheet is not None  # a new workbook always has its first sheet
+    if sheet is None:  # a new workbook always has its first sheet
+        raise StateError("openpyxl made a workbook without a sheet")
     sheet.title = "Wechselrichter"
     sheet.append(list(_HEADERS))
     out = io.BytesIO()

@@ -15,9 +15,10 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.app_keys import INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
+from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
     ActivationRateLimitedError,
@@ -32,14 +33,16 @@ from cloud_gateway.plants.model import (
     PlantType,
     parse_plant_fields,
 )
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 from cloud_gateway.plants.spreadsheet import (
     SpreadsheetError,
     read_sheet,
     template_csv,
     template_xlsx,
 )
-from cloud_gateway.telemetry.day_energy import day_bounds, local_day
-from cloud_gateway.web import CLOCK, render
+from cloud_gateway.web import render
 
 __all__ = ["setup"]
 
@@ -64,7 +67,7 @@ async def _posted(
 async def _plant(request: web.Request, account_id: int) -> Plant:
     try:
         plant_id = int(request.match_info["plant_id"])
-        return await request.app[STORE].plants.get(plant_id, account_id)
+        return await request.app[STORE].repo(PlantRepository).get(plant_id, account_id)
     except (ValueError, NotFoundError):
         raise web.HTTPNotFound from None
 
@@ -108,7 +111,7 @@ async def _page(
 
 async def plant_list(request: web.Request) -> web.Response:
     identity = await require_identity(request)
-    found = await request.app[STORE].plants.list_for_account(identity.account.id)
+    found = await request.app[STORE].repo(PlantRepository).list_for_account(identity.account.id)
     return await _page(request, "plant_list.html", plants=found)
 
 
@@ -137,9 +140,11 @@ async def plant_save(request: web.Request) -> web.Response:
             problems=exc.problems,
         )
     if plant is None:
-        plant = await store.plants.create(identity.account.id, fields, request.app[CLOCK].now())
+        plant = await store.repo(PlantRepository).create(
+            identity.account.id, fields, request.app[CLOCK].now()
+        )
     else:
-        plant = await store.plants.update(plant.id, identity.account.id, fields)
+        plant = await store.repo(PlantRepository).update(plant.id, identity.account.id, fields)
     raise web.HTTPSeeOther(f"/plants/{plant.id}")
 
 
@@ -153,7 +158,7 @@ async def plant_edit(request: web.Request) -> web.Response:
 
 async def plant_delete(request: web.Request) -> web.Response:
     account_id, _, plant = await _posted(request)
-    await request.app[STORE].plants.delete(plant.id, account_id)
+    await request.app[STORE].repo(PlantRepository).delete(plant.id, account_id)
     raise web.HTTPSeeOther("/plants")
 
 
@@ -165,16 +170,17 @@ async def plant_detail(
     plant = await _plant(request, account_id)
     store = request.app[STORE]
     now = request.app[CLOCK].now()
-    found = await store.inverters.list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
     access = await request.app[PLANT_ACCESS].decide(plant, now)
     live = chart = None
     if access.entitled:
         today = local_day(now)
         ids = [i.id for i in found]
-        live = summarise(found, await store.readings.day_states(ids, today), now)
+        live = summarise(found, await store.repo(ReadingRepository).day_states(ids, today), now)
         start, end = day_bounds(today)
         points = [
-            (r.inverter_id, r.at, r.power_w) for r in await store.readings.between(ids, start, end)
+            (r.inverter_id, r.at, r.power_w)
+            for r in await store.repo(ReadingRepository).between(ids, start, end)
         ]
         series = plant_series(points, start)
         chart = Markup(power_chart_svg(series, start, end, plant.fields.name)) if series else None  # noqa: S704 - every text in the SVG is escaped
@@ -266,7 +272,7 @@ async def _inverter(request: web.Request, plant: Plant, account_id: int) -> Inve
     """The inverter named in the path, if it belongs to ``plant`` (else 404)."""
     try:
         inverter_id = int(request.match_info["inverter_id"])
-        inverter = await request.app[STORE].inverters.get(inverter_id, account_id)
+        inverter = await request.app[STORE].repo(InverterRepository).get(inverter_id, account_id)
     except (ValueError, NotFoundError):
         raise web.HTTPNotFound from None
     if inverter.plant_id != plant.id:
@@ -301,7 +307,7 @@ async def inverter_rename(request: web.Request) -> web.Response:
     name = str(form.get("name", "")).strip()
     if len(name) > 100:
         return await inverter_page(request, status=422, rename_error="plants.err.too_long")
-    await request.app[STORE].inverters.rename(inverter.id, account_id, name)
+    await request.app[STORE].repo(InverterRepository).rename(inverter.id, account_id, name)
     raise web.HTTPSeeOther(f"/plants/{plant.id}/inverters/{inverter.id}?done=renamed")
 
 
@@ -330,7 +336,7 @@ async def inverter_swap(request: web.Request) -> web.Response:
 async def inverter_delete(request: web.Request) -> web.Response:
     account_id, _, plant = await _posted(request)
     inverter = await _inverter(request, plant, account_id)
-    await request.app[STORE].inverters.delete(inverter.id, account_id)
+    await request.app[STORE].repo(InverterRepository).delete(inverter.id, account_id)
     raise web.HTTPSeeOther(f"/plants/{plant.id}")
 
 

@@ -18,17 +18,18 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
-from cloud_gateway.accounts.api_support import actor_for
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.app_keys import CLOCK, CONFIG, REMOTE_GATE, STORE
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
-from cloud_gateway.remote.keys import REMOTE_GATE
-from cloud_gateway.store.devices import Device
+from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.tunnels.pairing import hash_secret
-from cloud_gateway.web import CLOCK, content_security_policy, render
+from cloud_gateway.web import content_security_policy, render
 
 __all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
 
@@ -37,7 +38,7 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
     identity = await require_identity(request)
     store = request.app[STORE]
     try:
-        device = await store.devices.get_by_slug(request.match_info["slug"])
+        device = await store.repo(DeviceRepository).get_by_slug(request.match_info["slug"])
     except NotFoundError:
         raise web.HTTPNotFound from None
     actor = await actor_for(store, identity.account)
@@ -71,12 +72,16 @@ async def open_submit(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(32)
     now = request.app[CLOCK].now()
     config = request.app[CONFIG]
-    await request.app[STORE].remote.create_handover(
-        hash_secret(token),
-        account_id=account_id,
-        device_id=device.id,
-        now=now,
-        expires_at=now + timedelta(seconds=config.remote.handover_ttl_s),
+    await (
+        request.app[STORE]
+        .repo(RemoteAccessRepository)
+        .create_handover(
+            hash_secret(token),
+            account_id=account_id,
+            device_id=device.id,
+            now=now,
+            expires_at=now + timedelta(seconds=config.remote.handover_ttl_s),
+        )
     )
     origin = device_origin(device.slug, config.remote_domain, request.host)
     raise web.HTTPSeeOther(f"{origin}/__remote/handover?token={token}")
@@ -85,15 +90,17 @@ async def open_submit(request: web.Request) -> web.Response:
 async def handover(request: web.Request, slug: str) -> web.StreamResponse:
     """On the device host: use the token once, start the remote session, set the cookie."""
     store, now = request.app[STORE], request.app[CLOCK].now()
-    used = await store.remote.consume_handover(hash_secret(request.query.get("token", "")), now)
+    used = await store.repo(RemoteAccessRepository).consume_handover(
+        hash_secret(request.query.get("token", "")), now
+    )
     if used is None:
         return denial_page(request, Denial.NOT_LOGGED_IN)
-    device = await store.devices.get_by_slug(slug)
+    device = await store.repo(DeviceRepository).get_by_slug(slug)
     if device.id != used.device_id:
         return denial_page(request, Denial.NOT_YOURS)
-    account = await store.accounts.get(used.account_id)
+    account = await store.repo(AccountRepository).get(used.account_id)
     secret = secrets.token_urlsafe(32)
-    await store.remote.start_session(
+    await store.repo(RemoteAccessRepository).start_session(
         hash_secret(secret),
         account_id=account.id,
         device_id=device.id,

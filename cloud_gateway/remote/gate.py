@@ -19,20 +19,20 @@ request: it is in memory anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
-from cloud_gateway.accounts.api_support import actor_for
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import RemoteAccessConfig
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
-from cloud_gateway.errors import NotFoundError
+from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
-from cloud_gateway.store.remote_access import RemoteSession
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from tunnel.clock import Clock
 
@@ -89,7 +89,7 @@ class RemoteGate:
         *,
         store: Store,
         clock: Clock,
-        policy: Callable[[], DeviceEntitlementPolicy],
+        policy: DeviceEntitlementPolicy,
         tunnels: TunnelRegistry,
         config: RemoteAccessConfig,
         ledger: TrafficLedger,
@@ -122,7 +122,8 @@ class RemoteGate:
             return Denial.NOT_LOGGED_IN
         if entry.denial is not None:
             return entry.denial
-        assert entry.device is not None  # set whenever there is no denial
+        if entry.device is None:  # set whenever there is no denial
+            raise StateError(f"a remote session check without device or denial: {slug}")
         tunnel = self._tunnels.get(entry.device.id)
         if tunnel is None or not tunnel.session.running:
             return Denial.OFFLINE
@@ -155,7 +156,7 @@ class RemoteGate:
 
     async def _load(self, token_hash: str, now: datetime, old: _Checked | None) -> _Checked | None:
         generation = self._generation
-        session = await self._store.remote.find_session(token_hash)
+        session = await self._store.repo(RemoteAccessRepository).find_session(token_hash)
         if session is None:
             self._checked.pop(token_hash, None)
             return None
@@ -187,7 +188,7 @@ class RemoteGate:
             entry.denial = Denial.NOT_YOURS
             await self._end(session.id, now)
             return
-        decision = await self._policy().decide(entry.device, now)
+        decision = await self._policy.decide(entry.device, now)
         if not decision.entitled:
             entry.denial = Denial.NOT_ENTITLED
         elif decision.until is not None:
@@ -197,8 +198,8 @@ class RemoteGate:
         """The session's device if its account may still open it remotely."""
         store = self._store
         try:
-            device = await store.devices.get_by_slug(session.device_slug)
-            account = await store.accounts.get(session.account_id or 0)
+            device = await store.repo(DeviceRepository).get_by_slug(session.device_slug)
+            account = await store.repo(AccountRepository).get(session.account_id or 0)
         except NotFoundError:
             return None
         resource = Resource(
@@ -210,7 +211,7 @@ class RemoteGate:
 
     async def _end(self, session_id: int, now: datetime) -> None:
         await self.ledger.flush_session(session_id)
-        await self._store.remote.end_session(session_id, now)
+        await self._store.repo(RemoteAccessRepository).end_session(session_id, now)
 
     def _sweep(self, now: datetime) -> None:
         self._checked = {k: e for k, e in self._checked.items() if e.valid_until > now}

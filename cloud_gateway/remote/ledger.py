@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cloud_gateway.store.remote_access import RemoteAccessRepository, TrafficDelta
+from cloud_gateway.errors import StoreError
+from cloud_gateway.remote.repository import RemoteAccessRepository, TrafficDelta
 from tunnel.clock import Clock
 
 __all__ = ["TrafficLedger"]
@@ -108,5 +109,5 @@ class TrafficLedger:
             await self._clock.sleep_until(self._clock.now() + self._interval)
             try:
                 await self.flush()
-            except (SQLAlchemyError, OSError) as exc:  # the database may come back; sums kept
+            except (StoreError, SQLAlchemyError, OSError) as exc:  # the database may come back
                 _LOGGER.warning("remote-access audit not written, retrying later: %s", exc)

@@ -18,6 +18,7 @@ from typing import Final
 import h11
 from aiohttp import web
 
+from cloud_gateway.errors import GatewayError
 from cloud_gateway.remote.hosts import GATEWAY_COOKIES, strip_cookies
 from tunnel.streams import Stream
 
@@ -46,7 +47,7 @@ HOP_BY_HOP: Final = frozenset(
 )
 
 
-class ProxyError(ConnectionError):
+class ProxyError(GatewayError, ConnectionError):
     """The device's answer could not be read as HTTP/1.1 (or the stream broke early)."""
 
 

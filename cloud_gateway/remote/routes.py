@@ -10,14 +10,17 @@ browser's remote session, which is the audit record (R-DEV-11): in memory first
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CONFIG, ENTITLEMENTS, STORE
+from cloud_gateway.app_keys import (
+    CLOCK,
+    CONFIG,
+    REMOTE_GATE,
+    TUNNELS,
+)
 from cloud_gateway.remote.access import (
     Access,
     Denial,
@@ -27,14 +30,10 @@ from cloud_gateway.remote.access import (
     open_form,
     open_submit,
 )
-from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.hosts import slug_from_host
-from cloud_gateway.remote.keys import REMOTE_GATE
-from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
-from cloud_gateway.tunnels.keys import ENTITLEMENT_POLICY, TUNNELS
-from cloud_gateway.web import CLOCK, Handler
+from cloud_gateway.web import Handler
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
 
@@ -113,36 +112,8 @@ async def _finish(stream: Stream, *, clean: bool) -> None:
 
 
 def setup(app: web.Application) -> None:
-    """Register the portal routes, the device-host middleware and the gate.
-
-    Needs STORE, CLOCK, CONFIG, TUNNELS and ENTITLEMENTS (call after the tunnel area).
-    """
-    config, registry = app[CONFIG], app[TUNNELS]
-    ledger = TrafficLedger(app[STORE].remote, app[CLOCK], interval_s=config.remote.audit_flush_s)
-    gate = RemoteGate(
-        store=app[STORE],
-        clock=app[CLOCK],
-        policy=lambda: app[ENTITLEMENT_POLICY],
-        tunnels=registry,
-        config=config.remote,
-        ledger=ledger,
-    )
-    app[REMOTE_GATE] = gate
-    app[ENTITLEMENTS].add_listener(gate)
-    registry.state_hooks.append(gate.tunnel_state_changed)
-    app.cleanup_ctx.append(_audit_writer)
+    """Register the portal routes and the device-host middleware (the gate, its ledger and
+    their background writer come from the composition root)."""
     app.middlewares.append(device_hosts)
     app.router.add_get("/remote/{slug}/open", open_form, name="remote_open")
     app.router.add_post("/remote/{slug}/open", open_submit)
-
-
-async def _audit_writer(app: web.Application) -> AsyncIterator[None]:
-    """Write counted traffic periodically; at shutdown (after the last request) once more."""
-    ledger = app[REMOTE_GATE].ledger
-    task = asyncio.create_task(ledger.run(), name="remote audit writer")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    written = await ledger.flush()
-    _LOGGER.info("remote-access audit written at shutdown (%d sessions)", written)

@@ -19,6 +19,7 @@ from typing import Final
 import h11
 from aiohttp import web
 
+from cloud_gateway.errors import StateError
 from cloud_gateway.remote.proxy import CHUNK, ProxyError, next_event, request_headers
 from cloud_gateway.remote.proxy import response_headers as filter_response_headers
 from tunnel.streams import Stream
@@ -99,7 +100,8 @@ async def proxy_upgrade(request: web.Request, stream: Stream) -> web.StreamRespo
     response.force_close()
     reader = _RawReader(request)
     writer = await response.prepare(request)
-    assert writer is not None
+    if writer is None:
+        raise StateError("aiohttp prepared an upgrade response without a writer")
     # aiohttp's parser slot is typed for its WebSocketReader; ours has the same protocol.
     request.protocol.set_parser(reader)  # type: ignore[arg-type]
     transport = request.transport
@@ -128,7 +130,7 @@ async def proxy_upgrade(request: web.Request, stream: Stream) -> web.StreamRespo
     except* ConnectionError:
         pass
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, RuntimeError):
             transport.close()
     return response
 

@@ -20,7 +20,11 @@ import jinja2
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import current_identity, end_session, verify_csrf
-from cloud_gateway.app_keys import STORE
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.app_keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.deeplink import (
@@ -31,15 +35,10 @@ from cloud_gateway.shop.deeplink import (
     verify_shop_link,
 )
 from cloud_gateway.shop.texts import shop_text
-from cloud_gateway.store.accounts import Account
-from cloud_gateway.store.devices import Device
 from cloud_gateway.tunnels.device_ca import serial_hex
-from cloud_gateway.tunnels.keys import DEVICE_CA
-from cloud_gateway.web import CLOCK
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 
-__all__ = ["SHOP_TEMPLATES", "setup"]
-
-SHOP_TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("shop_templates", jinja2.Environment)
+__all__ = ["setup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +78,16 @@ async def _check(request: web.Request) -> _Checked:
     verify_shop_link(link, ca_cert=request.app[DEVICE_CA].cert, now=request.app[CLOCK].now())
     store = request.app[STORE]
     try:
-        device = await store.devices.get_by_slug(link.device_slug)
+        device = await store.repo(DeviceRepository).get_by_slug(link.device_slug)
     except NotFoundError as exc:
         raise ShopLinkError(LinkRefusal.UNTRUSTED_CERTIFICATE, "unknown device") from exc
-    issued = await store.certificates.get(serial_hex(link.certificate))
+    issued = await store.repo(DeviceCertificateRepository).get(serial_hex(link.certificate))
     if issued is None or issued.revoked or issued.device_id != device.id:
         raise ShopLinkError(LinkRefusal.UNTRUSTED_CERTIFICATE, "certificate not issued or revoked")
     if device.account_id is None or device.account_id != link.account_id:
         raise ShopLinkError(LinkRefusal.WRONG_ACCOUNT, "hub linked to another account")
     try:
-        linked = await store.accounts.get(link.account_id)
+        linked = await store.repo(AccountRepository).get(link.account_id)
     except NotFoundError as exc:
         raise ShopLinkError(LinkRefusal.WRONG_ACCOUNT, "account gone") from exc
     return _Checked(link, device, linked)

@@ -1,49 +1,69 @@
-"""The store: one engine, one repository per area."""
+"""The store: one engine, repositories handed out by class, and units of work.
+
+The store knows no area. Each area owns its repository classes (``<area>/repository*.py``);
+a repository class takes a :class:`~cloud_gateway.store.database.Database`.
+:meth:`Store.repo` hands out one instance per class on the engine (every call its own
+transaction); :meth:`Store.transaction` opens a :class:`UnitOfWork` whose repositories all run
+on one connection and commit together.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar, cast
 
-from cloud_gateway.store.account_security import AccountSecurityRepository
-from cloud_gateway.store.accounts import AccountRepository
-from cloud_gateway.store.certificates import DeviceCertificateRepository
-from cloud_gateway.store.customers import CustomerRepository
-from cloud_gateway.store.devices import DeviceRepository
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cloud_gateway.store.database import BoundConnection, Database
 from cloud_gateway.store.engine import create_engine, migrate
-from cloud_gateway.store.enrolment import EnrolmentRepository
-from cloud_gateway.store.entitlements import EntitlementRepository
-from cloud_gateway.store.inverters import InverterRepository
-from cloud_gateway.store.mqtt_outbox import MqttOutboxRepository
-from cloud_gateway.store.notifications import OutboxRepository
-from cloud_gateway.store.plants import PlantRepository
-from cloud_gateway.store.readings import ReadingRepository
-from cloud_gateway.store.remote_access import RemoteAccessRepository
-from cloud_gateway.store.sessions import SessionRepository
-from cloud_gateway.store.telemetry import TelemetryRepository
 
-__all__ = ["Store"]
+__all__ = ["Store", "UnitOfWork"]
+
+_R = TypeVar("_R")
 
 
-class Store:
-    """Holds the engine and the repositories; handlers only talk to repositories."""
+class _Repositories:
+    """One repository instance per class, all on the same :class:`Database`."""
+
+    __slots__ = ("_db", "_made")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._made: dict[Callable[[Database], object], object] = {}
+
+    def repo(self, factory: Callable[[Database], _R]) -> _R:
+        """The repository of class ``factory`` on this database (made once)."""
+        made = self._made.get(factory)
+        if made is None:
+            made = self._made[factory] = factory(self._db)
+        return cast("_R", made)
+
+
+class UnitOfWork(_Repositories):
+    """Repositories bound to one connection; everything commits or rolls back together."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__(BoundConnection(connection))
+        self.connection = connection
+
+
+class Store(_Repositories):
+    """Holds the engine; hands out repositories and units of work."""
+
+    __slots__ = ("engine",)
 
     def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
         self.engine = engine
-        self.accounts = AccountRepository(engine)
-        self.devices = DeviceRepository(engine)
-        self.sessions = SessionRepository(engine)
-        self.entitlements = EntitlementRepository(engine)
-        self.security = AccountSecurityRepository(engine)
-        self.customers = CustomerRepository(engine)
-        self.notifications = OutboxRepository(engine)
-        self.plants = PlantRepository(engine)
-        self.inverters = InverterRepository(engine)
-        self.telemetry = TelemetryRepository(engine)
-        self.readings = ReadingRepository(engine)
-        self.mqtt_outbox = MqttOutboxRepository(engine)
-        self.certificates = DeviceCertificateRepository(engine)
-        self.enrolments = EnrolmentRepository(engine)
-        self.remote = RemoteAccessRepository(engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One transaction; committed when the block ends without an exception."""
+        async with self.engine.begin() as conn:
+            yield UnitOfWork(conn)
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> Store:

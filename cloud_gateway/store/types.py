@@ -1,4 +1,4 @@
-"""Column types shared by the schema."""
+"""Column types and column helpers shared by every area's tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["UtcDateTime"]
+from cloud_gateway.errors import StoreError
+
+__all__ = ["BigId", "UtcDateTime", "account_fk"]
+
+#: a 64-bit surrogate key that is still SQLite's rowid alias (``INTEGER PRIMARY KEY``)
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def account_fk(name: str = "account_id", *, nullable: bool = False) -> sa.Column[int]:
+    """A column referring to ``accounts.id`` (cascading, or ``SET NULL`` when nullable)."""
+    ondelete = "SET NULL" if nullable else "CASCADE"
+    return sa.Column(
+        name, sa.Integer, sa.ForeignKey("accounts.id", ondelete=ondelete), nullable=nullable
+    )
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -32,5 +45,6 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        assert isinstance(value, datetime)
+        if not isinstance(value, datetime):
+            raise StoreError(f"the database returned {value!r} for an instant")
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

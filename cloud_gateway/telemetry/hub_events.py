@@ -19,8 +19,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from cloud_gateway.devices.model import Device
+from cloud_gateway.errors import GatewayError
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
+from cloud_gateway.telemetry.repository import TelemetryRepository
 from tunnel.clock import Clock
 
 __all__ = ["HubEventError", "HubEventSink", "hub_event_messages"]
@@ -29,7 +31,7 @@ _LOGGER = logging.getLogger(__name__)
 _MAX_EVENTS = 5000
 
 
-class HubEventError(ValueError):
+class HubEventError(GatewayError, ValueError):
     """A hub telemetry payload does not have the documented shape."""
 
 
@@ -77,7 +79,7 @@ class HubEventSink:
         topic_prefix: str | None,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        self._store = store
+        self._telemetry = store.repo(TelemetryRepository)
         self._clock = clock
         self._prefix = topic_prefix
         self._on_commit = on_commit
@@ -95,7 +97,7 @@ class HubEventSink:
         if self._prefix is None:
             messages = []
         now = self._clock.now()
-        async with self._store.telemetry.transaction() as tx:
+        async with self._telemetry.transaction() as tx:
             fresh = await tx.take_keys([(device.id, seq, not messages)], now)
             if fresh:
                 await tx.enqueue(messages, now)

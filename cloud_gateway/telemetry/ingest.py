@@ -6,7 +6,7 @@ stores nothing and still returns, so the device gets its ACK again). Calls from 
 are grouped: whatever arrives while a transaction is running is written by the next one, so
 one commit serves many frames (group commit) and the database sees few, large transactions.
 
-In the same transaction, one bulk statement each (``cloud_gateway/store/telemetry.py``):
+In the same transaction, one bulk statement each (``cloud_gateway/telemetry/repository.py``):
 the dedup keys (``ON CONFLICT DO NOTHING RETURNING`` tells which were new), the readings of
 the new payloads, the day counters (energy today: folded here per group, merged with the
 stored ones by the database, which returns the result) and, for plants whose data may be
@@ -32,12 +32,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from cloud_gateway.devices.model import Device
+from cloud_gateway.errors import StateError
 from cloud_gateway.plants.access import PlantAccess, PlantAccessPolicy
+from cloud_gateway.plants.day_energy import LocalDays
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
-from cloud_gateway.store.telemetry import IngestTransaction, ReadingRow, RefusedGroupError, Target
-from cloud_gateway.telemetry.day_energy import LocalDays
 from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
+from cloud_gateway.telemetry.repository import (
+    IngestTransaction,
+    ReadingRow,
+    RefusedGroupError,
+    Target,
+    TelemetryRepository,
+)
 from cloud_gateway.telemetry.topics import StateMessages
 from tunnel.clock import Clock
 
@@ -90,7 +97,7 @@ class TelemetryIngest:
         access_ttl_s: float = 30.0,
         target_ttl_s: float = 10.0,
     ) -> None:
-        self._store = store
+        self._telemetry = store.repo(TelemetryRepository)
         self._clock = clock
         self._access = access
         self._on_commit = on_commit
@@ -191,7 +198,7 @@ class TelemetryIngest:
         first: dict[tuple[int, int], _Pending] = {}
         for p in group:
             first.setdefault((p.device.id, p.seq), p)
-        async with self._store.telemetry.transaction() as tx:
+        async with self._telemetry.transaction() as tx:
             taken = await tx.take_keys(
                 [(d, s, p.parsed is None) for (d, s), p in first.items()], now
             )
@@ -301,7 +308,8 @@ class TelemetryIngest:
         now: datetime,
     ) -> list[tuple[str, bytes]]:
         states = self._states
-        assert states is not None
+        if states is None:
+            raise StateError("ingest has no device state table")
         plant_ids = {t.plant_id for _r, t in latest.values()}
         allowed = await self._allowed(tx, plant_ids, now)
         day_of = self._days

@@ -30,7 +30,7 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from cloud_gateway.errors import GatewayError
+from cloud_gateway.errors import GatewayError, StateError
 
 __all__ = [
     "MqttConnection",
@@ -175,7 +175,8 @@ class MqttConnection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        if not isinstance(transport, asyncio.Transport):
+            raise StateError(f"MQTT needs a stream transport, not {transport!r}")
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:

@@ -28,9 +28,9 @@ import logging
 import random
 import uuid
 
-from cloud_gateway.store.mqtt_outbox import MqttOutboxRepository
 from cloud_gateway.telemetry import mqtt_wire
 from cloud_gateway.telemetry.mqtt_wire import MAX_PACKET_ID, MqttConnection, encode_publish
+from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 
 __all__ = ["MqttOutboxPublisher"]
 
@@ -119,8 +119,10 @@ class MqttOutboxPublisher:
                 finally:
                     connection.close()
                     self._inflight.clear()  # sent again on the next connection
-                    with contextlib.suppress(Exception):
+                    try:
                         await self._delete_acked()
+                    except Exception as exc:  # noqa: BLE001 - logged; the rows go again
+                        _LOGGER.warning("MQTT outbox publisher: deleting acked rows: %s", exc)
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
         finally:
             _LOGGER.info("MQTT outbox publisher stopped")

@@ -19,14 +19,14 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.app_keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.devices import Device, DeviceKind
 from cloud_gateway.tunnels.device_ca import serial_hex
-from cloud_gateway.tunnels.keys import DEVICE_CA, ENTITLEMENT_POLICY, TUNNELS
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
-from cloud_gateway.web import CLOCK
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import RefusalReason, Refuse
 from tunnel.gateway_end import GatewaySession, choose_version
@@ -63,7 +63,7 @@ async def _admit(
         return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "certificate not from device CA")
     store = app[STORE]
     serial = serial_hex(cert)
-    record = await store.certificates.get(serial)
+    record = await store.repo(DeviceCertificateRepository).get(serial)
     if record is None:
         return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "unknown certificate")
     if record.revoked:
@@ -71,7 +71,7 @@ async def _admit(
     if not record.not_before <= now < record.not_after:
         return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "certificate expired")
     try:
-        device = await store.devices.get_by_slug(record.device_slug)
+        device = await store.repo(DeviceRepository).get_by_slug(record.device_slug)
     except NotFoundError:
         return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "device deleted")
     decision = await app[ENTITLEMENT_POLICY].decide(device, now)

@@ -22,17 +22,14 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.accounts.keys import OPENAPI
 from cloud_gateway.accounts.openapi import OpenApi, json_body, path_param
-from cloud_gateway.app_keys import CONFIG, STORE
+from cloud_gateway.app_keys import CONFIG, DEVICE_CA, ENROLMENT, OPENAPI
+from cloud_gateway.errors import StateError
 from cloud_gateway.tunnels.device_ca import InvalidCsrError
-from cloud_gateway.tunnels.enrolment import EnrolmentService, PollStatus, RateLimitedError
-from cloud_gateway.tunnels.keys import DEVICE_CA
-from cloud_gateway.web import CLOCK, render
+from cloud_gateway.tunnels.enrolment import PollStatus, RateLimitedError
+from cloud_gateway.web import render
 
-__all__ = ["ENROLMENT", "setup"]
-
-ENROLMENT: web.AppKey[EnrolmentService] = web.AppKey("enrolment", EnrolmentService)
+__all__ = ["setup"]
 
 
 def _error(status: int, error: str, detail: str = "", **headers: str) -> web.Response:
@@ -82,7 +79,8 @@ async def enrol_poll(request: web.Request) -> web.Response:
         return web.json_response({"status": result.status.value}, status=404)
     if result.status is PollStatus.EXPIRED:
         return web.json_response({"status": result.status.value}, status=410)
-    assert result.enrolment is not None
+    if result.enrolment is None:
+        raise StateError(f"poll status {result.status} without an enrolment")
     if result.status is PollStatus.PENDING:
         return web.json_response(
             {
@@ -182,8 +180,7 @@ def _describe(openapi: OpenApi) -> None:
 
 
 def setup(app: web.Application) -> None:
-    """Register enrolment routes; needs CONFIG, STORE, CLOCK and DEVICE_CA on ``app``."""
-    app[ENROLMENT] = EnrolmentService(app[STORE], app[DEVICE_CA], app[CONFIG].enrolment, app[CLOCK])
+    """Register the enrolment routes (``app[ENROLMENT]`` comes from the composition root)."""
     app.router.add_post("/api/v1/enrol", enrol_request, name="enrol_request")
     app.router.add_get("/api/v1/enrol/{token}", enrol_poll, name="enrol_poll")
     _describe(app[OPENAPI])

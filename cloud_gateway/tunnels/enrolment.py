@@ -23,10 +23,9 @@ from enum import StrEnum
 from cryptography.hazmat.primitives import serialization
 
 from cloud_gateway.config import EnrolmentConfig
+from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.errors import ConflictError, GatewayError
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import DeviceKind
-from cloud_gateway.store.enrolment import AttemptKind, Enrolment, IssuedCertificate
 from cloud_gateway.tunnels.device_ca import DeviceCa, load_csr, serial_hex
 from cloud_gateway.tunnels.pairing import (
     format_code,
@@ -34,6 +33,12 @@ from cloud_gateway.tunnels.pairing import (
     make_slug,
     new_pairing_code,
     normalize_code,
+)
+from cloud_gateway.tunnels.repository import (
+    AttemptKind,
+    Enrolment,
+    EnrolmentRepository,
+    IssuedCertificate,
 )
 from tunnel.clock import Clock
 
@@ -110,7 +115,7 @@ class EnrolmentService:
         load_csr(csr_pem)
         now = self._clock.now()
         window = timedelta(seconds=self._config.guess_window_s)
-        repo = self._store.enrolments
+        repo = self._store.repo(EnrolmentRepository)
         started = await repo.count_attempts(
             AttemptKind.REQUEST, since=now - window, source_address=source_address
         )
@@ -153,11 +158,13 @@ class EnrolmentService:
         enrolment = (
             None
             if code is None
-            else await self._store.enrolments.find_open_by_code(hash_secret(code), now)
+            else await self._store.repo(EnrolmentRepository).find_open_by_code(
+                hash_secret(code), now
+            )
         )
         if enrolment is None:
             if code is not None:
-                await self._store.enrolments.record_attempt(
+                await self._store.repo(EnrolmentRepository).record_attempt(
                     AttemptKind.WRONG_CODE,
                     source_address=source_address,
                     now=now,
@@ -179,7 +186,7 @@ class EnrolmentService:
             pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         )
         try:
-            device_id = await self._store.enrolments.claim(
+            device_id = await self._store.repo(EnrolmentRepository).claim(
                 enrolment.id, account_id=account_id, slug=slug, certificate=issued, now=now
             )
         except ConflictError as exc:
@@ -188,7 +195,7 @@ class EnrolmentService:
 
     async def _check_guess_limits(self, now: datetime, source: str, account_id: int) -> None:
         since = now - timedelta(seconds=self._config.guess_window_s)
-        repo = self._store.enrolments
+        repo = self._store.repo(EnrolmentRepository)
         per_source = await repo.count_attempts(
             AttemptKind.WRONG_CODE, since=since, source_address=source
         )
@@ -204,12 +211,16 @@ class EnrolmentService:
 
     async def poll(self, token: str) -> PollResult:
         """The device asks whether its certificate is ready."""
-        enrolment = await self._store.enrolments.find_by_poll_token(hash_secret(token))
+        enrolment = await self._store.repo(EnrolmentRepository).find_by_poll_token(
+            hash_secret(token)
+        )
         if enrolment is None:
             return PollResult(status=PollStatus.UNKNOWN)
         if enrolment.certificate_pem is not None:
             if enrolment.collected_at is None:
-                await self._store.enrolments.mark_collected(enrolment.id, self._clock.now())
+                await self._store.repo(EnrolmentRepository).mark_collected(
+                    enrolment.id, self._clock.now()
+                )
             return PollResult(
                 status=PollStatus.ISSUED,
                 enrolment=enrolment,

@@ -13,15 +13,16 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
-from cloud_gateway.errors import NotFoundError
-from cloud_gateway.operator.metrics import TunnelMetrics
+from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
+from cloud_gateway.tunnels.metrics import TunnelMetrics
 from tunnel.admission import HandshakeGate
 from tunnel.clock import Clock
 from tunnel.frames import Hello, RefusalReason
@@ -70,8 +71,11 @@ class TunnelRegistry:
         self,
         store: Store,
         clock: Clock,
-        policy: Callable[[], DeviceEntitlementPolicy],
+        policy: DeviceEntitlementPolicy,
         metrics: TunnelMetrics | None = None,
+        *,
+        telemetry_handler: TelemetryHandler | None = None,
+        state_hooks: Sequence[StateHook] = (),
     ) -> None:
         self._store = store
         self._clock = clock
@@ -85,13 +89,14 @@ class TunnelRegistry:
         self.handshakes = HandshakeGate()
         """Admission control: handshakes in progress at once and a short queue; the rest
         REFUSE(overloaded) with a retry slot (:mod:`tunnel.admission`)."""
-        self.telemetry_handler: TelemetryHandler | None = None
-        """Set by the telemetry area; without it batches are not acknowledged."""
+        self.telemetry_handler = telemetry_handler
+        """Where TELEMETRY goes (the composition root routes it); without it batches are not
+        acknowledged."""
         self.changes = 0
         """Revocations and entitlement changes announced so far. A handshake reads it before
         its checks and again once registered: a change in between may have missed the
         tunnel (it was not registered yet), so the endpoint checks again."""
-        self.state_hooks: list[StateHook] = []
+        self.state_hooks: list[StateHook] = list(state_hooks)
         """Called after a tunnel is admitted and whenever its entitlement is re-evaluated
         (e.g. to send the hub its packages); a failing hook is logged, never fatal."""
 
@@ -171,12 +176,12 @@ class TunnelRegistry:
         if tunnel is None:
             return
         try:
-            device = await self._store.devices.get_by_slug(tunnel.device.slug)
+            device = await self._store.repo(DeviceRepository).get_by_slug(tunnel.device.slug)
         except NotFoundError:
             await self.end(tunnel, RefusalReason.NOT_ENROLLED, 24 * 3600.0, "device deleted")
             return
         tunnel.device = device
-        decision = await self._policy().decide(device, self._clock.now())
+        decision = await self._policy.decide(device, self._clock.now())
         await self._run_hooks(tunnel)
         if decision.entitled:
             self._schedule(tunnel, decision)
@@ -256,7 +261,8 @@ class TunnelRegistry:
         await self._clock.sleep_until(until)
         tunnel.watch = None  # not cancelled by the re-evaluation it starts
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:
+            raise StateError("an entitlement end watch runs outside a task")
         self._closing.add(task)
         try:
             await self.entitlement_changed(tunnel.device.id)

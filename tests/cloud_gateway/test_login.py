@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.accounts.routes import safe_next
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -34,11 +35,11 @@ async def test_login_by_name_or_email_rotates_session_and_logout_ends_it(
             resp = await gw.login(http, "anna@example.org")
             second = resp.history[0].cookies["__Host-session"].value
             assert second != first
-            assert await gw.gateway.store.sessions.find(first) is None
+            assert await gw.gateway.store.repo(SessionRepository).find(first) is None
             token = await gw.form_token(http, "/portal")
             async with http.post("/logout", data={"csrf_token": token}) as out:
                 assert out.status == 200
-            assert await gw.gateway.store.sessions.find(second) is None
+            assert await gw.gateway.store.repo(SessionRepository).find(second) is None
             async with http.get("/portal", allow_redirects=False) as resp:
                 assert resp.status == 303
 

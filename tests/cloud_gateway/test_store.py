@@ -8,9 +8,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import DeviceKind
 from cloud_gateway.store.engine import MIGRATIONS_DIR, create_engine, current_revision, migrate
 from tunnel.clock import ManualClock
 
@@ -29,57 +31,59 @@ async def test_migrations_reach_head_and_are_idempotent(db_url: str) -> None:
 
 
 async def test_account_roundtrip_keeps_aware_utc_instants(store: Store, clock: ManualClock) -> None:
-    created = await store.accounts.create(
+    created = await store.repo(AccountRepository).create(
         username="Anna", email="Anna@Example.org", password_hash="h", created_at=clock.now()
     )
-    again = await store.accounts.get(created.id)
+    again = await store.repo(AccountRepository).get(created.id)
     assert again == created
     assert again.created_at == clock.now()
     assert again.created_at.utcoffset() == timedelta(0)
-    assert await store.accounts.find_by_login("anna@example.org") == created
-    assert await store.accounts.find_by_login(" ANNA ") == created
-    assert await store.accounts.find_by_login("bert") is None
+    assert await store.repo(AccountRepository).find_by_login("anna@example.org") == created
+    assert await store.repo(AccountRepository).find_by_login(" ANNA ") == created
+    assert await store.repo(AccountRepository).find_by_login("bert") is None
 
 
 async def test_account_names_are_unique_case_insensitively(
     store: Store, clock: ManualClock
 ) -> None:
-    await store.accounts.create(
+    await store.repo(AccountRepository).create(
         username="anna", email="a@example.org", password_hash="h", created_at=clock.now()
     )
     with pytest.raises(ConflictError):
-        await store.accounts.create(
+        await store.repo(AccountRepository).create(
             username="ANNA", email="b@example.org", password_hash="h", created_at=clock.now()
         )
     with pytest.raises(ConflictError):
-        await store.accounts.create(
+        await store.repo(AccountRepository).create(
             username="other", email="A@example.org", password_hash="h", created_at=clock.now()
         )
     with pytest.raises(NotFoundError):
-        await store.accounts.get(999)
+        await store.repo(AccountRepository).get(999)
 
 
 async def test_devices_belong_to_accounts(store: Store, clock: ManualClock) -> None:
-    owner = await store.accounts.create(
+    owner = await store.repo(AccountRepository).create(
         username="o", email="o@example.org", password_hash="h", created_at=clock.now()
     )
-    ccu = await store.devices.create(
+    ccu = await store.repo(DeviceRepository).create(
         slug="ccu-3014f711", kind=DeviceKind.CCU, created_at=clock.now(), account_id=owner.id
     )
-    await store.devices.create(
+    await store.repo(DeviceRepository).create(
         slug="agent-1", kind=DeviceKind.INVERTER_AGENT, created_at=clock.now()
     )
-    assert await store.devices.list_for_account(owner.id) == [ccu]
-    await store.devices.set_disabled("ccu-3014f711", disabled=True)
-    assert (await store.devices.get_by_slug("ccu-3014f711")).disabled
+    assert await store.repo(DeviceRepository).list_for_account(owner.id) == [ccu]
+    await store.repo(DeviceRepository).set_disabled("ccu-3014f711", disabled=True)
+    assert (await store.repo(DeviceRepository).get_by_slug("ccu-3014f711")).disabled
     with pytest.raises(ConflictError):
-        await store.devices.create(slug="ccu-3014f711", kind=DeviceKind.CCU, created_at=clock.now())
+        await store.repo(DeviceRepository).create(
+            slug="ccu-3014f711", kind=DeviceKind.CCU, created_at=clock.now()
+        )
     with pytest.raises(ConflictError):
-        await store.devices.create(
+        await store.repo(DeviceRepository).create(
             slug="x", kind=DeviceKind.CCU, created_at=clock.now(), account_id=12345
         )
     with pytest.raises(NotFoundError):
-        await store.devices.set_disabled("missing", disabled=True)
+        await store.repo(DeviceRepository).set_disabled("missing", disabled=True)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -20,8 +20,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import GatewayConfig, HttpConfig
-from cloud_gateway.tunnels.keys import TUNNELS
+from cloud_gateway.devices.repository import DeviceRepository
 from tests.support.device_webui import LoopbackResolver, browser, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, splice_to
@@ -98,7 +99,7 @@ async def old_client(
 
 async def _live_version(env: Enrolled) -> int:
     registry = env.gw.gateway.runner.app[TUNNELS]
-    device = await env.gw.gateway.store.devices.get_by_slug(env.slug)
+    device = await env.gw.gateway.store.repo(DeviceRepository).get_by_slug(env.slug)
     async with asyncio.timeout(5):
         while (tunnel := registry.get(device.id)) is None:  # noqa: ASYNC110 - registry has no event
             await asyncio.sleep(0.01)
@@ -148,7 +149,7 @@ async def test_client_without_a_common_version_is_refused_outdated(
                 pytest.fail("a v99-only client was accepted")
         assert refused.value.reason is RefusalReason.OUTDATED
         assert refused.value.retry_after > 0
-        device = await env.gw.gateway.store.devices.get_by_slug(env.slug)
+        device = await env.gw.gateway.store.repo(DeviceRepository).get_by_slug(env.slug)
         assert env.gw.gateway.runner.app[TUNNELS].get(device.id) is None
 
 

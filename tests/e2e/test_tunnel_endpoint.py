@@ -20,10 +20,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from cloud_gateway.app_keys import TUNNELS
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
-from cloud_gateway.store.devices import Device
-from cloud_gateway.tunnels.keys import TUNNELS
 from cloud_gateway.tunnels.registry import TunnelRegistry
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import (
     TestDevice,
@@ -50,7 +52,7 @@ class Env:
         return self.gw.gateway.runner.app[TUNNELS]
 
     async def device_row(self) -> Device:
-        return await self.gw.gateway.store.devices.get_by_slug(self.slug)
+        return await self.gw.gateway.store.repo(DeviceRepository).get_by_slug(self.slug)
 
 
 @asynccontextmanager
@@ -184,7 +186,9 @@ async def test_revocation_closes_the_open_tunnel_and_refuses_reconnects(
         client = await open_tunnel(env.gw.url, env.device.client_ssl())
         try:
             device = await env.device_row()
-            await env.gw.gateway.store.certificates.revoke_device(device.id, now=clock.now())
+            await env.gw.gateway.store.repo(DeviceCertificateRepository).revoke_device(
+                device.id, now=clock.now()
+            )
             await env.registry.revoked(device.id)
             assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
             assert client.session.refusal is not None
@@ -206,7 +210,9 @@ class RevokedWhileAdmitting:
     async def decide(self, device: Device, at: datetime) -> Decision:
         env, self.env = self.env, None
         if env is not None:
-            await env.gw.gateway.store.certificates.revoke_device(device.id, now=at)
+            await env.gw.gateway.store.repo(DeviceCertificateRepository).revoke_device(
+                device.id, now=at
+            )
             await env.registry.revoked(device.id)  # no tunnel registered yet: finds none
         return Decision(entitled=True)
 
@@ -233,7 +239,7 @@ async def test_operator_flag_closes_the_tunnel_within_five_seconds(
     async with enrolled(tmp_path, clock) as env:
         client = await open_tunnel(env.gw.url, env.device.client_ssl())
         try:
-            await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=True)
+            await env.gw.gateway.store.repo(DeviceRepository).set_disabled(env.slug, disabled=True)
             await env.registry.entitlement_changed((await env.device_row()).id)
             assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
             assert client.session.refusal is not None

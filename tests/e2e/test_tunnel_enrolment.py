@@ -9,7 +9,9 @@ from pathlib import Path
 
 from cryptography import x509
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig
+from cloud_gateway.devices.repository import DeviceRepository
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import TestDevice
 from tunnel.clock import ManualClock
@@ -61,9 +63,9 @@ async def test_device_enrols_with_a_code_its_owner_enters(
         cert.verify_directly_issued_by(ca)
         assert cert.public_key() == device.key.public_key()
         assert stat.S_IMODE((device.folder / "device.key").stat().st_mode) == 0o600
-        owner = await gw.gateway.store.accounts.find_by_login("anna")
+        owner = await gw.gateway.store.repo(AccountRepository).find_by_login("anna")
         assert owner is not None
-        [stored] = await gw.gateway.store.devices.list_for_account(owner.id)
+        [stored] = await gw.gateway.store.repo(DeviceRepository).list_for_account(owner.id)
         assert stored.slug == device.slug
         assert stored.name == "Meine CCU"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.config import GatewayConfig, OperatorConfig
-from cloud_gateway.store.accounts import Role
 from tests.support.device_webui import browser
 from tests.support.gateway import gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel

@@ -15,9 +15,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.app_keys import CONFIG
 from cloud_gateway.config import GatewayConfig, HttpConfig
-from cloud_gateway.store.devices import Device
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.remote.repository import RemoteAccessRepository
 from tests.support.device_webui import browser, pattern_blocks, pattern_sha256, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import (
@@ -44,7 +47,7 @@ class Remote:
         return f"https://{self.slug}.{PORTAL}:{self.gw.gateway.port}"
 
     async def device(self) -> Device:
-        return await self.gw.gateway.store.devices.get_by_slug(self.slug)
+        return await self.gw.gateway.store.repo(DeviceRepository).get_by_slug(self.slug)
 
     def browser(self) -> aiohttp.ClientSession:
         return browser(self.gw.url, self.gw.ssl_context)
@@ -124,7 +127,9 @@ async def test_owner_opens_the_device_web_ui_through_the_tunnel(
 
     async with env.browser() as http:
         pass
-    audit = await env.gw.gateway.store.remote.list_sessions(device_id=(await env.device()).id)
+    audit = await env.gw.gateway.store.repo(RemoteAccessRepository).list_sessions(
+        device_id=(await env.device()).id
+    )
     assert len(audit) == 1
     record = audit[0]
     assert record.username == "anna"
@@ -199,7 +204,7 @@ async def test_other_accounts_and_anonymous_browsers_get_clear_pages(
         # anna's remote session, then the device changes hands: refused as "not yours"
         async with env.browser() as http:
             await env.open(http)
-            bert = await env.gw.gateway.store.accounts.find_by_login("bert")
+            bert = await env.gw.gateway.store.repo(AccountRepository).find_by_login("bert")
             assert bert is not None
             engine = env.gw.gateway.store.engine
             async with engine.begin() as conn:
@@ -220,12 +225,12 @@ async def test_offline_and_not_entitled_devices_get_clear_pages(
 ) -> None:
     async with remote_env(tmp_path, clock) as env, env.browser() as http:
         await env.open(http)
-        await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=True)
+        await env.gw.gateway.store.repo(DeviceRepository).set_disabled(env.slug, disabled=True)
         clock.advance(5)  # unannounced (no operator action): enforced within 5 s
         async with http.get(f"{env.device_url}/?lang=en") as r:
             assert r.status == 403
             assert "not booked" in await r.text()
-        await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=False)
+        await env.gw.gateway.store.repo(DeviceRepository).set_disabled(env.slug, disabled=False)
         clock.advance(5)
         await env.client.stop()
         async with http.get(f"{env.device_url}/?lang=de") as r:

@@ -12,17 +12,19 @@ from pathlib import Path
 
 import aiohttp
 
-from cloud_gateway.app_keys import CONFIG
+from cloud_gateway.accounts.model import Role
+from cloud_gateway.app_keys import CONFIG, TUNNELS
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Role
-from cloud_gateway.store.remote_access import RemoteSession
-from cloud_gateway.tunnels.keys import TUNNELS
 from tests.e2e.test_tunnel_remote import Remote, remote_env
 from tunnel.clock import ManualClock
 
 
 async def _audit(store: Store, env: Remote) -> RemoteSession:
-    [record] = await store.remote.list_sessions(device_id=(await env.device()).id)
+    [record] = await store.repo(RemoteAccessRepository).list_sessions(
+        device_id=(await env.device()).id
+    )
     return record
 
 
@@ -127,7 +129,9 @@ async def test_installer_opens_the_device_only_while_delegated(
             async with ivo.get(f"{env.device_url}/") as r:
                 assert r.status == 403
                 assert 'data-reason="not_yours"' in await r.text()
-    records = await env.gw.gateway.store.remote.list_sessions(device_id=device.id)
+    records = await env.gw.gateway.store.repo(RemoteAccessRepository).list_sessions(
+        device_id=device.id
+    )
     assert [r.username for r in records] == ["ivo"]
     assert records[0].ended_at is not None
 
@@ -153,7 +157,7 @@ async def test_operator_disabling_the_device_is_enforced_at_the_next_request(
         assert await _get(http, f"{env.device_url}/headers") == 200
         device = await env.device()
         # what the operator's "disable" does: set the flag, then tell the tunnel registry
-        await env.gw.gateway.store.devices.set_disabled(env.slug, disabled=True)
+        await env.gw.gateway.store.repo(DeviceRepository).set_disabled(env.slug, disabled=True)
         await env.gw.gateway.runner.app[TUNNELS].entitlement_changed(device.id)
         async with http.get(f"{env.device_url}/") as r:  # no clock advance: at once
             assert r.status == 403

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import (
     DatabaseConfig,
     EnrolmentConfig,
@@ -20,7 +21,6 @@ from cloud_gateway.config import (
     TunnelEndpointConfig,
 )
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.tunnels.keys import TUNNELS
 from simulator.cli import build_parser
 from simulator.fleet import DeviceKind, Fleet, FleetCounts, FleetOptions, run_fleet
 from simulator.fleet_progress import Progress

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import aiohttp
 
+from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import DatabaseConfig, GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.server import RunningGateway, start_gateway
-from cloud_gateway.store.accounts import Account, Role
 from tunnel.clock import Clock
 
 __all__ = ["GatewayHarness", "gateway_harness"]
@@ -47,7 +48,7 @@ class GatewayHarness:
     async def create_account(
         self, username: str, password: str = "Sonnig!2026", role: Role = Role.CUSTOMER
     ) -> Account:
-        return await self.gateway.store.accounts.create(
+        return await self.gateway.store.repo(AccountRepository).create(
             username=username,
             email=f"{username}@example.org",
             password_hash=self.passwords.hash(password),

@@ -12,10 +12,11 @@ import aiohttp
 import pytest
 
 from cloud_gateway.accounts.access import Action, Actor, Delegation, ObjectKind, Resource, can
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.app_keys import ENTITLEMENTS
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.windows import Subject
-from cloud_gateway.store.accounts import Role
-from cloud_gateway.store.devices import DeviceKind
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -85,7 +86,7 @@ async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
         await gw.create_account("ina", role=Role.INSTALLER)
         operator = await gw.create_account("olga", role=Role.OPERATOR)
         store = gw.gateway.store
-        device = await store.devices.create(
+        device = await store.repo(DeviceRepository).create(
             slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=anna.id
         )
         service = gw.gateway.runner.app[ENTITLEMENTS]

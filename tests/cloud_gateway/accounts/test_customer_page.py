@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.config import GatewayConfig, VatConfig
-from cloud_gateway.store.customers import CustomerData
 from simulator.vies import ViesSimulator
 from tests.cloud_gateway.accounts.test_terms_and_customers import AEI
 from tests.support.browser import chromium_context
@@ -44,7 +44,7 @@ async def test_business_with_umlauts_needs_a_spelling_then_vat_is_checked(
                 assert 'name="city_corrected"' in html
                 assert 'name="street_corrected"' not in html  # the street was fine
                 assert 'value="AEI Pöwer GmbH"' in html  # nothing typed is lost
-            assert await gw.gateway.store.customers.get(anna.id) is None
+            assert await gw.gateway.store.repo(CustomerRepository).get(anna.id) is None
 
             spelled = {**form, "name_corrected": AEI.name, "city_corrected": AEI.city}
             async with http.post("/portal/customer", data=spelled) as resp:
@@ -52,7 +52,7 @@ async def test_business_with_umlauts_needs_a_spelling_then_vat_is_checked(
                 html = await resp.text()
                 assert 'id="customer-saved"' in html
                 assert 'data-state="valid"' in html
-            stored = await gw.gateway.store.customers.get(anna.id)
+            stored = await gw.gateway.store.repo(CustomerRepository).get(anna.id)
             assert isinstance(stored, CustomerData)
             assert (stored.name, stored.name_corrected, stored.country) == (
                 "AEI Pöwer GmbH",
@@ -92,6 +92,6 @@ async def test_customer_fills_in_the_page_in_chromium(tmp_path: Path) -> None:
         await page.click("#customer-form button[type=submit]")
         await page.wait_for_selector("#customer-saved")
         assert await page.inner_text("#customer-saved") == "Kundendaten gespeichert."
-        stored = await gw.gateway.store.customers.get(anna.id)
+        stored = await gw.gateway.store.repo(CustomerRepository).get(anna.id)
         assert stored is not None
         assert (stored.kind.value, stored.city, stored.country) == ("private", "Berlin", "DE")

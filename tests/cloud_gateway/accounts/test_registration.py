@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.entitlements.windows import Subject, WindowKind
 from tests.cloud_gateway.accounts.support import PASSWORD, link_path, mailing_gateway, register
 from tests.support.smtp import RecordingSmtp
@@ -48,10 +51,12 @@ async def test_register_validate_then_login(
             ) as again:
                 assert again.status == 400
         store = gw.gateway.store
-        account = await store.accounts.find_by_login("anna")
+        account = await store.repo(AccountRepository).find_by_login("anna")
         assert account is not None
-        assert await store.security.missing_acceptances(account) == {}
-        windows = await store.entitlements.for_subjects((Subject.ACCOUNT, account.id))
+        assert await store.repo(AccountSecurityRepository).missing_acceptances(account) == {}
+        windows = await store.repo(EntitlementRepository).for_subjects(
+            (Subject.ACCOUNT, account.id)
+        )
         assert [w.window.kind for w in windows] == [WindowKind.TRIAL]
         assert windows[0].window.start == account.created_at
 
@@ -67,7 +72,7 @@ async def test_taken_user_name_and_known_address(
             assert (await register(gw, http, "berta", email="anna@example.org")).status == 200
             (mail,) = await smtp_server.wait_for(1)
             assert mail["X-Outbox-Template"] == "already_registered"
-            assert await gw.gateway.store.accounts.find_by_login("berta") is None
+            assert await gw.gateway.store.repo(AccountRepository).find_by_login("berta") is None
 
 
 async def test_forgotten_password_single_use_expiring_link(

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.customers import CustomerInput, CustomerService
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.app_keys import SCHEDULER
 from cloud_gateway.config import GatewayConfig, VatConfig
-from cloud_gateway.entitlements.setup import SCHEDULER
 from cloud_gateway.store import Store
 from simulator.vies import ViesSimulator
 from tests.support.gateway import gateway_harness
@@ -37,7 +40,9 @@ async def test_new_terms_answer_412_until_accepted_in_the_portal(
             async with http.get("/api/v1/me") as resp:
                 assert resp.status == 200
             clock.advance(timedelta(hours=1))
-            await gw.gateway.store.security.publish("terms", "2", clock.now())
+            await gw.gateway.store.repo(AccountSecurityRepository).publish(
+                "terms", "2", clock.now()
+            )
             async with http.get("/api/v1/me") as resp:
                 assert resp.status == 412
                 body = await resp.json()
@@ -59,7 +64,7 @@ async def test_new_terms_answer_412_until_accepted_in_the_portal(
 async def test_vies_unavailable_is_pending_then_valid_with_proof(
     store: Store, clock: ManualClock, vies: ViesSimulator
 ) -> None:
-    account = await store.accounts.create(
+    account = await store.repo(AccountRepository).create(
         username="aei", email="sitelink@example.org", password_hash="h", created_at=clock.now()
     )
     service = CustomerService(store, clock, ViesClient(VatConfig(vies_url=vies.url)), VatConfig())
@@ -72,13 +77,13 @@ async def test_vies_unavailable_is_pending_then_valid_with_proof(
     assert await service.retry_due(clock.now()) == 0  # not yet due
     clock.advance(timedelta(minutes=60))
     assert await service.retry_due(clock.now()) == 1
-    still = await store.customers.get(account.id)
+    still = await store.repo(CustomerRepository).get(account.id)
     assert still is not None
     assert still.vat_state is VatState.PENDING  # unavailable again: never "invalid"
     vies.available = True
     clock.advance(timedelta(minutes=60))
     assert await service.retry_due(clock.now()) == 1
-    done = await store.customers.get(account.id)
+    done = await store.repo(CustomerRepository).get(account.id)
     assert done is not None
     assert done.vat_state is VatState.VALID
     assert done.vat_checked_at == clock.now()
@@ -93,7 +98,7 @@ async def test_vies_unavailable_is_pending_then_valid_with_proof(
 async def test_format_check_first_invalid_answer_and_corrections(
     store: Store, clock: ManualClock, vies: ViesSimulator
 ) -> None:
-    account = await store.accounts.create(
+    account = await store.repo(AccountRepository).create(
         username="firma", email="f@example.org", password_hash="h", created_at=clock.now()
     )
     service = CustomerService(store, clock, ViesClient(VatConfig(vies_url=vies.url)), VatConfig())

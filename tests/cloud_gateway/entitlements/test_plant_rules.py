@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from cloud_gateway.entitlements.localdays import local_instant
 from cloud_gateway.entitlements.plant_rules import (
     licence_status,
     licence_window,
@@ -15,6 +14,7 @@ from cloud_gateway.entitlements.plant_rules import (
     plant_trial,
 )
 from cloud_gateway.entitlements.windows import WhyNot, entitlement_at
+from cloud_gateway.localdays import local_instant
 
 ACTIVATED = datetime(2026, 3, 27, 15, 0, tzinfo=UTC)  # Friday before the spring DST weekend
 TRIAL_END = datetime(2026, 5, 6, 22, 0, tzinfo=UTC)  # 7 May 00:00 CEST

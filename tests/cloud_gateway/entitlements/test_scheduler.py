@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import SmtpConfig
-from cloud_gateway.entitlements.localdays import local_date
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.entitlements.repository import EntitlementRepository, OrderState
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.localdays import local_date
 from cloud_gateway.notify import MailWorker, Outbox
+from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import DeviceKind
-from cloud_gateway.store.entitlements import OrderState
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
 
@@ -28,26 +31,26 @@ class Recorder:
 async def test_reminders_exactly_on_day_minus_five_and_expiry_day_never_for_subscriptions(
     store: Store, clock: ManualClock, smtp_server: RecordingSmtp
 ) -> None:
-    single = await store.accounts.create(
+    single = await store.repo(AccountRepository).create(
         username="single", email="single@example.org", password_hash="h", created_at=clock.now()
     )
-    sub = await store.accounts.create(
+    sub = await store.repo(AccountRepository).create(
         username="sub",
         email="sub@example.org",
         password_hash="h",
         created_at=clock.now(),
         language="en",
     )
-    hub = await store.devices.create(
+    hub = await store.repo(DeviceRepository).create(
         slug="ccu-single", kind=DeviceKind.CCU, created_at=clock.now(), account_id=single.id
     )
     service = EntitlementService(store, clock)
     listener = Recorder()
     service.add_listener(listener)
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     scheduler = EntitlementScheduler(store, service, outbox, clock)
     worker = MailWorker(
-        store.notifications, SmtpConfig(host="127.0.0.1", port=smtp_server.port), clock
+        store.repo(OutboxRepository), SmtpConfig(host="127.0.0.1", port=smtp_server.port), clock
     )
     for account, booking in ((single, Booking.SINGLE), (sub, Booking.SUBSCRIPTION)):
         await service.book_package(
@@ -77,11 +80,11 @@ async def test_reminders_exactly_on_day_minus_five_and_expiry_day_never_for_subs
         (date(2026, 3, 16), "single@example.org", "package_reminder_day"),
         (date(2026, 3, 17), "sub@example.org", "subscription_order"),
     ]
-    (order,) = await store.entitlements.orders_for_account(sub.id)
+    (order,) = await store.repo(EntitlementRepository).orders_for_account(sub.id)
     assert order.state is OrderState.OPEN
     assert order.booking is Booking.SUBSCRIPTION
     assert order.period_days == 30
-    assert await store.entitlements.orders_for_account(single.id) == []
+    assert await store.repo(EntitlementRepository).orders_for_account(single.id) == []
     # the scheduler told the tunnel side when the single booking's window ended
     assert hub.id in listener.device_ids
     decision = await service.decide(hub, clock.now())
@@ -91,11 +94,11 @@ async def test_reminders_exactly_on_day_minus_five_and_expiry_day_never_for_subs
 async def test_a_renewed_single_booking_gets_no_reminder(
     store: Store, clock: ManualClock, smtp_server: RecordingSmtp
 ) -> None:
-    account = await store.accounts.create(
+    account = await store.repo(AccountRepository).create(
         username="anna", email="anna@example.org", password_hash="h", created_at=clock.now()
     )
     service = EntitlementService(store, clock)
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     scheduler = EntitlementScheduler(store, service, outbox, clock)
     for n in (1, 2):
         await service.book_package(
@@ -116,7 +119,7 @@ async def test_a_renewed_single_booking_gets_no_reminder(
 
 async def test_next_wake_is_the_next_end_or_reminder_hour(store: Store, clock: ManualClock) -> None:
     service = EntitlementService(store, clock)
-    scheduler = EntitlementScheduler(store, service, Outbox(store.notifications), clock)
+    scheduler = EntitlementScheduler(store, service, Outbox(store.repo(OutboxRepository)), clock)
     now = datetime(2026, 3, 11, 7, 30, tzinfo=UTC)
     assert await scheduler.next_wake(now) == datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
     later = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)

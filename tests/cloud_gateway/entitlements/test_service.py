@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking, Subject
 from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Account
-from cloud_gateway.store.devices import Device, DeviceKind
 from tunnel.clock import ManualClock
 
 TRIAL_END = datetime(2026, 2, 14, 23, 0, tzinfo=UTC)  # clock starts 15 January 09:00 UTC
@@ -25,10 +28,10 @@ class Recorder:
 
 
 async def _hub(store: Store, clock: ManualClock) -> tuple[Account, Device]:
-    account = await store.accounts.create(
+    account = await store.repo(AccountRepository).create(
         username="anna", email="anna@example.org", password_hash="h", created_at=clock.now()
     )
-    device = await store.devices.create(
+    device = await store.repo(DeviceRepository).create(
         slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=account.id
     )
     return account, device
@@ -76,12 +79,14 @@ async def test_disabled_or_unowned_devices_are_forbidden_agents_are_not_gated(
 ) -> None:
     _account, device = await _hub(store, clock)
     service = EntitlementService(store, clock)
-    await store.devices.set_disabled(device.slug, disabled=True)
-    disabled = await store.devices.get_by_slug(device.slug)
+    await store.repo(DeviceRepository).set_disabled(device.slug, disabled=True)
+    disabled = await store.repo(DeviceRepository).get_by_slug(device.slug)
     assert (await service.decide(disabled, clock.now())).reason == "forbidden"
-    orphan = await store.devices.create(slug="ccu-x", kind=DeviceKind.CCU, created_at=clock.now())
+    orphan = await store.repo(DeviceRepository).create(
+        slug="ccu-x", kind=DeviceKind.CCU, created_at=clock.now()
+    )
     assert (await service.decide(orphan, clock.now())).reason == "forbidden"
-    agent = await store.devices.create(
+    agent = await store.repo(DeviceRepository).create(
         slug="agent", kind=DeviceKind.INVERTER_AGENT, created_at=clock.now()
     )
     assert (await service.decide(agent, clock.now() + timedelta(days=400))).entitled
@@ -91,7 +96,7 @@ async def test_operator_grant_and_end_are_audited_and_announced(
     store: Store, clock: ManualClock
 ) -> None:
     account, device = await _hub(store, clock)
-    operator = await store.accounts.create(
+    operator = await store.repo(AccountRepository).create(
         username="op", email="op@example.org", password_hash="h", created_at=clock.now()
     )
     service = EntitlementService(store, clock)
@@ -116,7 +121,7 @@ async def test_operator_grant_and_end_are_audited_and_announced(
     decision = await service.decide(device, at)
     assert not decision.entitled
     assert decision.reason == "forbidden"
-    trail = await store.entitlements.audit_trail(granted.id)
+    trail = await store.repo(EntitlementRepository).audit_trail(granted.id)
     assert [(actor, action, detail) for _, actor, action, detail in trail] == [
         (operator.id, "grant", "goodwill after outage"),
         (operator.id, "end", "abuse"),
@@ -180,4 +185,6 @@ async def test_plant_trial_licence_power_increase_and_credit(
         start=increase_at,
     )
     assert (await service.plant_decision(7, increase_at)).entitled
-    assert [a for _, _, a, _ in await store.entitlements.audit_trail(lic.id)] == ["power_exceeded"]
+    assert [a for _, _, a, _ in await store.repo(EntitlementRepository).audit_trail(lic.id)] == [
+        "power_exceeded"
+    ]

@@ -9,8 +9,8 @@ import pytest
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.i18n import Language
 from cloud_gateway.notify import Mail, MailKind, MailWorker, Outbox, render_mail
+from cloud_gateway.notify.repository import OutboxRepository, OutboxState
 from cloud_gateway.store import Store
-from cloud_gateway.store.notifications import OutboxState
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
 
@@ -52,7 +52,7 @@ def test_templates_exist_in_german_and_english() -> None:
 async def test_committed_mails_are_sent_once_and_rolled_back_ones_never(
     store: Store, clock: ManualClock, smtp_server: RecordingSmtp
 ) -> None:
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     async with store.engine.begin() as conn:
         await outbox.put(conn, _mail("a@example.org"), now=clock.now())
         await outbox.put(conn, _mail("b@example.org", Language.EN), now=clock.now())
@@ -64,7 +64,7 @@ async def test_committed_mails_are_sent_once_and_rolled_back_ones_never(
 
     with pytest.raises(RuntimeError):
         await failing_change()
-    worker = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    worker = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
     assert await worker.deliver_pending() == 2
     messages = await smtp_server.wait_for(2)
     assert [m["To"] for m in messages] == ["a@example.org", "b@example.org"]
@@ -72,36 +72,36 @@ async def test_committed_mails_are_sent_once_and_rolled_back_ones_never(
     assert messages[1]["Subject"] == "Reset your password"
     assert "https://portal.test/x" in messages[0].get_content()
     # a restarted worker finds nothing left to send
-    again = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    again = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
     assert await again.deliver_pending() == 0
     assert len(smtp_server.messages) == 2
-    rows = await store.notifications.list_recent()
+    rows = await store.repo(OutboxRepository).list_recent()
     assert {r.state for r in rows} == {OutboxState.SENT}
 
 
 async def test_dedup_key_writes_a_scheduled_mail_once(store: Store, clock: ManualClock) -> None:
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     async with store.engine.begin() as conn:
         first = await outbox.put(conn, _mail(), now=clock.now(), dedup_key="reminder:1:before")
         second = await outbox.put(conn, _mail(), now=clock.now(), dedup_key="reminder:1:before")
     assert first is not None
     assert second is None
-    assert len(await store.notifications.list_recent()) == 1
+    assert len(await store.repo(OutboxRepository).list_recent()) == 1
 
 
 async def test_unreachable_smtp_retries_with_backoff_then_delivers(
     store: Store, clock: ManualClock, smtp_server: RecordingSmtp
 ) -> None:
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     async with store.engine.begin() as conn:
         await outbox.put(conn, _mail(), now=clock.now())
     dead = SmtpConfig(host="127.0.0.1", port=1, timeout_s=2.0)
-    assert await MailWorker(store.notifications, dead, clock).deliver_pending() == 0
-    (row,) = await store.notifications.list_recent()
+    assert await MailWorker(store.repo(OutboxRepository), dead, clock).deliver_pending() == 0
+    (row,) = await store.repo(OutboxRepository).list_recent()
     assert row.state is OutboxState.PENDING
     assert row.attempts == 1
     assert row.last_error
-    live = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    live = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
     assert await live.deliver_pending() == 0  # not due before the backoff
     clock.advance(timedelta(minutes=3))
     assert await live.deliver_pending() == 1
@@ -111,12 +111,12 @@ async def test_unreachable_smtp_retries_with_backoff_then_delivers(
 async def test_a_claim_lost_in_a_crash_is_sent_after_the_lease(
     store: Store, clock: ManualClock, smtp_server: RecordingSmtp
 ) -> None:
-    outbox = Outbox(store.notifications)
+    outbox = Outbox(store.repo(OutboxRepository))
     async with store.engine.begin() as conn:
         await outbox.put(conn, _mail(), now=clock.now())
     # a worker claimed the row and died before sending
-    assert len(await store.notifications.claim_due(clock.now(), timedelta(minutes=5))) == 1
-    worker = MailWorker(store.notifications, _smtp(smtp_server), clock)
+    assert len(await store.repo(OutboxRepository).claim_due(clock.now(), timedelta(minutes=5))) == 1
+    worker = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
     assert await worker.deliver_pending() == 0
     clock.advance(timedelta(minutes=5))
     assert await worker.deliver_pending() == 1

@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.plants.model import Plant, PlantFields
+from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Account
-from cloud_gateway.store.devices import Device, DeviceKind
 from tunnel.clock import Clock
 
 
 async def account(store: Store, clock: Clock, name: str) -> Account:
-    return await store.accounts.create(
+    return await store.repo(AccountRepository).create(
         username=name, email=f"{name}@example.org", password_hash="h", created_at=clock.now()
     )
 
 
 async def plant(store: Store, clock: Clock, owner: Account, name: str = "Scheune") -> Plant:
-    return await store.plants.create(owner.id, PlantFields(name=name), clock.now())
+    return await store.repo(PlantRepository).create(owner.id, PlantFields(name=name), clock.now())
 
 
 async def agent(store: Store, clock: Clock, owner: Account | None, slug: str = "agent-1") -> Device:
-    return await store.devices.create(
+    return await store.repo(DeviceRepository).create(
         slug=slug,
         kind=DeviceKind.INVERTER_AGENT,
         created_at=clock.now(),

@@ -15,6 +15,8 @@ from openpyxl import Workbook
 import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
 from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.plants.activation import expected_code
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.repository_readings import ReadingRepository
 from simulator.inverter.activation import DEMO_MANUFACTURER_KEY
 from tests.cloud_gateway.plants.helpers import agent, reading
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -171,7 +173,7 @@ async def test_unlicensed_plant_data_is_402_but_still_stored(
             assert 'id="plant-power">1200 W' in html
         clock.advance(timedelta(days=41))
         await ingest.ingest(device, 3, reading("SN-1", clock.now(), 300.0, 9000.0))
-        assert await store.readings.count_for_serial("SN-1") == 3
+        assert await store.repo(ReadingRepository).count_for_serial("SN-1") == 3
         async with logged_in(gw, "anna") as anna:
             status, body = await anna.call("GET", f"/api/v1/plants/{pid}/live")
             assert (status, body["error"]) == (402, "payment_required")
@@ -238,5 +240,8 @@ async def test_spreadsheet_upload_keeps_good_rows_and_explains_bad_ones(
                     assert f"<li>{serial}</li>" in html
                 for line, reason in refused:
                     assert f'<tr data-reason="{reason}"><td>{line}</td>' in html
-        serials = [i.serial for i in await gw.gateway.store.inverters.list_for_plant(pid, owner.id)]
+        serials = [
+            i.serial
+            for i in await gw.gateway.store.repo(InverterRepository).list_for_plant(pid, owner.id)
+        ]
         assert serials == ["SN-1", "SN-3"]

@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cloud_gateway.accounts.model import Account, Role
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.store import Store
-from cloud_gateway.store.accounts import Account, Role
-from cloud_gateway.store.devices import Device, DeviceKind
-from cloud_gateway.store.remote_access import RemoteSession
 from tunnel.clock import ManualClock
 
 __all__ = ["Hub", "counting_statements", "make_hub", "start_session"]
@@ -31,7 +33,7 @@ async def make_hub(store: Store, clock: ManualClock) -> Hub:
     accounts = []
     for name, role in (("anna", Role.CUSTOMER), ("ivo", Role.INSTALLER)):
         accounts.append(
-            await store.accounts.create(
+            await store.repo(AccountRepository).create(
                 username=name,
                 email=f"{name}@example.org",
                 password_hash="x",
@@ -39,7 +41,7 @@ async def make_hub(store: Store, clock: ManualClock) -> Hub:
                 role=role,
             )
         )
-    device = await store.devices.create(
+    device = await store.repo(DeviceRepository).create(
         slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=accounts[0].id
     )
     return Hub(accounts[0], accounts[1], device)
@@ -48,7 +50,7 @@ async def make_hub(store: Store, clock: ManualClock) -> Hub:
 async def start_session(
     store: Store, clock: ManualClock, account: Account, device: Device, token_hash: str
 ) -> RemoteSession:
-    return await store.remote.start_session(
+    return await store.repo(RemoteAccessRepository).start_session(
         token_hash,
         account_id=account.id,
         device_id=device.id,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.config import RemoteAccessConfig
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy, OperatorFlagPolicy
 from cloud_gateway.remote.gate import Denial, RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import Device
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.remote.support import Hub, counting_statements, make_hub, start_session
 from tunnel.clock import ManualClock
@@ -31,10 +34,10 @@ def _gate(
     return RemoteGate(
         store=store,
         clock=clock,
-        policy=lambda: chosen,
-        tunnels=TunnelRegistry(store, clock, OperatorFlagPolicy),
+        policy=chosen,
+        tunnels=TunnelRegistry(store, clock, OperatorFlagPolicy()),
         config=CONFIG,
-        ledger=TrafficLedger(store.remote, clock),
+        ledger=TrafficLedger(store.repo(RemoteAccessRepository), clock),
     )
 
 
@@ -48,7 +51,7 @@ async def _seconds_until_refused(gate: RemoteGate, clock: ManualClock, slug: str
 
 
 async def _ended(store: Store, hub: Hub) -> bool:
-    [row] = await store.remote.list_sessions(device_id=hub.device.id)
+    [row] = await store.repo(RemoteAccessRepository).list_sessions(device_id=hub.device.id)
     return row.ended_at is not None
 
 
@@ -77,7 +80,9 @@ async def test_unannounced_entitlement_loss_is_enforced_within_5_s(
     await start_session(store, clock, hub.owner, hub.device, TOKEN)
     gate = _gate(store, clock)
     assert await gate.check(TOKEN, hub.device.slug) is PASSED
-    await store.devices.set_disabled(hub.device.slug, disabled=True)  # nobody is told
+    await store.repo(DeviceRepository).set_disabled(
+        hub.device.slug, disabled=True
+    )  # nobody is told
     assert await _seconds_until_refused(gate, clock, hub.device.slug) <= 5
     assert await gate.check(TOKEN, hub.device.slug) is Denial.NOT_ENTITLED
     assert not await _ended(store, hub)  # booking again brings the session back
@@ -90,10 +95,10 @@ async def test_announced_entitlement_change_is_enforced_at_once(
     await start_session(store, clock, hub.owner, hub.device, TOKEN)
     gate = _gate(store, clock)
     assert await gate.check(TOKEN, hub.device.slug) is PASSED
-    await store.devices.set_disabled(hub.device.slug, disabled=True)
+    await store.repo(DeviceRepository).set_disabled(hub.device.slug, disabled=True)
     await gate.entitlement_changed(hub.device.id)  # what the entitlement service calls
     assert await gate.check(TOKEN, hub.device.slug) is Denial.NOT_ENTITLED
-    await store.devices.set_disabled(hub.device.slug, disabled=False)
+    await store.repo(DeviceRepository).set_disabled(hub.device.slug, disabled=False)
     await gate.entitlement_changed(hub.device.id)
     assert await gate.check(TOKEN, hub.device.slug) is PASSED
 
@@ -124,7 +129,7 @@ async def test_installer_needs_a_delegation_of_the_device(store: Store, clock: M
     hub = await make_hub(store, clock)
     slug, owner, installer = hub.device.slug, hub.owner.id, hub.installer.id
     # a plant delegation (here: all plants) lets Ivo monitor, not open the hub
-    await store.customers.delegate(owner, installer, None, clock.now())
+    await store.repo(CustomerRepository).delegate(owner, installer, None, clock.now())
     await start_session(store, clock, hub.installer, hub.device, TOKEN)
     assert await _gate(store, clock).check(TOKEN, slug) is Denial.NOT_YOURS
     assert await _ended(store, hub)
@@ -134,13 +139,13 @@ async def test_delegated_installer_passes_until_the_delegation_is_revoked(
     store: Store, clock: ManualClock
 ) -> None:
     hub = await make_hub(store, clock)
-    delegation = await store.customers.delegate(
+    delegation = await store.repo(CustomerRepository).delegate(
         hub.owner.id, hub.installer.id, None, clock.now(), device_id=hub.device.id
     )
     await start_session(store, clock, hub.installer, hub.device, TOKEN)
     gate = _gate(store, clock)
     assert await gate.check(TOKEN, hub.device.slug) is PASSED
-    await store.customers.revoke(delegation.id, clock.now())
+    await store.repo(CustomerRepository).revoke(delegation.id, clock.now())
     assert await _seconds_until_refused(gate, clock, hub.device.slug) <= 5
     assert await _ended(store, hub)
     assert await gate.check(TOKEN, hub.device.slug) in {Denial.NOT_YOURS, Denial.NOT_LOGGED_IN}
@@ -156,6 +161,6 @@ async def test_an_idle_session_ends_with_its_traffic_written(
     gate.ledger.record(session.id, now=clock.now(), to_device=7, from_device=9)
     clock.advance(CONFIG.session_idle_s + 1)
     assert await gate.check(TOKEN, hub.device.slug) is Denial.NOT_LOGGED_IN
-    [row] = await store.remote.list_sessions(device_id=hub.device.id)
+    [row] = await store.repo(RemoteAccessRepository).list_sessions(device_id=hub.device.id)
     assert row.ended_at == clock.now()
     assert (row.requests, row.bytes_to_device, row.bytes_from_device) == (1, 7, 9)

@@ -9,14 +9,16 @@ from datetime import timedelta
 import pytest
 
 from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession, TrafficDelta
 from cloud_gateway.store import Store
-from cloud_gateway.store.remote_access import RemoteSession, TrafficDelta
 from tests.cloud_gateway.remote.support import counting_statements, make_hub, start_session
 from tunnel.clock import ManualClock
 
 
 async def _audit(store: Store, session: RemoteSession) -> tuple[int, int, int]:
-    [row] = [s for s in await store.remote.list_sessions() if s.id == session.id]
+    [row] = [
+        s for s in await store.repo(RemoteAccessRepository).list_sessions() if s.id == session.id
+    ]
     return row.requests, row.bytes_to_device, row.bytes_from_device
 
 
@@ -25,7 +27,7 @@ async def test_requests_are_counted_without_writes_and_written_every_interval(
 ) -> None:
     hub = await make_hub(store, clock)
     session = await start_session(store, clock, hub.owner, hub.device, "a" * 64)
-    ledger = TrafficLedger(store.remote, clock, interval_s=30)
+    ledger = TrafficLedger(store.repo(RemoteAccessRepository), clock, interval_s=30)
     with counting_statements(store) as statements:
         for i in range(25):
             ledger.record(session.id, now=clock.advance(1), to_device=100, from_device=1000 + i)
@@ -47,7 +49,7 @@ async def test_requests_are_counted_without_writes_and_written_every_interval(
         with pytest.raises(asyncio.CancelledError):
             await writer
     assert await _audit(store, session) == (25, 2500, 25 * 1000 + sum(range(25)))
-    [row] = await store.remote.list_sessions(device_id=hub.device.id)
+    [row] = await store.repo(RemoteAccessRepository).list_sessions(device_id=hub.device.id)
     assert row.last_seen_at == clock.now() - timedelta(seconds=30)
 
 
@@ -57,8 +59,8 @@ async def test_one_write_for_many_sessions_and_counts_add_up_across_nodes(
     hub = await make_hub(store, clock)
     first = await start_session(store, clock, hub.owner, hub.device, "a" * 64)
     second = await start_session(store, clock, hub.owner, hub.device, "b" * 64)
-    node_a = TrafficLedger(store.remote, clock)
-    node_b = TrafficLedger(store.remote, clock)
+    node_a = TrafficLedger(store.repo(RemoteAccessRepository), clock)
+    node_b = TrafficLedger(store.repo(RemoteAccessRepository), clock)
     for ledger in (node_a, node_b):
         ledger.record(first.id, now=clock.now(), to_device=1, from_device=2)
     node_a.record(second.id, now=clock.now(), to_device=5, from_device=7)
@@ -82,7 +84,7 @@ class _FailingOnce:
         if not self.failed:
             self.failed = True
             raise OSError("database unreachable")
-        await self._store.remote.add_traffic_batch(deltas)
+        await self._store.repo(RemoteAccessRepository).add_traffic_batch(deltas)
 
 
 async def test_a_failed_write_keeps_the_sums_for_the_next_one(
@@ -106,10 +108,43 @@ async def test_flush_session_writes_one_session_before_it_ends(
     hub = await make_hub(store, clock)
     ending = await start_session(store, clock, hub.owner, hub.device, "a" * 64)
     other = await start_session(store, clock, hub.owner, hub.device, "b" * 64)
-    ledger = TrafficLedger(store.remote, clock)
+    ledger = TrafficLedger(store.repo(RemoteAccessRepository), clock)
     ledger.record(ending.id, now=clock.now(), to_device=3, from_device=4)
     ledger.record(other.id, now=clock.now(), to_device=5, from_device=6)
     await ledger.flush_session(ending.id)
     assert await _audit(store, ending) == (1, 3, 4)
     assert await _audit(store, other) == (0, 0, 0)
     assert ledger.sessions == 1
+
+
+async def _rename(store: Store, old: str, new: str) -> None:
+    async with store.engine.begin() as conn:
+        await conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+async def test_the_writer_outlives_a_database_error_and_writes_the_sums_later(
+    store: Store, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = await make_hub(store, clock)
+    session = await start_session(store, clock, hub.owner, hub.device, "a" * 64)
+    ledger = TrafficLedger(store.repo(RemoteAccessRepository), clock, interval_s=30)
+    ledger.record(session.id, now=clock.now(), to_device=10, from_device=20)
+    await _rename(store, "remote_sessions", "remote_sessions_away")
+    writer = asyncio.create_task(ledger.run())
+    try:
+        await asyncio.sleep(0)
+        clock.advance(30)
+        async with asyncio.timeout(5):
+            while "audit not written" not in caplog.text:  # noqa: ASYNC110 - a log line
+                await asyncio.sleep(0.01)
+        await _rename(store, "remote_sessions_away", "remote_sessions")
+        clock.advance(30)
+        async with asyncio.timeout(5):
+            while (await _audit(store, session))[0] == 0:  # noqa: ASYNC110 - database row
+                await asyncio.sleep(0.01)
+        assert not writer.done()
+    finally:
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+    assert await _audit(store, session) == (1, 10, 20)

@@ -12,6 +12,9 @@ import aiohttp
 import pytest
 
 from ccu_addon.deeplink import build_shop_link
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 from tunnel.enrolment import DeviceIdentity, load_identity
@@ -58,7 +61,7 @@ async def enrol_hub(harness: GatewayHarness, state_dir: Path, owner: str) -> Hub
             assert resp.status == 200
             issued = await resp.json()
     identity = identity.store_certificate(issued["certificate"], issued["ca_certificate"])
-    account = await harness.gateway.store.accounts.find_by_login(owner)
+    account = await harness.gateway.store.repo(AccountRepository).find_by_login(owner)
     assert account is not None
     return Hub(identity, issued["device"]["slug"], account.id)
 
@@ -161,7 +164,7 @@ async def test_expired_link_is_refused(
 async def test_link_naming_another_account_than_the_hubs_is_refused(
     harness: GatewayHarness, hub: Hub
 ) -> None:
-    bernd = await harness.gateway.store.accounts.find_by_login("bernd")
+    bernd = await harness.gateway.store.repo(AccountRepository).find_by_login("bernd")
     assert bernd is not None
     async with harness.client() as browser:
         status, page = await get(browser, hub.link(harness, account_id=bernd.id))
@@ -172,8 +175,10 @@ async def test_link_naming_another_account_than_the_hubs_is_refused(
 async def test_revoked_hub_cannot_make_links(
     harness: GatewayHarness, hub: Hub, clock: ManualClock
 ) -> None:
-    device = await harness.gateway.store.devices.get_by_slug(hub.slug)
-    await harness.gateway.store.certificates.revoke_device(device.id, now=clock.now())
+    device = await harness.gateway.store.repo(DeviceRepository).get_by_slug(hub.slug)
+    await harness.gateway.store.repo(DeviceCertificateRepository).revoke_device(
+        device.id, now=clock.now()
+    )
     async with harness.client() as browser:
         status, page = await get(browser, hub.link(harness))
     assert status == 403

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from cloud_gateway.config import GatewayConfig, MqttConfig
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.store import Store
-from cloud_gateway.store.devices import DeviceKind
 from cloud_gateway.telemetry.hub_events import HubEventError, HubEventSink, hub_event_messages
+from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from tests.support.gateway import gateway_harness
 from tests.support.mqtt import MqttProbe
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
@@ -56,14 +58,16 @@ def test_malformed_batches_are_refused(payload: bytes) -> None:
 
 
 async def test_a_resent_batch_writes_nothing_new(store: Store, clock: ManualClock) -> None:
-    device = await store.devices.create(slug="ccu-x", kind=DeviceKind.CCU, created_at=clock.now())
+    device = await store.repo(DeviceRepository).create(
+        slug="ccu-x", kind=DeviceKind.CCU, created_at=clock.now()
+    )
     sink = HubEventSink(store, clock, topic_prefix="cc")
     await sink.ingest(device, 7, BATCH)
     await sink.ingest(device, 7, BATCH)
-    assert await store.mqtt_outbox.count() == 1
+    assert await store.repo(MqttOutboxRepository).count() == 1
     await sink.ingest(device, 8, b"not json")
     assert sink.rejected == 1
-    assert await store.mqtt_outbox.count() == 1
+    assert await store.repo(MqttOutboxRepository).count() == 1
 
 
 async def test_events_from_a_hub_reach_the_broker(

@@ -13,10 +13,12 @@ import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts
 from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.config import GatewayConfig, MqttConfig
 from cloud_gateway.plants.access import TrialPolicy
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.store import Store
-from cloud_gateway.store.schema_plants import mqtt_outbox
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
+from cloud_gateway.telemetry.schema import mqtt_outbox
 from tests.cloud_gateway.plants.helpers import account, agent, plant, reading
 from tests.support.databases import fresh_database_url
 from tests.support.gateway import gateway_harness
@@ -33,7 +35,7 @@ async def test_telemetry_reaches_a_subscriber_in_the_documented_shape(
         store = gw.gateway.store
         anna = await account(store, clock, "anna")
         mine = await plant(store, clock, anna)
-        await store.inverters.add(
+        await store.repo(InverterRepository).add(
             plant_id=mine.id, account_id=anna.id, serial="SN-0042", name="", now=clock.now()
         )
         device = await agent(store, clock, anna)
@@ -65,7 +67,7 @@ async def test_a_restart_loses_no_message_and_sends_none_twice(
     anna = await account(store, clock, "anna")
     mine = await plant(store, clock, anna)
     for n in range(3):
-        await store.inverters.add(
+        await store.repo(InverterRepository).add(
             plant_id=mine.id, account_id=anna.id, serial=f"SN-{n}", name="", now=clock.now()
         )
     device = await agent(store, clock, anna)
@@ -73,9 +75,11 @@ async def test_a_restart_loses_no_message_and_sends_none_twice(
     ingest = TelemetryIngest(store, clock, access=TrialPolicy(), topic_prefix=mqtt_probe.prefix)
     for n in range(3):
         await ingest.ingest(device, n, reading(f"SN-{n}", clock.now(), 100.0 * n, 1000.0))
-    assert await store.mqtt_outbox.count() == 3
+    assert await store.repo(MqttOutboxRepository).count() == 3
     # After the restart the publisher sends what waits, in order, and deletes it after PUBACK.
-    publisher = MqttOutboxPublisher(store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT)
+    publisher = MqttOutboxPublisher(
+        store.repo(MqttOutboxRepository), host=BROKER_HOST, port=BROKER_PORT
+    )
     task = asyncio.create_task(publisher.run())
     try:
         received = [await mqtt_probe.next() for _ in range(3)]
@@ -84,9 +88,11 @@ async def test_a_restart_loses_no_message_and_sends_none_twice(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert [m.topic.split("/")[-2] for m in received] == ["SN-0", "SN-1", "SN-2"]
-    assert await store.mqtt_outbox.count() == 0
+    assert await store.repo(MqttOutboxRepository).count() == 0
     # A second start has nothing to send: the next message on the prefix is our marker.
-    again = MqttOutboxPublisher(store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT)
+    again = MqttOutboxPublisher(
+        store.repo(MqttOutboxRepository), host=BROKER_HOST, port=BROKER_PORT
+    )
     task = asyncio.create_task(again.run())
     try:
         await again.drained.wait()
@@ -107,7 +113,11 @@ async def test_many_batches_in_flight_are_each_sent_once(
     total = 950
     await _fill_outbox(store, clock, mqtt_probe.prefix, total)
     publisher = MqttOutboxPublisher(
-        store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT, batch=100, max_in_flight=300
+        store.repo(MqttOutboxRepository),
+        host=BROKER_HOST,
+        port=BROKER_PORT,
+        batch=100,
+        max_in_flight=300,
     )
     task = asyncio.create_task(publisher.run())
     try:
@@ -117,7 +127,7 @@ async def test_many_batches_in_flight_are_each_sent_once(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert sorted(int(m.payload) for m in received) == list(range(total))
-    assert await store.mqtt_outbox.count() == 0
+    assert await store.repo(MqttOutboxRepository).count() == 0
     mqtt_probe.publish("marker", b"end")
     assert (await mqtt_probe.next()).topic == f"{mqtt_probe.prefix}/marker"
 
@@ -132,7 +142,11 @@ async def test_messages_in_flight_when_the_link_dies_are_sent_again(
     # PUBACKs (broker -> publisher) take half a second through the proxy.
     async with TcpProxy((BROKER_HOST, BROKER_PORT), downstream_delay_s=0.5) as proxy:
         publisher = MqttOutboxPublisher(
-            store.mqtt_outbox, host="127.0.0.1", port=proxy.port, batch=100, max_in_flight=300
+            store.repo(MqttOutboxRepository),
+            host="127.0.0.1",
+            port=proxy.port,
+            batch=100,
+            max_in_flight=300,
         )
         task = asyncio.create_task(publisher.run())
         try:
@@ -148,7 +162,7 @@ async def test_messages_in_flight_when_the_link_dies_are_sent_again(
     assert publisher.connections == 2
     assert {int(m.payload) for m in received} == set(range(total))
     assert len(received) > total  # at least once: some went out on both connections
-    assert await store.mqtt_outbox.count() == 0
+    assert await store.repo(MqttOutboxRepository).count() == 0
 
 
 @pytest.mark.postgresql
@@ -172,7 +186,7 @@ async def test_a_row_that_commits_after_higher_ids_is_still_sent(
                 )
                 await _fill_outbox(store, clock, mqtt_probe.prefix, 2)  # higher ids, committed
                 publisher = MqttOutboxPublisher(
-                    store.mqtt_outbox, host=BROKER_HOST, port=BROKER_PORT
+                    store.repo(MqttOutboxRepository), host=BROKER_HOST, port=BROKER_PORT
                 )
                 task = asyncio.create_task(publisher.run())
                 try:

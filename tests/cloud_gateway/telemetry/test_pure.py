@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloud_gateway.telemetry.day_energy import (
+from cloud_gateway.plants.day_energy import (
     BERLIN,
     DayState,
     LocalDays,

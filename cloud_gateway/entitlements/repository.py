@@ -7,12 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.entitlements.schema import entitlement_audit, entitlement_windows, orders
 from cloud_gateway.entitlements.windows import Booking, Subject, Window, WindowKind
-from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.schema import devices
-from cloud_gateway.store.schema_accounts import entitlement_audit, entitlement_windows, orders
+from cloud_gateway.errors import NotFoundError, StateError
+from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["EntitlementRepository", "OrderState", "StoredOrder", "StoredWindow"]
@@ -48,7 +48,8 @@ class StoredWindow:
     @property
     def id(self) -> int:
         """The row id."""
-        assert self.window.id is not None
+        if self.window.id is None:
+            raise StateError("a stored window without a row id")
         return self.window.id
 
 
@@ -101,11 +102,8 @@ def _order(row: sa.Row[tuple[object, ...]]) -> StoredOrder:
     )
 
 
-class EntitlementRepository:
+class EntitlementRepository(Repository):
     """Store and query windows; every change can run inside a caller's transaction."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def add(
         self,
@@ -148,7 +146,7 @@ class EntitlementRepository:
 
     async def get(self, window_id: int) -> StoredWindow:
         """One window by id."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(_W.select().where(_W.c.id == window_id))).first()
         if row is None:
             raise NotFoundError(f"no entitlement window {window_id}")
@@ -161,14 +159,14 @@ class EntitlementRepository:
         clause = sa.or_(
             *(sa.and_(_W.c.subject == s.value, _W.c.subject_id == i) for s, i in subjects)
         )
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
             return [_window(r) for r in rows]
 
     async def ending_between(self, start: datetime, end: datetime) -> list[StoredWindow]:
         """Windows whose booked or early end lies in ``[start, end)``."""
         effective = sa.func.coalesce(_W.c.ended_at, _W.c.ends_at)
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 _W.select()
                 .where(
@@ -181,17 +179,9 @@ class EntitlementRepository:
             )
             return [_window(r) for r in rows]
 
-    async def device_owner(self, device_id: int) -> int | None:
-        """The account a hub belongs to (the tenant of its own windows)."""
-        async with self._engine.connect() as conn:
-            owner = await conn.scalar(
-                sa.select(devices.c.account_id).where(devices.c.id == device_id)
-            )
-        return owner if isinstance(owner, int) else None
-
     async def next_end_after(self, at: datetime) -> datetime | None:
         """The earliest booked end after ``at`` (the scheduler's next wake-up)."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             value = await conn.scalar(sa.select(sa.func.min(_W.c.ends_at)).where(_W.c.ends_at > at))
         return value if isinstance(value, datetime) else None
 
@@ -229,7 +219,7 @@ class EntitlementRepository:
     async def audit_trail(self, window_id: int) -> list[tuple[datetime, int | None, str, str]]:
         """(at, actor, action, detail) of a window, oldest first."""
         a = entitlement_audit
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 sa.select(a.c.at, a.c.actor_account_id, a.c.action, a.c.detail)
                 .where(a.c.window_id == window_id)
@@ -268,7 +258,7 @@ class EntitlementRepository:
 
     async def orders_for_account(self, account_id: int) -> list[StoredOrder]:
         """The account's orders, oldest first."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 orders.select().where(orders.c.account_id == account_id).order_by(orders.c.id)
             )

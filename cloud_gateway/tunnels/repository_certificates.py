@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.store.schema import devices
-from cloud_gateway.store.schema_tunnels import device_certificates
+from cloud_gateway.devices.schema import devices
+from cloud_gateway.store.repository import Repository
+from cloud_gateway.tunnels.schema import device_certificates
 
 __all__ = ["DeviceCertificate", "DeviceCertificateRepository"]
 
@@ -56,15 +56,12 @@ def _select() -> sa.Select[tuple[object, ...]]:
     )
 
 
-class DeviceCertificateRepository:
+class DeviceCertificateRepository(Repository):
     """Read and revoke device certificates."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def get(self, serial: str) -> DeviceCertificate | None:
         """The certificate with this serial (lower-case hex), if it was issued here."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(_select().where(device_certificates.c.serial == serial))
             ).first()
@@ -72,7 +69,7 @@ class DeviceCertificateRepository:
 
     async def list_for_device(self, device_id: int) -> list[DeviceCertificate]:
         """Every certificate issued to the device, oldest first."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 _select()
                 .where(device_certificates.c.device_id == device_id)
@@ -82,7 +79,7 @@ class DeviceCertificateRepository:
 
     async def revoke_device(self, device_id: int, *, now: datetime, reason: str = "") -> int:
         """Revoke every unrevoked certificate of the device; returns how many."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 device_certificates.update()
                 .where(

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.store.schema import portal_sessions
+from cloud_gateway.accounts.schema import portal_sessions
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["PortalSession", "SessionRepository", "hash_token"]
 
@@ -44,11 +44,8 @@ def _session(row: sa.Row[tuple[object, ...]]) -> PortalSession:
     )
 
 
-class SessionRepository:
+class SessionRepository(Repository):
     """Create, find, touch and end portal sessions."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create(
         self, account_id: int, now: datetime, source_address: str = ""
@@ -63,13 +60,13 @@ class SessionRepository:
             "last_seen_at": now,
             "source_address": source_address[:64],
         }
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(portal_sessions.insert().values(**values))
         return token, PortalSession(**values)  # type: ignore[arg-type]
 
     async def find(self, token: str) -> PortalSession | None:
         """The session for ``token``, if it exists."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     portal_sessions.select().where(
@@ -81,7 +78,7 @@ class SessionRepository:
 
     async def touch(self, token_hash: str, now: datetime) -> None:
         """Record activity on a session (idle timeout)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 portal_sessions.update()
                 .where(portal_sessions.c.token_hash == token_hash)
@@ -90,7 +87,7 @@ class SessionRepository:
 
     async def end(self, token_hash: str) -> None:
         """End one session (logout)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 portal_sessions.delete().where(portal_sessions.c.token_hash == token_hash)
             )
@@ -100,6 +97,6 @@ class SessionRepository:
         query = portal_sessions.delete().where(portal_sessions.c.account_id == account_id)
         if except_hash is not None:
             query = query.where(portal_sessions.c.token_hash != except_hash)
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(query)
         return result.rowcount

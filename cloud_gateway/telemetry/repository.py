@@ -36,12 +36,13 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.model import Plant
-from cloud_gateway.store.plants import plants_by_id
-from cloud_gateway.store.schema_plants import inverter_nameplates
+from cloud_gateway.plants.repository import plants_by_id
+from cloud_gateway.plants.schema import inverter_nameplates
+from cloud_gateway.store.repository import Repository
 from cloud_gateway.telemetry.payload import InfoIn
 
 __all__ = [
@@ -153,7 +154,8 @@ def sqlite_stamp(at: datetime) -> str:
 def _day(value: Any) -> date:
     if isinstance(value, str):
         return date.fromisoformat(value)
-    assert isinstance(value, date)
+    if not isinstance(value, date):
+        raise StoreError(f"the database returned {value!r} for a day")
     return value
 
 
@@ -298,7 +300,7 @@ class IngestTransaction:
         """Merge the group's day counters into the stored ones; returns energy today per key.
 
         ``days`` holds one row per (inverter, serial, day). The database keeps the earlier
-        first and the later-or-equal last (as :func:`~cloud_gateway.telemetry.day_energy.fold`
+        first and the later-or-equal last (as :func:`~cloud_gateway.plants.day_energy.fold`
         would, reading by reading) and returns the merged counters.
         """
         if not days:
@@ -341,17 +343,14 @@ class IngestTransaction:
             await self._conn.exec_driver_sql(_SQLITE_OUTBOX, [(t, p, stamp) for t, p in messages])
 
 
-class TelemetryRepository:
+class TelemetryRepository(Repository):
     """Opens ingest transactions."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[IngestTransaction]:
         """One transaction; committed when the block ends without an exception."""
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 yield IngestTransaction(conn)
         except (IntegrityError, DataError) as exc:
             raise RefusedGroupError(f"telemetry commit failed: {exc.orig!r}") from exc

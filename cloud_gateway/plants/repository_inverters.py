@@ -11,16 +11,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.plants.model import Inverter
-from cloud_gateway.store.schema_plants import (
-    activation_failures,
-    inverter_nameplates,
-    inverters,
-    plants,
-)
+from cloud_gateway.plants.schema import activation_failures, inverter_nameplates, inverters, plants
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["InverterRepository"]
 
@@ -62,18 +58,15 @@ async def _owned_plant(conn: AsyncConnection, plant_id: int, account_id: int) ->
         raise NotFoundError(f"no plant {plant_id}")
 
 
-class InverterRepository:
+class InverterRepository(Repository):
     """An account's inverters."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def add(
         self, *, plant_id: int, account_id: int, serial: str, name: str, now: datetime
     ) -> Inverter:
         """Register ``serial`` in the plant; the plant's trial starts with its first inverter."""
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 await _owned_plant(conn, plant_id, account_id)
                 new_id = (
                     await conn.execute(
@@ -93,7 +86,7 @@ class InverterRepository:
 
     async def get(self, inverter_id: int, account_id: int) -> Inverter:
         """One inverter of the account."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     _SELECT.where(inverters.c.id == inverter_id, plants.c.account_id == account_id)
@@ -105,21 +98,21 @@ class InverterRepository:
 
     async def list_for_plant(self, plant_id: int, account_id: int) -> list[Inverter]:
         """The plant's inverters in the order they were added."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             await _owned_plant(conn, plant_id, account_id)
             rows = await conn.execute(_SELECT.where(inverters.c.plant_id == plant_id))
             return [_inverter(r._mapping) for r in rows]
 
     async def serial_registered(self, serial: str) -> bool:
         """Whether any plant holds ``serial``."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             found = await conn.scalar(sa.select(inverters.c.id).where(inverters.c.serial == serial))
         return found is not None
 
     async def _change(self, inverter_id: int, account_id: int, **values: object) -> Inverter:
         owned = sa.select(plants.c.id).where(plants.c.account_id == account_id)
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 result = await conn.execute(
                     inverters.update()
                     .where(inverters.c.id == inverter_id, inverters.c.plant_id.in_(owned))
@@ -144,7 +137,7 @@ class InverterRepository:
     async def delete(self, inverter_id: int, account_id: int) -> None:
         """Remove the inverter and its readings."""
         owned = sa.select(plants.c.id).where(plants.c.account_id == account_id)
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 inverters.delete().where(
                     inverters.c.id == inverter_id, inverters.c.plant_id.in_(owned)
@@ -155,12 +148,12 @@ class InverterRepository:
 
     async def record_activation_failure(self, account_id: int, at: datetime) -> None:
         """Remember one wrong activation code of the account."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(activation_failures.insert().values(account_id=account_id, at=at))
 
     async def activation_failures_since(self, account_id: int, since: datetime) -> list[datetime]:
         """Instants of the account's wrong codes after ``since`` (older ones are pruned)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 activation_failures.delete().where(
                     activation_failures.c.account_id == account_id,

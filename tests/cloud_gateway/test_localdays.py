@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cloud_gateway.entitlements.localdays import (
+from cloud_gateway.localdays import (
     days_end,
     first_full_day,
     last_day,

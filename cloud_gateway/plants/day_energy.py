@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+
+from cloud_gateway.localdays import BERLIN
 
 __all__ = [
     "BERLIN",
@@ -29,8 +30,6 @@ __all__ = [
     "local_day",
     "slot_energy",
 ]
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.plants.model import (
@@ -18,7 +18,8 @@ from cloud_gateway.plants.model import (
     mct_to_tariff,
     tariff_to_mct,
 )
-from cloud_gateway.store.schema_plants import plants
+from cloud_gateway.plants.schema import plants
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["PlantRepository", "plant_from_row", "plants_by_id"]
 
@@ -82,16 +83,13 @@ async def plants_by_id(conn: AsyncConnection, plant_ids: Iterable[int]) -> dict[
     return {p.id: p for p in (plant_from_row(r._mapping) for r in rows)}
 
 
-class PlantRepository:
+class PlantRepository(Repository):
     """Create, read, change and delete an account's plants."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create(self, account_id: int, fields: PlantFields, now: datetime) -> Plant:
         """A new plant of ``account_id``."""
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 result = await conn.execute(
                     plants.insert()
                     .values(account_id=account_id, created_at=now, **_columns(fields))
@@ -103,7 +101,7 @@ class PlantRepository:
 
     async def get(self, plant_id: int, account_id: int) -> Plant:
         """The plant, if it belongs to ``account_id``."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     plants.select().where(
@@ -117,7 +115,7 @@ class PlantRepository:
 
     async def list_for_account(self, account_id: int) -> list[Plant]:
         """The account's plants, oldest first."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 plants.select().where(plants.c.account_id == account_id).order_by(plants.c.id)
             )
@@ -125,7 +123,7 @@ class PlantRepository:
 
     async def update(self, plant_id: int, account_id: int, fields: PlantFields) -> Plant:
         """Replace the owner-entered fields."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 plants.update()
                 .where(plants.c.id == plant_id, plants.c.account_id == account_id)
@@ -139,7 +137,7 @@ class PlantRepository:
 
     async def delete(self, plant_id: int, account_id: int) -> None:
         """Delete the plant with its inverters and their readings."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 plants.delete().where(plants.c.id == plant_id, plants.c.account_id == account_id)
             )

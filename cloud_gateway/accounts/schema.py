@@ -1,17 +1,15 @@
-"""Tables of the accounts and entitlements areas (migration ``0003`` creates them).
+"""Tables of the accounts area (migrations ``0001``, ``0003`` and ``0005`` create them).
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`:
 
+- ``accounts`` and ``portal_sessions`` (logged-in browsers, only token hashes are stored);
 - account security: ``account_security`` (1:1 with ``accounts``: e-mail validation, password
   age), ``password_history``, ``login_failures`` (lockout), ``account_tokens`` (validation and
   reset links; only hashes are stored);
 - terms: ``legal_documents`` (published versions), ``legal_acceptances`` (who accepted which);
 - ``customer_data`` (address, business data, VAT ID check and its proof);
 - ``delegations``: an owner lets an installer monitor one plant (or all, ``plant_id`` NULL),
-  or open one device remotely (``device_id``, migration 0005);
-- entitlements: ``entitlement_windows``, ``entitlement_audit``, ``orders`` (the minimal
-  next-period order of a subscription);
-- ``notification_outbox``: e-mails written in the same transaction as their cause.
+  or open one device remotely (``device_id``, migration 0005).
 """
 
 from __future__ import annotations
@@ -19,30 +17,46 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cloud_gateway.store.schema import metadata
-from cloud_gateway.store.types import UtcDateTime
+from cloud_gateway.store.types import UtcDateTime, account_fk
 
 __all__ = [
     "account_security",
     "account_tokens",
+    "accounts",
     "customer_data",
     "delegations",
-    "entitlement_audit",
-    "entitlement_windows",
     "legal_acceptances",
     "legal_documents",
     "login_failures",
-    "notification_outbox",
-    "orders",
     "password_history",
+    "portal_sessions",
 ]
 
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False, server_default="customer"),
+    sa.Column("language", sa.String(2), nullable=False, server_default="de"),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
 
-def _account_fk(name: str = "account_id", *, nullable: bool = False) -> sa.Column[int]:
-    ondelete = "SET NULL" if nullable else "CASCADE"
-    return sa.Column(
-        name, sa.Integer, sa.ForeignKey("accounts.id", ondelete=ondelete), nullable=nullable
-    )
-
+portal_sessions = sa.Table(
+    "portal_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("source_address", sa.String(64), nullable=False, server_default=""),
+    sa.Index("ix_portal_sessions_account_id", "account_id"),
+)
 
 account_security = sa.Table(
     "account_security",
@@ -59,7 +73,7 @@ password_history = sa.Table(
     "password_history",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _account_fk(),
+    account_fk(),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_password_history_account_id", "account_id"),
@@ -78,7 +92,7 @@ account_tokens = sa.Table(
     "account_tokens",
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    _account_fk(),
+    account_fk(),
     sa.Column("purpose", sa.String(24), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
@@ -134,8 +148,8 @@ delegations = sa.Table(
     "delegations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _account_fk("owner_account_id"),
-    _account_fk("installer_account_id"),
+    account_fk("owner_account_id"),
+    account_fk("installer_account_id"),
     # plants arrive in migration 0004, after this one: no foreign key, checked by the service
     sa.Column("plant_id", sa.Integer, nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
@@ -145,74 +159,4 @@ delegations = sa.Table(
     ),
     sa.Index("ix_delegations_installer_account_id", "installer_account_id"),
     sa.Index("ix_delegations_owner_account_id", "owner_account_id"),
-)
-
-entitlement_windows = sa.Table(
-    "entitlement_windows",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("subject", sa.String(16), nullable=False),
-    sa.Column("subject_id", sa.Integer, nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("starts_at", UtcDateTime(), nullable=False),
-    sa.Column("ends_at", UtcDateTime(), nullable=False),
-    sa.Column("ended_at", UtcDateTime(), nullable=True),
-    sa.Column("source", sa.String(100), nullable=False),
-    sa.Column("booking", sa.String(16), nullable=True),
-    sa.Column("product", sa.String(64), nullable=False, server_default=""),
-    sa.Column("period_days", sa.Integer, nullable=True),
-    sa.Column("licensed_power_w", sa.Integer, nullable=True),
-    _account_fk(nullable=True),
-    sa.Column("idempotency_key", sa.String(120), nullable=True, unique=True),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Index("ix_entitlement_windows_subject_subject_id", "subject", "subject_id"),
-    sa.Index("ix_entitlement_windows_ends_at", "ends_at"),
-)
-
-entitlement_audit = sa.Table(
-    "entitlement_audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", UtcDateTime(), nullable=False),
-    _account_fk("actor_account_id", nullable=True),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("window_id", sa.Integer, nullable=False),
-    sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    sa.Index("ix_entitlement_audit_window_id", "window_id"),
-)
-
-orders = sa.Table(
-    "orders",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _account_fk(),
-    sa.Column("product", sa.String(64), nullable=False, server_default=""),
-    sa.Column("booking", sa.String(16), nullable=False),
-    sa.Column("period_days", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("previous_window_id", sa.Integer, nullable=True),
-    sa.Column("idempotency_key", sa.String(120), nullable=True, unique=True),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Index("ix_orders_account_id", "account_id"),
-)
-
-notification_outbox = sa.Table(
-    "notification_outbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("channel", sa.String(16), nullable=False, server_default="email"),
-    sa.Column("recipient", sa.String(254), nullable=False),
-    sa.Column("template", sa.String(64), nullable=False),
-    sa.Column("language", sa.String(2), nullable=False),
-    sa.Column("subject", sa.String(300), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("dedup_key", sa.String(200), nullable=True, unique=True),
-    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
-    sa.Column("claimed_until", UtcDateTime(), nullable=True),
-    sa.Column("sent_at", UtcDateTime(), nullable=True),
-    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
-    sa.Index("ix_notification_outbox_state_next_attempt_at", "state", "next_attempt_at"),
 )

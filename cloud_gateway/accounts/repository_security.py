@@ -12,20 +12,22 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.errors import LinkError, NotFoundError
-from cloud_gateway.store.accounts import Account, Role, insert_account
-from cloud_gateway.store.schema import accounts
-from cloud_gateway.store.schema_accounts import (
+from cloud_gateway.accounts.model import Account, Role
+from cloud_gateway.accounts.repository import insert_account
+from cloud_gateway.accounts.repository_sessions import hash_token
+from cloud_gateway.accounts.schema import (
     account_security,
     account_tokens,
+    accounts,
     legal_acceptances,
     legal_documents,
     login_failures,
     password_history,
 )
-from cloud_gateway.store.sessions import hash_token
+from cloud_gateway.errors import LinkError, NotFoundError
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["AccountSecurityRepository", "LinkPurpose", "SecurityState"]
 
@@ -47,11 +49,8 @@ class SecurityState:
     must_change_password: bool
 
 
-class AccountSecurityRepository:
+class AccountSecurityRepository(Repository):
     """Security data of accounts."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     # -- accounts --------------------------------------------------------------------------
 
@@ -88,7 +87,7 @@ class AccountSecurityRepository:
 
     async def state(self, account: Account) -> SecurityState:
         """The account's security state; accounts made elsewhere count as validated."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     account_security.select().where(account_security.c.account_id == account.id)
@@ -145,7 +144,7 @@ class AccountSecurityRepository:
 
     async def recent_hashes(self, account_id: int, count: int) -> list[str]:
         """The last ``count`` password hashes, newest first."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 sa.select(password_history.c.password_hash)
                 .where(password_history.c.account_id == account_id)
@@ -158,7 +157,7 @@ class AccountSecurityRepository:
 
     async def record_failures(self, subjects: list[str], at: datetime) -> None:
         """One failed login for each subject (account or login name, source address)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             for subject in subjects:
                 await conn.execute(
                     login_failures.insert().values(subject=subject[:320], failed_at=at)
@@ -166,7 +165,7 @@ class AccountSecurityRepository:
 
     async def failures_since(self, subject: str, since: datetime) -> list[datetime]:
         """Failure instants of ``subject`` from ``since`` on."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 sa.select(login_failures.c.failed_at).where(
                     login_failures.c.subject == subject[:320], login_failures.c.failed_at >= since
@@ -176,7 +175,7 @@ class AccountSecurityRepository:
 
     async def clear_failures(self, subject: str) -> None:
         """Forget the failures of ``subject`` (after a successful login)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 login_failures.delete().where(login_failures.c.subject == subject[:320])
             )
@@ -206,7 +205,7 @@ class AccountSecurityRepository:
 
     async def peek_link(self, token: str, purpose: LinkPurpose, now: datetime) -> int:
         """The account a still valid link belongs to (the link stays unused)."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             return await self._valid(conn, token, purpose, now)
 
     async def use_link(
@@ -260,7 +259,7 @@ class AccountSecurityRepository:
 
     async def current_documents(self) -> dict[str, str]:
         """The newest published version of each legal document kind."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 legal_documents.select().order_by(legal_documents.c.published_at)
             )
@@ -268,7 +267,7 @@ class AccountSecurityRepository:
 
     async def publish(self, kind: str, version: str, at: datetime) -> None:
         """Publish a new version; everyone must accept it before using the API again."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 legal_documents.insert().values(kind=kind, version=version, published_at=at)
             )
@@ -300,7 +299,7 @@ class AccountSecurityRepository:
         Versions published before the account was created were accepted at registration (the
         form requires it), so only later publications and unaccepted ones count.
         """
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             docs = (
                 await conn.execute(
                     legal_documents.select().order_by(legal_documents.c.published_at)
@@ -321,7 +320,7 @@ class AccountSecurityRepository:
 
     async def get_account(self, account_id: int) -> Account:
         """Shortcut used by flows that only hold an id."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(accounts.select().where(accounts.c.id == account_id))).first()
         if row is None:
             raise NotFoundError(f"no account {account_id}")

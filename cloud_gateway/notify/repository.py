@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.store.schema_accounts import notification_outbox
+from cloud_gateway.notify.schema import notification_outbox
+from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["OutboxRepository", "OutboxRow", "OutboxState"]
@@ -69,11 +70,8 @@ def _row(row: sa.Row[tuple[object, ...]]) -> OutboxRow:
     )
 
 
-class OutboxRepository:
+class OutboxRepository(Repository):
     """Append, claim and settle outbox rows."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def append(
         self,
@@ -108,7 +106,7 @@ class OutboxRepository:
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxRow]:
         """Claim up to ``limit`` due rows for ``lease``; each row goes to one worker only."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             candidates = (
                 await conn.execute(
                     sa.select(_T.c.id)
@@ -140,7 +138,7 @@ class OutboxRepository:
 
     async def mark_sent(self, row_id: int, now: datetime) -> None:
         """The SMTP server accepted the mail."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 _T.update()
                 .where(_T.c.id == row_id)
@@ -152,7 +150,7 @@ class OutboxRepository:
     ) -> None:
         """Delivery failed: try again at ``retry_at``, or mark it failed for good."""
         state = OutboxState.FAILED if give_up else OutboxState.PENDING
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 _T.update()
                 .where(_T.c.id == row_id)
@@ -166,13 +164,13 @@ class OutboxRepository:
 
     async def list_recent(self, limit: int = 100) -> list[OutboxRow]:
         """The newest rows first (operators, tests)."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(_T.select().order_by(_T.c.id.desc()).limit(limit))
             return [_row(r) for r in rows]
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending row becomes due (for the worker's sleep)."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             value = await conn.scalar(
                 sa.select(sa.func.min(_T.c.next_attempt_at)).where(
                     _T.c.state == OutboxState.PENDING.value

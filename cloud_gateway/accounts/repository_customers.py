@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
+from cloud_gateway.accounts.schema import customer_data, delegations
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.store.schema_accounts import customer_data, delegations
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["CustomerData", "CustomerRepository", "StoredDelegation"]
 
@@ -92,15 +92,12 @@ def _delegation(row: sa.Row[tuple[object, ...]]) -> StoredDelegation:
     )
 
 
-class CustomerRepository:
+class CustomerRepository(Repository):
     """Read and write customer data and delegations."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def get(self, account_id: int) -> CustomerData | None:
         """The account's customer data, if entered."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(_C.select().where(_C.c.account_id == account_id))).first()
         return None if row is None else _customer(row)
 
@@ -124,7 +121,7 @@ class CustomerRepository:
             "vat_proof": data.vat_proof,
             "updated_at": data.updated_at,
         }
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 _C.update().where(_C.c.account_id == data.account_id).values(**values)
             )
@@ -134,7 +131,7 @@ class CustomerRepository:
 
     async def vat_checks_due(self, now: datetime) -> list[CustomerData]:
         """Pending VAT checks whose retry time has come."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 _C.select().where(
                     _C.c.vat_state == VatState.PENDING.value, _C.c.vat_next_check_at <= now
@@ -158,7 +155,7 @@ class CustomerRepository:
         """
         if device_id is not None and plant_id is not None:
             raise ValueError("a delegation is for a plant or for a device, not both")
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             row = (
                 await conn.execute(
                     _D.insert()
@@ -176,7 +173,7 @@ class CustomerRepository:
 
     async def delegation(self, delegation_id: int) -> StoredDelegation:
         """One delegation."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(_D.select().where(_D.c.id == delegation_id))).first()
         if row is None:
             raise NotFoundError(f"no delegation {delegation_id}")
@@ -184,7 +181,7 @@ class CustomerRepository:
 
     async def revoke(self, delegation_id: int, now: datetime) -> None:
         """End a delegation (R-MON-20: revocable)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 _D.update()
                 .where(_D.c.id == delegation_id, _D.c.revoked_at.is_(None))
@@ -200,5 +197,5 @@ class CustomerRepository:
             query = query.where(_D.c.owner_account_id == owner_account_id)
         if installer_account_id is not None:
             query = query.where(_D.c.installer_account_id == installer_account_id)
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             return [_delegation(r) for r in await conn.execute(query)]

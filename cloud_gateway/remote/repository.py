@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.store.schema_tunnels import remote_handovers, remote_sessions
+from cloud_gateway.remote.schema import remote_handovers, remote_sessions
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["Handover", "RemoteAccessRepository", "RemoteSession", "TrafficDelta"]
 
@@ -80,11 +80,8 @@ def _session(row: sa.Row[tuple[object, ...]]) -> RemoteSession:
     )
 
 
-class RemoteAccessRepository:
+class RemoteAccessRepository(Repository):
     """Handover tokens, remote sessions and their traffic counters."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create_handover(
         self,
@@ -96,7 +93,7 @@ class RemoteAccessRepository:
         expires_at: datetime,
     ) -> None:
         """Store a one-time token (by hash) that opens ``device_id`` for ``account_id``."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 remote_handovers.insert().values(
                     token_hash=token_hash,
@@ -109,7 +106,7 @@ class RemoteAccessRepository:
 
     async def consume_handover(self, token_hash: str, now: datetime) -> Handover | None:
         """Use the token once: its account and device, or ``None`` if unknown/used/expired."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             used = await conn.execute(
                 remote_handovers.update()
                 .where(
@@ -142,7 +139,7 @@ class RemoteAccessRepository:
         now: datetime,
     ) -> RemoteSession:
         """Record a new remote-access session."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 remote_sessions.insert()
                 .values(
@@ -161,7 +158,7 @@ class RemoteAccessRepository:
 
     async def find_session(self, token_hash: str) -> RemoteSession | None:
         """The session for a cookie's token hash."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     remote_sessions.select().where(remote_sessions.c.token_hash == token_hash)
@@ -217,12 +214,12 @@ class RemoteAccessRepository:
             }
             for d in deltas
         ]
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(statement, rows)
 
     async def end_session(self, session_id: int, now: datetime) -> None:
         """Mark the session ended (idle timeout, access withdrawn)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 remote_sessions.update()
                 .where(remote_sessions.c.id == session_id, remote_sessions.c.ended_at.is_(None))
@@ -238,5 +235,5 @@ class RemoteAccessRepository:
             query = query.where(remote_sessions.c.device_id == device_id)
         if account_id is not None:
             query = query.where(remote_sessions.c.account_id == account_id)
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             return [_session(r) for r in await conn.execute(query)]

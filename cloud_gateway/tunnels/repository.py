@@ -13,11 +13,11 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.errors import ConflictError
-from cloud_gateway.store.schema import devices
-from cloud_gateway.store.schema_tunnels import device_certificates, enrol_attempts, enrolments
+from cloud_gateway.devices.schema import devices
+from cloud_gateway.errors import ConflictError, StoreError
+from cloud_gateway.store.repository import Repository
+from cloud_gateway.tunnels.schema import device_certificates, enrol_attempts, enrolments
 
 __all__ = ["AttemptKind", "Enrolment", "EnrolmentRepository", "IssuedCertificate"]
 
@@ -79,11 +79,8 @@ def _enrolment(m: sa.RowMapping) -> Enrolment:
     )
 
 
-class EnrolmentRepository:
+class EnrolmentRepository(Repository):
     """Create, find and claim enrolments; count attempts for rate limits."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create(
         self,
@@ -98,7 +95,7 @@ class EnrolmentRepository:
         expires_at: datetime,
     ) -> Enrolment:
         """Store a new request; :class:`ConflictError` if the code is in use (pick another)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             clash = await conn.scalar(
                 sa.select(sa.func.count())
                 .select_from(enrolments)
@@ -128,7 +125,7 @@ class EnrolmentRepository:
 
     async def find_by_poll_token(self, poll_token_hash: str) -> Enrolment | None:
         """The enrolment a device polls with this token."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     sa.select(*enrolments.c, devices.c.slug.label("device_slug"))
@@ -142,7 +139,7 @@ class EnrolmentRepository:
 
     async def find_open_by_code(self, code_hash: str, now: datetime) -> Enrolment | None:
         """The unclaimed, unexpired enrolment with this pairing code."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     enrolments.select().where(
@@ -169,7 +166,7 @@ class EnrolmentRepository:
         meanwhile or has expired (the code is single use).
         """
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 marked = await conn.execute(
                     enrolments.update()
                     .where(
@@ -215,12 +212,13 @@ class EnrolmentRepository:
                 )
         except IntegrityError as exc:
             raise ConflictError(f"device {slug!r} could not be created") from exc
-        assert isinstance(device_id, int)
+        if not isinstance(device_id, int):
+            raise StoreError(f"the database returned {device_id!r} as the new device id")
         return device_id
 
     async def mark_collected(self, enrolment_id: int, now: datetime) -> None:
         """The device has fetched its certificate (first time only)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 enrolments.update()
                 .where(enrolments.c.id == enrolment_id, enrolments.c.collected_at.is_(None))
@@ -231,7 +229,7 @@ class EnrolmentRepository:
         self, kind: AttemptKind, *, source_address: str, now: datetime, account_id: int | None
     ) -> None:
         """Count one attempt of ``kind`` for the rate limits."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 enrol_attempts.insert().values(
                     kind=kind.value,
@@ -259,11 +257,11 @@ class EnrolmentRepository:
             query = query.where(enrol_attempts.c.source_address == source_address[:64])
         if account_id is not None:
             query = query.where(enrol_attempts.c.account_id == account_id)
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             return int(await conn.scalar(query) or 0)
 
     async def prune_attempts(self, before: datetime) -> int:
         """Forget attempts older than ``before`` (they no longer count)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(enrol_attempts.delete().where(enrol_attempts.c.at < before))
         return result.rowcount

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cloud_gateway.devices.model import Device, DeviceKind
+from cloud_gateway.devices.schema import devices
 from cloud_gateway.errors import ConflictError, NotFoundError
-from cloud_gateway.store.schema import devices
+from cloud_gateway.store.repository import Repository
 
-__all__ = ["Device", "DeviceKind", "DeviceRepository"]
-
-
-class DeviceKind(StrEnum):
-    """Which product runs on the device."""
-
-    CCU = "ccu"
-    INVERTER_AGENT = "inverter_agent"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Device:
-    """A device that may hold a tunnel."""
-
-    id: int
-    slug: str
-    kind: DeviceKind
-    name: str
-    account_id: int | None
-    disabled: bool
-    created_at: datetime
+__all__ = ["DeviceRepository"]
 
 
 def _device(row: sa.Row[tuple[object, ...]]) -> Device:
@@ -49,11 +28,8 @@ def _device(row: sa.Row[tuple[object, ...]]) -> Device:
     )
 
 
-class DeviceRepository:
+class DeviceRepository(Repository):
     """Create, read and change devices."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create(
         self,
@@ -66,7 +42,7 @@ class DeviceRepository:
     ) -> Device:
         """Insert a device; the slug is its unique host label."""
         try:
-            async with self._engine.begin() as conn:
+            async with self._db.begin() as conn:
                 result = await conn.execute(
                     devices.insert()
                     .values(
@@ -84,15 +60,23 @@ class DeviceRepository:
 
     async def get_by_slug(self, slug: str) -> Device:
         """The device with this slug."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(devices.select().where(devices.c.slug == slug))).first()
         if row is None:
             raise NotFoundError(f"no device {slug!r}")
         return _device(row)
 
+    async def owner(self, device_id: int) -> int | None:
+        """The account a device belongs to (``None``: unknown device or not claimed)."""
+        async with self._db.connect() as conn:
+            owner = await conn.scalar(
+                sa.select(devices.c.account_id).where(devices.c.id == device_id)
+            )
+        return owner if isinstance(owner, int) else None
+
     async def list_for_account(self, account_id: int) -> list[Device]:
         """The account's devices, oldest first."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 devices.select().where(devices.c.account_id == account_id).order_by(devices.c.id)
             )
@@ -100,7 +84,7 @@ class DeviceRepository:
 
     async def set_disabled(self, slug: str, *, disabled: bool) -> None:
         """Disable (or re-enable) a device; a disabled device is refused at the tunnel."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             result = await conn.execute(
                 devices.update().where(devices.c.slug == slug).values(disabled=disabled)
             )

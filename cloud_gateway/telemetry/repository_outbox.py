@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.store.schema_plants import mqtt_outbox
+from cloud_gateway.store.repository import Repository
+from cloud_gateway.telemetry.schema import mqtt_outbox
 
 __all__ = ["MqttOutboxRepository", "OutboxMessage"]
 
@@ -24,16 +24,13 @@ class OutboxMessage:
     payload: bytes
 
 
-class MqttOutboxRepository:
+class MqttOutboxRepository(Repository):
     """Read and delete pending MQTT messages, oldest first."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def pending(self, limit: int = 500, *, after_id: int = 0) -> list[OutboxMessage]:
         """The oldest ``limit`` messages with an id above ``after_id``."""
         o = mqtt_outbox.c
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 sa.select(o.id, o.topic, o.payload)
                 .where(o.id > after_id)
@@ -46,7 +43,7 @@ class MqttOutboxRepository:
         """Forget messages the broker acknowledged."""
         if not ids:
             return
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # one array parameter instead of an IN list compiled with 500 placeholders
                 await conn.execute(_PG_DELETE, {"ids": list(ids)})
@@ -55,6 +52,6 @@ class MqttOutboxRepository:
 
     async def count(self) -> int:
         """How many messages wait."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             found = await conn.scalar(sa.select(sa.func.count()).select_from(mqtt_outbox))
         return int(found or 0)

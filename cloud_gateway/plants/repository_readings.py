@@ -1,7 +1,7 @@
 """Telemetry reads: readings, day counters and power series of registered inverters.
 
 Callers pass inverter ids they have already checked against the tenant (via
-:class:`~cloud_gateway.store.inverters.InverterRepository`).
+:class:`~cloud_gateway.plants.repository_inverters.InverterRepository`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cloud_gateway.store.schema_plants import inverter_days, readings
-from cloud_gateway.telemetry.day_energy import DayState
+from cloud_gateway.plants.day_energy import DayState
+from cloud_gateway.plants.schema import inverter_days, readings
+from cloud_gateway.store.repository import Repository
 
 __all__ = ["ReadingRepository", "StoredReading"]
 
@@ -34,11 +34,8 @@ class StoredReading:
     state: str | None
 
 
-class ReadingRepository:
+class ReadingRepository(Repository):
     """Read what the ingest stored."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def between(
         self, inverter_ids: Sequence[int], start: datetime, end: datetime, *, limit: int = 100_000
@@ -54,13 +51,13 @@ class ReadingRepository:
             .order_by(_R.at, _R.id)
             .limit(limit)
         )
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(query)
             return [StoredReading(**r._mapping) for r in rows]
 
     async def count_for_serial(self, serial: str) -> int:
         """How many readings were stored for ``serial`` (registered or not)."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             found = await conn.scalar(
                 sa.select(sa.func.count()).select_from(readings).where(_R.serial == serial)
             )
@@ -72,7 +69,7 @@ class ReadingRepository:
         if not inverter_ids:
             return result
         d = inverter_days.c
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 inverter_days.select()
                 .where(d.inverter_id.in_(list(inverter_ids)), d.day == day)

@@ -1,4 +1,4 @@
-"""Plants, inverters and telemetry tables (SQLAlchemy Core), on the shared metadata.
+"""Plants and inverters tables (SQLAlchemy Core), on the shared metadata.
 
 Migration ``0004_telemetry_plants`` creates them; this module is the map the repositories use.
 
@@ -7,10 +7,9 @@ Migration ``0004_telemetry_plants`` creates them; this module is the map the rep
 * ``inverter_nameplates``: what the agent reported about a serial (SunSpec models 1 and 120),
   per account, so a later registration by serial finds its nominal power (R-MON-10).
 * ``activation_failures``: wrong activation codes per account, for rate limiting.
-* ``telemetry_batches``: the dedup key (device, sequence) of every TELEMETRY frame taken.
 * ``readings``: one row per inverter reading; ``inverter_days``: first and last energy counter
-  of each local day per inverter slot and serial (energy today, power now).
-* ``mqtt_outbox``: MQTT messages written with the readings, deleted after PUBACK.
+  of each local day per inverter slot and serial (energy today, power now). The telemetry
+  ingest writes them; the plant pages read them.
 """
 
 from __future__ import annotations
@@ -18,21 +17,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cloud_gateway.store.schema import metadata
-from cloud_gateway.store.types import UtcDateTime
+from cloud_gateway.store.types import BigId, UtcDateTime
 
 __all__ = [
     "activation_failures",
     "inverter_days",
     "inverter_nameplates",
     "inverters",
-    "mqtt_outbox",
     "plants",
     "readings",
-    "telemetry_batches",
 ]
-
-#: a 64-bit surrogate key that is still SQLite's rowid alias (``INTEGER PRIMARY KEY``)
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 plants = sa.Table(
     "plants",
@@ -100,18 +94,6 @@ activation_failures = sa.Table(
     sa.Index("ix_activation_failures_account_id_at", "account_id", "at"),
 )
 
-telemetry_batches = sa.Table(
-    "telemetry_batches",
-    metadata,
-    sa.Column(
-        "device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("received_at", UtcDateTime(), nullable=False),
-    sa.Column("rejected", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.PrimaryKeyConstraint("device_id", "seq", name="pk_telemetry_batches"),
-)
-
 readings = sa.Table(
     "readings",
     metadata,
@@ -143,13 +125,4 @@ inverter_days = sa.Table(
     sa.Column("last_wh", sa.Float, nullable=False),
     sa.Column("last_power_w", sa.Float, nullable=True),
     sa.PrimaryKeyConstraint("inverter_id", "serial", "day", name="pk_inverter_days"),
-)
-
-mqtt_outbox = sa.Table(
-    "mqtt_outbox",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("topic", sa.String(255), nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.accounts.model import Account, Role
+from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.errors import ConflictError, NotFoundError
-from cloud_gateway.store.schema import accounts
+from cloud_gateway.store.repository import Repository
 
-__all__ = ["Account", "AccountRepository", "Role"]
-
-
-class Role(StrEnum):
-    """What an account may do in general; object access is checked per tenant on top."""
-
-    CUSTOMER = "customer"
-    INSTALLER = "installer"
-    OPERATOR = "operator"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Account:
-    """A portal account (homeowner, installer or operator)."""
-
-    id: int
-    username: str
-    email: str
-    password_hash: str
-    role: Role
-    language: str
-    created_at: datetime
+__all__ = ["AccountRepository", "insert_account"]
 
 
 def _account(row: sa.Row[tuple[object, ...]]) -> Account:
@@ -89,11 +68,8 @@ async def insert_account(
     return _account(result.one())
 
 
-class AccountRepository:
+class AccountRepository(Repository):
     """Create and read accounts."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
 
     async def create(
         self,
@@ -106,7 +82,7 @@ class AccountRepository:
         language: str = "de",
     ) -> Account:
         """Insert a new account; user name and e-mail are unique (case-insensitive)."""
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             return await insert_account(
                 conn,
                 username=username,
@@ -119,7 +95,7 @@ class AccountRepository:
 
     async def get(self, account_id: int) -> Account:
         """The account with this id."""
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (await conn.execute(accounts.select().where(accounts.c.id == account_id))).first()
         if row is None:
             raise NotFoundError(f"no account {account_id}")
@@ -128,7 +104,7 @@ class AccountRepository:
     async def find_by_login(self, login: str) -> Account | None:
         """The account whose user name or e-mail address is ``login`` (case-insensitive)."""
         needle = login.strip().lower()
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             row = (
                 await conn.execute(
                     accounts.select().where(

@@ -1,0 +1,245 @@
+"""The composition root: every service of the gateway, built once with its dependencies.
+
+:func:`build_services` constructs each service with what it needs passed in, in dependency
+order; nothing looks a service up later. Two pairs need each other and are connected here,
+at the end of the build and before anything runs (never by an area):
+
+- the entitlement service decides for the tunnel registry and the remote gate, and tells both
+  when windows change (``add_listener``);
+- the tunnel registry tells the remote gate when a tunnel's state changes, and the gate asks
+  the registry for the live tunnel of a device.
+
+:meth:`Services.running` starts and stops every background task in one place, under one
+``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher and the
+remote-access audit writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from cloud_gateway.accounts.customers import CustomerService
+from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.accounts.service import AccountService
+from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.entitlements.scheduler import EntitlementScheduler
+from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.notify.outbox import Outbox
+from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.plants.access import PlantAccessPolicy
+from cloud_gateway.plants.activation import GuessLimit
+from cloud_gateway.plants.licence_access import LicencePlantAccess
+from cloud_gateway.plants.service import InverterRegistration
+from cloud_gateway.remote.gate import RemoteGate
+from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.store import Store
+from cloud_gateway.telemetry.hub_events import HubEventSink
+from cloud_gateway.telemetry.ingest import TelemetryIngest
+from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
+from cloud_gateway.tunnels.device_ca import DeviceCa
+from cloud_gateway.tunnels.enrolment import EnrolmentService
+from cloud_gateway.tunnels.registry import TunnelRegistry
+from cloud_gateway.wiring import package_sender, route_telemetry
+from tunnel.clock import Clock
+
+__all__ = ["DEMO_ACTIVATION_KEY", "Services", "build_services"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: the documented demo manufacturer key (docs/activation-codes.md); never for production
+DEMO_ACTIVATION_KEY = b"cloudconnector-demo-manufacturer-key-v1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """Every service of one gateway node, built by :func:`build_services`."""
+
+    config: GatewayConfig
+    store: Store
+    clock: Clock
+    passwords: PasswordHasher
+    device_ca: DeviceCa
+    outbox: Outbox
+    mail_worker: MailWorker
+    entitlements: EntitlementService
+    entitlement_policy: DeviceEntitlementPolicy
+    """The entitlement service, or a stand-in given to :func:`build_services` (tests)."""
+    scheduler: EntitlementScheduler
+    accounts: AccountService
+    customers: CustomerService
+    plant_access: PlantAccessPolicy
+    inverter_registration: InverterRegistration
+    publisher: MqttOutboxPublisher | None
+    """The MQTT outbox publisher (``None`` with MQTT off)."""
+    telemetry_ingest: TelemetryIngest
+    hub_events: HubEventSink
+    tunnels: TunnelRegistry
+    enrolment: EnrolmentService
+    remote_gate: RemoteGate
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Background tasks run inside the block; leaving it stops them in order.
+
+        At the end: the tunnels close, the audit writer writes the counted traffic once more,
+        the ingest finishes its groups, then the workers stop.
+        """
+        stop = asyncio.Event()
+        supervisor = asyncio.create_task(self._supervise(stop), name="gateway background")
+        try:
+            yield
+        finally:
+            await self.tunnels.close_all()
+            stop.set()
+            await supervisor
+
+    def _background(self) -> dict[str, Coroutine[Any, Any, None]]:
+        jobs = {
+            "mail-worker": self.mail_worker.run(),
+            "entitlement-scheduler": self.scheduler.run(),
+            "remote audit writer": self.remote_gate.ledger.run(),
+        }
+        if self.publisher is not None:
+            jobs["mqtt-outbox-publisher"] = self.publisher.run()
+        return jobs
+
+    async def _supervise(self, stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            tasks = {
+                name: group.create_task(job, name=name) for name, job in self._background().items()
+            }
+            await stop.wait()
+            audit = tasks.pop("remote audit writer")
+            audit.cancel()
+            await asyncio.gather(audit, return_exceptions=True)
+            written = await self.remote_gate.ledger.flush()
+            _LOGGER.info("remote-access audit written at shutdown (%d sessions)", written)
+            await self.telemetry_ingest.close()
+            for task in tasks.values():
+                task.cancel()
+
+
+def _activation_key(config: PlantsConfig) -> bytes:
+    key = config.activation_key.encode()
+    if not key:
+        _LOGGER.warning("plants.activation_key is not set: using the demo manufacturer key")
+        key = DEMO_ACTIVATION_KEY
+    return key
+
+
+def build_services(
+    config: GatewayConfig,
+    store: Store,
+    clock: Clock,
+    *,
+    passwords: PasswordHasher | None = None,
+    device_ca: DeviceCa | None = None,
+    entitlement_policy: DeviceEntitlementPolicy | None = None,
+) -> Services:
+    """Construct every service of the gateway on an open store.
+
+    ``device_ca`` is loaded from (or created in) the state folder when not given;
+    ``entitlement_policy`` overrides the device policy (tests of other areas); by default the
+    entitlement service decides (trials, packages, licences, grants).
+    """
+    passwords = passwords or PasswordHasher()
+    device_ca = device_ca or DeviceCa.ensure(config.state_dir, clock.now())
+    # notify and entitlements
+    mail_worker = MailWorker(store.repo(OutboxRepository), config.smtp, clock)
+    outbox = Outbox(store.repo(OutboxRepository), wakers=(mail_worker.wake,))
+    entitlements = EntitlementService(store, clock, config.entitlements)
+    policy = entitlement_policy or entitlements
+    # accounts
+    customers = CustomerService(store, clock, ViesClient(config.vat), config.vat)
+    scheduler = EntitlementScheduler(
+        store, entitlements, outbox, clock, jobs=(customers.retry_due,)
+    )
+    accounts = AccountService(
+        store,
+        clock,
+        passwords,
+        outbox,
+        config.accounts,
+        registration_steps=(entitlements.grant_account_trial,),
+    )
+    # plants and telemetry
+    plant_access = LicencePlantAccess(entitlements)
+    inverter_registration = InverterRegistration(
+        store,
+        clock,
+        key=_activation_key(config.plants),
+        limit=GuessLimit(
+            max_failures=config.plants.max_wrong_codes,
+            window=timedelta(seconds=config.plants.wrong_code_window_s),
+        ),
+    )
+    mqtt = config.mqtt
+    publisher = (
+        MqttOutboxPublisher(store.repo(MqttOutboxRepository), host=mqtt.host, port=mqtt.port)
+        if mqtt.enabled
+        else None
+    )
+    topic_prefix = mqtt.topic_prefix if mqtt.enabled else None
+    on_commit = publisher.wake if publisher is not None else None
+    ingest = TelemetryIngest(
+        store, clock, access=plant_access, topic_prefix=topic_prefix, on_commit=on_commit
+    )
+    hub_events = HubEventSink(store, clock, topic_prefix=topic_prefix, on_commit=on_commit)
+    # tunnels and remote access
+    tunnels = TunnelRegistry(
+        store,
+        clock,
+        policy,
+        telemetry_handler=route_telemetry(ingest, hub_events),
+    )
+    ledger = TrafficLedger(
+        store.repo(RemoteAccessRepository), clock, interval_s=config.remote.audit_flush_s
+    )
+    gate = RemoteGate(
+        store=store,
+        clock=clock,
+        policy=policy,
+        tunnels=tunnels,
+        config=config.remote,
+        ledger=ledger,
+    )
+    # the two cycles (module docstring); hook order as before: the gate forgets, then the
+    # hub gets its packages
+    tunnels.state_hooks.extend(
+        (gate.tunnel_state_changed, package_sender(store, entitlements, clock))
+    )
+    entitlements.add_listener(gate)
+    entitlements.add_listener(tunnels)
+    return Services(
+        config=config,
+        store=store,
+        clock=clock,
+        passwords=passwords,
+        device_ca=device_ca,
+        outbox=outbox,
+        mail_worker=mail_worker,
+        entitlements=entitlements,
+        entitlement_policy=policy,
+        scheduler=scheduler,
+        accounts=accounts,
+        customers=customers,
+        plant_access=plant_access,
+        inverter_registration=inverter_registration,
+        publisher=publisher,
+        telemetry_ingest=ingest,
+        hub_events=hub_events,
+        tunnels=tunnels,
+        enrolment=EnrolmentService(store, device_ca, config.enrolment, clock),
+        remote_gate=gate,
+    )
