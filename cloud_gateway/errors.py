@@ -35,6 +35,14 @@
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
+    ├── MonitoringError                            forecast or alert state unusable
+    │   │                                          (monitoring.errors)
+    │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs
+    │   └── AlertStateError (ValueError)           a stored alert state cannot be read
+    ├── RenderingError                             no document bytes could be made from a
+    │   │                                          view (billing.rendering.errors)
+    │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
+    │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

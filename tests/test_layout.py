@@ -73,6 +73,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("entitlements",),
     ("plants",),
     ("telemetry",),
+    ("monitoring",),
     ("tunnels",),
     ("remote",),
     ("operator", "shop"),

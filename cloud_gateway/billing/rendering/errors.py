@@ -2,17 +2,19 @@
 
 ::
 
-    RenderingError                 root: no document bytes could be made from the view
+    RenderingError (GatewayError)  root: no document bytes could be made from the view
      +-- IncompleteDocumentError   the view lacks data the document type requires (ValueError)
      +-- EInvoiceError             the e-invoice library rejected the XML or the PDF/A-3
 """
 
 from __future__ import annotations
 
+from cloud_gateway.errors import GatewayError
+
 __all__ = ["EInvoiceError", "IncompleteDocumentError", "RenderingError"]
 
 
-class RenderingError(Exception):
+class RenderingError(GatewayError):
     """Root error of :mod:`cloud_gateway.billing.rendering`."""
 
 
