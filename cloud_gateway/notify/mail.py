@@ -16,7 +16,7 @@ import jinja2
 
 from cloud_gateway.i18n import Language
 
-__all__ = ["Mail", "MailKind", "RenderedMail", "render_mail"]
+__all__ = ["Attachment", "Mail", "MailKind", "RenderedMail", "render_mail"]
 
 
 class MailKind(StrEnum):
@@ -32,6 +32,23 @@ class MailKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file sent with a mail (an invoice PDF, a contract document)."""
+
+    filename: str
+    """Name the recipient sees, e.g. ``Rechnung-R2026-000001.pdf``."""
+    content_type: str
+    """MIME type, ``maintype/subtype`` (``application/pdf``)."""
+    data: bytes
+    """The file's bytes, stored with the outbox row."""
+
+    def __post_init__(self) -> None:
+        maintype, _, subtype = self.content_type.partition("/")
+        if not maintype or not subtype or not self.filename:
+            raise ValueError("an attachment needs a file name and a maintype/subtype")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Mail:
     """An e-mail to be sent."""
 
@@ -43,6 +60,8 @@ class Mail:
     """Language of the text."""
     params: Mapping[str, object] = field(default_factory=dict)
     """Values the template uses."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files sent with the mail (multipart), stored in the same transaction as the mail."""
 
 
 @dataclass(frozen=True, slots=True)

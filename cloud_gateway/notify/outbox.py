@@ -48,6 +48,7 @@ class Outbox:
             body=rendered.body,
             now=now,
             dedup_key=dedup_key,
+            attachments=mail.attachments,
         )
 
     def on_commit(self, waker: Callable[[], None]) -> None:

@@ -8,6 +8,7 @@ duplicate. Rows are never deleted by the worker, so what was sent can be audited
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,13 +16,15 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.notify.schema import notification_outbox
+from cloud_gateway.notify.mail import Attachment
+from cloud_gateway.notify.schema import notification_attachments, notification_outbox
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["OutboxRepository", "OutboxRow", "OutboxState"]
 
 _T = notification_outbox
+_A = notification_attachments
 
 
 class OutboxState(StrEnum):
@@ -84,8 +87,12 @@ class OutboxRepository(Repository):
         body: str,
         now: datetime,
         dedup_key: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> int | None:
-        """Add a mail inside the caller's transaction; ``None`` if ``dedup_key`` exists."""
+        """Add a mail inside the caller's transaction; ``None`` if ``dedup_key`` exists.
+
+        Its ``attachments`` are stored in the same transaction, in their order.
+        """
         values = {
             "channel": "email",
             "recipient": recipient,
@@ -101,8 +108,37 @@ class OutboxRepository(Repository):
         }
         if dedup_key is None:
             result = await conn.execute(_T.insert().values(**values).returning(_T.c.id))
-            return int(result.scalar_one())
-        return await insert_ignore(conn, _T, values, ["dedup_key"])
+            row_id: int | None = int(result.scalar_one())
+        else:
+            row_id = await insert_ignore(conn, _T, values, ["dedup_key"])
+        if row_id is not None and attachments:
+            await conn.execute(
+                _A.insert(),
+                [
+                    {
+                        "outbox_id": row_id,
+                        "position": position,
+                        "filename": a.filename,
+                        "content_type": a.content_type,
+                        "data": a.data,
+                    }
+                    for position, a in enumerate(attachments)
+                ],
+            )
+        return row_id
+
+    async def attachments(self, row_id: int) -> list[Attachment]:
+        """The files of outbox row ``row_id``, in the order they were given."""
+        async with self._db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(_A.c.filename, _A.c.content_type, _A.c.data)
+                .where(_A.c.outbox_id == row_id)
+                .order_by(_A.c.position)
+            )
+            return [
+                Attachment(filename=r.filename, content_type=r.content_type, data=bytes(r.data))
+                for r in rows
+            ]
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxRow]:
         """Claim up to ``limit`` due rows for ``lease``; each row goes to one worker only."""

@@ -1,5 +1,5 @@
-"""The ``notification_outbox`` table (migration ``0003``): e-mails written in the same
-transaction as their cause, sent by the worker afterwards.
+"""The ``notification_outbox`` table (migration ``0003``) and its attachments (``0006``):
+e-mails written in the same transaction as their cause, sent by the worker afterwards.
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`.
 """
@@ -12,6 +12,7 @@ from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
 __all__ = [
+    "notification_attachments",
     "notification_outbox",
 ]
 
@@ -34,4 +35,21 @@ notification_outbox = sa.Table(
     sa.Column("sent_at", UtcDateTime(), nullable=True),
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_notification_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+)
+
+notification_attachments = sa.Table(
+    "notification_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "outbox_id",
+        sa.Integer,
+        sa.ForeignKey("notification_outbox.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("outbox_id", "position", name="uq_notification_attachments_outbox_id"),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -12,6 +13,7 @@ import aiosmtplib
 
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.errors import NotificationError
+from cloud_gateway.notify.mail import Attachment
 from cloud_gateway.notify.repository import OutboxRepository, OutboxRow
 from tunnel.clock import Clock
 
@@ -22,7 +24,7 @@ _LEASE = timedelta(minutes=5)
 _MAX_BACKOFF = timedelta(hours=6)
 
 
-def _message(row: OutboxRow, sender: str) -> EmailMessage:
+def _message(row: OutboxRow, sender: str, attachments: Sequence[Attachment] = ()) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.recipient
@@ -34,6 +36,11 @@ def _message(row: OutboxRow, sender: str) -> EmailMessage:
     msg["Content-Language"] = row.language
     msg["X-Outbox-Template"] = row.template
     msg.set_content(row.body)
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return msg
 
 
@@ -54,7 +61,7 @@ class MailWorker:
         cfg = self._config
         try:
             await aiosmtplib.send(
-                _message(row, cfg.sender),
+                _message(row, cfg.sender, await self._repository.attachments(row.id)),
                 hostname=cfg.host,
                 port=cfg.port,
                 use_tls=cfg.tls,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.i18n import Language
-from cloud_gateway.notify import Mail, MailKind, MailWorker, Outbox, render_mail
+from cloud_gateway.notify import Attachment, Mail, MailKind, MailWorker, Outbox, render_mail
 from cloud_gateway.notify.repository import OutboxRepository, OutboxState
+from cloud_gateway.notify.schema import notification_attachments
 from cloud_gateway.store import Store
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
@@ -123,3 +126,52 @@ async def test_a_claim_lost_in_a_crash_is_sent_after_the_lease(
     assert await worker.deliver_pending() == 0
     (msg,) = await smtp_server.wait_for(1)
     assert msg["Message-ID"].startswith("<outbox-")
+
+
+async def test_attachments_travel_with_their_mail_and_roll_back_with_it(
+    store: Store, clock: ManualClock, smtp_server: RecordingSmtp
+) -> None:
+    outbox = Outbox(store.repo(OutboxRepository))
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40  # binary, not text
+    files = (
+        Attachment(filename="Rechnung-R2026-000001.pdf", content_type="application/pdf", data=pdf),
+        Attachment(filename="AGB.txt", content_type="text/plain", data=b"Bedingungen"),
+    )
+    with_files = Mail(
+        to="a@example.org",
+        kind=MailKind.PASSWORD_RESET,
+        params={"username": "anna", "link": "L", "expires": "E"},
+        attachments=files,
+    )
+    async with store.engine.begin() as conn:
+        await outbox.put(conn, with_files, now=clock.now())
+
+    async def failing_change() -> None:
+        async with store.engine.begin() as conn:
+            await outbox.put(conn, replace(with_files, to="never@example.org"), now=clock.now())
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    worker = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
+    assert await worker.deliver_pending() == 1
+    (message,) = await smtp_server.wait_for(1)
+    assert message.is_multipart()
+    parts = list(message.iter_attachments())
+    assert [p.get_filename() for p in parts] == ["Rechnung-R2026-000001.pdf", "AGB.txt"]
+    assert parts[0].get_content_type() == "application/pdf"
+    assert parts[0].get_content() == pdf
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "L" in body.get_content()
+    # the rolled-back mail left no attachment rows behind either
+    async with store.engine.connect() as conn:
+        count = await conn.scalar(sa.select(sa.func.count()).select_from(notification_attachments))
+    assert count == 2
+
+
+def test_an_attachment_needs_a_name_and_a_full_mime_type() -> None:
+    with pytest.raises(ValueError, match="maintype/subtype"):
+        Attachment(filename="x.pdf", content_type="pdf", data=b"")
+    with pytest.raises(ValueError, match="file name"):
+        Attachment(filename="", content_type="application/pdf", data=b"")
