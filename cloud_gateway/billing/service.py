@@ -1,0 +1,498 @@
+"""The money core's shell: orders, payments, settlements, credit notes and the billing run.
+
+Every call that moves money or changes a state takes an idempotency key. The key is claimed in
+the same transaction as the change; a retry (even a concurrent one) gets the first call's result
+and changes nothing. Documents are finalised by :func:`_finalise` in the transaction that
+creates them: numbers from the range's counter row, canonical JSON and its SHA-256 stored once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Product
+from cloud_gateway.billing.documents import (
+    credit_note_for,
+    view_from_canonical,
+)
+from cloud_gateway.billing.errors import (
+    BillingError,
+    IdempotencyError,
+    OverdraftError,
+    UnknownProductError,
+)
+from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
+from cloud_gateway.billing.journal import EntryKind, can_charge, signed
+from cloud_gateway.billing.model import StoredContract, StoredDocument
+from cloud_gateway.billing.money import VatCategory
+from cloud_gateway.billing.periods import local_date, local_midnight
+from cloud_gateway.billing.pricing import Buyer, TaxTreatment, Voucher, tax_treatment
+from cloud_gateway.billing.rendering.view import DocumentKind, Party
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.run import (
+    ContractSnapshot,
+    ItemKind,
+    billing_run,
+    initial_draft,
+    next_event_day,
+)
+from cloud_gateway.billing.states import (
+    ContractEvent,
+    ContractState,
+    OrderEvent,
+    OrderState,
+    advance,
+)
+from cloud_gateway.config import BillingConfig
+from tunnel.clock import Clock
+
+__all__ = ["BillingService", "Customer", "OrderLine", "RunReport"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderLine:
+    """One booked product."""
+
+    product: str
+    plan: str
+    booking: BookingType = BookingType.SUBSCRIPTION
+    power_w: int | None = None
+    voucher: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Customer:
+    """The buyer of an order: printed party and what the VAT treatment depends on."""
+
+    account_id: int
+    party: Party
+    buyer: Buyer
+    language: str = "de"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunReport:
+    """What one billing run created."""
+
+    documents: int = 0
+    charges: int = 0
+    ended: int = 0
+
+
+class BillingService:
+    """Orders, payments, pro-forma settlement, credit notes, the billing run."""
+
+    def __init__(
+        self,
+        repository: BillingRepository,
+        catalogues: CatalogueSet,
+        clock: Clock,
+        config: BillingConfig,
+    ) -> None:
+        self._repo = repository
+        self._catalogues = catalogues
+        self._clock = clock
+        self._config = config
+        self._seller, self._bank = seller_parties(config)
+
+    async def _finalise(
+        self, conn: AsyncConnection, pending: Sequence[Pending], now: datetime
+    ) -> list[int]:
+        return await finalise_pending(
+            self._repo, conn, pending, now, seller=self._seller, bank=self._bank
+        )
+
+    # --- idempotency ------------------------------------------------------------------------
+    async def _once(
+        self,
+        key: str,
+        operation: str,
+        action: Callable[[AsyncConnection, datetime], Awaitable[dict[str, Any]]],
+    ) -> dict[str, Any]:
+        now = self._clock.now()
+        async with self._repo.transaction() as conn:
+            first = await self._repo.claim(conn, key, operation, now)
+            if first is not None:
+                if first[0] != operation:
+                    raise IdempotencyError(f"key {key!r} was used for {first[0]}")
+                result: dict[str, Any] = json.loads(first[1])
+                return result
+            result = await action(conn, now)
+            await self._repo.remember(conn, key, json.dumps(result, sort_keys=True))
+            return result
+
+    # --- orders -----------------------------------------------------------------------------
+    async def place_order(
+        self, customer: Customer, lines: Sequence[OrderLine], *, key: str
+    ) -> dict[str, Any]:
+        """Book ``lines``: an order, a pending contract per line and its pro-forma (R-BIL-3)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            today = local_date(now)
+            catalogue = self._catalogues.effective(today)
+            products = [self._check_line(catalogue.product(line.product), line) for line in lines]
+            reservations = sorted({r.code for p in products for r in p.reservations})
+            order_id = await self._repo.insert_order(
+                conn,
+                account_id=customer.account_id,
+                state=(OrderState.PLACED if reservations else OrderState.CONFIRMED).value,
+                catalogue_version=catalogue.version,
+                language=customer.language,
+                open_reservations=" ".join(reservations),
+                created_at=now,
+            )
+            pending: list[Pending] = []
+            contract_ids = []
+            for line_no, (line, product) in enumerate(zip(lines, products, strict=True), 1):
+                voucher = await self._voucher(conn, line.voucher, product.code, today)
+                tax = tax_treatment(customer.buyer, product.vat_rate, self._config.seller_country)
+                contract_id = await self._repo.insert_contract(
+                    conn,
+                    order_id=order_id,
+                    line_no=line_no,
+                    account_id=customer.account_id,
+                    catalogue_version=catalogue.version,
+                    product_code=product.code,
+                    plan_code=line.plan,
+                    booking=line.booking.value,
+                    state=ContractState.PENDING.value,
+                    power_w=line.power_w,
+                    language=customer.language,
+                    voucher_code=voucher.code if voucher else None,
+                    buyer=json.dumps(dataclasses.asdict(customer.party), sort_keys=True),
+                    vat_category=tax.category.value,
+                    vat_rate=str(tax.rate),
+                    vat_note_de=tax.note_de,
+                    vat_note_en=tax.note_en,
+                    created_at=now,
+                )
+                contract_ids.append(contract_id)
+                snapshot = self._snapshot_of(
+                    product=product, plan=line.plan, booking=line.booking,
+                    contract_id=contract_id, start=None, paid=0, tax=tax,
+                    language=customer.language, power_w=line.power_w, voucher=voucher,
+                    reference=f"A-{order_id}",
+                )  # fmt: skip
+                pending.append(
+                    Pending(
+                        draft=initial_draft(snapshot, DocumentKind.PROFORMA, today),
+                        account_id=customer.account_id,
+                        buyer=customer.party,
+                        contract_id=contract_id,
+                        period=0,
+                        item_kind=ItemKind.PROFORMA.value,
+                    )
+                )
+            ids = await self._finalise(conn, pending, now)
+            return {"order_id": order_id, "contract_ids": contract_ids, "proforma_ids": ids}
+
+        return await self._once(key, "place_order", action)
+
+    @staticmethod
+    def _check_line(product: Product, line: OrderLine) -> Product:
+        if not product.shop_released:
+            raise UnknownProductError(f"{product.code} is not released for the shop")
+        product.plan(line.plan)
+        if line.booking not in product.booking_types:
+            raise BillingError(f"{product.code} cannot be booked as {line.booking}")
+        return product
+
+    async def _voucher(
+        self, conn: AsyncConnection, code: str | None, product: str, today: date
+    ) -> Voucher | None:
+        if code is None:
+            return None
+        voucher = await self._repo.voucher(conn, code)
+        uses = await self._repo.voucher_uses(conn, code)
+        voucher.check_redeemable(product_code=product, day=today, uses=uses)
+        return voucher
+
+    async def add_voucher(self, voucher: Voucher, *, key: str) -> dict[str, Any]:
+        """Issue a voucher (operator)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            voucher_id = await self._repo.insert_voucher(
+                conn,
+                code=voucher.code,
+                kind=voucher.kind.value,
+                value=str(voucher.value),
+                periods=voucher.periods,
+                products=" ".join(sorted(voucher.products)),
+                valid_until=voucher.valid_until,
+                max_uses=voucher.max_uses,
+                created_at=now,
+            )
+            return {"voucher_id": voucher_id}
+
+        return await self._once(key, "add_voucher", action)
+
+    async def confirm_reservation(self, order_id: int, code: str, *, key: str) -> dict[str, Any]:
+        """The back office confirms one delivery reservation (R-BIL-4)."""
+
+        async def action(conn: AsyncConnection, _now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            if code not in order.open_reservations:
+                raise BillingError(f"order {order_id} has no open reservation {code!r}")
+            remaining = tuple(r for r in order.open_reservations if r != code)
+            state = order.state
+            if not remaining:
+                state = advance(state, OrderEvent.RESERVATIONS_CONFIRMED)
+            await self._repo.set_order(
+                conn, order_id, open_reservations=" ".join(remaining), state=state.value
+            )
+            return {"order_id": order_id, "state": state.value}
+
+        return await self._once(key, "confirm_reservation", action)
+
+    async def activate(
+        self, order_id: int, start: date | None = None, *, key: str
+    ) -> dict[str, Any]:
+        """Start a ready order's contracts on ``start`` (default: today) (R-BIL-5)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            state = advance(order.state, OrderEvent.ACTIVATE)
+            day = start or local_date(now)
+            await self._repo.set_order(conn, order_id, state=state.value)
+            for contract in await self._repo.contracts(conn, order_id=order_id):
+                advance(contract.state, ContractEvent.ACTIVATE)
+                await self._repo.set_contract(
+                    conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
+                )
+                await self._repo.schedule(conn, contract.id, local_midnight(day))
+            return {"order_id": order_id, "state": state.value, "start": day.isoformat()}
+
+        return await self._once(key, "activate", action)
+
+    # --- payment account --------------------------------------------------------------------
+    async def record_payment(
+        self, account_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Book money received; settle the pro-forma it names if still valid (else credit)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.PAYMENT.value,
+                amount=signed(EntryKind.PAYMENT, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            document = await self._repo.document_by_reference(conn, reference.replace(" ", ""))
+            settled = None
+            if document is not None and document.kind is DocumentKind.PROFORMA:
+                settled = await self._settle(conn, document, now, allow_overdraft=False)
+            return {"journal_id": entry, "settled_document_id": settled}
+
+        return await self._once(key, "record_payment", action)
+
+    async def settle_from_account(self, document_id: int, *, key: str) -> dict[str, Any]:
+        """Settle a pro-forma from the payment account, within its overdraft limit (R-BIL-11)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            document = await self._repo.document(conn, document_id)
+            settled = await self._settle(conn, document, now, allow_overdraft=True)
+            if settled is None:
+                raise BillingError(f"pro-forma {document.number} cannot be settled")
+            return {"settled_document_id": settled}
+
+        return await self._once(key, "settle_from_account", action)
+
+    async def set_overdraft_limit(self, account_id: int, limit: int, *, key: str) -> dict[str, Any]:
+        """The operator allows the account to go down to ``-limit`` cents."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.OVERDRAFT_LIMIT.value,
+                amount=0,
+                overdraft_limit=limit,
+                source_key=key,
+                created_at=now,
+            )
+            return {"journal_id": entry}
+
+        return await self._once(key, "set_overdraft_limit", action)
+
+    async def _settle(
+        self,
+        conn: AsyncConnection,
+        proforma: StoredDocument,
+        now: datetime,
+        *,
+        allow_overdraft: bool,
+    ) -> int | None:
+        """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be."""
+        if proforma.kind is not DocumentKind.PROFORMA or proforma.contract_id is None:
+            return None
+        if await self._repo.is_settled(conn, proforma.id):
+            return None
+        if proforma.due_date is not None and local_date(now) > proforma.due_date:
+            return None  # expired (R-BIL-9): the money stays on the account as credit
+        [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
+        if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
+            return None
+        balance = await self._repo.balance(conn, proforma.account_id)
+        limit = (
+            await self._repo.overdraft_limit(conn, proforma.account_id) if allow_overdraft else 0
+        )
+        if not can_charge(balance, limit, proforma.gross):
+            if allow_overdraft:
+                raise OverdraftError(f"account {proforma.account_id}: limit {limit} exceeded")
+            return None
+        entry = await self._repo.append(
+            conn,
+            account_id=proforma.account_id,
+            kind=EntryKind.CHARGE.value,
+            amount=signed(EntryKind.CHARGE, proforma.gross),
+            source_key=f"settle:{proforma.id}",
+            document_id=proforma.id,
+            reference=proforma.number,
+            created_at=now,
+        )
+        assert entry is not None  # the settlement row above guards against a second charge
+        await self._repo.settle(conn, proforma.id, entry, now)
+        view = view_from_canonical(proforma.canonical.encode())
+        periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
+        await self._repo.add_paid_periods(conn, contract.id, periods)
+        if proforma.period == 0:
+            order = await self._repo.order(conn, contract.order_id)
+            if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
+                new = advance(order.state, OrderEvent.PAID)
+                await self._repo.set_order(conn, order.id, state=new.value)
+        return proforma.id
+
+    # --- credit notes -----------------------------------------------------------------------
+    async def credit_note(self, invoice_id: int, reason: str, *, key: str) -> dict[str, Any]:
+        """Reverse an invoice in full; its amount goes to the payment account as credit."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            invoice = await self._repo.document(conn, invoice_id)
+            if invoice.kind is not DocumentKind.INVOICE:
+                raise BillingError(f"{invoice.number} is not an invoice")
+            view = view_from_canonical(invoice.canonical.encode())
+            draft = credit_note_for(view, local_date(now), reason)
+            pending = Pending(
+                draft=draft,
+                account_id=invoice.account_id,
+                buyer=view.buyer,
+                preceding_id=invoice.id,
+            )
+            [document_id] = await self._finalise(conn, [pending], now)
+            await self._repo.append(
+                conn,
+                account_id=invoice.account_id,
+                kind=EntryKind.CREDIT.value,
+                amount=signed(EntryKind.CREDIT, invoice.gross),
+                source_key=f"credit:{invoice.id}",
+                document_id=document_id,
+                reference=view.number,
+                created_at=now,
+            )
+            return {"document_id": document_id}
+
+        return await self._once(key, "credit_note", action)
+
+    # --- billing run ------------------------------------------------------------------------
+    async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:
+        """Persist every missing item of the pure billing run at the clock's instant."""
+        now = self._clock.now()
+        today = local_date(now)
+        async with self._repo.transaction() as conn:
+            contracts = await self._repo.contracts(
+                conn, state=ContractState.ACTIVE, ids=contract_ids
+            )
+            vouchers = {
+                code: await self._repo.voucher(conn, code)
+                for code in {c.voucher_code for c in contracts if c.voucher_code}
+            }
+            snapshots = {c.id: self._snapshot(c, vouchers) for c in contracts}
+            stored = {c.id: c for c in contracts}
+            expected = billing_run(snapshots.values(), today)
+            existing = await self._repo.document_keys(conn, contract_ids)
+            pending: list[Pending] = []
+            ended = 0
+            for item in expected:
+                contract = stored[item.contract_id]
+                if item.kind is ItemKind.END:
+                    advance(contract.state, ContractEvent.END)
+                    await self._repo.set_contract(
+                        conn,
+                        contract.id,
+                        state=ContractState.ENDED.value,
+                        ended_on=date.fromordinal(item.day.toordinal() - 1),
+                    )
+                    ended += 1
+                    continue
+                if item.key in existing or item.draft is None:
+                    continue
+                pending.append(
+                    Pending(
+                        draft=item.draft,
+                        account_id=contract.account_id,
+                        buyer=Party(**json.loads(contract.buyer)),
+                        contract_id=contract.id,
+                        period=item.period,
+                        item_kind=item.kind.value,
+                        charge_key=f"run:{contract.id}:{item.period}:{item.kind}"
+                        if item.charge
+                        else None,
+                    )
+                )
+            await self._finalise(conn, pending, now)
+            for snapshot in snapshots.values():
+                following = next_event_day(snapshot, today)
+                if following is not None:
+                    await self._repo.schedule(conn, snapshot.id, local_midnight(following))
+            charges = sum(1 for p in pending if p.charge_key)
+        return RunReport(documents=len(pending), charges=charges, ended=ended)
+
+    def _snapshot(self, c: StoredContract, vouchers: dict[str, Voucher]) -> ContractSnapshot:
+        product = self._catalogues.version(c.catalogue_version).product(c.product_code)
+        tax = TaxTreatment(
+            category=VatCategory(c.vat_category),
+            rate=Decimal(c.vat_rate),
+            note_de=c.vat_note_de,
+            note_en=c.vat_note_en,
+        )
+        voucher = vouchers.get(c.voucher_code) if c.voucher_code else None
+        return self._snapshot_of(
+            product=product, plan=c.plan_code, booking=c.booking, contract_id=c.id,
+            start=c.start_day, paid=c.paid_periods, tax=tax, language=c.language,
+            power_w=c.power_w, voucher=voucher, reference=f"A-{c.order_id}",
+        )  # fmt: skip
+
+    @staticmethod
+    def _snapshot_of(
+        *,
+        product: Product, plan: str, booking: BookingType, contract_id: int, start: date | None,
+        paid: int, tax: TaxTreatment, language: str, power_w: int | None, voucher: Voucher | None,
+        reference: str,
+    ) -> ContractSnapshot:  # fmt: skip
+        return ContractSnapshot(
+            id=contract_id,
+            product=product,
+            plan=product.plan(plan),
+            booking=booking,
+            start=start,
+            paid_periods=paid,
+            tax=tax,
+            language=language,
+            power_w=power_w,
+            voucher=voucher,
+            reference=reference,
+        )

@@ -1,0 +1,160 @@
+"""Seed 004 end to end on both backends: order, payment, activation, monthly run, rerun."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from cloud_gateway.billing.errors import IdempotencyError, OverdraftError
+from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.service import BillingService, Customer, OrderLine, RunReport
+from cloud_gateway.billing.states import ContractState, OrderState
+from cloud_gateway.store import Store
+from tunnel.clock import ManualClock
+
+SATELLITE = OrderLine(product="satellite-uplink", plan="monthly")
+
+
+def _at(day: date) -> datetime:
+    """09:00 UTC on ``day`` (10:00 or 11:00 in Berlin)."""
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+async def _documents(store: Store, account_id: int) -> list[StoredDocument]:
+    repo = BillingRepository(store.engine)
+    async with repo.transaction() as conn:
+        return await repo.documents(conn, account_id=account_id)
+
+
+async def _balance(store: Store, account_id: int) -> int:
+    repo = BillingRepository(store.engine)
+    async with repo.transaction() as conn:
+        return await repo.balance(conn, account_id)
+
+
+async def _rerun_creates_nothing(billing: BillingService) -> None:
+    assert await billing.run() == RunReport()
+
+
+async def _ordered_and_active(
+    billing: BillingService, store: Store, customer: Customer, clock: ManualClock
+) -> int:
+    placed = await billing.place_order(customer, [SATELLITE], key="order-1")
+    [proforma] = await _documents(store, customer.account_id)
+    assert (proforma.kind, proforma.number, proforma.gross, proforma.due) == (
+        "proforma", "PR-2026-00001", 215152, 215152,
+    )  # fmt: skip
+    assert proforma.due_date is None  # R-BIL-9: the first pro-forma has no deadline
+    assert proforma.payment_reference == "RF98PR202600001"
+    await billing.confirm_reservation(placed["order_id"], "order_form", key="res-1")
+    paid = await billing.record_payment(
+        customer.account_id, 215152, "RF98 PR20 2600 001", key="bank-1"
+    )
+    assert paid["settled_document_id"] == proforma.id
+    assert await _balance(store, customer.account_id) == 0
+    clock.set(_at(date(2026, 3, 1)))
+    result = await billing.activate(placed["order_id"], key="activate-1")
+    assert result["state"] == OrderState.ACTIVE
+    return int(placed["order_id"])
+
+
+async def test_seed_004_first_invoice_then_unpaid_month_four_ends_the_service(
+    billing: BillingService, store: Store, customer: Customer, billing_clock: ManualClock
+) -> None:
+    await _ordered_and_active(billing, store, customer, billing_clock)
+    assert await billing.run() == RunReport(documents=1)
+    invoice = (await _documents(store, customer.account_id))[-1]
+    assert (invoice.number, invoice.net, invoice.tax, invoice.gross, invoice.due) == (
+        "RE-2026-00001", 180800, 34352, 215152, 0,
+    )  # fmt: skip
+    assert invoice.payment_reference is None  # nothing due: prepaid by the pro-forma
+    await _rerun_creates_nothing(billing)
+
+    billing_clock.set(_at(date(2026, 5, 1)))  # month 3 starts: pro-forma for month 4
+    assert await billing.run() == RunReport(documents=1)
+    offer = (await _documents(store, customer.account_id))[-1]
+    assert (offer.number, offer.gross, offer.due_date) == (
+        "PR-2026-00002",
+        39984,
+        date(2026, 5, 31),
+    )
+    await _rerun_creates_nothing(billing)
+
+    billing_clock.set(_at(date(2026, 6, 1)))  # not paid: the service ends after month 3
+    assert await billing.run() == RunReport(ended=1)
+    repo = BillingRepository(store.engine)
+    async with repo.transaction() as conn:
+        [contract] = await repo.contracts(conn)
+    assert (contract.state, contract.ended_on) == (ContractState.ENDED, date(2026, 5, 31))
+    # a late payment cannot extend the ended service: it stays on the account as credit
+    late = await billing.record_payment(
+        customer.account_id, 39984, offer.payment_reference or "", key="bank-2"
+    )
+    assert late["settled_document_id"] is None
+    assert await _balance(store, customer.account_id) == 39984
+    await _rerun_creates_nothing(billing)
+
+
+async def test_paid_month_four_is_invoiced_and_surplus_stays_as_credit(
+    billing: BillingService, store: Store, customer: Customer, billing_clock: ManualClock
+) -> None:
+    await _ordered_and_active(billing, store, customer, billing_clock)
+    billing_clock.set(_at(date(2026, 5, 1)))
+    assert await billing.run() == RunReport(documents=2)
+    offer = (await _documents(store, customer.account_id))[-1]
+    await billing.record_payment(
+        customer.account_id, 40000, offer.payment_reference or "", key="b-2"
+    )
+    billing_clock.set(_at(date(2026, 6, 1)))
+    assert await billing.run() == RunReport(documents=2)  # invoice month 4, pro-forma month 5
+    kinds = [
+        (d.kind.value, d.number, d.period) for d in await _documents(store, customer.account_id)
+    ]
+    assert kinds[-2:] == [("invoice", "RE-2026-00002", 3), ("proforma", "PR-2026-00003", 4)]
+    assert await _balance(store, customer.account_id) == 16
+    await _rerun_creates_nothing(billing)
+
+
+async def test_retries_return_the_first_result_and_change_nothing(
+    billing: BillingService, store: Store, customer: Customer
+) -> None:
+    first = await billing.place_order(customer, [SATELLITE], key="order-x")
+    again = await billing.place_order(customer, [SATELLITE], key="order-x")
+    assert first == again
+    assert len(await _documents(store, customer.account_id)) == 1
+    await billing.record_payment(customer.account_id, 100, "nothing", key="pay-x")
+    await billing.record_payment(customer.account_id, 100, "nothing", key="pay-x")
+    assert await _balance(store, customer.account_id) == 100
+    with pytest.raises(IdempotencyError):
+        await billing.record_payment(customer.account_id, 100, "nothing", key="order-x")
+
+
+async def test_overdraft_settles_a_pro_forma_without_payment(
+    billing: BillingService, store: Store, customer: Customer
+) -> None:
+    placed = await billing.place_order(customer, [SATELLITE], key="o")
+    [proforma_id] = placed["proforma_ids"]
+    with pytest.raises(OverdraftError):
+        await billing.settle_from_account(proforma_id, key="s-1")
+    await billing.set_overdraft_limit(customer.account_id, 300000, key="limit-1")
+    await billing.settle_from_account(proforma_id, key="s-2")
+    assert await _balance(store, customer.account_id) == -215152
+    await billing.record_payment(customer.account_id, 215152, "transfer", key="p")
+    assert await _balance(store, customer.account_id) == 0
+
+
+async def test_credit_note_reverses_an_invoice_onto_the_account(
+    billing: BillingService, store: Store, customer: Customer, billing_clock: ManualClock
+) -> None:
+    await _ordered_and_active(billing, store, customer, billing_clock)
+    await billing.run()
+    invoice = (await _documents(store, customer.account_id))[-1]
+    result = await billing.credit_note(invoice.id, "Storno: Testauftrag", key="cn-1")
+    note = (await _documents(store, customer.account_id))[-1]
+    assert (note.id, note.number, note.gross, note.preceding_id) == (
+        result["document_id"], "GS-2026-00001", 215152, invoice.id,
+    )  # fmt: skip
+    assert await _balance(store, customer.account_id) == 215152
+    await _rerun_creates_nothing(billing)
