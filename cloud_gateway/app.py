@@ -10,6 +10,7 @@ from aiohttp import web
 from cloud_gateway import accounts, shop
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.app_keys import CONFIG, PASSWORDS, STORE
+from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements import setup as entitlements_setup
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
@@ -84,5 +85,6 @@ def create_app(
     remote_routes.setup(app)
     operator_routes.setup(app)
     shop.routes.setup(app)
+    billing_routes.setup(app)
     wire(app)
     return app
