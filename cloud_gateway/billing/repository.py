@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,6 +45,8 @@ __all__ = ["BillingRepository"]
 
 _LOGGER = logging.getLogger(__name__)
 _O, _C, _D, _J = billing_orders, billing_contracts, billing_documents, billing_journal
+#: rows per statement of a bulk insert (keeps SQLite under its bound-parameter limit)
+_CHUNK = 1000
 
 
 @contextmanager
@@ -173,10 +176,15 @@ class BillingRepository:
             stmt = stmt.where(_C.c.order_id == order_id)
         if state is not None:
             stmt = stmt.where(_C.c.state == state.value)
-        if ids is not None:
-            stmt = stmt.where(_C.c.id.in_(ids))
+        if ids is None:
+            with _mapped():
+                return [_contract(r._mapping) for r in await conn.execute(stmt)]
+        found: list[StoredContract] = []
         with _mapped():
-            return [_contract(r._mapping) for r in await conn.execute(stmt)]
+            for start in range(0, len(ids), _CHUNK):
+                chunk = stmt.where(_C.c.id.in_(list(ids[start : start + _CHUNK])))
+                found += [_contract(r._mapping) for r in await conn.execute(chunk)]
+        return found
 
     async def set_contract(self, conn: AsyncConnection, contract_id: int, **values: Any) -> None:
         with _mapped():
@@ -244,15 +252,13 @@ class BillingRepository:
         self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
     ) -> dict[str, int]:
         """Insert finalised documents; returns their ids by number."""
-        if not rows:
-            return {}
+        ids: dict[str, int] = {}
+        stmt = _D.insert().returning(_D.c.number, _D.c.id, sort_by_parameter_order=True)
         with _mapped():
-            await conn.execute(_D.insert(), list(rows))
-            numbers = [r["number"] for r in rows]
-            found = await conn.execute(
-                sa.select(_D.c.number, _D.c.id).where(_D.c.number.in_(numbers))
-            )
-            return {str(n): int(i) for n, i in found}
+            for start in range(0, len(rows), _CHUNK):
+                result = await conn.execute(stmt, list(rows[start : start + _CHUNK]))
+                ids.update((str(n), int(i)) for n, i in result)
+        return ids
 
     async def document_keys(
         self, conn: AsyncConnection, contract_ids: Iterable[int] | None = None
@@ -261,10 +267,15 @@ class BillingRepository:
         stmt = sa.select(_D.c.contract_id, _D.c.period, _D.c.item_kind).where(
             _D.c.contract_id.is_not(None)
         )
-        if contract_ids is not None:
-            stmt = stmt.where(_D.c.contract_id.in_(list(contract_ids)))
+        if contract_ids is None:
+            with _mapped():
+                return {(int(c), int(p), str(k)) for c, p, k in await conn.execute(stmt)}
+        ids, keys = list(contract_ids), set()
         with _mapped():
-            return {(int(c), int(p), str(k)) for c, p, k in await conn.execute(stmt)}
+            for start in range(0, len(ids), _CHUNK):
+                chunk = stmt.where(_D.c.contract_id.in_(ids[start : start + _CHUNK]))
+                keys |= {(int(c), int(p), str(k)) for c, p, k in await conn.execute(chunk)}
+        return keys
 
     async def documents(
         self,
@@ -349,15 +360,18 @@ class BillingRepository:
             return (await conn.execute(stmt)).first() is not None
 
     # --- job queue ------------------------------------------------------------------------
-    async def schedule(self, conn: AsyncConnection, contract_id: int, due_at: datetime) -> None:
-        """Queue a billing job for ``contract_id`` at ``due_at`` (once)."""
+    async def schedule(self, conn: AsyncConnection, jobs: Sequence[tuple[int, datetime]]) -> None:
+        """Queue billing jobs ``(contract id, due instant)``; an existing one stays as it is."""
+        insert: Any = (
+            postgresql.insert(billing_jobs)
+            if conn.dialect.name == "postgresql"
+            else sqlite.insert(billing_jobs)
+        )
+        stmt = insert.on_conflict_do_nothing(index_elements=["contract_id", "due_at"])
+        values = [{"contract_id": c, "due_at": d} for c, d in jobs]
         with _mapped():
-            await insert_ignore(
-                conn,
-                billing_jobs,
-                {"contract_id": contract_id, "due_at": due_at},
-                ["contract_id", "due_at"],
-            )
+            for start in range(0, len(values), _CHUNK):
+                await conn.execute(stmt, values[start : start + _CHUNK])
 
     async def next_job_at(self, conn: AsyncConnection) -> datetime | None:
         """When the earliest open job is due."""
@@ -392,9 +406,9 @@ class BillingRepository:
 async def insert_ignore_key(conn: AsyncConnection, range_key: str) -> None:
     """Create the counter row of a new range (first number 1), unless a racer did."""
     insert: Any = (
-        sa.dialects.postgresql.insert(billing_sequences)
+        postgresql.insert(billing_sequences)
         if conn.dialect.name == "postgresql"
-        else sa.dialects.sqlite.insert(billing_sequences)
+        else sqlite.insert(billing_sequences)
     )
     await conn.execute(
         insert.values(range_key=range_key, next=1).on_conflict_do_nothing(

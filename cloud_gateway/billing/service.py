@@ -270,7 +270,7 @@ class BillingService:
                 await self._repo.set_contract(
                     conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
                 )
-                await self._repo.schedule(conn, contract.id, local_midnight(day))
+                await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
             return {"order_id": order_id, "state": state.value, "start": day.isoformat()}
 
         return await self._once(key, "activate", action)
@@ -454,10 +454,12 @@ class BillingService:
                     )
                 )
             await self._finalise(conn, pending, now)
-            for snapshot in snapshots.values():
-                following = next_event_day(snapshot, today)
-                if following is not None:
-                    await self._repo.schedule(conn, snapshot.id, local_midnight(following))
+            jobs = [
+                (snapshot.id, local_midnight(following))
+                for snapshot in snapshots.values()
+                if (following := next_event_day(snapshot, today)) is not None
+            ]
+            await self._repo.schedule(conn, jobs)
             charges = sum(1 for p in pending if p.charge_key)
         return RunReport(documents=len(pending), charges=charges, ended=ended)
 
