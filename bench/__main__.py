@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "tunnel": "bench.tunnel",
     "tunnel-scale": "bench.tunnel_scale",
     "addon": "bench.addon",
+    "billing": "bench.billing",
 }
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
@@ -110,11 +111,21 @@ def rf_reference(number: str) -> str:
 
 
 def finalise(
-    draft: Draft, *, number: str, seller: Party, seller_bank: BankAccount, buyer: Party
+    draft: Draft,
+    *,
+    number: str,
+    seller: Party,
+    seller_bank: BankAccount,
+    buyer: Party,
+    totals: DocumentTotals | None = None,
 ) -> DocumentView:
-    """The finalised view: numbered, with a creditor reference when an amount is due."""
+    """The finalised view: numbered, with a creditor reference when an amount is due.
+
+    ``totals`` may be passed when already known (they do not depend on number or parties).
+    """
+    due = (totals or draft.totals()).due
     view = draft.view(number=number, seller=seller, seller_bank=seller_bank, buyer=buyer)
-    if view.kind is not DocumentKind.CREDIT_NOTE and view.totals().due > 0:
+    if view.kind is not DocumentKind.CREDIT_NOTE and due > 0:
         view = dataclasses.replace(view, payment_reference=rf_reference(number))
     return view
 
@@ -147,23 +158,19 @@ def signed_total(view: DocumentView) -> int:
     return total
 
 
-def _plain(value: object) -> object:
+def _decimal(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+    raise TypeError(f"not serialisable: {type(value).__name__}")
 
 
 def canonical_bytes(view: DocumentView) -> bytes:
-    """The canonical JSON of a document (sorted keys, no spaces, UTF-8): what is hashed."""
-    return json.dumps(
-        _plain(view), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    """The canonical JSON of a document: what is stored and hashed.
+
+    Compact UTF-8 JSON, object members in the dataclasses' field order, dates as ISO 8601,
+    decimals as strings, enumerations as their values.
+    """
+    return orjson.dumps(view, default=_decimal)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -72,6 +72,7 @@ async def finalise_pending(
     *,
     seller: Party,
     bank: BankAccount,
+    want_ids: bool = True,
 ) -> list[int]:
     """Number, freeze and store ``pending`` (in this transaction); returns their ids."""
     by_range: dict[str, list[int]] = defaultdict(list)
@@ -85,12 +86,12 @@ async def finalise_pending(
             numbers[index] = format_number(draft.kind, draft.issue_date.year, first + offset)
     rows: list[dict[str, Any]] = []
     for index, p in enumerate(pending):
+        totals = p.draft.totals()
         view = finalise(
             p.draft, number=numbers[index], seller=seller, seller_bank=bank,
-            buyer=p.buyer,
+            buyer=p.buyer, totals=totals,
         )  # fmt: skip
         data = canonical_bytes(view)
-        totals = view.totals()
         rows.append(
             {
                 "kind": view.kind.value,
@@ -112,7 +113,9 @@ async def finalise_pending(
                 "created_at": now,
             }
         )
-    ids = await repo.insert_documents(conn, rows)
+    ids = await repo.insert_documents(
+        conn, rows, with_ids=want_ids or any(p.charge_key for p in pending)
+    )
     for p, row in zip(pending, rows, strict=True):
         if p.charge_key:
             await repo.append(
@@ -125,4 +128,4 @@ async def finalise_pending(
                 reference=row["number"],
                 created_at=now,
             )
-    return [ids[row["number"]] for row in rows]
+    return [ids[row["number"]] for row in rows] if ids else []

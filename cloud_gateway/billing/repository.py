@@ -249,12 +249,16 @@ class BillingRepository:
         return int(after) - count
 
     async def insert_documents(
-        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *, with_ids: bool = True
     ) -> dict[str, int]:
-        """Insert finalised documents; returns their ids by number."""
+        """Insert finalised documents; returns their ids by number (empty unless ``with_ids``)."""
         ids: dict[str, int] = {}
-        stmt = _D.insert().returning(_D.c.number, _D.c.id, sort_by_parameter_order=True)
         with _mapped():
+            if not with_ids:
+                for start in range(0, len(rows), _CHUNK):
+                    await conn.execute(_D.insert(), list(rows[start : start + _CHUNK]))
+                return ids
+            stmt = _D.insert().returning(_D.c.number, _D.c.id, sort_by_parameter_order=True)
             for start in range(0, len(rows), _CHUNK):
                 result = await conn.execute(stmt, list(rows[start : start + _CHUNK]))
                 ids.update((str(n), int(i)) for n, i in result)

@@ -16,7 +16,9 @@ after each period, with the amount due and a journal charge.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -169,7 +171,9 @@ def initial_draft(c: ContractSnapshot, kind: DocumentKind, issue: date) -> Draft
     return _prepaid(draft) if kind is DocumentKind.INVOICE else draft
 
 
-def _prepaid_items(c: ContractSnapshot, today: date) -> Iterator[ExpectedItem]:
+def _prepaid_items(
+    c: ContractSnapshot, today: date, existing: AbstractSet[tuple[int, int, str]]
+) -> Iterator[ExpectedItem]:
     assert c.start is not None
     unit, length = c.plan.period_unit, c.plan.period_length
     current = period_index(c.start, today, unit, length)
@@ -177,24 +181,27 @@ def _prepaid_items(c: ContractSnapshot, today: date) -> Iterator[ExpectedItem]:
         return
     minimum, maximum = c.product.min_periods, c.product.max_periods
     renews = c.booking is BookingType.SUBSCRIPTION
-    yield ExpectedItem(
-        contract_id=c.id,
-        period=0,
-        kind=ItemKind.INVOICE,
-        day=c.start,
-        draft=initial_draft(c, DocumentKind.INVOICE, c.start),
-    )
+    if (c.id, 0, ItemKind.INVOICE.value) not in existing:
+        yield ExpectedItem(
+            contract_id=c.id,
+            period=0,
+            kind=ItemKind.INVOICE,
+            day=c.start,
+            draft=initial_draft(c, DocumentKind.INVOICE, c.start),
+        )
     for p in range(minimum - 1, current + 1):
         this = _periods(c, p)
         if p >= minimum:
             if p >= c.paid_periods or (maximum and p >= maximum) or not renews:
                 yield ExpectedItem(contract_id=c.id, period=p, kind=ItemKind.END, day=this.first)
                 return
-            draft = _prepaid(_draft(c, DocumentKind.INVOICE, p, 1, this.first, initial=False))
-            yield ExpectedItem(
-                contract_id=c.id, period=p, kind=ItemKind.INVOICE, day=this.first, draft=draft
-            )
-        if renews and (not maximum or p + 1 < maximum):
+            if (c.id, p, ItemKind.INVOICE.value) not in existing:
+                draft = _prepaid(_draft(c, DocumentKind.INVOICE, p, 1, this.first, initial=False))
+                yield ExpectedItem(
+                    contract_id=c.id, period=p, kind=ItemKind.INVOICE, day=this.first, draft=draft
+                )
+        offers = renews and (not maximum or p + 1 < maximum)
+        if offers and (c.id, p + 1, ItemKind.PROFORMA.value) not in existing:
             offer = _draft(c, DocumentKind.PROFORMA, p + 1, 1, this.first, initial=False)
             offer = dataclasses.replace(offer, due_date=this.last)
             yield ExpectedItem(
@@ -202,36 +209,47 @@ def _prepaid_items(c: ContractSnapshot, today: date) -> Iterator[ExpectedItem]:
             )
 
 
-def _in_arrears_items(c: ContractSnapshot, today: date) -> Iterator[ExpectedItem]:
+def _in_arrears_items(
+    c: ContractSnapshot, today: date, existing: AbstractSet[tuple[int, int, str]]
+) -> Iterator[ExpectedItem]:
     assert c.start is not None
     maximum = c.product.max_periods
-    p = 0
-    while not maximum or p < maximum:
-        this = _periods(c, p)
-        day = this.last + timedelta(days=1)
+    for p in range(maximum) if maximum else itertools.count():
+        day = _periods(c, p).last + timedelta(days=1)
         if day > today:
             return
+        if (c.id, p, ItemKind.INVOICE.value) in existing:
+            continue
         draft = _draft(c, DocumentKind.INVOICE, p, 1, day, initial=p == 0)
         draft = dataclasses.replace(draft, due_date=day + PAYMENT_TERM)
         gross = draft.totals().grand_total
         yield ExpectedItem(
             contract_id=c.id, period=p, kind=ItemKind.INVOICE, day=day, draft=draft, charge=gross
         )
-        p += 1
     end = _periods(c, maximum - 1).last + timedelta(days=1)
     yield ExpectedItem(contract_id=c.id, period=maximum, kind=ItemKind.END, day=end)
 
 
-def billing_run(contracts: Iterable[ContractSnapshot], today: date) -> list[ExpectedItem]:
-    """Every item that should exist on local day ``today`` for the active ``contracts``."""
+def billing_run(
+    contracts: Iterable[ContractSnapshot],
+    today: date,
+    existing: AbstractSet[tuple[int, int, str]] = frozenset(),
+) -> list[ExpectedItem]:
+    """The items that should exist on local day ``today`` and are not in ``existing``.
+
+    ``existing`` holds the keys of the documents already stored; their drafts are not built
+    again. Contract ends are always returned (the shell applies each once: an ended contract
+    is no longer active).
+    """
     items: list[ExpectedItem] = []
     for contract in contracts:
         if contract.start is None:
             continue
         if contract.plan.charging is Charging.PREPAID:
-            items.extend(_prepaid_items(contract, today))
+            found = _prepaid_items(contract, today, existing)
         else:
-            items.extend(_in_arrears_items(contract, today))
+            found = _in_arrears_items(contract, today, existing)
+        items.extend(found)
     return items
 
 

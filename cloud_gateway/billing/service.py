@@ -107,11 +107,17 @@ class BillingService:
         self._seller, self._bank = seller_parties(config)
 
     async def _finalise(
-        self, conn: AsyncConnection, pending: Sequence[Pending], now: datetime
+        self,
+        conn: AsyncConnection,
+        pending: Sequence[Pending],
+        now: datetime,
+        *,
+        want_ids: bool = True,
     ) -> list[int]:
         return await finalise_pending(
-            self._repo, conn, pending, now, seller=self._seller, bank=self._bank
-        )
+            self._repo, conn, pending, now, seller=self._seller, bank=self._bank,
+            want_ids=want_ids,
+        )  # fmt: skip
 
     # --- idempotency ------------------------------------------------------------------------
     async def _once(
@@ -422,8 +428,8 @@ class BillingService:
             }
             snapshots = {c.id: self._snapshot(c, vouchers) for c in contracts}
             stored = {c.id: c for c in contracts}
-            expected = billing_run(snapshots.values(), today)
             existing = await self._repo.document_keys(conn, contract_ids)
+            expected = billing_run(snapshots.values(), today, existing)
             pending: list[Pending] = []
             ended = 0
             for item in expected:
@@ -453,7 +459,7 @@ class BillingService:
                         else None,
                     )
                 )
-            await self._finalise(conn, pending, now)
+            await self._finalise(conn, pending, now, want_ids=False)
             jobs = [
                 (snapshot.id, local_midnight(following))
                 for snapshot in snapshots.values()

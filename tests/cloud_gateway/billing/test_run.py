@@ -166,3 +166,12 @@ def test_next_event_day() -> None:
     assert next_event_day(contract, date(2026, 3, 1)) == date(2026, 4, 1)
     assert next_event_day(contract, date(2027, 2, 28)) == date(2027, 3, 1)
     assert next_event_day(contract, date(2027, 3, 1)) is None
+
+
+def test_existing_items_are_not_built_again_but_ends_always_come_back() -> None:
+    contract = _satellite(3)
+    existing = {(7, 0, "invoice"), (7, 3, "proforma")}
+    assert billing_run([contract], date(2026, 5, 1), existing) == []
+    assert _keys(billing_run([contract], date(2026, 6, 1), existing)) == [
+        (3, "end", date(2026, 6, 1))
+    ]
