@@ -10,6 +10,7 @@ reference when something is due, the seller and buyer, and freezes it as a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -84,8 +85,37 @@ class Draft:
         )
 
     def totals(self) -> DocumentTotals:
-        """The totals (they do not depend on the parties)."""
-        return self.view(seller=_NOBODY, seller_bank=_NO_BANK, buyer=_NOBODY).totals()
+        """The totals (they depend only on amounts, categories and rates: computed once each)."""
+        return _totals(
+            tuple((x.vat_category, x.vat_rate, x.net) for x in self.lines),
+            tuple((a.vat_category, a.vat_rate, a.amount) for a in self.allowances),
+            self.prepaid,
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _totals(
+    lines: tuple[tuple[VatCategory, Decimal, int], ...],
+    allowances: tuple[tuple[VatCategory, Decimal, int], ...],
+    prepaid: int,
+) -> DocumentTotals:
+    view = DocumentView(
+        kind=DocumentKind.INVOICE,
+        number="",
+        issue_date=date.min,
+        seller=_NOBODY,
+        seller_bank=_NO_BANK,
+        buyer=_NOBODY,
+        lines=tuple(
+            DocumentLine(line_id="", name="", unit_price=net, net=net, vat_category=c, vat_rate=r)
+            for c, r, net in lines
+        ),
+        allowances=tuple(
+            Allowance(reason="", amount=a, vat_category=c, vat_rate=r) for c, r, a in allowances
+        ),
+        prepaid=prepaid,
+    )
+    return view.totals()
 
 
 _NOBODY = Party(name="")

@@ -11,6 +11,7 @@ instant moves with daylight saving time (``local_midnight``, shared with the ent
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -43,6 +44,7 @@ def _month_end(start: date, months: int) -> date:
     return date(year, month, start.day) - timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=65536)
 def period(start: date, index: int, unit: PeriodUnit, length: int) -> Period:
     """The ``index``-th period (0-based) of a contract starting on ``start``."""
     if index < 0:

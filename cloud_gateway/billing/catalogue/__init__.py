@@ -129,13 +129,15 @@ class Fee:
     charging: Charging = Charging.PREPAID
     """Prepaid (before the service) or in arrears."""
 
+    _net: int = field(default=0, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        _money(self.amount, "amount")
+        object.__setattr__(self, "_net", _money(self.amount, "amount"))
 
     @property
     def net(self) -> int:
         """The net amount in cents."""
-        return _money(self.amount, "amount")
+        return self._net
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,8 +149,15 @@ class PowerTier:
     amount: str
     """Net price per period."""
 
+    _net: int = field(default=0, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        _money(self.amount, "amount")
+        object.__setattr__(self, "_net", _money(self.amount, "amount"))
+
+    @property
+    def net(self) -> int:
+        """The net price in cents."""
+        return self._net
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,14 +178,14 @@ class Plan:
     """Prices by the plant's total nominal power, ascending, last one open (``up_to_w = 0``)."""
     charging: Charging = Charging.PREPAID
     """Prepaid or in arrears."""
+    _net: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.period_length < 1:
             raise ValueError("period_length must be at least 1")
         if bool(self.amount) == bool(self.tiers):
             raise ValueError("give either amount or tiers")
-        if self.amount:
-            _money(self.amount, "amount")
+        object.__setattr__(self, "_net", _money(self.amount, "amount") if self.amount else 0)
         bounds = [t.up_to_w for t in self.tiers]
         if self.tiers and (bounds[-1] != 0 or bounds[:-1] != sorted(set(bounds[:-1]))):
             raise ValueError("tiers: ascending up_to_w, the last one open (0)")
@@ -184,12 +193,12 @@ class Plan:
     def price(self, power_w: int | None = None) -> int:
         """The net price of one period in cents (``power_w`` for tiered plans)."""
         if not self.tiers:
-            return _money(self.amount, "amount")
+            return self._net
         if power_w is None:
             raise UnknownProductError(f"plan {self.code} is priced by plant power")
         for tier in self.tiers:
             if tier.up_to_w == 0 or power_w <= tier.up_to_w:
-                return _money(tier.amount, "amount")
+                return tier.net
         raise AssertionError("unreachable: the last tier is open")
 
 
