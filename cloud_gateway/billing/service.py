@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Product
 from cloud_gateway.billing.documents import (
     credit_note_for,
@@ -53,9 +54,10 @@ from cloud_gateway.billing.states import (
     advance,
 )
 from cloud_gateway.config import BillingConfig
+from cloud_gateway.store.customers import CustomerData
 from tunnel.clock import Clock
 
-__all__ = ["BillingService", "Customer", "OrderLine", "RunReport"]
+__all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,6 +81,29 @@ class Customer:
     party: Party
     buyer: Buyer
     language: str = "de"
+
+
+def customer_from_data(data: CustomerData, language: str = "de") -> Customer:
+    """The buyer of an account from its customer data; reverse charge needs a VIES-valid ID."""
+    return Customer(
+        account_id=data.account_id,
+        party=Party(
+            name=data.name,
+            street=data.street,
+            postcode=data.postcode,
+            city=data.city,
+            country=data.country,
+            vat_id=data.vat_id or None,
+            customer_number=f"K{data.account_id:06d}",
+        ),
+        buyer=Buyer(
+            business=data.kind is CustomerKind.BUSINESS,
+            country=data.country,
+            vat_id=data.vat_id,
+            vat_verified=data.vat_state is VatState.VALID,
+        ),
+        language=language,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
 
+from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.billing.errors import IdempotencyError, OverdraftError
 from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.repository import BillingRepository
-from cloud_gateway.billing.service import BillingService, Customer, OrderLine, RunReport
+from cloud_gateway.billing.service import (
+    BillingService,
+    Customer,
+    OrderLine,
+    RunReport,
+    customer_from_data,
+)
 from cloud_gateway.billing.states import ContractState, OrderState
 from cloud_gateway.store import Store
+from cloud_gateway.store.customers import CustomerData
 from tunnel.clock import ManualClock
 
 SATELLITE = OrderLine(product="satellite-uplink", plan="monthly")
@@ -158,3 +168,18 @@ async def test_credit_note_reverses_an_invoice_onto_the_account(
     )  # fmt: skip
     assert await _balance(store, customer.account_id) == 215152
     await _rerun_creates_nothing(billing)
+
+
+def test_customer_from_data_uses_the_vies_state() -> None:
+    data = CustomerData(
+        account_id=42, kind=CustomerKind.BUSINESS, name="Wien Solar GmbH", street="Ring 1",
+        postcode="1010", city="Wien", country="AT", vat_id="ATU12345678",
+        vat_state=VatState.VALID, updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    customer = customer_from_data(data, "en")
+    assert customer.party.customer_number == "K000042"
+    assert customer.buyer == Buyer(
+        business=True, country="AT", vat_id="ATU12345678", vat_verified=True
+    )
+    pending = customer_from_data(dataclasses.replace(data, vat_state=VatState.PENDING))
+    assert not pending.buyer.vat_verified
