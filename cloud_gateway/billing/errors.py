@@ -8,6 +8,7 @@
         ├── UnknownProductError (LookupError)         no such product, plan or catalogue version
         ├── VoucherError (ValueError)                 a voucher is expired, used up or not
         │                                             valid for this product
+        ├── SoldOutError                              the product's available quantity is booked
         ├── TransitionError                           a state machine refused an event
         ├── OverdraftError                            the payment account would go below its
         │                                             overdraft limit
@@ -25,6 +26,7 @@ __all__ = [
     "CatalogueError",
     "IdempotencyError",
     "OverdraftError",
+    "SoldOutError",
     "TransitionError",
     "UnknownProductError",
     "VoucherError",
@@ -45,6 +47,10 @@ class UnknownProductError(BillingError, LookupError):
 
 class VoucherError(BillingError, ValueError):
     """A voucher cannot be redeemed (expired, used up, not for this product)."""
+
+
+class SoldOutError(BillingError):
+    """Every available unit of the product is booked."""
 
 
 class TransitionError(BillingError):

@@ -222,6 +222,19 @@ class BillingRepository:
             max_uses=m["max_uses"],
         )
 
+    async def contracts_in_force(self, conn: AsyncConnection, product_code: str) -> int:
+        """How many pending or active contracts book ``product_code`` (available quantity)."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(_C)
+            .where(
+                _C.c.product_code == product_code,
+                _C.c.state.in_([ContractState.PENDING.value, ContractState.ACTIVE.value]),
+            )
+        )
+        with _mapped():
+            return int((await conn.execute(stmt)).scalar_one())
+
     async def voucher_uses(self, conn: AsyncConnection, code: str) -> int:
         stmt = sa.select(sa.func.count()).select_from(_C).where(_C.c.voucher_code == code)
         with _mapped():

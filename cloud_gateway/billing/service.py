@@ -29,6 +29,7 @@ from cloud_gateway.billing.errors import (
     BillingError,
     IdempotencyError,
     OverdraftError,
+    SoldOutError,
     UnknownProductError,
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
@@ -183,6 +184,11 @@ class BillingService:
                 open_reservations=" ".join(reservations),
                 created_at=now,
             )
+            for product in {p.code: p for p in products}.values():
+                wanted = sum(1 for p in products if p.code == product.code)
+                taken = await self._repo.contracts_in_force(conn, product.code)
+                if product.available_quantity and taken + wanted > product.available_quantity:
+                    raise SoldOutError(f"{product.code}: {product.available_quantity} available")
             pending: list[Pending] = []
             contract_ids = []
             for line_no, (line, product) in enumerate(zip(lines, products, strict=True), 1):
@@ -341,6 +347,28 @@ class BillingService:
             return {"settled_document_id": settled}
 
         return await self._once(key, "settle_from_account", action)
+
+    async def refund(
+        self, account_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Pay credit back to the customer; only from a positive balance, never into overdraft."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            balance = await self._repo.balance(conn, account_id)
+            if not can_charge(balance, 0, amount):
+                raise OverdraftError(f"account {account_id}: refund {amount} > balance {balance}")
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.REFUND.value,
+                amount=signed(EntryKind.REFUND, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            return {"journal_id": entry}
+
+        return await self._once(key, "refund", action)
 
     async def set_overdraft_limit(self, account_id: int, limit: int, *, key: str) -> dict[str, Any]:
         """The operator allows the account to go down to ``-limit`` cents."""

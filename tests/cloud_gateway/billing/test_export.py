@@ -14,7 +14,7 @@ from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.billing.repository import BillingRepository
-from cloud_gateway.billing.service import BillingService, Customer, OrderLine
+from cloud_gateway.billing.service import BillingService, Customer, OrderLine, RunReport
 from cloud_gateway.cli import main
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.store import Store
@@ -45,6 +45,7 @@ async def _seed(url: str) -> None:
         await service.run()
         clock.set(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
         await service.run()
+        assert await service.run() == RunReport()
     finally:
         await store.close()
 

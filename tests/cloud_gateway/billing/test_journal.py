@@ -15,7 +15,7 @@ from cloud_gateway.billing.journal import (
     signed,
 )
 from cloud_gateway.billing.repository import BillingRepository
-from cloud_gateway.billing.service import BillingService, Customer
+from cloud_gateway.billing.service import BillingService, Customer, RunReport
 from cloud_gateway.store import Store
 
 _MOVES = st.lists(
@@ -63,3 +63,4 @@ async def test_stored_balance_is_the_sum_of_the_stored_journal(
         assert await repo.balance(conn, customer.account_id) == sum(e.amount for e in entries)
         assert await repo.overdraft_limit(conn, customer.account_id) == 5000
     assert sum(e.amount for e in entries) == 112595
+    assert await billing.run() == RunReport()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
-from cloud_gateway.billing.errors import IdempotencyError, OverdraftError
+from cloud_gateway.billing.errors import IdempotencyError, OverdraftError, SoldOutError
 from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.repository import BillingRepository
@@ -139,6 +139,7 @@ async def test_retries_return_the_first_result_and_change_nothing(
     assert await _balance(store, customer.account_id) == 100
     with pytest.raises(IdempotencyError):
         await billing.record_payment(customer.account_id, 100, "nothing", key="order-x")
+    await _rerun_creates_nothing(billing)
 
 
 async def test_overdraft_settles_a_pro_forma_without_payment(
@@ -153,6 +154,7 @@ async def test_overdraft_settles_a_pro_forma_without_payment(
     assert await _balance(store, customer.account_id) == -215152
     await billing.record_payment(customer.account_id, 215152, "transfer", key="p")
     assert await _balance(store, customer.account_id) == 0
+    await _rerun_creates_nothing(billing)
 
 
 async def test_credit_note_reverses_an_invoice_onto_the_account(
@@ -183,3 +185,18 @@ def test_customer_from_data_uses_the_vies_state() -> None:
     )
     pending = customer_from_data(dataclasses.replace(data, vat_state=VatState.PENDING))
     assert not pending.buyer.vat_verified
+
+
+async def test_refund_only_from_credit_and_sold_out_products(
+    billing: BillingService, store: Store, customer: Customer
+) -> None:
+    await billing.record_payment(customer.account_id, 5000, "surplus", key="p")
+    with pytest.raises(OverdraftError):
+        await billing.refund(customer.account_id, 5001, "back", key="r-1")
+    await billing.refund(customer.account_id, 5000, "back", key="r-2")
+    await billing.refund(customer.account_id, 5000, "back", key="r-2")  # a retry
+    assert await _balance(store, customer.account_id) == 0
+    await billing.place_order(customer, [SATELLITE] * 50, key="fifty")
+    with pytest.raises(SoldOutError):
+        await billing.place_order(customer, [SATELLITE], key="one-more")
+    await _rerun_creates_nothing(billing)
