@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,19 +33,16 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredContract, StoredDocument
-from cloud_gateway.billing.money import VatCategory
+from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.periods import local_date, local_midnight
-from cloud_gateway.billing.pricing import Buyer, TaxTreatment, Voucher, tax_treatment
+from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
-    ContractSnapshot,
     ItemKind,
-    billing_run,
     initial_draft,
-    next_event_day,
 )
+from cloud_gateway.billing.runner import RunReport, persist_run, snapshot_of
 from cloud_gateway.billing.states import (
     ContractEvent,
     ContractState,
@@ -105,15 +101,6 @@ def customer_from_data(data: CustomerData, language: str = "de") -> Customer:
         ),
         language=language,
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunReport:
-    """What one billing run created."""
-
-    documents: int = 0
-    charges: int = 0
-    ended: int = 0
 
 
 class BillingService:
@@ -215,7 +202,7 @@ class BillingService:
                     created_at=now,
                 )
                 contract_ids.append(contract_id)
-                snapshot = self._snapshot_of(
+                snapshot = snapshot_of(
                     product=product, plan=line.plan, booking=line.booking,
                     contract_id=contract_id, start=None, paid=0, tax=tax,
                     language=customer.language, power_w=line.power_w, voucher=voucher,
@@ -470,90 +457,12 @@ class BillingService:
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:
         """Persist every missing item of the pure billing run at the clock's instant."""
         now = self._clock.now()
-        today = local_date(now)
-        async with self._repo.transaction() as conn:
-            contracts = await self._repo.contracts(
-                conn, state=ContractState.ACTIVE, ids=contract_ids
-            )
-            vouchers = {
-                code: await self._repo.voucher(conn, code)
-                for code in {c.voucher_code for c in contracts if c.voucher_code}
-            }
-            snapshots = {c.id: self._snapshot(c, vouchers) for c in contracts}
-            stored = {c.id: c for c in contracts}
-            existing = await self._repo.document_keys(conn, contract_ids)
-            expected = billing_run(snapshots.values(), today, existing)
-            pending: list[Pending] = []
-            ended = 0
-            for item in expected:
-                contract = stored[item.contract_id]
-                if item.kind is ItemKind.END:
-                    advance(contract.state, ContractEvent.END)
-                    await self._repo.set_contract(
-                        conn,
-                        contract.id,
-                        state=ContractState.ENDED.value,
-                        ended_on=date.fromordinal(item.day.toordinal() - 1),
-                    )
-                    ended += 1
-                    continue
-                if item.key in existing or item.draft is None:
-                    continue
-                pending.append(
-                    Pending(
-                        draft=item.draft,
-                        account_id=contract.account_id,
-                        buyer=Party(**json.loads(contract.buyer)),
-                        contract_id=contract.id,
-                        period=item.period,
-                        item_kind=item.kind.value,
-                        charge_key=f"run:{contract.id}:{item.period}:{item.kind}"
-                        if item.charge
-                        else None,
-                    )
-                )
+
+        async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
             await self._finalise(conn, pending, now, want_ids=False)
-            jobs = [
-                (snapshot.id, local_midnight(following))
-                for snapshot in snapshots.values()
-                if (following := next_event_day(snapshot, today)) is not None
-            ]
-            await self._repo.schedule(conn, jobs)
-            charges = sum(1 for p in pending if p.charge_key)
-        return RunReport(documents=len(pending), charges=charges, ended=ended)
 
-    def _snapshot(self, c: StoredContract, vouchers: dict[str, Voucher]) -> ContractSnapshot:
-        product = self._catalogues.version(c.catalogue_version).product(c.product_code)
-        tax = TaxTreatment(
-            category=VatCategory(c.vat_category),
-            rate=Decimal(c.vat_rate),
-            note_de=c.vat_note_de,
-            note_en=c.vat_note_en,
-        )
-        voucher = vouchers.get(c.voucher_code) if c.voucher_code else None
-        return self._snapshot_of(
-            product=product, plan=c.plan_code, booking=c.booking, contract_id=c.id,
-            start=c.start_day, paid=c.paid_periods, tax=tax, language=c.language,
-            power_w=c.power_w, voucher=voucher, reference=f"A-{c.order_id}",
-        )  # fmt: skip
-
-    @staticmethod
-    def _snapshot_of(
-        *,
-        product: Product, plan: str, booking: BookingType, contract_id: int, start: date | None,
-        paid: int, tax: TaxTreatment, language: str, power_w: int | None, voucher: Voucher | None,
-        reference: str,
-    ) -> ContractSnapshot:  # fmt: skip
-        return ContractSnapshot(
-            id=contract_id,
-            product=product,
-            plan=product.plan(plan),
-            booking=booking,
-            start=start,
-            paid_periods=paid,
-            tax=tax,
-            language=language,
-            power_w=power_w,
-            voucher=voucher,
-            reference=reference,
-        )
+        async with self._repo.transaction() as conn:
+            return await persist_run(
+                self._repo, conn, self._catalogues, local_date(now),
+                contract_ids=contract_ids, finalise=finalise,
+            )  # fmt: skip
