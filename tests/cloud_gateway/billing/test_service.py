@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
-from cloud_gateway.billing.errors import IdempotencyError, OverdraftError, SoldOutError
+from cloud_gateway.billing.documents import view_from_canonical
+from cloud_gateway.billing.errors import (
+    IdempotencyError,
+    OverdraftError,
+    SoldOutError,
+    VoucherError,
+)
 from cloud_gateway.billing.model import StoredDocument
-from cloud_gateway.billing.pricing import Buyer
+from cloud_gateway.billing.money import VatCategory
+from cloud_gateway.billing.pricing import Buyer, Voucher, VoucherKind
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import (
     BillingService,
@@ -199,4 +207,31 @@ async def test_refund_only_from_credit_and_sold_out_products(
     await billing.place_order(customer, [SATELLITE] * 50, key="fifty")
     with pytest.raises(SoldOutError):
         await billing.place_order(customer, [SATELLITE], key="one-more")
+    await _rerun_creates_nothing(billing)
+
+
+async def test_voucher_and_reverse_charge_on_the_order_pro_forma(
+    billing: BillingService, store: Store, customer: Customer
+) -> None:
+    voucher = Voucher(
+        code="SAT10", kind=VoucherKind.PERCENT, value=Decimal(10), periods=2,
+        products=frozenset({"satellite-uplink"}), max_uses=1,
+    )  # fmt: skip
+    await billing.add_voucher(voucher, key="v")
+    line = OrderLine(product="satellite-uplink", plan="monthly", voucher="SAT10")
+    await billing.place_order(customer, [line], key="o-1")
+    [offer] = await _documents(store, customer.account_id)
+    assert (offer.net, offer.tax, offer.gross) == (162720, 30917, 193637)
+    with pytest.raises(VoucherError, match="used up"):
+        await billing.place_order(customer, [line], key="o-2")
+    vienna = dataclasses.replace(
+        customer,
+        buyer=Buyer(business=True, country="AT", vat_id="ATU12345678", vat_verified=True),
+    )
+    await billing.place_order(vienna, [SATELLITE], key="o-3")
+    reverse = (await _documents(store, customer.account_id))[-1]
+    assert (reverse.net, reverse.tax, reverse.gross) == (180800, 0, 180800)
+    view = view_from_canonical(reverse.canonical.encode())
+    assert view.lines[0].vat_category is VatCategory.REVERSE_CHARGE
+    assert any("ATU12345678" in note and "Reverse Charge" in note for note in view.notes)
     await _rerun_creates_nothing(billing)
