@@ -9,12 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-import cloud_gateway.billing.schema  # noqa: F401 - puts the billing tables on the metadata
 from cloud_gateway.billing.documents import Draft
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.rendering.view import DocumentKind, DocumentLine, Party
 from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.schema import billing_documents, billing_journal
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.store import Store
 from cloud_gateway.store.schema import metadata
@@ -96,3 +97,23 @@ async def test_migrations_match_the_billing_tables(store: Store) -> None:
 
     async with store.engine.connect() as conn:
         assert await conn.run_sync(diff) == []
+
+
+async def test_documents_and_journal_refuse_update_and_delete(store: Store) -> None:
+    repo = BillingRepository(store.engine)
+    account = await _account(store)
+    doc_id = await _finalise(repo, account)
+    async with repo.transaction() as conn:
+        await repo.append(
+            conn, account_id=account, kind="payment", amount=100, source_key="k", created_at=NOW
+        )
+    for statement in (
+        billing_documents.update().where(billing_documents.c.id == doc_id).values(gross=0),
+        billing_documents.delete().where(billing_documents.c.id == doc_id),
+        billing_journal.update().values(amount=1_000_000),
+        billing_journal.delete(),
+    ):
+        with pytest.raises(DBAPIError, match=r"never change|append-only"):
+            async with store.engine.begin() as conn:
+                await conn.execute(statement)
+    assert await _numbers(repo) == ["RE-2026-00001"]

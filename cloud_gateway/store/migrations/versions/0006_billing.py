@@ -223,9 +223,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_billing_settlements"),
         sa.UniqueConstraint("document_id", name="uq_billing_settlements_document_id"),
     )
+    _forbid_changes("billing_documents", "finalised documents never change (ADR 0015)")
+    _forbid_changes("billing_journal", "the payment journal is append-only")
+
+
+def _forbid_changes(table: str, reason: str) -> None:
+    """A trigger refusing UPDATE and DELETE on ``table`` (both backends)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE FUNCTION {table}_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{reason}'; END $$"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_immutable()"
+        )
+        return
+    for action in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{reason}'); END"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in ("billing_documents", "billing_journal"):
+            op.execute(f"DROP TRIGGER {table}_immutable ON {table}")
+            op.execute(f"DROP FUNCTION {table}_immutable()")
     op.drop_table("billing_settlements")
     op.drop_table("billing_journal")
     op.drop_table("billing_jobs")
