@@ -331,6 +331,21 @@ class BillingRepository:
         return None if row is None else _document(row._mapping)
 
     # --- payment account ------------------------------------------------------------------
+    async def lock_account(self, conn: AsyncConnection, account_id: int) -> None:
+        """Serialise money moves of one account until commit.
+
+        PostgreSQL: ``FOR NO KEY UPDATE`` on the account row (foreign-key checks do not wait
+        for it); taken first in a transaction. SQLite serialises writers anyway.
+        """
+        accounts = sa.table("accounts", sa.column("id"))
+        stmt = (
+            sa.select(accounts.c.id)
+            .where(accounts.c.id == account_id)
+            .with_for_update(key_share=True)
+        )
+        with _mapped():
+            await conn.execute(stmt)
+
     async def append(self, conn: AsyncConnection, **values: Any) -> int | None:
         """Append a journal entry; ``None`` if its ``source_key`` is already booked."""
         with _mapped():

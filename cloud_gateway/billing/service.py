@@ -306,6 +306,7 @@ class BillingService:
         """Book money received; settle the pro-forma it names if still valid (else credit)."""
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            await self._repo.lock_account(conn, account_id)
             entry = await self._repo.append(
                 conn,
                 account_id=account_id,
@@ -315,7 +316,9 @@ class BillingService:
                 reference=reference,
                 created_at=now,
             )
-            document = await self._repo.document_by_reference(conn, reference.replace(" ", ""))
+            document = await self._repo.document_by_reference(
+                conn, reference.replace(" ", "").upper()
+            )
             settled = None
             if document is not None and document.kind is DocumentKind.PROFORMA:
                 settled = await self._settle(conn, document, now, allow_overdraft=False)
@@ -341,6 +344,7 @@ class BillingService:
         """Pay credit back to the customer; only from a positive balance, never into overdraft."""
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            await self._repo.lock_account(conn, account_id)
             balance = await self._repo.balance(conn, account_id)
             if not can_charge(balance, 0, amount):
                 raise OverdraftError(f"account {account_id}: refund {amount} > balance {balance}")
@@ -385,6 +389,7 @@ class BillingService:
         """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be."""
         if proforma.kind is not DocumentKind.PROFORMA or proforma.contract_id is None:
             return None
+        await self._repo.lock_account(conn, proforma.account_id)
         if await self._repo.is_settled(conn, proforma.id):
             return None
         if proforma.due_date is not None and local_date(now) > proforma.due_date:
@@ -410,7 +415,8 @@ class BillingService:
             reference=proforma.number,
             created_at=now,
         )
-        assert entry is not None  # the settlement row above guards against a second charge
+        if entry is None:  # settled meanwhile by a concurrent call
+            return None
         await self._repo.settle(conn, proforma.id, entry, now)
         view = view_from_canonical(proforma.canonical.encode())
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)

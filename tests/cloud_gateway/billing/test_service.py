@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -234,4 +235,22 @@ async def test_voucher_and_reverse_charge_on_the_order_pro_forma(
     view = view_from_canonical(reverse.canonical.encode())
     assert view.lines[0].vat_category is VatCategory.REVERSE_CHARGE
     assert any("ATU12345678" in note and "Reverse Charge" in note for note in view.notes)
+    await _rerun_creates_nothing(billing)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_concurrent_payments_settle_a_pro_forma_once(
+    billing: BillingService, store: Store, customer: Customer
+) -> None:
+    placed = await billing.place_order(customer, [SATELLITE], key="o")
+    [proforma_id] = placed["proforma_ids"]
+    results = await asyncio.gather(
+        *(
+            billing.record_payment(customer.account_id, 215152, "RF98PR202600001", key=f"p{i}")
+            for i in range(8)
+        )
+    )
+    assert [r["settled_document_id"] for r in results].count(proforma_id) == 1
+    assert await _balance(store, customer.account_id) == 7 * 215152  # the rest is credit
     await _rerun_creates_nothing(billing)
