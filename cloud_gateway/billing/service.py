@@ -34,7 +34,7 @@ from cloud_gateway.billing.errors import (
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
 from cloud_gateway.billing.model import StoredDocument
-from cloud_gateway.billing.periods import local_date, local_midnight
+from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
@@ -429,6 +429,58 @@ class BillingService:
         return proforma.id
 
     # --- credit notes -----------------------------------------------------------------------
+    async def terminate(self, contract_id: int, *, key: str) -> dict[str, Any]:
+        """End a contract at the end of its current period (R-BIL-10).
+
+        Periods paid ahead (settled pro-formas after the current period, not yet invoiced) are
+        credited to the payment account. Within the minimum term (invoiced up front) this is
+        refused: such a correction needs a credit note for the invoice.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            found = await self._repo.contracts(conn, ids=[contract_id])
+            start = found[0].start_day if found else None
+            if start is None:
+                raise BillingError(f"contract {contract_id} is not running")
+            contract = found[0]
+            advance(contract.state, ContractEvent.END)
+            await self._repo.lock_account(conn, contract.account_id)
+            product = self._catalogues.version(contract.catalogue_version).product(
+                contract.product_code
+            )
+            plan = product.plan(contract.plan_code)
+            unit, length = plan.period_unit, plan.period_length
+            current = period_index(start, local_date(now), unit, length) or 0
+            if current < product.min_periods - 1:
+                raise BillingError(f"contract {contract_id} is within its minimum term")
+            ahead = [
+                d
+                for d in await self._repo.documents(conn, contract_id=contract.id)
+                if d.kind is DocumentKind.PROFORMA and (d.period or 0) > current
+            ]
+            credit = sum([d.gross for d in ahead if await self._repo.is_settled(conn, d.id)])
+            ended_on = period(start, current, unit, length).last
+            await self._repo.set_contract(
+                conn,
+                contract.id,
+                state=ContractState.ENDED.value,
+                ended_on=ended_on,
+                paid_periods=min(contract.paid_periods, current + 1),
+            )
+            if credit:
+                await self._repo.append(
+                    conn,
+                    account_id=contract.account_id,
+                    kind=EntryKind.CREDIT.value,
+                    amount=signed(EntryKind.CREDIT, credit),
+                    source_key=f"terminate:{contract.id}",
+                    reference=f"A-{contract.order_id}",
+                    created_at=now,
+                )
+            return {"ended_on": ended_on.isoformat(), "credited": credit}
+
+        return await self._once(key, "terminate", action)
+
     async def credit_note(self, invoice_id: int, reason: str, *, key: str) -> dict[str, Any]:
         """Reverse an invoice in full; its amount goes to the payment account as credit."""
 

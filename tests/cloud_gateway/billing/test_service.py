@@ -12,6 +12,7 @@ import pytest
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import (
+    BillingError,
     IdempotencyError,
     OverdraftError,
     SoldOutError,
@@ -254,3 +255,30 @@ async def test_concurrent_payments_settle_a_pro_forma_once(
     assert [r["settled_document_id"] for r in results].count(proforma_id) == 1
     assert await _balance(store, customer.account_id) == 7 * 215152  # the rest is credit
     await _rerun_creates_nothing(billing)
+
+
+async def test_termination_credits_paid_months_ahead(
+    billing: BillingService, store: Store, customer: Customer, billing_clock: ManualClock
+) -> None:
+    await _ordered_and_active(billing, store, customer, billing_clock)
+    repo = BillingRepository(store.engine)
+    async with repo.transaction() as conn:
+        [contract] = await repo.contracts(conn)
+    with pytest.raises(BillingError, match="minimum term"):
+        await billing.terminate(contract.id, key="t-0")
+    billing_clock.set(_at(date(2026, 5, 1)))
+    await billing.run()
+    offer = (await _documents(store, customer.account_id))[-1]
+    await billing.record_payment(
+        customer.account_id, 39984, offer.payment_reference or "", key="p4"
+    )
+    billing_clock.set(_at(date(2026, 5, 20)))  # still in month 3; month 4 is paid ahead
+    result = await billing.terminate(contract.id, key="t-1")
+    assert result == {"ended_on": "2026-05-31", "credited": 39984}
+    assert await billing.terminate(contract.id, key="t-1") == result
+    assert await _balance(store, customer.account_id) == 39984
+    billing_clock.set(_at(date(2026, 6, 1)))
+    await _rerun_creates_nothing(billing)
+    async with repo.transaction() as conn:
+        [contract] = await repo.contracts(conn)
+    assert (contract.state, contract.ended_on) == (ContractState.ENDED, date(2026, 5, 31))
