@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "tunnel-scale": "bench.tunnel_scale",
     "addon": "bench.addon",
     "alerts": "bench.alerts",
+    "billing": "bench.billing",
 }
 
 

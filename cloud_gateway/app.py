@@ -34,6 +34,7 @@ from cloud_gateway.app_keys import (
     TEMPLATES,
     TUNNELS,
 )
+from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements import routes as entitlement_routes
@@ -103,6 +104,7 @@ def create_app(
     remote_routes.setup(app)
     operator_routes.setup(app)
     shop.routes.setup(app)
+    billing_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():

@@ -10,8 +10,8 @@ at the end of the build and before anything runs (never by an area):
   the registry for the live tunnel of a device.
 
 :meth:`Services.running` starts and stops every background task in one place, under one
-``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher and the
-remote-access audit writer.
+``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher, the
+remote-access audit writer and the billing scheduler.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.billing.catalogue import load_catalogues
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.scheduler import BillingScheduler
+from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig, PlantsConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
@@ -87,6 +91,10 @@ class Services:
     tunnels: TunnelRegistry
     enrolment: EnrolmentService
     remote_gate: RemoteGate
+    billing: BillingService
+    """The money core: orders, payments, documents, the billing run."""
+    billing_scheduler: BillingScheduler
+    """Runs the billing run when a contract's job is due."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -109,6 +117,7 @@ class Services:
             "mail-worker": self.mail_worker.run(),
             "entitlement-scheduler": self.scheduler.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
+            "billing-scheduler": self.billing_scheduler.run_forever(),
         }
         if self.publisher is not None:
             jobs["mqtt-outbox-publisher"] = self.publisher.run()
@@ -221,6 +230,9 @@ def build_services(
     )
     entitlements.add_listener(gate)
     entitlements.add_listener(tunnels)
+    # money
+    billing_repository = store.repo(BillingRepository)
+    billing = BillingService(billing_repository, load_catalogues(), clock, config.billing)
     return Services(
         config=config,
         store=store,
@@ -242,4 +254,6 @@ def build_services(
         tunnels=tunnels,
         enrolment=EnrolmentService(store, device_ca, config.enrolment, clock),
         remote_gate=gate,
+        billing=billing,
+        billing_scheduler=BillingScheduler(billing, billing_repository, clock),
     )

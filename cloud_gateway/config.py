@@ -9,6 +9,7 @@ from tunnel.tomlconfig import load_config
 
 __all__ = [
     "AccountsConfig",
+    "BillingConfig",
     "DatabaseConfig",
     "EnrolmentConfig",
     "EntitlementsConfig",
@@ -273,6 +274,40 @@ class PlantsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BillingConfig:
+    """The seller printed on every document (demo defaults; set real data in production)."""
+
+    seller_name: str = "CloudConnector Demo GmbH"
+    """Legal name of the seller."""
+    seller_street: str = "Hafenstraße 1"
+    """Street and house number."""
+    seller_postcode: str = "26789"
+    """Postcode."""
+    seller_city: str = "Leer"
+    """City."""
+    seller_country: str = "DE"
+    """ISO 3166-1 alpha-2 country code; reverse charge applies to EU businesses elsewhere."""
+    vat_id: str = "DE999999999"
+    """The seller's VAT identification number."""
+    tax_number: str = ""
+    """Local tax number (optional)."""
+    register: str = "Amtsgericht Aurich HRB 999999"
+    """Commercial register entry."""
+    email: str = "rechnung@cloudconnector.example"
+    """Address for questions about documents."""
+    iban: str = "DE02120300000000202051"
+    """Account customers pay to (demo: a public test IBAN)."""
+    bic: str = "BYLADEM1001"
+    """BIC of that account."""
+    bank_name: str = "Demo Bank"
+    """Name of the bank."""
+
+    def __post_init__(self) -> None:
+        if len(self.seller_country) != 2 or not self.iban or not self.seller_name:
+            raise ValueError("billing: seller_country (2 letters), iban and seller_name are needed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -306,6 +341,8 @@ class GatewayConfig:
     """Remote access to device web UIs."""
     operator: OperatorConfig = field(default_factory=OperatorConfig)
     """Operator API and metrics."""
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    """Seller data on documents."""
 
     @property
     def database_url(self) -> str:

@@ -39,6 +39,15 @@
     │   │                                          (monitoring.errors)
     │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs
     │   └── AlertStateError (ValueError)           a stored alert state cannot be read
+    ├── BillingError                               a money rule refused a request
+    │   │                                          (billing.errors)
+    │   ├── CatalogueError (ValueError)            a catalogue file is invalid (file, key)
+    │   ├── UnknownProductError (LookupError)      no such product, plan or catalogue version
+    │   ├── VoucherError (ValueError)              a voucher is expired, used up or not valid
+    │   ├── SoldOutError                           the available quantity is booked
+    │   ├── TransitionError                        a state machine refused an event
+    │   ├── OverdraftError                         the payment account would go below its limit
+    │   └── IdempotencyError                       a key was reused for another operation
     ├── RenderingError                             no document bytes could be made from a
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires

@@ -1,0 +1,53 @@
+"""A billing service on a migrated store of each backend, driven by a manual clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.billing.catalogue import load_catalogues
+from cloud_gateway.billing.pricing import Buyer
+from cloud_gateway.billing.rendering.view import Party
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.service import BillingService, Customer
+from cloud_gateway.config import BillingConfig
+from cloud_gateway.store import Store
+from tunnel.clock import ManualClock
+
+#: 10 February 2026, 10:00 in Berlin
+ORDER_DAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def billing_clock() -> ManualClock:
+    return ManualClock(ORDER_DAY)
+
+
+@pytest.fixture
+def billing(store: Store, billing_clock: ManualClock) -> BillingService:
+    return BillingService(
+        store.repo(BillingRepository), load_catalogues(), billing_clock, BillingConfig()
+    )
+
+
+@pytest.fixture
+async def customer(store: Store, billing_clock: ManualClock) -> Customer:
+    account = await store.repo(AccountRepository).create(
+        username="smacc",
+        email="smacc@example.org",
+        password_hash="h",
+        created_at=billing_clock.now(),
+    )
+    return Customer(
+        account_id=account.id,
+        party=Party(
+            name="Hof Janssen",
+            street="Deichweg 3",
+            postcode="26831",
+            city="Bunde",
+            customer_number=f"K{account.id:06d}",
+        ),
+        buyer=Buyer(business=False, country="DE"),
+    )
