@@ -7,6 +7,7 @@ journal, overdraft limit, entries).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -16,8 +17,10 @@ from aiohttp import web
 from cloud_gateway.accounts.api_support import api_actor, error
 from cloud_gateway.accounts.openapi import ok, path_param
 from cloud_gateway.app_keys import OPENAPI, STORE
+from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.money import format_amount
+from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.web import Handler
@@ -121,6 +124,29 @@ async def get_document(request: web.Request) -> web.Response:
     return web.json_response(_document_json(document, full=True))
 
 
+async def document_pdf(request: web.Request) -> web.Response:
+    """The document as PDF/A-3 with its EN 16931 XML embedded, rendered from its frozen data."""
+    _, actor = await api_actor(request)
+    repo = _repo(request)
+    try:
+        async with repo.transaction() as conn:
+            document = await repo.document(conn, _id(request, "document_id"))
+    except NotFoundError:
+        raise error(404, "not_found") from None
+    if document.account_id != actor.account_id:
+        raise error(404, "not_found")
+    view = view_from_canonical(document.canonical.encode())
+    pdf = await asyncio.to_thread(render_document, view)
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.number}.pdf"',
+            "X-Document-SHA256": document.sha256,
+        },
+    )
+
+
 async def payment_account(request: web.Request) -> web.Response:
     _, actor = await api_actor(request)
     repo = _repo(request)
@@ -163,6 +189,11 @@ _OPERATIONS: list[tuple[str, Handler, str]] = [
         "/api/v1/billing/documents/{document_id}",
         get_document,
         "One finalised document: totals, creditor reference, SHA-256 and its frozen data",
+    ),
+    (
+        "/api/v1/billing/documents/{document_id}/pdf",
+        document_pdf,
+        "The document as PDF/A-3 with its EN 16931 CII XML embedded (ZUGFeRD/Factur-X)",
     ),
     (
         "/api/v1/billing/account",

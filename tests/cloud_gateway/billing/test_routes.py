@@ -14,6 +14,7 @@ from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService, Customer, OrderLine
 from cloud_gateway.config import BillingConfig
+from tests.support.einvoice import validate_pdf
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
 
@@ -60,6 +61,13 @@ async def test_orders_documents_and_balance(
             assert full["document"]["lines"][0]["name"] == "Vertragseinleitungsgebühr"
             assert full["document"]["seller_bank"]["iban"] == BillingConfig().iban
             assert full["sha256"] == doc["sha256"]
+            async with http.get(f"/api/v1/billing/documents/{doc['id']}/pdf") as resp:
+                assert resp.status == 200
+                assert resp.content_type == "application/pdf"
+                assert resp.headers["X-Document-SHA256"] == doc["sha256"]
+                pdf = await resp.read()
+            xml = validate_pdf(pdf)  # EN 16931: XSD and schematron
+            assert b"PR-2026-00001" in xml
             status, account = await _get(http, "/api/v1/billing/account")
             assert (status, account["balance"]) == (200, "848.48")
             assert [e["kind"] for e in account["entries"]] == ["payment", "charge"]
@@ -67,5 +75,7 @@ async def test_orders_documents_and_balance(
             await gw.login(other, "bert")
             assert (await _get(other, f"/api/v1/billing/documents/{doc['id']}"))[0] == 404
             assert (await _get(other, f"/api/v1/billing/orders/{order['id']}"))[0] == 404
+            async with other.get(f"/api/v1/billing/documents/{doc['id']}/pdf") as resp:
+                assert resp.status == 404
             assert (await _get(other, "/api/v1/billing/account"))[1]["balance"] == "0.00"
         assert bert.id != anna.id
