@@ -232,7 +232,9 @@ def build_services(
     entitlements.add_listener(tunnels)
     # money
     billing_repository = store.repo(BillingRepository)
-    billing = BillingService(billing_repository, load_catalogues(), clock, config.billing)
+    billing = BillingService(
+        billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
+    )
     return Services(
         config=config,
         store=store,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
-from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Product
+from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
 from cloud_gateway.billing.documents import (
     credit_note_for,
     view_from_canonical,
@@ -52,6 +52,8 @@ from cloud_gateway.billing.states import (
     advance,
 )
 from cloud_gateway.config import BillingConfig
+from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.entitlements.windows import Booking
 from tunnel.clock import Clock
 
 __all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
@@ -112,12 +114,16 @@ class BillingService:
         catalogues: CatalogueSet,
         clock: Clock,
         config: BillingConfig,
+        *,
+        entitlements: EntitlementService | None = None,
     ) -> None:
         self._repo = repository
         self._catalogues = catalogues
         self._clock = clock
         self._config = config
         self._seller, self._bank = seller_parties(config)
+        #: where a started hub package becomes an entitlement window (never flipped here)
+        self._entitlements = entitlements
 
     async def _finalise(
         self,
@@ -297,7 +303,38 @@ class BillingService:
                 await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
             return {"order_id": order_id, "state": state.value, "start": day.isoformat()}
 
-        return await self._once(key, "activate", action)
+        result = await self._once(key, "activate", action)
+        await self._book_windows(order_id)
+        return result
+
+    async def _book_windows(self, order_id: int) -> None:
+        """Give each started hub package of the order its entitlement window.
+
+        Runs after the activation's commit, through :class:`EntitlementService`, keyed by the
+        contract: a retried activation (same key) books nothing twice and heals a crash between
+        the two steps.
+        """
+        if self._entitlements is None:
+            return
+        async with self._repo.transaction() as conn:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+        for contract in contracts:
+            product = self._catalogues.version(contract.catalogue_version).product(
+                contract.product_code
+            )
+            if product.family is not Family.HUB_PACKAGE or contract.start_day is None:
+                continue
+            plan = product.plan(contract.plan_code)
+            first = period(contract.start_day, 0, plan.period_unit, plan.period_length)
+            await self._entitlements.book_package(
+                account_id=contract.account_id,
+                paid_at=self._clock.now(),
+                days=(first.last - first.first).days + 1,
+                booking=Booking(contract.booking.value),
+                product=contract.product_code,
+                source=f"billing:contract:{contract.id}",
+                idempotency_key=f"billing:contract:{contract.id}:period:0",
+            )
 
     # --- payment account --------------------------------------------------------------------
     async def record_payment(

@@ -11,6 +11,7 @@ import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
+from cloud_gateway.billing.catalogue import BookingType, load_catalogues
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import (
     BillingError,
@@ -31,6 +32,9 @@ from cloud_gateway.billing.service import (
     customer_from_data,
 )
 from cloud_gateway.billing.states import ContractState, OrderState
+from cloud_gateway.config import BillingConfig
+from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.entitlements.windows import Booking, WindowKind
 from cloud_gateway.store import Store
 from tunnel.clock import ManualClock
 
@@ -282,3 +286,38 @@ async def test_termination_credits_paid_months_ahead(
     async with repo.transaction() as conn:
         [contract] = await repo.contracts(conn)
     assert (contract.state, contract.ended_on) == (ContractState.ENDED, date(2026, 5, 31))
+
+
+async def test_an_activated_hub_package_becomes_a_window_through_the_entitlement_service(
+    store: Store, billing_clock: ManualClock, customer: Customer
+) -> None:
+    entitlements = EntitlementService(store, billing_clock)
+    billing = BillingService(
+        store.repo(BillingRepository),
+        load_catalogues(),
+        billing_clock,
+        BillingConfig(),
+        entitlements=entitlements,
+    )
+    line = OrderLine(product="hub-remote", plan="12m", booking=BookingType.SINGLE)
+    placed = await billing.place_order(customer, [line], key="hub-order")
+    [proforma] = await _documents(store, customer.account_id)
+    assert (proforma.net, proforma.gross) == (2500, 2975)  # 25.00 net + 19 % VAT
+    before = await entitlements.account_windows(customer.account_id)
+    assert [w.kind for w in before] == [WindowKind.TRIAL]  # nothing for money not received
+    await billing.record_payment(
+        customer.account_id, proforma.gross, proforma.payment_reference or "", key="pay"
+    )
+    await billing.activate(placed["order_id"], key="go")
+    # a retried activation (same key) books nothing twice
+    await billing.activate(placed["order_id"], key="go")
+    windows = await entitlements.account_windows(customer.account_id)
+    [package] = [w for w in windows if w.kind is WindowKind.PACKAGE]
+    [trial] = [w for w in windows if w.kind is WindowKind.TRIAL]
+    assert package.booking is Booking.SINGLE
+    assert package.start == trial.end  # a package booked in the trial starts after it
+    assert (package.end - package.start).days == 365  # 10 Feb 2026 .. 9 Feb 2027
+    assert await billing.run() != RunReport()  # the invoice of the first period
+    await _rerun_creates_nothing(billing)
+    kinds = sorted(d.kind for d in await _documents(store, customer.account_id))
+    assert kinds == ["invoice", "proforma"]
