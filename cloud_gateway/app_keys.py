@@ -14,6 +14,7 @@ from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
+from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
@@ -33,6 +34,7 @@ from tunnel.clock import Clock
 
 __all__ = [
     "ACCOUNTS",
+    "BILLING",
     "CLOCK",
     "CONFIG",
     "CUSTOMERS",
@@ -94,4 +96,6 @@ TUNNELS: web.AppKey[TunnelRegistry] = web.AppKey("tunnels", TunnelRegistry)
 """Live tunnels of this node; also the EntitlementListener to call when entitlement changes."""
 ENROLMENT: web.AppKey[EnrolmentService] = web.AppKey("enrolment", EnrolmentService)
 REMOTE_GATE: web.AppKey[RemoteGate] = web.AppKey("remote_gate", RemoteGate)
+BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
+"""The money core: orders, payments, documents, the billing run."""
 """The per-request checks of device hosts and the traffic ledger (``.ledger``)."""

@@ -38,6 +38,7 @@ from cloud_gateway.server import RunningGateway
 from inverter_agent.agent import Agent
 from inverter_agent.config import AgentConfig
 from simulator.ccu import SimulatedCcu
+from simulator.demo_billing import DemoMoney, ensure_demo_money
 from simulator.demo_devices import (
     ADDON_ID,
     ccu_session,
@@ -113,6 +114,7 @@ class _World:
     bus: InverterBus
     rtu: RtuInverterServer
     plant: Plant
+    money: DemoMoney
     inverter_start: datetime
     hub: _Device
     agent: _Device
@@ -131,6 +133,7 @@ async def _start(
     watch = TunnelWatch(gateway)
     homeowner = await ensure_account(gateway, HOMEOWNER, clock)
     installer = await ensure_account(gateway, INSTALLER, clock)
+    money = await ensure_demo_money(gateway, homeowner)
     inverter_start = midsummer_noon(clock.now())
     bus = inverter_bus(inverter_start)
     labels = [(i["serial"], i["activation_code"]) for i in bus.describe(DEMO_MANUFACTURER_KEY)]
@@ -169,6 +172,7 @@ async def _start(
         bus=bus,
         rtu=rtu,
         plant=plant,
+        money=money,
         inverter_start=inverter_start,
         hub=hub,
         agent=agent,
@@ -206,6 +210,7 @@ async def _report(world: _World, dashboard: asyncio.Future[int], *, print_json: 
         bus=world.bus,
         rtu=world.rtu,
         plant=world.plant,
+        money=world.money,
         ccu_slug=ccu_slug,
         agent_slug=agent_slug,
         sid=await ccu_session(world.ccu),

@@ -10,6 +10,7 @@ from typing import Any
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.server import RunningGateway
 from simulator.ccu import SimulatedCcu
+from simulator.demo_billing import DemoMoney
 from simulator.demo_devices import ADDON_ID
 from simulator.demo_gateway import HOMEOWNER, INSTALLER, PUBLIC_HOST, DemoLogin
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
@@ -26,6 +27,7 @@ class Running:
     bus: InverterBus
     rtu: RtuInverterServer
     plant: Plant
+    money: DemoMoney
     ccu_slug: str
     agent_slug: str
     sid: str
@@ -66,6 +68,11 @@ def describe(run: Running) -> dict[str, Any]:
                 for i in labels
             ],
         },
+        "billing": {
+            "invoice": run.money.invoice,
+            "open_proforma": run.money.open_proforma,
+            "documents_api": f"{portal}api/v1/billing/documents",
+        },
         "inverter_clock": {"start": start.isoformat(), "runs": "real time from the start"},
         "modbus_rtu": run.rtu.path,
         "ca_cert": str(gateway.tls.ca_cert) if gateway.tls.ca_cert else None,
@@ -85,6 +92,9 @@ def render_text(facts: dict[str, Any]) -> str:
         f"  Portal:         {urls['portal']}\n"
         f"    homeowner     {home['username']} / {home['password']}  (CCU paired, trial running)\n"
         f"    installer     {inst['username']} / {inst['password']}  (plant with 3 inverters)\n"
+        f"    money         invoice {facts['billing']['invoice']} (package paid by transfer), "
+        f"pro-forma {facts['billing']['open_proforma']} open\n"
+        f"                  {facts['billing']['documents_api']}  (JSON, PDF under .../ID/pdf)\n"
         f"  Remote access:  {urls['remote_access']}\n"
         f"    (log in as {home['username']} first, then open it from "
         f"{urls['remote_access_open']})\n"

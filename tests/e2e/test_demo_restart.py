@@ -11,6 +11,7 @@ import aiohttp
 from cloud_gateway.config import GatewayConfig
 from tests.e2e.demo_process import demo_process
 from tests.support.device_webui import LoopbackResolver
+from tests.support.gateway import GatewayHarness
 from tunnel.tomlconfig import load_config
 
 
@@ -27,6 +28,26 @@ async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) ->
             # the remote-access host is covered by the server certificate too
             async with http.get(facts["urls"]["remote_access"]) as resp:
                 assert resp.status == 401  # not logged in on the device host
+        # the homeowner's money: a paid package with its invoice, one open pro-forma
+        connector = aiohttp.TCPConnector(ssl=ctx, resolver=LoopbackResolver())
+        portal = facts["urls"]["portal"]
+        async with aiohttp.ClientSession(portal, connector=connector) as http:
+            home = facts["logins"]["homeowner"]
+            token = await GatewayHarness.form_token(http, "/login")
+            form = {"csrf_token": token, "login": home["username"], "password": home["password"]}
+            async with http.post("/login", data=form) as resp:
+                assert resp.status == 200
+            async with http.get("/api/v1/billing/documents") as resp:
+                documents = (await resp.json())["documents"]
+            async with http.get("/api/v1/billing/account") as resp:
+                account = await resp.json()
+        by_number = {d["number"]: d for d in documents}
+        invoice = by_number[facts["billing"]["invoice"]]
+        assert (invoice["kind"], invoice["due"]) == ("invoice", "0.00")  # paid by transfer
+        proforma = by_number[facts["billing"]["open_proforma"]]
+        assert proforma["kind"] == "proforma"
+        assert proforma["due"] == proforma["gross"] != "0.00"
+        assert account["balance"] == "0.00"  # the transfer paid exactly the package
     assert first.exit_code == 0
     assert "Traceback" not in first.log_text()
     assert {p.name for p in (state / "ccu-addon").iterdir()} >= {"device.key", "device.crt"}
@@ -46,6 +67,8 @@ async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) ->
     assert again["devices"] == facts["devices"]
     assert again["logins"] == facts["logins"]
     assert again["plant"] == facts["plant"]
+    for number in ("invoice", "open_proforma"):  # nothing booked twice
+        assert again["billing"][number] == facts["billing"][number]
     assert (
         again["urls"]["remote_access"].split(".")[0] == facts["urls"]["remote_access"].split(".")[0]
     )

@@ -1,0 +1,73 @@
+"""The demo's money: a paid hub package with its invoice, and an open pro-forma.
+
+Everything goes through the gateway's :class:`~cloud_gateway.billing.service.BillingService`
+as a bank transfer would: the homeowner orders "Fernzugriff, 12 Monate" (single booking), the
+money arrives with the pro-forma's RF reference, the order is activated (the package window
+comes from the entitlement service), and the billing run issues the invoice. A second order
+("Komfort, 6 Monate") stays unpaid, so its pro-forma is open. Every call carries a fixed
+idempotency key: a second demo run finds the first one's results and books nothing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.app_keys import BILLING
+from cloud_gateway.billing.catalogue import BookingType
+from cloud_gateway.billing.pricing import Buyer
+from cloud_gateway.billing.rendering.view import DocumentKind, Party
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.service import Customer, OrderLine
+from cloud_gateway.server import RunningGateway
+
+__all__ = ["DemoMoney", "ensure_demo_money"]
+
+PAID = OrderLine(product="hub-remote", plan="12m", booking=BookingType.SINGLE)
+OPEN = OrderLine(product="hub-comfort", plan="6m", booking=BookingType.SINGLE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoMoney:
+    """Document numbers the demo prints."""
+
+    invoice: str
+    """The paid package's invoice."""
+    open_proforma: str
+    """The unpaid order's pro-forma."""
+
+
+async def ensure_demo_money(gateway: RunningGateway, homeowner: Account) -> DemoMoney:
+    """Book, pay and invoice the demo package; leave a second order's pro-forma open."""
+    billing = gateway.runner.app[BILLING]
+    repo = gateway.store.repo(BillingRepository)
+    customer = Customer(
+        account_id=homeowner.id,
+        party=Party(
+            name="Familie Demo",
+            street="Sonnenallee 1",
+            postcode="10117",
+            city="Berlin",
+            email=homeowner.email,
+            customer_number=f"K{homeowner.id:06d}",
+        ),
+        buyer=Buyer(business=False, country="DE"),
+    )
+    paid = await billing.place_order(customer, [PAID], key="demo:order:hub-remote")
+    open_order = await billing.place_order(customer, [OPEN], key="demo:order:hub-comfort")
+    async with repo.transaction() as conn:
+        found = await repo.documents(conn, contract_id=paid["contract_ids"][0])
+    [proforma] = [d for d in found if d.kind is DocumentKind.PROFORMA]
+    await billing.record_payment(
+        homeowner.id,
+        proforma.gross,
+        proforma.payment_reference or proforma.number,
+        key="demo:bank-transfer:hub-remote",
+    )
+    await billing.activate(paid["order_id"], key="demo:activate:hub-remote")
+    await billing.run(paid["contract_ids"])
+    async with repo.transaction() as conn:
+        issued = await repo.documents(conn, contract_id=paid["contract_ids"][0])
+        [unpaid] = await repo.documents(conn, contract_id=open_order["contract_ids"][0])
+    [invoice] = [d for d in issued if d.kind is DocumentKind.INVOICE]
+    return DemoMoney(invoice=invoice.number, open_proforma=unpaid.number)
