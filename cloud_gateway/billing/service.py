@@ -82,6 +82,17 @@ class Customer:
     language: str = "de"
 
 
+def _printed_party(customer: Customer) -> Party:
+    """The buyer as documents print it: with the VAT ID the tax treatment rests on.
+
+    A reverse-charge document must show the buyer's VAT ID (EN 16931 BR-AE-02); a business's
+    ID is printed whenever it has one.
+    """
+    if customer.party.vat_id or not customer.buyer.vat_id:
+        return customer.party
+    return dataclasses.replace(customer.party, vat_id=customer.buyer.vat_id)
+
+
 def customer_from_data(data: CustomerData, language: str = "de") -> Customer:
     """The buyer of an account from its customer data; reverse charge needs a VIES-valid ID."""
     return Customer(
@@ -184,6 +195,7 @@ class BillingService:
                     raise SoldOutError(f"{product.code}: {product.available_quantity} available")
             pending: list[Pending] = []
             contract_ids = []
+            party = _printed_party(customer)
             for line_no, (line, product) in enumerate(zip(lines, products, strict=True), 1):
                 voucher = await self._voucher(conn, line.voucher, product.code, today)
                 tax = tax_treatment(customer.buyer, product.vat_rate, self._config.seller_country)
@@ -200,7 +212,7 @@ class BillingService:
                     power_w=line.power_w,
                     language=customer.language,
                     voucher_code=voucher.code if voucher else None,
-                    buyer=json.dumps(dataclasses.asdict(customer.party), sort_keys=True),
+                    buyer=json.dumps(dataclasses.asdict(party), sort_keys=True),
                     vat_category=tax.category.value,
                     vat_rate=str(tax.rate),
                     vat_note_de=tax.note_de,
@@ -218,7 +230,7 @@ class BillingService:
                     Pending(
                         draft=initial_draft(snapshot, DocumentKind.PROFORMA, today),
                         account_id=customer.account_id,
-                        buyer=customer.party,
+                        buyer=party,
                         contract_id=contract_id,
                         period=0,
                         item_kind=ItemKind.PROFORMA.value,
