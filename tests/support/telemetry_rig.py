@@ -47,6 +47,8 @@ from tunnel.clock import SystemClock
 __all__ = [
     "COMMIT_POLL_S",
     "FLOW_TIMEOUT",
+    "PASSWORD",
+    "SERVING",
     "START_TIMEOUT",
     "Produced",
     "Rig",
@@ -64,7 +66,8 @@ COMMIT_POLL_S = 0.003
 """How often the gateway's database is looked at while waiting for the next commit."""
 
 PASSWORD = "Sonnig!2026"
-_SERVING = re.compile(r"cloud-gateway: serving https://[^:/]+:(\d+)/")
+SERVING = re.compile(r"cloud-gateway: serving https://[^:/]+:(\d+)/")
+"""The line ``cloud-gateway serve`` prints when it listens, with its port."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _AUDIT = """
@@ -160,7 +163,7 @@ class Rig:
         """(Re)start ``cloud-gateway serve`` and point the proxy at it; its port."""
         mark = self.gateway.mark()
         await self.gateway.start()
-        match = await self.gateway.wait_for(_SERVING.pattern, timeout=START_TIMEOUT, after=mark)
+        match = await self.gateway.wait_for(SERVING.pattern, timeout=START_TIMEOUT, after=mark)
         port = int(match.group(1))
         self.proxy.target = ("127.0.0.1", port)
         return port
