@@ -38,7 +38,7 @@ def fuzz(name: str, *, runs: int | None, seconds: int | None) -> None:
     corpus = CORPUS / name
     corpus.mkdir(parents=True, exist_ok=True)
     work = tempfile.mkdtemp(prefix=f"fuzz-{name}-")
-    args = [sys.argv[0], f"-artifact_prefix={corpus}/", "-max_len=4096", "-print_final_stats=1"]
+    args = [sys.argv[0], f"-artifact_prefix={corpus}/", "-max_len=8192", "-print_final_stats=1"]
     if runs is not None:
         args.append(f"-runs={runs}")
     if seconds is not None:

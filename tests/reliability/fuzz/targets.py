@@ -268,7 +268,8 @@ TARGETS: dict[str, Target] = {
             name="spreadsheet_upload",
             call=_spreadsheet,
             allowed=(SpreadsheetError,),
-            known=(csv.Error,),  # reported: cloud_gateway/plants is another helper's
+            # reported, not fixed here: cloud_gateway/plants is another helper's (corpus/KNOWN)
+            known=(csv.Error, IndexError),
         ),
     )
 }
