@@ -192,6 +192,10 @@ async def _handshake(
             except RefusedError:
                 registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
                 return None
+            except SessionClosedError as exc:  # the device went away before its WELCOME
+                _LOGGER.info("tunnel from %s: gone during the handshake: %s", request.remote, exc)
+                registry.metrics.refusals.labels(reason="handshake").inc()
+                return None
     return _Admitted(
         device=device,
         serial=serial,

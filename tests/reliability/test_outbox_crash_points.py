@@ -99,4 +99,6 @@ async def test_sigkill_at_outbox_crash_points_loses_nothing(tmp_path: Path) -> N
         record("outbox_crash_points", figure, passed=not damaged and lost == 0)
         assert not damaged, damaged
         assert lost == 0
+        # an entry can miss its ACK in several rounds (killed again before the resend's ACK)
+        r.resent = sorted(set(r.resent))
         r.check_exactly_once(minimum=100)  # and nothing twice, nothing else, in order
