@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test check bench addon clean venv
+.PHONY: demo test check bench addon clean venv soak fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-services.sh
+	rm -f build/reliability.txt
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The reliability suite at full size (tests/reliability, and the exactly-once test at 100,000
+# readings); its figures end up in docs/reliability.md.
+soak: $(STAMP)
+	bash scripts/ensure-services.sh
+	rm -f build/reliability.txt
+	RELIABILITY_SIZE=full $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) \
+		tests/reliability tests/e2e/test_telemetry_exactly_once.py
+	$(BIN)/python -m tests.reliability.write_doc
+
+# Every parser fuzz target at full volume (>= 1,000,000 executions each).
+fuzz: $(STAMP)
+	RELIABILITY_SIZE=full $(BIN)/python -m tests.reliability.fuzz --all
 
 check: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,11 +8,16 @@
   collection (at 10,000 tunnels that takes the gateway a good part of a second: never
   poll it);
   ``{"cmd": "accepts"}`` -> ``{"accepts": [monotonic instants of every WELCOME],
-  "live": [WELCOME instants of the sessions running now], "refused": n, "queued": n}``.
+  "live": [WELCOME instants of the sessions running now], "refused": n, "queued": n}``;
+  ``{"cmd": "drop"}`` aborts every running session's connection (a network cut seen by the
+  whole fleet at once) -> ``{"dropped": n}``; ``{"cmd": "health"}`` -> ``{"sessions": n,
+  "accepted": n, "fds": n, "tasks": n}`` (open file descriptors and asyncio tasks of the
+  gateway process, for leak checks across reconnect storms).
   Like the product's ``/tunnel/v1`` it admits 64 handshakes at a time and queues a few
   more (:class:`HandshakeGate`); its TLS context is the product's (no session tickets).
-* ``devices CERTS URL COUNT [RECONNECT_WINDOW]``: COUNT :class:`TunnelConnector` instances
-  with the product's default backoff (the smoke run shortens its ``reconnect_window``),
+* ``devices CERTS URL COUNT [RECONNECT_WINDOW [HEALTHY_AFTER]]``: COUNT
+  :class:`TunnelConnector` instances with the product's default backoff (the smoke run
+  shortens its ``reconnect_window``, the storm cycles also its ``healthy_after``),
   all to URL; ends when stdin closes. ``{"cmd": "ended", "since": UNIX_TIME}`` ->
   ``{"ended": {reason: count}}``: why attempts and sessions ended since then (the
   connectors keep their last 50 each). Each does the full handshake (TLS with its client
@@ -103,6 +108,7 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     install_lean_tls()
     accepts: list[float] = []
     live: dict[GatewaySession, float] = {}  # running sessions -> when they got WELCOME
+    wires: dict[GatewaySession, asyncio.Transport] = {}  # their connections, for "drop"
     gate = HandshakeGate()
 
     async def tunnel_v1(request: web.Request) -> web.StreamResponse:
@@ -125,10 +131,13 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
                 return ws
         accepts.append(time.monotonic())
         live[session] = accepts[-1]
+        if request.transport is not None:
+            wires[session] = request.transport
         try:
             await session.run()
         finally:
             del live[session]
+            wires.pop(session, None)
         return ws
 
     app = web.Application()
@@ -143,9 +152,32 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     gc.collect()
     emit(ready=True, rss_kib=rss_kib())
     while line := await asyncio.to_thread(sys.stdin.readline):
-        _answer(json.loads(line)["cmd"], accepts, live, gate)
+        command = json.loads(line)["cmd"]
+        if not _fleet_command(command, len(accepts), wires):
+            _answer(command, accepts, live, gate)
     profile.dump()
     os._exit(0)  # closing 10,000 sessions one by one would only slow the benchmark down
+
+
+def _fleet_command(
+    command: str, accepted: int, wires: dict[GatewaySession, asyncio.Transport]
+) -> bool:
+    """``drop`` and ``health`` (the reliability suite's storm cycles); False: not one of them."""
+    if command == "drop":
+        dropped = list(wires.values())
+        for wire in dropped:
+            wire.abort()
+        emit(dropped=len(dropped))
+    elif command == "health":
+        emit(
+            sessions=len(wires),
+            accepted=accepted,
+            fds=sum(1 for _ in Path("/proc/self/fd").iterdir()),
+            tasks=len(asyncio.all_tasks()),
+        )
+    else:
+        return False
+    return True
 
 
 def _answer(
@@ -173,7 +205,13 @@ DEVICE_NICE = 5
 """The device processes yield the CPU to the gateway under test (and to everyone else)."""
 
 
-async def devices(certs: Path, url: str, count: int, reconnect_window: float | None) -> None:
+async def devices(
+    certs: Path,
+    url: str,
+    count: int,
+    reconnect_window: float | None,
+    healthy_after: float | None = None,
+) -> None:
     raise_nofile(count * 2 + 256)
     # The simulated fleet shares two cores with the gateway it measures: real devices
     # bring their own CPUs. Lower priority, and no 256 KiB TLS read buffer per connection
@@ -181,11 +219,12 @@ async def devices(certs: Path, url: str, count: int, reconnect_window: float | N
     os.nice(DEVICE_NICE)
     install_lean_tls()
     context = device_context(certs)
-    policy = (
-        BackoffPolicy()
-        if reconnect_window is None
-        else BackoffPolicy(reconnect_window=reconnect_window)
-    )
+    shortened: dict[str, float] = {}
+    if reconnect_window is not None:
+        shortened["reconnect_window"] = reconnect_window
+    if healthy_after is not None:
+        shortened["healthy_after"] = healthy_after
+    policy = BackoffPolicy(**shortened)
     connectors = [
         TunnelConnector(
             url=url,
@@ -244,7 +283,8 @@ def main(argv: list[str]) -> None:
         asyncio.run(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile))
     elif role == "devices":
         window = float(args[3]) if len(args) > 3 else None
-        asyncio.run(devices(Path(args[0]), args[1], int(args[2]), window))
+        healthy = float(args[4]) if len(args) > 4 else None
+        asyncio.run(devices(Path(args[0]), args[1], int(args[2]), window, healthy))
         profile.dump()
     else:
         raise SystemExit(f"unknown role {role!r}")

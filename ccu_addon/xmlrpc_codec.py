@@ -181,32 +181,49 @@ class _Reader:
             raise XmlRpcError(f"bad boolean value {text!r}")
         self.push(text == "1")
 
+    def _mark(self) -> int:
+        if not self.marks:
+            raise XmlRpcError("end of an array or struct that never started")
+        return self.marks.pop()
+
     def array(self, _text: str) -> None:
-        mark = self.marks.pop()
+        mark = self._mark()
         self.stack[mark:] = [self.stack[mark:]]
         self.untyped = False
 
     def struct(self, _text: str) -> None:
-        mark = self.marks.pop()
+        mark = self._mark()
         items = self.stack[mark:]
-        self.stack[mark:] = [dict(zip(items[::2], items[1::2], strict=False))]
+        names = items[::2]
+        if not all(isinstance(name, str) for name in names):
+            raise XmlRpcError("struct member without a string name")
+        self.stack[mark:] = [dict(zip(names, items[1::2], strict=False))]
         self.untyped = False
 
     def bigdecimal(self, text: str) -> None:
-        from decimal import Decimal  # noqa: PLC0415 - never sent by a CCU; costs memory
+        from decimal import Decimal, InvalidOperation  # noqa: PLC0415 - never sent by a CCU
 
-        self.push(Decimal(text))
+        try:
+            self.push(Decimal(text))
+        except InvalidOperation as exc:
+            raise XmlRpcError(f"bad decimal {text[:40]!r}") from exc
 
     def value(self, text: str) -> None:
         if self.untyped:
             self.push(text)
 
     def binary(self, text: str) -> None:
-        self.push(base64.decodebytes(text.encode("ascii")))
+        try:
+            self.push(base64.decodebytes(text.encode("ascii")))
+        except ValueError as exc:  # binascii.Error, or a non-ASCII character
+            raise XmlRpcError("bad base64 value") from exc
 
     def timestamp(self, text: str) -> None:
         # XML-RPC times carry no zone: naive, as the standard library returns them
-        self.push(datetime.strptime(text, _DATETIME))  # noqa: DTZ007
+        try:
+            self.push(datetime.strptime(text, _DATETIME))  # noqa: DTZ007
+        except ValueError as exc:
+            raise XmlRpcError(f"bad dateTime.iso8601 value {text[:40]!r}") from exc
 
     def method_name(self, text: str) -> None:
         self.method = text

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
+from inverter_agent.crashpoints import CrashPoint, reached
 from inverter_agent.errors import OutboxError
 from inverter_agent.readings import InverterInfo, Reading, encode_payload
 
@@ -213,6 +214,7 @@ class Outbox:
                 "UPDATE counters SET value = ? WHERE name = ?",
                 [(next_seq + len(payloads), "next_seq"), (dropped_total, "dropped")],
             )
+            reached(CrashPoint.APPEND)
         self._pending = pending - overflow
         return seqs, overflow, dropped_total
 
@@ -222,6 +224,7 @@ class Outbox:
             before = db.total_changes
             db.executemany(sql, params)
             deleted = db.total_changes - before
+            reached(CrashPoint.DELETE)
         self._pending -= deleted
         return deleted
 

@@ -24,6 +24,7 @@ import logging
 from collections import deque
 from typing import Protocol
 
+from inverter_agent.crashpoints import CrashPoint, reached
 from inverter_agent.errors import AgentError
 from inverter_agent.outbox import Outbox
 
@@ -121,6 +122,7 @@ class Uplink:
                 except BaseException:
                     window.room.release()
                     raise
+                reached(CrashPoint.SEND)
                 last_sent = entry.seq
                 self.sent_total += 1
                 window.push(entry.seq, ack)
@@ -129,6 +131,7 @@ class Uplink:
         while True:
             await window.oldest_settled()
             done = window.pop_acknowledged()  # raises when the oldest failed: channel ended
+            reached(CrashPoint.ACK)
             await self._outbox.ack(done)
             for _ in done:
                 window.room.release()

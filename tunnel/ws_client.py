@@ -337,7 +337,9 @@ class WebSocketClient(asyncio.Protocol):
         try:
             handshake.receive_data(head)
             events = list(handshake.events())
-        except WsProtocolError as exc:
+        except (WsProtocolError, ValueError) as exc:
+            # ValueError: wsproto decodes some header values without catching a non-ASCII byte
+            # (UnicodeDecodeError in split_comma_header, found by fuzzing)
             error = ProtocolError(f"{self.url}: invalid WebSocket upgrade answer: {exc}")
             self._upgrade_failed(error)
             return

@@ -13,9 +13,10 @@ import contextlib
 import logging
 import ssl
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
@@ -28,7 +29,7 @@ from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
-from tunnel.frames import RefusalReason, Refuse
+from tunnel.frames import Hello, RefusalReason, Refuse
 from tunnel.gateway_end import GatewaySession, choose_version
 from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport
 
@@ -51,16 +52,27 @@ def peer_certificate(request: web.Request) -> x509.Certificate | None:
     return None if der is None else x509.load_der_x509_certificate(der)
 
 
+def _from_device_ca(app: web.Application, cert: x509.Certificate) -> bool:
+    """Whether the device CA issued ``cert`` (its signature checks out)."""
+    try:
+        cert.verify_directly_issued_by(app[DEVICE_CA].cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _unverified_refusal(cert: x509.Certificate | None) -> Refuse:
+    """Why a connection without a verified device certificate is refused."""
+    detail = "client certificate required" if cert is None else "certificate not from device CA"
+    return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, detail)
+
+
 async def _admit(
     app: web.Application, cert: x509.Certificate | None, now: datetime
 ) -> tuple[Device, str, Decision] | Refuse:
     """Who the certificate belongs to and whether that device may connect now."""
-    if cert is None:
-        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "client certificate required")
-    try:
-        cert.verify_directly_issued_by(app[DEVICE_CA].cert)
-    except (ValueError, TypeError, InvalidSignature):
-        return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "certificate not from device CA")
+    if cert is None or not _from_device_ca(app, cert):
+        return _unverified_refusal(cert)
     store = app[STORE]
     serial = serial_hex(cert)
     record = await store.repo(DeviceCertificateRepository).get(serial)
@@ -93,12 +105,106 @@ async def _refuse_overloaded(
     await session.refuse(RefusalReason.OVERLOADED, retry_after, "gateway busy")
 
 
+async def _receive_hello(
+    session: GatewaySession, ws: web.WebSocketResponse, request: web.Request, timeout: float
+) -> Hello | None:
+    """The device's HELLO, or None (logged, counted, the WebSocket closed)."""
+    try:
+        return await session.receive_hello(timeout=timeout)
+    except (TimeoutError, ProtocolError, SessionClosedError) as exc:
+        _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
+        request.app[TUNNELS].metrics.refusals.labels(reason="handshake").inc()
+        await ws.close()
+        return None
+
+
 def _admitted_session(session: GatewaySession, device: Device) -> None:
     session.name = f"tunnel {device.slug}"
     if device.kind is DeviceKind.INVERTER_AGENT:
         # TelemetryIngest commits whatever arrives together (group commit): an agent's
         # window of frames can then share one commit instead of one commit each.
         session.telemetry_concurrency = _AGENT_TELEMETRY_CONCURRENCY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Admitted:
+    """A device through the handshake: WELCOME sent."""
+
+    device: Device
+    serial: str
+    decision: Decision
+    hello: Hello
+    since: datetime
+    changes: int
+    """``registry.changes`` before the checks."""
+    certificate: x509.Certificate | None
+
+
+async def _handshake(
+    request: web.Request, ws: web.WebSocketResponse, session: GatewaySession
+) -> _Admitted | None:
+    """Guard, gate, HELLO, checks, WELCOME; None when the device was refused or went away."""
+    app = request.app
+    config = app[CONFIG].tunnel
+    registry = app[TUNNELS]
+    # Before a place at the gate: a verified device certificate, and not too many
+    # connections from one source (a silent crowd without certificates held the gate).
+    certificate = peer_certificate(request)
+    verified = certificate is not None and _from_device_ca(app, certificate)
+    guard_pass = registry.guard.enter(request.remote or "", verified=verified)
+    if guard_pass is None:
+        registry.metrics.refusals.labels(reason="guard").inc()
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
+        return None
+    hello_timeout = min(config.hello_timeout_s, guard_pass.hello_timeout)
+    if not verified:
+        with guard_pass:  # a place of its own: HELLO, then REFUSE(not_enrolled)
+            if await _receive_hello(session, ws, request, hello_timeout) is not None:
+                refusal = _unverified_refusal(certificate)
+                registry.metrics.refusals.labels(reason=refusal.reason.value).inc()
+                await session.refuse(refusal.reason, refusal.retry_after, refusal.detail)
+            return None
+    # A restart's reconnect storm: wait briefly for a place (the TLS handshake is paid
+    # already), or, when the queue is too long for that, send the device back for later.
+    with guard_pass:
+        ticket = await registry.handshakes.enter()
+        if ticket is None:
+            await _refuse_overloaded(session, registry, hello_timeout)
+            return None
+        with ticket:  # until WELCOME or refusal: the session itself runs outside the gate
+            hello = await _receive_hello(session, ws, request, hello_timeout)
+            if hello is None:
+                return None
+            now = app[CLOCK].now()
+            changes = registry.changes
+            admitted = await _admit(app, certificate, now)
+            if isinstance(admitted, Refuse):
+                registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
+                await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
+                return None
+            device, serial, decision = admitted
+            try:
+                await session.accept(
+                    session_id=uuid.uuid4().hex,
+                    capabilities=_CAPABILITIES,
+                    reconnect_window=config.reconnect_window_s,
+                )
+            except RefusedError:
+                registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
+                return None
+            except SessionClosedError as exc:  # the device went away before its WELCOME
+                _LOGGER.info("tunnel from %s: gone during the handshake: %s", request.remote, exc)
+                registry.metrics.refusals.labels(reason="handshake").inc()
+                return None
+    return _Admitted(
+        device=device,
+        serial=serial,
+        decision=decision,
+        hello=hello,
+        since=now,
+        changes=changes,
+        certificate=certificate,
+    )
 
 
 async def tunnel_v1(request: web.Request) -> web.StreamResponse:
@@ -125,40 +231,10 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         heartbeat=config.heartbeat_s,
         on_telemetry=on_telemetry,
     )
-    # A restart's reconnect storm: wait briefly for a place (the TLS handshake is paid
-    # already), or, when the queue is too long for that, send the device back for later.
-    ticket = await registry.handshakes.enter()
-    if ticket is None:
-        await _refuse_overloaded(session, registry, config.hello_timeout_s)
+    admitted = await _handshake(request, ws, session)
+    if admitted is None:
         return ws
-    with ticket:  # until WELCOME or refusal: the session itself runs outside the gate
-        try:
-            hello = await session.receive_hello(timeout=config.hello_timeout_s)
-        except (TimeoutError, ProtocolError, SessionClosedError) as exc:
-            _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
-            registry.metrics.refusals.labels(reason="handshake").inc()
-            await ws.close()
-            return ws
-
-        now = app[CLOCK].now()
-        changes = registry.changes
-        certificate = peer_certificate(request)
-        admitted = await _admit(app, certificate, now)
-        if isinstance(admitted, Refuse):
-            registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
-            await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
-            return ws
-        device, serial, decision = admitted
-        version = choose_version(hello)
-        try:
-            await session.accept(
-                session_id=uuid.uuid4().hex,
-                capabilities=_CAPABILITIES,
-                reconnect_window=config.reconnect_window_s,
-            )
-        except RefusedError:
-            registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
-            return ws
+    device, now, certificate = admitted.device, admitted.since, admitted.certificate
     _admitted_session(session, device)
     tunnel = LiveTunnel(
         device=device,
@@ -166,13 +242,13 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         session_id=session.welcome.session_id if session.welcome else "",
         since=now,
         peer=request.remote or "",
-        hello=hello,
-        protocol_version=version or 0,
-        certificate_serial=serial,
+        hello=admitted.hello,
+        protocol_version=choose_version(admitted.hello) or 0,
+        certificate_serial=admitted.serial,
     )
     live.append(tunnel)
-    await registry.register(tunnel, decision)
-    if registry.changes != changes:
+    await registry.register(tunnel, admitted.decision)
+    if registry.changes != admitted.changes:
         # a revocation or entitlement change landed while this device was being admitted:
         # it may have missed the tunnel, so look again (rare; costs the checks once more)
         again = await _admit(app, certificate, app[CLOCK].now())

@@ -22,6 +22,7 @@ from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
 from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.store import Store
+from cloud_gateway.tunnels.handshake_guard import HandshakeGuard
 from cloud_gateway.tunnels.metrics import TunnelMetrics
 from tunnel.admission import HandshakeGate
 from tunnel.clock import Clock
@@ -86,6 +87,9 @@ class TunnelRegistry:
         self._hooks_of: dict[int, asyncio.Task[None]] = {}
         """The state-hook task still running for a tunnel (by ``id`` of its LiveTunnel)."""
         self.metrics = metrics or TunnelMetrics(self.live_stats)
+        self.guard = HandshakeGuard()
+        """Before the gate: no place without a verified device certificate, short HELLO waits,
+        per-source limits (:mod:`cloud_gateway.tunnels.handshake_guard`)."""
         self.handshakes = HandshakeGate()
         """Admission control: handshakes in progress at once and a short queue; the rest
         REFUSE(overloaded) with a retry slot (:mod:`tunnel.admission`)."""

@@ -129,6 +129,28 @@ def test_a_fault_response() -> None:
         ),
         b"<methodResponse><fault><value><string>x</string></value></fault></methodResponse>",
         b"<?xml version='1.0'?><nothing/>",
+        # found by fuzzing (tests/reliability/corpus/ccu_xmlrpc): foreign errors before
+        (
+            b"<methodCall><params><param><value><dateTime.iso8601>202611T1002:00:00"
+            b"</dateTime.iso8601></value></param></params></methodCall>"
+        ),
+        (
+            b"<methodCall><params><param><value><base64>\xc3\xa4</base64></value></param>"
+            b"</params></methodCall>"
+        ),
+        (
+            b"<methodCall><params><param><value><base64>abc</base64></value></param>"
+            b"</params></methodCall>"
+        ),
+        (
+            b"<methodCall><params><param><value><bigdecimal>x</bigdecimal></value></param>"
+            b"</params></methodCall>"
+        ),
+        b"<methodCall><params></array></params></methodCall>",
+        (
+            b"<methodCall><params><param><value><struct><member><name><struct></struct></name>"
+            b"<value>1</value></member></struct></value></param></params></methodCall>"
+        ),
     ],
 )
 def test_malformed_messages_are_value_errors(data: bytes) -> None:

@@ -1,0 +1,124 @@
+"""Test 4, reconnect storm cycles: the whole fleet cut off and back, ten times over.
+
+The tunnel-scale benchmark's processes (:mod:`bench._scale_nodes`) run the gateway's tunnel
+end (aiohttp with TLS and client certificates, the product's :class:`GatewaySession` and
+:class:`HandshakeGate`, no database) in one process and the devices (the product's
+:class:`TunnelConnector` with its backoff) in others. Each cycle the gateway aborts every
+connection at once (``drop``: the network cut a restart looks like to the fleet) and the
+test waits until every device has a new session; after each cycle it reads the gateway
+process's open file descriptors and asyncio tasks, which must stay flat: a storm must leave
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench._certs import GATEWAY_HOSTS, write_certs
+from bench._proc import Node, node
+from bench._scale_nodes import raise_nofile
+from tests.reliability.report import pick, record
+
+DEVICES = pick(1000, 10_000)
+PER_PROCESS = pick(500, 2500)
+CYCLES = 10
+RECONNECT_WINDOW_S = pick(2.0, 10.0)
+"""The devices spread their first reconnect after a cut over this many seconds."""
+HEALTHY_AFTER_S = 2.0
+"""A session up this long resets a device's backoff (product: 60 s). Each cycle holds the
+fleet connected a little longer before the next cut, so every cycle starts from a healthy
+fleet, as after a real restart, instead of piling up the backoff of the cycles before."""
+HOLD_S = HEALTHY_AFTER_S + 0.5
+BACK_WITHIN_S = pick(90.0, 300.0)
+"""Bound for one storm to settle."""
+FD_SLACK = 16
+TASK_SLACK = 16
+"""Allowed growth of descriptors and tasks from the first cycle to the last (timers,
+listeners, a connection or two in flight while measuring)."""
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(pick(900, 7200))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _health(gateway: Node) -> dict[str, Any]:
+    gateway.send({"cmd": "health"})
+    return gateway.event()
+
+
+def _wait_back(gateway: Node, accepted_before: int) -> dict[str, Any]:
+    """Until every device has a new session (bounded); the last health reading."""
+    deadline = time.monotonic() + BACK_WITHIN_S
+    while True:
+        health = _health(gateway)
+        if health["sessions"] >= DEVICES and health["accepted"] >= accepted_before + DEVICES:
+            return health
+        if time.monotonic() > deadline:
+            return health
+        time.sleep(0.25)  # another process: polled, bounded by the deadline above
+
+
+def test_reconnect_storm_cycles_leave_nothing_behind(tmp_path: Path) -> None:
+    raise_nofile(DEVICES * 2 + 1024)
+    port = _free_port()
+    certs = write_certs(tmp_path)
+    backs: list[float] = []
+    readings: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack:
+        gateway = stack.enter_context(
+            node("bench._scale_nodes", "gateway", str(certs), str(port), ",".join(GATEWAY_HOSTS))
+        )
+        gateway.event()  # ready
+        for index, start in enumerate(range(0, DEVICES, PER_PROCESS)):
+            host = GATEWAY_HOSTS[index % len(GATEWAY_HOSTS)]
+            count = min(PER_PROCESS, DEVICES - start)
+            args = [str(certs), f"wss://{host}:{port}/tunnel/v1", str(count)]
+            devices = stack.enter_context(
+                node(
+                    "bench._scale_nodes",
+                    "devices",
+                    *args,
+                    str(RECONNECT_WINDOW_S),
+                    str(HEALTHY_AFTER_S),
+                )
+            )
+            devices.event()  # started
+        first = _wait_back(gateway, 0)
+        assert first["sessions"] >= DEVICES, first
+        for _ in range(CYCLES):
+            time.sleep(HOLD_S)  # the fleet stays up long enough to count as healthy
+            accepted = _health(gateway)["accepted"]
+            cut = time.monotonic()
+            gateway.send({"cmd": "drop"})
+            assert gateway.event()["dropped"] >= DEVICES
+            health = _wait_back(gateway, accepted)
+            backs.append(time.monotonic() - cut)
+            readings.append(health)
+            if health["sessions"] < DEVICES:
+                break
+    all_back = len(readings) == CYCLES and all(h["sessions"] >= DEVICES for h in readings)
+    fds = [h["fds"] for h in readings]
+    tasks = [h["tasks"] for h in readings]
+    flat = bool(readings) and fds[-1] <= fds[0] + FD_SLACK and tasks[-1] <= tasks[0] + TASK_SLACK
+    median = sorted(backs)[len(backs) // 2] if backs else 0.0
+    figure = (
+        f"{DEVICES} devices, {len(readings)}/{CYCLES} cycles all back, slowest "
+        f"{max(backs, default=0):.1f} s (median {median:.1f} s), "
+        f"gateway fds {min(fds, default=0)}..{max(fds, default=0)} "
+        f"(first {fds[0] if fds else 0}, last {fds[-1] if fds else 0}), tasks "
+        f"{min(tasks, default=0)}..{max(tasks, default=0)}"
+    )
+    record("reconnect_storm_cycles", figure, passed=all_back and flat)
+    assert all_back, readings
+    assert flat, readings
