@@ -145,7 +145,10 @@ def read_csv(data: bytes) -> list[RawRow]:
         text = data.decode("cp1252", errors="replace")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return _rows(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return _rows(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a line break inside an unquoted field
+        raise SpreadsheetError("plants.sheet.unreadable") from exc
 
 
 def read_xlsx(data: bytes) -> list[RawRow]:
@@ -155,8 +158,9 @@ def read_xlsx(data: bytes) -> list[RawRow]:
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike
         raise SpreadsheetError("plants.sheet.unreadable") from exc
     try:
-        sheet = book.worksheets[0]
-        return _rows(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
+        if not book.worksheets:
+            raise SpreadsheetError("plants.sheet.empty")
+        return _rows(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2))
     finally:
         book.close()
 
