@@ -32,6 +32,7 @@ from tunnel.session import (
 from tunnel.stream_table import MAX_STREAMS
 from tunnel.streams import INITIAL_WINDOW
 from tunnel.transport import MessageTransport
+from tunnel.window import WindowBudget
 
 __all__ = ["DeviceSession"]
 
@@ -53,6 +54,7 @@ class DeviceSession(TunnelSession):
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
         name: str = "device",
+        window_budget: WindowBudget | None = None,
     ) -> None:
         super().__init__(
             transport,
@@ -62,6 +64,7 @@ class DeviceSession(TunnelSession):
             on_open=on_open,
             on_control=on_control,
             name=name,
+            window_budget=window_budget,
         )
         if max_unacked < 1:
             raise ValueError("max_unacked must be at least 1")

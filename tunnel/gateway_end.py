@@ -41,6 +41,7 @@ from tunnel.session import DEFAULT_HEARTBEAT, ControlHandler, DisconnectReason, 
 from tunnel.stream_table import MAX_STREAMS
 from tunnel.streams import INITIAL_WINDOW, Stream
 from tunnel.transport import MessageTransport
+from tunnel.window import WindowBudget
 
 __all__ = ["GatewaySession", "TelemetryHandler", "choose_version"]
 
@@ -70,6 +71,7 @@ class GatewaySession(TunnelSession):
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
         name: str = "gateway",
+        window_budget: WindowBudget | None = None,
     ) -> None:
         super().__init__(
             transport,
@@ -78,6 +80,7 @@ class GatewaySession(TunnelSession):
             max_streams=max_streams,
             on_control=on_control,
             name=name,
+            window_budget=window_budget,
         )
         self._on_telemetry = on_telemetry
         self.telemetry_concurrency = 1

@@ -28,6 +28,7 @@ from tunnel.frames import (
     Reset,
 )
 from tunnel.streams import INITIAL_WINDOW, MAX_BUFFER, Stream
+from tunnel.window import TunnelWindows
 
 __all__ = ["MAX_STREAMS", "FrameQueue", "StreamTable"]
 
@@ -55,10 +56,14 @@ class StreamTable:
         odd_ids: bool,
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
+        windows: TunnelWindows | None = None,
     ) -> None:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
+        if windows is not None and windows.initial != window:
+            raise ValueError("the tuned windows must start at the table's window")
         self._queue = queue
+        self._windows = windows
         # A session writer can take a writing task's frames itself (the fast path); a
         # plain FrameQueue (the state-machine test's wire) cannot, and needs not.
         self._flush: Callable[[Stream], Awaitable[None]] | None = getattr(queue, "flush", None)
@@ -119,7 +124,7 @@ class StreamTable:
         """Create a stream and queue its OPEN; ``await stream.wait_open()`` for the answer."""
         if self._next_id > MAX_U32:
             raise StreamError("stream ids of this session are used up")
-        stream = Stream(self, self._next_id, target, window=self._window, accepted=False)
+        stream = self._new_stream(self._next_id, target)
         self._next_id += 2
         self._streams[stream.id] = stream
         self._opening[stream.id] = stream
@@ -136,12 +141,16 @@ class StreamTable:
         if len(self._streams) >= self._max_streams:
             self._queue.send_frame(OpenFail(frame.stream_id, OpenFailReason.OVERLOADED))
             return None
-        stream = Stream(self, frame.stream_id, frame.target, window=self._window, accepted=False)
+        stream = self._new_stream(frame.stream_id, frame.target)
         self._streams[stream.id] = stream
         self.opened_total += 1
         if frame.window:
             stream.on_credit(frame.window)
         return stream
+
+    def _new_stream(self, stream_id: int, target: str) -> Stream:
+        tuner = None if self._windows is None else self._windows.tuner()
+        return Stream(self, stream_id, target, window=self._window, accepted=False, tuner=tuner)
 
     # -- dispatch ------------------------------------------------------------------------
 

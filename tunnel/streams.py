@@ -38,6 +38,7 @@ from typing import Final, Protocol
 from tunnel.errors import FlowControlError, StreamError, StreamResetError
 from tunnel.frame_types import MAX_U32
 from tunnel.frames import Close, Credit, Data, Frame, OpenFail, OpenFailReason, OpenOk, Reset
+from tunnel.window import WindowTuner
 
 __all__ = ["INITIAL_WINDOW", "MAX_BUFFER", "MAX_CHUNK", "Stream", "StreamReceiver", "StreamSink"]
 
@@ -98,9 +99,12 @@ class Stream:
         *,
         window: int = INITIAL_WINDOW,
         accepted: bool,
+        tuner: WindowTuner | None = None,
     ) -> None:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
+        if tuner is not None and tuner.size != window:
+            raise ValueError("the tuner must start at the stream's window")
         self.id: Final = stream_id
         self.target: Final = target
         self.bytes_in = 0
@@ -113,6 +117,8 @@ class Stream:
         self._accepted = accepted
         self._initial_window = window
         self._window = window  # bytes the peer may still send
+        self._size = window  # _window + _buffered + _consumed: the receive window now
+        self._tuner = tuner
         self._buffer: deque[bytes] = deque()
         self._buffered = 0
         self._consumed = 0  # read but not yet credited back
@@ -156,6 +162,11 @@ class Stream:
     def window(self) -> int:
         """Bytes the peer may still send before we grant more."""
         return self._window
+
+    @property
+    def window_size(self) -> int:
+        """The receive window now: the initial one, or what the tuner grew it to."""
+        return self._size
 
     @property
     def accepted(self) -> bool:
@@ -483,13 +494,18 @@ class Stream:
             self.on_writable()
 
     def _grant_credit(self) -> None:
-        if self._eof_in or self._released or self._consumed < self._initial_window // 2:
+        if self._eof_in or self._released or self._consumed < self._size // 2:
             return
         if self._credit_held:
             return
-        self._sink.send_frame(Credit(self.id, self._consumed))
-        self._window += self._consumed
+        size = self._size if self._tuner is None else self._tuner.update()
+        # consumed >= old size / 2 and a shrink at most halves: never negative.
+        increment = self._consumed + size - self._size
+        self._size = size
         self._consumed = 0
+        if increment > 0:
+            self._sink.send_frame(Credit(self.id, increment))
+            self._window += increment
 
     def _violation(self, error: FlowControlError | StreamResetError) -> None:
         self._sink.send_frame(Reset(self.id, str(error)))
@@ -515,6 +531,8 @@ class Stream:
         self._writable.set()
         if not self._released:
             self._released = True
+            if self._tuner is not None:
+                self._tuner.release()
             self._done.set()
             self._sink.release(self)
             if self._receiver is not None:
