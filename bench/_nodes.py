@@ -147,7 +147,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
         async def _open(self) -> None:
             session = await current
             try:
-                self.attach(await session.open_stream(self.target))
+                self.attach(await session.open_stream(self.target, pipelined=True))
             except (OSError, TimeoutError):
                 self.abort("open failed")
 

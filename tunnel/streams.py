@@ -100,6 +100,7 @@ class Stream:
         window: int = INITIAL_WINDOW,
         accepted: bool,
         tuner: WindowTuner | None = None,
+        open_credit: int | None = None,
     ) -> None:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
@@ -115,6 +116,10 @@ class Stream:
         """How often a write had to wait because the peer granted no credit."""
         self._sink = sink
         self._accepted = accepted
+        # Our own stream (we sent OPEN): never answer it with OPEN_OK. ``open_credit``
+        # bytes may be sent before the peer's OPEN_OK (pipelined open, protocol.md).
+        self._opener = open_credit is not None
+        self._open_credit = open_credit or 0
         self._initial_window = window
         self._window = window  # bytes the peer may still send
         self._size = window  # _window + _buffered + _consumed: the receive window now
@@ -123,7 +128,7 @@ class Stream:
         self._buffered = 0
         self._consumed = 0  # read but not yet credited back
         self._eof_in = False
-        self._credit = 0
+        self._credit = self._open_credit
         self._outbox: deque[Frame] = deque()
         self._outbox_bytes = 0
         self._eof_out = False
@@ -192,13 +197,13 @@ class Stream:
 
     def accept(self) -> None:
         """Answer the peer's OPEN with OPEN_OK (automatic on the first read or write)."""
-        if not self._accepted and self._error is None:
+        if not self._accepted and not self._opener and self._error is None:
             self._accepted = True
             self._sink.send_frame(OpenOk(self.id, self._initial_window))
 
     def fail_open(self, reason: OpenFailReason, detail: str = "") -> None:
         """Answer the peer's OPEN with OPEN_OK's opposite: the target cannot be reached."""
-        if self._accepted or self._error is not None:
+        if self._accepted or self._opener or self._error is not None:
             raise StreamError("the stream was already accepted")
         self._sink.send_frame(OpenFail(self.id, reason, detail))
         self._abort(StreamResetError(f"open failed: {reason}"))
@@ -383,7 +388,7 @@ class Stream:
         """
         if self._released:
             return
-        if not self._accepted:
+        if not self._accepted and not self._opener:
             self.fail_open(OpenFailReason.ERROR, "closed before accepting")
             return
         self.write_eof_nowait()
@@ -437,11 +442,17 @@ class Stream:
     def has_outgoing(self) -> bool:
         return bool(self._outbox)
 
+    @property
+    def open_credit(self) -> int:
+        """Credit our OPEN took before the peer's OPEN_OK (0 without pipelined open)."""
+        return self._open_credit
+
     def on_open_ok(self, window: int) -> None:
+        """The peer accepted; its ``window`` includes the credit we started with."""
         self._accepted = True
         self._wake_writer()
-        if window:
-            self.on_credit(window)
+        if window > self._open_credit:
+            self.on_credit(window - self._open_credit)
 
     def on_data(self, data: bytes) -> None:
         if self._released:

@@ -5,11 +5,12 @@ in any order. Invariants: no DATA frame ever exceeds the receiver's credit, buff
 bounded, and no stream that is closed both ways or reset stays in a table; at the end,
 once everyone reads and closes, both tables are empty.
 
-Receive windows vary: each end's windows are tuned (tunnel/window.py) on a manual clock
-with a round trip the rules change, from a tunnel budget that reserves from a global one
-which "other tunnels" fill and empty (memory pressure). Invariants: no window beyond its
-maximum, no budget beyond its limit, and a tunnel's reservations are exactly its live
-streams' growth.
+The gateway opens pipelined streams: it may write (and half-close) before OPEN_OK, within
+its open credit. Receive windows vary: each end's windows are tuned (tunnel/window.py) on
+a manual clock with a round trip the rules change, from a tunnel budget that reserves
+from a global one which "other tunnels" fill and empty (memory pressure). Invariants: no
+window beyond its maximum, no budget beyond its limit, and a tunnel's reservations are
+exactly its live streams' growth.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tunnel.streams import MAX_BUFFER, Stream
 from tunnel.window import TunnelWindows, WindowBudget
 
 WINDOW = 4096
+OPEN_CREDIT = 1024
 MAX_TUNED = 8 * WINDOW
 TUNNEL_LIMIT = 6 * WINDOW
 GLOBAL_LIMIT = 10 * WINDOW
@@ -91,7 +93,11 @@ class End:
             now=link.clock.monotonic,
             rtt=lambda: link.rtt,
         )
-        self.table = StreamTable(self.wire, odd_ids=odd, window=WINDOW, windows=windows)
+        # The gateway's streams are pipelined: DATA may follow OPEN before OPEN_OK.
+        credit = OPEN_CREDIT if odd else 0
+        self.table = StreamTable(
+            self.wire, odd_ids=odd, window=WINDOW, windows=windows, open_credit=credit
+        )
         self.in_flight: deque[Frame] = deque()  # frames on their way *to* this end
         self.known: dict[int, Stream] = {}  # every stream this end ever had
 
@@ -170,7 +176,7 @@ class FlowControlMachine(RuleBasedStateMachine):
     @rule(side=st.booleans(), index=st.integers(0, 9), size=st.integers(1, 3 * WINDOW))
     def write(self, side: bool, index: int, size: int) -> None:
         stream = self.pick(self.ends()[side], index)
-        if stream is None or not stream.accepted or stream._eof_out:
+        if stream is None or stream._eof_out or not (stream.accepted or stream.open_credit):
             return
         self.sent += stream.write_nowait(bytes(size))
 
@@ -183,7 +189,7 @@ class FlowControlMachine(RuleBasedStateMachine):
     @rule(side=st.booleans(), index=st.integers(0, 9))
     def write_eof(self, side: bool, index: int) -> None:
         stream = self.pick(self.ends()[side], index)
-        if stream is not None and stream.accepted:
+        if stream is not None and (stream.accepted or stream.open_credit):
             stream.write_eof_nowait()
 
     @rule(side=st.booleans(), index=st.integers(0, 9))
@@ -256,6 +262,12 @@ class FlowControlMachine(RuleBasedStateMachine):
                 assert 0 <= stream.queued <= MAX_BUFFER
                 assert stream.credit >= 0
                 assert stream.window >= 0
+
+    @invariant()
+    def pipelined_bytes_stay_within_the_open_credit(self) -> None:
+        for stream in self.gateway.known.values():
+            if not stream.accepted:
+                assert stream.bytes_out <= OPEN_CREDIT
 
     @invariant()
     def budgets_hold(self) -> None:
