@@ -115,7 +115,6 @@ class Relay(asyncio.Protocol):
         self.transport = transport
         sock = transport.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         for item in self._early:
             self.deliver(item) if item is not None else self.deliver_eof()
         self._early.clear()
@@ -178,17 +177,41 @@ async def _serve(profile: LinkProfile, targets: list[str]) -> list[int]:
             client = Relay(from_home if home_dials else to_home)
             server = Relay(to_home if home_dials else from_home)
             client.peer, server.peer = server, client
-            task = loop.create_task(loop.create_connection(lambda: server, "127.0.0.1", target))
+            task = loop.create_task(_dial(server, target))
             _pending.add(task)
             task.add_done_callback(_connected(client))
             return client
 
-        server = await loop.create_server(accepted, "127.0.0.1", 0)
+        listener = _small_socket()
+        listener.bind(("127.0.0.1", 0))
+        server = await loop.create_server(accepted, sock=listener)
         ports.append(server.sockets[0].getsockname()[1])
     return ports
 
 
 _pending: set[asyncio.Task[Any]] = set()
+_RCVBUF = 64 * 1024
+
+
+def _small_socket() -> socket.socket:
+    """A socket whose receive buffer is small from the start (set before connecting, so
+    the window it advertises stays small): a paused relay must hold little in the
+    kernel, or the bottleneck queue would hide megabytes there."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+    sock.setblocking(False)
+    return sock
+
+
+async def _dial(server: Relay, target: int) -> None:
+    loop = asyncio.get_running_loop()
+    sock = _small_socket()
+    try:
+        await loop.sock_connect(sock, ("127.0.0.1", target))
+    except OSError:
+        sock.close()
+        raise
+    await loop.create_connection(lambda: server, sock=sock)
 
 
 def _connected(client: Relay) -> Any:

@@ -144,6 +144,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
     """Every profile and leg; ``smoke``: tiny sizes over the fibre profile only."""
     sizes = SMOKE if smoke else FULL
     chosen = ["fibre"] if smoke else list(PROFILES)
+    if os.environ.get("BENCH_WAN_PROFILES"):  # e.g. "dsl,lte" while iterating
+        chosen = os.environ["BENCH_WAN_PROFILES"].split(",")
     metrics: dict[str, Any] = {}
     ratios: dict[str, float | None] = {}
     with (
