@@ -459,9 +459,13 @@ class Stream:
             return
         if self._eof_in:
             self._violation(StreamResetError("DATA after CLOSE"))
-        elif len(data) > self._window:
+            return
+        if len(data) > self._window:
             self._violation(FlowControlError(f"{len(data)} bytes beyond credit {self._window}"))
-        elif self._receiver is not None:
+            return
+        if self._tuner is not None:
+            self._tuner.saw_data()
+        if self._receiver is not None:
             self._window -= len(data)
             self.bytes_in += len(data)
             self._consumed += len(data)

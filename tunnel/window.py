@@ -20,8 +20,11 @@ change, a larger window is just a larger CREDIT.
 Growth beyond the initial window is reserved from a per-tunnel :class:`WindowBudget`,
 which reserves in turn from a process-wide one; a stream grows only by what both still
 have. A budget under pressure (7/8 used) halves the windows above their initial size at
-their next update, returning the bytes. A window costs memory only while the application
-leaves bytes unread: an idle tunnel holds one budget object and no reservations.
+their next update, returning the bytes; so does a tunnel where more than one stream
+received data within the last two RTTs (:meth:`TunnelWindows.contended`): a grown window
+lets a bulk stream keep its bytes queued ahead of a WebUI's in the one connection. A
+window costs memory only while the application leaves bytes unread: an idle tunnel holds
+one budget object and no reservations.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def next_size(
 class TunnelWindows:
     """What the streams of one tunnel share: budget, clock and the measured RTT."""
 
-    __slots__ = ("budget", "initial", "maximum", "now", "rtt")
+    __slots__ = ("_recent", "_switched_at", "budget", "initial", "maximum", "now", "rtt")
 
     def __init__(
         self,
@@ -145,9 +148,25 @@ class TunnelWindows:
         self.budget = budget
         self.now = now
         self.rtt = rtt
+        self._recent: WindowTuner | None = None  # the stream that received DATA last
+        self._switched_at = -1e9  # when DATA last arrived for another stream than before
 
     def tuner(self) -> WindowTuner:
         return WindowTuner(self)
+
+    def saw_data(self, tuner: WindowTuner) -> None:
+        """DATA arrived for ``tuner``'s stream (cheap: called per frame)."""
+        if tuner is not self._recent:
+            if self._recent is not None:
+                self._switched_at = self.now()
+            self._recent = tuner
+
+    def contended(self, now: float, rtt: float | None) -> bool:
+        """Data of more than one stream arrived within the last two RTTs (100 ms if no
+        RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer bytes
+        queued ahead of an interactive one in the shared connection (HTTP/2 servers use
+        priorities for this; the window is our knob)."""
+        return now - self._switched_at < 2 * (rtt if rtt is not None else 0.05)
 
 
 class WindowTuner:
@@ -173,13 +192,14 @@ class WindowTuner:
         interval = None if self._last is None else now - self._last
         self._last = now
         budget = windows.budget
+        rtt = windows.rtt()
         new = next_size(
             self.size,
             initial=windows.initial,
             maximum=windows.maximum,
             interval=interval,
-            rtt=windows.rtt(),
-            pressure=budget.under_pressure,
+            rtt=rtt,
+            pressure=budget.under_pressure or windows.contended(now, rtt),
             free=budget.free,
         )
         if new > self.size:
@@ -188,6 +208,10 @@ class WindowTuner:
             budget.release(self.size - new)
         self.size = new
         return new
+
+    def saw_data(self) -> None:
+        """DATA arrived for this stream."""
+        self._windows.saw_data(self)
 
     def release(self) -> None:
         """The stream ended: return its growth to the budget."""

@@ -158,3 +158,42 @@ def test_an_idle_tunnel_reserves_nothing() -> None:
     tuners = [windows.tuner() for _ in range(100)]
     assert {t.size for t in tuners} == {65_536}
     assert budget.used == shared.used == 0
+
+
+def test_windows_shrink_while_another_stream_receives() -> None:
+    # A bulk stream grew to 512 KiB; then a WebUI stream gets data: within two RTTs
+    # (2 x 50 ms) the bulk window halves back towards its initial size, and grows again
+    # once the bulk stream is alone for longer than that.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    windows = _windows(clock, rtt=0.05, budget=budget)
+    bulk, webui = windows.tuner(), windows.tuner()
+    bulk.saw_data()
+    for _ in range(3):
+        clock.advance(0.01)
+        bulk.update()
+    assert bulk.size == 262_144
+    webui.saw_data()
+    bulk.saw_data()
+    clock.advance(0.01)
+    assert windows.contended(clock.monotonic(), 0.05)
+    assert bulk.update() == 131_072
+    clock.advance(0.01)
+    assert bulk.update() == 65_536
+    assert budget.used == 0
+    clock.advance(0.1)  # bulk alone for two RTTs
+    assert not windows.contended(clock.monotonic(), 0.05)
+    assert bulk.update() == 65_536  # 100 ms since the last update: not window-bound
+    clock.advance(0.01)
+    assert bulk.update() == 131_072
+
+
+def test_one_stream_alone_is_never_contended() -> None:
+    clock = ManualClock()
+    windows = _windows(clock, rtt=0.05, budget=WindowBudget(limit=1_000_000))
+    tuner = windows.tuner()
+    tuner.saw_data()
+    clock.advance(0.2)
+    for _ in range(10):
+        tuner.saw_data()
+    assert not windows.contended(clock.monotonic(), 0.05)
