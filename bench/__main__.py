@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
     "tunnel": "bench.tunnel",
     "tunnel-scale": "bench.tunnel_scale",
+    "tunnel-wan": "bench.tunnel_wan",
     "addon": "bench.addon",
     "alerts": "bench.alerts",
     "billing": "bench.billing",

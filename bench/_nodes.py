@@ -1,10 +1,13 @@
 """The processes of the single-tunnel benchmark: ``python -m bench._nodes ROLE [args]``.
 
-* ``target``: an echo server and a source server (send N bytes on request) on loopback.
-* ``gateway CERTS NAME=tcp://host:port ...``: an aiohttp TLS server (client certificate
-  required) serving ``/tunnel/v1`` with :class:`GatewaySession`, and per NAME a TCP
-  listener whose connections become tunnel streams to that target
-  (:class:`~tunnel.tcp_splice.TcpSplice` as the connection's protocol).
+* ``target``: an echo server, a source server (send N bytes on request) and a sink
+  (read to EOF, answer the count as u64) on loopback.
+* ``webui``: the simulated CCU (:mod:`simulator.ccu`); prints its WebUI port.
+* ``gateway CERTS NAME=tcp://host:port ... [v1]``: an aiohttp TLS server (client
+  certificate required) serving ``/tunnel/v1`` with :class:`GatewaySession`, and per NAME
+  a TCP listener whose connections become tunnel streams to that target
+  (:class:`~tunnel.tcp_splice.TcpSplice` as the connection's protocol). With ``v1`` the
+  gateway behaves as before ADR 0016: fixed windows, no pipelined open (for A/B runs).
 * ``device CERTS URL``: a :class:`TunnelConnector` whose ``on_open`` splices each stream
   to its ``tcp://`` target (:func:`~tunnel.tcp_splice.splice_tcp`).
 
@@ -91,25 +94,51 @@ async def _source(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         writer.close()
 
 
+async def _sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read to EOF, then answer the byte count (u64) and close."""
+    nodelay(writer)
+    total = 0
+    try:
+        while data := await reader.read(READ_SIZE):
+            total += len(data)
+        writer.write(SIZE.pack(total))
+        await writer.drain()
+    except OSError:
+        pass
+    finally:
+        writer.close()
+
+
 async def target() -> None:
     echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
     source = await asyncio.start_server(_source, "127.0.0.1", 0)
+    sink = await asyncio.start_server(_sink, "127.0.0.1", 0)
     emit(
         echo=echo.sockets[0].getsockname()[1],
         source=source.sockets[0].getsockname()[1],
+        sink=sink.sockets[0].getsockname()[1],
     )
     await stdin_closed()
+
+
+async def webui() -> None:
+    from simulator.ccu.server import SimulatedCcu  # noqa: PLC0415 - aiohttp only here
+
+    async with SimulatedCcu() as ccu:
+        emit(webui=ccu.webui_port)
+        await stdin_closed()
 
 
 # -- gateway -----------------------------------------------------------------------------
 
 
-async def gateway(certs: Path, forwards: dict[str, str]) -> None:
+async def gateway(certs: Path, forwards: dict[str, str], *, v1: bool = False) -> None:
     # Imported here: the device node must not load aiohttp, as the product's device does not.
     from aiohttp import web  # noqa: PLC0415
 
     from tunnel.gateway_end import GatewaySession  # noqa: PLC0415
     from tunnel.tls_buffers import install as install_lean_tls  # noqa: PLC0415
+    from tunnel.window import WindowBudget  # noqa: PLC0415
     from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport  # noqa: PLC0415
 
     install_lean_tls()
@@ -120,7 +149,12 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
         ws = web.WebSocketResponse(max_msg_size=AIOHTTP_MAX_MSG_SIZE, compress=False)
         await ws.prepare(request)
         transport = PushWebSocketTransport.for_request(ws, request)
-        session = GatewaySession(transport, heartbeat=15.0)
+        session = GatewaySession(
+            transport,
+            heartbeat=15.0,
+            window_budget=WindowBudget(limit=0) if v1 else None,
+            pipelined_open=not v1,
+        )
         await session.receive_hello()
         await session.accept(session_id="bench", capabilities=("telemetry",))
         if not current.done():
@@ -147,7 +181,7 @@ async def gateway(certs: Path, forwards: dict[str, str]) -> None:
         async def _open(self) -> None:
             session = await current
             try:
-                self.attach(await session.open_stream(self.target))
+                self.attach(await session.open_stream(self.target, pipelined=True))
             except (OSError, TimeoutError):
                 self.abort("open failed")
 
@@ -214,9 +248,11 @@ def _run_role(argv: list[str]) -> None:
     role, *args = argv
     if role == "target":
         asyncio.run(target())
+    elif role == "webui":
+        asyncio.run(webui())
     elif role == "gateway":
-        forwards = dict(arg.split("=", 1) for arg in args[1:])
-        asyncio.run(gateway(Path(args[0]), forwards))
+        forwards = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
+        asyncio.run(gateway(Path(args[0]), forwards, v1="v1" in args[1:]))
     elif role == "device":
         asyncio.run(device(Path(args[0]), args[1]))
     else:

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["SSHD", "SshUnavailableError", "ensure_sshd", "reverse_tunnel"]
@@ -109,10 +109,16 @@ def _allocated_ports(proc: subprocess.Popen[bytes], count: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def reverse_tunnel(targets: Sequence[int], pids: list[int] | None = None) -> Iterator[list[int]]:
+def reverse_tunnel(
+    targets: Sequence[int],
+    pids: list[int] | None = None,
+    relay: Callable[[int], contextlib.AbstractContextManager[int]] | None = None,
+) -> Iterator[list[int]]:
     """One ``ssh -R`` connection forwarding a fresh sshd-side port to each target port.
 
     ``pids``, if given, receives the process ids of sshd and ssh (for CPU accounting).
+    ``relay``, if given, maps sshd's port to the port ssh dials instead (an emulated
+    link in front of sshd).
     """
     ensure_sshd()
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
@@ -126,14 +132,16 @@ def reverse_tunnel(targets: Sequence[int], pids: list[int] | None = None) -> Ite
             stderr=subprocess.DEVNULL,
         )
         ssh: subprocess.Popen[bytes] | None = None
+        stack = contextlib.ExitStack()
         try:
             _wait_listening(port, sshd)
+            dial = port if relay is None else stack.enter_context(relay(port))
             forwards = [
                 arg for target in targets for arg in ("-R", f"127.0.0.1:0:127.0.0.1:{target}")
             ]
             options = ["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null",
                        "ExitOnForwardFailure=yes", "BatchMode=yes"]  # fmt: skip
-            command = ["ssh", "-N", *forwards, "-i", str(tmp / "user_key"), "-p", str(port)]
+            command = ["ssh", "-N", *forwards, "-i", str(tmp / "user_key"), "-p", str(dial)]
             command += [arg for option in options for arg in ("-o", option)]
             command.append(f"{getpass.getuser()}@127.0.0.1")
             ssh = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -151,3 +159,4 @@ def reverse_tunnel(targets: Sequence[int], pids: list[int] | None = None) -> Ite
                         proc.wait()
                     if proc.stderr is not None:
                         proc.stderr.close()
+            stack.close()

@@ -19,6 +19,7 @@ OPEN_FAIL(error). When the handler returns, the stream is closed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
@@ -29,9 +30,10 @@ from tunnel.session import (
     StreamHandler,
     TunnelSession,
 )
-from tunnel.stream_table import MAX_STREAMS
+from tunnel.stream_table import MAX_STREAMS, OPEN_CREDIT, PIPELINED_OPEN
 from tunnel.streams import INITIAL_WINDOW
 from tunnel.transport import MessageTransport
+from tunnel.window import WindowBudget
 
 __all__ = ["DeviceSession"]
 
@@ -53,6 +55,8 @@ class DeviceSession(TunnelSession):
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
         name: str = "device",
+        window_budget: WindowBudget | None = None,
+        pipelined_open: bool = True,
     ) -> None:
         super().__init__(
             transport,
@@ -62,10 +66,14 @@ class DeviceSession(TunnelSession):
             on_open=on_open,
             on_control=on_control,
             name=name,
+            window_budget=window_budget,
         )
         if max_unacked < 1:
             raise ValueError("max_unacked must be at least 1")
         self._max_unacked = max_unacked
+        # The gateway may send request bytes right behind OPEN: we buffer them within
+        # our window, so we offer it only with a window that holds the opener's credit.
+        self._offer_pipelined = pipelined_open and window >= OPEN_CREDIT
         self._acks: dict[int, asyncio.Future[None]] = {}
         self._ack_room = asyncio.Event()
         self.welcome: Welcome | None = None
@@ -77,7 +85,12 @@ class DeviceSession(TunnelSession):
         return len(self._acks)
 
     async def handshake(self, hello: Hello, timeout: float = 10.0) -> Welcome:
-        """Send HELLO and wait for WELCOME; :class:`RefusedError` if REFUSE comes back."""
+        """Send HELLO and wait for WELCOME; :class:`RefusedError` if REFUSE comes back.
+
+        The tunnel's own capabilities (``pipelined_open``) are added to the HELLO's.
+        """
+        if self._offer_pipelined and PIPELINED_OPEN not in hello.capabilities:
+            hello = dataclasses.replace(hello, capabilities=(*hello.capabilities, PIPELINED_OPEN))
         message = encode(hello)
         async with asyncio.timeout(timeout):
             await self._transport.send(message)
@@ -93,6 +106,8 @@ class DeviceSession(TunnelSession):
         if frame.version not in hello.versions:
             raise ProtocolError(f"gateway chose version {frame.version} that was not offered")
         self.heartbeat = frame.heartbeat
+        if self._offer_pipelined and PIPELINED_OPEN in frame.capabilities:
+            self._streams.open_credit = OPEN_CREDIT
         self.welcome = frame
         return frame
 

@@ -38,9 +38,10 @@ from tunnel.frames import (
     encode,
 )
 from tunnel.session import DEFAULT_HEARTBEAT, ControlHandler, DisconnectReason, TunnelSession
-from tunnel.stream_table import MAX_STREAMS
+from tunnel.stream_table import MAX_STREAMS, OPEN_CREDIT, PIPELINED_OPEN
 from tunnel.streams import INITIAL_WINDOW, Stream
 from tunnel.transport import MessageTransport
+from tunnel.window import WindowBudget
 
 __all__ = ["GatewaySession", "TelemetryHandler", "choose_version"]
 
@@ -70,6 +71,8 @@ class GatewaySession(TunnelSession):
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
         name: str = "gateway",
+        window_budget: WindowBudget | None = None,
+        pipelined_open: bool = True,
     ) -> None:
         super().__init__(
             transport,
@@ -78,6 +81,7 @@ class GatewaySession(TunnelSession):
             max_streams=max_streams,
             on_control=on_control,
             name=name,
+            window_budget=window_budget,
         )
         self._on_telemetry = on_telemetry
         self.telemetry_concurrency = 1
@@ -86,6 +90,7 @@ class GatewaySession(TunnelSession):
         a group commit), so a device's window of frames can share one commit; each frame is
         still ACKed after its own call returned, and never more are in progress."""
         self._telemetry_calls: set[asyncio.Task[None]] | None = None
+        self._offer_pipelined = pipelined_open
         self.hello: Hello | None = None
         """The device's HELLO, once received."""
         self.welcome: Welcome | None = None
@@ -124,7 +129,11 @@ class GatewaySession(TunnelSession):
             detail = f"device speaks {offered}; gateway speaks {', '.join(map(str, supported))}"
             await self.refuse(RefusalReason.OUTDATED, 24 * 3600.0, detail)
             raise RefusedError(RefusalReason.OUTDATED, 24 * 3600.0, detail)
+        if self._offer_pipelined and PIPELINED_OPEN not in capabilities:
+            capabilities = (*capabilities, PIPELINED_OPEN)  # the tunnel's own, always offered
         common = tuple(c for c in capabilities if c in self.hello.capabilities)
+        if PIPELINED_OPEN in common:
+            self._streams.open_credit = OPEN_CREDIT
         welcome = Welcome(version, common, self.heartbeat, session_id, reconnect_window)
         message = encode(welcome)
         await self._transport.send(message)
@@ -155,15 +164,21 @@ class GatewaySession(TunnelSession):
         self._finish(DisconnectReason.REFUSED, None)
         await self._finished.wait()
 
-    async def open_stream(self, target: str, timeout: float = 10.0) -> Stream:
+    async def open_stream(
+        self, target: str, timeout: float = 10.0, *, pipelined: bool = False
+    ) -> Stream:
         """Open a stream to ``target`` on the device.
 
         :class:`~tunnel.errors.OpenFailedError` when the device answers OPEN_FAIL,
         ``TimeoutError`` when it does not answer, :class:`SessionClosedError` when the
-        session is not running.
+        session is not running. With ``pipelined`` and a device that agreed to
+        ``pipelined_open``, it returns at once: the request's first 64 KiB go out right
+        behind OPEN, and an OPEN_FAIL shows as the stream's error (on read or write).
         """
         self._check_running()
         stream = self._streams.open(target)
+        if pipelined and stream.open_credit:
+            return stream
         try:
             async with asyncio.timeout(timeout):
                 await stream.wait_open()

@@ -51,6 +51,7 @@ from tunnel.session_state import DisconnectReason, Flag, SessionStats
 from tunnel.stream_table import MAX_STREAMS, StreamTable
 from tunnel.streams import INITIAL_WINDOW, Stream
 from tunnel.transport import EagerSender, MessageTransport, PushTransport, abilities
+from tunnel.window import TUNNEL_BUDGET, TunnelWindows, WindowBudget, shared_budget
 
 __all__ = [
     "DEFAULT_HEARTBEAT",
@@ -70,6 +71,10 @@ DEAD_AFTER_BEATS: Final = 3
 
 StreamHandler = Callable[[Stream], Awaitable[None]]
 ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 class TunnelSession:
@@ -97,6 +102,7 @@ class TunnelSession:
         on_open: StreamHandler | None = None,
         on_control: ControlHandler | None = None,
         name: str = "tunnel",
+        window_budget: WindowBudget | None = None,
     ) -> None:
         self.name = name
         self.heartbeat = heartbeat
@@ -115,8 +121,20 @@ class TunnelSession:
         self._eager = cast(EagerSender, transport) if eager else None
         self._on_open = on_open
         self._on_control = on_control
+        # Receive windows grow with the measured bandwidth-delay product, from this
+        # tunnel's budget (which reserves from the process-wide one): tunnel/window.py.
+        windows = TunnelWindows(
+            initial=window,
+            budget=window_budget or WindowBudget(limit=TUNNEL_BUDGET, parent=shared_budget()),
+            now=_loop_time,
+            rtt=self._measured_rtt,
+        )
         self._streams = StreamTable(
-            self, odd_ids=self.ODD_STREAM_IDS, window=window, max_streams=max_streams
+            self,
+            odd_ids=self.ODD_STREAM_IDS,
+            window=window,
+            max_streams=max_streams,
+            windows=windows,
         )
         # Lists, not deques: an empty deque costs 760 bytes, and these are short.
         self._control: list[tuple[Frame, asyncio.Future[None] | None]] = []
@@ -138,6 +156,9 @@ class TunnelSession:
         self._nonce = 0
         self._started: float | None = None
         self._last_received = 0.0
+
+    def _measured_rtt(self) -> float | None:
+        return self.rtt
 
     # -- public --------------------------------------------------------------------------
 
@@ -178,7 +199,8 @@ class TunnelSession:
                     self._guard(self._read_loop()), name=f"{self.name} reader"
                 )
                 self._group = group
-                self._beat = loop.call_at(loop.time() + self.heartbeat, self._on_beat)
+                # The first PING goes out at once: the window tuner needs an RTT.
+                self._beat = loop.call_at(loop.time(), self._on_beat)
                 self._kick()  # frames queued before run()
                 await self._ended.wait()
                 if self.close_reason is DisconnectReason.CLEAN:

@@ -28,11 +28,17 @@ from tunnel.frames import (
     Reset,
 )
 from tunnel.streams import INITIAL_WINDOW, MAX_BUFFER, Stream
+from tunnel.window import TunnelWindows
 
-__all__ = ["MAX_STREAMS", "FrameQueue", "StreamTable"]
+__all__ = ["MAX_STREAMS", "OPEN_CREDIT", "PIPELINED_OPEN", "FrameQueue", "StreamTable"]
 
 MAX_STREAMS: Final = 512
 """Streams open at once per session; more incoming OPENs get OPEN_FAIL(overloaded)."""
+PIPELINED_OPEN: Final = "pipelined_open"
+"""Capability: the opener may send DATA and CLOSE right after OPEN, before OPEN_OK."""
+OPEN_CREDIT: Final = 64 * 1024
+"""What a pipelined opener may send before OPEN_OK; an accepter offering
+:data:`PIPELINED_OPEN` has an initial window at least this large."""
 
 
 class FrameQueue(Protocol):
@@ -55,10 +61,18 @@ class StreamTable:
         odd_ids: bool,
         window: int = INITIAL_WINDOW,
         max_streams: int = MAX_STREAMS,
+        windows: TunnelWindows | None = None,
+        open_credit: int = 0,
     ) -> None:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
+        if windows is not None and windows.initial != window:
+            raise ValueError("the tuned windows must start at the table's window")
         self._queue = queue
+        self._windows = windows
+        self.open_credit = open_credit
+        """Bytes a stream we open may send before the peer's OPEN_OK: 0, or
+        :data:`OPEN_CREDIT` once both ends agreed on :data:`PIPELINED_OPEN`."""
         # A session writer can take a writing task's frames itself (the fast path); a
         # plain FrameQueue (the state-machine test's wire) cannot, and needs not.
         self._flush: Callable[[Stream], Awaitable[None]] | None = getattr(queue, "flush", None)
@@ -119,7 +133,7 @@ class StreamTable:
         """Create a stream and queue its OPEN; ``await stream.wait_open()`` for the answer."""
         if self._next_id > MAX_U32:
             raise StreamError("stream ids of this session are used up")
-        stream = Stream(self, self._next_id, target, window=self._window, accepted=False)
+        stream = self._new_stream(self._next_id, target, open_credit=self.open_credit)
         self._next_id += 2
         self._streams[stream.id] = stream
         self._opening[stream.id] = stream
@@ -136,12 +150,24 @@ class StreamTable:
         if len(self._streams) >= self._max_streams:
             self._queue.send_frame(OpenFail(frame.stream_id, OpenFailReason.OVERLOADED))
             return None
-        stream = Stream(self, frame.stream_id, frame.target, window=self._window, accepted=False)
+        stream = self._new_stream(frame.stream_id, frame.target)
         self._streams[stream.id] = stream
         self.opened_total += 1
         if frame.window:
             stream.on_credit(frame.window)
         return stream
+
+    def _new_stream(self, stream_id: int, target: str, open_credit: int | None = None) -> Stream:
+        tuner = None if self._windows is None else self._windows.tuner()
+        return Stream(
+            self,
+            stream_id,
+            target,
+            window=self._window,
+            accepted=False,
+            tuner=tuner,
+            open_credit=open_credit,
+        )
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -154,6 +180,10 @@ class StreamTable:
             case OpenOk(window=window):
                 if self._opening.pop(stream.id, None) is None:
                     raise ProtocolError(f"OPEN_OK for stream {stream.id} that was not opening")
+                if window < stream.open_credit:
+                    raise ProtocolError(
+                        f"OPEN_OK window {window} below the pipelined open's {stream.open_credit}"
+                    )
                 stream.on_open_ok(window)
             case OpenFail(reason=reason, detail=detail):
                 if self._opening.pop(stream.id, None) is None:

@@ -38,6 +38,7 @@ from typing import Final, Protocol
 from tunnel.errors import FlowControlError, StreamError, StreamResetError
 from tunnel.frame_types import MAX_U32
 from tunnel.frames import Close, Credit, Data, Frame, OpenFail, OpenFailReason, OpenOk, Reset
+from tunnel.window import WindowTuner
 
 __all__ = ["INITIAL_WINDOW", "MAX_BUFFER", "MAX_CHUNK", "Stream", "StreamReceiver", "StreamSink"]
 
@@ -98,9 +99,13 @@ class Stream:
         *,
         window: int = INITIAL_WINDOW,
         accepted: bool,
+        tuner: WindowTuner | None = None,
+        open_credit: int | None = None,
     ) -> None:
         if not 0 < window <= MAX_BUFFER:
             raise ValueError(f"window must be within 1..{MAX_BUFFER}")
+        if tuner is not None and tuner.size != window:
+            raise ValueError("the tuner must start at the stream's window")
         self.id: Final = stream_id
         self.target: Final = target
         self.bytes_in = 0
@@ -111,13 +116,19 @@ class Stream:
         """How often a write had to wait because the peer granted no credit."""
         self._sink = sink
         self._accepted = accepted
+        # Our own stream (we sent OPEN): never answer it with OPEN_OK. ``open_credit``
+        # bytes may be sent before the peer's OPEN_OK (pipelined open, protocol.md).
+        self._opener = open_credit is not None
+        self._open_credit = open_credit or 0
         self._initial_window = window
         self._window = window  # bytes the peer may still send
+        self._size = window  # _window + _buffered + _consumed: the receive window now
+        self._tuner = tuner
         self._buffer: deque[bytes] = deque()
         self._buffered = 0
         self._consumed = 0  # read but not yet credited back
         self._eof_in = False
-        self._credit = 0
+        self._credit = self._open_credit
         self._outbox: deque[Frame] = deque()
         self._outbox_bytes = 0
         self._eof_out = False
@@ -158,6 +169,11 @@ class Stream:
         return self._window
 
     @property
+    def window_size(self) -> int:
+        """The receive window now: the initial one, or what the tuner grew it to."""
+        return self._size
+
+    @property
     def accepted(self) -> bool:
         """OPEN_OK was sent or received: the stream is open."""
         return self._accepted
@@ -181,13 +197,13 @@ class Stream:
 
     def accept(self) -> None:
         """Answer the peer's OPEN with OPEN_OK (automatic on the first read or write)."""
-        if not self._accepted and self._error is None:
+        if not self._accepted and not self._opener and self._error is None:
             self._accepted = True
             self._sink.send_frame(OpenOk(self.id, self._initial_window))
 
     def fail_open(self, reason: OpenFailReason, detail: str = "") -> None:
         """Answer the peer's OPEN with OPEN_OK's opposite: the target cannot be reached."""
-        if self._accepted or self._error is not None:
+        if self._accepted or self._opener or self._error is not None:
             raise StreamError("the stream was already accepted")
         self._sink.send_frame(OpenFail(self.id, reason, detail))
         self._abort(StreamResetError(f"open failed: {reason}"))
@@ -372,7 +388,7 @@ class Stream:
         """
         if self._released:
             return
-        if not self._accepted:
+        if not self._accepted and not self._opener:
             self.fail_open(OpenFailReason.ERROR, "closed before accepting")
             return
         self.write_eof_nowait()
@@ -426,20 +442,30 @@ class Stream:
     def has_outgoing(self) -> bool:
         return bool(self._outbox)
 
+    @property
+    def open_credit(self) -> int:
+        """Credit our OPEN took before the peer's OPEN_OK (0 without pipelined open)."""
+        return self._open_credit
+
     def on_open_ok(self, window: int) -> None:
+        """The peer accepted; its ``window`` includes the credit we started with."""
         self._accepted = True
         self._wake_writer()
-        if window:
-            self.on_credit(window)
+        if window > self._open_credit:
+            self.on_credit(window - self._open_credit)
 
     def on_data(self, data: bytes) -> None:
         if self._released:
             return
         if self._eof_in:
             self._violation(StreamResetError("DATA after CLOSE"))
-        elif len(data) > self._window:
+            return
+        if len(data) > self._window:
             self._violation(FlowControlError(f"{len(data)} bytes beyond credit {self._window}"))
-        elif self._receiver is not None:
+            return
+        if self._tuner is not None:
+            self._tuner.saw_data()
+        if self._receiver is not None:
             self._window -= len(data)
             self.bytes_in += len(data)
             self._consumed += len(data)
@@ -483,13 +509,18 @@ class Stream:
             self.on_writable()
 
     def _grant_credit(self) -> None:
-        if self._eof_in or self._released or self._consumed < self._initial_window // 2:
+        if self._eof_in or self._released or self._consumed < self._size // 2:
             return
         if self._credit_held:
             return
-        self._sink.send_frame(Credit(self.id, self._consumed))
-        self._window += self._consumed
+        size = self._size if self._tuner is None else self._tuner.update()
+        # consumed >= old size / 2 and a shrink at most halves: never negative.
+        increment = self._consumed + size - self._size
+        self._size = size
         self._consumed = 0
+        if increment > 0:
+            self._sink.send_frame(Credit(self.id, increment))
+            self._window += increment
 
     def _violation(self, error: FlowControlError | StreamResetError) -> None:
         self._sink.send_frame(Reset(self.id, str(error)))
@@ -515,6 +546,8 @@ class Stream:
         self._writable.set()
         if not self._released:
             self._released = True
+            if self._tuner is not None:
+                self._tuner.release()
             self._done.set()
             self._sink.release(self)
             if self._receiver is not None:

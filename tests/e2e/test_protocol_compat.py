@@ -77,13 +77,18 @@ async def enrolled(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Enrolled
 async def old_client(
     env: Enrolled, versions: Sequence[int], capabilities: Sequence[str] = ()
 ) -> AsyncIterator[tuple[DeviceSession, Welcome]]:
-    """A device that says HELLO with exactly these versions and capabilities."""
+    """A device that says HELLO with exactly these versions and capabilities (an old
+    device: without the tunnel's own ``pipelined_open``, unless listed)."""
     ctx: ssl.SSLContext = env.device.client_ssl()
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=ctx, resolver=LoopbackResolver())
     ) as http:
         ws = await http.ws_connect(env.tunnel_url, max_msg_size=AIOHTTP_MAX_MSG_SIZE)
-        session = DeviceSession(WebSocketTransport(ws), on_open=env.serve)
+        session = DeviceSession(
+            WebSocketTransport(ws),
+            on_open=env.serve,
+            pipelined_open="pipelined_open" in capabilities,
+        )
         try:
             hello = Hello(tuple(versions), tuple(capabilities), "old-device 0.1", "ccu")
             welcome = await session.handshake(hello)
@@ -137,6 +142,13 @@ async def test_client_offering_a_future_version_gets_v1(tmp_path: Path, clock: M
         assert "compression-zstd" not in welcome.capabilities
         assert set(welcome.capabilities) <= {"telemetry", "streams"}
         assert await _live_version(env) == 1
+        assert "CCU WebUI" in await _remote_get(env)
+
+
+async def test_a_current_client_gets_pipelined_open(tmp_path: Path, clock: ManualClock) -> None:
+    offered = ("telemetry", "pipelined_open")
+    async with enrolled(tmp_path, clock) as env, old_client(env, (1,), offered) as (_s, welcome):
+        assert "pipelined_open" in welcome.capabilities
         assert "CCU WebUI" in await _remote_get(env)
 
 

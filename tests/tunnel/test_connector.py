@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from tunnel.clock import ManualClock
 from tunnel.connector import ConnectorState, TunnelConnector
 from tunnel.frames import PROTOCOL_VERSIONS, Hello, RefusalReason
 from tunnel.session import DisconnectReason
+from tunnel.stream_table import PIPELINED_OPEN as PIPELINED
 
 HELLO = Hello(
     versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="1.0", device_kind="ccu"
@@ -86,7 +88,8 @@ async def test_connects_and_serves_streams_over_tls(
     connector = make_connector(gateway.url)
     device_session = await connector.wait_connected()
     server_session = await gateway.sessions.get()
-    assert gateway.hellos == [HELLO]
+    # The session adds the tunnel's own capability to the HELLO the connector was given.
+    assert gateway.hellos == [dataclasses.replace(HELLO, capabilities=("telemetry", PIPELINED))]
     assert "device-1.devices.test" in gateway.peer_names[0]
     stream = await server_session.open_stream("http://127.0.0.1/")
     await stream.write(b"GET / HTTP/1.1\r\n\r\n")
@@ -98,7 +101,7 @@ async def test_connects_and_serves_streams_over_tls(
     assert status.session_id == "s1"
     assert status.bytes_received > 0
     assert device_session.welcome is not None
-    assert device_session.welcome.capabilities == ("telemetry",)
+    assert device_session.welcome.capabilities == ("telemetry", PIPELINED)
 
 
 async def test_refusal_retry_after_is_honoured(

@@ -4,6 +4,13 @@ Rules open, accept, write, read, half-close, reset, transmit, deliver and drop a
 in any order. Invariants: no DATA frame ever exceeds the receiver's credit, buffers stay
 bounded, and no stream that is closed both ways or reset stays in a table; at the end,
 once everyone reads and closes, both tables are empty.
+
+The gateway opens pipelined streams: it may write (and half-close) before OPEN_OK, within
+its open credit. Receive windows vary: each end's windows are tuned (tunnel/window.py) on
+a manual clock with a round trip the rules change, from a tunnel budget that reserves
+from a global one which "other tunnels" fill and empty (memory pressure). Invariants: no
+window beyond its maximum, no budget beyond its limit, and a tunnel's reservations are
+exactly its live streams' growth.
 """
 
 from __future__ import annotations
@@ -20,12 +27,28 @@ from hypothesis.stateful import (
     rule,
 )
 
+from tunnel.clock import ManualClock
 from tunnel.errors import StreamResetError
 from tunnel.frames import Data, Frame, OpenFailReason, OpenStream
 from tunnel.stream_table import StreamTable
 from tunnel.streams import MAX_BUFFER, Stream
+from tunnel.window import TunnelWindows, WindowBudget
 
 WINDOW = 4096
+OPEN_CREDIT = 1024
+MAX_TUNED = 8 * WINDOW
+TUNNEL_LIMIT = 6 * WINDOW
+GLOBAL_LIMIT = 10 * WINDOW
+
+
+class Link:
+    """What both ends share: the clock, the round trip, the global window budget."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock()
+        self.rtt: float | None = 0.05
+        self.budget = WindowBudget(limit=GLOBAL_LIMIT)
+        self.others = 0  # reserved by "other tunnels"
 
 
 class Wire:
@@ -60,9 +83,21 @@ class Wire:
 
 
 class End:
-    def __init__(self, *, odd: bool) -> None:
+    def __init__(self, *, odd: bool, link: Link) -> None:
         self.wire = Wire()
-        self.table = StreamTable(self.wire, odd_ids=odd, window=WINDOW)
+        self.budget = WindowBudget(limit=TUNNEL_LIMIT, parent=link.budget)
+        windows = TunnelWindows(
+            initial=WINDOW,
+            maximum=MAX_TUNED,
+            budget=self.budget,
+            now=link.clock.monotonic,
+            rtt=lambda: link.rtt,
+        )
+        # The gateway's streams are pipelined: DATA may follow OPEN before OPEN_OK.
+        credit = OPEN_CREDIT if odd else 0
+        self.table = StreamTable(
+            self.wire, odd_ids=odd, window=WINDOW, windows=windows, open_credit=credit
+        )
         self.in_flight: deque[Frame] = deque()  # frames on their way *to* this end
         self.known: dict[int, Stream] = {}  # every stream this end ever had
 
@@ -83,8 +118,9 @@ class End:
 class FlowControlMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.gateway = End(odd=True)
-        self.device = End(odd=False)
+        self.link = Link()
+        self.gateway = End(odd=True, link=self.link)
+        self.device = End(odd=False, link=self.link)
         self.sent = 0
 
     def ends(self) -> tuple[End, End]:
@@ -140,7 +176,7 @@ class FlowControlMachine(RuleBasedStateMachine):
     @rule(side=st.booleans(), index=st.integers(0, 9), size=st.integers(1, 3 * WINDOW))
     def write(self, side: bool, index: int, size: int) -> None:
         stream = self.pick(self.ends()[side], index)
-        if stream is None or not stream.accepted or stream._eof_out:
+        if stream is None or stream._eof_out or not (stream.accepted or stream.open_credit):
             return
         self.sent += stream.write_nowait(bytes(size))
 
@@ -153,7 +189,7 @@ class FlowControlMachine(RuleBasedStateMachine):
     @rule(side=st.booleans(), index=st.integers(0, 9))
     def write_eof(self, side: bool, index: int) -> None:
         stream = self.pick(self.ends()[side], index)
-        if stream is not None and stream.accepted:
+        if stream is not None and (stream.accepted or stream.open_credit):
             stream.write_eof_nowait()
 
     @rule(side=st.booleans(), index=st.integers(0, 9))
@@ -183,18 +219,65 @@ class FlowControlMachine(RuleBasedStateMachine):
         for end in self.ends():
             end.table.abort_all(StreamResetError("dropped"))
             end.in_flight.clear()
-        self.gateway = End(odd=True)
-        self.device = End(odd=False)
+        self.gateway = End(odd=True, link=self.link)
+        self.device = End(odd=False, link=self.link)
         self.establish()
+
+    @rule(side=st.booleans(), index=st.integers(0, 9), rounds=st.integers(1, 6))
+    def transfer(self, side: bool, index: int, rounds: int) -> None:
+        """A bulk sender and a reader that keeps up: what makes windows grow."""
+        sender = self.pick(self.ends()[side], index)
+        if sender is None or not sender.accepted or sender._eof_out:
+            return
+        receiver = self.ends()[not side].known.get(sender.id)
+        for _ in range(rounds):
+            if sender.finished or sender._eof_out:
+                return
+            self.sent += sender.write_nowait(bytes(MAX_TUNED))
+            self.pump()
+            if receiver is not None and receiver.accepted and not receiver.finished:
+                receiver.read_nowait()
+            self.pump()
+            self.link.clock.advance(0.01)
+
+    @rule(seconds=st.sampled_from([0.0, 0.001, 0.02, 0.2]))
+    def tick(self, seconds: float) -> None:
+        self.link.clock.advance(seconds)
+
+    @rule(rtt=st.sampled_from([None, 0.0005, 0.05, 0.5]))
+    def change_rtt(self, rtt: float | None) -> None:
+        self.link.rtt = rtt
+
+    @rule(amount=st.integers(0, GLOBAL_LIMIT))
+    def other_tunnels(self, amount: int) -> None:
+        """Other tunnels release what they held and reserve ``amount`` (pressure)."""
+        self.link.budget.release(self.link.others)
+        self.link.others = self.link.budget.reserve(amount)
 
     @invariant()
     def buffers_are_bounded(self) -> None:
         for end in self.ends():
             for stream in end.known.values():
-                assert 0 <= stream.buffered <= WINDOW
+                assert 0 <= stream.buffered <= stream.window_size <= MAX_TUNED
                 assert 0 <= stream.queued <= MAX_BUFFER
                 assert stream.credit >= 0
                 assert stream.window >= 0
+
+    @invariant()
+    def pipelined_bytes_stay_within_the_open_credit(self) -> None:
+        for stream in self.gateway.known.values():
+            if not stream.accepted:
+                assert stream.bytes_out <= OPEN_CREDIT
+
+    @invariant()
+    def budgets_hold(self) -> None:
+        link = self.link
+        assert 0 <= link.budget.used <= GLOBAL_LIMIT
+        assert link.budget.used == link.others + sum(end.budget.used for end in self.ends())
+        for end in self.ends():
+            assert 0 <= end.budget.used <= TUNNEL_LIMIT
+            growth = sum(s.window_size - WINDOW for s in end.table.streams)
+            assert end.budget.used == growth
 
     @invariant()
     def no_finished_stream_stays_in_a_table(self) -> None:

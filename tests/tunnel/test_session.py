@@ -15,6 +15,7 @@ from tunnel.gateway_end import GatewaySession
 from tunnel.session import DisconnectReason
 from tunnel.streams import Stream
 from tunnel.transport import memory_pair
+from tunnel.window import MAX_WINDOW, WindowBudget
 
 
 async def test_open_echo_and_half_close() -> None:
@@ -103,7 +104,10 @@ async def test_reset_aborts_both_ends() -> None:
         assert pair.device.streams == []
 
 
-async def test_credit_bounds_the_receive_buffer() -> None:
+@pytest.mark.parametrize(("budget", "bound"), [(0, 64 * 1024), (10**9, MAX_WINDOW)])
+async def test_credit_bounds_the_receive_buffer(budget: int, bound: int) -> None:
+    """Without budget the window stays at its initial 64 KiB; with one it may grow, but
+    never beyond the protocol's 1 MiB."""
     window = 64 * 1024
     payload = os.urandom(3 * 1024 * 1024 + 17)
     peak = 0
@@ -119,7 +123,9 @@ async def test_credit_bounds_the_receive_buffer() -> None:
 
     gw_t, dev_t = memory_pair()
     gateway = GatewaySession(gw_t, window=window)
-    device = DeviceSession(dev_t, on_open=slow_reader, window=window)
+    device = DeviceSession(
+        dev_t, on_open=slow_reader, window=window, window_budget=WindowBudget(limit=budget)
+    )
     async with connected(gateway, device) as pair:
         stream = await pair.gateway.open_stream("sink")
         await stream.write(payload)
@@ -127,7 +133,7 @@ async def test_credit_bounds_the_receive_buffer() -> None:
         assert await stream.read() == str(len(payload)).encode()
         assert stream.credit_stalls > 0
         assert pair.gateway.stats().credit_stalls >= stream.credit_stalls
-    assert 0 < peak <= window
+    assert 0 < peak <= bound
 
 
 async def test_interactive_stream_is_not_starved_by_bulk() -> None:

@@ -1,0 +1,199 @@
+"""Receive-window auto-tuning (tunnel/window.py) with literal numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunnel.clock import ManualClock
+from tunnel.window import MAX_WINDOW, TunnelWindows, WindowBudget, next_size
+
+KIB = 1024
+
+
+def _windows(
+    clock: ManualClock, *, rtt: float | None, budget: WindowBudget, initial: int = 64 * KIB
+) -> TunnelWindows:
+    return TunnelWindows(initial=initial, budget=budget, now=clock.monotonic, rtt=lambda: rtt)
+
+
+def _transfer(
+    tuner_windows: TunnelWindows, clock: ManualClock, *, rate: float, rtt: float
+) -> list[int]:
+    """A sender limited by the window (window / RTT) or by the link (``rate`` bytes/s):
+    each credit update comes after half the window was consumed at the achieved rate."""
+    tuner = tuner_windows.tuner()
+    sizes = [tuner.size]
+    for _ in range(12):
+        achieved = min(tuner.size / rtt, rate)
+        clock.advance((tuner.size / 2) / achieved)
+        sizes.append(tuner.update())
+    return sizes
+
+
+def test_grows_to_the_bandwidth_delay_product_and_stops() -> None:
+    # 20 Mbit/s = 2,500,000 B/s at 50 ms: BDP 125,000 bytes. Credit returns at half a
+    # window, so the window settles at the first doubling >= 2 x BDP = 250,000.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    sizes = _transfer(_windows(clock, rtt=0.05, budget=budget), clock, rate=2_500_000, rtt=0.05)
+    assert sizes[:4] == [65_536, 65_536, 131_072, 262_144]
+    assert set(sizes[4:]) == {262_144}
+    assert budget.used == 262_144 - 65_536
+
+
+def test_a_slow_link_keeps_the_initial_window() -> None:
+    # 1 Mbit/s at 50 ms: BDP 6,250 bytes, the 64 KiB window is plenty.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    sizes = _transfer(_windows(clock, rtt=0.05, budget=budget), clock, rate=125_000, rtt=0.05)
+    assert set(sizes) == {65_536}
+    assert budget.used == 0
+
+
+def test_never_beyond_the_protocol_bound() -> None:
+    # 1 Gbit/s at 100 ms wants 25 MB; the protocol allows 1 MiB.
+    clock = ManualClock()
+    budget = WindowBudget(limit=64 * 1024 * KIB)
+    sizes = _transfer(_windows(clock, rtt=0.1, budget=budget), clock, rate=125_000_000, rtt=0.1)
+    assert max(sizes) == MAX_WINDOW == 1_048_576
+    assert sizes[-1] == 1_048_576
+
+
+def test_never_beyond_the_tunnel_budget() -> None:
+    clock = ManualClock()
+    budget = WindowBudget(limit=300_000)
+    windows = _windows(clock, rtt=0.1, budget=budget)
+    first = _transfer(windows, clock, rate=125_000_000, rtt=0.1)
+    second = _transfer(windows, clock, rate=125_000_000, rtt=0.1)
+    # 64 KiB + 64 KiB + 128 KiB = 256 KiB, then the last 37,856 bytes of the budget;
+    # a full budget is under pressure, so the window halves and grows again.
+    assert max(first) == 65_536 + 300_000
+    assert set(first[-2:]) == {65_536 + 300_000, (65_536 + 300_000) // 2}
+    assert max(second) - 65_536 <= 300_000 - (first[-1] - 65_536)
+    assert budget.used <= 300_000
+
+
+def test_never_beyond_the_global_budget() -> None:
+    clock = ManualClock()
+    shared = WindowBudget(limit=100_000)
+    one = _windows(clock, rtt=0.1, budget=WindowBudget(limit=1_000_000, parent=shared))
+    two = _windows(clock, rtt=0.1, budget=WindowBudget(limit=1_000_000, parent=shared))
+    a = _transfer(one, clock, rate=125_000_000, rtt=0.1)
+    b = _transfer(two, clock, rate=125_000_000, rtt=0.1)
+    assert max(a) == 65_536 + 100_000  # the first took all of it
+    assert a[-1] + b[-1] <= 2 * 65_536 + 100_000
+    assert shared.used <= 100_000
+
+
+def test_shrinks_under_memory_pressure_and_returns_the_bytes() -> None:
+    clock = ManualClock()
+    shared = WindowBudget(limit=2_000_000)
+    budget = WindowBudget(limit=2_000_000, parent=shared)
+    tuner = _windows(clock, rtt=0.1, budget=budget).tuner()
+    for _ in range(5):  # the first update only starts the clock
+        clock.advance(0.01)
+        tuner.update()
+    assert tuner.size == 1_048_576
+    assert shared.used == 983_040
+    # Another tunnel takes 766,960: 7/8 of the global budget is used, windows halve.
+    other = WindowBudget(limit=2_000_000, parent=shared)
+    assert other.reserve(766_960) == 766_960
+    assert [shared.under_pressure] == [True]
+    clock.advance(0.01)
+    assert tuner.update() == 524_288
+    assert shared.used == 458_752 + 766_960
+    assert not shared.under_pressure
+    clock.advance(0.01)
+    assert tuner.update() == 1_048_576  # room again: it grows back
+    tuner.release()
+    assert budget.used == 0
+    assert shared.used == 766_960
+    assert tuner.size == 65_536
+
+
+def test_no_growth_without_an_rtt() -> None:
+    clock = ManualClock()
+    budget = WindowBudget(limit=1_000_000)
+    tuner = _windows(clock, rtt=None, budget=budget).tuner()
+    for _ in range(5):
+        clock.advance(0.001)
+        assert tuner.update() == 65_536
+
+
+@pytest.mark.parametrize(
+    ("size", "interval", "rtt", "pressure", "free", "expected"),
+    [
+        (65_536, None, 0.05, False, 10**9, 65_536),  # first update: no interval yet
+        (65_536, 0.05, 0.05, False, 10**9, 131_072),  # back within one RTT: double
+        (65_536, 0.051, 0.05, False, 10**9, 65_536),  # slower: the link is the limit
+        (65_536, 0.01, 0.05, False, 1_000, 66_536),  # only what the budget has
+        (786_432, 0.01, 0.05, False, 10**9, 1_048_576),  # not beyond the maximum
+        (262_144, 0.01, 0.05, True, 10**9, 131_072),  # pressure halves
+        (98_304, 0.01, 0.05, True, 10**9, 65_536),  # but never below the initial
+        (65_536, 0.01, 0.05, True, 10**9, 65_536),
+    ],
+)
+def test_next_size(
+    size: int, interval: float | None, rtt: float, pressure: bool, free: int, expected: int
+) -> None:
+    assert (
+        next_size(
+            size,
+            initial=65_536,
+            maximum=MAX_WINDOW,
+            interval=interval,
+            rtt=rtt,
+            pressure=pressure,
+            free=free,
+        )
+        == expected
+    )
+
+
+def test_an_idle_tunnel_reserves_nothing() -> None:
+    shared = WindowBudget(limit=1_000_000)
+    budget = WindowBudget(limit=1_000_000, parent=shared)
+    clock = ManualClock()
+    windows = _windows(clock, rtt=0.05, budget=budget)
+    tuners = [windows.tuner() for _ in range(100)]
+    assert {t.size for t in tuners} == {65_536}
+    assert budget.used == shared.used == 0
+
+
+def test_windows_shrink_while_another_stream_receives() -> None:
+    # A bulk stream grew to 512 KiB; then a WebUI stream gets data: within two RTTs
+    # (2 x 50 ms) the bulk window halves back towards its initial size, and grows again
+    # once the bulk stream is alone for longer than that.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    windows = _windows(clock, rtt=0.05, budget=budget)
+    bulk, webui = windows.tuner(), windows.tuner()
+    bulk.saw_data()
+    for _ in range(3):
+        clock.advance(0.01)
+        bulk.update()
+    assert bulk.size == 262_144
+    webui.saw_data()
+    bulk.saw_data()
+    clock.advance(0.01)
+    assert windows.contended(clock.monotonic(), 0.05)
+    assert bulk.update() == 131_072
+    clock.advance(0.01)
+    assert bulk.update() == 65_536
+    assert budget.used == 0
+    clock.advance(0.1)  # bulk alone for two RTTs
+    assert not windows.contended(clock.monotonic(), 0.05)
+    assert bulk.update() == 65_536  # 100 ms since the last update: not window-bound
+    clock.advance(0.01)
+    assert bulk.update() == 131_072
+
+
+def test_one_stream_alone_is_never_contended() -> None:
+    clock = ManualClock()
+    windows = _windows(clock, rtt=0.05, budget=WindowBudget(limit=1_000_000))
+    tuner = windows.tuner()
+    tuner.saw_data()
+    clock.advance(0.2)
+    for _ in range(10):
+        tuner.saw_data()
+    assert not windows.contended(clock.monotonic(), 0.05)

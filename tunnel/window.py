@@ -1,0 +1,220 @@
+"""Receive windows that grow with the bandwidth-delay product; pure, no tasks, no I/O.
+
+A stream starts with the session's initial window (256 KiB by default). Each time the
+receiver returns credit (once half the window was consumed) it asks its
+:class:`WindowTuner` how large the window should be from now on::
+
+    budget = WindowBudget(limit=8 * MIB, parent=shared_budget())   # one per tunnel
+    windows = TunnelWindows(initial=256 * KIB, budget=budget, now=clock, rtt=lambda: 0.05)
+    tuner = windows.tuner()                 # one per stream
+    size = tuner.update(consumed=131072)    # the window after this CREDIT
+    tuner.release()                         # the stream ended: its growth is returned
+
+The rule (:func:`next_size`) is the one TCP receive-buffer autotuning and HTTP/2 / QUIC
+implementations use: if the half window came back within one round trip, the sender was
+held back by the window, not by the link, so the window doubles. It settles between two
+and four times the measured bandwidth-delay product (credit returns at half a window),
+and never beyond :data:`MAX_WINDOW`, the protocol's 1 MiB bound: growing needs no protocol
+change, a larger window is just a larger CREDIT.
+
+Growth beyond the initial window is reserved from a per-tunnel :class:`WindowBudget`,
+which reserves in turn from a process-wide one; a stream grows only by what both still
+have. A budget under pressure (7/8 used) halves the windows above their initial size at
+their next update, returning the bytes; so does a tunnel where more than one stream
+received data within the last two RTTs (:meth:`TunnelWindows.contended`): a grown window
+lets a bulk stream keep its bytes queued ahead of a WebUI's in the one connection. A
+window costs memory only while the application leaves bytes unread: an idle tunnel holds
+one budget object and no reservations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+__all__ = [
+    "MAX_WINDOW",
+    "TunnelWindows",
+    "WindowBudget",
+    "WindowTuner",
+    "next_size",
+    "shared_budget",
+]
+
+MAX_WINDOW: Final = 1024 * 1024
+"""The protocol's bound on a stream's receive window (docs/protocol.md)."""
+TUNNEL_BUDGET: Final = 8 * 1024 * 1024
+"""Window growth one tunnel may reserve, over all its streams."""
+GLOBAL_BUDGET: Final = 256 * 1024 * 1024
+"""Window growth all tunnels of the process may reserve together."""
+
+
+class WindowBudget:
+    """Bytes of window growth that may be reserved; nested (tunnel -> process)."""
+
+    __slots__ = ("limit", "parent", "used")
+
+    def __init__(self, *, limit: int, parent: WindowBudget | None = None) -> None:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        self.limit = limit
+        self.parent = parent
+        self.used = 0
+
+    @property
+    def free(self) -> int:
+        """What a reservation could get now (here and in every parent)."""
+        own = self.limit - self.used
+        return own if self.parent is None else min(own, self.parent.free)
+
+    @property
+    def under_pressure(self) -> bool:
+        """7/8 or more used, here or in a parent: windows should shrink."""
+        if self.used * 8 >= self.limit * 7 and self.used:
+            return True
+        return self.parent is not None and self.parent.under_pressure
+
+    def reserve(self, want: int) -> int:
+        """Reserve up to ``want`` bytes; the count reserved (maybe 0)."""
+        got = max(0, min(want, self.free))
+        budget: WindowBudget | None = self
+        while budget is not None:
+            budget.used += got
+            budget = budget.parent
+        return got
+
+    def release(self, amount: int) -> None:
+        """Return ``amount`` reserved bytes."""
+        budget: WindowBudget | None = self
+        while budget is not None:
+            budget.used = max(0, budget.used - amount)
+            budget = budget.parent
+
+
+_SHARED: WindowBudget | None = None
+
+
+def shared_budget() -> WindowBudget:
+    """The process-wide budget every tunnel's budget reserves from by default."""
+    global _SHARED  # noqa: PLW0603 - one per process by definition
+    if _SHARED is None:
+        _SHARED = WindowBudget(limit=GLOBAL_BUDGET)
+    return _SHARED
+
+
+def next_size(
+    size: int,
+    *,
+    initial: int,
+    maximum: int,
+    interval: float | None,
+    rtt: float | None,
+    pressure: bool,
+    free: int,
+) -> int:
+    """The window after a credit update.
+
+    ``interval`` is the time since the previous update (None for the first), ``rtt`` the
+    session's round trip (None before the first PONG), ``free`` what the budget could
+    still give. Under ``pressure`` a window above ``initial`` halves (not below it);
+    otherwise it doubles when the half window came back within one RTT, by at most
+    ``free`` and never beyond ``maximum``.
+    """
+    if pressure:
+        return max(initial, size // 2) if size > initial else size
+    if interval is None or rtt is None or interval > rtt or size >= maximum:
+        return size
+    return size + max(0, min(size, maximum - size, free))
+
+
+class TunnelWindows:
+    """What the streams of one tunnel share: budget, clock and the measured RTT."""
+
+    __slots__ = ("_recent", "_switched_at", "budget", "initial", "maximum", "now", "rtt")
+
+    def __init__(
+        self,
+        *,
+        initial: int,
+        budget: WindowBudget,
+        now: Callable[[], float],
+        rtt: Callable[[], float | None],
+        maximum: int = MAX_WINDOW,
+    ) -> None:
+        if not 0 < initial <= maximum <= MAX_WINDOW:
+            raise ValueError(f"need 0 < initial <= maximum <= {MAX_WINDOW}")
+        self.initial = initial
+        self.maximum = maximum
+        self.budget = budget
+        self.now = now
+        self.rtt = rtt
+        self._recent: WindowTuner | None = None  # the stream that received DATA last
+        self._switched_at = -1e9  # when DATA last arrived for another stream than before
+
+    def tuner(self) -> WindowTuner:
+        return WindowTuner(self)
+
+    def saw_data(self, tuner: WindowTuner) -> None:
+        """DATA arrived for ``tuner``'s stream (cheap: called per frame)."""
+        if tuner is not self._recent:
+            if self._recent is not None:
+                self._switched_at = self.now()
+            self._recent = tuner
+
+    def contended(self, now: float, rtt: float | None) -> bool:
+        """Data of more than one stream arrived within the last two RTTs (100 ms if no
+        RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer bytes
+        queued ahead of an interactive one in the shared connection (HTTP/2 servers use
+        priorities for this; the window is our knob)."""
+        return now - self._switched_at < 2 * (rtt if rtt is not None else 0.05)
+
+
+class WindowTuner:
+    """The receive window of one stream."""
+
+    __slots__ = ("_last", "_windows", "size")
+
+    def __init__(self, windows: TunnelWindows) -> None:
+        self._windows = windows
+        self.size = windows.initial
+        """The current window: what the peer may have in flight plus what is unread."""
+        self._last: float | None = None
+
+    @property
+    def reserved(self) -> int:
+        """Bytes of this window taken from the budget."""
+        return self.size - self._windows.initial
+
+    def update(self) -> int:
+        """A CREDIT is due: the window from now on (grown, shrunk or the same)."""
+        windows = self._windows
+        now = windows.now()
+        interval = None if self._last is None else now - self._last
+        self._last = now
+        budget = windows.budget
+        rtt = windows.rtt()
+        new = next_size(
+            self.size,
+            initial=windows.initial,
+            maximum=windows.maximum,
+            interval=interval,
+            rtt=rtt,
+            pressure=budget.under_pressure or windows.contended(now, rtt),
+            free=budget.free,
+        )
+        if new > self.size:
+            new = self.size + budget.reserve(new - self.size)
+        elif new < self.size:
+            budget.release(self.size - new)
+        self.size = new
+        return new
+
+    def saw_data(self) -> None:
+        """DATA arrived for this stream."""
+        self._windows.saw_data(self)
+
+    def release(self) -> None:
+        """The stream ended: return its growth to the budget."""
+        if self.size > self._windows.initial:
+            self._windows.budget.release(self.size - self._windows.initial)
+            self.size = self._windows.initial
