@@ -2,17 +2,20 @@
 
 The suite runs on a copy of the built runtime, with the add-on's sources from this checkout
 and the test tools (pytest, aiohttp, trustme, the gateway's libraries) for CPython 3.13 from
-PyPI in ``build/py313-test-site``. Only the test harness needs more than the hub gets: the
-gateway it starts keeps its state in SQLite and imports ``wsgiref`` (prometheus_client), and
-pytest imports ``pdb``; these are taken from the same Debian packages into the copy (never
-into the archive). cryptography, cffi, h11, wsproto are the runtime's (Debian's) own.
+PyPI in ``build/py313-test-site`` (the gateway's dependencies read from pyproject.toml). Only
+the test harness needs more than the hub gets: the gateway it starts and pytest use the whole
+standard library (sqlite3, wsgiref, pdb, every codec), taken from the same Debian packages into
+the copy (never into the archive). cryptography, cffi, h11, wsproto are the runtime's (Debian's)
+own.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,32 +25,27 @@ from bench._hubroot import AptState, build_runtimes, extract
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 SITE = BUILD / "py313-test-site"
-REQUIREMENTS = [
-    "aiohttp>=3.13,<4",
-    "paho-mqtt>=2.1,<3",
-    "SQLAlchemy[asyncio]>=2.0.30,<2.2",
-    "aiosqlite>=0.20,<0.23",
-    "asyncpg>=0.29,<0.33",
-    "alembic>=1.13,<1.21",
-    "Jinja2>=3.1,<4",
-    "argon2-cffi>=23.1,<26",
-    "openpyxl>=3.1.2,<3.2",
-    "aiosmtplib>=3.0,<6",
-    "prometheus-client>=0.21,<1",
-    "orjson>=3.10,<4",
-    "pymodbus>=3.16,<3.17",
-    "pyserial>=3.5,<4",
-    "pytest>=8.2,<10",
-    "pytest-asyncio>=0.24,<2",
-    "pytest-aiohttp>=1.0.5,<2",
-    "pytest-timeout>=2.3,<3",
-    "trustme>=1.1,<2",
-    "hypothesis>=6.100,<7",
-    "aiosmtpd>=1.4.6,<2",
-]
+#: the test harness's own packages from the project's test extra (the rest is for other suites)
+HARNESS = ("pytest", "pytest-asyncio", "pytest-aiohttp", "pytest-timeout", "trustme", "hypothesis",
+           "aiosmtpd")  # fmt: skip
 # The runtime's own (Debian's) copies are the ones under test.
 NOT_FROM_PYPI = ("cryptography", "cffi", "_cffi_backend", "h11", "wsproto", "websockets")
-HARNESS_STDLIB = ("sqlite3", "wsgiref", "pdb.py", "xml/etree")
+
+
+def _requirements() -> list[str]:
+    """The gateway's dependencies (the add-on tests start a real gateway) and the harness's,
+    read from pyproject.toml so the list is defined once."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].strip().lower()
+
+    wanted = [r for r in project["dependencies"] if name(r) not in NOT_FROM_PYPI]
+    wanted += [r for r in project["optional-dependencies"]["test"] if name(r) in HARNESS]
+    return [r.split("#", 1)[0].strip() for r in wanted]
+
+
+REQUIREMENTS = _requirements()
 
 
 def _test_site() -> Path:
@@ -79,18 +77,26 @@ def _harness_runtime(tmp: Path) -> Path:
     copy = tmp / "runtime"
     shutil.copytree(runtime.path, copy, symlinks=True)
     apt = AptState("amd64", BUILD / "apt" / "amd64")
-    packages = [apt.single("libsqlite3-0"), apt.single("libpython3.13-stdlib")]
+    packages = [
+        apt.single(name)
+        for name in ("libsqlite3-0", "libpython3.13-minimal", "libpython3.13-stdlib")
+    ]
     staging = tmp / "staging"
     for deb in apt.download(packages, BUILD / "debs" / "amd64"):
         extract(deb, staging)
     stdlib = staging / "usr/lib/python3.13"
-    for name in HARNESS_STDLIB:
-        source = stdlib / name
-        target = copy / "lib/python3.13" / name
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copy2(source, target)
+    # the gateway the harness starts needs the whole standard library (codecs, pydoc, ...);
+    # the trimmed one the hub gets is exercised by the daemon in tests/packaging/test_hub_runtime
+    shutil.copytree(
+        stdlib,
+        copy / "lib/python3.13",
+        dirs_exist_ok=True,
+        symlinks=True,
+        # Debian's sitecustomize.py is a link into the host's /etc: not ours to run
+        ignore=shutil.ignore_patterns(
+            "test", "idlelib", "tkinter", "__pycache__", "sitecustomize.py"
+        ),
+    )
     for module in (stdlib / "lib-dynload").glob("_sqlite3.*"):
         shutil.copy2(module, copy / "lib/python3.13/lib-dynload" / module.name)
     for lib in (staging / "usr/lib/x86_64-linux-gnu").glob("libsqlite3.so.0*"):
