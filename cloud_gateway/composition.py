@@ -10,8 +10,8 @@ at the end of the build and before anything runs (never by an area):
   the registry for the live tunnel of a device.
 
 :meth:`Services.running` starts and stops every background task in one place, under one
-``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher and the
-remote-access audit writer.
+``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher, the
+remote-access audit writer and the alert scheduler.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from cloud_gateway.config import GatewayConfig, PlantsConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
@@ -87,6 +88,8 @@ class Services:
     tunnels: TunnelRegistry
     enrolment: EnrolmentService
     remote_gate: RemoteGate
+    alerts: AlertService
+    """The alert scheduler (R-MON-17): one round a minute."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -109,6 +112,7 @@ class Services:
             "mail-worker": self.mail_worker.run(),
             "entitlement-scheduler": self.scheduler.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
+            "alert-scheduler": self.alerts.run(),
         }
         if self.publisher is not None:
             jobs["mqtt-outbox-publisher"] = self.publisher.run()
@@ -196,6 +200,13 @@ def build_services(
         store, clock, access=plant_access, topic_prefix=topic_prefix, on_commit=on_commit
     )
     hub_events = HubEventSink(store, clock, topic_prefix=topic_prefix, on_commit=on_commit)
+    alerts = AlertService(
+        store,
+        clock,
+        plant_access,
+        topic_prefix=topic_prefix,
+        wakers=(mail_worker.wake,) if publisher is None else (mail_worker.wake, publisher.wake),
+    )
     # tunnels and remote access
     tunnels = TunnelRegistry(
         store,
@@ -242,4 +253,5 @@ def build_services(
         tunnels=tunnels,
         enrolment=EnrolmentService(store, device_ca, config.enrolment, clock),
         remote_gate=gate,
+        alerts=alerts,
     )
