@@ -41,6 +41,7 @@ __all__ = [
     "InverterFigures",
     "MonitoringRepository",
     "PlantAlertConfig",
+    "PlantTotals",
     "StoredAlert",
     "WatchedPlant",
 ]
@@ -94,6 +95,15 @@ class InverterFigures:
     last_at: datetime | None
     window_wh: float | None
     day_wh: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlantTotals:
+    """What a plant's day counters say now (``None`` where nothing was measured)."""
+
+    ac_power_w: float | None
+    energy_today_wh: float | None
+    energy_total_wh: float | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,6 +211,51 @@ class MonitoringRepository(Repository):
                 for r in await conn.execute(plant_query.order_by(plants.c.id))
                 if r.id in by_plant
             ]
+
+    async def public_plants(self) -> list[Plant]:
+        """Every plant its owner marked "Öffentliche Anlage" (the web layer decides licences)."""
+        async with self._db.connect() as conn:
+            rows = await conn.execute(plants.select().where(plants.c.public.is_(True)))
+            return [plant_from_row(r._mapping) for r in rows]
+
+    async def plant_totals(self, plant_ids: Collection[int], today: date) -> dict[int, PlantTotals]:
+        """Current AC power, today's and total energy of these plants (day counters)."""
+        d, i = inverter_days.c, inverters.c
+        query = (
+            sa.select(
+                i.plant_id,
+                d.inverter_id,
+                d.serial,
+                d.day,
+                d.first_wh,
+                d.last_wh,
+                d.last_at,
+                d.last_power_w,
+            )
+            .select_from(inverter_days.join(inverters, i.id == d.inverter_id))
+            .where(i.plant_id.in_(list(plant_ids)))
+            .order_by(d.last_at)
+        )
+        power: dict[int, dict[int, float]] = {}
+        today_wh: dict[int, float] = {}
+        total: dict[int, dict[tuple[int, str], float]] = {}
+        async with self._db.connect() as conn:
+            for r in await conn.execute(query):
+                total.setdefault(r.plant_id, {})[(r.inverter_id, r.serial)] = r.last_wh
+                if r.day == today:
+                    today_wh[r.plant_id] = today_wh.get(r.plant_id, 0.0) + max(
+                        0.0, r.last_wh - r.first_wh
+                    )
+                    if r.last_power_w is not None:
+                        power.setdefault(r.plant_id, {})[r.inverter_id] = r.last_power_w
+        return {
+            plant_id: PlantTotals(
+                ac_power_w=sum(power[plant_id].values()) if plant_id in power else None,
+                energy_today_wh=today_wh.get(plant_id),
+                energy_total_wh=sum(total[plant_id].values()) if plant_id in total else None,
+            )
+            for plant_id in plant_ids
+        }
 
     # -- settings ----------------------------------------------------------------------------
 
