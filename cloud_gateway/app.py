@@ -13,6 +13,7 @@ from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.app_keys import (
     ACCOUNTS,
+    ALERTS,
     CLOCK,
     CONFIG,
     CUSTOMERS,
@@ -137,3 +138,4 @@ def install(app: web.Application, services: Services) -> None:
     app[TUNNELS] = services.tunnels
     app[ENROLMENT] = services.enrolment
     app[REMOTE_GATE] = services.remote_gate
+    app[ALERTS] = services.alerts

@@ -18,6 +18,7 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy
@@ -33,6 +34,7 @@ from tunnel.clock import Clock
 
 __all__ = [
     "ACCOUNTS",
+    "ALERTS",
     "CLOCK",
     "CONFIG",
     "CUSTOMERS",
@@ -94,4 +96,5 @@ TUNNELS: web.AppKey[TunnelRegistry] = web.AppKey("tunnels", TunnelRegistry)
 """Live tunnels of this node; also the EntitlementListener to call when entitlement changes."""
 ENROLMENT: web.AppKey[EnrolmentService] = web.AppKey("enrolment", EnrolmentService)
 REMOTE_GATE: web.AppKey[RemoteGate] = web.AppKey("remote_gate", RemoteGate)
+ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The per-request checks of device hosts and the traffic ledger (``.ledger``)."""

@@ -257,6 +257,18 @@ class MonitoringRepository(Repository):
             for plant_id in plant_ids
         }
 
+    async def latest_reading(self, inverter_id: int) -> Any:
+        """The inverter's newest stored reading row, or ``None``."""
+        r = readings.c
+        async with self._db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(r.at, r.power_w, r.energy_wh, r.dc_power_w, r.state)
+                .where(r.inverter_id == inverter_id)
+                .order_by(r.at.desc(), r.id.desc())
+                .limit(1)
+            )
+            return rows.first()
+
     # -- settings ----------------------------------------------------------------------------
 
     async def configs(

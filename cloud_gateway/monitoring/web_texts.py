@@ -58,6 +58,14 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
     "monitoring.opened_at": _t("Beginn", "Start"),
     "monitoring.closed_at": _t("Ende", "End"),
     "monitoring.back": _t("Zur Anlage", "Back to the plant"),
+    "monitoring.alerts_link": _t("Alarme und Prognose", "Alerts and forecast"),
+    "monitoring.live": _t("Live-Werte", "Live values"),
+    "monitoring.power": _t("Leistung", "Power"),
+    "monitoring.energy_today": _t("Ertrag heute", "Energy today"),
+    "monitoring.energy_total": _t("Gesamtertrag", "Total energy"),
+    "monitoring.dc_power": _t("DC-Leistung", "DC power"),
+    "monitoring.state": _t("Status", "State"),
+    "monitoring.last_reading": _t("Letzter Messwert", "Last reading"),
 }
 
 
