@@ -139,24 +139,27 @@ def _settings_values(settings: AlertSettings) -> dict[str, Any]:
     }
 
 
-def _forecast_json(forecast: CachedForecast) -> str:
-    return json.dumps(
+def _forecast_json(forecast: CachedForecast) -> tuple[str, str]:
+    payload = json.dumps(
         {
             "plant_wh": forecast.plant_wh,
             "inverters_wh": {str(k): v for k, v in forecast.inverters_wh.items()},
-            "curve": [[at.isoformat(), w] for at, w in forecast.curve],
             "sun": [[s.start.isoformat(), s.end.isoformat()] for s in forecast.daylight.intervals],
         }
     )
+    curve = json.dumps([[at.isoformat(), w] for at, w in forecast.curve])
+    return payload, curve
 
 
-def _forecast(day: date, raw: str) -> CachedForecast:
+def _forecast(day: date, raw: str, curve: str | None) -> CachedForecast:
     data = json.loads(raw)
     return CachedForecast(
         day=day,
         plant_wh=data["plant_wh"],
         inverters_wh={int(k): float(v) for k, v in data["inverters_wh"].items()},
-        curve=tuple((datetime.fromisoformat(at), float(w)) for at, w in data["curve"]),
+        curve=()
+        if curve is None
+        else tuple((datetime.fromisoformat(at), float(w)) for at, w in json.loads(curve)),
         daylight=Daylight(
             intervals=tuple(
                 SunUp(start=datetime.fromisoformat(a), end=datetime.fromisoformat(b))
@@ -407,26 +410,32 @@ class MonitoringRepository(Repository):
     # -- forecast cache ----------------------------------------------------------------------
 
     async def forecasts(
-        self, day: date, *, plant_ids: Collection[int] | None = None
+        self, day: date, *, plant_ids: Collection[int] | None = None, with_curve: bool = False
     ) -> dict[int, CachedForecast]:
-        """The cached forecasts for ``day`` of these plants (all when ``None``)."""
-        query = sa.select(_F.plant_id, _F.payload).where(_F.day == day)
+        """The cached forecasts for ``day`` of these plants (all when ``None``); the curve
+        only ``with_curve`` (the rounds need the energies and the sun, the chart the curve)."""
+        columns = [_F.plant_id, _F.payload, *([_F.curve] if with_curve else [])]
+        query = sa.select(*columns).where(_F.day == day)
         if plant_ids is not None:
             query = query.where(_F.plant_id.in_(list(plant_ids)))
         async with self._db.connect() as conn:
             rows = await conn.execute(query)
-            return {r.plant_id: _forecast(day, r.payload) for r in rows}
+            return {
+                r.plant_id: _forecast(day, r.payload, r.curve if with_curve else None) for r in rows
+            }
 
     async def save_forecast(self, plant_id: int, forecast: CachedForecast, now: datetime) -> None:
         """Cache a computed forecast (replacing one computed concurrently)."""
         where = (_F.plant_id == plant_id, _F.day == forecast.day)
+        payload, curve = _forecast_json(forecast)
         async with self._db.begin() as conn:
             await conn.execute(forecast_days.delete().where(*where))
             await conn.execute(
                 forecast_days.insert().values(
                     plant_id=plant_id,
                     day=forecast.day,
-                    payload=_forecast_json(forecast),
+                    payload=payload,
+                    curve=curve,
                     computed_at=now,
                 )
             )

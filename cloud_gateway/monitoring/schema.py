@@ -70,7 +70,9 @@ forecast_days = sa.Table(
     ),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
-    # JSON: plant and inverter energy, the plant curve, the sun-up intervals (repository)
+    # JSON: plant and inverter energy, the sun-up intervals (what every round reads)
+    sa.Column("curve", sa.Text, nullable=False),
+    # JSON: the plant's power curve (only the chart reads it)
     sa.Column("computed_at", UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint("plant_id", "day", name="pk_forecast_days"),
 )

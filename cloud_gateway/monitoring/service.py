@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from cloud_gateway.errors import GatewayError
@@ -131,6 +131,7 @@ class AlertService:
         self._interval = interval
         self._on_round = on_round
         self._repo = store.repo(MonitoringRepository)
+        self._day_cache: tuple[date | None, dict[int, CachedForecast]] = (None, {})
 
     async def run(self) -> None:
         """Round after round, on the minute, until cancelled."""
@@ -148,10 +149,9 @@ class AlertService:
             await self._clock.sleep_until(now + timedelta(seconds=step - epoch % step))
 
     async def forecast(self, watched: WatchedPlant, day: date) -> CachedForecast:
-        """The plant's cached forecast for ``day``, computed and cached when missing."""
-        cached = (await self._repo.forecasts(day, plant_ids=[watched.plant.id])).get(
-            watched.plant.id
-        )
+        """The plant's forecast for ``day`` with its curve (the chart), computed when missing."""
+        found = await self._repo.forecasts(day, plant_ids=[watched.plant.id], with_curve=True)
+        cached = found.get(watched.plant.id)
         if cached is None:
             cached = await asyncio.to_thread(_forecast_for, watched, day)
             await self._repo.save_forecast(watched.plant.id, cached, self._clock.now())
@@ -160,12 +160,16 @@ class AlertService:
     async def _forecasts(
         self, plants: Sequence[WatchedPlant], day: date
     ) -> dict[int, CachedForecast]:
-        cached = await self._repo.forecasts(day)
+        """Forecasts of the day for the rounds: kept in memory, the store is the cache that
+        survives restarts; a missing one is computed off the event loop and stored."""
+        if self._day_cache[0] != day:
+            self._day_cache = (day, await self._repo.forecasts(day))
+        cached = self._day_cache[1]
         for watched in plants:
             if watched.plant.id not in cached:
                 computed = await asyncio.to_thread(_forecast_for, watched, day)
                 await self._repo.save_forecast(watched.plant.id, computed, self._clock.now())
-                cached[watched.plant.id] = computed
+                cached[watched.plant.id] = replace(computed, curve=())
         return cached
 
     async def evaluate(self, now: datetime) -> RoundReport:

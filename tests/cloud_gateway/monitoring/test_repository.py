@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -86,7 +87,9 @@ async def test_forecast_cache_round_trip(store: Store, clock: ManualClock) -> No
     )
     await repo.save_forecast(mine.id, cached, now)
     await repo.save_forecast(mine.id, cached, now)  # a second computation replaces
-    assert await repo.forecasts(date(2026, 1, 15)) == {mine.id: cached}
+    assert await repo.forecasts(date(2026, 1, 15), with_curve=True) == {mine.id: cached}
+    # the rounds read the energies and the sun only
+    assert await repo.forecasts(date(2026, 1, 15)) == {mine.id: replace(cached, curve=())}
     assert await repo.forecasts(date(2026, 1, 16)) == {}
 
 

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("plant_id", sa.Integer, nullable=False),
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("curve", sa.Text, nullable=False),
         sa.Column("computed_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("plant_id", "day", name="pk_forecast_days"),
         _plant_fk("forecast_days"),
