@@ -1,10 +1,6 @@
-"""Monitoring persistence: owner settings, alerts (state and history), forecast cache, and the
-per-inverter figures an alert round needs, read from the telemetry tables.
-
-The figures follow :mod:`cloud_gateway.monitoring.energy` exactly: the window energy is the
-newest counter minus the counter read at the window's start (a reading within ``gap`` of it,
-the one at or before preferred), the day energy the telemetry's "energy today" (sum over the
-serials the slot held), the last reading the newest ``last_at`` of the last week's day rows.
+"""Monitoring persistence: owner settings, alerts (state and history), forecast cache, and
+the plants the rounds and public pages read (the per-inverter round figures are in
+:mod:`.repository_figures`).
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.monitoring.alert_rules import DEFAULT_SETTINGS, AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertKey, AlertRule, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
-from cloud_gateway.monitoring.energy import DEFAULT_GAP
 from cloud_gateway.monitoring.schema import alert_settings, alerts, forecast_days
 from cloud_gateway.plants.model import Inverter, Plant
 from cloud_gateway.plants.repository import plant_from_row
@@ -38,7 +33,6 @@ from cloud_gateway.telemetry.schema import mqtt_outbox
 
 __all__ = [
     "CachedForecast",
-    "InverterFigures",
     "MonitoringRepository",
     "PlantAlertConfig",
     "PlantTotals",
@@ -86,15 +80,6 @@ class CachedForecast:
     inverters_wh: Mapping[int, float]
     curve: tuple[tuple[datetime, float], ...]
     daylight: Daylight
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InverterFigures:
-    """What the telemetry tables say about one inverter for a round."""
-
-    last_at: datetime | None
-    window_wh: float | None
-    day_wh: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -439,61 +424,6 @@ class MonitoringRepository(Repository):
                     computed_at=now,
                 )
             )
-
-    # -- round figures -----------------------------------------------------------------------
-
-    async def figures(
-        self, today: date, window_start: datetime, *, gap: timedelta = DEFAULT_GAP
-    ) -> dict[int, InverterFigures]:
-        """Last reading, window energy and day energy of every inverter heard this week."""
-        d = inverter_days.c
-        r = readings.c
-        last_at: dict[int, datetime] = {}
-        newest: dict[int, tuple[str, datetime, float]] = {}
-        day_wh: dict[int, float] = {}
-        bases: dict[int, dict[str, list[tuple[datetime, float]]]] = {}
-        async with self._db.connect() as conn:
-            rows = await conn.execute(
-                sa.select(d.inverter_id, d.serial, d.day, d.first_wh, d.last_at, d.last_wh).where(
-                    d.day >= today - timedelta(days=7)
-                )
-            )
-            for row in rows:
-                inv = row.inverter_id
-                if inv not in last_at or row.last_at > last_at[inv]:
-                    last_at[inv] = row.last_at
-                if row.day == today:
-                    day_wh[inv] = day_wh.get(inv, 0.0) + max(0.0, row.last_wh - row.first_wh)
-                    if inv not in newest or row.last_at > newest[inv][1]:
-                        newest[inv] = (row.serial, row.last_at, row.last_wh)
-            rows = await conn.execute(
-                sa.select(r.inverter_id, r.serial, r.at, r.energy_wh).where(
-                    r.at >= window_start - gap,
-                    r.at <= window_start + gap,
-                    r.energy_wh.is_not(None),
-                )
-            )
-            for row in rows:
-                bases.setdefault(row.inverter_id, {}).setdefault(row.serial, []).append(
-                    (row.at, row.energy_wh)
-                )
-        result: dict[int, InverterFigures] = {}
-        for inv, at in last_at.items():
-            window = None
-            latest = newest.get(inv)
-            if latest is not None and latest[1] > window_start:
-                base = _base(bases.get(inv, {}).get(latest[0], []), window_start)
-                window = None if base is None else latest[2] - base
-            result[inv] = InverterFigures(last_at=at, window_wh=window, day_wh=day_wh.get(inv, 0.0))
-        return result
-
-
-def _base(candidates: list[tuple[datetime, float]], start: datetime) -> float | None:
-    """The counter "at" ``start``: the newest at or before it, else the oldest after it."""
-    before = [c for c in candidates if c[0] <= start]
-    if before:
-        return max(before)[1]
-    return min(candidates)[1] if candidates else None
 
 
 def _open(key: AlertKey) -> tuple[sa.ColumnElement[bool], ...]:

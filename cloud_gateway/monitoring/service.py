@@ -39,11 +39,11 @@ from cloud_gateway.monitoring.forecast import (
 from cloud_gateway.monitoring.messages import alert_payload, alert_topic
 from cloud_gateway.monitoring.repository import (
     CachedForecast,
-    InverterFigures,
     MonitoringRepository,
     PlantAlertConfig,
     WatchedPlant,
 )
+from cloud_gateway.monitoring.repository_figures import FiguresRepository, InverterFigures
 from cloud_gateway.monitoring.texts import alert_mail
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.access import PlantAccessPolicy
@@ -182,7 +182,8 @@ class AlertService:
         forecasts = await self._forecasts([w for w in watched if licensed[w.plant.id]], today)
         before = await self._repo.open_alerts()
         windows = {c.settings.below_best_window for c in configs.values()} | {timedelta(hours=1)}
-        figures = {w: await self._repo.figures(today, now - w) for w in windows}
+        figures_repo = self._store.repo(FiguresRepository)
+        figures = {w: await figures_repo.figures(today, now - w) for w in windows}
         rounds = [
             self._plant_round(
                 w,

@@ -30,6 +30,7 @@ def _imports(path: Path) -> set[str]:
 SHELL = {
     "schema.py",
     "repository.py",
+    "repository_figures.py",
     "service.py",
     "routes.py",
     "web_public.py",

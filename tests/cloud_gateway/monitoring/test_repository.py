@@ -12,6 +12,7 @@ from cloud_gateway.monitoring.alert_rules import AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertKey, AlertRule, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
 from cloud_gateway.monitoring.repository import CachedForecast, MonitoringRepository
+from cloud_gateway.monitoring.repository_figures import FiguresRepository
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.repository_inverters import InverterRepository
@@ -115,7 +116,7 @@ async def test_figures_match_the_energy_core(store: Store, clock: ManualClock) -
             seq += 1
             await ingest.ingest(device, seq, reading("SN-2", at, 1000.0, 100.0 + 20 * minute))
     now = t0 + timedelta(minutes=60)
-    figures = await store.repo(MonitoringRepository).figures(
+    figures = await store.repo(FiguresRepository).figures(
         local_day(now), now - timedelta(minutes=30)
     )
     assert figures[one.id].window_wh == 300.0
