@@ -411,19 +411,34 @@ class MonitoringRepository(Repository):
 
     async def save_forecast(self, plant_id: int, forecast: CachedForecast, now: datetime) -> None:
         """Cache a computed forecast (replacing one computed concurrently)."""
-        where = (_F.plant_id == plant_id, _F.day == forecast.day)
-        payload, curve = _forecast_json(forecast)
-        async with self._db.begin() as conn:
-            await conn.execute(forecast_days.delete().where(*where))
-            await conn.execute(
-                forecast_days.insert().values(
-                    plant_id=plant_id,
-                    day=forecast.day,
-                    payload=payload,
-                    curve=curve,
-                    computed_at=now,
-                )
+        await self.save_forecasts({plant_id: forecast}, now)
+
+    async def save_forecasts(self, found: Mapping[int, CachedForecast], now: datetime) -> None:
+        """Cache computed forecasts of plants (replacing ones computed concurrently)."""
+        if not found:
+            return
+        rows = []
+        for plant_id, forecast in found.items():
+            payload, curve = _forecast_json(forecast)
+            rows.append(
+                {
+                    "plant_id": plant_id,
+                    "day": forecast.day,
+                    "payload": payload,
+                    "curve": curve,
+                    "computed_at": now,
+                }
             )
+        async with self._db.begin() as conn:
+            for forecast_day in {f.day for f in found.values()}:
+                ids = [p for p, f in found.items() if f.day == forecast_day]
+                for chunk in range(0, len(ids), 1000):
+                    await conn.execute(
+                        forecast_days.delete().where(
+                            _F.day == forecast_day, _F.plant_id.in_(ids[chunk : chunk + 1000])
+                        )
+                    )
+            await conn.execute(forecast_days.insert(), rows)
 
 
 def _open(key: AlertKey) -> tuple[sa.ColumnElement[bool], ...]:
