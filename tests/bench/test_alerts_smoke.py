@@ -27,7 +27,6 @@ def test_alerts_bench_smoke() -> None:
         assert metrics[f"ingest_alone_s_{backend}"] > 0
     assert 0 < ratios["ingest_during_round_vs_without"] <= ratios["ingest_with_alerts_vs_without"]
     assert ratios["round_memory_vs_goal"] > 0
-    assert ratios["round_memory_vs_goal"] > 0
 
 
 def test_alerts_bench_is_registered() -> None:
