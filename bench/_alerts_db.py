@@ -37,7 +37,13 @@ from cloud_gateway.monitoring.forecast import Generator, Site, daylight, expecte
 from cloud_gateway.monitoring.repository import CachedForecast, MonitoringRepository
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.plants.access import TrialPolicy
-from cloud_gateway.plants.schema import inverter_days, inverters, plants, readings
+from cloud_gateway.plants.schema import (
+    inverter_days,
+    inverter_nameplates,
+    inverters,
+    plants,
+    readings,
+)
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from tunnel.clock import ManualClock
@@ -78,7 +84,7 @@ async def _seed(store: Store, fleet: list[Any], sites: list[Site]) -> Device:
         slug="bench-agent", kind=DeviceKind.INVERTER_AGENT, created_at=_NOW, account_id=owner.id
     )
     started = _NOW - timedelta(days=1)
-    plant_rows, inverter_rows, day_rows, reading_rows = [], [], [], []
+    plant_rows, inverter_rows, day_rows, reading_rows, nameplate_rows = [], [], [], [], []
     window_start = _NOW - _WINDOW
     for plant in fleet:
         site = sites[plant.site]
@@ -104,6 +110,16 @@ async def _seed(store: Store, fleet: list[Any], sites: list[Site]) -> Device:
                     "plant_id": plant.plant_id,
                     "serial": serial,
                     "activated_at": started,
+                }
+            )
+            # the agent reports the nominal power (SunSpec WRtg): the forecast's shares of the
+            # generator, so the kWp each inverter is compared by, follow it
+            nameplate_rows.append(
+                {
+                    "account_id": owner.id,
+                    "serial": serial,
+                    "w_rating": round(inv.kwp * 1000),
+                    "updated_at": started,
                 }
             )
             per_minute = inv.kwp * 700.0 * inv.factor / 60.0
@@ -137,6 +153,7 @@ async def _seed(store: Store, fleet: list[Any], sites: list[Site]) -> Device:
                 )
     await _insert(store, plants, plant_rows)
     await _insert(store, inverters, inverter_rows)
+    await _insert(store, inverter_nameplates, nameplate_rows)
     await _insert(store, inverter_days, day_rows)
     await _insert(store, readings, reading_rows)
     if store.engine.dialect.name == "postgresql":

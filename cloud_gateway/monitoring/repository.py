@@ -6,7 +6,7 @@ the plants the rounds and public pages read (the per-inverter round figures are 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -337,21 +337,24 @@ class MonitoringRepository(Repository):
         closed: Mapping[AlertKey, tuple[datetime, str]],
     ) -> None:
         """Write a round's changes in the caller's transaction: new, changed, closed alerts."""
+        new = [
+            {
+                "plant_id": key.plant_id,
+                "inverter_id": key.inverter_id,
+                "rule": key.rule.value,
+                "opened_at": alert.opened_at,
+                "value": alert.value,
+                "threshold": alert.threshold,
+                "clear_since": alert.clear_since,
+            }
+            for key, alert in after.items()
+            if key not in before
+        ]
+        if new:
+            await conn.execute(alerts.insert(), new)
         for key, alert in after.items():
             old = before.get(key)
-            if old is None:
-                await conn.execute(
-                    alerts.insert().values(
-                        plant_id=key.plant_id,
-                        inverter_id=key.inverter_id,
-                        rule=key.rule.value,
-                        opened_at=alert.opened_at,
-                        value=alert.value,
-                        threshold=alert.threshold,
-                        clear_since=alert.clear_since,
-                    )
-                )
-            elif old.clear_since != alert.clear_since:
+            if old is not None and old.clear_since != alert.clear_since:
                 await conn.execute(
                     alerts.update().where(*_open(key)).values(clear_since=alert.clear_since)
                 )
@@ -361,12 +364,14 @@ class MonitoringRepository(Repository):
             )
 
     async def queue_mqtt(
-        self, conn: AsyncConnection, topic: str, payload: bytes, now: datetime
+        self, conn: AsyncConnection, messages: Sequence[tuple[str, bytes]], now: datetime
     ) -> None:
-        """Queue an alert message in the telemetry MQTT outbox, in the caller's transaction."""
-        await conn.execute(
-            mqtt_outbox.insert().values(topic=topic, payload=payload, created_at=now)
-        )
+        """Queue alert messages in the telemetry MQTT outbox, in the caller's transaction."""
+        if messages:
+            await conn.execute(
+                mqtt_outbox.insert(),
+                [{"topic": t, "payload": p, "created_at": now} for t, p in messages],
+            )
 
     async def history(self, plant_id: int, *, limit: int = 50) -> list[StoredAlert]:
         """The plant's alerts, open ones first, then the newest."""

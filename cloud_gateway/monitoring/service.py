@@ -268,6 +268,7 @@ class AlertService:
         if not changed and not closed:
             return 0
         mails = 0
+        messages: list[tuple[str, bytes]] = []
         outbox = self._store.repo(OutboxRepository)
         async with self._store.transaction() as uow:
             conn = uow.connection
@@ -299,10 +300,11 @@ class AlertService:
                 )
                 mails += found is not None
                 if self._topic_prefix is not None:
-                    await self._repo.queue_mqtt(
-                        conn,
-                        alert_topic(self._topic_prefix, event, serial),
-                        alert_payload(event, serial),
-                        now,
+                    messages.append(
+                        (
+                            alert_topic(self._topic_prefix, event, serial),
+                            alert_payload(event, serial),
+                        )
                     )
+            await self._repo.queue_mqtt(conn, messages, now)
         return mails
