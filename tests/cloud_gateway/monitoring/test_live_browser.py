@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -84,3 +84,38 @@ async def test_live_values_update_while_the_inverter_produces(tmp_path: Path) ->
             assert await page.evaluate("window.__sameDocument") is True
             assert int(await page.get_attribute("#live-panel", "data-points") or 0) == 3
             assert await page.locator("#live-panel svg polyline").count() == 1
+
+
+@pytest.mark.browser
+async def test_the_forecast_chart_steps_through_days(tmp_path: Path) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db_url, SystemClock()) as gw:
+        await gw.create_account("anna")
+        async with logged_in(gw, "anna") as api:
+            fields = {
+                "name": "Scheune",
+                "latitude": 52.52,
+                "longitude": 13.405,
+                "tilt_deg": 30,
+                "azimuth_deg": 180,
+                "module_area_m2": 27.5,
+            }
+            _, plant = await api.call("POST", "/api/v1/plants", fields)
+            body = {"serial": SERIAL, "activation_code": code(SERIAL), "name": "Dach"}
+            await api.call("POST", f"/api/v1/plants/{plant['id']}/inverters", body)
+        async with chromium_context() as ctx:
+            page = await ctx.new_page()
+            await page.goto(gw.url + "login")
+            await page.fill("input[name=login]", "anna")
+            await page.fill("input[name=password]", "Sonnig!2026")
+            await page.click("button[type=submit]")
+            await page.wait_for_url("**/portal")
+            await page.goto(f"{gw.url}plants/{plant['id']}/alerts")
+            today = await page.get_attribute("#forecast-chart", "data-day")
+            assert today is not None
+            await page.wait_for_selector(f"#forecast-chart[data-loaded='{today}']")
+            assert await page.locator("#forecast-chart polyline.forecast").count() == 1
+            await page.click("#forecast-chart [data-step='-1']")
+            yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+            await page.wait_for_selector(f"#forecast-chart[data-loaded='{yesterday}']")
+            assert await page.inner_text("#forecast-chart [data-day]") == yesterday
