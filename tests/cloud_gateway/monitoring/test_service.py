@@ -12,12 +12,14 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from cloud_gateway.accounts.model import Account
+from cloud_gateway.config import SmtpConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.monitoring.alert_rules import AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertRule, EventType
 from cloud_gateway.monitoring.repository import MonitoringRepository
 from cloud_gateway.monitoring.service import AlertService, RoundReport
 from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.model import Inverter, Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
@@ -31,6 +33,7 @@ from simulator.inverter.readings import Identity
 from simulator.inverter.sun import Site as SimSite
 from tests.cloud_gateway.monitoring.helpers import AZIMUTH, LAT, LON, RATED_W, TILT, local
 from tests.cloud_gateway.plants.helpers import account, agent, reading
+from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
 
 DAY = date(2026, 6, 21)
@@ -130,8 +133,12 @@ async def run(
     return events
 
 
+def _smtp(server: RecordingSmtp) -> SmtpConfig:
+    return SmtpConfig(host=server.host, port=server.port, sender="Gateway <noreply@portal.test>")
+
+
 async def test_each_alert_opens_once_mails_once_survives_a_restart_and_closes(
-    db_url: str, store: Store
+    db_url: str, store: Store, smtp_server: RecordingSmtp
 ) -> None:
     # an unlicensed plant: its trial began 41 days ago and ended
     clock = ManualClock(local(DAY, 10) - timedelta(days=41))
@@ -160,6 +167,13 @@ async def test_each_alert_opens_once_mails_once_survives_a_restart_and_closes(
     assert [m.recipient for m in mails] == ["anna@example.org"] * 2
     assert all("Scheune" in m.subject for m in mails)
     assert await store.repo(MqttOutboxRepository).count() == 2
+    worker = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
+    assert await worker.deliver_pending() == 2
+    sent = await smtp_server.wait_for(2)
+    assert sorted(m["Subject"] for m in sent) == [
+        "Alarm: Scheune, WR 1: Keine Daten",
+        "Alarm: Scheune, WR 2: Weniger Ertrag als der beste Wechselrichter",
+    ]
 
     # a restart: a new store and a new service continue from the stored alerts
     await store.close()
@@ -184,6 +198,13 @@ async def test_each_alert_opens_once_mails_once_survives_a_restart_and_closes(
         ]
         assert await repo.history(lapsed.id) == []
         assert len(await reopened.repo(OutboxRepository).list_recent()) == 4
+        worker = MailWorker(reopened.repo(OutboxRepository), _smtp(smtp_server), clock)
+        assert await worker.deliver_pending() == 2  # the closing mails, nothing twice
+        sent = await smtp_server.wait_for(4)
+        assert [m["Subject"].strip().split(":")[0] for m in sent[2:]] == [
+            "Entwarnung",
+            "Entwarnung",
+        ]
         assert await reopened.repo(MqttOutboxRepository).count() == 4
     finally:
         await reopened.close()
