@@ -75,14 +75,19 @@ function startAlerts(list) {
 }
 
 function startForecast(box) {
+  // data-day: the day to show first; empty: the gateway's today (its answer says which)
   const svg = box.querySelector("svg");
   const label = box.querySelector("[data-day]");
-  let day = box.dataset.day;
+  let day = box.dataset.day || "";
+  let today = day;
   async function load() {
-    label.textContent = day;
-    const resp = await fetch(box.dataset.forecastUrl + "?date=" + day, { credentials: "same-origin" });
+    const query = day ? "?date=" + day : "";
+    const resp = await fetch(box.dataset.forecastUrl + query, { credentials: "same-origin" });
     if (!resp.ok) return;
     const data = await resp.json();
+    day = data.date;
+    if (!today) today = day;
+    label.textContent = day;
     const conv = (rows) => rows.map(([at, w]) => [Date.parse(at), w]);
     draw(svg, [
       { points: conv(data.forecast), cls: "forecast" },
@@ -99,7 +104,7 @@ function startForecast(box) {
   box.querySelector("[data-step='-1']").addEventListener("click", () => step(-1));
   box.querySelector("[data-step='1']").addEventListener("click", () => step(1));
   load();
-  setInterval(() => { if (day === box.dataset.day) load(); }, 60000);
+  setInterval(() => { if (day === today) load(); }, 60000);
 }
 
 document.querySelectorAll("[data-live-url]").forEach(startLive);

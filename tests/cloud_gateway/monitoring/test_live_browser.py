@@ -119,3 +119,10 @@ async def test_the_forecast_chart_steps_through_days(tmp_path: Path) -> None:
             yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
             await page.wait_for_selector(f"#forecast-chart[data-loaded='{yesterday}']")
             assert await page.inner_text("#forecast-chart [data-day]") == yesterday
+            # the plant page has the same chart, starting at the gateway's today
+            await page.goto(f"{gw.url}plants/{plant['id']}")
+            await page.wait_for_selector(f"#forecast-chart[data-loaded='{today}']")
+            await page.click("#forecast-chart [data-step='1']")
+            tomorrow = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
+            await page.wait_for_selector(f"#forecast-chart[data-loaded='{tomorrow}']")
+            assert await page.locator("#forecast-chart polyline.forecast").count() == 1
