@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from cloud_gateway.errors import GatewayError
 from cloud_gateway.monitoring.alert_rules import InverterRound, PlantRound, evaluate_round
 from cloud_gateway.monitoring.alert_state import AlertEvent, AlertKey, EventType, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight
@@ -77,19 +76,24 @@ class RoundReport:
     mails: int
 
 
+def _without_forecast(day: date) -> CachedForecast:
+    """No forecast; the sun-up intervals at :data:`FALLBACK_SITE`."""
+    return CachedForecast(
+        day=day,
+        plant_wh=None,
+        inverters_wh={},
+        curve=(),
+        daylight=daylight(FALLBACK_SITE, day - timedelta(days=_DAYLIGHT_DAYS - 1), day),
+    )
+
+
 def _forecast_for(watched: WatchedPlant, day: date) -> CachedForecast:
     """Forecast and sun-up intervals of one plant's local day (pvlib; run in a thread)."""
     sun_days = (day - timedelta(days=_DAYLIGHT_DAYS - 1), day)
     try:
         generators = generators_for(watched.plant.fields, watched.inverters)
     except ForecastUnavailableError:
-        return CachedForecast(
-            day=day,
-            plant_wh=None,
-            inverters_wh={},
-            curve=(),
-            daylight=daylight(FALLBACK_SITE, *sun_days),
-        )
+        return _without_forecast(day)
     forecast = plant_day(generators, day)
     return CachedForecast(
         day=day,
@@ -140,7 +144,7 @@ class AlertService:
             now = self._clock.now()
             try:
                 report = await self.evaluate(now)
-            except GatewayError:
+            except Exception:  # one failed round must not stop the gateway's background tasks
                 _LOGGER.exception("alert round at %s failed; next round as planned", now)
             else:
                 if self._on_round is not None:
@@ -167,7 +171,11 @@ class AlertService:
         cached = self._day_cache[1]
         for watched in plants:
             if watched.plant.id not in cached:
-                computed = await asyncio.to_thread(_forecast_for, watched, day)
+                try:
+                    computed = await asyncio.to_thread(_forecast_for, watched, day)
+                except ValueError:  # pvlib refused the plant's data: no forecast, sun counted
+                    _LOGGER.exception("forecast of plant %d failed", watched.plant.id)
+                    computed = await asyncio.to_thread(_without_forecast, day)
                 await self._repo.save_forecast(watched.plant.id, computed, self._clock.now())
                 cached[watched.plant.id] = replace(computed, curve=())
         return cached

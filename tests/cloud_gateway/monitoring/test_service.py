@@ -20,7 +20,7 @@ from cloud_gateway.monitoring.repository import MonitoringRepository
 from cloud_gateway.monitoring.service import AlertService, RoundReport
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
-from cloud_gateway.plants.access import TrialPolicy
+from cloud_gateway.plants.access import PlantAccess, TrialPolicy
 from cloud_gateway.plants.model import Inverter, Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
@@ -255,6 +255,39 @@ async def test_the_scheduler_runs_a_round_each_minute_on_the_clock(store: Store)
         # one round per minute, on the minute after the first
         assert instants[1] == local(DAY, 12, 1)
         assert all(b - a == timedelta(minutes=1) for a, b in pairwise(instants[1:]))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class _FailsOnce:
+    """A plant access policy whose first answer is an unexpected error (not a GatewayError)."""
+
+    def __init__(self) -> None:
+        self.failed = asyncio.Event()
+
+    async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
+        if not self.failed.is_set():
+            self.failed.set()
+            raise RuntimeError("a bug somewhere below")
+        return await TrialPolicy().decide(plant, at)
+
+
+async def test_a_failed_round_is_logged_and_the_next_one_runs(store: Store) -> None:
+    clock = ManualClock(local(DAY, 12))
+    f = await fleet(store, clock)
+    await f.add_plant("Scheune", range(1, 2))
+    reports: asyncio.Queue[RoundReport] = asyncio.Queue()
+    policy = _FailsOnce()
+    alerts = AlertService(store, clock, policy, topic_prefix=None, on_round=reports.put_nowait)
+    task = asyncio.create_task(alerts.run())
+    try:
+        await asyncio.wait_for(policy.failed.wait(), 30)  # the first round failed
+        clock.set(local(DAY, 12, 1))
+        report = await asyncio.wait_for(reports.get(), 30)
+        assert report.at == local(DAY, 12, 1)
+        assert report.plants == 1
+        assert not task.done()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
