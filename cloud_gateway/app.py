@@ -13,6 +13,7 @@ from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.app_keys import (
     ACCOUNTS,
+    ALERTS,
     BILLING,
     CLOCK,
     CONFIG,
@@ -40,6 +41,7 @@ from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
 from cloud_gateway.remote import routes as remote_routes
@@ -101,6 +103,7 @@ def create_app(
     entitlement_routes.setup(app)
     accounts.routes.setup(app)
     plant_routes.setup(app)
+    monitoring_routes.setup(app)
     tunnel_routes.setup(app)
     remote_routes.setup(app)
     operator_routes.setup(app)
@@ -139,3 +142,4 @@ def install(app: web.Application, services: Services) -> None:
     app[ENROLMENT] = services.enrolment
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
+    app[ALERTS] = services.alerts

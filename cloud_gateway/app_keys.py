@@ -19,6 +19,7 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy
@@ -34,6 +35,7 @@ from tunnel.clock import Clock
 
 __all__ = [
     "ACCOUNTS",
+    "ALERTS",
     "BILLING",
     "CLOCK",
     "CONFIG",
@@ -96,6 +98,8 @@ TUNNELS: web.AppKey[TunnelRegistry] = web.AppKey("tunnels", TunnelRegistry)
 """Live tunnels of this node; also the EntitlementListener to call when entitlement changes."""
 ENROLMENT: web.AppKey[EnrolmentService] = web.AppKey("enrolment", EnrolmentService)
 REMOTE_GATE: web.AppKey[RemoteGate] = web.AppKey("remote_gate", RemoteGate)
+"""The per-request checks of device hosts and the traffic ledger (``.ledger``)."""
 BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
-"""The per-request checks of device hosts and the traffic ledger (``.ledger``)."""
+ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
+"""The alert scheduler and the owner's alert settings (R-MON-17)."""

@@ -11,7 +11,7 @@ at the end of the build and before anything runs (never by an area):
 
 :meth:`Services.running` starts and stops every background task in one place, under one
 ``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher, the
-remote-access audit writer and the billing scheduler.
+remote-access audit writer, the billing scheduler and the alert scheduler.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from cloud_gateway.config import GatewayConfig, PlantsConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
@@ -95,6 +96,8 @@ class Services:
     """The money core: orders, payments, documents, the billing run."""
     billing_scheduler: BillingScheduler
     """Runs the billing run when a contract's job is due."""
+    alerts: AlertService
+    """The alert scheduler (R-MON-17): one round a minute."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -118,6 +121,7 @@ class Services:
             "entitlement-scheduler": self.scheduler.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
             "billing-scheduler": self.billing_scheduler.run_forever(),
+            "alert-scheduler": self.alerts.run(),
         }
         if self.publisher is not None:
             jobs["mqtt-outbox-publisher"] = self.publisher.run()
@@ -205,6 +209,13 @@ def build_services(
         store, clock, access=plant_access, topic_prefix=topic_prefix, on_commit=on_commit
     )
     hub_events = HubEventSink(store, clock, topic_prefix=topic_prefix, on_commit=on_commit)
+    alerts = AlertService(
+        store,
+        clock,
+        plant_access,
+        topic_prefix=topic_prefix,
+        wakers=(mail_worker.wake,) if publisher is None else (mail_worker.wake, publisher.wake),
+    )
     # tunnels and remote access
     tunnels = TunnelRegistry(
         store,
@@ -258,4 +269,5 @@ def build_services(
         remote_gate=gate,
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
+        alerts=alerts,
     )

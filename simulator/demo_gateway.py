@@ -183,6 +183,7 @@ async def ensure_plant(
             town="Berlin",
             azimuth_deg=180,
             tilt_deg=30,
+            public=True,  # the public list and map show it (R-MON-6)
         )
         plant = await store.repo(PlantRepository).create(installer.id, fields, clock.now())
     known = {

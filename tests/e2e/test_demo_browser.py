@@ -78,5 +78,13 @@ async def test_demo_shows_portal_remote_ccu_addon_and_live_power(tmp_path: Path)
         assert len(powers) == 3
         assert max(powers) > 0
         assert await plant.locator("#plant-power").inner_text() != "0 W"
+
+        # the demo's plant is public: the start page links the list, no login needed
+        visitor = await ctx.new_page()  # the context's cookies do not matter to the list
+        await visitor.goto(portal)
+        await visitor.click("a[href='/public/plants']")
+        await expect(visitor.locator("#public-plants")).to_contain_text("Berlin")
+        await visitor.goto(portal.rstrip("/") + "/public/map")
+        await expect(visitor.locator("#public-map .marker")).to_have_count(1)
     assert demo.exit_code == 0
     assert "Traceback" not in demo.log_text()

@@ -1,0 +1,112 @@
+// Monitoring panels of the portal (no build step, no third-party code).
+// [data-live-url]: polls an inverter's live.json and updates its values and a power chart.
+// [data-alerts-url]: lists a plant's open alerts.
+// [data-forecast-url]: draws forecast vs measured power of one day, with day stepping.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function polyline(svg, points, cls, width, height, maxW, t0, t1) {
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("class", cls);
+  line.setAttribute("fill", "none");
+  line.setAttribute("points", points.map(([t, w]) => {
+    const x = ((t - t0) / Math.max(1, t1 - t0)) * width;
+    const y = height - (w / Math.max(1, maxW)) * (height - 4);
+    return x.toFixed(1) + "," + y.toFixed(1);
+  }).join(" "));
+  svg.appendChild(line);
+}
+
+function draw(svg, series) {
+  const width = Number(svg.getAttribute("width")), height = Number(svg.getAttribute("height"));
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) return;
+  const t0 = Math.min(...all.map((p) => p[0])), t1 = Math.max(...all.map((p) => p[0]));
+  const maxW = Math.max(...all.map((p) => p[1]));
+  for (const s of series) polyline(svg, s.points, s.cls, width, height, maxW, t0, t1);
+}
+
+function fmt(value, divisor, digits) {
+  return value === null || value === undefined ? "–" : (value / divisor).toFixed(digits);
+}
+
+function startLive(panel) {
+  const url = panel.dataset.liveUrl;
+  const interval = Number(panel.dataset.interval || 5000);
+  const chart = panel.querySelector("svg");
+  const points = [];
+  async function tick() {
+    try {
+      const resp = await fetch(url, { credentials: "same-origin" });
+      if (resp.ok) {
+        const data = await resp.json();
+        for (const el of panel.querySelectorAll("[data-field]")) {
+          const [field, divisor, digits] = el.dataset.field.split(":");
+          const value = data[field];
+          el.textContent = divisor ? fmt(value, Number(divisor), Number(digits || 1)) : (value ?? "–");
+        }
+        if (data.at && (points.length === 0 || points[points.length - 1][0] !== Date.parse(data.at))) {
+          points.push([Date.parse(data.at), data.power_w || 0]);
+          if (points.length > 240) points.shift();
+          panel.dataset.points = String(points.length);
+          if (chart) draw(chart, [{ points, cls: "measured" }]);
+        }
+      }
+    } finally {
+      setTimeout(tick, interval);
+    }
+  }
+  tick();
+}
+
+function startAlerts(list) {
+  const labels = JSON.parse(list.dataset.labels || "{}");
+  fetch(list.dataset.alertsUrl, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
+    for (const alert of data.open || []) {
+      const item = document.createElement("li");
+      const since = new Date(alert.opened_at).toLocaleString(document.documentElement.lang);
+      item.textContent = (labels[alert.rule] || alert.rule) + " · " + (labels["inv" + alert.inverter_id] || alert.inverter_id) + " · " + (labels.since || "") + " " + since;
+      list.appendChild(item);
+    }
+    list.dataset.loaded = String((data.open || []).length);
+  });
+}
+
+function startForecast(box) {
+  // data-day: the day to show first; empty: the gateway's today (its answer says which)
+  const svg = box.querySelector("svg");
+  const label = box.querySelector("[data-day]");
+  let day = box.dataset.day || "";
+  let today = day;
+  async function load() {
+    const query = day ? "?date=" + day : "";
+    const resp = await fetch(box.dataset.forecastUrl + query, { credentials: "same-origin" });
+    if (!resp.ok) return;
+    const data = await resp.json();
+    day = data.date;
+    if (!today) today = day;
+    label.textContent = day;
+    const conv = (rows) => rows.map(([at, w]) => [Date.parse(at), w]);
+    draw(svg, [
+      { points: conv(data.forecast), cls: "forecast" },
+      { points: conv(data.measured), cls: "measured" },
+    ]);
+    box.dataset.loaded = day;
+  }
+  function step(days) {
+    const d = new Date(day + "T12:00:00Z");
+    d.setUTCDate(d.getUTCDate() + days);
+    day = d.toISOString().slice(0, 10);
+    load();
+  }
+  box.querySelector("[data-step='-1']").addEventListener("click", () => step(-1));
+  box.querySelector("[data-step='1']").addEventListener("click", () => step(1));
+  load();
+  setInterval(() => { if (day === today) load(); }, 60000);
+}
+
+document.querySelectorAll("[data-live-url]").forEach(startLive);
+document.querySelectorAll("[data-alerts-url]").forEach(startAlerts);
+document.querySelectorAll("[data-forecast-url]").forEach(startForecast);
