@@ -11,13 +11,13 @@ import jinja2
 from aiohttp import web
 
 from cloud_gateway.accounts.customers import CustomerService
-from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy

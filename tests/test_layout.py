@@ -78,11 +78,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("remote",),
     ("operator", "shop"),
     ("billing",),
-    ("web", "app_keys", "http"),
+    ("app_keys", "http"),
     ("wiring", "app", "server", "cli", "composition"),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
-WEB_RANK = RANK["web"]
+WEB_RANK = RANK["http"]
 
 
 def gateway_imports(path: Path) -> list[str]:

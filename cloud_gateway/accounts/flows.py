@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import begin_session, csrf_token, verify_csrf
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.app_keys import ACCOUNTS, CONFIG, STORE
 from cloud_gateway.errors import ConflictError, LinkError, PasswordPolicyError
+from cloud_gateway.http.auth import begin_session, csrf_token, verify_csrf
+from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import Language, request_language, translate
-from cloud_gateway.web import render
 
 __all__ = ["base_url", "policy_messages", "setup"]
 

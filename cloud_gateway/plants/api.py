@@ -9,16 +9,15 @@ readings) of a plant without a valid trial or licence is 402 with a machine-read
 
 from __future__ import annotations
 
-import hmac
-import json
 from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import current_identity
 from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.api import api_identity, read_json
+from cloud_gateway.http.errors import json_error
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
@@ -34,8 +33,6 @@ from cloud_gateway.plants.repository_readings import StoredReading
 
 __all__ = [
     "api_account",
-    "api_body",
-    "api_error",
     "inverter_json",
     "live_json",
     "plant_json",
@@ -43,44 +40,17 @@ __all__ = [
     "require_access",
 ]
 
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def api_error(status: int, error: str, **extra: Any) -> web.HTTPException:
-    """A JSON error answer ``{"error": …, …}`` with ``status``."""
-    exc = web.HTTPException(
-        text=json.dumps({"error": error, **extra}), content_type="application/json"
-    )
-    exc.set_status(status)
-    return exc
-
 
 async def api_account(request: web.Request) -> int:
-    identity = await current_identity(request)
-    if identity is None:
-        raise api_error(401, "unauthenticated")
-    if request.method in _UNSAFE:
-        sent = request.headers.get("X-CSRF-Token", "")
-        if not hmac.compare_digest(sent.encode(), identity.session.csrf_token.encode()):
-            raise api_error(403, "csrf")
-    return identity.account.id
-
-
-async def api_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise api_error(400, "invalid_json") from None
-    if not isinstance(body, dict):
-        raise api_error(400, "invalid_json")
-    return body
+    """The logged-in account's id (401 if nobody; 403 on a write without CSRF)."""
+    return (await api_identity(request)).account.id
 
 
 def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise api_error(404, "not_found") from None
+        raise json_error(404, "not_found") from None
 
 
 def plant_json(plant: Plant) -> dict[str, Any]:
@@ -164,7 +134,7 @@ async def api_plant(request: web.Request, account_id: int) -> Plant:
             .get(_int(request, "plant_id"), account_id)
         )
     except NotFoundError:
-        raise api_error(404, "not_found") from None
+        raise json_error(404, "not_found") from None
 
 
 async def api_inverter(request: web.Request, account_id: int) -> Inverter:
@@ -175,14 +145,14 @@ async def api_inverter(request: web.Request, account_id: int) -> Inverter:
             .get(_int(request, "inverter_id"), account_id)
         )
     except NotFoundError:
-        raise api_error(404, "not_found") from None
+        raise json_error(404, "not_found") from None
 
 
 async def require_access(request: web.Request, plant: Plant) -> None:
     """402 unless the plant's data may be served now."""
     answer = await request.app[PLANT_ACCESS].decide(plant, request.app[CLOCK].now())
     if not answer.entitled:
-        raise api_error(402, "payment_required", reason=answer.reason, plant_id=plant.id)
+        raise json_error(402, "payment_required", reason=answer.reason, plant_id=plant.id)
 
 
 def api_day(request: web.Request, now: datetime) -> date:
@@ -190,7 +160,7 @@ def api_day(request: web.Request, now: datetime) -> date:
     try:
         return date.fromisoformat(raw) if raw else local_day(now)
     except ValueError:
-        raise api_error(400, "invalid_date") from None
+        raise json_error(400, "invalid_date") from None
 
 
 async def list_plants(request: web.Request) -> web.Response:
@@ -202,9 +172,9 @@ async def list_plants(request: web.Request) -> web.Response:
 async def create_plant(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     try:
-        fields = parse_plant_fields(await api_body(request))
+        fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise api_error(422, "invalid", fields=exc.problems) from None
+        raise json_error(422, "invalid", fields=exc.problems) from None
     plant = (
         await request.app[STORE]
         .repo(PlantRepository)
@@ -224,9 +194,9 @@ async def update_plant(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     plant = await api_plant(request, account_id)
     try:
-        fields = parse_plant_fields(await api_body(request))
+        fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise api_error(422, "invalid", fields=exc.problems) from None
+        raise json_error(422, "invalid", fields=exc.problems) from None
     updated = await request.app[STORE].repo(PlantRepository).update(plant.id, account_id, fields)
     return web.json_response(plant_json(updated))
 
@@ -241,7 +211,7 @@ async def delete_plant(request: web.Request) -> web.Response:
 async def add_inverter(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     plant = await api_plant(request, account_id)
-    body = await api_body(request)
+    body = await read_json(request)
     try:
         inverter = await request.app[INVERTER_REGISTRATION].add(
             account_id=account_id,
@@ -263,12 +233,12 @@ async def add_inverter(request: web.Request) -> web.Response:
 def registration_error(exc: Exception) -> web.HTTPException:
     """The API answer for a failed registration or swap."""
     if isinstance(exc, ActivationRateLimitedError):
-        error = api_error(429, "rate_limited", retry_after_s=round(exc.retry_after_s))
+        error = json_error(429, "rate_limited", retry_after_s=round(exc.retry_after_s))
         error.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
         return error
     if isinstance(exc, ActivationCodeError):
-        return api_error(422, "wrong_activation_code")
+        return json_error(422, "wrong_activation_code")
     if isinstance(exc, SerialTakenError):
-        return api_error(409, "serial_taken")
+        return json_error(409, "serial_taken")
     problems = exc.problems if isinstance(exc, InvalidPlantError) else {}
-    return api_error(422, "invalid", fields=problems)
+    return json_error(422, "invalid", fields=problems)

@@ -7,8 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
+from cloud_gateway.http.api import read_json
+from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
@@ -50,10 +52,10 @@ async def get_inverter(request: web.Request) -> web.Response:
 async def update_inverter(request: web.Request) -> web.Response:
     account_id = await api.api_account(request)
     inverter = await api.api_inverter(request, account_id)
-    body = await api.api_body(request)
+    body = await read_json(request)
     name = str(body.get("name", inverter.name)).strip()
     if len(name) > 100:
-        raise api.api_error(422, "invalid", fields={"name": "plants.err.too_long"})
+        raise json_error(422, "invalid", fields={"name": "plants.err.too_long"})
     updated = (
         await request.app[STORE].repo(InverterRepository).rename(inverter.id, account_id, name)
     )
@@ -70,7 +72,7 @@ async def delete_inverter(request: web.Request) -> web.Response:
 async def swap_inverter(request: web.Request) -> web.Response:
     account_id = await api.api_account(request)
     inverter = await api.api_inverter(request, account_id)
-    body = await api.api_body(request)
+    body = await read_json(request)
     try:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
             account_id=account_id,
