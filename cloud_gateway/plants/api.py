@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
-from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.api import api_identity, read_json
+from cloud_gateway.http.access import Action, ObjectKind, Resource
+from cloud_gateway.http.api import api_actor, api_identity, check, read_json
 from cloud_gateway.http.errors import json_error
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
@@ -126,26 +126,34 @@ def reading_json(r: StoredReading) -> dict[str, Any]:
     }
 
 
-async def api_plant(request: web.Request, account_id: int) -> Plant:
-    try:
-        return (
-            await request.app[STORE]
-            .repo(PlantRepository)
-            .get(_int(request, "plant_id"), account_id)
-        )
-    except NotFoundError:
-        raise json_error(404, "not_found") from None
+async def api_plant(request: web.Request, action: Action = Action.READ) -> Plant:
+    """The plant of the path if the caller ``can`` do ``action`` to it (404 otherwise).
+
+    Owners reach their plants; installers read the plants delegated to them (R-MON-20).
+    """
+    _, actor = await api_actor(request)
+    plant_id = _int(request, "plant_id")
+    plant = await request.app[STORE].repo(PlantRepository).get(plant_id, None)
+    check(actor, action, plant_resource(plant))
+    return plant
 
 
-async def api_inverter(request: web.Request, account_id: int) -> Inverter:
-    try:
-        return (
-            await request.app[STORE]
-            .repo(InverterRepository)
-            .get(_int(request, "inverter_id"), account_id)
-        )
-    except NotFoundError:
-        raise json_error(404, "not_found") from None
+async def api_inverter(
+    request: web.Request, action: Action = Action.READ
+) -> tuple[Inverter, Plant]:
+    """The inverter of the path and its plant, if the caller ``can`` do ``action`` to the
+    plant (404 otherwise)."""
+    _, actor = await api_actor(request)
+    store = request.app[STORE]
+    inverter = await store.repo(InverterRepository).get(_int(request, "inverter_id"), None)
+    plant = await store.repo(PlantRepository).get(inverter.plant_id, None)
+    check(actor, action, plant_resource(plant))
+    return inverter, plant
+
+
+def plant_resource(plant: Plant) -> Resource:
+    """A plant as far as access control is concerned."""
+    return Resource(kind=ObjectKind.PLANT, owner_account_id=plant.account_id, plant_id=plant.id)
 
 
 async def require_access(request: web.Request, plant: Plant) -> None:
@@ -184,15 +192,15 @@ async def create_plant(request: web.Request) -> web.Response:
 
 
 async def get_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
-    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
+    plant = await api_plant(request)
+    inverters = request.app[STORE].repo(InverterRepository)
+    found = await inverters.list_for_plant(plant.id, plant.account_id)
     return web.json_response({**plant_json(plant), "inverters": [inverter_json(i) for i in found]})
 
 
 async def update_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
+    plant = await api_plant(request, Action.UPDATE)
+    account_id = plant.account_id
     try:
         fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
@@ -202,15 +210,14 @@ async def update_plant(request: web.Request) -> web.Response:
 
 
 async def delete_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
-    await request.app[STORE].repo(PlantRepository).delete(plant.id, account_id)
+    plant = await api_plant(request, Action.DELETE)
+    await request.app[STORE].repo(PlantRepository).delete(plant.id, plant.account_id)
     return web.Response(status=204)
 
 
 async def add_inverter(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
+    plant = await api_plant(request, Action.UPDATE)
+    account_id = plant.account_id
     body = await read_json(request)
     try:
         inverter = await request.app[INVERTER_REGISTRATION].add(

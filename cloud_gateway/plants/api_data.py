@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
+from cloud_gateway.http.access import Action
 from cloud_gateway.http.api import read_json
 from cloud_gateway.http.errors import json_error
 from cloud_gateway.http.openapi import json_body, ok, path_param
@@ -20,7 +21,6 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import summarise
-from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository
 
@@ -37,21 +37,20 @@ _REGISTRATION_ERRORS = (
 
 
 async def list_inverters(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
-    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
+    plant = await api.api_plant(request)
+    inverters = request.app[STORE].repo(InverterRepository)
+    found = await inverters.list_for_plant(plant.id, plant.account_id)
     return web.json_response({"inverters": [api.inverter_json(i) for i in found]})
 
 
 async def get_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, _ = await api.api_inverter(request)
     return web.json_response(api.inverter_json(inverter))
 
 
 async def update_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    account_id = plant.account_id
     body = await read_json(request)
     name = str(body.get("name", inverter.name)).strip()
     if len(name) > 100:
@@ -63,15 +62,14 @@ async def update_inverter(request: web.Request) -> web.Response:
 
 
 async def delete_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
-    await request.app[STORE].repo(InverterRepository).delete(inverter.id, account_id)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    await request.app[STORE].repo(InverterRepository).delete(inverter.id, plant.account_id)
     return web.Response(status=204)
 
 
 async def swap_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    account_id = plant.account_id
     body = await read_json(request)
     try:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
@@ -87,13 +85,12 @@ async def swap_inverter(request: web.Request) -> web.Response:
 
 async def plant_live(request: web.Request) -> web.Response:
     """Power now and energy today of the plant and each inverter."""
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
+    plant = await api.api_plant(request)
     await api.require_access(request, plant)
     store = request.app[STORE]
     now = request.app[CLOCK].now()
     day = api.api_day(request, now)
-    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, plant.account_id)
     days = await store.repo(ReadingRepository).day_states([i.id for i in found], day)
     live = summarise(found, days, now)
     return web.json_response({"plant_id": plant.id, "date": day.isoformat(), **api.live_json(live)})
@@ -101,12 +98,11 @@ async def plant_live(request: web.Request) -> web.Response:
 
 async def plant_readings(request: web.Request) -> web.Response:
     """The readings of every inverter of the plant on one local day (default today)."""
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
+    plant = await api.api_plant(request)
     await api.require_access(request, plant)
     store = request.app[STORE]
     day = api.api_day(request, request.app[CLOCK].now())
-    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, plant.account_id)
     start, end = day_bounds(day)
     rows = await store.repo(ReadingRepository).between([i.id for i in found], start, end)
     return web.json_response(
@@ -120,10 +116,8 @@ async def plant_readings(request: web.Request) -> web.Response:
 
 async def inverter_readings(request: web.Request) -> web.Response:
     """The readings of one inverter on one local day (default today)."""
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, plant = await api.api_inverter(request)
     store = request.app[STORE]
-    plant = await store.repo(PlantRepository).get(inverter.plant_id, account_id)
     await api.require_access(request, plant)
     day = api.api_day(request, request.app[CLOCK].now())
     start, end = day_bounds(day)

@@ -99,16 +99,14 @@ class PlantRepository(Repository):
         except IntegrityError as exc:
             raise ConflictError(f"account {account_id} does not exist") from exc
 
-    async def get(self, plant_id: int, account_id: int) -> Plant:
-        """The plant, if it belongs to ``account_id``."""
+    async def get(self, plant_id: int, account_id: int | None) -> Plant:
+        """The plant, if it belongs to ``account_id`` (any owner's when None: the web layer
+        then decides with ``can`` who may see it)."""
+        query = plants.select().where(plants.c.id == plant_id)
+        if account_id is not None:
+            query = query.where(plants.c.account_id == account_id)
         async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    plants.select().where(
-                        plants.c.id == plant_id, plants.c.account_id == account_id
-                    )
-                )
-            ).first()
+            row = (await conn.execute(query)).first()
         if row is None:
             raise NotFoundError(f"no plant {plant_id}")
         return plant_from_row(row._mapping)
