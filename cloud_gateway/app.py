@@ -10,7 +10,12 @@ from aiohttp import web
 
 from cloud_gateway import accounts, shop
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.app_keys import (
+from cloud_gateway.composition import Services, build_services
+from cloud_gateway.config import GatewayConfig
+from cloud_gateway.entitlements import routes as entitlement_routes
+from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.errors import domain_errors
+from cloud_gateway.http.keys import (
     ACCOUNTS,
     CLOCK,
     CONFIG,
@@ -33,11 +38,6 @@ from cloud_gateway.app_keys import (
     TEMPLATES,
     TUNNELS,
 )
-from cloud_gateway.composition import Services, build_services
-from cloud_gateway.config import GatewayConfig
-from cloud_gateway.entitlements import routes as entitlement_routes
-from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
-from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.http.pages import make_templates, render, security_headers
 from cloud_gateway.operator import routes as operator_routes

@@ -1,97 +1,10 @@
-"""Every typed application key of the gateway, in one module.
+"""The application keys moved to :mod:`cloud_gateway.http.keys` (the web layer).
 
-The composition root (:mod:`cloud_gateway.app`) fills them from
-:func:`cloud_gateway.composition.build_services` before any route runs; views read them.
-No area module sets a key.
+This alias keeps branches written before the move importable until they are merged; new code
+imports :mod:`cloud_gateway.http.keys`.
 """
 
 from __future__ import annotations
 
-import jinja2
-from aiohttp import web
-
-from cloud_gateway.accounts.customers import CustomerService
-from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.accounts.service import AccountService
-from cloud_gateway.config import GatewayConfig
-from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
-from cloud_gateway.entitlements.scheduler import EntitlementScheduler
-from cloud_gateway.entitlements.service import EntitlementService
-from cloud_gateway.http.openapi import OpenApi
-from cloud_gateway.notify.outbox import Outbox
-from cloud_gateway.notify.worker import MailWorker
-from cloud_gateway.plants.access import PlantAccessPolicy
-from cloud_gateway.plants.service import InverterRegistration
-from cloud_gateway.remote.gate import RemoteGate
-from cloud_gateway.store import Store
-from cloud_gateway.telemetry.hub_events import HubEventSink
-from cloud_gateway.telemetry.ingest import TelemetryIngest
-from cloud_gateway.tunnels.device_ca import DeviceCa
-from cloud_gateway.tunnels.enrolment import EnrolmentService
-from cloud_gateway.tunnels.registry import TunnelRegistry
-from tunnel.clock import Clock
-
-__all__ = [
-    "ACCOUNTS",
-    "CLOCK",
-    "CONFIG",
-    "CUSTOMERS",
-    "DEVICE_CA",
-    "ENROLMENT",
-    "ENTITLEMENTS",
-    "ENTITLEMENT_POLICY",
-    "HUB_EVENTS",
-    "INVERTER_REGISTRATION",
-    "MAIL_WORKER",
-    "OPENAPI",
-    "OUTBOX",
-    "PASSWORDS",
-    "PLANT_ACCESS",
-    "REMOTE_GATE",
-    "SCHEDULER",
-    "SHOP_TEMPLATES",
-    "STORE",
-    "TELEMETRY_INGEST",
-    "TEMPLATES",
-    "TUNNELS",
-]
-
-CONFIG: web.AppKey[GatewayConfig] = web.AppKey("config", GatewayConfig)
-STORE: web.AppKey[Store] = web.AppKey("store", Store)
-CLOCK: web.AppKey[Clock] = web.AppKey("clock", Clock)
-TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
-SHOP_TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("shop_templates", jinja2.Environment)
-PASSWORDS: web.AppKey[PasswordHasher] = web.AppKey("passwords", PasswordHasher)
-ACCOUNTS: web.AppKey[AccountService] = web.AppKey("accounts", AccountService)
-"""Registration, login with lockout, password reset and change."""
-CUSTOMERS: web.AppKey[CustomerService] = web.AppKey("customers", CustomerService)
-"""Customer data and VAT ID checks."""
-OPENAPI: web.AppKey[OpenApi] = web.AppKey("openapi", OpenApi)
-"""Descriptions of ``/api/v1`` operations: ``app[OPENAPI].add(method, path, operation)``."""
-#: whether a plant's data may be served (402 otherwise)
-PLANT_ACCESS: web.AppKey[PlantAccessPolicy] = web.AppKey("plant_access")
-#: registers inverters by serial and activation code
-INVERTER_REGISTRATION: web.AppKey[InverterRegistration] = web.AppKey(
-    "inverter_registration", InverterRegistration
-)
-#: the tunnel's TELEMETRY callback: ``app[TELEMETRY_INGEST].handler_for(device)``
-TELEMETRY_INGEST: web.AppKey[TelemetryIngest] = web.AppKey("telemetry_ingest", TelemetryIngest)
-#: CCU hub events (``ccu_events`` telemetry): dedup + MQTT fan-out
-HUB_EVENTS: web.AppKey[HubEventSink] = web.AppKey("hub_events", HubEventSink)
-#: entitlement windows and decisions; also the app's DeviceEntitlementPolicy
-ENTITLEMENTS: web.AppKey[EntitlementService] = web.AppKey("entitlements", EntitlementService)
-SCHEDULER: web.AppKey[EntitlementScheduler] = web.AppKey(
-    "entitlement_scheduler", EntitlementScheduler
-)
-#: the notification outbox: ``await app[OUTBOX].put(conn, Mail(...), now=...)`` then ``wake()``
-OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
-MAIL_WORKER: web.AppKey[MailWorker] = web.AppKey("mail_worker", MailWorker)
-DEVICE_CA: web.AppKey[DeviceCa] = web.AppKey("device_ca", DeviceCa)
-"""Signs device certificates; its certificate is the trust anchor of ``/tunnel/v1``."""
-ENTITLEMENT_POLICY: web.AppKey[DeviceEntitlementPolicy] = web.AppKey("entitlement_policy")
-"""Answers "may this device use the service now?"; the entitlement area plugs its rules in."""
-TUNNELS: web.AppKey[TunnelRegistry] = web.AppKey("tunnels", TunnelRegistry)
-"""Live tunnels of this node; also the EntitlementListener to call when entitlement changes."""
-ENROLMENT: web.AppKey[EnrolmentService] = web.AppKey("enrolment", EnrolmentService)
-REMOTE_GATE: web.AppKey[RemoteGate] = web.AppKey("remote_gate", RemoteGate)
-"""The per-request checks of device hosts and the traffic ledger (``.ledger``)."""
+from cloud_gateway.http.keys import *  # noqa: F403
+from cloud_gateway.http.keys import __all__  # noqa: F401 - re-exported

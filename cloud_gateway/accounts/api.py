@@ -6,17 +6,17 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
 from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
-from cloud_gateway.app_keys import CLOCK, CUSTOMERS, OPENAPI, STORE
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.access import Action, ObjectKind, Resource
 from cloud_gateway.http.api import api_actor, check, read_json
 from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.keys import CLOCK, CUSTOMERS, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.http.pages import Handler
 

@@ -6,10 +6,6 @@ from aiohttp import web
 
 from cloud_gateway.accounts import api, customer_page, flows, texts
 from cloud_gateway.accounts.service import LoginOutcome
-from cloud_gateway.app_keys import (
-    ACCOUNTS,
-    STORE,
-)
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http import gate
 from cloud_gateway.http.auth import (
@@ -18,6 +14,10 @@ from cloud_gateway.http.auth import (
     end_session,
     require_identity,
     verify_csrf,
+)
+from cloud_gateway.http.keys import (
+    ACCOUNTS,
+    STORE,
 )
 from cloud_gateway.http.pages import render
 from cloud_gateway.http.redirects import safe_next

@@ -7,15 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.access import Action, ObjectKind, Resource
 from cloud_gateway.http.api import api_actor, check, read_json
 from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.http.pages import Handler
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import STORE
-from cloud_gateway.http.access import Action, Actor, Resource, actor_for, can
+from cloud_gateway.accounts.access import Action, Actor, Resource, actor_for, can
 from cloud_gateway.http.auth import Identity, current_identity
 from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import STORE
 
 __all__ = ["actor_for", "api_actor", "api_identity", "check", "read_json"]
 

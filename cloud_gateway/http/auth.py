@@ -21,7 +21,7 @@ from aiohttp import web
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_sessions import PortalSession, SessionRepository
-from cloud_gateway.app_keys import CLOCK, STORE
+from cloud_gateway.http.keys import CLOCK, STORE
 from cloud_gateway.http.pages import CSRF_COOKIE, NEW_ANON_CSRF
 
 __all__ = [

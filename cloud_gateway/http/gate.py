@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts.flows import policy_messages
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import ACCOUNTS, CLOCK, STORE
+from cloud_gateway.accounts.texts import policy_messages
 from cloud_gateway.errors import PasswordPolicyError
 from cloud_gateway.http.auth import (
     SESSION_COOKIE,
@@ -21,6 +20,7 @@ from cloud_gateway.http.auth import (
     verify_csrf,
 )
 from cloud_gateway.http.errors import ErrorCode, error_response
+from cloud_gateway.http.keys import ACCOUNTS, CLOCK, STORE
 from cloud_gateway.http.pages import Handler, render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate

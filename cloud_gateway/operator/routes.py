@@ -23,12 +23,12 @@ from aiohttp import web
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import Identity, current_identity, verify_csrf
 from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.registry import LiveTunnel

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
-from cloud_gateway.http.access import Action, ObjectKind, Resource
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.http.api import api_actor, api_identity, check, read_json
 from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,

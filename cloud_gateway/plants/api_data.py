@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
-from cloud_gateway.http.access import Action
+from cloud_gateway.accounts.access import Action
 from cloud_gateway.http.api import read_json
 from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds

@@ -14,9 +14,9 @@ from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
 
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.http.pages import render
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
 from cloud_gateway.plants.day_energy import day_bounds, local_day

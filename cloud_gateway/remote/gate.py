@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import RemoteAccessConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.errors import NotFoundError, StateError
-from cloud_gateway.http.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.store import Store

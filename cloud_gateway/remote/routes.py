@@ -15,7 +15,7 @@ import logging
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import (
+from cloud_gateway.http.keys import (
     CLOCK,
     CONFIG,
     REMOTE_GATE,

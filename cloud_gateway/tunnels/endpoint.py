@@ -19,11 +19,11 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from cloud_gateway.app_keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
 from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository

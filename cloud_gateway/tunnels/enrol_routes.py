@@ -21,9 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CONFIG, DEVICE_CA, ENROLMENT, OPENAPI
 from cloud_gateway.errors import StateError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.keys import CONFIG, DEVICE_CA, ENROLMENT, OPENAPI
 from cloud_gateway.http.openapi import OpenApi, json_body, path_param
 from cloud_gateway.http.pages import render
 from cloud_gateway.tunnels.device_ca import InvalidCsrError

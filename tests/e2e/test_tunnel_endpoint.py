@@ -20,10 +20,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tests.support.gateway import GatewayHarness, gateway_harness

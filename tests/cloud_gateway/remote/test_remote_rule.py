@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cloud_gateway.accounts.access import Action, Actor, Delegation, ObjectKind, Resource, can
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.http.access import Action, Actor, Delegation, ObjectKind, Resource, can
 
 OWNER, HUB = 1, 7
 DEVICE = Resource(kind=ObjectKind.DEVICE, owner_account_id=OWNER, device_id=HUB)
