@@ -266,7 +266,7 @@ class WindowPolicy:
     async def decide(self, device: Device, at: datetime) -> Decision:
         if at < self.end:
             return Decision(entitled=True, until=self.end)
-        return Decision(entitled=False, reason="expired", retry_after_s=86400.0)
+        return Decision(entitled=False, reason=RefusalReason.EXPIRED, retry_after_s=86400.0)
 
 
 async def test_tunnel_is_closed_when_the_entitlement_window_ends(
