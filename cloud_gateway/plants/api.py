@@ -26,7 +26,7 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import PlantLive
-from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
+from cloud_gateway.plants.model import PLANT_FIELDS, Inverter, Plant, parse_plant_fields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import StoredReading
@@ -58,21 +58,7 @@ def plant_json(plant: Plant) -> dict[str, Any]:
     f = plant.fields
     return {
         "id": plant.id,
-        "name": f.name,
-        "description": f.description,
-        "module_name": f.module_name,
-        "latitude": f.latitude,
-        "longitude": f.longitude,
-        "postcode": f.postcode,
-        "town": f.town,
-        "country": f.country,
-        "temp_coefficient": f.temp_coefficient,
-        "azimuth_deg": f.azimuth_deg,
-        "tilt_deg": f.tilt_deg,
-        "module_area_m2": f.module_area_m2,
-        "feed_in_tariff_ct": None if f.feed_in_tariff_ct is None else str(f.feed_in_tariff_ct),
-        "plant_type": f.plant_type.value,
-        "public": f.public,
+        **{spec.name: spec.to_json(getattr(f, spec.name)) for spec in PLANT_FIELDS},
         "trial_started_at": None
         if plant.trial_started_at is None
         else plant.trial_started_at.isoformat(),

@@ -21,6 +21,7 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import summarise
+from cloud_gateway.plants.model import PLANT_FIELDS
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository
 
@@ -131,23 +132,7 @@ async def inverter_readings(request: web.Request) -> web.Response:
     )
 
 
-_PLANT_FIELDS = {
-    "name": "string",
-    "description": "string",
-    "module_name": "string",
-    "latitude": "number",
-    "longitude": "number",
-    "postcode": "string",
-    "town": "string",
-    "country": "string",
-    "temp_coefficient": "number",
-    "azimuth_deg": "number",
-    "tilt_deg": "number",
-    "module_area_m2": "number",
-    "feed_in_tariff_ct": "string",
-    "plant_type": "string",
-    "public": "boolean",
-}
+_PLANT_FIELDS = {spec.name: spec.json_type for spec in PLANT_FIELDS}
 _DAY = {
     "name": "date",
     "in": "query",
@@ -165,7 +150,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
         {"serial": "string", "activation_code": "string", "name": "string"},
         ["serial", "activation_code"],
     )
-    plant_body = json_body(_PLANT_FIELDS, ["name"])
+    plant_body = json_body(_PLANT_FIELDS, [s.name for s in PLANT_FIELDS if s.required])
     checked = ok("see the summary", 201) | {
         "409": {"description": "serial_taken: the serial belongs to another plant"},
         "422": {"description": "wrong_activation_code, or invalid fields"},

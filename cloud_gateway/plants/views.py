@@ -28,6 +28,8 @@ from cloud_gateway.plants.errors import (
 )
 from cloud_gateway.plants.live import summarise
 from cloud_gateway.plants.model import (
+    PLANT_FIELDS,
+    FieldKind,
     Inverter,
     Plant,
     PlantFields,
@@ -72,23 +74,9 @@ async def _plant(request: web.Request, account_id: int) -> Plant:
         raise web.HTTPNotFound from None
 
 
-_FIELDS = (
-    "name",
-    "description",
-    "module_name",
-    "latitude",
-    "longitude",
-    "postcode",
-    "town",
-    "country",
-    "temp_coefficient",
-    "azimuth_deg",
-    "tilt_deg",
-    "module_area_m2",
-    "feed_in_tariff_ct",
-    "plant_type",
-    "public",
-)
+_FIELDS = tuple(spec.name for spec in PLANT_FIELDS)
+#: the fields the form shows as text inputs (the type is a select, the flag a checkbox)
+_INPUTS = [s.name for s in PLANT_FIELDS if s.kind not in {FieldKind.CHOICE, FieldKind.FLAG}]
 
 
 def _values(source: PlantFields | Mapping[str, Any]) -> dict[str, str]:
@@ -106,6 +94,7 @@ async def _page(
 ) -> web.Response:
     context.setdefault("csrf_token", await csrf_token(request))
     context.setdefault("plant_types", list(PlantType))
+    context.setdefault("inputs", _INPUTS)
     return render(request, template, context, status=status)
 
 
