@@ -16,7 +16,7 @@ from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.http.api import api_actor, api_identity, check, read_json
-from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
@@ -50,7 +50,7 @@ def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise json_error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 def plant_json(plant: Plant) -> dict[str, Any]:
@@ -146,7 +146,7 @@ async def require_access(request: web.Request, plant: Plant) -> None:
     """402 unless the plant's data may be served now."""
     answer = await request.app[PLANT_ACCESS].decide(plant, request.app[CLOCK].now())
     if not answer.entitled:
-        raise json_error(402, "payment_required", reason=answer.reason, plant_id=plant.id)
+        raise refuse(ErrorCode.PAYMENT_REQUIRED, reason=answer.reason, plant_id=plant.id)
 
 
 def api_day(request: web.Request, now: datetime) -> date:
@@ -154,7 +154,7 @@ def api_day(request: web.Request, now: datetime) -> date:
     try:
         return date.fromisoformat(raw) if raw else local_day(now)
     except ValueError:
-        raise json_error(400, "invalid_date") from None
+        raise refuse(ErrorCode.INVALID_DATE) from None
 
 
 async def list_plants(request: web.Request) -> web.Response:
@@ -168,7 +168,7 @@ async def create_plant(request: web.Request) -> web.Response:
     try:
         fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise json_error(422, "invalid", fields=exc.problems) from None
+        raise refuse(ErrorCode.INVALID, fields=exc.problems) from None
     plant = (
         await request.app[STORE]
         .repo(PlantRepository)
@@ -190,7 +190,7 @@ async def update_plant(request: web.Request) -> web.Response:
     try:
         fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise json_error(422, "invalid", fields=exc.problems) from None
+        raise refuse(ErrorCode.INVALID, fields=exc.problems) from None
     updated = await request.app[STORE].repo(PlantRepository).update(plant.id, account_id, fields)
     return web.json_response(plant_json(updated))
 
@@ -226,12 +226,12 @@ async def add_inverter(request: web.Request) -> web.Response:
 def registration_error(exc: Exception) -> web.HTTPException:
     """The API answer for a failed registration or swap."""
     if isinstance(exc, ActivationRateLimitedError):
-        error = json_error(429, "rate_limited", retry_after_s=round(exc.retry_after_s))
+        error = refuse(ErrorCode.RATE_LIMITED, retry_after_s=round(exc.retry_after_s))
         error.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
         return error
     if isinstance(exc, ActivationCodeError):
-        return json_error(422, "wrong_activation_code")
+        return refuse(ErrorCode.WRONG_ACTIVATION_CODE)
     if isinstance(exc, SerialTakenError):
-        return json_error(409, "serial_taken")
+        return refuse(ErrorCode.SERIAL_TAKEN)
     problems = exc.problems if isinstance(exc, InvalidPlantError) else {}
-    return json_error(422, "invalid", fields=problems)
+    return refuse(ErrorCode.INVALID, fields=problems)

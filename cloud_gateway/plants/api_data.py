@@ -9,7 +9,7 @@ from aiohttp import web
 
 from cloud_gateway.accounts.access import Action
 from cloud_gateway.http.api import read_json
-from cloud_gateway.http.errors import json_error
+from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.plants import api
@@ -55,7 +55,7 @@ async def update_inverter(request: web.Request) -> web.Response:
     body = await read_json(request)
     name = str(body.get("name", inverter.name)).strip()
     if len(name) > 100:
-        raise json_error(422, "invalid", fields={"name": "plants.err.too_long"})
+        raise refuse(ErrorCode.INVALID, fields={"name": "plants.err.too_long"})
     updated = (
         await request.app[STORE].repo(InverterRepository).rename(inverter.id, account_id, name)
     )
