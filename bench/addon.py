@@ -69,8 +69,8 @@ from bench._procfs import (
 )
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.server import RunningGateway, start_gateway
 from simulator.ccu import InterfaceName, SimulatedCcu
 from simulator.fleet_portal import PortalOwner

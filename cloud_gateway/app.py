@@ -9,9 +9,14 @@ from pathlib import Path
 from aiohttp import web
 
 from cloud_gateway import accounts, shop
-from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.app_keys import (
+from cloud_gateway.billing import routes as billing_routes
+from cloud_gateway.composition import Services, build_services
+from cloud_gateway.config import GatewayConfig
+from cloud_gateway.entitlements import routes as entitlement_routes
+from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.errors import domain_errors
+from cloud_gateway.http.keys import (
     ACCOUNTS,
     ALERTS,
     BILLING,
@@ -36,11 +41,8 @@ from cloud_gateway.app_keys import (
     TEMPLATES,
     TUNNELS,
 )
-from cloud_gateway.billing import routes as billing_routes
-from cloud_gateway.composition import Services, build_services
-from cloud_gateway.config import GatewayConfig
-from cloud_gateway.entitlements import routes as entitlement_routes
-from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.openapi import OpenApi
+from cloud_gateway.http.pages import make_templates, render, security_headers
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
@@ -48,7 +50,6 @@ from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels import routes as tunnel_routes
 from cloud_gateway.tunnels.device_ca import DeviceCa
-from cloud_gateway.web import make_templates, render, security_headers
 from tunnel.clock import Clock
 
 __all__ = ["create_app", "install", "software_version"]
@@ -95,7 +96,7 @@ def create_app(
         device_ca=device_ca,
         entitlement_policy=entitlements,
     )
-    app = web.Application(middlewares=[security_headers])
+    app = web.Application(middlewares=[security_headers, domain_errors])
     install(app, services)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")

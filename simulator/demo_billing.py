@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloud_gateway.accounts.model import Account
-from cloud_gateway.app_keys import BILLING
 from cloud_gateway.billing.catalogue import BookingType
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import Customer, OrderLine
+from cloud_gateway.http.keys import BILLING
 from cloud_gateway.server import RunningGateway
 
 __all__ = ["DemoMoney", "ensure_demo_money"]

@@ -21,7 +21,6 @@ from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
 from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
@@ -29,6 +28,7 @@ from cloud_gateway.config import (
     RemoteAccessConfig,
     TunnelEndpointConfig,
 )
+from cloud_gateway.http.keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
 from cloud_gateway.plants.activation import normalise_serial
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository

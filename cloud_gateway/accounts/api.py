@@ -7,17 +7,18 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
-from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
 from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
 from cloud_gateway.accounts.model import Account, Role
-from cloud_gateway.accounts.openapi import json_body, ok, path_param
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
-from cloud_gateway.app_keys import CLOCK, CUSTOMERS, OPENAPI, STORE
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.web import Handler
+from cloud_gateway.http.api import api_actor, check, read_json
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, CUSTOMERS, OPENAPI, STORE
+from cloud_gateway.http.openapi import json_body, ok, path_param
+from cloud_gateway.http.pages import Handler
 
 __all__ = ["setup"]
 
@@ -55,7 +56,7 @@ def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 async def me(request: web.Request) -> web.Response:
@@ -72,7 +73,7 @@ async def get_account(request: web.Request) -> web.Response:
     try:
         account = await request.app[STORE].repo(AccountRepository).get(account_id)
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
     return web.json_response(_account_json(account))
 
 
@@ -83,7 +84,7 @@ async def get_customer_data(request: web.Request) -> web.Response:
     check(actor, Action.READ, Resource(kind=ObjectKind.CUSTOMER_DATA, owner_account_id=account_id))
     data = await request.app[STORE].repo(CustomerRepository).get(account_id)
     if data is None:
-        raise error(404, "not_found")
+        raise refuse(ErrorCode.NOT_FOUND)
     return web.json_response(_customer_json(data))
 
 
@@ -100,12 +101,12 @@ async def put_customer_data(request: web.Request) -> web.Response:
             **{k: str(body.get(k, "")) for k in INPUT_TEXT_FIELDS},
         )
     except ValueError:
-        raise error(400, "invalid_kind") from None
+        raise refuse(ErrorCode.INVALID_KIND) from None
     if not (entered.name and entered.street and entered.city and len(entered.country) == 2):
-        raise error(400, "missing_fields")
+        raise refuse(ErrorCode.MISSING_FIELDS)
     result = await request.app[CUSTOMERS].save(account_id, entered)
     if result.saved is None:
-        raise error(422, "correction_needed", fields=result.corrections)
+        raise refuse(ErrorCode.CORRECTION_NEEDED, fields=result.corrections)
     return web.json_response(
         {**_customer_json(result.saved), "eligibility": result.eligibility.value}
     )
@@ -143,17 +144,17 @@ async def create_delegation(request: web.Request) -> web.Response:
         .find_by_login(str(body.get("installer", "")))
     )
     if installer is None or installer.role is not Role.INSTALLER:
-        raise error(400, "no_such_installer")
+        raise refuse(ErrorCode.NO_SUCH_INSTALLER)
     plant = body.get("plant_id")
     if plant is not None and not isinstance(plant, int):
-        raise error(400, "invalid_plant_id")
+        raise refuse(ErrorCode.INVALID_PLANT_ID)
     device_id = body.get("device_id")
     if device_id is not None:
         if not isinstance(device_id, int) or plant is not None:
-            raise error(400, "invalid_device_id")
+            raise refuse(ErrorCode.INVALID_DEVICE_ID)
         # the delegation is the caller's: only a device of their own makes sense
         if await request.app[STORE].repo(DeviceRepository).owner(device_id) != identity.account.id:
-            raise error(400, "invalid_device_id")
+            raise refuse(ErrorCode.INVALID_DEVICE_ID)
     created = (
         await request.app[STORE]
         .repo(CustomerRepository)
@@ -171,7 +172,7 @@ async def revoke_delegation(request: web.Request) -> web.Response:
     try:
         found = await customers.delegation(_int(request, "delegation_id"))
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
     resource = Resource(
         kind=ObjectKind.DELEGATION, owner_account_id=found.owner_account_id, plant_id=found.plant_id
     )

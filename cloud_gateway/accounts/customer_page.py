@@ -14,12 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.accounts.customer_rules import CustomerKind, Eligibility
 from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
-from cloud_gateway.app_keys import CUSTOMERS, STORE
-from cloud_gateway.web import render
+from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.keys import CUSTOMERS, STORE
+from cloud_gateway.http.pages import render
 
 __all__ = ["setup"]
 

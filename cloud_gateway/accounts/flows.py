@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import begin_session, csrf_token, verify_csrf
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import ACCOUNTS, CONFIG, STORE
+from cloud_gateway.accounts.texts import policy_messages
 from cloud_gateway.errors import ConflictError, LinkError, PasswordPolicyError
-from cloud_gateway.i18n import Language, request_language, translate
-from cloud_gateway.web import render
+from cloud_gateway.http.auth import begin_session, csrf_token, verify_csrf
+from cloud_gateway.http.keys import ACCOUNTS, CONFIG, STORE
+from cloud_gateway.http.pages import render
+from cloud_gateway.i18n import request_language, translate
 
-__all__ = ["base_url", "policy_messages", "setup"]
+__all__ = ["base_url", "setup"]
 
 
 def base_url(request: web.Request) -> str:
@@ -22,11 +23,6 @@ def base_url(request: web.Request) -> str:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         port = int(sockname[1]) if sockname else 443
     return f"https://{http.public_host}/" if port == 443 else f"https://{http.public_host}:{port}/"
-
-
-def policy_messages(lang: Language, error: PasswordPolicyError) -> list[str]:
-    """The broken password rules in the user's language."""
-    return [translate(lang, f"password.{v}") for v in error.violations]
 
 
 def _message(

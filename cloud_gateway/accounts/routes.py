@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts import api, customer_page, flows, gate, texts
-from cloud_gateway.accounts.auth import (
+from cloud_gateway.accounts import api, customer_page, flows, texts
+from cloud_gateway.accounts.service import LoginOutcome
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http import gate
+from cloud_gateway.http.auth import (
     begin_session,
     csrf_token,
     end_session,
     require_identity,
     verify_csrf,
 )
-from cloud_gateway.accounts.redirects import safe_next
-from cloud_gateway.accounts.service import LoginOutcome
-from cloud_gateway.app_keys import (
+from cloud_gateway.http.keys import (
     ACCOUNTS,
     STORE,
 )
-from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http.pages import render
+from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import render
 
 __all__ = ["safe_next", "setup"]
 

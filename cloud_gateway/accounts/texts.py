@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from cloud_gateway.i18n import TEXTS, Language
+from cloud_gateway.errors import PasswordPolicyError
+from cloud_gateway.i18n import TEXTS, Language, translate
 
-__all__ = ["ACCOUNT_TEXTS", "register"]
+__all__ = ["ACCOUNT_TEXTS", "policy_messages", "register"]
 
 
 def _t(de: str, en: str) -> dict[Language, str]:
@@ -175,3 +176,8 @@ def register() -> None:
     if clash:
         raise RuntimeError(f"text ids used by another area: {sorted(clash)}")
     TEXTS.update(ACCOUNT_TEXTS)
+
+
+def policy_messages(lang: Language, error: PasswordPolicyError) -> list[str]:
+    """The broken password rules in the user's language."""
+    return [translate(lang, f"password.{v}") for v in error.violations]

@@ -14,16 +14,17 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.api_support import api_actor, error
-from cloud_gateway.accounts.openapi import ok, path_param
-from cloud_gateway.app_keys import OPENAPI, STORE
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.money import format_amount
 from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.web import Handler
+from cloud_gateway.http.api import api_actor
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import OPENAPI, STORE
+from cloud_gateway.http.openapi import ok, path_param
+from cloud_gateway.http.pages import Handler
 
 __all__ = ["setup"]
 
@@ -97,9 +98,9 @@ async def get_order(request: web.Request) -> web.Response:
             order = await repo.order(conn, _id(request, "order_id"))
             contracts = await repo.contracts(conn, order_id=order.id)
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
     if order.account_id != actor.account_id:
-        raise error(404, "not_found")
+        raise refuse(ErrorCode.NOT_FOUND)
     return web.json_response(_order_json(order, contracts))
 
 
@@ -118,9 +119,9 @@ async def get_document(request: web.Request) -> web.Response:
         async with repo.transaction() as conn:
             document = await repo.document(conn, _id(request, "document_id"))
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
     if document.account_id != actor.account_id:
-        raise error(404, "not_found")
+        raise refuse(ErrorCode.NOT_FOUND)
     return web.json_response(_document_json(document, full=True))
 
 
@@ -132,9 +133,9 @@ async def document_pdf(request: web.Request) -> web.Response:
         async with repo.transaction() as conn:
             document = await repo.document(conn, _id(request, "document_id"))
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
     if document.account_id != actor.account_id:
-        raise error(404, "not_found")
+        raise refuse(ErrorCode.NOT_FOUND)
     view = view_from_canonical(document.canonical.encode())
     pdf = await asyncio.to_thread(render_document, view)
     return web.Response(
@@ -178,7 +179,7 @@ def _id(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 _OPERATIONS: list[tuple[str, Handler, str]] = [

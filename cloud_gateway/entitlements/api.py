@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from cloud_gateway.devices.model import Device
+from tunnel.frame_types import RefusalReason
 
-__all__ = ["Decision", "DeviceEntitlementPolicy", "EntitlementListener", "OperatorFlagPolicy"]
+__all__ = [
+    "Decision",
+    "DeviceEntitlementPolicy",
+    "EntitlementListener",
+    "LicenceDecision",
+    "OperatorFlagPolicy",
+    "PlantRefusal",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,10 +35,26 @@ class Decision:
     """May it use the service now?"""
     until: datetime | None = None
     """When the current entitlement ends (None: open-ended or not entitled)."""
-    reason: str | None = None
-    """Why not, as a tunnel refusal reason (``expired``, ``forbidden``, ``revoked`` …)."""
+    reason: RefusalReason | None = None
+    """Why not, in the tunnel's own vocabulary (REFUSE carries it unchanged)."""
     retry_after_s: float = 3600.0
     """How long a refused device should wait before trying again."""
+
+
+class PlantRefusal(StrEnum):
+    """Why a plant's data may not be served (the 402 answer's ``reason``)."""
+
+    UNLICENSED = "unlicensed"
+    """No trial or licence window covers now."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LicenceDecision:
+    """Whether a plant's data may be served at an instant, until when, and why not."""
+
+    entitled: bool
+    until: datetime | None = None
+    reason: PlantRefusal | None = None
 
 
 class DeviceEntitlementPolicy(Protocol):
@@ -53,5 +78,5 @@ class OperatorFlagPolicy:
 
     async def decide(self, device: Device, at: datetime) -> Decision:
         if device.disabled:
-            return Decision(entitled=False, reason="forbidden", retry_after_s=3600.0)
+            return Decision(entitled=False, reason=RefusalReason.FORBIDDEN, retry_after_s=3600.0)
         return Decision(entitled=True)

@@ -8,15 +8,16 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
-from cloud_gateway.accounts.api_support import api_actor, check, error, read_json
-from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.web import Handler
+from cloud_gateway.http.api import api_actor, check, read_json
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
+from cloud_gateway.http.openapi import json_body, ok, path_param
+from cloud_gateway.http.pages import Handler
 
 __all__ = ["setup"]
 
@@ -48,7 +49,7 @@ async def _device(request: web.Request) -> Device:
             await request.app[STORE].repo(DeviceRepository).get_by_slug(request.match_info["slug"])
         )
     except NotFoundError:
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 async def _owner_of(request: web.Request, s: StoredWindow) -> Resource:
@@ -101,7 +102,7 @@ async def _stored(request: web.Request) -> StoredWindow:
             .get(int(request.match_info["window_id"]))
         )
     except (NotFoundError, ValueError):
-        raise error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 async def get_window(request: web.Request) -> web.Response:
@@ -116,9 +117,9 @@ def _instant(body: dict[str, Any], key: str) -> datetime:
     try:
         value = datetime.fromisoformat(str(body[key]))
     except (KeyError, ValueError):
-        raise error(400, f"invalid_{key}") from None
+        raise refuse(ErrorCode(f"invalid_{key}")) from None
     if value.tzinfo is None:
-        raise error(400, f"naive_{key}")
+        raise refuse(ErrorCode(f"naive_{key}"))
     return value
 
 
@@ -131,10 +132,10 @@ async def grant_window(request: web.Request) -> web.Response:
         subject = Subject(str(body.get("subject", "")))
         subject_id = int(body["subject_id"])
     except (KeyError, ValueError, TypeError):
-        raise error(400, "invalid_subject") from None
+        raise refuse(ErrorCode.INVALID_SUBJECT) from None
     start, end = _instant(body, "start"), _instant(body, "end")
     if end <= start:
-        raise error(400, "end_before_start")
+        raise refuse(ErrorCode.END_BEFORE_START)
     key = body.get("idempotency_key")
     stored = await request.app[ENTITLEMENTS].grant(
         actor_account_id=identity.account.id,

@@ -20,7 +20,12 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EntitlementsConfig
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.entitlements.api import Decision, EntitlementListener
+from cloud_gateway.entitlements.api import (
+    Decision,
+    EntitlementListener,
+    LicenceDecision,
+    PlantRefusal,
+)
 from cloud_gateway.entitlements.hub_rules import account_trial, package_window
 from cloud_gateway.entitlements.plant_rules import (
     LicenceStatus,
@@ -43,6 +48,7 @@ from cloud_gateway.entitlements.windows import (
 from cloud_gateway.errors import StateError
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
+from tunnel.frame_types import RefusalReason
 
 __all__ = ["EntitlementService"]
 
@@ -113,13 +119,17 @@ class EntitlementService:
     async def decide(self, device: Device, at: datetime) -> Decision:
         """May ``device`` hold a tunnel at ``at``? (DeviceEntitlementPolicy)"""
         if device.disabled:
-            return Decision(entitled=False, reason="forbidden", retry_after_s=_FORBIDDEN_RETRY_S)
+            return Decision(
+                entitled=False, reason=RefusalReason.FORBIDDEN, retry_after_s=_FORBIDDEN_RETRY_S
+            )
         if device.kind is DeviceKind.INVERTER_AGENT:
             # plant licences gate the data (plant_decision), not the agent's tunnel: the agent
             # must keep reporting so trials start and power increases are seen
             return Decision(entitled=True)
         if device.account_id is None:
-            return Decision(entitled=False, reason="forbidden", retry_after_s=_FORBIDDEN_RETRY_S)
+            return Decision(
+                entitled=False, reason=RefusalReason.FORBIDDEN, retry_after_s=_FORBIDDEN_RETRY_S
+            )
         answer = await self.hub_answer(device.account_id, at, device.id)
         return self._decision(answer)
 
@@ -128,12 +138,14 @@ class EntitlementService:
             return Decision(entitled=True, until=answer.until)
         if answer.why_not is WhyNot.EXPIRED:
             return Decision(
-                entitled=False, reason="expired", retry_after_s=self._config.expired_retry_after_s
+                entitled=False,
+                reason=RefusalReason.EXPIRED,
+                retry_after_s=self._config.expired_retry_after_s,
             )
         retry = _FORBIDDEN_RETRY_S
         if answer.next_start is not None:
             retry = max(1.0, (answer.next_start - self._clock.now()).total_seconds())
-        return Decision(entitled=False, reason="forbidden", retry_after_s=retry)
+        return Decision(entitled=False, reason=RefusalReason.FORBIDDEN, retry_after_s=retry)
 
     async def plant_windows(self, plant_id: int) -> list[Window]:
         """Every window of a plant."""
@@ -159,12 +171,12 @@ class EntitlementService:
 
     async def plant_decision(
         self, plant_id: int, at: datetime, *, trial_started_at: datetime | None = None
-    ) -> Decision:
+    ) -> LicenceDecision:
         """May the plant's data be served at ``at``? Not entitled: reason ``unlicensed``."""
         status = await self.plant_status(plant_id, at, trial_started_at=trial_started_at)
         if status.entitled:
-            return Decision(entitled=True, until=status.ends_at)
-        return Decision(entitled=False, reason="unlicensed", retry_after_s=_FORBIDDEN_RETRY_S)
+            return LicenceDecision(entitled=True, until=status.ends_at)
+        return LicenceDecision(entitled=False, reason=PlantRefusal.UNLICENSED)
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -18,16 +18,20 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.app_keys import ALERTS, CLOCK, STORE
+from cloud_gateway.accounts.access import Action, actor_for
+from cloud_gateway.http.api import check
+from cloud_gateway.http.auth import Identity, csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import ALERTS, CLOCK, STORE
+from cloud_gateway.http.pages import render
 from cloud_gateway.monitoring.alert_rules import AlertSettings
 from cloud_gateway.monitoring.repository import MonitoringRepository, StoredAlert
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.model import Plant
+from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository
-from cloud_gateway.web import render
 
 __all__ = ["parse_settings", "setup"]
 
@@ -65,13 +69,26 @@ def _alert_json(alert: StoredAlert) -> dict[str, Any]:
 
 
 async def _owned(request: web.Request) -> Plant:
-    return await api.api_plant(request, await api.api_account(request))
+    """The path's plant for the JSON reads: owners and delegated installers (R-MON-20)."""
+    return await api.api_plant(request, Action.READ)
+
+
+async def _settings_plant(request: web.Request, identity: Identity) -> Plant:
+    """The path's plant if the logged-in account may change its alert settings (the owner)."""
+    store = request.app[STORE]
+    try:
+        plant_id = int(request.match_info["plant_id"])
+    except ValueError:
+        raise refuse(ErrorCode.NOT_FOUND) from None
+    plant = await store.repo(PlantRepository).get(plant_id, None)
+    check(await actor_for(store, identity.account), Action.UPDATE, api.plant_resource(plant))
+    return plant
 
 
 async def alerts_page(request: web.Request, *, status: int = 200, notice: str = "") -> web.Response:
     """Settings form, alerts and the forecast chart of one plant."""
     identity = await require_identity(request)
-    plant = await api.api_plant(request, identity.account.id)
+    plant = await _settings_plant(request, identity)
     repo = request.app[STORE].repo(MonitoringRepository)
     config = (await repo.configs([plant.id])).get(plant.id)
     settings = config.settings if config else AlertSettings()
@@ -108,7 +125,7 @@ async def alerts_save(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)
-    plant = await api.api_plant(request, identity.account.id)
+    plant = await _settings_plant(request, identity)
     try:
         settings = parse_settings(form)
     except ValueError:
@@ -169,11 +186,10 @@ async def forecast_json(request: web.Request) -> web.Response:
 
 async def live_json(request: web.Request) -> web.Response:
     """The inverter's newest stored values (power, energy, DC, state) and today's energy."""
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
-    inverter = await api.api_inverter(request, account_id)
-    if inverter.plant_id != plant.id:
-        raise api.api_error(404, "not_found")
+    plant = await api.api_plant(request, Action.READ)
+    inverter, its_plant = await api.api_inverter(request, Action.READ)
+    if its_plant.id != plant.id:
+        raise refuse(ErrorCode.NOT_FOUND)
     await api.require_access(request, plant)
     store = request.app[STORE]
     now = request.app[CLOCK].now()

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import CLOCK, PLANT_ACCESS, STORE
+from cloud_gateway.http.keys import CLOCK, PLANT_ACCESS, STORE
+from cloud_gateway.http.pages import render
 from cloud_gateway.monitoring.errors import ForecastUnavailableError
 from cloud_gateway.monitoring.forecast import generators_for
 from cloud_gateway.monitoring.public import (
@@ -26,7 +27,6 @@ from cloud_gateway.monitoring.public import (
 )
 from cloud_gateway.monitoring.repository import MonitoringRepository
 from cloud_gateway.plants.day_energy import local_day
-from cloud_gateway.web import render
 
 __all__ = ["MapMarker", "map_markers", "setup"]
 

@@ -21,14 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import Identity, current_identity, verify_csrf
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.accounts.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import Identity, current_identity, verify_csrf
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
+from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 from cloud_gateway.tunnels.registry import LiveTunnel
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
@@ -36,26 +37,13 @@ from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepos
 __all__ = ["setup", "tunnel_summary"]
 
 
-_ERRORS: dict[int, type[web.HTTPException]] = {
-    400: web.HTTPBadRequest,
-    401: web.HTTPUnauthorized,
-    403: web.HTTPForbidden,
-    404: web.HTTPNotFound,
-}
-
-
-def _json_error(status: int, error: str) -> web.HTTPException:
-    """A JSON error response to raise."""
-    return _ERRORS[status](text=json.dumps({"error": error}), content_type="application/json")
-
-
 async def require_operator(request: web.Request) -> Identity:
     """The operator's identity, or 401/403 as JSON."""
     identity = await current_identity(request)
     if identity is None:
-        raise _json_error(401, "login_required")
+        raise refuse(ErrorCode.NOT_LOGGED_IN)
     if identity.account.role is not Role.OPERATOR:
-        raise _json_error(403, "operator_role_required")
+        raise refuse(ErrorCode.OPERATOR_ROLE_REQUIRED)
     return identity
 
 
@@ -65,9 +53,9 @@ async def _action_body(request: web.Request) -> dict[str, Any]:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _json_error(400, "invalid_json") from None
+            raise refuse(ErrorCode.INVALID_JSON) from None
         if not isinstance(body, dict):
-            raise _json_error(400, "invalid_json")
+            raise refuse(ErrorCode.INVALID_JSON)
         return body
     form = await request.post()
     await verify_csrf(request, form)
@@ -121,7 +109,7 @@ async def _device(request: web.Request) -> Device:
             await request.app[STORE].repo(DeviceRepository).get_by_slug(request.match_info["slug"])
         )
     except NotFoundError:
-        raise _json_error(404, "no_such_device") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 async def disconnect(request: web.Request) -> web.Response:

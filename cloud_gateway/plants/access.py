@@ -5,7 +5,7 @@ Readings of every plant are stored; serving them (API, pages, MQTT fan-out) asks
 rules (:mod:`cloud_gateway.entitlements.plant_rules`) over the one window known here, the
 40-day trial from the first activated inverter. When the entitlements area offers
 ``plant_decision(plant_id, at)`` with licences, wrap it in :class:`DecisionFunctionPolicy`
-and put it under :data:`cloud_gateway.app_keys.PLANT_ACCESS`.
+and put it under :data:`cloud_gateway.http.keys.PLANT_ACCESS`.
 """
 
 from __future__ import annotations

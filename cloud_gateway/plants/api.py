@@ -9,16 +9,15 @@ readings) of a plant without a valid trial or licence is 402 with a machine-read
 
 from __future__ import annotations
 
-import hmac
-import json
 from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import current_identity
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
-from cloud_gateway.errors import NotFoundError
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource
+from cloud_gateway.http.api import api_actor, api_identity, check, read_json
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.plants.day_energy import local_day
 from cloud_gateway.plants.errors import (
     ActivationCodeError,
@@ -27,15 +26,13 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import PlantLive
-from cloud_gateway.plants.model import Inverter, Plant, parse_plant_fields
+from cloud_gateway.plants.model import PLANT_FIELDS, Inverter, Plant, parse_plant_fields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import StoredReading
 
 __all__ = [
     "api_account",
-    "api_body",
-    "api_error",
     "inverter_json",
     "live_json",
     "plant_json",
@@ -43,44 +40,17 @@ __all__ = [
     "require_access",
 ]
 
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def api_error(status: int, error: str, **extra: Any) -> web.HTTPException:
-    """A JSON error answer ``{"error": …, …}`` with ``status``."""
-    exc = web.HTTPException(
-        text=json.dumps({"error": error, **extra}), content_type="application/json"
-    )
-    exc.set_status(status)
-    return exc
-
 
 async def api_account(request: web.Request) -> int:
-    identity = await current_identity(request)
-    if identity is None:
-        raise api_error(401, "unauthenticated")
-    if request.method in _UNSAFE:
-        sent = request.headers.get("X-CSRF-Token", "")
-        if not hmac.compare_digest(sent.encode(), identity.session.csrf_token.encode()):
-            raise api_error(403, "csrf")
-    return identity.account.id
-
-
-async def api_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise api_error(400, "invalid_json") from None
-    if not isinstance(body, dict):
-        raise api_error(400, "invalid_json")
-    return body
+    """The logged-in account's id (401 if nobody; 403 on a write without CSRF)."""
+    return (await api_identity(request)).account.id
 
 
 def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
-        raise api_error(404, "not_found") from None
+        raise refuse(ErrorCode.NOT_FOUND) from None
 
 
 def plant_json(plant: Plant) -> dict[str, Any]:
@@ -88,21 +58,7 @@ def plant_json(plant: Plant) -> dict[str, Any]:
     f = plant.fields
     return {
         "id": plant.id,
-        "name": f.name,
-        "description": f.description,
-        "module_name": f.module_name,
-        "latitude": f.latitude,
-        "longitude": f.longitude,
-        "postcode": f.postcode,
-        "town": f.town,
-        "country": f.country,
-        "temp_coefficient": f.temp_coefficient,
-        "azimuth_deg": f.azimuth_deg,
-        "tilt_deg": f.tilt_deg,
-        "module_area_m2": f.module_area_m2,
-        "feed_in_tariff_ct": None if f.feed_in_tariff_ct is None else str(f.feed_in_tariff_ct),
-        "plant_type": f.plant_type.value,
-        "public": f.public,
+        **{spec.name: spec.to_json(getattr(f, spec.name)) for spec in PLANT_FIELDS},
         "trial_started_at": None
         if plant.trial_started_at is None
         else plant.trial_started_at.isoformat(),
@@ -156,33 +112,41 @@ def reading_json(r: StoredReading) -> dict[str, Any]:
     }
 
 
-async def api_plant(request: web.Request, account_id: int) -> Plant:
-    try:
-        return (
-            await request.app[STORE]
-            .repo(PlantRepository)
-            .get(_int(request, "plant_id"), account_id)
-        )
-    except NotFoundError:
-        raise api_error(404, "not_found") from None
+async def api_plant(request: web.Request, action: Action = Action.READ) -> Plant:
+    """The plant of the path if the caller ``can`` do ``action`` to it (404 otherwise).
+
+    Owners reach their plants; installers read the plants delegated to them (R-MON-20).
+    """
+    _, actor = await api_actor(request)
+    plant_id = _int(request, "plant_id")
+    plant = await request.app[STORE].repo(PlantRepository).get(plant_id, None)
+    check(actor, action, plant_resource(plant))
+    return plant
 
 
-async def api_inverter(request: web.Request, account_id: int) -> Inverter:
-    try:
-        return (
-            await request.app[STORE]
-            .repo(InverterRepository)
-            .get(_int(request, "inverter_id"), account_id)
-        )
-    except NotFoundError:
-        raise api_error(404, "not_found") from None
+async def api_inverter(
+    request: web.Request, action: Action = Action.READ
+) -> tuple[Inverter, Plant]:
+    """The inverter of the path and its plant, if the caller ``can`` do ``action`` to the
+    plant (404 otherwise)."""
+    _, actor = await api_actor(request)
+    store = request.app[STORE]
+    inverter = await store.repo(InverterRepository).get(_int(request, "inverter_id"), None)
+    plant = await store.repo(PlantRepository).get(inverter.plant_id, None)
+    check(actor, action, plant_resource(plant))
+    return inverter, plant
+
+
+def plant_resource(plant: Plant) -> Resource:
+    """A plant as far as access control is concerned."""
+    return Resource(kind=ObjectKind.PLANT, owner_account_id=plant.account_id, plant_id=plant.id)
 
 
 async def require_access(request: web.Request, plant: Plant) -> None:
     """402 unless the plant's data may be served now."""
     answer = await request.app[PLANT_ACCESS].decide(plant, request.app[CLOCK].now())
     if not answer.entitled:
-        raise api_error(402, "payment_required", reason=answer.reason, plant_id=plant.id)
+        raise refuse(ErrorCode.PAYMENT_REQUIRED, reason=answer.reason, plant_id=plant.id)
 
 
 def api_day(request: web.Request, now: datetime) -> date:
@@ -190,7 +154,7 @@ def api_day(request: web.Request, now: datetime) -> date:
     try:
         return date.fromisoformat(raw) if raw else local_day(now)
     except ValueError:
-        raise api_error(400, "invalid_date") from None
+        raise refuse(ErrorCode.INVALID_DATE) from None
 
 
 async def list_plants(request: web.Request) -> web.Response:
@@ -202,9 +166,9 @@ async def list_plants(request: web.Request) -> web.Response:
 async def create_plant(request: web.Request) -> web.Response:
     account_id = await api_account(request)
     try:
-        fields = parse_plant_fields(await api_body(request))
+        fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise api_error(422, "invalid", fields=exc.problems) from None
+        raise refuse(ErrorCode.INVALID, fields=exc.problems) from None
     plant = (
         await request.app[STORE]
         .repo(PlantRepository)
@@ -214,34 +178,33 @@ async def create_plant(request: web.Request) -> web.Response:
 
 
 async def get_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
-    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
+    plant = await api_plant(request)
+    inverters = request.app[STORE].repo(InverterRepository)
+    found = await inverters.list_for_plant(plant.id, plant.account_id)
     return web.json_response({**plant_json(plant), "inverters": [inverter_json(i) for i in found]})
 
 
 async def update_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
+    plant = await api_plant(request, Action.UPDATE)
+    account_id = plant.account_id
     try:
-        fields = parse_plant_fields(await api_body(request))
+        fields = parse_plant_fields(await read_json(request))
     except InvalidPlantError as exc:
-        raise api_error(422, "invalid", fields=exc.problems) from None
+        raise refuse(ErrorCode.INVALID, fields=exc.problems) from None
     updated = await request.app[STORE].repo(PlantRepository).update(plant.id, account_id, fields)
     return web.json_response(plant_json(updated))
 
 
 async def delete_plant(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
-    await request.app[STORE].repo(PlantRepository).delete(plant.id, account_id)
+    plant = await api_plant(request, Action.DELETE)
+    await request.app[STORE].repo(PlantRepository).delete(plant.id, plant.account_id)
     return web.Response(status=204)
 
 
 async def add_inverter(request: web.Request) -> web.Response:
-    account_id = await api_account(request)
-    plant = await api_plant(request, account_id)
-    body = await api_body(request)
+    plant = await api_plant(request, Action.UPDATE)
+    account_id = plant.account_id
+    body = await read_json(request)
     try:
         inverter = await request.app[INVERTER_REGISTRATION].add(
             account_id=account_id,
@@ -263,12 +226,12 @@ async def add_inverter(request: web.Request) -> web.Response:
 def registration_error(exc: Exception) -> web.HTTPException:
     """The API answer for a failed registration or swap."""
     if isinstance(exc, ActivationRateLimitedError):
-        error = api_error(429, "rate_limited", retry_after_s=round(exc.retry_after_s))
+        error = refuse(ErrorCode.RATE_LIMITED, retry_after_s=round(exc.retry_after_s))
         error.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
         return error
     if isinstance(exc, ActivationCodeError):
-        return api_error(422, "wrong_activation_code")
+        return refuse(ErrorCode.WRONG_ACTIVATION_CODE)
     if isinstance(exc, SerialTakenError):
-        return api_error(409, "serial_taken")
+        return refuse(ErrorCode.SERIAL_TAKEN)
     problems = exc.problems if isinstance(exc, InvalidPlantError) else {}
-    return api_error(422, "invalid", fields=problems)
+    return refuse(ErrorCode.INVALID, fields=problems)

@@ -7,8 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.openapi import json_body, ok, path_param
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
+from cloud_gateway.accounts.access import Action
+from cloud_gateway.http.api import read_json
+from cloud_gateway.http.errors import ErrorCode, refuse
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
+from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
@@ -18,7 +21,7 @@ from cloud_gateway.plants.errors import (
     SerialTakenError,
 )
 from cloud_gateway.plants.live import summarise
-from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.model import PLANT_FIELDS
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository
 
@@ -35,25 +38,24 @@ _REGISTRATION_ERRORS = (
 
 
 async def list_inverters(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
-    found = await request.app[STORE].repo(InverterRepository).list_for_plant(plant.id, account_id)
+    plant = await api.api_plant(request)
+    inverters = request.app[STORE].repo(InverterRepository)
+    found = await inverters.list_for_plant(plant.id, plant.account_id)
     return web.json_response({"inverters": [api.inverter_json(i) for i in found]})
 
 
 async def get_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, _ = await api.api_inverter(request)
     return web.json_response(api.inverter_json(inverter))
 
 
 async def update_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
-    body = await api.api_body(request)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    account_id = plant.account_id
+    body = await read_json(request)
     name = str(body.get("name", inverter.name)).strip()
     if len(name) > 100:
-        raise api.api_error(422, "invalid", fields={"name": "plants.err.too_long"})
+        raise refuse(ErrorCode.INVALID, fields={"name": "plants.err.too_long"})
     updated = (
         await request.app[STORE].repo(InverterRepository).rename(inverter.id, account_id, name)
     )
@@ -61,16 +63,15 @@ async def update_inverter(request: web.Request) -> web.Response:
 
 
 async def delete_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
-    await request.app[STORE].repo(InverterRepository).delete(inverter.id, account_id)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    await request.app[STORE].repo(InverterRepository).delete(inverter.id, plant.account_id)
     return web.Response(status=204)
 
 
 async def swap_inverter(request: web.Request) -> web.Response:
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
-    body = await api.api_body(request)
+    inverter, plant = await api.api_inverter(request, Action.UPDATE)
+    account_id = plant.account_id
+    body = await read_json(request)
     try:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
             account_id=account_id,
@@ -85,13 +86,12 @@ async def swap_inverter(request: web.Request) -> web.Response:
 
 async def plant_live(request: web.Request) -> web.Response:
     """Power now and energy today of the plant and each inverter."""
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
+    plant = await api.api_plant(request)
     await api.require_access(request, plant)
     store = request.app[STORE]
     now = request.app[CLOCK].now()
     day = api.api_day(request, now)
-    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, plant.account_id)
     days = await store.repo(ReadingRepository).day_states([i.id for i in found], day)
     live = summarise(found, days, now)
     return web.json_response({"plant_id": plant.id, "date": day.isoformat(), **api.live_json(live)})
@@ -99,12 +99,11 @@ async def plant_live(request: web.Request) -> web.Response:
 
 async def plant_readings(request: web.Request) -> web.Response:
     """The readings of every inverter of the plant on one local day (default today)."""
-    account_id = await api.api_account(request)
-    plant = await api.api_plant(request, account_id)
+    plant = await api.api_plant(request)
     await api.require_access(request, plant)
     store = request.app[STORE]
     day = api.api_day(request, request.app[CLOCK].now())
-    found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
+    found = await store.repo(InverterRepository).list_for_plant(plant.id, plant.account_id)
     start, end = day_bounds(day)
     rows = await store.repo(ReadingRepository).between([i.id for i in found], start, end)
     return web.json_response(
@@ -118,10 +117,8 @@ async def plant_readings(request: web.Request) -> web.Response:
 
 async def inverter_readings(request: web.Request) -> web.Response:
     """The readings of one inverter on one local day (default today)."""
-    account_id = await api.api_account(request)
-    inverter = await api.api_inverter(request, account_id)
+    inverter, plant = await api.api_inverter(request)
     store = request.app[STORE]
-    plant = await store.repo(PlantRepository).get(inverter.plant_id, account_id)
     await api.require_access(request, plant)
     day = api.api_day(request, request.app[CLOCK].now())
     start, end = day_bounds(day)
@@ -135,23 +132,7 @@ async def inverter_readings(request: web.Request) -> web.Response:
     )
 
 
-_PLANT_FIELDS = {
-    "name": "string",
-    "description": "string",
-    "module_name": "string",
-    "latitude": "number",
-    "longitude": "number",
-    "postcode": "string",
-    "town": "string",
-    "country": "string",
-    "temp_coefficient": "number",
-    "azimuth_deg": "number",
-    "tilt_deg": "number",
-    "module_area_m2": "number",
-    "feed_in_tariff_ct": "string",
-    "plant_type": "string",
-    "public": "boolean",
-}
+_PLANT_FIELDS = {spec.name: spec.json_type for spec in PLANT_FIELDS}
 _DAY = {
     "name": "date",
     "in": "query",
@@ -169,7 +150,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
         {"serial": "string", "activation_code": "string", "name": "string"},
         ["serial", "activation_code"],
     )
-    plant_body = json_body(_PLANT_FIELDS, ["name"])
+    plant_body = json_body(_PLANT_FIELDS, [s.name for s in PLANT_FIELDS if s.required])
     checked = ok("see the summary", 201) | {
         "409": {"description": "serial_taken: the serial belongs to another plant"},
         "422": {"description": "wrong_activation_code, or invalid fields"},

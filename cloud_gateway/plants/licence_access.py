@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cloud_gateway.entitlements.api import PlantRefusal
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.plants.access import PlantAccess
 from cloud_gateway.plants.model import Plant
@@ -28,4 +29,4 @@ class LicencePlantAccess:
         )
         if decision.entitled:
             return PlantAccess(entitled=True, until=decision.until)
-        return PlantAccess(entitled=False, reason=decision.reason or "unlicensed")
+        return PlantAccess(entitled=False, reason=decision.reason or PlantRefusal.UNLICENSED)

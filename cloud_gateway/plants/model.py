@@ -21,7 +21,10 @@ from enum import StrEnum
 from cloud_gateway.plants.errors import InvalidPlantError
 
 __all__ = [
+    "PLANT_FIELDS",
     "UNKNOWN_NOMINAL_POWER_W",
+    "FieldKind",
+    "FieldSpec",
     "Inverter",
     "Plant",
     "PlantFields",
@@ -175,40 +178,144 @@ def _flag(raw: object) -> bool:
     return str(raw or "").strip().lower() in {"1", "true", "on", "yes", "ja"}
 
 
+def _country(raw: object) -> str:
+    country = _text(raw, 2).upper() or "DE"
+    if not (len(country) == 2 and country.isalpha()):
+        raise ValueError("plants.err.country")
+    return country
+
+
+def _choice(raw: object) -> PlantType:
+    try:
+        return PlantType(str(raw or PlantType.PV))
+    except ValueError:
+        raise ValueError("plants.err.choice") from None
+
+
 def parse_plant_fields(data: Mapping[str, object]) -> PlantFields:
     """Validate a form or JSON object; :class:`InvalidPlantError` names every bad field."""
     problems: dict[str, str] = {}
     values: dict[str, object] = {}
-    checks = {
-        "name": lambda v: _text(v, 100),
-        "description": lambda v: _text(v, 2000),
-        "module_name": lambda v: _text(v, 100),
-        "latitude": lambda v: _float(v, -90.0, 90.0),
-        "longitude": lambda v: _float(v, -180.0, 180.0),
-        "postcode": lambda v: _text(v, 16),
-        "town": lambda v: _text(v, 100),
-        "country": lambda v: _text(v, 2).upper() or "DE",
-        "temp_coefficient": lambda v: _float(v, -5.0, 5.0),
-        "azimuth_deg": lambda v: _int(v, 0, 359),
-        "tilt_deg": lambda v: _int(v, 0, 90),
-        "module_area_m2": lambda v: _float(v, 0.0, 10_000_000.0),
-        "feed_in_tariff_ct": _tariff,
-        "public": _flag,
-    }
-    for key, check in checks.items():
+    for spec in PLANT_FIELDS:
         try:
-            values[key] = check(data.get(key))
+            values[spec.name] = spec.parse(data.get(spec.name))
         except ValueError as exc:
-            problems[key] = str(exc)
-    if not problems.get("name") and not values.get("name"):
-        problems["name"] = "plants.err.required"
-    country = values.get("country")
-    if isinstance(country, str) and not (len(country) == 2 and country.isalpha()):
-        problems["country"] = "plants.err.country"
-    try:
-        values["plant_type"] = PlantType(str(data.get("plant_type") or PlantType.PV))
-    except ValueError:
-        problems["plant_type"] = "plants.err.choice"
+            problems[spec.name] = str(exc)
+    for spec in PLANT_FIELDS:
+        if spec.required and spec.name not in problems and not values.get(spec.name):
+            problems[spec.name] = "plants.err.required"
     if problems:
         raise InvalidPlantError(problems)
     return PlantFields(**values)  # type: ignore[arg-type]
+
+
+class FieldKind(StrEnum):
+    """What a plant field holds; its kind decides parsing, JSON, OpenAPI, form and column."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    COUNTRY = "country"
+    FLOAT = "float"
+    INT = "int"
+    TARIFF = "tariff"
+    """ct/kWh as ``Decimal``, stored as integer thousandths of a cent (``<name>`` -> ``mct``)."""
+    CHOICE = "choice"
+    """A :class:`PlantType`."""
+    FLAG = "flag"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldSpec:
+    """One plant field: the one definition parsing, form, JSON, OpenAPI and column follow."""
+
+    name: str
+    kind: FieldKind
+    required: bool = False
+    """The owner must fill it in (the form marks it, the column has no default)."""
+    limit: int = 0
+    """Longest text (TEXT, LONG_TEXT)."""
+    low: float = 0.0
+    high: float = 0.0
+    """Allowed range (FLOAT, INT)."""
+
+    @property
+    def column(self) -> str:
+        """The ``plants`` column holding the field."""
+        return (
+            self.name.removesuffix("_ct") + "_mct" if self.kind is FieldKind.TARIFF else self.name
+        )
+
+    @property
+    def json_type(self) -> str:
+        """The JSON (OpenAPI) type of the field's value."""
+        return _JSON_TYPES[self.kind]
+
+    def parse(self, raw: object) -> object:
+        """The field's value from a form or JSON value (``ValueError`` with a text id)."""
+        match self.kind:
+            case FieldKind.TEXT | FieldKind.LONG_TEXT:
+                return _text(raw, self.limit)
+            case FieldKind.COUNTRY:
+                return _country(raw)
+            case FieldKind.FLOAT:
+                return _float(raw, self.low, self.high)
+            case FieldKind.INT:
+                return _int(raw, int(self.low), int(self.high))
+            case FieldKind.TARIFF:
+                return _tariff(raw)
+            case FieldKind.CHOICE:
+                return _choice(raw)
+            case FieldKind.FLAG:
+                return _flag(raw)
+
+    def to_json(self, value: object) -> object:
+        """The value as the API shows it (the tariff as a decimal string)."""
+        if value is None or self.kind not in {FieldKind.TARIFF, FieldKind.CHOICE}:
+            return value
+        return str(value)
+
+    def to_column(self, value: object) -> object:
+        """The value as stored."""
+        if self.kind is FieldKind.TARIFF and isinstance(value, Decimal):
+            return tariff_to_mct(value)
+        return str(value) if self.kind is FieldKind.CHOICE else value
+
+    def from_column(self, stored: object) -> object:
+        """The stored value as the field holds it."""
+        if self.kind is FieldKind.TARIFF:
+            return None if stored is None else mct_to_tariff(int(str(stored)))
+        if self.kind is FieldKind.CHOICE:
+            return PlantType(str(stored))
+        return bool(stored) if self.kind is FieldKind.FLAG else stored
+
+
+_JSON_TYPES = {
+    FieldKind.TEXT: "string",
+    FieldKind.LONG_TEXT: "string",
+    FieldKind.COUNTRY: "string",
+    FieldKind.FLOAT: "number",
+    FieldKind.INT: "integer",
+    FieldKind.TARIFF: "string",
+    FieldKind.CHOICE: "string",
+    FieldKind.FLAG: "boolean",
+}
+
+#: every field of :class:`PlantFields`, in form order: the one list parsing, the form, the JSON,
+#: the OpenAPI schema and the ``plants`` columns are made from (add a field here and there)
+PLANT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(name="name", kind=FieldKind.TEXT, required=True, limit=100),
+    FieldSpec(name="description", kind=FieldKind.LONG_TEXT, limit=2000),
+    FieldSpec(name="module_name", kind=FieldKind.TEXT, limit=100),
+    FieldSpec(name="latitude", kind=FieldKind.FLOAT, low=-90.0, high=90.0),
+    FieldSpec(name="longitude", kind=FieldKind.FLOAT, low=-180.0, high=180.0),
+    FieldSpec(name="postcode", kind=FieldKind.TEXT, limit=16),
+    FieldSpec(name="town", kind=FieldKind.TEXT, limit=100),
+    FieldSpec(name="country", kind=FieldKind.COUNTRY, limit=2),
+    FieldSpec(name="temp_coefficient", kind=FieldKind.FLOAT, low=-5.0, high=5.0),
+    FieldSpec(name="azimuth_deg", kind=FieldKind.INT, low=0, high=359),
+    FieldSpec(name="tilt_deg", kind=FieldKind.INT, low=0, high=90),
+    FieldSpec(name="module_area_m2", kind=FieldKind.FLOAT, low=0.0, high=10_000_000.0),
+    FieldSpec(name="feed_in_tariff_ct", kind=FieldKind.TARIFF),
+    FieldSpec(name="plant_type", kind=FieldKind.CHOICE),
+    FieldSpec(name="public", kind=FieldKind.FLAG),
+)

@@ -11,13 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.errors import ConflictError, NotFoundError
-from cloud_gateway.plants.model import (
-    Plant,
-    PlantFields,
-    PlantType,
-    mct_to_tariff,
-    tariff_to_mct,
-)
+from cloud_gateway.plants.model import PLANT_FIELDS, Plant, PlantFields
 from cloud_gateway.plants.schema import plants
 from cloud_gateway.store.repository import Repository
 
@@ -25,46 +19,13 @@ __all__ = ["PlantRepository", "plant_from_row", "plants_by_id"]
 
 
 def _columns(fields: PlantFields) -> dict[str, Any]:
-    tariff = fields.feed_in_tariff_ct
-    return {
-        "name": fields.name,
-        "description": fields.description,
-        "module_name": fields.module_name,
-        "latitude": fields.latitude,
-        "longitude": fields.longitude,
-        "postcode": fields.postcode,
-        "town": fields.town,
-        "country": fields.country,
-        "temp_coefficient": fields.temp_coefficient,
-        "azimuth_deg": fields.azimuth_deg,
-        "tilt_deg": fields.tilt_deg,
-        "module_area_m2": fields.module_area_m2,
-        "feed_in_tariff_mct": None if tariff is None else tariff_to_mct(tariff),
-        "plant_type": fields.plant_type.value,
-        "public": fields.public,
-    }
+    return {spec.column: spec.to_column(getattr(fields, spec.name)) for spec in PLANT_FIELDS}
 
 
 def plant_from_row(m: RowMapping) -> Plant:
     """A :class:`Plant` from a ``plants`` row."""
-    mct = m["feed_in_tariff_mct"]
-    fields = PlantFields(
-        name=m["name"],
-        description=m["description"],
-        module_name=m["module_name"],
-        latitude=m["latitude"],
-        longitude=m["longitude"],
-        postcode=m["postcode"],
-        town=m["town"],
-        country=m["country"],
-        temp_coefficient=m["temp_coefficient"],
-        azimuth_deg=m["azimuth_deg"],
-        tilt_deg=m["tilt_deg"],
-        module_area_m2=m["module_area_m2"],
-        feed_in_tariff_ct=None if mct is None else mct_to_tariff(mct),
-        plant_type=PlantType(m["plant_type"]),
-        public=bool(m["public"]),
-    )
+    values = {spec.name: spec.from_column(m[spec.column]) for spec in PLANT_FIELDS}
+    fields = PlantFields(**values)  # type: ignore[arg-type]
     return Plant(
         id=m["id"],
         account_id=m["account_id"],
@@ -99,16 +60,14 @@ class PlantRepository(Repository):
         except IntegrityError as exc:
             raise ConflictError(f"account {account_id} does not exist") from exc
 
-    async def get(self, plant_id: int, account_id: int) -> Plant:
-        """The plant, if it belongs to ``account_id``."""
+    async def get(self, plant_id: int, account_id: int | None) -> Plant:
+        """The plant, if it belongs to ``account_id`` (any owner's when None: the web layer
+        then decides with ``can`` who may see it)."""
+        query = plants.select().where(plants.c.id == plant_id)
+        if account_id is not None:
+            query = query.where(plants.c.account_id == account_id)
         async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    plants.select().where(
-                        plants.c.id == plant_id, plants.c.account_id == account_id
-                    )
-                )
-            ).first()
+            row = (await conn.execute(query)).first()
         if row is None:
             raise NotFoundError(f"no plant {plant_id}")
         return plant_from_row(row._mapping)

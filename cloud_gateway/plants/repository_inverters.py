@@ -84,14 +84,14 @@ class InverterRepository(Repository):
             raise ConflictError(f"inverter {serial!r} is already registered") from exc
         return await self.get(new_id, account_id)
 
-    async def get(self, inverter_id: int, account_id: int) -> Inverter:
-        """One inverter of the account."""
+    async def get(self, inverter_id: int, account_id: int | None) -> Inverter:
+        """One inverter of the account (of any account when None: the web layer then decides
+        with ``can`` on its plant)."""
+        query = _SELECT.where(inverters.c.id == inverter_id)
+        if account_id is not None:
+            query = query.where(plants.c.account_id == account_id)
         async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    _SELECT.where(inverters.c.id == inverter_id, plants.c.account_id == account_id)
-                )
-            ).first()
+            row = (await conn.execute(query)).first()
         if row is None:
             raise NotFoundError(f"no inverter {inverter_id}")
         return _inverter(row._mapping)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.plants.model import PLANT_FIELDS, FieldKind, FieldSpec
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import BigId, UtcDateTime
 
@@ -28,6 +29,29 @@ __all__ = [
     "readings",
 ]
 
+
+def _column(spec: FieldSpec) -> sa.Column[object]:
+    """The ``plants`` column of a plant field (texts not null with a default, numbers null)."""
+    name = spec.column
+    match spec.kind:
+        case FieldKind.TEXT | FieldKind.COUNTRY:
+            text: sa.types.TypeEngine[str] = sa.String(spec.limit)
+            default = "DE" if spec.kind is FieldKind.COUNTRY else ""
+            if spec.required:
+                return sa.Column(name, text, nullable=False)
+            return sa.Column(name, text, nullable=False, server_default=default)
+        case FieldKind.LONG_TEXT:
+            return sa.Column(name, sa.Text, nullable=False, server_default="")
+        case FieldKind.FLOAT:
+            return sa.Column(name, sa.Float, nullable=True)
+        case FieldKind.INT | FieldKind.TARIFF:
+            return sa.Column(name, sa.Integer, nullable=True)
+        case FieldKind.CHOICE:
+            return sa.Column(name, sa.String(16), nullable=False, server_default="pv")
+        case FieldKind.FLAG:
+            return sa.Column(name, sa.Boolean, nullable=False, server_default=sa.false())
+
+
 plants = sa.Table(
     "plants",
     metadata,
@@ -35,21 +59,7 @@ plants = sa.Table(
     sa.Column(
         "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column("name", sa.String(100), nullable=False),
-    sa.Column("description", sa.Text, nullable=False, server_default=""),
-    sa.Column("module_name", sa.String(100), nullable=False, server_default=""),
-    sa.Column("latitude", sa.Float, nullable=True),
-    sa.Column("longitude", sa.Float, nullable=True),
-    sa.Column("postcode", sa.String(16), nullable=False, server_default=""),
-    sa.Column("town", sa.String(100), nullable=False, server_default=""),
-    sa.Column("country", sa.String(2), nullable=False, server_default="DE"),
-    sa.Column("temp_coefficient", sa.Float, nullable=True),
-    sa.Column("azimuth_deg", sa.Integer, nullable=True),
-    sa.Column("tilt_deg", sa.Integer, nullable=True),
-    sa.Column("module_area_m2", sa.Float, nullable=True),
-    sa.Column("feed_in_tariff_mct", sa.Integer, nullable=True),
-    sa.Column("plant_type", sa.String(16), nullable=False, server_default="pv"),
-    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    *(_column(spec) for spec in PLANT_FIELDS),
     sa.Column("trial_started_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_plants_account_id", "account_id"),

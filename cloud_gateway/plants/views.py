@@ -14,9 +14,10 @@ from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
 
-from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.app_keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.http.pages import render
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.errors import (
@@ -27,6 +28,8 @@ from cloud_gateway.plants.errors import (
 )
 from cloud_gateway.plants.live import summarise
 from cloud_gateway.plants.model import (
+    PLANT_FIELDS,
+    FieldKind,
     Inverter,
     Plant,
     PlantFields,
@@ -42,7 +45,6 @@ from cloud_gateway.plants.spreadsheet import (
     template_csv,
     template_xlsx,
 )
-from cloud_gateway.web import render
 
 __all__ = ["setup"]
 
@@ -72,23 +74,9 @@ async def _plant(request: web.Request, account_id: int) -> Plant:
         raise web.HTTPNotFound from None
 
 
-_FIELDS = (
-    "name",
-    "description",
-    "module_name",
-    "latitude",
-    "longitude",
-    "postcode",
-    "town",
-    "country",
-    "temp_coefficient",
-    "azimuth_deg",
-    "tilt_deg",
-    "module_area_m2",
-    "feed_in_tariff_ct",
-    "plant_type",
-    "public",
-)
+_FIELDS = tuple(spec.name for spec in PLANT_FIELDS)
+#: the fields the form shows as text inputs (the type is a select, the flag a checkbox)
+_INPUTS = [s.name for s in PLANT_FIELDS if s.kind not in {FieldKind.CHOICE, FieldKind.FLAG}]
 
 
 def _values(source: PlantFields | Mapping[str, Any]) -> dict[str, str]:
@@ -106,6 +94,7 @@ async def _page(
 ) -> web.Response:
     context.setdefault("csrf_token", await csrf_token(request))
     context.setdefault("plant_types", list(PlantType))
+    context.setdefault("inputs", _INPUTS)
     return render(request, template, context, status=status)
 
 

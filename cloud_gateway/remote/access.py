@@ -19,17 +19,17 @@ from datetime import timedelta
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
-from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CLOCK, CONFIG, REMOTE_GATE, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
+from cloud_gateway.http.pages import content_security_policy, render
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.tunnels.pairing import hash_secret
-from cloud_gateway.web import content_security_policy, render
 
 __all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
 

@@ -15,12 +15,13 @@ import logging
 
 from aiohttp import web
 
-from cloud_gateway.app_keys import (
+from cloud_gateway.http.keys import (
     CLOCK,
     CONFIG,
     REMOTE_GATE,
     TUNNELS,
 )
+from cloud_gateway.http.pages import Handler
 from cloud_gateway.remote.access import (
     Access,
     Denial,
@@ -33,7 +34,6 @@ from cloud_gateway.remote.access import (
 from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
-from cloud_gateway.web import Handler
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
 

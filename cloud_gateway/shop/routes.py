@@ -19,13 +19,13 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import current_identity, end_session, verify_csrf
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import current_identity, end_session, verify_csrf
+from cloud_gateway.http.keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
 from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.deeplink import (
     LinkRefusal,

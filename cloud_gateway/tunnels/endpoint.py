@@ -20,13 +20,13 @@ from aiohttp import WSCloseCode, web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from cloud_gateway.app_keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.keys import CLOCK, CONFIG, DEVICE_CA, ENTITLEMENT_POLICY, STORE, TUNNELS
 from cloud_gateway.tunnels.device_ca import serial_hex
-from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry, refusal_reason
+from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tunnel.errors import ProtocolError, RefusedError, SessionClosedError
 from tunnel.frames import Hello, RefusalReason, Refuse
@@ -88,7 +88,9 @@ async def _admit(
         return Refuse(RefusalReason.NOT_ENROLLED, 3600.0, "device deleted")
     decision = await app[ENTITLEMENT_POLICY].decide(device, now)
     if not decision.entitled:
-        return Refuse(refusal_reason(decision.reason), decision.retry_after_s, "not entitled")
+        return Refuse(
+            decision.reason or RefusalReason.FORBIDDEN, decision.retry_after_s, "not entitled"
+        )
     return device, serial, decision
 
 

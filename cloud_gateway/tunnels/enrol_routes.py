@@ -21,19 +21,20 @@ from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.accounts.openapi import OpenApi, json_body, path_param
-from cloud_gateway.app_keys import CONFIG, DEVICE_CA, ENROLMENT, OPENAPI
 from cloud_gateway.errors import StateError
+from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.errors import ErrorCode, error_response
+from cloud_gateway.http.keys import CONFIG, DEVICE_CA, ENROLMENT, OPENAPI
+from cloud_gateway.http.openapi import OpenApi, json_body, path_param
+from cloud_gateway.http.pages import render
 from cloud_gateway.tunnels.device_ca import InvalidCsrError
 from cloud_gateway.tunnels.enrolment import PollStatus, RateLimitedError
-from cloud_gateway.web import render
 
 __all__ = ["setup"]
 
 
-def _error(status: int, error: str, detail: str = "", **headers: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status, headers=headers)
+def _error(code: ErrorCode, detail: str = "", **headers: str) -> web.Response:
+    return error_response(code, headers, detail=detail)
 
 
 async def enrol_request(request: web.Request) -> web.Response:
@@ -41,23 +42,25 @@ async def enrol_request(request: web.Request) -> web.Response:
     try:
         body: Any = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "invalid_request", "body must be a JSON object")
+        return _error(ErrorCode.INVALID_REQUEST, "body must be a JSON object")
     if not isinstance(body, dict):
-        return _error(400, "invalid_request", "body must be a JSON object")
+        return _error(ErrorCode.INVALID_REQUEST, "body must be a JSON object")
     csr, kind, name = body.get("csr"), body.get("kind"), body.get("name", "")
     if not (isinstance(csr, str) and isinstance(kind, str) and isinstance(name, str)):
-        return _error(400, "invalid_request", "csr, kind and name must be strings")
+        return _error(ErrorCode.INVALID_REQUEST, "csr, kind and name must be strings")
     service = request.app[ENROLMENT]
     try:
         issued = await service.request(
             csr_pem=csr, kind=kind, name=name, source_address=request.remote or ""
         )
     except InvalidCsrError as exc:
-        return _error(400, "invalid_csr", str(exc))
+        return _error(ErrorCode.INVALID_CSR, str(exc))
     except ValueError:
-        return _error(400, "invalid_request", f"unknown device kind {kind!r}")
+        return _error(ErrorCode.INVALID_REQUEST, f"unknown device kind {kind!r}")
     except RateLimitedError as exc:
-        return _error(429, "rate_limited", str(exc), **{"Retry-After": _seconds(exc.retry_after)})
+        return _error(
+            ErrorCode.RATE_LIMITED, str(exc), **{"Retry-After": _seconds(exc.retry_after)}
+        )
     config = request.app[CONFIG].enrolment
     return web.json_response(
         {

@@ -30,7 +30,7 @@ from tunnel.frames import Hello, RefusalReason
 from tunnel.gateway_end import GatewaySession
 from tunnel.session import SessionStats
 
-__all__ = ["LiveTunnel", "TelemetryHandler", "TunnelRegistry", "refusal_reason"]
+__all__ = ["LiveTunnel", "TelemetryHandler", "TunnelRegistry"]
 
 TelemetryHandler = Callable[[Device, int, bytes], Awaitable[None]]
 """Stores one TELEMETRY batch of a device; returns after the commit (then ACK is sent)."""
@@ -38,14 +38,6 @@ StateHook = Callable[["LiveTunnel"], Awaitable[None]]
 """Told about a live tunnel whose device state may have changed."""
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def refusal_reason(reason: str | None) -> RefusalReason:
-    """A decision's reason as a REFUSE reason (unknown ones become ``forbidden``)."""
-    try:
-        return RefusalReason(reason or RefusalReason.FORBIDDEN)
-    except ValueError:
-        return RefusalReason.FORBIDDEN
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
@@ -191,7 +183,10 @@ class TunnelRegistry:
             self._schedule(tunnel, decision)
             return
         await self.end(
-            tunnel, refusal_reason(decision.reason), decision.retry_after_s, "entitlement ended"
+            tunnel,
+            decision.reason or RefusalReason.FORBIDDEN,
+            decision.retry_after_s,
+            "entitlement ended",
         )
 
     async def revoked(self, device_id: int) -> None:

@@ -19,8 +19,8 @@ from ccu_addon.config import AddonConfig, CcuConfig, GatewayLink
 from ccu_addon.identity import load_hub_identity
 from ccu_addon.packages import PackageCache
 from ccu_addon.status import AddonState
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import EnrolmentConfig, GatewayConfig
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu

@@ -10,8 +10,8 @@ from typing import Any
 
 from ccu_addon.app import run_addon
 from ccu_addon.config import AddonConfig, CcuConfig, GatewayLink
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.devices.model import Device
+from cloud_gateway.http.keys import TUNNELS
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu
 from tests.cloud_gateway.shop.test_hub_link import enrol_hub

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cloud_gateway.app_keys import ENTITLEMENTS
 from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.http.keys import ENTITLEMENTS
 from tests.support.gateway import gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
 from tests.tunnel.sessions import until

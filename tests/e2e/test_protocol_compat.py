@@ -20,9 +20,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import GatewayConfig, HttpConfig
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http.keys import TUNNELS
 from tests.support.device_webui import LoopbackResolver, browser, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, splice_to

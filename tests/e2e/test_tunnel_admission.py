@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cloud_gateway.app_keys import TUNNELS
+from cloud_gateway.http.keys import TUNNELS
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
 from tunnel.admission import HandshakeGate, HandshakeTicket

@@ -20,10 +20,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, DeviceEntitlementPolicy
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -266,7 +266,7 @@ class WindowPolicy:
     async def decide(self, device: Device, at: datetime) -> Decision:
         if at < self.end:
             return Decision(entitled=True, until=self.end)
-        return Decision(entitled=False, reason="expired", retry_after_s=86400.0)
+        return Decision(entitled=False, reason=RefusalReason.EXPIRED, retry_after_s=86400.0)
 
 
 async def test_tunnel_is_closed_when_the_entitlement_window_ends(

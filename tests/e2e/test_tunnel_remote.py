@@ -16,10 +16,10 @@ import aiohttp
 import pytest
 
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.app_keys import CONFIG
 from cloud_gateway.config import GatewayConfig, HttpConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http.keys import CONFIG
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from tests.support.device_webui import browser, pattern_blocks, pattern_sha256, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.app_keys import CONFIG, TUNNELS
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http.keys import CONFIG, TUNNELS
 from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.store import Store
 from tests.e2e.test_tunnel_remote import Remote, remote_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from cloud_gateway.app_keys import ENROLMENT, TUNNELS
+from cloud_gateway.http.keys import ENROLMENT, TUNNELS
 from inverter_agent.agent import Agent
 from inverter_agent.config import AgentConfig, GatewayLink
 from tests.inverter_agent.simulated import inverters, tcp_inverters

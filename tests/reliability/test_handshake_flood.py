@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from cloud_gateway.app_keys import TUNNELS
+from cloud_gateway.http.keys import TUNNELS
 from tests.reliability.report import pick, record
 from tests.support.device_webui import LoopbackResolver
 from tests.support.gateway import gateway_harness

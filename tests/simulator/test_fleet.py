@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from cloud_gateway.accounts.passwords import PasswordHasher
-from cloud_gateway.app_keys import TUNNELS
 from cloud_gateway.config import (
     DatabaseConfig,
     EnrolmentConfig,
@@ -20,6 +19,7 @@ from cloud_gateway.config import (
     HttpConfig,
     TunnelEndpointConfig,
 )
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.server import RunningGateway, start_gateway
 from simulator.cli import build_parser
 from simulator.fleet import DeviceKind, Fleet, FleetCounts, FleetOptions, run_fleet

@@ -13,10 +13,10 @@ import pytest
 
 from cloud_gateway.accounts.access import Action, Actor, Delegation, ObjectKind, Resource, can
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.app_keys import ENTITLEMENTS
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.windows import Subject
+from cloud_gateway.http.keys import ENTITLEMENTS
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 

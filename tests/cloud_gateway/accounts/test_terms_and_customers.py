@@ -12,8 +12,8 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.accounts.vies import ViesClient
-from cloud_gateway.app_keys import SCHEDULER
 from cloud_gateway.config import GatewayConfig, VatConfig
+from cloud_gateway.http.keys import SCHEDULER
 from cloud_gateway.store import Store
 from simulator.vies import ViesSimulator
 from tests.support.gateway import gateway_harness

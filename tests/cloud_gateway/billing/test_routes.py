@@ -7,7 +7,6 @@ from typing import Any
 
 import aiohttp
 
-import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import Party

@@ -12,8 +12,7 @@ from typing import Any
 import aiohttp
 from openpyxl import Workbook
 
-import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
-from cloud_gateway.app_keys import TELEMETRY_INGEST
+from cloud_gateway.http.keys import TELEMETRY_INGEST
 from cloud_gateway.plants.activation import expected_code
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository

@@ -81,3 +81,16 @@ def test_unknown_inverters_count_as_20000_w() -> None:
     known = Inverter(id=2, plant_id=1, serial="B", name="", activated_at=now, nominal_power_w=6000)
     assert unknown.counted_power_w == UNKNOWN_NOMINAL_POWER_W == 20_000
     assert known.counted_power_w == 6000
+
+
+def test_one_field_spec_per_plant_field_drives_columns_and_json() -> None:
+    from dataclasses import fields  # noqa: PLC0415
+
+    from cloud_gateway.plants.model import PLANT_FIELDS, PlantFields  # noqa: PLC0415
+    from cloud_gateway.plants.schema import plants  # noqa: PLC0415
+
+    assert [s.name for s in PLANT_FIELDS] == [f.name for f in fields(PlantFields)]
+    assert {s.column for s in PLANT_FIELDS} <= set(plants.c.keys())
+    assert next(s for s in PLANT_FIELDS if s.name == "feed_in_tariff_ct").column == (
+        "feed_in_tariff_mct"
+    )

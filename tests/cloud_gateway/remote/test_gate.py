@@ -20,6 +20,7 @@ from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.remote.support import Hub, counting_statements, make_hub, start_session
 from tunnel.clock import ManualClock
+from tunnel.frame_types import RefusalReason
 
 PASSED = Denial.OFFLINE
 """Every check passed; only the tunnel is missing."""
@@ -113,7 +114,7 @@ class _EndsAt:
         del device
         if at < self.end:
             return Decision(entitled=True, until=self.end)
-        return Decision(entitled=False, reason="expired")
+        return Decision(entitled=False, reason=RefusalReason.EXPIRED)
 
 
 async def test_a_known_entitlement_end_is_not_cached_past(store: Store, clock: ManualClock) -> None:

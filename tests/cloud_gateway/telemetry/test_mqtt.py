@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import cloud_gateway.app  # noqa: F401 - first: app_keys alone hits the accounts import cycle
-from cloud_gateway.app_keys import TELEMETRY_INGEST
 from cloud_gateway.config import GatewayConfig, MqttConfig
+from cloud_gateway.http.keys import TELEMETRY_INGEST
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.store import Store

@@ -11,7 +11,6 @@ import jinja2
 from aiohttp import web
 
 from cloud_gateway.accounts.customers import CustomerService
-from cloud_gateway.accounts.openapi import OpenApi
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.billing.service import BillingService
@@ -19,6 +18,7 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker

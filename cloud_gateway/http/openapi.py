@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.http.errors import error_responses
+
 __all__ = ["OpenApi", "json_body", "ok", "path_param"]
 
 _PREFIX = "/api/v1"
@@ -38,14 +40,20 @@ def ok(description: str, *extra: int) -> dict[str, Any]:
     """Responses: 200 plus the usual refusals and any ``extra`` status codes."""
     responses: dict[str, Any] = {
         "200": {"description": description},
-        "401": {"description": "not logged in"},
-        "403": {"description": "password expired, CSRF token missing, or not allowed"},
-        "404": {"description": "no such object for this account"},
-        "412": {"description": "new terms of use must be accepted in the portal first"},
+        "401": _refusal("not logged in"),
+        "403": _refusal("password expired, CSRF token missing, or not allowed"),
+        "404": _refusal("no such object for this account"),
+        "412": _refusal("new terms of use must be accepted in the portal first"),
     }
     for code in extra:
-        responses[str(code)] = {"description": "see the error field"}
+        responses[str(code)] = _refusal("see the error field")
     return responses
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    """A refusal in the one JSON error shape."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 class OpenApi:
@@ -82,10 +90,11 @@ class OpenApi:
             "openapi": "3.1.0",
             "info": {"title": self._title, "version": self._version},
             "components": {
+                "schemas": error_responses(),
                 "securitySchemes": {
                     "session": {"type": "apiKey", "in": "cookie", "name": "__Host-session"},
                     "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
-                }
+                },
             },
             "security": [{"session": []}],
             "paths": dict(sorted(paths.items())),

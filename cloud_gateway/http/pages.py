@@ -1,4 +1,4 @@
-"""Shared web plumbing: templates and security headers (the app keys are in ``app_keys``)."""
+"""Shared web plumbing: templates and security headers (the app keys are in ``http.keys``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from cloud_gateway.app_keys import TEMPLATES
+from cloud_gateway.http.keys import TEMPLATES
 from cloud_gateway.i18n import Language, request_language, translate
 
 __all__ = [

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts.auth import (
+from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.accounts.texts import policy_messages
+from cloud_gateway.errors import PasswordPolicyError
+from cloud_gateway.http.auth import (
     SESSION_COOKIE,
     csrf_token,
     current_identity,
     require_identity,
     verify_csrf,
 )
-from cloud_gateway.accounts.flows import policy_messages
-from cloud_gateway.accounts.redirects import safe_next
-from cloud_gateway.accounts.repository_security import AccountSecurityRepository
-from cloud_gateway.app_keys import ACCOUNTS, CLOCK, STORE
-from cloud_gateway.errors import PasswordPolicyError
+from cloud_gateway.http.errors import ErrorCode, error_response
+from cloud_gateway.http.keys import ACCOUNTS, CLOCK, STORE
+from cloud_gateway.http.pages import Handler, render
+from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.web import Handler, render
 
 __all__ = ["account_gate", "setup"]
 
@@ -43,7 +44,7 @@ async def account_gate(request: web.Request, handler: Handler) -> web.StreamResp
     api = path.startswith("/api/")
     if await request.app[ACCOUNTS].password_expired(identity.account):
         if api:
-            return web.json_response({"error": "password_expired"}, status=403)
+            return error_response(ErrorCode.PASSWORD_EXPIRED)
         raise web.HTTPSeeOther("/password/change")
     missing = (
         await request.app[STORE]
@@ -52,10 +53,7 @@ async def account_gate(request: web.Request, handler: Handler) -> web.StreamResp
     )
     if missing:
         if api:
-            return web.json_response(
-                {"error": "terms_not_accepted", "accept_at": "/terms", "missing": missing},
-                status=412,
-            )
+            return error_response(ErrorCode.TERMS_NOT_ACCEPTED, accept_at="/terms", missing=missing)
         raise web.HTTPSeeOther(f"/terms?next={request.rel_url.path_qs}")
     return await handler(request)
 

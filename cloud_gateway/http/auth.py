@@ -21,8 +21,8 @@ from aiohttp import web
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_sessions import PortalSession, SessionRepository
-from cloud_gateway.app_keys import CLOCK, STORE
-from cloud_gateway.web import CSRF_COOKIE, NEW_ANON_CSRF
+from cloud_gateway.http.keys import CLOCK, STORE
+from cloud_gateway.http.pages import CSRF_COOKIE, NEW_ANON_CSRF
 
 __all__ = [
     "CSRF_COOKIE",
@@ -119,7 +119,7 @@ async def csrf_token(request: web.Request) -> str:
     """The CSRF token to embed in forms rendered for this request.
 
     For anonymous requests a double-submit token is kept in ``__Host-csrf``;
-    :func:`cloud_gateway.web.render` sends the cookie when a new one was made.
+    :func:`cloud_gateway.http.pages.render` sends the cookie when a new one was made.
     """
     identity = await current_identity(request)
     if identity is not None:
