@@ -49,7 +49,7 @@ from tunnel.frames import (
 )
 from tunnel.session_state import DisconnectReason, Flag, SessionStats
 from tunnel.stream_table import MAX_STREAMS, StreamTable
-from tunnel.streams import INITIAL_WINDOW, Stream
+from tunnel.streams import INITIAL_WINDOW, Stream, fail_open_or_reset
 from tunnel.transport import EagerSender, MessageTransport, PushTransport, abilities
 from tunnel.window import TUNNEL_BUDGET, TunnelWindows, WindowBudget, shared_budget
 
@@ -589,18 +589,3 @@ class TunnelSession:
 
     def _on_ended(self, error: SessionClosedError) -> None:
         """Subclasses fail what still waits for the peer."""
-
-
-def fail_open_or_reset(stream: Stream, exc: BaseException) -> None:
-    """A stream handler failed: OPEN_FAIL with a fitting reason if not yet accepted."""
-    if stream.finished:
-        return
-    if stream.accepted:
-        stream.reset(type(exc).__name__)
-        return
-    reason = OpenFailReason.ERROR
-    if isinstance(exc, TimeoutError):
-        reason = OpenFailReason.TIMEOUT
-    elif isinstance(exc, OSError):
-        reason = OpenFailReason.UNREACHABLE
-    stream.fail_open(reason, str(exc) or type(exc).__name__)

@@ -40,7 +40,15 @@ from tunnel.frame_types import MAX_U32
 from tunnel.frames import Close, Credit, Data, Frame, OpenFail, OpenFailReason, OpenOk, Reset
 from tunnel.window import WindowTuner
 
-__all__ = ["INITIAL_WINDOW", "MAX_BUFFER", "MAX_CHUNK", "Stream", "StreamReceiver", "StreamSink"]
+__all__ = [
+    "INITIAL_WINDOW",
+    "MAX_BUFFER",
+    "MAX_CHUNK",
+    "Stream",
+    "StreamReceiver",
+    "StreamSink",
+    "fail_open_or_reset",
+]
 
 INITIAL_WINDOW: Final = 256 * 1024
 """Bytes a receiver accepts on a new stream before it grants more credit."""
@@ -554,3 +562,18 @@ class Stream:
                 self._receiver.stream_ended(self._error)
             if self.on_writable is not None:
                 self.on_writable()
+
+
+def fail_open_or_reset(stream: Stream, exc: BaseException) -> None:
+    """A stream handler failed: OPEN_FAIL with a fitting reason if not yet accepted."""
+    if stream.finished:
+        return
+    if stream.accepted:
+        stream.reset(type(exc).__name__)
+        return
+    reason = OpenFailReason.ERROR
+    if isinstance(exc, TimeoutError):
+        reason = OpenFailReason.TIMEOUT
+    elif isinstance(exc, OSError):
+        reason = OpenFailReason.UNREACHABLE
+    stream.fail_open(reason, str(exc) or type(exc).__name__)
