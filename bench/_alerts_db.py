@@ -24,12 +24,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.ingest import _postgresql_db, _sqlite_url
+from bench.ingest import empty_database
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
@@ -54,16 +52,6 @@ _DAY = date(2026, 6, 21)
 _NOW = datetime(2026, 6, 21, 9, 0, tzinfo=UTC)  # 11:00 in Berlin
 _WINDOW = timedelta(hours=1)  # the default comparison window
 _CHUNK = 5000
-
-
-@asynccontextmanager
-async def _database(backend: str) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        with _sqlite_url() as (url, _path, _tmp):
-            yield url
-    else:
-        async with _postgresql_db() as (url, _dsn, _tmp):
-            yield url
 
 
 async def _insert(store: Store, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -215,7 +203,7 @@ async def measure(
     backend: str, fleet: list[Any], sites: list[Site], *, rounds: int, ingest_readings: int
 ) -> dict[str, float]:
     """Seed a fresh database of ``backend`` and time the rounds and the ingest."""
-    async with _database(backend) as url:
+    async with empty_database(backend) as url:
         store = await Store.open(url)
         try:
             device = await _seed(store, fleet, sites)

@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bench.billing_documents import measure as measure_documents
+from bench.ingest import empty_database
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
@@ -38,31 +32,8 @@ from tunnel.clock import ManualClock
 
 __all__ = ["run"]
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RUN_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 _CHUNK = 5000
-
-
-@asynccontextmanager
-async def _database(backend: str) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite+aiosqlite:///{Path(tmp) / 'billing.sqlite3'}"
-        return
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def _contracts(store: Store, count: int) -> None:
@@ -96,7 +67,7 @@ async def _contracts(store: Store, count: int) -> None:
 
 
 async def _measure(backend: str, count: int) -> tuple[float, float]:
-    async with _database(backend) as url:
+    async with empty_database(backend) as url:
         store = await Store.open(url)
         try:
             await _contracts(store, count)

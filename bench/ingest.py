@@ -65,7 +65,7 @@ from cloud_gateway.tunnels.device_ca import DeviceCa, serial_hex
 from cloud_gateway.tunnels.schema import device_certificates
 from tunnel.clock import ManualClock
 
-__all__ = ["Shape", "run"]
+__all__ = ["Shape", "empty_database", "run"]
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MQTT_BROKER = ("127.0.0.1", 1883)
@@ -431,6 +431,17 @@ async def _postgresql_db() -> AsyncIterator[tuple[str, str, Path]]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def empty_database(backend: str) -> AsyncIterator[str]:
+    """The URL of an empty database of ``backend`` (``sqlite`` or ``postgresql``), removed after."""
+    if backend == "sqlite":
+        with _sqlite_url() as (url, _path, _tmp):
+            yield url
+    else:
+        async with _postgresql_db() as (url, _dsn, _tmp):
+            yield url
 
 
 async def _sqlite(shape: Shape, single: Shape) -> dict[str, Any]:

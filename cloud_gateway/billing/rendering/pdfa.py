@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time
 from typing import Final
 
 import facturx
@@ -39,7 +40,6 @@ def render_document(view: DocumentView) -> bytes:
     # generate_from_file does the same work on an in-memory file and writes the result back
     # into it from the start, so the new file is everything before the final position.
     buffer = io.BytesIO(page)
-    started = datetime.now(UTC).replace(microsecond=0)
     try:
         facturx.generate_from_file(
             buffer,
@@ -56,32 +56,26 @@ def render_document(view: DocumentView) -> bytes:
     pdf = buffer.getvalue()[: buffer.tell()]
     if not pdf.startswith(b"%PDF-") or not pdf.rstrip().endswith(b"%%EOF"):
         raise EInvoiceError(f"document {view.number}: factur-x wrote no complete PDF")
-    pdf = _pin_timestamps(pdf, started, datetime.now(UTC), view.issue_date)
+    pdf = _pin_timestamps(pdf, view.issue_date)
     _LOGGER.debug("rendered %s %s: %d bytes", view.kind, view.number, len(pdf))
     return pdf
 
 
-def _pin_timestamps(pdf: bytes, started: datetime, ended: datetime, issued: date) -> bytes:
+_PDF_DATE = re.compile(rb"\(D\\072\d{14}")
+"""A PDF date as factur-x writes it (``:`` escaped as ``\\072``)."""
+_XMP_DATE = re.compile(rb">\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00<")
+"""A UTC instant between XMP tags."""
+
+
+def _pin_timestamps(pdf: bytes, issued: date) -> bytes:
     """Replace factur-x's "now" by the issue date (00:00 UTC): same view, same bytes.
 
     factur-x stamps the wall clock into the info dictionary, the attachment and the XMP packet
-    and takes no date. Every second between ``started`` and ``ended`` is replaced in the two
-    spellings it writes (PDF date with ``:`` escaped as ``\\072``, ISO 8601 in the XMP); both keep
-    their length, so the cross-reference offsets stay right.
+    and takes no date. Every date in those two spellings is pinned; both keep their length, so
+    the cross-reference offsets stay right.
     """
     pinned = datetime.combine(issued, time(0), tzinfo=UTC)
-    moment = started
-    while moment <= ended:
-        pdf = pdf.replace(_pdf_date(moment), _pdf_date(pinned)).replace(
-            _xmp_date(moment), _xmp_date(pinned)
-        )
-        moment += timedelta(seconds=1)
-    return pdf
-
-
-def _pdf_date(moment: datetime) -> bytes:
-    return b"(D\\072" + moment.strftime("%Y%m%d%H%M%S").encode()
-
-
-def _xmp_date(moment: datetime) -> bytes:
-    return moment.strftime(">%Y-%m-%dT%H:%M:%S+00:00<").encode()
+    pdf_date = b"(D\\072" + pinned.strftime("%Y%m%d%H%M%S").encode()
+    xmp_date = pinned.strftime(">%Y-%m-%dT%H:%M:%S+00:00<").encode()
+    pdf = _PDF_DATE.sub(lambda _m: pdf_date, pdf)
+    return _XMP_DATE.sub(lambda _m: xmp_date, pdf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -204,6 +205,11 @@ def test_the_same_view_gives_the_same_bytes() -> None:
     # factur-x's wall-clock stamps are pinned to the issue date, in the info dict and the XMP
     assert b"(D\\07220261201000000" in first
     assert b"<xmp:CreateDate>2026-12-01T00:00:00+00:00<" in first
+    # and no other instant is left (a render in another second gives the same bytes)
+    assert set(re.findall(rb"\(D\\072(\d{14})", first)) == {b"20261201000000"}
+    assert set(re.findall(rb">(\d{4}-\d\d-\d\dT[\d:]{8})\+00:00<", first)) == {
+        b"2026-12-01T00:00:00"
+    }
 
 
 def test_quantities_and_prices_in_the_document_language() -> None:
