@@ -76,8 +76,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("monitoring",),
     ("tunnels",),
     ("remote",),
-    ("operator", "shop"),
+    ("operator",),
     ("billing",),
+    ("payments", "banking"),
+    ("shop",),
+    ("licences",),
     ("http",),
     ("wiring", "app", "server", "cli", "composition"),
 )

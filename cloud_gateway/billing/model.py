@@ -51,6 +51,8 @@ class StoredContract:
     vat_rate: str
     vat_note_de: str
     vat_note_en: str
+    plant_id: int | None = None
+    """The plant a monitoring licence is for."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -90,6 +90,15 @@ billing_contracts = sa.Table(
     sa.Column("vat_note_de", sa.Text, nullable=False, server_default=""),
     sa.Column("vat_note_en", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    #: the plant a monitoring licence is for (``None`` for other families)
+    sa.Column(
+        "plant_id",
+        sa.Integer,
+        sa.ForeignKey(
+            "plants.id", ondelete="SET NULL", name="fk_billing_contracts_plant_id_plants"
+        ),
+        nullable=True,
+    ),
     sa.UniqueConstraint("order_id", "line_no", name="uq_billing_contracts_order_id_line_no"),
     sa.Index("ix_billing_contracts_state", "state"),
     sa.Index("ix_billing_contracts_voucher_code", "voucher_code"),

@@ -70,6 +70,8 @@ class OrderLine:
     booking: BookingType = BookingType.SUBSCRIPTION
     power_w: int | None = None
     voucher: str | None = None
+    #: the plant a monitoring licence is for
+    plant_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,6 +212,7 @@ class BillingService:
                     booking=line.booking.value,
                     state=ContractState.PENDING.value,
                     power_w=line.power_w,
+                    plant_id=line.plant_id,
                     language=customer.language,
                     voucher_code=voucher.code if voucher else None,
                     buyer=json.dumps(dataclasses.asdict(party), sort_keys=True),
