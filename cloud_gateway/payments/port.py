@@ -1,6 +1,6 @@
 """What the shop needs from payments: start paying an order, get where the buyer goes next.
 
-The shop's checkout depends only on this port; ``cloud_gateway.payments`` implements it for
+The shop's checkout depends only on this port; this package implements it for
 PayPal and the payment service provider's hosted page, and answers bank transfer without a
 provider (the order page shows the pro-forma with its GiroCode and RF reference). Money
 arriving later (webhook, provider notification, bank statement) activates the order in the

@@ -1,0 +1,1 @@
+"""Payments: the port the shop starts payments through, providers, webhooks."""
