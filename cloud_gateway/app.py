@@ -29,6 +29,7 @@ from cloud_gateway.http.keys import (
     ENTITLEMENTS,
     HUB_EVENTS,
     INVERTER_REGISTRATION,
+    LICENCES,
     MAIL_WORKER,
     OPENAPI,
     OUTBOX,
@@ -43,6 +44,7 @@ from cloud_gateway.http.keys import (
 )
 from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.http.pages import make_templates, render, security_headers
+from cloud_gateway.licences import routes as licence_routes
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
@@ -110,6 +112,7 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    licence_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -144,3 +147,4 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[LICENCES] = services.licences

@@ -36,10 +36,13 @@ from cloud_gateway.config import GatewayConfig, PlantsConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.licences.bank_transfer import BankTransferOnly
+from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.payments.port import PaymentPort
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
@@ -98,6 +101,10 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    payments: PaymentPort
+    """Starts paying an order (the shop's port; bank transfer only until providers exist)."""
+    licences: LicenceService
+    """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -246,6 +253,18 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
+    payments: PaymentPort = BankTransferOnly()
+    licences = LicenceService(
+        store,
+        clock,
+        billing=billing,
+        entitlements=entitlements,
+        payments=payments,
+        outbox=outbox,
+        tunnels=tunnels,
+    )
+    inverter_registration.power_listeners.append(licences.check_power)
+    ingest.nameplate_listeners.append(licences.nameplates_changed)
     return Services(
         config=config,
         store=store,
@@ -270,4 +289,6 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        payments=payments,
+        licences=licences,
     )

@@ -54,6 +54,12 @@
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
+    ├── LicenceError                               a licence rule refused a request
+    │   │                                          (licences.errors)
+    │   ├── QuoteError (ValueError)                no price for this choice (term, plants)
+    │   ├── PurchaseRefusedError (PermissionError) the customer may not buy a licence now
+    │   ├── PaymentMethodError (ValueError)        the payment method is not offered
+    │   └── AgentOfflineError (ConnectionError)    no inverter agent of the plant is connected
     └── NotificationError                          an e-mail could not be handed to SMTP
 
 Database driver errors (SQLAlchemy's ``DBAPIError``) are mapped to ``StoreError``

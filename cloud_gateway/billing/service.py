@@ -138,6 +138,11 @@ class BillingService:
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
 
+    @property
+    def catalogues(self) -> CatalogueSet:
+        """Every catalogue version (the shop and the licence pages price from it)."""
+        return self._catalogues
+
     async def _finalise(
         self,
         conn: AsyncConnection,
@@ -377,6 +382,29 @@ class BillingService:
             return {"journal_id": entry, "settled_document_id": settled}
 
         return await self._once(key, "record_payment", action)
+
+    async def credit(
+        self, account_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Credit ``amount`` cents to the payment account (e.g. the remaining value of a
+        licence that ended early, R-MON-14); the same ``key`` credits once."""
+        if amount <= 0:
+            raise BillingError(f"a credit must be positive, not {amount}")
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            await self._repo.lock_account(conn, account_id)
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.CREDIT.value,
+                amount=signed(EntryKind.CREDIT, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            return {"journal_id": entry}
+
+        return await self._once(key, "credit", action)
 
     async def settle_from_account(self, document_id: int, *, key: str) -> dict[str, Any]:
         """Settle a pro-forma from the payment account, within its overdraft limit (R-BIL-11)."""

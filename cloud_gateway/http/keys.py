@@ -19,6 +19,7 @@ from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.http.openapi import OpenApi
+from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
@@ -46,6 +47,7 @@ __all__ = [
     "ENTITLEMENT_POLICY",
     "HUB_EVENTS",
     "INVERTER_REGISTRATION",
+    "LICENCES",
     "MAIL_WORKER",
     "OPENAPI",
     "OUTBOX",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+LICENCES: web.AppKey[LicenceService] = web.AppKey("licences", LicenceService)
+"""Monitoring licences: price, order, pay, power increases, the agent's configuration."""

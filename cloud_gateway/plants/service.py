@@ -7,6 +7,7 @@ or inverter of another account is :class:`~cloud_gateway.errors.NotFoundError`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,6 +56,16 @@ class InverterRegistration:
         self._clock = clock
         self._key = key
         self._limit = limit or GuessLimit()
+        self.power_listeners: list[Callable[[int], Awaitable[object]]] = []
+        """Told (plant id) after inverters were added or swapped: the plant's nominal power
+        may have grown past its licence (the licences area, R-MON-14)."""
+
+    async def _power_changed(self, plant_id: int) -> None:
+        for listener in self.power_listeners:
+            try:
+                await listener(plant_id)
+            except Exception:  # a failing listener must not undo a registered inverter
+                _LOGGER.exception("power listener failed for plant %d", plant_id)
 
     async def _failures_left(self, account_id: int) -> int:
         now = self._clock.now()
@@ -83,7 +94,7 @@ class InverterRegistration:
         serial = _serial(serial)
         await self._check_code(account_id, serial, code)
         try:
-            return await self._store.repo(InverterRepository).add(
+            added = await self._store.repo(InverterRepository).add(
                 plant_id=plant_id,
                 account_id=account_id,
                 serial=serial,
@@ -92,6 +103,8 @@ class InverterRegistration:
             )
         except ConflictError as exc:
             raise SerialTakenError(f"inverter {serial} is already registered") from exc
+        await self._power_changed(plant_id)
+        return added
 
     async def swap(self, *, account_id: int, inverter_id: int, serial: str, code: str) -> Inverter:
         """Replace the inverter in this slot by another one; history stays with the slot."""
@@ -99,11 +112,13 @@ class InverterRegistration:
         serial = _serial(serial)
         await self._check_code(account_id, serial, code)
         try:
-            return await self._store.repo(InverterRepository).swap(
+            swapped = await self._store.repo(InverterRepository).swap(
                 inverter_id, account_id, serial, self._clock.now()
             )
         except ConflictError as exc:
             raise SerialTakenError(f"inverter {serial} is already registered") from exc
+        await self._power_changed(swapped.plant_id)
+        return swapped
 
     async def add_list(self, *, account_id: int, plant_id: int, rows: list[RawRow]) -> UploadReport:
         """Register every good row of an uploaded list; report every bad row with its reason."""
@@ -131,6 +146,8 @@ class InverterRegistration:
             except ConflictError:
                 refused.append(BadRow(row.line, row.serial, RowProblem.TAKEN))
         refused.sort(key=lambda r: r.line)
+        if added:
+            await self._power_changed(plant_id)
         return UploadReport(added=added, refused=refused)
 
     @property

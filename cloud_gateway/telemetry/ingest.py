@@ -110,6 +110,11 @@ class TelemetryIngest:
         self._states = StateMessages(topic_prefix) if topic_prefix is not None else None
         self._target_ttl = target_ttl_s
         self._target_cache: dict[tuple[int, str], tuple[float, Target]] = {}
+        self.nameplate_listeners: list[Callable[[int, list[str]], Awaitable[object]]] = []
+        """Told (account id, serials) after a commit that stored inverters' nameplates: a
+        corrected configuration may change a plant's licensed power (R-MON-14)."""
+        self._nameplates: list[tuple[int, list[str]]] = []
+        self._listening: set[asyncio.Task[None]] = set()
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
         """The ``on_telemetry(seq, payload)`` callback for a tunnel session of ``device``."""
@@ -185,6 +190,19 @@ class TelemetryIngest:
                 p.future.set_result(result)
         if published and self._on_commit is not None:
             self._on_commit()
+        seen, self._nameplates = self._nameplates, []
+        if seen and self.nameplate_listeners:
+            task = asyncio.create_task(self._tell(seen), name="nameplate listeners")
+            self._listening.add(task)
+            task.add_done_callback(self._listening.discard)
+
+    async def _tell(self, seen: list[tuple[int, list[str]]]) -> None:
+        for account, serials in seen:
+            for listener in self.nameplate_listeners:
+                try:
+                    await listener(account, serials)
+                except Exception:  # a listener must not disturb the ingest
+                    _LOGGER.exception("nameplate listener failed for account %d", account)
 
     @staticmethod
     def _fail(group: list[_Pending], exc: Exception) -> None:
@@ -194,6 +212,7 @@ class TelemetryIngest:
 
     async def _write(self, group: list[_Pending]) -> tuple[list[IngestResult], bool]:
         now = self._clock.now()
+        self._nameplates = []  # only what this transaction stores counts
         # A key repeated inside the group (a resend racing its original): the first one counts.
         first: dict[tuple[int, int], _Pending] = {}
         for p in group:
@@ -238,6 +257,7 @@ class TelemetryIngest:
             account, device_id = device.account_id, device.id
             if parsed.infos and account is not None:
                 await tx.save_nameplates(account, parsed.infos, now)
+                self._nameplates.append((account, [i.serial for i in parsed.infos]))
             for r in parsed.readings:
                 at, wh = r.at, r.energy_wh
                 target = None if account is None else targets.get((account, r.serial))
