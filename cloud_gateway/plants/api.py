@@ -158,9 +158,13 @@ def api_day(request: web.Request, now: datetime) -> date:
 
 
 async def list_plants(request: web.Request) -> web.Response:
+    """The app's plant list: only plants with a valid trial or licence (R-MON-16)."""
     account_id = await api_account(request)
     found = await request.app[STORE].repo(PlantRepository).list_for_account(account_id)
-    return web.json_response({"plants": [plant_json(p) for p in found]})
+    now = request.app[CLOCK].now()
+    access = request.app[PLANT_ACCESS]
+    shown = [p for p in found if (await access.decide(p, now)).entitled]
+    return web.json_response({"plants": [plant_json(p) for p in shown]})
 
 
 async def create_plant(request: web.Request) -> web.Response:

@@ -157,7 +157,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
         "429": {"description": "rate_limited: too many wrong codes (Retry-After)"},
     }
     return [
-        ("GET", "/api/v1/plants", api.list_plants, "The account's plants", {}),
+        ("GET", "/api/v1/plants", api.list_plants, "The account's licensed plants", {}),
         (
             "POST",
             "/api/v1/plants",
