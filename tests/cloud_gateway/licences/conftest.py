@@ -30,7 +30,7 @@ from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.billing.conftest import checked_store
 from tunnel.clock import ManualClock
 
-__all__ = ["Rig", "checked_store"]
+__all__ = ["Rig", "checked_store", "set_nameplate"]
 
 #: 10 February 2026, 10:00 in Berlin
 ORDER_DAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -94,19 +94,23 @@ class Rig:
 
     async def nameplate(self, account: Account, serial: str, watts: int) -> None:
         """What an agent reports about an inverter (its rated power)."""
-        table = inverter_nameplates
-        async with self.store.engine.begin() as conn:
-            await conn.execute(
-                sa.delete(table).where(table.c.account_id == account.id, table.c.serial == serial)
+        await set_nameplate(self.store, account.id, serial, watts, self.clock.now())
+
+
+async def set_nameplate(
+    store: Store, account_id: int, serial: str, watts: int, now: datetime
+) -> None:
+    """Store what the account's agent reported about an inverter (its rated power)."""
+    table = inverter_nameplates
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            sa.delete(table).where(table.c.account_id == account_id, table.c.serial == serial)
+        )
+        await conn.execute(
+            table.insert().values(
+                account_id=account_id, serial=serial, w_rating=watts, updated_at=now
             )
-            await conn.execute(
-                table.insert().values(
-                    account_id=account.id,
-                    serial=serial,
-                    w_rating=watts,
-                    updated_at=self.clock.now(),
-                )
-            )
+        )
 
 
 @pytest.fixture

@@ -1,0 +1,191 @@
+"""The licence pages: renewal from day -40, refusals, the app's list, and (Chromium at 390 px)
+buying licences for two plants in one order with the total shown before the checkbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.http.keys import ENTITLEMENTS
+from cloud_gateway.localdays import local_date, local_midnight
+from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.plants.model import Plant, PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
+from tests.cloud_gateway.licences.conftest import set_nameplate
+from tests.support.browser import chromium_context
+from tests.support.gateway import GatewayHarness, gateway_harness
+from tunnel.clock import ManualClock
+
+
+async def customer(
+    gw: GatewayHarness,
+    account: Account,
+    *,
+    kind: CustomerKind = CustomerKind.PRIVATE,
+    country: str = "DE",
+    vat_id: str = "",
+    vat_state: VatState = VatState.NONE,
+) -> None:
+    await gw.gateway.store.repo(CustomerRepository).save(
+        CustomerData(
+            account_id=account.id, kind=kind, name="Anna Sonnig", street="Deichweg 3",
+            postcode="26831", city="Bunde", country=country, vat_id=vat_id,
+            vat_state=vat_state, updated_at=gw.clock.now(),
+        )
+    )  # fmt: skip
+
+
+async def plant(gw: GatewayHarness, owner: Account, name: str, watts: list[int]) -> Plant:
+    store = gw.gateway.store
+    created = await store.repo(PlantRepository).create(
+        owner.id, PlantFields(name=name), gw.clock.now()
+    )
+    for n, w in enumerate(watts):
+        serial = f"{name[:3].upper()}{created.id:03d}{n:04d}"
+        await store.repo(InverterRepository).add(
+            plant_id=created.id, account_id=owner.id, serial=serial, name="", now=gw.clock.now()
+        )
+        await set_nameplate(store, owner.id, serial, w, gw.clock.now())
+    return created
+
+
+async def licence_ending(gw: GatewayHarness, owner: Account, created: Plant, days: int) -> None:
+    """A 365-day licence whose access ends ``days`` local days from today (at midnight)."""
+    today = local_date(gw.clock.now())
+    start = local_midnight(today + timedelta(days=days - 365))
+    await gw.gateway.runner.app[ENTITLEMENTS].buy_licence(
+        plant_id=created.id, account_id=owner.id, paid_at=start, days=365,
+        licensed_power_w=10_000, source="operator:test", idempotency_key=f"t:{created.id}",
+    )  # fmt: skip
+
+
+async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    async with gateway_harness(tmp_path, db_url, clock) as gw, gw.client() as http:
+        anna = await gw.create_account("anna")
+        await customer(
+            gw, anna, kind=CustomerKind.BUSINESS, country="AT", vat_id="ATU12345678",
+            vat_state=VatState.PENDING,
+        )  # fmt: skip
+        # activated now; 41 days later their trials are over and only licences count
+        day40 = await plant(gw, anna, "Vierzig", [8000])
+        day41 = await plant(gw, anna, "Einundvierzig", [8000])
+        await plant(gw, anna, "Ohne", [8000])
+        clock.advance(timedelta(days=41))
+        await licence_ending(gw, anna, day40, 40)
+        await licence_ending(gw, anna, day41, 41)
+        await gw.login(http, "anna")
+
+        async with http.get(f"/plants/{day40.id}/licence") as resp:
+            on = await resp.text()
+        async with http.get(f"/plants/{day41.id}/licence") as resp:
+            before = await resp.text()
+        assert 'id="renew"' in on
+        assert "Lizenz erneuern" in on
+        assert 'id="licence-ends-soon"' in on
+        assert "(noch 40 Tage)" in on
+        assert 'id="renew"' not in before
+        assert "(noch 41 Tage)" in before  # the end is announced all the same
+
+        async with http.get("/api/v1/plants") as resp:  # the app: licensed plants only
+            listed = [p["name"] for p in (await resp.json())["plants"]]
+        assert listed == ["Vierzig", "Einundvierzig"]
+
+        # the VAT ID is still being checked: no order form, and a posted order is refused
+        async with http.get(f"/licences/buy?plant={day40.id}&term=365d") as resp:
+            page = await resp.text()
+        assert 'data-reason="vat_unresolved"' in page
+        assert "Ihre USt-IdNr. wird noch geprüft" in page
+        assert 'id="order-form"' not in page
+        assert 'id="quote-total"' in page  # the price is shown all the same
+        token = await gw.form_token(http, f"/plants/{day40.id}/licence")
+        form = {
+            "csrf_token": token, "order_key": "k" * 20, "term": "365d",
+            "contract_language": "de", "plant": str(day40.id), "accept": "on",
+        }  # fmt: skip
+        async with http.post("/licences/order", data=form, allow_redirects=False) as resp:
+            assert resp.status == 403
+            assert "Ihre USt-IdNr. wird noch geprüft" in await resp.text()
+        async with http.get("/licences/buy?lang=en") as resp:
+            assert "Your VAT ID is still being checked" in await resp.text()
+        billing = gw.gateway.store.repo(BillingRepository)
+        async with billing.transaction() as conn:
+            assert await billing.orders(conn, anna.id) == []
+
+
+@pytest.mark.browser
+async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: ManualClock) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        await customer(gw, anna)
+        scheune = await plant(gw, anna, "Scheune", [4000, 6000])  # 10,000 W: 49.00
+        halle = await plant(gw, anna, "Halle", [26_000])  # 26,000 W: 89.00
+        async with chromium_context() as ctx:
+            page = await ctx.new_page()
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.goto(gw.url + "login")
+            await page.fill("input[name=login]", "anna")
+            await page.fill("input[name=password]", "Sonnig!2026")
+            await page.click("button[type=submit]")
+            await page.wait_for_url("**/portal")
+            await page.goto(f"{gw.url}plants/{scheune.id}")
+            await page.click("#plant-buy-licence")
+            await page.wait_for_url(f"**/plants/{scheune.id}/licence")
+            await page.click("#buy-many")
+            await page.wait_for_url("**/licences/buy")
+            await page.check(f"input[name=plant][value='{scheune.id}']")
+            await page.check(f"input[name=plant][value='{halle.id}']")
+            await page.check("input[name=term][value='365d']")
+            await page.check("input[name=contract_language][value='de']")
+            await page.click("#calculate")
+            total = page.locator("#quote-total")
+            assert await total.text_content() == "164,22\xa0€"  # (49 + 89) * 1.19
+            # the total comes before the terms checkbox and the order button
+            order = await page.evaluate(
+                """() => {
+                    const t = document.querySelector('#quote-total');
+                    const a = document.querySelector('#accept');
+                    const b = document.querySelector('#place-order');
+                    return [t.compareDocumentPosition(a), a.compareDocumentPosition(b)];
+                }"""
+            )
+            assert order == [4, 4]  # DOCUMENT_POSITION_FOLLOWING
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+            await page.click("#place-order")  # without the checkbox: refused, choice kept
+            await page.wait_for_selector("#buy-error")
+            assert "Bitte bestätigen Sie die Vertragsbedingungen" in (
+                await page.text_content("#buy-error") or ""
+            )
+            assert await page.is_checked(f"input[name=plant][value='{halle.id}']")
+            assert await total.text_content() == "164,22\xa0€"
+            await page.check("#accept")
+            await page.click("#place-order")
+            await page.wait_for_url("**/licences/orders/*/pay")
+            assert await page.text_content("#pay-total") == "164,22\xa0€"
+            order_id = int(await page.get_attribute("#ordered", "data-order") or 0)
+            await page.check("input[name=method][value='bank_transfer']")
+            await page.click("#pay")
+            await page.wait_for_url(f"**/shop/orders/{order_id}")
+
+    store = gw.gateway.store
+    billing = store.repo(BillingRepository)
+    async with billing.transaction() as conn:
+        (placed,) = await billing.orders(conn, anna.id)
+        contracts = await billing.contracts(conn, order_id=placed.id)
+    assert placed.id == order_id
+    assert sorted((c.plant_id, c.power_w) for c in contracts) == [
+        (scheune.id, 10_000),
+        (halle.id, 26_000),
+    ]
+    outbox = await store.repo(OutboxRepository).list_recent()
+    (mail,) = [m for m in outbox if m.template == "licence_order"]
+    assert mail.recipient == "anna@example.org"
