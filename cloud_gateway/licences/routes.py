@@ -39,7 +39,7 @@ from cloud_gateway.licences.errors import (
     QuoteError,
 )
 from cloud_gateway.licences.quote import LicenceTerm
-from cloud_gateway.licences.service import LICENCE_METHODS
+from cloud_gateway.licences.service import LICENCE_METHODS, PowerPreview
 from cloud_gateway.licences.texts import day, licence_text, money, power, register
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.plants.repository import PlantRepository
@@ -94,7 +94,12 @@ async def _own_plant(request: web.Request, account_id: int) -> Plant:
 
 
 async def plant_licence(
-    request: web.Request, *, message: str = "", error: str = "", status: int = 200
+    request: web.Request,
+    *,
+    message: str = "",
+    error: str = "",
+    status: int = 200,
+    preview: PowerPreview | None = None,
 ) -> web.Response:
     identity = await require_identity(request)
     plant = await _own_plant(request, identity.account.id)
@@ -108,7 +113,7 @@ async def plant_licence(
             "plant_power": await service.plant_power(plant),
             "message": message,
             "error": error,
-            "preview": None,
+            "preview": preview,
             "added": request.query.get("added", ""),
         },
         status=status,
@@ -156,19 +161,7 @@ async def preview(request: web.Request) -> web.Response:
     except QuoteError:
         return await plant_licence(request, error="lic.err.watts", status=422)
     result = await service.preview_power(identity.account.id, plant.id, added, term)
-    return await _render(
-        request,
-        "licence_plant.html",
-        {
-            "plant": plant,
-            "status": await service.status(plant),
-            "plant_power": await service.plant_power(plant),
-            "message": "",
-            "error": "",
-            "preview": result,
-            "added": raw,
-        },
-    )
+    return await plant_licence(request, preview=result)
 
 
 # -- buying -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.billing.conftest import checked_store
 from tunnel.clock import ManualClock
 
-__all__ = ["Rig", "checked_store", "set_nameplate"]
+__all__ = ["Rig", "checked_store", "customer_data", "set_nameplate"]
 
 #: 10 February 2026, 10:00 in Berlin
 ORDER_DAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -62,20 +62,8 @@ class Rig:
         vat_id: str = "",
         vat_state: VatState = VatState.NONE,
     ) -> None:
-        await self.store.repo(CustomerRepository).save(
-            CustomerData(
-                account_id=account.id,
-                kind=kind,
-                name="Anna Sonnig",
-                street="Deichweg 3",
-                postcode="26831",
-                city="Bunde",
-                country=country,
-                vat_id=vat_id,
-                vat_state=vat_state,
-                updated_at=self.clock.now(),
-            )
-        )
+        data = customer_data(account.id, kind, country, vat_id, vat_state, self.clock.now())
+        await self.store.repo(CustomerRepository).save(data)
 
     async def plant(self, account: Account, name: str, watts: list[int | None]) -> Plant:
         """A plant with inverters of these nominal powers (``None``: unknown type)."""
@@ -95,6 +83,22 @@ class Rig:
     async def nameplate(self, account: Account, serial: str, watts: int) -> None:
         """What an agent reports about an inverter (its rated power)."""
         await set_nameplate(self.store, account.id, serial, watts, self.clock.now())
+
+
+def customer_data(
+    account_id: int,
+    kind: CustomerKind = CustomerKind.PRIVATE,
+    country: str = "DE",
+    vat_id: str = "",
+    vat_state: VatState = VatState.NONE,
+    now: datetime = ORDER_DAY,
+) -> CustomerData:
+    """Customer data of a buyer in Bunde (or elsewhere) with its VAT ID check state."""
+    return CustomerData(
+        account_id=account_id, kind=kind, name="Anna Sonnig", street="Deichweg 3",
+        postcode="26831", city="Bunde", country=country, vat_id=vat_id, vat_state=vat_state,
+        updated_at=now,
+    )  # fmt: skip
 
 
 async def set_nameplate(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
@@ -11,23 +9,13 @@ from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.i18n import Language
 from cloud_gateway.licences.eligibility import Refusal, purchase_refusal
 from cloud_gateway.licences.texts import LICENCE_TEXTS
+from tests.cloud_gateway.licences.conftest import customer_data
 
 
 def customer(
     kind: CustomerKind, country: str, vat_id: str = "", vat_state: VatState = VatState.NONE
 ) -> CustomerData:
-    return CustomerData(
-        account_id=1,
-        kind=kind,
-        name="Solar Janssen",
-        street="Deichweg 3",
-        postcode="26831",
-        city="Bunde",
-        country=country,
-        vat_id=vat_id,
-        vat_state=vat_state,
-        updated_at=datetime(2026, 2, 10, tzinfo=UTC),
-    )
+    return customer_data(1, kind, country, vat_id, vat_state)
 
 
 P, B = CustomerKind.PRIVATE, CustomerKind.BUSINESS

@@ -10,7 +10,7 @@ import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.model import Account
-from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
+from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.http.keys import ENTITLEMENTS
 from cloud_gateway.localdays import local_date, local_midnight
@@ -18,7 +18,7 @@ from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from tests.cloud_gateway.licences.conftest import set_nameplate
+from tests.cloud_gateway.licences.conftest import customer_data, set_nameplate
 from tests.support.browser import chromium_context
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
@@ -33,13 +33,8 @@ async def customer(
     vat_id: str = "",
     vat_state: VatState = VatState.NONE,
 ) -> None:
-    await gw.gateway.store.repo(CustomerRepository).save(
-        CustomerData(
-            account_id=account.id, kind=kind, name="Anna Sonnig", street="Deichweg 3",
-            postcode="26831", city="Bunde", country=country, vat_id=vat_id,
-            vat_state=vat_state, updated_at=gw.clock.now(),
-        )
-    )  # fmt: skip
+    data = customer_data(account.id, kind, country, vat_id, vat_state, gw.clock.now())
+    await gw.gateway.store.repo(CustomerRepository).save(data)
 
 
 async def plant(gw: GatewayHarness, owner: Account, name: str, watts: list[int]) -> Plant:
@@ -94,6 +89,23 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         assert "(noch 40 Tage)" in on
         assert 'id="renew"' not in before
         assert "(noch 41 Tage)" in before  # the end is announced all the same
+
+        # Gebühren vorab erfragen: 8,000 W + 5,000 W > the 10,000 W licensed; nothing changes
+        async with http.get(f"/plants/{day40.id}/licence/preview?added=5000") as resp:
+            preview = await resp.text()
+        assert 'data-exceeds="yes"' in preview
+        assert 'data-new-watts="13000"' in preview
+        assert 'id="quote-total" data-cents="10591"' in preview  # 89.00 + 19 %
+        # the list price 58.31 (no order behind this licence) * 40 / 365 days = 6.39
+        assert 'id="quote-credit" data-cents="639"' in preview
+        async with http.get(f"/plants/{day40.id}/licence/preview?added=5kW") as resp:
+            assert resp.status == 422
+            wrong = await resp.text()
+        assert "Bitte geben Sie die Nennleistung in ganzen Watt an" in wrong
+        assert 'value="5kW"' in wrong  # the input is kept
+        assert (
+            await gw.gateway.runner.app[ENTITLEMENTS].plant_decision(day40.id, clock.now())
+        ).entitled
 
         async with http.get("/api/v1/plants") as resp:  # the app: licensed plants only
             listed = [p["name"] for p in (await resp.json())["plants"]]

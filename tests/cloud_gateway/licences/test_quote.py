@@ -66,7 +66,12 @@ def test_several_plants_vat_once_per_rate_on_the_total() -> None:
     priced = quote(PRODUCT, plants, LicenceTerm.DAYS_365, VAT)
     assert [line.net for line in priced.lines] == [4900, 8900]
     (sub,) = priced.tax
-    assert (sub.category, sub.rate, sub.basis, sub.tax) == (VatCategory.STANDARD, 19, 13800, 2622)
+    assert (sub.category, sub.rate, sub.basis, sub.tax) == (
+        VatCategory.STANDARD,
+        Decimal(19),
+        13800,
+        2622,
+    )
     assert (priced.net, priced.vat, priced.gross) == (13800, 2622, 16422)
 
 
