@@ -59,6 +59,7 @@ from simulator.demo_gateway import (
     ensure_plant,
     start_demo_gateway,
 )
+from simulator.demo_licence import ensure_licence_buyer
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
 from tunnel.clock import Clock, SystemClock
 from tunnel.enrolment import CERT_FILE, load_identity
@@ -138,6 +139,7 @@ async def _start(
     bus = inverter_bus(inverter_start)
     labels = [(i["serial"], i["activation_code"]) for i in bus.describe(DEMO_MANUFACTURER_KEY)]
     plant = await ensure_plant(gateway, installer, labels, clock)
+    await ensure_licence_buyer(gateway, installer, clock)
 
     ccu = demo_ccu()
     await ccu.start()

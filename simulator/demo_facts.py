@@ -53,6 +53,7 @@ def describe(run: Running) -> dict[str, Any]:
             "addon_dashboard": f"{ccu.webui_url}/addons/{ADDON_ID}/?sid=@{run.sid}@",
             "ccu_webui": f"{ccu.webui_url}/",
             "plant": f"{portal}plants/{run.plant.id}",
+            "plant_licence": f"{portal}plants/{run.plant.id}/licence",
         },
         "logins": {
             "homeowner": _login(HOMEOWNER),
@@ -105,6 +106,7 @@ def render_text(facts: dict[str, Any]) -> str:
         f"    3 simulated inverters on Modbus RTU {facts['modbus_rtu']}:\n{inverters}\n"
         f"    Their clock starts at midsummer noon ({facts['inverter_clock']['start']}) and runs\n"
         "    with real time, so they produce power whenever the demo runs.\n"
+        f"  Buy a licence:  {urls['plant_licence']}  (installer: Lizenz kaufen, bank transfer)\n"
         f"  CA certificate: {facts['ca_cert']} (self-signed; your browser will warn)\n"
         f"  State:          {facts['state_dir']}\n"
     )

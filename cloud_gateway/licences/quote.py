@@ -133,6 +133,9 @@ def quote(
         raise QuoteError("a plant can only be licensed once per order")
     if credit < 0:
         raise QuoteError("a credit cannot be negative")
+    empty = [p.name for p in plants if not p.inverters]
+    if empty:
+        raise QuoteError(f"no inverters to monitor in {', '.join(empty)}")
     plan = product.plan(term.value)
     lines = tuple(QuoteLine(plant=p, term=term, net=plan.price(p.power_w)) for p in plants)
     subtotals = vat_breakdown((tax.category, tax.rate, line.net) for line in lines)

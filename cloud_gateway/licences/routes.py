@@ -202,7 +202,10 @@ async def _buy_page(
     chosen = [pid for pid in chosen if pid in owned]
     if term is not None:
         if chosen:
-            priced = await service.quote(account_id, chosen, term)
+            try:
+                priced = await service.quote(account_id, chosen, term)
+            except QuoteError:
+                error, status = error or "lic.err.no_inverters", 422
         else:
             error, status = error or "lic.err.plants", 422
     return await _render(

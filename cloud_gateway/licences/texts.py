@@ -144,6 +144,11 @@ LICENCE_TEXTS: dict[str, dict[Language, str]] = {
     "lic.err.plants": _t(
         "Bitte wählen Sie mindestens eine Anlage.", "Please choose at least one plant."
     ),
+    "lic.err.no_inverters": _t(
+        "Eine gewählte Anlage hat noch keine Wechselrichter. Fügen Sie zuerst ihre "
+        "Wechselrichter hinzu.",
+        "A chosen plant has no inverters yet. Add its inverters first.",
+    ),
     "lic.err.accept": _t(
         "Bitte bestätigen Sie die Vertragsbedingungen.", "Please accept the contract terms."
     ),

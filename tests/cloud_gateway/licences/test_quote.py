@@ -134,6 +134,8 @@ def test_a_plant_once_per_order_and_at_least_one() -> None:
         quote(PRODUCT, [plant, plant], LicenceTerm.DAYS_365, VAT)
     with pytest.raises(QuoteError):
         quote(PRODUCT, [], LicenceTerm.DAYS_365, VAT)
+    with pytest.raises(QuoteError):  # nothing to monitor yet
+        quote(PRODUCT, [PlantPower(plant_id=2, name="", inverters=())], LicenceTerm.DAYS_365, VAT)
     hub = load_catalogues().version("2026-01").product("hub-remote")
     with pytest.raises(QuoteError):
         quote(hub, [plant], LicenceTerm.DAYS_365, VAT)
