@@ -16,8 +16,10 @@ from multidict import MultiDictProxy
 
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
+from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, LICENCES, PLANT_ACCESS, STORE
 from cloud_gateway.http.pages import render
+from cloud_gateway.i18n import request_language
+from cloud_gateway.licences.texts import day as format_day
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.plants.errors import (
@@ -173,6 +175,7 @@ async def plant_detail(
         ]
         series = plant_series(points, start)
         chart = Markup(power_chart_svg(series, start, end, plant.fields.name)) if series else None  # noqa: S704 - every text in the SVG is escaped
+    licence = await request.app[LICENCES].status(plant, now)
     return await _page(
         request,
         "plant_detail.html",
@@ -183,6 +186,10 @@ async def plant_detail(
         live=live,
         chart=chart,
         error=error,
+        licence=licence,
+        licence_end=(
+            format_day(request_language(request), licence.last_day) if licence.last_day else ""
+        ),
     )
 
 

@@ -89,6 +89,16 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         assert "(noch 40 Tage)" in on
         assert 'id="renew"' not in before
         assert "(noch 41 Tage)" in before  # the end is announced all the same
+        async with http.get(f"/plants/{day40.id}") as resp:  # the plant page announces it too
+            detail = await resp.text()
+        assert 'id="plant-renew-licence"' in detail
+        assert "(noch 40 Tage)" in detail
+        async with http.get(f"/plants/{day41.id}?lang=en") as resp:
+            detail = await resp.text()
+        assert 'id="plant-renew-licence"' not in detail
+        assert "(41 days left)" in detail
+        async with http.get(f"/plants/{day41.id}?lang=de") as resp:  # back to German
+            assert "(noch 41 Tage)" in await resp.text()
 
         # Gebühren vorab erfragen: 8,000 W + 5,000 W > the 10,000 W licensed; nothing changes
         async with http.get(f"/plants/{day40.id}/licence/preview?added=5000") as resp:

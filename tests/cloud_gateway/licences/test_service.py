@@ -21,8 +21,10 @@ from cloud_gateway.licences.errors import PaymentMethodError, PurchaseRefusedErr
 from cloud_gateway.licences.quote import LicenceTerm
 from cloud_gateway.localdays import local_midnight
 from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.plants.activation import expected_code
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.service import InverterRegistration
 from tests.cloud_gateway.licences.conftest import Rig
 
 D365 = LicenceTerm.DAYS_365
@@ -257,3 +259,18 @@ async def test_only_licensed_plants_are_listed_for_the_app(rig: Rig) -> None:
     assert len(await rig.licences.licensed_plants(plants)) == 2  # both within the trial
     rig.clock.advance(timedelta(days=41))
     assert [p.id for p in await rig.licences.licensed_plants(plants)] == [licensed_id]
+
+
+async def test_an_inverter_registered_by_code_ends_an_exceeded_licence(rig: Rig) -> None:
+    owner, plant_id, _ = await paid_licence(rig, "anna", [4000, 6000])
+    registration = InverterRegistration(rig.store, rig.clock, key=b"test-key")
+    registration.power_listeners.append(rig.licences.check_power)
+    rig.clock.set(datetime(2026, 8, 31, 12, 0, tzinfo=UTC))
+    await registration.add(
+        account_id=owner,
+        plant_id=plant_id,
+        serial="SN-77",
+        code=expected_code("SN-77", b"test-key"),
+    )
+    assert not (await rig.entitlements.plant_decision(plant_id, rig.clock.now())).entitled
+    assert await balance_and_credits(rig, owner) == (2620, [2620])
