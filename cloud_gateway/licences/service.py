@@ -34,7 +34,7 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService, OrderLine, customer_from_data
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.entitlements.plant_rules import LicenceStatus, on_power_change
+from cloud_gateway.entitlements.plant_rules import Credit, LicenceStatus, on_power_change
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import WindowKind
 from cloud_gateway.i18n import Language
@@ -304,28 +304,36 @@ class LicenceService:
         )
         return priced.gross
 
+    async def _credit_value(self, credit: Credit) -> int:
+        """The remaining value of a licence ended early, in cents (what it cost, pro rata)."""
+        window = credit.window
+        if window.licensed_power_w is None:
+            return 0
+        paid = await self._paid_gross(window.source, window.licensed_power_w, credit.total_days)
+        return credit_cents(credit, paid)
+
     async def check_power(self, plant_id: int) -> PowerChange:
-        """End licences the plant's power now exceeds; credit their remaining value."""
+        """End licences the plant's power now exceeds; credit their remaining value.
+
+        The credits are booked first, each keyed by its licence window, and the windows ended
+        after: a crash in between repeats the same credits (booked once) and then ends them.
+        """
         plant = await self._store.repo(PlantRepository).get(plant_id, None)
         power = (await self.plant_power(plant)).power_w
-        change = await self._entitlements.plant_power_changed(plant.id, power, self._clock.now())
+        now = self._clock.now()
+        planned = on_power_change(await self._entitlements.plant_windows(plant.id), power, now)
         credited = 0
-        for credit in change.credits:
-            window = credit.window
-            if window.id is None or window.licensed_power_w is None:
-                continue
-            amount = credit_cents(
-                credit,
-                await self._paid_gross(window.source, window.licensed_power_w, credit.total_days),
-            )
-            if amount > 0:
+        for credit in planned.credits:
+            amount = await self._credit_value(credit)
+            if amount > 0 and credit.window.id is not None:
                 await self._billing.credit(
                     plant.account_id,
                     amount,
                     f"Restwert Lizenz {plant.fields.name}",
-                    key=f"licence-credit:window:{window.id}",
+                    key=f"licence-credit:window:{credit.window.id}",
                 )
                 credited += amount
+        change = await self._entitlements.plant_power_changed(plant.id, power, now)
         offer = None
         if change.ended:
             offer = await self.quote(plant.account_id, [plant.id], LicenceTerm.DAYS_365)
@@ -367,13 +375,7 @@ class LicenceService:
         ]
         licensed = max((w.licensed_power_w or 0 for w in running), default=None)
         change = on_power_change(windows, after.power_w, now)  # pure: nothing is stored
-        credit = 0
-        for c in change.credits:
-            if c.window.licensed_power_w is not None:
-                paid = await self._paid_gross(
-                    c.window.source, c.window.licensed_power_w, c.total_days
-                )
-                credit += credit_cents(c, paid)
+        credit = sum([await self._credit_value(c) for c in change.credits])
         product = self.product()
         data = await self._store.repo(CustomerRepository).get(account_id)
         tax = (

@@ -138,9 +138,11 @@ class TelemetryIngest:
         return await future
 
     async def close(self) -> None:
-        """Wait for the writes in progress."""
+        """Wait for the writes in progress and the listeners they told."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._listening:
+            await asyncio.gather(*self._listening, return_exceptions=True)
 
     async def _drain(self) -> None:
         while self._queue:

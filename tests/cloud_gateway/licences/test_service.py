@@ -274,3 +274,11 @@ async def test_an_inverter_registered_by_code_ends_an_exceeded_licence(rig: Rig)
     )
     assert not (await rig.entitlements.plant_decision(plant_id, rig.clock.now())).entitled
     assert await balance_and_credits(rig, owner) == (2620, [2620])
+
+
+async def test_a_credit_is_booked_once_per_key(rig: Rig) -> None:
+    anna = await rig.account("anna")
+    first = await rig.billing.credit(anna.id, 1598, "Restwert Lizenz Scheune", key="c:1")
+    again = await rig.billing.credit(anna.id, 1598, "Restwert Lizenz Scheune", key="c:1")
+    assert again == first
+    assert await balance_and_credits(rig, anna.id) == (1598, [1598])
