@@ -32,7 +32,9 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "credit_cents",
+    "parse_watts",
     "quote",
+    "standard_tax",
 ]
 
 #: the catalogue product every monitoring licence is sold as
@@ -150,6 +152,21 @@ def credit_cents(credit: Credit, paid_gross: int) -> int:
     if paid_gross < 0:
         raise QuoteError("a paid amount cannot be negative")
     return cents(credit.value(from_cents(paid_gross)))
+
+
+def parse_watts(raw: str) -> list[int | None]:
+    """Inverters to add as typed: ``"5000, ,3000"`` -> ``[5000, None, 3000]`` (empty: unknown
+    type); a grouping dot is allowed (``5.000``); anything else is a :class:`QuoteError`."""
+    out: list[int | None] = []
+    for part in raw.split(","):
+        text = part.strip().replace(".", "")
+        if not text:
+            out.append(None)
+            continue
+        if not text.isascii() or not text.isdigit() or not 0 < int(text) < 10_000_000:
+            raise QuoteError(f"not a power in watts: {part!r}")
+        out.append(int(text))
+    return out
 
 
 def standard_tax(product: Product) -> TaxTreatment:

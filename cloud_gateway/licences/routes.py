@@ -32,13 +32,14 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import LICENCES, STORE
 from cloud_gateway.i18n import Language, request_language
+from cloud_gateway.licences import api
 from cloud_gateway.licences.errors import (
     AgentOfflineError,
     PaymentMethodError,
     PurchaseRefusedError,
     QuoteError,
 )
-from cloud_gateway.licences.quote import LicenceTerm
+from cloud_gateway.licences.quote import LicenceTerm, parse_watts
 from cloud_gateway.licences.service import LICENCE_METHODS, PowerPreview
 from cloud_gateway.licences.texts import day, licence_text, money, power, register
 from cloud_gateway.plants.model import Plant
@@ -135,20 +136,6 @@ async def resend(request: web.Request) -> web.Response:
     return await plant_licence(request, message="lic.resend_sent")
 
 
-def _watts(raw: str) -> list[int | None]:
-    """``"5000, ,3000"`` → ``[5000, None, 3000]`` (empty: unknown type)."""
-    out: list[int | None] = []
-    for part in raw.split(","):
-        text = part.strip().replace(".", "")
-        if not text:
-            out.append(None)
-            continue
-        if not text.isdigit() or not 0 < int(text) < 10_000_000:
-            raise QuoteError(f"not a power in watts: {part!r}")
-        out.append(int(text))
-    return out
-
-
 async def preview(request: web.Request) -> web.Response:
     """Gebühren vorab erfragen: the dry run; nothing is stored."""
     identity = await require_identity(request)
@@ -156,7 +143,7 @@ async def preview(request: web.Request) -> web.Response:
     service = request.app[LICENCES]
     raw = request.query.get("added", "")
     try:
-        added = _watts(raw)
+        added = parse_watts(raw)
         term = LicenceTerm.parse(request.query.get("term", "365"))
     except QuoteError:
         return await plant_licence(request, error="lic.err.watts", status=422)
@@ -345,6 +332,7 @@ async def pay(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Register the licence pages (needs STORE and LICENCES on ``app``)."""
     register()
+    api.setup(app)
     r = app.router
     plant = "/plants/{plant_id:\\d+}/licence"
     r.add_get(plant, plant_licence_get, name="plant_licence")

@@ -117,6 +117,21 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
             await gw.gateway.runner.app[ENTITLEMENTS].plant_decision(day40.id, clock.now())
         ).entitled
 
+        async with http.get(f"/api/v1/plants/{day40.id}/licence") as resp:  # the same as JSON
+            body = await resp.json()
+        assert (body["entitled"], body["days_left"], body["renew_offered"]) == (True, 40, True)
+        assert body["power_w"] == 8000
+        assert body["prices"]["365d"]["gross"] == "58.31"
+        assert body["prices"]["730d"]["gross"] == "105.91"
+        path = f"/api/v1/plants/{day40.id}/licence/preview?added=5000&term=365d"
+        async with http.get(path) as resp:
+            body = await resp.json()
+        assert (body["new_w"], body["exceeds"], body["credit"], body["due"]) == (
+            13000, True, "6.39", "99.52",
+        )  # fmt: skip
+        async with http.get(f"/api/v1/plants/{day40.id}/licence/preview?added=x") as resp:
+            assert resp.status == 400
+
         async with http.get("/api/v1/plants") as resp:  # the app: licensed plants only
             listed = [p["name"] for p in (await resp.json())["plants"]]
         assert listed == ["Vierzig", "Einundvierzig"]
