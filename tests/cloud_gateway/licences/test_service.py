@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pypdf import PdfReader
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository import AccountRepository
@@ -25,6 +23,7 @@ from cloud_gateway.plants.activation import expected_code
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.service import InverterRegistration
+from tests.cloud_gateway.billing.rendering.test_document import page_texts
 from tests.cloud_gateway.licences.conftest import Rig
 
 D365 = LicenceTerm.DAYS_365
@@ -75,7 +74,7 @@ async def test_two_plants_in_one_order_with_the_contract_documents(rig: Rig) -> 
     assert "164,22\xa0€" in mail.body
     (pdf,) = await rig.store.repo(OutboxRepository).attachments(mail.id)
     assert pdf.filename == f"Vertragsbedingungen-A-{placed.order_id}.pdf"
-    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    (text,) = page_texts(pdf.data)
     assert "Vertragsbedingungen AE SiteLink Monitoring" in text
     assert "Halle" in text
     assert "26.000 W" in text
@@ -106,7 +105,7 @@ async def test_an_english_contract(rig: Rig) -> None:
     (mail,) = await rig.store.repo(OutboxRepository).list_recent()
     assert mail.subject.startswith(f"Your order A-{placed.order_id}")
     (pdf,) = await rig.store.repo(OutboxRepository).attachments(mail.id)
-    assert "Contract terms" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "Contract terms" in page_texts(pdf.data)[0]
 
 
 @pytest.mark.parametrize(
