@@ -15,7 +15,7 @@ from datetime import date
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from cloud_gateway.billing.rendering.pdfcanvas import FONT, draw_text, register_fonts
+from cloud_gateway.billing.rendering.pdfcanvas import draw_text, register_fonts
 from cloud_gateway.i18n import Language
 from cloud_gateway.licences.quote import Quote
 from cloud_gateway.licences.texts import day, money, power
@@ -95,39 +95,86 @@ _TERMS = {
 }
 
 
-def contract_terms_pdf(*, order_id: int, quote: Quote, language: Language, day_of: date) -> bytes:
-    """The contract document of a licence order as PDF bytes."""
+_WITHDRAWAL = (
+    "Widerrufsbelehrung",
+    [
+        (
+            "Widerrufsrecht: Sie haben das Recht, binnen vierzehn Tagen ohne Angabe von Gründen "
+            "diesen Vertrag zu widerrufen. Die Widerrufsfrist beträgt vierzehn Tage ab dem Tag des "
+            "Vertragsabschlusses."
+        ),
+        (
+            "Um Ihr Widerrufsrecht auszuüben, müssen Sie uns mittels einer eindeutigen Erklärung "
+            "(z. B. ein mit der Post versandter Brief oder eine E-Mail) über Ihren Entschluss, "
+            "diesen Vertrag zu widerrufen, informieren. Zur Wahrung der Widerrufsfrist reicht es "
+            "aus, dass Sie die Mitteilung vor Ablauf der Widerrufsfrist absenden."
+        ),
+        (
+            "Folgen des Widerrufs: Wenn Sie diesen Vertrag widerrufen, erstatten wir Ihnen alle "
+            "Zahlungen unverzüglich und spätestens binnen vierzehn Tagen ab dem Tag, an dem die "
+            "Mitteilung über Ihren Widerruf bei uns eingegangen ist. Haben Sie verlangt, dass die "
+            "Dienstleistung während der Widerrufsfrist beginnen soll, zahlen Sie einen "
+            "angemessenen Betrag für die bis dahin erbrachte Leistung."
+        ),
+    ],
+)
+_BOTTOM = 60.0
+
+
+class _Page:
+    """A text cursor over A4 pages: a new page when the current one is full."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.canvas = canvas
+        self.top = A4[1] - 60
+        self.y = self.top
+
+    def line(self, text: str, *, size: float = 9, bold: bool = False, step: float = 13) -> None:
+        if self.y < _BOTTOM:
+            self.canvas.showPage()
+            self.y = self.top
+        draw_text(self.canvas, 50, self.y, text, size=size, bold=bold)
+        self.y -= step
+
+    def paragraph(self, text: str) -> None:
+        for part in textwrap.wrap(text, 100):
+            self.line(part)
+        self.y -= 5
+
+
+def contract_terms_pdf(
+    *, order_id: int, quote: Quote, language: Language, day_of: date, withdrawal: bool = False
+) -> bytes:
+    """The contract document of a licence order as PDF bytes; ``withdrawal`` adds the
+    Widerrufsbelehrung (German consumers)."""
     register_fonts()
     title, clauses, labels = _TERMS[language]
     order_l, date_l, plant_l, power_l, term_l, days_l, total_l = labels
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True)
     canvas.setTitle(title)
-    _, height = A4
-    y = height - 60
-    draw_text(canvas, 50, y, title, size=14, bold=True)
-    y -= 28
-    draw_text(canvas, 50, y, f"{order_l}: A-{order_id}", size=10, bold=False)
-    draw_text(canvas, 300, y, f"{date_l}: {day(language, day_of)}", size=10, bold=False)
-    y -= 24
+    page = _Page(canvas)
+    page.line(title, size=14, bold=True, step=28)
+    draw_text(canvas, 300, page.y, f"{date_l}: {day(language, day_of)}", size=10, bold=False)
+    page.line(f"{order_l}: A-{order_id}", size=10, step=24)
     for line in quote.lines:
         text = (
             f"{plant_l}: {line.plant.name} · {power_l}: {power(language, line.plant.power_w)} · "
             f"{term_l}: {line.term.days} {days_l}"
         )
-        draw_text(canvas, 50, y, text, size=10, bold=False)
-        draw_text(canvas, 545, y, money(language, line.net), size=10, bold=False, right=True)
-        y -= 16
-    y -= 6
-    draw_text(canvas, 50, y, total_l, size=11, bold=True)
-    draw_text(canvas, 545, y, money(language, quote.gross), size=11, bold=True, right=True)
-    y -= 30
-    canvas.setFont(FONT, 9)
+        draw_text(canvas, 545, page.y, money(language, line.net), size=10, bold=False, right=True)
+        page.line(text, size=10, step=16)
+    page.y -= 6
+    draw_text(canvas, 545, page.y, money(language, quote.gross), size=11, bold=True, right=True)
+    page.line(total_l, size=11, bold=True, step=30)
     for clause in clauses:
-        for part in textwrap.wrap(clause, 100):
-            draw_text(canvas, 50, y, part, size=9, bold=False)
-            y -= 13
-        y -= 5
+        page.paragraph(clause)
+    if withdrawal:
+        heading, paragraphs = _WITHDRAWAL
+        page.y -= 10
+        page.line(heading, size=11, bold=True, step=18)
+        for text in paragraphs:
+            page.paragraph(text)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

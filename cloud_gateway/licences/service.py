@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.catalogue import PaymentMedium, Product
@@ -217,7 +218,8 @@ class LicenceService:
         customer = customer_from_data(data, language.value)
         placed = await self._billing.place_order(customer, lines, key=f"licence-order:{key}")
         order_id = int(placed["order_id"])
-        await self._confirm(account_id, order_id, priced, language)
+        consumer_de = data.kind is CustomerKind.PRIVATE and data.country == "DE"
+        await self._confirm(account_id, order_id, priced, language, withdrawal=consumer_de)
         return PlacedOrder(
             order_id=order_id,
             quote=priced,
@@ -225,13 +227,23 @@ class LicenceService:
         )
 
     async def _confirm(
-        self, account_id: int, order_id: int, priced: Quote, language: Language
+        self,
+        account_id: int,
+        order_id: int,
+        priced: Quote,
+        language: Language,
+        *,
+        withdrawal: bool,
     ) -> None:
         """The order-confirmation mail with the contract documents (once per order)."""
         account = await self._store.repo(AccountRepository).get(account_id)
         now = self._clock.now()
         terms = contract_terms_pdf(
-            order_id=order_id, quote=priced, language=language, day_of=local_date(now)
+            order_id=order_id,
+            quote=priced,
+            language=language,
+            day_of=local_date(now),
+            withdrawal=withdrawal,
         )
         name = "Vertragsbedingungen" if language is Language.DE else "Contract-terms"
         mail = Mail(

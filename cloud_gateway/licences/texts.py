@@ -62,7 +62,7 @@ LICENCE_TEXTS: dict[str, dict[Language, str]] = {
         "and internet connection and try again.",
     ),
     "lic.term": _t("Nutzungsdauer", "Term"),
-    "lic.days": _t("{days} Tage", "{days} days"),
+    "lic.days": _t("{days}\u00a0Tage", "{days}\u00a0days"),
     "lic.language": _t("Vertragssprache", "Contract language"),
     "lic.language.de": _t("Deutsch", "German"),
     "lic.language.en": _t("Englisch", "English"),
@@ -203,8 +203,8 @@ def money(lang: Language, amount: int) -> str:
 
 
 def power(lang: Language, watts: int) -> str:
-    """A power in watts with grouping (``20.000 W`` / ``20,000 W``)."""
-    return f"{format_decimal(watts, format='#,##0', locale=_LOCALES[lang])} W"
+    """A power in watts with grouping and a no-break space (``20.000 W`` / ``20,000 W``)."""
+    return f"{format_decimal(watts, format='#,##0', locale=_LOCALES[lang])}\u00a0W"
 
 
 def day(lang: Language, value: date) -> str:
