@@ -112,6 +112,7 @@ async def plant_licence(
             "plant": plant,
             "status": await service.status(plant),
             "plant_power": await service.plant_power(plant),
+            "ended_by_power": await service.ended_by_power(plant),
             "message": message,
             "error": error,
             "preview": preview,
@@ -245,10 +246,14 @@ async def order(request: web.Request) -> web.Response:
     if not 16 <= len(key) <= 64:
         return await again("lic.err.plants", 422)
     try:
+        term = LicenceTerm.parse(term_raw)
+    except QuoteError:
+        return await again("lic.err.term", 422)
+    try:
         placed = await request.app[LICENCES].order(
             account_id=account_id,
             plant_ids=chosen,
-            term=LicenceTerm.parse(term_raw),
+            term=term,
             language=Language.EN if language_raw == "en" else Language.DE,
             key=f"{account_id}:{key}",
         )

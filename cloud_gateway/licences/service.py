@@ -181,6 +181,17 @@ class LicenceService:
             plant.id, at or self._clock.now(), trial_started_at=plant.trial_started_at
         )
 
+    async def ended_by_power(self, plant: Plant, at: datetime | None = None) -> bool:
+        """Whether the plant's access ended because its power outgrew its licence (R-MON-14):
+        a licence ended early, and no trial or licence covers ``at``."""
+        now = at or self._clock.now()
+        if (await self.status(plant, now)).entitled:
+            return False
+        return any(
+            w.kind is WindowKind.LICENCE and w.ended_at is not None and w.ended_at < w.end
+            for w in await self._entitlements.plant_windows(plant.id)
+        )
+
     async def licensed_plants(self, plants: Sequence[Plant]) -> list[Plant]:
         """The plants with a valid trial or licence now (the app's list, R-MON-16)."""
         now = self._clock.now()

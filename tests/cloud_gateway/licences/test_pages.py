@@ -12,7 +12,7 @@ from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.repository import BillingRepository
-from cloud_gateway.http.keys import ENTITLEMENTS
+from cloud_gateway.http.keys import ENTITLEMENTS, LICENCES
 from cloud_gateway.localdays import local_date, local_midnight
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
@@ -156,6 +156,17 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         billing = gw.gateway.store.repo(BillingRepository)
         async with billing.transaction() as conn:
             assert await billing.orders(conn, anna.id) == []
+
+        # an inverter of unknown type joins: 28,000 W > 10,000 W licensed; the page says why
+        await gw.gateway.store.repo(InverterRepository).add(
+            plant_id=day40.id, account_id=anna.id, serial="NEW0001", name="", now=clock.now()
+        )
+        await gw.gateway.runner.app[LICENCES].check_power(day40.id)
+        async with http.get(f"/plants/{day40.id}/licence?lang=de") as resp:
+            ended = await resp.text()
+        assert 'id="licence-power-ended"' in ended
+        assert "(28.000\u00a0W) überschreitet die lizenzierte Leistung" in ended
+        assert 'id="buy"' in ended
 
 
 @pytest.mark.browser

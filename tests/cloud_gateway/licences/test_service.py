@@ -182,6 +182,9 @@ async def test_power_increase_ends_the_licence_and_credits_the_rest_to_the_cent(
     owner, plant_id, paid = await paid_licence(rig, "anna", [4000, 6000])
     assert paid == 5831
     assert (await rig.entitlements.plant_decision(plant_id, rig.clock.now())).entitled
+    assert not await rig.licences.ended_by_power(
+        await rig.store.repo(PlantRepository).get(plant_id, None)
+    )
 
     # 31 Aug 2026: an inverter of unknown type is added: 30,000 W > 10,000 W licensed
     rig.clock.set(datetime(2026, 8, 31, 12, 0, tzinfo=UTC))
@@ -198,6 +201,8 @@ async def test_power_increase_ends_the_licence_and_credits_the_rest_to_the_cent(
     assert change.offer.gross == 10591  # 89.00 + 19 %: the tier of the new power, from today
     assert not (await rig.entitlements.plant_decision(plant_id, rig.clock.now())).entitled
     assert await balance_and_credits(rig, owner) == (2620, [2620])
+    plant = await rig.store.repo(PlantRepository).get(plant_id, None)
+    assert await rig.licences.ended_by_power(plant)  # the page says why and offers a new one
 
     again = await rig.licences.check_power(plant_id)  # nothing left to end or credit
     assert (again.credited, again.ended_window_ids, again.offer) == (0, (), None)
