@@ -56,6 +56,7 @@ from cloud_gateway.licences.quote import (
     quote,
     standard_tax,
 )
+from cloud_gateway.licences.replacement import replacement_start
 from cloud_gateway.licences.texts import money
 from cloud_gateway.localdays import local_date
 from cloud_gateway.notify.mail import Attachment, Mail, MailKind
@@ -181,16 +182,17 @@ class LicenceService:
             plant.id, at or self._clock.now(), trial_started_at=plant.trial_started_at
         )
 
+    async def replacement_start(self, plant_id: int, at: datetime | None = None) -> datetime | None:
+        """Where a licence paid at ``at`` begins when it replaces one the plant's power ended:
+        the instant of the increase (pass it as ``start`` to ``EntitlementService.buy_licence``);
+        ``None`` otherwise."""
+        windows = await self._entitlements.plant_windows(plant_id)
+        return replacement_start(windows, at or self._clock.now())
+
     async def ended_by_power(self, plant: Plant, at: datetime | None = None) -> bool:
-        """Whether the plant's access ended because its power outgrew its licence (R-MON-14):
-        a licence ended early, and no trial or licence covers ``at``."""
-        now = at or self._clock.now()
-        if (await self.status(plant, now)).entitled:
-            return False
-        return any(
-            w.kind is WindowKind.LICENCE and w.ended_at is not None and w.ended_at < w.end
-            for w in await self._entitlements.plant_windows(plant.id)
-        )
+        """Whether the plant's access ended because its power outgrew its licence (R-MON-14)
+        and nothing covers ``at`` since."""
+        return await self.replacement_start(plant.id, at) is not None
 
     async def licensed_plants(self, plants: Sequence[Plant]) -> list[Plant]:
         """The plants with a valid trial or licence now (the app's list, R-MON-16)."""

@@ -203,8 +203,20 @@ async def test_power_increase_ends_the_licence_and_credits_the_rest_to_the_cent(
     assert await balance_and_credits(rig, owner) == (2620, [2620])
     plant = await rig.store.repo(PlantRepository).get(plant_id, None)
     assert await rig.licences.ended_by_power(plant)  # the page says why and offers a new one
+    # a new licence paid days later is counted from the increase (seed 002 §14)
+    increase = rig.clock.now()
+    rig.clock.advance(timedelta(days=3))
+    assert await rig.licences.replacement_start(plant_id) == increase
+    await rig.entitlements.buy_licence(
+        plant_id=plant_id, account_id=owner, paid_at=rig.clock.now(), days=365,
+        licensed_power_w=30_000, source="billing:contract:99", idempotency_key="new",
+        start=await rig.licences.replacement_start(plant_id),
+    )  # fmt: skip
+    assert (await rig.entitlements.plant_decision(plant_id, increase)).entitled
+    assert await rig.licences.replacement_start(plant_id) is None
+    assert not await rig.licences.ended_by_power(plant)
 
-    again = await rig.licences.check_power(plant_id)  # nothing left to end or credit
+    again = await rig.licences.check_power(plant_id)  # the new licence fits: nothing to do
     assert (again.credited, again.ended_window_ids, again.offer) == (0, (), None)
     assert await balance_and_credits(rig, owner) == (2620, [2620])
 
