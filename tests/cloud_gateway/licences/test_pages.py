@@ -13,6 +13,8 @@ from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.http.keys import ENTITLEMENTS, LICENCES
+from cloud_gateway.i18n import Language
+from cloud_gateway.licences.quote import LicenceTerm
 from cloud_gateway.localdays import local_date, local_midnight
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
@@ -237,3 +239,31 @@ async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: M
     outbox = await store.repo(OutboxRepository).list_recent()
     (mail,) = [m for m in outbox if m.template == "licence_order"]
     assert mail.recipient == "anna@example.org"
+
+
+async def test_another_accounts_plant_and_order_are_not_found(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db_url, clock) as gw, gw.client() as http:
+        anna = await gw.create_account("anna")
+        await gw.create_account("bert")
+        await customer(gw, anna)
+        scheune = await plant(gw, anna, "Scheune", [4000])
+        placed = await gw.gateway.runner.app[LICENCES].order(
+            account_id=anna.id, plant_ids=[scheune.id], term=LicenceTerm.DAYS_365,
+            language=Language.DE, key="anna-1",
+        )  # fmt: skip
+        await gw.login(http, "bert")
+        for path in (
+            f"/plants/{scheune.id}/licence",
+            f"/plants/{scheune.id}/licence/preview?added=1000",
+            f"/licences/orders/{placed.order_id}/pay",
+            f"/api/v1/plants/{scheune.id}/licence",
+        ):
+            async with http.get(path) as resp:
+                assert resp.status == 404, path
+        async with http.get(f"/licences/buy?plant={scheune.id}&term=365d") as resp:
+            page = await resp.text()
+        assert "Scheune" not in page  # not offered, not priced
+        assert 'id="quote-total"' not in page
