@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.billing.conftest import checked_store
 from tunnel.clock import ManualClock
 
-__all__ = ["Rig", "checked_store", "customer_data", "set_nameplate"]
+__all__ = ["Rig", "checked_store", "customer_data", "save_customer", "set_nameplate"]
 
 #: 10 February 2026, 10:00 in Berlin
 ORDER_DAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -53,17 +54,9 @@ class Rig:
             created_at=self.clock.now(),
         )  # fmt: skip
 
-    async def customer(
-        self,
-        account: Account,
-        *,
-        kind: CustomerKind = CustomerKind.PRIVATE,
-        country: str = "DE",
-        vat_id: str = "",
-        vat_state: VatState = VatState.NONE,
-    ) -> None:
-        data = customer_data(account.id, kind, country, vat_id, vat_state, self.clock.now())
-        await self.store.repo(CustomerRepository).save(data)
+    async def customer(self, account: Account, **data: Any) -> None:
+        """Save the account's customer data (``kind``, ``country``, ``vat_id``, ``vat_state``)."""
+        await save_customer(self.store, account.id, self.clock.now(), **data)
 
     async def plant(self, account: Account, name: str, watts: list[int | None]) -> Plant:
         """A plant with inverters of these nominal powers (``None``: unknown type)."""
@@ -99,6 +92,21 @@ def customer_data(
         postcode="26831", city="Bunde", country=country, vat_id=vat_id, vat_state=vat_state,
         updated_at=now,
     )  # fmt: skip
+
+
+async def save_customer(
+    store: Store,
+    account_id: int,
+    now: datetime,
+    *,
+    kind: CustomerKind = CustomerKind.PRIVATE,
+    country: str = "DE",
+    vat_id: str = "",
+    vat_state: VatState = VatState.NONE,
+) -> None:
+    """Store the customer data of :func:`customer_data` for the account."""
+    data = customer_data(account_id, kind, country, vat_id, vat_state, now)
+    await store.repo(CustomerRepository).save(data)
 
 
 async def set_nameplate(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.model import Account
-from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.http.keys import ENTITLEMENTS, LICENCES
 from cloud_gateway.i18n import Language
@@ -20,23 +20,14 @@ from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from tests.cloud_gateway.licences.conftest import customer_data, set_nameplate
+from tests.cloud_gateway.licences.conftest import save_customer, set_nameplate
 from tests.support.browser import chromium_context
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
 
-async def customer(
-    gw: GatewayHarness,
-    account: Account,
-    *,
-    kind: CustomerKind = CustomerKind.PRIVATE,
-    country: str = "DE",
-    vat_id: str = "",
-    vat_state: VatState = VatState.NONE,
-) -> None:
-    data = customer_data(account.id, kind, country, vat_id, vat_state, gw.clock.now())
-    await gw.gateway.store.repo(CustomerRepository).save(data)
+async def customer(gw: GatewayHarness, account: Account, **data: Any) -> None:
+    await save_customer(gw.gateway.store, account.id, gw.clock.now(), **data)
 
 
 async def plant(gw: GatewayHarness, owner: Account, name: str, watts: list[int]) -> Plant:
