@@ -24,6 +24,7 @@ def _t(de: str, en: str) -> dict[Language, str]:
 LICENCE_TEXTS: dict[str, dict[Language, str]] = {
     "lic.title": _t("Lizenz", "Licence"),
     "lic.buy": _t("Lizenz kaufen", "Buy licence"),
+    "lic.until": _t("Nutzung bis", "Access until"),
     "lic.buy_many": _t("Mehrere Lizenzen kaufen", "Buy several licences"),
     "lic.renew": _t("Lizenz erneuern", "Renew licence"),
     "lic.status": _t("Nutzungsberechtigung", "Entitlement"),

@@ -103,7 +103,12 @@ async def _page(
 async def plant_list(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     found = await request.app[STORE].repo(PlantRepository).list_for_account(identity.account.id)
-    return await _page(request, "plant_list.html", plants=found)
+    now, lang = request.app[CLOCK].now(), request_language(request)
+    ends = {}  # the last day of access per plant (R-MON-15), "" without trial or licence
+    for p in found:
+        last = (await request.app[LICENCES].status(p, now)).last_day
+        ends[p.id] = format_day(lang, last) if last else ""
+    return await _page(request, "plant_list.html", plants=found, licence_ends=ends)
 
 
 async def plant_new(request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.http.keys import ENTITLEMENTS, LICENCES
 from cloud_gateway.i18n import Language
 from cloud_gateway.licences.quote import LicenceTerm
+from cloud_gateway.licences.texts import day as format_day
 from cloud_gateway.localdays import local_date, local_midnight
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
@@ -82,6 +83,12 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         assert "(noch 40 Tage)" in on
         assert 'id="renew"' not in before
         assert "(noch 41 Tage)" in before  # the end is announced all the same
+        async with http.get("/plants") as resp:  # the list shows each plant's last day
+            listing = await resp.text()
+        assert listing.count('data-licence-end=""') == 1  # "Ohne": no licence, a buy link
+        assert "Lizenz kaufen" in listing
+        last_day = local_date(clock.now()) + timedelta(days=39)
+        assert f'data-licence-end="{format_day(Language.DE, last_day)}"' in listing
         async with http.get(f"/plants/{day40.id}") as resp:  # the plant page announces it too
             detail = await resp.text()
         assert 'id="plant-renew-licence"' in detail
