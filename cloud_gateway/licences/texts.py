@@ -208,9 +208,10 @@ def power(lang: Language, watts: int) -> str:
     return f"{format_decimal(watts, format='#,##0', locale=_LOCALES[lang])}\u00a0W"
 
 
-def day(lang: Language, value: date) -> str:
-    """A local day as the language writes it (``5. Dezember 2026`` / ``5 December 2026``)."""
-    return format_date(value, format="long", locale=_LOCALES[lang])
+def day(lang: Language, value: date, style: str = "long") -> str:
+    """A local day as the language writes it: ``long`` (``5. Dezember 2026`` / ``5 December
+    2026``) or ``medium`` (``05.12.2026`` / ``5 Dec 2026``)."""
+    return format_date(value, format=style, locale=_LOCALES[lang])
 
 
 def register() -> None:

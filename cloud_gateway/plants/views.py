@@ -107,7 +107,7 @@ async def plant_list(request: web.Request) -> web.Response:
     ends = {}  # the last day of access per plant (R-MON-15), "" without trial or licence
     for p in found:
         last = (await request.app[LICENCES].status(p, now)).last_day
-        ends[p.id] = format_day(lang, last) if last else ""
+        ends[p.id] = format_day(lang, last, "medium") if last else ""
     return await _page(request, "plant_list.html", plants=found, licence_ends=ends)
 
 

@@ -88,7 +88,7 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         assert listing.count('data-licence-end=""') == 1  # "Ohne": no licence, a buy link
         assert "Lizenz kaufen" in listing
         last_day = local_date(clock.now()) + timedelta(days=39)
-        assert f'data-licence-end="{format_day(Language.DE, last_day)}"' in listing
+        assert f'data-licence-end="{format_day(Language.DE, last_day, "medium")}"' in listing
         async with http.get(f"/plants/{day40.id}") as resp:  # the plant page announces it too
             detail = await resp.text()
         assert 'id="plant-renew-licence"' in detail
