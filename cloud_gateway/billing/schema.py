@@ -43,6 +43,8 @@ billing_orders = sa.Table(
     #: delivery reservations still open, space-separated codes
     sa.Column("open_reservations", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    #: the start the customer asked for (R-BIL-5); activation waits for it (migration 0013)
+    sa.Column("wished_start", sa.Date, nullable=True),
     sa.Index("ix_billing_orders_account_id", "account_id"),
 )
 
