@@ -33,6 +33,8 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.contracts.provider import HttpServiceProvider
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
@@ -98,6 +100,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    contracts: ContractService
+    """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -246,6 +250,17 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
+    contracts = ContractService(
+        store=store,
+        billing=billing,
+        catalogues=load_catalogues(),
+        provider=HttpServiceProvider(
+            config.contracts.provider_url, config.contracts.provider_timeout_s
+        ),
+        outbox=outbox,
+        clock=clock,
+        config=config.billing,
+    )
     return Services(
         config=config,
         store=store,
@@ -270,4 +285,5 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        contracts=contracts,
     )

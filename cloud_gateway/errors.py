@@ -52,6 +52,12 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── ContractError                              a service contract rule refused a request
+    │   │                                          (contracts.errors)
+    │   ├── InvalidSiteError (ValueError)          the site coordinates are missing or wrong
+    │   ├── PrecheckRefusedError (ValueError)      the provider cannot serve the site
+    │   └── ProviderUnavailableError               the provider timed out or failed
+    │       (ConnectionError)
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

@@ -115,17 +115,9 @@ def preview_contract(
 ) -> ContractPreview:
     """The life of a contract of ``product``/``plan`` activated on ``start``."""
     chosen = product.plan(plan)
+    paid = _paid_months(product, paid_months, overdraft=overdraft)
     if chosen.charging is not Charging.PREPAID:
         raise BillingError(f"{product.code}: the preview covers prepaid plans")
-    maximum = product.max_periods
-    paid = maximum if paid_months is None else paid_months
-    if not 0 <= paid <= (maximum or paid):
-        raise BillingError(f"paid months must be between 0 and {maximum}")
-    if paid < product.min_periods and not overdraft:
-        raise BillingError(
-            f"the first pro-forma covers {product.min_periods} months: without payment "
-            "(or --overdraft) the service never starts"
-        )
     if terminate is not None and terminate < start:
         raise BillingError("the termination day lies before the start")
     c = ContractSnapshot(
@@ -185,3 +177,16 @@ def preview_contract(
         balance=sum(amount for _, amount in journal),
         journal=tuple(journal),
     )
+
+
+def _paid_months(product: Product, paid_months: int | None, *, overdraft: bool) -> int:
+    maximum = product.max_periods
+    paid = maximum if paid_months is None else paid_months
+    if not 0 <= paid <= (maximum or paid):
+        raise BillingError(f"paid months must be between 0 and {maximum}")
+    if paid < product.min_periods and not overdraft:
+        raise BillingError(
+            f"the first pro-forma covers {product.min_periods} months: without payment "
+            "(or --overdraft) the service never starts"
+        )
+    return paid

@@ -408,9 +408,7 @@ class BillingService:
                 )
 
     def _product(self, contract: StoredContract) -> Product:
-        return self._catalogues.version(contract.catalogue_version).product(
-            contract.product_code
-        )
+        return self._catalogues.version(contract.catalogue_version).product(contract.product_code)
 
     async def _book_windows(self, order_id: int) -> None:
         """Give each started hub package of the order its entitlement window.

@@ -15,6 +15,7 @@ from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
@@ -39,6 +40,7 @@ __all__ = [
     "BILLING",
     "CLOCK",
     "CONFIG",
+    "CONTRACTS",
     "CUSTOMERS",
     "DEVICE_CA",
     "ENROLMENT",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+CONTRACTS: web.AppKey[ContractService] = web.AppKey("contracts", ContractService)
+"""Prepaid service contracts: provider pre-check, ordering, views, preview, refunds."""

@@ -14,7 +14,6 @@ from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, load_catalogues
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import (
-    BillingError,
     IdempotencyError,
     OverdraftError,
     SoldOutError,
