@@ -621,7 +621,8 @@ class BillingService:
                 buyer = Party(**json.loads(contract.buyer))
                 pending = Pending(
                     draft=draft, account_id=contract.account_id, buyer=buyer,
-                    contract_id=contract.id, preceding_id=invoice.id,
+                    contract_id=contract.id, period=stop.current,
+                    item_kind=DocumentKind.CREDIT_NOTE.value, preceding_id=invoice.id,
                 )  # fmt: skip
                 [note_id] = await self._finalise(conn, [pending], now)
                 credit += draft.totals().grand_total

@@ -125,7 +125,16 @@ class ServiceContractRepository(Repository):
             "created_at": now,
         }
         await insert_ignore(conn, _R, values, ["idempotency_key"])
-        row = (await conn.execute(_R.select().where(_R.c.idempotency_key == key))).one()
+        found = await self.refund(conn, key)
+        if found is None:
+            raise StateError(f"refund {key!r} vanished")
+        return found
+
+    async def refund(self, conn: AsyncConnection, key: str) -> StoredRefund | None:
+        """The refund made under ``key``, if any."""
+        row = (await conn.execute(_R.select().where(_R.c.idempotency_key == key))).first()
+        if row is None:
+            return None
         return StoredRefund(
             id=row.id,
             account_id=row.account_id,

@@ -329,8 +329,12 @@ class ContractService:
         a retry returns the same file.
         """
         billing = self._store.repo(BillingRepository)
+        refunds = self._store.repo(ServiceContractRepository)
         async with billing.transaction() as conn:
+            done = await refunds.refund(conn, key)
             balance = await billing.balance(conn, account_id)
+        if done is not None:  # a retry: the first file
+            return done.pain001.encode()
         due = balance if amount is None else amount
         if due <= 0:
             raise BillingError(f"account {account_id} has no credit to pay back")
@@ -344,7 +348,7 @@ class ContractService:
         data = await asyncio.to_thread(pain001, transfer)  # checks the IBAN before money moves
         await self._billing.refund(account_id, due, f"SEPA {iban[-4:]}", key=key)
         async with billing.transaction() as conn:
-            stored = await self._store.repo(ServiceContractRepository).add_refund(
+            stored = await refunds.add_refund(
                 conn, key=key, account_id=account_id, amount=due, iban=iban, holder=holder,
                 pain001=data.decode(), now=now,
             )  # fmt: skip
