@@ -17,11 +17,13 @@ __all__ = ["service_contracts", "service_refunds"]
 service_contracts = sa.Table(
     "service_contracts",
     metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "contract_id",
         sa.Integer,
         sa.ForeignKey("billing_contracts.id", ondelete="RESTRICT"),
-        primary_key=True,
+        nullable=False,
+        unique=True,
     ),
     sa.Column("service_number", sa.String(32), nullable=False, unique=True),
     sa.Column("provider", sa.String(32), nullable=False),

@@ -22,6 +22,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("wished_start", sa.Date(), nullable=True))
     op.create_table(
         "service_contracts",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("contract_id", sa.Integer, nullable=False),
         sa.Column("service_number", sa.String(32), nullable=False),
         sa.Column("provider", sa.String(32), nullable=False),
@@ -30,7 +31,6 @@ def upgrade() -> None:
         sa.Column("plant_id", sa.Integer, nullable=True),
         sa.Column("precheck_reference", sa.String(64), nullable=False, server_default=""),
         sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("contract_id", name="pk_service_contracts"),
         sa.ForeignKeyConstraint(
             ["contract_id"],
             ["billing_contracts.id"],
@@ -43,6 +43,7 @@ def upgrade() -> None:
             name="fk_service_contracts_plant_id_plants",
             ondelete="SET NULL",
         ),
+        sa.UniqueConstraint("contract_id", name="uq_service_contracts_contract_id"),
         sa.UniqueConstraint("service_number", name="uq_service_contracts_service_number"),
     )
     op.create_table(
