@@ -106,16 +106,16 @@ async def _export(args: argparse.Namespace) -> int:
 def _contracts_preview(args: argparse.Namespace) -> int:
     from cloud_gateway.billing.catalogue import load_catalogues  # noqa: PLC0415 - one command
     from cloud_gateway.billing.errors import BillingError  # noqa: PLC0415
-    from cloud_gateway.contracts.service import preview_for  # noqa: PLC0415
+    from cloud_gateway.billing.preview import preview_contract  # noqa: PLC0415
+    from cloud_gateway.contracts.service import preview_terms  # noqa: PLC0415
 
     config = load_gateway_config(args.config)
-    catalogues = load_catalogues()
     try:
-        product = catalogues.effective(args.start).product(args.product)
-        result = preview_for(
-            catalogues, config.billing, product.code, args.plan or product.plans[0].code,
-            args.start, paid_months=args.paid_months, terminate=args.terminate,
-            at_once=args.at_once, overdraft=args.overdraft,
+        product, tax = preview_terms(load_catalogues(), config.billing, args.product, args.start)
+        result = preview_contract(
+            product, args.plan or product.plans[0].code, args.start, tax=tax,
+            paid_months=args.paid_months, terminate=args.terminate, at_once=args.at_once,
+            overdraft=args.overdraft,
         )  # fmt: skip
     except BillingError as exc:
         print(f"cloud-gateway contracts preview: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ Refusals carry a ``message`` in the user's language.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,7 +32,7 @@ from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.errors import BillingError, UnknownProductError
 from cloud_gateway.billing.money import cents, format_amount
 from cloud_gateway.billing.periods import local_date
-from cloud_gateway.billing.preview import ContractPreview
+from cloud_gateway.billing.preview import ContractPreview, preview_contract
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.service import customer_from_data
 from cloud_gateway.contracts.errors import (
@@ -41,13 +42,13 @@ from cloud_gateway.contracts.errors import (
     ProviderUnavailableError,
 )
 from cloud_gateway.contracts.provider import Site
-from cloud_gateway.contracts.service import ContractView
+from cloud_gateway.contracts.service import ContractView, preview_terms
 from cloud_gateway.contracts.texts import contract_text
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.api import api_actor, read_json
 from cloud_gateway.http.auth import require_identity
 from cloud_gateway.http.errors import ErrorCode, refuse
-from cloud_gateway.http.keys import BILLING, CLOCK, CONTRACTS, OPENAPI, STORE
+from cloud_gateway.http.keys import BILLING, CLOCK, CONFIG, CONTRACTS, OPENAPI, STORE
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import request_language
@@ -231,15 +232,18 @@ def _preview_args(request: web.Request) -> dict[str, Any]:
 
 def _preview(request: web.Request, args: dict[str, Any]) -> ContractPreview:
     language = request_language(request).value
+    catalogues, config = request.app[CONTRACTS].catalogues, request.app[CONFIG].billing
+    options = dict(args)
     try:
-        return request.app[CONTRACTS].preview(**args, language=language)
+        product, tax = preview_terms(catalogues, config, options.pop("product"), args["start"])
+        return preview_contract(product, **options, tax=tax, language=language)
     except UnknownProductError:
         raise refuse(ErrorCode.NOT_FOUND) from None
     except BillingError as exc:
         raise refuse(ErrorCode.INVALID_REQUEST, detail=str(exc)) from None
 
 
-async def preview_contract(request: web.Request) -> web.Response:
+async def preview_json(request: web.Request) -> web.Response:
     """The whole life of a contract before ordering (nothing stored; no login needed)."""
     return web.json_response(_preview(request, _preview_args(request)).as_json())
 
@@ -288,19 +292,22 @@ async def _operator_body(request: web.Request) -> dict[str, Any]:
     return await read_json(request)
 
 
-async def confirm_reservation(request: web.Request) -> web.Response:
-    """The back office confirms a delivery reservation (R-BIL-4); ready orders activate."""
-    await _operator_body(request)
-    order_id, code = _id(request, "order_id"), request.match_info["code"]
+async def _money_answer(call: Awaitable[dict[str, Any]]) -> web.Response:
+    """The money core's answer as JSON: 404 for unknown objects, 409 for refused rules."""
     try:
-        result = await request.app[BILLING].confirm_reservation(
-            order_id, code, key=f"operator:reservation:{order_id}:{code}"
-        )
+        return web.json_response(await call)
     except NotFoundError:
         raise refuse(ErrorCode.NOT_FOUND) from None
     except BillingError as exc:
         raise _conflict(exc) from None
-    return web.json_response(result)
+
+
+async def confirm_reservation(request: web.Request) -> web.Response:
+    """The back office confirms a delivery reservation (R-BIL-4); ready orders activate."""
+    await _operator_body(request)
+    order_id, code = _id(request, "order_id"), request.match_info["code"]
+    key = f"operator:reservation:{order_id}:{code}"
+    return await _money_answer(request.app[BILLING].confirm_reservation(order_id, code, key=key))
 
 
 async def terminate_contract(request: web.Request) -> web.Response:
@@ -308,31 +315,18 @@ async def terminate_contract(request: web.Request) -> web.Response:
     body = await _operator_body(request)
     contract_id = _id(request, "contract_id")
     at_once = body.get("at_once") is True
-    mode = "at-once" if at_once else "period-end"
-    try:
-        result = await request.app[BILLING].terminate(
-            contract_id, at_once=at_once, key=f"operator:terminate:{contract_id}:{mode}"
-        )
-    except NotFoundError:
-        raise refuse(ErrorCode.NOT_FOUND) from None
-    except BillingError as exc:
-        raise _conflict(exc) from None
-    return web.json_response(result)
+    key = f"operator:terminate:{contract_id}:{'at-once' if at_once else 'period-end'}"
+    return await _money_answer(
+        request.app[BILLING].terminate(contract_id, at_once=at_once, key=key)
+    )
 
 
 async def settle_from_account(request: web.Request) -> web.Response:
     """Special activation or extension: settle a pro-forma within the overdraft (R-BIL-11)."""
     await _operator_body(request)
     document_id = _id(request, "document_id")
-    try:
-        result = await request.app[BILLING].settle_from_account(
-            document_id, key=f"operator:settle:{document_id}"
-        )
-    except NotFoundError:
-        raise refuse(ErrorCode.NOT_FOUND) from None
-    except BillingError as exc:
-        raise _conflict(exc) from None
-    return web.json_response(result)
+    key = f"operator:settle:{document_id}"
+    return await _money_answer(request.app[BILLING].settle_from_account(document_id, key=key))
 
 
 def _amount(value: object) -> int:
@@ -444,7 +438,7 @@ def setup(app: web.Application) -> None:
     router = app.router
     router.add_get("/api/v1/billing/contracts", list_contracts)
     router.add_post("/api/v1/billing/contracts", order_contract)
-    router.add_get("/api/v1/billing/contracts/preview", preview_contract)
+    router.add_get("/api/v1/billing/contracts/preview", preview_json)
     router.add_get("/api/v1/billing/contracts/{contract_id}", get_contract)
     router.add_get("/portal/contracts/preview", preview_page)
     router.add_get("/portal/contracts/{contract_id}", contract_page)

@@ -29,8 +29,7 @@ from cloud_gateway.billing.finalising import seller_parties
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredEntry, StoredOrder
 from cloud_gateway.billing.money import VatCategory
 from cloud_gateway.billing.periods import local_date, period
-from cloud_gateway.billing.preview import ContractPreview, preview_contract
-from cloud_gateway.billing.pricing import Buyer, tax_treatment
+from cloud_gateway.billing.pricing import Buyer, TaxTreatment, tax_treatment
 from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.rendering.view import DocumentKind
@@ -50,7 +49,7 @@ from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
 
-__all__ = ["ContractService", "ContractView", "MonthView", "month_views"]
+__all__ = ["ContractService", "ContractView", "MonthView", "month_views", "preview_terms"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,23 +294,10 @@ class ContractService:
             is Family.SERVICE_CONTRACT
         )
 
-    def preview(
-        self,
-        product: str,
-        plan: str,
-        start: date,
-        *,
-        paid_months: int | None = None,
-        terminate: date | None = None,
-        at_once: bool = False,
-        overdraft: bool = False,
-        language: str = "de",
-    ) -> ContractPreview:
-        """The whole life of a contract before ordering (pure core, nothing stored)."""
-        return preview_for(
-            self._catalogues, self._config, product, plan, start, paid_months=paid_months,
-            terminate=terminate, at_once=at_once, overdraft=overdraft, language=language,
-        )  # fmt: skip
+    @property
+    def catalogues(self) -> CatalogueSet:
+        """The catalogue versions contracts are booked under (the preview reads them)."""
+        return self._catalogues
 
     # --- refunds ----------------------------------------------------------------------------
     async def refund_to_iban(
@@ -355,28 +341,16 @@ class ContractService:
         return stored.pain001.encode()
 
 
-def preview_for(
-    catalogues: CatalogueSet,
-    config: BillingConfig,
-    product: str,
-    plan: str,
-    start: date,
-    *,
-    paid_months: int | None = None,
-    terminate: date | None = None,
-    at_once: bool = False,
-    overdraft: bool = False,
-    language: str = "de",
-) -> ContractPreview:
-    """The preview for a consumer in the seller's country (German VAT), from the catalogue in
-    force on ``start``."""
+def preview_terms(
+    catalogues: CatalogueSet, config: BillingConfig, product: str, start: date
+) -> tuple[Product, TaxTreatment]:
+    """What a preview (:func:`~cloud_gateway.billing.preview.preview_contract`) computes with:
+    the product of the catalogue in force on ``start`` and the VAT of a consumer in the
+    seller's country."""
     found = catalogues.effective(start).product(product)
     tax = tax_treatment(
         Buyer(business=False, country=config.seller_country), found.vat_rate, config.seller_country
     )
     if tax.category is not VatCategory.STANDARD:
         raise BillingError("the preview assumes the seller's VAT")
-    return preview_contract(
-        found, plan, start, tax=tax, paid_months=paid_months, terminate=terminate,
-        at_once=at_once, overdraft=overdraft, language=language,
-    )  # fmt: skip
+    return found, tax
