@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.repository_customers import CustomerRepository
-from cloud_gateway.billing.errors import BillingError, UnknownProductError
+from cloud_gateway.billing.errors import BillingError, SoldOutError, UnknownProductError
 from cloud_gateway.billing.money import cents, format_amount
 from cloud_gateway.billing.periods import local_date
 from cloud_gateway.billing.preview import ContractPreview, preview_contract
@@ -185,6 +185,12 @@ async def order_contract(request: web.Request) -> web.Response:
         wished = date.fromisoformat(body["wished_start"]) if body.get("wished_start") else None
     except (TypeError, ValueError):
         raise refuse(ErrorCode.INVALID_DATE) from None
+    if wished is not None and wished < local_date(request.app[CLOCK].now()):
+        raise refuse(
+            ErrorCode.INVALID,
+            fields={"wished_start": "error.wished_start_past"},
+            message=_message(request, "error.wished_start_past"),
+        )
     site = await _site(request, body, actor.account_id)
     customer = customer_from_data(data, request_language(request).value)
     try:
@@ -206,7 +212,13 @@ async def order_contract(request: web.Request) -> web.Response:
         raise refuse(ErrorCode.PROVIDER_UNAVAILABLE, message=text) from None
     except UnknownProductError:
         raise refuse(ErrorCode.NOT_FOUND) from None
-    except (ContractError, BillingError) as exc:
+    except SoldOutError as exc:
+        text = _message(request, "error.sold_out")
+        raise refuse(ErrorCode.CONFLICT, detail=str(exc), message=text) from None
+    except ContractError as exc:  # the product is no service contract
+        text = _message(request, "error.not_a_service")
+        raise refuse(ErrorCode.CONFLICT, detail=str(exc), message=text) from None
+    except BillingError as exc:
         raise _conflict(exc) from None
     return web.json_response(result, status=201)
 

@@ -46,6 +46,14 @@ CONTRACT_TEXTS: dict[str, dict[Language, str]] = {
         _DE: "Bitte hinterlegen Sie zuerst Ihre Kundendaten (Name und Anschrift) im Portal.",
         _EN: "Please enter your customer data (name and address) in the portal first.",
     },
+    "error.wished_start_past": {
+        _DE: "Der gewünschte Beginn liegt in der Vergangenheit.",
+        _EN: "The wished start lies in the past.",
+    },
+    "error.sold_out": {
+        _DE: "Dieses Produkt ist derzeit ausverkauft.",
+        _EN: "This product is sold out at the moment.",
+    },
     "error.not_a_service": {
         _DE: "Dieses Produkt ist kein Servicevertrag.",
         _EN: "This product is not a service contract.",

@@ -160,3 +160,26 @@ def test_cli_prints_the_one_json_object(capsys: pytest.CaptureFixture[str], tmp_
         main([*argv, "--terminate", "2026-05-11"])  # needs --at-once or --period-end
     assert main([*argv, "--paid-months", "1"]) == 2
     assert "never starts" in capsys.readouterr().err
+
+
+def test_the_satellite_product_carries_everything_seed_004_agrees() -> None:
+    catalogue = load_catalogues().version("2026-01")
+    p = SATELLITE
+    assert (p.family.value, p.available_quantity, catalogue.currency, p.tax_rate) == (
+        "service_contract", 50, "EUR", "19",
+    )  # fmt: skip
+    assert p.resource is not None
+    assert (p.resource.provider, p.resource.prechecked) == ("satellite", ("latitude", "longitude"))
+    assert {s.code: s.value for s in p.resource.settings if s.value}["band"] == "Ka"
+    assert (p.min_periods, p.max_periods) == (3, 12)
+    assert [m.value for m in p.payment_media] == ["bank_transfer"]
+    assert [(r.code, r.name.de) for r in p.reservations] == [
+        ("order_form", "Eingang Bestellformular")
+    ]
+    [setup] = p.one_time_fees
+    [monthly] = p.plans
+    assert (setup.net, setup.charging.value) == (80000, "prepaid")
+    assert (monthly.price(), monthly.charging.value, monthly.period_unit.value) == (
+        33600, "prepaid", "month",
+    )  # fmt: skip
+    assert p.shop_released

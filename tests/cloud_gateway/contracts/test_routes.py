@@ -83,6 +83,16 @@ async def _scenario(gw: GatewayHarness, customer: Browser, operator: Browser, an
     )
     assert (status, body["fields"]) == (422, {"site": "error.invalid_coordinates"})
     assert "ungültig" in body["message"]
+    site = {"latitude": "53.231", "longitude": "7.461"}
+    status, body = await customer.call(
+        "POST", "/api/v1/billing/contracts", {**order, **site, "wished_start": "2026-03-01"}, "k4"
+    )
+    assert (status, body["fields"]) == (422, {"wished_start": "error.wished_start_past"})
+    assert body["message"] == "Der gewünschte Beginn liegt in der Vergangenheit."
+    status, body = await customer.call(
+        "POST", "/api/v1/billing/contracts", {"product": "hub-remote", "plan": "1m", **site}, "k5"
+    )
+    assert (status, body["message"]) == (409, "Dieses Produkt ist kein Servicevertrag.")
     status, placed = await customer.call(
         "POST", "/api/v1/billing/contracts",
         {**order, "latitude": "53.231", "longitude": "7.461"}, key="k3",
