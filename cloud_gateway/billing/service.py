@@ -598,6 +598,8 @@ class BillingService:
             if not found or found[0].start_day is None:
                 raise BillingError(f"contract {contract_id} is not running")
             contract = found[0]
+            if contract.start_day is not None and contract.start_day > today:
+                raise BillingError(f"contract {contract_id} starts {contract.start_day}")
             advance(contract.state, ContractEvent.END)
             await self._repo.lock_account(conn, contract.account_id)
             snapshot = contract_snapshot(self._catalogues, contract, {})

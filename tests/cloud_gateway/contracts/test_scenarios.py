@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cloud_gateway.billing.errors import OverdraftError
+from cloud_gateway.billing.errors import BillingError, OverdraftError
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.periods import local_midnight
 from cloud_gateway.billing.repository import BillingRepository
@@ -375,6 +375,8 @@ async def test_reservations_confirmed_start_on_the_wished_date(life: Life) -> No
         OrderState.ACTIVE, ContractState.ACTIVE, date(2026, 3, 15),
     )  # fmt: skip
     assert await life.travel(date(2026, 3, 14)) == RunReport()  # nothing before the start
+    with pytest.raises(BillingError, match="starts 2026-03-15"):
+        await life.billing.terminate(contract.id, at_once=True, key="too-early")
     assert not await life.entitled(local_midnight(date(2026, 3, 15)) - timedelta(seconds=1))
     assert await life.entitled(local_midnight(date(2026, 3, 15)))
     assert await life.travel(date(2026, 3, 15)) == RunReport(documents=1)
