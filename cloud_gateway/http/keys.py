@@ -25,6 +25,7 @@ from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -53,6 +54,7 @@ __all__ = [
     "PLANT_ACCESS",
     "REMOTE_GATE",
     "SCHEDULER",
+    "SHOP",
     "SHOP_TEMPLATES",
     "STORE",
     "TELEMETRY_INGEST",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+SHOP: web.AppKey[ShopService] = web.AppKey("shop", ShopService)
+"""Carts, vouchers, checkout and the account's orders."""
