@@ -186,17 +186,21 @@ class OrderBook:
             method=checkout.method.value if checkout else None,
         )
 
-    async def window_product(self, window_id: int | None) -> Product | None:
-        """The catalogue product a package window was booked as (``None``: not from the shop)."""
-        if window_id is None:
-            return None
-        try:
-            stored = await self._store.repo(EntitlementRepository).get(window_id)
-        except NotFoundError:
+    async def chain_product(self, account_id: int, until: datetime) -> Product | None:
+        """The package the account's access until ``until`` ends with (trial then package)."""
+        stored = await self._store.repo(EntitlementRepository).for_subjects(
+            (Subject.ACCOUNT, account_id)
+        )
+        last = [
+            s
+            for s in stored
+            if s.window.kind is WindowKind.PACKAGE and s.window.effective_end == until
+        ]
+        if not last:
             return None
         for catalogue in reversed(self._catalogues.versions):
             for product in catalogue.products:
-                if product.code == stored.product:
+                if product.code == last[-1].product:
                     return product
         return None
 

@@ -19,8 +19,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 
-from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.flows import base_url
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
@@ -28,7 +28,6 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import current_identity, end_session, verify_csrf
 from cloud_gateway.http.keys import CLOCK, DEVICE_CA, SHOP, SHOP_TEMPLATES, STORE
 from cloud_gateway.shop import texts
-from cloud_gateway.shop.pages import setup as setup_pages
 from cloud_gateway.shop.deeplink import (
     LinkRefusal,
     ShopLink,
@@ -36,6 +35,7 @@ from cloud_gateway.shop.deeplink import (
     parse_shop_link,
     verify_shop_link,
 )
+from cloud_gateway.shop.pages import setup as setup_pages
 from cloud_gateway.shop.web import make_shop_templates, render_shop
 from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository

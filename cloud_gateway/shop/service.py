@@ -87,7 +87,7 @@ class HubStatus:
 
     entitled: bool
     kind: WindowKind | None
-    #: the package the current window was booked as (``None`` for a trial or grant)
+    #: the package the access ends with (a trial followed by a package: the package)
     product: Product | None
     #: the end of the continuous access (``None`` when not entitled)
     until: datetime | None
@@ -309,10 +309,13 @@ class ShopService:
         answer = await self._entitlements.hub_answer(account_id, self._clock.now(), device_id)
         window = answer.window if answer.entitled else None
         code = f"{window.kind.value}-{window.id}" if window else ""
+        # the hub line follows the latest booked package (booked_line), whatever covers now
         return HubStatus(
             entitled=answer.entitled,
             kind=window.kind if window else None,
-            product=await self.book.window_product(window.id) if window else None,
+            product=await self.book.chain_product(account_id, answer.until)
+            if answer.entitled and answer.until
+            else None,
             until=answer.until if answer.entitled else None,
             line=await self.hub_line(account_id, code),
         )

@@ -12,8 +12,8 @@ from cloud_gateway.billing.catalogue import (
     Catalogue,
     Family,
     PaymentMedium,
-    Plan,
     PeriodUnit,
+    Plan,
     Product,
     Text,
     load_catalogues,
@@ -40,7 +40,7 @@ def test_a_line_costs_its_plan_plus_german_vat() -> None:
     quote = _quote([_item(1, "hub-remote", "12m")])
     assert (quote.net, quote.discount, quote.tax, quote.gross) == (2500, 0, 475, 2975)
     assert [(s.category, s.rate, s.basis, s.tax) for s in quote.taxes] == [
-        (VatCategory.STANDARD, Decimal("19"), 2500, 475)
+        (VatCategory.STANDARD, Decimal(19), 2500, 475)
     ]
 
 
@@ -68,7 +68,7 @@ def test_vat_is_per_rate_on_each_documents_total_and_summed_per_rate() -> None:
         catalogue=catalogue,
     )
     by_rate = {s.rate: (s.basis, s.tax) for s in quote.taxes}
-    assert by_rate == {Decimal("7"): (5, 0), Decimal("19"): (800, 57 + 95)}
+    assert by_rate == {Decimal(7): (5, 0), Decimal(19): (800, 57 + 95)}
     assert quote.gross == 357 + 5 + 595
     assert quote.tax == sum(line.tax for line in quote.lines)
     # bank transfer is the only method both products allow
@@ -77,7 +77,7 @@ def test_vat_is_per_rate_on_each_documents_total_and_summed_per_rate() -> None:
 
 def test_percent_voucher_reduces_only_the_products_it_is_for() -> None:
     voucher = Voucher(
-        code="CCU10", kind=VoucherKind.PERCENT, value=Decimal("10"),
+        code="CCU10", kind=VoucherKind.PERCENT, value=Decimal(10),
         products=frozenset({"hub-comfort"}),
     )  # fmt: skip
     items = [_item(1, "hub-remote", "12m"), _item(2, "hub-comfort", "12m")]
