@@ -7,6 +7,8 @@ No area module sets a key.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jinja2
 from aiohttp import web
 
@@ -25,7 +27,6 @@ from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
-from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -33,6 +34,9 @@ from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.enrolment import EnrolmentService
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tunnel.clock import Clock
+
+if TYPE_CHECKING:  # the shop's package imports its web modules, which import these keys
+    from cloud_gateway.shop.service import ShopService
 
 __all__ = [
     "ACCOUNTS",
@@ -105,5 +109,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
-SHOP: web.AppKey[ShopService] = web.AppKey("shop", ShopService)
+SHOP: web.AppKey[ShopService] = web.AppKey("shop")
 """Carts, vouchers, checkout and the account's orders."""
