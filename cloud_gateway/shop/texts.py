@@ -263,6 +263,7 @@ PORTAL_TEXTS: dict[str, dict[Language, str]] = {
     "portal.package_until": _t("bis einschließlich {day}", "up to and including {day}"),
     "portal.no_package": _t("kein aktives Paket", "no active package"),
     "portal.book": _t("Zugang buchen", "Book access"),
+    "portal.shop": _t("Produkte und Pakete", "Products and packages"),
     "portal.window.trial": _t("Testzeitraum", "Trial"),
     "portal.window.package": _t("Paket", "Package"),
     "portal.window.grant": _t("Freischaltung", "Operator grant"),

@@ -15,6 +15,7 @@ from tests.cloud_gateway.shop.shopping import (
     pay_and_activate,
     validate,
 )
+from tests.cloud_gateway.shop.test_hub_link import enrol_hub
 from tests.support.browser import chromium_context
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -130,3 +131,31 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         await page.goto(gw.url + "portal")
         await _no_horizontal_scroll(page)
         assert await validate(gw.gateway.store) >= 1  # the pro-forma (the invoice: billing run)
+
+
+async def test_zugang_buchen_from_the_hub_lands_in_the_cart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
+        await gw.create_account("anna")
+        hub = await enrol_hub(gw, tmp_path / "hub", "anna")
+        page = await ctx.new_page()
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await _login(page, gw.url)
+        # the portal offers "Zugang buchen" for the hub (trial running)
+        booking = page.locator(f'.hub-package[data-device="{hub.slug}"]')
+        assert await booking.get_attribute("data-entitled") == "yes"
+        assert "Testzeitraum" in await booking.inner_text()
+        await _no_horizontal_scroll(page)
+        # the add-on's signed link: logged in already, no second login
+        await page.goto(gw.url + hub.link(gw).lstrip("/"))
+        assert await page.inner_text("#credited-account") == "anna"
+        await page.click("#continue")
+        await page.wait_for_url("**/shop/cart?hub=*")
+        line = page.locator(".cart-line")
+        assert await line.count() == 1
+        assert await line.get_attribute("data-product") == "hub-remote"
+        assert await line.get_attribute("data-plan") == "12m"
+        assert "Ferienhaus" in await page.inner_text("#cart-hub")
+        await _no_horizontal_scroll(page)
