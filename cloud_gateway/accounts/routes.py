@@ -24,7 +24,7 @@ from cloud_gateway.http.keys import (
 from cloud_gateway.http.pages import render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.shop.web import Formats
+from cloud_gateway.shop.formats import Formats
 
 __all__ = ["safe_next", "setup"]
 

@@ -148,8 +148,8 @@ class OrderBook:
             contracts = await repo.contracts(conn, order_id=order_id)
             documents: list[tuple[StoredDocument, bool]] = []
             for contract in contracts:
-                for doc in await repo.documents(conn, contract_id=contract.id):
-                    documents.append((doc, await repo.is_settled(conn, doc.id)))
+                found = await repo.documents(conn, contract_id=contract.id)
+                documents += [(doc, await repo.is_settled(conn, doc.id)) for doc in found]
         windows = await self._windows(account_id)
         booked = []
         for contract in contracts:

@@ -130,7 +130,10 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
         "{amount} alle {runtime}, verlängert sich automatisch",
         "{amount} every {runtime}, renews automatically",
     ),
-    "cart.voucher_line": _t("inkl. Gutschein {code}: −{amount}", "incl. voucher {code}: −{amount}"),
+    "cart.voucher_line": _t(
+        "inkl. Gutschein {code}: \N{MINUS SIGN}{amount}",
+        "incl. voucher {code}: \N{MINUS SIGN}{amount}",
+    ),
     "cart.net": _t("Summe netto", "Net total"),
     "cart.discount": _t("Gutschein {code}", "Voucher {code}"),
     "cart.vat": _t("Umsatzsteuer {rate} % auf {basis}", "VAT {rate} % on {basis}"),
@@ -221,7 +224,7 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     ),
     "order.transfer": _t(
         "Bitte überweisen Sie {amount} unter Angabe der Referenz {reference} auf unser "
-        "Konto (Angaben in der Proforma-Rechnung) – am einfachsten mit dem GiroCode in Ihrer "
+        "Konto (Angaben in der Proforma-Rechnung), am einfachsten mit dem GiroCode in Ihrer "
         "Banking-App.",
         "Please transfer {amount} quoting the reference {reference} to our account (details "
         "on the pro-forma invoice), most easily with the GiroCode in your banking app.",

@@ -20,7 +20,14 @@ from cloud_gateway.billing.catalogue import (
 )
 from cloud_gateway.billing.money import VatCategory
 from cloud_gateway.billing.pricing import Buyer, Voucher, VoucherKind
-from cloud_gateway.shop.cart import Cart, CartItem, check_voucher, payment_media, quote_cart
+from cloud_gateway.shop.cart import (
+    Cart,
+    CartItem,
+    CartQuote,
+    check_voucher,
+    payment_media,
+    quote_cart,
+)
 from cloud_gateway.shop.errors import CartError, CartProblem
 
 TODAY = date(2026, 3, 2)
@@ -32,7 +39,9 @@ def _item(n: int, product: str, plan: str, booking: BookingType = BookingType.SI
     return CartItem(id=n, product=product, plan=plan, booking=booking)
 
 
-def _quote(items: list[CartItem], voucher: Voucher | None = None, catalogue: Catalogue = CATALOGUE):
+def _quote(
+    items: list[CartItem], voucher: Voucher | None = None, catalogue: Catalogue = CATALOGUE
+) -> CartQuote:
     return quote_cart(catalogue, items, buyer=GERMAN, voucher=voucher, language="de", today=TODAY)
 
 

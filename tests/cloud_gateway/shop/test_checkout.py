@@ -93,7 +93,7 @@ async def test_a_changed_cart_is_not_bought_blindly(gw: GatewayHarness) -> None:
 
 
 async def test_voucher_refusals_keep_the_typed_code(gw: GatewayHarness) -> None:
-    anna = await gw.create_account("anna")
+    await gw.create_account("anna")
     await issue_vouchers(gw)
     async with gw.client() as http:
         await gw.login(http, "anna")
