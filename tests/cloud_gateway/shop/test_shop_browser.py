@@ -91,8 +91,16 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         await page.wait_for_url("**/shop/checkout")
         await _no_horizontal_scroll(page)
         await page.check('input[name=method][value="bank_transfer"]')
+        form = {
+            name: await page.input_value(f"#pay-form input[name={name}]")
+            for name in ("csrf_token", "key")
+        } | {"method": "bank_transfer"}
         await page.click("#buy-now")
         await page.wait_for_url(re.compile(r".*/shop/orders/\d+$"))
+        order_url = page.url
+        # the same form posted again (a double click, a retry): the same order, no second one
+        again = await page.request.post(gw.url + "shop/checkout", form=form)
+        assert again.url == order_url
         await _no_horizontal_scroll(page)
         assert await page.get_attribute("#order-status", "data-status") == "awaiting_payment"
         reference = await page.inner_text(".rf-reference")
@@ -112,7 +120,7 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         # the money arrives: the order page shows the package and its end
         repo = gw.gateway.store.repo(BillingRepository)
         async with repo.transaction() as conn:
-            (order,) = await repo.orders(conn, anna.id)
+            (order,) = await repo.orders(conn, anna.id)  # exactly one order
         await pay_and_activate(gw, anna.id, order.id)
         await page.reload()
         assert await page.get_attribute("#order-status", "data-status") == "active"
