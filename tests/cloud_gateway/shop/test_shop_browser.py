@@ -91,7 +91,7 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         await page.wait_for_url("**/shop/checkout")
         await _no_horizontal_scroll(page)
         await page.check('input[name=method][value="bank_transfer"]')
-        form = {
+        form: dict[str, str | float | bool] = {
             name: await page.input_value(f"#pay-form input[name={name}]")
             for name in ("csrf_token", "key")
         } | {"method": "bank_transfer"}
