@@ -91,10 +91,9 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         await page.wait_for_url("**/shop/checkout")
         await _no_horizontal_scroll(page)
         await page.check('input[name=method][value="bank_transfer"]')
-        form: dict[str, str | float | bool] = {
-            name: await page.input_value(f"#pay-form input[name={name}]")
-            for name in ("csrf_token", "key")
-        } | {"method": "bank_transfer"}
+        form: dict[str, str | float | bool] = {"method": "bank_transfer"}
+        for name in ("csrf_token", "key"):
+            form[name] = await page.input_value(f"#pay-form input[name={name}]")
         await page.click("#buy-now")
         await page.wait_for_url(re.compile(r".*/shop/orders/\d+$"))
         order_url = page.url
