@@ -48,7 +48,7 @@ async def shop_home(_request: web.Request) -> web.Response:
 
 
 async def products(request: web.Request) -> web.Response:
-    """ "Produkte": every hub package with its runtimes' prices."""
+    """The products page ("Produkte"): every hub package with its runtimes' prices."""
     shop = request.app[SHOP]
     lang = _lang(request)
     offers = [(p, shop.plan_prices(p, lang)) for p in shop.packages()]
@@ -83,7 +83,7 @@ async def product(request: web.Request) -> web.Response:
 
 
 async def cart_add(request: web.Request) -> web.Response:
-    """ "In den Warenkorb": the line goes into the cart, then the cart."""
+    """Add to the cart ("In den Warenkorb"), then show the cart."""
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)
@@ -121,7 +121,7 @@ async def cart(request: web.Request) -> web.Response:
 
 
 async def cart_update(request: web.Request) -> web.Response:
-    """ "Aktualisierung": the lines ticked "Löschen" go."""
+    """Update ("Aktualisierung"): the lines ticked "Löschen" go."""
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)
@@ -131,7 +131,7 @@ async def cart_update(request: web.Request) -> web.Response:
 
 
 async def cart_voucher(request: web.Request) -> web.Response:
-    """ "Gutschein einlösen": the amount is adjusted, or a clear reason keeps the code typed."""
+    """Redeem ("Gutschein einlösen"): the amount is adjusted, or a reason keeps the code typed."""
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)
@@ -166,7 +166,7 @@ async def _payment_page(
 
 
 async def payment(request: web.Request) -> web.Response:
-    """ "Kaufen": choose the payment method."""
+    """Buy ("Kaufen"): choose the payment method."""
     return await _payment_page(request)
 
 
@@ -176,7 +176,7 @@ def _method(value: str) -> PaymentMedium:
 
 
 async def checkout(request: web.Request) -> web.Response:
-    """ "Jetzt kaufen": place the order (once per cart content) and start paying."""
+    """Buy now ("Jetzt kaufen"): place the order (once per cart content), start paying."""
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)

@@ -149,12 +149,17 @@ class ShopService:
 
     # --- the cart ---------------------------------------------------------------------------
     async def add(self, account_id: int, product: str, plan: str, booking: BookingType) -> None:
-        """ "In den Warenkorb"; raises :class:`CartError` for what the shop does not sell."""
+        """Add a line ("In den Warenkorb"); raises :class:`CartError` for what is not sold.
+
+        The cart takes hub packages; licences are bought on their plants' pages.
+        """
+        if product not in {p.code for p in self.packages()}:
+            raise CartError(CartProblem.UNKNOWN_PRODUCT, f"{product} is not a hub package")
         check_line(self.catalogue(), product, plan, booking)
         await self._carts.add(account_id, product, plan, booking, self._clock.now())
 
     async def remove(self, account_id: int, item_ids: list[int]) -> int:
-        """ "Löschen" + "Aktualisierung": the ticked lines go."""
+        """Take the ticked lines out ("Löschen" + "Aktualisierung")."""
         return await self._carts.remove(account_id, item_ids, self._clock.now())
 
     async def _voucher(self, code: str) -> Voucher:
@@ -171,7 +176,7 @@ class ShopService:
             return await repo.voucher_uses(conn, code)
 
     async def redeem(self, account_id: int, code: str) -> None:
-        """ "Gutschein einlösen": check the code against the cart, then remember it."""
+        """Redeem a voucher ("Gutschein einlösen"): checked against the cart, then remembered."""
         code = code.strip()
         if not code:
             raise CartError(CartProblem.VOUCHER_UNKNOWN, "empty code")
@@ -240,7 +245,7 @@ class ShopService:
     async def checkout(
         self, account_id: int, *, key: str, method: PaymentMedium, language: str, base_url: str
     ) -> Checkout:
-        """ "Jetzt kaufen": the order of the cart the page showed (``key``), paid by ``method``.
+        """Buy ("Jetzt kaufen") the cart the page showed (``key``), paid by ``method``.
 
         The same key gives the same order and payment every time. A cart that changed since
         the page was shown, a method the cart cannot be paid by, a voucher no longer valid or

@@ -150,3 +150,20 @@ async def test_shop_pages_need_a_login_and_other_orders_stay_hidden(gw: GatewayH
         await gw.login(other, "bernd")
         async with other.get(order_path) as resp:
             assert resp.status == 404
+
+
+async def test_only_hub_packages_go_into_the_cart(gw: GatewayHarness) -> None:
+    anna = await gw.create_account("anna")
+    async with gw.client() as http:
+        await gw.login(http, "anna")
+        token = await gw.form_token(http, "/shop/products/hub-remote")
+        for line in [
+            {"product": "plant-monitoring", "plan": "365d", "booking": "single"},
+            {"product": "hub-remote", "plan": "7m", "booking": "single"},
+            {"product": "hub-remote", "plan": "1m", "booking": "forever"},
+        ]:
+            async with http.post("/shop/cart/add", data={"csrf_token": token, **line}) as resp:
+                assert resp.status in {404, 422}, line
+        async with http.get("/shop/products/plant-monitoring") as resp:
+            assert resp.status == 404
+    assert (await gw.gateway.store.repo(CartRepository).cart(anna.id)).items == ()
