@@ -13,7 +13,7 @@ from decimal import Decimal
 from cloud_gateway.billing.catalogue import PeriodUnit, Plan
 from cloud_gateway.billing.rendering.labels import Labels, labels_for
 from cloud_gateway.i18n import Language
-from cloud_gateway.localdays import last_day, local_date
+from cloud_gateway.localdays import BERLIN, last_day, local_date
 from cloud_gateway.shop.texts import shop_text
 
 __all__ = ["Formats"]
@@ -43,6 +43,10 @@ class Formats:
     def local_day(self, at: datetime) -> str:
         """The Europe/Berlin day of an instant."""
         return self.day(local_date(at))
+
+    def local_time(self, at: datetime) -> str:
+        """An instant as its Europe/Berlin day and 24-hour time."""
+        return f"{self.local_day(at)}, {at.astimezone(BERLIN):%H:%M}"
 
     def last_day(self, end: datetime) -> str:
         """The last Europe/Berlin day a window ending at ``end`` covers."""
