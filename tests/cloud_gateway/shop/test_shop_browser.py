@@ -123,12 +123,14 @@ async def test_booking_journey_by_bank_transfer(tmp_path: Path, clock: ManualClo
         await pay_and_activate(gw, anna.id, order.id)
         await page.reload()
         assert await page.get_attribute("#order-status", "data-status") == "active"
+        assert await page.inner_text("#order-total") == "51,41\xa0€"
         assert "aktiv bis einschließlich" in await page.inner_text(".package-end")
 
         # English switch
         await page.click("a[hreflang=en]")
         await page.wait_for_selector("html[lang=en]")
         assert "active up to and including" in await page.inner_text(".package-end")
+        assert await page.inner_text("#order-total") == "€51.41"
         await page.goto(gw.url + "shop/cart")
         assert await page.inner_text("h1") == "Cart"
         assert await page.inner_text("#cart-empty") == "Your cart is empty."
