@@ -157,3 +157,22 @@ def test_checkout_key_follows_content_and_revision() -> None:
         cart.checkout_key()
         != Cart(account_id=7, revision=3, voucher_code="X", items=items).checkout_key()
     )
+
+
+def test_verified_eu_business_pays_no_german_vat() -> None:
+    business = Buyer(business=True, country="AT", vat_id="ATU12345678", vat_verified=True)
+    quote = quote_cart(
+        CATALOGUE, [_item(1, "hub-pro", "12m")], buyer=business, voucher=None, language="en",
+        today=TODAY,
+    )  # fmt: skip
+    assert [(s.category, s.tax) for s in quote.taxes] == [(VatCategory.REVERSE_CHARGE, 0)]
+    assert quote.gross == quote.net == 8900
+    unverified = Buyer(business=True, country="AT", vat_id="ATU12345678")
+    assert _quote_for(unverified).gross == 10591
+
+
+def _quote_for(buyer: Buyer) -> CartQuote:
+    return quote_cart(
+        CATALOGUE, [_item(1, "hub-pro", "12m")], buyer=buyer, voucher=None, language="de",
+        today=TODAY,
+    )  # fmt: skip
