@@ -36,6 +36,7 @@ from cloud_gateway.http.keys import (
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
+    SHOP,
     STORE,
     TELEMETRY_INGEST,
     TEMPLATES,
@@ -144,3 +145,4 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[SHOP] = services.shop

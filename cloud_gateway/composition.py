@@ -47,6 +47,8 @@ from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.shop.bank_transfer import BankTransferOnly
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -98,6 +100,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    shop: ShopService
+    """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -246,6 +250,17 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
+    payments = BankTransferOnly()
+    shop = ShopService(
+        store,
+        billing,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        payments=payments,
+        methods=payments.methods,
+    )
     return Services(
         config=config,
         store=store,
@@ -270,4 +285,5 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        shop=shop,
     )
