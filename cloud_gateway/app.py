@@ -38,6 +38,7 @@ from cloud_gateway.http.keys import (
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
+    SHOP,
     STORE,
     TELEMETRY_INGEST,
     TEMPLATES,
@@ -148,3 +149,4 @@ def install(app: web.Application, services: Services) -> None:
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
     app[CONTRACTS] = services.contracts
+    app[SHOP] = services.shop

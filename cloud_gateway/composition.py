@@ -49,6 +49,8 @@ from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.shop.bank_transfer import BankTransferOnly
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -102,6 +104,8 @@ class Services:
     """The alert scheduler (R-MON-17): one round a minute."""
     contracts: ContractService
     """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
+    shop: ShopService
+    """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -261,6 +265,17 @@ def build_services(
         clock=clock,
         config=config.billing,
     )
+    payments = BankTransferOnly()
+    shop = ShopService(
+        store,
+        billing,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        payments=payments,
+        methods=payments.methods,
+    )
     return Services(
         config=config,
         store=store,
@@ -286,4 +301,5 @@ def build_services(
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
         contracts=contracts,
+        shop=shop,
     )

@@ -35,6 +35,8 @@
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
+    ├── CartError (ValueError)                     the cart or checkout refused a request
+    │                                              (shop.errors)
     ├── MonitoringError                            forecast or alert state unusable
     │   │                                          (monitoring.errors)
     │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs

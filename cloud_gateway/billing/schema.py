@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.plants.schema import plants
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
@@ -97,7 +98,7 @@ billing_contracts = sa.Table(
         "plant_id",
         sa.Integer,
         sa.ForeignKey(
-            "plants.id", ondelete="SET NULL", name="fk_billing_contracts_plant_id_plants"
+            plants.c.id, ondelete="SET NULL", name="fk_billing_contracts_plant_id_plants"
         ),
         nullable=True,
     ),

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.accounts.schema import accounts
+from cloud_gateway.billing.schema import billing_contracts
+from cloud_gateway.plants.schema import plants
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
@@ -21,7 +24,7 @@ service_contracts = sa.Table(
     sa.Column(
         "contract_id",
         sa.Integer,
-        sa.ForeignKey("billing_contracts.id", ondelete="RESTRICT"),
+        sa.ForeignKey(billing_contracts.c.id, ondelete="RESTRICT"),
         nullable=False,
         unique=True,
     ),
@@ -30,7 +33,7 @@ service_contracts = sa.Table(
     sa.Column("latitude", sa.String(16), nullable=False),
     sa.Column("longitude", sa.String(16), nullable=False),
     sa.Column(
-        "plant_id", sa.Integer, sa.ForeignKey("plants.id", ondelete="SET NULL"), nullable=True
+        "plant_id", sa.Integer, sa.ForeignKey(plants.c.id, ondelete="SET NULL"), nullable=True
     ),
     sa.Column("precheck_reference", sa.String(64), nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
@@ -41,7 +44,7 @@ service_refunds = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
-        "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
+        "account_id", sa.Integer, sa.ForeignKey(accounts.c.id, ondelete="RESTRICT"), nullable=False
     ),
     sa.Column("idempotency_key", sa.String(100), nullable=False, unique=True),
     sa.Column("amount", sa.BigInteger, nullable=False),

@@ -7,6 +7,8 @@ No area module sets a key.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jinja2
 from aiohttp import web
 
@@ -34,6 +36,9 @@ from cloud_gateway.tunnels.enrolment import EnrolmentService
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tunnel.clock import Clock
 
+if TYPE_CHECKING:  # the shop's package imports its web modules, which import these keys
+    from cloud_gateway.shop.service import ShopService
+
 __all__ = [
     "ACCOUNTS",
     "ALERTS",
@@ -55,6 +60,7 @@ __all__ = [
     "PLANT_ACCESS",
     "REMOTE_GATE",
     "SCHEDULER",
+    "SHOP",
     "SHOP_TEMPLATES",
     "STORE",
     "TELEMETRY_INGEST",
@@ -107,3 +113,5 @@ ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
 CONTRACTS: web.AppKey[ContractService] = web.AppKey("contracts", ContractService)
 """Prepaid service contracts: provider pre-check, ordering, views, preview, refunds."""
+SHOP: web.AppKey[ShopService] = web.AppKey("shop")
+"""Carts, vouchers, checkout and the account's orders."""

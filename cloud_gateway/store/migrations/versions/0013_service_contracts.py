@@ -1,7 +1,7 @@
 """Prepaid service contracts: the wished start of an order, service numbers and sites, refunds.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from cloud_gateway.store.types import UtcDateTime
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
