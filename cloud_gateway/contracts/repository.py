@@ -71,6 +71,7 @@ class ServiceContractRepository(Repository):
         site: Site,
         plant_id: int | None,
         precheck_reference: str,
+        order_key: str,
         now: datetime,
     ) -> StoredService:
         """Record the accepted service once (a retry returns the first row)."""
@@ -82,6 +83,7 @@ class ServiceContractRepository(Repository):
             "longitude": str(site.longitude),
             "plant_id": plant_id,
             "precheck_reference": precheck_reference[:64],
+            "order_key": order_key,
             "created_at": now,
         }
         await insert_ignore(conn, _S, values, ["contract_id"])
@@ -92,6 +94,11 @@ class ServiceContractRepository(Repository):
 
     async def service(self, conn: AsyncConnection, contract_id: int) -> StoredService | None:
         row = (await conn.execute(_S.select().where(_S.c.contract_id == contract_id))).first()
+        return _service(row._mapping) if row else None
+
+    async def ordered_with(self, conn: AsyncConnection, order_key: str) -> StoredService | None:
+        """The service an order with this idempotency key was accepted for, if any."""
+        row = (await conn.execute(_S.select().where(_S.c.order_key == order_key))).first()
         return _service(row._mapping) if row else None
 
     async def services(

@@ -36,6 +36,9 @@ service_contracts = sa.Table(
         "plant_id", sa.Integer, sa.ForeignKey(plants.c.id, ondelete="SET NULL"), nullable=True
     ),
     sa.Column("precheck_reference", sa.String(64), nullable=False, server_default=""),
+    #: the idempotency key of the order: a retry finds the accepted service without asking
+    #: the provider again
+    sa.Column("order_key", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 

@@ -152,10 +152,19 @@ class ContractService:
         found = self._catalogues.effective(today).product(product)
         if found.family is not Family.SERVICE_CONTRACT or found.resource is None:
             raise ContractError(f"{product} is not a service contract")
+        line = OrderLine(product=product, plan=plan, plant_id=plant_id)
+        repo = self._store.repo(ServiceContractRepository)
+        async with self._store.repo(BillingRepository).transaction() as conn:
+            accepted = await repo.ordered_with(conn, key)
+        if accepted is not None:  # a retry: the first result, the provider is not asked again
+            placed = await self._billing.place_order(customer, [line], key=key)
+            return {
+                **placed,
+                "service_number": accepted.service_number,
+                "precheck_reference": accepted.precheck_reference,
+            }
         checked = await self._provider.precheck(found.code, site)
-        placed = await self._billing.place_order(
-            customer, [OrderLine(product=product, plan=plan, plant_id=plant_id)], key=key
-        )
+        placed = await self._billing.place_order(customer, [line], key=key)
         order_id = int(placed["order_id"])
         [contract_id] = placed["contract_ids"]
         [proforma_id] = placed["proforma_ids"]
@@ -163,7 +172,6 @@ class ContractService:
             await self._billing.wish_start(order_id, wished_start, key=f"{key}:wish")
         account = await self._store.repo(AccountRepository).get(customer.account_id)
         billing = self._store.repo(BillingRepository)
-        repo = self._store.repo(ServiceContractRepository)
         now = self._clock.now()
         async with billing.transaction() as conn:
             service = await repo.add_service(
@@ -174,6 +182,7 @@ class ContractService:
                 site=site,
                 plant_id=plant_id,
                 precheck_reference=checked.reference,
+                order_key=key,
                 now=now,
             )
             proforma = await billing.document(conn, proforma_id)

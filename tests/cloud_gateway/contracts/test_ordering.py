@@ -84,11 +84,13 @@ async def test_accepted_order_has_a_service_number_and_one_mail_with_both_pdfs(
         customer, product="satellite-uplink", plan="monthly", site=LEER,
         wished_start=date(2026, 3, 1), key="order-1",
     )  # fmt: skip
+    satellite.available = False  # a retry does not ask the provider again
     again = await service.order(
         customer, product="satellite-uplink", plan="monthly", site=LEER,
         wished_start=date(2026, 3, 1), key="order-1",
     )  # fmt: skip
     assert again == result
+    assert satellite.requests == 1
     [contract_id] = result["contract_ids"]
     assert result["service_number"] == f"SAT-{contract_id:06d}"
     assert result["precheck_reference"] == "SIM-PC-00000001"

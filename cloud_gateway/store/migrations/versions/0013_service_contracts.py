@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("longitude", sa.String(16), nullable=False),
         sa.Column("plant_id", sa.Integer, nullable=True),
         sa.Column("precheck_reference", sa.String(64), nullable=False, server_default=""),
+        sa.Column("order_key", sa.String(200), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contract_id"],
@@ -45,6 +46,7 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("contract_id", name="uq_service_contracts_contract_id"),
         sa.UniqueConstraint("service_number", name="uq_service_contracts_service_number"),
+        sa.UniqueConstraint("order_key", name="uq_service_contracts_order_key"),
     )
     op.create_table(
         "service_refunds",
