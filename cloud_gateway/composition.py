@@ -33,16 +33,16 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.contracts.provider import HttpServiceProvider
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
-from cloud_gateway.licences.bank_transfer import BankTransferOnly
 from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
-from cloud_gateway.payments.port import PaymentPort
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
@@ -50,6 +50,8 @@ from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.shop.bank_transfer import BankTransferOnly
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -101,8 +103,10 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
-    payments: PaymentPort
-    """Starts paying an order (the shop's port; bank transfer only until providers exist)."""
+    contracts: ContractService
+    """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
+    shop: ShopService
+    """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
     licences: LicenceService
     """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
 
@@ -253,13 +257,35 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
-    payments: PaymentPort = BankTransferOnly()
+    contracts = ContractService(
+        store=store,
+        billing=billing,
+        catalogues=load_catalogues(),
+        provider=HttpServiceProvider(
+            config.contracts.provider_url, config.contracts.provider_timeout_s
+        ),
+        outbox=outbox,
+        clock=clock,
+        config=config.billing,
+    )
+    payments = BankTransferOnly()
+    shop = ShopService(
+        store,
+        billing,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        payments=payments,
+        methods=payments.methods,
+    )
     licences = LicenceService(
         store,
         clock,
         billing=billing,
         entitlements=entitlements,
         payments=payments,
+        methods=payments.methods,
         outbox=outbox,
         tunnels=tunnels,
     )
@@ -289,6 +315,7 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
-        payments=payments,
+        contracts=contracts,
+        shop=shop,
         licences=licences,
     )

@@ -40,7 +40,7 @@ from cloud_gateway.licences.errors import (
     QuoteError,
 )
 from cloud_gateway.licences.quote import LicenceTerm, parse_watts
-from cloud_gateway.licences.service import LICENCE_METHODS, PowerPreview
+from cloud_gateway.licences.service import PowerPreview
 from cloud_gateway.licences.texts import day, licence_text, money, power, register
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.plants.repository import PlantRepository
@@ -297,7 +297,7 @@ async def pay_page(request: web.Request, *, error: str = "", status: int = 200) 
         {
             "order_id": order_id,
             "gross": gross,
-            "methods": [m.value for m in LICENCE_METHODS],
+            "methods": [m.value for m in request.app[LICENCES].payment_methods()],
             "chosen": request.query.get("method", PaymentMedium.BANK_TRANSFER.value),
             "error": error,
             "pay_key": secrets.token_urlsafe(16),

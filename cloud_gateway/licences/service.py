@@ -123,6 +123,7 @@ class LicenceService:
         billing: BillingService,
         entitlements: EntitlementService,
         payments: PaymentPort,
+        methods: frozenset[PaymentMedium],
         outbox: Outbox,
         tunnels: TunnelRegistry,
     ) -> None:
@@ -131,6 +132,7 @@ class LicenceService:
         self._billing = billing
         self._entitlements = entitlements
         self._payments = payments
+        self._methods = methods
         self._outbox = outbox
         self._tunnels = tunnels
 
@@ -280,6 +282,12 @@ class LicenceService:
             await self._outbox.put(conn, mail, now=now, dedup_key=f"licence-order:{order_id}")
         self._outbox.wake()
 
+    def payment_methods(self) -> list[PaymentMedium]:
+        """The methods a licence can be paid by here: the provider's page (card, online
+        transfer) and bank transfer, as far as the payment port can start them."""
+        offered = self.product().payment_media
+        return [m for m in LICENCE_METHODS if m in self._methods and m in offered]
+
     async def pay(
         self,
         *,
@@ -291,8 +299,8 @@ class LicenceService:
         key: str,
     ) -> PaymentStart:
         """Start paying the account's licence order through the payment port."""
-        if method not in LICENCE_METHODS or method not in self.product().payment_media:
-            raise PaymentMethodError(f"licences cannot be paid by {method}")
+        if method not in self.payment_methods():
+            raise PaymentMethodError(f"licences cannot be paid by {method} here")
         billing = self._store.repo(BillingRepository)
         async with billing.transaction() as conn:
             order = await billing.order(conn, order_id)

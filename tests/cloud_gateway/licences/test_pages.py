@@ -223,6 +223,11 @@ async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: M
             await page.check("input[name=method][value='bank_transfer']")
             await page.click("#pay")
             await page.wait_for_url(f"**/shop/orders/{order_id}")
+            # the shop's order page: the same total, both licences, how to transfer the money
+            assert await page.text_content("#order-total") == "164,22\xa0€"
+            licences = page.locator(".order-package[data-product='plant-monitoring']")
+            assert await licences.count() == 2
+            assert await page.locator(".transfer .rf-reference").count() == 2
 
     store = gw.gateway.store
     billing = store.repo(BillingRepository)
