@@ -31,6 +31,7 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import LICENCES, STORE
+from cloud_gateway.http.pages import page_response
 from cloud_gateway.i18n import Language, request_language
 from cloud_gateway.licences import api
 from cloud_gateway.licences.errors import (
@@ -75,12 +76,7 @@ async def _render(
         "csrf_token": await csrf_token(request),
     }
     body = _templates().get_template(template).render(**helpers, **context)
-    response = web.Response(text=body, content_type="text/html", status=status)
-    if request.query.get("lang") in {x.value for x in Language}:
-        response.set_cookie(
-            "lang", request.query["lang"], max_age=365 * 86400, secure=True, samesite="Lax"
-        )
-    return response
+    return page_response(request, body, status=status)
 
 
 async def _own_plant(request: web.Request, account_id: int) -> Plant:
