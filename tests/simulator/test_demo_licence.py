@@ -13,6 +13,7 @@ from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from simulator.demo_gateway import INSTALLER, PLANT_NAME, ensure_account
 from simulator.demo_licence import ensure_licence_buyer
+from tests.cloud_gateway.billing.conftest import validate_documents
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
 
@@ -41,3 +42,4 @@ async def test_the_demo_installer_can_order_a_licence(tmp_path: Path, clock: Man
             language=Language.DE, key="demo",
         )  # fmt: skip
         assert placed.quote.gross == 10591  # its type not reported yet: 20,000 W
+        assert await validate_documents(gw.gateway.store) == 1

@@ -34,6 +34,11 @@ async def checked_store(store: Store) -> AsyncIterator[Store]:
     notes, pro-formas, reverse-charge and voucher documents alike, as the scenarios made them.
     """
     yield store
+    await validate_documents(store)
+
+
+async def validate_documents(store: Store) -> int:
+    """Check every document ``store`` holds against EN 16931 (see ``checked_store``); how many."""
     repo = store.repo(BillingRepository)
     async with repo.transaction() as conn:
         documents = await repo.documents(conn)
@@ -43,6 +48,7 @@ async def checked_store(store: Store) -> AsyncIterator[Store]:
             await asyncio.to_thread(validate_cii, xml)
         except AssertionError as exc:
             raise AssertionError(f"{document.number}: {exc}") from None
+    return len(documents)
 
 
 @pytest.fixture

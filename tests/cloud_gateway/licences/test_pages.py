@@ -21,6 +21,7 @@ from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
+from tests.cloud_gateway.billing.conftest import validate_documents
 from tests.cloud_gateway.licences.conftest import save_customer, set_nameplate
 from tests.support.browser import chromium_context
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -229,19 +230,20 @@ async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: M
             assert await licences.count() == 2
             assert await page.locator(".transfer .rf-reference").count() == 2
 
-    store = gw.gateway.store
-    billing = store.repo(BillingRepository)
-    async with billing.transaction() as conn:
-        (placed,) = await billing.orders(conn, anna.id)
-        contracts = await billing.contracts(conn, order_id=placed.id)
-    assert placed.id == order_id
-    assert sorted((c.plant_id, c.power_w) for c in contracts) == [
-        (scheune.id, 10_000),
-        (halle.id, 26_000),
-    ]
-    outbox = await store.repo(OutboxRepository).list_recent()
-    (mail,) = [m for m in outbox if m.template == "licence_order"]
-    assert mail.recipient == "anna@example.org"
+        store = gw.gateway.store
+        billing = store.repo(BillingRepository)
+        async with billing.transaction() as conn:
+            (placed,) = await billing.orders(conn, anna.id)
+            contracts = await billing.contracts(conn, order_id=placed.id)
+        assert placed.id == order_id
+        assert sorted((c.plant_id, c.power_w) for c in contracts) == [
+            (scheune.id, 10_000),
+            (halle.id, 26_000),
+        ]
+        outbox = await store.repo(OutboxRepository).list_recent()
+        (mail,) = [m for m in outbox if m.template == "licence_order"]
+        assert mail.recipient == "anna@example.org"
+        assert await validate_documents(store) == 2  # the two pro-formas pass EN 16931
 
 
 async def test_another_accounts_plant_and_order_are_not_found(
@@ -270,3 +272,4 @@ async def test_another_accounts_plant_and_order_are_not_found(
             page = await resp.text()
         assert "Scheune" not in page  # not offered, not priced
         assert 'id="quote-total"' not in page
+        assert await validate_documents(gw.gateway.store) == 1
