@@ -287,6 +287,10 @@ async def _order_total(request: web.Request, account_id: int) -> tuple[int, int]
 async def pay_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
     identity = await require_identity(request)
     order_id, gross = await _order_total(request, identity.account.id)
+    try:  # the order-confirmation mail, should the order step have stopped before it
+        await request.app[LICENCES].ensure_confirmation(identity.account.id, order_id)
+    except QuoteError:
+        raise web.HTTPNotFound from None  # not a licence order
     return await _render(
         request,
         "licence_pay.html",

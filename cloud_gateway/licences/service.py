@@ -24,12 +24,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.catalogue import PaymentMedium, Product
-from cloud_gateway.billing.pricing import tax_treatment
+from cloud_gateway.billing.money import VatCategory
+from cloud_gateway.billing.pricing import TaxTreatment, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService, OrderLine, customer_from_data
@@ -233,31 +235,56 @@ class LicenceService:
         customer = customer_from_data(data, language.value)
         placed = await self._billing.place_order(customer, lines, key=f"licence-order:{key}")
         order_id = int(placed["order_id"])
-        consumer_de = data.kind is CustomerKind.PRIVATE and data.country == "DE"
-        await self._confirm(account_id, order_id, priced, language, withdrawal=consumer_de)
+        ordered = await self.ensure_confirmation(account_id, order_id)
         return PlacedOrder(
             order_id=order_id,
-            quote=priced,
+            quote=ordered,
             proforma_ids=tuple(int(i) for i in placed["proforma_ids"]),
         )
 
-    async def _confirm(
-        self,
-        account_id: int,
-        order_id: int,
-        priced: Quote,
-        language: Language,
-        *,
-        withdrawal: bool,
-    ) -> None:
-        """The order-confirmation mail with the contract documents (once per order)."""
+    async def ordered(self, account_id: int, order_id: int) -> tuple[Quote, Language, datetime]:
+        """The stored licence order as its quote (prices of its catalogue version, the powers
+        and VAT treatment it was placed with), its contract language and when it was placed."""
+        billing = self._store.repo(BillingRepository)
+        async with billing.transaction() as conn:
+            order = await billing.order(conn, order_id)
+            contracts = await billing.contracts(conn, order_id=order_id)
+        if order.account_id != account_id or not contracts:
+            raise QuoteError(f"order {order_id} is no licence order of this account")
+        if any(c.product_code != LICENCE_PRODUCT for c in contracts):
+            raise QuoteError(f"order {order_id} is not a licence order")
+        first = contracts[0]
+        product = self._billing.catalogues.version(first.catalogue_version).product(
+            first.product_code
+        )
+        plants = self._store.repo(PlantRepository)
+        powers = [
+            PlantPower(
+                plant_id=c.plant_id or 0,
+                name=(await plants.get(c.plant_id, account_id)).fields.name if c.plant_id else "",
+                inverters=(c.power_w,),
+            )
+            for c in contracts
+        ]
+        tax = TaxTreatment(category=VatCategory(first.vat_category), rate=Decimal(first.vat_rate))
+        term = LicenceTerm.parse(first.plan_code)
+        language = Language.EN if order.language == "en" else Language.DE
+        return quote(product, powers, term, tax), language, order.created_at
+
+    async def ensure_confirmation(self, account_id: int, order_id: int) -> Quote:
+        """Queue the order-confirmation mail with the contract documents, once per order
+        (deduplicated by the order: the order step and the payment page both ask, so a crash
+        between the order's commit and the mail loses nothing); the order's quote."""
+        priced, language, placed_at = await self.ordered(account_id, order_id)
+        data = await self._store.repo(CustomerRepository).get(account_id)
+        withdrawal = data is not None and data.kind is CustomerKind.PRIVATE and data.country == "DE"
         account = await self._store.repo(AccountRepository).get(account_id)
         now = self._clock.now()
         terms = contract_terms_pdf(
             order_id=order_id,
             quote=priced,
             language=language,
-            day_of=local_date(now),
+            day_of=local_date(placed_at),
             withdrawal=withdrawal,
         )
         name = "Vertragsbedingungen" if language is Language.DE else "Contract-terms"
@@ -279,8 +306,12 @@ class LicenceService:
             ),
         )
         async with self._store.engine.begin() as conn:
-            await self._outbox.put(conn, mail, now=now, dedup_key=f"licence-order:{order_id}")
-        self._outbox.wake()
+            queued = await self._outbox.put(
+                conn, mail, now=now, dedup_key=f"licence-order:{order_id}"
+            )
+        if queued is not None:
+            self._outbox.wake()
+        return priced
 
     def payment_methods(self) -> list[PaymentMedium]:
         """The methods a licence can be paid by here: the provider's page (card, online

@@ -8,14 +8,16 @@ import pytest
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.billing.catalogue import PaymentMedium
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
 from cloud_gateway.billing.journal import EntryKind
 from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.service import OrderLine, customer_from_data
 from cloud_gateway.i18n import Language
 from cloud_gateway.licences.eligibility import Refusal
-from cloud_gateway.licences.errors import PaymentMethodError, PurchaseRefusedError
+from cloud_gateway.licences.errors import PaymentMethodError, PurchaseRefusedError, QuoteError
 from cloud_gateway.licences.quote import LicenceTerm
 from cloud_gateway.localdays import local_midnight
 from cloud_gateway.notify.repository import OutboxRepository
@@ -301,3 +303,34 @@ async def test_a_credit_is_booked_once_per_key(rig: Rig) -> None:
     again = await rig.billing.credit(anna.id, 1598, "Restwert Lizenz Scheune", key="c:1")
     assert again == first
     assert await balance_and_credits(rig, anna.id) == (1598, [1598])
+
+
+async def test_the_confirmation_is_sent_once_even_if_the_order_step_stopped_before_it(
+    rig: Rig,
+) -> None:
+    anna = await rig.account("anna")
+    await rig.customer(anna)
+    scheune = await rig.plant(anna, "Scheune", [4000, 6000])
+    data = await rig.store.repo(CustomerRepository).get(anna.id)
+    assert data is not None
+    # the order committed, then the process died before the mail (billing alone placed it)
+    placed = await rig.billing.place_order(
+        customer_from_data(data, "de"),
+        [OrderLine(product="plant-monitoring", plan="365d", booking=BookingType.SINGLE,
+                   power_w=10_000, plant_id=scheune.id)],
+        key="licence-order:lost",
+    )  # fmt: skip
+    outbox = rig.store.repo(OutboxRepository)
+    assert await outbox.list_recent() == []
+    order_id = int(placed["order_id"])
+    priced = await rig.licences.ensure_confirmation(anna.id, order_id)  # the pay page asks
+    again = await rig.licences.ensure_confirmation(anna.id, order_id)
+    assert priced == again
+    assert priced.gross == 5831
+    (mail,) = await outbox.list_recent()
+    assert mail.subject.startswith(f"Ihre Bestellung A-{order_id}")
+    (pdf,) = await outbox.attachments(mail.id)
+    assert "10. Februar 2026" in page_texts(pdf.data)[0]  # the day it was ordered
+    bert = await rig.account("bert")
+    with pytest.raises(QuoteError):  # not bert's order
+        await rig.licences.ensure_confirmation(bert.id, order_id)
