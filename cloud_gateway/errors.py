@@ -52,6 +52,10 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── BankingError                               a bank-transfer rule refused a request
+    │   │                                          (banking.errors)
+    │   ├── StatementError (ValueError)            a camt.053 file is invalid (file, problem)
+    │   └── QueueStateError                        a queued payment was already resolved
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP
