@@ -15,6 +15,7 @@ end-to-end reference), else by steps 1 and 2; never by amount and name.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -43,6 +44,8 @@ __all__ = [
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}")
 _NUMBER = re.compile(r"\bPR[\s-]?(\d{4})[\s-]?(\d{5})\b")
 _ORDER = re.compile(r"\bA-(\d{1,9})\b")
+#: words of a payer's name compared (a longer name is cut: 2**n subsets are looked up)
+_MAX_NAME_WORDS = 6
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 #: words a payer's name carries that the customer's name may lack
 _NOISE = frozenset(
@@ -112,8 +115,10 @@ class Candidates:
     by_reference: dict[str, ProForma] = field(default_factory=dict)
     by_number: dict[str, ProForma] = field(default_factory=dict)
     by_order: dict[int, list[ProForma]] = field(default_factory=lambda: defaultdict(list))
-    #: open pro-formas by gross amount
-    by_amount: dict[int, list[ProForma]] = field(default_factory=lambda: defaultdict(list))
+    #: open pro-formas by gross amount and the words of the customer's name
+    by_amount_name: dict[tuple[int, frozenset[str]], list[ProForma]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     #: accounts of credits already booked, by their end-to-end reference
     originals: dict[str, int] = field(default_factory=dict)
 
@@ -128,7 +133,16 @@ class Candidates:
             if document.order_id is not None:
                 self.by_order[document.order_id].append(document)
             if document.open:
-                self.by_amount[document.gross].append(document)
+                self.by_amount_name[document.gross, name_key(document.customer)].append(document)
+
+    def same_payer(self, amount: int, payer: str) -> list[ProForma]:
+        """Open pro-formas of ``amount`` whose customer's name words all appear in ``payer``."""
+        words = sorted(name_key(payer))[:_MAX_NAME_WORDS]
+        found: list[ProForma] = []
+        for size in range(1, len(words) + 1):
+            for subset in itertools.combinations(words, size):
+                found += self.by_amount_name.get((amount, frozenset(subset)), [])
+        return found
 
 
 def _compact(text: str) -> str:
@@ -164,12 +178,6 @@ def name_key(name: str) -> frozenset[str]:
         c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c)
     )
     return frozenset(w for w in re.findall(r"[a-z0-9]+", folded) if w not in _NOISE)
-
-
-def _same_payer(payer: str, customer: str) -> bool:
-    """The customer's name words all appear in the payer's name (order and titles aside)."""
-    wanted = name_key(customer)
-    return bool(wanted) and wanted <= name_key(payer)
 
 
 def _by_order(candidates: Candidates, order_id: int, amount: int) -> ProForma | None:
@@ -212,11 +220,7 @@ def match(transaction: Transaction, candidates: Candidates) -> Match | None:
         return Match(by=MatchedBy.TEXT, account_id=document.account_id, document=document)
     if transaction.reversal:
         return None
-    same = [
-        d
-        for d in candidates.by_amount.get(transaction.amount, [])
-        if _same_payer(transaction.name, d.customer)
-    ]
+    same = candidates.same_payer(transaction.amount, transaction.name)
     if len(same) == 1:
         return Match(by=MatchedBy.NAME, account_id=same[0].account_id, document=same[0])
     return None

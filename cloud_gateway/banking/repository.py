@@ -8,12 +8,13 @@ whole sets (chunked ``IN`` lists): one pass per statement, not one query per tra
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.banking.matching import ProForma, Wanted
@@ -84,9 +85,17 @@ class BankRepository(Repository):
             found.update(str(k) for (k,) in rows)
         return found
 
-    async def add_transaction(self, conn: AsyncConnection, **values: Any) -> int | None:
-        """Record a transaction; ``None`` if its key is recorded already (a racer did)."""
-        return await insert_ignore(conn, _T, values, ["key"])
+    async def add_transactions(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    ) -> set[str]:
+        """Record transactions; the keys recorded now (not those a racer recorded first)."""
+        if not rows:
+            return set()
+        insert: Any = (
+            postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T)
+        )
+        stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(_T.c.key)
+        return {str(k) for (k,) in await conn.execute(stmt, list(rows))}
 
     async def get(self, conn: AsyncConnection, transaction_id: int) -> StoredTransaction:
         row = (await conn.execute(sa.select(_T).where(_T.c.id == transaction_id))).one_or_none()

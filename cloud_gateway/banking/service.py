@@ -24,7 +24,7 @@ from typing import Any
 
 from cloud_gateway.banking.camt import read_statements
 from cloud_gateway.banking.errors import BankingError, QueueStateError
-from cloud_gateway.banking.matching import Candidates, Match, ProForma, match, wanted
+from cloud_gateway.banking.matching import Candidates, Match, match, wanted
 from cloud_gateway.banking.model import (
     Direction,
     ImportSummary,
@@ -34,11 +34,14 @@ from cloud_gateway.banking.model import (
     TransactionStatus,
 )
 from cloud_gateway.banking.repository import BankRepository
+from cloud_gateway.billing.payments_bulk import Payment
 from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.repository_bulk import BillingBulkRepository
 from cloud_gateway.billing.service import BillingService
-from cloud_gateway.errors import GatewayError
+from cloud_gateway.errors import GatewayError, StateError
 from cloud_gateway.localdays import local_date
 from cloud_gateway.store import Store, UnitOfWork
+from cloud_gateway.store.database import BoundConnection
 from tunnel.clock import Clock
 
 __all__ = ["BankService"]
@@ -56,21 +59,69 @@ class _Decision:
     found: Match | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: TransactionStatus
+    note: str
+    account_id: int | None = None
+    document_id: int | None = None
+
+
 def _key(transaction: Transaction) -> str:
     return f"bank:{transaction.key}"
 
 
-async def _outcome(
-    unit: UnitOfWork, document: ProForma, amount: int, result: dict[str, Any]
-) -> TransactionStatus:
+def _pays_document(decision: _Decision) -> bool:
+    """A credit in euros matched to a pro-forma: booked through the batch."""
+    t = decision.transaction
+    return (
+        t.currency == _CURRENCY
+        and t.direction is Direction.CREDIT
+        and not t.reversal
+        and decision.found is not None
+        and decision.found.document is not None
+    )
+
+
+def _payment(decision: _Decision) -> Payment:
+    found = decision.found
+    document = found.document if found else None
+    if found is None or document is None:
+        raise StateError("only a credit matched to a pro-forma is a payment")
+    return Payment(
+        account_id=found.account_id,
+        amount=decision.transaction.amount,
+        reference=document.reference or document.number,
+        key=_key(decision.transaction),
+    )
+
+
+def _credit_outcome(decision: _Decision, result: dict[str, Any], open_before: set[int]) -> _Outcome:
     """A credit's outcome from the money core's answer."""
+    found = decision.found
+    document = found.document if found else None
+    if found is None or document is None:
+        raise StateError("only a credit matched to a pro-forma has a credit outcome")
     if result.get("settled_document_id") is not None:
-        return TransactionStatus.SURPLUS if amount > document.gross else TransactionStatus.MATCHED
-    if not document.open or await unit.repo(BillingRepository).is_settled(
-        unit.connection, document.id
-    ):
-        return TransactionStatus.LATE  # expired, ended or paid already: credit on the account
-    return TransactionStatus.PARTIAL
+        more = decision.transaction.amount > document.gross
+        status = TransactionStatus.SURPLUS if more else TransactionStatus.MATCHED
+    elif document.id in open_before:
+        status = TransactionStatus.PARTIAL  # credit until the rest arrives
+    else:
+        status = TransactionStatus.LATE  # expired, ended or paid already: credit
+    return _Outcome(status, found.by.value, found.account_id, document.id)
+
+
+def _row(statement_id: int, t: Transaction, outcome: _Outcome, now: datetime) -> dict[str, Any]:
+    return {
+        "statement_id": statement_id, "key": t.key, "amount": t.amount,
+        "currency": t.currency[:3], "direction": t.direction.value, "reversal": t.reversal,
+        "booking_date": t.booking_date, "name": t.name[:140], "iban": t.iban[:34],
+        "structured_reference": t.structured_reference[:35], "remittance": t.remittance,
+        "end_to_end_id": t.end_to_end_id[:35], "status": outcome.status.value,
+        "account_id": outcome.account_id, "document_id": outcome.document_id,
+        "note": outcome.note, "created_at": now,
+    }  # fmt: skip
 
 
 class BankService:
@@ -165,97 +216,83 @@ class BankService:
     async def _book_all(
         self, statement_id: int, chunk: Sequence[_Decision], now: datetime
     ) -> list[TransactionStatus | None]:
+        """Book a chunk in one transaction: its credits for pro-formas in one batch."""
         async with self._store.transaction() as unit:
-            return [await self._book(unit, statement_id, d, now) for d in chunk]
+            billing = self._billing.within(unit.repo(BillingRepository))
+            credits = [d for d in chunk if _pays_document(d)]
+            results = await billing.record_payments([_payment(d) for d in credits])
+            open_before = await self._still_open(unit, credits, results)
+            outcomes = dict(zip((d.transaction.key for d in credits), results, strict=True))
+            rows = []
+            for decision in chunk:
+                result = outcomes.get(decision.transaction.key)
+                if result is None:
+                    outcome = await self._move(unit, decision)
+                else:
+                    outcome = _credit_outcome(decision, result, open_before)
+                rows.append(_row(statement_id, decision.transaction, outcome, now))
+            recorded = await unit.repo(BankRepository).add_transactions(unit.connection, rows)
+        return [
+            TransactionStatus(row["status"]) if row["key"] in recorded else None for row in rows
+        ]
+
+    async def _still_open(
+        self, unit: UnitOfWork, credits: Sequence[_Decision], results: Sequence[dict[str, Any]]
+    ) -> set[int]:
+        """Pro-formas of unsettling credits that were open and are not settled (partial)."""
+        waiting = {
+            d.found.document.id
+            for d, r in zip(credits, results, strict=True)
+            if d.found and d.found.document and d.found.document.open
+            and r.get("settled_document_id") is None
+        }  # fmt: skip
+        bulk = BillingBulkRepository(BoundConnection(unit.connection))
+        return waiting - await bulk.settled(unit.connection, waiting)
 
     async def _book_alone(
         self, statement_id: int, decision: _Decision, now: datetime
     ) -> TransactionStatus | None:
+        """One transaction in its own database transaction; queued with the reason if it fails."""
         try:
             async with self._store.transaction() as unit:
-                return await self._book(unit, statement_id, decision, now)
+                if _pays_document(decision):
+                    billing = self._billing.within(unit.repo(BillingRepository))
+                    [result] = await billing.record_payments([_payment(decision)])
+                    open_before = await self._still_open(unit, [decision], [result])
+                    outcome = _credit_outcome(decision, result, open_before)
+                else:
+                    outcome = await self._move(unit, decision)
+                row = _row(statement_id, decision.transaction, outcome, now)
+                recorded = await unit.repo(BankRepository).add_transactions(unit.connection, [row])
         except GatewayError as exc:
             _LOGGER.warning("bank transaction %s queued: %s", decision.transaction.key, exc)
+            failed = _Outcome(TransactionStatus.UNMATCHED, f"booking failed: {exc}")
+            row = _row(statement_id, decision.transaction, failed, now)
             async with self._store.transaction() as unit:
-                return await self._record(
-                    unit,
-                    statement_id,
-                    decision.transaction,
-                    now,
-                    status=TransactionStatus.UNMATCHED,
-                    note=f"booking failed: {exc}",
-                )
+                recorded = await unit.repo(BankRepository).add_transactions(unit.connection, [row])
+        return TransactionStatus(row["status"]) if row["key"] in recorded else None
 
-    async def _book(
-        self, unit: UnitOfWork, statement_id: int, decision: _Decision, now: datetime
-    ) -> TransactionStatus | None:
-        """Book one transaction's money and record it; ``None`` if recorded already."""
+    async def _move(self, unit: UnitOfWork, decision: _Decision) -> _Outcome:
+        """Everything but a credit for a pro-forma: reversals, debits, the queue."""
         t, found = decision.transaction, decision.found
         billing = self._billing.within(unit.repo(BillingRepository))
-        document = found.document if found else None
-        note = found.by.value if found else ""
         if t.currency != _CURRENCY:
-            status, found, note = TransactionStatus.UNMATCHED, None, f"currency {t.currency}"
-        elif t.reversal and found is not None:
+            return _Outcome(TransactionStatus.UNMATCHED, f"currency {t.currency}")
+        if t.reversal and found is not None:
+            document = found.document
             reference = document.number if document else t.end_to_end_id
             await billing.reverse_payment(found.account_id, t.amount, reference, key=_key(t))
-            status = TransactionStatus.REVERSED
-        elif t.reversal:
-            status = TransactionStatus.UNMATCHED
-            note = "reversal: the credit it takes back is unknown"
-        elif t.direction is Direction.DEBIT:
-            status = TransactionStatus.DEBIT
-        elif found is None or document is None:
-            status, note = TransactionStatus.UNMATCHED, "no known reference, no unique customer"
-        else:
-            result = await billing.record_payment(
-                found.account_id, t.amount, document.reference or document.number, key=_key(t)
+            return _Outcome(
+                TransactionStatus.REVERSED, found.by.value, found.account_id,
+                document.id if document else None,
+            )  # fmt: skip
+        if t.reversal:
+            return _Outcome(
+                TransactionStatus.UNMATCHED, "reversal: the credit it takes back is unknown"
             )
-            status = await _outcome(unit, document, t.amount, result)
-        return await self._record(
-            unit,
-            statement_id,
-            t,
-            now,
-            status=status,
-            note=note,
-            account_id=found.account_id if found else None,
-            document_id=document.id if document and found else None,
-        )
-
-    async def _record(
-        self,
-        unit: UnitOfWork,
-        statement_id: int,
-        t: Transaction,
-        now: datetime,
-        *,
-        status: TransactionStatus,
-        note: str,
-        account_id: int | None = None,
-        document_id: int | None = None,
-    ) -> TransactionStatus | None:
-        new = await unit.repo(BankRepository).add_transaction(
-            unit.connection,
-            statement_id=statement_id,
-            key=t.key,
-            amount=t.amount,
-            currency=t.currency[:3],
-            direction=t.direction.value,
-            reversal=t.reversal,
-            booking_date=t.booking_date,
-            name=t.name[:140],
-            iban=t.iban[:34],
-            structured_reference=t.structured_reference[:35],
-            remittance=t.remittance,
-            end_to_end_id=t.end_to_end_id[:35],
-            status=status.value,
-            account_id=account_id,
-            document_id=document_id,
-            note=note,
-            created_at=now,
-        )
-        return None if new is None else status
+        if t.direction is Direction.DEBIT:
+            return _Outcome(TransactionStatus.DEBIT, "")
+        return _Outcome(TransactionStatus.UNMATCHED, "no known reference, no unique customer")
 
     # --- the queue ----------------------------------------------------------------------------
     async def transactions(
@@ -273,7 +310,9 @@ class BankService:
             proforma = await unit.repo(BankRepository).proforma(
                 unit.connection, document_id, local_date(self._clock.now())
             )
-            await self._move(unit, t, proforma.account_id, proforma.reference or proforma.number)
+            await self._book_queued(
+                unit, t, proforma.account_id, proforma.reference or proforma.number
+            )
             status = TransactionStatus.REVERSED if t.reversal else TransactionStatus.ASSIGNED
             return {
                 "status": status.value,
@@ -289,7 +328,9 @@ class BankService:
         back there, for a reversal)."""
 
         async def book(unit: UnitOfWork, t: StoredTransaction) -> dict[str, object]:
-            await self._move(unit, t, account_id, t.structured_reference or t.remittance[:140])
+            await self._book_queued(
+                unit, t, account_id, t.structured_reference or t.remittance[:140]
+            )
             status = TransactionStatus.REVERSED if t.reversal else TransactionStatus.BOOKED
             return {
                 "status": status.value,
@@ -307,7 +348,7 @@ class BankService:
 
         return await self._resolve(transaction_id, book)
 
-    async def _move(
+    async def _book_queued(
         self, unit: UnitOfWork, t: StoredTransaction, account_id: int, reference: str
     ) -> None:
         billing = self._billing.within(unit.repo(BillingRepository))

@@ -36,6 +36,7 @@ from cloud_gateway.billing.errors import (
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
 from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.payments_bulk import Payment, book_payments
 from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
@@ -378,6 +379,11 @@ class BillingService:
             return {"journal_id": entry, "settled_document_id": settled}
 
         return await self._once(key, "record_payment", action)
+
+    async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:
+        """:meth:`record_payment` for a batch, in one transaction with a few statements in all
+        (a bank statement); same keys, rules and results (see :mod:`.payments_bulk`)."""
+        return await book_payments(self, self._repo, payments, self._clock.now())
 
     async def settle_from_account(self, document_id: int, *, key: str) -> dict[str, Any]:
         """Settle a pro-forma from the payment account, within its overdraft limit (R-BIL-11)."""
