@@ -1,12 +1,13 @@
-"""camt.053 import: seconds to import and match one statement against many open pro-formas.
+"""camt.053 import: seconds to import and match one statement against open pro-formas.
 
-Setup (not timed): ``count`` customers, each with one open seed-004 pro-forma (setup fee and three months; the
-first made by the money core itself, the others copies of its row with their own number,
-creditor reference, account and contract, written straight into the tables), and a camt.053.001.08
-statement from the simulated bank with one credit per pro-forma: 70 % pay with the structured
-RF reference, 20 % name the document number in the remittance text, 10 % give no reference
-(matched by amount and name). Timed: :meth:`BankService.import_statement` (XSD validation,
-reading, one pass of look-ups, matching, every payment booked and its pro-forma settled).
+Setup (not timed): ``count`` customers, each with one open seed-004 pro-forma (setup fee and
+three months; the first made by the money core itself, the others copies of its row with their
+own number, creditor reference, account and contract, written straight into the tables), and a
+camt.053.001.08 statement from the simulated bank with one credit per pro-forma: 70 % pay with
+the structured RF reference, 20 % name the document number in the remittance text, 10 % give no
+reference (matched by amount and name). Timed: :meth:`BankService.import_statement` (XSD
+validation, reading, one pass of look-ups, matching, every payment booked and its pro-forma
+settled).
 The lead's ``bench/shop.py`` reports it as ``camt_import_s_sqlite`` / ``_postgresql``.
 """
 
@@ -94,7 +95,9 @@ async def _proformas(store: Store, billing: BillingService, count: int) -> list[
                              "payment_reference": rf_reference(numbers[i]),
                              "canonical": canonical})  # fmt: skip
                 refs.append((numbers[i], rf_reference(numbers[i])))
-            await conn.execute(billing_documents.insert(), _copies(billing_documents, document, rows))
+            await conn.execute(
+                billing_documents.insert(), _copies(billing_documents, document, rows)
+            )
         if conn.dialect.name == "postgresql":
             for table in ("accounts", "billing_orders", "billing_contracts", "billing_documents"):
                 await conn.execute(
@@ -115,7 +118,9 @@ def statement_for(refs: list[tuple[str, str]], gross: int) -> bytes:
             text=f"Rechnung {number}" if kind in (7, 8) else "Fernzugriff",
             end_to_end_id=f"E2E-{n}",
         )
-        bookings.append(Booking(movements=(movement,), reference=f"B-{n}", booked=date(2026, 2, 12)))
+        bookings.append(
+            Booking(movements=(movement,), reference=f"B-{n}", booked=date(2026, 2, 12))
+        )
     return statement_xml("08", bookings, statement_id="bench", created_at=AT)
 
 

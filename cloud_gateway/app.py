@@ -10,6 +10,7 @@ from aiohttp import web
 
 from cloud_gateway import accounts, shop
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.banking import routes as banking_routes
 from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
@@ -19,6 +20,7 @@ from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
     ACCOUNTS,
     ALERTS,
+    BANK,
     BILLING,
     CLOCK,
     CONFIG,
@@ -110,6 +112,7 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    banking_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -144,3 +147,4 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[BANK] = services.bank

@@ -28,6 +28,7 @@ from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
@@ -98,6 +99,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    bank: BankService
+    """Bank statements (camt.053): import, matching, the queue of unmatched payments."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -270,4 +273,5 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        bank=BankService(store, billing, clock, iban=config.billing.iban),
     )

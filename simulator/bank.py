@@ -172,7 +172,7 @@ def statement_xml(
     version: str,
     bookings: Sequence[Booking],
     *,
-    iban: str = "DE89370400440532013000",
+    iban: str = "DE02120300000000202051",
     statement_id: str = "STMT-1",
     message_id: str | None = None,
     created_at: datetime | None = None,
@@ -240,7 +240,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="AMOUNT|NAME|REFERENCE|TEXT",
         help="a credit (repeatable); e.g. '2151.52|Hof Janssen|RF18PR202600001|'",
     )
-    statement.add_argument("--iban", default="DE89370400440532013000", help="seller's IBAN")
+    statement.add_argument("--iban", default="DE02120300000000202051", help="seller's IBAN")
     statement.add_argument("--statement-id", default="STMT-1", help="the statement's Id")
     statement.add_argument(
         "--booked",

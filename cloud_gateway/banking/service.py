@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cloud_gateway.banking.camt import read_statements
-from cloud_gateway.banking.errors import BankingError, QueueStateError
+from cloud_gateway.banking.errors import BankingError, QueueStateError, StatementError
 from cloud_gateway.banking.matching import Candidates, Match, match, wanted
 from cloud_gateway.banking.model import (
     Direction,
@@ -128,11 +128,19 @@ class BankService:
     """Statement import, matching and the queue of unmatched payments."""
 
     def __init__(
-        self, store: Store, billing: BillingService, clock: Clock, *, chunk: int = CHUNK
+        self,
+        store: Store,
+        billing: BillingService,
+        clock: Clock,
+        *,
+        iban: str | None = None,
+        chunk: int = CHUNK,
     ) -> None:
         self._store = store
         self._billing = billing
         self._clock = clock
+        #: the seller's account: a statement of another account is refused (None: any)
+        self._iban = iban.replace(" ", "").upper() if iban else None
         self._chunk = chunk
 
     # --- import -------------------------------------------------------------------------------
@@ -143,6 +151,11 @@ class BankService:
         that is not a valid camt.053.001.02 or .08 statement.
         """
         statements = await asyncio.to_thread(read_statements, data, file)
+        for statement in statements:
+            if self._iban is not None and statement.iban.upper() != self._iban:
+                raise StatementError(
+                    file, f"the statement is for account {statement.iban}, not the seller's"
+                )
         summary = ImportSummary()
         for statement in statements:
             await self._import(statement, file, summary)

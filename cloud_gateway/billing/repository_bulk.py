@@ -88,9 +88,7 @@ class BillingBulkRepository(Repository):
         ]
         if not rows:
             return 0
-        stmt = (
-            _insert(conn, _I).on_conflict_do_nothing(index_elements=["key"]).returning(_I.c.key)
-        )
+        stmt = _insert(conn, _I).on_conflict_do_nothing(index_elements=["key"]).returning(_I.c.key)
         return len((await conn.execute(stmt, rows)).all())
 
     async def append_all(

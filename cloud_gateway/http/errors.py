@@ -101,6 +101,8 @@ class ErrorCode(StrEnum):
     """400: ``at`` lacks a UTC offset."""
     RATE_LIMITED = "rate_limited"
     """429: too many attempts (``retry_after`` seconds)."""
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    """413: the uploaded file is larger than the operation accepts (``message``)."""
 
 
 _STATUS = {
@@ -134,6 +136,7 @@ _STATUS = {
     ErrorCode.INVALID_AT: 400,
     ErrorCode.NAIVE_AT: 400,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
@@ -36,6 +37,7 @@ from tunnel.clock import Clock
 __all__ = [
     "ACCOUNTS",
     "ALERTS",
+    "BANK",
     "BILLING",
     "CLOCK",
     "CONFIG",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+BANK: web.AppKey[BankService] = web.AppKey("bank", BankService)
+"""Bank statements (camt.053) imported and matched; the queue of unmatched payments."""

@@ -20,12 +20,13 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.schema import billing_journal
 from cloud_gateway.billing.service import BillingService, Customer, OrderLine
 from cloud_gateway.store import Store
-from tests.cloud_gateway.billing.conftest import (  # noqa: F401 - fixtures used here
-    billing,
-    billing_clock,
-    checked_store,
-)
+from tests.cloud_gateway.billing import conftest as billing_fixtures
 from tunnel.clock import ManualClock
+
+#: the billing tests' fixtures, used here as they are
+checked_store = billing_fixtures.checked_store
+billing_clock = billing_fixtures.billing_clock
+billing = billing_fixtures.billing
 
 #: a hub package for 12 months: 25.00 net, 29.75 gross
 HUB_YEAR = OrderLine(product="hub-remote", plan="12m", booking=BookingType.SINGLE)
@@ -49,7 +50,9 @@ def bank(checked_store: Store, billing: BillingService, billing_clock: ManualClo
     return BankService(checked_store, billing, billing_clock, chunk=4)
 
 
-async def order_for(store: Store, billing: BillingService, clock: ManualClock, name: str) -> Ordered:
+async def order_for(
+    store: Store, service: BillingService, clock: ManualClock, name: str
+) -> Ordered:
     """A new account named ``name`` that ordered :data:`HUB_YEAR` (one open pro-forma)."""
     login = name.lower().replace(" ", ".")
     account = await store.repo(AccountRepository).create(
@@ -61,7 +64,7 @@ async def order_for(store: Store, billing: BillingService, clock: ManualClock, n
                     customer_number=f"K{account.id:06d}"),
         buyer=Buyer(business=False, country="DE"),
     )  # fmt: skip
-    placed = await billing.place_order(customer, [HUB_YEAR], key=f"order-{login}")
+    placed = await service.place_order(customer, [HUB_YEAR], key=f"order-{login}")
     repo = store.repo(BillingRepository)
     async with repo.transaction() as conn:
         document = await repo.document(conn, placed["proforma_ids"][0])

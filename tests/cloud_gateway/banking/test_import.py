@@ -74,7 +74,8 @@ def _second_statement(version: str, c: dict[str, Ordered]) -> bytes:
             reference="B2-return", booked=DAY_2,
         ),
         Booking(
-            movements=(Movement(amount=GROSS, name="Bernd Becker", reference=c["Bernd"].reference),),
+            movements=(Movement(amount=GROSS, name="Bernd Becker",
+                                reference=c["Bernd"].reference),),
             reference="B2-again", booked=DAY_2,
         ),
     ]  # fmt: skip
@@ -102,7 +103,11 @@ async def test_a_statement_is_matched_booked_and_queued_and_never_twice(
         0, 0, 0, 1000, 5000 - GROSS, 0, 0,
     ]  # fmt: skip
     [queued] = await bank.transactions(TransactionStatus.UNMATCHED)
-    assert (queued.name, queued.amount, queued.remittance) == ("Zacharias Unbekannt", 1234, "Spende")
+    assert (queued.name, queued.amount, queued.remittance) == (
+        "Zacharias Unbekannt",
+        1234,
+        "Spende",
+    )
     statuses = {t.name: (t.status, t.note) for t in await bank.transactions()}
     assert statuses["FISCHER, FRIEDA"] == (TransactionStatus.MATCHED, "name")
     assert statuses["Gustav Graf"] == (TransactionStatus.MATCHED, "text")
