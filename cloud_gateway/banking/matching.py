@@ -150,14 +150,18 @@ def _compact(text: str) -> str:
 
 
 def references_in(text: str) -> list[str]:
-    """Valid ISO 11649 references in ``text`` (spaces inside a reference are allowed)."""
+    """Valid ISO 11649 references in ``text`` (spaces inside a reference are allowed).
+
+    With the spaces gone a reference runs into the next word, so every valid prefix of a
+    candidate is returned, longest first (one in 97 is valid by chance): the look-up decides.
+    """
     found = []
     for candidate in _RF.findall(_compact(text)):
-        # the greedy match may swallow the word after the reference: try shorter bodies
-        for end in range(len(candidate), 4, -1):
-            if iso11649.is_valid(candidate[:end]):
-                found.append(candidate[:end])
-                break
+        found += [
+            candidate[:end]
+            for end in range(len(candidate), 4, -1)
+            if iso11649.is_valid(candidate[:end])
+        ]
     return found
 
 
