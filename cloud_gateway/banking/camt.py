@@ -95,11 +95,10 @@ class _Reader:
         self._ns = {"c": version.namespace}
 
     def _all(self, element: etree._Element, path: str) -> list[etree._Element]:
-        return list(element.xpath(path, namespaces=self._ns))
+        return list(element.findall(path, namespaces=self._ns))  # ElementPath: compiled, cached
 
     def _text(self, element: etree._Element, path: str) -> str:
-        found = self._all(element, path)
-        return (found[0].text or "").strip() if found else ""
+        return (element.findtext(path, default="", namespaces=self._ns) or "").strip()
 
     def statements(self, root: etree._Element) -> tuple[Statement, ...]:
         message_id = self._text(root, "c:BkToCstmrStmt/c:GrpHdr/c:MsgId")
