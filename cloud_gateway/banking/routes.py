@@ -4,7 +4,7 @@
 
     POST /api/v1/operator/bank/statements                    upload a camt.053 (raw XML body or
                                                              multipart field ``file``) -> summary
-    GET  /api/v1/operator/bank/transactions?status=&reversal= recorded transactions, newest first
+    GET  /api/v1/operator/bank/transactions?status=&reversal=&limit= recorded, newest first
     GET  /api/v1/operator/bank/queue                         the unmatched payments
     POST /api/v1/operator/bank/transactions/{id}/assign      {"document_id"} pays that pro-forma,
                                                              or {"account_id"} credits the account
@@ -35,6 +35,7 @@ __all__ = ["MAX_STATEMENT_BYTES", "setup"]
 
 #: the largest statement accepted (a day of 10,000 entries is about 15 MB)
 MAX_STATEMENT_BYTES = 32 * 1024 * 1024
+_MAX_ROWS = 1000
 _XML_TYPES = {"application/xml", "text/xml", "application/octet-stream"}
 
 
@@ -117,6 +118,7 @@ async def transactions(request: web.Request) -> web.Response:
     rows = await request.app[BANK].transactions(
         TransactionStatus(status) if status else None,
         reversal=None if reversal is None else reversal.lower() in {"1", "true", "yes"},
+        limit=_limit(request),
     )
     return web.json_response({"transactions": [transaction_json(t) for t in rows]})
 
@@ -124,8 +126,16 @@ async def transactions(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     """The payments no pro-forma was found for."""
     await _operator(request)
-    rows = await request.app[BANK].transactions(TransactionStatus.UNMATCHED)
+    rows = await request.app[BANK].transactions(TransactionStatus.UNMATCHED, limit=_limit(request))
     return web.json_response({"transactions": [transaction_json(t) for t in rows]})
+
+
+def _limit(request: web.Request) -> int:
+    """``limit`` (1 to 1000, default 200): the newest rows."""
+    raw = request.query.get("limit", "200")
+    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_ROWS:
+        raise refuse(ErrorCode.INVALID_REQUEST, detail=f"limit must be 1 to {_MAX_ROWS}")
+    return int(raw)
 
 
 def _id(request: web.Request) -> int:

@@ -309,12 +309,16 @@ class BankService:
 
     # --- the queue ----------------------------------------------------------------------------
     async def transactions(
-        self, status: TransactionStatus | None = None, *, reversal: bool | None = None
+        self,
+        status: TransactionStatus | None = None,
+        *,
+        reversal: bool | None = None,
+        limit: int = 200,
     ) -> list[StoredTransaction]:
         """Recorded transactions, newest first (``UNMATCHED``: the queue)."""
         repo = self._store.repo(BankRepository)
         async with repo.transaction() as conn:
-            return await repo.recent(conn, status=status, reversal=reversal)
+            return await repo.recent(conn, status=status, reversal=reversal, limit=limit)
 
     async def assign(self, transaction_id: int, document_id: int) -> StoredTransaction:
         """A queued payment pays pro-forma ``document_id`` (a reversal: taken back there)."""

@@ -192,3 +192,29 @@ async def test_an_invalid_file_is_refused_naming_the_problem_and_books_nothing(
         await bank.import_statement(good[:-40], "cut.xml")
     assert await bank.transactions() == []
     assert await journal_size(checked_store) == 0
+
+
+async def test_a_failing_booking_is_queued_with_its_reason_and_the_rest_is_booked(
+    checked_store: Store,
+    billing: BillingService,
+    billing_clock: ManualClock,
+    bank: BankService,
+) -> None:
+    anna = await order_for(checked_store, billing, billing_clock, "Anna Albers")
+    bernd = await order_for(checked_store, billing, billing_clock, "Bernd Becker")
+    # the key of Anna's transaction was used for another operation: its booking must fail
+    await billing.set_overdraft_limit(anna.account_id, 0, key="bank:DE02120300000000202051/F1/F1-1")
+    bookings = [
+        Booking(movements=(Movement(amount=GROSS, name=o.name, reference=o.reference),),
+                reference=ref, booked=DAY_1)
+        for o, ref in ((anna, "F1"), (bernd, "F2"))
+    ]  # fmt: skip
+    summary = await bank.import_statement(statement_xml("08", bookings), "day.xml")
+    assert (summary.matched, summary.unmatched) == (1, 1)
+    [queued] = await bank.transactions(TransactionStatus.UNMATCHED)
+    assert queued.name == "Anna Albers"
+    assert queued.note.startswith("booking failed: key 'bank:DE02120300000000202051/F1/F1-1'")
+    assert (
+        await balance(checked_store, anna.account_id),
+        await balance(checked_store, bernd.account_id),
+    ) == (0, 0)
