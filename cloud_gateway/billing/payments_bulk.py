@@ -101,6 +101,10 @@ def plan_payments(
             plan.single.append(p)
             continue
         document = documents.get(_normal(p.reference))
+        if document is not None and document.account_id != p.account_id:
+            plan.single.append(p)  # money for another customer's document: the full path
+            handed_on.update((p.account_id, document.account_id))
+            continue
         contract = contracts.get(document.contract_id or 0) if document else None
         after = balance.get(p.account_id, 0) + p.amount
         settles = (
@@ -110,7 +114,6 @@ def plan_payments(
             and document.id not in settled
             and not (document.due_date is not None and today > document.due_date)
             and contract.state not in (ContractState.ENDED, ContractState.CANCELLED)
-            and document.account_id == p.account_id
             and can_charge(after, 0, document.gross)
         )
         charge: dict[str, Any] | None = None
