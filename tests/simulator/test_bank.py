@@ -46,7 +46,8 @@ def test_every_kind_of_movement_validates_against_the_xsd(version: CamtVersion) 
 def test_the_cli_writes_a_statement_file(tmp_path: Path) -> None:
     out = tmp_path / "auszug.xml"
     argv = ["bank", "statement", "--version", "02", "--booked", "2026-02-12", "--out", str(out),
-            "--credit", "2151.52|Hof Janssen|RF98PR202600001|", "--credit", "12.34|Wer|"]  # fmt: skip
+            "--credit", "2151.52|Hof Janssen|RF98PR202600001|",
+            "--credit", "12.34|Wer|"]  # fmt: skip
     assert main(argv) == 0
     document = _valid(out.read_bytes(), CamtVersion.V02)
     ns = {"c": CamtVersion.V02.namespace}

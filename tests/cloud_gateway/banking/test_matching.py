@@ -6,6 +6,7 @@ from datetime import date
 
 from cloud_gateway.banking.matching import (
     Candidates,
+    Match,
     MatchedBy,
     ProForma,
     match,
@@ -33,6 +34,10 @@ def _credit(**values: object) -> Transaction:
         "return_reason": "", "batch": False,
     }  # fmt: skip
     return Transaction(**(base | values))  # type: ignore[arg-type]
+
+
+def _hit(found: Match | None) -> tuple[MatchedBy, ProForma | None] | None:
+    return None if found is None else (found.by, found.document)
 
 
 def test_references_are_found_however_the_payer_spaced_them() -> None:
@@ -65,13 +70,13 @@ def test_structured_reference_comes_first_then_text_then_amount_and_name() -> No
     # structured reference wins over a different number in the text
     found = match(_credit(structured_reference="RF98 PR20 2600 001",
                           remittance=f"siehe {bernd.number}"), candidates)  # fmt: skip
-    assert found is not None and (found.by, found.document) == (MatchedBy.REFERENCE, anna)
+    assert _hit(found) == (MatchedBy.REFERENCE, anna)
     found = match(_credit(structured_reference="RF18UNKNOWN", remittance=bernd.number), candidates)
-    assert found is not None and (found.by, found.document) == (MatchedBy.TEXT, bernd)
+    assert _hit(found) == (MatchedBy.TEXT, bernd)
     found = match(_credit(remittance="Auftrag A-3"), candidates)
-    assert found is not None and found.document == carla
+    assert _hit(found) == (MatchedBy.TEXT, carla)
     found = match(_credit(name="CONRAD, CARLA"), candidates)
-    assert found is not None and (found.by, found.document) == (MatchedBy.NAME, carla)
+    assert _hit(found) == (MatchedBy.NAME, carla)
     assert match(_credit(name="CONRAD, CARLA", amount=2974), candidates) is None  # other amount
     assert match(_credit(name="Unbekannt"), candidates) is None
 
@@ -88,7 +93,7 @@ def test_a_paid_pro_forma_is_found_by_reference_but_never_by_name() -> None:
     candidates.add([paid])
     assert match(_credit(name="Anna Albers"), candidates) is None
     found = match(_credit(structured_reference=paid.reference), candidates)
-    assert found is not None and found.document == paid  # booked: late, as credit
+    assert _hit(found) == (MatchedBy.REFERENCE, paid)  # booked: late, as credit
 
 
 def test_a_reversal_follows_its_original_credit_and_never_a_name() -> None:
@@ -97,7 +102,7 @@ def test_a_reversal_follows_its_original_credit_and_never_a_name() -> None:
     candidates.originals["E2E-1"] = 555
     back = _credit(direction=Direction.DEBIT, reversal=True, end_to_end_id="E2E-1")
     found = match(back, candidates)
-    assert found is not None and (found.by, found.account_id) == (MatchedBy.ORIGINAL, 555)
+    assert found == Match(by=MatchedBy.ORIGINAL, account_id=555)
     stranger = _credit(direction=Direction.DEBIT, reversal=True, name="Anna Albers")
     assert match(stranger, candidates) is None
     assert wanted([back]).originals == {"E2E-1"}
