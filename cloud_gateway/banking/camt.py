@@ -12,9 +12,10 @@ gives. An entry with several ``TxDtls`` (a batch) becomes one transaction per ``
 
 Each transaction gets a key that is the same in every statement that repeats it (an overlapping
 statement, the same file twice): ``IBAN/entry reference/transaction reference``, where the
-entry reference is the bank's ``AcctSvcrRef`` (else ``NtryRef``, else the statement id and the
-entry's position) and the transaction reference its ``AcctSvcrRef`` or ``EndToEndId`` (else its
-position in the entry).
+entry reference is the bank's ``AcctSvcrRef`` (else ``NtryRef``) and the transaction reference
+its ``AcctSvcrRef`` or ``EndToEndId`` (else its position in the entry). An entry without a bank
+reference is keyed by the payer's ``EndToEndId`` with booking day, direction and amount, and
+only without that by the statement id and the entry's position.
 """
 
 from __future__ import annotations
@@ -114,12 +115,9 @@ class _Reader:
         for position, entry in enumerate(self._all(stmt, "c:Ntry"), 1):
             if self._status(entry) != "BOOK":
                 continue  # pending or information only: the booked statement brings it
-            entry_ref = (
-                self._text(entry, "c:AcctSvcrRef")
-                or self._text(entry, "c:NtryRef")
-                or f"{statement_id}#{position}"
-            )
-            transactions += self._entry(f"{iban}/{entry_ref}", entry)
+            bank_ref = self._text(entry, "c:AcctSvcrRef") or self._text(entry, "c:NtryRef")
+            transactions += self._entry(iban, bank_ref or f"{statement_id}#{position}", entry,
+                                        by_bank=bool(bank_ref))  # fmt: skip
         return Statement(
             version=self._version,
             message_id=message_id,
@@ -134,7 +132,10 @@ class _Reader:
             return self._text(entry, "c:Sts")
         return self._text(entry, "c:Sts/c:Cd")
 
-    def _entry(self, prefix: str, entry: etree._Element) -> list[Transaction]:
+    def _entry(
+        self, iban: str, entry_ref: str, entry: etree._Element, *, by_bank: bool
+    ) -> list[Transaction]:
+        prefix = f"{iban}/{entry_ref}"
         amount, currency = self._amount(entry, "c:Amt")
         direction = Direction(self._text(entry, "c:CdtDbtInd"))
         reversed_entry = self._text(entry, "c:RvslInd").lower() in {"true", "1"}
@@ -168,13 +169,16 @@ class _Reader:
             end_to_end = self._text(tx, "c:Refs/c:EndToEndId")
             end_to_end = "" if end_to_end.upper() == _NOT_PROVIDED else end_to_end
             tx_ref = self._text(tx, "c:Refs/c:AcctSvcrRef") or end_to_end or str(index)
+            key = f"{prefix}/{tx_ref}"
+            if not by_bank and end_to_end:  # no bank reference: the payer's, day and amount
+                key = f"{iban}/e2e/{booked}/{direction.value}/{tx_amount}/{end_to_end}"
             returned = bool(self._all(tx, "c:RtrInf"))
             taken_back = reversed_entry or returned
             # money taken back names the original payer as debtor; other debits a creditor
             party = "Cdtr" if direction is Direction.DEBIT and not taken_back else "Dbtr"
             found.append(
                 Transaction(
-                    key=f"{prefix}/{tx_ref}"[:_KEY_LENGTH],
+                    key=key[:_KEY_LENGTH],
                     amount=tx_amount,
                     currency=tx_currency or currency,
                     direction=direction,

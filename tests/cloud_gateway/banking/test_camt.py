@@ -99,3 +99,19 @@ def test_an_invalid_file_is_refused_with_its_name_and_the_problem(
     assert str(refused.value).startswith("auszug.xml: ")
     assert problem in refused.value.problem
     assert "passwd" not in refused.value.problem
+
+
+def test_an_entry_without_bank_reference_is_known_by_the_payers_reference() -> None:
+    bare = V02.replace(b"<AcctSvcrRef>2026021212345</AcctSvcrRef>", b"").replace(
+        b"<AcctSvcrRef>2026021212346</AcctSvcrRef>", b""
+    )
+    other_day = bare.replace(b"<Id>0352D2026021200001</Id>", b"<Id>0352D2026021300001</Id>")
+    [first] = read_statements(bare, "a.xml")
+    [second] = read_statements(other_day, "b.xml")
+    credit, returned = first.transactions
+    # the returned transfer carries an end-to-end reference: the same key in both statements
+    assert returned.key == "DE02120300000000202051/e2e/2026-02-12/DBIT/10000/E2E-77"
+    assert second.transactions[1].key == returned.key
+    # the credit has none ("NOTPROVIDED"): only its place in this statement names it
+    assert credit.key == "DE02120300000000202051/0352D2026021200001#1/1"
+    assert second.transactions[0].key != credit.key
