@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -12,13 +13,16 @@ import pytest
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.billing.catalogue import load_catalogues
+from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.pricing import Buyer
+from cloud_gateway.billing.rendering import render_xml
 from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService, Customer, OrderLine
 from cloud_gateway.cli import main
 from cloud_gateway.config import BillingConfig
 from simulator.bank import Booking, Movement, statement_xml
+from tests.support.einvoice import validate_cii
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -99,6 +103,12 @@ async def test_operators_upload_statements_and_resolve_the_queue(
             await _session(gw, http, "anna")
             async with http.get("/api/v1/billing/account") as resp:
                 assert (await resp.json())["balance"] == "1042.00"  # partial + booked
+        repo = gw.gateway.store.repo(BillingRepository)
+        async with repo.transaction() as conn:
+            documents = await repo.documents(conn)
+        for document in documents:  # EN 16931: XSD and schematron
+            xml = render_xml(view_from_canonical(document.canonical.encode()))
+            await asyncio.to_thread(validate_cii, xml)
 
 
 def test_the_cli_imports_a_statement_and_prints_the_summary(
