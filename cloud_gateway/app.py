@@ -14,6 +14,7 @@ from cloud_gateway.banking import routes as banking_routes
 from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.contracts import routes as contract_routes
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.http.errors import domain_errors
@@ -24,6 +25,7 @@ from cloud_gateway.http.keys import (
     BILLING,
     CLOCK,
     CONFIG,
+    CONTRACTS,
     CUSTOMERS,
     DEVICE_CA,
     ENROLMENT,
@@ -38,6 +40,7 @@ from cloud_gateway.http.keys import (
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
+    SHOP,
     STORE,
     TELEMETRY_INGEST,
     TEMPLATES,
@@ -113,6 +116,7 @@ def create_app(
     shop.routes.setup(app)
     billing_routes.setup(app)
     banking_routes.setup(app)
+    contract_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -148,3 +152,5 @@ def install(app: web.Application, services: Services) -> None:
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
     app[BANK] = services.bank
+    app[CONTRACTS] = services.contracts
+    app[SHOP] = services.shop

@@ -35,6 +35,8 @@
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
+    ├── CartError (ValueError)                     the cart or checkout refused a request
+    │                                              (shop.errors)
     ├── MonitoringError                            forecast or alert state unusable
     │   │                                          (monitoring.errors)
     │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs
@@ -56,6 +58,12 @@
     │   │                                          (banking.errors)
     │   ├── StatementError (ValueError)            a camt.053 file is invalid (file, problem)
     │   └── QueueStateError                        a queued payment was already resolved
+    ├── ContractError                              a service contract rule refused a request
+    │   │                                          (contracts.errors)
+    │   ├── InvalidSiteError (ValueError)          the site coordinates are missing or wrong
+    │   ├── PrecheckRefusedError (ValueError)      the provider cannot serve the site
+    │   └── ProviderUnavailableError               the provider timed out or failed
+    │       (ConnectionError)
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "simulator.inverter_cli",
     "simulator.fleet_cli",
     "simulator.bank",
+    "simulator.satellite",
 )
 
 
