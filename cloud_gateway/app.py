@@ -10,6 +10,7 @@ from aiohttp import web
 
 from cloud_gateway import accounts, shop
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.banking import routes as banking_routes
 from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
@@ -20,6 +21,7 @@ from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
     ACCOUNTS,
     ALERTS,
+    BANK,
     BILLING,
     CLOCK,
     CONFIG,
@@ -115,6 +117,7 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    banking_routes.setup(app)
     contract_routes.setup(app)
     licence_routes.setup(app)
 
@@ -151,6 +154,7 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[BANK] = services.bank
     app[CONTRACTS] = services.contracts
     app[SHOP] = services.shop
     app[LICENCES] = services.licences

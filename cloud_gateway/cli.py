@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", required=True, type=date.fromisoformat,
                         help="last issue date, YYYY-MM-DD (inclusive)")  # fmt: skip
     export.add_argument("--out", required=True, type=Path, help="folder to write into")
+    bank = sub.add_parser("bank", help="bank transfers")
+    bank_sub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION")
+    bank_import = bank_sub.add_parser(
+        "import", help="import a camt.053 statement (.02/.08), match and book it; JSON summary"
+    )
+    add_common_arguments(bank_import)
+    bank_import.add_argument("statement", type=Path, help="the camt.053 XML file")
     _add_contracts(sub)
     return parser
 
@@ -103,6 +110,26 @@ async def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _bank_import(args: argparse.Namespace) -> int:
+    """Import one statement with the gateway's own services (what the upload does)."""
+    from cloud_gateway.banking.errors import StatementError  # noqa: PLC0415
+    from cloud_gateway.composition import build_services  # noqa: PLC0415
+
+    config = load_gateway_config(args.config)
+    data = args.statement.read_bytes()
+    store = await Store.open(config.database_url)
+    try:
+        services = build_services(config, store, SystemClock())
+        summary = await services.bank.import_statement(data, str(args.statement))
+    except StatementError as exc:
+        print(f"cloud-gateway: nothing booked: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(json.dumps(summary.as_dict()))
+    return 0
+
+
 def _contracts_preview(args: argparse.Namespace) -> int:
     from cloud_gateway.billing.catalogue import load_catalogues  # noqa: PLC0415 - one command
     from cloud_gateway.billing.errors import BillingError  # noqa: PLC0415
@@ -137,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_async_command(lambda stop: _serve(args, stop))
         if args.command == "documents":
             return asyncio.run(_export(args))
+        if args.command == "bank":
+            return asyncio.run(_bank_import(args))
         if args.command == "contracts":
             return _contracts_preview(args)
         return asyncio.run(_migrate(args))

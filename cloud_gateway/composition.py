@@ -28,6 +28,7 @@ from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
@@ -103,6 +104,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    bank: BankService
+    """Bank statements (camt.053): import, matching, the queue of unmatched payments."""
     contracts: ContractService
     """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
     shop: ShopService
@@ -315,6 +318,7 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        bank=BankService(store, billing, clock, iban=config.billing.iban),
         contracts=contracts,
         shop=shop,
         licences=licences,

@@ -54,6 +54,10 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── BankingError                               a bank-transfer rule refused a request
+    │   │                                          (banking.errors)
+    │   ├── StatementError (ValueError)            a camt.053 file is invalid (file, problem)
+    │   └── QueueStateError                        a queued payment was already resolved
     ├── ContractError                              a service contract rule refused a request
     │   │                                          (contracts.errors)
     │   ├── InvalidSiteError (ValueError)          the site coordinates are missing or wrong

@@ -74,6 +74,7 @@ def describe(run: Running) -> dict[str, Any]:
             "invoice": run.money.invoice,
             "open_proforma": run.money.open_proforma,
             "documents_api": f"{portal}api/v1/billing/documents",
+            "bank_statement": run.money.statement,
         },
         "inverter_clock": {"start": start.isoformat(), "runs": "real time from the start"},
         "modbus_rtu": run.rtu.path,
@@ -97,6 +98,8 @@ def render_text(facts: dict[str, Any]) -> str:
         f"    money         invoice {facts['billing']['invoice']} (package paid by transfer), "
         f"pro-forma {facts['billing']['open_proforma']} open\n"
         f"                  {facts['billing']['documents_api']}  (JSON, PDF under .../ID/pdf)\n"
+        f"                  {facts['billing']['bank_statement']}  (camt.053 paying it: "
+        "cloud-gateway bank import)\n"
         f"  Shop:           {urls['shop']}  (as {home['username']}: book a package by transfer;\n"
         "                  also 'Zugang buchen' in the portal and on the add-on's dashboard)\n"
         f"  Remote access:  {urls['remote_access']}\n"

@@ -8,6 +8,7 @@ creates them: numbers from the range's counter row, canonical JSON and its SHA-2
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import logging
@@ -35,6 +36,7 @@ from cloud_gateway.billing.errors import (
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
+from cloud_gateway.billing.payments_bulk import Payment, book_payments
 from cloud_gateway.billing.periods import local_date, local_midnight, period
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
@@ -471,6 +473,11 @@ class BillingService:
 
         return await self._once(key, "record_payment", action)
 
+    async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:
+        """:meth:`record_payment` for a batch, in one transaction with a few statements in all
+        (a bank statement); same keys, rules and results (see :mod:`.payments_bulk`)."""
+        return await book_payments(self, self._repo, payments, self._clock.now())
+
     async def credit(
         self, account_id: int, amount: int, reference: str, *, key: str
     ) -> dict[str, Any]:
@@ -528,6 +535,40 @@ class BillingService:
             return {"journal_id": entry}
 
         return await self._once(key, "refund", action)
+
+    async def reverse_payment(
+        self, account_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Take back money the bank reversed or returned; the balance may go below zero.
+
+        Settled documents stay settled (they are final): a negative balance is what the
+        customer owes, shown on the account and evened out by the next payment.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            await self._repo.lock_account(conn, account_id)
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.REVERSAL.value,
+                amount=signed(EntryKind.REVERSAL, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            return {"journal_id": entry}
+
+        return await self._once(key, "reverse_payment", action)
+
+    def within(self, repository: BillingRepository) -> BillingService:
+        """This service on another repository, e.g. one bound to a caller's unit of work.
+
+        Its calls then run inside the caller's transaction (each still claims its own
+        idempotency key there), so a caller can book many payments with one commit.
+        """
+        bound = copy.copy(self)
+        bound._repo = repository
+        return bound
 
     async def set_overdraft_limit(self, account_id: int, limit: int, *, key: str) -> dict[str, Any]:
         """The operator allows the account to go down to ``-limit`` cents."""

@@ -101,6 +101,8 @@ class ErrorCode(StrEnum):
     """400: ``at`` lacks a UTC offset."""
     RATE_LIMITED = "rate_limited"
     """429: too many attempts (``retry_after`` seconds)."""
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    """413: the uploaded file is larger than the operation accepts (``message``)."""
     PRECHECK_REFUSED = "precheck_refused"
     """422: the service provider refused the site (``reason``, ``message``); nothing ordered."""
     PROVIDER_UNAVAILABLE = "provider_unavailable"
@@ -138,6 +140,7 @@ _STATUS = {
     ErrorCode.INVALID_AT: 400,
     ErrorCode.NAIVE_AT: 400,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.PRECHECK_REFUSED: 422,
     ErrorCode.PROVIDER_UNAVAILABLE: 503,
 }

@@ -15,6 +15,7 @@ from aiohttp import web
 from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.contracts.service import ContractService
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the shop's package imports its web modules, which import th
 __all__ = [
     "ACCOUNTS",
     "ALERTS",
+    "BANK",
     "BILLING",
     "CLOCK",
     "CONFIG",
@@ -113,6 +115,8 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+BANK: web.AppKey[BankService] = web.AppKey("bank", BankService)
+"""Bank statements (camt.053) imported and matched; the queue of unmatched payments."""
 CONTRACTS: web.AppKey[ContractService] = web.AppKey("contracts", ContractService)
 """Prepaid service contracts: provider pre-check, ordering, views, preview, refunds."""
 SHOP: web.AppKey[ShopService] = web.AppKey("shop")
