@@ -54,6 +54,12 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── SupportError                               a support rule refused a request
+    │   │                                          (support.errors)
+    │   ├── AttachmentError (ValueError)           an attachment is too large or of a type
+    │   │                                          not accepted (sniffed from its content)
+    │   ├── TicketInputError (ValueError)          a ticket or repair form misses a field
+    │   └── RepairStateError                       a repair order cannot take this step
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +23,7 @@ from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
 from cloud_gateway.billing.documents import (
+    Draft,
     credit_note_for,
     view_from_canonical,
 )
@@ -37,9 +39,10 @@ from cloud_gateway.billing.journal import EntryKind, can_charge, signed
 from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
-from cloud_gateway.billing.rendering.view import DocumentKind, Party
+from cloud_gateway.billing.rendering.view import DocumentKind, DocumentLine, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
+    PAYMENT_TERM,
     ItemKind,
     initial_draft,
 )
@@ -59,6 +62,9 @@ from tunnel.clock import Clock
 __all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
 
 _LOGGER = logging.getLogger(__name__)
+
+#: the German standard VAT rate, for catalogue-free services (repairs)
+_STANDARD_RATE = Decimal(19)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -562,6 +568,55 @@ class BillingService:
             return {"document_id": document_id}
 
         return await self._once(key, "credit_note", action)
+
+    async def service_proforma(
+        self,
+        customer: Customer,
+        *,
+        name: str,
+        description: str,
+        net: int,
+        reference: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """A bank-transfer pro-forma for a catalogue-free service (a repair) of ``net`` cents.
+
+        One line at the standard rate (or the customer's reverse charge), due in 14 days; no
+        contract and no journal charge: the payment is recorded against the pro-forma.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            if net <= 0:
+                raise BillingError("a service pro-forma needs a positive amount")
+            today = local_date(now)
+            tax = tax_treatment(customer.buyer, _STANDARD_RATE, self._config.seller_country)
+            note = tax.note(customer.language)
+            draft = Draft(
+                kind=DocumentKind.PROFORMA,
+                issue_date=today,
+                language=customer.language,
+                lines=(
+                    DocumentLine(
+                        line_id="1",
+                        name=name,
+                        description=description,
+                        unit_price=net,
+                        net=net,
+                        vat_category=tax.category,
+                        vat_rate=tax.rate,
+                    ),
+                ),
+                due_date=today + PAYMENT_TERM,
+                order_reference=reference,
+                notes=(note,) if note else (),
+            )
+            pending = Pending(
+                draft=draft, account_id=customer.account_id, buyer=_printed_party(customer)
+            )
+            [document_id] = await self._finalise(conn, [pending], now)
+            return {"document_id": document_id}
+
+        return await self._once(key, "service_proforma", action)
 
     # --- billing run ------------------------------------------------------------------------
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:

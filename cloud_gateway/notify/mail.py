@@ -29,6 +29,8 @@ class MailKind(StrEnum):
     PACKAGE_REMINDER_BEFORE = "package_reminder_before"
     PACKAGE_REMINDER_DAY = "package_reminder_day"
     SUBSCRIPTION_ORDER = "subscription_order"
+    TICKET_ANSWER = "ticket_answer"
+    REPAIR_QUOTE = "repair_quote"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
