@@ -50,6 +50,7 @@ from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.shop.bank_transfer import BankTransferOnly
 from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
+from cloud_gateway.support.service import SupportService
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
@@ -102,6 +103,8 @@ class Services:
     """The alert scheduler (R-MON-17): one round a minute."""
     shop: ShopService
     """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
+    support: SupportService
+    """Tickets and repair orders (R-POR-5, R-MON-21)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -286,4 +289,5 @@ def build_services(
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
         shop=shop,
+        support=SupportService(store, outbox, billing, clock),
     )

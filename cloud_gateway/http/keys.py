@@ -37,6 +37,7 @@ from tunnel.clock import Clock
 
 if TYPE_CHECKING:  # the shop's package imports its web modules, which import these keys
     from cloud_gateway.shop.service import ShopService
+    from cloud_gateway.support.service import SupportService
 
 __all__ = [
     "ACCOUNTS",
@@ -61,6 +62,7 @@ __all__ = [
     "SHOP",
     "SHOP_TEMPLATES",
     "STORE",
+    "SUPPORT",
     "TELEMETRY_INGEST",
     "TEMPLATES",
     "TUNNELS",
@@ -111,3 +113,5 @@ ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
 SHOP: web.AppKey[ShopService] = web.AppKey("shop")
 """Carts, vouchers, checkout and the account's orders."""
+#: tickets and repair orders (R-POR-5, R-MON-21)
+SUPPORT: web.AppKey[SupportService] = web.AppKey("support")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cloud_gateway.support.errors import AttachmentError
 
-__all__ = ["MAX_ATTACHMENTS", "MAX_BYTES", "Upload", "sniff", "checked"]
+__all__ = ["MAX_ATTACHMENTS", "MAX_BYTES", "Upload", "checked", "sniff"]
 
 #: the largest attachment accepted (bytes)
 MAX_BYTES = 2 * 1024 * 1024

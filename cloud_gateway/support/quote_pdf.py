@@ -82,7 +82,7 @@ def render_quote(repair: RepairOrder, seller: Party, language: str) -> bytes:
     facts = (
         (words["date"], money.date(local_date(repair.updated_at))),
         (words["customer"], f"{repair.contact_name} <{repair.contact_email}>"),
-        (words["device"], repair.device_model or "–"),
+        (words["device"], repair.device_model or "-"),
         (words["serial"], repair.device_serial),
     )
     for label, value in facts:

@@ -83,7 +83,9 @@ class TicketRepository(Repository):
         uploads: Sequence[Upload],
         now: datetime,
     ) -> int:
-        stmt = _M.insert().values(ticket_id=ticket_id, author=author.value, body=body, created_at=now)
+        stmt = _M.insert().values(
+            ticket_id=ticket_id, author=author.value, body=body, created_at=now
+        )
         message_id = int((await conn.execute(stmt.returning(_M.c.id))).scalar_one())
         for upload in uploads:
             await conn.execute(

@@ -31,6 +31,7 @@ from cloud_gateway.support.model import (
     RepairCategory,
     RepairOrder,
     RepairState,
+    StoredAttachment,
     Ticket,
     TicketStatus,
     next_repair_state,
@@ -38,7 +39,7 @@ from cloud_gateway.support.model import (
 from cloud_gateway.support.repository import RepairRepository, TicketRepository
 from tunnel.clock import Clock
 
-__all__ = ["REPAIR_FIELDS", "RepairForm", "SupportService", "ticket_number", "repair_number"]
+__all__ = ["REPAIR_FIELDS", "RepairForm", "SupportService", "repair_number", "ticket_number"]
 
 #: the repair form's fields; the first five are required
 REPAIR_FIELDS: tuple[str, ...] = (
@@ -98,9 +99,7 @@ def quote_gross(net: int) -> int:
 class SupportService:
     """Tickets (customer and operator) and repair orders (file, review, quote, accept)."""
 
-    def __init__(
-        self, store: Store, outbox: Outbox, billing: BillingService, clock: Clock
-    ) -> None:
+    def __init__(self, store: Store, outbox: Outbox, billing: BillingService, clock: Clock) -> None:
         self._store = store
         self._outbox = outbox
         self._billing = billing
@@ -211,6 +210,11 @@ class SupportService:
     ) -> list[Ticket]:
         return await self._store.repo(TicketRepository).tickets(account_id, status=status)
 
+    async def attachment(
+        self, attachment_id: int, account_id: int | None
+    ) -> tuple[StoredAttachment, bytes]:
+        return await self._store.repo(TicketRepository).attachment(attachment_id, account_id)
+
     # --- repair orders ----------------------------------------------------------------------
     async def file_repair(self, account_id: int, form: RepairForm) -> int:
         """A repair order as the customer filed it; the inverter must be one of his plants'."""
@@ -251,7 +255,9 @@ class SupportService:
             inverters = await self._store.repo(InverterRepository).list_for_plant(
                 plant.id, account_id
             )
-            choices += [(i.id, f"{plant.name} · {i.name or i.serial} ({i.serial})") for i in inverters]
+            choices += [
+                (i.id, f"{plant.name} · {i.name or i.serial} ({i.serial})") for i in inverters
+            ]
         return choices
 
     async def _step(

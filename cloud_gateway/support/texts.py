@@ -139,8 +139,10 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
     "sp.repair.category": _t("Gerätekategorie", "Device category"),
     "sp.repair.device_model": _t("Gerätetyp", "Device model"),
     "sp.repair.device_serial": _t("Seriennummer", "Serial number"),
-    "sp.repair.inverter_id": _t("Wechselrichter aus Ihrer Anlagenliste", "Inverter from your plants"),
-    "sp.repair.inverter_none": _t("– nicht in der Anlagenliste –", "– not in my plant list –"),
+    "sp.repair.inverter_id": _t(
+        "Wechselrichter aus Ihrer Anlagenliste", "Inverter from your plants"
+    ),
+    "sp.repair.inverter_none": _t("(nicht in der Anlagenliste)", "(not in my plant list)"),
     "sp.repair.monitoring": _t(
         "Fernüberwachung (Portal, Datenlogger, letzte Meldung)",
         "Remote monitoring (portal, data logger, last message)",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.billing.rendering.view import DocumentKind
+from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.notify.schema import notification_outbox as outbox_table
@@ -15,7 +15,6 @@ from cloud_gateway.support.attachments import checked
 from cloud_gateway.support.errors import AttachmentError, RepairStateError, TicketInputError
 from cloud_gateway.support.model import RepairState, TicketStatus
 from cloud_gateway.support.quote_pdf import render_quote
-from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.support.service import RepairForm, SupportService, quote_gross
 from tunnel.clock import ManualClock
 
