@@ -20,11 +20,14 @@ language. Objects of another account are "not found" (404).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from cloud_gateway.billing.finalising import seller_parties
+from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CONFIG, SUPPORT
 from cloud_gateway.http.pages import render
@@ -43,7 +46,22 @@ from cloud_gateway.support.service import (
     ticket_number,
 )
 
-__all__ = ["setup"]
+__all__ = ["owned", "setup"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def owned(handler: Handler) -> Handler:
+    """A page handler whose "not found" (another account's object) is a plain 404 page."""
+
+    @functools.wraps(handler)
+    async def page(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except NotFoundError:
+            raise web.HTTPNotFound from None
+
+    return page
 
 
 def _id(request: web.Request, name: str) -> int:
@@ -280,14 +298,14 @@ def setup(app: web.Application) -> None:
     """Register the ticket and repair pages."""
     texts.register()
     r = app.router
-    r.add_get("/portal/tickets", tickets, name="portal_tickets")
-    r.add_post("/portal/tickets", ticket_open)
-    r.add_get(r"/portal/tickets/{ticket_id:\d+}", ticket, name="portal_ticket")
-    r.add_post(r"/portal/tickets/{ticket_id:\d+}/reply", ticket_reply)
-    r.add_post(r"/portal/tickets/{ticket_id:\d+}/close", ticket_close)
-    r.add_get(r"/portal/attachments/{attachment_id:\d+}", attachment)
-    r.add_get("/portal/repairs", repairs, name="portal_repairs")
-    r.add_post("/portal/repairs", repair_file)
-    r.add_get(r"/portal/repairs/{repair_id:\d+}", repair, name="portal_repair")
-    r.add_get(r"/portal/repairs/{repair_id:\d+}/quote.pdf", quote_pdf)
-    r.add_post(r"/portal/repairs/{repair_id:\d+}/accept", repair_accept)
+    r.add_get("/portal/tickets", owned(tickets), name="portal_tickets")
+    r.add_post("/portal/tickets", owned(ticket_open))
+    r.add_get(r"/portal/tickets/{ticket_id:\d+}", owned(ticket), name="portal_ticket")
+    r.add_post(r"/portal/tickets/{ticket_id:\d+}/reply", owned(ticket_reply))
+    r.add_post(r"/portal/tickets/{ticket_id:\d+}/close", owned(ticket_close))
+    r.add_get(r"/portal/attachments/{attachment_id:\d+}", owned(attachment))
+    r.add_get("/portal/repairs", owned(repairs), name="portal_repairs")
+    r.add_post("/portal/repairs", owned(repair_file))
+    r.add_get(r"/portal/repairs/{repair_id:\d+}", owned(repair), name="portal_repair")
+    r.add_get(r"/portal/repairs/{repair_id:\d+}/quote.pdf", owned(quote_pdf))
+    r.add_post(r"/portal/repairs/{repair_id:\d+}/accept", owned(repair_accept))

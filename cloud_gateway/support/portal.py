@@ -34,6 +34,7 @@ from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.shop.formats import Formats
 from cloud_gateway.shop.repository import CartRepository
 from cloud_gateway.store import Store
+from cloud_gateway.support import pages
 from cloud_gateway.support.model import TicketStatus
 
 __all__ = ["setup"]
@@ -143,7 +144,7 @@ async def overview(request: web.Request) -> web.Response:
             if (access.until - now).days < _NOTICE_DAYS:
                 notices.append(
                     translate(lang, "sp.notice.plant_ends").format(
-                        plant=plant.name, day=fmt.last_day(access.until)
+                        plant=plant.fields.name, day=fmt.last_day(access.until)
                     )
                 )
         plants.append((plant, access.entitled, state))
@@ -255,5 +256,5 @@ def setup(app: web.Application) -> None:
     """Register the overview, products and invoice pages."""
     app.router.add_get("/portal", overview, name="portal")
     app.router.add_get("/portal/products", products, name="portal_products")
-    app.router.add_post(r"/portal/products/{contract_id:\d+}/cancel", cancel)
+    app.router.add_post(r"/portal/products/{contract_id:\d+}/cancel", pages.owned(cancel))
     app.router.add_get("/portal/invoices", invoices, name="portal_invoices")

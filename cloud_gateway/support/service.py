@@ -255,9 +255,8 @@ class SupportService:
             inverters = await self._store.repo(InverterRepository).list_for_plant(
                 plant.id, account_id
             )
-            choices += [
-                (i.id, f"{plant.name} · {i.name or i.serial} ({i.serial})") for i in inverters
-            ]
+            name = plant.fields.name
+            choices += [(i.id, f"{name} · {i.name or i.serial} ({i.serial})") for i in inverters]
         return choices
 
     async def _step(
