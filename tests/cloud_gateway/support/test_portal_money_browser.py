@@ -1,0 +1,109 @@
+"""Overview, invoices and products in Debian's chromium: an open pro-forma is marked and goes
+to the shop's order page to pay; after payment the invoice is there, the product is active and
+its subscription is cancelled to its period end; devices and plants show their state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.billing.catalogue import BookingType
+from cloud_gateway.billing.service import OrderLine, customer_from_data
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
+from tests.cloud_gateway.shop.shopping import (
+    billing_of,
+    give_customer_data,
+    pay_and_activate,
+    validate,
+)
+from tests.support.browser import chromium_context
+from tests.support.gateway import gateway_harness
+from tunnel.clock import ManualClock
+
+pytestmark = pytest.mark.browser
+
+
+async def _no_horizontal_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} is {width} px wide"
+
+
+async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClock) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
+        anna = await gw.create_account("anna")
+        await give_customer_data(gw, anna.id, "Anna Sonne")
+        store = gw.gateway.store
+        await store.repo(DeviceRepository).create(
+            slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=anna.id
+        )
+        data = await store.repo(CustomerRepository).get(anna.id)
+        assert data is not None
+        placed = await billing_of(gw).place_order(
+            customer_from_data(data),
+            [OrderLine(product="hub-remote", plan="1m", booking=BookingType.SUBSCRIPTION)],
+            key="portal-order",
+        )
+        order_id = placed["order_id"]
+        page = await ctx.new_page()
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.goto(gw.url + "login")
+        await page.fill("input[name=login]", "anna")
+        await page.fill("input[name=password]", "Sonnig!2026")
+        await page.click("button[type=submit]")
+        await page.wait_for_url("**/portal")
+
+        # overview: the open pro-forma, the hub with "Fernzugriff öffnen", no plant yet
+        assert await page.locator("#current-invoices li.open").count() == 1
+        assert await page.get_attribute("tr[data-device=ccu-anna] a.remote-open", "href") == (
+            "/remote/ccu-anna/open"
+        )
+        assert await page.locator(".hub-package[data-device=ccu-anna] a.book-access").count() == 1
+        await _no_horizontal_scroll(page)
+
+        # invoices: the pro-forma is open; its PDF opens; "bezahlen" leads to the order page
+        await page.click("nav a[href='/portal/invoices']")
+        await page.wait_for_url("**/portal/invoices")
+        row = page.locator("tr.document.open")
+        assert await row.get_attribute("data-kind") == "proforma"
+        number = await row.get_attribute("data-number")
+        href = await row.locator("a.pdf").get_attribute("href")
+        async with page.expect_response(f"**{href}") as pdf_info:
+            await page.evaluate(f"fetch('{href}')")
+        pdf = await pdf_info.value
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert "0,00" in await page.inner_text("#balance")
+        await row.locator("a.pay").click()
+        await page.wait_for_url(f"**/shop/orders/{order_id}")
+        await _no_horizontal_scroll(page)
+
+        # the money arrives: nothing open, an invoice; the product is active and cancellable
+        await pay_and_activate(gw, anna.id, order_id)
+        await billing_of(gw).run()
+        await page.goto(gw.url + "portal/invoices")
+        first = page.locator(f"tr.document[data-number='{number}']")
+        assert "open" not in (await first.get_attribute("class") or "")
+        assert await page.locator("tr.document[data-kind=invoice]").count() == 1
+        await page.goto(gw.url + "portal/products")
+        await _no_horizontal_scroll(page)
+        product = page.locator("section.product")
+        assert await product.get_attribute("data-state") == "active"
+        # the paid pro-forma, the first invoice and the next period's offer
+        assert await product.locator("li a").count() == 3
+        page.once("dialog", lambda dialog: dialog.accept())
+        await product.locator("button.cancel-contract").click()
+        await page.wait_for_selector("#products-notice")
+        assert "endet zum Ende der bezahlten Laufzeit" in await page.inner_text("#products-notice")
+        assert await product.get_attribute("data-state") == "ended"
+        assert await product.locator(".ended-on").count() == 1
+        assert await product.locator("button.cancel-contract").count() == 0
+
+        # English with English formats
+        await page.goto(gw.url + "portal/invoices?lang=en")
+        assert "Invoices and payments" in await page.inner_text("h1")
+        assert "€0.00" in await page.inner_text("#balance")
+        assert await validate(store) == 3
