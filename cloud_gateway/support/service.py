@@ -7,8 +7,10 @@ pro-forma through the billing service (idempotent: accepting twice gives the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from cloud_gateway.accounts.repository import AccountRepository
@@ -23,7 +25,7 @@ from cloud_gateway.notify.mail import Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
-from cloud_gateway.store import Store
+from cloud_gateway.store import Store, UnitOfWork
 from cloud_gateway.support.attachments import MAX_ATTACHMENTS, Upload
 from cloud_gateway.support.errors import AttachmentError, RepairStateError, TicketInputError
 from cloud_gateway.support.model import (
@@ -136,45 +138,46 @@ class SupportService:
             )
         return ticket_id
 
+    @asynccontextmanager
+    async def _post(
+        self,
+        ticket_id: int,
+        account_id: int | None,
+        author: Author,
+        body: str,
+        uploads: Sequence[Upload],
+    ) -> AsyncIterator[tuple[UnitOfWork, Ticket, datetime]]:
+        """Add a message and set the status it leads to; the block joins the transaction."""
+        self._check(None, body, uploads)
+        now = self._clock.now()
+        status = TicketStatus.OPEN if author is Author.CUSTOMER else TicketStatus.ANSWERED
+        async with self._store.transaction() as uow:
+            repo = uow.repo(TicketRepository)
+            ticket = await repo.ticket_row(uow.connection, ticket_id, account_id)
+            await repo.add_message(
+                uow.connection, ticket_id=ticket_id, author=author, body=body, uploads=uploads,
+                now=now,
+            )  # fmt: skip
+            await repo.set_status(uow.connection, ticket_id, status, now)
+            yield uow, ticket, now
+
     async def reply(
         self, account_id: int, ticket_id: int, body: str, uploads: Sequence[Upload] = ()
     ) -> None:
         """The customer's reply: the ticket is open again (also a closed one)."""
-        body = body.strip()
-        self._check(None, body, uploads)
-        now = self._clock.now()
-        async with self._store.transaction() as uow:
-            repo = uow.repo(TicketRepository)
-            await repo.ticket_row(uow.connection, ticket_id, account_id)
-            await repo.add_message(
-                uow.connection,
-                ticket_id=ticket_id,
-                author=Author.CUSTOMER,
-                body=body,
-                uploads=uploads,
-                now=now,
-            )
-            await repo.set_status(uow.connection, ticket_id, TicketStatus.OPEN, now)
+        async with self._post(ticket_id, account_id, Author.CUSTOMER, body.strip(), uploads):
+            pass
 
     async def answer(
         self, ticket_id: int, body: str, *, base_url: str, uploads: Sequence[Upload] = ()
     ) -> None:
         """The operator's answer: the ticket is answered and the customer gets a mail."""
         body = body.strip()
-        self._check(None, body, uploads)
-        now = self._clock.now()
-        async with self._store.transaction() as uow:
-            repo = uow.repo(TicketRepository)
-            ticket = await repo.ticket_row(uow.connection, ticket_id, None)
-            await repo.add_message(
-                uow.connection,
-                ticket_id=ticket_id,
-                author=Author.OPERATOR,
-                body=body,
-                uploads=uploads,
-                now=now,
-            )
-            await repo.set_status(uow.connection, ticket_id, TicketStatus.ANSWERED, now)
+        async with self._post(ticket_id, None, Author.OPERATOR, body, uploads) as (
+            uow,
+            ticket,
+            now,
+        ):
             account = await uow.repo(AccountRepository).get(ticket.account_id)
             await self._outbox.put(
                 uow.connection,

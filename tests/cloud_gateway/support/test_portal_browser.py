@@ -8,20 +8,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 import sqlalchemy as sa
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.notify.schema import notification_outbox
+from tests.cloud_gateway.support.browsing import log_in, no_horizontal_scroll
 from tests.support.browser import chromium_context
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
 pytestmark = pytest.mark.browser
-
-
-async def _no_horizontal_scroll(page: Page) -> None:
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide"
 
 
 async def _operator(gw: GatewayHarness) -> aiohttp.ClientSession:
@@ -52,13 +48,8 @@ async def _journey(
     gw: GatewayHarness, ctx: BrowserContext, operator: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     page = await ctx.new_page()
-    await page.set_viewport_size({"width": 390, "height": 844})
-    await page.goto(gw.url + "login")
-    await page.fill("input[name=login]", "anna")
-    await page.fill("input[name=password]", "Sonnig!2026")
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/portal")
-    await _no_horizontal_scroll(page)
+    await log_in(page, gw.url, "anna")
+    await no_horizontal_scroll(page)
 
     # a ticket with an attachment whose content is not an accepted type: refused, input kept
     await page.goto(gw.url + "portal/tickets")
@@ -107,7 +98,7 @@ async def _journey(
     await page.wait_for_url("**/portal/repairs/*")
     repair_id = int(page.url.split("/")[-1].split("?")[0])
     assert await page.get_attribute("#repair-state", "data-state") == "submitted"
-    await _no_horizontal_scroll(page)
+    await no_horizontal_scroll(page)
 
     await _post(operator, f"/api/v1/operator/repairs/{repair_id}/review", {"note": "ok"})
     await _post(
@@ -129,7 +120,7 @@ async def _journey(
 
     # the invoice list marks the pro-forma as open; the overview shows it and the ticket
     await page.goto(gw.url + "portal/invoices")
-    await _no_horizontal_scroll(page)
+    await no_horizontal_scroll(page)
     row = page.locator("tr.document.open")
     assert await row.count() == 1
     assert await row.get_attribute("data-kind") == "proforma"
@@ -141,7 +132,7 @@ async def _journey(
     await page.goto(gw.url + "portal")
     assert await page.locator("#current-invoices li.open").count() == 1
     assert await page.locator("#open-tickets li.ticket").count() == 1
-    await _no_horizontal_scroll(page)
+    await no_horizontal_scroll(page)
 
     # English: the same page switches language
     await page.goto(gw.url + "portal/repairs?lang=en")

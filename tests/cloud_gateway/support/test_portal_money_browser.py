@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
 
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.catalogue import BookingType
@@ -20,16 +19,12 @@ from tests.cloud_gateway.shop.shopping import (
     pay_and_activate,
     validate,
 )
+from tests.cloud_gateway.support.browsing import log_in, no_horizontal_scroll
 from tests.support.browser import chromium_context
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
 
 pytestmark = pytest.mark.browser
-
-
-async def _no_horizontal_scroll(page: Page) -> None:
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide"
 
 
 async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClock) -> None:
@@ -50,12 +45,7 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
         )
         order_id = placed["order_id"]
         page = await ctx.new_page()
-        await page.set_viewport_size({"width": 390, "height": 844})
-        await page.goto(gw.url + "login")
-        await page.fill("input[name=login]", "anna")
-        await page.fill("input[name=password]", "Sonnig!2026")
-        await page.click("button[type=submit]")
-        await page.wait_for_url("**/portal")
+        await log_in(page, gw.url, "anna")
 
         # overview: the open pro-forma, the hub with "Fernzugriff öffnen", no plant yet
         assert await page.locator("#current-invoices li.open").count() == 1
@@ -63,7 +53,7 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
             "/remote/ccu-anna/open"
         )
         assert await page.locator(".hub-package[data-device=ccu-anna] a.book-access").count() == 1
-        await _no_horizontal_scroll(page)
+        await no_horizontal_scroll(page)
 
         # invoices: the pro-forma is open; its PDF opens; "bezahlen" leads to the order page
         await page.click("nav a[href='/portal/invoices']")
@@ -79,7 +69,7 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
         assert "0,00" in await page.inner_text("#balance")
         await row.locator("a.pay").click()
         await page.wait_for_url(f"**/shop/orders/{order_id}")
-        await _no_horizontal_scroll(page)
+        await no_horizontal_scroll(page)
 
         # the money arrives: nothing open, an invoice; the product is active and cancellable
         await pay_and_activate(gw, anna.id, order_id)
@@ -89,7 +79,7 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
         assert "open" not in (await first.get_attribute("class") or "")
         assert await page.locator("tr.document[data-kind=invoice]").count() == 1
         await page.goto(gw.url + "portal/products")
-        await _no_horizontal_scroll(page)
+        await no_horizontal_scroll(page)
         product = page.locator("section.product")
         assert await product.get_attribute("data-state") == "active"
         # the paid pro-forma, the first invoice and the next period's offer
