@@ -18,17 +18,21 @@ routes); POSTs are JSON or a form with ``csrf_token``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from cloud_gateway.http.errors import ErrorCode, refuse
-from cloud_gateway.http.keys import SUPPORT
+from cloud_gateway.http.keys import OPENAPI, SUPPORT
+from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.operator.routes import _action_body, require_operator
 from cloud_gateway.support.errors import RepairStateError, SupportError
 from cloud_gateway.support.model import RepairOrder, RepairState, Ticket, TicketStatus
 
 __all__ = ["setup"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _ticket_json(ticket: Ticket) -> dict[str, Any]:
@@ -142,7 +146,7 @@ async def repair_action(request: web.Request) -> web.Response:
     body = await _action_body(request)
     repair_id = _id(request, "repair_id")
     support = request.app[SUPPORT]
-    action = request.match_info["action"]
+    action = request.path.rsplit("/", 1)[1]
     try:
         if action == "review":
             done = await support.review(repair_id, str(body.get("note", "")))
@@ -165,14 +169,38 @@ async def repair_action(request: web.Request) -> web.Response:
     return web.json_response(_repair_json(done))
 
 
+_T, _R = "/api/v1/operator/tickets", "/api/v1/operator/repairs"
+#: (method, path, handler, summary, JSON body properties or None)
+_ROUTES: tuple[tuple[str, str, Handler, str, dict[str, str] | None], ...] = (
+    ("GET", _T, list_tickets, "Tickets, newest first (?status=open|answered|closed)", None),
+    ("GET", f"{_T}/{{ticket_id}}", get_ticket, "One ticket with messages and attachments", None),
+    ("POST", f"{_T}/{{ticket_id}}/answer", answer_ticket,
+     "Answer the ticket; the customer gets a mail", {"body": "string"}),
+    ("POST", f"{_T}/{{ticket_id}}/close", close_ticket, "Close the ticket", {}),
+    ("GET", _R, list_repairs, "Repair orders, newest first", None),
+    ("GET", f"{_R}/{{repair_id}}", get_repair, "One repair order", None),
+    ("POST", f"{_R}/{{repair_id}}/review", repair_action, "Start the internal review",
+     {"note": "string"}),
+    ("POST", f"{_R}/{{repair_id}}/quote", repair_action,
+     "Quote net cents (19 % VAT on top); the customer gets a mail with the PDF link",
+     {"net": "integer", "text": "string"}),
+    ("POST", f"{_R}/{{repair_id}}/state", repair_action, "Mark the order paid or done",
+     {"state": "string"}),
+)  # fmt: skip
+
+
 def setup(app: web.Application) -> None:
-    """Register the operator's ticket and repair routes."""
-    r = app.router
-    base = "/api/v1/operator"
-    r.add_get(f"{base}/tickets", list_tickets)
-    r.add_get(rf"{base}/tickets/{{ticket_id:\d+}}", get_ticket)
-    r.add_post(rf"{base}/tickets/{{ticket_id:\d+}}/answer", answer_ticket)
-    r.add_post(rf"{base}/tickets/{{ticket_id:\d+}}/close", close_ticket)
-    r.add_get(f"{base}/repairs", list_repairs)
-    r.add_get(rf"{base}/repairs/{{repair_id:\d+}}", get_repair)
-    r.add_post(rf"{base}/repairs/{{repair_id:\d+}}/{{action:review|quote|state}}", repair_action)
+    """Register and describe the operator's ticket and repair routes."""
+    for method, path, handler, summary, body in _ROUTES:
+        pattern = path.replace("_id}", r"_id:\d+}")
+        app.router.add_route(method, pattern, handler)
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": [
+                path_param(seg.strip("{}")) for seg in path.split("/") if seg.startswith("{")
+            ],
+            "responses": ok(summary, 409, 422) if method == "POST" else ok(summary),
+        }
+        if body:
+            operation["requestBody"] = json_body(body)
+        app[OPENAPI].add(method, path, operation)

@@ -148,8 +148,6 @@ async def overview(request: web.Request) -> web.Response:
                     )
                 )
         plants.append((plant, access.entitled, state))
-    if request.get("terms_outdated"):
-        notices.append(translate(lang, "sp.notice.terms"))
     documents = (await _documents(store, account.id))[:5]
     tickets = [
         t

@@ -28,10 +28,6 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
         "Die Überwachung von „{plant}“ endet am {day}.",
         "Monitoring of “{plant}” ends on {day}.",
     ),
-    "sp.notice.terms": _t(
-        "Es gibt neue Nutzungsbedingungen. Bitte lesen und akzeptieren Sie sie.",
-        "There are new terms of use. Please read and accept them.",
-    ),
     "sp.notice.none": _t("Keine Hinweise.", "No notices."),
     "sp.remote_open": _t("Fernzugriff öffnen", "Open remote access"),
     "sp.plants": _t("Anlagen", "Plants"),

@@ -4,6 +4,7 @@ its subscription is cancelled to its period end; devices and plants show their s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from cloud_gateway.billing.catalogue import BookingType
 from cloud_gateway.billing.service import OrderLine, customer_from_data
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from tests.cloud_gateway.shop.shopping import (
     billing_of,
     give_customer_data,
@@ -32,9 +36,14 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
     async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
         anna = await gw.create_account("anna")
         await give_customer_data(gw, anna.id, "Anna Sonne")
-        store = gw.gateway.store
+        store, now = gw.gateway.store, clock.now()
         await store.repo(DeviceRepository).create(
             slug="ccu-anna", kind=DeviceKind.CCU, created_at=clock.now(), account_id=anna.id
+        )
+        barn = await store.repo(PlantRepository).create(anna.id, PlantFields(name="Scheune"), now)
+        await store.repo(PlantRepository).create(anna.id, PlantFields(name="Dach"), now)
+        await store.repo(InverterRepository).add(
+            plant_id=barn.id, account_id=anna.id, serial="WR-0815", name="Süd", now=now
         )
         data = await store.repo(CustomerRepository).get(anna.id)
         assert data is not None
@@ -53,7 +62,21 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
             "/remote/ccu-anna/open"
         )
         assert await page.locator(".hub-package[data-device=ccu-anna] a.book-access").count() == 1
+        # plants: the trial with its last day in German format, "Lizenz kaufen/erneuern"
+        trial = page.locator(f"li.plant[data-plant='{barn.id}']")
+        assert await trial.get_attribute("data-entitled") == "yes"
+        assert re.fullmatch(
+            r"Testphase bis \d\d\.\d\d\.\d{4}", await trial.locator(".plant-state").inner_text()
+        )
+        assert await trial.locator("a.licence-buy").inner_text() == "Lizenz kaufen/erneuern"
+        roof = page.locator("li.plant[data-entitled=no]")
+        assert await roof.locator(".plant-state").inner_text() == "keine Lizenz"
         await no_horizontal_scroll(page)
+        # the repair form offers the inverter from the plant list
+        await page.goto(gw.url + "portal/repairs")
+        labels = await page.locator("select[name=inverter_id] option").all_inner_texts()
+        assert "Scheune · Süd (WR-0815)" in labels
+        await page.goto(gw.url + "portal")
 
         # invoices: the pro-forma is open; its PDF opens; "bezahlen" leads to the order page
         await page.click("nav a[href='/portal/invoices']")
