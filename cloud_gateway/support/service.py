@@ -120,7 +120,8 @@ class SupportService:
         self, account_id: int, subject: str, body: str, uploads: Sequence[Upload] = ()
     ) -> int:
         """A new ticket with the customer's first message."""
-        subject, body = subject.strip()[:200], body.strip()
+        # one line: the subject becomes the mail's subject line
+        subject, body = " ".join(subject.split())[:200], body.strip()
         self._check(subject, body, uploads)
         now = self._clock.now()
         async with self._store.transaction() as uow:

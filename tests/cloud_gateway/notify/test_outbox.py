@@ -42,6 +42,11 @@ def test_templates_exist_in_german_and_english() -> None:
         "days": 5,
         "order_id": 1,
         "period_days": 30,
+        "number": "T-000001",
+        "subject": "S",
+        "body": "B",
+        "serial": "SN",
+        "amount": "1,00 €",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))

@@ -5,6 +5,7 @@ its subscription is cancelled to its period end; devices and plants show their s
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,13 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
         assert "Invoices and payments" in await page.inner_text("h1")
         assert "€0.00" in await page.inner_text("#balance")
         assert await validate(store) == 3
+
+        # 15 days on, the trial's end is 25 days away: a notice on the overview
+        clock.advance(timedelta(days=15))
+        await log_in(page, gw.url, "anna")  # the session has expired meanwhile
+        await page.goto(gw.url + "portal?lang=de")
+        notices = await page.locator("#notices li.notice").all_inner_texts()
+        assert any(n.startswith("Die Überwachung von „Scheune“ endet am ") for n in notices), (
+            page.url,
+            notices,
+        )
