@@ -59,12 +59,21 @@ from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
 from tunnel.clock import Clock
 
-__all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
+__all__ = [
+    "SERVICE_ITEM",
+    "BillingService",
+    "Customer",
+    "OrderLine",
+    "RunReport",
+    "customer_from_data",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 #: the German standard VAT rate, for catalogue-free services (repairs)
 _STANDARD_RATE = Decimal(19)
+#: ``item_kind`` of a catalogue-free service pro-forma (no contract; settled like the others)
+SERVICE_ITEM = "service"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,16 +454,20 @@ class BillingService:
         allow_overdraft: bool,
     ) -> int | None:
         """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be."""
-        if proforma.kind is not DocumentKind.PROFORMA or proforma.contract_id is None:
+        service = proforma.item_kind == SERVICE_ITEM and proforma.contract_id is None
+        if proforma.kind is not DocumentKind.PROFORMA or (
+            proforma.contract_id is None and not service
+        ):
             return None
         await self._repo.lock_account(conn, proforma.account_id)
         if await self._repo.is_settled(conn, proforma.id):
             return None
         if proforma.due_date is not None and local_date(now) > proforma.due_date:
             return None  # expired (R-BIL-9): the money stays on the account as credit
-        [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
-        if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
-            return None
+        if proforma.contract_id is not None:
+            [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
+            if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
+                return None
         balance = await self._repo.balance(conn, proforma.account_id)
         limit = (
             await self._repo.overdraft_limit(conn, proforma.account_id) if allow_overdraft else 0
@@ -476,6 +489,8 @@ class BillingService:
         if entry is None:  # settled meanwhile by a concurrent call
             return None
         await self._repo.settle(conn, proforma.id, entry, now)
+        if proforma.contract_id is None:  # a service pro-forma: no periods, no order
+            return proforma.id
         view = view_from_canonical(proforma.canonical.encode())
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
         await self._repo.add_paid_periods(conn, contract.id, periods)
@@ -611,7 +626,10 @@ class BillingService:
                 notes=(note,) if note else (),
             )
             pending = Pending(
-                draft=draft, account_id=customer.account_id, buyer=_printed_party(customer)
+                draft=draft,
+                account_id=customer.account_id,
+                buyer=_printed_party(customer),
+                item_kind=SERVICE_ITEM,
             )
             [document_id] = await self._finalise(conn, [pending], now)
             return {"document_id": document_id}

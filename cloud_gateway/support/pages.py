@@ -27,9 +27,10 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.billing.finalising import seller_parties
+from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
-from cloud_gateway.http.keys import CONFIG, SUPPORT
+from cloud_gateway.http.keys import CONFIG, STORE, SUPPORT
 from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.shop.formats import Formats
@@ -248,7 +249,16 @@ async def repair_file(request: web.Request) -> web.Response:
 async def _repair_page(request: web.Request, *, error: str | None = None) -> web.Response:
     identity = await require_identity(request)
     repair = await request.app[SUPPORT].repair(_id(request, "repair_id"), identity.account.id)
+    proforma = None
+    if repair.proforma_id is not None:
+        billing = request.app[STORE].repo(BillingRepository)
+        async with billing.transaction() as conn:
+            document = await billing.document(conn, repair.proforma_id)
+            settled = await billing.is_settled(conn, document.id)
+        _seller, bank = seller_parties(request.app[CONFIG].billing)
+        proforma = {"doc": document, "open": not settled, "bank": bank}
     context: dict[str, Any] = {
+        "proforma": proforma,
         "repair": repair,
         "number": repair_number(repair.id),
         "steps": list(RepairState),

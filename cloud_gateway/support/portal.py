@@ -81,9 +81,14 @@ async def _contracts(store: Store, account_id: int) -> list[StoredContract]:
     return [c for c in found if c.account_id == account_id]
 
 
-async def _documents(store: Store, account_id: int) -> list[DocumentRow]:
-    """The account's documents newest first, open ones marked, each with its pay link."""
+async def _documents(
+    store: Store, account_id: int, repairs: dict[int, int] | None = None
+) -> list[DocumentRow]:
+    """The account's documents newest first, open ones marked, each with its pay link: the
+    shop's order page, or for a repair's pro-forma (``repairs``: document id to repair id)
+    the repair order's page with the transfer details."""
     repo = store.repo(BillingRepository)
+    repairs = repairs or {}
     rows = []
     async with repo.transaction() as conn:
         documents = await repo.documents(conn, account_id=account_id)
@@ -97,9 +102,23 @@ async def _documents(store: Store, account_id: int) -> list[DocumentRow]:
             )
             is_open = payable and not await repo.is_settled(conn, d.id)
             order_id = orders.get(d.contract_id) if d.contract_id is not None else None
-            pay_url = f"/shop/orders/{order_id}" if is_open and order_id is not None else None
+            pay_url = None
+            if is_open and order_id is not None:
+                pay_url = f"/shop/orders/{order_id}"
+            elif is_open and d.id in repairs:
+                pay_url = f"/portal/repairs/{repairs[d.id]}"
             rows.append(DocumentRow(doc=d, open=is_open, pay_url=pay_url))
     return rows
+
+
+async def _repair_proformas(request: web.Request) -> dict[int, int]:
+    """The logged-in account's repair pro-formas: document id to repair order id."""
+    identity = await require_identity(request)
+    return {
+        r.proforma_id: r.id
+        for r in await request.app[SUPPORT].repairs(identity.account.id)
+        if r.proforma_id is not None
+    }
 
 
 async def _journal(store: Store, account_id: int) -> tuple[int, list[StoredEntry]]:
@@ -148,7 +167,7 @@ async def overview(request: web.Request) -> web.Response:
                     )
                 )
         plants.append((plant, access.entitled, state))
-    documents = (await _documents(store, account.id))[:5]
+    documents = (await _documents(store, account.id, await _repair_proformas(request)))[:5]
     tickets = [
         t
         for t in await request.app[SUPPORT].tickets(account.id)
@@ -171,21 +190,13 @@ async def overview(request: web.Request) -> web.Response:
     )
 
 
-def _paypal_orders(checkouts: dict[int, object]) -> set[int]:
-    return {
-        order_id
-        for order_id, checkout in checkouts.items()
-        if getattr(checkout, "method", None) is PaymentMedium.PAYPAL
-    }
-
-
 async def products(request: web.Request) -> web.Response:
     """The booked products: overview, documents, cancellation as the product allows."""
     identity = await require_identity(request)
     store = request.app[STORE]
     catalogues = load_catalogues()
     checkouts = await store.repo(CartRepository).checkouts(identity.account.id)
-    paypal = _paypal_orders(dict(checkouts))
+    paypal = {order for order, c in checkouts.items() if c.method is PaymentMedium.PAYPAL}
     repo = store.repo(BillingRepository)
     rows = []
     for contract in await _contracts(store, identity.account.id):
@@ -242,7 +253,7 @@ async def invoices(request: web.Request) -> web.Response:
         request,
         "portal_invoices.html",
         {
-            "rows": await _documents(store, identity.account.id),
+            "rows": await _documents(store, identity.account.id, await _repair_proformas(request)),
             "balance": balance,
             "journal": list(reversed(journal)),
             "fmt": Formats(request_language(request)),

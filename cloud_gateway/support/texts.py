@@ -164,6 +164,10 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
         "Angebot angenommen. Bitte überweisen Sie den Betrag der Proforma-Rechnung.",
         "Quote accepted. Please transfer the amount of the pro-forma invoice.",
     ),
+    "sp.transfer.amount": _t("Betrag", "Amount"),
+    "sp.transfer.holder": _t("Empfänger", "Payee"),
+    "sp.transfer.reference": _t("Verwendungszweck", "Payment reference"),
+    "sp.transfer.due": _t("Zahlbar bis", "Payable by"),
     "sp.cat.ae_new": _t(
         "AE Geräte (Neugeräte geliefert ab 01.01.2015)",
         "AE devices (new devices delivered from 1 Jan 2015)",

@@ -19,9 +19,15 @@ __all__ = ["billing_clock", "checked_store"]
 
 
 @pytest.fixture
-def support(checked_store: Store, billing_clock: ManualClock) -> SupportService:
-    billing = BillingService(
+def billing_service(checked_store: Store, billing_clock: ManualClock) -> BillingService:
+    return BillingService(
         checked_store.repo(BillingRepository), load_catalogues(), billing_clock, BillingConfig()
     )
+
+
+@pytest.fixture
+def support(
+    checked_store: Store, billing_service: BillingService, billing_clock: ManualClock
+) -> SupportService:
     outbox = Outbox(checked_store.repo(OutboxRepository))
-    return SupportService(checked_store, outbox, billing, billing_clock)
+    return SupportService(checked_store, outbox, billing_service, billing_clock)

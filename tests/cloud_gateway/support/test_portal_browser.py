@@ -117,6 +117,9 @@ async def _journey(
     await page.click("#quote-accept")
     await page.wait_for_selector("#proforma-pdf")
     assert await page.get_attribute("#repair-state", "data-state") == "accepted"
+    assert await page.inner_text("#transfer-amount") == "297,38\xa0€"
+    reference = await page.inner_text("#transfer-reference")
+    assert reference.strip()
 
     # the invoice list marks the pro-forma as open; the overview shows it and the ticket
     await page.goto(gw.url + "portal/invoices")
@@ -124,6 +127,7 @@ async def _journey(
     row = page.locator("tr.document.open")
     assert await row.count() == 1
     assert await row.get_attribute("data-kind") == "proforma"
+    assert await row.locator("a.pay").get_attribute("href") == f"/portal/repairs/{repair_id}"
     href = await row.locator("a.pdf").get_attribute("href")
     assert href is not None
     async with page.expect_response(f"**{href}") as doc_info:

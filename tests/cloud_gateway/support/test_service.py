@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.service import BillingService
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.notify.schema import notification_outbox as outbox_table
 from cloud_gateway.store import Store
@@ -93,7 +94,10 @@ def _form(**extra: str) -> RepairForm:
 
 
 async def test_repair_order_quote_accept_gives_one_valid_proforma(
-    store: Store, support: SupportService, billing_clock: ManualClock
+    store: Store,
+    support: SupportService,
+    billing_service: BillingService,
+    billing_clock: ManualClock,
 ) -> None:
     anna, ben = await _accounts(store, billing_clock)
     with pytest.raises(TicketInputError) as missing:
@@ -131,6 +135,15 @@ async def test_repair_order_quote_accept_gives_one_valid_proforma(
     assert proforma.gross == 29738
     assert proforma.due_date is not None
 
+    # the transfer arrives with the pro-forma's reference: it is settled (charged once)
+    assert proforma.payment_reference is not None
+    paid = await billing_service.record_payment(
+        anna, proforma.due, proforma.payment_reference, key="bank:repair"
+    )
+    assert paid["settled_document_id"] == proforma.id
+    async with billing.transaction() as conn:
+        assert await billing.is_settled(conn, proforma.id)
+        assert await billing.balance(conn, anna) == 0
     assert (await support.mark(repair_id, RepairState.PAID)).state is RepairState.PAID
     with pytest.raises(RepairStateError):
         await support.mark(repair_id, RepairState.PAID)
