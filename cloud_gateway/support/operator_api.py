@@ -153,14 +153,14 @@ async def repair_action(request: web.Request) -> web.Response:
         elif action == "quote":
             net = body.get("net")
             if not isinstance(net, int) or isinstance(net, bool):
-                raise refuse(ErrorCode.INVALID_JSON)
+                raise refuse(ErrorCode.INVALID)
             done = await support.quote(
                 repair_id, net, str(body.get("text", "")), base_url=_base_url(request)
             )
         else:
             raw = str(body.get("state", ""))
-            if raw not in set(RepairState):
-                raise refuse(ErrorCode.INVALID_JSON)
+            if raw not in (RepairState.PAID, RepairState.DONE):
+                raise refuse(ErrorCode.INVALID)
             done = await support.mark(repair_id, RepairState(raw))
     except RepairStateError:
         raise refuse(ErrorCode.CONFLICT) from None

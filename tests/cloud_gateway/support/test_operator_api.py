@@ -1,0 +1,64 @@
+"""The operator's ticket and repair routes: role check, invalid bodies, refused steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cloud_gateway.accounts.model import Role
+from cloud_gateway.http.keys import SUPPORT
+from cloud_gateway.support.service import RepairForm
+from tests.support.gateway import gateway_harness
+from tunnel.clock import ManualClock
+
+FORM = {"contact_name": "Anna", "contact_email": "anna@example.org", "category": "siemens",
+        "device_serial": "SN-9", "fault": "Lüfter laut"}  # fmt: skip
+
+
+async def test_operator_routes_refuse_customers_bad_bodies_and_wrong_steps(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        await gw.create_account("olga", role=Role.OPERATOR)
+        support = gw.gateway.runner.app[SUPPORT]
+        ticket = await support.open_ticket(anna.id, "Frage", "Wie geht das?")
+        repair = await support.file_repair(anna.id, RepairForm.parse(FORM))
+        base = "/api/v1/operator"
+        async with gw.client() as http:
+            await gw.login(http, "anna")
+            async with http.post(f"{base}/tickets/{ticket}/answer", json={"body": "x"}) as resp:
+                assert resp.status == 403
+            async with http.get(f"{base}/repairs") as resp:
+                assert resp.status == 403
+        async with gw.client() as http:
+            await gw.login(http, "olga")
+            async with http.get(f"{base}/tickets?status=open") as resp:
+                assert [t["id"] for t in (await resp.json())["tickets"]] == [ticket]
+            async with http.post(f"{base}/tickets/{ticket}/answer", json={"body": " "}) as resp:
+                assert resp.status == 422
+            async with http.post(f"{base}/tickets/999/answer", json={"body": "x"}) as resp:
+                assert resp.status == 404
+            # a quote before the review, a quote without an amount, a state the operator
+            # cannot set, a step out of order
+            async with http.post(
+                f"{base}/repairs/{repair}/quote", json={"net": 100, "text": "t"}
+            ) as resp:
+                assert resp.status == 409
+            async with http.post(f"{base}/repairs/{repair}/review", json={"note": ""}) as resp:
+                assert (await resp.json())["state"] == "in_review"
+            async with http.post(
+                f"{base}/repairs/{repair}/quote", json={"net": "1", "text": "t"}
+            ) as resp:
+                assert resp.status == 422
+            async with http.post(
+                f"{base}/repairs/{repair}/state", json={"state": "accepted"}
+            ) as resp:
+                assert resp.status == 422
+            async with http.post(f"{base}/repairs/{repair}/state", json={"state": "done"}) as resp:
+                assert resp.status == 409
+            async with http.post(
+                f"{base}/repairs/{repair}/quote", json={"net": 5000, "text": "Lüfter"}
+            ) as resp:
+                body = await resp.json()
+                assert (body["state"], body["quote_net"]) == ("quoted", 5000)
+        assert (await support.ticket(ticket, anna.id)).status.value == "open"
