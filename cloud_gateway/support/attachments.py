@@ -50,5 +50,8 @@ def checked(filename: str, data: bytes) -> Upload:
     mime = sniff(data) if data else None
     if mime is None:
         raise AttachmentError(f"{filename}: type not accepted", reason="bad_type")
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:120] or "attachment"
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    # the name goes into a Content-Disposition header: no quotes, no control characters
+    name = "".join(c for c in base if c.isprintable() and c != '"').strip()[:120]
+    name = name or "attachment"
     return Upload(filename=name, content_type=mime, data=data)

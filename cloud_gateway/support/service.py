@@ -18,6 +18,7 @@ from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.rendering.view import Party
+from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService, Customer, customer_from_data
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.i18n import Language
@@ -349,9 +350,18 @@ class SupportService:
         )
 
     async def mark(self, repair_id: int, state: RepairState) -> RepairOrder:
-        """The operator's later steps: paid, done."""
+        """The operator's later steps: paid (only once the pro-forma is settled), done."""
         if state not in (RepairState.PAID, RepairState.DONE):
             raise RepairStateError(f"the operator cannot set {state}")
+        if state is RepairState.PAID:
+            repair = await self.repair(repair_id, None)
+            billing = self._store.repo(BillingRepository)
+            async with billing.transaction() as conn:
+                settled = repair.proforma_id is not None and await billing.is_settled(
+                    conn, repair.proforma_id
+                )
+            if not settled:
+                raise RepairStateError(f"the pro-forma of repair order {repair_id} is not paid")
         return await self._step(repair_id, state)
 
     async def repair(self, repair_id: int, account_id: int | None) -> RepairOrder:

@@ -73,6 +73,7 @@ async def test_ticket_answered_mails_the_customer_and_stays_private(
 def test_attachments_are_typed_by_content_and_size_limited() -> None:
     assert checked("x.png", b"\x89PNG\r\n\x1a\n....").content_type == "image/png"
     assert checked("notiz.txt", "Grüße\n".encode()).content_type == "text/plain"
+    assert checked('C:\\tmp\\a"b\r.pdf', b"%PDF-1").filename == "ab.pdf"
     with pytest.raises(AttachmentError) as bad:
         checked("invoice.pdf", b"MZ\x90\x00\x03 an executable")
     assert bad.value.reason == "bad_type"
@@ -135,6 +136,8 @@ async def test_repair_order_quote_accept_gives_one_valid_proforma(
     assert proforma.gross == 29738
     assert proforma.due_date is not None
 
+    with pytest.raises(RepairStateError):  # not before the money has arrived
+        await support.mark(repair_id, RepairState.PAID)
     # the transfer arrives with the pro-forma's reference: it is settled (charged once)
     assert proforma.payment_reference is not None
     paid = await billing_service.record_payment(
