@@ -3,6 +3,7 @@ a repair order quoted and accepted (quote PDF, pro-forma), the overview and invo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import aiohttp
@@ -141,3 +142,14 @@ async def _journey(
     # English: the same page switches language
     await page.goto(gw.url + "portal/repairs?lang=en")
     assert "Repair orders" in await page.inner_text("h1")
+    # every portal page in both languages at 390 px: no untranslated key, no side scroll
+    pages = ["portal", "portal/products", "portal/invoices", "portal/tickets", "portal/repairs"]
+    pages += [f"portal/tickets/{ticket_id}", f"portal/repairs/{repair_id}"]
+    for lang in ("en", "de"):
+        for path in pages:
+            response = await page.goto(f"{gw.url}{path}?lang={lang}")
+            assert response is not None
+            assert response.status == 200, path
+            text = await page.inner_text("body")
+            assert not re.search(r"\b(sp|portal)\.[a-z_]+\b", text), (lang, path)
+            await no_horizontal_scroll(page)
