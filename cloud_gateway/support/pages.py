@@ -72,22 +72,25 @@ def _id(request: web.Request, name: str) -> int:
         raise web.HTTPNotFound from None
 
 
-async def _multipart(request: web.Request) -> tuple[dict[str, str], list[Upload]]:
-    """The form's fields and its checked files (refused ones raise ``AttachmentError``)."""
+async def _multipart(request: web.Request) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    """The form's fields and its non-empty files (name, bytes), CSRF checked."""
     form = await request.post()
     await verify_csrf(request, form)
     fields: dict[str, str] = {}
-    uploads: list[Upload] = []
+    files: list[tuple[str, bytes]] = []
     for name, value in form.items():
         if isinstance(value, web.FileField):
             data = value.file.read()
-            if data or value.filename:
-                if not data:
-                    continue
-                uploads.append(checked(value.filename or "attachment", data))
+            if data:
+                files.append((value.filename or "attachment", data))
         else:
             fields[name] = str(value)
-    return fields, uploads
+    return fields, files
+
+
+def _uploads(files: list[tuple[str, bytes]]) -> list[Upload]:
+    """The files checked by content and size (``AttachmentError`` for a refused one)."""
+    return [checked(name, data) for name, data in files]
 
 
 def _error_key(exc: Exception) -> str:
@@ -123,17 +126,14 @@ async def tickets(request: web.Request) -> web.Response:
 
 async def ticket_open(request: web.Request) -> web.Response:
     identity = await require_identity(request)
-    fields: dict[str, str] = {}
-    lang = request_language(request)
+    fields, files = await _multipart(request)
     try:
-        fields, uploads = await _multipart(request)
         ticket_id = await request.app[SUPPORT].open_ticket(
-            identity.account.id, fields.get("subject", ""), fields.get("body", ""), uploads
+            identity.account.id, fields.get("subject", ""), fields.get("body", ""), _uploads(files)
         )
     except (AttachmentError, TicketInputError) as exc:
-        if not fields:
-            fields = {k: str(v) for k, v in (await request.post()).items() if isinstance(v, str)}
-        return await _tickets_page(request, error=translate(lang, _error_key(exc)), values=fields)
+        message = translate(request_language(request), _error_key(exc))
+        return await _tickets_page(request, error=message, values=fields)
     raise web.HTTPSeeOther(f"/portal/tickets/{ticket_id}")
 
 
@@ -165,17 +165,13 @@ async def ticket(request: web.Request) -> web.Response:
 async def ticket_reply(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     ticket_id = _id(request, "ticket_id")
-    fields: dict[str, str] = {}
+    fields, files = await _multipart(request)
+    body = fields.get("body", "")
     try:
-        fields, uploads = await _multipart(request)
-        await request.app[SUPPORT].reply(
-            identity.account.id, ticket_id, fields.get("body", ""), uploads
-        )
+        await request.app[SUPPORT].reply(identity.account.id, ticket_id, body, _uploads(files))
     except (AttachmentError, TicketInputError) as exc:
-        lang = request_language(request)
-        return await _ticket_page(
-            request, error=translate(lang, _error_key(exc)), body=fields.get("body", "")
-        )
+        message = translate(request_language(request), _error_key(exc))
+        return await _ticket_page(request, error=message, body=body)
     raise web.HTTPSeeOther(f"/portal/tickets/{ticket_id}")
 
 

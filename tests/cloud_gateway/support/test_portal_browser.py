@@ -80,6 +80,17 @@ async def _journey(
     await page.reload()
     assert await page.get_attribute("#ticket-status", "data-status") == "answered"
     assert "Router neu starten" in await page.inner_text("article.operator")
+    # a reply with a file over 2 MB: refused in German, the typed text kept
+    big = tmp_path / "foto.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * (2 * 1024 * 1024))
+    await page.fill("#reply-form textarea[name=body]", "Hat nicht geholfen, siehe Foto.")
+    await page.set_input_files("#reply-form input[name=files]", str(big))
+    await page.click("#reply-send")
+    assert await page.inner_text("#ticket-error") == "Ein Anhang ist größer als 2 MB."
+    assert await page.input_value("#reply-form textarea[name=body]") == (
+        "Hat nicht geholfen, siehe Foto."
+    )
+    assert await page.get_attribute("#ticket-status", "data-status") == "answered"
     async with gw.gateway.store.engine.connect() as conn:
         mails = list(await conn.execute(sa.select(notification_outbox)))
     assert [m.recipient for m in mails] == ["anna@example.org"]
