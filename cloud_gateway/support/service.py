@@ -342,12 +342,17 @@ class SupportService:
             reference=repair_number(repair_id),
             key=f"repair-accept:{repair_id}",
         )
-        return await self._step(
-            repair_id,
-            RepairState.ACCEPTED,
-            account_id,
-            proforma_id=int(issued["document_id"]),
-        )
+        proforma_id = int(issued["document_id"])
+        try:
+            return await self._step(
+                repair_id, RepairState.ACCEPTED, account_id, proforma_id=proforma_id
+            )
+        except RepairStateError:
+            # a concurrent acceptance came first: it holds the same (idempotent) pro-forma
+            now = await self.repair(repair_id, account_id)
+            if now.proforma_id != proforma_id:
+                raise
+            return now
 
     async def mark(self, repair_id: int, state: RepairState) -> RepairOrder:
         """The operator's later steps: paid (only once the pro-forma is settled), done."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 
@@ -151,3 +153,19 @@ async def test_repair_order_quote_accept_gives_one_valid_proforma(
     with pytest.raises(RepairStateError):
         await support.mark(repair_id, RepairState.PAID)
     assert (await support.mark(repair_id, RepairState.DONE)).state is RepairState.DONE
+
+
+async def test_concurrent_acceptances_issue_one_proforma(
+    store: Store, support: SupportService, billing_clock: ManualClock
+) -> None:
+    anna, _ben = await _accounts(store, billing_clock)
+    repair_id = await support.file_repair(anna, _form())
+    await support.review(repair_id, "")
+    await support.quote(repair_id, 9900, "Lüftertausch", base_url=BASE)
+    first, second = await asyncio.gather(
+        support.accept(anna, repair_id), support.accept(anna, repair_id)
+    )
+    assert first.proforma_id == second.proforma_id is not None
+    billing = store.repo(BillingRepository)
+    async with billing.transaction() as conn:
+        assert len(await billing.documents(conn, account_id=anna)) == 1
