@@ -70,6 +70,10 @@ async def test_invoices_pay_and_products_cancel(tmp_path: Path, clock: ManualClo
             r"Testphase bis \d\d\.\d\d\.\d{4}", await trial.locator(".plant-state").inner_text()
         )
         assert await trial.locator("a.licence-buy").inner_text() == "Lizenz kaufen/erneuern"
+        # the licence shop of main's licences area (merged beside this branch)
+        assert await trial.locator("a.licence-buy").get_attribute("href") == (
+            f"/licences/buy?plant={barn.id}"
+        )
         roof = page.locator("li.plant[data-entitled=no]")
         assert await roof.locator(".plant-state").inner_text() == "keine Lizenz"
         await no_horizontal_scroll(page)
