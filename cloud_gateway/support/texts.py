@@ -66,6 +66,10 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
         "Dieses Abonnement läuft über PayPal: Bitte kündigen Sie es in Ihrem PayPal-Konto.",
         "This subscription runs through PayPal: please cancel it in your PayPal account.",
     ),
+    "sp.product.cancel_refused": _t(
+        "Dieses Produkt kann jetzt nicht gekündigt werden (z. B. innerhalb der Mindestlaufzeit).",
+        "This product cannot be cancelled now (e.g. within its minimum term).",
+    ),
     "sp.contract.pending": _t("wartet auf Zahlung", "awaiting payment"),
     "sp.contract.active": _t("aktiv", "active"),
     "sp.contract.terminated": _t("gekündigt", "cancelled"),
