@@ -6,6 +6,7 @@
     GET  /api/v1/operator/tickets/{id}                  one ticket with its messages
     POST /api/v1/operator/tickets/{id}/answer           {"body": "..."}: answer, mail the customer
     POST /api/v1/operator/tickets/{id}/close            close
+    GET  /api/v1/operator/attachments/{id}              a ticket attachment's bytes
     GET  /api/v1/operator/repairs                       repair orders
     GET  /api/v1/operator/repairs/{id}                  one repair order
     POST /api/v1/operator/repairs/{id}/review           {"note": "..."}: start the review
@@ -27,6 +28,7 @@ from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import OPENAPI, SUPPORT
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.operator.routes import _action_body, require_operator
+from cloud_gateway.support import pages
 from cloud_gateway.support.errors import RepairStateError, SupportError
 from cloud_gateway.support.model import RepairOrder, RepairState, Ticket, TicketStatus
 
@@ -128,6 +130,13 @@ async def close_ticket(request: web.Request) -> web.Response:
     return web.json_response(_ticket_json(await request.app[SUPPORT].ticket(ticket_id, None)))
 
 
+async def get_attachment(request: web.Request) -> web.Response:
+    """A customer's attachment as sent (its type sniffed when it was stored)."""
+    await require_operator(request)
+    facts, data = await request.app[SUPPORT].attachment(_id(request, "attachment_id"), None)
+    return pages.attachment_response(facts, data)
+
+
 async def list_repairs(request: web.Request) -> web.Response:
     await require_operator(request)
     found = await request.app[SUPPORT].repairs(None)
@@ -177,6 +186,8 @@ _ROUTES: tuple[tuple[str, str, Handler, str, dict[str, str] | None], ...] = (
     ("POST", f"{_T}/{{ticket_id}}/answer", answer_ticket,
      "Answer the ticket; the customer gets a mail", {"body": "string"}),
     ("POST", f"{_T}/{{ticket_id}}/close", close_ticket, "Close the ticket", {}),
+    ("GET", "/api/v1/operator/attachments/{attachment_id}", get_attachment,
+     "A ticket attachment's bytes", None),
     ("GET", _R, list_repairs, "Repair orders, newest first", None),
     ("GET", f"{_R}/{{repair_id}}", get_repair, "One repair order", None),
     ("POST", f"{_R}/{{repair_id}}/review", repair_action, "Start the internal review",

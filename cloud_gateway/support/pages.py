@@ -37,7 +37,7 @@ from cloud_gateway.shop.formats import Formats
 from cloud_gateway.support import texts
 from cloud_gateway.support.attachments import Upload, checked
 from cloud_gateway.support.errors import AttachmentError, RepairStateError, TicketInputError
-from cloud_gateway.support.model import RepairCategory, RepairState
+from cloud_gateway.support.model import RepairCategory, RepairState, StoredAttachment
 from cloud_gateway.support.quote_pdf import render_quote
 from cloud_gateway.support.service import (
     REPAIR_FIELDS,
@@ -47,7 +47,7 @@ from cloud_gateway.support.service import (
     ticket_number,
 )
 
-__all__ = ["owned", "setup"]
+__all__ = ["attachment_response", "owned", "setup"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -184,11 +184,8 @@ async def ticket_close(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/portal/tickets/{ticket_id}")
 
 
-async def attachment(request: web.Request) -> web.Response:
-    identity = await require_identity(request)
-    facts, data = await request.app[SUPPORT].attachment(
-        _id(request, "attachment_id"), identity.account.id
-    )
+def attachment_response(facts: StoredAttachment, data: bytes) -> web.Response:
+    """An attachment's bytes with its sniffed type; a PDF opens in the browser."""
     disposition = "inline" if facts.content_type == "application/pdf" else "attachment"
     return web.Response(
         body=data,
@@ -198,6 +195,14 @@ async def attachment(request: web.Request) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+async def attachment(request: web.Request) -> web.Response:
+    identity = await require_identity(request)
+    facts, data = await request.app[SUPPORT].attachment(
+        _id(request, "attachment_id"), identity.account.id
+    )
+    return attachment_response(facts, data)
 
 
 async def _repairs_page(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.http.keys import SUPPORT
+from cloud_gateway.support.attachments import checked
 from cloud_gateway.support.service import RepairForm
 from tests.cloud_gateway.accounts.support import link_path, mailing_gateway
 from tests.support.gateway import gateway_harness
@@ -23,7 +24,9 @@ async def test_operator_routes_refuse_customers_bad_bodies_and_wrong_steps(
         anna = await gw.create_account("anna")
         await gw.create_account("olga", role=Role.OPERATOR)
         support = gw.gateway.runner.app[SUPPORT]
-        ticket = await support.open_ticket(anna.id, "Frage", "Wie geht das?")
+        shot = checked("bild.png", b"\x89PNG\r\n\x1a\nIHDR")
+        ticket = await support.open_ticket(anna.id, "Frage", "Wie geht das?", [shot])
+        attachment = (await support.ticket(ticket, anna.id)).messages[0].attachments[0].id
         repair = await support.file_repair(anna.id, RepairForm.parse(FORM))
         base = "/api/v1/operator"
         async with gw.client() as http:
@@ -32,10 +35,15 @@ async def test_operator_routes_refuse_customers_bad_bodies_and_wrong_steps(
                 assert resp.status == 403
             async with http.get(f"{base}/repairs") as resp:
                 assert resp.status == 403
+            async with http.get(f"{base}/attachments/{attachment}") as resp:
+                assert resp.status == 403
         async with gw.client() as http:
             await gw.login(http, "olga")
             async with http.get(f"{base}/tickets?status=open") as resp:
                 assert [t["id"] for t in (await resp.json())["tickets"]] == [ticket]
+            async with http.get(f"{base}/attachments/{attachment}") as resp:
+                assert resp.content_type == "image/png"
+                assert await resp.read() == b"\x89PNG\r\n\x1a\nIHDR"
             async with http.post(f"{base}/tickets/{ticket}/answer", json={"body": " "}) as resp:
                 assert resp.status == 422
             async with http.post(f"{base}/tickets/999/answer", json={"body": "x"}) as resp:
