@@ -43,6 +43,7 @@ from cloud_gateway.http.keys import (
     SCHEDULER,
     SHOP,
     STORE,
+    SUPPORT,
     TELEMETRY_INGEST,
     TEMPLATES,
     TUNNELS,
@@ -55,6 +56,7 @@ from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
+from cloud_gateway.support import routes as support_routes
 from cloud_gateway.tunnels import routes as tunnel_routes
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from tunnel.clock import Clock
@@ -103,7 +105,11 @@ def create_app(
         device_ca=device_ca,
         entitlement_policy=entitlements,
     )
-    app = web.Application(middlewares=[security_headers, domain_errors])
+    app = web.Application(
+        middlewares=[security_headers, domain_errors],
+        # ticket attachments: 3 files of 2 MiB each (support.attachments) plus the form
+        client_max_size=8 * 1024 * 1024,
+    )
     install(app, services)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
@@ -120,6 +126,7 @@ def create_app(
     banking_routes.setup(app)
     contract_routes.setup(app)
     licence_routes.setup(app)
+    support_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -158,3 +165,4 @@ def install(app: web.Application, services: Services) -> None:
     app[CONTRACTS] = services.contracts
     app[SHOP] = services.shop
     app[LICENCES] = services.licences
+    app[SUPPORT] = services.support

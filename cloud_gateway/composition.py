@@ -54,6 +54,7 @@ from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.shop.bank_transfer import BankTransferOnly
 from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
+from cloud_gateway.support.service import SupportService
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
@@ -112,6 +113,8 @@ class Services:
     """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
     licences: LicenceService
     """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
+    support: SupportService
+    """Tickets and repair orders (R-POR-5, R-MON-21)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -322,4 +325,5 @@ def build_services(
         contracts=contracts,
         shop=shop,
         licences=licences,
+        support=SupportService(store, outbox, billing, clock),
     )

@@ -64,6 +64,12 @@
     │   ├── PrecheckRefusedError (ValueError)      the provider cannot serve the site
     │   └── ProviderUnavailableError               the provider timed out or failed
     │       (ConnectionError)
+    ├── SupportError                               a support rule refused a request
+    │   │                                          (support.errors)
+    │   ├── AttachmentError (ValueError)           an attachment is too large or of a type
+    │   │                                          not accepted (sniffed from its content)
+    │   ├── TicketInputError (ValueError)          a ticket or repair form misses a field
+    │   └── RepairStateError                       a repair order cannot take this step
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     ├── LicenceError                               a licence rule refused a request

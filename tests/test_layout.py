@@ -82,6 +82,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("payments", "banking"),
     ("shop",),
     ("licences",),
+    ("support",),
     ("http",),
     ("wiring", "app", "server", "cli", "composition"),
 )

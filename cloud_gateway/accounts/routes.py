@@ -1,4 +1,4 @@
-"""Login, logout and the portal overview."""
+"""Login and logout (the portal overview is a web module of ``support``)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,17 @@ from aiohttp import web
 
 from cloud_gateway.accounts import api, customer_page, flows, texts
 from cloud_gateway.accounts.service import LoginOutcome
-from cloud_gateway.devices.model import DeviceKind
-from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http import gate
 from cloud_gateway.http.auth import (
     begin_session,
     csrf_token,
     end_session,
-    require_identity,
     verify_csrf,
 )
-from cloud_gateway.http.keys import (
-    ACCOUNTS,
-    SHOP,
-    STORE,
-)
+from cloud_gateway.http.keys import ACCOUNTS
 from cloud_gateway.http.pages import render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
-from cloud_gateway.shop.formats import Formats
 
 __all__ = ["safe_next", "setup"]
 
@@ -88,29 +80,6 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
-async def portal(request: web.Request) -> web.Response:
-    """The customer's overview."""
-    identity = await require_identity(request)
-    devices = await request.app[STORE].repo(DeviceRepository).list_for_account(identity.account.id)
-    shop = request.app[SHOP]
-    hubs = [
-        (d, await shop.hub_status(identity.account.id, d.id))
-        for d in devices
-        if d.kind is DeviceKind.CCU
-    ]
-    return render(
-        request,
-        "portal.html",
-        {
-            "account": identity.account,
-            "devices": devices,
-            "csrf_token": await csrf_token(request),
-            "hubs": hubs,
-            "fmt": Formats(request_language(request)),
-        },
-    )
-
-
 def setup(app: web.Application) -> None:
     """Register this area's routes (its services come from the composition root)."""
     texts.register()
@@ -121,4 +90,3 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/login", login_form, name="login")
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout, name="logout")
-    app.router.add_get("/portal", portal, name="portal")

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,6 +24,7 @@ from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
 from cloud_gateway.billing.documents import (
+    Draft,
     credit_note_for,
     view_from_canonical,
 )
@@ -39,9 +41,10 @@ from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOr
 from cloud_gateway.billing.payments_bulk import Payment, book_payments
 from cloud_gateway.billing.periods import local_date, local_midnight, period
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
-from cloud_gateway.billing.rendering.view import DocumentKind, Party
+from cloud_gateway.billing.rendering.view import DocumentKind, DocumentLine, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
+    PAYMENT_TERM,
     ItemKind,
     initial_draft,
 )
@@ -64,9 +67,21 @@ from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
 from tunnel.clock import Clock
 
-__all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
+__all__ = [
+    "SERVICE_ITEM",
+    "BillingService",
+    "Customer",
+    "OrderLine",
+    "RunReport",
+    "customer_from_data",
+]
 
 _LOGGER = logging.getLogger(__name__)
+
+#: the German standard VAT rate, for catalogue-free services (repairs)
+_STANDARD_RATE = Decimal(19)
+#: ``item_kind`` of a catalogue-free service pro-forma (no contract; settled like the others)
+SERVICE_ITEM = "service"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -596,16 +611,20 @@ class BillingService:
         allow_overdraft: bool,
     ) -> int | None:
         """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be."""
-        if proforma.kind is not DocumentKind.PROFORMA or proforma.contract_id is None:
+        service = proforma.item_kind == SERVICE_ITEM and proforma.contract_id is None
+        if proforma.kind is not DocumentKind.PROFORMA or (
+            proforma.contract_id is None and not service
+        ):
             return None
         await self._repo.lock_account(conn, proforma.account_id)
         if await self._repo.is_settled(conn, proforma.id):
             return None
         if proforma.due_date is not None and local_date(now) > proforma.due_date:
             return None  # expired (R-BIL-9): the money stays on the account as credit
-        [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
-        if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
-            return None
+        if proforma.contract_id is not None:
+            [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
+            if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
+                return None
         balance = await self._repo.balance(conn, proforma.account_id)
         limit = (
             await self._repo.overdraft_limit(conn, proforma.account_id) if allow_overdraft else 0
@@ -627,6 +646,8 @@ class BillingService:
         if entry is None:  # settled meanwhile by a concurrent call
             return None
         await self._repo.settle(conn, proforma.id, entry, now)
+        if proforma.contract_id is None:  # a service pro-forma: no periods, no order
+            return proforma.id
         view = view_from_canonical(proforma.canonical.encode())
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
         await self._repo.add_paid_periods(conn, contract.id, periods)
@@ -774,6 +795,58 @@ class BillingService:
             return {"document_id": document_id}
 
         return await self._once(key, "credit_note", action)
+
+    async def service_proforma(
+        self,
+        customer: Customer,
+        *,
+        name: str,
+        description: str,
+        net: int,
+        reference: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """A bank-transfer pro-forma for a catalogue-free service (a repair) of ``net`` cents.
+
+        One line at the standard rate (or the customer's reverse charge), due in 14 days; no
+        contract and no journal charge: the payment is recorded against the pro-forma.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            if net <= 0:
+                raise BillingError("a service pro-forma needs a positive amount")
+            today = local_date(now)
+            tax = tax_treatment(customer.buyer, _STANDARD_RATE, self._config.seller_country)
+            note = tax.note(customer.language)
+            draft = Draft(
+                kind=DocumentKind.PROFORMA,
+                issue_date=today,
+                language=customer.language,
+                lines=(
+                    DocumentLine(
+                        line_id="1",
+                        name=name,
+                        description=description,
+                        unit_price=net,
+                        net=net,
+                        vat_category=tax.category,
+                        vat_rate=tax.rate,
+                    ),
+                ),
+                due_date=today + PAYMENT_TERM,
+                order_reference=reference,
+                notes=(note,) if note else (),
+            )
+            pending = Pending(
+                draft=draft,
+                account_id=customer.account_id,
+                buyer=_printed_party(customer),
+                item_kind=SERVICE_ITEM,
+            )
+            [document_id] = await self._finalise(conn, [pending], now)
+            return {"document_id": document_id}
+
+        return await self._once(key, "service_proforma", action)
 
     # --- billing run ------------------------------------------------------------------------
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:

@@ -40,6 +40,7 @@ from tunnel.clock import Clock
 
 if TYPE_CHECKING:  # the shop's package imports its web modules, which import these keys
     from cloud_gateway.shop.service import ShopService
+    from cloud_gateway.support.service import SupportService
 
 __all__ = [
     "ACCOUNTS",
@@ -67,6 +68,7 @@ __all__ = [
     "SHOP",
     "SHOP_TEMPLATES",
     "STORE",
+    "SUPPORT",
     "TELEMETRY_INGEST",
     "TEMPLATES",
     "TUNNELS",
@@ -123,3 +125,5 @@ SHOP: web.AppKey[ShopService] = web.AppKey("shop")
 """Carts, vouchers, checkout and the account's orders."""
 LICENCES: web.AppKey[LicenceService] = web.AppKey("licences", LicenceService)
 """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
+#: tickets and repair orders (R-POR-5, R-MON-21)
+SUPPORT: web.AppKey[SupportService] = web.AppKey("support")

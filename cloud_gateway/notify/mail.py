@@ -31,6 +31,8 @@ class MailKind(StrEnum):
     SUBSCRIPTION_ORDER = "subscription_order"
     SERVICE_ORDER = "service_order"
     LICENCE_ORDER = "licence_order"
+    TICKET_ANSWER = "ticket_answer"
+    REPAIR_QUOTE = "repair_quote"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

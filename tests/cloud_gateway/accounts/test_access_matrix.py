@@ -13,10 +13,16 @@ import pytest
 
 from cloud_gateway.accounts.access import Action, Actor, Delegation, ObjectKind, Resource, can
 from cloud_gateway.accounts.model import Role
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.billing.catalogue import BookingType
+from cloud_gateway.billing.service import OrderLine, customer_from_data
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.windows import Subject
-from cloud_gateway.http.keys import ENTITLEMENTS
+from cloud_gateway.http.keys import BILLING, ENTITLEMENTS, SUPPORT
+from cloud_gateway.support.attachments import checked
+from cloud_gateway.support.service import RepairForm
+from tests.cloud_gateway.shop.shopping import give_customer_data, pay_and_activate
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -159,3 +165,93 @@ async def test_api_needs_login_and_csrf_for_writes(
                 assert (await resp.json())["username"] == "anna"
             async with http.put(f"/api/v1/accounts/{anna.id}/customer-data", json={}) as resp:
                 assert resp.status == 403
+
+
+async def _portal_objects(gw: GatewayHarness, anna: int) -> dict[str, int | str]:
+    """Anna's invoice, pro-forma, contract, ticket (with attachment) and quoted repair order."""
+    await give_customer_data(gw, anna, "Anna A")
+    app = gw.gateway.runner.app
+    data = await gw.gateway.store.repo(CustomerRepository).get(anna)
+    assert data is not None
+    placed = await app[BILLING].place_order(
+        customer_from_data(data),
+        [OrderLine(product="hub-comfort", plan="12m", booking=BookingType.SUBSCRIPTION)],
+        key="matrix-order",
+    )
+    await pay_and_activate(gw, anna, placed["order_id"])
+    support = app[SUPPORT]
+    ticket = await support.open_ticket(anna, "Privat", "nur für Anna", [checked("a.txt", b"hi")])
+    facts = await support.ticket(ticket, anna)
+    form = {"contact_name": "Anna", "contact_email": "anna@example.org",
+            "category": "ae_new", "device_serial": "SN-1", "fault": "kaputt"}  # fmt: skip
+    repair = await support.file_repair(anna, RepairForm.parse(form))
+    await support.review(repair, "")
+    await support.quote(repair, 1000, "Tausch", base_url=gw.url)
+    return {
+        "proforma": placed["proforma_ids"][0],
+        "contract": placed["contract_ids"][0],
+        "ticket": ticket,
+        "attachment": facts.messages[0].attachments[0].id,
+        "repair": repair,
+    }
+
+
+async def test_portal_matrix_invoices_contracts_tickets_repairs_are_the_owners_only(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        await gw.create_account("bert")
+        await gw.create_account("ivo", role=Role.INSTALLER)
+        await gw.create_account("olga", role=Role.OPERATOR)
+        ids = await _portal_objects(gw, anna.id)
+        t, r = ids["ticket"], ids["repair"]
+        reads = [
+            f"/api/v1/billing/documents/{ids['proforma']}/pdf",
+            f"/portal/tickets/{t}",
+            f"/portal/attachments/{ids['attachment']}",
+            f"/portal/repairs/{r}",
+            f"/portal/repairs/{r}/quote.pdf",
+        ]
+        writes = [
+            f"/portal/tickets/{t}/reply",
+            f"/portal/tickets/{t}/close",
+            f"/portal/repairs/{r}/accept",
+            f"/portal/products/{ids['contract']}/cancel",
+        ]
+        operator_api = [f"/api/v1/operator/tickets/{t}", f"/api/v1/operator/repairs/{r}"]
+        for login in ("bert", "ivo", "olga", "anna"):
+            async with gw.client() as http:
+                csrf = await _session(gw, http, login)
+                statuses = []
+                for path in reads:
+                    async with http.get(path, allow_redirects=False) as resp:
+                        statuses.append(resp.status)
+                for path in writes:
+                    form = {"csrf_token": csrf, "body": "übernommen"}
+                    async with http.post(path, data=form, allow_redirects=False) as resp:
+                        statuses.append(resp.status)
+                pages = ""
+                for path in ("/portal", "/portal/tickets", "/portal/repairs",
+                             "/portal/products", "/portal/invoices"):  # fmt: skip
+                    async with http.get(path) as resp:
+                        assert resp.status == 200, (login, path)
+                        pages += await resp.text()
+                api = []
+                for path in operator_api:
+                    async with http.get(path) as resp:
+                        api.append(resp.status)
+            shows = "Privat" in pages or "RA-" in pages or "Komfort" in pages
+            if login == "anna":
+                assert all(s in (200, 303) for s in statuses), statuses
+                assert "Privat" in pages
+                assert "RA-" in pages
+                assert api == [403, 403]
+            else:
+                assert set(statuses) == {404}, (login, statuses)
+                assert not shows, login
+                assert api == ([200, 200] if login == "olga" else [403, 403]), (login, api)
+        # nothing a stranger posted changed anna's objects
+        support = gw.gateway.runner.app[SUPPORT]
+        messages = (await support.ticket(int(t), anna.id)).messages
+        assert [m.body for m in messages] == ["nur für Anna", "übernommen"]

@@ -56,6 +56,11 @@ def test_templates_exist_in_german_and_english() -> None:
         "order": "A-1",
         "plants": ["Scheune"],
         "total": "58,31 €",
+        "number": "T-000001",
+        "subject": "S",
+        "body": "B",
+        "serial": "SN",
+        "amount": "1,00 €",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))

@@ -1,0 +1,16 @@
+"""Routes of the support area and the portal pages that combine areas."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from cloud_gateway.support import operator_api, pages, portal
+
+__all__ = ["setup"]
+
+
+def setup(app: web.Application) -> None:
+    """Register the portal pages and the operator's JSON routes."""
+    pages.setup(app)
+    portal.setup(app)
+    operator_api.setup(app)
