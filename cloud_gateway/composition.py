@@ -244,7 +244,12 @@ def build_services(
     # money
     billing_repository = store.repo(BillingRepository)
     billing = BillingService(
-        billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
+        billing_repository,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        outbox=outbox,
     )
     return Services(
         config=config,

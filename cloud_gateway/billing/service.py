@@ -8,6 +8,7 @@ creates them: numbers from the range's counter row, canonical JSON and its SHA-2
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
@@ -34,9 +36,10 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.model import StoredContract, StoredDocument
 from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
+from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
@@ -54,6 +57,10 @@ from cloud_gateway.billing.states import (
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.i18n import Language
+from cloud_gateway.notify.mail import Attachment, Mail, MailKind
+from cloud_gateway.notify.outbox import Outbox
+from cloud_gateway.store.database import BoundConnection
 from tunnel.clock import Clock
 
 __all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
@@ -129,6 +136,7 @@ class BillingService:
         config: BillingConfig,
         *,
         entitlements: EntitlementService | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._repo = repository
         self._catalogues = catalogues
@@ -137,6 +145,8 @@ class BillingService:
         self._seller, self._bank = seller_parties(config)
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
+        #: where the confirmation mail with the invoice goes, in the activation's transaction
+        self._outbox = outbox
 
     async def _finalise(
         self,
@@ -306,50 +316,220 @@ class BillingService:
         """Start a ready order's contracts on ``start`` (default: today) (R-BIL-5)."""
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
-            order = await self._repo.order(conn, order_id)
-            state = advance(order.state, OrderEvent.ACTIVATE)
-            day = start or local_date(now)
-            await self._repo.set_order(conn, order_id, state=state.value)
-            for contract in await self._repo.contracts(conn, order_id=order_id):
-                advance(contract.state, ContractEvent.ACTIVATE)
-                await self._repo.set_contract(
-                    conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
-                )
-                await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
-            return {"order_id": order_id, "state": state.value, "start": day.isoformat()}
+            return await self._activate_ready(conn, order_id, now, start=start)
 
         result = await self._once(key, "activate", action)
-        await self._book_windows(order_id)
+        await self._after_commit(result)
         return result
 
-    async def _book_windows(self, order_id: int) -> None:
-        """Give each started hub package of the order its entitlement window.
+    async def _activate_ready(
+        self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
+    ) -> dict[str, Any]:
+        """The order became ready: start it, in the caller's transaction (#12 item 3).
 
-        Runs after the activation's commit, through :class:`EntitlementService`, keyed by the
-        contract: a retried activation (same key) books nothing twice and heals a crash between
-        the two steps.
+        The contracts start on ``start`` (default: today), the first invoice of each started
+        contract is finalised (the billing run's, so the run never makes it again), each hub
+        package and plant licence gets its entitlement window and the confirmation mail with
+        the invoices as PDF is queued. A crash anywhere rolls all of it back together.
         """
-        if self._entitlements is None:
-            return
-        async with self._repo.transaction() as conn:
-            contracts = await self._repo.contracts(conn, order_id=order_id)
+        order = await self._repo.order(conn, order_id)
+        state = advance(order.state, OrderEvent.ACTIVATE)
+        day = start or local_date(now)
+        await self._repo.set_order(conn, order_id, state=state.value)
+        contracts = await self._repo.contracts(conn, order_id=order_id)
         for contract in contracts:
+            advance(contract.state, ContractEvent.ACTIVATE)
+            await self._repo.set_contract(
+                conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
+            )
+            await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
+        ids = [c.id for c in contracts]
+        if day <= local_date(now):
+
+            async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
+                await self._finalise(conn, pending, now, want_ids=False)
+
+            await persist_run(
+                self._repo, conn, self._catalogues, local_date(now),
+                contract_ids=ids, finalise=finalise,
+            )  # fmt: skip
+        started = await self._repo.contracts(conn, ids=ids)
+        for contract in started:
+            await self._open_window(conn, contract, 0, now)
+        await self._confirmation_mail(conn, order_id, order.account_id, ids, now)
+        return {
+            "order_id": order_id,
+            "state": state.value,
+            "start": day.isoformat(),
+            "account_id": order.account_id,
+        }
+
+    async def _open_window(
+        self, conn: AsyncConnection, contract: StoredContract, index: int, now: datetime
+    ) -> None:
+        """Period ``index`` of a started hub package or plant licence becomes its window.
+
+        Keyed by contract and period: booking it again (a retry, a redelivered payment)
+        changes nothing. Service contracts have no window.
+        """
+        if self._entitlements is None or contract.start_day is None:
+            return
+        product = self._catalogues.version(contract.catalogue_version).product(
+            contract.product_code
+        )
+        plan = product.plan(contract.plan_code)
+        span = period(contract.start_day, index, plan.period_unit, plan.period_length)
+        days = (span.last - span.first).days + 1
+        key = f"billing:contract:{contract.id}:period:{index}"
+        source = f"billing:contract:{contract.id}"
+        if product.family is Family.HUB_PACKAGE:
+            await self._entitlements.book_package_in(
+                conn, account_id=contract.account_id, paid_at=now, days=days,
+                booking=Booking(contract.booking.value), product=contract.product_code,
+                source=source, idempotency_key=key,
+            )  # fmt: skip
+        elif product.family is Family.PLANT_LICENCE and contract.plant_id is not None:
+            await self._entitlements.buy_licence_in(
+                conn, plant_id=contract.plant_id, account_id=contract.account_id, paid_at=now,
+                days=days, licensed_power_w=contract.power_w or 0, source=source,
+                idempotency_key=key,
+            )  # fmt: skip
+
+    async def _confirmation_mail(
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        account_id: int,
+        contract_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction)."""
+        if self._outbox is None:
+            return
+        invoices = [
+            d
+            for contract_id in contract_ids
+            for d in await self._repo.documents(conn, contract_id=contract_id)
+            if d.kind is DocumentKind.INVOICE and d.period == 0
+        ]
+        views = [view_from_canonical(d.canonical.encode()) for d in invoices]
+        pdfs = [await asyncio.to_thread(render_document, v) for v in views]
+        account = await AccountRepository(BoundConnection(conn)).get(account_id)
+        order = await self._repo.order(conn, order_id)
+        language = Language.EN if order.language == "en" else Language.DE
+        mail = Mail(
+            to=account.email,
+            kind=MailKind.ORDER_PAID,
+            language=language,
+            params={
+                "username": account.username,
+                "order_id": order_id,
+                "invoices": [v.number for v in views],
+            },
+            attachments=tuple(
+                Attachment(filename=f"{v.number}.pdf", content_type="application/pdf", data=pdf)
+                for v, pdf in zip(views, pdfs, strict=True)
+            ),
+        )
+        await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")
+
+    async def _after_commit(self, result: dict[str, Any]) -> None:
+        """Wake the mail worker and tell the open tunnels about new windows."""
+        if self._outbox is not None:
+            self._outbox.wake()
+        account_id = result.get("account_id")
+        if self._entitlements is not None and isinstance(account_id, int):
+            await self._entitlements.account_changed(account_id)
+
+    async def _paid_order(self, conn: AsyncConnection, order_id: int, now: datetime) -> bool:
+        """After a settlement: activate the order if it is ready and sold in the shop.
+
+        Hub packages and plant licences start on payment (#12); an order with a service
+        contract waits for the back office's activation (seed 004: a start day is agreed).
+        """
+        order = await self._repo.order(conn, order_id)
+        if order.state is not OrderState.READY:
+            return False
+        for contract in await self._repo.contracts(conn, order_id=order_id):
             product = self._catalogues.version(contract.catalogue_version).product(
                 contract.product_code
             )
-            if product.family is not Family.HUB_PACKAGE or contract.start_day is None:
-                continue
-            plan = product.plan(contract.plan_code)
-            first = period(contract.start_day, 0, plan.period_unit, plan.period_length)
-            await self._entitlements.book_package(
-                account_id=contract.account_id,
-                paid_at=self._clock.now(),
-                days=(first.last - first.first).days + 1,
-                booking=Booking(contract.booking.value),
-                product=contract.product_code,
-                source=f"billing:contract:{contract.id}",
-                idempotency_key=f"billing:contract:{contract.id}:period:0",
+            if product.family is Family.SERVICE_CONTRACT:
+                return False
+        await self._activate_ready(conn, order_id, now)
+        return True
+
+    async def pay_order(
+        self, order_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Money for a whole order arrived (a provider's capture): settle its pro-formas.
+
+        One transaction books the payment, settles every open period-0 pro-forma of the
+        order and, when that makes the order ready, activates it (:meth:`_activate_ready`).
+        Money that settles nothing (an expired or cancelled order) stays as credit.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            await self._repo.lock_account(conn, order.account_id)
+            entry = await self._repo.append(
+                conn,
+                account_id=order.account_id,
+                kind=EntryKind.PAYMENT.value,
+                amount=signed(EntryKind.PAYMENT, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
             )
+            settled = []
+            for contract in await self._repo.contracts(conn, order_id=order_id):
+                for document in await self._repo.documents(conn, contract_id=contract.id):
+                    if document.kind is DocumentKind.PROFORMA and document.period == 0:
+                        done = await self._settle(conn, document, now, allow_overdraft=False)
+                        if done is not None:
+                            settled.append(done)
+            activated = bool(settled) and await self._paid_order(conn, order_id, now)
+            return {
+                "journal_id": entry,
+                "settled_document_ids": settled,
+                "activated": activated,
+                "account_id": order.account_id,
+            }
+
+        result = await self._once(key, "pay_order", action)
+        await self._after_commit(result)
+        return result
+
+    async def open_proformas(self, order_id: int) -> list[StoredDocument]:
+        """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
+        async with self._repo.transaction() as conn:
+            found = []
+            for contract in await self._repo.contracts(conn, order_id=order_id):
+                for document in await self._repo.documents(conn, contract_id=contract.id):
+                    if (
+                        document.kind is DocumentKind.PROFORMA
+                        and document.period == 0
+                        and not await self._repo.is_settled(conn, document.id)
+                    ):
+                        found.append(document)
+            return found
+
+    async def next_renewal(self, contract_id: int) -> StoredDocument | None:
+        """The contract's earliest unsettled renewal pro-forma (a subscription's next cycle)."""
+        async with self._repo.transaction() as conn:
+            for document in await self._repo.documents(conn, contract_id=contract_id):
+                if (
+                    document.kind is DocumentKind.PROFORMA
+                    and (document.period or 0) > 0
+                    and not await self._repo.is_settled(conn, document.id)
+                ):
+                    return document
+        return None
+
+    async def order_state(self, order_id: int) -> OrderState:
+        """Where the order stands now."""
+        async with self._repo.transaction() as conn:
+            return (await self._repo.order(conn, order_id)).state
 
     # --- payment account --------------------------------------------------------------------
     async def record_payment(
@@ -372,11 +552,22 @@ class BillingService:
                 conn, reference.replace(" ", "").upper()
             )
             settled = None
+            activated = False
             if document is not None and document.kind is DocumentKind.PROFORMA:
                 settled = await self._settle(conn, document, now, allow_overdraft=False)
-            return {"journal_id": entry, "settled_document_id": settled}
+            if settled is not None and document is not None and document.period == 0:
+                [contract] = await self._repo.contracts(conn, ids=[document.contract_id or 0])
+                activated = await self._paid_order(conn, contract.order_id, now)
+            return {
+                "journal_id": entry,
+                "settled_document_id": settled,
+                "activated": activated,
+                "account_id": account_id,
+            }
 
-        return await self._once(key, "record_payment", action)
+        result = await self._once(key, "record_payment", action)
+        await self._after_commit(result)
+        return result
 
     async def settle_from_account(self, document_id: int, *, key: str) -> dict[str, Any]:
         """Settle a pro-forma from the payment account, within its overdraft limit (R-BIL-11)."""
@@ -473,6 +664,8 @@ class BillingService:
         view = view_from_canonical(proforma.canonical.encode())
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
         await self._repo.add_paid_periods(conn, contract.id, periods)
+        if (proforma.period or 0) > 0 and contract.state is ContractState.ACTIVE:
+            await self._open_window(conn, contract, proforma.period or 0, now)
         if proforma.period == 0:
             order = await self._repo.order(conn, contract.order_id)
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
