@@ -33,6 +33,7 @@ from cloud_gateway.http.keys import (
     OPENAPI,
     OUTBOX,
     PASSWORDS,
+    PAYMENTS,
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
@@ -45,6 +46,7 @@ from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.http.pages import make_templates, render, security_headers
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
+from cloud_gateway.payments import routes as payment_routes
 from cloud_gateway.plants import routes as plant_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
@@ -110,12 +112,18 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    payment_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
             yield
 
     app.cleanup_ctx.append(background)
+
+    async def close_payments(_app: web.Application) -> None:
+        await services.payments.close()
+
+    app.on_cleanup.append(close_payments)
     return app
 
 
@@ -144,3 +152,4 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[PAYMENTS] = services.payments

@@ -40,6 +40,11 @@ from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.payments.model import Provider
+from cloud_gateway.payments.providers import PaymentProvider
+from cloud_gateway.payments.providers.paypal import PayPalProvider
+from cloud_gateway.payments.providers.psp import PspProvider
+from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
@@ -98,6 +103,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    payments: PaymentService
+    """Payment providers: the shop's PaymentPort, returns and webhooks."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -275,4 +282,20 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        payments=_payments(config, store, billing, clock),
     )
+
+
+def _payments(
+    config: GatewayConfig, store: Store, billing: BillingService, clock: Clock
+) -> PaymentService:
+    """The payment service with the providers the ``[payments]`` section configures."""
+    settings = config.payments
+    providers: dict[Provider, PaymentProvider] = {}
+    if settings.paypal_api_url:
+        paypal = PayPalProvider(settings)
+        providers[Provider.PAYPAL] = providers[Provider.PAYPAL_SUBSCRIPTION] = paypal
+    if settings.psp_url:
+        providers[Provider.PSP] = PspProvider(settings, clock)
+    base = settings.gateway_url or f"https://{config.http.public_host}:{config.http.port}"
+    return PaymentService(store, billing, clock, settings, providers=providers, gateway_url=base)

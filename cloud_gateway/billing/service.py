@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
+from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
 from cloud_gateway.billing.documents import (
@@ -63,7 +63,14 @@ from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store.database import BoundConnection
 from tunnel.clock import Clock
 
-__all__ = ["BillingService", "Customer", "OrderLine", "RunReport", "customer_from_data"]
+__all__ = [
+    "BillingService",
+    "Customer",
+    "OrderLine",
+    "Recurring",
+    "RunReport",
+    "customer_from_data",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,6 +86,19 @@ class OrderLine:
     voucher: str | None = None
     #: the plant a monitoring licence is for
     plant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recurring:
+    """A subscription line of an order: what a provider's recurring plan is made of."""
+
+    contract_id: int
+    account_id: int
+    product_code: str
+    name: str
+    #: ``day`` or ``month`` (the plan's period unit) and how many of them a period has
+    period_unit: str
+    period_length: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -503,16 +523,13 @@ class BillingService:
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
         """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
         async with self._repo.transaction() as conn:
-            found = []
-            for contract in await self._repo.contracts(conn, order_id=order_id):
-                for document in await self._repo.documents(conn, contract_id=contract.id):
-                    if (
-                        document.kind is DocumentKind.PROFORMA
-                        and document.period == 0
-                        and not await self._repo.is_settled(conn, document.id)
-                    ):
-                        found.append(document)
-            return found
+            documents = [
+                d
+                for contract in await self._repo.contracts(conn, order_id=order_id)
+                for d in await self._repo.documents(conn, contract_id=contract.id)
+                if d.kind is DocumentKind.PROFORMA and d.period == 0
+            ]
+            return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
 
     async def next_renewal(self, contract_id: int) -> StoredDocument | None:
         """The contract's earliest unsettled renewal pro-forma (a subscription's next cycle)."""
@@ -524,6 +541,26 @@ class BillingService:
                     and not await self._repo.is_settled(conn, document.id)
                 ):
                     return document
+        return None
+
+    async def recurring(self, order_id: int) -> Recurring | None:
+        """The order's subscription line (the first), as a provider's plan needs it."""
+        async with self._repo.transaction() as conn:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+        for contract in contracts:
+            if contract.booking is BookingType.SUBSCRIPTION:
+                product = self._catalogues.version(contract.catalogue_version).product(
+                    contract.product_code
+                )
+                plan = product.plan(contract.plan_code)
+                return Recurring(
+                    contract_id=contract.id,
+                    account_id=contract.account_id,
+                    product_code=product.code,
+                    name=plan.name.get(contract.language),
+                    period_unit=plan.period_unit.value,
+                    period_length=plan.period_length,
+                )
         return None
 
     async def order_state(self, order_id: int) -> OrderState:

@@ -22,6 +22,7 @@ from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
@@ -50,6 +51,7 @@ __all__ = [
     "OPENAPI",
     "OUTBOX",
     "PASSWORDS",
+    "PAYMENTS",
     "PLANT_ACCESS",
     "REMOTE_GATE",
     "SCHEDULER",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+PAYMENTS: web.AppKey[PaymentService] = web.AppKey("payments", PaymentService)
+"""Payment providers: starts payments (the shop's PaymentPort), returns and webhooks."""
