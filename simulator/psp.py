@@ -119,6 +119,11 @@ class PspSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    async def drain(self) -> None:
+        """Wait until every delivery so far was answered or given up (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self

@@ -70,12 +70,13 @@ class PayPalProvider:
     async def _bearer(self) -> str:
         if self._token is not None and self._token[1] > time.monotonic():
             return self._token[0]
-        auth = aiohttp.BasicAuth(self._config.paypal_client_id, self._config.paypal_client_secret)
+        pair = f"{self._config.paypal_client_id}:{self._config.paypal_client_secret}"
+        auth = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
         try:
             async with self._http().post(
                 f"{self._base}/v1/oauth2/token",
                 data={"grant_type": "client_credentials"},
-                auth=auth,
+                headers=auth,
             ) as response:
                 body = await response.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
