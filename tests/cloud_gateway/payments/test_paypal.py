@@ -22,7 +22,8 @@ async def _start(rig: Rig, order_id: int, key: str = "checkout-1") -> str:
         cancel_url="/shop/cart",
         key=key,
     )
-    assert started.payment_id is not None and started.redirect_url is not None
+    assert started.payment_id is not None
+    assert started.redirect_url is not None
     return started.redirect_url
 
 
@@ -104,7 +105,7 @@ async def test_fifty_concurrent_checkouts_with_one_key_make_one_order_and_one_pa
     assert len(set(results)) == 1
     assert await rig.count("billing_orders") == 1
     assert await rig.count("payments") == 1
-    assert len(rig.paypal._orders) == 1  # noqa: SLF001 - the simulator's own record
+    assert len(rig.paypal._orders) == 1  # the simulator's own record
 
 
 async def test_a_declined_payment_leaves_the_order_unpaid_with_a_clear_message(rig: Rig) -> None:
