@@ -52,6 +52,11 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── PaymentError                               a payment could not be started or booked
+    │   │                                          (payments.errors)
+    │   ├── ProviderError (ConnectionError)        the payment provider refused or did not
+    │   │                                          answer
+    │   └── WebhookSignatureError (ValueError)     a webhook not signed by the provider
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

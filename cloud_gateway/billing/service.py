@@ -8,7 +8,6 @@ creates them: numbers from the range's counter row, canonical JSON and its SHA-2
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -20,9 +19,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
-from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData
-from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
+from cloud_gateway.billing.activation import Activation
+from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Product
 from cloud_gateway.billing.documents import (
     credit_note_for,
     view_from_canonical,
@@ -36,10 +35,9 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredContract, StoredDocument
-from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
+from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.periods import local_date, period, period_index
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
-from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
@@ -56,11 +54,7 @@ from cloud_gateway.billing.states import (
 )
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.entitlements.service import EntitlementService
-from cloud_gateway.entitlements.windows import Booking
-from cloud_gateway.i18n import Language
-from cloud_gateway.notify.mail import Attachment, Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
-from cloud_gateway.store.database import BoundConnection
 from tunnel.clock import Clock
 
 __all__ = [
@@ -165,8 +159,10 @@ class BillingService:
         self._seller, self._bank = seller_parties(config)
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
-        #: where the confirmation mail with the invoice goes, in the activation's transaction
-        self._outbox = outbox
+        #: starting ready orders: contracts, first invoice, windows, the paid mail (one tx)
+        self._activation = Activation(
+            repository, catalogues, self._finalise, entitlements=entitlements, outbox=outbox
+        )
 
     async def _finalise(
         self,
@@ -345,139 +341,14 @@ class BillingService:
     async def _activate_ready(
         self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
     ) -> dict[str, Any]:
-        """The order became ready: start it, in the caller's transaction (#12 item 3).
-
-        The contracts start on ``start`` (default: today), the first invoice of each started
-        contract is finalised (the billing run's, so the run never makes it again), each hub
-        package and plant licence gets its entitlement window and the confirmation mail with
-        the invoices as PDF is queued. A crash anywhere rolls all of it back together.
-        """
-        order = await self._repo.order(conn, order_id)
-        state = advance(order.state, OrderEvent.ACTIVATE)
-        day = start or local_date(now)
-        await self._repo.set_order(conn, order_id, state=state.value)
-        contracts = await self._repo.contracts(conn, order_id=order_id)
-        for contract in contracts:
-            advance(contract.state, ContractEvent.ACTIVATE)
-            await self._repo.set_contract(
-                conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
-            )
-            await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
-        ids = [c.id for c in contracts]
-        if day <= local_date(now):
-
-            async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
-                await self._finalise(conn, pending, now, want_ids=False)
-
-            await persist_run(
-                self._repo, conn, self._catalogues, local_date(now),
-                contract_ids=ids, finalise=finalise,
-            )  # fmt: skip
-        started = await self._repo.contracts(conn, ids=ids)
-        for contract in started:
-            await self._open_window(conn, contract, 0, now)
-        await self._confirmation_mail(conn, order_id, order.account_id, ids, now)
-        return {
-            "order_id": order_id,
-            "state": state.value,
-            "start": day.isoformat(),
-            "account_id": order.account_id,
-        }
-
-    async def _open_window(
-        self, conn: AsyncConnection, contract: StoredContract, index: int, now: datetime
-    ) -> None:
-        """Period ``index`` of a started hub package or plant licence becomes its window.
-
-        Keyed by contract and period: booking it again (a retry, a redelivered payment)
-        changes nothing. Service contracts have no window.
-        """
-        if self._entitlements is None or contract.start_day is None:
-            return
-        product = self._catalogues.version(contract.catalogue_version).product(
-            contract.product_code
-        )
-        plan = product.plan(contract.plan_code)
-        span = period(contract.start_day, index, plan.period_unit, plan.period_length)
-        days = (span.last - span.first).days + 1
-        key = f"billing:contract:{contract.id}:period:{index}"
-        source = f"billing:contract:{contract.id}"
-        if product.family is Family.HUB_PACKAGE:
-            await self._entitlements.book_package_in(
-                conn, account_id=contract.account_id, paid_at=now, days=days,
-                booking=Booking(contract.booking.value), product=contract.product_code,
-                source=source, idempotency_key=key,
-            )  # fmt: skip
-        elif product.family is Family.PLANT_LICENCE and contract.plant_id is not None:
-            await self._entitlements.buy_licence_in(
-                conn, plant_id=contract.plant_id, account_id=contract.account_id, paid_at=now,
-                days=days, licensed_power_w=contract.power_w or 0, source=source,
-                idempotency_key=key,
-            )  # fmt: skip
-
-    async def _confirmation_mail(
-        self,
-        conn: AsyncConnection,
-        order_id: int,
-        account_id: int,
-        contract_ids: Sequence[int],
-        now: datetime,
-    ) -> None:
-        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction)."""
-        if self._outbox is None:
-            return
-        invoices = [
-            d
-            for contract_id in contract_ids
-            for d in await self._repo.documents(conn, contract_id=contract_id)
-            if d.kind is DocumentKind.INVOICE and d.period == 0
-        ]
-        views = [view_from_canonical(d.canonical.encode()) for d in invoices]
-        pdfs = [await asyncio.to_thread(render_document, v) for v in views]
-        account = await AccountRepository(BoundConnection(conn)).get(account_id)
-        order = await self._repo.order(conn, order_id)
-        language = Language.EN if order.language == "en" else Language.DE
-        mail = Mail(
-            to=account.email,
-            kind=MailKind.ORDER_PAID,
-            language=language,
-            params={
-                "username": account.username,
-                "order_id": order_id,
-                "invoices": [v.number for v in views],
-            },
-            attachments=tuple(
-                Attachment(filename=f"{v.number}.pdf", content_type="application/pdf", data=pdf)
-                for v, pdf in zip(views, pdfs, strict=True)
-            ),
-        )
-        await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")
+        """The order became ready: start it in the caller's transaction (billing.activation)."""
+        return await self._activation.start(conn, order_id, now, start=start)
 
     async def _after_commit(self, result: dict[str, Any]) -> None:
-        """Wake the mail worker and tell the open tunnels about new windows."""
-        if self._outbox is not None:
-            self._outbox.wake()
-        account_id = result.get("account_id")
-        if self._entitlements is not None and isinstance(account_id, int):
-            await self._entitlements.account_changed(account_id)
+        await self._activation.after_commit(result)
 
     async def _paid_order(self, conn: AsyncConnection, order_id: int, now: datetime) -> bool:
-        """After a settlement: activate the order if it is ready and sold in the shop.
-
-        Hub packages and plant licences start on payment (#12); an order with a service
-        contract waits for the back office's activation (seed 004: a start day is agreed).
-        """
-        order = await self._repo.order(conn, order_id)
-        if order.state is not OrderState.READY:
-            return False
-        for contract in await self._repo.contracts(conn, order_id=order_id):
-            product = self._catalogues.version(contract.catalogue_version).product(
-                contract.product_code
-            )
-            if product.family is Family.SERVICE_CONTRACT:
-                return False
-        await self._activate_ready(conn, order_id, now)
-        return True
+        return await self._activation.on_payment(conn, order_id, now)
 
     async def pay_order(
         self, order_id: int, amount: int, reference: str, *, key: str
@@ -702,7 +573,7 @@ class BillingService:
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
         await self._repo.add_paid_periods(conn, contract.id, periods)
         if (proforma.period or 0) > 0 and contract.state is ContractState.ACTIVE:
-            await self._open_window(conn, contract, proforma.period or 0, now)
+            await self._activation.open_window(conn, contract, proforma.period or 0, now)
         if proforma.period == 0:
             order = await self._repo.order(conn, contract.order_id)
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
