@@ -145,8 +145,9 @@ class PaymentService:
     async def returned(self, payment_id: int, *, cancelled: bool = False) -> str:
         """The provider's page sent the buyer back: book what happened; where to go next.
 
-        PayPal's order is captured here (the webhook books the same capture once more, which
-        changes nothing). The answer is the shop's page with ``payment=paid|pending|declined``
+        PayPal's order is captured and booked here (the webhook books the same capture once
+        more, which changes nothing); a PSP payment is booked by its signed notification, so
+        the buyer sees "pending" until that has arrived. The answer is the shop's page with ``payment=paid|pending|declined``
         (``cancelled``: the cart).
         """
         payment = await self._repo.get(payment_id)
@@ -158,6 +159,10 @@ class PaymentService:
             outcome = await self._provider(payment.provider).complete(
                 payment.provider_id, idempotency_key=f"cc-capture-{payment.id}"
             )
+            if payment.provider is Provider.PSP and outcome.kind is NoticeKind.PAID:
+                # the signed notification (sent before the buyer's redirect) books it; the
+                # buyer does not wait for the activation (order page: "wird bestätigt")
+                outcome = Outcome(kind=NoticeKind.PENDING)
             await self._apply(payment, outcome, recurring=False)
             payment = await self._repo.get(payment_id)
         state = {PaymentState.PAID: "paid", PaymentState.DECLINED: "declined"}.get(

@@ -42,7 +42,8 @@ async def _pay(rig: Rig, method: str, card: str = "4242424242424242") -> tuple[i
 async def test_paid_on_the_hosted_page_activates_once(rig: Rig, method: str) -> None:
     rig.psp.duplicates = 3
     order_id, back = await _pay(rig, method)
-    assert back == f"/shop/orders/{order_id}?payment=paid"
+    # booked by the signed notification, which may overtake the buyer or not
+    assert back in {f"/shop/orders/{order_id}?payment={s}" for s in ("paid", "pending")}
     await rig.psp.drain()
     assert {status for _, status in rig.psp.notifications} == {200}
     assert await rig.order_state(order_id) == "active"
