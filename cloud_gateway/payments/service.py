@@ -147,8 +147,8 @@ class PaymentService:
 
         PayPal's order is captured and booked here (the webhook books the same capture once
         more, which changes nothing); a PSP payment is booked by its signed notification, so
-        the buyer sees "pending" until that has arrived. The answer is the shop's page with ``payment=paid|pending|declined``
-        (``cancelled``: the cart).
+        the buyer sees "pending" until that has arrived. The answer is the shop's page with
+        ``payment=paid|pending|declined`` (``cancelled``: the cart).
         """
         payment = await self._repo.get(payment_id)
         if cancelled:

@@ -74,7 +74,7 @@ async def test_killed_after_the_booking_commit_heals_by_redelivery(
         await rig.exactly_once()
         assert await gateway.terminate() == 0
     except BaseException:
-        print(gateway.output())  # noqa: T201 - the child's log explains a failure
+        print(gateway.output())  # the child's log explains a failure
         raise
     finally:
         await gateway.close()
