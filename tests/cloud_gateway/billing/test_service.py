@@ -310,9 +310,12 @@ async def test_an_activated_hub_package_becomes_a_window_through_the_entitlement
     )
     assert paid["activated"]  # a shop product starts on payment (#12 item 3)
     # a retried payment (same key) books nothing twice
-    assert await billing.record_payment(
-        customer.account_id, proforma.gross, proforma.payment_reference or "", key="pay"
-    ) == paid
+    assert (
+        await billing.record_payment(
+            customer.account_id, proforma.gross, proforma.payment_reference or "", key="pay"
+        )
+        == paid
+    )
     async with store.repo(BillingRepository).transaction() as conn:
         order = await store.repo(BillingRepository).order(conn, placed["order_id"])
     assert order.state is OrderState.ACTIVE
