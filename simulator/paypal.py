@@ -27,29 +27,25 @@ shell with ``simulator paypal``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import binascii
-import contextlib
 import html
 import itertools
 import json
 import logging
 import secrets
-import socket
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from simulator.hosted import HostedService, html_page
 
 __all__ = ["PayPalSimulator", "WebhookDelivery", "signed_message"]
 
@@ -101,15 +97,7 @@ def _now() -> str:
 
 
 def _page(title: str, body: str) -> web.Response:
-    text = (
-        "<!doctype html><html lang='de'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:28rem;"
-        "margin:2rem auto;padding:0 1rem}button{font-size:1.1rem;padding:.6rem 1.2rem;"
-        "margin:.3rem 0;width:100%}.amount{font-size:2rem;font-weight:bold}</style></head>"
-        f"<body><h1>PayPal (Simulator)</h1>{body}</body></html>"
-    )
-    return web.Response(text=text, content_type="text/html")
+    return html_page(title, f"<h1>PayPal (Simulator)</h1>{body}")
 
 
 def _error(status: int, name: str, message: str) -> web.Response:
@@ -122,19 +110,15 @@ def _error(status: int, name: str, message: str) -> web.Response:
 
 
 @dataclass
-class PayPalSimulator:
+class PayPalSimulator(HostedService):
     """A local PayPal sandbox (see the module docstring); state lives in memory."""
 
     client_id: str = "sim-client"
     client_secret: str = "sim-secret"  # noqa: S105 - the simulator's documented demo secret
-    host: str = "127.0.0.1"
-    port: int = 0
     decline: bool = False
     """Decline the next captures and cycle payments (``INSTRUMENT_DECLINED``)."""
     duplicates: int = 1
     """How often each webhook event is delivered (PayPal delivers at least once)."""
-    retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
-    """Pauses between failed deliveries of one event (then it gives up, as PayPal does)."""
     deliveries: list[WebhookDelivery] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every event by id, in the order they happened."""
@@ -147,9 +131,6 @@ class PayPalSimulator:
     _tokens: set[str] = field(default_factory=set)
     _requests: dict[tuple[str, str], web.Response] = field(default_factory=dict)
     _held: list[str] | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _runner: web.AppRunner | None = None
-    _session: aiohttp.ClientSession | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -170,19 +151,12 @@ class PayPalSimulator:
 
     # --- life cycle --------------------------------------------------------------------------
     @property
-    def url(self) -> str:
-        """The API base URL (``paypal.api_url`` of the gateway)."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def cert_url(self) -> str:
         """Where the webhook signing certificate is served."""
         return f"{self.url}/v1/notifications/certs/{_CERT_ID}"
 
-    async def start(self) -> None:
-        """Listen (port 0: a free port, then :attr:`port` holds it)."""
-        app = web.Application()
-        r = app.router
+    def add_routes(self, r: web.UrlDispatcher) -> None:
+        """PayPal's API, its pages and the simulator's own knobs."""
         r.add_post("/v1/oauth2/token", self._token)
         r.add_post("/v2/checkout/orders", self._create_order)
         r.add_get("/v2/checkout/orders/{id}", self._get_order)
@@ -203,36 +177,6 @@ class PayPalSimulator:
         r.add_post("/v1/notifications/webhooks-events/{id}/resend", self._resend)
         r.add_get(f"/v1/notifications/certs/{_CERT_ID}", self._cert)
         r.add_post("/sim/subscriptions/{id}/cycle", self._sim_cycle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-
-    async def stop(self) -> None:
-        """Stop delivering and listening."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def drain(self) -> None:
-        """Wait until every delivery so far was answered or given up (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}{secrets.token_hex(4).upper()}"
@@ -621,9 +565,7 @@ class PayPalSimulator:
 
     def _spawn(self, event_id: str) -> None:
         for _ in range(max(1, self.duplicates)):
-            task = asyncio.get_running_loop().create_task(self._deliver(event_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.background(self._deliver(event_id))
 
     def signature_headers(
         self, body: bytes, *, transmission_id: str | None = None
@@ -645,22 +587,13 @@ class PayPalSimulator:
 
     async def _deliver(self, event_id: str) -> None:
         event = self.events[event_id]
-        body = json.dumps(event).encode()
-        for delay in (*self.retry_delays, None):
-            status: int | None = None
-            if self.webhook_url and self._session is not None:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError, binascii.Error):
-                    async with self._session.post(
-                        self.webhook_url, data=body, headers=self.signature_headers(body), ssl=False
-                    ) as response:
-                        status = response.status
-                self.deliveries.append(WebhookDelivery(event_id, event["event_type"], status))
-            if status is not None and 200 <= status < 300:
-                return
-            if delay is None:
-                _LOGGER.warning("webhook %s not delivered; giving up", event_id)
-                return
-            await asyncio.sleep(delay)
+
+        def attempted(status: int | None) -> None:
+            self.deliveries.append(WebhookDelivery(event_id, event["event_type"], status))
+
+        await self.post_until_answered(
+            lambda: self.webhook_url, json.dumps(event).encode(), self.signature_headers, attempted
+        )
 
 
 def _with_query(url: str, query: str) -> str:

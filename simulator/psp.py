@@ -19,8 +19,6 @@ It plays the role Heidelberger Payment plays in seed 002 and imports no product 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import html
@@ -28,15 +26,14 @@ import itertools
 import json
 import logging
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 from aiohttp import web
+
+from simulator.hosted import HostedService, html_page
 
 __all__ = ["DECLINED_CARD", "PspSimulator", "sign_notification"]
 
@@ -69,69 +66,27 @@ def _money(cents: int, currency: str) -> str:
 
 
 @dataclass
-class PspSimulator:
+class PspSimulator(HostedService):
     """A hosted payment page and its API (see the module docstring)."""
 
     api_key: str = "sim-psp-key"
     secret: str = "sim-psp-secret"  # noqa: S105 - the simulator's documented demo secret
-    host: str = "127.0.0.1"
-    port: int = 0
     decline: bool = False
     """Decline every payment (as a bank refusing the card or the transfer)."""
     duplicates: int = 1
     """How often each notification is sent."""
-    retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
     notifications: list[tuple[str, int | None]] = field(default_factory=list)
     """(checkout id, listener status) of every attempt."""
     _checkouts: dict[str, _Checkout] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _runner: web.AppRunner | None = None
-    _session: aiohttp.ClientSession | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    @property
-    def url(self) -> str:
-        """The API and page base URL (``payments.psp_url`` of the gateway)."""
-        return f"http://{self.host}:{self.port}"
-
-    async def start(self) -> None:
-        """Listen (port 0: a free port)."""
-        app = web.Application()
-        app.router.add_post("/api/v1/checkouts", self._create)
-        app.router.add_get("/api/v1/checkouts/{id}", self._get)
-        app.router.add_get("/pay/{id}", self._page)
-        app.router.add_post("/pay/{id}", self._pay)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.create_server((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-
-    async def stop(self) -> None:
-        """Stop notifying and listening."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def drain(self) -> None:
-        """Wait until every delivery so far was answered or given up (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
-    ) -> None:
-        await self.stop()
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """The checkout API and the hosted page."""
+        router.add_post("/api/v1/checkouts", self._create)
+        router.add_get("/api/v1/checkouts/{id}", self._get)
+        router.add_get("/pay/{id}", self._page)
+        router.add_post("/pay/{id}", self._pay)
 
     def _authorised(self, request: web.Request) -> bool:
         given = request.headers.get("Authorization", "")
@@ -197,7 +152,7 @@ class PspSimulator:
             "value='4242424242424242' inputmode='numeric'></label></p>"
             "<button type='submit' id='pay'>Jetzt bezahlen</button></form>"
         )
-        return _page(body)
+        return html_page("Bezahlen", body)
 
     async def _pay(self, request: web.Request) -> web.Response:
         checkout = self._checkouts.get(request.match_info["id"])
@@ -223,9 +178,7 @@ class PspSimulator:
             "checkout": self._json(checkout),
         }
         for _ in range(max(1, self.duplicates)):
-            task = asyncio.get_running_loop().create_task(self._send(checkout, event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.background(self._send(checkout, event))
 
     def resend(self, checkout_id: str) -> None:
         """Send the checkout's current result again (a redelivery)."""
@@ -241,31 +194,9 @@ class PspSimulator:
         }
 
     async def _send(self, checkout: _Checkout, event: dict[str, Any]) -> None:
-        body = json.dumps(event).encode()
-        for delay in (*self.retry_delays, None):
-            status: int | None = None
-            if self._session is not None:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with self._session.post(
-                        checkout.notify_url, data=body, headers=self.signed(body), ssl=False
-                    ) as response:
-                        status = response.status
+        def attempted(status: int | None) -> None:
             self.notifications.append((checkout.id, status))
-            if status is not None and 200 <= status < 300:
-                return
-            if delay is None:
-                _LOGGER.warning("notification for %s not delivered; giving up", checkout.id)
-                return
-            await asyncio.sleep(delay)
 
-
-def _page(body: str) -> web.Response:
-    text = (
-        "<!doctype html><html lang='de'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<title>Bezahlen</title><style>body{font-family:sans-serif;max-width:28rem;"
-        "margin:2rem auto;padding:0 1rem}button{font-size:1.1rem;padding:.6rem 1.2rem;"
-        "width:100%}.amount{font-size:2rem;font-weight:bold}input[name=card]{width:100%}"
-        f"</style></head><body>{body}</body></html>"
-    )
-    return web.Response(text=text, content_type="text/html")
+        await self.post_until_answered(
+            lambda: checkout.notify_url, json.dumps(event).encode(), self.signed, attempted
+        )
