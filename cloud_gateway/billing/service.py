@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.activation import Activation
-from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Product
+from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, PaymentMedium, Product
 from cloud_gateway.billing.documents import (
     credit_note_for,
     view_from_canonical,
@@ -433,6 +433,18 @@ class BillingService:
                     period_length=plan.period_length,
                 )
         return None
+
+    async def payment_media(self, order_id: int) -> frozenset[PaymentMedium]:
+        """How the order may be paid: what every one of its products allows."""
+        async with self._repo.transaction() as conn:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+        allowed = frozenset(PaymentMedium)
+        for contract in contracts:
+            product = self._catalogues.version(contract.catalogue_version).product(
+                contract.product_code
+            )
+            allowed &= frozenset(product.payment_media)
+        return allowed
 
     async def order_state(self, order_id: int) -> OrderState:
         """Where the order stands now."""

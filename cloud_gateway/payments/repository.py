@@ -46,6 +46,12 @@ class PaymentRepository(Repository):
             raise NotFoundError(f"no payment {payment_id}")
         return _payment(row._mapping)
 
+    async def by_key(self, key: str) -> StoredPayment | None:
+        """The attempt started with this checkout key, if any."""
+        async with self._db.connect() as conn:
+            row = (await conn.execute(_P.select().where(_P.c.key == key))).first()
+        return None if row is None else _payment(row._mapping)
+
     async def by_provider_id(
         self, providers: tuple[Provider, ...], provider_id: str
     ) -> StoredPayment:

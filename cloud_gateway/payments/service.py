@@ -87,11 +87,18 @@ class PaymentService:
         key: str,
     ) -> PaymentStart:
         """Begin paying the order's open period-0 pro-formas in full (see the port)."""
+        if method not in await self._billing.payment_media(order_id):
+            raise PaymentError(f"order {order_id} cannot be paid by {method}")
         if method is PaymentMedium.BANK_TRANSFER:
             return PaymentStart(payment_id=None, redirect_url=None)
         proformas = await self._billing.open_proformas(order_id)
         if any(d.account_id != account_id for d in proformas):
             raise NotFoundError(f"order {order_id} is not account {account_id}'s")
+        if not proformas:  # paid meanwhile (a late double click gets its first answer)
+            earlier = await self._repo.by_key(key)
+            if earlier is None or earlier.account_id != account_id:
+                raise PaymentError(f"order {order_id} has nothing left to pay")
+            return PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
         recurring = await self._billing.recurring(order_id)
         if method is PaymentMedium.PAYPAL:
             kind = Provider.PAYPAL_SUBSCRIPTION if recurring else Provider.PAYPAL
@@ -113,8 +120,6 @@ class PaymentService:
             raise PaymentError(f"key {key!r} belongs to another order")
         if payment.redirect_url is not None:
             return PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
-        if payment.amount <= 0:
-            raise PaymentError(f"order {order_id} has nothing left to pay")
         route = "paypal" if kind in _PAYPAL else "psp"
         started = await provider.create(
             CheckoutRequest(

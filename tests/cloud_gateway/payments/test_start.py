@@ -5,8 +5,10 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from cloud_gateway.billing.catalogue import PaymentMedium
+from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
+from cloud_gateway.billing.service import OrderLine
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.payments.errors import PaymentError
 from cloud_gateway.payments.model import PaymentState
 from cloud_gateway.payments.port import PaymentPort, PaymentStart
 from tests.cloud_gateway.payments.conftest import Rig
@@ -50,3 +52,35 @@ async def test_a_buyer_who_cancels_on_paypal_goes_back_to_the_cart_unpaid(rig: R
     assert await rig.order_state(order_id) == "confirmed"
     [payment] = await rig.payments.for_order(order_id)
     assert payment.state is PaymentState.PENDING
+
+
+async def test_a_late_double_click_after_paying_gets_the_first_answer(rig: Rig) -> None:
+    order_id = await rig.place()
+    first = await rig.payments.start(
+        order_id=order_id, account_id=rig.customer.account_id,
+        method=PaymentMedium.CARD, return_url="/o", cancel_url="/c", key="once",
+    )  # fmt: skip
+    [proforma] = await rig.billing.open_proformas(order_id)
+    await rig.billing.pay_order(order_id, proforma.gross, "psp:x", key="psp:x")
+    again = await rig.payments.start(
+        order_id=order_id, account_id=rig.customer.account_id,
+        method=PaymentMedium.CARD, return_url="/o", cancel_url="/c", key="once",
+    )  # fmt: skip
+    assert again == first
+    with pytest.raises(PaymentError):  # a new checkout of a paid order: nothing to pay
+        await rig.payments.start(
+            order_id=order_id, account_id=rig.customer.account_id,
+            method=PaymentMedium.CARD, return_url="/o", cancel_url="/c", key="new",
+        )  # fmt: skip
+    assert await rig.count("payments") == 1
+
+
+async def test_a_method_the_product_does_not_allow_is_refused(rig: Rig) -> None:
+    line = OrderLine(product="satellite-uplink", plan="monthly", booking=BookingType.SUBSCRIPTION)
+    placed = await rig.billing.place_order(rig.customer, [line], key="sat")
+    with pytest.raises(PaymentError):  # seed 004: bank transfer only
+        await rig.payments.start(
+            order_id=placed["order_id"], account_id=rig.customer.account_id,
+            method=PaymentMedium.PAYPAL, return_url="/o", cancel_url="/c", key="sat",
+        )  # fmt: skip
+    assert await rig.count("payments") == 0
