@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from cloud_gateway.billing.catalogue import PaymentMedium
-from cloud_gateway.billing.errors import BillingError
+from cloud_gateway.billing.errors import BillingError, IdempotencyError
 from cloud_gateway.billing.service import BillingService
+from cloud_gateway.billing.states import OrderState
 from cloud_gateway.config import PaymentsConfig
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.payments.errors import PaymentError
@@ -233,17 +234,28 @@ class PaymentService:
             await self._cancelled(payment)
 
     async def _book(self, payment: StoredPayment, outcome: Outcome) -> None:
-        """Book the money once (keyed by its provider id): the order or the next renewal."""
+        """Book the money once (keyed by its provider id): the order, or the next renewal.
+
+        A subscription's sale pays the order while it is unpaid (the first cycle, whatever
+        order its events arrive in), later ones the contract's next renewal pro-forma. A
+        redelivered sale finds its key used (possibly by the other operation): booked.
+        """
         key = f"{payment.provider.value}:{outcome.money_id}"
         amount = outcome.amount or payment.amount
-        paid = payment.state is PaymentState.PAID or payment.state is PaymentState.CANCELLED
-        if payment.provider is Provider.PAYPAL_SUBSCRIPTION and paid:
+        unpaid = (OrderState.PLACED, OrderState.CONFIRMED)
+        renewal_sale = payment.provider is Provider.PAYPAL_SUBSCRIPTION and (
+            await self._billing.order_state(payment.order_id) not in unpaid
+        )
+        try:
+            if not renewal_sale:
+                await self._billing.pay_order(payment.order_id, amount, key, key=key)
+                return
             recurring = await self._billing.recurring(payment.order_id)
             renewal = await self._billing.next_renewal(recurring.contract_id) if recurring else None
             reference = (renewal.payment_reference if renewal else None) or key
             await self._billing.record_payment(payment.account_id, amount, reference, key=key)
-            return
-        await self._billing.pay_order(payment.order_id, amount, key, key=key)
+        except IdempotencyError:
+            _LOGGER.info("%s was booked before", key)
 
     async def _cancelled(self, payment: StoredPayment) -> None:
         """The buyer cancelled the subscription in PayPal: the contract ends at period end."""

@@ -163,3 +163,24 @@ async def test_subscription_cycles_extend_the_window_and_cancelling_in_paypal_st
             )
         ).scalar_one()
     assert state == "ended"
+
+
+async def test_subscription_events_five_times_and_reversed_book_each_cycle_once(rig: Rig) -> None:
+    order_id = await rig.place(BookingType.SUBSCRIPTION)
+    location = await _start(rig, order_id)
+    rig.paypal.duplicates = 5
+    rig.paypal.hold()
+    await rig.approve(location)  # ACTIVATED and the first SALE held back
+    rig.paypal.release(reverse=True)
+    await rig.paypal.drain()
+    await rig.exactly_once()
+    [payment] = await rig.payments.for_order(order_id)
+    rig.paypal.hold()
+    rig.paypal.bill_cycle(payment.provider_id or "")
+    for event_id in list(rig.paypal.events):  # every event of the subscription once more
+        rig.paypal.resend(event_id)
+    rig.paypal.release(reverse=True)
+    await rig.paypal.drain()
+    assert await rig.count("billing_journal", "WHERE kind = 'payment'") == 2
+    assert await rig.count("billing_settlements") == 2
+    assert await rig.packages() == 2
