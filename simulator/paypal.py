@@ -385,9 +385,16 @@ class PayPalSimulator(HostedService):
         }  # fmt: skip
 
     def _price(self, sub: _Subscription) -> dict[str, str]:
-        cycle = self._plans[sub.plan_id]["billing_cycles"][0]
-        fixed: dict[str, str] = cycle["pricing_scheme"]["fixed_price"]
-        return fixed
+        """The price of the subscription's next cycle (trial cycles first, by sequence)."""
+        cycles = sorted(self._plans[sub.plan_id]["billing_cycles"], key=lambda c: c["sequence"])
+        left = sub.cycles
+        for cycle in cycles:
+            count = int(cycle.get("total_cycles", 0))
+            if count == 0 or left < count:
+                fixed: dict[str, str] = cycle["pricing_scheme"]["fixed_price"]
+                return fixed
+            left -= count
+        raise web.HTTPUnprocessableEntity(text="no cycle left")
 
     async def _get_subscription(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

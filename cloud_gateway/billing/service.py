@@ -43,8 +43,9 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.run import (
     ItemKind,
     initial_draft,
+    renewal_draft,
 )
-from cloud_gateway.billing.runner import RunReport, persist_run, snapshot_of
+from cloud_gateway.billing.runner import RunReport, contract_snapshot, persist_run, snapshot_of
 from cloud_gateway.billing.states import (
     ContractEvent,
     ContractState,
@@ -93,6 +94,8 @@ class Recurring:
     #: ``day`` or ``month`` (the plan's period unit) and how many of them a period has
     period_unit: str
     period_length: int
+    #: gross cents of each period after the first (the first is the order's pro-forma)
+    renewal_amount: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -418,19 +421,23 @@ class BillingService:
         """The order's subscription line (the first), as a provider's plan needs it."""
         async with self._repo.transaction() as conn:
             contracts = await self._repo.contracts(conn, order_id=order_id)
-        for contract in contracts:
-            if contract.booking is BookingType.SUBSCRIPTION:
-                product = self._catalogues.version(contract.catalogue_version).product(
-                    contract.product_code
+            for contract in contracts:
+                if contract.booking is not BookingType.SUBSCRIPTION:
+                    continue
+                code = contract.voucher_code
+                vouchers = {code: await self._repo.voucher(conn, code)} if code else {}
+                snapshot = contract_snapshot(self._catalogues, contract, vouchers)
+                renewal = renewal_draft(
+                    snapshot, snapshot.product.min_periods, local_date(self._clock.now())
                 )
-                plan = product.plan(contract.plan_code)
                 return Recurring(
                     contract_id=contract.id,
                     account_id=contract.account_id,
-                    product_code=product.code,
-                    name=plan.name.get(contract.language),
-                    period_unit=plan.period_unit.value,
-                    period_length=plan.period_length,
+                    product_code=snapshot.product.code,
+                    name=snapshot.plan.name.get(contract.language),
+                    period_unit=snapshot.plan.period_unit.value,
+                    period_length=snapshot.plan.period_length,
+                    renewal_amount=renewal.totals().grand_total,
                 )
         return None
 

@@ -137,6 +137,7 @@ class PaymentService:
                     name=recurring.name,
                     period_unit=recurring.period_unit,
                     period_length=recurring.period_length,
+                    renewal_amount=recurring.renewal_amount,
                 )
                 if recurring
                 else None,

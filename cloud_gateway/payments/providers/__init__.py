@@ -39,12 +39,14 @@ def cents(value: str) -> int:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecurringPlan:
-    """A subscription: the same amount every period."""
+    """A subscription: the request's amount for the first period, then ``renewal_amount``."""
 
     product_code: str
     name: str
     period_unit: str
     period_length: int
+    #: cents of every period after the first (the first costs the request's amount)
+    renewal_amount: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

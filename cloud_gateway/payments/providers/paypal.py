@@ -153,25 +153,34 @@ class PayPalProvider:
         )
         if status not in (200, 201):
             raise ProviderError(f"PayPal product refused: {product.get('message')}")
-        cycle = {
-            "frequency": {
-                "interval_unit": plan.period_unit.upper(),
-                "interval_count": plan.period_length,
-            },
-            "tenure_type": "REGULAR",
-            "sequence": 1,
-            "total_cycles": 0,
-            "pricing_scheme": {
-                "fixed_price": {
-                    "value": decimal_amount(request.amount),
-                    "currency_code": request.currency,
-                }
-            },
-        }
+
+        def cycle(sequence: int, tenure: str, cycles: int, amount: int) -> dict[str, Any]:
+            return {
+                "frequency": {
+                    "interval_unit": plan.period_unit.upper(),
+                    "interval_count": plan.period_length,
+                },
+                "tenure_type": tenure,
+                "sequence": sequence,
+                "total_cycles": cycles,
+                "pricing_scheme": {
+                    "fixed_price": {
+                        "value": decimal_amount(amount),
+                        "currency_code": request.currency,
+                    }
+                },
+            }
+
+        cycles = [cycle(1, "REGULAR", 0, request.amount)]
+        if plan.renewal_amount != request.amount:  # e.g. a voucher for the first period
+            cycles = [
+                cycle(1, "TRIAL", 1, request.amount),
+                cycle(2, "REGULAR", 0, plan.renewal_amount),
+            ]
         status, created = await self._call(
             "POST",
             "/v1/billing/plans",
-            {"product_id": product["id"], "name": plan.name, "billing_cycles": [cycle],
+            {"product_id": product["id"], "name": plan.name, "billing_cycles": cycles,
              "payment_preferences": {"auto_bill_outstanding": True}},
             request_id=f"{key}:plan",
         )  # fmt: skip

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 
 import aiohttp
 
 from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
+from cloud_gateway.billing.pricing import Voucher, VoucherKind
+from cloud_gateway.billing.service import OrderLine
 from cloud_gateway.payments.model import PaymentState
 from simulator.paypal import PayPalSimulator
 from tests.cloud_gateway.payments.conftest import Rig
@@ -183,4 +186,30 @@ async def test_subscription_events_five_times_and_reversed_book_each_cycle_once(
     await rig.paypal.drain()
     assert await rig.count("billing_journal", "WHERE kind = 'payment'") == 2
     assert await rig.count("billing_settlements") == 2
+    assert await rig.packages() == 2
+
+
+async def test_a_first_period_voucher_makes_a_trial_cycle_and_renewals_pay_in_full(
+    rig: Rig,
+) -> None:
+    await rig.billing.add_voucher(
+        Voucher(code="WILLKOMMEN", kind=VoucherKind.PERCENT, value=Decimal(50)), key="v"
+    )
+    line = OrderLine(
+        product="hub-remote", plan="1m", booking=BookingType.SUBSCRIPTION, voucher="WILLKOMMEN"
+    )
+    placed = await rig.billing.place_order(rig.customer, [line], key="order-v")
+    order_id = placed["order_id"]
+    [proforma] = await rig.billing.open_proformas(order_id)
+    assert proforma.gross == 179  # 1.50 net + 19 % VAT
+    await rig.approve(await _start(rig, order_id))
+    await rig.paypal.drain()
+    assert await rig.order_state(order_id) == "active"
+    [payment] = await rig.payments.for_order(order_id)
+    sale = rig.paypal.bill_cycle(payment.provider_id or "")
+    await rig.paypal.drain()
+    assert rig.paypal.events[next(reversed(rig.paypal.events))]["resource"]["id"] == sale
+    paid = [e for e in rig.paypal.events.values() if e["event_type"] == "PAYMENT.SALE.COMPLETED"]
+    assert [e["resource"]["amount"]["total"] for e in paid] == ["1.79", "3.57"]
+    assert await rig.count("billing_settlements") == 2  # the renewal is settled in full
     assert await rig.packages() == 2
