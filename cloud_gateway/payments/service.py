@@ -39,9 +39,17 @@ from tunnel.clock import Clock
 __all__ = ["FAULT_ENV", "PaymentService"]
 
 _LOGGER = logging.getLogger(__name__)
-#: test-only fault hook: ``after_booking`` kills the process right after a webhook's booking
-#: committed (before it is answered), to prove the provider's redelivery heals it
+#: test-only fault hook: ``after_capture`` kills the process when PayPal has taken the money
+#: but nothing is booked yet, ``after_booking`` right after a webhook's booking committed
+#: (before it is answered); the crash test proves the provider's redelivery heals both
 FAULT_ENV = "CLOUDCONNECTOR_PAYMENTS_FAULT"
+
+
+def _fault(point: str, outcome: Outcome) -> None:
+    if os.environ.get(FAULT_ENV) == point and outcome.kind is NoticeKind.PAID:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 _PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
 
 
@@ -206,9 +214,9 @@ class PaymentService:
             outcome = await provider.complete(
                 notice.provider_id, idempotency_key=f"cc-capture-{payment.id}"
             )
+            _fault("after_capture", outcome)
         await self._apply(payment, outcome, recurring=notice.recurring)
-        if os.environ.get(FAULT_ENV) == "after_booking" and outcome.kind is NoticeKind.PAID:
-            os.kill(os.getpid(), signal.SIGKILL)  # test-only: die before answering the webhook
+        _fault("after_booking", outcome)
         if await self._repo.seen(kinds[0], notice.event_id, notice.event_type, self._clock.now()):
             _LOGGER.info("%s event %s delivered again", route, notice.event_id)
         return notice

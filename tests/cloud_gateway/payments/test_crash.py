@@ -1,5 +1,6 @@
-"""A gateway process SIGKILLed right after a webhook's booking committed (before answering):
-PayPal delivers again to the restarted gateway and everything exists exactly once."""
+"""A gateway process SIGKILLed while it processes a webhook (PayPal's money captured but not
+booked, or booked but not answered): PayPal delivers again to the restarted gateway and
+everything exists exactly once."""
 
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ async def _serve(gateway: ChildProcess, rig: Rig) -> None:
     )
 
 
-async def test_killed_after_the_booking_commit_heals_by_redelivery(
-    rig: Rig, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("point", ["after_capture", "after_booking"])
+async def test_killed_while_a_webhook_is_processed_heals_by_redelivery(
+    rig: Rig, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str
 ) -> None:
+    """Killed with PayPal's money taken but nothing booked, or right after the booking."""
     order_id = await rig.place()
     started = await rig.payments.start(
         order_id=order_id,
@@ -51,7 +54,7 @@ async def test_killed_after_the_booking_commit_heals_by_redelivery(
     )
     gateway = ChildProcess("gateway", "cloud_gateway.cli", "serve", "--config", str(toml))
     try:
-        monkeypatch.setenv(FAULT_ENV, "after_booking")
+        monkeypatch.setenv(FAULT_ENV, point)
         await _serve(gateway, rig)
         # the buyer approves and closes the browser: only the webhooks reach the gateway
         token = started.redirect_url.split("token=", 1)[1]
@@ -59,8 +62,9 @@ async def test_killed_after_the_booking_commit_heals_by_redelivery(
             url = f"{rig.paypal.url}/checkoutnow/{token}/approve"
             async with http.post(url, allow_redirects=False) as response:
                 assert response.status == 302
-        assert await gateway.wait() == -9  # killed after the booking committed
-        assert await rig.order_state(order_id) == "active"
+        assert await gateway.wait() == -9
+        booked = "active" if point == "after_booking" else "confirmed"
+        assert await rig.order_state(order_id) == booked
         monkeypatch.delenv(FAULT_ENV)
         await _serve(gateway, rig)
         for event_id in list(rig.paypal.events):  # and PayPal's "resend" on top of retries
