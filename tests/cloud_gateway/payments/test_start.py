@@ -8,7 +8,7 @@ import pytest
 from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
 from cloud_gateway.billing.service import OrderLine
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.payments.errors import PaymentError
+from cloud_gateway.payments.errors import PaymentError, ProviderError
 from cloud_gateway.payments.model import PaymentState
 from cloud_gateway.payments.port import PaymentPort, PaymentStart
 from tests.cloud_gateway.payments.conftest import Rig
@@ -84,3 +84,20 @@ async def test_a_method_the_product_does_not_allow_is_refused(rig: Rig) -> None:
             method=PaymentMedium.PAYPAL, return_url="/o", cancel_url="/c", key="sat",
         )  # fmt: skip
     assert await rig.count("payments") == 0
+
+
+async def test_paypal_unreachable_refuses_the_start_and_the_same_key_retries(rig: Rig) -> None:
+    order_id = await rig.place()
+    secret, rig.paypal.client_secret = rig.paypal.client_secret, "rotated"
+    with pytest.raises(ProviderError):
+        await rig.payments.start(
+            order_id=order_id, account_id=rig.customer.account_id,
+            method=PaymentMedium.PAYPAL, return_url="/o", cancel_url="/c", key="retry",
+        )  # fmt: skip
+    rig.paypal.client_secret = secret
+    started = await rig.payments.start(
+        order_id=order_id, account_id=rig.customer.account_id,
+        method=PaymentMedium.PAYPAL, return_url="/o", cancel_url="/c", key="retry",
+    )  # fmt: skip
+    assert started.redirect_url is not None
+    assert await rig.count("payments") == 1
