@@ -13,6 +13,7 @@ from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.contracts import routes as contract_routes
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.http.errors import domain_errors
@@ -22,6 +23,7 @@ from cloud_gateway.http.keys import (
     BILLING,
     CLOCK,
     CONFIG,
+    CONTRACTS,
     CUSTOMERS,
     DEVICE_CA,
     ENROLMENT,
@@ -37,6 +39,7 @@ from cloud_gateway.http.keys import (
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
+    SHOP,
     STORE,
     TELEMETRY_INGEST,
     TEMPLATES,
@@ -112,6 +115,7 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    contract_routes.setup(app)
     payment_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
@@ -152,4 +156,6 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[CONTRACTS] = services.contracts
+    app[SHOP] = services.shop
     app[PAYMENTS] = services.payments

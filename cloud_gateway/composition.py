@@ -33,6 +33,8 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.contracts.provider import HttpServiceProvider
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
@@ -52,6 +54,7 @@ from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -103,6 +106,10 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    contracts: ContractService
+    """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
+    shop: ShopService
+    """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
     payments: PaymentService
     """Payment providers: the shop's PaymentPort, returns and webhooks."""
 
@@ -258,6 +265,28 @@ def build_services(
         entitlements=entitlements,
         outbox=outbox,
     )
+    contracts = ContractService(
+        store=store,
+        billing=billing,
+        catalogues=load_catalogues(),
+        provider=HttpServiceProvider(
+            config.contracts.provider_url, config.contracts.provider_timeout_s
+        ),
+        outbox=outbox,
+        clock=clock,
+        config=config.billing,
+    )
+    payments = _payments(config, store, billing, clock)
+    shop = ShopService(
+        store,
+        billing,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        payments=payments,
+        methods=payments.methods,
+    )
     return Services(
         config=config,
         store=store,
@@ -282,7 +311,9 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
-        payments=_payments(config, store, billing, clock),
+        contracts=contracts,
+        shop=shop,
+        payments=payments,
     )
 
 

@@ -35,6 +35,8 @@
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
+    ├── CartError (ValueError)                     the cart or checkout refused a request
+    │                                              (shop.errors)
     ├── MonitoringError                            forecast or alert state unusable
     │   │                                          (monitoring.errors)
     │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs
@@ -52,6 +54,12 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── ContractError                              a service contract rule refused a request
+    │   │                                          (contracts.errors)
+    │   ├── InvalidSiteError (ValueError)          the site coordinates are missing or wrong
+    │   ├── PrecheckRefusedError (ValueError)      the provider cannot serve the site
+    │   └── ProviderUnavailableError               the provider timed out or failed
+    │       (ConnectionError)
     ├── PaymentError                               a payment could not be started or booked
     │   │                                          (payments.errors)
     │   ├── ProviderError (ConnectionError)        the payment provider refused or did not

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cloud_gateway.accounts.customer_rules import CustomerKind
 from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.billing.catalogue import BookingType
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
@@ -53,6 +55,7 @@ async def ensure_demo_money(gateway: RunningGateway, homeowner: Account) -> Demo
         ),
         buyer=Buyer(business=False, country="DE"),
     )
+    await _ensure_customer_data(gateway, homeowner, customer)
     paid = await billing.place_order(customer, [PAID], key="demo:order:hub-remote")
     open_order = await billing.place_order(customer, [OPEN], key="demo:order:hub-comfort")
     async with repo.transaction() as conn:
@@ -70,3 +73,25 @@ async def ensure_demo_money(gateway: RunningGateway, homeowner: Account) -> Demo
         [unpaid] = await repo.documents(conn, contract_id=open_order["contract_ids"][0])
     [invoice] = [d for d in issued if d.kind is DocumentKind.INVOICE]
     return DemoMoney(invoice=invoice.number, open_proforma=unpaid.number)
+
+
+async def _ensure_customer_data(
+    gateway: RunningGateway, homeowner: Account, customer: Customer
+) -> None:
+    """The homeowner's customer data, so the shop's checkout can issue documents to them."""
+    repo = gateway.store.repo(CustomerRepository)
+    if await repo.get(homeowner.id) is not None:
+        return
+    party = customer.party
+    await repo.save(
+        CustomerData(
+            account_id=homeowner.id,
+            kind=CustomerKind.PRIVATE,
+            name=party.name,
+            street=party.street,
+            postcode=party.postcode,
+            city=party.city,
+            country=customer.buyer.country,
+            updated_at=homeowner.created_at,
+        )
+    )

@@ -22,19 +22,12 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.billing.catalogue import CatalogueSet, Family
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.finalising import Pending
-from cloud_gateway.billing.model import StoredContract
-from cloud_gateway.billing.periods import local_date, local_midnight, period
+from cloud_gateway.billing.model import StoredContract, StoredOrder
+from cloud_gateway.billing.periods import local_date, period
 from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.runner import persist_run
-from cloud_gateway.billing.states import (
-    ContractEvent,
-    ContractState,
-    OrderEvent,
-    OrderState,
-    advance,
-)
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
 from cloud_gateway.i18n import Language
@@ -43,6 +36,9 @@ from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store.database import BoundConnection
 
 __all__ = ["Activation"]
+
+#: what the shop sells: started on payment, with invoice, window and mail in one transaction
+_SHOP_FAMILIES = (Family.HUB_PACKAGE, Family.PLANT_LICENCE)
 
 Finaliser = Callable[..., Awaitable[list[int]]]
 
@@ -65,27 +61,23 @@ class Activation:
         self._entitlements = entitlements
         self._outbox = outbox
 
-    async def start(
-        self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
-    ) -> dict[str, Any]:
-        """The order became ready: start it, in the caller's transaction (#12 item 3).
+    async def started(
+        self, conn: AsyncConnection, order: StoredOrder, day: date, now: datetime
+    ) -> None:
+        """The order's contracts just started on ``day`` (in the caller's transaction).
 
-        The contracts start on ``start`` (default: today), the first invoice of each started
-        contract is finalised (the billing run's, so the run never makes it again), each hub
-        package and plant licence gets its entitlement window and the confirmation mail with
-        the invoices as PDF is queued. A crash anywhere rolls all of it back together.
+        For its hub packages and plant licences: the first invoice is finalised (the billing
+        run's item, when the start is today or earlier), each gets its entitlement window and
+        the confirmation mail with the invoices as PDF is queued. Service contracts have their
+        own windows and mails (the contracts area). A crash rolls all of it back together.
         """
-        order = await self._repo.order(conn, order_id)
-        state = advance(order.state, OrderEvent.ACTIVATE)
-        day = start or local_date(now)
-        await self._repo.set_order(conn, order_id, state=state.value)
-        contracts = await self._repo.contracts(conn, order_id=order_id)
-        for contract in contracts:
-            advance(contract.state, ContractEvent.ACTIVATE)
-            await self._repo.set_contract(
-                conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
-            )
-            await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
+        contracts = [
+            c
+            for c in await self._repo.contracts(conn, order_id=order.id)
+            if self._family(c) in _SHOP_FAMILIES
+        ]
+        if not contracts:
+            return
         ids = [c.id for c in contracts]
         if day <= local_date(now):
 
@@ -96,16 +88,16 @@ class Activation:
                 self._repo, conn, self._catalogues, local_date(now),
                 contract_ids=ids, finalise=finalise,
             )  # fmt: skip
-        started = await self._repo.contracts(conn, ids=ids)
-        for contract in started:
+        for contract in await self._repo.contracts(conn, ids=ids):
             await self.open_window(conn, contract, 0, now)
-        await self._confirmation_mail(conn, order_id, order.account_id, ids, now)
-        return {
-            "order_id": order_id,
-            "state": state.value,
-            "start": day.isoformat(),
-            "account_id": order.account_id,
-        }
+        await self._confirmation_mail(conn, order.id, order.account_id, ids, now)
+
+    def _family(self, contract: StoredContract) -> Family:
+        return (
+            self._catalogues.version(contract.catalogue_version)
+            .product(contract.product_code)
+            .family
+        )
 
     async def open_window(
         self, conn: AsyncConnection, contract: StoredContract, index: int, now: datetime
@@ -183,21 +175,3 @@ class Activation:
         account_id = result.get("account_id")
         if self._entitlements is not None and isinstance(account_id, int):
             await self._entitlements.account_changed(account_id)
-
-    async def on_payment(self, conn: AsyncConnection, order_id: int, now: datetime) -> bool:
-        """After a settlement: activate the order if it is ready and sold in the shop.
-
-        Hub packages and plant licences start on payment (#12); an order with a service
-        contract waits for the back office's activation (seed 004: a start day is agreed).
-        """
-        order = await self._repo.order(conn, order_id)
-        if order.state is not OrderState.READY:
-            return False
-        for contract in await self._repo.contracts(conn, order_id=order_id):
-            product = self._catalogues.version(contract.catalogue_version).product(
-                contract.product_code
-            )
-            if product.family is Family.SERVICE_CONTRACT:
-                return False
-        await self.start(conn, order_id, now)
-        return True

@@ -69,6 +69,7 @@ def _order(m: sa.RowMapping) -> StoredOrder:
         language=m["language"],
         open_reservations=tuple(m["open_reservations"].split()),
         created_at=m["created_at"],
+        wished_start=m["wished_start"],
     )
 
 

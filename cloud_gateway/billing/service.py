@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.activation import Activation
-from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, PaymentMedium, Product
+from cloud_gateway.billing.catalogue import (
+    BookingType,
+    CatalogueSet,
+    Family,
+    PaymentMedium,
+    Product,
+)
 from cloud_gateway.billing.documents import (
     credit_note_for,
     view_from_canonical,
@@ -35,8 +41,8 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredDocument
-from cloud_gateway.billing.periods import local_date, period, period_index
+from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
+from cloud_gateway.billing.periods import local_date, local_midnight, period
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
@@ -45,7 +51,12 @@ from cloud_gateway.billing.run import (
     initial_draft,
     renewal_draft,
 )
-from cloud_gateway.billing.runner import RunReport, contract_snapshot, persist_run, snapshot_of
+from cloud_gateway.billing.runner import (
+    RunReport,
+    contract_snapshot,
+    persist_run,
+    snapshot_of,
+)
 from cloud_gateway.billing.states import (
     ContractEvent,
     ContractState,
@@ -53,6 +64,7 @@ from cloud_gateway.billing.states import (
     OrderState,
     advance,
 )
+from cloud_gateway.billing.termination import terminate as termination_of
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.notify.outbox import Outbox
@@ -162,7 +174,7 @@ class BillingService:
         self._seller, self._bank = seller_parties(config)
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
-        #: starting ready orders: contracts, first invoice, windows, the paid mail (one tx)
+        #: shop products on activation: first invoice, windows, the paid mail (one tx)
         self._activation = Activation(
             repository, catalogues, self._finalise, entitlements=entitlements, outbox=outbox
         )
@@ -314,7 +326,7 @@ class BillingService:
     async def confirm_reservation(self, order_id: int, code: str, *, key: str) -> dict[str, Any]:
         """The back office confirms one delivery reservation (R-BIL-4)."""
 
-        async def action(conn: AsyncConnection, _now: datetime) -> dict[str, Any]:
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
             order = await self._repo.order(conn, order_id)
             if code not in order.open_reservations:
                 raise BillingError(f"order {order_id} has no open reservation {code!r}")
@@ -325,7 +337,12 @@ class BillingService:
             await self._repo.set_order(
                 conn, order_id, open_reservations=" ".join(remaining), state=state.value
             )
-            return {"order_id": order_id, "state": state.value}
+            started = await self._activate_ready(conn, order_id, now)
+            return {
+                "order_id": order_id,
+                "state": started["state"] if started else state.value,
+                "start": started["start"] if started else None,
+            }
 
         return await self._once(key, "confirm_reservation", action)
 
@@ -335,23 +352,107 @@ class BillingService:
         """Start a ready order's contracts on ``start`` (default: today) (R-BIL-5)."""
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
-            return await self._activate_ready(conn, order_id, now, start=start)
+            order = await self._repo.order(conn, order_id)
+            return await self._start_order(conn, order, start or local_date(now), now)
 
         result = await self._once(key, "activate", action)
         await self._after_commit(result)
         return result
 
+    async def _start_order(
+        self, conn: AsyncConnection, order: StoredOrder, day: date, now: datetime
+    ) -> dict[str, Any]:
+        """Activate a ready order: its contracts start on ``day`` (the run's jobs from then)."""
+        state = advance(order.state, OrderEvent.ACTIVATE)
+        await self._repo.set_order(conn, order.id, state=state.value)
+        for contract in await self._repo.contracts(conn, order_id=order.id):
+            advance(contract.state, ContractEvent.ACTIVATE)
+            await self._repo.set_contract(
+                conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
+            )
+            await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
+        await self._service_windows(conn, order_id=order.id, now=now)
+        await self._activation.started(conn, order, day, now)
+        return {
+            "order_id": order.id,
+            "state": state.value,
+            "start": day.isoformat(),
+            "account_id": order.account_id,
+        }
+
     async def _activate_ready(
         self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
-    ) -> dict[str, Any]:
-        """The order became ready: start it in the caller's transaction (billing.activation)."""
-        return await self._activation.start(conn, order_id, now, start=start)
+    ) -> dict[str, Any] | None:
+        """Activate the order if it is ready (all reservations confirmed, fully paid) (R-BIL-5).
+
+        The contracts start on ``start``, else on the day the customer wished if that is still
+        ahead, else today: the first pro-forma has no deadline, the start moves until payment
+        (R-BIL-9). ``None`` (and nothing changes) when the order is not ready; so every path
+        that may complete an order (payment, reservation confirmation) can call it.
+        """
+        order = await self._repo.order(conn, order_id)
+        if order.state is not OrderState.READY:
+            return None
+        today = local_date(now)
+        wished = order.wished_start if order.wished_start and order.wished_start > today else None
+        return await self._start_order(conn, order, start or wished or today, now)
+
+    async def wish_start(self, order_id: int, day: date, *, key: str) -> dict[str, Any]:
+        """Store the start the customer asks for; activation waits until then (R-BIL-5)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            if order.state in (OrderState.ACTIVE, OrderState.CANCELLED):
+                raise BillingError(f"order {order_id} is {order.state}")
+            if day < local_date(now):
+                raise BillingError(f"order {order_id}: wished start {day} lies in the past")
+            await self._repo.set_order(conn, order_id, wished_start=day)
+            return {"order_id": order_id, "wished_start": day.isoformat()}
+
+        return await self._once(key, "wish_start", action)
+
+    async def _service_windows(
+        self,
+        conn: AsyncConnection,
+        *,
+        now: datetime,
+        order_id: int | None = None,
+        contract_ids: Sequence[int] | None = None,
+    ) -> None:
+        """Each paid month of a running service contract is an entitlement window.
+
+        Booked in the caller's transaction through the entitlement service, one window per
+        period keyed by the contract and the period: calling again books nothing twice.
+        """
+        if self._entitlements is None:
+            return
+        for contract in await self._repo.contracts(conn, order_id=order_id, ids=contract_ids):
+            product = self._product(contract)
+            if (
+                product.family is not Family.SERVICE_CONTRACT
+                or contract.start_day is None
+                or contract.state is not ContractState.ACTIVE
+            ):
+                continue
+            plan = product.plan(contract.plan_code)
+            for p in range(contract.paid_periods):
+                this = period(contract.start_day, p, plan.period_unit, plan.period_length)
+                await self._entitlements.book_service_period(
+                    conn,
+                    contract_id=contract.id,
+                    account_id=contract.account_id,
+                    start=local_midnight(this.first),
+                    end=local_midnight(this.last + timedelta(days=1)),
+                    product=contract.product_code,
+                    idempotency_key=f"billing:contract:{contract.id}:period:{p}",
+                    now=now,
+                )
+
+    def _product(self, contract: StoredContract) -> Product:
+        return self._catalogues.version(contract.catalogue_version).product(contract.product_code)
 
     async def _after_commit(self, result: dict[str, Any]) -> None:
         await self._activation.after_commit(result)
-
-    async def _paid_order(self, conn: AsyncConnection, order_id: int, now: datetime) -> bool:
-        return await self._activation.on_payment(conn, order_id, now)
 
     async def pay_order(
         self, order_id: int, amount: int, reference: str, *, key: str
@@ -382,7 +483,7 @@ class BillingService:
                         done = await self._settle(conn, document, now, allow_overdraft=False)
                         if done is not None:
                             settled.append(done)
-            activated = bool(settled) and await self._paid_order(conn, order_id, now)
+            activated = (await self._repo.order(conn, order_id)).state is OrderState.ACTIVE
             return {
                 "journal_id": entry,
                 "settled_document_ids": settled,
@@ -459,6 +560,7 @@ class BillingService:
             return (await self._repo.order(conn, order_id)).state
 
     # --- payment account --------------------------------------------------------------------
+    # --- payment account --------------------------------------------------------------------
     async def record_payment(
         self, account_id: int, amount: int, reference: str, *, key: str
     ) -> dict[str, Any]:
@@ -484,7 +586,8 @@ class BillingService:
                 settled = await self._settle(conn, document, now, allow_overdraft=False)
             if settled is not None and document is not None and document.period == 0:
                 [contract] = await self._repo.contracts(conn, ids=[document.contract_id or 0])
-                activated = await self._paid_order(conn, contract.order_id, now)
+                order = await self._repo.order(conn, contract.order_id)
+                activated = order.state is OrderState.ACTIVE
             return {
                 "journal_id": entry,
                 "settled_document_id": settled,
@@ -591,65 +694,118 @@ class BillingService:
         view = view_from_canonical(proforma.canonical.encode())
         periods = int(view.lines[-1].quantity)  # the plan's line comes last (run._draft)
         await self._repo.add_paid_periods(conn, contract.id, periods)
-        if (proforma.period or 0) > 0 and contract.state is ContractState.ACTIVE:
-            await self._activation.open_window(conn, contract, proforma.period or 0, now)
         if proforma.period == 0:
             order = await self._repo.order(conn, contract.order_id)
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
                 new = advance(order.state, OrderEvent.PAID)
                 await self._repo.set_order(conn, order.id, state=new.value)
+            # the start moves until payment (R-BIL-9); shop products start on payment (#12)
+            await self._activate_ready(conn, order.id, now)
+        else:
+            await self._service_windows(conn, contract_ids=[contract.id], now=now)
+            if contract.state is ContractState.ACTIVE:  # a paid renewal opens its window
+                await self._activation.open_window(conn, contract, proforma.period or 0, now)
         return proforma.id
 
     # --- credit notes -----------------------------------------------------------------------
-    async def terminate(self, contract_id: int, *, key: str) -> dict[str, Any]:
-        """End a contract at the end of its current period (R-BIL-10).
+    async def terminate(
+        self, contract_id: int, *, at_once: bool = False, key: str
+    ) -> dict[str, Any]:
+        """The supplier ends a running contract at once or at the end of its period (R-BIL-10).
 
-        Periods paid ahead (settled pro-formas after the current period, not yet invoiced) are
-        credited to the payment account. Within the minimum term (invoiced up front) this is
-        refused: such a correction needs a credit note for the invoice.
+        At once, today is the first day not served: its rest of the period is refunded
+        day-precise. Invoiced but unused time (that rest; months of the minimum term not begun)
+        is offset by a credit note correcting the invoice that covered it; periods paid ahead
+        (settled pro-formas not invoiced yet) are credited as paid. Both go to the payment
+        account; the service's entitlement windows end with the service. The billing run of
+        today is brought up to date first, in the same transaction.
         """
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            today = local_date(now)
+            await persist_run(
+                self._repo, conn, self._catalogues, today, contract_ids=[contract_id],
+                finalise=self._run_finaliser(now),
+            )  # fmt: skip
             found = await self._repo.contracts(conn, ids=[contract_id])
-            start = found[0].start_day if found else None
-            if start is None:
+            if not found or found[0].start_day is None:
                 raise BillingError(f"contract {contract_id} is not running")
             contract = found[0]
+            if contract.start_day is not None and contract.start_day > today:
+                raise BillingError(f"contract {contract_id} starts {contract.start_day}")
             advance(contract.state, ContractEvent.END)
             await self._repo.lock_account(conn, contract.account_id)
-            product = self._catalogues.version(contract.catalogue_version).product(
-                contract.product_code
-            )
-            plan = product.plan(contract.plan_code)
-            unit, length = plan.period_unit, plan.period_length
-            current = period_index(start, local_date(now), unit, length) or 0
-            if current < product.min_periods - 1:
-                raise BillingError(f"contract {contract_id} is within its minimum term")
-            ahead = [
-                d
-                for d in await self._repo.documents(conn, contract_id=contract.id)
-                if d.kind is DocumentKind.PROFORMA and (d.period or 0) > current
-            ]
-            credit = sum([d.gross for d in ahead if await self._repo.is_settled(conn, d.id)])
-            ended_on = period(start, current, unit, length).last
-            await self._repo.set_contract(
-                conn,
-                contract.id,
-                state=ContractState.ENDED.value,
-                ended_on=ended_on,
-                paid_periods=min(contract.paid_periods, current + 1),
-            )
-            if credit:
+            snapshot = contract_snapshot(self._catalogues, contract, {})
+            stop = termination_of(snapshot, today, at_once=at_once)
+            documents = await self._repo.documents(conn, contract_id=contract.id)
+            note_id = None
+            credit = 0
+            if stop.credit_note is not None:
+                [invoice] = [
+                    d
+                    for d in documents
+                    if d.kind is DocumentKind.INVOICE
+                    and d.period == stop.corrected_period
+                    and d.item_kind == ItemKind.INVOICE.value
+                ]
+                draft = dataclasses.replace(
+                    stop.credit_note,
+                    preceding_number=invoice.number,
+                    preceding_date=invoice.issue_date,
+                )
+                buyer = Party(**json.loads(contract.buyer))
+                pending = Pending(
+                    draft=draft, account_id=contract.account_id, buyer=buyer,
+                    contract_id=contract.id, period=stop.current,
+                    item_kind=DocumentKind.CREDIT_NOTE.value, preceding_id=invoice.id,
+                )  # fmt: skip
+                [note_id] = await self._finalise(conn, [pending], now)
+                credit += draft.totals().grand_total
                 await self._repo.append(
                     conn,
                     account_id=contract.account_id,
                     kind=EntryKind.CREDIT.value,
-                    amount=signed(EntryKind.CREDIT, credit),
+                    amount=signed(EntryKind.CREDIT, draft.totals().grand_total),
+                    source_key=f"terminate:{contract.id}:note",
+                    document_id=note_id,
+                    reference=invoice.number,
+                    created_at=now,
+                )
+            ahead = [
+                d
+                for d in documents
+                if d.kind is DocumentKind.PROFORMA and (d.period or 0) >= stop.ahead_from
+            ]
+            paid_ahead = sum([d.gross for d in ahead if await self._repo.is_settled(conn, d.id)])
+            if paid_ahead:
+                credit += paid_ahead
+                await self._repo.append(
+                    conn,
+                    account_id=contract.account_id,
+                    kind=EntryKind.CREDIT.value,
+                    amount=signed(EntryKind.CREDIT, paid_ahead),
                     source_key=f"terminate:{contract.id}",
                     reference=f"A-{contract.order_id}",
                     created_at=now,
                 )
-            return {"ended_on": ended_on.isoformat(), "credited": credit}
+            await self._repo.set_contract(
+                conn,
+                contract.id,
+                state=ContractState.ENDED.value,
+                ended_on=stop.end,
+                paid_periods=min(contract.paid_periods, stop.current + 1),
+            )
+            if self._entitlements is not None:
+                await self._entitlements.end_service(
+                    conn, contract_id=contract.id, now=now,
+                    at=local_midnight(stop.end + timedelta(days=1)),
+                    note="terminated at once" if at_once else "terminated at period end",
+                )  # fmt: skip
+            return {
+                "ended_on": stop.end.isoformat(),
+                "credited": credit,
+                "credit_note_id": note_id,
+            }
 
         return await self._once(key, "terminate", action)
 
@@ -687,12 +843,18 @@ class BillingService:
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:
         """Persist every missing item of the pure billing run at the clock's instant."""
         now = self._clock.now()
+        async with self._repo.transaction() as conn:
+            return await persist_run(
+                self._repo, conn, self._catalogues, local_date(now),
+                contract_ids=contract_ids, finalise=self._run_finaliser(now),
+            )  # fmt: skip
+
+    def _run_finaliser(
+        self, now: datetime
+    ) -> Callable[[AsyncConnection, Sequence[Pending]], Awaitable[None]]:
+        """How the run's shell finalises its documents at ``now`` (ids not needed)."""
 
         async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
             await self._finalise(conn, pending, now, want_ids=False)
 
-        async with self._repo.transaction() as conn:
-            return await persist_run(
-                self._repo, conn, self._catalogues, local_date(now),
-                contract_ids=contract_ids, finalise=finalise,
-            )  # fmt: skip
+        return finalise

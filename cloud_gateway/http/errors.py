@@ -101,6 +101,10 @@ class ErrorCode(StrEnum):
     """400: ``at`` lacks a UTC offset."""
     RATE_LIMITED = "rate_limited"
     """429: too many attempts (``retry_after`` seconds)."""
+    PRECHECK_REFUSED = "precheck_refused"
+    """422: the service provider refused the site (``reason``, ``message``); nothing ordered."""
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    """503: the service provider did not answer in time or failed (``message``); retry later."""
 
 
 _STATUS = {
@@ -134,6 +138,8 @@ _STATUS = {
     ErrorCode.INVALID_AT: 400,
     ErrorCode.NAIVE_AT: 400,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PRECHECK_REFUSED: 422,
+    ErrorCode.PROVIDER_UNAVAILABLE: 503,
 }
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "CSRF_COOKIE",
     "NEW_ANON_CSRF",
     "content_security_policy",
+    "page_response",
     "render",
     "security_headers",
 ]
@@ -59,6 +60,11 @@ def render(
 
     env = request.app[TEMPLATES]
     body = env.get_template(template).render(lang=lang.value, t=t, **(context or {}))
+    return page_response(request, body, status=status)
+
+
+def page_response(request: web.Request, body: str, *, status: int = 200) -> web.Response:
+    """An HTML page with the cookies rendering decided (anonymous CSRF, chosen language)."""
     response = web.Response(text=body, content_type="text/html", status=status)
     new_csrf = request.get(NEW_ANON_CSRF)
     if new_csrf:

@@ -73,6 +73,16 @@ class PaymentService:
         self._providers = dict(providers)
         self._base = gateway_url.rstrip("/")
 
+    @property
+    def methods(self) -> frozenset[PaymentMedium]:
+        """What the shop may offer: bank transfer, plus each configured provider's method."""
+        offered = {PaymentMedium.BANK_TRANSFER}
+        if Provider.PAYPAL in self._providers:
+            offered.add(PaymentMedium.PAYPAL)
+        if Provider.PSP in self._providers:
+            offered.add(PaymentMedium.CARD)
+        return frozenset(offered)
+
     async def close(self) -> None:
         """Close the providers' connections."""
         for provider in {id(p): p for p in self._providers.values()}.values():

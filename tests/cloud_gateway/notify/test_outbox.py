@@ -42,6 +42,17 @@ def test_templates_exist_in_german_and_english() -> None:
         "days": 5,
         "order_id": 1,
         "period_days": 30,
+        # service_order (contracts)
+        "name": "Anna",
+        "ordered_on": "O",
+        "service_number": "SAT-000001",
+        "latitude": "53.2",
+        "longitude": "7.4",
+        "proforma_number": "PR-2026-00001",
+        "proforma_gross": "G",
+        "payment_reference": "RF",
+        "wished_start": "",
+        "seller": "S",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))
