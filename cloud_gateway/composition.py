@@ -328,5 +328,6 @@ def _payments(
         providers[Provider.PAYPAL] = providers[Provider.PAYPAL_SUBSCRIPTION] = paypal
     if settings.psp_url:
         providers[Provider.PSP] = PspProvider(settings, clock)
-    base = settings.gateway_url or f"https://{config.http.public_host}:{config.http.port}"
-    return PaymentService(store, billing, clock, settings, providers=providers, gateway_url=base)
+    return PaymentService(
+        store, billing, clock, settings, providers=providers, gateway_url=settings.gateway_url
+    )

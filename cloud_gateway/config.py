@@ -333,8 +333,8 @@ class PaymentsConfig:
     """
 
     gateway_url: str = ""
-    """Public base URL the providers send buyers and notifications back to
-    (default: ``https://<http.public_host>:<http.port>``)."""
+    """Public base URL the providers send buyers and notifications back to (default: the
+    origin of the shop page the checkout came from)."""
     paypal_api_url: str = ""
     """PayPal's REST base URL (``https://api-m.paypal.com``; the simulator's address)."""
     paypal_client_id: str = ""

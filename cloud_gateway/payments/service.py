@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from cloud_gateway.billing.catalogue import PaymentMedium
 from cloud_gateway.billing.errors import BillingError, IdempotencyError
@@ -45,6 +45,14 @@ _LOGGER = logging.getLogger(__name__)
 FAULT_ENV = "CLOUDCONNECTOR_PAYMENTS_FAULT"
 
 
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of an absolute URL (the shop's return page), else refused."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise PaymentError("no gateway_url configured and the return URL is not absolute")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _fault(point: str, outcome: Outcome) -> None:
     if os.environ.get(FAULT_ENV) == point and outcome.kind is NoticeKind.PAID:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -64,7 +72,7 @@ class PaymentService:
         config: PaymentsConfig,
         *,
         providers: Mapping[Provider, PaymentProvider],
-        gateway_url: str,
+        gateway_url: str = "",
     ) -> None:
         self._repo = store.repo(PaymentRepository)
         self._billing = billing
@@ -140,6 +148,7 @@ class PaymentService:
         if payment.redirect_url is not None:
             return PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
         route = "paypal" if kind in _PAYPAL else "psp"
+        base = self._base or _origin(return_url)
         started = await provider.create(
             CheckoutRequest(
                 payment_id=payment.id,
@@ -147,9 +156,9 @@ class PaymentService:
                 currency=payment.currency,
                 reference=f"A-{order_id}",
                 description=recurring.name if recurring else f"Bestellung A-{order_id}",
-                return_url=f"{self._base}/payments/{route}/return?payment={payment.id}",
-                cancel_url=f"{self._base}/payments/{route}/return?payment={payment.id}&cancel=1",
-                notify_url=f"{self._base}/api/v1/payments/psp/notify",
+                return_url=f"{base}/payments/{route}/return?payment={payment.id}",
+                cancel_url=f"{base}/payments/{route}/return?payment={payment.id}&cancel=1",
+                notify_url=f"{base}/api/v1/payments/psp/notify",
                 recurring=RecurringPlan(
                     product_code=recurring.product_code,
                     name=recurring.name,
