@@ -128,4 +128,6 @@ async def checkout_p99_ms(buyers: int = 50, *, backend: str = "sqlite") -> float
 
 
 if __name__ == "__main__":
-    print(f"checkout p99: {asyncio.run(checkout_p99_ms()):.1f} ms")
+    for name in ("sqlite", "postgresql"):
+        p99_ms = asyncio.run(checkout_p99_ms(backend=name))
+        print(f"checkout p99 ({name}): {p99_ms:.1f} ms")
