@@ -38,6 +38,7 @@ from cloud_gateway.http.keys import (
     OPENAPI,
     OUTBOX,
     PASSWORDS,
+    PAYMENTS,
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
@@ -53,6 +54,7 @@ from cloud_gateway.http.pages import make_templates, render, security_headers
 from cloud_gateway.licences import routes as licence_routes
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
+from cloud_gateway.payments import routes as payment_routes
 from cloud_gateway.plants import routes as plant_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
@@ -127,12 +129,18 @@ def create_app(
     contract_routes.setup(app)
     licence_routes.setup(app)
     support_routes.setup(app)
+    payment_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
             yield
 
     app.cleanup_ctx.append(background)
+
+    async def close_payments(_app: web.Application) -> None:
+        await services.payments.close()
+
+    app.on_cleanup.append(close_payments)
     return app
 
 
@@ -166,3 +174,4 @@ def install(app: web.Application, services: Services) -> None:
     app[SHOP] = services.shop
     app[LICENCES] = services.licences
     app[SUPPORT] = services.support
+    app[PAYMENTS] = services.payments

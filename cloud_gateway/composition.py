@@ -44,6 +44,11 @@ from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.payments.model import Provider
+from cloud_gateway.payments.providers import PaymentProvider
+from cloud_gateway.payments.providers.paypal import PayPalProvider
+from cloud_gateway.payments.providers.psp import PspProvider
+from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
@@ -51,7 +56,6 @@ from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
-from cloud_gateway.shop.bank_transfer import BankTransferOnly
 from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.support.service import SupportService
@@ -115,6 +119,8 @@ class Services:
     """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
     support: SupportService
     """Tickets and repair orders (R-POR-5, R-MON-21)."""
+    payments: PaymentService
+    """Payment providers: the shop's PaymentPort, returns and webhooks."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -261,7 +267,12 @@ def build_services(
     # money
     billing_repository = store.repo(BillingRepository)
     billing = BillingService(
-        billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
+        billing_repository,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        outbox=outbox,
     )
     contracts = ContractService(
         store=store,
@@ -274,7 +285,7 @@ def build_services(
         clock=clock,
         config=config.billing,
     )
-    payments = BankTransferOnly()
+    payments = _payments(config, store, billing, clock)
     shop = ShopService(
         store,
         billing,
@@ -326,4 +337,21 @@ def build_services(
         shop=shop,
         licences=licences,
         support=SupportService(store, outbox, billing, clock),
+        payments=payments,
+    )
+
+
+def _payments(
+    config: GatewayConfig, store: Store, billing: BillingService, clock: Clock
+) -> PaymentService:
+    """The payment service with the providers the ``[payments]`` section configures."""
+    settings = config.payments
+    providers: dict[Provider, PaymentProvider] = {}
+    if settings.paypal_api_url:
+        paypal = PayPalProvider(settings)
+        providers[Provider.PAYPAL] = providers[Provider.PAYPAL_SUBSCRIPTION] = paypal
+    if settings.psp_url:
+        providers[Provider.PSP] = PspProvider(settings, clock)
+    return PaymentService(
+        store, billing, clock, settings, providers=providers, gateway_url=settings.gateway_url
     )

@@ -18,6 +18,7 @@ __all__ = [
     "HttpConfig",
     "MqttConfig",
     "OperatorConfig",
+    "PaymentsConfig",
     "PlantsConfig",
     "RemoteAccessConfig",
     "SmtpConfig",
@@ -325,6 +326,36 @@ class ContractsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentsConfig:
+    """Payment providers: PayPal and the payment service provider's hosted page.
+
+    Empty URLs switch a provider off (its methods then answer "not available").
+    """
+
+    gateway_url: str = ""
+    """Public base URL the providers send buyers and notifications back to (default: the
+    origin of the shop page the checkout came from)."""
+    paypal_api_url: str = ""
+    """PayPal's REST base URL (``https://api-m.paypal.com``; the simulator's address)."""
+    paypal_client_id: str = ""
+    """REST app client id."""
+    paypal_client_secret: str = ""
+    """REST app secret."""
+    paypal_webhook_id: str = ""
+    """The id PayPal gave the webhook listener; part of every signature."""
+    psp_url: str = ""
+    """The payment service provider's API and hosted page base URL."""
+    psp_api_key: str = ""
+    """API key for creating checkouts."""
+    psp_secret: str = ""
+    """Shared secret of the signed server-to-server notifications."""
+    notification_tolerance_s: int = 300
+    """How old a signed PSP notification may be (replay protection)."""
+    currency: str = "EUR"
+    """Currency of every payment."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -362,6 +393,8 @@ class GatewayConfig:
     """Seller data on documents."""
     contracts: ContractsConfig = field(default_factory=ContractsConfig)
     """The service provider of prepaid service contracts."""
+    payments: PaymentsConfig = field(default_factory=PaymentsConfig)
+    """Payment providers (PayPal, hosted payment page)."""
 
     @property
     def database_url(self) -> str:

@@ -70,6 +70,11 @@
     │   │                                          not accepted (sniffed from its content)
     │   ├── TicketInputError (ValueError)          a ticket or repair form misses a field
     │   └── RepairStateError                       a repair order cannot take this step
+    ├── PaymentError                               a payment could not be started or booked
+    │   │                                          (payments.errors)
+    │   ├── ProviderError (ConnectionError)        the payment provider refused or did not
+    │   │                                          answer
+    │   └── WebhookSignatureError (ValueError)     a webhook not signed by the provider
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     ├── LicenceError                               a licence rule refused a request

@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "simulator.fleet_cli",
     "simulator.bank",
     "simulator.satellite",
+    "simulator.payments_cli",
 )
 
 

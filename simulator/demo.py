@@ -53,6 +53,7 @@ from simulator.demo_facts import Running, describe, render_text
 from simulator.demo_gateway import (
     HOMEOWNER,
     INSTALLER,
+    PUBLIC_HOST,
     TunnelWatch,
     claim,
     ensure_account,
@@ -60,6 +61,7 @@ from simulator.demo_gateway import (
     start_demo_gateway,
 )
 from simulator.demo_licence import ensure_licence_buyer
+from simulator.demo_payments import DemoPayments, start_payment_simulators
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
 from tunnel.clock import Clock, SystemClock
 from tunnel.enrolment import CERT_FILE, load_identity
@@ -123,14 +125,18 @@ class _World:
     agent_config: AgentConfig
     codes: asyncio.Queue[tuple[_Device, str]]
     state_dir: Path
+    payments: DemoPayments
 
 
 async def _start(
     stack: contextlib.AsyncExitStack, state_dir: Path, port: int, clock: Clock
 ) -> _World:
     """Gateway, accounts, plant, simulated CCU and bus; closed by ``stack`` in reverse."""
-    gateway = await start_demo_gateway(state_dir / "gateway", port, clock)
+    payments = await start_payment_simulators(stack)
+    public = f"https://{PUBLIC_HOST}:{port}"
+    gateway = await start_demo_gateway(state_dir / "gateway", port, clock, payments.config(public))
     stack.push_async_callback(gateway.stop)
+    payments.listen(f"https://127.0.0.1:{gateway.port}")
     watch = TunnelWatch(gateway)
     homeowner = await ensure_account(gateway, HOMEOWNER, clock)
     installer = await ensure_account(gateway, INSTALLER, clock)
@@ -182,6 +188,7 @@ async def _start(
         agent_config=agent_config,
         codes=codes,
         state_dir=state_dir,
+        payments=payments,
     )
 
 
@@ -220,7 +227,10 @@ async def _report(world: _World, dashboard: asyncio.Future[int], *, print_json: 
         state_dir=world.state_dir,
     )
     facts = describe(running)
+    facts["payments"] = world.payments.facts()
     print(json.dumps(facts) if print_json else render_text(facts), flush=True)
+    if not print_json:
+        print(world.payments.text(), flush=True)
 
 
 async def _run_devices(

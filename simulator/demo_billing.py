@@ -2,10 +2,10 @@
 
 Everything goes through the gateway's :class:`~cloud_gateway.billing.service.BillingService`
 as a bank transfer would: the homeowner orders "Fernzugriff, 12 Monate" (single booking), the
-money arrives with the pro-forma's RF reference, the order is activated (the package window
-comes from the entitlement service), and the billing run issues the invoice. A second order
-("Komfort, 6 Monate") stays unpaid, so its pro-forma is open. Every call carries a fixed
-idempotency key: a second demo run finds the first one's results and books nothing again.
+money arrives with the pro-forma's RF reference, and in the payment's transaction the order is
+activated: the package window (entitlement service), the invoice, the confirmation mail. A
+second order ("Komfort, 6 Monate") stays unpaid, so its pro-forma is open. Every call carries a
+fixed idempotency key: a second demo run finds the first one's results and books nothing again.
 """
 
 from __future__ import annotations
@@ -73,8 +73,7 @@ async def ensure_demo_money(gateway: RunningGateway, homeowner: Account) -> Demo
         proforma.payment_reference or proforma.number,
         key="demo:bank-transfer:hub-remote",
     )
-    await billing.activate(paid["order_id"], key="demo:activate:hub-remote")
-    await billing.run(paid["contract_ids"])
+    # the payment activated the order in its transaction (window, invoice, mail)
     async with repo.transaction() as conn:
         issued = await repo.documents(conn, contract_id=paid["contract_ids"][0])
         [unpaid] = await repo.documents(conn, contract_id=open_order["contract_ids"][0])

@@ -25,6 +25,7 @@ from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
     HttpConfig,
+    PaymentsConfig,
     RemoteAccessConfig,
     TunnelEndpointConfig,
 )
@@ -78,7 +79,9 @@ HOMEOWNER = DemoLogin(username="demo", password="Demo!2026", role=Role.CUSTOMER)
 INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.INSTALLER)  # noqa: S106 - documented demo login
 
 
-def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
+def demo_gateway_config(
+    state_dir: Path, port: int, payments: PaymentsConfig | None = None
+) -> GatewayConfig:
     """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost."""
     return GatewayConfig(
         state_dir=state_dir.resolve(),
@@ -90,6 +93,8 @@ def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
         remote=RemoteAccessConfig(target="webui"),
         # one hub and one agent: after a restart they need not wait up to two minutes
         tunnel=TunnelEndpointConfig(reconnect_window_s=5.0),
+        # the PayPal and PSP simulators (simulator.demo_payments)
+        payments=payments or PaymentsConfig(),
     )
 
 
@@ -98,12 +103,14 @@ CONFIG_FILE = "gateway.toml"
 that every ``cloud-gateway`` command can be pointed at the demo's database."""
 
 
-async def start_demo_gateway(state_dir: Path, port: int, clock: Clock) -> RunningGateway:
+async def start_demo_gateway(
+    state_dir: Path, port: int, clock: Clock, payments: PaymentsConfig | None = None
+) -> RunningGateway:
     """Start the gateway on ``port``, or on a free one when that is taken.
 
     The configuration in force is written to ``state_dir / "gateway.toml"``.
     """
-    config = demo_gateway_config(state_dir, port)
+    config = demo_gateway_config(state_dir, port, payments)
     try:
         gateway = await start_gateway(config, clock)
     except OSError as exc:

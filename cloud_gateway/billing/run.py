@@ -39,6 +39,7 @@ __all__ = [
     "billing_run",
     "initial_draft",
     "next_event_day",
+    "renewal_draft",
 ]
 
 #: days to pay an invoice with an amount due
@@ -176,6 +177,11 @@ def initial_draft(c: ContractSnapshot, kind: DocumentKind, issue: date) -> Draft
     """Setup fees and the minimum term: the order's pro-forma and the first invoice."""
     draft = _draft(c, kind, 0, c.product.min_periods, issue, initial=True)
     return _prepaid(draft) if kind is DocumentKind.INVOICE else draft
+
+
+def renewal_draft(c: ContractSnapshot, index: int, issue: date) -> Draft:
+    """The pro-forma offering period ``index`` alone (a subscription's next period)."""
+    return _draft(c, DocumentKind.PROFORMA, index, 1, issue, initial=False)
 
 
 def _prepaid_items(

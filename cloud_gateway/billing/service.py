@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.repository_customers import CustomerData
-from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family, Product
+from cloud_gateway.billing.activation import Activation
+from cloud_gateway.billing.catalogue import (
+    BookingType,
+    CatalogueSet,
+    Family,
+    PaymentMedium,
+    Product,
+)
 from cloud_gateway.billing.documents import (
     Draft,
     credit_note_for,
@@ -47,6 +54,7 @@ from cloud_gateway.billing.run import (
     PAYMENT_TERM,
     ItemKind,
     initial_draft,
+    renewal_draft,
 )
 from cloud_gateway.billing.runner import (
     RunReport,
@@ -64,7 +72,7 @@ from cloud_gateway.billing.states import (
 from cloud_gateway.billing.termination import terminate as termination_of
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.entitlements.service import EntitlementService
-from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.notify.outbox import Outbox
 from tunnel.clock import Clock
 
 __all__ = [
@@ -72,6 +80,7 @@ __all__ = [
     "BillingService",
     "Customer",
     "OrderLine",
+    "Recurring",
     "RunReport",
     "customer_from_data",
 ]
@@ -95,6 +104,21 @@ class OrderLine:
     voucher: str | None = None
     #: the plant a monitoring licence is for
     plant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recurring:
+    """A subscription line of an order: what a provider's recurring plan is made of."""
+
+    contract_id: int
+    account_id: int
+    product_code: str
+    name: str
+    #: ``day`` or ``month`` (the plan's period unit) and how many of them a period has
+    period_unit: str
+    period_length: int
+    #: gross cents of each period after the first (the first is the order's pro-forma)
+    renewal_amount: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +176,7 @@ class BillingService:
         config: BillingConfig,
         *,
         entitlements: EntitlementService | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._repo = repository
         self._catalogues = catalogues
@@ -160,6 +185,10 @@ class BillingService:
         self._seller, self._bank = seller_parties(config)
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
+        #: shop products on activation: first invoice, windows, the paid mail (one tx)
+        self._activation = Activation(
+            repository, catalogues, self._finalise, entitlements=entitlements, outbox=outbox
+        )
 
     @property
     def catalogues(self) -> CatalogueSet:
@@ -343,7 +372,7 @@ class BillingService:
             return await self._start_order(conn, order, start or local_date(now), now)
 
         result = await self._once(key, "activate", action)
-        await self._book_windows(order_id)
+        await self._after_commit(result)
         return result
 
     async def _start_order(
@@ -359,7 +388,13 @@ class BillingService:
             )
             await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
         await self._service_windows(conn, order_id=order.id, now=now)
-        return {"order_id": order.id, "state": state.value, "start": day.isoformat()}
+        await self._activation.started(conn, order, day, now)
+        return {
+            "order_id": order.id,
+            "state": state.value,
+            "start": day.isoformat(),
+            "account_id": order.account_id,
+        }
 
     async def _activate_ready(
         self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
@@ -432,35 +467,115 @@ class BillingService:
     def _product(self, contract: StoredContract) -> Product:
         return self._catalogues.version(contract.catalogue_version).product(contract.product_code)
 
-    async def _book_windows(self, order_id: int) -> None:
-        """Give each started hub package of the order its entitlement window.
+    async def _after_commit(self, result: dict[str, Any]) -> None:
+        await self._activation.after_commit(result)
 
-        Runs after the activation's commit, through :class:`EntitlementService`, keyed by the
-        contract: a retried activation (same key) books nothing twice and heals a crash between
-        the two steps.
+    async def pay_order(
+        self, order_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Money for a whole order arrived (a provider's capture): settle its pro-formas.
+
+        One transaction books the payment, settles every open period-0 pro-forma of the
+        order and, when that makes the order ready, activates it (:meth:`_activate_ready`).
+        Money that settles nothing (an expired or cancelled order) stays as credit.
         """
-        if self._entitlements is None:
-            return
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            await self._repo.lock_account(conn, order.account_id)
+            entry = await self._repo.append(
+                conn,
+                account_id=order.account_id,
+                kind=EntryKind.PAYMENT.value,
+                amount=signed(EntryKind.PAYMENT, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            settled = []
+            for contract in await self._repo.contracts(conn, order_id=order_id):
+                for document in await self._repo.documents(conn, contract_id=contract.id):
+                    if document.kind is DocumentKind.PROFORMA and document.period == 0:
+                        done = await self._settle(conn, document, now, allow_overdraft=False)
+                        if done is not None:
+                            settled.append(done)
+            activated = (await self._repo.order(conn, order_id)).state is OrderState.ACTIVE
+            return {
+                "journal_id": entry,
+                "settled_document_ids": settled,
+                "activated": activated,
+                "account_id": order.account_id,
+            }
+
+        result = await self._once(key, "pay_order", action)
+        await self._after_commit(result)
+        return result
+
+    async def open_proformas(self, order_id: int) -> list[StoredDocument]:
+        """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
+        async with self._repo.transaction() as conn:
+            documents = [
+                d
+                for contract in await self._repo.contracts(conn, order_id=order_id)
+                for d in await self._repo.documents(conn, contract_id=contract.id)
+                if d.kind is DocumentKind.PROFORMA and d.period == 0
+            ]
+            return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
+
+    async def next_renewal(self, contract_id: int) -> StoredDocument | None:
+        """The contract's earliest unsettled renewal pro-forma (a subscription's next cycle)."""
+        async with self._repo.transaction() as conn:
+            for document in await self._repo.documents(conn, contract_id=contract_id):
+                if (
+                    document.kind is DocumentKind.PROFORMA
+                    and (document.period or 0) > 0
+                    and not await self._repo.is_settled(conn, document.id)
+                ):
+                    return document
+        return None
+
+    async def recurring(self, order_id: int) -> Recurring | None:
+        """The order's subscription line (the first), as a provider's plan needs it."""
         async with self._repo.transaction() as conn:
             contracts = await self._repo.contracts(conn, order_id=order_id)
+            for contract in contracts:
+                if contract.booking is not BookingType.SUBSCRIPTION:
+                    continue
+                code = contract.voucher_code
+                vouchers = {code: await self._repo.voucher(conn, code)} if code else {}
+                snapshot = contract_snapshot(self._catalogues, contract, vouchers)
+                renewal = renewal_draft(
+                    snapshot, snapshot.product.min_periods, local_date(self._clock.now())
+                )
+                return Recurring(
+                    contract_id=contract.id,
+                    account_id=contract.account_id,
+                    product_code=snapshot.product.code,
+                    name=snapshot.plan.name.get(contract.language),
+                    period_unit=snapshot.plan.period_unit.value,
+                    period_length=snapshot.plan.period_length,
+                    renewal_amount=renewal.totals().grand_total,
+                )
+        return None
+
+    async def payment_media(self, order_id: int) -> frozenset[PaymentMedium]:
+        """How the order may be paid: what every one of its products allows."""
+        async with self._repo.transaction() as conn:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+        allowed = frozenset(PaymentMedium)
         for contract in contracts:
             product = self._catalogues.version(contract.catalogue_version).product(
                 contract.product_code
             )
-            if product.family is not Family.HUB_PACKAGE or contract.start_day is None:
-                continue
-            plan = product.plan(contract.plan_code)
-            first = period(contract.start_day, 0, plan.period_unit, plan.period_length)
-            await self._entitlements.book_package(
-                account_id=contract.account_id,
-                paid_at=self._clock.now(),
-                days=(first.last - first.first).days + 1,
-                booking=Booking(contract.booking.value),
-                product=contract.product_code,
-                source=f"billing:contract:{contract.id}",
-                idempotency_key=f"billing:contract:{contract.id}:period:0",
-            )
+            allowed &= frozenset(product.payment_media)
+        return allowed
 
+    async def order_state(self, order_id: int) -> OrderState:
+        """Where the order stands now."""
+        async with self._repo.transaction() as conn:
+            return (await self._repo.order(conn, order_id)).state
+
+    # --- payment account --------------------------------------------------------------------
     # --- payment account --------------------------------------------------------------------
     async def record_payment(
         self, account_id: int, amount: int, reference: str, *, key: str
@@ -482,11 +597,23 @@ class BillingService:
                 conn, reference.replace(" ", "").upper()
             )
             settled = None
+            activated = False
             if document is not None and document.kind is DocumentKind.PROFORMA:
                 settled = await self._settle(conn, document, now, allow_overdraft=False)
-            return {"journal_id": entry, "settled_document_id": settled}
+            if settled is not None and document is not None and document.period == 0:
+                [contract] = await self._repo.contracts(conn, ids=[document.contract_id or 0])
+                order = await self._repo.order(conn, contract.order_id)
+                activated = order.state is OrderState.ACTIVE
+            return {
+                "journal_id": entry,
+                "settled_document_id": settled,
+                "activated": activated,
+                "account_id": account_id,
+            }
 
-        return await self._once(key, "record_payment", action)
+        result = await self._once(key, "record_payment", action)
+        await self._after_commit(result)
+        return result
 
     async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:
         """:meth:`record_payment` for a batch, in one transaction with a few statements in all
@@ -656,12 +783,12 @@ class BillingService:
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
                 new = advance(order.state, OrderEvent.PAID)
                 await self._repo.set_order(conn, order.id, state=new.value)
-            if self._product(contract).family is Family.SERVICE_CONTRACT:
-                # the start moves until payment (R-BIL-9); the payment path of the other
-                # families is the payment work's
-                await self._activate_ready(conn, order.id, now)
+            # the start moves until payment (R-BIL-9); shop products start on payment (#12)
+            await self._activate_ready(conn, order.id, now)
         else:
             await self._service_windows(conn, contract_ids=[contract.id], now=now)
+            if contract.state is ContractState.ACTIVE:  # a paid renewal opens its window
+                await self._activation.open_window(conn, contract, proforma.period or 0, now)
         return proforma.id
 
     # --- credit notes -----------------------------------------------------------------------

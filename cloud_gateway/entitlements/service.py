@@ -47,6 +47,7 @@ from cloud_gateway.entitlements.windows import (
 )
 from cloud_gateway.errors import StateError
 from cloud_gateway.store import Store
+from cloud_gateway.store.database import BoundConnection
 from tunnel.clock import Clock
 from tunnel.frame_types import RefusalReason
 
@@ -209,22 +210,53 @@ class EntitlementService:
         idempotency_key: str,
     ) -> StoredWindow:
         """A paid hub package: it follows the current entitlement (trial included)."""
-        windows = await self.account_windows(account_id)
-        window = package_window(windows, paid_at, days, booking, source)
         async with self._store.engine.begin() as conn:
-            stored = await self._store.repo(EntitlementRepository).add(
-                conn,
-                window,
-                subject=Subject.ACCOUNT,
-                subject_id=account_id,
-                account_id=account_id,
-                now=self._clock.now(),
-                product=product,
-                period_days=days,
-                idempotency_key=idempotency_key,
-            )
-        await self._changed(Subject.ACCOUNT, account_id)
+            stored = await self.book_package_in(
+                conn, account_id=account_id, paid_at=paid_at, days=days, booking=booking,
+                product=product, source=source, idempotency_key=idempotency_key,
+            )  # fmt: skip
+        await self.account_changed(account_id)
         return stored
+
+    async def book_package_in(
+        self,
+        conn: AsyncConnection,
+        *,
+        account_id: int,
+        paid_at: datetime,
+        days: int,
+        booking: Booking,
+        product: str,
+        source: str,
+        idempotency_key: str,
+    ) -> StoredWindow:
+        """:meth:`book_package` inside the caller's transaction (activation on payment).
+
+        The windows are read on ``conn``, so two packages of one order follow each other.
+        The caller calls :meth:`account_changed` after its commit, so open tunnels learn the
+        new state at once (never before the window is visible to them).
+        """
+        repo = EntitlementRepository(BoundConnection(conn))
+        windows = [s.window for s in await repo.for_subjects((Subject.ACCOUNT, account_id))]
+        if not any(w.kind is WindowKind.TRIAL for w in windows):
+            account = await AccountRepository(BoundConnection(conn)).get(account_id)
+            windows.append(account_trial(account.created_at, self._config.hub_trial_days))
+        window = package_window(windows, paid_at, days, booking, source)
+        return await repo.add(
+            conn,
+            window,
+            subject=Subject.ACCOUNT,
+            subject_id=account_id,
+            account_id=account_id,
+            now=self._clock.now(),
+            product=product,
+            period_days=days,
+            idempotency_key=idempotency_key,
+        )
+
+    async def account_changed(self, account_id: int) -> None:
+        """Tell the listeners that the account's hub windows changed (after the commit)."""
+        await self._changed(Subject.ACCOUNT, account_id)
 
     async def buy_licence(
         self,
@@ -240,20 +272,41 @@ class EntitlementService:
     ) -> StoredWindow:
         """A paid plant licence (365/730 days); ``start`` for a replacement after a power
         increase, counted from the day of the increase."""
-        windows = await self.plant_windows(plant_id)
-        window = licence_window(windows, paid_at, days, licensed_power_w, source, start=start)
         async with self._store.engine.begin() as conn:
-            return await self._store.repo(EntitlementRepository).add(
-                conn,
-                window,
-                subject=Subject.PLANT,
-                subject_id=plant_id,
-                account_id=account_id,
-                now=self._clock.now(),
-                product="licence",
-                period_days=days,
-                idempotency_key=idempotency_key,
-            )
+            return await self.buy_licence_in(
+                conn, plant_id=plant_id, account_id=account_id, paid_at=paid_at, days=days,
+                licensed_power_w=licensed_power_w, source=source,
+                idempotency_key=idempotency_key, start=start,
+            )  # fmt: skip
+
+    async def buy_licence_in(
+        self,
+        conn: AsyncConnection,
+        *,
+        plant_id: int,
+        account_id: int | None,
+        paid_at: datetime,
+        days: int,
+        licensed_power_w: int,
+        source: str,
+        idempotency_key: str,
+        start: datetime | None = None,
+    ) -> StoredWindow:
+        """:meth:`buy_licence` inside the caller's transaction (activation on payment)."""
+        repo = EntitlementRepository(BoundConnection(conn))
+        windows = [s.window for s in await repo.for_subjects((Subject.PLANT, plant_id))]
+        window = licence_window(windows, paid_at, days, licensed_power_w, source, start=start)
+        return await repo.add(
+            conn,
+            window,
+            subject=Subject.PLANT,
+            subject_id=plant_id,
+            account_id=account_id,
+            now=self._clock.now(),
+            product="licence",
+            period_days=days,
+            idempotency_key=idempotency_key,
+        )
 
     async def book_service_period(
         self,

@@ -27,6 +27,7 @@ from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
+from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
@@ -62,6 +63,7 @@ __all__ = [
     "OPENAPI",
     "OUTBOX",
     "PASSWORDS",
+    "PAYMENTS",
     "PLANT_ACCESS",
     "REMOTE_GATE",
     "SCHEDULER",
@@ -127,3 +129,5 @@ LICENCES: web.AppKey[LicenceService] = web.AppKey("licences", LicenceService)
 """Monitoring licences: price, order, pay, power increases, the agent's configuration."""
 #: tickets and repair orders (R-POR-5, R-MON-21)
 SUPPORT: web.AppKey[SupportService] = web.AppKey("support")
+PAYMENTS: web.AppKey[PaymentService] = web.AppKey("payments", PaymentService)
+"""Payment providers: starts payments (the shop's PaymentPort), returns and webhooks."""

@@ -33,6 +33,7 @@ class MailKind(StrEnum):
     LICENCE_ORDER = "licence_order"
     TICKET_ANSWER = "ticket_answer"
     REPAIR_QUOTE = "repair_quote"
+    ORDER_PAID = "order_paid"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

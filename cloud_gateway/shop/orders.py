@@ -60,6 +60,8 @@ class OrderDocument:
     settled: bool
     #: the EPC QR code of an open pro-forma (``data:image/svg+xml,…``), else ``None``
     girocode: str | None
+    #: the contract period it is for: 0 the order itself, later ones a subscription's renewals
+    period: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +93,9 @@ class OrderInfo:
 
     @property
     def gross(self) -> int:
-        return sum(d.gross for d in self.documents if d.kind is DocumentKind.PROFORMA)
+        return sum(
+            d.gross for d in self.documents if d.kind is DocumentKind.PROFORMA and not d.period
+        )
 
     @property
     def subscription(self) -> bool:
@@ -164,7 +168,11 @@ class OrderBook:
                     starts_at=window.window.start if window else None,
                 )
             )
-        proformas = [settled for d, settled in documents if d.kind is DocumentKind.PROFORMA]
+        proformas = [
+            settled
+            for d, settled in documents
+            if d.kind is DocumentKind.PROFORMA and not d.period  # the order's, not renewals
+        ]
         checkout = (await self._store.repo(CartRepository).checkouts(account_id)).get(order_id)
         return OrderInfo(
             order=order,
@@ -180,6 +188,7 @@ class OrderBook:
                     reference=d.payment_reference,
                     settled=settled,
                     girocode=_qr(d, settled),
+                    period=d.period,
                 )
                 for d, settled in documents
             ),

@@ -18,7 +18,7 @@ A refused form is shown again with a clear message in the user's language and wh
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -26,7 +26,7 @@ from cloud_gateway.accounts.flows import base_url
 from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import current_identity, require_identity, verify_csrf
-from cloud_gateway.http.keys import SHOP
+from cloud_gateway.http.keys import CONFIG, SHOP
 from cloud_gateway.http.pages import content_security_policy
 from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.errors import CartError, CartProblem
@@ -161,8 +161,22 @@ async def _payment_page(
         "error": error,
     }
     response = render_shop(request, "shop_payment.html", context, status=status)
-    response.headers["Content-Security-Policy"] = _CHECKOUT_CSP
+    response.headers["Content-Security-Policy"] = _checkout_csp(request)
     return response
+
+
+def _checkout_csp(request: web.Request) -> str:
+    """The checkout page may send its form on to https pages and the configured providers'
+    pages (a local simulator speaks plain http)."""
+    settings = request.app[CONFIG].payments
+    origins = sorted(
+        f"{u.scheme}://{u.netloc}"
+        for u in (urlsplit(settings.paypal_api_url), urlsplit(settings.psp_url))
+        if u.scheme == "http" and u.netloc
+    )
+    if not origins:
+        return _CHECKOUT_CSP
+    return content_security_policy(form_action=" ".join(["'self'", "https:", *origins]))
 
 
 async def payment(request: web.Request) -> web.Response:

@@ -307,19 +307,26 @@ async def test_an_activated_hub_package_becomes_a_window_through_the_entitlement
     assert (proforma.net, proforma.gross) == (2500, 2975)  # 25.00 net + 19 % VAT
     before = await entitlements.account_windows(customer.account_id)
     assert [w.kind for w in before] == [WindowKind.TRIAL]  # nothing for money not received
-    await billing.record_payment(
+    paid = await billing.record_payment(
         customer.account_id, proforma.gross, proforma.payment_reference or "", key="pay"
     )
-    await billing.activate(placed["order_id"], key="go")
-    # a retried activation (same key) books nothing twice
-    await billing.activate(placed["order_id"], key="go")
+    assert paid["activated"]  # a shop product starts on payment (#12 item 3)
+    # a retried payment (same key) books nothing twice
+    assert (
+        await billing.record_payment(
+            customer.account_id, proforma.gross, proforma.payment_reference or "", key="pay"
+        )
+        == paid
+    )
+    async with store.repo(BillingRepository).transaction() as conn:
+        order = await store.repo(BillingRepository).order(conn, placed["order_id"])
+    assert order.state is OrderState.ACTIVE
     windows = await entitlements.account_windows(customer.account_id)
     [package] = [w for w in windows if w.kind is WindowKind.PACKAGE]
     [trial] = [w for w in windows if w.kind is WindowKind.TRIAL]
     assert package.booking is Booking.SINGLE
     assert package.start == trial.end  # a package booked in the trial starts after it
     assert (package.end - package.start).days == 365  # 10 Feb 2026 .. 9 Feb 2027
-    assert await billing.run() != RunReport()  # the invoice of the first period
-    await _rerun_creates_nothing(billing)
+    await _rerun_creates_nothing(billing)  # the first invoice came with the activation
     kinds = sorted(d.kind for d in await _documents(store, customer.account_id))
     assert kinds == ["invoice", "proforma"]

@@ -16,16 +16,16 @@ from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRe
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService
-from cloud_gateway.config import BillingConfig
+from cloud_gateway.config import BillingConfig, PaymentsConfig
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.model import Plant, PlantFields
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.schema import inverter_nameplates
-from cloud_gateway.shop.bank_transfer import BankTransferOnly
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tests.cloud_gateway.billing.conftest import checked_store
@@ -135,7 +135,8 @@ def rig(checked_store: Store) -> Rig:
         entitlements=entitlements,
     )  # fmt: skip
     tunnels = TunnelRegistry(store, clock, entitlements)
-    port = BankTransferOnly()
+    # no provider configured: bank transfer only, as a gateway without [payments]
+    port = PaymentService(store, billing, clock, PaymentsConfig(), providers={})
     licences = LicenceService(
         store, clock, billing=billing, entitlements=entitlements, payments=port,
         methods=port.methods, outbox=Outbox(store.repo(OutboxRepository)), tunnels=tunnels,

@@ -62,7 +62,7 @@ async def issue_vouchers(gw: GatewayHarness) -> None:
 
 
 async def pay_and_activate(gw: GatewayHarness, account_id: int, order_id: int) -> None:
-    """The money arrives for each open pro-forma of the order, then the order starts."""
+    """The money arrives for each open pro-forma of the order; paid, the order starts."""
     billing, repo = billing_of(gw), gw.gateway.store.repo(BillingRepository)
     async with repo.transaction() as conn:
         contracts = await repo.contracts(conn, order_id=order_id)
@@ -72,7 +72,8 @@ async def pay_and_activate(gw: GatewayHarness, account_id: int, order_id: int) -
         await billing.record_payment(
             account_id, doc.due, doc.payment_reference, key=f"bank:{doc.number}"
         )
-    await billing.activate(order_id, key=f"activate:{order_id}")
+    async with repo.transaction() as conn:  # activation on payment (#12 item 3)
+        assert (await repo.order(conn, order_id)).state.value == "active"
 
 
 async def validate(store: Store) -> int:

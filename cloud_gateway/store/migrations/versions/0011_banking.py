@@ -2,7 +2,7 @@
 rows in status ``unmatched`` are the back-office queue (issue #12, R-BIL-13).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from cloud_gateway.store.types import UtcDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,177 @@
+"""Activation of a ready order, inside the caller's transaction (#12 item 3).
+
+When an order becomes ready (paid, every reservation confirmed) one transaction starts its
+contracts, finalises each contract's first invoice (the billing run's item, so the run never
+makes it again), gives each hub package and plant licence its entitlement window (keyed by
+contract and period) and queues the confirmation mail with the invoices as PDF. A crash
+anywhere rolls all of it back; a retry (same idempotency key) or a redelivered payment finds
+everything done. After the commit, :meth:`Activation.after_commit` wakes the mail worker and
+tells the open tunnels (entitlement listeners).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.billing.catalogue import CatalogueSet, Family
+from cloud_gateway.billing.documents import view_from_canonical
+from cloud_gateway.billing.finalising import Pending
+from cloud_gateway.billing.model import StoredContract, StoredOrder
+from cloud_gateway.billing.periods import local_date, period
+from cloud_gateway.billing.rendering import render_document
+from cloud_gateway.billing.rendering.view import DocumentKind
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.runner import persist_run
+from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.entitlements.windows import Booking
+from cloud_gateway.i18n import Language
+from cloud_gateway.notify.mail import Attachment, Mail, MailKind
+from cloud_gateway.notify.outbox import Outbox
+from cloud_gateway.store.database import BoundConnection
+
+__all__ = ["Activation"]
+
+#: what the shop sells: started on payment, with invoice, window and mail in one transaction
+_SHOP_FAMILIES = (Family.HUB_PACKAGE, Family.PLANT_LICENCE)
+
+Finaliser = Callable[..., Awaitable[list[int]]]
+
+
+class Activation:
+    """Starts ready orders for the billing service (see the module docstring)."""
+
+    def __init__(
+        self,
+        repository: BillingRepository,
+        catalogues: CatalogueSet,
+        finalise: Finaliser,
+        *,
+        entitlements: EntitlementService | None,
+        outbox: Outbox | None,
+    ) -> None:
+        self._repo = repository
+        self._catalogues = catalogues
+        self._finalise = finalise
+        self._entitlements = entitlements
+        self._outbox = outbox
+
+    async def started(
+        self, conn: AsyncConnection, order: StoredOrder, day: date, now: datetime
+    ) -> None:
+        """The order's contracts just started on ``day`` (in the caller's transaction).
+
+        For its hub packages and plant licences: the first invoice is finalised (the billing
+        run's item, when the start is today or earlier), each gets its entitlement window and
+        the confirmation mail with the invoices as PDF is queued. Service contracts have their
+        own windows and mails (the contracts area). A crash rolls all of it back together.
+        """
+        contracts = [
+            c
+            for c in await self._repo.contracts(conn, order_id=order.id)
+            if self._family(c) in _SHOP_FAMILIES
+        ]
+        if not contracts:
+            return
+        ids = [c.id for c in contracts]
+        if day <= local_date(now):
+
+            async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
+                await self._finalise(conn, pending, now, want_ids=False)
+
+            await persist_run(
+                self._repo, conn, self._catalogues, local_date(now),
+                contract_ids=ids, finalise=finalise,
+            )  # fmt: skip
+        for contract in await self._repo.contracts(conn, ids=ids):
+            await self.open_window(conn, contract, 0, now)
+        await self._confirmation_mail(conn, order.id, order.account_id, ids, now)
+
+    def _family(self, contract: StoredContract) -> Family:
+        return (
+            self._catalogues.version(contract.catalogue_version)
+            .product(contract.product_code)
+            .family
+        )
+
+    async def open_window(
+        self, conn: AsyncConnection, contract: StoredContract, index: int, now: datetime
+    ) -> None:
+        """Period ``index`` of a started hub package or plant licence becomes its window.
+
+        Keyed by contract and period: booking it again (a retry, a redelivered payment)
+        changes nothing. Service contracts have no window.
+        """
+        if self._entitlements is None or contract.start_day is None:
+            return
+        product = self._catalogues.version(contract.catalogue_version).product(
+            contract.product_code
+        )
+        plan = product.plan(contract.plan_code)
+        span = period(contract.start_day, index, plan.period_unit, plan.period_length)
+        days = (span.last - span.first).days + 1
+        key = f"billing:contract:{contract.id}:period:{index}"
+        source = f"billing:contract:{contract.id}"
+        if product.family is Family.HUB_PACKAGE:
+            await self._entitlements.book_package_in(
+                conn, account_id=contract.account_id, paid_at=now, days=days,
+                booking=Booking(contract.booking.value), product=contract.product_code,
+                source=source, idempotency_key=key,
+            )  # fmt: skip
+        elif product.family is Family.PLANT_LICENCE and contract.plant_id is not None:
+            await self._entitlements.buy_licence_in(
+                conn, plant_id=contract.plant_id, account_id=contract.account_id, paid_at=now,
+                days=days, licensed_power_w=contract.power_w or 0, source=source,
+                idempotency_key=key,
+            )  # fmt: skip
+
+    async def _confirmation_mail(
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        account_id: int,
+        contract_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction)."""
+        if self._outbox is None:
+            return
+        invoices = [
+            d
+            for contract_id in contract_ids
+            for d in await self._repo.documents(conn, contract_id=contract_id)
+            if d.kind is DocumentKind.INVOICE and d.period == 0
+        ]
+        views = [view_from_canonical(d.canonical.encode()) for d in invoices]
+        pdfs = [await asyncio.to_thread(render_document, v) for v in views]
+        account = await AccountRepository(BoundConnection(conn)).get(account_id)
+        order = await self._repo.order(conn, order_id)
+        language = Language.EN if order.language == "en" else Language.DE
+        mail = Mail(
+            to=account.email,
+            kind=MailKind.ORDER_PAID,
+            language=language,
+            params={
+                "username": account.username,
+                "order_id": order_id,
+                "invoices": [v.number for v in views],
+            },
+            attachments=tuple(
+                Attachment(filename=f"{v.number}.pdf", content_type="application/pdf", data=pdf)
+                for v, pdf in zip(views, pdfs, strict=True)
+            ),
+        )
+        await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")
+
+    async def after_commit(self, result: dict[str, Any]) -> None:
+        """Wake the mail worker and tell the open tunnels about new windows."""
+        if self._outbox is not None:
+            self._outbox.wake()
+        account_id = result.get("account_id")
+        if self._entitlements is not None and isinstance(account_id, int):
+            await self._entitlements.account_changed(account_id)

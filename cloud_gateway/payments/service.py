@@ -1,0 +1,300 @@
+"""The payment service: implements the shop's :class:`~cloud_gateway.payments.port.PaymentPort`.
+
+It starts payments through a provider, books what providers report through the billing
+service (never flipping access itself) and keeps one row per attempt. Every booking is keyed
+by the provider's money id (capture, sale or checkout), so the return of the browser, the
+webhook, its duplicates and redeliveries book the money exactly once; the billing service
+activates the order in the same transaction (``BillingService.pay_order``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit
+
+from cloud_gateway.billing.catalogue import PaymentMedium
+from cloud_gateway.billing.errors import BillingError, IdempotencyError
+from cloud_gateway.billing.service import BillingService
+from cloud_gateway.billing.states import OrderState
+from cloud_gateway.config import PaymentsConfig
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.payments.errors import PaymentError
+from cloud_gateway.payments.model import PaymentState, Provider, StoredPayment
+from cloud_gateway.payments.port import PaymentStart
+from cloud_gateway.payments.providers import (
+    CheckoutRequest,
+    Notice,
+    NoticeKind,
+    Outcome,
+    PaymentProvider,
+    RecurringPlan,
+)
+from cloud_gateway.payments.repository import PaymentRepository
+from cloud_gateway.store import Store
+from tunnel.clock import Clock
+
+__all__ = ["FAULT_ENV", "PaymentService"]
+
+_LOGGER = logging.getLogger(__name__)
+#: test-only fault hook: ``after_capture`` kills the process when PayPal has taken the money
+#: but nothing is booked yet, ``after_booking`` right after a webhook's booking committed
+#: (before it is answered); the crash test proves the provider's redelivery heals both
+FAULT_ENV = "CLOUDCONNECTOR_PAYMENTS_FAULT"
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of an absolute URL (the shop's return page), else refused."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise PaymentError("no gateway_url configured and the return URL is not absolute")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _fault(point: str, outcome: Outcome) -> None:
+    if os.environ.get(FAULT_ENV) == point and outcome.kind is NoticeKind.PAID:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
+
+
+class PaymentService:
+    """Starts payments, handles the buyer's return and the providers' webhooks."""
+
+    def __init__(
+        self,
+        store: Store,
+        billing: BillingService,
+        clock: Clock,
+        config: PaymentsConfig,
+        *,
+        providers: Mapping[Provider, PaymentProvider],
+        gateway_url: str = "",
+    ) -> None:
+        self._repo = store.repo(PaymentRepository)
+        self._billing = billing
+        self._clock = clock
+        self._config = config
+        self._providers = dict(providers)
+        self._base = gateway_url.rstrip("/")
+
+    @property
+    def methods(self) -> frozenset[PaymentMedium]:
+        """What the shop may offer: bank transfer, plus each configured provider's method."""
+        offered = {PaymentMedium.BANK_TRANSFER}
+        if Provider.PAYPAL in self._providers:
+            offered.add(PaymentMedium.PAYPAL)
+        if Provider.PSP in self._providers:
+            offered.add(PaymentMedium.CARD)
+        return frozenset(offered)
+
+    async def close(self) -> None:
+        """Close the providers' connections."""
+        for provider in {id(p): p for p in self._providers.values()}.values():
+            await provider.close()
+
+    def _provider(self, kind: Provider) -> PaymentProvider:
+        provider = self._providers.get(kind)
+        if provider is None:
+            raise PaymentError(f"payment provider {kind} is not configured")
+        return provider
+
+    # --- PaymentPort -------------------------------------------------------------------------
+    async def start(
+        self,
+        *,
+        order_id: int,
+        account_id: int,
+        method: PaymentMedium,
+        return_url: str,
+        cancel_url: str,
+        key: str,
+    ) -> PaymentStart:
+        """Begin paying the order's open period-0 pro-formas in full (see the port)."""
+        if method not in await self._billing.payment_media(order_id):
+            raise PaymentError(f"order {order_id} cannot be paid by {method}")
+        if method is PaymentMedium.BANK_TRANSFER:
+            return PaymentStart(payment_id=None, redirect_url=None)
+        proformas = await self._billing.open_proformas(order_id)
+        if any(d.account_id != account_id for d in proformas):
+            raise NotFoundError(f"order {order_id} is not account {account_id}'s")
+        if not proformas:  # paid meanwhile (a late double click gets its first answer)
+            earlier = await self._repo.by_key(key)
+            if earlier is None or earlier.account_id != account_id:
+                raise PaymentError(f"order {order_id} has nothing left to pay")
+            return PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
+        recurring = await self._billing.recurring(order_id)
+        if method is PaymentMedium.PAYPAL:
+            kind = Provider.PAYPAL_SUBSCRIPTION if recurring else Provider.PAYPAL
+        else:
+            kind, recurring = Provider.PSP, None
+        provider = self._provider(kind)
+        now = self._clock.now()
+        payment = await self._repo.claim(
+            {
+                "key": key, "account_id": account_id, "order_id": order_id,
+                "provider": kind.value, "provider_id": None,
+                "state": PaymentState.CREATED.value,
+                "amount": sum(d.gross for d in proformas), "currency": self._config.currency,
+                "return_url": return_url, "cancel_url": cancel_url, "redirect_url": None,
+                "message": "", "created_at": now, "updated_at": now,
+            }
+        )  # fmt: skip
+        if payment.order_id != order_id or payment.account_id != account_id:
+            raise PaymentError(f"key {key!r} belongs to another order")
+        if payment.redirect_url is not None:
+            return PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
+        route = "paypal" if kind in _PAYPAL else "psp"
+        base = self._base or _origin(return_url)
+        started = await provider.create(
+            CheckoutRequest(
+                payment_id=payment.id,
+                amount=payment.amount,
+                currency=payment.currency,
+                reference=f"A-{order_id}",
+                description=recurring.name if recurring else f"Bestellung A-{order_id}",
+                return_url=f"{base}/payments/{route}/return?payment={payment.id}",
+                cancel_url=f"{base}/payments/{route}/return?payment={payment.id}&cancel=1",
+                notify_url=f"{base}/api/v1/payments/psp/notify",
+                recurring=RecurringPlan(
+                    product_code=recurring.product_code,
+                    name=recurring.name,
+                    period_unit=recurring.period_unit,
+                    period_length=recurring.period_length,
+                    renewal_amount=recurring.renewal_amount,
+                )
+                if recurring
+                else None,
+            ),
+            idempotency_key=f"cc-payment-{payment.id}",
+        )
+        await self._repo.set_started(payment.id, started.provider_id, started.redirect_url, now)
+        stored = await self._repo.get(payment.id)
+        return PaymentStart(payment_id=stored.id, redirect_url=stored.redirect_url)
+
+    # --- the buyer comes back ----------------------------------------------------------------
+    async def returned(self, payment_id: int, *, cancelled: bool = False) -> str:
+        """The provider's page sent the buyer back: book what happened; where to go next.
+
+        PayPal's order is captured and booked here (the webhook books the same capture once
+        more, which changes nothing); a PSP payment is booked by its signed notification, so
+        the buyer sees "pending" until that has arrived. The answer is the shop's page with
+        ``payment=paid|pending|declined`` (``cancelled``: the cart).
+        """
+        payment = await self._repo.get(payment_id)
+        if cancelled:
+            return payment.cancel_url
+        if payment.provider_id is None:
+            raise PaymentError(f"payment {payment_id} was never started")
+        if payment.state is PaymentState.CREATED or payment.state is PaymentState.PENDING:
+            outcome = await self._provider(payment.provider).complete(
+                payment.provider_id, idempotency_key=f"cc-capture-{payment.id}"
+            )
+            if payment.provider is Provider.PSP and outcome.kind is NoticeKind.PAID:
+                # the signed notification (sent before the buyer's redirect) books it; the
+                # buyer does not wait for the activation (order page: "wird bestätigt")
+                outcome = Outcome(kind=NoticeKind.PENDING)
+            await self._apply(payment, outcome, recurring=False)
+            payment = await self._repo.get(payment_id)
+        state = {PaymentState.PAID: "paid", PaymentState.DECLINED: "declined"}.get(
+            payment.state, "pending"
+        )
+        sep = "&" if "?" in payment.return_url else "?"
+        return f"{payment.return_url}{sep}{urlencode({'payment': state})}"
+
+    async def state(self, payment_id: int) -> StoredPayment:
+        """One attempt as stored (the order page shows its state and message)."""
+        return await self._repo.get(payment_id)
+
+    async def for_order(self, order_id: int) -> list[StoredPayment]:
+        """Every attempt to pay the order."""
+        return await self._repo.for_order(order_id)
+
+    # --- webhooks ----------------------------------------------------------------------------
+    async def webhook(self, route: str, headers: Mapping[str, str], body: bytes) -> Notice:
+        """A provider's webhook: verified (WebhookSignatureError otherwise), then booked."""
+        kinds = _PAYPAL if route == "paypal" else (Provider.PSP,)
+        provider = self._provider(kinds[0])
+        notice = await provider.notice(headers, body)
+        if notice.outcome.kind is NoticeKind.IGNORED:
+            return notice
+        try:
+            payment = await self._repo.by_provider_id(kinds, notice.provider_id)
+        except NotFoundError:
+            _LOGGER.warning(
+                "%s event %s for unknown %s", route, notice.event_id, notice.provider_id
+            )
+            return notice
+        outcome = notice.outcome
+        if outcome.kind is NoticeKind.APPROVED and payment.state is PaymentState.PENDING:
+            outcome = await provider.complete(
+                notice.provider_id, idempotency_key=f"cc-capture-{payment.id}"
+            )
+            _fault("after_capture", outcome)
+        await self._apply(payment, outcome, recurring=notice.recurring)
+        _fault("after_booking", outcome)
+        if await self._repo.seen(kinds[0], notice.event_id, notice.event_type, self._clock.now()):
+            _LOGGER.info("%s event %s delivered again", route, notice.event_id)
+        return notice
+
+    async def _apply(self, payment: StoredPayment, outcome: Outcome, *, recurring: bool) -> None:
+        now = self._clock.now()
+        if outcome.kind is NoticeKind.PAID:
+            await self._book(payment, outcome)
+            await self._repo.set_state(
+                payment.id, PaymentState.PAID, now, unless=(PaymentState.CANCELLED,)
+            )
+        elif outcome.kind is NoticeKind.DECLINED:
+            if recurring:
+                _LOGGER.warning("PayPal cycle payment of %s denied", payment.provider_id)
+                return  # the renewal pro-forma stays open; unpaid, the contract ends
+            await self._repo.set_state(
+                payment.id,
+                PaymentState.DECLINED,
+                now,
+                message=outcome.message[:200],
+                unless=(PaymentState.PAID,),
+            )
+        elif outcome.kind is NoticeKind.CANCELLED:
+            await self._cancelled(payment)
+
+    async def _book(self, payment: StoredPayment, outcome: Outcome) -> None:
+        """Book the money once (keyed by its provider id): the order, or the next renewal.
+
+        A subscription's sale pays the order while it is unpaid (the first cycle, whatever
+        order its events arrive in), later ones the contract's next renewal pro-forma. A
+        redelivered sale finds its key used (possibly by the other operation): booked.
+        """
+        key = f"{payment.provider.value}:{outcome.money_id}"
+        amount = outcome.amount or payment.amount
+        unpaid = (OrderState.PLACED, OrderState.CONFIRMED)
+        renewal_sale = payment.provider is Provider.PAYPAL_SUBSCRIPTION and (
+            await self._billing.order_state(payment.order_id) not in unpaid
+        )
+        try:
+            if not renewal_sale:
+                await self._billing.pay_order(payment.order_id, amount, key, key=key)
+                return
+            recurring = await self._billing.recurring(payment.order_id)
+            renewal = await self._billing.next_renewal(recurring.contract_id) if recurring else None
+            reference = (renewal.payment_reference if renewal else None) or key
+            await self._billing.record_payment(payment.account_id, amount, reference, key=key)
+        except IdempotencyError:
+            _LOGGER.info("%s was booked before", key)
+
+    async def _cancelled(self, payment: StoredPayment) -> None:
+        """The buyer cancelled the subscription in PayPal: the contract ends at period end."""
+        await self._repo.set_state(payment.id, PaymentState.CANCELLED, self._clock.now())
+        recurring = await self._billing.recurring(payment.order_id)
+        if recurring is None:
+            return
+        try:
+            await self._billing.terminate(
+                recurring.contract_id, key=f"paypal:cancelled:{payment.provider_id}"
+            )
+        except BillingError as exc:
+            # not started yet or within its minimum term: it simply is not renewed
+            _LOGGER.info("subscription %s cancelled: %s", payment.provider_id, exc)
