@@ -35,6 +35,7 @@ from cloud_gateway.entitlements.plant_rules import (
     on_power_change,
     plant_trial,
 )
+from cloud_gateway.entitlements.replacement import replacement_start
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import (
     Answer,
@@ -270,8 +271,8 @@ class EntitlementService:
         idempotency_key: str,
         start: datetime | None = None,
     ) -> StoredWindow:
-        """A paid plant licence (365/730 days); ``start`` for a replacement after a power
-        increase, counted from the day of the increase."""
+        """A paid plant licence (365/730 days). Without ``start``, a licence replacing one a
+        power increase ended counts from the increase (:func:`replacement_start`)."""
         async with self._store.engine.begin() as conn:
             return await self.buy_licence_in(
                 conn, plant_id=plant_id, account_id=account_id, paid_at=paid_at, days=days,
@@ -295,6 +296,8 @@ class EntitlementService:
         """:meth:`buy_licence` inside the caller's transaction (activation on payment)."""
         repo = EntitlementRepository(BoundConnection(conn))
         windows = [s.window for s in await repo.for_subjects((Subject.PLANT, plant_id))]
+        if start is None:  # a licence replacing one a power increase ended counts from it
+            start = replacement_start(windows, paid_at)
         window = licence_window(windows, paid_at, days, licensed_power_w, source, start=start)
         return await repo.add(
             conn,

@@ -38,6 +38,7 @@ from cloud_gateway.billing.service import BillingService, OrderLine, customer_fr
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.plant_rules import Credit, LicenceStatus, on_power_change
+from cloud_gateway.entitlements.replacement import replacement_start
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import WindowKind
 from cloud_gateway.i18n import Language
@@ -58,7 +59,6 @@ from cloud_gateway.licences.quote import (
     quote,
     standard_tax,
 )
-from cloud_gateway.licences.replacement import replacement_start
 from cloud_gateway.licences.texts import money
 from cloud_gateway.localdays import local_date
 from cloud_gateway.notify.mail import Attachment, Mail, MailKind

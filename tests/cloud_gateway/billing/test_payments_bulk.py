@@ -86,7 +86,7 @@ async def test_a_batch_settles_like_single_payments_and_books_nothing_twice(
         contracts = await repo.contracts(conn, order_id=placed[bert.account_id]["order_id"])
         hub_order = await repo.order(conn, hub["order_id"])
     assert {o.state for o in orders.values()} == {OrderState.PAID}  # reservations still open
-    assert hub_order.state is OrderState.READY
+    assert hub_order.state is OrderState.ACTIVE  # paid without reservations: activated at once
     assert contracts[0].paid_periods == 3
 
     # a retry of the batch, or of one payment alone, answers the same and books nothing

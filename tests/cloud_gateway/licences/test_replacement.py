@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cloud_gateway.entitlements.replacement import replacement_start
 from cloud_gateway.entitlements.windows import Window, WindowKind
-from cloud_gateway.licences.replacement import replacement_start
 
 START = datetime(2026, 2, 10, 23, 0, tzinfo=UTC)
 END = datetime(2027, 2, 10, 23, 0, tzinfo=UTC)

@@ -160,12 +160,7 @@ async def paid_licence(rig: Rig, name: str, watts: list[int | None]) -> tuple[in
     await rig.billing.record_payment(
         owner.id, proforma.gross, proforma.payment_reference, key=f"bank:{proforma.id}"
     )
-    contract_id = proforma.contract_id
-    await rig.entitlements.buy_licence(
-        plant_id=plant.id, account_id=owner.id, paid_at=rig.clock.now(), days=365,
-        licensed_power_w=sum(w or 20_000 for w in watts),
-        source=f"billing:contract:{contract_id}", idempotency_key=f"licence:{contract_id}",
-    )  # fmt: skip
+    # the payment activates the order: the licence window is booked in its transaction
     return owner.id, plant.id, proforma.gross
 
 
