@@ -245,6 +245,8 @@ class BankService:
                     outcome = _credit_outcome(decision, result, open_before)
                 rows.append(_row(statement_id, decision.transaction, outcome, now))
             recorded = await unit.repo(BankRepository).add_transactions(unit.connection, rows)
+        for result in results:  # committed now: listeners read the new windows
+            await self._billing.after_commit(result)
         return [
             TransactionStatus(row["status"]) if row["key"] in recorded else None for row in rows
         ]
@@ -277,6 +279,8 @@ class BankService:
                     outcome = await self._move(unit, decision)
                 row = _row(statement_id, decision.transaction, outcome, now)
                 recorded = await unit.repo(BankRepository).add_transactions(unit.connection, [row])
+            if _pays_document(decision):
+                await self._billing.after_commit(result)
         except GatewayError as exc:
             _LOGGER.warning("bank transaction %s queued: %s", decision.transaction.key, exc)
             failed = _Outcome(TransactionStatus.UNMATCHED, f"booking failed: {exc}")

@@ -372,7 +372,7 @@ class BillingService:
             return await self._start_order(conn, order, start or local_date(now), now)
 
         result = await self._once(key, "activate", action)
-        await self._after_commit(result)
+        await self.after_commit(result)
         return result
 
     async def _start_order(
@@ -467,7 +467,12 @@ class BillingService:
     def _product(self, contract: StoredContract) -> Product:
         return self._catalogues.version(contract.catalogue_version).product(contract.product_code)
 
-    async def _after_commit(self, result: dict[str, Any]) -> None:
+    async def after_commit(self, result: dict[str, Any]) -> None:
+        """Wake the mail worker and tell open tunnels about windows a booking opened.
+
+        The service runs it after its own commits; a caller that booked inside its own unit
+        of work (:meth:`within`) runs it after that commit, so listeners read committed state.
+        """
         await self._activation.after_commit(result)
 
     async def pay_order(
@@ -508,7 +513,7 @@ class BillingService:
             }
 
         result = await self._once(key, "pay_order", action)
-        await self._after_commit(result)
+        await self.after_commit(result)
         return result
 
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
@@ -612,7 +617,7 @@ class BillingService:
             }
 
         result = await self._once(key, "record_payment", action)
-        await self._after_commit(result)
+        await self.after_commit(result)
         return result
 
     async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:
