@@ -15,8 +15,10 @@ from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.chrome import page_chrome
 from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
+    ACCOUNT_CLOSURE,
     ACCOUNTS,
     ALERTS,
     BILLING,
@@ -46,6 +48,7 @@ from cloud_gateway.http.pages import make_templates, render, security_headers
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.plants import routes as plant_routes
+from cloud_gateway.portal import routes as portal_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels import routes as tunnel_routes
@@ -96,7 +99,7 @@ def create_app(
         device_ca=device_ca,
         entitlement_policy=entitlements,
     )
-    app = web.Application(middlewares=[security_headers, domain_errors])
+    app = web.Application(middlewares=[security_headers, page_chrome, domain_errors])
     install(app, services)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
@@ -110,6 +113,7 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    portal_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -144,3 +148,4 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[ACCOUNT_CLOSURE] = services.account_closure

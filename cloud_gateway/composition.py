@@ -44,6 +44,7 @@ from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
 from cloud_gateway.plants.service import InverterRegistration
+from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
@@ -98,6 +99,8 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    account_closure: AccountClosure
+    """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -270,4 +273,12 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        account_closure=AccountClosure(
+            store=store,
+            clock=clock,
+            passwords=passwords,
+            outbox=outbox,
+            billing=billing,
+            tunnels=tunnels,
+        ),
     )

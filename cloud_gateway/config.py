@@ -18,6 +18,7 @@ __all__ = [
     "MqttConfig",
     "OperatorConfig",
     "PlantsConfig",
+    "PortalConfig",
     "RemoteAccessConfig",
     "SmtpConfig",
     "TlsConfig",
@@ -308,6 +309,18 @@ class BillingConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PortalConfig:
+    """The customer portal's operator-edited pages and the demo's mailbox."""
+
+    legal_dir: Path | None = None
+    """Folder with the operator's legal texts (``impressum.de.txt``, ``datenschutz.en.txt``,
+    ``agb.de.txt``, ...); unset or a missing file: the shipped demo texts."""
+    demo_mailbox_dir: Path | None = None
+    """Maildir the demo's mail catcher writes to; set, the portal shows it as "Postfach
+    (Demo)" to everybody. Never set it in production."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -343,6 +356,8 @@ class GatewayConfig:
     """Operator API and metrics."""
     billing: BillingConfig = field(default_factory=BillingConfig)
     """Seller data on documents."""
+    portal: PortalConfig = field(default_factory=PortalConfig)
+    """Legal pages and the demo mailbox."""
 
     @property
     def database_url(self) -> str:

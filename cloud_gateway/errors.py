@@ -52,6 +52,10 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── PortalError                                a portal rule refused a request
+    │   │                                          (portal.errors)
+    │   ├── InvalidIbanError (ValueError)          bank data: the IBAN or BIC is invalid
+    │   └── ClosureRefusedError (PermissionError)  closing an account: wrong password
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     └── NotificationError                          an e-mail could not be handed to SMTP

@@ -60,6 +60,7 @@ from simulator.demo_gateway import (
     start_demo_gateway,
 )
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
+from simulator.mailcatcher import MailCatcher
 from tunnel.clock import Clock, SystemClock
 from tunnel.enrolment import CERT_FILE, load_identity
 
@@ -128,7 +129,17 @@ async def _start(
     stack: contextlib.AsyncExitStack, state_dir: Path, port: int, clock: Clock
 ) -> _World:
     """Gateway, accounts, plant, simulated CCU and bus; closed by ``stack`` in reverse."""
-    gateway = await start_demo_gateway(state_dir / "gateway", port, clock)
+    # the demo's mails go to a local catcher; the portal shows them as "Postfach (Demo)"
+    catcher = MailCatcher(state_dir / "mailbox")
+    await catcher.start()
+    stack.push_async_callback(catcher.stop)
+    gateway = await start_demo_gateway(
+        state_dir / "gateway",
+        port,
+        clock,
+        smtp_port=catcher.port,
+        mailbox_dir=catcher.folder,
+    )
     stack.push_async_callback(gateway.stop)
     watch = TunnelWatch(gateway)
     homeowner = await ensure_account(gateway, HOMEOWNER, clock)

@@ -53,6 +53,7 @@ def describe(run: Running) -> dict[str, Any]:
             "addon_dashboard": f"{ccu.webui_url}/addons/{ADDON_ID}/?sid=@{run.sid}@",
             "ccu_webui": f"{ccu.webui_url}/",
             "plant": f"{portal}plants/{run.plant.id}",
+            "demo_mailbox": f"{portal}demo/mailbox",
         },
         "logins": {
             "homeowner": _login(HOMEOWNER),
@@ -95,6 +96,7 @@ def render_text(facts: dict[str, Any]) -> str:
         f"    money         invoice {facts['billing']['invoice']} (package paid by transfer), "
         f"pro-forma {facts['billing']['open_proforma']} open\n"
         f"                  {facts['billing']['documents_api']}  (JSON, PDF under .../ID/pdf)\n"
+        f"  Demo mailbox:   {urls['demo_mailbox']}  (every mail the system sent)\n"
         f"  Remote access:  {urls['remote_access']}\n"
         f"    (log in as {home['username']} first, then open it from "
         f"{urls['remote_access_open']})\n"

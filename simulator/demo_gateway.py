@@ -25,7 +25,9 @@ from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
     HttpConfig,
+    PortalConfig,
     RemoteAccessConfig,
+    SmtpConfig,
     TunnelEndpointConfig,
 )
 from cloud_gateway.http.keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
@@ -78,8 +80,14 @@ HOMEOWNER = DemoLogin(username="demo", password="Demo!2026", role=Role.CUSTOMER)
 INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.INSTALLER)  # noqa: S106 - documented demo login
 
 
-def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
-    """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost."""
+def demo_gateway_config(
+    state_dir: Path, port: int, *, smtp_port: int = 0, mailbox_dir: Path | None = None
+) -> GatewayConfig:
+    """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost.
+
+    With ``smtp_port`` the gateway sends its mails to the demo's mail catcher there, and the
+    portal shows ``mailbox_dir`` as "Postfach (Demo)".
+    """
     return GatewayConfig(
         state_dir=state_dir.resolve(),
         remote_domain=PUBLIC_HOST,
@@ -90,6 +98,12 @@ def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
         remote=RemoteAccessConfig(target="webui"),
         # one hub and one agent: after a restart they need not wait up to two minutes
         tunnel=TunnelEndpointConfig(reconnect_window_s=5.0),
+        smtp=SmtpConfig(host="127.0.0.1", port=smtp_port, poll_interval_s=2.0)
+        if smtp_port
+        else SmtpConfig(),
+        portal=PortalConfig(
+            demo_mailbox_dir=mailbox_dir.resolve() if mailbox_dir is not None else None
+        ),
     )
 
 
@@ -98,12 +112,19 @@ CONFIG_FILE = "gateway.toml"
 that every ``cloud-gateway`` command can be pointed at the demo's database."""
 
 
-async def start_demo_gateway(state_dir: Path, port: int, clock: Clock) -> RunningGateway:
+async def start_demo_gateway(
+    state_dir: Path,
+    port: int,
+    clock: Clock,
+    *,
+    smtp_port: int = 0,
+    mailbox_dir: Path | None = None,
+) -> RunningGateway:
     """Start the gateway on ``port``, or on a free one when that is taken.
 
     The configuration in force is written to ``state_dir / "gateway.toml"``.
     """
-    config = demo_gateway_config(state_dir, port)
+    config = demo_gateway_config(state_dir, port, smtp_port=smtp_port, mailbox_dir=mailbox_dir)
     try:
         gateway = await start_gateway(config, clock)
     except OSError as exc:

@@ -81,6 +81,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("payments", "banking"),
     ("shop",),
     ("licences",),
+    ("portal",),
     ("http",),
     ("wiring", "app", "server", "cli", "composition"),
 )

@@ -22,6 +22,7 @@ from cloud_gateway.http.keys import (
 from cloud_gateway.http.pages import render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
+from cloud_gateway.plants.repository import PlantRepository
 
 __all__ = ["safe_next", "setup"]
 
@@ -88,13 +89,16 @@ async def logout(request: web.Request) -> web.Response:
 async def portal(request: web.Request) -> web.Response:
     """The customer's overview."""
     identity = await require_identity(request)
-    devices = await request.app[STORE].repo(DeviceRepository).list_for_account(identity.account.id)
+    store = request.app[STORE]
+    devices = await store.repo(DeviceRepository).list_for_account(identity.account.id)
+    plants = await store.repo(PlantRepository).list_for_account(identity.account.id)
     return render(
         request,
         "portal.html",
         {
             "account": identity.account,
             "devices": devices,
+            "plants": plants,
             "csrf_token": await csrf_token(request),
         },
     )

@@ -24,6 +24,7 @@ from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
+from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
@@ -35,6 +36,7 @@ from tunnel.clock import Clock
 
 __all__ = [
     "ACCOUNTS",
+    "ACCOUNT_CLOSURE",
     "ALERTS",
     "BILLING",
     "CLOCK",
@@ -103,3 +105,5 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+ACCOUNT_CLOSURE: web.AppKey[AccountClosure] = web.AppKey("account_closure", AccountClosure)
+"""Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""

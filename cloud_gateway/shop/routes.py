@@ -26,6 +26,7 @@ from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import current_identity, end_session, verify_csrf
 from cloud_gateway.http.keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
+from cloud_gateway.http.pages import install_formats, page_context
 from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.deeplink import (
     LinkRefusal,
@@ -57,7 +58,9 @@ def _render(
         return shop_text(lang, key)
 
     body = (
-        request.app[SHOP_TEMPLATES].get_template(template).render(lang=lang.value, t=t, **context)
+        request.app[SHOP_TEMPLATES]
+        .get_template(template)
+        .render(lang=lang.value, t=t, **{**page_context(request), **context})
     )
     return web.Response(text=body, content_type="text/html", status=status)
 
@@ -139,15 +142,17 @@ async def switch(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Register the shop's routes (needs STORE, CLOCK and DEVICE_CA on ``app``)."""
-    app[SHOP_TEMPLATES] = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("cloud_gateway.shop", "templates"),
-                jinja2.PackageLoader("cloud_gateway", "templates"),
-            ]
-        ),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
+    app[SHOP_TEMPLATES] = install_formats(
+        jinja2.Environment(
+            loader=jinja2.ChoiceLoader(
+                [
+                    jinja2.PackageLoader("cloud_gateway.shop", "templates"),
+                    jinja2.PackageLoader("cloud_gateway", "templates"),
+                ]
+            ),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+        )
     )
     app.router.add_get("/shop/hub", landing, name="shop_hub")
     app.router.add_post("/shop/hub/confirm", confirm, name="shop_hub_confirm")
