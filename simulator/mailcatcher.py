@@ -25,6 +25,8 @@ class _Filer:
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
+        self.filed = 0
+        self.arrived = asyncio.Condition()
 
     def _file(self, content: bytes) -> str:
         return str(mailbox.Maildir(self._folder, create=True).add(content))
@@ -33,6 +35,9 @@ class _Filer:
         content = envelope.original_content or envelope.content
         data = content if isinstance(content, bytes) else str(content).encode()
         key = await asyncio.to_thread(self._file, data)
+        async with self.arrived:
+            self.filed += 1
+            self.arrived.notify_all()
         _LOGGER.info("demo mailbox: mail %s for %s", key, ", ".join(envelope.rcpt_tos))
         return "250 OK"
 
@@ -45,11 +50,23 @@ class MailCatcher:
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
+        self._filer = _Filer(folder)
+
+    @property
+    def filed(self) -> int:
+        """How many mails this catcher filed since it started."""
+        return self._filer.filed
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until at least ``count`` mails were filed (TimeoutError after ``timeout``)."""
+        arrived = self._filer.arrived
+        async with asyncio.timeout(timeout), arrived:
+            await arrived.wait_for(lambda: self._filer.filed >= count)
 
     async def start(self) -> None:
         """Create the Maildir and listen."""
         await asyncio.to_thread(mailbox.Maildir, self.folder, None, True)
-        handler: Any = _Filer(self.folder)
+        handler: Any = self._filer
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: SMTP(handler, hostname="mailcatcher.localhost"), self.host, self.port
