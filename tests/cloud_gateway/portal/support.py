@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +11,14 @@ from dataclasses import dataclass
 import aiohttp
 
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
+from cloud_gateway.billing.documents import view_from_canonical
+from cloud_gateway.billing.rendering import render_xml
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.store import Store
+from tests.support.einvoice import validate_cii
 from tests.support.gateway import GatewayHarness
 
-__all__ = ["Browser", "accept_terms", "logged_in", "text_of"]
+__all__ = ["Browser", "accept_terms", "checked_documents", "logged_in", "text_of"]
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -47,3 +53,14 @@ async def logged_in(gw: GatewayHarness, login: str, lang: str = "de") -> AsyncIt
         response = await gw.login(http, login)
         assert response.status == 200, response.status
         yield Browser(http, await gw.form_token(http, "/portal"))
+
+
+async def checked_documents(store: Store) -> set[str]:
+    """The numbers of every stored document, each checked against EN 16931 (XSD+schematron)."""
+    repo = store.repo(BillingRepository)
+    async with repo.transaction() as conn:
+        documents = await repo.documents(conn)
+    for document in documents:
+        xml = render_xml(view_from_canonical(document.canonical.encode()))
+        await asyncio.to_thread(validate_cii, xml)
+    return {d.number for d in documents}
