@@ -15,7 +15,7 @@ PORTAL_TEXTS: dict[str, dict[Language, str]] = {
     "overview.devices": _t("Ihre Geräte", "Your devices"),
     "overview.plants": _t("Ihre Anlagen", "Your plants"),
     "overview.no_plants": _t("Noch keine Anlagen angelegt.", "No plants yet."),
-    "overview.shared": _t("freigegeben von", "shared by"),
+    "overview.shared": _t("Freigegeben von", "Shared by"),
     "devices.title": _t("Geräte", "Devices"),
     "devices.lead": _t(
         "Ihre HomeMatic-Zentralen und Wechselrichter-Agenten mit ihrem Verbindungsstatus.",
