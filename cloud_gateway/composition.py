@@ -46,6 +46,7 @@ from cloud_gateway.plants.licence_access import LicencePlantAccess
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
+from cloud_gateway.remote.lan_sync import lan_sender
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.store import Store
@@ -244,6 +245,8 @@ def build_services(
     )
     entitlements.add_listener(gate)
     entitlements.add_listener(tunnels)
+    # a hub learns its LAN targets (Netzwerkgeräte) whenever its tunnel comes up
+    tunnels.state_hooks.append(lan_sender(store))
     # money
     billing_repository = store.repo(BillingRepository)
     billing = BillingService(

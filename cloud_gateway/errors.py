@@ -34,6 +34,8 @@
     ├── RateLimitedError                           too many enrolment guesses (tunnels.enrolment)
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
+    ├── InvalidLanTargetError (ValueError)        a hub's LAN target (Netzwerkgerät) has a bad
+    │                                              name, host or port (remote.lan)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
     ├── MonitoringError                            forecast or alert state unusable
     │   │                                          (monitoring.errors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.portal import pages, pages_account, pages_sharing, texts
+from cloud_gateway.portal import pages, pages_account, pages_lan, pages_sharing, texts
 
 __all__ = ["setup"]
 
@@ -15,3 +15,4 @@ def setup(app: web.Application) -> None:
     pages.setup(app)
     pages_account.setup(app)
     pages_sharing.setup(app)
+    pages_lan.setup(app)

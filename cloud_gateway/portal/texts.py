@@ -181,6 +181,52 @@ PORTAL_TEXTS: dict[str, dict[Language, str]] = {
     "done.plant_deleted": _t("Die Anlage wurde gelöscht.", "The plant was deleted."),
     "done.inverter_deleted": _t("Der Wechselrichter wurde gelöscht.", "The inverter was deleted."),
     "legal.lead": _t("Stand", "As of"),
+    "lan.title": _t("Netzwerkgeräte", "Network devices"),
+    "lan.lead": _t(
+        "Weitere Geräte im Heimnetz Ihrer Zentrale (z. B. Router, Wechselrichter, Kamera), die "
+        "Sie über den sicheren Tunnel der Zentrale öffnen. Nur diese Adressen lässt die "
+        "Zentrale zu.",
+        "Further devices in your hub's home network (router, inverter, camera, ...) that you "
+        "open through the hub's secure tunnel. The hub allows only these addresses.",
+    ),
+    "lan.name": _t("Bezeichnung", "Name"),
+    "lan.address": _t("Adresse", "Address"),
+    "lan.host": _t("IP-Adresse oder Hostname im Heimnetz", "IP address or host name at home"),
+    "lan.port": _t("Port", "Port"),
+    "lan.add": _t("Netzwerkgerät hinzufügen", "Add network device"),
+    "lan.open": _t("Öffnen", "Open"),
+    "lan.remove": _t("Entfernen", "Remove"),
+    "lan.none": _t("Noch keine Netzwerkgeräte.", "No network devices yet."),
+    "lan.added": _t(
+        "Netzwerkgerät hinzugefügt; die Zentrale kennt es jetzt.",
+        "Network device added; the hub knows it now.",
+    ),
+    "lan.removed": _t(
+        "Netzwerkgerät entfernt; die Zentrale lässt es nicht mehr zu.",
+        "Network device removed; the hub no longer allows it.",
+    ),
+    "lan.remove_question": _t(
+        "Netzwerkgerät „{name}“ ({address}) entfernen? Es ist dann nicht mehr erreichbar.",
+        "Remove the network device \u201c{name}\u201d ({address})? It can no longer be "
+        "reached then.",
+    ),
+    "lan.err.name": _t(
+        "Bitte geben Sie eine Bezeichnung an (höchstens 100 Zeichen).",
+        "Please enter a name (at most 100 characters).",
+    ),
+    "lan.err.host": _t(
+        "Bitte geben Sie eine IP-Adresse oder einen Hostnamen ohne http:// und ohne Pfad an.",
+        "Please enter an IP address or a host name, without http:// and without a path.",
+    ),
+    "lan.err.port": _t(
+        "Der Port muss eine Zahl von 1 bis 65535 sein.",
+        "The port must be a number from 1 to 65535.",
+    ),
+    "lan.err.taken": _t(
+        "Diese Adresse ist für diese Zentrale schon eingetragen.",
+        "This address is already listed for this hub.",
+    ),
+    "devices.lan": _t("Netzwerkgeräte", "Network devices"),
     "mailbox.lead": _t(
         "Nur in der Demo: jede E-Mail, die das System verschickt hat, zum Nachverfolgen von "
         "Registrierung, Passwort-Zurücksetzen, Erinnerungen und Rechnungen.",

@@ -1,4 +1,4 @@
-"""Portal: customers' bank data and closed accounts.
+"""Portal: customers' bank data, closed accounts, hubs' LAN targets (Netzwerkgeräte).
 
 Revision ID: 0015
 Revises: 0009
@@ -43,7 +43,24 @@ def upgrade() -> None:
         sa.Column("keep_documents_until", sa.Date(), nullable=False),
     )
 
+    op.create_table(
+        "lan_targets",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column(
+            "device_id",
+            sa.Integer(),
+            sa.ForeignKey("devices.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("host", sa.String(253), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.UniqueConstraint("device_id", "host", "port", name="uq_lan_targets_device_host_port"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("lan_targets")
     op.drop_table("account_closures")
     op.drop_table("bank_accounts")

@@ -1,0 +1,134 @@
+"""Netzwerkgeräte (R-DEV-10) end to end: the owner lists a LAN device for his hub in the portal,
+the gateway tells the real CCU add-on, and the browser opens the device through the hub's
+tunnel at its own device host; removed, it is gone again.
+
+Browser ──TLS──► gateway (<slug>--lan<n> host) ──tunnel stream lan:host:port──► CCU add-on
+──TCP──► LAN device (a local web server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from ccu_addon.app import run_addon
+from ccu_addon.config import AddonConfig, CcuConfig, GatewayLink
+from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
+from cloud_gateway.http.keys import TUNNELS
+from cloud_gateway.remote.repository_lan import LanTargetRepository
+from simulator.ccu.catalog import InterfaceName
+from simulator.ccu.server import SimulatedCcu
+from tests.cloud_gateway.portal.support import text_of
+from tests.cloud_gateway.shop.test_hub_link import enrol_hub
+from tests.support.device_webui import browser, start_webui
+from tests.support.gateway import gateway_harness
+from tests.tunnel.sessions import until
+from tunnel.clock import ManualClock
+
+PORTAL = "gateway.localhost"
+
+
+async def test_owner_adds_opens_and_removes_a_lan_device(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    lan_runner, lan_port = await start_webui()
+    db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    config = replace(
+        GatewayConfig(enrolment=EnrolmentConfig(poll_interval_s=0.05)),
+        remote_domain=PORTAL,
+        http=HttpConfig(public_host=PORTAL),
+    )
+    try:
+        async with (
+            gateway_harness(tmp_path, db, clock, config) as gw,
+            SimulatedCcu(clock=clock) as ccu,
+        ):
+            await gw.create_account("anna")
+            await gw.create_account("bert")
+            assert gw.gateway.tls.ca_cert is not None
+            addon = AddonConfig(
+                state_dir=tmp_path / "addon",
+                listen_port=0,
+                # the hub reaches the gateway by address (its certificate has IP SANs)
+                gateway=GatewayLink(
+                    url=f"https://127.0.0.1:{gw.gateway.port}/", ca_file=gw.gateway.tls.ca_cert
+                ),
+                ccu=replace(
+                    CcuConfig(),
+                    webui_url=ccu.webui_url + "/",
+                    jsonrpc_url=f"{ccu.webui_url}/api/homematic.cgi",
+                    xmlrpc_urls=(ccu.xmlrpc_url(InterfaceName.HMIP_RF),),
+                ),
+            )
+            hub = await enrol_hub(
+                gw, addon.state_dir, "anna", lambda: browser(gw.url, gw.ssl_context)
+            )
+            stop = asyncio.Event()
+            daemon = asyncio.create_task(run_addon(addon, stop, clock=clock))
+            registry = gw.gateway.runner.app[TUNNELS]
+            try:
+                async with asyncio.timeout(30):
+                    await until(lambda: bool(registry.live()))
+                async with browser(gw.url, gw.ssl_context) as http:
+                    await gw.login(http, "anna")
+                    async with http.get("/portal/devices") as resp:
+                        assert f'href="/portal/devices/{hub.slug}/lan"' in await resp.text()
+                    page = f"/portal/devices/{hub.slug}/lan"
+                    token = await gw.form_token(http, page)
+                    bad = {"csrf_token": token, "name": "Router", "host": "http://fritz.box/",
+                           "port": "80"}  # fmt: skip
+                    async with http.post(page, data=bad) as resp:
+                        html = await resp.text()
+                    assert resp.status == 422
+                    assert "ohne http://" in text_of(html)
+                    assert 'value="Router"' in html
+                    good = {**bad, "host": "127.0.0.1", "port": str(lan_port)}
+                    async with http.post(page, data=good) as resp:
+                        html = await resp.text()
+                    assert 'id="lan-notice"' in html
+                    found = re.search(r'name="lan" value="(\d+)"', html)
+                    assert found is not None
+                    lan_id = int(found.group(1))
+                    # the open form may redirect to the LAN device's host (CSP form-action)
+                    lan_host = f"https://{hub.slug}--lan{lan_id}.{PORTAL}:{gw.gateway.port}"
+                    assert lan_host in resp.headers["Content-Security-Policy"]
+
+                    opened = {"csrf_token": token, "lan": str(lan_id)}
+                    async with http.post(f"/remote/{hub.slug}/open", data=opened) as resp:
+                        await resp.read()
+                    assert str(resp.url) == f"{lan_host}/"
+                    assert resp.status == 200
+                    async with http.get(f"{lan_host}/headers") as resp:
+                        seen = await resp.json()  # answered by the LAN device, not the CCU
+                    assert seen["headers"]["X-Forwarded-Proto"] == "https"
+                    assert "__Host-remote" not in seen["cookies"]
+
+                    # another account cannot manage or open it
+                    async with browser(gw.url, gw.ssl_context) as other:
+                        await gw.login(other, "bert")
+                        async with other.get(page) as resp:
+                            assert resp.status == 404
+                        async with other.get(f"{lan_host}/headers") as resp:
+                            assert resp.status != 200
+
+                    # removed after a question: gone from the list and from the hub's host
+                    remove = f"{page}/{lan_id}/delete"
+                    async with http.get(remove) as resp:
+                        assert 'id="confirm-question"' in await resp.text()
+                    async with http.post(remove, data={"csrf_token": token}) as resp:
+                        assert 'id="lan-empty"' in await resp.text()
+                    repo = gw.gateway.store.repo(LanTargetRepository)
+                    device = registry.live()[0].device
+                    assert await repo.list_for_device(device.id) == []
+                    async with http.get(f"{lan_host}/headers") as resp:
+                        refusal = await resp.text()
+                    assert resp.status == 403
+                    assert 'data-reason="not_yours"' in refusal
+            finally:
+                stop.set()
+                async with asyncio.timeout(30):
+                    await daemon
+    finally:
+        await lan_runner.cleanup()
