@@ -64,7 +64,8 @@ class MailCatcher:
             await arrived.wait_for(lambda: self._filer.filed >= count)
 
     async def start(self) -> None:
-        """Create the Maildir and listen."""
+        """Create the Maildir (and its parent folders) and listen."""
+        await asyncio.to_thread(self.folder.parent.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(mailbox.Maildir, self.folder, None, True)
         handler: Any = self._filer
         loop = asyncio.get_running_loop()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.access import Action
 from cloud_gateway.devices.model import Device, DeviceKind
-from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import ConflictError, NotFoundError
-from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
+from cloud_gateway.http.auth import csrf_token, verify_csrf
 from cloud_gateway.http.keys import CLOCK, CONFIG, STORE, TUNNELS
 from cloud_gateway.http.pages import content_security_policy, render
 from cloud_gateway.i18n import request_language, translate
+from cloud_gateway.remote.access import device_in_path
 from cloud_gateway.remote.hosts import device_origin
 from cloud_gateway.remote.lan import InvalidLanTargetError, check_lan_target, lan_label
 from cloud_gateway.remote.lan_sync import push_lan_targets
@@ -27,17 +27,8 @@ __all__ = ["setup"]
 
 async def _owned_hub(request: web.Request) -> Device:
     """The hub in the path, if the caller may change it (owner, operator); else 404."""
-    identity = await require_identity(request)
-    store = request.app[STORE]
-    try:
-        device = await store.repo(DeviceRepository).get_by_slug(request.match_info["slug"])
-    except NotFoundError:
-        raise web.HTTPNotFound from None
-    resource = Resource(
-        kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
-    )
-    actor = await actor_for(store, identity.account)
-    if device.kind is not DeviceKind.CCU or not can(actor, Action.UPDATE, resource):
+    _account_id, device = await device_in_path(request, Action.UPDATE)
+    if device.kind is not DeviceKind.CCU:
         raise web.HTTPNotFound
     return device
 

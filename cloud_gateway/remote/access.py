@@ -33,10 +33,20 @@ from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.tunnels.pairing import hash_secret
 
-__all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
+__all__ = [
+    "Access",
+    "Denial",
+    "check_access",
+    "device_in_path",
+    "handover",
+    "open_form",
+    "open_submit",
+]
 
 
-async def _openable_device(request: web.Request) -> tuple[int, Device]:
+async def device_in_path(request: web.Request, action: Action) -> tuple[int, Device]:
+    """The logged-in account and the device ``{slug}`` of the path, if the account may do
+    ``action`` to it (``can``); else 404: another tenant's device looks like no device."""
     identity = await require_identity(request)
     store = request.app[STORE]
     try:
@@ -47,9 +57,13 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
     resource = Resource(
         kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
     )
-    if not can(actor, Action.REMOTE, resource):
-        raise web.HTTPNotFound  # another tenant's device looks like no device
+    if not can(actor, action, resource):
+        raise web.HTTPNotFound
     return identity.account.id, device
+
+
+async def _openable_device(request: web.Request) -> tuple[int, Device]:
+    return await device_in_path(request, Action.REMOTE)
 
 
 async def open_form(request: web.Request) -> web.Response:

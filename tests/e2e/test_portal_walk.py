@@ -17,9 +17,12 @@ from playwright.async_api import Page
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.config import GatewayConfig, PortalConfig
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.i18n import TEXTS
 from cloud_gateway.plants.model import PlantFields
 from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.remote.repository_lan import LanTargetRepository
 from simulator.mailcatcher import MailCatcher
 from tests.cloud_gateway.portal.support import accept_terms
 from tests.support.browser import chromium_browser
@@ -100,6 +103,13 @@ async def test_walk_every_page_for_every_role_language_and_width(tmp_path: Path)
             dach = await plants.create(anna.id, long_name, now)
             await plants.create(ivo.id, PlantFields(name="Werkstatt"), now)
             await gw.gateway.store.repo(CustomerRepository).delegate(anna.id, ivo.id, dach.id, now)
+            # a hub of anna's: its remote-access and Netzwerkgeräte pages are walked too
+            hub = await gw.gateway.store.repo(DeviceRepository).create(
+                slug="ferienhaus-a1b2c3", kind=DeviceKind.CCU, created_at=now, account_id=anna.id
+            )
+            await gw.gateway.store.repo(LanTargetRepository).add(
+                hub.id, name="Router im Keller", host="192.168.178.1", port=80, now=now
+            )
             # the text ids are all registered once the app is set up
             keys = _text_ids()
             for role, login in ROLES:
