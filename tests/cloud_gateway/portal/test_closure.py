@@ -16,6 +16,8 @@ from cloud_gateway.accounts.customers import CustomerInput
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.states import ContractState
 from cloud_gateway.config import GatewayConfig, SmtpConfig
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http.keys import CUSTOMERS, TUNNELS
@@ -116,6 +118,13 @@ async def test_closing_an_account_erases_it_closes_tunnels_and_keeps_invoices(
             else:
                 await again.closed(timeout=5.0)
                 await again.stop()
+
+            # the running subscription ended at its period's end through the billing service
+            repo = store.repo(BillingRepository)
+            async with repo.transaction() as conn:
+                contracts = [c for c in await repo.contracts(conn) if c.account_id == anna.id]
+            assert ContractState.ENDED in {c.state for c in contracts}
+            assert ContractState.ACTIVE not in {c.state for c in contracts}
 
             # invoices kept, and still valid e-invoices
             assert await checked_documents(store) == documents_before
