@@ -42,6 +42,9 @@ def test_templates_exist_in_german_and_english() -> None:
         "days": 5,
         "order_id": 1,
         "period_days": 30,
+        "devices": 1,
+        "contracts": 1,
+        "keep_until": "K",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))
