@@ -17,7 +17,9 @@ import logging
 from aiohttp import web
 
 from cloud_gateway.http.auth import current_identity
+from cloud_gateway.http.keys import CONFIG
 from cloud_gateway.http.pages import VIEWER, Handler, Viewer, render
+from cloud_gateway.remote.hosts import slug_from_host
 
 __all__ = ["ERROR_KINDS", "page_chrome"]
 
@@ -38,7 +40,14 @@ ERROR_KINDS = {
 
 
 def _is_page(request: web.Request) -> bool:
-    return not request.path.startswith(_NOT_PAGES)
+    """A portal page: not JSON, files or devices, and not on a device host (those answer
+    with the device's own pages or the remote area's refusal pages)."""
+    if request.path.startswith(_NOT_PAGES):
+        return False
+    config = request.app[CONFIG]
+    name = (request.host or "").rsplit(":", 1)[0].lower()
+    on_portal = name == config.http.public_host.lower()
+    return on_portal or slug_from_host(request.host, config.remote_domain) is None
 
 
 def error_page(request: web.Request, status: int) -> web.Response:

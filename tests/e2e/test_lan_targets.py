@@ -105,11 +105,22 @@ async def test_owner_adds_opens_and_removes_a_lan_device(
                     assert seen["headers"]["X-Forwarded-Proto"] == "https"
                     assert "__Host-remote" not in seen["cookies"]
 
-                    # another account cannot manage or open it
+                    # the owner's remote-access log: who, when, from where, how much
+                    async with http.get("/portal/devices/audit") as resp:
+                        audit = await resp.text()
+                    row = re.search(
+                        r"<tr><td>" + re.escape(hub.slug) + r"</td>(.*?)</tr>", audit, re.DOTALL
+                    )
+                    assert row is not None
+                    assert "<td>anna</td><td>127.0.0.1</td>" in row.group(1)
+
+                    # another account cannot manage or open it, nor see its log
                     async with browser(gw.url, gw.ssl_context) as other:
                         await gw.login(other, "bert")
                         async with other.get(page) as resp:
                             assert resp.status == 404
+                        async with other.get("/portal/devices/audit") as resp:
+                            assert hub.slug not in await resp.text()
                         async with other.get(f"{lan_host}/headers") as resp:
                             assert resp.status != 200
 
