@@ -40,9 +40,9 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     },
     "hub.refused_title": {_DE: "Link ungültig", _EN: "Invalid link"},
     "hub.refused_lead": {
-        _DE: "Dieser Buchungslink kann nicht verwendet werden. Öffnen Sie das CloudMatic-"
+        _DE: "Dieser Buchungslink kann nicht verwendet werden. Öffnen Sie das CloudConnector-"
         "Dashboard Ihrer Zentrale und klicken Sie erneut auf „Zugang buchen“.",
-        _EN: "This booking link cannot be used. Open the CloudMatic dashboard of your hub "
+        _EN: "This booking link cannot be used. Open the CloudConnector dashboard of your hub "
         "and click “Book access” again.",
     },
     "refusal.malformed": {_DE: "Der Link ist unvollständig.", _EN: "The link is incomplete."},
