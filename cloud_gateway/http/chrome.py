@@ -5,8 +5,10 @@
 - it loads the logged-in account once and puts it under :data:`~cloud_gateway.http.pages.VIEWER`,
   so every page (``/`` included) shows "Angemeldet als …" and the navigation for its role;
 - an HTTP error raised by a handler (403, 404, 405, …) or by the router becomes a page in
-  the reader's language on the common layout, with the same status; an unexpected exception
-  is logged and answered with a styled 500 page (no traceback reaches the browser).
+  the reader's language on the common layout, with the same status; a domain's
+  ``NotFoundError`` or ``AccessDeniedError`` becomes the 404 page (as the JSON API's mapping in
+  :mod:`cloud_gateway.http.errors` does); an unexpected exception is logged and answered with
+  a styled 500 page (no traceback reaches the browser).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 
 from aiohttp import web
 
+from cloud_gateway.errors import AccessDeniedError, NotFoundError
 from cloud_gateway.http.auth import current_identity
 from cloud_gateway.http.keys import CONFIG
 from cloud_gateway.http.pages import VIEWER, Handler, Viewer, render
@@ -73,6 +76,8 @@ async def page_chrome(request: web.Request, handler: Handler) -> web.StreamRespo
     )
     try:
         return await handler(request)
+    except (NotFoundError, AccessDeniedError):
+        return error_page(request, 404)  # another tenant's object is never revealed
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise

@@ -7,9 +7,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from pytest_aiohttp.plugin import AiohttpClient
 
 from cloud_gateway.config import GatewayConfig, PortalConfig
+from cloud_gateway.errors import AccessDeniedError, NotFoundError
+from cloud_gateway.http.chrome import page_chrome
 from cloud_gateway.http.formats import format_cents, format_date, format_datetime, format_number
+from cloud_gateway.http.keys import CONFIG, TEMPLATES
+from cloud_gateway.http.pages import make_templates
 from tests.cloud_gateway.portal.support import accept_terms, logged_in, text_of
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -127,3 +133,24 @@ async def test_legal_pages_are_public_linked_from_registration_and_operator_edit
         assert "Allgemeine Geschäftsbedingungen" in html
         async with http.get("/legal/unbekannt") as resp:
             assert resp.status == 404
+
+
+async def test_domain_errors_on_pages_are_the_404_page(aiohttp_client: AiohttpClient) -> None:
+    async def missing(_request: web.Request) -> web.Response:
+        raise NotFoundError("no plant 7")
+
+    async def foreign(_request: web.Request) -> web.Response:
+        raise AccessDeniedError("plant 8 is another tenant's")
+
+    app = web.Application(middlewares=[page_chrome])
+    app[CONFIG] = GatewayConfig()
+    app[TEMPLATES] = make_templates()
+    app.router.add_get("/missing", missing)
+    app.router.add_get("/foreign", foreign)
+    client = await aiohttp_client(app)
+    for path in ("/missing", "/foreign"):
+        async with client.get(path, headers={"Accept-Language": "en"}) as resp:
+            html = await resp.text()
+        assert resp.status == 404
+        assert "<h1>Page not found</h1>" in html
+        assert "plant" not in text_of(html).lower()  # nothing about the object leaks
