@@ -53,6 +53,10 @@ async def test_demo_shows_portal_remote_ccu_addon_and_live_power(tmp_path: Path)
         # the homeowner opens the CCU's WebUI through the tunnel
         page = await _log_in(ctx, portal, logins["homeowner"])
         await expect(page.locator("#account-name")).to_contain_text("demo")
+        # the demo's mail catcher behind "Postfach (Demo)", linked from every page
+        await page.click("#demo-mailbox-link")
+        assert page.url == urls["demo_mailbox"]
+        await expect(page.locator("h1")).to_have_text("Postfach (Demo)")
         await page.goto(urls["remote_access_open"])
         async with ctx.expect_page() as opened:
             await page.click("#remote-open")
