@@ -131,6 +131,9 @@ async def test_walk_every_page_for_every_role_language_and_width(tmp_path: Path)
                                 problems.append(f"{where}: status {response and response.status}")
                             if await page.get_attribute("html", "lang") != lang:
                                 problems.append(f"{where}: page not in {lang}")
+                            title = await page.title()
+                            if "CloudConnector" not in title or "<" in title:
+                                problems.append(f"{where}: title {title!r}")
                             text = await page.inner_text("body")
                             if found := keys.search(text):
                                 problems.append(f"{where}: untranslated {found.group(1)}")
