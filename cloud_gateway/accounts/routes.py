@@ -23,6 +23,7 @@ from cloud_gateway.http.pages import render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.views import shared_plants
 
 __all__ = ["safe_next", "setup"]
 
@@ -99,6 +100,7 @@ async def portal(request: web.Request) -> web.Response:
             "account": identity.account,
             "devices": devices,
             "plants": plants,
+            "shared": await shared_plants(request, identity.account),
             "csrf_token": await csrf_token(request),
         },
     )

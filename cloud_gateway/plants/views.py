@@ -51,7 +51,7 @@ from cloud_gateway.plants.spreadsheet import (
     template_xlsx,
 )
 
-__all__ = ["setup"]
+__all__ = ["setup", "shared_plants"]
 
 _ERRORS = {
     ActivationCodeError: "plants.err.wrong_code",
@@ -121,7 +121,7 @@ async def _page(
     return render(request, template, context, status=status)
 
 
-async def _shared_plants(request: web.Request, account: Account) -> list[tuple[Plant, str]]:
+async def shared_plants(request: web.Request, account: Account) -> list[tuple[Plant, str]]:
     """Plants other owners let this installer monitor, with the owner's name (R-MON-20)."""
     store = request.app[STORE]
     held = await store.repo(CustomerRepository).delegations(installer_account_id=account.id)
@@ -140,7 +140,7 @@ async def _shared_plants(request: web.Request, account: Account) -> list[tuple[P
 async def plant_list(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     found = await request.app[STORE].repo(PlantRepository).list_for_account(identity.account.id)
-    shared = await _shared_plants(request, identity.account)
+    shared = await shared_plants(request, identity.account)
     notice = {"plant_deleted": "done.plant_deleted"}.get(request.query.get("done", ""))
     return await _page(request, "plant_list.html", plants=found, shared=shared, notice=notice)
 

@@ -48,6 +48,10 @@ async def test_owner_shares_a_plant_read_only_and_revokes_it(
             assert grant is not None
 
         async with logged_in(gw, "ivo") as installer:
+            async with installer.http.get("/portal") as resp:
+                overview = await resp.text()
+            assert 'id="overview-shared"' in overview
+            assert "Dach" in text_of(overview)
             async with installer.http.get("/plants") as resp:
                 listing = await resp.text()
             assert 'id="shared-plants"' in listing
