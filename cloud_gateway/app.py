@@ -10,9 +10,11 @@ from aiohttp import web
 
 from cloud_gateway import accounts, shop
 from cloud_gateway.accounts.passwords import PasswordHasher
+from cloud_gateway.banking import routes as banking_routes
 from cloud_gateway.billing import routes as billing_routes
 from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.contracts import routes as contract_routes
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.http.chrome import page_chrome
@@ -21,9 +23,11 @@ from cloud_gateway.http.keys import (
     ACCOUNT_CLOSURE,
     ACCOUNTS,
     ALERTS,
+    BANK,
     BILLING,
     CLOCK,
     CONFIG,
+    CONTRACTS,
     CUSTOMERS,
     DEVICE_CA,
     ENROLMENT,
@@ -38,6 +42,7 @@ from cloud_gateway.http.keys import (
     PLANT_ACCESS,
     REMOTE_GATE,
     SCHEDULER,
+    SHOP,
     STORE,
     TELEMETRY_INGEST,
     TEMPLATES,
@@ -113,6 +118,8 @@ def create_app(
     operator_routes.setup(app)
     shop.routes.setup(app)
     billing_routes.setup(app)
+    banking_routes.setup(app)
+    contract_routes.setup(app)
     portal_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
@@ -148,4 +155,7 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[BANK] = services.bank
+    app[CONTRACTS] = services.contracts
+    app[SHOP] = services.shop
     app[ACCOUNT_CLOSURE] = services.account_closure

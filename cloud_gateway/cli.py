@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cloud_gateway.config import load_gateway_config
 from cloud_gateway.server import start_gateway
@@ -39,7 +41,38 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", required=True, type=date.fromisoformat,
                         help="last issue date, YYYY-MM-DD (inclusive)")  # fmt: skip
     export.add_argument("--out", required=True, type=Path, help="folder to write into")
+    bank = sub.add_parser("bank", help="bank transfers")
+    bank_sub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION")
+    bank_import = bank_sub.add_parser(
+        "import", help="import a camt.053 statement (.02/.08), match and book it; JSON summary"
+    )
+    add_common_arguments(bank_import)
+    bank_import.add_argument("statement", type=Path, help="the camt.053 XML file")
+    _add_contracts(sub)
     return parser
+
+
+def _add_contracts(sub: Any) -> None:
+    """``contracts preview``: the whole life of one prepaid contract (dry run, no database)."""
+    contracts = sub.add_parser("contracts", help="prepaid service contracts")
+    con_sub = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
+    preview = con_sub.add_parser(
+        "preview", help="print the documents, service days and balance of one contract (JSON)"
+    )
+    add_common_arguments(preview)
+    preview.add_argument("--product", required=True, help="catalogue key, e.g. satellite-uplink")
+    preview.add_argument("--plan", help="plan code (default: the product's first plan)")
+    preview.add_argument("--start", required=True, type=date.fromisoformat,
+                         help="activation day, YYYY-MM-DD")  # fmt: skip
+    preview.add_argument("--paid-months", type=int,
+                         help="pro-formas are paid up to this month (default: all)")  # fmt: skip
+    preview.add_argument("--terminate", type=date.fromisoformat,
+                         help="end early at the start of this day, YYYY-MM-DD")  # fmt: skip
+    mode = preview.add_mutually_exclusive_group()
+    mode.add_argument("--at-once", action="store_true", help="the day is the first unused one")
+    mode.add_argument("--period-end", action="store_true", help="end with the current month")
+    preview.add_argument("--overdraft", action="store_true",
+                         help="settle unpaid pro-formas from the payment account")  # fmt: skip
 
 
 async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
@@ -77,9 +110,53 @@ async def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _bank_import(args: argparse.Namespace) -> int:
+    """Import one statement with the gateway's own services (what the upload does)."""
+    from cloud_gateway.banking.errors import StatementError  # noqa: PLC0415
+    from cloud_gateway.composition import build_services  # noqa: PLC0415
+
+    config = load_gateway_config(args.config)
+    data = args.statement.read_bytes()
+    store = await Store.open(config.database_url)
+    try:
+        services = build_services(config, store, SystemClock())
+        summary = await services.bank.import_statement(data, str(args.statement))
+    except StatementError as exc:
+        print(f"cloud-gateway: nothing booked: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(json.dumps(summary.as_dict()))
+    return 0
+
+
+def _contracts_preview(args: argparse.Namespace) -> int:
+    from cloud_gateway.billing.catalogue import load_catalogues  # noqa: PLC0415 - one command
+    from cloud_gateway.billing.errors import BillingError  # noqa: PLC0415
+    from cloud_gateway.billing.preview import preview_contract  # noqa: PLC0415
+    from cloud_gateway.contracts.service import preview_terms  # noqa: PLC0415
+
+    config = load_gateway_config(args.config)
+    try:
+        product, tax = preview_terms(load_catalogues(), config.billing, args.product, args.start)
+        result = preview_contract(
+            product, args.plan or product.plans[0].code, args.start, tax=tax,
+            paid_months=args.paid_months, terminate=args.terminate, at_once=args.at_once,
+            overdraft=args.overdraft,
+        )  # fmt: skip
+    except BillingError as exc:
+        print(f"cloud-gateway contracts preview: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_json()), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cloud-gateway``."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "contracts" and args.terminate and not (args.at_once or args.period_end):
+        parser.error("--terminate needs --at-once or --period-end")
     setup_logging(args.log_level)
 
     def run() -> int:
@@ -87,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_async_command(lambda stop: _serve(args, stop))
         if args.command == "documents":
             return asyncio.run(_export(args))
+        if args.command == "bank":
+            return asyncio.run(_bank_import(args))
+        if args.command == "contracts":
+            return _contracts_preview(args)
         return asyncio.run(_migrate(args))
 
     return run_guarded("cloud-gateway", run)

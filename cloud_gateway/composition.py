@@ -28,11 +28,14 @@ from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.accounts.vies import ViesClient
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.contracts.provider import HttpServiceProvider
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
@@ -49,6 +52,8 @@ from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.lan_sync import lan_sender
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.shop.bank_transfer import BankTransferOnly
+from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -100,6 +105,12 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    bank: BankService
+    """Bank statements (camt.053): import, matching, the queue of unmatched payments."""
+    contracts: ContractService
+    """Prepaid service contracts: provider pre-check, ordering mail, views, refunds."""
+    shop: ShopService
+    """Carts, vouchers, checkout and the account's orders (R-CCU-3..5, 11, 12)."""
     account_closure: AccountClosure
     """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""
 
@@ -252,6 +263,28 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
+    contracts = ContractService(
+        store=store,
+        billing=billing,
+        catalogues=load_catalogues(),
+        provider=HttpServiceProvider(
+            config.contracts.provider_url, config.contracts.provider_timeout_s
+        ),
+        outbox=outbox,
+        clock=clock,
+        config=config.billing,
+    )
+    payments = BankTransferOnly()
+    shop = ShopService(
+        store,
+        billing,
+        load_catalogues(),
+        clock,
+        config.billing,
+        entitlements=entitlements,
+        payments=payments,
+        methods=payments.methods,
+    )
     return Services(
         config=config,
         store=store,
@@ -276,6 +309,9 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        bank=BankService(store, billing, clock, iban=config.billing.iban),
+        contracts=contracts,
+        shop=shop,
         account_closure=AccountClosure(
             store=store,
             clock=clock,

@@ -10,6 +10,7 @@ from tunnel.tomlconfig import load_config
 __all__ = [
     "AccountsConfig",
     "BillingConfig",
+    "ContractsConfig",
     "DatabaseConfig",
     "EnrolmentConfig",
     "EntitlementsConfig",
@@ -309,6 +310,22 @@ class BillingConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ContractsConfig:
+    """The service provider that pre-checks prepaid service contracts (R-BIL-2)."""
+
+    provider_url: str = "http://127.0.0.1:8470"
+    """Base URL of the provider's pre-check API (``simulator satellite`` listens here)."""
+    provider_timeout_s: float = 5.0
+    """How long a pre-check may take before the order is refused as "provider unavailable"."""
+
+    def __post_init__(self) -> None:
+        if not self.provider_url.startswith(("http://", "https://")):
+            raise ValueError("contracts: provider_url must be an http(s) URL")
+        if self.provider_timeout_s <= 0:
+            raise ValueError("contracts: provider_timeout_s must be > 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PortalConfig:
     """The customer portal's operator-edited pages and the demo's mailbox."""
 
@@ -356,6 +373,8 @@ class GatewayConfig:
     """Operator API and metrics."""
     billing: BillingConfig = field(default_factory=BillingConfig)
     """Seller data on documents."""
+    contracts: ContractsConfig = field(default_factory=ContractsConfig)
+    """The service provider of prepaid service contracts."""
     portal: PortalConfig = field(default_factory=PortalConfig)
     """Legal pages and the demo mailbox."""
 

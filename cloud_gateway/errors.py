@@ -37,6 +37,8 @@
     ├── InvalidLanTargetError (ValueError)        a hub's LAN target (Netzwerkgerät) has a bad
     │                                              name, host or port (remote.lan)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
+    ├── CartError (ValueError)                     the cart or checkout refused a request
+    │                                              (shop.errors)
     ├── MonitoringError                            forecast or alert state unusable
     │   │                                          (monitoring.errors)
     │   ├── ForecastUnavailableError (ValueError)  the plant lacks data the forecast needs
@@ -54,6 +56,16 @@
     │   │                                          view (billing.rendering.errors)
     │   ├── IncompleteDocumentError (ValueError)   the view lacks data its type requires
     │   └── EInvoiceError                          the e-invoice library rejected XML or PDF
+    ├── BankingError                               a bank-transfer rule refused a request
+    │   │                                          (banking.errors)
+    │   ├── StatementError (ValueError)            a camt.053 file is invalid (file, problem)
+    │   └── QueueStateError                        a queued payment was already resolved
+    ├── ContractError                              a service contract rule refused a request
+    │   │                                          (contracts.errors)
+    │   ├── InvalidSiteError (ValueError)          the site coordinates are missing or wrong
+    │   ├── PrecheckRefusedError (ValueError)      the provider cannot serve the site
+    │   └── ProviderUnavailableError               the provider timed out or failed
+    │       (ConnectionError)
     ├── PortalError                                a portal rule refused a request
     │   │                                          (portal.errors)
     │   ├── InvalidIbanError (ValueError)          bank data: the IBAN or BIC is invalid

@@ -53,6 +53,7 @@ def describe(run: Running) -> dict[str, Any]:
             "addon_dashboard": f"{ccu.webui_url}/addons/{ADDON_ID}/?sid=@{run.sid}@",
             "ccu_webui": f"{ccu.webui_url}/",
             "plant": f"{portal}plants/{run.plant.id}",
+            "shop": f"{portal}shop/products",
             "demo_mailbox": f"{portal}demo/mailbox",
         },
         "logins": {
@@ -73,6 +74,7 @@ def describe(run: Running) -> dict[str, Any]:
             "invoice": run.money.invoice,
             "open_proforma": run.money.open_proforma,
             "documents_api": f"{portal}api/v1/billing/documents",
+            "bank_statement": run.money.statement,
         },
         "inverter_clock": {"start": start.isoformat(), "runs": "real time from the start"},
         "modbus_rtu": run.rtu.path,
@@ -96,6 +98,10 @@ def render_text(facts: dict[str, Any]) -> str:
         f"    money         invoice {facts['billing']['invoice']} (package paid by transfer), "
         f"pro-forma {facts['billing']['open_proforma']} open\n"
         f"                  {facts['billing']['documents_api']}  (JSON, PDF under .../ID/pdf)\n"
+        f"                  {facts['billing']['bank_statement']}  (camt.053 paying it: "
+        "cloud-gateway bank import)\n"
+        f"  Shop:           {urls['shop']}  (as {home['username']}: book a package by transfer;\n"
+        "                  also 'Zugang buchen' in the portal and on the add-on's dashboard)\n"
         f"  Demo mailbox:   {urls['demo_mailbox']}  (every mail the system sent)\n"
         f"  Remote access:  {urls['remote_access']}\n"
         f"    (log in as {home['username']} first, then open it from "

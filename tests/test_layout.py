@@ -78,6 +78,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("remote",),
     ("operator",),
     ("billing",),
+    ("contracts",),
     ("payments", "banking"),
     ("shop",),
     ("licences",),

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from cloud_gateway.accounts import api, customer_page, flows, texts
 from cloud_gateway.accounts.service import LoginOutcome
+from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http import gate
 from cloud_gateway.http.auth import (
@@ -17,6 +18,7 @@ from cloud_gateway.http.auth import (
 )
 from cloud_gateway.http.keys import (
     ACCOUNTS,
+    SHOP,
     STORE,
 )
 from cloud_gateway.http.pages import render
@@ -24,6 +26,7 @@ from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.views import shared_plants
+from cloud_gateway.shop.formats import Formats
 
 __all__ = ["safe_next", "setup"]
 
@@ -93,6 +96,12 @@ async def portal(request: web.Request) -> web.Response:
     store = request.app[STORE]
     devices = await store.repo(DeviceRepository).list_for_account(identity.account.id)
     plants = await store.repo(PlantRepository).list_for_account(identity.account.id)
+    shop = request.app[SHOP]
+    hubs = [
+        (d, await shop.hub_status(identity.account.id, d.id))
+        for d in devices
+        if d.kind is DeviceKind.CCU
+    ]
     return render(
         request,
         "portal.html",
@@ -102,6 +111,8 @@ async def portal(request: web.Request) -> web.Response:
             "plants": plants,
             "shared": await shared_plants(request, identity.account),
             "csrf_token": await csrf_token(request),
+            "hubs": hubs,
+            "fmt": Formats(request_language(request)),
         },
     )
 

@@ -23,6 +23,7 @@ class EntryKind(StrEnum):
     CREDIT = "credit"  # unused prepaid fees, goodwill, a credit note
     REFUND = "refund"  # money paid back to the customer
     OVERDRAFT_LIMIT = "overdraft_limit"  # the operator sets how far the balance may go below 0
+    REVERSAL = "reversal"  # a booked payment taken back by the bank (reversal or return)
 
 
 _SIGN = {
@@ -31,6 +32,7 @@ _SIGN = {
     EntryKind.CHARGE: -1,
     EntryKind.REFUND: -1,
     EntryKind.OVERDRAFT_LIMIT: 0,
+    EntryKind.REVERSAL: -1,
 }
 
 

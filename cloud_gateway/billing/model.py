@@ -24,6 +24,8 @@ class StoredOrder:
     language: str
     open_reservations: tuple[str, ...]
     created_at: datetime
+    wished_start: date | None = None
+    """The start the customer asked for; activation waits until then (R-BIL-5)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

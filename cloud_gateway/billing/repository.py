@@ -44,7 +44,7 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.repository import Repository, store_error
 from cloud_gateway.store.upsert import insert_ignore
 
-__all__ = ["BillingRepository"]
+__all__ = ["BillingRepository", "document_row", "order_row"]
 
 _LOGGER = logging.getLogger(__name__)
 _O, _C, _D, _J = billing_orders, billing_contracts, billing_documents, billing_journal
@@ -69,6 +69,7 @@ def _order(m: sa.RowMapping) -> StoredOrder:
         language=m["language"],
         open_reservations=tuple(m["open_reservations"].split()),
         created_at=m["created_at"],
+        wished_start=m["wished_start"],
     )
 
 
@@ -89,6 +90,12 @@ def _entry(m: sa.RowMapping) -> StoredEntry:
     values = {k: m[k] for k in StoredEntry.__dataclass_fields__}
     values["kind"] = EntryKind(m["kind"])
     return StoredEntry(**values)
+
+
+#: a documents row as :class:`StoredDocument` (for the bulk repository)
+document_row = _document
+#: an orders row as :class:`StoredOrder`
+order_row = _order
 
 
 class BillingRepository(Repository):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.plants.schema import plants
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
@@ -43,6 +44,8 @@ billing_orders = sa.Table(
     #: delivery reservations still open, space-separated codes
     sa.Column("open_reservations", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    #: the start the customer asked for (R-BIL-5); activation waits for it (migration 0013)
+    sa.Column("wished_start", sa.Date, nullable=True),
     sa.Index("ix_billing_orders_account_id", "account_id"),
 )
 
@@ -95,7 +98,7 @@ billing_contracts = sa.Table(
         "plant_id",
         sa.Integer,
         sa.ForeignKey(
-            "plants.id", ondelete="SET NULL", name="fk_billing_contracts_plant_id_plants"
+            plants.c.id, ondelete="SET NULL", name="fk_billing_contracts_plant_id_plants"
         ),
         nullable=True,
     ),

@@ -8,12 +8,13 @@ creates them: numbers from the range's counter row, canonical JSON and its SHA-2
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,8 +35,9 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, finalise_pending, seller_parties
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredDocument
-from cloud_gateway.billing.periods import local_date, local_midnight, period, period_index
+from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
+from cloud_gateway.billing.payments_bulk import Payment, book_payments
+from cloud_gateway.billing.periods import local_date, local_midnight, period
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
 from cloud_gateway.billing.repository import BillingRepository
@@ -43,7 +45,12 @@ from cloud_gateway.billing.run import (
     ItemKind,
     initial_draft,
 )
-from cloud_gateway.billing.runner import RunReport, persist_run, snapshot_of
+from cloud_gateway.billing.runner import (
+    RunReport,
+    contract_snapshot,
+    persist_run,
+    snapshot_of,
+)
 from cloud_gateway.billing.states import (
     ContractEvent,
     ContractState,
@@ -51,6 +58,7 @@ from cloud_gateway.billing.states import (
     OrderState,
     advance,
 )
+from cloud_gateway.billing.termination import terminate as termination_of
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
@@ -285,7 +293,7 @@ class BillingService:
     async def confirm_reservation(self, order_id: int, code: str, *, key: str) -> dict[str, Any]:
         """The back office confirms one delivery reservation (R-BIL-4)."""
 
-        async def action(conn: AsyncConnection, _now: datetime) -> dict[str, Any]:
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
             order = await self._repo.order(conn, order_id)
             if code not in order.open_reservations:
                 raise BillingError(f"order {order_id} has no open reservation {code!r}")
@@ -296,7 +304,12 @@ class BillingService:
             await self._repo.set_order(
                 conn, order_id, open_reservations=" ".join(remaining), state=state.value
             )
-            return {"order_id": order_id, "state": state.value}
+            started = await self._activate_ready(conn, order_id, now)
+            return {
+                "order_id": order_id,
+                "state": started["state"] if started else state.value,
+                "start": started["start"] if started else None,
+            }
 
         return await self._once(key, "confirm_reservation", action)
 
@@ -307,20 +320,97 @@ class BillingService:
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
             order = await self._repo.order(conn, order_id)
-            state = advance(order.state, OrderEvent.ACTIVATE)
-            day = start or local_date(now)
-            await self._repo.set_order(conn, order_id, state=state.value)
-            for contract in await self._repo.contracts(conn, order_id=order_id):
-                advance(contract.state, ContractEvent.ACTIVATE)
-                await self._repo.set_contract(
-                    conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
-                )
-                await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
-            return {"order_id": order_id, "state": state.value, "start": day.isoformat()}
+            return await self._start_order(conn, order, start or local_date(now), now)
 
         result = await self._once(key, "activate", action)
         await self._book_windows(order_id)
         return result
+
+    async def _start_order(
+        self, conn: AsyncConnection, order: StoredOrder, day: date, now: datetime
+    ) -> dict[str, Any]:
+        """Activate a ready order: its contracts start on ``day`` (the run's jobs from then)."""
+        state = advance(order.state, OrderEvent.ACTIVATE)
+        await self._repo.set_order(conn, order.id, state=state.value)
+        for contract in await self._repo.contracts(conn, order_id=order.id):
+            advance(contract.state, ContractEvent.ACTIVATE)
+            await self._repo.set_contract(
+                conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
+            )
+            await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
+        await self._service_windows(conn, order_id=order.id, now=now)
+        return {"order_id": order.id, "state": state.value, "start": day.isoformat()}
+
+    async def _activate_ready(
+        self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
+    ) -> dict[str, Any] | None:
+        """Activate the order if it is ready (all reservations confirmed, fully paid) (R-BIL-5).
+
+        The contracts start on ``start``, else on the day the customer wished if that is still
+        ahead, else today: the first pro-forma has no deadline, the start moves until payment
+        (R-BIL-9). ``None`` (and nothing changes) when the order is not ready; so every path
+        that may complete an order (payment, reservation confirmation) can call it.
+        """
+        order = await self._repo.order(conn, order_id)
+        if order.state is not OrderState.READY:
+            return None
+        today = local_date(now)
+        wished = order.wished_start if order.wished_start and order.wished_start > today else None
+        return await self._start_order(conn, order, start or wished or today, now)
+
+    async def wish_start(self, order_id: int, day: date, *, key: str) -> dict[str, Any]:
+        """Store the start the customer asks for; activation waits until then (R-BIL-5)."""
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            if order.state in (OrderState.ACTIVE, OrderState.CANCELLED):
+                raise BillingError(f"order {order_id} is {order.state}")
+            if day < local_date(now):
+                raise BillingError(f"order {order_id}: wished start {day} lies in the past")
+            await self._repo.set_order(conn, order_id, wished_start=day)
+            return {"order_id": order_id, "wished_start": day.isoformat()}
+
+        return await self._once(key, "wish_start", action)
+
+    async def _service_windows(
+        self,
+        conn: AsyncConnection,
+        *,
+        now: datetime,
+        order_id: int | None = None,
+        contract_ids: Sequence[int] | None = None,
+    ) -> None:
+        """Each paid month of a running service contract is an entitlement window.
+
+        Booked in the caller's transaction through the entitlement service, one window per
+        period keyed by the contract and the period: calling again books nothing twice.
+        """
+        if self._entitlements is None:
+            return
+        for contract in await self._repo.contracts(conn, order_id=order_id, ids=contract_ids):
+            product = self._product(contract)
+            if (
+                product.family is not Family.SERVICE_CONTRACT
+                or contract.start_day is None
+                or contract.state is not ContractState.ACTIVE
+            ):
+                continue
+            plan = product.plan(contract.plan_code)
+            for p in range(contract.paid_periods):
+                this = period(contract.start_day, p, plan.period_unit, plan.period_length)
+                await self._entitlements.book_service_period(
+                    conn,
+                    contract_id=contract.id,
+                    account_id=contract.account_id,
+                    start=local_midnight(this.first),
+                    end=local_midnight(this.last + timedelta(days=1)),
+                    product=contract.product_code,
+                    idempotency_key=f"billing:contract:{contract.id}:period:{p}",
+                    now=now,
+                )
+
+    def _product(self, contract: StoredContract) -> Product:
+        return self._catalogues.version(contract.catalogue_version).product(contract.product_code)
 
     async def _book_windows(self, order_id: int) -> None:
         """Give each started hub package of the order its entitlement window.
@@ -378,6 +468,11 @@ class BillingService:
 
         return await self._once(key, "record_payment", action)
 
+    async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:
+        """:meth:`record_payment` for a batch, in one transaction with a few statements in all
+        (a bank statement); same keys, rules and results (see :mod:`.payments_bulk`)."""
+        return await book_payments(self, self._repo, payments, self._clock.now())
+
     async def settle_from_account(self, document_id: int, *, key: str) -> dict[str, Any]:
         """Settle a pro-forma from the payment account, within its overdraft limit (R-BIL-11)."""
 
@@ -412,6 +507,40 @@ class BillingService:
             return {"journal_id": entry}
 
         return await self._once(key, "refund", action)
+
+    async def reverse_payment(
+        self, account_id: int, amount: int, reference: str, *, key: str
+    ) -> dict[str, Any]:
+        """Take back money the bank reversed or returned; the balance may go below zero.
+
+        Settled documents stay settled (they are final): a negative balance is what the
+        customer owes, shown on the account and evened out by the next payment.
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            await self._repo.lock_account(conn, account_id)
+            entry = await self._repo.append(
+                conn,
+                account_id=account_id,
+                kind=EntryKind.REVERSAL.value,
+                amount=signed(EntryKind.REVERSAL, amount),
+                source_key=key,
+                reference=reference,
+                created_at=now,
+            )
+            return {"journal_id": entry}
+
+        return await self._once(key, "reverse_payment", action)
+
+    def within(self, repository: BillingRepository) -> BillingService:
+        """This service on another repository, e.g. one bound to a caller's unit of work.
+
+        Its calls then run inside the caller's transaction (each still claims its own
+        idempotency key there), so a caller can book many payments with one commit.
+        """
+        bound = copy.copy(self)
+        bound._repo = repository
+        return bound
 
     async def set_overdraft_limit(self, account_id: int, limit: int, *, key: str) -> dict[str, Any]:
         """The operator allows the account to go down to ``-limit`` cents."""
@@ -478,58 +607,113 @@ class BillingService:
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
                 new = advance(order.state, OrderEvent.PAID)
                 await self._repo.set_order(conn, order.id, state=new.value)
+            if self._product(contract).family is Family.SERVICE_CONTRACT:
+                # the start moves until payment (R-BIL-9); the payment path of the other
+                # families is the payment work's
+                await self._activate_ready(conn, order.id, now)
+        else:
+            await self._service_windows(conn, contract_ids=[contract.id], now=now)
         return proforma.id
 
     # --- credit notes -----------------------------------------------------------------------
-    async def terminate(self, contract_id: int, *, key: str) -> dict[str, Any]:
-        """End a contract at the end of its current period (R-BIL-10).
+    async def terminate(
+        self, contract_id: int, *, at_once: bool = False, key: str
+    ) -> dict[str, Any]:
+        """The supplier ends a running contract at once or at the end of its period (R-BIL-10).
 
-        Periods paid ahead (settled pro-formas after the current period, not yet invoiced) are
-        credited to the payment account. Within the minimum term (invoiced up front) this is
-        refused: such a correction needs a credit note for the invoice.
+        At once, today is the first day not served: its rest of the period is refunded
+        day-precise. Invoiced but unused time (that rest; months of the minimum term not begun)
+        is offset by a credit note correcting the invoice that covered it; periods paid ahead
+        (settled pro-formas not invoiced yet) are credited as paid. Both go to the payment
+        account; the service's entitlement windows end with the service. The billing run of
+        today is brought up to date first, in the same transaction.
         """
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            today = local_date(now)
+            await persist_run(
+                self._repo, conn, self._catalogues, today, contract_ids=[contract_id],
+                finalise=self._run_finaliser(now),
+            )  # fmt: skip
             found = await self._repo.contracts(conn, ids=[contract_id])
-            start = found[0].start_day if found else None
-            if start is None:
+            if not found or found[0].start_day is None:
                 raise BillingError(f"contract {contract_id} is not running")
             contract = found[0]
+            if contract.start_day is not None and contract.start_day > today:
+                raise BillingError(f"contract {contract_id} starts {contract.start_day}")
             advance(contract.state, ContractEvent.END)
             await self._repo.lock_account(conn, contract.account_id)
-            product = self._catalogues.version(contract.catalogue_version).product(
-                contract.product_code
-            )
-            plan = product.plan(contract.plan_code)
-            unit, length = plan.period_unit, plan.period_length
-            current = period_index(start, local_date(now), unit, length) or 0
-            if current < product.min_periods - 1:
-                raise BillingError(f"contract {contract_id} is within its minimum term")
-            ahead = [
-                d
-                for d in await self._repo.documents(conn, contract_id=contract.id)
-                if d.kind is DocumentKind.PROFORMA and (d.period or 0) > current
-            ]
-            credit = sum([d.gross for d in ahead if await self._repo.is_settled(conn, d.id)])
-            ended_on = period(start, current, unit, length).last
-            await self._repo.set_contract(
-                conn,
-                contract.id,
-                state=ContractState.ENDED.value,
-                ended_on=ended_on,
-                paid_periods=min(contract.paid_periods, current + 1),
-            )
-            if credit:
+            snapshot = contract_snapshot(self._catalogues, contract, {})
+            stop = termination_of(snapshot, today, at_once=at_once)
+            documents = await self._repo.documents(conn, contract_id=contract.id)
+            note_id = None
+            credit = 0
+            if stop.credit_note is not None:
+                [invoice] = [
+                    d
+                    for d in documents
+                    if d.kind is DocumentKind.INVOICE
+                    and d.period == stop.corrected_period
+                    and d.item_kind == ItemKind.INVOICE.value
+                ]
+                draft = dataclasses.replace(
+                    stop.credit_note,
+                    preceding_number=invoice.number,
+                    preceding_date=invoice.issue_date,
+                )
+                buyer = Party(**json.loads(contract.buyer))
+                pending = Pending(
+                    draft=draft, account_id=contract.account_id, buyer=buyer,
+                    contract_id=contract.id, period=stop.current,
+                    item_kind=DocumentKind.CREDIT_NOTE.value, preceding_id=invoice.id,
+                )  # fmt: skip
+                [note_id] = await self._finalise(conn, [pending], now)
+                credit += draft.totals().grand_total
                 await self._repo.append(
                     conn,
                     account_id=contract.account_id,
                     kind=EntryKind.CREDIT.value,
-                    amount=signed(EntryKind.CREDIT, credit),
+                    amount=signed(EntryKind.CREDIT, draft.totals().grand_total),
+                    source_key=f"terminate:{contract.id}:note",
+                    document_id=note_id,
+                    reference=invoice.number,
+                    created_at=now,
+                )
+            ahead = [
+                d
+                for d in documents
+                if d.kind is DocumentKind.PROFORMA and (d.period or 0) >= stop.ahead_from
+            ]
+            paid_ahead = sum([d.gross for d in ahead if await self._repo.is_settled(conn, d.id)])
+            if paid_ahead:
+                credit += paid_ahead
+                await self._repo.append(
+                    conn,
+                    account_id=contract.account_id,
+                    kind=EntryKind.CREDIT.value,
+                    amount=signed(EntryKind.CREDIT, paid_ahead),
                     source_key=f"terminate:{contract.id}",
                     reference=f"A-{contract.order_id}",
                     created_at=now,
                 )
-            return {"ended_on": ended_on.isoformat(), "credited": credit}
+            await self._repo.set_contract(
+                conn,
+                contract.id,
+                state=ContractState.ENDED.value,
+                ended_on=stop.end,
+                paid_periods=min(contract.paid_periods, stop.current + 1),
+            )
+            if self._entitlements is not None:
+                await self._entitlements.end_service(
+                    conn, contract_id=contract.id, now=now,
+                    at=local_midnight(stop.end + timedelta(days=1)),
+                    note="terminated at once" if at_once else "terminated at period end",
+                )  # fmt: skip
+            return {
+                "ended_on": stop.end.isoformat(),
+                "credited": credit,
+                "credit_note_id": note_id,
+            }
 
         return await self._once(key, "terminate", action)
 
@@ -567,12 +751,18 @@ class BillingService:
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:
         """Persist every missing item of the pure billing run at the clock's instant."""
         now = self._clock.now()
+        async with self._repo.transaction() as conn:
+            return await persist_run(
+                self._repo, conn, self._catalogues, local_date(now),
+                contract_ids=contract_ids, finalise=self._run_finaliser(now),
+            )  # fmt: skip
+
+    def _run_finaliser(
+        self, now: datetime
+    ) -> Callable[[AsyncConnection, Sequence[Pending]], Awaitable[None]]:
+        """How the run's shell finalises its documents at ``now`` (ids not needed)."""
 
         async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
             await self._finalise(conn, pending, now, want_ids=False)
 
-        async with self._repo.transaction() as conn:
-            return await persist_run(
-                self._repo, conn, self._catalogues, local_date(now),
-                contract_ids=contract_ids, finalise=finalise,
-            )  # fmt: skip
+        return finalise

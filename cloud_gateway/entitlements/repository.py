@@ -163,6 +163,17 @@ class EntitlementRepository(Repository):
             rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
             return [_window(r) for r in rows]
 
+    async def windows_in(
+        self, conn: AsyncConnection, subject: Subject, subject_id: int
+    ) -> list[StoredWindow]:
+        """The subject's windows read in the caller's transaction, oldest start first."""
+        query = (
+            _W.select()
+            .where(_W.c.subject == subject.value, _W.c.subject_id == subject_id)
+            .order_by(_W.c.starts_at, _W.c.id)
+        )
+        return [_window(r) for r in await conn.execute(query)]
+
     async def ending_between(self, start: datetime, end: datetime) -> list[StoredWindow]:
         """Windows whose booked or early end lies in ``[start, end)``."""
         effective = sa.func.coalesce(_W.c.ended_at, _W.c.ends_at)

@@ -255,6 +255,60 @@ class EntitlementService:
                 idempotency_key=idempotency_key,
             )
 
+    async def book_service_period(
+        self,
+        conn: AsyncConnection,
+        *,
+        contract_id: int,
+        account_id: int,
+        start: datetime,
+        end: datetime,
+        product: str,
+        idempotency_key: str,
+        now: datetime,
+    ) -> StoredWindow:
+        """A paid month of a service contract, in the caller's (the payment's) transaction."""
+        window = Window(
+            kind=WindowKind.SERVICE, start=start, end=end, source=f"contract:{contract_id}"
+        )
+        return await self._store.repo(EntitlementRepository).add(
+            conn,
+            window,
+            subject=Subject.SERVICE,
+            subject_id=contract_id,
+            account_id=account_id,
+            now=now,
+            product=product,
+            period_days=(end - start).days,
+            idempotency_key=idempotency_key,
+        )
+
+    async def end_service(
+        self, conn: AsyncConnection, *, contract_id: int, at: datetime, now: datetime, note: str
+    ) -> int:
+        """End a service contract's windows at ``at`` (early termination); returns how many."""
+        repo = self._store.repo(EntitlementRepository)
+        ended = 0
+        for stored in await repo.windows_in(conn, Subject.SERVICE, contract_id):
+            if stored.window.effective_end <= at:
+                continue
+            if stored.window.id is None:
+                continue
+            await repo.set_ended(conn, stored.window.id, at)
+            await repo.audit(
+                conn, at=now, actor_account_id=None, action="end", window_id=stored.window.id,
+                detail=note,
+            )  # fmt: skip
+            ended += 1
+        return ended
+
+    async def service_answer(self, contract_id: int, at: datetime) -> Answer:
+        """May the service contract's resource be used at ``at``? (for the gates)"""
+        stored = await self._store.repo(EntitlementRepository).for_subjects(
+            (Subject.SERVICE, contract_id)
+        )
+        return entitlement_at([s.window for s in stored], at)
+
     async def plant_power_changed(self, plant_id: int, power_w: int, at: datetime) -> PowerIncrease:
         """A new nominal power: licences it exceeds end now; their credits are returned."""
         stored = await self._store.repo(EntitlementRepository).for_subjects(
@@ -335,7 +389,7 @@ class EntitlementService:
 
     async def _changed(self, subject: Subject, subject_id: int) -> None:
         """Tell the listeners about every hub whose entitlement may have changed."""
-        if not self._listeners or subject is Subject.PLANT:
+        if not self._listeners or subject in (Subject.PLANT, Subject.SERVICE):
             return
         if subject is Subject.HUB:
             device_ids = [subject_id]

@@ -34,18 +34,21 @@ class WindowKind(StrEnum):
     PACKAGE = "package"
     LICENCE = "licence"
     GRANT = "grant"
+    SERVICE = "service"
 
 
 class Subject(StrEnum):
     """What a window entitles.
 
     ``account``: every hub of an account (CloudMatic packages and the account's trial belong to
-    the account linked to the hub); ``hub``: one hub (operator grants); ``plant``: one PV plant.
+    the account linked to the hub); ``hub``: one hub (operator grants); ``plant``: one PV plant;
+    ``service``: one prepaid service contract (its id), a window per paid month.
     """
 
     ACCOUNT = "account"
     HUB = "hub"
     PLANT = "plant"
+    SERVICE = "service"
 
 
 class Booking(StrEnum):

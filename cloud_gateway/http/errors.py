@@ -103,6 +103,12 @@ class ErrorCode(StrEnum):
     """400: ``at`` lacks a UTC offset."""
     RATE_LIMITED = "rate_limited"
     """429: too many attempts (``retry_after`` seconds)."""
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    """413: the uploaded file is larger than the operation accepts (``message``)."""
+    PRECHECK_REFUSED = "precheck_refused"
+    """422: the service provider refused the site (``reason``, ``message``); nothing ordered."""
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    """503: the service provider did not answer in time or failed (``message``); retry later."""
 
 
 _STATUS = {
@@ -136,6 +142,9 @@ _STATUS = {
     ErrorCode.INVALID_AT: 400,
     ErrorCode.NAIVE_AT: 400,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.PRECHECK_REFUSED: 422,
+    ErrorCode.PROVIDER_UNAVAILABLE: 503,
 }
 
 

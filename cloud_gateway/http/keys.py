@@ -7,14 +7,18 @@ No area module sets a key.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jinja2
 from aiohttp import web
 
 from cloud_gateway.accounts.customers import CustomerService
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
+from cloud_gateway.banking.service import BankService
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.config import GatewayConfig
+from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
@@ -34,13 +38,18 @@ from cloud_gateway.tunnels.enrolment import EnrolmentService
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tunnel.clock import Clock
 
+if TYPE_CHECKING:  # the shop's package imports its web modules, which import these keys
+    from cloud_gateway.shop.service import ShopService
+
 __all__ = [
     "ACCOUNTS",
     "ACCOUNT_CLOSURE",
     "ALERTS",
+    "BANK",
     "BILLING",
     "CLOCK",
     "CONFIG",
+    "CONTRACTS",
     "CUSTOMERS",
     "DEVICE_CA",
     "ENROLMENT",
@@ -55,6 +64,7 @@ __all__ = [
     "PLANT_ACCESS",
     "REMOTE_GATE",
     "SCHEDULER",
+    "SHOP",
     "SHOP_TEMPLATES",
     "STORE",
     "TELEMETRY_INGEST",
@@ -105,5 +115,11 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+BANK: web.AppKey[BankService] = web.AppKey("bank", BankService)
+"""Bank statements (camt.053) imported and matched; the queue of unmatched payments."""
+CONTRACTS: web.AppKey[ContractService] = web.AppKey("contracts", ContractService)
+"""Prepaid service contracts: provider pre-check, ordering, views, preview, refunds."""
+SHOP: web.AppKey[ShopService] = web.AppKey("shop")
+"""Carts, vouchers, checkout and the account's orders."""
 ACCOUNT_CLOSURE: web.AppKey[AccountClosure] = web.AppKey("account_closure", AccountClosure)
 """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""

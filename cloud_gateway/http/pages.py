@@ -21,6 +21,7 @@ __all__ = [
     "content_security_policy",
     "install_formats",
     "page_context",
+    "page_response",
     "render",
     "security_headers",
 ]
@@ -99,6 +100,11 @@ def render(
     env = request.app[TEMPLATES]
     values = {**page_context(request), **(context or {})}
     body = env.get_template(template).render(lang=lang.value, t=t, **values)
+    return page_response(request, body, status=status)
+
+
+def page_response(request: web.Request, body: str, *, status: int = 200) -> web.Response:
+    """An HTML page with the cookies rendering decided (anonymous CSRF, chosen language)."""
     response = web.Response(text=body, content_type="text/html", status=status)
     new_csrf = request.get(NEW_ANON_CSRF)
     if new_csrf:

@@ -29,6 +29,7 @@ class MailKind(StrEnum):
     PACKAGE_REMINDER_BEFORE = "package_reminder_before"
     PACKAGE_REMINDER_DAY = "package_reminder_day"
     SUBSCRIPTION_ORDER = "subscription_order"
+    SERVICE_ORDER = "service_order"
     ACCOUNT_CLOSED = "account_closed"
 
 

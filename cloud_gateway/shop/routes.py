@@ -3,7 +3,8 @@
 ::
 
     GET  /shop/hub?device&account&package&expires&cert&sig   who will be credited; next step
-    POST /shop/hub/confirm?…   (CSRF) logged in as the linked account: on to the shop
+    POST /shop/hub/confirm?…   (CSRF) logged in as the linked account: the hub's package
+                               into the cart, then the cart (303 /shop/cart)
     POST /shop/hub/switch?…    (CSRF) explicit account switch: log out, log in, come back
 
 Logged in as another account than the hub's, the page warns loudly and offers only the
@@ -14,20 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
-import jinja2
 from aiohttp import web
 
+from cloud_gateway.accounts.flows import base_url
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import current_identity, end_session, verify_csrf
-from cloud_gateway.http.keys import CLOCK, DEVICE_CA, SHOP_TEMPLATES, STORE
-from cloud_gateway.http.pages import install_formats, page_context
-from cloud_gateway.i18n import request_language
+from cloud_gateway.http.keys import CLOCK, DEVICE_CA, SHOP, SHOP_TEMPLATES, STORE
+from cloud_gateway.shop import texts
 from cloud_gateway.shop.deeplink import (
     LinkRefusal,
     ShopLink,
@@ -35,7 +35,8 @@ from cloud_gateway.shop.deeplink import (
     parse_shop_link,
     verify_shop_link,
 )
-from cloud_gateway.shop.texts import shop_text
+from cloud_gateway.shop.pages import setup as setup_pages
+from cloud_gateway.shop.web import make_shop_templates, render_shop
 from cloud_gateway.tunnels.device_ca import serial_hex
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 
@@ -52,17 +53,7 @@ class _Checked:
 def _render(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
-    lang = request_language(request)
-
-    def t(key: str) -> str:
-        return shop_text(lang, key)
-
-    body = (
-        request.app[SHOP_TEMPLATES]
-        .get_template(template)
-        .render(lang=lang.value, t=t, **{**page_context(request), **context})
-    )
-    return web.Response(text=body, content_type="text/html", status=status)
+    return render_shop(request, template, context, status=status)
 
 
 def _login_url(request: web.Request) -> str:
@@ -97,7 +88,15 @@ async def _check(request: web.Request) -> _Checked:
 
 
 async def landing(request: web.Request) -> web.Response:
-    """Show whom the booking credits, and the one way on for this browser."""
+    """Show whom the booking credits, and the one way on for this browser.
+
+    On another host name than the gateway's canonical one (the add-on may know the gateway
+    by address), the browser is sent to the canonical host first, where its portal session
+    lives, so a logged-in user does not log in twice.
+    """
+    canonical = base_url(request)
+    if urlsplit(canonical).hostname != (request.url.host or "").lower():
+        raise web.HTTPSeeOther(canonical.rstrip("/") + request.path_qs)
     try:
         checked = await _check(request)
     except ShopLinkError as error:
@@ -116,7 +115,7 @@ async def landing(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
-    """Logged in as the linked account: go on to the shop (which is not built yet)."""
+    """Logged in as the linked account: the hub's package goes into the cart, then the cart."""
     identity = await current_identity(request)
     if identity is None:
         raise web.HTTPSeeOther(_login_url(request))
@@ -129,7 +128,12 @@ async def confirm(request: web.Request) -> web.Response:
         raise web.HTTPConflict(
             text="this booking link credits another account; switch accounts explicitly"
         )
-    return _render(request, "shop_hub_ready.html", {"linked": checked.linked})
+    shop = request.app[SHOP]
+    line = await shop.hub_line(checked.linked.id, checked.link.package)
+    await shop.add(checked.linked.id, line.product, line.plan, line.booking)
+    raise web.HTTPSeeOther(
+        "/shop/cart?" + urlencode({"hub": checked.device.name or checked.device.slug})
+    )
 
 
 async def switch(request: web.Request) -> web.Response:
@@ -142,18 +146,9 @@ async def switch(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Register the shop's routes (needs STORE, CLOCK and DEVICE_CA on ``app``)."""
-    app[SHOP_TEMPLATES] = install_formats(
-        jinja2.Environment(
-            loader=jinja2.ChoiceLoader(
-                [
-                    jinja2.PackageLoader("cloud_gateway.shop", "templates"),
-                    jinja2.PackageLoader("cloud_gateway", "templates"),
-                ]
-            ),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-        )
-    )
+    app[SHOP_TEMPLATES] = make_shop_templates()
+    texts.register()
     app.router.add_get("/shop/hub", landing, name="shop_hub")
     app.router.add_post("/shop/hub/confirm", confirm, name="shop_hub_confirm")
     app.router.add_post("/shop/hub/switch", switch, name="shop_hub_switch")
+    setup_pages(app)

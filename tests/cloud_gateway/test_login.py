@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.accounts.routes import safe_next
@@ -91,6 +93,34 @@ def test_after_login_only_same_site_paths_are_followed() -> None:
     assert safe_next("//evil.example/x") == "/portal"
     assert safe_next("https://evil.example/") == "/portal"
     assert safe_next("/\\evil.example") == "/portal"
+    assert safe_next("/shop/cart?item=1#top") == "/shop/cart?item=1#top"
+    assert safe_next("/portal/plants/%C3%BC") == "/portal/plants/%C3%BC"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "/%09/evil.example",
+        "/%0d%0a/evil.example",
+        "/%2F/evil.example",
+        "/%2f%2fevil.example",
+        "/%5Cevil.example",
+        " //evil.example",
+        "\x00//evil.example",
+        "/ /evil.example",
+        "/\x7f/evil.example",
+        "javascript:alert(1)",
+        "/%00",
+        "%2F%2Fevil.example",
+        "http:/evil.example",
+    ],
+)
+def test_next_with_controls_or_encodings_never_leaves_the_site(target: str) -> None:
+    """Regression (issue #20, fix 2): TAB/CR/LF were dropped after the check, so
+    ``/login?next=/%09/evil.example`` ended at ``//evil.example``."""
+    assert safe_next(target) == "/portal"
 
 
 def test_argon2id_hashes_verify_and_refuse() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from cloud_gateway.cli import main as gateway_cli
 from cloud_gateway.config import GatewayConfig
 from tests.e2e.demo_process import demo_process
 from tests.support.device_webui import LoopbackResolver
@@ -15,7 +18,9 @@ from tests.support.gateway import GatewayHarness
 from tunnel.tomlconfig import load_config
 
 
-async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) -> None:
+async def test_a_second_run_reuses_accounts_devices_and_plant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     state, log = tmp_path / "state", tmp_path / "demo.log"
     async with demo_process(state, log) as first:
         facts = first.facts
@@ -72,3 +77,10 @@ async def test_a_second_run_reuses_accounts_devices_and_plant(tmp_path: Path) ->
     assert (
         again["urls"]["remote_access"].split(".")[0] == facts["urls"]["remote_access"].split(".")[0]
     )
+    # the simulated bank's statement pays the open pro-forma, once
+    statement = again["billing"]["bank_statement"]
+    argv = ["bank", "import", "--config", str(state / "gateway" / "gateway.toml"), statement]
+    assert await asyncio.to_thread(gateway_cli, argv) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["matched"] == 1
+    assert await asyncio.to_thread(gateway_cli, argv) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["duplicates"] == 1

@@ -35,6 +35,8 @@ __all__ = [
     "PowerTier",
     "Product",
     "Reservation",
+    "ResourceSetting",
+    "ResourceSpec",
     "Text",
     "load_catalogues",
 ]
@@ -114,6 +116,37 @@ class Reservation:
     """Stable key, e.g. ``order_form``."""
     name: Text
     """What is checked, e.g. "Eingang Bestellformular"."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceSetting:
+    """One setting of the resource as the service provider documents it (R-BIL-1)."""
+
+    code: str
+    """Stable key, e.g. ``latitude``."""
+    name: Text
+    """What it is, e.g. "Breitengrad des Standorts"."""
+    value: str = ""
+    """The fixed value; empty for a variable setting the order supplies."""
+    prechecked: bool = False
+    """Whether the provider pre-checks the value before an order is accepted (R-BIL-2)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceSpec:
+    """The resource behind a resource-bound product and the provider that delivers it."""
+
+    provider: str
+    """Provider key, e.g. ``satellite``."""
+    service_number_prefix: str
+    """Service numbers assigned at acceptance start with it, e.g. ``SAT``."""
+    settings: tuple[ResourceSetting, ...] = ()
+    """Fixed and variable settings."""
+
+    @property
+    def prechecked(self) -> tuple[str, ...]:
+        """Codes of the variable settings the provider checks before accepting an order."""
+        return tuple(s.code for s in self.settings if s.prechecked)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,6 +269,8 @@ class Product:
     """Languages the contract and its documents can be in."""
     shop_released: bool = False
     """Whether the shop offers it."""
+    resource: ResourceSpec | None = None
+    """The provider's resource (resource-bound products such as service contracts)."""
 
     def __post_init__(self) -> None:
         if not self.plans:

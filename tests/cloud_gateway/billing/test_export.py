@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -40,10 +40,11 @@ async def _seed(url: str) -> None:
         )
         line = OrderLine(product="satellite-uplink", plan="monthly")
         placed = await service.place_order(customer, [line], key="o")
+        await service.wish_start(placed["order_id"], date(2026, 3, 1), key="w")
         await service.confirm_reservation(placed["order_id"], "order_form", key="r")
+        # confirmed and paid: activated, starting on the wished day
         await service.record_payment(account.id, 215152, "RF98PR202600001", key="p")
         clock.set(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-        await service.activate(placed["order_id"], key="a")
         await service.run()
         clock.set(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
         await service.run()

@@ -24,9 +24,10 @@ def _scheduler(store: Store, clock: ManualClock) -> BillingScheduler:
 
 async def _active_contract(billing: BillingService, customer: Customer) -> None:
     placed = await billing.place_order(customer, [SATELLITE], key="o")
+    await billing.wish_start(placed["order_id"], date(2026, 3, 1), key="w")
     await billing.confirm_reservation(placed["order_id"], "order_form", key="r")
+    # confirmed and paid: activated, starting on the wished day
     await billing.record_payment(customer.account_id, 215152, "RF98PR202600001", key="p")
-    await billing.activate(placed["order_id"], date(2026, 3, 1), key="a")
 
 
 async def test_jobs_survive_a_restart_and_run_at_berlin_midnight(

@@ -14,7 +14,6 @@ from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, load_catalogues
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import (
-    BillingError,
     IdempotencyError,
     OverdraftError,
     SoldOutError,
@@ -72,15 +71,20 @@ async def _ordered_and_active(
     )  # fmt: skip
     assert proforma.due_date is None  # R-BIL-9: the first pro-forma has no deadline
     assert proforma.payment_reference == "RF98PR202600001"
+    await billing.wish_start(placed["order_id"], date(2026, 3, 1), key="wish-1")
     await billing.confirm_reservation(placed["order_id"], "order_form", key="res-1")
     paid = await billing.record_payment(
         customer.account_id, 215152, "RF98 PR20 2600 001", key="bank-1"
     )
     assert paid["settled_document_id"] == proforma.id
     assert await _balance(store, customer.account_id) == 0
+    # confirmed and paid: activated at once, starting on the wished day (R-BIL-5)
+    repo = store.repo(BillingRepository)
+    async with repo.transaction() as conn:
+        order = await repo.order(conn, placed["order_id"])
+        [contract] = await repo.contracts(conn, order_id=order.id)
+    assert (order.state, contract.start_day) == (OrderState.ACTIVE, date(2026, 3, 1))
     clock.set(_at(date(2026, 3, 1)))
-    result = await billing.activate(placed["order_id"], key="activate-1")
-    assert result["state"] == OrderState.ACTIVE
     return int(placed["order_id"])
 
 
@@ -268,8 +272,6 @@ async def test_termination_credits_paid_months_ahead(
     repo = store.repo(BillingRepository)
     async with repo.transaction() as conn:
         [contract] = await repo.contracts(conn)
-    with pytest.raises(BillingError, match="minimum term"):
-        await billing.terminate(contract.id, key="t-0")
     billing_clock.set(_at(date(2026, 5, 1)))
     await billing.run()
     offer = (await _documents(store, customer.account_id))[-1]
@@ -278,7 +280,7 @@ async def test_termination_credits_paid_months_ahead(
     )
     billing_clock.set(_at(date(2026, 5, 20)))  # still in month 3; month 4 is paid ahead
     result = await billing.terminate(contract.id, key="t-1")
-    assert result == {"ended_on": "2026-05-31", "credited": 39984}
+    assert result == {"ended_on": "2026-05-31", "credited": 39984, "credit_note_id": None}
     assert await billing.terminate(contract.id, key="t-1") == result
     assert await _balance(store, customer.account_id) == 39984
     billing_clock.set(_at(date(2026, 6, 1)))

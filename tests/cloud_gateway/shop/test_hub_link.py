@@ -13,8 +13,15 @@ import pytest
 
 from ccu_addon.deeplink import build_shop_link
 from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.billing.catalogue import BookingType
+from cloud_gateway.billing.service import OrderLine, customer_from_data
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.entitlements.repository import EntitlementRepository
+from cloud_gateway.entitlements.windows import Subject, WindowKind
+from cloud_gateway.shop.repository import CartRepository
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
+from tests.cloud_gateway.shop.shopping import billing_of, give_customer_data, pay_and_activate
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 from tunnel.enrolment import DeviceIdentity, load_identity
@@ -26,13 +33,15 @@ class Hub:
     slug: str
     account_id: int
 
-    def link(self, harness: GatewayHarness, *, account_id: int | None = None) -> str:
+    def link(
+        self, harness: GatewayHarness, *, account_id: int | None = None, package: str = "remote-12m"
+    ) -> str:
         """The path and query of a fresh link, as the add-on makes it."""
         url = build_shop_link(
             gateway_url=harness.url,
             device_slug=self.slug,
             account_id=self.account_id if account_id is None else account_id,
-            package="remote-12m",
+            package=package,
             key=self.identity.key,
             certificate_der=self.identity.certificate_der,
             now=harness.clock.now(),
@@ -102,7 +111,7 @@ async def test_anonymous_browser_sees_which_account_is_credited(
     assert 'id="continue"' not in page
 
 
-async def test_linked_account_may_continue(harness: GatewayHarness, hub: Hub) -> None:
+async def test_linked_account_continues_into_the_cart(harness: GatewayHarness, hub: Hub) -> None:
     link = hub.link(harness)
     async with harness.client() as browser:
         await harness.login(browser, "anna")
@@ -111,10 +120,65 @@ async def test_linked_account_may_continue(harness: GatewayHarness, hub: Hub) ->
         assert 'id="continue"' in page
         token = await harness.form_token(browser, link)
         async with browser.post(
+            link.replace("/shop/hub?", "/shop/hub/confirm?"),
+            data={"csrf_token": token},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 303
+            cart_url = resp.headers["Location"]
+        assert cart_url.startswith("/shop/cart?hub=")
+        status, page = await get(browser, cart_url)
+    assert status == 200
+    assert 'id="cart-hub"' in page
+    # no package booked yet: the first package, 12 months, single booking
+    assert 'data-product="hub-remote" data-plan="12m" data-booking="single"' in page
+    cart = await harness.gateway.store.repo(CartRepository).cart(hub.account_id)
+    assert [(i.product, i.plan, i.booking.value) for i in cart.items] == [
+        ("hub-remote", "12m", "single")
+    ]
+
+
+async def test_link_preselects_the_hubs_booked_package(harness: GatewayHarness, hub: Hub) -> None:
+    await give_customer_data(harness, hub.account_id, "Anna Sonne")
+    placed = await billing_of(harness).place_order(
+        customer_from_data(
+            await harness.gateway.store.repo(CustomerRepository).get(hub.account_id)  # type: ignore[arg-type]
+        ),
+        [OrderLine(product="hub-pro", plan="6m", booking=BookingType.SUBSCRIPTION)],
+        key="order:hub-pro",
+    )
+    await pay_and_activate(harness, hub.account_id, placed["order_id"])
+    windows = await harness.gateway.store.repo(EntitlementRepository).for_subjects(
+        (Subject.ACCOUNT, hub.account_id)
+    )
+    package = next(w for w in windows if w.window.kind is WindowKind.PACKAGE)
+    link = hub.link(harness, package=f"package-{package.id}")
+    async with harness.client() as browser:
+        await harness.login(browser, "anna")
+        token = await harness.form_token(browser, link)
+        async with browser.post(
             link.replace("/shop/hub?", "/shop/hub/confirm?"), data={"csrf_token": token}
         ) as resp:
             assert resp.status == 200
-            assert f'data-account="{hub.account_id}"' in await resp.text()
+            page = await resp.text()
+        assert 'data-product="hub-pro" data-plan="6m" data-booking="subscription"' in page
+        # the portal shows the package, its end and "Zugang buchen" for the hub
+        status, portal = await get(browser, "/portal")
+    assert status == 200
+    assert 'class="hub-package" data-device="' + hub.slug + '" data-entitled="yes"' in portal
+    assert "Profi" in portal
+    assert 'href="/shop/products/hub-pro?plan=6m&amp;booking=subscription"' in portal
+
+
+async def test_link_on_another_host_name_goes_to_the_canonical_host(
+    harness: GatewayHarness, hub: Hub
+) -> None:
+    link = hub.link(harness)
+    async with harness.client() as browser:
+        url = f"https://127.0.0.1:{harness.gateway.port}{link}"
+        async with browser.get(url, allow_redirects=False, ssl=False) as resp:
+            assert resp.status == 303
+            assert resp.headers["Location"] == harness.url.rstrip("/") + link
 
 
 async def test_link_for_a_while_logged_in_as_b_books_nothing_for_b(

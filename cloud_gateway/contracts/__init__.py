@@ -1,0 +1,1 @@
+"""Prepaid service contracts (seed 004): provider pre-check, ordering, views, refunds."""
