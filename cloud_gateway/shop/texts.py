@@ -72,8 +72,8 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     # --- products and the product page
     "products.title": _t("Produkte", "Products"),
     "products.lead": _t(
-        "CloudMatic-Pakete für Ihre Zentrale. Alle Preise inklusive Umsatzsteuer.",
-        "CloudMatic packages for your hub. All prices include VAT.",
+        "CloudConnector-Pakete für Ihre Zentrale. Alle Preise inklusive Umsatzsteuer.",
+        "CloudConnector packages for your hub. All prices include VAT.",
     ),
     "products.choose": _t("Auswählen", "Choose"),
     "products.price_from": _t("ab {price}", "from {price}"),
@@ -102,10 +102,10 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     ),
     "booking.cancel.paypal": _t(
         "Kündigen: Ein PayPal-Abonnement kündigen Sie direkt in PayPal (PayPal-Konto → "
-        "Einstellungen → Zahlungen → Automatische Zahlungen verwalten → CloudMatic → "
+        "Einstellungen → Zahlungen → Automatische Zahlungen verwalten → CloudConnector → "
         "Stornieren). Danach wird nicht mehr verlängert.",
         "Cancelling: a PayPal subscription is cancelled in PayPal itself (PayPal account → "
-        "Settings → Payments → Manage automatic payments → CloudMatic → Cancel). It is not "
+        "Settings → Payments → Manage automatic payments → CloudConnector → Cancel). It is not "
         "renewed after that.",
     ),
     "booking.cancel.transfer": _t(
