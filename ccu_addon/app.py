@@ -30,9 +30,9 @@ import logging
 import os
 import ssl
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ccu_addon.ccu import CcuJsonRpc
@@ -44,7 +44,13 @@ from ccu_addon.identity import HubIdentity, load_hub_identity
 from ccu_addon.packages import PackageCache
 from ccu_addon.selftest import CheckResult, run_selftest
 from ccu_addon.status import AddonState
-from ccu_addon.streams import StreamSplicer, TargetPolicy
+from ccu_addon.streams import (
+    LAN_TARGETS_CONTROL,
+    StreamSplicer,
+    TargetPolicy,
+    TargetRefusedError,
+    managed_targets,
+)
 from ccu_addon.telemetry import ConnectorTunnel, TelemetryForwarder
 from tunnel.clock import Clock, SystemClock
 from tunnel.connector import ConnectorState, TunnelConnector, client_ssl_context
@@ -111,9 +117,10 @@ class _Daemon:
         self.restart = False
         """Set when the tunnel task ended because enrolment completed (and a restart is due)."""
         self.forwarder = TelemetryForwarder(clock)
-        self.splicer = StreamSplicer(
-            TargetPolicy.from_config(config.ccu.webui_url, config.allowed_lan_targets)
+        self.configured_targets = TargetPolicy.from_config(
+            config.ccu.webui_url, config.allowed_lan_targets
         )
+        self.splicer = StreamSplicer(self.configured_targets)
 
     async def selftest(self) -> list[CheckResult]:
         return await run_selftest(
@@ -180,7 +187,7 @@ class _Daemon:
             ),
             clock=self.clock,
             on_open=self.splicer,
-            on_control=self.state.handle_control,
+            on_control=self.handle_control,
             stop_on_expired=True,
         )
         self.connector = connector
@@ -189,6 +196,19 @@ class _Daemon:
             forwarder = group.create_task(self.forwarder.run(connector), name="telemetry-forwarder")
             await connector.run()  # until stop_tunnel()
             forwarder.cancel()
+
+    async def handle_control(self, body: Mapping[str, Any]) -> None:
+        """CONTROL from the gateway: LAN targets here, everything else to the add-on state."""
+        if body.get("type") != LAN_TARGETS_CONTROL:
+            await self.state.handle_control(body)
+            return
+        try:
+            managed = managed_targets(dict(body))
+        except TargetRefusedError as exc:
+            _LOGGER.warning("ignoring a lan_targets message: %s", exc.detail)
+            return
+        self.splicer.policy = self.configured_targets.with_managed(managed)
+        _LOGGER.info("LAN targets from the portal: %d", len(managed))
 
     async def stop_tunnel(self) -> None:
         """Close the tunnel in order (the gateway sees a clean WebSocket close)."""

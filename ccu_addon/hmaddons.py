@@ -3,7 +3,7 @@
 The file is a Tcl list of ``id {dict}`` pairs, as the WebUI reads it with ``array set``::
 
     hm_pdetect {CONFIG_URL /addons/hm_pdetect CONFIG_DESCRIPTION {de {...} en {...}} ID hm_pdetect}
-    cloudconnector {CONFIG_URL /addons/cloudconnector/ ... ID cloudconnector CONFIG_NAME CloudMatic}
+    cloudconnector {CONFIG_URL /addons/cloudconnector/ ... CONFIG_NAME CloudConnector}
 
 On a CCU the firmware's ``/bin/update_addon`` edits it; this module is the fallback the
 add-on's install scripts use where that tool is missing (and in tests). Only our own pair is

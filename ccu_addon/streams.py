@@ -10,6 +10,10 @@ OPEN target strings:
 * ``webui`` — the CCU WebUI (``ccu.webui_url``, loopback by default);
 * ``lan:<host>:<port>`` — a further LAN HTTP device ("Netzwerkgeräte", R-DEV-10), only when
   ``<host>:<port>`` is on the allow-list (``allowed_lan_targets``); IPv6 as ``[addr]:port``.
+  The allow-list is the configured targets plus those the owner manages in the portal, which
+  the gateway sends as CONTROL ``{"type": "lan_targets", "targets": ["host:port", ...]}``
+  (:meth:`TargetPolicy.with_managed` of the configured policy); each message replaces the
+  managed part.
 
 Anything else is answered with OPEN_FAIL (``not_allowed`` or ``bad_target``).
 """
@@ -27,7 +31,17 @@ from tunnel.frames import OpenFailReason
 from tunnel.streams import Stream
 from tunnel.tcp_splice import connect_tcp
 
-__all__ = ["LocalTarget", "StreamSplicer", "TargetPolicy", "TargetRefusedError"]
+__all__ = [
+    "LAN_TARGETS_CONTROL",
+    "LocalTarget",
+    "StreamSplicer",
+    "TargetPolicy",
+    "TargetRefusedError",
+    "managed_targets",
+]
+
+LAN_TARGETS_CONTROL = "lan_targets"
+"""CONTROL type with the LAN targets the owner manages in the portal."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +88,10 @@ class TargetPolicy:
         webui = LocalTarget(parts.hostname or "127.0.0.1", parts.port or default)
         return cls(webui, frozenset(_host_port(a.removeprefix("lan:")) for a in allowed))
 
+    def with_managed(self, managed: Iterable[LocalTarget]) -> TargetPolicy:
+        """This (configured) policy plus the portal-managed targets."""
+        return TargetPolicy(self.webui, self.allowed | frozenset(managed))
+
     def resolve(self, target: str) -> LocalTarget:
         """The local address for an OPEN target; raises :class:`TargetRefusedError`."""
         if target == "webui":
@@ -84,6 +102,14 @@ class TargetPolicy:
         if wanted not in self.allowed:
             raise TargetRefusedError(OpenFailReason.NOT_ALLOWED, f"{target} is not allow-listed")
         return wanted
+
+
+def managed_targets(body: object) -> frozenset[LocalTarget]:
+    """The targets of a ``lan_targets`` CONTROL body; TargetRefusedError when malformed."""
+    targets = body.get("targets") if isinstance(body, dict) else None
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise TargetRefusedError(OpenFailReason.BAD_TARGET, "lan_targets without a target list")
+    return frozenset(_host_port(t.removeprefix("lan:")) for t in targets)
 
 
 class StreamSplicer:

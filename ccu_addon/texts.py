@@ -15,7 +15,7 @@ class Lang(StrEnum):
 
 
 _T: dict[str, tuple[str, str]] = {
-    "title": ("CloudMatic", "CloudMatic"),
+    "title": ("CloudConnector", "CloudConnector"),
     "switch_lang": ("English", "Deutsch"),
     "account": ("Verknüpftes Konto", "Linked account"),
     "hub": ("Zentrale", "Hub"),
@@ -108,11 +108,11 @@ _T: dict[str, tuple[str, str]] = {
     "session_required": (
         (
             "Bitte öffnen Sie diese Seite über die WebUI der Zentrale "
-            "(Einstellungen > Systemsteuerung > CloudMatic) und melden Sie sich an."
+            "(Einstellungen > Systemsteuerung > CloudConnector) und melden Sie sich an."
         ),
         (
             "Please open this page from the hub's WebUI "
-            "(Settings > Control panel > CloudMatic) and log in."
+            "(Settings > Control panel > CloudConnector) and log in."
         ),
     ),
     "ccu_down": ("Die Zentrale antwortet nicht.", "The hub does not answer."),

@@ -17,8 +17,10 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.contracts import routes as contract_routes
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.chrome import page_chrome
 from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
+    ACCOUNT_CLOSURE,
     ACCOUNTS,
     ALERTS,
     BANK,
@@ -56,6 +58,7 @@ from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
 from cloud_gateway.payments import routes as payment_routes
 from cloud_gateway.plants import routes as plant_routes
+from cloud_gateway.portal import routes as portal_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
 from cloud_gateway.support import routes as support_routes
@@ -108,7 +111,7 @@ def create_app(
         entitlement_policy=entitlements,
     )
     app = web.Application(
-        middlewares=[security_headers, domain_errors],
+        middlewares=[security_headers, page_chrome, domain_errors],
         # ticket attachments: 3 files of 2 MiB each (support.attachments) plus the form
         client_max_size=8 * 1024 * 1024,
     )
@@ -130,6 +133,7 @@ def create_app(
     licence_routes.setup(app)
     support_routes.setup(app)
     payment_routes.setup(app)
+    portal_routes.setup(app)
 
     async def background(_app: web.Application) -> AsyncIterator[None]:
         async with services.running():
@@ -175,3 +179,4 @@ def install(app: web.Application, services: Services) -> None:
     app[LICENCES] = services.licences
     app[SUPPORT] = services.support
     app[PAYMENTS] = services.payments
+    app[ACCOUNT_CLOSURE] = services.account_closure

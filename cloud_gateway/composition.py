@@ -53,7 +53,9 @@ from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.activation import GuessLimit
 from cloud_gateway.plants.licence_access import LicencePlantAccess
 from cloud_gateway.plants.service import InverterRegistration
+from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
+from cloud_gateway.remote.lan_sync import lan_sender
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.shop.service import ShopService
@@ -121,6 +123,8 @@ class Services:
     """Tickets and repair orders (R-POR-5, R-MON-21)."""
     payments: PaymentService
     """Payment providers: the shop's PaymentPort, returns and webhooks."""
+    account_closure: AccountClosure
+    """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -264,6 +268,8 @@ def build_services(
     )
     entitlements.add_listener(gate)
     entitlements.add_listener(tunnels)
+    # a hub learns its LAN targets (Netzwerkgeräte) whenever its tunnel comes up
+    tunnels.state_hooks.append(lan_sender(store))
     # money
     billing_repository = store.repo(BillingRepository)
     billing = BillingService(
@@ -338,6 +344,14 @@ def build_services(
         licences=licences,
         support=SupportService(store, outbox, billing, clock),
         payments=payments,
+        account_closure=AccountClosure(
+            store=store,
+            clock=clock,
+            passwords=passwords,
+            outbox=outbox,
+            billing=billing,
+            tunnels=tunnels,
+        ),
     )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "OperatorConfig",
     "PaymentsConfig",
     "PlantsConfig",
+    "PortalConfig",
     "RemoteAccessConfig",
     "SmtpConfig",
     "TlsConfig",
@@ -356,6 +357,18 @@ class PaymentsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PortalConfig:
+    """The customer portal's operator-edited pages and the demo's mailbox."""
+
+    legal_dir: Path | None = None
+    """Folder with the operator's legal texts (``impressum.de.txt``, ``datenschutz.en.txt``,
+    ``agb.de.txt``, ...); unset or a missing file: the shipped demo texts."""
+    demo_mailbox_dir: Path | None = None
+    """Maildir the demo's mail catcher writes to; set, the portal shows it as "Postfach
+    (Demo)" to everybody. Never set it in production."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -395,6 +408,8 @@ class GatewayConfig:
     """The service provider of prepaid service contracts."""
     payments: PaymentsConfig = field(default_factory=PaymentsConfig)
     """Payment providers (PayPal, hosted payment page)."""
+    portal: PortalConfig = field(default_factory=PortalConfig)
+    """Legal pages and the demo mailbox."""
 
     @property
     def database_url(self) -> str:

@@ -34,6 +34,8 @@
     ├── RateLimitedError                           too many enrolment guesses (tunnels.enrolment)
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
+    ├── InvalidLanTargetError (ValueError)        a hub's LAN target (Netzwerkgerät) has a bad
+    │                                              name, host or port (remote.lan)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)
     ├── CartError (ValueError)                     the cart or checkout refused a request
     │                                              (shop.errors)
@@ -75,6 +77,10 @@
     │   ├── ProviderError (ConnectionError)        the payment provider refused or did not
     │   │                                          answer
     │   └── WebhookSignatureError (ValueError)     a webhook not signed by the provider
+    ├── PortalError                                a portal rule refused a request
+    │   │                                          (portal.errors)
+    │   ├── InvalidIbanError (ValueError)          bank data: the IBAN or BIC is invalid
+    │   └── ClosureRefusedError (PermissionError)  closing an account: wrong password
     ├── VatUnavailableError (ConnectionError)      the VIES-style service did not answer;
     │                                              the check stays pending (never "invalid")
     ├── LicenceError                               a licence rule refused a request

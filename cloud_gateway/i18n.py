@@ -114,6 +114,66 @@ TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "The device is connected, but its web interface does not answer.",
     },
     "remote.to_portal": {Language.DE: "Zum Kundenportal", Language.EN: "To the customer portal"},
+    # the common layout (templates/base.html, http/chrome.py)
+    "nav.label": {Language.DE: "Hauptnavigation", Language.EN: "Main navigation"},
+    "nav.overview": {Language.DE: "Übersicht", Language.EN: "Overview"},
+    "nav.devices": {Language.DE: "Geräte", Language.EN: "Devices"},
+    "nav.plants": {Language.DE: "Anlagen", Language.EN: "Plants"},
+    "nav.products": {Language.DE: "Produkte", Language.EN: "Products"},
+    "nav.invoices": {Language.DE: "Rechnungen", Language.EN: "Invoices"},
+    "nav.support": {Language.DE: "Support", Language.EN: "Support"},
+    "nav.shop": {Language.DE: "Shop", Language.EN: "Shop"},
+    "nav.account": {Language.DE: "Konto", Language.EN: "Account"},
+    "nav.logged_in_as": {Language.DE: "Angemeldet als", Language.EN: "Logged in as"},
+    "legal.impressum": {Language.DE: "Impressum", Language.EN: "Legal notice"},
+    "legal.datenschutz": {Language.DE: "Datenschutz", Language.EN: "Privacy policy"},
+    "legal.agb": {
+        Language.DE: "AGB und Nutzungsbedingungen",
+        Language.EN: "Terms and conditions",
+    },
+    "mailbox.title": {Language.DE: "Postfach (Demo)", Language.EN: "Mailbox (demo)"},
+    "error.status": {Language.DE: "Fehler", Language.EN: "Error"},
+    "error.home": {Language.DE: "Zur Startseite", Language.EN: "To the start page"},
+    "error.bad_request.title": {
+        Language.DE: "Anfrage nicht verständlich",
+        Language.EN: "Request not understood",
+    },
+    "error.bad_request.lead": {
+        Language.DE: "Die Anfrage war unvollständig oder fehlerhaft. Bitte versuchen Sie es "
+        "noch einmal.",
+        Language.EN: "The request was incomplete or malformed. Please try again.",
+    },
+    "error.forbidden.title": {Language.DE: "Zugriff verweigert", Language.EN: "Access denied"},
+    "error.forbidden.lead": {
+        Language.DE: "Das dürfen Sie hier nicht – oder das Formular war veraltet. Bitte laden "
+        "Sie die Seite neu und versuchen Sie es noch einmal.",
+        Language.EN: "You may not do this here, or the form was out of date. Please reload "
+        "the page and try again.",
+    },
+    "error.not_found.title": {Language.DE: "Seite nicht gefunden", Language.EN: "Page not found"},
+    "error.not_found.lead": {
+        Language.DE: "Diese Seite gibt es nicht, oder sie gehört nicht zu Ihrem Konto.",
+        Language.EN: "This page does not exist, or it does not belong to your account.",
+    },
+    "error.not_allowed.title": {
+        Language.DE: "Aktion nicht möglich",
+        Language.EN: "Action not possible",
+    },
+    "error.not_allowed.lead": {
+        Language.DE: "Diese Seite kann so nicht aufgerufen werden.",
+        Language.EN: "This page cannot be requested this way.",
+    },
+    "error.too_large.title": {Language.DE: "Datei zu groß", Language.EN: "File too large"},
+    "error.too_large.lead": {
+        Language.DE: "Die gesendete Datei ist zu groß.",
+        Language.EN: "The file sent is too large.",
+    },
+    "error.server.title": {Language.DE: "Interner Fehler", Language.EN: "Internal error"},
+    "error.server.lead": {
+        Language.DE: "Etwas ist schiefgegangen. Wir kümmern uns darum; bitte versuchen Sie es "
+        "später noch einmal.",
+        Language.EN: "Something went wrong. We are on it; please try again later.",
+    },
 }
 
 

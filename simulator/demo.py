@@ -63,6 +63,7 @@ from simulator.demo_gateway import (
 from simulator.demo_licence import ensure_licence_buyer
 from simulator.demo_payments import DemoPayments, start_payment_simulators
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
+from simulator.mailcatcher import MailCatcher
 from tunnel.clock import Clock, SystemClock
 from tunnel.enrolment import CERT_FILE, load_identity
 
@@ -134,7 +135,18 @@ async def _start(
     """Gateway, accounts, plant, simulated CCU and bus; closed by ``stack`` in reverse."""
     payments = await start_payment_simulators(stack)
     public = f"https://{PUBLIC_HOST}:{port}"
-    gateway = await start_demo_gateway(state_dir / "gateway", port, clock, payments.config(public))
+    # the demo's mails go to a local catcher; the portal shows them as "Postfach (Demo)"
+    catcher = MailCatcher(state_dir / "mailbox")
+    await catcher.start()
+    stack.push_async_callback(catcher.stop)
+    gateway = await start_demo_gateway(
+        state_dir / "gateway",
+        port,
+        clock,
+        payments.config(public),
+        smtp_port=catcher.port,
+        mailbox_dir=catcher.folder,
+    )
     stack.push_async_callback(gateway.stop)
     payments.listen(f"https://127.0.0.1:{gateway.port}")
     watch = TunnelWatch(gateway)

@@ -55,6 +55,7 @@ def describe(run: Running) -> dict[str, Any]:
             "plant": f"{portal}plants/{run.plant.id}",
             "shop": f"{portal}shop/products",
             "plant_licence": f"{portal}plants/{run.plant.id}/licence",
+            "demo_mailbox": f"{portal}demo/mailbox",
         },
         "logins": {
             "homeowner": _login(HOMEOWNER),
@@ -102,6 +103,7 @@ def render_text(facts: dict[str, Any]) -> str:
         "cloud-gateway bank import)\n"
         f"  Shop:           {urls['shop']}  (as {home['username']}: book a package by transfer;\n"
         "                  also 'Zugang buchen' in the portal and on the add-on's dashboard)\n"
+        f"  Demo mailbox:   {urls['demo_mailbox']}  (every mail the system sent)\n"
         f"  Remote access:  {urls['remote_access']}\n"
         f"    (log in as {home['username']} first, then open it from "
         f"{urls['remote_access_open']})\n"

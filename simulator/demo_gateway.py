@@ -26,7 +26,9 @@ from cloud_gateway.config import (
     GatewayConfig,
     HttpConfig,
     PaymentsConfig,
+    PortalConfig,
     RemoteAccessConfig,
+    SmtpConfig,
     TunnelEndpointConfig,
 )
 from cloud_gateway.http.keys import ENROLMENT, ENTITLEMENTS, INVERTER_REGISTRATION, TUNNELS
@@ -80,9 +82,19 @@ INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.I
 
 
 def demo_gateway_config(
-    state_dir: Path, port: int, payments: PaymentsConfig | None = None
+    state_dir: Path,
+    port: int,
+    payments: PaymentsConfig | None = None,
+    *,
+    smtp_port: int = 0,
+    mailbox_dir: Path | None = None,
 ) -> GatewayConfig:
-    """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost."""
+    """The gateway as the demo runs it: SQLite in ``state_dir``, portal at gateway.localhost.
+
+    ``payments`` points at the PayPal and PSP simulators; with ``smtp_port`` the gateway sends
+    its mails to the demo's mail catcher there, and the portal shows ``mailbox_dir`` as
+    "Postfach (Demo)".
+    """
     return GatewayConfig(
         state_dir=state_dir.resolve(),
         remote_domain=PUBLIC_HOST,
@@ -95,6 +107,12 @@ def demo_gateway_config(
         tunnel=TunnelEndpointConfig(reconnect_window_s=5.0),
         # the PayPal and PSP simulators (simulator.demo_payments)
         payments=payments or PaymentsConfig(),
+        smtp=SmtpConfig(host="127.0.0.1", port=smtp_port, poll_interval_s=2.0)
+        if smtp_port
+        else SmtpConfig(),
+        portal=PortalConfig(
+            demo_mailbox_dir=mailbox_dir.resolve() if mailbox_dir is not None else None
+        ),
     )
 
 
@@ -104,13 +122,21 @@ that every ``cloud-gateway`` command can be pointed at the demo's database."""
 
 
 async def start_demo_gateway(
-    state_dir: Path, port: int, clock: Clock, payments: PaymentsConfig | None = None
+    state_dir: Path,
+    port: int,
+    clock: Clock,
+    payments: PaymentsConfig | None = None,
+    *,
+    smtp_port: int = 0,
+    mailbox_dir: Path | None = None,
 ) -> RunningGateway:
     """Start the gateway on ``port``, or on a free one when that is taken.
 
     The configuration in force is written to ``state_dir / "gateway.toml"``.
     """
-    config = demo_gateway_config(state_dir, port, payments)
+    config = demo_gateway_config(
+        state_dir, port, payments, smtp_port=smtp_port, mailbox_dir=mailbox_dir
+    )
     try:
         gateway = await start_gateway(config, clock)
     except OSError as exc:

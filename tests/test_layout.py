@@ -83,6 +83,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("shop",),
     ("licences",),
     ("support",),
+    ("portal",),
     ("http",),
     ("wiring", "app", "server", "cli", "composition"),
 )

@@ -132,7 +132,7 @@ class EntitlementScheduler:
                     language=_language(account.language),
                     params={
                         "username": account.username,
-                        "product": products.get(r.window.id or 0, "") or "CloudMatic",
+                        "product": products.get(r.window.id or 0, "") or "CloudConnector",
                         "expiry_day": r.expiry_day.strftime("%d.%m.%Y"),
                         "days": (r.expiry_day - r.day).days,
                     },
@@ -172,7 +172,7 @@ class EntitlementScheduler:
                     language=_language(account.language),
                     params={
                         "username": account.username,
-                        "product": s.product or "CloudMatic",
+                        "product": s.product or "CloudConnector",
                         "order_id": order_id,
                         "period_days": s.period_days or 0,
                     },

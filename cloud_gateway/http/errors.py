@@ -10,7 +10,9 @@ services and repositories) to HTTP under ``/api/``:
 - ``ConflictError`` -> 409 ``conflict``
 - ``InvalidPlantError`` -> 422 ``invalid`` with ``fields`` (field -> message key)
 
-:func:`error_responses` describes the same codes for the OpenAPI document.
+:func:`error_responses` describes the same codes for the OpenAPI document. Pages (everything
+outside ``/api/``) get styled error pages in the reader's language from
+:func:`cloud_gateway.http.chrome.page_chrome` instead.
 """
 
 from __future__ import annotations

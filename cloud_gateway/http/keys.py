@@ -30,6 +30,7 @@ from cloud_gateway.notify.worker import MailWorker
 from cloud_gateway.payments.service import PaymentService
 from cloud_gateway.plants.access import PlantAccessPolicy
 from cloud_gateway.plants.service import InverterRegistration
+from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # the shop's package imports its web modules, which import th
 
 __all__ = [
     "ACCOUNTS",
+    "ACCOUNT_CLOSURE",
     "ALERTS",
     "BANK",
     "BILLING",
@@ -131,3 +133,5 @@ LICENCES: web.AppKey[LicenceService] = web.AppKey("licences", LicenceService)
 SUPPORT: web.AppKey[SupportService] = web.AppKey("support")
 PAYMENTS: web.AppKey[PaymentService] = web.AppKey("payments", PaymentService)
 """Payment providers: starts payments (the shop's PaymentPort), returns and webhooks."""
+ACCOUNT_CLOSURE: web.AppKey[AccountClosure] = web.AppKey("account_closure", AccountClosure)
+"""Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
-from cloud_gateway.http.keys import TEMPLATES
+from cloud_gateway.http import formats
+from cloud_gateway.http.keys import CONFIG, TEMPLATES
 from cloud_gateway.i18n import Language, request_language, translate
 
 __all__ = [
     "CSRF_COOKIE",
     "NEW_ANON_CSRF",
+    "VIEWER",
+    "Viewer",
     "content_security_policy",
+    "install_formats",
+    "page_context",
     "page_response",
     "render",
     "security_headers",
@@ -29,6 +35,21 @@ NEW_ANON_CSRF: web.RequestKey[str] = web.RequestKey("new_anon_csrf", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who the common layout shows as logged in (set by ``http.chrome`` for every page)."""
+
+    username: str
+    role: str
+    """``customer``, ``installer`` or ``operator``: which navigation entries appear."""
+    csrf_token: str
+    """The session's CSRF token, for the layout's logout form."""
+
+
+#: the logged-in viewer of a page request (absent or ``None``: nobody is logged in)
+VIEWER: web.RequestKey[Viewer | None] = web.RequestKey("viewer")
+
+
 def content_security_policy(*, form_action: str = "'self'") -> str:
     """The pages' CSP; ``form_action`` widens where forms may go (redirects count too)."""
     return (
@@ -40,13 +61,31 @@ def content_security_policy(*, form_action: str = "'self'") -> str:
 _CSP = content_security_policy()
 
 
+def install_formats(env: jinja2.Environment) -> jinja2.Environment:
+    """Give ``env`` the locale-aware filters every page formats with (``http.formats``)."""
+    env.filters.update(formats.FILTERS)
+    return env
+
+
 def make_templates() -> jinja2.Environment:
     """The Jinja2 environment for the gateway's templates (autoescaped)."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("cloud_gateway", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
+    return install_formats(
+        jinja2.Environment(
+            loader=jinja2.PackageLoader("cloud_gateway", "templates"),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+        )
     )
+
+
+def page_context(request: web.Request) -> dict[str, Any]:
+    """What the common layout (``base.html``) needs besides ``lang`` and ``t``."""
+    portal = request.app[CONFIG].portal
+    return {
+        "viewer": request.get(VIEWER),
+        "page_path": request.path,
+        "demo_mailbox": portal.demo_mailbox_dir is not None,
+    }
 
 
 def render(
@@ -59,7 +98,8 @@ def render(
         return translate(lang, key)
 
     env = request.app[TEMPLATES]
-    body = env.get_template(template).render(lang=lang.value, t=t, **(context or {}))
+    values = {**page_context(request), **(context or {})}
+    body = env.get_template(template).render(lang=lang.value, t=t, **values)
     return page_response(request, body, status=status)
 
 

@@ -34,6 +34,7 @@ class MailKind(StrEnum):
     TICKET_ANSWER = "ticket_answer"
     REPAIR_QUOTE = "repair_quote"
     ORDER_PAID = "order_paid"
+    ACCOUNT_CLOSED = "account_closed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,11 +14,15 @@ from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.model import Account
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, LICENCES, PLANT_ACCESS, STORE
 from cloud_gateway.http.pages import render
-from cloud_gateway.i18n import request_language
+from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.licences.texts import day as format_day
 from cloud_gateway.plants.chart import plant_series, power_chart_svg
 from cloud_gateway.plants.day_energy import day_bounds, local_day
@@ -48,7 +52,7 @@ from cloud_gateway.plants.spreadsheet import (
     template_xlsx,
 )
 
-__all__ = ["setup"]
+__all__ = ["setup", "shared_plants"]
 
 _ERRORS = {
     ActivationCodeError: "plants.err.wrong_code",
@@ -76,6 +80,24 @@ async def _plant(request: web.Request, account_id: int) -> Plant:
         raise web.HTTPNotFound from None
 
 
+async def _readable_plant(request: web.Request, account: Account) -> tuple[Plant, str | None]:
+    """The plant in the path for reading: the account's own (owner ``None``), or one its
+    owner delegated to this installer (the owner's name); else 404 (``can`` decides)."""
+    try:
+        plant_id = int(request.match_info["plant_id"])
+        plant = await request.app[STORE].repo(PlantRepository).get(plant_id, None)
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound from None
+    if plant.account_id == account.id:
+        return plant, None
+    actor = await actor_for(request.app[STORE], account)
+    resource = Resource(kind=ObjectKind.PLANT, owner_account_id=plant.account_id, plant_id=plant.id)
+    if not can(actor, Action.READ, resource):
+        raise web.HTTPNotFound
+    owner = await request.app[STORE].repo(AccountRepository).get(plant.account_id)
+    return plant, owner.username
+
+
 _FIELDS = tuple(spec.name for spec in PLANT_FIELDS)
 #: the fields the form shows as text inputs (the type is a select, the flag a checkbox)
 _INPUTS = [s.name for s in PLANT_FIELDS if s.kind not in {FieldKind.CHOICE, FieldKind.FLAG}]
@@ -100,6 +122,22 @@ async def _page(
     return render(request, template, context, status=status)
 
 
+async def shared_plants(request: web.Request, account: Account) -> list[tuple[Plant, str]]:
+    """Plants other owners let this installer monitor, with the owner's name (R-MON-20)."""
+    store = request.app[STORE]
+    held = await store.repo(CustomerRepository).delegations(installer_account_id=account.id)
+    found: dict[int, tuple[Plant, str]] = {}
+    for grant in held:
+        if grant.device_id is not None:
+            continue
+        owner = (await store.repo(AccountRepository).get(grant.owner_account_id)).username
+        plants = await store.repo(PlantRepository).list_for_account(grant.owner_account_id)
+        for p in plants:
+            if grant.plant_id in (None, p.id):
+                found[p.id] = (p, owner)
+    return list(found.values())
+
+
 async def plant_list(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     found = await request.app[STORE].repo(PlantRepository).list_for_account(identity.account.id)
@@ -108,7 +146,11 @@ async def plant_list(request: web.Request) -> web.Response:
     for p in found:
         last = (await request.app[LICENCES].status(p, now)).last_day
         ends[p.id] = format_day(lang, last, "medium") if last else ""
-    return await _page(request, "plant_list.html", plants=found, licence_ends=ends)
+    shared = await shared_plants(request, identity.account)
+    notice = {"plant_deleted": "done.plant_deleted"}.get(request.query.get("done", ""))
+    return await _page(
+        request, "plant_list.html", plants=found, licence_ends=ends, shared=shared, notice=notice
+    )
 
 
 async def plant_new(request: web.Request) -> web.Response:
@@ -152,18 +194,33 @@ async def plant_edit(request: web.Request) -> web.Response:
     )
 
 
+async def _confirm(request: web.Request, question: str, cancel: str) -> web.Response:
+    """Ask before a destructive action; the answer posts back with ``confirmed=yes``."""
+    return await _page(
+        request,
+        "confirm.html",
+        question=question,
+        action=request.path,
+        cancel=cancel,
+        yes="ask.yes",
+    )
+
+
 async def plant_delete(request: web.Request) -> web.Response:
-    account_id, _, plant = await _posted(request)
+    account_id, form, plant = await _posted(request)
+    if form.get("confirmed") != "yes":
+        question = translate(request_language(request), "ask.plant").format(name=plant.fields.name)
+        return await _confirm(request, question, f"/plants/{plant.id}")
     await request.app[STORE].repo(PlantRepository).delete(plant.id, account_id)
-    raise web.HTTPSeeOther("/plants")
+    raise web.HTTPSeeOther("/plants?done=plant_deleted")
 
 
 async def plant_detail(
     request: web.Request, *, error: str | None = None, status: int = 200
 ) -> web.Response:
     identity = await require_identity(request)
-    account_id = identity.account.id
-    plant = await _plant(request, account_id)
+    plant, shared_by = await _readable_plant(request, identity.account)
+    account_id = plant.account_id
     store = request.app[STORE]
     now = request.app[CLOCK].now()
     found = await store.repo(InverterRepository).list_for_plant(plant.id, account_id)
@@ -195,6 +252,8 @@ async def plant_detail(
         licence_end=(
             format_day(request_language(request), licence.last_day) if licence.last_day else ""
         ),
+        shared_by=shared_by,
+        notice={"inverter_deleted": "done.inverter_deleted"}.get(request.query.get("done", "")),
     )
 
 
@@ -335,10 +394,15 @@ async def inverter_swap(request: web.Request) -> web.Response:
 
 
 async def inverter_delete(request: web.Request) -> web.Response:
-    account_id, _, plant = await _posted(request)
+    account_id, form, plant = await _posted(request)
     inverter = await _inverter(request, plant, account_id)
+    if form.get("confirmed") != "yes":
+        question = translate(request_language(request), "ask.inverter").format(
+            serial=inverter.serial
+        )
+        return await _confirm(request, question, f"/plants/{plant.id}/inverters/{inverter.id}")
     await request.app[STORE].repo(InverterRepository).delete(inverter.id, account_id)
-    raise web.HTTPSeeOther(f"/plants/{plant.id}")
+    raise web.HTTPSeeOther(f"/plants/{plant.id}?done=inverter_deleted")
 
 
 _NOTICES = {"renamed": "plants.renamed", "swapped": "plants.swapped"}

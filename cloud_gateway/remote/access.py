@@ -28,13 +28,25 @@ from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
 from cloud_gateway.http.pages import content_security_policy, render
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
+from cloud_gateway.remote.lan import lan_label
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.tunnels.pairing import hash_secret
 
-__all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
+__all__ = [
+    "Access",
+    "Denial",
+    "check_access",
+    "device_in_path",
+    "handover",
+    "open_form",
+    "open_submit",
+]
 
 
-async def _openable_device(request: web.Request) -> tuple[int, Device]:
+async def device_in_path(request: web.Request, action: Action) -> tuple[int, Device]:
+    """The logged-in account and the device ``{slug}`` of the path, if the account may do
+    ``action`` to it (``can``); else 404: another tenant's device looks like no device."""
     identity = await require_identity(request)
     store = request.app[STORE]
     try:
@@ -45,9 +57,13 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
     resource = Resource(
         kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
     )
-    if not can(actor, Action.REMOTE, resource):
-        raise web.HTTPNotFound  # another tenant's device looks like no device
+    if not can(actor, action, resource):
+        raise web.HTTPNotFound
     return identity.account.id, device
+
+
+async def _openable_device(request: web.Request) -> tuple[int, Device]:
+    return await device_in_path(request, Action.REMOTE)
 
 
 async def open_form(request: web.Request) -> web.Response:
@@ -68,7 +84,18 @@ async def open_form(request: web.Request) -> web.Response:
 async def open_submit(request: web.Request) -> web.Response:
     """Create a one-time handover token and send the browser to the device host."""
     account_id, device = await _openable_device(request)
-    await verify_csrf(request, await request.post())
+    form = await request.post()
+    await verify_csrf(request, form)
+    label = device.slug
+    if form.get("lan"):
+        # a LAN target of the hub (Netzwerkgeräte): its own device host, the hub's checks
+        try:
+            lan = await (
+                request.app[STORE].repo(LanTargetRepository).get(int(str(form["lan"])), device.id)
+            )
+        except (ValueError, NotFoundError):
+            raise web.HTTPNotFound from None
+        label = lan_label(device.slug, lan.id)
     token = secrets.token_urlsafe(32)
     now = request.app[CLOCK].now()
     config = request.app[CONFIG]
@@ -83,7 +110,7 @@ async def open_submit(request: web.Request) -> web.Response:
             expires_at=now + timedelta(seconds=config.remote.handover_ttl_s),
         )
     )
-    origin = device_origin(device.slug, config.remote_domain, request.host)
+    origin = device_origin(label, config.remote_domain, request.host)
     raise web.HTTPSeeOther(f"{origin}/__remote/handover?token={token}")
 
 

@@ -15,10 +15,12 @@ import logging
 
 from aiohttp import web
 
+from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.keys import (
     CLOCK,
     CONFIG,
     REMOTE_GATE,
+    STORE,
     TUNNELS,
 )
 from cloud_gateway.http.pages import Handler
@@ -32,7 +34,9 @@ from cloud_gateway.remote.access import (
     open_submit,
 )
 from cloud_gateway.remote.hosts import slug_from_host
+from cloud_gateway.remote.lan import split_label
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
@@ -52,25 +56,38 @@ def _device_slug(request: web.Request) -> str | None:
 
 @web.middleware
 async def device_hosts(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Serve device hosts by proxy; pass every other request on."""
-    slug = _device_slug(request)
-    if slug is None:
+    """Serve device hosts by proxy; pass every other request on.
+
+    ``<slug>--lan<n>`` hosts are the hub's LAN target ``n`` (Netzwerkgeräte): the same
+    session, ownership and entitlement checks as the hub, another stream target.
+    """
+    label = _device_slug(request)
+    if label is None:
         return await handler(request)
+    slug, lan_id = split_label(label)
     if request.path == "/__remote/handover":
         return await handover(request, slug)
     access = await check_access(request, slug)
     if isinstance(access, Denial):
         request.app[TUNNELS].metrics.remote_requests.labels(outcome=access.value).inc()
         return denial_page(request, access)
+    target = request.app[CONFIG].remote.target
+    if lan_id is not None:
+        try:
+            lan = await request.app[STORE].repo(LanTargetRepository).get(lan_id, access.device.id)
+        except NotFoundError:
+            return denial_page(request, Denial.NOT_YOURS)
+        target = lan.stream_target
     upgrade = is_upgrade(request)
     if upgrade and not origin_allowed(request):
         raise web.HTTPForbidden(text="WebSocket origin not allowed")
-    return await _proxy(request, access, upgrade=upgrade)
+    return await _proxy(request, access, target, upgrade=upgrade)
 
 
-async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.StreamResponse:
+async def _proxy(
+    request: web.Request, access: Access, target: str, *, upgrade: bool
+) -> web.StreamResponse:
     metrics = request.app[TUNNELS].metrics
-    target = request.app[CONFIG].remote.target
     try:
         stream = await access.tunnel.session.open_stream(target)
     except (OpenFailedError, TimeoutError) as exc:

@@ -13,6 +13,7 @@ from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
 __all__ = [
+    "lan_targets",
     "remote_handovers",
     "remote_sessions",
 ]
@@ -54,4 +55,19 @@ remote_sessions = sa.Table(
     sa.Column("bytes_from_device", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_remote_sessions_device_id", "device_id"),
     sa.Index("ix_remote_sessions_account_id", "account_id"),
+)
+
+#: a hub's further LAN devices ("Netzwerkgeräte", R-DEV-10; migration 0015)
+lan_targets = sa.Table(
+    "lan_targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("host", sa.String(253), nullable=False),
+    sa.Column("port", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("device_id", "host", "port", name="uq_lan_targets_device_host_port"),
 )

@@ -41,9 +41,9 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     },
     "hub.refused_title": {_DE: "Link ungültig", _EN: "Invalid link"},
     "hub.refused_lead": {
-        _DE: "Dieser Buchungslink kann nicht verwendet werden. Öffnen Sie das CloudMatic-"
+        _DE: "Dieser Buchungslink kann nicht verwendet werden. Öffnen Sie das CloudConnector-"
         "Dashboard Ihrer Zentrale und klicken Sie erneut auf „Zugang buchen“.",
-        _EN: "This booking link cannot be used. Open the CloudMatic dashboard of your hub "
+        _EN: "This booking link cannot be used. Open the CloudConnector dashboard of your hub "
         "and click “Book access” again.",
     },
     "refusal.malformed": {_DE: "Der Link ist unvollständig.", _EN: "The link is incomplete."},
@@ -72,8 +72,8 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     # --- products and the product page
     "products.title": _t("Produkte", "Products"),
     "products.lead": _t(
-        "CloudMatic-Pakete für Ihre Zentrale. Alle Preise inklusive Umsatzsteuer.",
-        "CloudMatic packages for your hub. All prices include VAT.",
+        "CloudConnector-Pakete für Ihre Zentrale. Alle Preise inklusive Umsatzsteuer.",
+        "CloudConnector packages for your hub. All prices include VAT.",
     ),
     "products.choose": _t("Auswählen", "Choose"),
     "products.price_from": _t("ab {price}", "from {price}"),
@@ -102,10 +102,10 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
     ),
     "booking.cancel.paypal": _t(
         "Kündigen: Ein PayPal-Abonnement kündigen Sie direkt in PayPal (PayPal-Konto → "
-        "Einstellungen → Zahlungen → Automatische Zahlungen verwalten → CloudMatic → "
+        "Einstellungen → Zahlungen → Automatische Zahlungen verwalten → CloudConnector → "
         "Stornieren). Danach wird nicht mehr verlängert.",
         "Cancelling: a PayPal subscription is cancelled in PayPal itself (PayPal account → "
-        "Settings → Payments → Manage automatic payments → CloudMatic → Cancel). It is not "
+        "Settings → Payments → Manage automatic payments → CloudConnector → Cancel). It is not "
         "renewed after that.",
     ),
     "booking.cancel.transfer": _t(

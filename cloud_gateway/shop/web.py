@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from cloud_gateway.http.keys import SHOP_TEMPLATES
-from cloud_gateway.http.pages import page_response
+from cloud_gateway.http.pages import install_formats, page_context, page_response
 from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.formats import Formats
 from cloud_gateway.shop.texts import shop_text
@@ -18,15 +18,17 @@ __all__ = ["make_shop_templates", "render_shop"]
 
 def make_shop_templates() -> jinja2.Environment:
     """The shop's templates, falling back to the gateway's (``base.html``)."""
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("cloud_gateway.shop", "templates"),
-                jinja2.PackageLoader("cloud_gateway", "templates"),
-            ]
-        ),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
+    return install_formats(
+        jinja2.Environment(
+            loader=jinja2.ChoiceLoader(
+                [
+                    jinja2.PackageLoader("cloud_gateway.shop", "templates"),
+                    jinja2.PackageLoader("cloud_gateway", "templates"),
+                ]
+            ),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+        )
     )
 
 
@@ -42,6 +44,6 @@ def render_shop(
     body = (
         request.app[SHOP_TEMPLATES]
         .get_template(template)
-        .render(lang=lang.value, t=t, fmt=Formats(lang), **context)
+        .render(lang=lang.value, t=t, fmt=Formats(lang), **{**page_context(request), **context})
     )
     return page_response(request, body, status=status)

@@ -28,8 +28,19 @@ function draw(svg, series) {
   for (const s of series) polyline(svg, s.points, s.cls, width, height, maxW, t0, t1);
 }
 
+// numbers and instants as the page's language writes them, times in Europe/Berlin
+const LANG = document.documentElement.lang || "de";
+
 function fmt(value, divisor, digits) {
-  return value === null || value === undefined ? "–" : (value / divisor).toFixed(digits);
+  if (value === null || value === undefined) return "–";
+  const options = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  return new Intl.NumberFormat(LANG, options).format(value / divisor);
+}
+
+function fmtInstant(value) {
+  if (!value) return "–";
+  const options = { timeZone: "Europe/Berlin", dateStyle: "short", timeStyle: "medium" };
+  return new Date(value).toLocaleString(LANG, options);
 }
 
 function startLive(panel) {
@@ -45,7 +56,8 @@ function startLive(panel) {
         for (const el of panel.querySelectorAll("[data-field]")) {
           const [field, divisor, digits] = el.dataset.field.split(":");
           const value = data[field];
-          el.textContent = divisor ? fmt(value, Number(divisor), Number(digits || 1)) : (value ?? "–");
+          if (field === "at") el.textContent = fmtInstant(value);
+          else el.textContent = divisor ? fmt(value, Number(divisor), Number(digits || 1)) : (value ?? "–");
         }
         if (data.at && (points.length === 0 || points[points.length - 1][0] !== Date.parse(data.at))) {
           points.push([Date.parse(data.at), data.power_w || 0]);

@@ -31,6 +31,7 @@ from cloud_gateway.http.keys import BILLING, CLOCK, PLANT_ACCESS, SHOP, STORE, S
 from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import request_language, translate
 from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.views import shared_plants
 from cloud_gateway.shop.formats import Formats
 from cloud_gateway.shop.repository import CartRepository
 from cloud_gateway.store import Store
@@ -185,6 +186,7 @@ async def overview(request: web.Request) -> web.Response:
             "notices": notices,
             "documents": documents,
             "tickets": tickets,
+            "shared": await shared_plants(request, account),
             "fmt": fmt,
         },
     )

@@ -20,13 +20,14 @@ from tests.support.browser import chromium_context
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: the plant page's rows: serial, name, nominal power, power now, energy today
-_POWER_NOW = re.compile(r"^(\d+) W$")
+#: power as the portal shows it, German grouping ("1.234 W")
+_POWER_NOW = re.compile(r"^(\d{1,3}(?:\.\d{3})*) W$")
 #: fetches the page again (in the browser) until some inverter shows power above 0 W
 _POWERED = """async () => {
   const html = await (await fetch(location.href)).text();
   const doc = new DOMParser().parseFromString(html, "text/html");
   const cells = [...doc.querySelectorAll("#inverters tr td:nth-child(4)")];
-  return cells.some((td) => parseInt(td.textContent, 10) > 0);
+  return cells.some((td) => parseInt(td.textContent.replaceAll(".", ""), 10) > 0);
 }"""
 
 
@@ -52,6 +53,10 @@ async def test_demo_shows_portal_remote_ccu_addon_and_live_power(tmp_path: Path)
         # the homeowner opens the CCU's WebUI through the tunnel
         page = await _log_in(ctx, portal, logins["homeowner"])
         await expect(page.locator("#account-name")).to_contain_text("demo")
+        # the demo's mail catcher behind "Postfach (Demo)", linked from every page
+        await page.click("#demo-mailbox-link")
+        assert page.url == urls["demo_mailbox"]
+        await expect(page.locator("h1")).to_have_text("Postfach (Demo)")
         await page.goto(urls["remote_access_open"])
         async with ctx.expect_page() as opened:
             await page.click("#remote-open")
@@ -74,7 +79,9 @@ async def test_demo_shows_portal_remote_ccu_addon_and_live_power(tmp_path: Path)
         await plant.wait_for_function(_POWERED, polling=500, timeout=45_000)
         await plant.reload()
         cells = await plant.locator("#inverters tr td:nth-child(4)").all_inner_texts()
-        powers = [int(m.group(1)) for c in cells if (m := _POWER_NOW.match(c.strip()))]
+        powers = [
+            int(m.group(1).replace(".", "")) for c in cells if (m := _POWER_NOW.match(c.strip()))
+        ]
         assert len(powers) == 3
         assert max(powers) > 0
         assert await plant.locator("#plant-power").inner_text() != "0 W"

@@ -128,7 +128,7 @@ def test_install_start_info_restart_stop_uninstall_leaves_no_trace(ccu: Ccu) -> 
     cfg = (config_dir / "hm_addons.cfg").read_text()
     assert cfg.startswith(OTHER_ENTRY)
     assert "cloudconnector {CONFIG_URL /addons/cloudconnector/" in cfg
-    assert "CONFIG_NAME CloudMatic}" in cfg
+    assert "CONFIG_NAME CloudConnector}" in cfg
     assert '"port" => 0' in (config_dir / "lighttpd/cloudconnector.conf").read_text()
     monit = (ccu.root / "usr/local/etc/monit-cloudconnector.cfg").read_text()
     assert f"with pidfile {ccu.pid_file}" in monit
@@ -147,7 +147,7 @@ def test_install_start_info_restart_stop_uninstall_leaves_no_trace(ccu: Ccu) -> 
     info = ccu.rc("info")
     assert info.returncode == 0
     lines = dict(line.split(": ", 1) for line in info.stdout.splitlines())
-    assert lines["Name"] == "CloudMatic"
+    assert lines["Name"] == "CloudConnector"
     assert lines["Version"] == "0.1.0"
     assert lines["Operations"] == "uninstall restart"
     assert lines["Config-Url"] == "/addons/cloudconnector/"

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-__all__ = ["CHROMIUM", "chromium_context"]
+__all__ = ["CHROMIUM", "chromium_browser", "chromium_context"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 _ARGS = [
@@ -36,5 +36,18 @@ async def chromium_context() -> AsyncIterator[BrowserContext]:
                 yield context
             finally:
                 await context.close()
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def chromium_browser() -> AsyncIterator[Browser]:
+    """One headless browser for several contexts (``new_context(ignore_https_errors=True)``)."""
+    async with async_playwright() as pw:
+        browser: Browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=_ARGS
+        )
+        try:
+            yield browser
         finally:
             await browser.close()

@@ -20,6 +20,8 @@ from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.http.keys import BILLING, ENTITLEMENTS, SUPPORT
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.support.attachments import checked
 from cloud_gateway.support.service import RepairForm
 from tests.cloud_gateway.shop.shopping import give_customer_data, pay_and_activate
@@ -255,3 +257,49 @@ async def test_portal_matrix_invoices_contracts_tickets_repairs_are_the_owners_o
         support = gw.gateway.runner.app[SUPPORT]
         messages = (await support.ticket(int(t), anna.id)).messages
         assert [m.body for m in messages] == ["nur für Anna", "übernommen"]
+
+
+async def test_page_matrix_grants_and_shared_plants(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    """The portal's grant pages and a granted plant's pages, for every role: the owner
+    manages the grant, the installer holding it only reads the plant, nobody else sees
+    either (404, existence not revealed); operators manage grants and read plants."""
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        anna = await gw.create_account("anna")
+        await gw.create_account("bert")
+        await gw.create_account("ivo", role=Role.INSTALLER)
+        ina = await gw.create_account("ina", role=Role.INSTALLER)
+        await gw.create_account("olga", role=Role.OPERATOR)
+        store = gw.gateway.store
+        plant = await store.repo(PlantRepository).create(
+            anna.id, PlantFields(name="Dach"), clock.now()
+        )
+        grant = await store.repo(CustomerRepository).delegate(
+            anna.id, ina.id, plant.id, clock.now()
+        )
+        pages = [
+            ("GET", f"/portal/sharing/{grant.id}/revoke"),
+            ("GET", f"/plants/{plant.id}"),
+            ("GET", f"/plants/{plant.id}/edit"),
+            ("POST", f"/plants/{plant.id}/delete"),
+        ]
+        expected = {
+            "anna": [200, 200, 200, 200],  # the delete answers with its question first
+            "bert": [404, 404, 404, 404],
+            "ivo": [404, 404, 404, 404],
+            "ina": [404, 200, 404, 404],
+            "olga": [200, 200, 404, 404],  # owner pages stay the owner's
+        }
+        for login, statuses in expected.items():
+            async with gw.client() as http:
+                csrf = await _session(gw, http, login)
+                seen = []
+                for method, path in pages:
+                    data = {"csrf_token": csrf} if method == "POST" else None
+                    async with http.request(method, path, data=data) as resp:
+                        seen.append(resp.status)
+                assert seen == statuses, (login, seen)
+        # after the matrix nothing changed: the grant and the plant are still there
+        assert await store.repo(CustomerRepository).delegations(installer_account_id=ina.id)
+        assert (await store.repo(PlantRepository).get(plant.id, anna.id)).fields.name == "Dach"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cloud_gateway.http.formats import format_number
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.telemetry.ingest import TelemetryIngest
@@ -70,17 +71,17 @@ async def test_live_values_update_while_the_inverter_produces(tmp_path: Path) ->
             await page.goto(f"{gw.url}plants/{plant['id']}/inverters/{inv['id']}")
             await page.wait_for_function(
                 "w => document.querySelector('#live-power').textContent === w",
-                arg=f"{first_w:.0f}",
+                arg=format_number(first_w, 0, "de"),  # the page's language: German
             )
             await page.evaluate("window.__sameDocument = true")
             for _ in range(2):  # the sun climbs: each reading shows, in the same document
                 watts, wh = await produce(60)
                 await page.wait_for_function(
                     "w => document.querySelector('#live-power').textContent === w",
-                    arg=f"{watts:.0f}",
+                    arg=format_number(watts, 0, "de"),
                     timeout=20_000,
                 )
-                assert await page.inner_text("#live-total") == f"{wh / 1000:.1f}"
+                assert await page.inner_text("#live-total") == format_number(wh / 1000, 1, "de")
             assert await page.evaluate("window.__sameDocument") is True
             assert int(await page.get_attribute("#live-panel", "data-points") or 0) == 3
             assert await page.locator("#live-panel svg polyline").count() == 1

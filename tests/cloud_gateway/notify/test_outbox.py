@@ -61,6 +61,9 @@ def test_templates_exist_in_german_and_english() -> None:
         "body": "B",
         "serial": "SN",
         "amount": "1,00 €",
+        "devices": 1,
+        "contracts": 1,
+        "keep_until": "K",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))

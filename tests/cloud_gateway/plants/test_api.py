@@ -169,7 +169,7 @@ async def test_unlicensed_plant_data_is_402_but_still_stored(
             async with anna.http.get(f"/plants/{pid}") as page:
                 html = await page.text()
             assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
-            assert 'id="plant-power">1200 W' in html
+            assert 'id="plant-power">1.200 W' in html  # German grouping
         clock.advance(timedelta(days=41))
         await ingest.ingest(device, 3, reading("SN-1", clock.now(), 300.0, 9000.0))
         assert await store.repo(ReadingRepository).count_for_serial("SN-1") == 3

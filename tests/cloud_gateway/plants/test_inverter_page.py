@@ -67,8 +67,15 @@ async def test_rename_swap_and_delete_with_clear_errors(
                 assert resp.status == 404  # the inverter is not under that plant
 
             async with anna.http.post(swapped_page + "/delete", data=form) as resp:
+                assert resp.status == 200  # first the question, nothing deleted yet
+                assert 'id="confirm-question"' in await resp.text()
+            _, inverters = await anna.call("GET", f"/api/v1/plants/{pid}/inverters")
+            assert len(inverters["inverters"]) == 1
+            confirmed = {**form, "confirmed": "yes"}
+            async with anna.http.post(swapped_page + "/delete", data=confirmed) as resp:
                 assert resp.status == 200
                 assert resp.url.path == f"/plants/{pid}"
+                assert 'id="plant-notice"' in await resp.text()
             _, inverters = await anna.call("GET", f"/api/v1/plants/{pid}/inverters")
             assert inverters["inverters"] == []
 

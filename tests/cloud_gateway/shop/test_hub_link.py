@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -50,10 +50,17 @@ class Hub:
         return f"{parts.path}?{parts.query}"
 
 
-async def enrol_hub(harness: GatewayHarness, state_dir: Path, owner: str) -> Hub:
-    """Enrol a hub through the real enrolment API, claimed by ``owner``."""
+async def enrol_hub(
+    harness: GatewayHarness,
+    state_dir: Path,
+    owner: str,
+    client: Callable[[], aiohttp.ClientSession] | None = None,
+) -> Hub:
+    """Enrol a hub through the real enrolment API, claimed by ``owner`` (``client`` makes
+    the HTTP sessions; the harness's by default)."""
     identity = load_identity(state_dir)
-    async with harness.client() as device, harness.client() as browser:
+    make = client or harness.client
+    async with make() as device, make() as browser:
         async with device.post(
             "/api/v1/enrol",
             json={"csr": identity.csr_pem("Ferienhaus"), "kind": "ccu", "name": "Ferienhaus"},

@@ -16,7 +16,7 @@ from cloud_gateway.support.model import RepairCategory, RepairState, TicketStatu
 TEMPLATES = Path(texts.__file__).parents[1] / "templates"
 PAGES = [
     "portal.html",
-    "portal_nav.html",
+    "base.html",
     "portal_products.html",
     "portal_invoices.html",
     "portal_tickets.html",

@@ -1,7 +1,7 @@
 """Support: tickets, messages, attachments and repair orders.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from cloud_gateway.store.types import UtcDateTime
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
