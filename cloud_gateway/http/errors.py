@@ -101,6 +101,8 @@ class ErrorCode(StrEnum):
     """400: ``at`` lacks a UTC offset."""
     RATE_LIMITED = "rate_limited"
     """429: too many attempts (``retry_after`` seconds)."""
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    """403: staff must pass the console's second factor (``/console/2fa``) first."""
 
 
 _STATUS = {
@@ -134,6 +136,7 @@ _STATUS = {
     ErrorCode.INVALID_AT: 400,
     ErrorCode.NAIVE_AT: 400,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SECOND_FACTOR_REQUIRED: 403,
 }
 
 

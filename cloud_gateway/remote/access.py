@@ -7,18 +7,23 @@ host. The portal hands a logged-in owner over with a one-time token: ``POST
 a remote session (the audit record) and sets the host-only ``__Host-remote`` cookie.
 Every later request on the device host is checked again (:mod:`cloud_gateway.remote.gate`,
 which reuses its answers for a few seconds): session alive, account still allowed to open
-the device (owner, or installer with a delegation of it), device entitled, tunnel live.
-Who may open a device is decided in one place, ``accounts.access.can(…, REMOTE, …)``.
+the device (owner, installer with a delegation of it, or an operator while the owner's
+support grant is live), device entitled, tunnel live. Who may open a device is decided in
+one place, ``accounts.access.can(…, REMOTE, …)``, with the actor from
+:func:`cloud_gateway.remote.support.remote_actor`. The owner's page also holds the support
+grant form and the device's remote-access audit (every session, the operators' included).
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from aiohttp import web
+from babel.dates import format_datetime
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
@@ -26,12 +31,37 @@ from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
 from cloud_gateway.http.pages import content_security_policy, render
+from cloud_gateway.i18n import request_language
+from cloud_gateway.localdays import BERLIN
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
 from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.remote.repository_support import SupportGrantRepository
+from cloud_gateway.remote.support import remote_actor
 from cloud_gateway.tunnels.pairing import hash_secret
 
-__all__ = ["Access", "Denial", "check_access", "handover", "open_form", "open_submit"]
+__all__ = [
+    "Access",
+    "Denial",
+    "berlin_time",
+    "check_access",
+    "device_page",
+    "handover",
+    "open_form",
+    "open_submit",
+]
+
+
+def berlin_time(request: web.Request) -> Callable[[datetime | None], str]:
+    """Instants as Berlin local time in the request's language (``""`` for None)."""
+    locale = request_language(request).value
+
+    def when(at: datetime | None) -> str:
+        if at is None:
+            return ""
+        return format_datetime(at, format="short", tzinfo=BERLIN, locale=locale)
+
+    return when
 
 
 async def _openable_device(request: web.Request) -> tuple[int, Device]:
@@ -41,7 +71,7 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
         device = await store.repo(DeviceRepository).get_by_slug(request.match_info["slug"])
     except NotFoundError:
         raise web.HTTPNotFound from None
-    actor = await actor_for(store, identity.account)
+    actor, _until = await remote_actor(store, identity.account, device, request.app[CLOCK].now())
     resource = Resource(
         kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
     )
@@ -51,11 +81,30 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
 
 
 async def open_form(request: web.Request) -> web.Response:
-    """Portal page with the "Fernzugriff öffnen" button for one device."""
-    _account_id, device = await _openable_device(request)
-    response = render(
-        request, "remote_open.html", {"device": device, "csrf_token": await csrf_token(request)}
-    )
+    """Portal page with the "Fernzugriff öffnen" button for one device; for its owner also
+    the support grant form and the device's remote-access audit."""
+    return await device_page(request)
+
+
+async def device_page(
+    request: web.Request, extra: dict[str, object] | None = None, *, status: int = 200
+) -> web.Response:
+    """The device page, with ``extra`` context (a form's error and input)."""
+    account_id, device = await _openable_device(request)
+    context: dict[str, object] = {
+        "device": device,
+        "csrf_token": await csrf_token(request),
+        "owner": account_id == device.account_id,
+    }
+    if context["owner"]:
+        store, now = request.app[STORE], request.app[CLOCK].now()
+        context["grant"] = await store.repo(SupportGrantRepository).live(device.id, now)
+        context["grants"] = await store.repo(SupportGrantRepository).history(device.id, 10)
+        context["sessions"] = await store.repo(RemoteAccessRepository).list_sessions(
+            device_id=device.id, limit=50
+        )
+        context["when"] = berlin_time(request)
+    response = render(request, "remote_open.html", context | (extra or {}), status=status)
     # the form's answer redirects to the device host, and browsers hold redirects of a form
     # submission to form-action as well
     origin = device_origin(device.slug, request.app[CONFIG].remote_domain, request.host)

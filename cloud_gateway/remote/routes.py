@@ -22,6 +22,7 @@ from cloud_gateway.http.keys import (
     TUNNELS,
 )
 from cloud_gateway.http.pages import Handler
+from cloud_gateway.remote import texts
 from cloud_gateway.remote.access import (
     Access,
     Denial,
@@ -33,6 +34,7 @@ from cloud_gateway.remote.access import (
 )
 from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.support_routes import grant_support, revoke_support
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
@@ -117,3 +119,6 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(device_hosts)
     app.router.add_get("/remote/{slug}/open", open_form, name="remote_open")
     app.router.add_post("/remote/{slug}/open", open_submit)
+    app.router.add_post("/remote/{slug}/support", grant_support, name="remote_support")
+    app.router.add_post("/remote/{slug}/support/revoke", revoke_support)
+    texts.register()

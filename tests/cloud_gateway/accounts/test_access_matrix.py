@@ -46,8 +46,16 @@ def test_no_success_without_tenancy_or_delegation(actor: Actor) -> None:
     assert wins == []
 
 
-def test_operators_may_do_everything() -> None:
-    assert all(can(OPERATOR, a, r) for r, a in itertools.product(RESOURCES, Action))
+def test_operators_may_do_everything_but_open_hubs_without_a_grant() -> None:
+    losses = [
+        (r.kind, a) for r, a in itertools.product(RESOURCES, Action) if not can(OPERATOR, a, r)
+    ]
+    assert set(losses) == {(kind, Action.REMOTE) for kind in ObjectKind}
+
+
+def test_accountants_reach_no_customer_object() -> None:
+    accountant = Actor(account_id=10, role=Role.ACCOUNTANT)
+    assert not any(can(accountant, a, r) for r, a in itertools.product(RESOURCES, Action))
 
 
 def test_delegation_allows_reading_the_plant_only() -> None:

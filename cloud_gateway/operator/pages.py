@@ -1,0 +1,212 @@
+"""The console pages (server-rendered like the portal, German first).
+
+::
+
+    GET  /console                               start: what this role may open
+    GET  /console/tunnels                       live tunnels and refusals by reason
+    GET  /console/devices?q=…                   device search
+    GET  /console/devices/{slug}                one device: tunnel, support grant, actions,
+                                                its audit
+    POST /console/devices/{slug}/{action}       disconnect | disable | enable | revoke, reason
+    GET  /console/accounts?q=…                  account search
+    GET  /console/audit                         remote-access audit and console audit
+
+Further queues (payments, reservations, tickets) add their own :class:`ConsoleRoute`
+entries and link from the start page's ``sections``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from babel.numbers import format_decimal
+
+from cloud_gateway.accounts.model import Role
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import csrf_token
+from cloud_gateway.http.keys import CLOCK, STORE, TUNNELS
+from cloud_gateway.http.pages import render
+from cloud_gateway.i18n import request_language
+from cloud_gateway.operator.actions import DeviceAction, act_on_device
+from cloud_gateway.operator.console import (
+    OPERATORS,
+    STAFF,
+    STAFF_ROLES,
+    ConsoleRoute,
+    RouteKind,
+    reason_of,
+)
+from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
+from cloud_gateway.operator.repository_search import ConsoleSearchRepository
+from cloud_gateway.operator.tunnel_rows import live_tunnel_rows
+from cloud_gateway.remote.access import berlin_time
+from cloud_gateway.remote.repository import RemoteAccessRepository
+from cloud_gateway.remote.repository_support import SupportGrantRepository
+
+__all__ = ["ROUTES", "SECTIONS"]
+
+SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/console/tunnels", "console.nav.tunnels", OPERATORS),
+    ("/console/devices", "console.nav.devices", OPERATORS),
+    ("/console/accounts", "console.nav.accounts", OPERATORS),
+    ("/console/audit", "console.nav.audit", OPERATORS),
+)
+"""The console's sections: link, text id, roles that see it."""
+
+
+def _number(request: web.Request) -> Callable[[float | int | None], str]:
+    locale = request_language(request).value
+
+    def number(value: float | int | None) -> str:
+        return "" if value is None else format_decimal(value, locale=locale)
+
+    return number
+
+
+async def _render(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    role = request[STAFF].account.role
+    common = {
+        "csrf_token": await csrf_token(request),
+        "sections": [(href, key) for href, key, roles in SECTIONS if role in roles],
+        "staff": request[STAFF].account,
+        "when": berlin_time(request),
+        "number": _number(request),
+    }
+    return render(request, template, common | context, status=status)
+
+
+async def home(request: web.Request) -> web.Response:
+    """What this staff member may open, and their second-factor state."""
+    left = await (
+        request.app[STORE]
+        .repo(SecondFactorRepository)
+        .recovery_codes_left(request[STAFF].account.id)
+    )
+    return await _render(request, "console_home.html", {"recovery_left": left})
+
+
+def _refusals(request: web.Request) -> list[tuple[str, float]]:
+    return sorted(
+        (sample.labels.get("reason", ""), sample.value)
+        for metric in request.app[TUNNELS].metrics.refusals.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+async def tunnels(request: web.Request) -> web.Response:
+    """Live tunnels of this node and refusals by reason since it started."""
+    rows = await live_tunnel_rows(request)
+    when = berlin_time(request)
+    for row in rows:
+        row["since_local"] = when(datetime.fromisoformat(row["since"]))
+    return await _render(
+        request, "console_tunnels.html", {"tunnels": rows, "refusals": _refusals(request)}
+    )
+
+
+async def devices(request: web.Request) -> web.Response:
+    """Device search by slug, name or owner."""
+    q = request.query.get("q", "")
+    hits = await request.app[STORE].repo(ConsoleSearchRepository).devices(q)
+    live = {t.device.id for t in request.app[TUNNELS].live()}
+    return await _render(request, "console_devices.html", {"q": q, "hits": hits, "live": live})
+
+
+async def accounts(request: web.Request) -> web.Response:
+    """Account search by user name or e-mail."""
+    q = request.query.get("q", "")
+    hits = await request.app[STORE].repo(ConsoleSearchRepository).accounts(q)
+    return await _render(request, "console_accounts.html", {"q": q, "hits": hits})
+
+
+async def _device(request: web.Request) -> Device:
+    try:
+        return (
+            await request.app[STORE].repo(DeviceRepository).get_by_slug(request.match_info["slug"])
+        )
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+
+
+async def _device_page(
+    request: web.Request, device: Device, extra: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    store, now = request.app[STORE], request.app[CLOCK].now()
+    tunnel = request.app[TUNNELS].get(device.id)
+    owner = ""
+    if device.account_id is not None:
+        hits = await store.repo(ConsoleSearchRepository).devices(device.slug, limit=1)
+        owner = hits[0].owner if hits else ""
+    context = {
+        "device": device,
+        "owner": owner,
+        "tunnel": tunnel,
+        "grant": await store.repo(SupportGrantRepository).live(device.id, now),
+        "sessions": await store.repo(RemoteAccessRepository).list_sessions(
+            device_id=device.id, limit=20
+        ),
+        "entries": await store.repo(ConsoleAuditRepository).recent(target=device.slug, limit=20),
+        "actions": [a.value for a in DeviceAction],
+        "reason": "",
+        "error": None,
+        "notice": request.query.get("done", ""),
+    }
+    return await _render(request, "console_device.html", context | extra, status=status)
+
+
+async def device(request: web.Request) -> web.Response:
+    """One device: its tunnel, owner, support grant, the actions and its audit."""
+    return await _device_page(request, await _device(request), {})
+
+
+async def device_action(request: web.Request) -> web.StreamResponse:
+    """Disconnect, disable, enable or revoke with a reason (kept on error)."""
+    device = await _device(request)
+    try:
+        action = DeviceAction(request.match_info["action"])
+    except ValueError:
+        raise web.HTTPNotFound from None
+    reason = reason_of(request)
+    if not reason:
+        extra = {"error": "console.reason_required", "failed_action": action.value}
+        return await _device_page(request, device, extra, status=422)
+    await act_on_device(request, device, action, reason)
+    raise web.HTTPSeeOther(f"/console/devices/{device.slug}?done={action.value}")
+
+
+async def audit_page(request: web.Request) -> web.Response:
+    """The remote-access audit (every session on every device) and the console audit."""
+    store = request.app[STORE]
+    return await _render(
+        request,
+        "console_audit.html",
+        {
+            "sessions": await store.repo(RemoteAccessRepository).list_sessions(limit=100),
+            "entries": await store.repo(ConsoleAuditRepository).recent(limit=100),
+        },
+    )
+
+
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute("GET", "/console", home, STAFF_ROLES, RouteKind.PAGE, "console"),
+    ConsoleRoute("GET", "/console/tunnels", tunnels, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/devices", devices, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/devices/{slug}", device, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute(
+        "POST",
+        "/console/devices/{slug}/{action:disconnect|disable|enable|revoke}",
+        device_action,
+        OPERATORS,
+        RouteKind.PAGE,
+    ),
+    ConsoleRoute("GET", "/console/accounts", accounts, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/audit", audit_page, OPERATORS, RouteKind.PAGE),
+)
