@@ -19,11 +19,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from aiohttp import web
 from babel.dates import format_datetime
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
@@ -33,6 +35,7 @@ from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
 from cloud_gateway.http.pages import content_security_policy, render
 from cloud_gateway.i18n import request_language
 from cloud_gateway.localdays import BERLIN
+from cloud_gateway.operator.console import second_factor_passed
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
 from cloud_gateway.remote.repository import RemoteAccessRepository
@@ -71,6 +74,8 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
         device = await store.repo(DeviceRepository).get_by_slug(request.match_info["slug"])
     except NotFoundError:
         raise web.HTTPNotFound from None
+    if identity.account.role is Role.OPERATOR and not await second_factor_passed(request, identity):
+        raise web.HTTPSeeOther(f"/console/2fa?next={quote(request.rel_url.path)}")
     actor, _until = await remote_actor(store, identity.account, device, request.app[CLOCK].now())
     resource = Resource(
         kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id

@@ -26,7 +26,7 @@ from cloud_gateway.remote.support import grant_duration
 __all__ = ["grant_support", "revoke_support"]
 
 
-async def _owned_device(request: web.Request) -> Device:
+async def _owned_device(request: web.Request) -> tuple[Device, dict[str, str]]:
     identity = await require_identity(request)
     try:
         device = (
@@ -38,16 +38,14 @@ async def _owned_device(request: web.Request) -> Device:
         raise web.HTTPNotFound  # another tenant's device looks like no device
     form = await request.post()
     await verify_csrf(request, form)
-    request["support_form"] = dict(form)
-    return device
+    return device, {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 async def grant_support(request: web.Request) -> web.StreamResponse:
     """Allow operators to open the device for the chosen number of hours."""
-    device = await _owned_device(request)
-    form = request["support_form"]
+    device, form = await _owned_device(request)
     hours = form.get("hours")
-    duration = grant_duration(hours if isinstance(hours, str) else None)
+    duration = grant_duration(hours)
     if duration is None:
         extra: dict[str, object] = {"support_error": "support.bad_hours", "hours": hours or ""}
         return await device_page(request, extra, status=422)
@@ -68,7 +66,7 @@ async def grant_support(request: web.Request) -> web.StreamResponse:
 
 async def revoke_support(request: web.Request) -> web.StreamResponse:
     """End the device's support access now."""
-    device = await _owned_device(request)
+    device, _form = await _owned_device(request)
     await (
         request.app[STORE].repo(SupportGrantRepository).revoke(device.id, request.app[CLOCK].now())
     )
