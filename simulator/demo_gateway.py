@@ -43,6 +43,7 @@ __all__ = [
     "CONFIG_FILE",
     "HOMEOWNER",
     "INSTALLER",
+    "OPERATOR",
     "PLANT_NAME",
     "PUBLIC_HOST",
     "DemoLogin",
@@ -76,6 +77,7 @@ class DemoLogin:
 
 HOMEOWNER = DemoLogin(username="demo", password="Demo!2026", role=Role.CUSTOMER)  # noqa: S106 - documented demo login
 INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.INSTALLER)  # noqa: S106 - documented demo login
+OPERATOR = DemoLogin(username="betrieb", password="Demo!2026", role=Role.OPERATOR)  # noqa: S106 - documented demo login
 
 
 def demo_gateway_config(state_dir: Path, port: int) -> GatewayConfig:
