@@ -17,21 +17,15 @@ entries and link from the start page's ``sections``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from babel.numbers import format_decimal
 
-from cloud_gateway.accounts.model import Role
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.auth import csrf_token
 from cloud_gateway.http.keys import CLOCK, STORE, TUNNELS
-from cloud_gateway.http.pages import render
-from cloud_gateway.i18n import request_language
 from cloud_gateway.operator.actions import DeviceAction, act_on_device
 from cloud_gateway.operator.console import (
     OPERATORS,
@@ -41,6 +35,13 @@ from cloud_gateway.operator.console import (
     RouteKind,
     reason_of,
 )
+from cloud_gateway.operator.entitlements_page import (
+    end_window,
+    entitlements,
+    grant_licence,
+    grant_package,
+)
+from cloud_gateway.operator.rendering import render_console
 from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
 from cloud_gateway.operator.tunnel_rows import live_tunnel_rows
@@ -48,38 +49,7 @@ from cloud_gateway.remote.access import berlin_time
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
 
-__all__ = ["ROUTES", "SECTIONS"]
-
-SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("/console/tunnels", "console.nav.tunnels", OPERATORS),
-    ("/console/devices", "console.nav.devices", OPERATORS),
-    ("/console/accounts", "console.nav.accounts", OPERATORS),
-    ("/console/audit", "console.nav.audit", OPERATORS),
-)
-"""The console's sections: link, text id, roles that see it."""
-
-
-def _number(request: web.Request) -> Callable[[float | int | None], str]:
-    locale = request_language(request).value
-
-    def number(value: float | int | None) -> str:
-        return "" if value is None else format_decimal(value, locale=locale)
-
-    return number
-
-
-async def _render(
-    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
-) -> web.Response:
-    role = request[STAFF].account.role
-    common = {
-        "csrf_token": await csrf_token(request),
-        "sections": [(href, key) for href, key, roles in SECTIONS if role in roles],
-        "staff": request[STAFF].account,
-        "when": berlin_time(request),
-        "number": _number(request),
-    }
-    return render(request, template, common | context, status=status)
+__all__ = ["ROUTES"]
 
 
 async def home(request: web.Request) -> web.Response:
@@ -89,7 +59,7 @@ async def home(request: web.Request) -> web.Response:
         .repo(SecondFactorRepository)
         .recovery_codes_left(request[STAFF].account.id)
     )
-    return await _render(request, "console_home.html", {"recovery_left": left})
+    return await render_console(request, "console_home.html", {"recovery_left": left})
 
 
 def _refusals(request: web.Request) -> list[tuple[str, float]]:
@@ -107,7 +77,7 @@ async def tunnels(request: web.Request) -> web.Response:
     when = berlin_time(request)
     for row in rows:
         row["since_local"] = when(datetime.fromisoformat(row["since"]))
-    return await _render(
+    return await render_console(
         request, "console_tunnels.html", {"tunnels": rows, "refusals": _refusals(request)}
     )
 
@@ -117,14 +87,16 @@ async def devices(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     hits = await request.app[STORE].repo(ConsoleSearchRepository).devices(q)
     live = {t.device.id for t in request.app[TUNNELS].live()}
-    return await _render(request, "console_devices.html", {"q": q, "hits": hits, "live": live})
+    return await render_console(
+        request, "console_devices.html", {"q": q, "hits": hits, "live": live}
+    )
 
 
 async def accounts(request: web.Request) -> web.Response:
     """Account search by user name or e-mail."""
     q = request.query.get("q", "")
     hits = await request.app[STORE].repo(ConsoleSearchRepository).accounts(q)
-    return await _render(request, "console_accounts.html", {"q": q, "hits": hits})
+    return await render_console(request, "console_accounts.html", {"q": q, "hits": hits})
 
 
 async def _device(request: web.Request) -> Device:
@@ -159,7 +131,7 @@ async def _device_page(
         "error": None,
         "notice": request.query.get("done", ""),
     }
-    return await _render(request, "console_device.html", context | extra, status=status)
+    return await render_console(request, "console_device.html", context | extra, status=status)
 
 
 async def device(request: web.Request) -> web.Response:
@@ -185,7 +157,7 @@ async def device_action(request: web.Request) -> web.StreamResponse:
 async def audit_page(request: web.Request) -> web.Response:
     """The remote-access audit (every session on every device) and the console audit."""
     store = request.app[STORE]
-    return await _render(
+    return await render_console(
         request,
         "console_audit.html",
         {
@@ -209,4 +181,10 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ),
     ConsoleRoute("GET", "/console/accounts", accounts, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("GET", "/console/audit", audit_page, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/entitlements", entitlements, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("POST", "/console/entitlements/package", grant_package, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("POST", "/console/entitlements/licence", grant_licence, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute(
+        "POST", "/console/entitlements/{window_id:\\d+}/end", end_window, OPERATORS, RouteKind.PAGE
+    ),
 )

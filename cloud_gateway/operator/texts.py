@@ -121,6 +121,27 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.audit.remote": _t("Fernzugriffe", "Remote access sessions"),
     "console.audit.console": _t("Aktionen in der Konsole", "Console actions"),
     "console.audit.none": _t("Keine Einträge.", "No entries."),
+    "console.nav.entitlements": _t("Freischaltungen", "Entitlements"),
+    "console.ent.kind": _t("Art", "Kind"),
+    "console.ent.product": _t("Produkt", "Product"),
+    "console.ent.plan": _t("Laufzeit", "Runtime"),
+    "console.ent.subject": _t("Für", "For"),
+    "console.ent.booking": _t("Buchungsart", "Booking"),
+    "console.ent.single": _t("Einzelbuchung", "Single booking"),
+    "console.ent.subscription": _t("Abonnement", "Subscription"),
+    "console.ent.plant": _t("Anlage", "Plant"),
+    "console.ent.power": _t("Lizenzierte Leistung (W)", "Licensed power (W)"),
+    "console.ent.package": _t("Paket freischalten", "Grant a hub package"),
+    "console.ent.licence": _t("Lizenz freischalten", "Grant a plant licence"),
+    "console.ent.grant": _t("Freischalten", "Grant"),
+    "console.ent.end": _t("Beenden", "End"),
+    "console.ent.unknown": _t(
+        "Konto, Produkt, Laufzeit, Anlage oder Leistung passen nicht. Bitte prüfen.",
+        "Account, product, runtime, plant or power do not fit. Please check.",
+    ),
+    "console.ent.done.package": _t("Paket freigeschaltet.", "Package granted."),
+    "console.ent.done.licence": _t("Lizenz freigeschaltet.", "Licence granted."),
+    "console.ent.done.end": _t("Freischaltung beendet.", "Window ended."),
 }
 
 

@@ -108,14 +108,18 @@ async def test_only_the_declared_roles_reach_each_console_route(
         try:
             outcomes: dict[tuple[str, str, str], int] = {}
             for (method, path), route in sorted(declared.items()):
-                url = path.replace("{slug}", device.slug).replace("{action}", "disconnect")
+                url = (
+                    path.replace("{slug}", device.slug)
+                    .replace("{action}", "disconnect")
+                    .replace("{window_id}", "999")
+                )
                 for visitor in visitors:
                     status = await _call(visitor, route, url, csrf=True)
                     who = visitor.role.value if visitor.role else "nobody"
                     outcomes[(method, path, who)] = status
                     allowed = visitor.role in route.roles
-                    if allowed:
-                        assert status in {200, 303}, (method, path, who, status)
+                    if allowed:  # reached the handler (which may find the form wanting)
+                        assert status in {200, 303, 404, 422}, (method, path, who, status)
                     else:
                         assert status in {401, 403}, (method, path, who, status)
                     if method == "POST" and allowed:
