@@ -26,6 +26,7 @@ from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.keys import CLOCK, STORE, TUNNELS
+from cloud_gateway.http.pages import local_times
 from cloud_gateway.operator.actions import DeviceAction, act_on_device
 from cloud_gateway.operator.console import (
     OPERATORS,
@@ -45,7 +46,6 @@ from cloud_gateway.operator.rendering import render_console
 from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
 from cloud_gateway.operator.tunnel_rows import live_tunnel_rows
-from cloud_gateway.remote.access import berlin_time
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
 
@@ -74,7 +74,7 @@ def _refusals(request: web.Request) -> list[tuple[str, float]]:
 async def tunnels(request: web.Request) -> web.Response:
     """Live tunnels of this node and refusals by reason since it started."""
     rows = await live_tunnel_rows(request)
-    when = berlin_time(request)
+    when = local_times(request)
     for row in rows:
         row["since_local"] = when(datetime.fromisoformat(row["since"]))
     return await render_console(

@@ -11,10 +11,9 @@ from babel.numbers import format_decimal
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.http.auth import csrf_token
-from cloud_gateway.http.pages import render
+from cloud_gateway.http.pages import local_times, render
 from cloud_gateway.i18n import request_language
 from cloud_gateway.operator.console import OPERATORS, STAFF
-from cloud_gateway.remote.access import berlin_time
 
 __all__ = ["SECTIONS", "render_console"]
 
@@ -45,7 +44,7 @@ async def render_console(
         "csrf_token": await csrf_token(request),
         "sections": [(href, key) for href, key, roles in SECTIONS if role in roles],
         "staff": request[STAFF].account,
-        "when": berlin_time(request),
+        "when": local_times(request),
         "number": _number(request),
     }
     return render(request, template, common | context, status=status)

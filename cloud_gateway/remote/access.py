@@ -17,12 +17,10 @@ grant form and the device's remote-access audit (every session, the operators' i
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from aiohttp import web
-from babel.dates import format_datetime
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
 from cloud_gateway.accounts.model import Role
@@ -32,9 +30,7 @@ from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
-from cloud_gateway.http.pages import content_security_policy, render
-from cloud_gateway.i18n import request_language
-from cloud_gateway.localdays import BERLIN
+from cloud_gateway.http.pages import content_security_policy, local_times, render
 from cloud_gateway.operator.console import second_factor_passed
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
@@ -46,25 +42,12 @@ from cloud_gateway.tunnels.pairing import hash_secret
 __all__ = [
     "Access",
     "Denial",
-    "berlin_time",
     "check_access",
     "device_page",
     "handover",
     "open_form",
     "open_submit",
 ]
-
-
-def berlin_time(request: web.Request) -> Callable[[datetime | None], str]:
-    """Instants as Berlin local time in the request's language (``""`` for None)."""
-    locale = request_language(request).value
-
-    def when(at: datetime | None) -> str:
-        if at is None:
-            return ""
-        return format_datetime(at, format="short", tzinfo=BERLIN, locale=locale)
-
-    return when
 
 
 async def _openable_device(request: web.Request) -> tuple[int, Device]:
@@ -108,7 +91,7 @@ async def device_page(
         context["sessions"] = await store.repo(RemoteAccessRepository).list_sessions(
             device_id=device.id, limit=50
         )
-        context["when"] = berlin_time(request)
+        context["when"] = local_times(request)
     response = render(request, "remote_open.html", context | (extra or {}), status=status)
     # the form's answer redirects to the device host, and browsers hold redirects of a form
     # submission to form-action as well
