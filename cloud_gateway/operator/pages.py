@@ -10,6 +10,9 @@
     POST /console/devices/{slug}/{action}       disconnect | disable | enable | revoke, reason
     GET  /console/accounts?q=…                  account search
     GET  /console/audit                         remote-access audit and console audit
+    GET  /console/entitlements?account=…        windows; grant packages and licences, end
+    GET  /console/queues                        queues, documents, payments, telemetry
+    POST /console/queues/mail/retry             failed mails back in the queue (reason)
 
 Further queues (payments, reservations, tickets) add their own :class:`ConsoleRoute`
 entries and link from the start page's ``sections``.
@@ -25,8 +28,9 @@ from aiohttp import web
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.keys import CLOCK, STORE, TUNNELS
+from cloud_gateway.http.keys import CLOCK, OUTBOX, STORE, TUNNELS
 from cloud_gateway.http.pages import local_times
+from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.operator.actions import DeviceAction, act_on_device
 from cloud_gateway.operator.console import (
     OPERATORS,
@@ -34,6 +38,7 @@ from cloud_gateway.operator.console import (
     STAFF_ROLES,
     ConsoleRoute,
     RouteKind,
+    audit,
     reason_of,
 )
 from cloud_gateway.operator.entitlements_page import (
@@ -45,7 +50,7 @@ from cloud_gateway.operator.entitlements_page import (
 from cloud_gateway.operator.rendering import render_console
 from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
-from cloud_gateway.operator.tunnel_rows import live_tunnel_rows
+from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
 
@@ -154,6 +159,25 @@ async def device_action(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/console/devices/{device.slug}?done={action.value}")
 
 
+async def queues(request: web.Request) -> web.Response:
+    """Notification outbox, MQTT outbox, billing jobs; documents, payments, telemetry."""
+    figures = await health_figures(request)
+    return await render_console(request, "console_queues.html", {"figures": figures})
+
+
+async def retry_mails(request: web.Request) -> web.StreamResponse:
+    """Put the mails that failed for good back in the queue (reason required, audited)."""
+    reason = reason_of(request)
+    if not reason:
+        figures = await health_figures(request)
+        context = {"figures": figures, "error": "console.reason_required"}
+        return await render_console(request, "console_queues.html", context, status=422)
+    count = await request.app[STORE].repo(OutboxRepository).retry_failed(request.app[CLOCK].now())
+    request.app[OUTBOX].wake()
+    await audit(request, "mail.retry", "notification_outbox", reason, f"{count} mails")
+    raise web.HTTPSeeOther("/console/queues?done=retry")
+
+
 async def audit_page(request: web.Request) -> web.Response:
     """The remote-access audit (every session on every device) and the console audit."""
     store = request.app[STORE]
@@ -182,6 +206,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/console/accounts", accounts, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("GET", "/console/audit", audit_page, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("GET", "/console/entitlements", entitlements, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/queues", queues, STAFF_ROLES, RouteKind.PAGE),
+    ConsoleRoute("POST", "/console/queues/mail/retry", retry_mails, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("POST", "/console/entitlements/package", grant_package, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("POST", "/console/entitlements/licence", grant_licence, OPERATORS, RouteKind.PAGE),
     ConsoleRoute(

@@ -13,7 +13,7 @@ from cloud_gateway.accounts.model import Role
 from cloud_gateway.http.auth import csrf_token
 from cloud_gateway.http.pages import local_times, render
 from cloud_gateway.i18n import request_language
-from cloud_gateway.operator.console import OPERATORS, STAFF
+from cloud_gateway.operator.console import OPERATORS, STAFF, STAFF_ROLES
 
 __all__ = ["SECTIONS", "render_console"]
 
@@ -23,6 +23,7 @@ SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/console/accounts", "console.nav.accounts", OPERATORS),
     ("/console/entitlements", "console.nav.entitlements", OPERATORS),
     ("/console/audit", "console.nav.audit", OPERATORS),
+    ("/console/queues", "console.nav.queues", STAFF_ROLES),
 )
 """The console's sections: link, text id, roles that see it."""
 

@@ -41,9 +41,10 @@ from cloud_gateway.operator.console import (
     guard,
     reason_of,
 )
+from cloud_gateway.operator.health import exposition
 from cloud_gateway.operator.mfa_pages import second_factor_form, second_factor_submit
 from cloud_gateway.operator.texts import register as register_texts
-from cloud_gateway.operator.tunnel_rows import live_tunnel_rows, tunnel_summary
+from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows, tunnel_summary
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 
 __all__ = ["ROUTES", "require_operator", "setup", "tunnel_summary"]
@@ -117,7 +118,8 @@ async def metrics(request: web.Request) -> web.Response:
         await guard(route)(request)
     registry = request.app[TUNNELS]
     registry.sample_rtts()
-    return web.Response(body=registry.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
+    body = registry.metrics.exposition() + exposition(await health_figures(request))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 ROUTES: tuple[ConsoleRoute, ...] = (

@@ -1,4 +1,4 @@
-"""Rows of the live tunnel list, for the operator API and the console page."""
+"""What the console and the operator API show: live tunnel rows, queue and money figures."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.billing.figures import BillingFigureRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.keys import STORE, TUNNELS
+from cloud_gateway.http.keys import CLOCK, STORE, TUNNELS
+from cloud_gateway.operator.health import HealthFigures, HealthRepository
 from cloud_gateway.tunnels.registry import LiveTunnel
 
-__all__ = ["live_tunnel_rows", "tunnel_summary"]
+__all__ = ["health_figures", "live_tunnel_rows", "tunnel_summary"]
 
 
 def tunnel_summary(tunnel: LiveTunnel, username: str | None) -> dict[str, Any]:
@@ -52,3 +54,11 @@ async def live_tunnel_rows(request: web.Request) -> list[dict[str, Any]]:
                 names[account_id] = ""
         rows.append(tunnel_summary(tunnel, names.get(account_id or -1)))
     return rows
+
+
+async def health_figures(request: web.Request) -> HealthFigures:
+    """The queues' and money figures at the clock's instant (console page and scrape)."""
+    store, now = request.app[STORE], request.app[CLOCK].now()
+    figures = await store.repo(HealthRepository).figures(now)
+    money = await store.repo(BillingFigureRepository).figures(now)
+    return figures.with_money(money.queues, money.documents, money.payments, money.payments_cents)
