@@ -13,6 +13,7 @@
     GET  /console/entitlements?account=…        windows; grant packages and licences, end
     GET  /console/queues                        queues, documents, payments, telemetry
     POST /console/queues/mail/retry             failed mails back in the queue (reason)
+    GET  /console/terms, POST /console/terms    publish terms of use / privacy policy
 
 Further queues (payments, reservations, tickets) add their own :class:`ConsoleRoute`
 entries and link from the start page's ``sections``.
@@ -50,6 +51,7 @@ from cloud_gateway.operator.entitlements_page import (
 from cloud_gateway.operator.rendering import render_console
 from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
+from cloud_gateway.operator.terms_page import publish_terms, terms
 from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
@@ -207,6 +209,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", "/console/audit", audit_page, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("GET", "/console/entitlements", entitlements, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("GET", "/console/queues", queues, STAFF_ROLES, RouteKind.PAGE),
+    ConsoleRoute("GET", "/console/terms", terms, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("POST", "/console/terms", publish_terms, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("POST", "/console/queues/mail/retry", retry_mails, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("POST", "/console/entitlements/package", grant_package, OPERATORS, RouteKind.PAGE),
     ConsoleRoute("POST", "/console/entitlements/licence", grant_licence, OPERATORS, RouteKind.PAGE),

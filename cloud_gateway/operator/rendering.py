@@ -24,6 +24,7 @@ SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/console/entitlements", "console.nav.entitlements", OPERATORS),
     ("/console/audit", "console.nav.audit", OPERATORS),
     ("/console/queues", "console.nav.queues", STAFF_ROLES),
+    ("/console/terms", "console.nav.terms", OPERATORS),
 )
 """The console's sections: link, text id, roles that see it."""
 

@@ -123,6 +123,21 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.audit.none": _t("Keine Einträge.", "No entries."),
     "console.nav.entitlements": _t("Freischaltungen", "Entitlements"),
     "console.nav.queues": _t("Warteschlangen", "Queues"),
+    "console.nav.terms": _t("Rechtstexte", "Legal texts"),
+    "console.terms.lead": _t(
+        "Eine neue Fassung gilt sofort: Jedes Konto muss sie akzeptieren, bevor Portal und "
+        "API wieder antworten (die API mit 412).",
+        "A new version applies at once: every account must accept it before the portal and "
+        "the API answer again (the API with 412).",
+    ),
+    "console.terms.kind": _t("Dokument", "Document"),
+    "console.terms.publish": _t("Neue Fassung veröffentlichen", "Publish the new version"),
+    "console.terms.done": _t("Neue Fassung veröffentlicht.", "New version published."),
+    "console.terms.invalid": _t(
+        "Bitte Dokument und eine Fassung (bis 32 Zeichen) angeben.",
+        "Please choose the document and give a version (up to 32 characters).",
+    ),
+    "console.terms.exists": _t("Diese Fassung gibt es schon.", "This version exists already."),
     "console.queue.name": _t("Warteschlange", "Queue"),
     "console.queue.depth": _t("Anzahl", "Items"),
     "console.queue.age": _t("Ältester Eintrag (s)", "Oldest item (s)"),
