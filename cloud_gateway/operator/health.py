@@ -11,6 +11,7 @@ the notification outbox and the MQTT outbox (depth, oldest waiting item), teleme
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -144,14 +145,13 @@ class _FiguresCollector(Collector):
             "cloudconnector_telemetry_batches_last_5m", "TELEMETRY batches in the last 5 minutes"
         )
         recent.add_metric([], f.telemetry_recent)
-        metrics: list[Metric] = [depth, age, documents, payments, cents, batches, recent]
-        if f.telemetry_newest_age_s is not None:
-            lag = GaugeMetricFamily(
-                "cloudconnector_telemetry_newest_age_seconds",
-                "Seconds since the newest TELEMETRY batch arrived (ingest lag)",
-            )
-            lag.add_metric([], f.telemetry_newest_age_s)
-            metrics.append(lag)
+        lag = GaugeMetricFamily(
+            "cloudconnector_telemetry_newest_age_seconds",
+            "Seconds since the newest TELEMETRY batch arrived (ingest lag; NaN before the first)",
+        )
+        newest = f.telemetry_newest_age_s
+        lag.add_metric([], math.nan if newest is None else newest)
+        metrics: list[Metric] = [depth, age, documents, payments, cents, batches, recent, lag]
         return metrics
 
 

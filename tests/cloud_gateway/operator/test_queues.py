@@ -3,6 +3,8 @@ an operator puts failed mails back in the queue with a reason (audited)."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from cloud_gateway.operator.repository import ConsoleAuditRepository
 from tests.support.console import staff_login
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
+
+_DASHBOARD = Path(__file__).parents[3] / "docs" / "grafana" / "cloudconnector.json"
 
 
 async def test_failed_mails_show_up_and_are_retried(
@@ -54,6 +58,12 @@ async def test_failed_mails_show_up_and_are_retried(
         assert 'cloudconnector_queue_depth{queue="billing_jobs",state="overdue"} 0.0' in text
         assert "cloudconnector_payments_received_total 0.0" in text
         assert "cloudconnector_telemetry_batches_total 0.0" in text
+        # every metric the Grafana dashboard plots is in the scrape
+        dashboard = json.loads(_DASHBOARD.read_text())
+        exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+        names = {n for e in exprs for n in re.findall(r"cloudconnector_[a-z0-9_]+", e)}
+        assert names
+        assert not [n for n in names if n not in text]
 
         async with gw.client() as alma:
             token = await staff_login(gw, alma, "alma", clock)
