@@ -16,6 +16,7 @@ Every action needs a reason and is written to the console audit.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -117,65 +118,89 @@ def _product_plan(request: web.Request, family: Family) -> tuple[str, Plan] | No
         return None
 
 
-async def grant_package(request: web.Request) -> web.StreamResponse:
-    """A hub package for the account, as if booked and paid now."""
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """A checked grant form: whose, which product and plan, how many days, why."""
+
+    account: Account
+    code: str
+    plan: Plan
+    days: int
+    reason: str
+    source: str
+    key: str
+
+
+async def _grant_form(request: web.Request, family: Family) -> _Grant | str:
+    """The form's grant, or the text id of what is wrong with it."""
     body, reason = request[BODY], reason_of(request)
     account = await _account(request, str(body.get("account", "")))
-    chosen = _product_plan(request, Family.HUB_PACKAGE)
+    chosen = _product_plan(request, family)
     if account is None or chosen is None:
-        return await _refuse(request, "console.ent.unknown")
+        return "console.ent.unknown"
     if not reason:
-        return await _refuse(request, "console.reason_required")
+        return "console.reason_required"
     code, plan = chosen
-    booking = Booking.SUBSCRIPTION if body.get("booking") == "subscription" else Booking.SINGLE
-    days = _days(plan, request)
-    stored = await request.app[ENTITLEMENTS].book_package(
-        account_id=account.id,
-        paid_at=request.app[CLOCK].now(),
-        days=days,
-        booking=booking,
-        product=code,
-        source=f"operator:{request[STAFF].account.id}",
-        idempotency_key=f"console:{body.get('form_key', '')}",
+    return _Grant(
+        account,
+        code,
+        plan,
+        _days(plan, request),
+        reason,
+        f"operator:{request[STAFF].account.id}",
+        f"console:{body.get('form_key', '')}",
     )
-    detail = f"window {stored.window.id}: {code} {plan.code} {days} d {booking.value}"
-    await audit(request, "entitlement.package", account.username, reason, detail)
-    raise web.HTTPSeeOther(f"/console/entitlements?account={account.username}&done=package")
+
+
+async def _granted(request: web.Request, grant: _Grant, what: str, detail: str) -> web.HTTPSeeOther:
+    """Audit the grant; the redirect back to the account's windows, to raise."""
+    await audit(request, f"entitlement.{what}", grant.account.username, grant.reason, detail)
+    return web.HTTPSeeOther(f"/console/entitlements?account={grant.account.username}&done={what}")
+
+
+async def grant_package(request: web.Request) -> web.StreamResponse:
+    """A hub package for the account, as if booked and paid now."""
+    grant = await _grant_form(request, Family.HUB_PACKAGE)
+    if isinstance(grant, str):
+        return await _refuse(request, grant)
+    single = request[BODY].get("booking") != "subscription"
+    booking = Booking.SINGLE if single else Booking.SUBSCRIPTION
+    stored = await request.app[ENTITLEMENTS].book_package(
+        account_id=grant.account.id,
+        paid_at=request.app[CLOCK].now(),
+        days=grant.days,
+        booking=booking,
+        product=grant.code,
+        source=grant.source,
+        idempotency_key=grant.key,
+    )
+    plan = f"{grant.code} {grant.plan.code} {grant.days} d"
+    raise await _granted(request, grant, "package", f"window {stored.window.id}: {plan} {booking}")
 
 
 async def grant_licence(request: web.Request) -> web.StreamResponse:
     """A plant licence for one of the account's plants, as if bought now."""
-    body, reason = request[BODY], reason_of(request)
-    account = await _account(request, str(body.get("account", "")))
-    chosen = _product_plan(request, Family.PLANT_LICENCE)
-    plants = (
-        await request.app[STORE].repo(PlantRepository).list_for_account(account.id)
-        if account
-        else []
-    )
+    grant = await _grant_form(request, Family.PLANT_LICENCE)
+    if isinstance(grant, str):
+        return await _refuse(request, grant)
+    body = request[BODY]
+    plants = await request.app[STORE].repo(PlantRepository).list_for_account(grant.account.id)
     plant = next((p for p in plants if str(p.id) == body.get("plant")), None)
-    try:
-        power_w = int(str(body.get("power_w", "")))
-    except ValueError:
-        power_w = 0
-    if account is None or chosen is None or plant is None or power_w <= 0:
+    power = str(body.get("power_w", "")).strip()
+    if plant is None or not power.isdigit() or int(power) <= 0:
         return await _refuse(request, "console.ent.unknown")
-    if not reason:
-        return await _refuse(request, "console.reason_required")
-    code, plan = chosen
-    days = _days(plan, request)
     stored = await request.app[ENTITLEMENTS].buy_licence(
         plant_id=plant.id,
-        account_id=account.id,
+        account_id=grant.account.id,
         paid_at=request.app[CLOCK].now(),
-        days=days,
-        licensed_power_w=power_w,
-        source=f"operator:{request[STAFF].account.id}",
-        idempotency_key=f"console:{body.get('form_key', '')}",
+        days=grant.days,
+        licensed_power_w=int(power),
+        source=grant.source,
+        idempotency_key=grant.key,
     )
-    detail = f"window {stored.window.id}: {code} {plan.code} {days} d plant {plant.id} {power_w} W"
-    await audit(request, "entitlement.licence", account.username, reason, detail)
-    raise web.HTTPSeeOther(f"/console/entitlements?account={account.username}&done=licence")
+    plan = f"{grant.code} {grant.plan.code} {grant.days} d"
+    detail = f"window {stored.window.id}: {plan} plant {plant.id} {power} W"
+    raise await _granted(request, grant, "licence", detail)
 
 
 async def end_window(request: web.Request) -> web.StreamResponse:

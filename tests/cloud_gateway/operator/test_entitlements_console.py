@@ -9,6 +9,8 @@ from cloud_gateway.accounts.model import Role
 from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.entitlements.windows import Subject, WindowKind
 from cloud_gateway.operator.repository import ConsoleAuditRepository
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
 from tests.support.console import staff_login
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -62,8 +64,31 @@ async def test_operator_grants_and_ends_a_hub_package(
             ended = await store.repo(EntitlementRepository).get(package.window.id or 0)
             assert ended.window.ended_at == clock.now()
 
+            plant = await store.repo(PlantRepository).create(
+                anna.id, PlantFields(name="Dach"), clock.now()
+            )
+            licence = {
+                "csrf_token": token,
+                "account": "anna",
+                "plant": str(plant.id),
+                "choice": "plant-monitoring|365d",
+                "power_w": "9800",
+                "form_key": "form-2",
+                "reason": "Ersatz für defekte Lizenz",
+            }
+            async with olga.post(
+                "/console/entitlements/licence", data=licence, allow_redirects=False
+            ) as r:
+                assert r.status == 303
+            [granted] = await store.repo(EntitlementRepository).for_subjects(
+                (Subject.PLANT, plant.id)
+            )
+            assert granted.window.kind is WindowKind.LICENCE
+            assert (granted.window.licensed_power_w, granted.period_days) == (9800, 365)
+
         entries = await store.repo(ConsoleAuditRepository).recent(target="anna")
         assert [(e.action, e.reason, e.operator) for e in entries] == [
+            ("entitlement.licence", "Ersatz für defekte Lizenz", "olga"),
             ("entitlement.end", "Versehen", "olga"),
             ("entitlement.package", "Kulanz nach Ausfall", "olga"),
             ("entitlement.package", "Kulanz nach Ausfall", "olga"),
