@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.plants.schema import plants
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime
 
