@@ -17,6 +17,7 @@ from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.http.keys import ENTITLEMENTS
+from tests.support.console import staff_login
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -140,6 +141,11 @@ async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
         for login in ("bert", "ivo", "ina", "olga"):
             async with gw.client() as http:
                 csrf = await _session(gw, http, login)
+                if login == "olga":  # the password alone opens nothing for staff
+                    async with http.get(f"/api/v1/accounts/{anna.id}") as resp:
+                        assert resp.status == 403
+                        assert (await resp.json())["error"] == "second_factor_required"
+                    csrf = await staff_login(gw, http, login, clock)
                 statuses = []
                 for method, path, body in requests:
                     async with http.request(
