@@ -72,18 +72,17 @@ async def _visitors(gw: GatewayHarness, clock: ManualClock) -> list[Visitor]:
 
 async def _call(visitor: Visitor, route: ConsoleRoute, url: str, *, csrf: bool) -> int:
     headers: dict[str, str] = {}
-    kwargs: dict[str, object] = {}
+    json_body: dict[str, object] | None = None
+    form: dict[str, str] | None = None
     if route.method == "POST":
         if route.path.startswith("/api/"):
-            kwargs["json"] = {"reason": "role matrix", "disabled": True}
+            json_body = {"reason": "role matrix", "disabled": True}
             if csrf:
                 headers["X-CSRF-Token"] = visitor.csrf
         else:
-            kwargs["data"] = {"reason": "role matrix"} | (
-                {"csrf_token": visitor.csrf} if csrf else {}
-            )
+            form = {"reason": "role matrix"} | ({"csrf_token": visitor.csrf} if csrf else {})
     async with visitor.http.request(
-        route.method, url, headers=headers, allow_redirects=False, **kwargs
+        route.method, url, headers=headers, allow_redirects=False, json=json_body, data=form
     ) as resp:
         await resp.read()
         location = resp.headers.get("Location", "")
