@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,27 +47,30 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _containing(
+    query: sa.Select[Any], text: str, *columns: sa.ColumnElement[str]
+) -> sa.Select[Any]:
+    """``query`` narrowed to rows where one of ``columns`` contains ``text`` (any case)."""
+    if not text.strip():
+        return query
+    pattern = _like(text)
+    return query.where(sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in columns)))
+
+
 class ConsoleSearchRepository(Repository):
     """Case-insensitive substring search over devices and accounts."""
 
     async def devices(self, text: str, limit: int = 50) -> list[DeviceHit]:
         """Devices whose slug, name or owner (name or e-mail) contains ``text``."""
-        pattern = _like(text)
         query = (
             sa.select(devices, sa.func.coalesce(accounts.c.username, "").label("owner"))
             .select_from(devices.outerjoin(accounts, accounts.c.id == devices.c.account_id))
             .order_by(devices.c.slug)
             .limit(limit)
         )
-        if text.strip():
-            query = query.where(
-                sa.or_(
-                    sa.func.lower(devices.c.slug).like(pattern, escape="\\"),
-                    sa.func.lower(devices.c.name).like(pattern, escape="\\"),
-                    sa.func.lower(accounts.c.username).like(pattern, escape="\\"),
-                    sa.func.lower(accounts.c.email).like(pattern, escape="\\"),
-                )
-            )
+        query = _containing(
+            query, text, devices.c.slug, devices.c.name, accounts.c.username, accounts.c.email
+        )
         async with self._db.connect() as conn:
             rows = await conn.execute(query)
         return [
@@ -87,7 +91,6 @@ class ConsoleSearchRepository(Repository):
         self, text: str, limit: int = 50, roles: frozenset[Role] | None = None
     ) -> list[AccountHit]:
         """Accounts whose user name or e-mail contains ``text`` (of ``roles``, if given)."""
-        pattern = _like(text)
         owned = (
             sa.select(sa.func.count())
             .where(devices.c.account_id == accounts.c.id)
@@ -97,13 +100,7 @@ class ConsoleSearchRepository(Repository):
         query = sa.select(accounts, owned).order_by(accounts.c.username).limit(limit)
         if roles is not None:
             query = query.where(accounts.c.role.in_(sorted(r.value for r in roles)))
-        if text.strip():
-            query = query.where(
-                sa.or_(
-                    sa.func.lower(accounts.c.username).like(pattern, escape="\\"),
-                    sa.func.lower(accounts.c.email).like(pattern, escape="\\"),
-                )
-            )
+        query = _containing(query, text, accounts.c.username, accounts.c.email)
         async with self._db.connect() as conn:
             rows = await conn.execute(query)
         return [
