@@ -94,3 +94,25 @@ async def test_operator_needs_the_owners_grant_and_is_in_the_owners_audit(
     )
     assert [r.username for r in records] == ["olga"]
     assert records[0].ended_at is not None
+
+
+async def test_support_access_ends_when_the_grant_runs_out(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with remote_env(tmp_path, clock) as env:
+        await env.gw.create_account("olga", role=Role.OPERATOR)
+        async with env.browser() as olga, env.browser() as anna:
+            await env.gw.login(anna, "anna")
+            anna_token = await env.gw.form_token(anna, f"/remote/{env.slug}/open")
+            status, _ = await _post(anna, f"/remote/{env.slug}/support", anna_token, hours="1")
+            assert status == 200
+            await staff_login(env.gw, olga, "olga", clock)  # the clock moves 30 s
+            landed = await _open_as(env, olga)
+            assert landed.status == 200
+            clock.advance(timedelta(minutes=29))
+            async with olga.get(f"{env.device_url}/") as r:
+                assert r.status == 200
+            clock.advance(timedelta(minutes=30, seconds=31))  # 1 h and 1 s after the grant
+            async with olga.get(f"{env.device_url}/") as r:
+                assert r.status == 403
+                assert 'data-reason="not_yours"' in await r.text()
