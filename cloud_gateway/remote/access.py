@@ -32,6 +32,7 @@ from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
 from cloud_gateway.http.pages import content_security_policy, local_times, render
 from cloud_gateway.operator.console import second_factor_passed
+from cloud_gateway.operator.repository import ConsoleAuditRepository
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
 from cloud_gateway.remote.repository import RemoteAccessRepository
@@ -120,6 +121,22 @@ async def open_submit(request: web.Request) -> web.Response:
             expires_at=now + timedelta(seconds=config.remote.handover_ttl_s),
         )
     )
+    identity = await require_identity(request)
+    if identity.account.role is Role.OPERATOR:  # support access: in the console audit too
+        grant = await request.app[STORE].repo(SupportGrantRepository).live(device.id, now)
+        await (
+            request.app[STORE]
+            .repo(ConsoleAuditRepository)
+            .record(
+                at=now,
+                operator_account_id=account_id,
+                operator=identity.account.username,
+                action="remote.open",
+                target=device.slug,
+                reason="support grant of the owner",
+                detail=f"grant until {grant.expires_at.isoformat()}" if grant else "",
+            )
+        )
     origin = device_origin(device.slug, config.remote_domain, request.host)
     raise web.HTTPSeeOther(f"{origin}/__remote/handover?token={token}")
 

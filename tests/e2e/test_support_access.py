@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from cloud_gateway.accounts.model import Role
+from cloud_gateway.operator.repository import ConsoleAuditRepository
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
 from tests.e2e.test_tunnel_remote import Remote, remote_env
@@ -94,6 +95,9 @@ async def test_operator_needs_the_owners_grant_and_is_in_the_owners_audit(
     )
     assert [r.username for r in records] == ["olga"]
     assert records[0].ended_at is not None
+    [opened] = await env.gw.gateway.store.repo(ConsoleAuditRepository).recent(target=env.slug)
+    assert (opened.operator, opened.action) == ("olga", "remote.open")
+    assert opened.detail.startswith("grant until ")
 
 
 async def test_support_access_ends_when_the_grant_runs_out(
