@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_arguments(bank_import)
     bank_import.add_argument("statement", type=Path, help="the camt.053 XML file")
     _add_contracts(sub)
+    _add_operator_commands(sub)
     return parser
 
 
@@ -73,6 +74,51 @@ def _add_contracts(sub: Any) -> None:
     mode.add_argument("--period-end", action="store_true", help="end with the current month")
     preview.add_argument("--overdraft", action="store_true",
                          help="settle unpaid pro-formas from the payment account")  # fmt: skip
+
+
+def _add_operator_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    operator = sub.add_parser("operator", help="staff accounts of the operator console")
+    op_sub = operator.add_subparsers(dest="operator_command", required=True, metavar="ACTION")
+    create = op_sub.add_parser("create", help="create a staff account; prints a password link")
+    add_common_arguments(create)
+    create.add_argument("name", help="user name")
+    create.add_argument("--email", required=True, help="e-mail address")
+    create.add_argument("--role", choices=["operator", "accountant"], default="operator",
+                        help="operator (support) or accountant (money)")  # fmt: skip
+    listing = op_sub.add_parser("list", help="list the staff accounts")
+    add_common_arguments(listing)
+
+
+async def _operator(args: argparse.Namespace) -> int:
+    from cloud_gateway.accounts.model import Role  # noqa: PLC0415 - one command
+    from cloud_gateway.accounts.passwords import PasswordHasher  # noqa: PLC0415
+    from cloud_gateway.operator.staff import (  # noqa: PLC0415
+        create_staff,
+        list_staff,
+        portal_base,
+    )
+
+    config = load_gateway_config(args.config)
+    store = await Store.open(config.database_url)
+    try:
+        if args.operator_command == "create":
+            made = await create_staff(
+                store,
+                SystemClock(),
+                PasswordHasher(),
+                username=args.name,
+                email=args.email,
+                role=Role(args.role),
+                base_url=portal_base(config),
+            )
+            print(f"cloud-gateway: {made.account.role.value} {made.account.username} created")
+            print(f"set the password (once, within 72 hours): {made.link}")
+        else:
+            for hit in await list_staff(store):
+                print(f"{hit.username}\t{hit.role.value}\t{hit.email}\t{hit.created_at:%Y-%m-%d}")
+    finally:
+        await store.close()
+    return 0
 
 
 async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
@@ -168,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_bank_import(args))
         if args.command == "contracts":
             return _contracts_preview(args)
+        if args.command == "operator":
+            return asyncio.run(_operator(args))
         return asyncio.run(_migrate(args))
 
     return run_guarded("cloud-gateway", run)

@@ -53,6 +53,7 @@ from simulator.demo_facts import Running, describe, render_text
 from simulator.demo_gateway import (
     HOMEOWNER,
     INSTALLER,
+    OPERATOR,
     PUBLIC_HOST,
     TunnelWatch,
     claim,
@@ -152,6 +153,7 @@ async def _start(
     watch = TunnelWatch(gateway)
     homeowner = await ensure_account(gateway, HOMEOWNER, clock)
     installer = await ensure_account(gateway, INSTALLER, clock)
+    await ensure_account(gateway, OPERATOR, clock)  # the console: /console (TOTP at first visit)
     money = await ensure_demo_money(gateway, homeowner)
     inverter_start = midsummer_noon(clock.now())
     bus = inverter_bus(inverter_start)

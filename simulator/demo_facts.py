@@ -12,7 +12,7 @@ from cloud_gateway.server import RunningGateway
 from simulator.ccu import SimulatedCcu
 from simulator.demo_billing import DemoMoney
 from simulator.demo_devices import ADDON_ID
-from simulator.demo_gateway import HOMEOWNER, INSTALLER, PUBLIC_HOST, DemoLogin
+from simulator.demo_gateway import HOMEOWNER, INSTALLER, OPERATOR, PUBLIC_HOST, DemoLogin
 from simulator.inverter import DEMO_MANUFACTURER_KEY, InverterBus, RtuInverterServer
 
 __all__ = ["Running", "describe", "render_text"]
@@ -56,10 +56,12 @@ def describe(run: Running) -> dict[str, Any]:
             "shop": f"{portal}shop/products",
             "plant_licence": f"{portal}plants/{run.plant.id}/licence",
             "demo_mailbox": f"{portal}demo/mailbox",
+            "console": f"{portal}console",
         },
         "logins": {
             "homeowner": _login(HOMEOWNER),
             "installer": _login(INSTALLER),
+            "operator": _login(OPERATOR),
             "ccu": {"username": ccu.config.username, "password": ccu.config.password},
         },
         "devices": {"ccu": run.ccu_slug, "inverter_agent": run.agent_slug},
@@ -115,6 +117,8 @@ def render_text(facts: dict[str, Any]) -> str:
         f"    Their clock starts at midsummer noon ({facts['inverter_clock']['start']}) and runs\n"
         "    with real time, so they produce power whenever the demo runs.\n"
         f"  Buy a licence:  {urls['plant_licence']}  (installer: Lizenz kaufen, bank transfer)\n"
+        f"  Console:        {urls['console']}  (operator {logins['operator']['username']} / "
+        f"{logins['operator']['password']}; set up an authenticator app at the first visit)\n"
         f"  CA certificate: {facts['ca_cert']} (self-signed; your browser will warn)\n"
         f"  State:          {facts['state_dir']}\n"
     )

@@ -46,6 +46,7 @@ __all__ = [
     "CONFIG_FILE",
     "HOMEOWNER",
     "INSTALLER",
+    "OPERATOR",
     "PLANT_NAME",
     "PUBLIC_HOST",
     "DemoLogin",
@@ -79,6 +80,7 @@ class DemoLogin:
 
 HOMEOWNER = DemoLogin(username="demo", password="Demo!2026", role=Role.CUSTOMER)  # noqa: S106 - documented demo login
 INSTALLER = DemoLogin(username="installateur", password="Demo!2026", role=Role.INSTALLER)  # noqa: S106 - documented demo login
+OPERATOR = DemoLogin(username="betrieb", password="Demo!2026", role=Role.OPERATOR)  # noqa: S106 - documented demo login
 
 
 def demo_gateway_config(

@@ -2,7 +2,11 @@
 
 ``can(actor, action, resource)`` is pure. Rules:
 
-- operators may do everything (R-OPS-2); their changes are audited where they happen;
+- operators may do everything (R-OPS-2) except open a hub remotely: that needs the owner's
+  time-limited support grant of that very device (R-OPS-4, ADR 0021); the remote area puts
+  the devices with a live grant into ``Actor.support_devices``; their changes are audited
+  where they happen;
+- accountants handle money in the console and reach no customer object through this rule;
 - owners may read, change and delete their own objects, and read (never change) their own
   entitlement windows; they grant and revoke delegations of their own plants;
 - installers may read a plant, its devices and its entitlement windows only while the owner
@@ -65,6 +69,8 @@ class Actor:
     account_id: int
     role: Role
     delegations: frozenset[Delegation] = field(default_factory=frozenset)
+    support_devices: frozenset[int] = field(default_factory=frozenset)
+    """Devices whose owners grant operators support access now (only operators use it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +122,13 @@ def _delegated(actor: Actor, action: Action, resource: Resource) -> bool:
 def can(actor: Actor, action: Action, resource: Resource) -> bool:
     """Whether ``actor`` may perform ``action`` on ``resource``."""
     if actor.role is Role.OPERATOR:
+        if action is Action.REMOTE:
+            return resource.kind is ObjectKind.DEVICE and resource.device_id in (
+                actor.support_devices
+            )
         return True
+    if actor.role is Role.ACCOUNTANT:
+        return False
     if resource.owner_account_id is not None and resource.owner_account_id == actor.account_id:
         return action in _OWNER_ACTIONS[resource.kind]
     if resource.kind is ObjectKind.DELEGATION:

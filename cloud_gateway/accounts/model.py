@@ -15,11 +15,14 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     INSTALLER = "installer"
     OPERATOR = "operator"
+    """Support: tunnels, devices, entitlements; needs a second factor in the console."""
+    ACCOUNTANT = "accountant"
+    """Money: payments, documents, the billing queues; needs a second factor as well."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
-    """A portal account (homeowner, installer or operator)."""
+    """A portal account (homeowner, installer, operator or accountant)."""
 
     id: int
     username: str

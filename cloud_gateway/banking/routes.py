@@ -20,7 +20,6 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from cloud_gateway.accounts.model import Role
 from cloud_gateway.banking.errors import BankingError, QueueStateError, StatementError
 from cloud_gateway.banking.model import StoredTransaction, TransactionStatus
 from cloud_gateway.banking.texts import bank_text
@@ -30,6 +29,7 @@ from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import BANK, OPENAPI
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.i18n import Language, request_language
+from cloud_gateway.operator.console import STAFF_ROLES, check_staff
 
 __all__ = ["MAX_STATEMENT_BYTES", "setup"]
 
@@ -40,9 +40,10 @@ _XML_TYPES = {"application/xml", "text/xml", "application/octet-stream"}
 
 
 async def _operator(request: web.Request) -> Language:
-    identity = await api_identity(request)
-    if identity.account.role is not Role.OPERATOR:
-        raise refuse(ErrorCode.OPERATOR_ROLE_REQUIRED)
+    """Money is for staff: operators and accountants past the second factor; writes carry
+    the session's CSRF token (``X-CSRF-Token``)."""
+    await api_identity(request)
+    await check_staff(request, STAFF_ROLES)
     return request_language(request)
 
 

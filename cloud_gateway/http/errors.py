@@ -109,6 +109,8 @@ class ErrorCode(StrEnum):
     """422: the service provider refused the site (``reason``, ``message``); nothing ordered."""
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     """503: the service provider did not answer in time or failed (``message``); retry later."""
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    """403: staff must pass the console's second factor (``/console/2fa``) first."""
 
 
 _STATUS = {
@@ -145,6 +147,7 @@ _STATUS = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.PRECHECK_REFUSED: 422,
     ErrorCode.PROVIDER_UNAVAILABLE: 503,
+    ErrorCode.SECOND_FACTOR_REQUIRED: 403,
 }
 
 

@@ -2,13 +2,18 @@
 
 While a logged-in account's password has expired (R-MON-2) or current terms are not accepted
 (R-MON-19), portal pages redirect to the page that fixes it, and the JSON API answers
-``403 password_expired`` or ``412 Precondition Failed`` respectively.
+``403 password_expired`` or ``412 Precondition Failed`` respectively. Staff (operators,
+accountants) pass the console's second factor first (ADR 0021): until then pages redirect to
+``/console/2fa`` and the API answers ``403 second_factor_required``.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.accounts.texts import policy_messages
 from cloud_gateway.errors import PasswordPolicyError
@@ -24,9 +29,12 @@ from cloud_gateway.http.keys import ACCOUNTS, CLOCK, STORE
 from cloud_gateway.http.pages import Handler, render
 from cloud_gateway.http.redirects import safe_next
 from cloud_gateway.i18n import request_language, translate
+from cloud_gateway.operator.repository import SecondFactorRepository
 
 __all__ = ["account_gate", "setup"]
 
+_STAFF = frozenset({Role.OPERATOR, Role.ACCOUNTANT})
+_SECOND_FACTOR = "/console/2fa"
 _OPEN_PATHS = ("/terms", "/logout", "/login", "/password/", "/register", "/static/", "/healthz")
 
 
@@ -42,6 +50,16 @@ async def account_gate(request: web.Request, handler: Handler) -> web.StreamResp
     if identity is None:
         return await handler(request)
     api = path.startswith("/api/")
+    if identity.account.role in _STAFF and path != _SECOND_FACTOR:
+        verified = (
+            await request.app[STORE]
+            .repo(SecondFactorRepository)
+            .session_verified(identity.session.token_hash)
+        )
+        if not verified:  # staff pass the console's second factor before anything else
+            if api:
+                return error_response(ErrorCode.SECOND_FACTOR_REQUIRED)
+            raise web.HTTPSeeOther(f"{_SECOND_FACTOR}?next={quote(request.rel_url.path_qs)}")
     if await request.app[ACCOUNTS].password_expired(identity.account):
         if api:
             return error_response(ErrorCode.PASSWORD_EXPIRED)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jinja2
 from aiohttp import web
+from babel.dates import format_datetime
 
 from cloud_gateway.http import formats
 from cloud_gateway.http.keys import CONFIG, TEMPLATES
 from cloud_gateway.i18n import Language, request_language, translate
+from cloud_gateway.localdays import BERLIN
 
 __all__ = [
     "CSRF_COOKIE",
@@ -20,6 +23,7 @@ __all__ = [
     "Viewer",
     "content_security_policy",
     "install_formats",
+    "local_times",
     "page_context",
     "page_response",
     "render",
@@ -129,3 +133,16 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     return response
+
+
+def local_times(request: web.Request) -> Callable[[datetime | None], str]:
+    """Instants as Europe/Berlin local time in the request's language, through Babel
+    (``""`` for None), for tables in pages."""
+    locale = request_language(request).value
+
+    def when(at: datetime | None) -> str:
+        if at is None:
+            return ""
+        return format_datetime(at, format="short", tzinfo=BERLIN, locale=locale)
+
+    return when

@@ -198,6 +198,16 @@ class OutboxRepository(Repository):
                 )
             )
 
+    async def retry_failed(self, now: datetime) -> int:
+        """Operators: put every mail that failed for good back in the queue, due now."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                _T.update()
+                .where(_T.c.state == OutboxState.FAILED.value)
+                .values(state=OutboxState.PENDING.value, next_attempt_at=now, claimed_until=None)
+            )
+        return int(result.rowcount)
+
     async def list_recent(self, limit: int = 100) -> list[OutboxRow]:
         """The newest rows first (operators, tests)."""
         async with self._db.connect() as conn:

@@ -1,1 +1,1 @@
-"""Operator API: live tunnels, disconnect, disable, revoke; Prometheus metrics."""
+"""Operator console: staff second factor, console pages and audit, operator API, metrics."""

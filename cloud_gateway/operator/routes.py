@@ -1,106 +1,71 @@
-"""Operator API (R-OPS-1) and Prometheus metrics (R-OPS-3).
+"""Operator API (R-OPS-1), the console pages and Prometheus metrics (R-OPS-3).
 
 ::
 
     GET  /api/v1/operator/tunnels                       live tunnels of this node
-    POST /api/v1/operator/devices/{slug}/disconnect     close the tunnel (device reconnects)
-    POST /api/v1/operator/devices/{slug}/disable        {"disabled": true|false}; refuses at once
-    POST /api/v1/operator/devices/{slug}/revoke         revoke every certificate; refuses at once
+    POST /api/v1/operator/devices/{slug}/disconnect     {"reason"}: close the tunnel
+    POST /api/v1/operator/devices/{slug}/disable        {"disabled": true|false, "reason"}
+    POST /api/v1/operator/devices/{slug}/revoke         {"reason"}: revoke its certificates
     GET  /metrics                                       Prometheus text format
 
-All need a session of an account with role ``operator`` (``/metrics`` also takes the
-configured bearer token). POSTs are JSON (``Content-Type: application/json``, which a
-cross-site form cannot send) or a form with ``csrf_token``.
+Every route (API and pages, :data:`ROUTES`) is declared with the staff roles it serves and
+guarded by :func:`cloud_gateway.operator.console.guard`: logged in, the right role, the
+second factor passed, and for POSTs the CSRF token (``X-CSRF-Token`` header or the form's
+``csrf_token``). Every action is audited with the operator's reason (required).
+``/metrics`` also takes the configured bearer token.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.accounts.model import Role
-from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.auth import Identity, current_identity, verify_csrf
+from cloud_gateway.http.auth import Identity
 from cloud_gateway.http.errors import ErrorCode, refuse
-from cloud_gateway.http.keys import CLOCK, CONFIG, OPENAPI, STORE, TUNNELS
+from cloud_gateway.http.keys import CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
+from cloud_gateway.operator import pages
+from cloud_gateway.operator.actions import DeviceAction, act_on_device
+from cloud_gateway.operator.console import (
+    BODY,
+    OPERATORS,
+    STAFF,
+    STAFF_ROLES,
+    ConsoleRoute,
+    RouteKind,
+    guard,
+    reason_of,
+)
+from cloud_gateway.operator.health import exposition
+from cloud_gateway.operator.mfa_pages import second_factor_form, second_factor_submit
+from cloud_gateway.operator.texts import register as register_texts
+from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows, tunnel_summary
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
-from cloud_gateway.tunnels.registry import LiveTunnel
-from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
 
-__all__ = ["setup", "tunnel_summary"]
+__all__ = ["ROUTES", "require_operator", "setup", "tunnel_summary"]
 
 
 async def require_operator(request: web.Request) -> Identity:
-    """The operator's identity, or 401/403 as JSON."""
-    identity = await current_identity(request)
-    if identity is None:
-        raise refuse(ErrorCode.NOT_LOGGED_IN)
-    if identity.account.role is not Role.OPERATOR:
-        raise refuse(ErrorCode.OPERATOR_ROLE_REQUIRED)
-    return identity
+    """For routes declared elsewhere: an operator who passed the second factor, or the
+    JSON refusal (401, 403 ``operator_role_required`` / ``second_factor_required``)."""
+    route = ConsoleRoute("GET", request.path, _noop, OPERATORS, RouteKind.API)
+    await guard(route)(request)
+    return request[STAFF]
 
 
-async def _action_body(request: web.Request) -> dict[str, Any]:
-    """A POST body: JSON (no CSRF token needed) or a form with a valid CSRF token."""
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise refuse(ErrorCode.INVALID_JSON) from None
-        if not isinstance(body, dict):
-            raise refuse(ErrorCode.INVALID_JSON)
-        return body
-    form = await request.post()
-    await verify_csrf(request, form)
-    return dict(form)
-
-
-def tunnel_summary(tunnel: LiveTunnel, username: str | None) -> dict[str, Any]:
-    """One row of the operator's tunnel list."""
-    stats = tunnel.session.stats()
-    return {
-        "device": tunnel.device.slug,
-        "device_id": tunnel.device.id,
-        "device_kind": tunnel.hello.device_kind,
-        "account_id": tunnel.device.account_id,
-        "account": username,
-        "since": tunnel.since.isoformat(),
-        "session_id": tunnel.session_id,
-        "protocol_version": tunnel.protocol_version,
-        "software": tunnel.hello.software,
-        "peer": tunnel.peer,
-        "certificate_serial": tunnel.certificate_serial,
-        "bytes_in": stats.bytes_received,
-        "bytes_out": stats.bytes_sent,
-        "heartbeat_rtt_s": stats.rtt,
-        "open_streams": stats.open_streams,
-        "streams_total": stats.streams_total,
-        "credit_stalls": stats.credit_stalls,
-    }
+async def _noop(request: web.Request) -> web.StreamResponse:
+    del request
+    return web.Response()
 
 
 async def list_tunnels(request: web.Request) -> web.Response:
     """Live tunnels of this node."""
-    await require_operator(request)
-    store = request.app[STORE]
-    names: dict[int, str] = {}
-    rows = []
-    for tunnel in request.app[TUNNELS].live():
-        account_id = tunnel.device.account_id
-        if account_id is not None and account_id not in names:
-            try:
-                names[account_id] = (await store.repo(AccountRepository).get(account_id)).username
-            except NotFoundError:
-                names[account_id] = ""
-        rows.append(tunnel_summary(tunnel, names.get(account_id or -1)))
-    return web.json_response({"tunnels": rows})
+    return web.json_response({"tunnels": await live_tunnel_rows(request)})
 
 
 async def _device(request: web.Request) -> Device:
@@ -112,53 +77,73 @@ async def _device(request: web.Request) -> Device:
         raise refuse(ErrorCode.NOT_FOUND) from None
 
 
+def _required_reason(request: web.Request) -> str:
+    reason = reason_of(request)
+    if not reason:
+        raise refuse(ErrorCode.MISSING_FIELDS, fields=["reason"])
+    return reason
+
+
 async def disconnect(request: web.Request) -> web.Response:
     """Close a device's tunnel; it may reconnect at once."""
-    await require_operator(request)
-    await _action_body(request)
     device = await _device(request)
-    closed = await request.app[TUNNELS].disconnect(device.id)
-    return web.json_response({"device": device.slug, "disconnected": closed})
+    reason = _required_reason(request)
+    return web.json_response(await act_on_device(request, device, DeviceAction.DISCONNECT, reason))
 
 
 async def disable(request: web.Request) -> web.Response:
-    """Set the operator flag; a disabled device's tunnel is refused within seconds."""
-    await require_operator(request)
-    body = await _action_body(request)
-    disabled = body.get("disabled", True)
+    """Set or clear the operator flag; a disabled device's tunnel is refused at once."""
+    device = await _device(request)
+    reason = _required_reason(request)
+    disabled = request[BODY].get("disabled", True)
     if isinstance(disabled, str):
         disabled = disabled.lower() not in {"0", "false", "no"}
-    device = await _device(request)
-    await (
-        request.app[STORE].repo(DeviceRepository).set_disabled(device.slug, disabled=bool(disabled))
-    )
-    await request.app[TUNNELS].entitlement_changed(device.id)
-    return web.json_response({"device": device.slug, "disabled": bool(disabled)})
+    action = DeviceAction.DISABLE if disabled else DeviceAction.ENABLE
+    return web.json_response(await act_on_device(request, device, action, reason))
 
 
 async def revoke(request: web.Request) -> web.Response:
     """Revoke the device's certificates and refuse its tunnel now."""
-    await require_operator(request)
-    body = await _action_body(request)
     device = await _device(request)
-    count = (
-        await request.app[STORE]
-        .repo(DeviceCertificateRepository)
-        .revoke_device(device.id, now=request.app[CLOCK].now(), reason=str(body.get("reason", "")))
-    )
-    await request.app[TUNNELS].revoked(device.id)
-    return web.json_response({"device": device.slug, "revoked": count})
+    reason = _required_reason(request)
+    return web.json_response(await act_on_device(request, device, DeviceAction.REVOKE, reason))
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus scrape: bearer token from ``[operator] metrics_token`` or an operator."""
+    """Prometheus scrape: bearer token from ``[operator] metrics_token`` or staff."""
     token = request.app[CONFIG].operator.metrics_token
     sent = request.headers.get("Authorization", "")
     if not (token and hmac.compare_digest(sent, f"Bearer {token}")):
-        await require_operator(request)
+        route = ConsoleRoute("GET", "/metrics", _noop, STAFF_ROLES, RouteKind.API)
+        await guard(route)(request)
     registry = request.app[TUNNELS]
     registry.sample_rtts()
-    return web.Response(body=registry.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
+    body = registry.metrics.exposition() + exposition(await health_figures(request))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute(
+        "GET",
+        "/api/v1/operator/tunnels",
+        list_tunnels,
+        OPERATORS,
+        RouteKind.API,
+        "operator_tunnels",
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/devices/{slug}/disconnect", disconnect, OPERATORS, RouteKind.API
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/devices/{slug}/disable", disable, OPERATORS, RouteKind.API
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/devices/{slug}/revoke", revoke, OPERATORS, RouteKind.API
+    ),
+    *pages.ROUTES,
+)
+"""Every console page and operator API route with the roles it serves (the role matrix
+test walks the application's route table against it)."""
 
 
 def _describe(openapi: OpenApi) -> None:
@@ -174,10 +159,10 @@ def _describe(openapi: OpenApi) -> None:
         },
     )
     actions = {
-        "disconnect": ("Close the device's tunnel now (it may reconnect)", {}),
+        "disconnect": ("Close the device's tunnel now (it may reconnect)", {"reason": "string"}),
         "disable": (
             "Set or clear the operator flag; a disabled device's tunnel is refused",
-            {"disabled": "boolean"},
+            {"disabled": "boolean", "reason": "string"},
         ),
         "revoke": (
             "Revoke the device's certificates and refuse its tunnel now",
@@ -186,20 +171,20 @@ def _describe(openapi: OpenApi) -> None:
     }
     for action, (summary, body) in actions.items():
         operation: dict[str, Any] = {
-            "summary": summary,
+            "summary": summary + " (X-CSRF-Token header; the reason is required and audited)",
             "parameters": slug,
             "responses": ok(summary, 400),
+            "requestBody": json_body(body) | {"required": True},
         }
-        if body:
-            operation["requestBody"] = json_body(body) | {"required": False}
         openapi.add("POST", f"/api/v1/operator/devices/{{slug}}/{action}", operation)
 
 
 def setup(app: web.Application) -> None:
-    """Register the operator routes."""
-    app.router.add_get("/api/v1/operator/tunnels", list_tunnels, name="operator_tunnels")
-    app.router.add_post("/api/v1/operator/devices/{slug}/disconnect", disconnect)
-    app.router.add_post("/api/v1/operator/devices/{slug}/disable", disable)
-    app.router.add_post("/api/v1/operator/devices/{slug}/revoke", revoke)
+    """Register the operator API, the console pages and the metrics endpoint."""
+    register_texts()
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, guard(route), name=route.name)
+    app.router.add_get("/console/2fa", second_factor_form, name="console_2fa")
+    app.router.add_post("/console/2fa", second_factor_submit)
     _describe(app[OPENAPI])
     app.router.add_get("/metrics", metrics, name="metrics")

@@ -7,30 +7,39 @@ host. The portal hands a logged-in owner over with a one-time token: ``POST
 a remote session (the audit record) and sets the host-only ``__Host-remote`` cookie.
 Every later request on the device host is checked again (:mod:`cloud_gateway.remote.gate`,
 which reuses its answers for a few seconds): session alive, account still allowed to open
-the device (owner, or installer with a delegation of it), device entitled, tunnel live.
-Who may open a device is decided in one place, ``accounts.access.can(…, REMOTE, …)``.
+the device (owner, installer with a delegation of it, or an operator while the owner's
+support grant is live), device entitled, tunnel live. Who may open a device is decided in
+one place, ``accounts.access.can(…, REMOTE, …)``, with the actor from
+:func:`cloud_gateway.remote.support.remote_actor`. The owner's page also holds the support
+grant form and the device's remote-access audit (every session, the operators' included).
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from urllib.parse import quote
 
 from aiohttp import web
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CLOCK, CONFIG, REMOTE_GATE, STORE
-from cloud_gateway.http.pages import content_security_policy, render
+from cloud_gateway.http.pages import content_security_policy, local_times, render
+from cloud_gateway.operator.console import second_factor_passed
+from cloud_gateway.operator.repository import ConsoleAuditRepository
 from cloud_gateway.remote.gate import DENIAL_STATUS, Access, Denial
 from cloud_gateway.remote.hosts import REMOTE_COOKIE, device_origin
 from cloud_gateway.remote.lan import lan_label
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_lan import LanTargetRepository
+from cloud_gateway.remote.repository_support import SupportGrantRepository
+from cloud_gateway.remote.support import remote_actor
 from cloud_gateway.tunnels.pairing import hash_secret
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "Denial",
     "check_access",
     "device_in_path",
+    "device_page",
     "handover",
     "open_form",
     "open_submit",
@@ -53,7 +63,9 @@ async def device_in_path(request: web.Request, action: Action) -> tuple[int, Dev
         device = await store.repo(DeviceRepository).get_by_slug(request.match_info["slug"])
     except NotFoundError:
         raise web.HTTPNotFound from None
-    actor = await actor_for(store, identity.account)
+    if identity.account.role is Role.OPERATOR and not await second_factor_passed(request, identity):
+        raise web.HTTPSeeOther(f"/console/2fa?next={quote(request.rel_url.path)}")
+    actor, _until = await remote_actor(store, identity.account, device, request.app[CLOCK].now())
     resource = Resource(
         kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
     )
@@ -67,11 +79,30 @@ async def _openable_device(request: web.Request) -> tuple[int, Device]:
 
 
 async def open_form(request: web.Request) -> web.Response:
-    """Portal page with the "Fernzugriff öffnen" button for one device."""
-    _account_id, device = await _openable_device(request)
-    response = render(
-        request, "remote_open.html", {"device": device, "csrf_token": await csrf_token(request)}
-    )
+    """Portal page with the "Fernzugriff öffnen" button for one device; for its owner also
+    the support grant form and the device's remote-access audit."""
+    return await device_page(request)
+
+
+async def device_page(
+    request: web.Request, extra: dict[str, object] | None = None, *, status: int = 200
+) -> web.Response:
+    """The device page, with ``extra`` context (a form's error and input)."""
+    account_id, device = await _openable_device(request)
+    context: dict[str, object] = {
+        "device": device,
+        "csrf_token": await csrf_token(request),
+        "owner": account_id == device.account_id,
+    }
+    if context["owner"]:
+        store, now = request.app[STORE], request.app[CLOCK].now()
+        context["grant"] = await store.repo(SupportGrantRepository).live(device.id, now)
+        context["grants"] = await store.repo(SupportGrantRepository).history(device.id, 10)
+        context["sessions"] = await store.repo(RemoteAccessRepository).list_sessions(
+            device_id=device.id, limit=50
+        )
+        context["when"] = local_times(request)
+    response = render(request, "remote_open.html", context | (extra or {}), status=status)
     # the form's answer redirects to the device host, and browsers hold redirects of a form
     # submission to form-action as well
     origin = device_origin(device.slug, request.app[CONFIG].remote_domain, request.host)
@@ -110,6 +141,22 @@ async def open_submit(request: web.Request) -> web.Response:
             expires_at=now + timedelta(seconds=config.remote.handover_ttl_s),
         )
     )
+    identity = await require_identity(request)
+    if identity.account.role is Role.OPERATOR:  # support access: in the console audit too
+        grant = await request.app[STORE].repo(SupportGrantRepository).live(device.id, now)
+        await (
+            request.app[STORE]
+            .repo(ConsoleAuditRepository)
+            .record(
+                at=now,
+                operator_account_id=account_id,
+                operator=identity.account.username,
+                action="remote.open",
+                target=device.slug,
+                reason="support grant of the owner",
+                detail=f"grant until {grant.expires_at.isoformat()}" if grant else "",
+            )
+        )
     origin = device_origin(label, config.remote_domain, request.host)
     raise web.HTTPSeeOther(f"{origin}/__remote/handover?token={token}")
 

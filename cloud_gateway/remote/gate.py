@@ -2,8 +2,10 @@
 
 A browser's request on ``<slug>.<remote_domain>`` may be proxied when its remote session
 is alive and not idle, its account may open the device (``can(actor, REMOTE, device)``:
-owner, operator, or installer with a delegation of that device), the device is
-entitled, and its tunnel is live on this node.
+owner, installer with a delegation of that device, or operator while the owner's support
+grant is live, :func:`cloud_gateway.remote.support.remote_actor`), the device is
+entitled, and its tunnel is live on this node. A support grant's end is honoured at that
+instant (the cached answer expires with it); a revoked grant through :meth:`forget_device`.
 
 Reading session, device, account, delegations and entitlement for every request would
 cost several database round trips each time. :class:`RemoteGate` keeps the result per
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import RemoteAccessConfig
 from cloud_gateway.devices.model import Device
@@ -32,6 +34,7 @@ from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.remote.ledger import TrafficLedger
 from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
+from cloud_gateway.remote.support import remote_actor
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from tunnel.clock import Clock
@@ -180,7 +183,7 @@ class RemoteGate:
 
     async def _judge(self, entry: _Checked, now: datetime) -> None:
         session = entry.session
-        entry.device = await self._may_open(session)
+        entry.device, grant_until = await self._may_open(session, now)
         if entry.device is None:
             _LOGGER.info(
                 "remote session %d: access to %s withdrawn", session.id, session.device_slug
@@ -188,26 +191,34 @@ class RemoteGate:
             entry.denial = Denial.NOT_YOURS
             await self._end(session.id, now)
             return
+        if grant_until is not None:
+            entry.valid_until = min(entry.valid_until, grant_until)
         decision = await self._policy.decide(entry.device, now)
         if not decision.entitled:
             entry.denial = Denial.NOT_ENTITLED
         elif decision.until is not None:
             entry.valid_until = min(entry.valid_until, decision.until)
 
-    async def _may_open(self, session: RemoteSession) -> Device | None:
-        """The session's device if its account may still open it remotely."""
+    async def _may_open(
+        self, session: RemoteSession, now: datetime
+    ) -> tuple[Device | None, datetime | None]:
+        """The session's device if its account may still open it remotely, and until when
+        a support grant allows it (None: no grant involved)."""
         store = self._store
         try:
             device = await store.repo(DeviceRepository).get_by_slug(session.device_slug)
             account = await store.repo(AccountRepository).get(session.account_id or 0)
         except NotFoundError:
-            return None
+            return None, None
         resource = Resource(
             kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
         )
         if device.id != session.device_id:
-            return None
-        return device if can(await actor_for(store, account), Action.REMOTE, resource) else None
+            return None, None
+        actor, grant_until = await remote_actor(store, account, device, now)
+        if not can(actor, Action.REMOTE, resource):
+            return None, None
+        return device, grant_until
 
     async def _end(self, session_id: int, now: datetime) -> None:
         await self.ledger.flush_session(session_id)

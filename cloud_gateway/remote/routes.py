@@ -24,6 +24,7 @@ from cloud_gateway.http.keys import (
     TUNNELS,
 )
 from cloud_gateway.http.pages import Handler
+from cloud_gateway.remote import texts
 from cloud_gateway.remote.access import (
     Access,
     Denial,
@@ -37,6 +38,7 @@ from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.lan import split_label
 from cloud_gateway.remote.proxy import ProxyError, proxy_http
 from cloud_gateway.remote.repository_lan import LanTargetRepository
+from cloud_gateway.remote.support_routes import grant_support, revoke_support
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from tunnel.errors import OpenFailedError, SessionClosedError
 from tunnel.streams import Stream
@@ -134,3 +136,6 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(device_hosts)
     app.router.add_get("/remote/{slug}/open", open_form, name="remote_open")
     app.router.add_post("/remote/{slug}/open", open_submit)
+    app.router.add_post("/remote/{slug}/support", grant_support, name="remote_support")
+    app.router.add_post("/remote/{slug}/support/revoke", revoke_support)
+    texts.register()

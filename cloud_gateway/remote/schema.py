@@ -1,8 +1,11 @@
-"""Tables of the remote-access area: handovers and remote sessions (migration ``0002``).
+"""Tables of the remote-access area: handovers and remote sessions (migration ``0002``),
+support grants (migration ``0018``).
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`. ``remote_sessions``
 doubles as the remote-access audit (R-DEV-11): rows are never deleted, they record who reached
-which device, when, from where and how many bytes.
+which device, when, from where and how many bytes. ``support_grants``: an owner lets
+operators open one device for a limited time (R-OPS-4, ADR 0021); rows are kept after they
+end or are revoked, as the owner's record of them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ __all__ = [
     "lan_targets",
     "remote_handovers",
     "remote_sessions",
+    "support_grants",
 ]
 
 remote_handovers = sa.Table(
@@ -70,4 +74,24 @@ lan_targets = sa.Table(
     sa.Column("port", sa.Integer, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("device_id", "host", "port", name="uq_lan_targets_device_host_port"),
+)
+
+
+support_grants = sa.Table(
+    "support_grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "owner_account_id",
+        sa.Integer,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("granted_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_support_grants_device_id", "device_id"),
 )

@@ -27,7 +27,8 @@ from aiohttp import web
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import OPENAPI, SUPPORT
 from cloud_gateway.http.openapi import json_body, ok, path_param
-from cloud_gateway.operator.routes import _action_body, require_operator
+from cloud_gateway.operator.console import BODY
+from cloud_gateway.operator.routes import require_operator
 from cloud_gateway.support import pages
 from cloud_gateway.support.errors import RepairStateError, SupportError
 from cloud_gateway.support.model import RepairOrder, RepairState, Ticket, TicketStatus
@@ -111,7 +112,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 async def answer_ticket(request: web.Request) -> web.Response:
     await require_operator(request)
-    body = await _action_body(request)
+    body = request[BODY]  # parsed and CSRF-checked by require_operator
     ticket_id = _id(request, "ticket_id")
     try:
         await request.app[SUPPORT].answer(
@@ -124,7 +125,6 @@ async def answer_ticket(request: web.Request) -> web.Response:
 
 async def close_ticket(request: web.Request) -> web.Response:
     await require_operator(request)
-    await _action_body(request)
     ticket_id = _id(request, "ticket_id")
     await request.app[SUPPORT].close(ticket_id, None)
     return web.json_response(_ticket_json(await request.app[SUPPORT].ticket(ticket_id, None)))
@@ -152,7 +152,7 @@ async def get_repair(request: web.Request) -> web.Response:
 async def repair_action(request: web.Request) -> web.Response:
     """review, quote or state, by the last path segment."""
     await require_operator(request)
-    body = await _action_body(request)
+    body = request[BODY]  # parsed and CSRF-checked by require_operator
     repair_id = _id(request, "repair_id")
     support = request.app[SUPPORT]
     action = request.path.rsplit("/", 1)[1]

@@ -165,8 +165,9 @@ class TunnelRegistry:
 
     # -- enforcement ---------------------------------------------------------------------
 
-    async def entitlement_changed(self, device_id: int) -> None:
-        """Re-ask the policy for the device; close its tunnel if it lost entitlement."""
+    async def entitlement_changed(self, device_id: int, detail: str = "entitlement ended") -> None:
+        """Re-ask the policy for the device; close its tunnel if it lost entitlement
+        (``detail`` tells the device why, e.g. the operator's reason)."""
         self.changes += 1
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
@@ -186,22 +187,23 @@ class TunnelRegistry:
             tunnel,
             decision.reason or RefusalReason.FORBIDDEN,
             decision.retry_after_s,
-            "entitlement ended",
+            detail,
         )
 
-    async def revoked(self, device_id: int) -> None:
+    async def revoked(self, device_id: int, detail: str = "certificate revoked") -> None:
         """The device's certificate was revoked: refuse its tunnel now."""
         self.changes += 1
         tunnel = self._tunnels.get(device_id)
         if tunnel is not None:
-            await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, "certificate revoked")
+            await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, detail)
 
-    async def disconnect(self, device_id: int) -> bool:
-        """Operator action: close the tunnel cleanly (the device reconnects)."""
+    async def disconnect(self, device_id: int, reason: str = "") -> bool:
+        """Operator action: close the tunnel cleanly (the device reconnects); the device
+        is told the operator's ``reason``."""
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
             return False
-        await self._notify(tunnel, {"type": "disconnect", "by": "operator"})
+        await self._notify(tunnel, {"type": "disconnect", "by": "operator", "reason": reason})
         await tunnel.session.close()
         return True
 

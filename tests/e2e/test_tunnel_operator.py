@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.config import GatewayConfig, OperatorConfig
+from tests.support.console import staff_login
 from tests.support.device_webui import browser
 from tests.support.gateway import gateway_harness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
@@ -43,6 +45,11 @@ async def test_operator_lists_tunnels_and_acts_on_devices(
             async with browser(gw.url, gw.ssl_context) as olga:
                 await gw.login(olga, "olga")
                 async with olga.get("/api/v1/operator/tunnels") as r:
+                    assert r.status == 403  # the password alone is not enough
+                    assert (await r.json())["error"] == "second_factor_required"
+                csrf = await staff_login(gw, olga, "olga", clock)
+                json_headers = {"X-CSRF-Token": csrf}
+                async with olga.get("/api/v1/operator/tunnels") as r:
                     assert r.status == 200
                     [row] = (await r.json())["tunnels"]
                 assert row["device"] == slug
@@ -54,31 +61,46 @@ async def test_operator_lists_tunnels_and_acts_on_devices(
                 assert row["bytes_in"] > 0
                 assert row["bytes_out"] > 0
                 assert row["open_streams"] == 0
-                assert row["since"] == clock.now().isoformat()
+                assert row["since"] == (clock.now() - timedelta(seconds=30)).isoformat()
 
-                # a form post without its CSRF token is refused
-                async with olga.post(f"/api/v1/operator/devices/{slug}/disconnect") as r:
+                # a form post or a JSON post without its CSRF token is refused
+                disconnect = f"/api/v1/operator/devices/{slug}/disconnect"
+                async with olga.post(disconnect) as r:
                     assert r.status == 403
-                async with olga.post(f"/api/v1/operator/devices/{slug}/disconnect", json={}) as r:
+                async with olga.post(disconnect, json={"reason": "test"}) as r:
+                    assert r.status == 403
+                    assert (await r.json())["error"] == "csrf_token_invalid"
+                async with olga.post(disconnect, json={}, headers=json_headers) as r:
+                    assert r.status == 400  # the reason is required
+                async with olga.post(
+                    disconnect, json={"reason": "Wartung am Knoten"}, headers=json_headers
+                ) as r:
                     assert (await r.json()) == {"device": slug, "disconnected": True}
                 assert await client.closed() is DisconnectReason.CLEAN
                 assert client.controls[-1]["type"] == "disconnect"
+                assert client.controls[-1]["reason"] == "Wartung am Knoten"
                 await client.stop()
 
                 client = await open_tunnel(gw.url, device.client_ssl())
                 async with olga.post(
-                    f"/api/v1/operator/devices/{slug}/disable", json={"disabled": True}
+                    f"/api/v1/operator/devices/{slug}/disable",
+                    json={"disabled": True, "reason": "Missbrauch"},
+                    headers=json_headers,
                 ) as r:
                     assert (await r.json())["disabled"] is True
                 assert await client.closed() is DisconnectReason.REFUSED
+                assert client.session.refusal is not None
+                assert "Missbrauch" in client.session.refusal.detail
                 await client.stop()
                 async with olga.post(
-                    f"/api/v1/operator/devices/{slug}/disable", json={"disabled": False}
+                    f"/api/v1/operator/devices/{slug}/disable",
+                    json={"disabled": False, "reason": "geklärt"},
+                    headers=json_headers,
                 ) as r:
                     assert (await r.json())["disabled"] is False
 
                 client = await open_tunnel(gw.url, device.client_ssl())
-                token = await gw.form_token(olga, "/portal")
+                token = await gw.form_token(olga, "/console/devices/" + slug)
                 async with olga.post(
                     f"/api/v1/operator/devices/{slug}/revoke",
                     data={"csrf_token": token, "reason": "stolen"},
@@ -87,7 +109,11 @@ async def test_operator_lists_tunnels_and_acts_on_devices(
                 assert await client.closed() is DisconnectReason.REFUSED
                 assert client.session.refusal is not None
                 assert client.session.refusal.reason == RefusalReason.REVOKED
-                async with olga.post("/api/v1/operator/devices/nope/revoke", json={}) as r:
+                async with olga.post(
+                    "/api/v1/operator/devices/nope/revoke",
+                    json={"reason": "x"},
+                    headers=json_headers,
+                ) as r:
                     assert r.status == 404
 
                 async with olga.get("/metrics") as r:

@@ -13,10 +13,21 @@ def _installer(*delegations: Delegation) -> Actor:
     return Actor(account_id=4, role=Role.INSTALLER, delegations=frozenset(delegations))
 
 
-def test_owner_and_operator_may_open_strangers_may_not() -> None:
+def test_owner_may_open_strangers_may_not() -> None:
     assert can(Actor(account_id=OWNER, role=Role.CUSTOMER), Action.REMOTE, DEVICE)
-    assert can(Actor(account_id=9, role=Role.OPERATOR), Action.REMOTE, DEVICE)
     assert not can(Actor(account_id=2, role=Role.CUSTOMER), Action.REMOTE, DEVICE)
+
+
+def test_operator_needs_the_owners_support_grant_of_that_device() -> None:
+    assert not can(Actor(account_id=9, role=Role.OPERATOR), Action.REMOTE, DEVICE)
+    granted = Actor(account_id=9, role=Role.OPERATOR, support_devices=frozenset({HUB}))
+    assert can(granted, Action.REMOTE, DEVICE)
+    other_hub = Resource(kind=ObjectKind.DEVICE, owner_account_id=OWNER, device_id=8)
+    assert not can(granted, Action.REMOTE, other_hub)
+    # a grant is only an operator's: an accountant or a customer holding one gets nothing
+    for role in (Role.ACCOUNTANT, Role.CUSTOMER, Role.INSTALLER):
+        holder = Actor(account_id=9, role=role, support_devices=frozenset({HUB}))
+        assert not can(holder, Action.REMOTE, DEVICE)
 
 
 def test_installer_needs_a_delegation_of_that_device() -> None:

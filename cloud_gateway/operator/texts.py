@@ -1,0 +1,182 @@
+"""UI texts of the operator console, German first; merged into :data:`cloud_gateway.i18n.TEXTS`."""
+
+from __future__ import annotations
+
+from cloud_gateway.i18n import TEXTS, Language
+
+__all__ = ["CONSOLE_TEXTS", "register"]
+
+
+def _t(de: str, en: str) -> dict[Language, str]:
+    return {Language.DE: de, Language.EN: en}
+
+
+CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
+    "console.title": _t("Betreiberkonsole", "Operator console"),
+    "console.lead": _t("Angemeldet als", "Logged in as"),
+    "console.role.operator": _t("Betrieb (Support)", "Operations (support)"),
+    "console.role.accountant": _t("Buchhaltung", "Accounting"),
+    "console.recovery_left": _t(
+        "Nicht verbrauchte Wiederherstellungscodes:", "Unused recovery codes:"
+    ),
+    "console.nav.tunnels": _t("Tunnel", "Tunnels"),
+    "console.nav.devices": _t("Geräte", "Devices"),
+    "console.nav.accounts": _t("Konten", "Accounts"),
+    "console.nav.audit": _t("Protokolle", "Audit logs"),
+    "console.forbidden.title": _t("Kein Zugriff", "No access"),
+    "console.forbidden.lead": _t(
+        "Diese Seite ist Mitarbeitenden mit der passenden Rolle vorbehalten.",
+        "This page is for staff with the matching role only.",
+    ),
+    "console.2fa.title": _t("Zweiter Faktor", "Second factor"),
+    "console.2fa.enrol_lead": _t(
+        "Richten Sie einmalig eine Authenticator-App ein: QR-Code scannen oder den Schlüssel "
+        "eintippen, dann den angezeigten sechsstelligen Code eingeben.",
+        "Set up an authenticator app once: scan the QR code or type the key, then enter the "
+        "six-digit code it shows.",
+    ),
+    "console.2fa.lead": _t(
+        "Bitte den sechsstelligen Code Ihrer Authenticator-App oder einen "
+        "Wiederherstellungscode eingeben.",
+        "Please enter the six-digit code of your authenticator app or a recovery code.",
+    ),
+    "console.2fa.qr_alt": _t("QR-Code für die Authenticator-App", "QR code for the app"),
+    "console.2fa.secret": _t("Schlüssel:", "Key:"),
+    "console.2fa.code": _t("Code", "Code"),
+    "console.2fa.submit": _t("Bestätigen", "Confirm"),
+    "console.2fa.wrong": _t(
+        "Der Code stimmt nicht (oder wurde schon benutzt). Bitte erneut versuchen.",
+        "The code is wrong (or was used already). Please try again.",
+    ),
+    "console.2fa.locked": _t(
+        "Zu viele Fehlversuche. Bitte versuchen Sie es in 15 Minuten erneut.",
+        "Too many failed attempts. Please try again in 15 minutes.",
+    ),
+    "console.recovery.title": _t("Wiederherstellungscodes", "Recovery codes"),
+    "console.recovery.lead": _t(
+        "Bewahren Sie diese Codes sicher auf. Jeder gilt einmal, falls Ihr Telefon fehlt. "
+        "Sie werden nur jetzt angezeigt.",
+        "Keep these codes safe. Each works once if your phone is missing. They are shown only now.",
+    ),
+    "console.recovery.continue": _t("Weiter zur Konsole", "On to the console"),
+    "console.tunnels.title": _t("Verbundene Geräte", "Connected devices"),
+    "console.tunnels.none": _t("Kein Gerät verbunden.", "No device connected."),
+    "console.col.device": _t("Gerät", "Device"),
+    "console.col.account": _t("Konto", "Account"),
+    "console.col.since": _t("Seit", "Since"),
+    "console.col.protocol": _t("Protokoll", "Protocol"),
+    "console.col.software": _t("Software", "Software"),
+    "console.col.peer": _t("Adresse", "Address"),
+    "console.col.bytes": _t("Bytes ein/aus", "Bytes in/out"),
+    "console.col.rtt": _t("RTT (s)", "RTT (s)"),
+    "console.col.streams": _t("Streams offen/gesamt", "Streams open/total"),
+    "console.col.state": _t("Zustand", "State"),
+    "console.col.email": _t("E-Mail", "E-mail"),
+    "console.col.role": _t("Rolle", "Role"),
+    "console.col.created": _t("Angelegt", "Created"),
+    "console.col.devices": _t("Geräte", "Devices"),
+    "console.col.when": _t("Zeit", "Time"),
+    "console.col.operator": _t("Mitarbeiter", "Staff"),
+    "console.col.action": _t("Aktion", "Action"),
+    "console.col.target": _t("Objekt", "Object"),
+    "console.col.reason": _t("Grund", "Reason"),
+    "console.col.requests": _t("Anfragen", "Requests"),
+    "console.col.ended": _t("Ende", "Ended"),
+    "console.refusals.title": _t(
+        "Abweisungen nach Grund (seit Start dieses Knotens)",
+        "Refusals by reason (since this node started)",
+    ),
+    "console.refusals.none": _t("Keine Abweisungen.", "No refusals."),
+    "console.search": _t("Suchen", "Search"),
+    "console.search.devices": _t(
+        "Gerät, Name, Konto oder E-Mail", "Device, name, account or e-mail"
+    ),
+    "console.search.accounts": _t("Benutzername oder E-Mail", "User name or e-mail"),
+    "console.none_found": _t("Nichts gefunden.", "Nothing found."),
+    "console.state.live": _t("verbunden", "connected"),
+    "console.state.offline": _t("getrennt", "offline"),
+    "console.state.disabled": _t("gesperrt", "disabled"),
+    "console.device.owner": _t("Eigentümer", "Owner"),
+    "console.device.support": _t("Support-Zugang", "Support access"),
+    "console.device.support_until": _t("erlaubt bis", "allowed until"),
+    "console.device.support_none": _t(
+        "nicht erlaubt (Fernzugriff nur mit Freigabe des Eigentümers)",
+        "not allowed (remote access only with the owner's grant)",
+    ),
+    "console.device.open": _t("Fernzugriff öffnen", "Open remote access"),
+    "console.device.actions": _t("Aktionen", "Actions"),
+    "console.reason": _t(
+        "Grund (wird dem Gerät mitgeteilt und protokolliert)",
+        "Reason (told to the device and logged)",
+    ),
+    "console.reason_required": _t("Bitte einen Grund angeben.", "Please state a reason."),
+    "console.action.disconnect": _t("Trennen", "Disconnect"),
+    "console.action.disable": _t("Sperren", "Disable"),
+    "console.action.enable": _t("Entsperren", "Enable"),
+    "console.action.revoke": _t("Zertifikat widerrufen", "Revoke certificate"),
+    "console.done.disconnect": _t("Tunnel getrennt.", "Tunnel disconnected."),
+    "console.done.disable": _t("Gerät gesperrt.", "Device disabled."),
+    "console.done.enable": _t("Gerät entsperrt.", "Device enabled."),
+    "console.done.revoke": _t("Zertifikate widerrufen.", "Certificates revoked."),
+    "console.audit.remote": _t("Fernzugriffe", "Remote access sessions"),
+    "console.audit.console": _t("Aktionen in der Konsole", "Console actions"),
+    "console.audit.none": _t("Keine Einträge.", "No entries."),
+    "console.nav.entitlements": _t("Freischaltungen", "Entitlements"),
+    "console.nav.queues": _t("Warteschlangen", "Queues"),
+    "console.nav.terms": _t("Rechtstexte", "Legal texts"),
+    "console.terms.lead": _t(
+        "Eine neue Fassung gilt sofort: Jedes Konto muss sie akzeptieren, bevor Portal und "
+        "API wieder antworten (die API mit 412).",
+        "A new version applies at once: every account must accept it before the portal and "
+        "the API answer again (the API with 412).",
+    ),
+    "console.terms.kind": _t("Dokument", "Document"),
+    "console.terms.publish": _t("Neue Fassung veröffentlichen", "Publish the new version"),
+    "console.terms.done": _t("Neue Fassung veröffentlicht.", "New version published."),
+    "console.terms.invalid": _t(
+        "Bitte Dokument und eine Fassung (bis 32 Zeichen) angeben.",
+        "Please choose the document and give a version (up to 32 characters).",
+    ),
+    "console.terms.exists": _t("Diese Fassung gibt es schon.", "This version exists already."),
+    "console.queue.name": _t("Warteschlange", "Queue"),
+    "console.queue.depth": _t("Anzahl", "Items"),
+    "console.queue.age": _t("Ältester Eintrag (s)", "Oldest item (s)"),
+    "console.queue.notification_outbox": _t("E-Mails", "E-mails"),
+    "console.queue.mqtt_outbox": _t("MQTT-Nachrichten", "MQTT messages"),
+    "console.queue.billing_jobs": _t("Abrechnungsläufe", "Billing jobs"),
+    "console.queue.retry": _t("Fehlgeschlagene E-Mails erneut senden", "Send failed e-mails again"),
+    "console.queue.money": _t("Geld", "Money"),
+    "console.queue.payments": _t("Zahlungseingänge gebucht", "Payments booked"),
+    "console.queue.telemetry": _t("Telemetrie", "Telemetry"),
+    "console.queue.batches": _t("Batches insgesamt", "Batches in total"),
+    "console.queue.recent": _t("Batches der letzten 5 Minuten", "Batches in the last 5 minutes"),
+    "console.queue.lag": _t("Sekunden seit dem letzten Batch", "Seconds since the last batch"),
+    "console.ent.kind": _t("Art", "Kind"),
+    "console.ent.product": _t("Produkt", "Product"),
+    "console.ent.plan": _t("Laufzeit", "Runtime"),
+    "console.ent.subject": _t("Für", "For"),
+    "console.ent.booking": _t("Buchungsart", "Booking"),
+    "console.ent.single": _t("Einzelbuchung", "Single booking"),
+    "console.ent.subscription": _t("Abonnement", "Subscription"),
+    "console.ent.plant": _t("Anlage", "Plant"),
+    "console.ent.power": _t("Lizenzierte Leistung (W)", "Licensed power (W)"),
+    "console.ent.package": _t("Paket freischalten", "Grant a hub package"),
+    "console.ent.licence": _t("Lizenz freischalten", "Grant a plant licence"),
+    "console.ent.grant": _t("Freischalten", "Grant"),
+    "console.ent.end": _t("Beenden", "End"),
+    "console.ent.unknown": _t(
+        "Konto, Produkt, Laufzeit, Anlage oder Leistung passen nicht. Bitte prüfen.",
+        "Account, product, runtime, plant or power do not fit. Please check.",
+    ),
+    "console.ent.done.package": _t("Paket freigeschaltet.", "Package granted."),
+    "console.ent.done.licence": _t("Lizenz freigeschaltet.", "Licence granted."),
+    "console.ent.done.end": _t("Freischaltung beendet.", "Window ended."),
+}
+
+
+def register() -> None:
+    """Merge the texts into the shared table (refuses to override other areas)."""
+    clash = {k for k in CONSOLE_TEXTS if k in TEXTS and TEXTS[k] != CONSOLE_TEXTS[k]}
+    if clash:
+        raise RuntimeError(f"text ids used by another area: {sorted(clash)}")
+    TEXTS.update(CONSOLE_TEXTS)
