@@ -15,6 +15,7 @@ from cloud_gateway.composition import Services, build_services
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
     ACCOUNTS,
@@ -24,9 +25,11 @@ from cloud_gateway.http.keys import (
     CONFIG,
     CUSTOMERS,
     DEVICE_CA,
+    DRAIN,
     ENROLMENT,
     ENTITLEMENT_POLICY,
     ENTITLEMENTS,
+    FLEET,
     HUB_EVENTS,
     INVERTER_REGISTRATION,
     MAIL_WORKER,
@@ -71,11 +74,18 @@ async def start_page(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and database check for load balancers and tests."""
+    """Liveness and database check for load balancers and tests; 503 while draining."""
     store = request.app[STORE]
     async with store.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
-    return web.json_response({"status": "ok", "version": software_version()})
+    body: dict[str, object] = {"status": "ok", "version": software_version()}
+    fleet = request.app[FLEET]
+    if fleet is not None:
+        body["node"] = fleet.node_id
+    if request.app[DRAIN].draining:
+        body["status"] = "draining"
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 def create_app(
@@ -144,3 +154,5 @@ def install(app: web.Application, services: Services) -> None:
     app[REMOTE_GATE] = services.remote_gate
     app[BILLING] = services.billing
     app[ALERTS] = services.alerts
+    app[DRAIN] = services.drain or NodeDrain(services.tunnels)
+    app[FLEET] = services.fleet

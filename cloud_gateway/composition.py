@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +36,8 @@ from cloud_gateway.config import GatewayConfig, PlantsConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.fleet.drain import NodeDrain
+from cloud_gateway.fleet.node import FleetNode
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
@@ -98,6 +100,10 @@ class Services:
     """Runs the billing run when a contract's job is due."""
     alerts: AlertService
     """The alert scheduler (R-MON-17): one round a minute."""
+    drain: NodeDrain | None = None
+    """The node's graceful drain (``/healthz`` reports it)."""
+    fleet: FleetNode | None = None
+    """This node's part in a fleet (``[cluster] enabled`` on PostgreSQL), else None."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -118,13 +124,21 @@ class Services:
     def _background(self) -> dict[str, Coroutine[Any, Any, None]]:
         jobs = {
             "mail-worker": self.mail_worker.run(),
-            "entitlement-scheduler": self.scheduler.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
-            "billing-scheduler": self.billing_scheduler.run_forever(),
-            "alert-scheduler": self.alerts.run(),
+        }
+        # once across the fleet (ADR 0020): under a lease when this node is one of several
+        singletons: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+            "entitlement-scheduler": self.scheduler.run,
+            "billing-scheduler": self.billing_scheduler.run_forever,
+            "alert-scheduler": self.alerts.run,
         }
         if self.publisher is not None:
-            jobs["mqtt-outbox-publisher"] = self.publisher.run()
+            singletons["mqtt-outbox-publisher"] = self.publisher.run
+        fleet = self.fleet
+        for name, job in singletons.items():
+            jobs[name] = job() if fleet is None else fleet.singleton(name, job)
+        if fleet is not None:
+            jobs["fleet-node"] = fleet.run()
         return jobs
 
     async def _supervise(self, stop: asyncio.Event) -> None:
@@ -246,6 +260,15 @@ def build_services(
     billing = BillingService(
         billing_repository, load_catalogues(), clock, config.billing, entitlements=entitlements
     )
+    # the fleet (ADR 0020): only as one of several nodes on PostgreSQL
+    cluster = config.cluster
+    drain = NodeDrain(tunnels, grace_s=cluster.drain_grace_s, spread_s=cluster.drain_spread_s)
+    fleet = None
+    if cluster.enabled and store.engine.dialect.name == "postgresql":
+        fleet = FleetNode(store, clock, tunnels, cluster, listeners=(gate,))
+        drain.on_change.append(fleet.set_draining)
+    elif cluster.enabled:
+        _LOGGER.warning("cluster.enabled needs PostgreSQL: running as a single node")
     return Services(
         config=config,
         store=store,
@@ -270,4 +293,6 @@ def build_services(
         billing=billing,
         billing_scheduler=BillingScheduler(billing, billing_repository, clock),
         alerts=alerts,
+        drain=drain,
+        fleet=fleet,
     )

@@ -10,6 +10,7 @@ from tunnel.tomlconfig import load_config
 __all__ = [
     "AccountsConfig",
     "BillingConfig",
+    "ClusterConfig",
     "DatabaseConfig",
     "EnrolmentConfig",
     "EntitlementsConfig",
@@ -80,6 +81,26 @@ class MqttConfig:
     """Broker port."""
     topic_prefix: str = "cloudconnector"
     """First topic level of every published message."""
+    tls: bool = False
+    """Connect with TLS (port 8883 by convention); the broker's certificate is verified."""
+    ca_file: Path | None = None
+    """CA bundle the broker's certificate is checked against (empty: the system's)."""
+    cert_file: Path | None = None
+    """Client certificate (PEM) for brokers that authenticate clients by certificate."""
+    key_file: Path | None = None
+    """Its private key (PEM)."""
+    username: str = ""
+    """MQTT user name (empty: none is sent)."""
+    password: str = ""
+    """MQTT password (sent only with a user name; only over TLS in production)."""
+    client_id: str = ""
+    """MQTT client id (empty: one per gateway node is made up)."""
+
+    def __post_init__(self) -> None:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("mqtt: cert_file and key_file go together")
+        if self.password and not self.username:
+            raise ValueError("mqtt: a password needs a username")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -308,6 +329,32 @@ class BillingConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterConfig:
+    """Several gateway nodes on one PostgreSQL (docs/operations.md, ADR 0020)."""
+
+    enabled: bool = False
+    """Run as one node of a fleet (needs PostgreSQL): tunnel directory, control bus, leases."""
+    node_id: str = ""
+    """This node's name in the fleet (empty: host name and process id)."""
+    heartbeat_s: float = 2.0
+    """How often the node refreshes its row."""
+    dead_after_s: float = 10.0
+    """A node silent this long is dead: its row and directory rows are removed."""
+    lease_poll_s: float = 1.0
+    """How often a node without a singleton's lease asks for it."""
+    drain_grace_s: float = 3.0
+    """After /healthz turns to draining: how long the load balancer gets to notice."""
+    drain_spread_s: float = 10.0
+    """Devices of a draining node come back spread over this many seconds."""
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_s <= 0 or self.dead_after_s <= 2 * self.heartbeat_s:
+            raise ValueError("cluster: dead_after_s must exceed two heartbeats")
+        if self.lease_poll_s <= 0 or self.drain_grace_s < 0 or self.drain_spread_s < 0:
+            raise ValueError("cluster: lease_poll_s must be positive, drain times not negative")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -343,6 +390,8 @@ class GatewayConfig:
     """Operator API and metrics."""
     billing: BillingConfig = field(default_factory=BillingConfig)
     """Seller data on documents."""
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    """Running as one of several nodes."""
 
     @property
     def database_url(self) -> str:

@@ -18,6 +18,8 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.fleet.drain import NodeDrain
+from cloud_gateway.fleet.node import FleetNode
 from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
@@ -103,3 +105,7 @@ BILLING: web.AppKey[BillingService] = web.AppKey("billing", BillingService)
 """The money core: orders, payments, documents, the billing run."""
 ALERTS: web.AppKey[AlertService] = web.AppKey("alerts", AlertService)
 """The alert scheduler and the owner's alert settings (R-MON-17)."""
+DRAIN: web.AppKey[NodeDrain] = web.AppKey("drain", NodeDrain)
+"""The node's graceful drain; ``/healthz`` answers 503 while it runs (ADR 0020)."""
+FLEET: web.AppKey[FleetNode | None] = web.AppKey("fleet")
+"""This node's part in a fleet (directory, control bus, leases), None on a single node."""

@@ -1,0 +1,56 @@
+"""The fleet: gateway nodes with their heartbeat, and the tunnel directory (device → node).
+
+Revision ID: 0014
+Revises: 0009
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from cloud_gateway.store.types import UtcDateTime
+
+revision = "0014"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "fleet_nodes",
+        sa.Column("node_id", sa.String(64), nullable=False),
+        sa.Column("started_at", UtcDateTime(), nullable=False),
+        sa.Column("heartbeat_at", UtcDateTime(), nullable=False),
+        sa.Column("internal_url", sa.String(200), nullable=False, server_default=""),
+        sa.Column("draining", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.PrimaryKeyConstraint("node_id", name="pk_fleet_nodes"),
+    )
+    op.create_table(
+        "tunnel_directory",
+        sa.Column("device_id", sa.Integer, nullable=False),
+        sa.Column("node_id", sa.String(64), nullable=False),
+        sa.Column("session_id", sa.String(64), nullable=False),
+        sa.Column("since", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("device_id", name="pk_tunnel_directory"),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name="fk_tunnel_directory_device_id_devices",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["fleet_nodes.node_id"],
+            name="fk_tunnel_directory_node_id_fleet_nodes",
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_index("ix_tunnel_directory_node_id", "tunnel_directory", ["node_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tunnel_directory_node_id", table_name="tunnel_directory")
+    op.drop_table("tunnel_directory")
+    op.drop_table("fleet_nodes")
