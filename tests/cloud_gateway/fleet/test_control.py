@@ -31,6 +31,5 @@ def test_lease_keys_are_stable_signed_64_bit_and_distinct() -> None:
     assert all(-(2**63) <= k < 2**63 for k in keys)
     assert lease_key("billing-scheduler") == keys[1]
     assert (
-        plain_dsn("postgresql+asyncpg://u:p%40ss@db:5432/cc")
-        == "postgresql://u:p%40ss@db:5432/cc"
+        plain_dsn("postgresql+asyncpg://u:p%40ss@db:5432/cc") == "postgresql://u:p%40ss@db:5432/cc"
     )
