@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.fleet.node import FleetNode
+from cloud_gateway.fleet.tls import FleetTls, ensure_fleet_tls
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.notify.repository import OutboxRepository
@@ -48,6 +50,7 @@ from cloud_gateway.plants.licence_access import LicencePlantAccess
 from cloud_gateway.plants.service import InverterRegistration
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.relay import RelayClient, RelayServer
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
@@ -104,6 +107,8 @@ class Services:
     """The node's graceful drain (``/healthz`` reports it)."""
     fleet: FleetNode | None = None
     """This node's part in a fleet (``[cluster] enabled`` on PostgreSQL), else None."""
+    relay: RelayServer | None = None
+    """The internal listener for remote access forwarded by other nodes (with ``fleet``)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -139,6 +144,8 @@ class Services:
             jobs[name] = job() if fleet is None else fleet.singleton(name, job)
         if fleet is not None:
             jobs["fleet-node"] = fleet.run()
+        if self.relay is not None:
+            jobs["remote-relay"] = self.relay.serve()
         return jobs
 
     async def _supervise(self, stop: asyncio.Event) -> None:
@@ -263,9 +270,9 @@ def build_services(
     # the fleet (ADR 0020): only as one of several nodes on PostgreSQL
     cluster = config.cluster
     drain = NodeDrain(tunnels, grace_s=cluster.drain_grace_s, spread_s=cluster.drain_spread_s)
-    fleet = None
+    fleet, relay = None, None
     if cluster.enabled and store.engine.dialect.name == "postgresql":
-        fleet = FleetNode(store, clock, tunnels, cluster, listeners=(gate,))
+        fleet, relay = _fleet(config, store, clock, tunnels, gate)
         drain.on_change.append(fleet.set_draining)
     elif cluster.enabled:
         _LOGGER.warning("cluster.enabled needs PostgreSQL: running as a single node")
@@ -295,4 +302,30 @@ def build_services(
         alerts=alerts,
         drain=drain,
         fleet=fleet,
+        relay=relay,
     )
+
+
+def _fleet(
+    config: GatewayConfig, store: Store, clock: Clock, tunnels: TunnelRegistry, gate: RemoteGate
+) -> tuple[FleetNode, RelayServer]:
+    """This node's part in the fleet and its internal listener (bound now: the fleet row
+    names its address)."""
+    cluster = config.cluster
+    if cluster.internal_ca_file and cluster.internal_cert_file and cluster.internal_key_file:
+        fleet_tls = FleetTls(
+            ca=cluster.internal_ca_file,
+            cert=cluster.internal_cert_file,
+            key=cluster.internal_key_file,
+        )
+    else:
+        fleet_tls = ensure_fleet_tls(config.state_dir, clock.now())
+    sock = socket.create_server((cluster.internal_host, cluster.internal_port))
+    address = f"{cluster.internal_address or cluster.internal_host}:{sock.getsockname()[1]}"
+    fleet = FleetNode(store, clock, tunnels, cluster, internal_url=address, listeners=(gate,))
+    relay = RelayServer(
+        sock, fleet_tls, registry=tunnels, store=store, clock=clock, node_id=fleet.node_id
+    )
+    gate.locate = fleet.holder_elsewhere
+    gate.relay = RelayClient(fleet_tls, fleet.node_id)
+    return fleet, relay

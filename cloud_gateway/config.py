@@ -346,6 +346,18 @@ class ClusterConfig:
     """After /healthz turns to draining: how long the load balancer gets to notice."""
     drain_spread_s: float = 10.0
     """Devices of a draining node come back spread over this many seconds."""
+    internal_host: str = "127.0.0.1"
+    """Where the node listens for the other nodes (forwarded remote access, mutual TLS)."""
+    internal_port: int = 0
+    """Its port (0: any free port; the fleet table tells the others)."""
+    internal_address: str = ""
+    """How the other nodes reach this one (``host``; empty: ``internal_host``)."""
+    internal_ca_file: Path | None = None
+    """The fleet CA (PEM) every node certificate is checked against (empty: made locally)."""
+    internal_cert_file: Path | None = None
+    """This node's fleet certificate (PEM), for serverAuth and clientAuth."""
+    internal_key_file: Path | None = None
+    """Its private key (PEM)."""
 
     def __post_init__(self) -> None:
         if self.heartbeat_s <= 0 or self.dead_after_s <= 2 * self.heartbeat_s:

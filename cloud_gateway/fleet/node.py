@@ -63,7 +63,7 @@ class FleetNode:
         self._clock = clock
         self._registry = registry
         self._config = config
-        self._internal_url = internal_url
+        self.internal_url = internal_url
         self._listeners = list(listeners)
         self._tasks: set[asyncio.Task[None]] = set()
         self.draining = False
@@ -85,7 +85,7 @@ class FleetNode:
 
     async def run(self) -> None:
         """Join, then keep the link, the heartbeat and the reaper going until cancelled."""
-        await self._repo.join(self.node_id, self._clock.now(), internal_url=self._internal_url)
+        await self._repo.join(self.node_id, self._clock.now(), internal_url=self.internal_url)
         self.joined.set()
         _LOGGER.info("fleet node %s joined", self.node_id)
         try:
@@ -117,7 +117,7 @@ class FleetNode:
                 now = self._clock.now()
                 if not await self._repo.heartbeat(self.node_id, now, draining=self.draining):
                     _LOGGER.warning("fleet node %s was taken for dead: joining again", self.node_id)
-                    await self._repo.join(self.node_id, now, internal_url=self._internal_url)
+                    await self._repo.join(self.node_id, now, internal_url=self.internal_url)
                     for tunnel in self._registry.live():
                         await self.tunnel_opened(tunnel)
                 dead = await self._repo.reap(now, dead_after)
@@ -150,6 +150,13 @@ class FleetNode:
         entry = await self._repo.locate(device_id)
         await self._send(ControlKind(kind), device_id)
         return entry is not None and entry.node_id != self.node_id
+
+    async def holder_elsewhere(self, device_id: int) -> str | None:
+        """The internal address of another node holding the device's tunnel, if one does."""
+        entry = await self._repo.locate(device_id)
+        if entry is None or entry.node_id == self.node_id or not entry.internal_url:
+            return None
+        return entry.internal_url
 
     async def _send(self, kind: ControlKind, device_id: int, session_id: str = "") -> None:
         message = ControlMessage(kind, device_id, self.node_id, session_id)

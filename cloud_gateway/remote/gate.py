@@ -3,7 +3,8 @@
 A browser's request on ``<slug>.<remote_domain>`` may be proxied when its remote session
 is alive and not idle, its account may open the device (``can(actor, REMOTE, device)``:
 owner, operator, or installer with a delegation of that device), the device is
-entitled, and its tunnel is live on this node.
+entitled, and its tunnel is live on this node or, in a fleet, on the node the directory names
+(the request is then forwarded, :mod:`cloud_gateway.remote.relay`).
 
 Reading session, device, account, delegations and entitlement for every request would
 cost several database round trips each time. :class:`RemoteGate` keeps the result per
@@ -19,9 +20,11 @@ request: it is in memory anyway.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.repository import AccountRepository
@@ -35,6 +38,9 @@ from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSessio
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from tunnel.clock import Clock
+
+if TYPE_CHECKING:
+    from cloud_gateway.remote.relay import RelayClient
 
 __all__ = ["DENIAL_STATUS", "Access", "Denial", "RemoteGate"]
 
@@ -63,11 +69,19 @@ DENIAL_STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """A request that may be proxied: its session, device and tunnel."""
+    """A request that may be proxied: its session, device and tunnel (here, or the internal
+    address of the node holding it)."""
 
     session: RemoteSession
     device: Device
-    tunnel: LiveTunnel
+    tunnel: LiveTunnel | None
+    holder: str = ""
+    """With no tunnel here: ``host:port`` of the node that holds it (:mod:`.relay`)."""
+
+
+Locator = Callable[[int], Awaitable[str | None]]
+"""Where another node holds a device's tunnel: its internal address, or None (the fleet's
+directory; absent on a single node)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -104,6 +118,10 @@ class RemoteGate:
         self._checked: dict[str, _Checked] = {}
         self._generation = 0
         self._sweep_at = _SWEEP_AT
+        self.locate: Locator | None = None
+        """Set by the composition root when this node is one of several."""
+        self.relay: RelayClient | None = None
+        """Opens forwarded requests to the holding node (with ``locate``)."""
 
     async def check(self, token_hash: str, slug: str) -> Access | Denial:
         """May the session behind ``token_hash`` reach device ``slug`` now?"""
@@ -126,7 +144,11 @@ class RemoteGate:
             raise StateError(f"a remote session check without device or denial: {slug}")
         tunnel = self._tunnels.get(entry.device.id)
         if tunnel is None or not tunnel.session.running:
-            return Denial.OFFLINE
+            holder = None if self.locate is None else await self.locate(entry.device.id)
+            if holder is None:
+                return Denial.OFFLINE
+            entry.last_seen_at = max(entry.last_seen_at, now)
+            return Access(session, entry.device, None, holder)
         entry.last_seen_at = max(entry.last_seen_at, now)
         return Access(session, entry.device, tunnel)
 

@@ -32,10 +32,9 @@ from cloud_gateway.remote.access import (
     open_submit,
 )
 from cloud_gateway.remote.hosts import slug_from_host
-from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.proxy import ByteStream, ProxyError, proxy_http
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from tunnel.errors import OpenFailedError, SessionClosedError
-from tunnel.streams import Stream
 
 __all__ = ["device_hosts", "setup"]
 
@@ -68,18 +67,31 @@ async def device_hosts(request: web.Request, handler: Handler) -> web.StreamResp
     return await _proxy(request, access, upgrade=upgrade)
 
 
-async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.StreamResponse:
-    metrics = request.app[TUNNELS].metrics
+async def _open(request: web.Request, access: Access) -> ByteStream | Denial:
+    """A stream to the device's target: in its tunnel here, or relayed to the holding node."""
     target = request.app[CONFIG].remote.target
+    if access.tunnel is None:
+        relay = request.app[REMOTE_GATE].relay
+        if relay is None:
+            return Denial.OFFLINE
+        return await relay.open(
+            access.holder, device_id=access.device.id, target=target, session_id=access.session.id
+        )
     try:
-        stream = await access.tunnel.session.open_stream(target)
+        return await access.tunnel.session.open_stream(target)
     except (OpenFailedError, TimeoutError) as exc:
         _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
-        metrics.remote_requests.labels(outcome=Denial.UNREACHABLE.value).inc()
-        return denial_page(request, Denial.UNREACHABLE)
+        return Denial.UNREACHABLE
     except SessionClosedError:
-        metrics.remote_requests.labels(outcome=Denial.OFFLINE.value).inc()
-        return denial_page(request, Denial.OFFLINE)
+        return Denial.OFFLINE
+
+
+async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.StreamResponse:
+    metrics = request.app[TUNNELS].metrics
+    stream = await _open(request, access)
+    if isinstance(stream, Denial):
+        metrics.remote_requests.labels(outcome=stream.value).inc()
+        return denial_page(request, stream)
     outcome = "error"
     try:
         response = await (proxy_upgrade if upgrade else proxy_http)(request, stream)
@@ -100,7 +112,7 @@ async def _proxy(request: web.Request, access: Access, *, upgrade: bool) -> web.
     return response
 
 
-async def _finish(stream: Stream, *, clean: bool) -> None:
+async def _finish(stream: ByteStream, *, clean: bool) -> None:
     """After a complete exchange let the device close its side; otherwise abort."""
     if stream.finished:
         return

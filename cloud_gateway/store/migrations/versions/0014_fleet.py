@@ -1,4 +1,4 @@
-"""The fleet: gateway nodes with their heartbeat, and the tunnel directory (device → node).
+"""The fleet: nodes with their heartbeat, the tunnel directory, the forwarded-access audit.
 
 Revision ID: 0014
 Revises: 0009
@@ -48,9 +48,28 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_tunnel_directory_node_id", "tunnel_directory", ["node_id"])
+    op.create_table(
+        "remote_relays",
+        sa.Column("session_id", sa.Integer, nullable=False),
+        sa.Column("entry_node", sa.String(64), nullable=False),
+        sa.Column("tunnel_node", sa.String(64), nullable=False),
+        sa.Column("requests", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("bytes_to_device", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("bytes_from_device", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("first_at", UtcDateTime(), nullable=False),
+        sa.Column("last_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", "entry_node", "tunnel_node", name="pk_remote_relays"),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["remote_sessions.id"],
+            name="fk_remote_relays_session_id_remote_sessions",
+            ondelete="CASCADE",
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("remote_relays")
     op.drop_index("ix_tunnel_directory_node_id", table_name="tunnel_directory")
     op.drop_table("tunnel_directory")
     op.drop_table("fleet_nodes")
