@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "simulator.ccu_cli",
     "simulator.inverter_cli",
     "simulator.fleet_cli",
+    "simulator.cluster",
 )
 
 
