@@ -210,6 +210,7 @@ def prepare_state(state_dir: Path) -> None:
     from cloud_gateway.tls import ensure_server_tls  # noqa: PLC0415
     from cloud_gateway.tunnels.device_ca import DeviceCa  # noqa: PLC0415
 
+    state_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     ensure_server_tls(state_dir, PORTAL, now, PORTAL)
     DeviceCa.ensure(state_dir, now)
@@ -229,7 +230,6 @@ async def loopback_cluster(
     state_dir: Path, database_url: str, nodes: int = 3, *, reconnect_window_s: float = 3.0
 ) -> AsyncIterator[LoopbackCluster]:
     """Start ``nodes`` gateways and HAProxy; stop everything at the end."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(prepare_state, state_dir)
     await migrate(database_url)
     cluster = LoopbackCluster(state_dir, database_url, reconnect_window_s=reconnect_window_s)
@@ -243,10 +243,16 @@ async def loopback_cluster(
 
 async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     async with loopback_cluster(args.state_dir.resolve(), args.database, args.nodes) as cluster:
-        for node in cluster.nodes.values():
-            print(f"node {node.node_id}: {node.url} (pid {node.process and node.process.pid})")
-        print(f"HAProxy: {cluster.url}  (CA: {cluster.ca_file})")
-        print("Ctrl-C stops the fleet; `kill -TERM <pid>` drains one node.", flush=True)
+        lines = [
+            f"node {n.node_id}: {n.url} (pid {n.process and n.process.pid})"
+            for n in cluster.nodes.values()
+        ]
+        lines += [
+            f"HAProxy: {cluster.url}  (CA: {cluster.ca_file})",
+            "Ctrl-C stops the fleet; `kill -TERM <pid>` drains one node.",
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
         await stop.wait()
     return 0
 
