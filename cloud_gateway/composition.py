@@ -272,7 +272,8 @@ def build_services(
     drain = NodeDrain(tunnels, grace_s=cluster.drain_grace_s, spread_s=cluster.drain_spread_s)
     fleet, relay = None, None
     if cluster.enabled and store.engine.dialect.name == "postgresql":
-        fleet, relay = _fleet(config, store, clock, tunnels, gate)
+        fleet, relay = _fleet(config, store, clock, tunnels=tunnels, gate=gate, scheduler=scheduler)
+        entitlements.add_listener(fleet.scheduler_waker)
         drain.on_change.append(fleet.set_draining)
     elif cluster.enabled:
         _LOGGER.warning("cluster.enabled needs PostgreSQL: running as a single node")
@@ -307,7 +308,12 @@ def build_services(
 
 
 def _fleet(
-    config: GatewayConfig, store: Store, clock: Clock, tunnels: TunnelRegistry, gate: RemoteGate
+    config: GatewayConfig,
+    store: Store,
+    clock: Clock,
+    tunnels: TunnelRegistry,
+    gate: RemoteGate,
+    scheduler: EntitlementScheduler,
 ) -> tuple[FleetNode, RelayServer]:
     """This node's part in the fleet and its internal listener (bound now: the fleet row
     names its address)."""
@@ -322,7 +328,9 @@ def _fleet(
         fleet_tls = ensure_fleet_tls(config.state_dir, clock.now())
     sock = socket.create_server((cluster.internal_host, cluster.internal_port))
     address = f"{cluster.internal_address or cluster.internal_host}:{sock.getsockname()[1]}"
-    fleet = FleetNode(store, clock, tunnels, cluster, internal_url=address, listeners=(gate,))
+    fleet = FleetNode(
+        store, clock, tunnels, cluster, internal_url=address, listeners=(gate,), wake=scheduler.wake
+    )
     relay = RelayServer(
         sock, fleet_tls, registry=tunnels, store=store, clock=clock, node_id=fleet.node_id
     )

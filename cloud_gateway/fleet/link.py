@@ -49,12 +49,16 @@ class PgLink:
         *,
         on_reconnect: Callable[[], Awaitable[None]] | None = None,
         check_s: float = 1.0,
+        name: str = "",
     ) -> None:
         self._dsn = dsn
         self._channel = channel
         self._on_message = on_message
         self._on_reconnect = on_reconnect
         self._check_s = check_s
+        self._name = f"cloudconnector fleet {name}"[:63]
+        """``application_name`` of the connection: operators see which node holds a lease
+        (``pg_locks`` joined with ``pg_stat_activity``)."""
         self._conn: Any = None
         self._statement = asyncio.Lock()
         self.generation = 0
@@ -86,7 +90,9 @@ class PgLink:
 
     async def _connect(self) -> None:
         async with asyncio.timeout(10.0):
-            conn = await asyncpg.connect(self._dsn)
+            conn = await asyncpg.connect(
+                self._dsn, server_settings={"application_name": self._name}
+            )
         await conn.add_listener(self._channel, self._received)
         self._conn = conn
         self.generation += 1

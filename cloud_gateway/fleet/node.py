@@ -17,7 +17,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +56,7 @@ class FleetNode:
         node_id: str = "",
         internal_url: str = "",
         listeners: Sequence[EntitlementListener] = (),
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self.node_id = node_id or config.node_id or default_node_id()
         self._store = store
@@ -65,6 +66,7 @@ class FleetNode:
         self._config = config
         self.internal_url = internal_url
         self._listeners = list(listeners)
+        self._wake = wake
         self._tasks: set[asyncio.Task[None]] = set()
         self.draining = False
         self.received = 0
@@ -75,6 +77,7 @@ class FleetNode:
             self._received,
             on_reconnect=self.resync,
             check_s=config.lease_poll_s,
+            name=self.node_id,
         )
         self.singletons = Singletons(self.link, poll_s=config.lease_poll_s)
         self.joined = asyncio.Event()
@@ -98,6 +101,12 @@ class FleetNode:
                     await asyncio.shield(self._repo.leave(self.node_id))
             except (GatewayError, TimeoutError) as exc:  # the others reap the row later
                 _LOGGER.warning("fleet node %s: leaving: %s", self.node_id, exc)
+
+    @property
+    def scheduler_waker(self) -> EntitlementListener:
+        """An entitlement listener that wakes the local entitlement scheduler (windows were
+        granted or moved; a reminder may be due), as the relay does on the other nodes."""
+        return _Waker(self._wake)
 
     async def singleton(self, name: str, factory: JobFactory) -> None:
         """Run the job whenever this node holds its lease (:mod:`.leases`)."""
@@ -183,6 +192,8 @@ class FleetNode:
         device_id = message.device_id
         match message.kind:
             case ControlKind.ENTITLEMENT:
+                if self._wake is not None:
+                    self._wake()  # the entitlement scheduler, should it run here
                 for listener in self._listeners:
                     await listener.entitlement_changed(device_id)
                 await registry.entitlement_changed(device_id, announce=False)
@@ -225,3 +236,15 @@ class FleetNode:
         task = asyncio.create_task(guarded(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class _Waker:
+    """Wakes a scheduler when told about an entitlement change."""
+
+    def __init__(self, wake: Callable[[], None] | None) -> None:
+        self._wake = wake
+
+    async def entitlement_changed(self, device_id: int) -> None:
+        del device_id  # any change: the scheduler looks at everything due
+        if self._wake is not None:
+            self._wake()
