@@ -311,6 +311,7 @@ def _fleet(
     config: GatewayConfig,
     store: Store,
     clock: Clock,
+    *,
     tunnels: TunnelRegistry,
     gate: RemoteGate,
     scheduler: EntitlementScheduler,
