@@ -112,6 +112,8 @@ class LoopbackCluster:
     port: int = 0
     """HAProxy's port: the one address devices and browsers use."""
     reconnect_window_s: float = 3.0
+    extra_toml: str = ""
+    """Appended to every node's configuration (further sections, e.g. ``[smtp]``)."""
 
     @property
     def url(self) -> str:
@@ -134,6 +136,7 @@ class LoopbackCluster:
                     node_id,
                     reconnect_window_s=self.reconnect_window_s,
                 )
+                + self.extra_toml
             )
             node = self.nodes[node_id] = ClusterNode(node_id, config)
         log = (self.state_dir / f"node-{node_id}.log").open("ab")
@@ -227,12 +230,19 @@ async def migrate(database_url: str) -> None:
 
 @contextlib.asynccontextmanager
 async def loopback_cluster(
-    state_dir: Path, database_url: str, nodes: int = 3, *, reconnect_window_s: float = 3.0
+    state_dir: Path,
+    database_url: str,
+    nodes: int = 3,
+    *,
+    reconnect_window_s: float = 3.0,
+    extra_toml: str = "",
 ) -> AsyncIterator[LoopbackCluster]:
     """Start ``nodes`` gateways and HAProxy; stop everything at the end."""
     await asyncio.to_thread(prepare_state, state_dir)
     await migrate(database_url)
-    cluster = LoopbackCluster(state_dir, database_url, reconnect_window_s=reconnect_window_s)
+    cluster = LoopbackCluster(
+        state_dir, database_url, reconnect_window_s=reconnect_window_s, extra_toml=extra_toml
+    )
     try:
         await asyncio.gather(*(cluster.start_node(chr(ord("a") + i)) for i in range(nodes)))
         await cluster.start_haproxy()
