@@ -251,7 +251,24 @@ async def loopback_cluster(
         await cluster.stop()
 
 
+async def ensure_database(database_url: str) -> None:
+    """Create the PostgreSQL database of ``database_url`` when it does not exist yet."""
+    import asyncpg  # noqa: PLC0415 - only for the command
+    from sqlalchemy.engine.url import make_url  # noqa: PLC0415
+
+    url = make_url(database_url)
+    name = url.database or ""
+    admin = url.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    await ensure_database(args.database)
     async with loopback_cluster(args.state_dir.resolve(), args.database, args.nodes) as cluster:
         lines = [
             f"node {n.node_id}: {n.url} (pid {n.process and n.process.pid})"
@@ -282,7 +299,7 @@ def register(subparsers: Any) -> None:
         default=os.environ.get(
             "CLUSTER_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/cloudconnector"
         ),
-        help="SQLAlchemy URL of the PostgreSQL database (must exist)",
+        help="SQLAlchemy URL of the PostgreSQL database (created when missing)",
     )
     parser.add_argument(
         "--state-dir", type=Path, default=Path("state/cluster"), help="shared state folder"
