@@ -55,7 +55,7 @@ from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
-from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from cloud_gateway.telemetry.publisher import MqttOutboxPublisher, broker_tls
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.enrolment import EnrolmentService
@@ -220,7 +220,15 @@ def build_services(
     )
     mqtt = config.mqtt
     publisher = (
-        MqttOutboxPublisher(store.repo(MqttOutboxRepository), host=mqtt.host, port=mqtt.port)
+        MqttOutboxPublisher(
+            store.repo(MqttOutboxRepository),
+            host=mqtt.host,
+            port=mqtt.port,
+            client_id=mqtt.client_id or None,
+            tls=broker_tls(mqtt),
+            username=mqtt.username,
+            password=mqtt.password,
+        )
         if mqtt.enabled
         else None
     )
