@@ -22,12 +22,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 from tunnel.cliutil import add_common_arguments
 
-__all__ = ["ClusterNode", "LoopbackCluster", "haproxy_config", "loopback_cluster", "register"]
+__all__ = [
+    "ClusterNode",
+    "LoopbackCluster",
+    "LoopbackResolver",
+    "haproxy_config",
+    "loopback_cluster",
+    "register",
+]
 
 PORTAL = "gateway.localhost"
 """Portal host; devices are ``<slug>.gateway.localhost`` (``*.localhost`` resolves locally)."""
+
+
+class LoopbackResolver(AbstractResolver):
+    """Resolves ``localhost`` and every ``*.localhost`` to 127.0.0.1, as browsers do."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host != "localhost" and not host.endswith(".localhost"):
+            raise OSError(f"tests resolve only *.localhost, not {host}")
+        return [
+            ResolveResult(
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        return None
 
 
 def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int = 500) -> str:
