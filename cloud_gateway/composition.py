@@ -125,6 +125,8 @@ class Services:
             await self.tunnels.close_all()
             stop.set()
             await supervisor
+            if self.remote_gate.relay is not None:
+                self.remote_gate.relay.close()
 
     def _background(self) -> dict[str, Coroutine[Any, Any, None]]:
         jobs = {

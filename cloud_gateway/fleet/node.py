@@ -36,6 +36,8 @@ from tunnel.clock import Clock
 __all__ = ["FleetNode", "default_node_id"]
 
 _LOGGER = logging.getLogger(__name__)
+_HOLDER_TTL_S = 5.0
+_HOLDER_CACHE = 10_000
 
 
 def default_node_id() -> str:
@@ -81,6 +83,8 @@ class FleetNode:
         )
         self.singletons = Singletons(self.link, poll_s=config.lease_poll_s)
         self.joined = asyncio.Event()
+        self._holders: dict[int, tuple[str, float]] = {}
+        """device id -> (holder's internal address, valid until loop time)."""
         registry.observers.append(self)
         registry.relay = self
 
@@ -160,11 +164,23 @@ class FleetNode:
         await self._send(ControlKind(kind), device_id)
         return entry is not None and entry.node_id != self.node_id
 
-    async def holder_elsewhere(self, device_id: int) -> str | None:
-        """The internal address of another node holding the device's tunnel, if one does."""
+    async def holder_elsewhere(self, device_id: int, *, fresh: bool = False) -> str | None:
+        """The internal address of another node holding the device's tunnel, if one does.
+
+        Answers are reused for ``_HOLDER_TTL_S`` (a browser's page loads many resources); a
+        holder that no longer has the tunnel says so and the caller asks again ``fresh``.
+        """
+        now = asyncio.get_running_loop().time()
+        cached = self._holders.get(device_id)
+        if cached is not None and not fresh and cached[1] > now:
+            return cached[0]
         entry = await self._repo.locate(device_id)
         if entry is None or entry.node_id == self.node_id or not entry.internal_url:
+            self._holders.pop(device_id, None)
             return None
+        if len(self._holders) > _HOLDER_CACHE:
+            self._holders.clear()
+        self._holders[device_id] = (entry.internal_url, now + _HOLDER_TTL_S)
         return entry.internal_url
 
     async def _send(self, kind: ControlKind, device_id: int, session_id: str = "") -> None:

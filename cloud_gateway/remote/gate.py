@@ -20,11 +20,10 @@ request: it is in memory anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.accounts.repository import AccountRepository
@@ -79,9 +78,11 @@ class Access:
     """With no tunnel here: ``host:port`` of the node that holds it (:mod:`.relay`)."""
 
 
-Locator = Callable[[int], Awaitable[str | None]]
-"""Where another node holds a device's tunnel: its internal address, or None (the fleet's
-directory; absent on a single node)."""
+class Locator(Protocol):
+    """Where another node holds a device's tunnel: its internal address, or None (the fleet's
+    directory; absent on a single node). ``fresh``: not from a cache."""
+
+    async def __call__(self, device_id: int, *, fresh: bool = False) -> str | None: ...
 
 
 @dataclass(slots=True, kw_only=True)

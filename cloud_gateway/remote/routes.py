@@ -71,12 +71,20 @@ async def _open(request: web.Request, access: Access) -> ByteStream | Denial:
     """A stream to the device's target: in its tunnel here, or relayed to the holding node."""
     target = request.app[CONFIG].remote.target
     if access.tunnel is None:
-        relay = request.app[REMOTE_GATE].relay
-        if relay is None:
+        gate = request.app[REMOTE_GATE]
+        if gate.relay is None or gate.locate is None:
             return Denial.OFFLINE
-        return await relay.open(
-            access.holder, device_id=access.device.id, target=target, session_id=access.session.id
+        device_id, session_id = access.device.id, access.session.id
+        opened = await gate.relay.open(
+            access.holder, device_id=device_id, target=target, session_id=session_id
         )
+        if opened is Denial.OFFLINE:  # the tunnel moved since the directory was read: once more
+            holder = await gate.locate(device_id, fresh=True)
+            if holder is not None and holder != access.holder:
+                opened = await gate.relay.open(
+                    holder, device_id=device_id, target=target, session_id=session_id
+                )
+        return opened
     try:
         return await access.tunnel.session.open_stream(target)
     except (OpenFailedError, TimeoutError) as exc:
