@@ -3,9 +3,9 @@
 Real ``cloud-gateway serve`` processes (:mod:`simulator.cluster`), Debian's HAProxy in TCP mode
 passing TLS through, one PostgreSQL database; devices are tunnel connectors in this process
 that come in through HAProxy, serve a web UI and send TELEMETRY batches (resent until ACKed, as
-the add-on does). Checked, in one run to keep the CI budget: devices spread over the nodes;
-remote access to a device of every node from every node (page, 10 MiB download, WebSocket
-echo); a revocation on node A closes a tunnel on another node within 5 s; the node holding the
+the add-on does). Checked in one run, to keep the CI budget: devices spread over the nodes;
+remote access to every device from every node (page, 10 MiB download, WebSocket echo); a
+revocation on node A closes a tunnel on another node within 5 s; the node holding the
 entitlement scheduler's lease is SIGKILLed: its devices are back on the others within the
 backoff window, its directory rows are gone, every batch is stored exactly once, the lease
 moved and no reminder went out twice.
@@ -155,24 +155,22 @@ async def _until(what: str, check: object, timeout: float) -> float:
     return time.monotonic() - start
 
 
-async def _remote_access(node: _Portal, slug: str, port: int) -> None:
+async def _remote_access(node: _Portal, http: aiohttp.ClientSession, slug: str, port: int) -> None:
     """Page, 10 MiB download and a WebSocket echo of ``slug`` through ``node``."""
     device_url = f"https://{slug}.{PORTAL}:{port}"
-    async with browser(node.url, node.ssl_context) as http:
-        await node.login(http, "anna")
-        token = await node.form_token(http, f"/remote/{slug}/open")
-        async with http.post(f"/remote/{slug}/open", data={"csrf_token": token}) as r:
-            assert r.status == 200, (slug, node.url, await r.text())
-            assert "CCU WebUI" in await r.text()
-        async with http.get(f"{device_url}/download?size={TEN_MIB}&length=1") as r:
-            assert r.status == 200
-            digest = hashlib.sha256()
-            async for chunk in r.content.iter_chunked(256 * 1024):
-                digest.update(chunk)
-        assert digest.hexdigest() == pattern_sha256(TEN_MIB)
-        async with http.ws_connect(f"{device_url}/ws", origin=device_url) as ws:
-            await ws.send_str(f"hallo {slug}")
-            assert (await ws.receive(timeout=10)).data == f"echo: hallo {slug}"
+    token = await node.form_token(http, f"/remote/{slug}/open")
+    async with http.post(f"/remote/{slug}/open", data={"csrf_token": token}) as r:
+        assert r.status == 200, (slug, node.url, await r.text())
+        assert "CCU WebUI" in await r.text()
+    async with http.get(f"{device_url}/download?size={TEN_MIB}&length=1") as r:
+        assert r.status == 200
+        digest = hashlib.sha256()
+        async for chunk in r.content.iter_chunked(256 * 1024):
+            digest.update(chunk)
+    assert digest.hexdigest() == pattern_sha256(TEN_MIB)
+    async with http.ws_connect(f"{device_url}/ws", origin=device_url) as ws:
+        await ws.send_str(f"hallo {slug}")
+        assert (await ws.receive(timeout=10)).data == f"echo: hallo {slug}"
 
 
 @contextlib.asynccontextmanager
@@ -271,11 +269,13 @@ async def test_three_nodes_behind_haproxy(tmp_path: Path) -> None:
                     assert len(by_node) == 3, by_node  # leastconn spreads them
                     slug_of = {v: k for k, v in devices.items()}
 
-                    # -- remote access: a device of every node, from every node
+                    # -- remote access: every device from every node (local or forwarded)
                     for node_id, portal in nodes.items():
                         port = cluster.nodes[node_id].port
-                        for held in by_node.values():
-                            await _remote_access(portal, slug_of[held[0]], port)
+                        async with browser(portal.url, ctx) as http:
+                            await portal.login(http, "anna")
+                            for device_id in holders:
+                                await _remote_access(portal, http, slug_of[device_id], port)
 
                     # -- roles: B holds the entitlement scheduler, A revokes a device on C
                     async def scheduler_placed() -> bool:
