@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud_gateway.fleet.schema import fleet_nodes, tunnel_directory
 from cloud_gateway.store.repository import Repository
+from cloud_gateway.store.upsert import dialect_insert
 
 __all__ = ["DirectoryEntry", "FleetNodeRow", "FleetRepository"]
 
@@ -47,10 +46,6 @@ class FleetNodeRow:
     draining: bool
 
 
-def _upsert(dialect: str, table: sa.Table) -> Any:
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
 class FleetRepository(Repository):
     """Node rows and directory rows."""
 
@@ -60,7 +55,7 @@ class FleetRepository(Repository):
         """Announce the node (again): its row fresh, directory rows of an earlier run gone."""
         async with self._db.begin() as conn:
             await conn.execute(_D.delete().where(_D.c.node_id == node_id))
-            insert = _upsert(conn.dialect.name, _N).values(
+            insert = dialect_insert(conn, _N).values(
                 node_id=node_id,
                 started_at=now,
                 heartbeat_at=now,
@@ -128,7 +123,7 @@ class FleetRepository(Repository):
                 )
             ).first()
             previous = None if row is None else DirectoryEntry(**row._mapping)
-            insert = _upsert(conn.dialect.name, _D).values(
+            insert = dialect_insert(conn, _D).values(
                 device_id=device_id, node_id=node_id, session_id=session_id, since=since
             )
             await conn.execute(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud_gateway.remote.schema import remote_relays
 from cloud_gateway.store.repository import Repository
+from cloud_gateway.store.upsert import dialect_insert
 
 __all__ = ["RelayAudit", "RelayAuditRepository"]
 
@@ -47,10 +46,7 @@ class RelayAuditRepository(Repository):
     ) -> None:
         """Add one forwarded request to the session's row for the two nodes."""
         async with self._db.begin() as conn:
-            insert: Any = (
-                postgresql.insert(_R) if conn.dialect.name == "postgresql" else sqlite.insert(_R)
-            )
-            stmt = insert.values(
+            stmt = dialect_insert(conn, _R).values(
                 session_id=session_id,
                 entry_node=entry_node,
                 tunnel_node=tunnel_node,

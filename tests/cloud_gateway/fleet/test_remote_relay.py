@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import pytest
 
 from cloud_gateway.config import ClusterConfig, GatewayConfig, HttpConfig
 from cloud_gateway.fleet.tls import FLEET_PEER_NAME
-from cloud_gateway.http.keys import FLEET, REMOTE_GATE
+from cloud_gateway.http.keys import REMOTE_GATE
 from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.remote.repository_relays import RelayAudit, RelayAuditRepository
-from tests.support.databases import fresh_database_url
+from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.device_webui import browser, pattern_sha256, start_webui
-from tests.support.gateway import GatewayHarness, gateway_harness
+from tests.support.gateway import GatewayHarness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel, splice_to
 from tunnel.clock import ManualClock
 from tunnel.streams import Stream
@@ -46,15 +45,7 @@ def _config(node_id: str) -> GatewayConfig:
 
 @pytest.fixture
 async def nodes(tmp_path: Path, clock: ManualClock) -> AsyncIterator[list[GatewayHarness]]:
-    async with fresh_database_url("postgresql", tmp_path) as url, AsyncExitStack() as stack:
-        started = [
-            await stack.enter_async_context(gateway_harness(tmp_path, url, clock, _config(n)))
-            for n in ("a", "b")
-        ]
-        for gw in started:
-            fleet = gw.gateway.runner.app[FLEET]
-            assert fleet is not None
-            await asyncio.wait_for(fleet.joined.wait(), 10)
+    async with started_nodes(tmp_path, clock, [_config("a"), _config("b")]) as started:
         yield started
 
 
@@ -129,9 +120,7 @@ async def test_the_relay_listener_wants_a_fleet_certificate(
     nodes: list[GatewayHarness], tmp_path: Path
 ) -> None:
     a, b = nodes
-    fleet = b.gateway.runner.app[FLEET]
-    assert fleet is not None
-    host, _sep, port = fleet.internal_url.rpartition(":")
+    host, _sep, port = fleet_of(b).internal_url.rpartition(":")
     # a device certificate (from the device CA) is not a fleet certificate
     await a.create_account("anna")
     device = TestDevice(tmp_path / "device", a.gateway.tls.ca_cert or Path())

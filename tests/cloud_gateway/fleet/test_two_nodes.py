@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.config import ClusterConfig, GatewayConfig
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.fleet.node import FleetNode
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
-from cloud_gateway.http.keys import FLEET, TUNNELS
+from cloud_gateway.http.keys import TUNNELS
+from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.databases import fresh_database_url
 from tests.support.device_webui import browser
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -41,22 +42,22 @@ def _config(node_id: str) -> GatewayConfig:
     )  # fmt: skip
 
 
-def _fleet(gw: GatewayHarness) -> FleetNode:
-    fleet = gw.gateway.runner.app[FLEET]
-    assert fleet is not None
-    return fleet
+_fleet = fleet_of
 
 
 @pytest.fixture
 async def nodes(tmp_path: Path, clock: ManualClock) -> AsyncIterator[list[GatewayHarness]]:
-    async with fresh_database_url("postgresql", tmp_path) as url, AsyncExitStack() as stack:
-        started = [
-            await stack.enter_async_context(gateway_harness(tmp_path, url, clock, _config(n)))
-            for n in ("a", "b")
-        ]
-        for gw in started:
-            await asyncio.wait_for(_fleet(gw).link.connected.wait(), 10)
+    async with started_nodes(tmp_path, clock, [_config("a"), _config("b")]) as started:
         yield started
+
+
+@asynccontextmanager
+async def _operator(gw: GatewayHarness) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """olga, logged in on ``gw``, and her CSRF token."""
+    await gw.create_account("olga", role=Role.OPERATOR)
+    async with browser(gw.url, gw.ssl_context) as olga:
+        await gw.login(olga, "olga")
+        yield olga, await gw.form_token(olga, "/portal")
 
 
 async def _until(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> float:
@@ -126,13 +127,10 @@ async def test_revocation_and_disconnect_on_one_node_reach_the_other(
 ) -> None:
     a, b = nodes
     await a.create_account("anna")
-    await a.create_account("olga", role=Role.OPERATOR)
     device, slug = await _enrolled(a, tmp_path, "hub")
     client = await open_tunnel(b.url, device.client_ssl())
     try:
-        async with browser(a.url, a.ssl_context) as olga:
-            await a.login(olga, "olga")
-            token = await a.form_token(olga, "/portal")
+        async with _operator(a) as (olga, token):
             # an operator disconnect on a closes the tunnel held by b
             async with olga.post(
                 f"/api/v1/operator/devices/{slug}/disconnect", data={"csrf_token": token}
@@ -164,17 +162,14 @@ async def test_disable_on_one_node_refuses_on_the_other(
 ) -> None:
     a, b = nodes
     await a.create_account("anna")
-    await a.create_account("olga", role=Role.OPERATOR)
     device, slug = await _enrolled(a, tmp_path, "hub")
     client = await open_tunnel(b.url, device.client_ssl())
     try:
-        async with browser(a.url, a.ssl_context) as olga:
-            await a.login(olga, "olga")
-            token = await a.form_token(olga, "/portal")
-            async with olga.post(
-                f"/api/v1/operator/devices/{slug}/disable", data={"csrf_token": token}
-            ) as r:
-                assert r.status == 200
+        async with (
+            _operator(a) as (olga, token),
+            olga.post(f"/api/v1/operator/devices/{slug}/disable", data={"csrf_token": token}) as r,
+        ):
+            assert r.status == 200
         assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
         assert client.session.refusal is not None
         assert client.session.refusal.reason == RefusalReason.FORBIDDEN
