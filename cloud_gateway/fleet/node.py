@@ -143,6 +143,8 @@ class FleetNode:
 
     async def tunnel_opened(self, tunnel: LiveTunnel) -> None:
         """Claim the device; an older session on another node is told to close."""
+        async with asyncio.timeout(10.0):  # the node's own row first (a tunnel in its first ms)
+            await self.joined.wait()
         previous = await self._repo.claim(
             tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
         )
