@@ -188,7 +188,7 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
                     tasks = []
                     for connector in connectors:  # a steady ramp, not all at once
                         tasks.append(asyncio.create_task(connector.run()))
-                        await asyncio.sleep(0.005)
+                        await asyncio.sleep(0.01)
                     try:
                         return await _measure(store, cluster, devices, requests)
                     finally:

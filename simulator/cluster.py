@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -35,6 +36,7 @@ __all__ = [
     "register",
 ]
 
+_PR_SET_PDEATHSIG = 1
 PORTAL = "gateway.localhost"
 """Portal host; devices are ``<slug>.gateway.localhost`` (``*.localhost`` resolves locally)."""
 
@@ -62,7 +64,7 @@ class LoopbackResolver(AbstractResolver):
         return None
 
 
-def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int = 500) -> str:
+def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int = 1000) -> str:
     """HAProxy in TCP mode passing TLS through to ``servers`` (name → port on loopback)."""
     lines = [
         "global",
@@ -70,6 +72,7 @@ def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int 
         "defaults",
         "    mode tcp",
         "    timeout connect 2s",
+        "    timeout check 3s",
         "    timeout client 1h",
         "    timeout server 1h",
         "    timeout tunnel 1h",
@@ -83,7 +86,7 @@ def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int 
         "    option httpchk",
         f"    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {PORTAL}",
         "    http-check expect status 200",
-        f"    default-server check check-ssl verify none inter {check_inter_ms}ms fall 2 rise 1",
+        f"    default-server check check-ssl verify none inter {check_inter_ms}ms fall 3 rise 1",
     ]
     lines += [f"    server {name} 127.0.0.1:{port}" for name, port in servers.items()]
     return "\n".join(lines) + "\n"
@@ -117,6 +120,14 @@ lease_poll_s = 0.5
 drain_grace_s = 1.5
 drain_spread_s = 5.0
 """
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the process that started it dies (Linux), so
+    no node or HAProxy outlives a killed test run."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -174,7 +185,7 @@ class LoopbackCluster:
         log = (self.state_dir / f"node-{node_id}.log").open("ab")
         node.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cloud_gateway.cli", "serve", "--config", str(node.config),
-            stdout=asyncio.subprocess.PIPE, stderr=log,
+            stdout=asyncio.subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent,
         )  # fmt: skip
         log.close()
         stdout = node.process.stdout
@@ -223,7 +234,7 @@ class LoopbackCluster:
         try:
             self.haproxy = await asyncio.create_subprocess_exec(
                 haproxy, "-db", "-f", str(config), pass_fds=(sock.fileno(),),
-                stdout=log, stderr=log,
+                stdout=log, stderr=log, preexec_fn=_die_with_parent,
             )  # fmt: skip
         finally:
             log.close()
