@@ -50,6 +50,8 @@ class NodeDrain:
         """Set once the drain has begun; ``/healthz`` reports it."""
         self.on_change: list[Callable[[bool], Awaitable[None]]] = []
         """Told when draining starts (the fleet row)."""
+        self.sending_away = asyncio.Event()
+        """Set when the grace time is over and the devices are being sent elsewhere."""
 
     async def run(self) -> int:
         """Drain the node; returns how many tunnels were sent elsewhere."""
@@ -61,6 +63,7 @@ class NodeDrain:
             except Exception:  # the fleet row is a courtesy; /healthz already says it
                 _LOGGER.exception("drain hook failed")
         await asyncio.sleep(self._grace_s)
+        self.sending_away.set()
         tunnels = self._registry.live()
         await asyncio.gather(
             *(
