@@ -23,7 +23,7 @@ from typing import Any
 
 from cloud_gateway.config import ClusterConfig
 from cloud_gateway.entitlements.api import EntitlementListener
-from cloud_gateway.errors import GatewayError
+from cloud_gateway.errors import ConflictError, GatewayError
 from cloud_gateway.fleet.control import CHANNEL, ControlKind, ControlMessage, decode, encode
 from cloud_gateway.fleet.leases import JobFactory, Singletons
 from cloud_gateway.fleet.link import PgLink, plain_dsn
@@ -83,6 +83,7 @@ class FleetNode:
         )
         self.singletons = Singletons(self.link, poll_s=config.lease_poll_s)
         self.joined = asyncio.Event()
+        self._rejoining = asyncio.Lock()
         self._holders: dict[int, tuple[str, float]] = {}
         """device id -> (holder's internal address, valid until loop time)."""
         registry.observers.append(self)
@@ -129,10 +130,7 @@ class FleetNode:
             try:
                 now = self._clock.now()
                 if not await self._repo.heartbeat(self.node_id, now, draining=self.draining):
-                    _LOGGER.warning("fleet node %s was taken for dead: joining again", self.node_id)
-                    await self._repo.join(self.node_id, now, internal_url=self.internal_url)
-                    for tunnel in self._registry.live():
-                        await self.tunnel_opened(tunnel)
+                    await self._rejoin()
                 dead = await self._repo.reap(now, dead_after)
                 if dead:
                     _LOGGER.warning("fleet nodes %s stopped beating: removed", ", ".join(dead))
@@ -145,11 +143,33 @@ class FleetNode:
         """Claim the device; an older session on another node is told to close."""
         async with asyncio.timeout(10.0):  # the node's own row first (a tunnel in its first ms)
             await self.joined.wait()
-        previous = await self._repo.claim(
-            tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
-        )
+        try:
+            previous = await self._repo.claim(
+                tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
+            )
+        except ConflictError:  # our row is gone: the others took us for dead (a long stall)
+            await self._rejoin()
+            return
         if previous is not None and previous.node_id != self.node_id:
             await self._send(ControlKind.REPLACED, tunnel.device.id, tunnel.session_id)
+
+    async def _rejoin(self) -> None:
+        """Join again after being reaped while alive, and claim every live tunnel anew."""
+        async with self._rejoining:
+            now = self._clock.now()
+            if await self._repo.heartbeat(self.node_id, now, draining=self.draining):
+                return  # done meanwhile
+            _LOGGER.warning("fleet node %s was taken for dead: joining again", self.node_id)
+            await self._repo.join(self.node_id, now, internal_url=self.internal_url, forget=False)
+            for tunnel in self._registry.live():
+                entry = await self._repo.locate(tunnel.device.id)
+                if entry is not None and entry.node_id != self.node_id:
+                    # the device came back elsewhere meanwhile: that session is the newer one
+                    await self._registry.replaced(tunnel, entry.session_id)
+                    continue
+                await self._repo.claim(
+                    tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
+                )
 
     def tunnel_closed(self, tunnel: LiveTunnel) -> None:
         """Release the device's row (a newer session's row stays)."""

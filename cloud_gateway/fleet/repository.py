@@ -51,10 +51,14 @@ class FleetRepository(Repository):
 
     # -- nodes ---------------------------------------------------------------------------
 
-    async def join(self, node_id: str, now: datetime, *, internal_url: str = "") -> None:
-        """Announce the node (again): its row fresh, directory rows of an earlier run gone."""
+    async def join(
+        self, node_id: str, now: datetime, *, internal_url: str = "", forget: bool = True
+    ) -> None:
+        """Announce the node (again): its row fresh; with ``forget`` (a start) directory rows
+        of an earlier run with the same id are removed."""
         async with self._db.begin() as conn:
-            await conn.execute(_D.delete().where(_D.c.node_id == node_id))
+            if forget:
+                await conn.execute(_D.delete().where(_D.c.node_id == node_id))
             insert = dialect_insert(conn, _N).values(
                 node_id=node_id,
                 started_at=now,

@@ -90,6 +90,11 @@ async def test_directory_follows_a_device_between_nodes(
     on_a = await open_tunnel(a.url, device.client_ssl())
     on_b: TunnelClient | None = None
     try:
+
+        async def claimed() -> bool:  # right after WELCOME
+            return await _entry(a, slug) is not None
+
+        await _until(claimed)
         entry = await _entry(a, slug)
         assert entry is not None
         assert entry.node_id == "a"
@@ -202,9 +207,12 @@ async def test_each_singleton_runs_on_one_node_and_moves_when_it_stops(
 
         took = await _until(all_on_b, 10.0)
         assert took < 3.0
-        # a's row left with it
-        nodes = await b.gateway.store.repo(FleetRepository).nodes()
-        assert [n.node_id for n in nodes] == ["b"]
+
+        async def only_b() -> bool:  # a's row left with it (or was reaped)
+            nodes = await b.gateway.store.repo(FleetRepository).nodes()
+            return [n.node_id for n in nodes] == ["b"]
+
+        await _until(only_b, 5.0)
 
 
 async def test_drain_turns_healthz_and_sends_devices_away_spread(
@@ -241,3 +249,31 @@ async def test_drain_turns_healthz_and_sends_devices_away_spread(
     finally:
         for client in clients:
             await client.stop()
+
+
+async def test_a_node_taken_for_dead_joins_again_and_claims_its_tunnels(
+    nodes: list[GatewayHarness], tmp_path: Path
+) -> None:
+    a, _b = nodes
+    await a.create_account("anna")
+    first, first_slug = await _enrolled(a, tmp_path, "hub1")
+    second, second_slug = await _enrolled(a, tmp_path, "hub2")
+    one = await open_tunnel(a.url, first.client_ssl())
+    two = None
+    try:
+        # a stalled long enough for the others to reap it: its rows are gone
+        await a.gateway.store.repo(FleetRepository).leave("a")
+        assert await _entry(a, first_slug) is None
+        # the next tunnel finds the node row missing: a joins again and claims both
+        two = await open_tunnel(a.url, second.client_ssl())
+
+        async def both_on_a() -> bool:
+            entries = [await _entry(a, s) for s in (first_slug, second_slug)]
+            return all(e is not None and e.node_id == "a" for e in entries)
+
+        await _until(both_on_a)
+        assert not one.task.done()
+    finally:
+        await one.stop()
+        if two is not None:
+            await two.stop()
