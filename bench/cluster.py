@@ -206,7 +206,19 @@ async def _measure(
     async def all_held() -> bool:
         return len(await _held(store)) == count
 
-    ramp_s = await _wait("every device connected", all_held, 300)
+    try:
+        ramp_s = await _wait("every device connected", all_held, 300)
+    except TimeoutError:  # an overloaded machine: say how far it got instead of a number
+        connected = len(await _held(store))
+        return {
+            "metrics": {
+                "devices": count,
+                "connected_after_300_s": connected,
+                "killed_node_all_back_s": None,
+                "note": "not every device connected within 300 s (machine overloaded?)",
+            },
+            "ratios": {"forwarded_vs_local_http_p50": None},
+        }
     held = await _held(store)
     per_node: dict[str, int] = {}
     for node_id in held.values():
