@@ -11,9 +11,11 @@ import contextlib
 import hashlib
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from cloud_gateway.config import ClusterConfig, GatewayConfig, HttpConfig
@@ -24,7 +26,13 @@ from cloud_gateway.remote.repository_relays import RelayAudit, RelayAuditReposit
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.device_webui import browser, pattern_sha256, start_webui
 from tests.support.gateway import GatewayHarness
-from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel, splice_to
+from tests.support.tunnel_device import (
+    TestDevice,
+    TunnelClient,
+    enrol_device,
+    open_tunnel,
+    splice_to,
+)
 from tunnel.clock import ManualClock
 from tunnel.streams import Stream
 
@@ -51,71 +59,91 @@ async def nodes(tmp_path: Path, clock: ManualClock) -> AsyncIterator[list[Gatewa
         yield started
 
 
-async def test_page_download_upload_and_websocket_through_the_other_node(
-    nodes: list[GatewayHarness], tmp_path: Path
-) -> None:
-    a, b = nodes
+@dataclass
+class _Remote:
+    """A browser with remote access to a device whose tunnel ``holder`` holds, opened on
+    ``entry``."""
+
+    http: aiohttp.ClientSession
+    device_url: str
+    client: TunnelClient
+    landing: str
+
+
+@asynccontextmanager
+async def _remote(
+    entry: GatewayHarness, holder: GatewayHarness, tmp_path: Path
+) -> AsyncIterator[_Remote]:
     runner, port = await start_webui()
 
     async def serve(stream: Stream) -> None:
         await splice_to(stream, "127.0.0.1", port)
 
-    await a.create_account("anna")
-    device = TestDevice(tmp_path / "device", a.gateway.tls.ca_cert or Path())
-    slug = await enrol_device(a, device, "anna")
-    client = await open_tunnel(b.url, device.client_ssl(), on_open=serve)
-    device_url = f"https://{slug}.{PORTAL}:{a.gateway.port}"
+    await entry.create_account("anna")
+    device = TestDevice(tmp_path / "device", entry.gateway.tls.ca_cert or Path())
+    slug = await enrol_device(entry, device, "anna")
+    client = await open_tunnel(holder.url, device.client_ssl(), on_open=serve)
     try:
-        async with browser(a.url, a.ssl_context) as http:
-            await a.login(http, "anna")
-            token = await a.form_token(http, f"/remote/{slug}/open")
+        async with browser(entry.url, entry.ssl_context) as http:
+            await entry.login(http, "anna")
+            token = await entry.form_token(http, f"/remote/{slug}/open")
             async with http.post(f"/remote/{slug}/open", data={"csrf_token": token}) as r:
                 assert r.status == 200
-                assert "CCU WebUI" in await r.text()  # landed on a, served by b's tunnel
-            async with http.get(f"{device_url}/download?size={TEN_MIB}&length=1") as r:
-                assert r.status == 200
-                digest, size = hashlib.sha256(), 0
-                async for chunk in r.content.iter_chunked(65536):
-                    digest.update(chunk)
-                    size += len(chunk)
-            assert size == TEN_MIB
-            assert digest.hexdigest() == pattern_sha256(TEN_MIB)
-            body = bytes(range(256)) * 4096
-            async with http.post(f"{device_url}/upload", data=body) as r:
-                assert await r.json() == {
-                    "size": len(body),
-                    "sha256": hashlib.sha256(body).hexdigest(),
-                }
-            async with http.ws_connect(f"{device_url}/ws", origin=device_url) as ws:
-                await ws.send_str("hallo")
-                assert (await ws.receive(timeout=5)).data == "echo: hallo"
-                await ws.send_bytes(b"\x00\x01" * 5000)
-                assert (await ws.receive(timeout=5)).data == b"\x00\x01" * 5000
-        # the audit on both nodes: a counts the browser's session, b the relayed traffic
-        store = a.gateway.store
-
-        async def counted() -> RemoteSession:
-            await a.gateway.runner.app[REMOTE_GATE].ledger.flush()
-            [record] = await store.repo(RemoteAccessRepository).list_sessions()
-            return record
-
-        async with asyncio.timeout(5):  # the WebSocket is counted once a has seen it end
-            while (record := await counted()).requests < 4:  # noqa: ASYNC110 - no event
-                await asyncio.sleep(0.05)
-        assert record.bytes_from_device > TEN_MIB
-
-        async def relayed() -> list[RelayAudit]:
-            return await store.repo(RelayAuditRepository).for_session(record.id)
-
-        async with asyncio.timeout(5):
-            while not (rows := await relayed()):  # noqa: ASYNC110 - b writes it after the close
-                await asyncio.sleep(0.05)
-        [row] = rows
-        assert (row.entry_node, row.tunnel_node) == ("a", "b")
-        assert row.bytes_from_device > TEN_MIB
+                landing = await r.text()
+            yield _Remote(http, f"https://{slug}.{PORTAL}:{entry.gateway.port}", client, landing)
     finally:
         await client.stop()
         await runner.cleanup()
+
+
+async def test_page_download_upload_and_websocket_through_the_other_node(
+    nodes: list[GatewayHarness], tmp_path: Path
+) -> None:
+    a, b = nodes
+    async with _remote(a, b, tmp_path) as remote:
+        http, device_url = remote.http, remote.device_url
+        assert "CCU WebUI" in remote.landing  # landed on a, served by b's tunnel
+        async with http.get(f"{device_url}/download?size={TEN_MIB}&length=1") as r:
+            assert r.status == 200
+            digest, size = hashlib.sha256(), 0
+            async for chunk in r.content.iter_chunked(65536):
+                digest.update(chunk)
+                size += len(chunk)
+        assert size == TEN_MIB
+        assert digest.hexdigest() == pattern_sha256(TEN_MIB)
+        body = bytes(range(256)) * 4096
+        async with http.post(f"{device_url}/upload", data=body) as r:
+            assert await r.json() == {
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+            }
+        async with http.ws_connect(f"{device_url}/ws", origin=device_url) as ws:
+            await ws.send_str("hallo")
+            assert (await ws.receive(timeout=5)).data == "echo: hallo"
+            await ws.send_bytes(b"\x00\x01" * 5000)
+            assert (await ws.receive(timeout=5)).data == b"\x00\x01" * 5000
+    # the audit on both nodes: a counts the browser's session, b the relayed traffic
+    store = a.gateway.store
+
+    async def counted() -> RemoteSession:
+        await a.gateway.runner.app[REMOTE_GATE].ledger.flush()
+        [record] = await store.repo(RemoteAccessRepository).list_sessions()
+        return record
+
+    async with asyncio.timeout(5):  # the WebSocket is counted once a has seen it end
+        while (record := await counted()).requests < 4:  # noqa: ASYNC110 - no event
+            await asyncio.sleep(0.05)
+    assert record.bytes_from_device > TEN_MIB
+
+    async def relayed() -> list[RelayAudit]:
+        return await store.repo(RelayAuditRepository).for_session(record.id)
+
+    async with asyncio.timeout(5):
+        while not (rows := await relayed()):  # noqa: ASYNC110 - b writes it after the close
+            await asyncio.sleep(0.05)
+    [row] = rows
+    assert (row.entry_node, row.tunnel_node) == ("a", "b")
+    assert row.bytes_from_device > TEN_MIB
 
 
 async def test_the_relay_listener_wants_a_fleet_certificate(
@@ -152,37 +180,20 @@ async def test_a_draining_node_lets_a_running_download_finish_first(
     nodes: list[GatewayHarness], tmp_path: Path
 ) -> None:
     a, _b = nodes
-    runner, port = await start_webui()
-
-    async def serve(stream: Stream) -> None:
-        await splice_to(stream, "127.0.0.1", port)
-
-    await a.create_account("anna")
-    device = TestDevice(tmp_path / "device", a.gateway.tls.ca_cert or Path())
-    slug = await enrol_device(a, device, "anna")
-    client = await open_tunnel(a.url, device.client_ssl(), on_open=serve)
-    device_url = f"https://{slug}.{PORTAL}:{a.gateway.port}"
-    try:
-        async with browser(a.url, a.ssl_context) as http:
-            await a.login(http, "anna")
-            token = await a.form_token(http, f"/remote/{slug}/open")
-            async with http.post(f"/remote/{slug}/open", data={"csrf_token": token}) as r:
-                assert r.status == 200
-            async with http.get(f"{device_url}/download?size={TEN_MIB}&length=1") as r:
-                digest = hashlib.sha256(await r.content.readexactly(65536))
-                drained = asyncio.create_task(a.gateway.drain())
-                # the rest is not read yet (the tunnel's credit holds the device back) when
-                # the drain gets to the devices: it must wait for the stream
-                await a.gateway.runner.app[DRAIN].sending_away.wait()
-                async for chunk in r.content.iter_chunked(65536):
-                    digest.update(chunk)
-                    assert not client.task.done()  # the tunnel stays while the stream runs
+    async with _remote(a, a, tmp_path) as remote:
+        client = remote.client
+        async with remote.http.get(f"{remote.device_url}/download?size={TEN_MIB}&length=1") as r:
+            digest = hashlib.sha256(await r.content.readexactly(65536))
+            drained = asyncio.create_task(a.gateway.drain())
+            # the rest is not read yet (the tunnel's credit holds the device back) when
+            # the drain gets to the devices: it must wait for the stream
+            await a.gateway.runner.app[DRAIN].sending_away.wait()
+            async for chunk in r.content.iter_chunked(65536):
+                digest.update(chunk)
+                assert not client.task.done()  # the tunnel stays while the stream runs
         assert digest.hexdigest() == pattern_sha256(TEN_MIB)
         assert await drained == 1
         await client.closed()
         assert client.session.refusal is not None
         assert client.session.refusal.reason == "overloaded"
         assert any(c.get("type") == "reconnect" for c in client.controls)
-    finally:
-        await client.stop()
-        await runner.cleanup()
