@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -17,7 +18,9 @@ import pytest
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.config import ClusterConfig, GatewayConfig
+from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.entitlements.api import Decision, OperatorFlagPolicy
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.http.keys import TUNNELS
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
@@ -277,3 +280,60 @@ async def test_a_node_taken_for_dead_joins_again_and_claims_its_tunnels(
         await one.stop()
         if two is not None:
             await two.stop()
+
+
+class _HeldPolicy:
+    """Entitled, but the first decision waits until the test lets it go (a handshake held
+    between its certificate check and its registration)."""
+
+    def __init__(self) -> None:
+        self.deciding = asyncio.Event()
+        self.go_on = asyncio.Event()
+        self._first = True
+
+    async def decide(self, device: Device, at: datetime) -> Decision:
+        if self._first:
+            self._first = False
+            self.deciding.set()
+            await self.go_on.wait()
+        return await OperatorFlagPolicy().decide(device, at)
+
+
+async def test_a_revocation_during_a_handshake_on_another_node_still_refuses(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    held = _HeldPolicy()
+    async with (
+        fresh_database_url("postgresql", tmp_path) as url,
+        gateway_harness(tmp_path, url, clock, _config("a")) as a,
+        gateway_harness(tmp_path, url, clock, _config("b"), entitlements=held) as b,
+    ):
+        for gw in (a, b):
+            await asyncio.wait_for(_fleet(gw).link.connected.wait(), 10)
+        await a.create_account("anna")
+        device, slug = await _enrolled(a, tmp_path, "hub")
+        # b checked the certificate (not revoked yet) and is deciding entitlement ...
+        handshake = asyncio.create_task(open_tunnel(b.url, device.client_ssl()))
+        await asyncio.wait_for(held.deciding.wait(), 10)
+        # ... when the device is revoked through a
+        async with (
+            _operator(a) as (olga, token),
+            olga.post(
+                f"/api/v1/operator/devices/{slug}/revoke",
+                data={"csrf_token": token, "reason": "stolen"},
+            ) as r,
+        ):
+            assert r.status == 200
+
+        async def heard() -> bool:
+            return _fleet(b).received >= 1
+
+        await _until(heard)
+        held.go_on.set()  # b admits it, sees a change came in meanwhile, checks again
+        client = await handshake
+        try:
+            assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
+            assert client.session.refusal is not None
+            assert client.session.refusal.reason == RefusalReason.REVOKED
+        finally:
+            await client.stop()
