@@ -93,7 +93,17 @@ class FleetNode:
 
     async def run(self) -> None:
         """Join, then keep the link, the heartbeat and the reaper going until cancelled."""
-        await self._repo.join(self.node_id, self._clock.now(), internal_url=self.internal_url)
+        delay = 0.5
+        while True:  # the database may not be reachable yet: keep trying, never crash
+            try:
+                await self._repo.join(
+                    self.node_id, self._clock.now(), internal_url=self.internal_url
+                )
+                break
+            except (GatewayError, OSError) as exc:
+                _LOGGER.warning("fleet node %s cannot join yet: %s", self.node_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
         self.joined.set()
         _LOGGER.info("fleet node %s joined", self.node_id)
         try:
@@ -134,7 +144,7 @@ class FleetNode:
                 dead = await self._repo.reap(now, dead_after)
                 if dead:
                     _LOGGER.warning("fleet nodes %s stopped beating: removed", ", ".join(dead))
-            except GatewayError as exc:  # the database is away: try again next beat
+            except (GatewayError, OSError) as exc:  # the database is away: next beat
                 _LOGGER.warning("fleet heartbeat failed: %s", exc)
 
     # -- TunnelObserver ------------------------------------------------------------------
