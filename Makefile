@@ -47,5 +47,11 @@ bench: $(STAMP)
 addon: $(STAMP)
 	$(BIN)/python packaging/ccu/build_addon.py --output-dir dist --arch none --arch armhf --arch x86-64
 
+# Three gateway nodes on PostgreSQL behind HAProxy on loopback (docs/operations.md).
+.PHONY: cluster
+cluster: $(STAMP)
+	bash scripts/ensure-services.sh
+	$(BIN)/simulator cluster --nodes 3
+
 clean:
 	rm -rf $(VENV) dist build state .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "addon": "bench.addon",
     "alerts": "bench.alerts",
     "billing": "bench.billing",
+    "cluster": "bench.cluster",
 }
 
 

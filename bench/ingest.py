@@ -33,7 +33,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +65,7 @@ from cloud_gateway.tunnels.device_ca import DeviceCa, serial_hex
 from cloud_gateway.tunnels.schema import device_certificates
 from tunnel.clock import ManualClock
 
-__all__ = ["Shape", "empty_database", "run"]
+__all__ = ["Shape", "empty_database", "issue_certificates", "run"]
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MQTT_BROKER = ("127.0.0.1", 1883)
@@ -143,11 +143,14 @@ async def _prepare(store: Store, now: datetime, shape: Shape) -> _Fleet:
     return _Fleet(devices, serials, _start_ms(now, shape))
 
 
-def _issue(fleet: _Fleet, ca: DeviceCa, folder: Path, now: datetime) -> list[dict[str, Any]]:
-    """Key and certificate files of every agent; the certificates' records for the store."""
+def issue_certificates(
+    devices: Sequence[Device], ca: DeviceCa, folder: Path, now: datetime
+) -> list[dict[str, Any]]:
+    """Key and certificate files (``<slug>.key``, ``<slug>.pem``) of every device; the
+    certificates' records for the store."""
     folder.mkdir(parents=True, exist_ok=True)
     records = []
-    for device in fleet.devices:
+    for device in devices:
         key = ec.generate_private_key(ec.SECP256R1())
         csr = (
             x509.CertificateSigningRequestBuilder()
@@ -179,7 +182,7 @@ def _issue(fleet: _Fleet, ca: DeviceCa, folder: Path, now: datetime) -> list[dic
 
 async def _enrol(store: Store, fleet: _Fleet, ca: DeviceCa, folder: Path, now: datetime) -> None:
     """Issue each agent a client certificate from the gateway's device CA (key file 0600)."""
-    records = await asyncio.to_thread(_issue, fleet, ca, folder, now)
+    records = await asyncio.to_thread(issue_certificates, fleet.devices, ca, folder, now)
     async with store.engine.begin() as conn:
         await conn.execute(device_certificates.insert(), records)
 

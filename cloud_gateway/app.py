@@ -17,6 +17,7 @@ from cloud_gateway.config import GatewayConfig
 from cloud_gateway.contracts import routes as contract_routes
 from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.http.chrome import page_chrome
 from cloud_gateway.http.errors import domain_errors
 from cloud_gateway.http.keys import (
@@ -30,9 +31,11 @@ from cloud_gateway.http.keys import (
     CONTRACTS,
     CUSTOMERS,
     DEVICE_CA,
+    DRAIN,
     ENROLMENT,
     ENTITLEMENT_POLICY,
     ENTITLEMENTS,
+    FLEET,
     HUB_EVENTS,
     INVERTER_REGISTRATION,
     LICENCES,
@@ -85,11 +88,18 @@ async def start_page(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and database check for load balancers and tests."""
+    """Liveness and database check for load balancers and tests; 503 while draining."""
     store = request.app[STORE]
     async with store.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
-    return web.json_response({"status": "ok", "version": software_version()})
+    body: dict[str, object] = {"status": "ok", "version": software_version()}
+    fleet = request.app[FLEET]
+    if fleet is not None:
+        body["node"] = fleet.node_id
+    if request.app[DRAIN].draining:
+        body["status"] = "draining"
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 def create_app(
@@ -180,3 +190,5 @@ def install(app: web.Application, services: Services) -> None:
     app[SUPPORT] = services.support
     app[PAYMENTS] = services.payments
     app[ACCOUNT_CLOSURE] = services.account_closure
+    app[DRAIN] = services.drain or NodeDrain(services.tunnels)
+    app[FLEET] = services.fleet

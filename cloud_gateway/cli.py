@@ -127,6 +127,8 @@ async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     print(f"cloud-gateway: serving {gateway.url}", flush=True)
     try:
         await stop.wait()
+        if config.cluster.enabled:  # one of several nodes: hand the devices over first
+            await gateway.drain()
     finally:
         await gateway.stop()
     return 0

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+import socket
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +40,9 @@ from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.fleet.drain import NodeDrain
+from cloud_gateway.fleet.node import FleetNode
+from cloud_gateway.fleet.tls import FleetTls, ensure_fleet_tls
 from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
 from cloud_gateway.notify.outbox import Outbox
@@ -57,13 +61,14 @@ from cloud_gateway.portal.closure import AccountClosure
 from cloud_gateway.remote.gate import RemoteGate
 from cloud_gateway.remote.lan_sync import lan_sender
 from cloud_gateway.remote.ledger import TrafficLedger
+from cloud_gateway.remote.relay import RelayClient, RelayServer
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.shop.service import ShopService
 from cloud_gateway.store import Store
 from cloud_gateway.support.service import SupportService
 from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
-from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
+from cloud_gateway.telemetry.publisher import MqttOutboxPublisher, broker_tls
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.enrolment import EnrolmentService
@@ -125,6 +130,12 @@ class Services:
     """Payment providers: the shop's PaymentPort, returns and webhooks."""
     account_closure: AccountClosure
     """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""
+    drain: NodeDrain | None = None
+    """The node's graceful drain (``/healthz`` reports it)."""
+    fleet: FleetNode | None = None
+    """This node's part in a fleet (``[cluster] enabled`` on PostgreSQL), else None."""
+    relay: RelayServer | None = None
+    """The internal listener for remote access forwarded by other nodes (with ``fleet``)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -141,17 +152,29 @@ class Services:
             await self.tunnels.close_all()
             stop.set()
             await supervisor
+            if self.remote_gate.relay is not None:
+                self.remote_gate.relay.close()
 
     def _background(self) -> dict[str, Coroutine[Any, Any, None]]:
         jobs = {
             "mail-worker": self.mail_worker.run(),
-            "entitlement-scheduler": self.scheduler.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
-            "billing-scheduler": self.billing_scheduler.run_forever(),
-            "alert-scheduler": self.alerts.run(),
+        }
+        # once across the fleet (ADR 0020): under a lease when this node is one of several
+        singletons: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+            "entitlement-scheduler": self.scheduler.run,
+            "billing-scheduler": self.billing_scheduler.run_forever,
+            "alert-scheduler": self.alerts.run,
         }
         if self.publisher is not None:
-            jobs["mqtt-outbox-publisher"] = self.publisher.run()
+            singletons["mqtt-outbox-publisher"] = self.publisher.run
+        fleet = self.fleet
+        for name, job in singletons.items():
+            jobs[name] = job() if fleet is None else fleet.singleton(name, job)
+        if fleet is not None:
+            jobs["fleet-node"] = fleet.run()
+        if self.relay is not None:
+            jobs["remote-relay"] = self.relay.serve()
         return jobs
 
     async def _supervise(self, stop: asyncio.Event) -> None:
@@ -226,7 +249,15 @@ def build_services(
     )
     mqtt = config.mqtt
     publisher = (
-        MqttOutboxPublisher(store.repo(MqttOutboxRepository), host=mqtt.host, port=mqtt.port)
+        MqttOutboxPublisher(
+            store.repo(MqttOutboxRepository),
+            host=mqtt.host,
+            port=mqtt.port,
+            client_id=mqtt.client_id or None,
+            tls=broker_tls(mqtt),
+            username=mqtt.username,
+            password=mqtt.password,
+        )
         if mqtt.enabled
         else None
     )
@@ -314,6 +345,16 @@ def build_services(
     )
     inverter_registration.power_listeners.append(licences.check_power)
     ingest.nameplate_listeners.append(licences.nameplates_changed)
+    # the fleet (ADR 0020): only as one of several nodes on PostgreSQL
+    cluster = config.cluster
+    drain = NodeDrain(tunnels, grace_s=cluster.drain_grace_s, spread_s=cluster.drain_spread_s)
+    fleet, relay = None, None
+    if cluster.enabled and store.engine.dialect.name == "postgresql":
+        fleet, relay = _fleet(config, store, clock, tunnels=tunnels, gate=gate, scheduler=scheduler)
+        entitlements.add_listener(fleet.scheduler_waker)
+        drain.on_change.append(fleet.set_draining)
+    elif cluster.enabled:
+        _LOGGER.warning("cluster.enabled needs PostgreSQL: running as a single node")
     return Services(
         config=config,
         store=store,
@@ -352,6 +393,9 @@ def build_services(
             billing=billing,
             tunnels=tunnels,
         ),
+        drain=drain,
+        fleet=fleet,
+        relay=relay,
     )
 
 
@@ -369,3 +413,36 @@ def _payments(
     return PaymentService(
         store, billing, clock, settings, providers=providers, gateway_url=settings.gateway_url
     )
+
+
+def _fleet(
+    config: GatewayConfig,
+    store: Store,
+    clock: Clock,
+    *,
+    tunnels: TunnelRegistry,
+    gate: RemoteGate,
+    scheduler: EntitlementScheduler,
+) -> tuple[FleetNode, RelayServer]:
+    """This node's part in the fleet and its internal listener (bound now: the fleet row
+    names its address)."""
+    cluster = config.cluster
+    if cluster.internal_ca_file and cluster.internal_cert_file and cluster.internal_key_file:
+        fleet_tls = FleetTls(
+            ca=cluster.internal_ca_file,
+            cert=cluster.internal_cert_file,
+            key=cluster.internal_key_file,
+        )
+    else:
+        fleet_tls = ensure_fleet_tls(config.state_dir, clock.now())
+    sock = socket.create_server((cluster.internal_host, cluster.internal_port))
+    address = f"{cluster.internal_address or cluster.internal_host}:{sock.getsockname()[1]}"
+    fleet = FleetNode(
+        store, clock, tunnels, cluster, internal_url=address, listeners=(gate,), wake=scheduler.wake
+    )
+    relay = RelayServer(
+        sock, fleet_tls, registry=tunnels, store=store, clock=clock, node_id=fleet.node_id
+    )
+    gate.locate = fleet.holder_elsewhere
+    gate.relay = RelayClient(fleet_tls, fleet.node_id)
+    return fleet, relay

@@ -10,6 +10,7 @@ from tunnel.tomlconfig import load_config
 __all__ = [
     "AccountsConfig",
     "BillingConfig",
+    "ClusterConfig",
     "ContractsConfig",
     "DatabaseConfig",
     "EnrolmentConfig",
@@ -83,6 +84,26 @@ class MqttConfig:
     """Broker port."""
     topic_prefix: str = "cloudconnector"
     """First topic level of every published message."""
+    tls: bool = False
+    """Connect with TLS (port 8883 by convention); the broker's certificate is verified."""
+    ca_file: Path | None = None
+    """CA bundle the broker's certificate is checked against (empty: the system's)."""
+    cert_file: Path | None = None
+    """Client certificate (PEM) for brokers that authenticate clients by certificate."""
+    key_file: Path | None = None
+    """Its private key (PEM)."""
+    username: str = ""
+    """MQTT user name (empty: none is sent)."""
+    password: str = ""
+    """MQTT password (sent only with a user name; only over TLS in production)."""
+    client_id: str = ""
+    """MQTT client id (empty: one per gateway node is made up)."""
+
+    def __post_init__(self) -> None:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("mqtt: cert_file and key_file go together")
+        if self.password and not self.username:
+            raise ValueError("mqtt: a password needs a username")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -369,6 +390,44 @@ class PortalConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterConfig:
+    """Several gateway nodes on one PostgreSQL (docs/operations.md, ADR 0020)."""
+
+    enabled: bool = False
+    """Run as one node of a fleet (needs PostgreSQL): tunnel directory, control bus, leases."""
+    node_id: str = ""
+    """This node's name in the fleet (empty: host name and process id)."""
+    heartbeat_s: float = 2.0
+    """How often the node refreshes its row."""
+    dead_after_s: float = 10.0
+    """A node silent this long is dead: its row and directory rows are removed."""
+    lease_poll_s: float = 1.0
+    """How often a node without a singleton's lease asks for it."""
+    drain_grace_s: float = 3.0
+    """After /healthz turns to draining: how long the load balancer gets to notice."""
+    drain_spread_s: float = 10.0
+    """Devices of a draining node come back spread over this many seconds."""
+    internal_host: str = "127.0.0.1"
+    """Where the node listens for the other nodes (forwarded remote access, mutual TLS)."""
+    internal_port: int = 0
+    """Its port (0: any free port; the fleet table tells the others)."""
+    internal_address: str = ""
+    """How the other nodes reach this one (``host``; empty: ``internal_host``)."""
+    internal_ca_file: Path | None = None
+    """The fleet CA (PEM) every node certificate is checked against (empty: made locally)."""
+    internal_cert_file: Path | None = None
+    """This node's fleet certificate (PEM), for serverAuth and clientAuth."""
+    internal_key_file: Path | None = None
+    """Its private key (PEM)."""
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_s <= 0 or self.dead_after_s <= 2 * self.heartbeat_s:
+            raise ValueError("cluster: dead_after_s must exceed two heartbeats")
+        if self.lease_poll_s <= 0 or self.drain_grace_s < 0 or self.drain_spread_s < 0:
+            raise ValueError("cluster: lease_poll_s must be positive, drain times not negative")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     """Everything ``cloud-gateway serve`` needs."""
 
@@ -410,6 +469,8 @@ class GatewayConfig:
     """Payment providers (PayPal, hosted payment page)."""
     portal: PortalConfig = field(default_factory=PortalConfig)
     """Legal pages and the demo mailbox."""
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    """Running as one of several nodes."""
 
     @property
     def database_url(self) -> str:

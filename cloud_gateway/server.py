@@ -13,6 +13,7 @@ from aiohttp import web
 from cloud_gateway.app import create_app
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
+from cloud_gateway.http.keys import DRAIN
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tunnels.device_ca import DeviceCa
@@ -39,6 +40,10 @@ class RunningGateway:
     def url(self) -> str:
         """The portal's base URL."""
         return f"https://{self.public_host}:{self.port}/"
+
+    async def drain(self) -> int:
+        """Drain the node (ADR 0020): out of the balancer, devices sent elsewhere."""
+        return await self.runner.app[DRAIN].run()
 
     async def stop(self) -> None:
         """Close the listener and the store."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite talks to answer on loopback:
-# PostgreSQL on 127.0.0.1:5432, Mosquitto on 127.0.0.1:1883, and Debian's chromium for
+# PostgreSQL on 127.0.0.1:5432, Mosquitto on 127.0.0.1:1883, Debian's haproxy (binary only, for
+# the gateway-cluster tests), and Debian's chromium for
 # browser tests, and qemu-user-static registered with binfmt_misc (the add-on's armhf archive
 # runs in a bare hub root under emulation; without it those tests skip and say why). Uses them when running, starts them when installed but stopped, and installs
 # them with apt-get when missing (needs root). Idempotent; prints what it did.
@@ -87,7 +88,14 @@ ensure_qemu() {
   else say "binfmt_misc unavailable here: the armhf hub-root tests will skip"; fi
 }
 
+ensure_haproxy() {
+  # Only the binary: the cluster test and `make cluster` start their own HAProxy on loopback.
+  if command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; then say "haproxy present"; return; fi
+  apt_install haproxy
+}
+
 ensure_postgres
 ensure_mosquitto
 ensure_chromium
 ensure_qemu
+ensure_haproxy

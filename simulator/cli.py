@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "simulator.bank",
     "simulator.satellite",
     "simulator.payments_cli",
+    "simulator.cluster",
 )
 
 

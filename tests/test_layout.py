@@ -75,6 +75,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("telemetry",),
     ("monitoring",),
     ("tunnels",),
+    ("fleet",),
     ("remote",),
     ("operator",),
     ("billing",),

@@ -22,6 +22,8 @@ from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.fleet.drain import NodeDrain
+from cloud_gateway.fleet.node import FleetNode
 from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.licences.service import LicenceService
 from cloud_gateway.monitoring.service import AlertService
@@ -135,3 +137,7 @@ PAYMENTS: web.AppKey[PaymentService] = web.AppKey("payments", PaymentService)
 """Payment providers: starts payments (the shop's PaymentPort), returns and webhooks."""
 ACCOUNT_CLOSURE: web.AppKey[AccountClosure] = web.AppKey("account_closure", AccountClosure)
 """Closes accounts: contracts ended, personal data erased, devices revoked (R-POR-6)."""
+DRAIN: web.AppKey[NodeDrain] = web.AppKey("drain", NodeDrain)
+"""The node's graceful drain; ``/healthz`` answers 503 while it runs (ADR 0020)."""
+FLEET: web.AppKey[FleetNode | None] = web.AppKey("fleet")
+"""This node's part in a fleet (directory, control bus, leases), None on a single node."""

@@ -4,8 +4,10 @@ A browser's request on ``<slug>.<remote_domain>`` may be proxied when its remote
 is alive and not idle, its account may open the device (``can(actor, REMOTE, device)``:
 owner, installer with a delegation of that device, or operator while the owner's support
 grant is live, :func:`cloud_gateway.remote.support.remote_actor`), the device is
-entitled, and its tunnel is live on this node. A support grant's end is honoured at that
-instant (the cached answer expires with it); a revoked grant through :meth:`forget_device`.
+entitled, and its tunnel is live on this node or, in a fleet, on the node the directory names
+(the request is then forwarded, :mod:`cloud_gateway.remote.relay`). A support grant's end is
+honoured at that instant (the cached answer expires with it); a revoked grant through
+:meth:`forget_device`.
 
 Reading session, device, account, delegations and entitlement for every request would
 cost several database round trips each time. :class:`RemoteGate` keeps the result per
@@ -24,6 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource, can
 from cloud_gateway.accounts.repository import AccountRepository
@@ -38,6 +41,9 @@ from cloud_gateway.remote.support import remote_actor
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from tunnel.clock import Clock
+
+if TYPE_CHECKING:
+    from cloud_gateway.remote.relay import RelayClient
 
 __all__ = ["DENIAL_STATUS", "Access", "Denial", "RemoteGate"]
 
@@ -66,11 +72,21 @@ DENIAL_STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """A request that may be proxied: its session, device and tunnel."""
+    """A request that may be proxied: its session, device and tunnel (here, or the internal
+    address of the node holding it)."""
 
     session: RemoteSession
     device: Device
-    tunnel: LiveTunnel
+    tunnel: LiveTunnel | None
+    holder: str = ""
+    """With no tunnel here: ``host:port`` of the node that holds it (:mod:`.relay`)."""
+
+
+class Locator(Protocol):
+    """Where another node holds a device's tunnel: its internal address, or None (the fleet's
+    directory; absent on a single node). ``fresh``: not from a cache."""
+
+    async def __call__(self, device_id: int, *, fresh: bool = False) -> str | None: ...
 
 
 @dataclass(slots=True, kw_only=True)
@@ -107,6 +123,10 @@ class RemoteGate:
         self._checked: dict[str, _Checked] = {}
         self._generation = 0
         self._sweep_at = _SWEEP_AT
+        self.locate: Locator | None = None
+        """Set by the composition root when this node is one of several."""
+        self.relay: RelayClient | None = None
+        """Opens forwarded requests to the holding node (with ``locate``)."""
 
     async def check(self, token_hash: str, slug: str) -> Access | Denial:
         """May the session behind ``token_hash`` reach device ``slug`` now?"""
@@ -129,7 +149,11 @@ class RemoteGate:
             raise StateError(f"a remote session check without device or denial: {slug}")
         tunnel = self._tunnels.get(entry.device.id)
         if tunnel is None or not tunnel.session.running:
-            return Denial.OFFLINE
+            holder = None if self.locate is None else await self.locate(entry.device.id)
+            if holder is None:
+                return Denial.OFFLINE
+            entry.last_seen_at = max(entry.last_seen_at, now)
+            return Access(session, entry.device, None, holder)
         entry.last_seen_at = max(entry.last_seen_at, now)
         return Access(session, entry.device, tunnel)
 

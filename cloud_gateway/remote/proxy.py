@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, Protocol
 
 import h11
 from aiohttp import web
 
 from cloud_gateway.errors import GatewayError
 from cloud_gateway.remote.hosts import GATEWAY_COOKIES, strip_cookies
-from tunnel.streams import Stream
 
 __all__ = [
     "HOP_BY_HOP",
+    "ByteStream",
     "ProxyError",
     "next_event",
     "proxy_http",
@@ -45,6 +45,26 @@ HOP_BY_HOP: Final = frozenset(
         "upgrade",
     }
 )
+
+
+class ByteStream(Protocol):
+    """What the proxy needs of a stream: a tunnel stream, or a relay to the node holding it."""
+
+    bytes_in: int
+    bytes_out: int
+
+    @property
+    def finished(self) -> bool: ...
+
+    async def read(self, n: int = -1) -> bytes: ...
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    async def write_eof(self) -> None: ...
+
+    async def close(self, timeout: float = 10.0) -> None: ...
+
+    def reset(self, reason: str = "") -> None: ...
 
 
 class ProxyError(GatewayError, ConnectionError):
@@ -94,7 +114,7 @@ def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]
     return out
 
 
-async def next_event(conn: h11.Connection, stream: Stream) -> h11.Event | type[h11.PAUSED]:
+async def next_event(conn: h11.Connection, stream: ByteStream) -> h11.Event | type[h11.PAUSED]:
     """The next event of the device's response, reading the stream as needed."""
     while True:
         try:
@@ -109,14 +129,14 @@ async def next_event(conn: h11.Connection, stream: Stream) -> h11.Event | type[h
         raise ProxyError(f"unexpected parser state {event!r}")  # pragma: no cover
 
 
-async def _upload(request: web.Request, conn: h11.Connection, stream: Stream) -> None:
+async def _upload(request: web.Request, conn: h11.Connection, stream: ByteStream) -> None:
     if request.body_exists:
         async for chunk in request.content.iter_chunked(CHUNK):
             await stream.write(conn.send(h11.Data(data=chunk)) or b"")
     await stream.write(conn.send(h11.EndOfMessage()) or b"")
 
 
-async def proxy_http(request: web.Request, stream: Stream) -> web.StreamResponse:
+async def proxy_http(request: web.Request, stream: ByteStream) -> web.StreamResponse:
     """Send ``request`` through ``stream`` and stream the device's response back."""
     conn = h11.Connection(h11.CLIENT)
     head = h11.Request(

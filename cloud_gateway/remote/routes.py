@@ -36,12 +36,11 @@ from cloud_gateway.remote.access import (
 )
 from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.lan import split_label
-from cloud_gateway.remote.proxy import ProxyError, proxy_http
+from cloud_gateway.remote.proxy import ByteStream, ProxyError, proxy_http
 from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.remote.support_routes import grant_support, revoke_support
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
 from tunnel.errors import OpenFailedError, SessionClosedError
-from tunnel.streams import Stream
 
 __all__ = ["device_hosts", "setup"]
 
@@ -86,19 +85,41 @@ async def device_hosts(request: web.Request, handler: Handler) -> web.StreamResp
     return await _proxy(request, access, target, upgrade=upgrade)
 
 
+async def _open(request: web.Request, access: Access, target: str) -> ByteStream | Denial:
+    """A stream to ``target`` (the hub's web UI or one of its LAN devices): in the device's
+    tunnel here, or relayed to the node holding it."""
+    if access.tunnel is None:
+        gate = request.app[REMOTE_GATE]
+        if gate.relay is None or gate.locate is None:
+            return Denial.OFFLINE
+        device_id, session_id = access.device.id, access.session.id
+        opened = await gate.relay.open(
+            access.holder, device_id=device_id, target=target, session_id=session_id
+        )
+        if opened is Denial.OFFLINE:  # the tunnel moved since the directory was read: once more
+            holder = await gate.locate(device_id, fresh=True)
+            if holder is not None and holder != access.holder:
+                opened = await gate.relay.open(
+                    holder, device_id=device_id, target=target, session_id=session_id
+                )
+        return opened
+    try:
+        return await access.tunnel.session.open_stream(target)
+    except (OpenFailedError, TimeoutError) as exc:
+        _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
+        return Denial.UNREACHABLE
+    except SessionClosedError:
+        return Denial.OFFLINE
+
+
 async def _proxy(
     request: web.Request, access: Access, target: str, *, upgrade: bool
 ) -> web.StreamResponse:
     metrics = request.app[TUNNELS].metrics
-    try:
-        stream = await access.tunnel.session.open_stream(target)
-    except (OpenFailedError, TimeoutError) as exc:
-        _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
-        metrics.remote_requests.labels(outcome=Denial.UNREACHABLE.value).inc()
-        return denial_page(request, Denial.UNREACHABLE)
-    except SessionClosedError:
-        metrics.remote_requests.labels(outcome=Denial.OFFLINE.value).inc()
-        return denial_page(request, Denial.OFFLINE)
+    stream = await _open(request, access, target)
+    if isinstance(stream, Denial):
+        metrics.remote_requests.labels(outcome=stream.value).inc()
+        return denial_page(request, stream)
     outcome = "error"
     try:
         response = await (proxy_upgrade if upgrade else proxy_http)(request, stream)
@@ -119,7 +140,7 @@ async def _proxy(
     return response
 
 
-async def _finish(stream: Stream, *, clean: bool) -> None:
+async def _finish(stream: ByteStream, *, clean: bool) -> None:
     """After a complete exchange let the device close its side; otherwise abort."""
     if stream.finished:
         return

@@ -1,5 +1,5 @@
 """Tables of the remote-access area: handovers and remote sessions (migration ``0002``),
-support grants (migration ``0018``).
+support grants (migration ``0018``), the forwarded-access audit (``0014``).
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`. ``remote_sessions``
 doubles as the remote-access audit (R-DEV-11): rows are never deleted, they record who reached
@@ -18,6 +18,7 @@ from cloud_gateway.store.types import UtcDateTime
 __all__ = [
     "lan_targets",
     "remote_handovers",
+    "remote_relays",
     "remote_sessions",
     "support_grants",
 ]
@@ -95,3 +96,25 @@ support_grants = sa.Table(
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.Index("ix_support_grants_device_id", "device_id"),
 )
+
+
+remote_relays = sa.Table(
+    "remote_relays",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("remote_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("entry_node", sa.String(64), primary_key=True),
+    sa.Column("tunnel_node", sa.String(64), primary_key=True),
+    sa.Column("requests", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("bytes_to_device", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("bytes_from_device", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("first_at", UtcDateTime(), nullable=False),
+    sa.Column("last_at", UtcDateTime(), nullable=False),
+)
+"""The audit of forwarded remote access (migration ``0014``): which node took the browser's
+requests (``entry_node``, whose session row counts them too) and which node's tunnel carried
+them (``tunnel_node``, which writes this row)."""

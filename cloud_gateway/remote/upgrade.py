@@ -20,9 +20,14 @@ import h11
 from aiohttp import web
 
 from cloud_gateway.errors import StateError
-from cloud_gateway.remote.proxy import CHUNK, ProxyError, next_event, request_headers
+from cloud_gateway.remote.proxy import (
+    CHUNK,
+    ByteStream,
+    ProxyError,
+    next_event,
+    request_headers,
+)
 from cloud_gateway.remote.proxy import response_headers as filter_response_headers
-from tunnel.streams import Stream
 
 __all__ = ["is_upgrade", "origin_allowed", "proxy_upgrade"]
 
@@ -78,7 +83,7 @@ class _RawReader:
         return chunk
 
 
-async def proxy_upgrade(request: web.Request, stream: Stream) -> web.StreamResponse:
+async def proxy_upgrade(request: web.Request, stream: ByteStream) -> web.StreamResponse:
     """Pass the upgrade handshake through and splice the connection with ``stream``."""
     conn = h11.Connection(h11.CLIENT)
     head = h11.Request(
@@ -136,7 +141,7 @@ async def proxy_upgrade(request: web.Request, stream: Stream) -> web.StreamRespo
 
 
 async def _plain_answer(
-    request: web.Request, conn: h11.Connection, stream: Stream, event: h11.Response
+    request: web.Request, conn: h11.Connection, stream: ByteStream, event: h11.Response
 ) -> web.StreamResponse:
     response = web.StreamResponse(status=event.status_code, reason=event.reason.decode())
     for name, value in filter_response_headers(event.headers):

@@ -9,7 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["insert_ignore"]
+__all__ = ["dialect_insert", "insert_ignore"]
+
+
+def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """The backend's own ``INSERT`` for ``table`` (with ``on_conflict_do_nothing/update``)."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 async def insert_ignore(
@@ -23,11 +28,9 @@ async def insert_ignore(
     Returns the new row's ``id``, or ``None`` when the row was already there. Unlike catching
     ``IntegrityError``, this keeps a PostgreSQL transaction usable.
     """
-    insert: Any = (
-        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    )
     stmt = (
-        insert.values(**values)
+        dialect_insert(conn, table)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c.id)
     )

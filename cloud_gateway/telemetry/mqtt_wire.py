@@ -3,7 +3,8 @@
 The gateway only ever publishes (QoS 1, not retained) to its broker; it subscribes to nothing.
 That needs five packets of the standard (OASIS MQTT 3.1.1):
 
-* CONNECT → CONNACK (clean session, keep-alive), DISCONNECT at the end;
+* CONNECT → CONNACK (clean session, keep-alive, optional user name and password),
+  DISCONNECT at the end; TLS (and a client certificate) by the caller's SSL context;
 * PUBLISH (QoS 1, packet id) → PUBACK (packet id);
 * PINGREQ → PINGRESP while nothing else is sent.
 
@@ -26,6 +27,7 @@ Fixed header of every packet::
 from __future__ import annotations
 
 import asyncio
+import ssl
 import struct
 from collections.abc import Callable, Iterable
 from typing import Final
@@ -91,11 +93,22 @@ def _string(text: str) -> bytes:
     return _U16.pack(len(data)) + data
 
 
-def encode_connect(client_id: str, keepalive_s: int) -> bytes:
-    """CONNECT, protocol level 4 (3.1.1), clean session, no will, no credentials."""
+def encode_connect(
+    client_id: str, keepalive_s: int, *, username: str = "", password: str = ""
+) -> bytes:
+    """CONNECT, protocol level 4 (3.1.1), clean session, no will; user name and password
+    when given (a password only with a user name, as 3.1.1 requires)."""
     if not 0 <= keepalive_s <= 0xFFFF:
         raise MqttError("keep-alive must be 0..65535 s")
-    body = _string("MQTT") + bytes((4, 0x02)) + _U16.pack(keepalive_s) + _string(client_id)
+    if password and not username:
+        raise MqttError("an MQTT password needs a user name")
+    flags = 0x02 | (0x80 if username else 0) | (0x40 if password else 0)
+    payload = _string(client_id)
+    if username:
+        payload += _string(username)
+    if password:
+        payload += _string(password)
+    body = _string("MQTT") + bytes((4, flags)) + _U16.pack(keepalive_s) + payload
     return bytes((CONNECT,)) + remaining_length(len(body)) + body
 
 
@@ -218,12 +231,14 @@ class MqttConnection(asyncio.Protocol):
     def is_open(self) -> bool:
         return self._transport is not None and not self._transport.is_closing()
 
-    async def handshake(self, client_id: str) -> None:
+    async def handshake(self, client_id: str, *, username: str = "", password: str = "") -> None:
         """CONNECT, then wait for the CONNACK (``MqttError`` if the broker refuses)."""
         transport = self._transport
         if transport is None:
             raise ConnectionResetError("the MQTT connection is closed")
-        transport.write(encode_connect(client_id, self._keepalive))
+        transport.write(
+            encode_connect(client_id, self._keepalive, username=username, password=password)
+        )
         self._last_out = self._loop.time()
         await self._connack
 
@@ -308,15 +323,23 @@ async def connect(
     on_puback: Callable[[list[int]], None],
     keepalive_s: int = 30,
     timeout_s: float = 10.0,
+    tls: ssl.SSLContext | None = None,
+    username: str = "",
+    password: str = "",
 ) -> MqttConnection:
-    """Open a connection and wait for the broker's CONNACK (``MqttError`` if it refuses)."""
+    """Open a connection (over TLS with ``tls``) and wait for the broker's CONNACK
+    (``MqttError`` if it refuses, e.g. wrong credentials)."""
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(timeout_s):
         _, connection = await loop.create_connection(
-            lambda: MqttConnection(on_puback, keepalive_s), host, port
+            lambda: MqttConnection(on_puback, keepalive_s),
+            host,
+            port,
+            ssl=tls,
+            server_hostname=host if tls is not None else None,
         )
         try:
-            await connection.handshake(client_id)
+            await connection.handshake(client_id, username=username, password=password)
         except BaseException:
             connection.abort()
             raise

@@ -26,17 +26,33 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 import uuid
 
+from cloud_gateway.config import MqttConfig
 from cloud_gateway.telemetry import mqtt_wire
 from cloud_gateway.telemetry.mqtt_wire import MAX_PACKET_ID, MqttConnection, encode_publish
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 
-__all__ = ["MqttOutboxPublisher"]
+__all__ = ["MqttOutboxPublisher", "broker_tls"]
 
 _LOGGER = logging.getLogger(__name__)
 _RETRY_MIN_S = 1.0
 _RETRY_MAX_S = 30.0
+
+
+def broker_tls(config: MqttConfig) -> ssl.SSLContext | None:
+    """The TLS context for the broker (``[mqtt] tls``): its certificate verified against
+    ``ca_file`` (or the system's CAs), ours presented when configured; None without TLS."""
+    if not config.tls:
+        return None
+    context = ssl.create_default_context(
+        ssl.Purpose.SERVER_AUTH, cafile=str(config.ca_file) if config.ca_file else None
+    )
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if config.cert_file is not None and config.key_file is not None:
+        context.load_cert_chain(config.cert_file, config.key_file)
+    return context
 
 
 class MqttOutboxPublisher:
@@ -54,6 +70,9 @@ class MqttOutboxPublisher:
         poll_s: float = 5.0,
         keepalive_s: int = 30,
         client_id: str | None = None,
+        tls: ssl.SSLContext | None = None,
+        username: str = "",
+        password: str = "",
     ) -> None:
         if not 0 < batch <= max_in_flight < MAX_PACKET_ID:
             raise ValueError(f"need 0 < batch <= max_in_flight < {MAX_PACKET_ID}")
@@ -66,6 +85,9 @@ class MqttOutboxPublisher:
         self._poll = poll_s
         self._keepalive = keepalive_s
         self._client_id = client_id or f"cloud-gateway-{uuid.uuid4().hex[:12]}"
+        self._tls = tls
+        self._username = username
+        self._password = password
         self.drained = asyncio.Event()
         """Set whenever the outbox was found empty with nothing in flight (tests, health)."""
         self.connections = 0
@@ -102,6 +124,9 @@ class MqttOutboxPublisher:
                         client_id=self._client_id,
                         on_puback=self._on_puback,
                         keepalive_s=self._keepalive,
+                        tls=self._tls,
+                        username=self._username,
+                        password=self._password,
                     )
                 except (OSError, TimeoutError, mqtt_wire.MqttError) as exc:
                     _LOGGER.warning(

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
@@ -30,7 +31,7 @@ from tunnel.frames import Hello, RefusalReason
 from tunnel.gateway_end import GatewaySession
 from tunnel.session import SessionStats
 
-__all__ = ["LiveTunnel", "TelemetryHandler", "TunnelRegistry"]
+__all__ = ["FleetRelay", "LiveTunnel", "TelemetryHandler", "TunnelObserver", "TunnelRegistry"]
 
 TelemetryHandler = Callable[[Device, int, bytes], Awaitable[None]]
 """Stores one TELEMETRY batch of a device; returns after the commit (then ACK is sent)."""
@@ -38,6 +39,27 @@ StateHook = Callable[["LiveTunnel"], Awaitable[None]]
 """Told about a live tunnel whose device state may have changed."""
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class TunnelObserver(Protocol):
+    """Told when a tunnel starts and ends on this node (the fleet's tunnel directory)."""
+
+    async def tunnel_opened(self, tunnel: LiveTunnel) -> None:
+        """The tunnel was admitted (WELCOME sent) and registered."""
+        ...
+
+    def tunnel_closed(self, tunnel: LiveTunnel) -> None:
+        """The session has ended; must not block (schedule the work)."""
+        ...
+
+
+class FleetRelay(Protocol):
+    """Carries an action on a device to the other gateway nodes (the fleet's control bus)."""
+
+    async def announce(self, kind: str, device_id: int) -> bool:
+        """Tell every other node (``kind``: entitlement, revoked, disconnect); whether some
+        node holds the device's tunnel."""
+        ...
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
@@ -95,6 +117,11 @@ class TunnelRegistry:
         self.state_hooks: list[StateHook] = list(state_hooks)
         """Called after a tunnel is admitted and whenever its entitlement is re-evaluated
         (e.g. to send the hub its packages); a failing hook is logged, never fatal."""
+        self.observers: list[TunnelObserver] = []
+        """Told when tunnels open and close (the fleet's directory); failures are logged."""
+        self.relay: FleetRelay | None = None
+        """Where revocations, entitlement changes and disconnects go to reach the other
+        nodes (None: a single node)."""
 
     # -- lookup --------------------------------------------------------------------------
 
@@ -124,17 +151,28 @@ class TunnelRegistry:
             self._hooks.add(hooks)
             self._hooks_of[id(tunnel)] = hooks
             hooks.add_done_callback(functools.partial(self._hooks_done, id(tunnel)))
+        for observer in self.observers:
+            try:
+                await observer.tunnel_opened(tunnel)
+            except Exception:  # the directory must not break the tunnel
+                _LOGGER.exception("tunnel observer failed for %s", tunnel.device.slug)
         if old is not None:
-            _LOGGER.info("tunnel of %s replaced by a newer one", tunnel.device.slug)
-            self._cancel_watch(old)
-            await self._notify(old, {"type": "replaced", "session_id": tunnel.session_id})
-            await old.session.close()
+            await self.replaced(old, tunnel.session_id)
+
+    async def replaced(self, old: LiveTunnel, session_id: str) -> None:
+        """A newer tunnel of the device (here or on another node) replaces ``old``."""
+        _LOGGER.info("tunnel of %s replaced by a newer one", old.device.slug)
+        self._cancel_watch(old)
+        await self._notify(old, {"type": "replaced", "session_id": session_id})
+        await old.session.close()
 
     def unregister(self, tunnel: LiveTunnel, reason: str) -> None:
         """The session has ended: forget it (unless already replaced) and count it."""
         self._cancel_watch(tunnel)
         if self._tunnels.get(tunnel.device.id) is tunnel:
             del self._tunnels[tunnel.device.id]
+        for observer in self.observers:
+            observer.tunnel_closed(tunnel)
         self._sample_rtt(tunnel)
         self.metrics.session_ended(tunnel.session.stats(), reason)
 
@@ -165,10 +203,17 @@ class TunnelRegistry:
 
     # -- enforcement ---------------------------------------------------------------------
 
-    async def entitlement_changed(self, device_id: int, detail: str = "entitlement ended") -> None:
+    async def entitlement_changed(
+        self, device_id: int, detail: str = "entitlement ended", *, announce: bool = True
+    ) -> None:
         """Re-ask the policy for the device; close its tunnel if it lost entitlement
-        (``detail`` tells the device why, e.g. the operator's reason)."""
+        (``detail`` tells the device why, e.g. the operator's reason).
+
+        ``announce``: tell the other nodes too (False when the change came from them).
+        """
         self.changes += 1
+        if announce and self.relay is not None:
+            await self.relay.announce("entitlement", device_id)
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
             return
@@ -190,18 +235,24 @@ class TunnelRegistry:
             detail,
         )
 
-    async def revoked(self, device_id: int, detail: str = "certificate revoked") -> None:
-        """The device's certificate was revoked: refuse its tunnel now."""
+    async def revoked(
+        self, device_id: int, detail: str = "certificate revoked", *, announce: bool = True
+    ) -> None:
+        """The device's certificate was revoked: refuse its tunnel now (on whichever node)."""
         self.changes += 1
+        if announce and self.relay is not None:
+            await self.relay.announce("revoked", device_id)
         tunnel = self._tunnels.get(device_id)
         if tunnel is not None:
             await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, detail)
 
-    async def disconnect(self, device_id: int, reason: str = "") -> bool:
-        """Operator action: close the tunnel cleanly (the device reconnects); the device
-        is told the operator's ``reason``."""
+    async def disconnect(self, device_id: int, reason: str = "", *, announce: bool = True) -> bool:
+        """Operator action: close the tunnel cleanly (the device reconnects), wherever it is;
+        the device is told the operator's ``reason`` (on this node)."""
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
+            if announce and self.relay is not None:
+                return await self.relay.announce("disconnect", device_id)
             return False
         await self._notify(tunnel, {"type": "disconnect", "by": "operator", "reason": reason})
         await tunnel.session.close()

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import aiohttp
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
+
+from simulator.cluster import LoopbackResolver
 
 __all__ = [
     "LoopbackResolver",
@@ -113,29 +114,6 @@ async def start_webui() -> tuple[web.AppRunner, int]:
     sock = socket.create_server(("127.0.0.1", 0))
     await web.SockSite(runner, sock).start()
     return runner, int(sock.getsockname()[1])
-
-
-class LoopbackResolver(AbstractResolver):
-    """Resolves ``localhost`` and every ``*.localhost`` to 127.0.0.1, as browsers do."""
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host != "localhost" and not host.endswith(".localhost"):
-            raise OSError(f"tests resolve only *.localhost, not {host}")
-        return [
-            ResolveResult(
-                hostname=host,
-                host="127.0.0.1",
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 def browser(base_url: str, ctx: ssl.SSLContext) -> aiohttp.ClientSession:

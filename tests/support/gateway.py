@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
@@ -19,9 +20,25 @@ from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.server import RunningGateway, start_gateway
 from tunnel.clock import Clock
 
-__all__ = ["GatewayHarness", "gateway_harness"]
+__all__ = ["GatewayHarness", "Portal", "form_token", "gateway_harness", "portal_login"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Portal(Protocol):
+    """What enrolment and browsers need of a gateway (one node, or a fleet behind HAProxy)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext: ...
+
+    async def login(
+        self, http: aiohttp.ClientSession, login: str, password: str = "Sonnig!2026"
+    ) -> aiohttp.ClientResponse: ...
+
+    async def form_token(self, http: aiohttp.ClientSession, path: str) -> str: ...
 
 
 @dataclass
@@ -59,21 +76,33 @@ class GatewayHarness:
     @staticmethod
     async def form_token(http: aiohttp.ClientSession, path: str) -> str:
         """GET ``path`` and return the CSRF token of its form."""
-        async with http.get(path) as resp:
-            match = _CSRF.search(await resp.text())
-        assert match, f"no csrf_token on {path}"
-        return match.group(1)
+        return await form_token(http, path)
 
     async def login(
         self, http: aiohttp.ClientSession, login: str, password: str = "Sonnig!2026"
     ) -> aiohttp.ClientResponse:
-        token = await self.form_token(http, "/login")
-        async with http.post(
-            "/login",
-            data={"csrf_token": token, "login": login, "password": password, "next": "/portal"},
-        ) as resp:
-            await resp.read()
-            return resp
+        return await portal_login(http, login, password)
+
+
+async def form_token(http: aiohttp.ClientSession, path: str) -> str:
+    """GET ``path`` and return the CSRF token of its form."""
+    async with http.get(path) as resp:
+        match = _CSRF.search(await resp.text())
+    assert match, f"no csrf_token on {path}"
+    return match.group(1)
+
+
+async def portal_login(
+    http: aiohttp.ClientSession, login: str, password: str = "Sonnig!2026"
+) -> aiohttp.ClientResponse:
+    """Log in through the portal's form (``http`` has the portal as its base URL)."""
+    token = await form_token(http, "/login")
+    async with http.post(
+        "/login",
+        data={"csrf_token": token, "login": login, "password": password, "next": "/portal"},
+    ) as resp:
+        await resp.read()
+        return resp
 
 
 @asynccontextmanager

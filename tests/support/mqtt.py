@@ -28,7 +28,9 @@ class ReceivedMessage:
 class MqttProbe:
     """Connects to the broker, subscribes below :attr:`prefix`, queues what arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = BROKER_HOST, port: int = BROKER_PORT) -> None:
+        self.host = host
+        self.port = port
         self.prefix = f"test/{uuid.uuid4().hex[:12]}"
         self._queue: asyncio.Queue[ReceivedMessage] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -55,7 +57,7 @@ class MqttProbe:
 
         self._client.on_connect = on_connect
         self._client.on_subscribe = on_subscribe
-        await asyncio.to_thread(self._client.connect, BROKER_HOST, BROKER_PORT)
+        await asyncio.to_thread(self._client.connect, self.host, self.port)
         self._client.loop_start()
         async with asyncio.timeout(10):
             await subscribed.wait()

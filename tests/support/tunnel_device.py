@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.device_webui import LoopbackResolver, browser
-from tests.support.gateway import GatewayHarness
+from tests.support.gateway import Portal
 from tunnel.device_end import DeviceSession
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.session import DisconnectReason, StreamHandler
@@ -232,7 +232,7 @@ async def open_tunnel(
     return TunnelClient(http, session, task, controls)
 
 
-async def enrol_device(gw: GatewayHarness, device: TestDevice, owner_login: str) -> str:
+async def enrol_device(gw: Portal, device: TestDevice, owner_login: str) -> str:
     """Enrol ``device`` through the real HTTP flow for ``owner_login``; its slug."""
     async with device.http(gw.url) as http:
         answer = await device.request_enrolment(http)

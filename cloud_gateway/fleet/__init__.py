@@ -1,0 +1,1 @@
+"""Several gateway nodes as one fleet: tunnel directory, control bus, singleton leases, drain."""

@@ -1,0 +1,58 @@
+"""Control messages between the nodes of a fleet (``NOTIFY cloudconnector_fleet``).
+
+One message is a small JSON object: what happened (``k``), to which device (``d``), the new
+session where a tunnel moved (``s``) and the sending node (``n``), which ignores its own
+messages. Pure; the node (:mod:`.node`) sends and acts on them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["CHANNEL", "ControlKind", "ControlMessage", "decode", "encode"]
+
+CHANNEL = "cloudconnector_fleet"
+
+
+class ControlKind(StrEnum):
+    """What a control message asks the node holding the tunnel to do."""
+
+    ENTITLEMENT = "entitlement"
+    """Re-ask the entitlement policy (a window, package, licence or the disable flag moved)."""
+    REVOKED = "revoked"
+    """The device's certificate was revoked: refuse the tunnel."""
+    DISCONNECT = "disconnect"
+    """Operator disconnect: close the tunnel cleanly."""
+    REPLACED = "replaced"
+    """The device opened a newer session (``s``) on another node: close the older one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMessage:
+    """One message on the control channel."""
+
+    kind: ControlKind
+    device_id: int
+    origin: str
+    session_id: str = ""
+
+
+def encode(message: ControlMessage) -> str:
+    """The NOTIFY payload (far below PostgreSQL's 8000-byte limit)."""
+    body = {"k": message.kind.value, "d": message.device_id, "n": message.origin}
+    if message.session_id:
+        body["s"] = message.session_id
+    return json.dumps(body, separators=(",", ":"))
+
+
+def decode(payload: str) -> ControlMessage | None:
+    """The message in ``payload``, or None when it is not one (logged by the caller)."""
+    try:
+        body = json.loads(payload)
+        return ControlMessage(
+            ControlKind(body["k"]), int(body["d"]), str(body["n"]), str(body.get("s", ""))
+        )
+    except (ValueError, KeyError, TypeError):
+        return None

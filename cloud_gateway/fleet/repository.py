@@ -1,0 +1,176 @@
+"""The fleet's tables: node heartbeats and the tunnel directory (which node holds a device).
+
+Every write is one short transaction; the directory's claim returns who held the device
+before, so the new holder can tell an older session on another node to close. Works on both
+backends (a single SQLite node keeps its directory too); :meth:`FleetRepository.notify` is
+PostgreSQL's ``pg_notify``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from cloud_gateway.fleet.schema import fleet_nodes, tunnel_directory
+from cloud_gateway.store.repository import Repository
+from cloud_gateway.store.upsert import dialect_insert
+
+__all__ = ["DirectoryEntry", "FleetNodeRow", "FleetRepository"]
+
+_N = fleet_nodes
+_D = tunnel_directory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectoryEntry:
+    """Where a device's tunnel is held."""
+
+    device_id: int
+    node_id: str
+    session_id: str
+    since: datetime
+    internal_url: str = ""
+    """The holding node's internal (node-to-node) address."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetNodeRow:
+    """A gateway node as the fleet sees it."""
+
+    node_id: str
+    started_at: datetime
+    heartbeat_at: datetime
+    internal_url: str
+    draining: bool
+
+
+class FleetRepository(Repository):
+    """Node rows and directory rows."""
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    async def join(
+        self, node_id: str, now: datetime, *, internal_url: str = "", forget: bool = True
+    ) -> None:
+        """Announce the node (again): its row fresh; with ``forget`` (a start) directory rows
+        of an earlier run with the same id are removed."""
+        async with self._db.begin() as conn:
+            if forget:
+                await conn.execute(_D.delete().where(_D.c.node_id == node_id))
+            insert = dialect_insert(conn, _N).values(
+                node_id=node_id,
+                started_at=now,
+                heartbeat_at=now,
+                internal_url=internal_url,
+                draining=False,
+            )
+            await conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[_N.c.node_id],
+                    set_={
+                        "started_at": now,
+                        "heartbeat_at": now,
+                        "internal_url": internal_url,
+                        "draining": False,
+                    },
+                )
+            )
+
+    async def heartbeat(self, node_id: str, now: datetime, *, draining: bool = False) -> bool:
+        """Refresh the node's row; False when it was gone (reaped as dead: join again)."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                _N.update()
+                .where(_N.c.node_id == node_id)
+                .values(heartbeat_at=now, draining=draining)
+            )
+        return result.rowcount == 1
+
+    async def reap(self, now: datetime, dead_after: timedelta) -> list[str]:
+        """Remove nodes silent for longer than ``dead_after`` with their directory rows."""
+        async with self._db.begin() as conn:
+            dead = [
+                r[0]
+                for r in await conn.execute(
+                    sa.select(_N.c.node_id).where(_N.c.heartbeat_at < now - dead_after)
+                )
+            ]
+            if dead:
+                await conn.execute(_D.delete().where(_D.c.node_id.in_(dead)))
+                await conn.execute(_N.delete().where(_N.c.node_id.in_(dead)))
+        return dead
+
+    async def leave(self, node_id: str) -> None:
+        """The node shuts down: its row and directory rows go."""
+        async with self._db.begin() as conn:
+            await conn.execute(_D.delete().where(_D.c.node_id == node_id))
+            await conn.execute(_N.delete().where(_N.c.node_id == node_id))
+
+    async def nodes(self) -> list[FleetNodeRow]:
+        """Every node with a row, by id."""
+        async with self._db.connect() as conn:
+            rows = await conn.execute(sa.select(_N).order_by(_N.c.node_id))
+            return [FleetNodeRow(**r._mapping) for r in rows]
+
+    # -- directory -----------------------------------------------------------------------
+
+    async def claim(
+        self, device_id: int, node_id: str, session_id: str, since: datetime
+    ) -> DirectoryEntry | None:
+        """Record that ``node_id`` holds the device's tunnel; returns the previous holder."""
+        async with self._db.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(_D).where(_D.c.device_id == device_id).with_for_update()
+                )
+            ).first()
+            previous = None if row is None else DirectoryEntry(**row._mapping)
+            insert = dialect_insert(conn, _D).values(
+                device_id=device_id, node_id=node_id, session_id=session_id, since=since
+            )
+            await conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[_D.c.device_id],
+                    set_={"node_id": node_id, "session_id": session_id, "since": since},
+                )
+            )
+        return previous
+
+    async def release(self, device_id: int, node_id: str, session_id: str) -> bool:
+        """The session ended: its row goes (not a newer session's row)."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                _D.delete().where(
+                    _D.c.device_id == device_id,
+                    _D.c.node_id == node_id,
+                    _D.c.session_id == session_id,
+                )
+            )
+        return result.rowcount == 1
+
+    async def locate(self, device_id: int) -> DirectoryEntry | None:
+        """Where the device's tunnel is held, with the holder's internal address."""
+        async with self._db.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(*_D.c, _N.c.internal_url)
+                    .select_from(_D.join(_N, _N.c.node_id == _D.c.node_id))
+                    .where(_D.c.device_id == device_id)
+                )
+            ).first()
+        return None if row is None else DirectoryEntry(**row._mapping)
+
+    async def held_by(self, node_id: str) -> list[DirectoryEntry]:
+        """Every directory row of the node, by device id."""
+        async with self._db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(_D).where(_D.c.node_id == node_id).order_by(_D.c.device_id)
+            )
+            return [DirectoryEntry(**r._mapping) for r in rows]
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """PostgreSQL ``NOTIFY`` on ``channel`` (delivered after this short commit)."""
+        async with self._db.begin() as conn:
+            await conn.execute(sa.select(sa.func.pg_notify(channel, payload)))

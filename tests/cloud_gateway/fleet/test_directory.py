@@ -1,0 +1,81 @@
+"""The fleet's tables on both backends: node heartbeats, reaping the dead, the directory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cloud_gateway.devices.model import DeviceKind
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.fleet.repository import FleetRepository
+from cloud_gateway.store import Store
+from tunnel.clock import ManualClock
+
+
+async def _device(store: Store, slug: str, clock: ManualClock) -> int:
+    device = await store.repo(DeviceRepository).create(
+        slug=slug, kind=DeviceKind.CCU, name=slug, created_at=clock.now()
+    )
+    return device.id
+
+
+async def test_claim_moves_a_device_and_release_keeps_a_newer_session(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    device = await _device(store, "hub-1", clock)
+    await repo.join("a", clock.now(), internal_url="https://a.internal:9443")
+    await repo.join("b", clock.now())
+    assert await repo.claim(device, "a", "s1", clock.now()) is None
+    entry = await repo.locate(device)
+    assert entry is not None
+    assert (entry.node_id, entry.session_id, entry.internal_url) == (
+        "a",
+        "s1",
+        "https://a.internal:9443",
+    )
+    # the device reconnects to b: the claim names the older holder
+    previous = await repo.claim(device, "b", "s2", clock.now())
+    assert previous is not None
+    assert (previous.node_id, previous.session_id) == ("a", "s1")
+    # a's session ends late: b's row stays
+    assert await repo.release(device, "a", "s1") is False
+    entry = await repo.locate(device)
+    assert entry is not None
+    assert entry.node_id == "b"
+    assert await repo.release(device, "b", "s2") is True
+    assert await repo.locate(device) is None
+
+
+async def test_a_silent_node_is_reaped_with_its_rows(store: Store, clock: ManualClock) -> None:
+    repo = store.repo(FleetRepository)
+    one, two = await _device(store, "hub-1", clock), await _device(store, "hub-2", clock)
+    await repo.join("a", clock.now())
+    await repo.join("b", clock.now())
+    await repo.claim(one, "a", "s1", clock.now())
+    await repo.claim(two, "b", "s2", clock.now())
+    clock.advance(timedelta(seconds=8))
+    assert await repo.heartbeat("a", clock.now()) is True
+    assert await repo.reap(clock.now(), timedelta(seconds=10)) == []
+    clock.advance(timedelta(seconds=3))  # b silent for 11 s, a for 3 s
+    assert await repo.reap(clock.now(), timedelta(seconds=10)) == ["b"]
+    assert [n.node_id for n in await repo.nodes()] == ["a"]
+    assert await repo.locate(two) is None
+    assert [e.device_id for e in await repo.held_by("a")] == [one]
+    # b comes back after a pause: its heartbeat says it must join again
+    assert await repo.heartbeat("b", clock.now()) is False
+
+
+async def test_joining_again_forgets_rows_of_the_earlier_run(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    device = await _device(store, "hub-1", clock)
+    await repo.join("a", clock.now())
+    await repo.claim(device, "a", "s1", clock.now())
+    await repo.join("a", clock.now())  # restarted with the same node id
+    assert await repo.held_by("a") == []
+    await repo.heartbeat("a", clock.now(), draining=True)
+    [node] = await repo.nodes()
+    assert node.draining is True
+    await repo.leave("a")
+    assert await repo.nodes() == []
