@@ -1,8 +1,9 @@
 """Control messages between the nodes of a fleet (``NOTIFY cloudconnector_fleet``).
 
 One message is a small JSON object: what happened (``k``), to which device (``d``), the new
-session where a tunnel moved (``s``) and the sending node (``n``), which ignores its own
-messages. Pure; the node (:mod:`.node`) sends and acts on them.
+session where a tunnel moved (``s``), what the device is told (``r``: the operator's reason,
+at most 500 characters) and the sending node (``n``), which ignores its own messages.
+Pure; the node (:mod:`.node`) sends and acts on them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class ControlMessage:
     device_id: int
     origin: str
     session_id: str = ""
+    #: what the device is told (an operator's reason); empty: the receiver's default
+    detail: str = ""
 
 
 def encode(message: ControlMessage) -> str:
@@ -44,6 +47,8 @@ def encode(message: ControlMessage) -> str:
     body = {"k": message.kind.value, "d": message.device_id, "n": message.origin}
     if message.session_id:
         body["s"] = message.session_id
+    if message.detail:
+        body["r"] = message.detail[:500]
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -52,7 +57,11 @@ def decode(payload: str) -> ControlMessage | None:
     try:
         body = json.loads(payload)
         return ControlMessage(
-            ControlKind(body["k"]), int(body["d"]), str(body["n"]), str(body.get("s", ""))
+            ControlKind(body["k"]),
+            int(body["d"]),
+            str(body["n"]),
+            str(body.get("s", "")),
+            str(body.get("r", "")),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -190,10 +190,11 @@ class FleetNode:
 
     # -- FleetRelay ----------------------------------------------------------------------
 
-    async def announce(self, kind: str, device_id: int) -> bool:
-        """Send ``kind`` for the device to every node; whether another node holds it."""
+    async def announce(self, kind: str, device_id: int, detail: str = "") -> bool:
+        """Send ``kind`` for the device to every node (``detail``: what the device is told);
+        whether another node holds it."""
         entry = await self._repo.locate(device_id)
-        await self._send(ControlKind(kind), device_id)
+        await self._send(ControlKind(kind), device_id, detail=detail)
         return entry is not None and entry.node_id != self.node_id
 
     async def holder_elsewhere(self, device_id: int, *, fresh: bool = False) -> str | None:
@@ -215,8 +216,10 @@ class FleetNode:
         self._holders[device_id] = (entry.internal_url, now + _HOLDER_TTL_S)
         return entry.internal_url
 
-    async def _send(self, kind: ControlKind, device_id: int, session_id: str = "") -> None:
-        message = ControlMessage(kind, device_id, self.node_id, session_id)
+    async def _send(
+        self, kind: ControlKind, device_id: int, session_id: str = "", *, detail: str = ""
+    ) -> None:
+        message = ControlMessage(kind, device_id, self.node_id, session_id, detail)
         try:
             await self._repo.notify(CHANNEL, encode(message))
         except GatewayError as exc:
@@ -248,9 +251,12 @@ class FleetNode:
             case ControlKind.REVOKED:
                 for listener in self._listeners:
                     await listener.entitlement_changed(device_id)
-                await registry.revoked(device_id, announce=False)
+                if message.detail:
+                    await registry.revoked(device_id, message.detail, announce=False)
+                else:
+                    await registry.revoked(device_id, announce=False)
             case ControlKind.DISCONNECT:
-                await registry.disconnect(device_id, announce=False)
+                await registry.disconnect(device_id, message.detail, announce=False)
             case ControlKind.REPLACED:
                 registry.changes += 1
                 tunnel = registry.get(device_id)

@@ -56,7 +56,7 @@ class TunnelObserver(Protocol):
 class FleetRelay(Protocol):
     """Carries an action on a device to the other gateway nodes (the fleet's control bus)."""
 
-    async def announce(self, kind: str, device_id: int) -> bool:
+    async def announce(self, kind: str, device_id: int, detail: str = "") -> bool:
         """Tell every other node (``kind``: entitlement, revoked, disconnect); whether some
         node holds the device's tunnel."""
         ...
@@ -241,7 +241,7 @@ class TunnelRegistry:
         """The device's certificate was revoked: refuse its tunnel now (on whichever node)."""
         self.changes += 1
         if announce and self.relay is not None:
-            await self.relay.announce("revoked", device_id)
+            await self.relay.announce("revoked", device_id, detail)
         tunnel = self._tunnels.get(device_id)
         if tunnel is not None:
             await self.end(tunnel, RefusalReason.REVOKED, 7 * 24 * 3600.0, detail)
@@ -252,7 +252,7 @@ class TunnelRegistry:
         tunnel = self._tunnels.get(device_id)
         if tunnel is None:
             if announce and self.relay is not None:
-                return await self.relay.announce("disconnect", device_id)
+                return await self.relay.announce("disconnect", device_id, reason)
             return False
         await self._notify(tunnel, {"type": "disconnect", "by": "operator", "reason": reason})
         await tunnel.session.close()

@@ -42,6 +42,7 @@ from cloud_gateway.fleet.repository import FleetRepository
 from cloud_gateway.notify.schema import notification_outbox
 from cloud_gateway.store import Store
 from simulator.cluster import PORTAL, LoopbackCluster, loopback_cluster
+from tests.support.console import staff_login
 from tests.support.databases import fresh_database_url
 from tests.support.device_webui import browser, pattern_sha256, start_webui
 from tests.support.gateway import form_token, portal_login
@@ -289,8 +290,7 @@ async def test_three_nodes_behind_haproxy(tmp_path: Path) -> None:
                     victim = next(h for h in hubs if h.device.slug == slug_of[victim_id])
                     victim.sending = False
                     async with browser(nodes[a].url, ctx) as olga:
-                        await nodes[a].login(olga, "olga")
-                        token = await form_token(olga, "/portal")
+                        token = await staff_login(nodes[a], olga, "olga", None)
                         started = time.monotonic()
                         async with olga.post(
                             f"/api/v1/operator/devices/{slug_of[victim_id]}/revoke",

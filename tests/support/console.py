@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Protocol
 
 import aiohttp
 import pyotp
 
-from tests.support.gateway import GatewayHarness
 from tunnel.clock import ManualClock
 
 __all__ = ["csrf_of", "staff_login", "totp_code"]
@@ -25,9 +25,19 @@ SECRETS: dict[str, str] = {}
 """Enrolled secrets by ``<gateway url> <user name>`` (a second login reuses it)."""
 
 
-def totp_code(secret: str, clock: ManualClock) -> str:
-    """The code an authenticator app shows at the clock's instant."""
-    return pyotp.TOTP(secret).at(clock.now())
+class LoginTarget(Protocol):
+    """A gateway a test logs in to (the harness, or a node of a fleet test)."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def login(self, http: aiohttp.ClientSession, login: str) -> object: ...
+
+
+def totp_code(secret: str, clock: ManualClock | None) -> str:
+    """The code an authenticator app shows at the clock's instant (``None``: now, for a
+    gateway process on the system clock)."""
+    return pyotp.TOTP(secret).at(clock.now()) if clock is not None else pyotp.TOTP(secret).now()
 
 
 async def csrf_of(http: aiohttp.ClientSession, path: str = "/console/2fa") -> str:
@@ -39,7 +49,7 @@ async def csrf_of(http: aiohttp.ClientSession, path: str = "/console/2fa") -> st
 
 
 async def staff_login(
-    gw: GatewayHarness, http: aiohttp.ClientSession, username: str, clock: ManualClock
+    gw: LoginTarget, http: aiohttp.ClientSession, username: str, clock: ManualClock | None
 ) -> str:
     """Log a staff account in with password and TOTP (enrolling it the first time);
     returns the session's CSRF token."""
@@ -61,5 +71,6 @@ async def staff_login(
         },
     ) as resp:
         assert resp.status == 200, await resp.text()
-    clock.advance(timedelta(seconds=30))
+    if clock is not None:
+        clock.advance(timedelta(seconds=30))
     return token.group(1)

@@ -13,6 +13,10 @@ def test_messages_round_trip_and_garbage_is_none() -> None:
     plain = ControlMessage(ControlKind.REVOKED, 7, "node-b")
     assert encode(plain) == '{"k":"revoked","d":7,"n":"node-b"}'
     assert decode(encode(plain)) == plain
+    told = ControlMessage(ControlKind.DISCONNECT, 7, "node-b", detail="Wartung " + "x" * 600)
+    assert decode(encode(told)) == ControlMessage(
+        ControlKind.DISCONNECT, 7, "node-b", detail=("Wartung " + "x" * 600)[:500]
+    )
     assert decode("not json") is None
     assert decode('{"k":"explode","d":1,"n":"x"}') is None
     assert decode('{"k":"revoked","n":"x"}') is None

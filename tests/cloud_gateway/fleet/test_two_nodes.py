@@ -24,6 +24,7 @@ from cloud_gateway.entitlements.api import Decision, OperatorFlagPolicy
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.http.keys import TUNNELS
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
+from tests.support.console import staff_login
 from tests.support.databases import fresh_database_url
 from tests.support.device_webui import browser
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -55,12 +56,13 @@ async def nodes(tmp_path: Path, clock: ManualClock) -> AsyncIterator[list[Gatewa
 
 
 @asynccontextmanager
-async def _operator(gw: GatewayHarness) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    """olga, logged in on ``gw``, and her CSRF token."""
+async def _operator(
+    gw: GatewayHarness, clock: ManualClock
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """olga, logged in on ``gw`` with her second factor, and her CSRF token."""
     await gw.create_account("olga", role=Role.OPERATOR)
     async with browser(gw.url, gw.ssl_context) as olga:
-        await gw.login(olga, "olga")
-        yield olga, await gw.form_token(olga, "/portal")
+        yield olga, await staff_login(gw, olga, "olga", clock)
 
 
 async def _until(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> float:
@@ -131,21 +133,23 @@ async def test_directory_follows_a_device_between_nodes(
 
 
 async def test_revocation_and_disconnect_on_one_node_reach_the_other(
-    nodes: list[GatewayHarness], tmp_path: Path
+    nodes: list[GatewayHarness], tmp_path: Path, clock: ManualClock
 ) -> None:
     a, b = nodes
     await a.create_account("anna")
     device, slug = await _enrolled(a, tmp_path, "hub")
     client = await open_tunnel(b.url, device.client_ssl())
     try:
-        async with _operator(a) as (olga, token):
+        async with _operator(a, clock) as (olga, token):
             # an operator disconnect on a closes the tunnel held by b
             async with olga.post(
-                f"/api/v1/operator/devices/{slug}/disconnect", data={"csrf_token": token}
+                f"/api/v1/operator/devices/{slug}/disconnect",
+                data={"csrf_token": token, "reason": "test"},
             ) as r:
                 assert (await r.json()) == {"device": slug, "disconnected": True}
             assert await client.closed() is DisconnectReason.CLEAN
-            assert {"type": "disconnect", "by": "operator"} in client.controls
+            # the operator's reason reaches the device on the other node
+            assert {"type": "disconnect", "by": "operator", "reason": "test"} in client.controls
             await client.stop()
             # a revocation on a refuses the tunnel on b well within 5 s
             client = await open_tunnel(b.url, device.client_ssl())
@@ -166,7 +170,7 @@ async def test_revocation_and_disconnect_on_one_node_reach_the_other(
 
 
 async def test_disable_on_one_node_refuses_on_the_other(
-    nodes: list[GatewayHarness], tmp_path: Path
+    nodes: list[GatewayHarness], tmp_path: Path, clock: ManualClock
 ) -> None:
     a, b = nodes
     await a.create_account("anna")
@@ -174,8 +178,11 @@ async def test_disable_on_one_node_refuses_on_the_other(
     client = await open_tunnel(b.url, device.client_ssl())
     try:
         async with (
-            _operator(a) as (olga, token),
-            olga.post(f"/api/v1/operator/devices/{slug}/disable", data={"csrf_token": token}) as r,
+            _operator(a, clock) as (olga, token),
+            olga.post(
+                f"/api/v1/operator/devices/{slug}/disable",
+                data={"csrf_token": token, "reason": "test"},
+            ) as r,
         ):
             assert r.status == 200
         assert await client.closed(timeout=5.0) is DisconnectReason.REFUSED
@@ -317,7 +324,7 @@ async def test_a_revocation_during_a_handshake_on_another_node_still_refuses(
         await asyncio.wait_for(held.deciding.wait(), 10)
         # ... when the device is revoked through a
         async with (
-            _operator(a) as (olga, token),
+            _operator(a, clock) as (olga, token),
             olga.post(
                 f"/api/v1/operator/devices/{slug}/revoke",
                 data={"csrf_token": token, "reason": "stolen"},
