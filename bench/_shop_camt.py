@@ -8,7 +8,7 @@ the structured RF reference, 20 % name the document number in the remittance tex
 reference (matched by amount and name). Timed: :meth:`BankService.import_statement` (XSD
 validation, reading, one pass of look-ups, matching, every payment booked and its pro-forma
 settled).
-The lead's ``bench/shop.py`` reports it as ``camt_import_s_sqlite`` / ``_postgresql``.
+``bench/shop.py`` reports it as ``camt_import_s_sqlite`` / ``_postgresql``.
 """
 
 from __future__ import annotations

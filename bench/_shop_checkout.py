@@ -4,7 +4,7 @@ Each buyer has an account; all start together. One buyer's time runs from placin
 (the checkout's ``place_order`` and ``PaymentPort.start`` with the card method, as the shop's
 "Jetzt kaufen" calls them), over paying on the simulator's hosted page, to the gateway's
 return route answering with the redirect to the order page. The gateway is the real one
-(TLS, SQLite, its services from the composition root); the lead's ``bench/shop.py`` reports
+(TLS, SQLite, its services from the composition root); ``bench/shop.py`` reports
 :func:`checkout_p99_ms` as ``checkout_p99_ms`` (goal: at most 150 ms).
 """
 
