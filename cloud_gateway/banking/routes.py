@@ -10,8 +10,10 @@
                                                              or {"account_id"} credits the account
     POST /api/v1/operator/bank/transactions/{id}/refund      {"note"} sent back to the payer
 
-Operators only (401 without a session, 403 for other roles); writes need the session's
-``X-CSRF-Token`` header. Refusals carry ``message`` in the operator's language.
+Money is for staff: operators and accountants past the second factor (401 without a
+session, 403 for other roles); writes need the session's ``X-CSRF-Token`` header. The routes
+are declared with the console (:func:`cloud_gateway.operator.console.add_console_routes`),
+which checks all of that. Refusals carry ``message`` in the operator's language.
 """
 
 from __future__ import annotations
@@ -24,27 +26,24 @@ from cloud_gateway.banking.errors import BankingError, QueueStateError, Statemen
 from cloud_gateway.banking.model import StoredTransaction, TransactionStatus
 from cloud_gateway.banking.texts import bank_text
 from cloud_gateway.billing.money import format_amount
-from cloud_gateway.http.api import api_identity, read_json
+from cloud_gateway.http.api import read_json
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import BANK, OPENAPI
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.i18n import Language, request_language
-from cloud_gateway.operator.console import STAFF_ROLES, check_staff
+from cloud_gateway.operator.console import (
+    STAFF_ROLES,
+    ConsoleRoute,
+    RouteKind,
+    add_console_routes,
+)
 
-__all__ = ["MAX_STATEMENT_BYTES", "setup"]
+__all__ = ["MAX_STATEMENT_BYTES", "ROUTES", "setup"]
 
 #: the largest statement accepted (a day of 10,000 entries is about 15 MB)
 MAX_STATEMENT_BYTES = 32 * 1024 * 1024
 _MAX_ROWS = 1000
 _XML_TYPES = {"application/xml", "text/xml", "application/octet-stream"}
-
-
-async def _operator(request: web.Request) -> Language:
-    """Money is for staff: operators and accountants past the second factor; writes carry
-    the session's CSRF token (``X-CSRF-Token``)."""
-    await api_identity(request)
-    await check_staff(request, STAFF_ROLES)
-    return request_language(request)
 
 
 def transaction_json(t: StoredTransaction) -> dict[str, Any]:
@@ -99,7 +98,7 @@ async def _statement(request: web.Request, lang: Language) -> tuple[bytes, str]:
 
 async def upload(request: web.Request) -> web.Response:
     """Import a camt.053 statement; the JSON summary of what happened."""
-    lang = await _operator(request)
+    lang = request_language(request)
     data, name = await _statement(request, lang)
     try:
         summary = await request.app[BANK].import_statement(data, name)
@@ -111,7 +110,6 @@ async def upload(request: web.Request) -> web.Response:
 
 async def transactions(request: web.Request) -> web.Response:
     """Recorded transactions, newest first; ``status`` and ``reversal`` filter."""
-    await _operator(request)
     status = request.query.get("status")
     if status is not None and status not in {s.value for s in TransactionStatus}:
         raise refuse(ErrorCode.INVALID_KIND)
@@ -126,7 +124,6 @@ async def transactions(request: web.Request) -> web.Response:
 
 async def queue(request: web.Request) -> web.Response:
     """The payments no pro-forma was found for."""
-    await _operator(request)
     rows = await request.app[BANK].transactions(TransactionStatus.UNMATCHED, limit=_limit(request))
     return web.json_response({"transactions": [transaction_json(t) for t in rows]})
 
@@ -157,7 +154,7 @@ def _number(body: dict[str, Any], field: str) -> int | None:
 
 async def assign(request: web.Request) -> web.Response:
     """Resolve a queued payment: pay a pro-forma or credit an account."""
-    lang = await _operator(request)
+    lang = request_language(request)
     body = await read_json(request)
     document_id, account_id = _number(body, "document_id"), _number(body, "account_id")
     bank = request.app[BANK]
@@ -177,13 +174,33 @@ async def assign(request: web.Request) -> web.Response:
 
 async def refund(request: web.Request) -> web.Response:
     """Resolve a queued payment: it goes back to the payer."""
-    lang = await _operator(request)
+    lang = request_language(request)
     body = await read_json(request)
     try:
         done = await request.app[BANK].refund(_id(request), str(body.get("note", ""))[:500])
     except QueueStateError:
         raise refuse(ErrorCode.CONFLICT, message=bank_text(lang, "queue.resolved")) from None
     return web.json_response(transaction_json(done))
+
+
+_BASE = "/api/v1/operator/bank"
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute(
+        "POST", f"{_BASE}/statements", upload, STAFF_ROLES, RouteKind.API, "bank_upload",
+        own_body=True,
+    ),
+    ConsoleRoute("GET", f"{_BASE}/transactions", transactions, STAFF_ROLES, RouteKind.API),
+    ConsoleRoute("GET", f"{_BASE}/queue", queue, STAFF_ROLES, RouteKind.API, "bank_queue"),
+    ConsoleRoute(
+        "POST", f"{_BASE}/transactions/{{transaction_id}}/assign", assign, STAFF_ROLES,
+        RouteKind.API,
+    ),
+    ConsoleRoute(
+        "POST", f"{_BASE}/transactions/{{transaction_id}}/refund", refund, STAFF_ROLES,
+        RouteKind.API,
+    ),
+)  # fmt: skip
+"""The bank routes with the roles they serve."""
 
 
 def _describe(openapi: OpenApi) -> None:
@@ -219,10 +236,6 @@ def _describe(openapi: OpenApi) -> None:
 
 
 def setup(app: web.Application) -> None:
-    """Register the bank routes."""
-    app.router.add_post("/api/v1/operator/bank/statements", upload, name="bank_upload")
-    app.router.add_get("/api/v1/operator/bank/transactions", transactions)
-    app.router.add_get("/api/v1/operator/bank/queue", queue, name="bank_queue")
-    app.router.add_post("/api/v1/operator/bank/transactions/{transaction_id}/assign", assign)
-    app.router.add_post("/api/v1/operator/bank/transactions/{transaction_id}/refund", refund)
+    """Register the bank routes (operators and accountants)."""
+    add_console_routes(app, ROUTES)
     _describe(app[OPENAPI])

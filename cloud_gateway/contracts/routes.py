@@ -15,7 +15,9 @@
     POST /api/v1/operator/accounts/{account_id}/refund           {"iban", "holder", "amount"?}
 
 Customer writes need the session's CSRF token and an ``Idempotency-Key`` header; operator
-writes are JSON (a cross-site form cannot send it) from an account with role ``operator``.
+writes are JSON with the ``X-CSRF-Token`` header from staff past the second factor, declared
+with the console (:data:`OPERATOR_ROUTES`): the money routes serve operators and accountants,
+ending a contract only operators.
 Refusals carry a ``message`` in the user's language.
 """
 
@@ -52,9 +54,16 @@ from cloud_gateway.http.keys import BILLING, CLOCK, CONFIG, CONTRACTS, OPENAPI, 
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
 from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import request_language
-from cloud_gateway.operator.routes import require_operator
+from cloud_gateway.operator.console import (
+    BODY,
+    OPERATORS,
+    STAFF_ROLES,
+    ConsoleRoute,
+    RouteKind,
+    add_console_routes,
+)
 
-__all__ = ["setup", "view_json"]
+__all__ = ["OPERATOR_ROUTES", "setup", "view_json"]
 
 _KEY_HEADER = "Idempotency-Key"
 
@@ -296,12 +305,10 @@ async def preview_page(request: web.Request) -> web.Response:
 
 # --- operator API ---------------------------------------------------------------------------
 async def _operator_body(request: web.Request) -> dict[str, Any]:
-    await require_operator(request)
+    """The JSON body the console's guard parsed (role, second factor, CSRF checked)."""
     if request.content_type != "application/json":
         raise refuse(ErrorCode.INVALID_JSON)
-    if not request.body_exists:
-        return {}
-    return await read_json(request)
+    return request[BODY]
 
 
 async def _money_answer(call: Awaitable[dict[str, Any]]) -> web.Response:
@@ -387,6 +394,31 @@ async def refund(request: web.Request) -> web.Response:
 
 
 # --- registration ---------------------------------------------------------------------------
+OPERATOR_ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute(
+        "POST", "/api/v1/operator/billing/orders/{order_id}/reservations/{code}/confirm",
+        confirm_reservation, STAFF_ROLES, RouteKind.API,
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/contracts/{contract_id}/terminate", terminate_contract,
+        OPERATORS, RouteKind.API,
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/documents/{document_id}/settle-from-account",
+        settle_from_account, STAFF_ROLES, RouteKind.API,
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/accounts/{account_id}/overdraft-limit", overdraft_limit,
+        STAFF_ROLES, RouteKind.API,
+    ),
+    ConsoleRoute(
+        "POST", "/api/v1/operator/accounts/{account_id}/refund", refund, STAFF_ROLES,
+        RouteKind.API,
+    ),
+)  # fmt: skip
+"""The operator API of contracts and money with the roles each route serves."""
+
+
 def _describe(openapi: OpenApi) -> None:
     cid = [path_param("contract_id")]
     openapi.add("GET", "/api/v1/billing/contracts", {
@@ -454,14 +486,5 @@ def setup(app: web.Application) -> None:
     router.add_get("/api/v1/billing/contracts/{contract_id}", get_contract)
     router.add_get("/portal/contracts/preview", preview_page)
     router.add_get("/portal/contracts/{contract_id}", contract_page)
-    router.add_post(
-        "/api/v1/operator/billing/orders/{order_id}/reservations/{code}/confirm",
-        confirm_reservation,
-    )
-    router.add_post("/api/v1/operator/contracts/{contract_id}/terminate", terminate_contract)
-    router.add_post(
-        "/api/v1/operator/documents/{document_id}/settle-from-account", settle_from_account
-    )
-    router.add_post("/api/v1/operator/accounts/{account_id}/overdraft-limit", overdraft_limit)
-    router.add_post("/api/v1/operator/accounts/{account_id}/refund", refund)
+    add_console_routes(app, OPERATOR_ROUTES)
     _describe(app[OPENAPI])

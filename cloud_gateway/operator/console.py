@@ -11,14 +11,20 @@ the staff roles it serves; :func:`guard` wraps its handler:
    API the ``X-CSRF-Token`` header; without it 403.
 
 Handlers then find the identity and the parsed body under :data:`STAFF` and :data:`BODY`,
-and write the audit with :func:`audit` (operator, action, target, reason, time).
+and write the audit with :func:`audit` (operator, action, target, reason, time). A route that
+reads its own body (uploads) sets ``own_body``: its POSTs need the ``X-CSRF-Token`` header and
+:data:`BODY` stays empty.
+
+Every area registers its console and operator API routes with :func:`add_console_routes`,
+which guards them and records the declarations under :data:`CONSOLE_ROUTES` (the role matrix
+test walks the application's route table against them: an undeclared route fails it).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -36,13 +42,14 @@ from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFact
 __all__ = [
     "ACCOUNTANTS",
     "BODY",
+    "CONSOLE_ROUTES",
     "OPERATORS",
     "STAFF",
     "STAFF_ROLES",
     "ConsoleRoute",
     "RouteKind",
+    "add_console_routes",
     "audit",
-    "check_staff",
     "guard",
     "reason_of",
     "second_factor_passed",
@@ -77,6 +84,11 @@ class ConsoleRoute:
     roles: frozenset[Role]
     kind: RouteKind
     name: str | None = None
+    own_body: bool = False
+
+
+CONSOLE_ROUTES: web.AppKey[list[ConsoleRoute]] = web.AppKey("console_routes")
+"""Every console page and operator API route the application serves, with its roles."""
 
 
 async def second_factor_passed(request: web.Request, identity: Identity) -> bool:
@@ -109,24 +121,17 @@ async def _check(request: web.Request, route: ConsoleRoute) -> Identity:
     return identity
 
 
-async def check_staff(request: web.Request, roles: frozenset[Role]) -> Identity:
-    """For API routes that read their own body (uploads): logged in, one of ``roles``, the
-    second factor passed; the JSON refusals of :func:`guard`. The route checks CSRF itself."""
-    route = ConsoleRoute(request.method, request.path, _unused, roles, RouteKind.API)
-    return await _check(request, route)
-
-
-async def _unused(request: web.Request) -> web.StreamResponse:
-    del request
-    return web.Response()
+def _csrf_header(request: web.Request, identity: Identity) -> None:
+    """Refuse (403) unless the request carries the session's ``X-CSRF-Token`` header."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
+        raise refuse(ErrorCode.CSRF_TOKEN_INVALID)
 
 
 async def _body(request: web.Request, identity: Identity, kind: RouteKind) -> dict[str, Any]:
     """A POST's body, its CSRF token checked (form field or, for the API, the header)."""
     if kind is RouteKind.API and request.content_type == "application/json":
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
-            raise refuse(ErrorCode.CSRF_TOKEN_INVALID)
+        _csrf_header(request, identity)
         try:
             parsed: object = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -154,14 +159,26 @@ def guard(route: ConsoleRoute) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         identity = await _check(request, route)
         request[STAFF] = identity
-        request[BODY] = (
-            {} if request.method in _SAFE else await _body(request, identity, route.kind)
-        )
+        if request.method in _SAFE:
+            request[BODY] = {}
+        elif route.own_body:
+            _csrf_header(request, identity)
+            request[BODY] = {}
+        else:
+            request[BODY] = await _body(request, identity, route.kind)
         return await route.handler(request)
 
     guarded.__doc__ = route.handler.__doc__
     guarded.__name__ = getattr(route.handler, "__name__", "guarded")
     return guarded
+
+
+def add_console_routes(app: web.Application, routes: Iterable[ConsoleRoute]) -> None:
+    """Register ``routes`` behind :func:`guard` and record their declarations."""
+    declared = app.setdefault(CONSOLE_ROUTES, [])
+    for route in routes:
+        app.router.add_route(route.method, route.path, guard(route), name=route.name)
+        declared.append(route)
 
 
 def reason_of(request: web.Request) -> str:

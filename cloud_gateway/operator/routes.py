@@ -25,7 +25,6 @@ from aiohttp import web
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.auth import Identity
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
@@ -34,10 +33,10 @@ from cloud_gateway.operator.actions import DeviceAction, act_on_device
 from cloud_gateway.operator.console import (
     BODY,
     OPERATORS,
-    STAFF,
     STAFF_ROLES,
     ConsoleRoute,
     RouteKind,
+    add_console_routes,
     guard,
     reason_of,
 )
@@ -47,15 +46,7 @@ from cloud_gateway.operator.texts import register as register_texts
 from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows, tunnel_summary
 from cloud_gateway.tunnels.metrics import CONTENT_TYPE
 
-__all__ = ["ROUTES", "require_operator", "setup", "tunnel_summary"]
-
-
-async def require_operator(request: web.Request) -> Identity:
-    """For routes declared elsewhere: an operator who passed the second factor, or the
-    JSON refusal (401, 403 ``operator_role_required`` / ``second_factor_required``)."""
-    route = ConsoleRoute("GET", request.path, _noop, OPERATORS, RouteKind.API)
-    await guard(route)(request)
-    return request[STAFF]
+__all__ = ["ROUTES", "setup", "tunnel_summary"]
 
 
 async def _noop(request: web.Request) -> web.StreamResponse:
@@ -142,8 +133,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ),
     *pages.ROUTES,
 )
-"""Every console page and operator API route with the roles it serves (the role matrix
-test walks the application's route table against it)."""
+"""This area's console pages and operator API routes with the roles they serve (the other
+areas declare theirs with :func:`add_console_routes` too; the role matrix test walks the
+application's route table against all of them)."""
 
 
 def _describe(openapi: OpenApi) -> None:
@@ -182,8 +174,7 @@ def _describe(openapi: OpenApi) -> None:
 def setup(app: web.Application) -> None:
     """Register the operator API, the console pages and the metrics endpoint."""
     register_texts()
-    for route in ROUTES:
-        app.router.add_route(route.method, route.path, guard(route), name=route.name)
+    add_console_routes(app, ROUTES)
     app.router.add_get("/console/2fa", second_factor_form, name="console_2fa")
     app.router.add_post("/console/2fa", second_factor_submit)
     _describe(app[OPENAPI])

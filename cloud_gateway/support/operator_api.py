@@ -13,8 +13,9 @@
     POST /api/v1/operator/repairs/{id}/quote            {"net": cents, "text": "..."}: quote
     POST /api/v1/operator/repairs/{id}/state            {"state": "paid"|"done"}
 
-Every route needs a session of an account with role ``operator`` (as the other operator
-routes); POSTs are JSON or a form with ``csrf_token``.
+Every route is declared for role ``operator`` and guarded by the console (as the other
+operator routes): logged in, the second factor passed; POSTs are JSON with the
+``X-CSRF-Token`` header or a form with it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ from aiohttp import web
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import OPENAPI, SUPPORT
 from cloud_gateway.http.openapi import json_body, ok, path_param
-from cloud_gateway.operator.console import BODY
-from cloud_gateway.operator.routes import require_operator
+from cloud_gateway.operator.console import (
+    BODY,
+    OPERATORS,
+    ConsoleRoute,
+    RouteKind,
+    add_console_routes,
+)
 from cloud_gateway.support import pages
 from cloud_gateway.support.errors import RepairStateError, SupportError
 from cloud_gateway.support.model import RepairOrder, RepairState, Ticket, TicketStatus
@@ -97,7 +103,6 @@ def _base_url(request: web.Request) -> str:
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    await require_operator(request)
     raw = request.query.get("status")
     status = TicketStatus(raw) if raw in set(TicketStatus) else None
     found = await request.app[SUPPORT].tickets(None, status)
@@ -105,14 +110,12 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    await require_operator(request)
     found = await request.app[SUPPORT].ticket(_id(request, "ticket_id"), None)
     return web.json_response(_ticket_json(found))
 
 
 async def answer_ticket(request: web.Request) -> web.Response:
-    await require_operator(request)
-    body = request[BODY]  # parsed and CSRF-checked by require_operator
+    body = request[BODY]  # parsed and CSRF-checked by the console's guard
     ticket_id = _id(request, "ticket_id")
     try:
         await request.app[SUPPORT].answer(
@@ -124,7 +127,6 @@ async def answer_ticket(request: web.Request) -> web.Response:
 
 
 async def close_ticket(request: web.Request) -> web.Response:
-    await require_operator(request)
     ticket_id = _id(request, "ticket_id")
     await request.app[SUPPORT].close(ticket_id, None)
     return web.json_response(_ticket_json(await request.app[SUPPORT].ticket(ticket_id, None)))
@@ -132,27 +134,23 @@ async def close_ticket(request: web.Request) -> web.Response:
 
 async def get_attachment(request: web.Request) -> web.Response:
     """A customer's attachment as sent (its type sniffed when it was stored)."""
-    await require_operator(request)
     facts, data = await request.app[SUPPORT].attachment(_id(request, "attachment_id"), None)
     return pages.attachment_response(facts, data)
 
 
 async def list_repairs(request: web.Request) -> web.Response:
-    await require_operator(request)
     found = await request.app[SUPPORT].repairs(None)
     return web.json_response({"repairs": [_repair_json(r) for r in found]})
 
 
 async def get_repair(request: web.Request) -> web.Response:
-    await require_operator(request)
     found = await request.app[SUPPORT].repair(_id(request, "repair_id"), None)
     return web.json_response(_repair_json(found))
 
 
 async def repair_action(request: web.Request) -> web.Response:
     """review, quote or state, by the last path segment."""
-    await require_operator(request)
-    body = request[BODY]  # parsed and CSRF-checked by require_operator
+    body = request[BODY]  # parsed and CSRF-checked by the console's guard
     repair_id = _id(request, "repair_id")
     support = request.app[SUPPORT]
     action = request.path.rsplit("/", 1)[1]
@@ -202,9 +200,16 @@ _ROUTES: tuple[tuple[str, str, Handler, str, dict[str, str] | None], ...] = (
 
 def setup(app: web.Application) -> None:
     """Register and describe the operator's ticket and repair routes."""
-    for method, path, handler, summary, body in _ROUTES:
-        pattern = path.replace("_id}", r"_id:\d+}")
-        app.router.add_route(method, pattern, handler)
+    add_console_routes(
+        app,
+        (
+            ConsoleRoute(
+                method, path.replace("_id}", r"_id:\d+}"), handler, OPERATORS, RouteKind.API
+            )
+            for method, path, handler, _, _ in _ROUTES
+        ),
+    )
+    for method, path, _, summary, body in _ROUTES:
         operation: dict[str, Any] = {
             "summary": summary,
             "parameters": [

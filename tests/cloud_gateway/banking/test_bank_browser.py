@@ -18,6 +18,7 @@ from cloud_gateway.accounts.model import Role
 from simulator.bank import Booking, Movement, statement_xml
 from tests.cloud_gateway.shop.shopping import give_customer_data, validate
 from tests.support.browser import chromium_context
+from tests.support.console import staff_login
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
 
@@ -63,8 +64,7 @@ async def test_a_shop_pro_forma_is_paid_by_an_uploaded_statement(
             "08", [Booking(movements=(transfer,), reference="T-1", booked=date(2026, 2, 12))]
         )
         async with gw.client() as http:
-            assert (await gw.login(http, "olga")).status == 200
-            csrf = await gw.form_token(http, "/portal")
+            csrf = await staff_login(gw, http, "olga", clock)
             async with http.post(
                 "/api/v1/operator/bank/statements",
                 data=statement,

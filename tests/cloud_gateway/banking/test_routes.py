@@ -22,6 +22,7 @@ from cloud_gateway.billing.service import BillingService, Customer, OrderLine
 from cloud_gateway.cli import main
 from cloud_gateway.config import BillingConfig
 from simulator.bank import Booking, Movement, statement_xml
+from tests.support.console import staff_login
 from tests.support.einvoice import validate_cii
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
@@ -68,7 +69,7 @@ async def test_operators_upload_statements_and_resolve_the_queue(
                                        headers={"Content-Type": "application/xml"})  # fmt: skip
             assert (status, body["error"]) == (403, "operator_role_required")
         async with gw.client() as http:
-            csrf = await _session(gw, http, "olga")
+            csrf = await staff_login(gw, http, "olga", clock)
             status, body = await _post(http, upload, csrf, data=data,
                                        headers={"Content-Type": "application/xml"})  # fmt: skip
             assert status == 200

@@ -18,6 +18,7 @@ from cloud_gateway.billing.periods import local_midnight
 from cloud_gateway.config import ContractsConfig, GatewayConfig
 from cloud_gateway.http.keys import BILLING
 from simulator.satellite import SatelliteSimulator
+from tests.support.console import staff_login
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -63,7 +64,7 @@ async def test_order_confirm_pay_view_and_refund_over_https(
             await gw.gateway.store.repo(CustomerRepository).save(data)
             async with gw.client() as http, gw.client() as ops:
                 customer = await _browser(gw, http, "anna")
-                operator = await _browser(gw, ops, "olga")
+                operator = Browser(ops, await staff_login(gw, ops, "olga", clock))
                 await _scenario(gw, customer, operator, anna.id)
     finally:
         await satellite.stop()
@@ -106,7 +107,7 @@ async def _scenario(gw: GatewayHarness, customer: Browser, operator: Browser, an
     assert (proforma["kind"], proforma["gross"], proforma["due_date"]) == (
         "proforma", "2151.52", None,
     )  # fmt: skip
-    # only operators confirm reservations
+    # only staff (operators, accountants) confirm reservations
     path = f"/api/v1/operator/billing/orders/{placed['order_id']}/reservations/order_form/confirm"
     assert (await customer.call("POST", path, {}))[0] == 403
     billing = gw.gateway.runner.app[BILLING]

@@ -9,6 +9,7 @@ from cloud_gateway.http.keys import SUPPORT
 from cloud_gateway.support.attachments import checked
 from cloud_gateway.support.service import RepairForm
 from tests.cloud_gateway.accounts.support import link_path, mailing_gateway
+from tests.support.console import staff_login
 from tests.support.gateway import gateway_harness
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
@@ -38,36 +39,44 @@ async def test_operator_routes_refuse_customers_bad_bodies_and_wrong_steps(
             async with http.get(f"{base}/attachments/{attachment}") as resp:
                 assert resp.status == 403
         async with gw.client() as http:
-            await gw.login(http, "olga")
+            csrf = {"X-CSRF-Token": await staff_login(gw, http, "olga", clock)}
             async with http.get(f"{base}/tickets?status=open") as resp:
                 assert [t["id"] for t in (await resp.json())["tickets"]] == [ticket]
             async with http.get(f"{base}/attachments/{attachment}") as resp:
                 assert resp.content_type == "image/png"
                 assert await resp.read() == b"\x89PNG\r\n\x1a\nIHDR"
-            async with http.post(f"{base}/tickets/{ticket}/answer", json={"body": " "}) as resp:
+            async with http.post(
+                f"{base}/tickets/{ticket}/answer", json={"body": " "}, headers=csrf
+            ) as resp:
                 assert resp.status == 422
-            async with http.post(f"{base}/tickets/999/answer", json={"body": "x"}) as resp:
+            async with http.post(
+                f"{base}/tickets/999/answer", json={"body": "x"}, headers=csrf
+            ) as resp:
                 assert resp.status == 404
             # a quote before the review, a quote without an amount, a state the operator
             # cannot set, a step out of order
             async with http.post(
-                f"{base}/repairs/{repair}/quote", json={"net": 100, "text": "t"}
+                f"{base}/repairs/{repair}/quote", json={"net": 100, "text": "t"}, headers=csrf
             ) as resp:
                 assert resp.status == 409
-            async with http.post(f"{base}/repairs/{repair}/review", json={"note": ""}) as resp:
+            async with http.post(
+                f"{base}/repairs/{repair}/review", json={"note": ""}, headers=csrf
+            ) as resp:
                 assert (await resp.json())["state"] == "in_review"
             async with http.post(
-                f"{base}/repairs/{repair}/quote", json={"net": "1", "text": "t"}
+                f"{base}/repairs/{repair}/quote", json={"net": "1", "text": "t"}, headers=csrf
             ) as resp:
                 assert resp.status == 422
             async with http.post(
-                f"{base}/repairs/{repair}/state", json={"state": "accepted"}
+                f"{base}/repairs/{repair}/state", json={"state": "accepted"}, headers=csrf
             ) as resp:
                 assert resp.status == 422
-            async with http.post(f"{base}/repairs/{repair}/state", json={"state": "done"}) as resp:
+            async with http.post(
+                f"{base}/repairs/{repair}/state", json={"state": "done"}, headers=csrf
+            ) as resp:
                 assert resp.status == 409
             async with http.post(
-                f"{base}/repairs/{repair}/quote", json={"net": 5000, "text": "Lüfter"}
+                f"{base}/repairs/{repair}/quote", json={"net": 5000, "text": "Lüfter"}, headers=csrf
             ) as resp:
                 body = await resp.json()
                 assert (body["state"], body["quote_net"]) == ("quoted", 5000)
@@ -85,9 +94,11 @@ async def test_answer_and_quote_reach_the_customer_by_smtp(
         repair = await support.file_repair(anna.id, RepairForm.parse(FORM))
         base = "/api/v1/operator"
         async with gw.client() as http:
-            await gw.login(http, "olga")
+            csrf = {"X-CSRF-Token": await staff_login(gw, http, "olga", clock)}
             answer = {"body": "Bitte Firmware 3.2 einspielen."}
-            async with http.post(f"{base}/tickets/{ticket}/answer", json=answer) as resp:
+            async with http.post(
+                f"{base}/tickets/{ticket}/answer", json=answer, headers=csrf
+            ) as resp:
                 assert resp.status == 200
             [mail] = await smtp_server.wait_for(1)
             assert mail["To"] == "anna@example.org"
@@ -95,10 +106,14 @@ async def test_answer_and_quote_reach_the_customer_by_smtp(
             assert "Firmware 3.2" in mail.get_content()
             assert link_path(mail) == f"/portal/tickets/{ticket}"
 
-            async with http.post(f"{base}/repairs/{repair}/review", json={"note": ""}) as resp:
+            async with http.post(
+                f"{base}/repairs/{repair}/review", json={"note": ""}, headers=csrf
+            ) as resp:
                 assert resp.status == 200
             quote = {"net": 12345, "text": "Lüftertausch"}
-            async with http.post(f"{base}/repairs/{repair}/quote", json=quote) as resp:
+            async with http.post(
+                f"{base}/repairs/{repair}/quote", json=quote, headers=csrf
+            ) as resp:
                 assert resp.status == 200
             quoted = (await smtp_server.wait_for(2))[1]
             assert "146,91" in quoted.get_content()  # 123,45 € + 19 % (23,4555 → 23,46)

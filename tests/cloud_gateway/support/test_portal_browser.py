@@ -4,6 +4,7 @@ a repair order quoted and accepted (quote PDF, pro-forma), the overview and invo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -15,23 +16,30 @@ from cloud_gateway.accounts.model import Role
 from cloud_gateway.notify.schema import notification_outbox
 from tests.cloud_gateway.support.browsing import log_in, no_horizontal_scroll
 from tests.support.browser import chromium_context
+from tests.support.console import staff_login
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
 pytestmark = pytest.mark.browser
 
 
-async def _operator(gw: GatewayHarness) -> aiohttp.ClientSession:
+@dataclass
+class Operator:
+    """The operator's API client, past the second factor, with its session's CSRF token."""
+
+    http: aiohttp.ClientSession
+    csrf: str
+
+
+async def _operator(gw: GatewayHarness, clock: ManualClock) -> Operator:
     await gw.create_account("olga", role=Role.OPERATOR)
     http = gw.client()
-    await gw.login(http, "olga")
-    return http
+    return Operator(http, await staff_login(gw, http, "olga", clock))
 
 
-async def _post(
-    http: aiohttp.ClientSession, path: str, body: dict[str, object]
-) -> dict[str, object]:
-    async with http.post(path, json=body) as resp:
+async def _post(operator: Operator, path: str, body: dict[str, object]) -> dict[str, object]:
+    headers = {"X-CSRF-Token": operator.csrf}
+    async with operator.http.post(path, json=body, headers=headers) as resp:
         assert resp.status == 200, await resp.text()
         result: dict[str, object] = await resp.json()
         return result
@@ -41,12 +49,13 @@ async def test_ticket_and_repair_journey(tmp_path: Path, clock: ManualClock) -> 
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
     async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
         await gw.create_account("anna")
-        async with await _operator(gw) as operator:
+        operator = await _operator(gw, clock)
+        async with operator.http:
             await _journey(gw, ctx, operator, tmp_path)
 
 
 async def _journey(
-    gw: GatewayHarness, ctx: BrowserContext, operator: aiohttp.ClientSession, tmp_path: Path
+    gw: GatewayHarness, ctx: BrowserContext, operator: Operator, tmp_path: Path
 ) -> None:
     page = await ctx.new_page()
     await log_in(page, gw.url, "anna")
