@@ -140,6 +140,15 @@ class OutboxRepository(Repository):
                 for r in rows
             ]
 
+    async def attachments_by_key(self, dedup_key: str) -> list[Attachment]:
+        """The files of the mail queued under ``dedup_key`` (none if there is no such mail):
+        e.g. the contract documents sent with an order confirmation."""
+        async with self._db.connect() as conn:
+            row_id = (
+                await conn.execute(sa.select(_T.c.id).where(_T.c.dedup_key == dedup_key))
+            ).scalar_one_or_none()
+        return [] if row_id is None else await self.attachments(int(row_id))
+
     async def claim_due(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxRow]:
         """Claim up to ``limit`` due rows for ``lease``; each row goes to one worker only."""
         async with self._db.begin() as conn:

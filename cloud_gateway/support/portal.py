@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from cloud_gateway.billing.catalogue import BookingType, PaymentMedium, Product, load_catalogues
+from cloud_gateway.billing.catalogue import (
+    BookingType,
+    Family,
+    PaymentMedium,
+    Product,
+    load_catalogues,
+)
 from cloud_gateway.billing.errors import BillingError
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredEntry
 from cloud_gateway.billing.rendering.view import DocumentKind
@@ -30,6 +36,8 @@ from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import BILLING, CLOCK, PLANT_ACCESS, SHOP, STORE, SUPPORT
 from cloud_gateway.http.pages import render
 from cloud_gateway.i18n import request_language, translate
+from cloud_gateway.notify.mail import Attachment
+from cloud_gateway.notify.repository import OutboxRepository
 from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.plants.views import shared_plants
 from cloud_gateway.shop.formats import Formats
@@ -62,6 +70,8 @@ class ProductRow:
     product: Product
     documents: list[StoredDocument]
     paypal: bool
+    #: the contract documents mailed with the order (terms, order form): file names by position
+    papers: tuple[tuple[int, str], ...] = ()
 
     @property
     def cancellable(self) -> bool:
@@ -205,12 +215,19 @@ async def products(request: web.Request) -> web.Response:
         async with repo.transaction() as conn:
             documents = await repo.documents(conn, contract_id=contract.id)
         product = catalogues.version(contract.catalogue_version).product(contract.product_code)
+        numbers = {f"{d.number}.pdf" for d in documents}
+        papers = tuple(
+            (n, a.filename)
+            for n, a in enumerate(await _papers(store, contract, product))
+            if a.filename not in numbers  # a mailed pro-forma is listed among the documents
+        )
         rows.append(
             ProductRow(
                 contract=contract,
                 product=product,
                 documents=documents,
                 paypal=contract.order_id in paypal,
+                papers=papers,
             )
         )
     return render(
@@ -223,6 +240,44 @@ async def products(request: web.Request) -> web.Response:
             "notice": request.query.get("cancelled"),
             "error": request.query.get("error"),
         },
+    )
+
+
+#: the mail that carried an order's contract documents, by product family
+_ORDER_MAILS = {
+    Family.PLANT_LICENCE: "licence-order:{order_id}",
+    Family.SERVICE_CONTRACT: "service-order:{order_id}",
+}
+
+
+async def _papers(store: Store, contract: StoredContract, product: Product) -> list[Attachment]:
+    """The contract documents mailed with the contract's order (none for hub packages)."""
+    key = _ORDER_MAILS.get(product.family)
+    if key is None:
+        return []
+    return await store.repo(OutboxRepository).attachments_by_key(
+        key.format(order_id=contract.order_id)
+    )
+
+
+async def paper(request: web.Request) -> web.Response:
+    """One contract document of a booked product (the account's own contracts only)."""
+    identity = await require_identity(request)
+    store = request.app[STORE]
+    contract_id, position = int(request.match_info["contract_id"]), int(request.match_info["n"])
+    mine = {c.id: c for c in await _contracts(store, identity.account.id)}
+    if contract_id not in mine:
+        raise NotFoundError(f"no contract {contract_id}")
+    contract = mine[contract_id]
+    product = load_catalogues().version(contract.catalogue_version).product(contract.product_code)
+    papers = await _papers(store, contract, product)
+    if position >= len(papers):
+        raise NotFoundError(f"no document {position} of contract {contract_id}")
+    found = papers[position]
+    return web.Response(
+        body=found.data,
+        content_type=found.content_type,
+        headers={"Content-Disposition": f'inline; filename="{found.filename}"'},
     )
 
 
@@ -268,4 +323,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/portal", overview, name="portal")
     app.router.add_get("/portal/products", products, name="portal_products")
     app.router.add_post(r"/portal/products/{contract_id:\d+}/cancel", pages.owned(cancel))
+    app.router.add_get(r"/portal/products/{contract_id:\d+}/papers/{n:\d+}", pages.owned(paper))
     app.router.add_get("/portal/invoices", invoices, name="portal_invoices")
