@@ -332,12 +332,17 @@ async def test_three_nodes_behind_haproxy(tmp_path: Path) -> None:
                         return await _lease_holder(store, "entitlement-scheduler") in {a, c}
 
                     await _until("the scheduler lease on A or C", moved, 10)
-                    await asyncio.sleep(1.0)  # the new holder's first pass and more telemetry
+                    sent_before = {id(h): len(h.acked) for h in hubs if h.sending}
 
-                    # -- telemetry: every batch stored exactly once, none lost
+                    async def more_telemetry() -> bool:
+                        return all(len(h.acked) > sent_before[id(h)] for h in hubs if h.sending)
+
+                    await _until("telemetry acknowledged again after the move", more_telemetry, 20)
+
+                    # -- telemetry: every batch stored exactly once, none lost (a batch still
+                    # on its way when sending stops is at most the one after the last ACK)
                     for hub in hubs:
                         hub.sending = False
-                    await asyncio.sleep(0.5)
                     rows = await _sql(store, "SELECT device_id, seq FROM telemetry_batches")
                     stored: dict[int, list[int]] = {}
                     for device_id, seq in rows:
