@@ -37,7 +37,7 @@ from cloud_gateway.localdays import local_date
 from cloud_gateway.store.database import BoundConnection
 
 if TYPE_CHECKING:
-    from cloud_gateway.billing.service import BillingService
+    from cloud_gateway.billing.service_account import AccountOps
 
 __all__ = ["Payment", "PaymentPlan", "book_payments", "plan_payments"]
 
@@ -153,7 +153,7 @@ def plan_payments(
 
 
 async def book_payments(
-    service: BillingService,
+    service: AccountOps,
     repo: BillingRepository,
     payments: Sequence[Payment],
     now: datetime,
