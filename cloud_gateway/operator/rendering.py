@@ -11,6 +11,7 @@ from babel.numbers import format_decimal
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.http.auth import csrf_token
+from cloud_gateway.http.formats import format_cents
 from cloud_gateway.http.pages import local_times, render
 from cloud_gateway.i18n import request_language
 from cloud_gateway.operator.console import OPERATORS, STAFF, STAFF_ROLES
@@ -25,6 +26,9 @@ SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/console/audit", "console.nav.audit", OPERATORS),
     ("/console/queues", "console.nav.queues", STAFF_ROLES),
     ("/console/terms", "console.nav.terms", OPERATORS),
+    ("/console/bank", "console.nav.bank", STAFF_ROLES),
+    ("/console/tickets", "console.nav.tickets", OPERATORS),
+    ("/console/repairs", "console.nav.repairs", OPERATORS),
 )
 """The console's sections: link, text id, roles that see it."""
 
@@ -48,5 +52,6 @@ async def render_console(
         "staff": request[STAFF].account,
         "when": local_times(request),
         "number": _number(request),
+        "money": lambda amount: format_cents(amount, request_language(request).value),
     }
     return render(request, template, common | context, status=status)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from cloud_gateway.support import operator_api, pages, portal
+from cloud_gateway.operator.console import add_console_routes
+from cloud_gateway.support import console_pages, operator_api, pages, portal
 
 __all__ = ["setup"]
 
@@ -14,3 +15,4 @@ def setup(app: web.Application) -> None:
     pages.setup(app)
     portal.setup(app)
     operator_api.setup(app)
+    add_console_routes(app, console_pages.ROUTES)

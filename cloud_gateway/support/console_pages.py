@@ -1,0 +1,207 @@
+"""The console's ticket and repair pages (operators), on top of :class:`SupportService`.
+
+::
+
+    GET  /console/tickets                       the ticket queue (``?status=open``)
+    GET  /console/tickets/{id}                  one ticket with the answer form
+    POST /console/tickets/{id}/answer           body, reason: answer (the customer gets a mail)
+    POST /console/tickets/{id}/close            reason: close
+    GET  /console/repairs                       repair orders with review / quote / done
+    POST /console/repairs/{id}/review           note, reason
+    POST /console/repairs/{id}/quote            amount (euros), text, reason: quote (PDF, mail)
+    POST /console/repairs/{id}/done             reason: status to done
+
+Every POST carries the form's CSRF token (checked by the console's guard), needs a reason
+and is audited with the staff member; errors re-render the page with the input kept.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import web
+
+from cloud_gateway.billing.money import cents
+from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.keys import SUPPORT
+from cloud_gateway.operator.console import (
+    BODY,
+    OPERATORS,
+    ConsoleRoute,
+    RouteKind,
+    audit,
+    reason_of,
+)
+from cloud_gateway.operator.rendering import render_console
+from cloud_gateway.support.errors import RepairStateError, SupportError
+from cloud_gateway.support.model import RepairState, TicketStatus
+
+__all__ = ["ROUTES"]
+
+
+def _id(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound from None
+
+
+def _base_url(request: web.Request) -> str:
+    return f"https://{request.host}/"
+
+
+async def tickets(request: web.Request) -> web.Response:
+    """The ticket queue, newest first, optionally filtered by status."""
+    raw = request.query.get("status", "")
+    status = TicketStatus(raw) if raw in set(TicketStatus) else None
+    found = await request.app[SUPPORT].tickets(None, status)
+    context = {"tickets": found, "status": raw, "statuses": [s.value for s in TicketStatus]}
+    return await render_console(request, "console_tickets.html", context)
+
+
+async def _ticket_page(
+    request: web.Request, ticket_id: int, extra: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    try:
+        ticket = await request.app[SUPPORT].ticket(ticket_id, None)
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+    context = {"ticket": ticket, "error": None, "body": "", "notice": request.query.get("done")}
+    return await render_console(request, "console_ticket.html", context | extra, status=status)
+
+
+async def ticket(request: web.Request) -> web.Response:
+    """One ticket with its messages and the answer form."""
+    return await _ticket_page(request, _id(request, "ticket_id"), {})
+
+
+async def answer(request: web.Request) -> web.StreamResponse:
+    """Answer the ticket; the service mails the customer."""
+    ticket_id = _id(request, "ticket_id")
+    body = str(request[BODY].get("body", ""))
+    reason = reason_of(request)
+    if not body.strip():
+        return await _ticket_page(
+            request, ticket_id, {"error": "console.ticket.empty", "body": body}, status=422
+        )
+    if not reason:
+        return await _ticket_page(
+            request, ticket_id, {"error": "console.reason_required", "body": body}, status=422
+        )
+    try:
+        await request.app[SUPPORT].answer(ticket_id, body, base_url=_base_url(request))
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+    except SupportError:
+        return await _ticket_page(
+            request, ticket_id, {"error": "console.ticket.invalid", "body": body}, status=422
+        )
+    await audit(request, "ticket.answer", f"ticket:{ticket_id}", reason)
+    raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}?done=answered")
+
+
+async def close(request: web.Request) -> web.StreamResponse:
+    """Close the ticket."""
+    ticket_id = _id(request, "ticket_id")
+    reason = reason_of(request)
+    if not reason:
+        return await _ticket_page(
+            request, ticket_id, {"error": "console.reason_required"}, status=422
+        )
+    try:
+        await request.app[SUPPORT].close(ticket_id, None)
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+    await audit(request, "ticket.close", f"ticket:{ticket_id}", reason)
+    raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}?done=closed")
+
+
+async def _repairs_page(
+    request: web.Request, extra: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    found = await request.app[SUPPORT].repairs(None)
+    context = {
+        "repairs": found,
+        "error": None,
+        "failed_id": None,
+        "kept": {},
+        "notice": request.query.get("done"),
+    }
+    return await render_console(request, "console_repairs.html", context | extra, status=status)
+
+
+async def repairs(request: web.Request) -> web.Response:
+    """Repair orders, newest first, each with its next step."""
+    return await _repairs_page(request, {})
+
+
+def _net_cents(raw: str) -> int | None:
+    """Euros as typed (``1234,50`` or ``1234.50``) in cents, or None when not an amount."""
+    try:
+        amount = Decimal(raw.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return cents(amount)
+
+
+async def repair_action(request: web.Request) -> web.StreamResponse:
+    """review, quote or done, by the path's last segment."""
+    repair_id = _id(request, "repair_id")
+    action = request.path.rsplit("/", 1)[1]
+    body = request[BODY]
+    kept = {k: str(v) for k, v in body.items() if k != "csrf_token"}
+    failed = {"failed_id": repair_id, "kept": kept}
+    reason = reason_of(request)
+    if not reason:
+        return await _repairs_page(
+            request, failed | {"error": "console.reason_required"}, status=422
+        )
+    support = request.app[SUPPORT]
+    detail = ""
+    try:
+        if action == "review":
+            await support.review(repair_id, str(body.get("note", "")))
+        elif action == "quote":
+            net = _net_cents(str(body.get("amount", "")))
+            text = str(body.get("text", "")).strip()
+            if net is None or not text:
+                return await _repairs_page(
+                    request, failed | {"error": "console.repair.quote_invalid"}, status=422
+                )
+            await support.quote(repair_id, net, text, base_url=_base_url(request))
+            detail = f"net {net} cents"
+        else:
+            await support.mark(repair_id, RepairState.DONE)
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+    except (RepairStateError, SupportError):
+        return await _repairs_page(request, failed | {"error": "console.repair.state"}, status=409)
+    await audit(request, f"repair.{action}", f"repair:{repair_id}", reason, detail)
+    raise web.HTTPSeeOther(f"/console/repairs?done={action}#repair-{repair_id}")
+
+
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute("GET", "/console/tickets", tickets, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute("GET", r"/console/tickets/{ticket_id:\d+}", ticket, OPERATORS, RouteKind.PAGE),
+    ConsoleRoute(
+        "POST", r"/console/tickets/{ticket_id:\d+}/answer", answer, OPERATORS, RouteKind.PAGE
+    ),
+    ConsoleRoute(
+        "POST", r"/console/tickets/{ticket_id:\d+}/close", close, OPERATORS, RouteKind.PAGE
+    ),
+    ConsoleRoute("GET", "/console/repairs", repairs, OPERATORS, RouteKind.PAGE),
+    *(
+        ConsoleRoute(
+            "POST",
+            rf"/console/repairs/{{repair_id:\d+}}/{step}",
+            repair_action,
+            OPERATORS,
+            RouteKind.PAGE,
+        )
+        for step in ("review", "quote", "done")
+    ),
+)
+"""The console's ticket and repair pages (operators only)."""
