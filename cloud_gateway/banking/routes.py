@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from cloud_gateway.banking import console_pages
 from cloud_gateway.banking.errors import BankingError, QueueStateError, StatementError
 from cloud_gateway.banking.model import StoredTransaction, TransactionStatus
 from cloud_gateway.banking.texts import bank_text
@@ -238,4 +239,5 @@ def _describe(openapi: OpenApi) -> None:
 def setup(app: web.Application) -> None:
     """Register the bank routes (operators and accountants)."""
     add_console_routes(app, ROUTES)
+    add_console_routes(app, console_pages.ROUTES)
     _describe(app[OPENAPI])

@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 
 from cloud_gateway.accounts.model import Role
 from cloud_gateway.http.auth import csrf_token
-from cloud_gateway.http.formats import format_cents
+from cloud_gateway.http.formats import format_cents, format_date
 from cloud_gateway.http.pages import local_times, render
 from cloud_gateway.i18n import request_language
 from cloud_gateway.operator.console import OPERATORS, STAFF, STAFF_ROLES
@@ -53,5 +53,6 @@ async def render_console(
         "when": local_times(request),
         "number": _number(request),
         "money": lambda amount: format_cents(amount, request_language(request).value),
+        "day": lambda value: format_date(value, request_language(request).value),
     }
     return render(request, template, common | context, status=status)

@@ -183,6 +183,68 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
         "This step is not possible in the current state.",
     ),
     "console.repair.done_notice": _t("Reparaturauftrag aktualisiert.", "Repair order updated."),
+    "console.bank.upload": _t("Kontoauszug (camt.053) hochladen", "Upload a statement (camt.053)"),
+    "console.bank.file": _t("Datei", "File"),
+    "console.bank.imported": _t("Eingelesen", "Imported"),
+    "console.bank.queue": _t("Nicht zugeordnete Zahlungen", "Unmatched payments"),
+    "console.bank.queue_none": _t("Keine offenen Zahlungen.", "No unmatched payments."),
+    "console.bank.amount": _t("Betrag", "Amount"),
+    "console.bank.payer": _t("Zahler", "Payer"),
+    "console.bank.remittance": _t("Verwendungszweck", "Remittance"),
+    "console.bank.date": _t("Buchungstag", "Booking day"),
+    "console.bank.assign": _t("Beleg zuordnen", "Assign to a document"),
+    "console.bank.book": _t("Auf Zahlungskonto buchen", "Book to the payment account"),
+    "console.bank.refund": _t("Zurücküberweisen", "Refund"),
+    "console.bank.note": _t("Notiz", "Note"),
+    "console.bank.document": _t("Proforma", "Pro-forma"),
+    "console.bank.account": _t(
+        "Kundenkonto (Name oder E-Mail)", "Customer account (name or e-mail)"
+    ),
+    "console.bank.proformas": _t("Offene Proforma-Rechnungen", "Open pro-forma invoices"),
+    "console.bank.proformas_none": _t("Keine offenen Proformas.", "No open pro-formas."),
+    "console.bank.number": _t("Nummer", "Number"),
+    "console.bank.due": _t("Fällig", "Due"),
+    "console.bank.overdue": _t("überfällig", "overdue"),
+    "console.bank.reservations": _t("Offene Lieferreservierungen", "Open delivery reservations"),
+    "console.bank.reservations_none": _t("Keine offenen Reservierungen.", "No open reservations."),
+    "console.bank.order": _t("Bestellung", "Order"),
+    "console.bank.confirm": _t("Bestätigen", "Confirm"),
+    "console.bank.journal": _t("Zahlungskonto eines Kunden", "A customer's payment account"),
+    "console.bank.show": _t("Anzeigen", "Show"),
+    "console.bank.balance": _t("Saldo", "Balance"),
+    "console.bank.limit": _t("Überziehungsrahmen in Euro", "Overdraft allowance in euros"),
+    "console.bank.set_limit": _t("Rahmen setzen", "Set the allowance"),
+    "console.bank.kind": _t("Art", "Kind"),
+    "console.bank.reference": _t("Bezug", "Reference"),
+    "console.bank.journal_none": _t("Keine Buchungen.", "No entries."),
+    "console.bank.unknown_account": _t(
+        "Kein Konto mit diesem Namen.", "No account with this name."
+    ),
+    "console.bank.no_file": _t("Bitte eine Datei wählen.", "Please choose a file."),
+    "console.bank.invalid": _t(
+        "Die Datei ist kein gültiger camt.053-Auszug:",
+        "The file is not a valid camt.053 statement:",
+    ),
+    "console.bank.target": _t("Bitte eine Proforma wählen.", "Please choose a pro-forma."),
+    "console.bank.no_account": _t("Kein Konto mit diesem Namen.", "No account with this name."),
+    "console.bank.not_found": _t("Nicht gefunden.", "Not found."),
+    "console.bank.resolved": _t(
+        "Diese Zahlung ist schon erledigt.", "This payment has been resolved already."
+    ),
+    "console.bank.refused": _t(
+        "Das ist in diesem Zustand nicht möglich.", "This is not possible in this state."
+    ),
+    "console.bank.limit_invalid": _t(
+        "Bitte einen Betrag ab 0 mit höchstens 2 Nachkommastellen angeben.",
+        "Please give an amount of 0 or more with at most 2 decimals.",
+    ),
+    "console.bank.done.assign": _t("Zahlung zugeordnet.", "Payment assigned."),
+    "console.bank.done.book": _t(
+        "Auf das Zahlungskonto gebucht.", "Booked to the payment account."
+    ),
+    "console.bank.done.refund": _t("Als Rücküberweisung erledigt.", "Resolved as refund."),
+    "console.bank.done.confirm": _t("Reservierung bestätigt.", "Reservation confirmed."),
+    "console.bank.done.overdraft": _t("Überziehungsrahmen gesetzt.", "Overdraft allowance set."),
     "console.queue.name": _t("Warteschlange", "Queue"),
     "console.queue.depth": _t("Anzahl", "Items"),
     "console.queue.age": _t("Ältester Eintrag (s)", "Oldest item (s)"),
