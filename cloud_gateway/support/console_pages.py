@@ -121,7 +121,7 @@ async def _repairs_page(
     request: web.Request, extra: dict[str, Any], *, status: int = 200
 ) -> web.Response:
     found = await request.app[SUPPORT].repairs(None)
-    context = {
+    context: dict[str, Any] = {
         "repairs": found,
         "error": None,
         "failed_id": None,
