@@ -1,4 +1,4 @@
-"""Operator JSON routes for tickets and repair orders (the console comes later).
+"""Operator JSON routes for tickets and repair orders (the console pages: ``console_pages``).
 
 ::
 
