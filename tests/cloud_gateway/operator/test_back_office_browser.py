@@ -12,6 +12,9 @@ is audited with the staff member and reason.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -81,16 +84,43 @@ async def _audited(gw: GatewayHarness, action: str) -> tuple[str, str]:
     return found[0].operator, found[0].reason
 
 
-async def test_operator_assigns_an_unmatched_payment_and_the_package_activates(
-    tmp_path: Path, clock: ManualClock
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Ordered:
+    """A staff member's console page and a customer's order placed with the billing service."""
+
+    gw: GatewayHarness
+    page: Page
+    billing: BillingService
+    account_id: int
+    order_id: int
+    proforma_id: int
+
+
+@asynccontextmanager
+async def _ordered(
+    tmp_path: Path, clock: ManualClock, staff: str, role: Role, line: OrderLine
+) -> AsyncIterator[Ordered]:
+    """A gateway where anna ordered ``line`` and ``staff`` is logged in to the console."""
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
     async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
         anna = await gw.create_account("anna")
-        await gw.create_account("olga", role=Role.OPERATOR)
+        await gw.create_account(staff, role=role)
         billing = gw.gateway.runner.app[BILLING]
-        placed = await _order(billing, anna.id, HUB_YEAR)
-        order_id = int(str(placed["order_id"]))
+        placed = await _order(billing, anna.id, line)
+        ids = placed["proforma_ids"]
+        assert isinstance(ids, list)
+        page = await ctx.new_page()
+        await _staff_page(page, gw, staff, clock)
+        yield Ordered(gw, page, billing, anna.id, int(str(placed["order_id"])), int(ids[0]))
+        assert await validate(gw.gateway.store) >= 1
+
+
+async def test_operator_assigns_an_unmatched_payment_and_the_package_activates(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with _ordered(tmp_path, clock, "olga", Role.OPERATOR, HUB_YEAR) as ordered:
+        gw, page, billing = ordered.gw, ordered.page, ordered.billing
+        order_id = ordered.order_id
         assert await billing.order_state(order_id) is OrderState.CONFIRMED  # nothing to deliver
         # the payer typed neither the reference nor a name we know: the queue
         transfer = Movement(amount=2975, name="HAUSVERWALTUNG NORD", text="Rechnung Anna")
@@ -100,8 +130,6 @@ async def test_operator_assigns_an_unmatched_payment_and_the_package_activates(
                                          booked=date(2026, 2, 12))])
         )  # fmt: skip
 
-        page = await ctx.new_page()
-        await _staff_page(page, gw, "olga", clock)
         await page.click("nav.console-nav >> text=Zahlungen")
         await page.wait_for_url("**/console/bank")
         await _fits(page)
@@ -138,24 +166,14 @@ async def test_operator_assigns_an_unmatched_payment_and_the_package_activates(
         assert "Balance" in await page.inner_text("body")
         assert await page.locator("#journal tbody tr").count() == 2
         await _fits(page)
-        assert await validate(gw.gateway.store) >= 1
 
 
 async def test_accountant_confirms_a_reservation_and_the_service_activates(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
-    async with gateway_harness(tmp_path, db_url, clock) as gw, chromium_context() as ctx:
-        anna = await gw.create_account("anna")
-        await gw.create_account("bert", role=Role.ACCOUNTANT)
-        billing = gw.gateway.runner.app[BILLING]
-        placed = await _order(billing, anna.id, SATELLITE)
-        order_id = int(str(placed["order_id"]))
-        ids = placed["proforma_ids"]
-        assert isinstance(ids, list)
-        [proforma_id] = ids
-        page = await ctx.new_page()
-        await _staff_page(page, gw, "bert", clock)
+    async with _ordered(tmp_path, clock, "bert", Role.ACCOUNTANT, SATELLITE) as ordered:
+        gw, page, billing = ordered.gw, ordered.page, ordered.billing
+        order_id, proforma_id = ordered.order_id, ordered.proforma_id
         # the accountant sees the money pages, not the support ones
         nav = await page.inner_text("nav.console-nav")
         assert "Zahlungen" in nav
@@ -164,8 +182,8 @@ async def test_accountant_confirms_a_reservation_and_the_service_activates(
         proforma = page.locator(f'#proformas tr[data-document="{proforma_id}"]')
         assert "2.151,52" in await proforma.inner_text()
         # the prepaid fee arrives; the order waits for the confirmed order form
-        reference = await _reference(gw, int(str(proforma_id)))
-        await billing.record_payment(anna.id, 215152, reference, key="bank-1")
+        reference = await _reference(gw, proforma_id)
+        await billing.record_payment(ordered.account_id, 215152, reference, key="bank-1")
         assert await billing.order_state(order_id) is OrderState.PAID
         await page.reload()
         form = page.locator(f'#order-{order_id} form[data-code="order_form"]')
@@ -179,7 +197,6 @@ async def test_accountant_confirms_a_reservation_and_the_service_activates(
             "bert", "Auftragsformular liegt unterschrieben vor",
         )  # fmt: skip
         await _fits(page)
-        assert await validate(gw.gateway.store) >= 1
 
 
 async def _reference(gw: GatewayHarness, document_id: int) -> str:
