@@ -174,6 +174,7 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.repair.text": _t("Angebotstext", "Quote text"),
     "console.repair.quoted": _t("Angebot netto", "Quote net"),
     "console.repair.done": _t("Als erledigt markieren", "Mark as done"),
+    "console.repair.paid": _t("Als bezahlt markieren", "Mark as paid"),
     "console.repair.quote_invalid": _t(
         "Bitte einen Betrag über 0 (höchstens 2 Nachkommastellen) und einen Angebotstext angeben.",
         "Please give an amount above 0 (at most 2 decimals) and a quote text.",

@@ -9,6 +9,7 @@
     GET  /console/repairs                       repair orders with review / quote / done
     POST /console/repairs/{id}/review           note, reason
     POST /console/repairs/{id}/quote            amount (euros), text, reason: quote (PDF, mail)
+    POST /console/repairs/{id}/paid             reason: paid (its pro-forma is settled)
     POST /console/repairs/{id}/done             reason: status to done
 
 Every POST carries the form's CSRF token (checked by the console's guard), needs a reason
@@ -148,7 +149,7 @@ def _net_cents(raw: str) -> int | None:
 
 
 async def repair_action(request: web.Request) -> web.StreamResponse:
-    """review, quote or done, by the path's last segment."""
+    """review, quote, paid or done, by the path's last segment."""
     repair_id = _id(request, "repair_id")
     action = request.path.rsplit("/", 1)[1]
     body = request[BODY]
@@ -173,8 +174,8 @@ async def repair_action(request: web.Request) -> web.StreamResponse:
                 )
             await support.quote(repair_id, net, text, base_url=_base_url(request))
             detail = f"net {net} cents"
-        else:
-            await support.mark(repair_id, RepairState.DONE)
+        else:  # paid (only once its pro-forma is settled) or done
+            await support.mark(repair_id, RepairState(action))
     except NotFoundError:
         raise web.HTTPNotFound from None
     except (RepairStateError, SupportError):
@@ -201,7 +202,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
             OPERATORS,
             RouteKind.PAGE,
         )
-        for step in ("review", "quote", "done")
+        for step in ("review", "quote", "paid", "done")
     ),
 )
 """The console's ticket and repair pages (operators only)."""

@@ -270,3 +270,26 @@ async def test_operator_answers_a_ticket_and_quotes_a_repair(
         assert quote_mail["To"] == "anna@example.org"
         assert await _audited(gw, "repair.quote") == ("olga", "Angebot")
         await _fits(page)
+
+        # the customer accepts; "paid" only once the pro-forma is settled, then done
+        accepted = await support.accept(anna.id, repair)
+        await page.reload()
+        card = page.locator(f"#repair-{repair}")
+        await card.locator("input[name=reason]").fill("Zahlung erwartet")
+        await card.locator("button").click()
+        assert "nicht möglich" in await page.inner_text("#console-error")
+        assert accepted.proforma_id is not None
+        reference = await _reference(gw, accepted.proforma_id)
+        billing = gw.gateway.runner.app[BILLING]
+        await billing.record_payment(anna.id, 5938, reference, key="bank-repair")
+        card = page.locator(f"#repair-{repair}")
+        await card.locator("input[name=reason]").fill("Zahlung eingegangen")
+        await card.locator("button").click()
+        await page.wait_for_url("**/console/repairs?done=paid*")
+        card = page.locator(f"#repair-{repair}")
+        await card.locator("input[name=reason]").fill("Gerät repariert zurückgeschickt")
+        await card.locator("button").click()
+        await page.wait_for_url("**/console/repairs?done=done*")
+        assert (await support.repair(repair, None)).state is RepairState.DONE
+        assert await page.get_attribute(f"#repair-{repair}", "data-state") == "done"
+        assert await _audited(gw, "repair.done") == ("olga", "Gerät repariert zurückgeschickt")
