@@ -141,10 +141,10 @@ async def resolve(request: web.Request) -> web.StreamResponse:
             detail = f"account {account.username}"
         else:
             await bank.refund(transaction_id, str(body.get("note", ""))[:500])
-    except NotFoundError:
-        return await _page(request, _failed(where, "console.bank.not_found", body), status=404)
+    except NotFoundError:  # no longer in the queue: the message on top of the page
+        return await _page(request, _failed("", "console.bank.not_found", body), status=404)
     except QueueStateError:
-        return await _page(request, _failed(where, "console.bank.resolved", body), status=409)
+        return await _page(request, _failed("", "console.bank.resolved", body), status=409)
     except (BankingError, BillingError):
         return await _page(request, _failed(where, "console.bank.refused", body), status=409)
     await audit(request, f"bank.{action}", f"transaction:{transaction_id}", reason, detail)
@@ -162,9 +162,9 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[BILLING].confirm_reservation(order_id, code, key=key)
     except NotFoundError:
-        return await _page(request, _failed(where, "console.bank.not_found", {}), status=404)
+        return await _page(request, _failed("", "console.bank.not_found", {}), status=404)
     except BillingError:
-        return await _page(request, _failed(where, "console.bank.refused", {}), status=409)
+        return await _page(request, _failed("", "console.bank.refused", {}), status=409)
     await audit(request, "reservation.confirm", f"order:{order_id}", reason, code)
     raise web.HTTPSeeOther(f"{_PAGE}?done=confirm")
 
