@@ -24,8 +24,8 @@ from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu
-from tests.cloud_gateway.shop.test_hub_link import enrol_hub
 from tests.support.gateway import GatewayHarness, gateway_harness
+from tests.support.hubs import enrol_hub
 from tests.tunnel.sessions import until
 from tunnel.clock import ManualClock
 

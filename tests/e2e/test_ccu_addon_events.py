@@ -14,8 +14,8 @@ from cloud_gateway.devices.model import Device
 from cloud_gateway.http.keys import TUNNELS
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu
-from tests.cloud_gateway.shop.test_hub_link import enrol_hub
 from tests.support.gateway import gateway_harness
+from tests.support.hubs import enrol_hub
 from tests.tunnel.sessions import until
 from tunnel.clock import ManualClock
 

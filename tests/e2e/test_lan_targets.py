@@ -27,10 +27,10 @@ from cloud_gateway.tunnels.registry import TunnelRegistry
 from simulator.ccu.catalog import InterfaceName
 from simulator.ccu.server import SimulatedCcu
 from tests.cloud_gateway.portal.support import text_of
-from tests.cloud_gateway.shop.test_hub_link import Hub, enrol_hub
 from tests.support.browser import chromium_browser
 from tests.support.device_webui import browser, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
+from tests.support.hubs import Hub, enrol_hub
 from tests.tunnel.sessions import until
 from tunnel.clock import ManualClock
 

@@ -15,9 +15,9 @@ from tests.cloud_gateway.shop.shopping import (
     pay_and_activate,
     validate,
 )
-from tests.cloud_gateway.shop.test_hub_link import enrol_hub
 from tests.support.browser import chromium_context
 from tests.support.gateway import gateway_harness
+from tests.support.hubs import enrol_hub
 from tunnel.clock import ManualClock
 
 pytestmark = pytest.mark.browser
