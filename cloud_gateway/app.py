@@ -19,7 +19,7 @@ from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.http.chrome import page_chrome
-from cloud_gateway.http.errors import domain_errors
+from cloud_gateway.http.errors import domain_errors, malformed_input
 from cloud_gateway.http.keys import (
     ACCOUNT_CLOSURE,
     ACCOUNTS,
@@ -122,7 +122,7 @@ def create_app(
         entitlement_policy=entitlements,
     )
     app = web.Application(
-        middlewares=[page_chrome, domain_errors],
+        middlewares=[malformed_input, page_chrome, domain_errors],
         # ticket attachments: 3 files of 2 MiB each (support.attachments) plus the form
         client_max_size=8 * 1024 * 1024,
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from tests.e2e.test_tunnel_remote import remote_env
 from tests.support.gateway import gateway_harness
@@ -94,7 +94,7 @@ async def test_device_responses_get_the_headers_and_keep_cookies_to_their_host(
         assert len(wide) == 1
         assert "domain" not in wide[0].lower()  # host-only: never the portal or other devices
         # the browser keeps it for this device host only
-        on_portal = http.cookie_jar.filter_cookies(aiohttp.client.URL(env.gw.url))
+        on_portal = http.cookie_jar.filter_cookies(URL(env.gw.url))
         assert "wide" not in on_portal
 
 
