@@ -83,8 +83,10 @@ async def page_chrome(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return error_page(request, exc.status)
-    except (asyncio.CancelledError, *MALFORMED_INPUT):
-        raise  # malformed input: a 400 from http.errors.malformed_input
+    except asyncio.CancelledError:
+        raise
+    except MALFORMED_INPUT:
+        raise  # a 400 from http.errors.malformed_input
     except Exception:
         _LOGGER.exception("page %s %s failed", request.method, request.path)
         return error_page(request, 500)

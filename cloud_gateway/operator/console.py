@@ -22,7 +22,6 @@ test walks the application's route table against them: an undeclared route fails
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -133,7 +132,7 @@ async def _body(request: web.Request, identity: Identity, kind: RouteKind) -> di
         _csrf_header(request, identity)
         try:
             parsed: object = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except ValueError:  # not JSON, not UTF-8, or an integer beyond the digit limit
             raise refuse(ErrorCode.INVALID_JSON) from None
         if not isinstance(parsed, dict):
             raise refuse(ErrorCode.INVALID_JSON)

@@ -45,6 +45,13 @@ async def test_anonymous_malformed_requests_get_4xx(
                     headers={"Content-Type": "application/x-www-form-urlencoded"},
                 ),
             }
+            answers["enrol integer of 5000 digits"] = await _status(
+                http,
+                "POST",
+                "/api/v1/enrol",
+                data='{"csr": ' + "9" * 5000 + "}",
+                headers={"Content-Type": "application/json"},
+            )
         cookie_jar = aiohttp.DummyCookieJar()
         async with aiohttp.ClientSession(
             base_url=gw.url,
@@ -66,6 +73,7 @@ async def test_logged_in_malformed_requests_get_4xx(
         http = gw.client()
         try:
             await gw.login(http, "anna")
+            token = await gw.form_token(http, "/plants/new")  # the session's CSRF token
             answers = {
                 "api csrf header non-ascii": await _status(
                     http,
@@ -78,9 +86,17 @@ async def test_logged_in_malformed_requests_get_4xx(
                 "page huge plant id": await _status(http, "GET", f"/plants/{HUGE}"),
                 "api huge window id": await _status(http, "GET", f"/api/v1/windows/{HUGE}"),
                 "api id past int32": await _status(http, "GET", f"/api/v1/plants/{2**31}"),
+                "api json nested 100k deep": await _status(
+                    http,
+                    "POST",
+                    "/api/v1/plants",
+                    data="[" * 100_000 + "]" * 100_000,
+                    headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
+                ),
             }
         finally:
             await http.close()
     assert {name: status for name, status in answers.items() if status >= 500} == {}
     assert all(400 <= status < 500 for status in answers.values()), answers
     assert answers["api huge plant id"] == 404
+    assert answers["api json nested 100k deep"] == 400
