@@ -20,13 +20,15 @@ outside ``/api/``) get styled error pages in the reader's language from
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.helpers import parse_mimetype
 
 from cloud_gateway.errors import AccessDeniedError, ConflictError, NotFoundError
 from cloud_gateway.plants.errors import InvalidPlantError
@@ -227,21 +229,44 @@ def _impossible_id(request: web.Request) -> bool:
     )
 
 
+def _unreadable_body(request: web.Request) -> str:
+    """Why the body cannot be parsed at all (an unknown charset, multipart without
+    boundary), or ``""``."""
+    if not request.body_exists:
+        return ""
+    mime = parse_mimetype(request.headers.get(hdrs.CONTENT_TYPE, ""))
+    charset = mime.parameters.get("charset")
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return "unknown charset"
+    if mime.type == "multipart" and not mime.parameters.get("boundary"):
+        return "multipart without boundary"
+    return ""
+
+
+def _bad_request(request: web.Request, problem: str) -> web.HTTPException:
+    _LOGGER.info("malformed request %s %s: %s", request.method, request.path, problem)
+    if request.path.startswith(_API_PREFIX):
+        return refuse(ErrorCode.INVALID_REQUEST, detail=problem)
+    return web.HTTPBadRequest(text="Ungültige Anfrage / Invalid request")
+
+
 @web.middleware
 async def malformed_input(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The one boundary for input the parsers cannot take: a 400 (``invalid_request`` under
     ``/api/``, a short page elsewhere) instead of a 500, logged in one line without a
-    traceback. Path ids beyond :data:`MAX_ID` are a 404 before the handler runs."""
+    traceback. Bodies no parser can read are refused before the handler, and path ids
+    beyond :data:`MAX_ID` are a 404."""
     if _impossible_id(request):  # no row has it: SQLite and PostgreSQL would overflow
         if request.path.startswith(_API_PREFIX):
             raise refuse(ErrorCode.NOT_FOUND)
         raise web.HTTPNotFound(text="Nicht gefunden / Not found")
+    problem = _unreadable_body(request)
+    if problem:
+        raise _bad_request(request, problem)
     try:
         return await handler(request)
     except MALFORMED_INPUT as exc:
-        _LOGGER.info(
-            "malformed request %s %s: %s", request.method, request.path, type(exc).__name__
-        )
-        if request.path.startswith(_API_PREFIX):
-            raise refuse(ErrorCode.INVALID_REQUEST, detail=type(exc).__name__) from None
-        raise web.HTTPBadRequest(text="Ungültige Anfrage / Invalid request") from None
+        raise _bad_request(request, type(exc).__name__) from None

@@ -45,6 +45,17 @@ async def test_anonymous_malformed_requests_get_4xx(
                     headers={"Content-Type": "application/x-www-form-urlencoded"},
                 ),
             }
+            for name, content_type in [
+                ("unknown charset", "application/x-www-form-urlencoded; charset=x-unknown"),
+                ("multipart without boundary", "multipart/form-data"),
+            ]:
+                answers[name] = await _status(
+                    http,
+                    "POST",
+                    "/login",
+                    data=b"csrf_token=" + token.encode() + b"&login=a&password=b",
+                    headers={"Content-Type": content_type},
+                )
             answers["enrol integer of 5000 digits"] = await _status(
                 http,
                 "POST",
