@@ -137,6 +137,7 @@ async def gateway(spec: dict[str, Any]) -> None:
         GatewayConfig,
         HttpConfig,
         MqttConfig,
+        PlantsConfig,
     )
     from cloud_gateway.server import start_gateway  # noqa: PLC0415
 
@@ -146,6 +147,7 @@ async def gateway(spec: dict[str, Any]) -> None:
         state_dir=Path(spec["state_dir"]),
         http=HttpConfig(host="127.0.0.1", port=0, public_host="localhost"),
         database=DatabaseConfig(url=spec["db_url"]),
+        plants=PlantsConfig(demo_activation_key=True),  # the public demo key
         mqtt=(
             MqttConfig(
                 enabled=True, host=mqtt["host"], port=mqtt["port"], topic_prefix=mqtt["prefix"]

@@ -25,7 +25,13 @@ from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.billing.service import Customer, OrderLine
-from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig, PaymentsConfig
+from cloud_gateway.config import (
+    DatabaseConfig,
+    GatewayConfig,
+    HttpConfig,
+    PaymentsConfig,
+    PlantsConfig,
+)
 from cloud_gateway.http.keys import BILLING, PAYMENTS
 from cloud_gateway.server import start_gateway
 from simulator.psp import PspSimulator
@@ -66,6 +72,7 @@ async def checkout_p99_ms(buyers: int = 50, *, backend: str = "sqlite") -> float
                 state_dir=folder,
                 http=HttpConfig(port=port, public_host="127.0.0.1"),
                 database=DatabaseConfig(url=url),
+                plants=PlantsConfig(demo_activation_key=True),  # the public demo key
                 payments=PaymentsConfig(
                     gateway_url=f"https://127.0.0.1:{port}",
                     psp_url=psp.url,

@@ -69,7 +69,7 @@ from bench._procfs import (
 )
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig
+from cloud_gateway.config import EnrolmentConfig, GatewayConfig, HttpConfig, PlantsConfig
 from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.server import RunningGateway, start_gateway
 from simulator.ccu import InterfaceName, SimulatedCcu
@@ -189,6 +189,7 @@ async def gateway_and_ccu(folder: Path) -> AsyncIterator[tuple[RunningGateway, S
         state_dir=folder / "gateway",
         http=HttpConfig(port=0),
         enrolment=EnrolmentConfig(poll_interval_s=0.5),
+        plants=PlantsConfig(demo_activation_key=True),  # the public demo key
     )
     gateway = await start_gateway(config, clock)
     try:

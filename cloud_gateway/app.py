@@ -19,7 +19,7 @@ from cloud_gateway.entitlements import routes as entitlement_routes
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.http.chrome import page_chrome
-from cloud_gateway.http.errors import domain_errors
+from cloud_gateway.http.errors import domain_errors, malformed_input
 from cloud_gateway.http.keys import (
     ACCOUNT_CLOSURE,
     ACCOUNTS,
@@ -92,7 +92,8 @@ async def healthz(request: web.Request) -> web.Response:
     store = request.app[STORE]
     async with store.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
-    body: dict[str, object] = {"status": "ok", "version": software_version()}
+    # no version: an anonymous caller learns nothing to pick exploits by
+    body: dict[str, object] = {"status": "ok"}
     fleet = request.app[FLEET]
     if fleet is not None:
         body["node"] = fleet.node_id
@@ -121,11 +122,12 @@ def create_app(
         entitlement_policy=entitlements,
     )
     app = web.Application(
-        middlewares=[security_headers, page_chrome, domain_errors],
+        middlewares=[malformed_input, page_chrome, domain_errors],
         # ticket attachments: 3 files of 2 MiB each (support.attachments) plus the form
         client_max_size=8 * 1024 * 1024,
     )
     install(app, services)
+    app.on_response_prepare.append(security_headers)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_static("/static/", _STATIC, name="static")

@@ -40,6 +40,7 @@ from cloud_gateway.contracts.service import ContractService
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
+from cloud_gateway.errors import ConfigError
 from cloud_gateway.fleet.drain import NodeDrain
 from cloud_gateway.fleet.node import FleetNode
 from cloud_gateway.fleet.tls import FleetTls, ensure_fleet_tls
@@ -194,11 +195,19 @@ class Services:
 
 
 def _activation_key(config: PlantsConfig) -> bytes:
+    """The manufacturer key; the public demo key only on explicit opt-in (fail closed)."""
     key = config.activation_key.encode()
-    if not key:
-        _LOGGER.warning("plants.activation_key is not set: using the demo manufacturer key")
-        key = DEMO_ACTIVATION_KEY
-    return key
+    if key:
+        return key
+    if not config.demo_activation_key:
+        raise ConfigError(
+            "gateway configuration",
+            "plants.activation_key",
+            "not set: a gateway needs the manufacturer's secret key for activation codes "
+            "(plants.demo_activation_key = true uses the public demo key, for demos and tests)",
+        )
+    _LOGGER.warning("plants.activation_key is not set: using the demo manufacturer key")
+    return DEMO_ACTIVATION_KEY
 
 
 def build_services(

@@ -286,11 +286,14 @@ class PlantsConfig:
 
     activation_key: str = ""
     """Manufacturer key the activation codes on inverter labels derive from (secret);
-    empty: the documented demo key, for the demo and tests only."""
+    empty: the gateway refuses to start unless ``demo_activation_key`` is set."""
     max_wrong_codes: int = 5
     """Wrong activation codes an account may enter per window before it must wait."""
     wrong_code_window_s: float = 900.0
     """Window over which wrong activation codes are counted, in seconds."""
+    demo_activation_key: bool = False
+    """Without ``activation_key``, use the public demo manufacturer key (anyone can compute
+    codes with it): for the demo and tests only, never for a real gateway."""
 
     def __post_init__(self) -> None:
         if self.max_wrong_codes < 1 or self.wrong_code_window_s <= 0:

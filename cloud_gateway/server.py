@@ -67,7 +67,11 @@ async def start_gateway(
         )
     device_ca = await asyncio.to_thread(DeviceCa.ensure, config.state_dir, clock.now())
     store = await Store.open(config.database_url)
-    app = create_app(config, store, clock, device_ca=device_ca, entitlements=entitlements)
+    try:
+        app = create_app(config, store, clock, device_ca=device_ca, entitlements=entitlements)
+    except BaseException:  # e.g. a ConfigError: no open connections left behind
+        await store.close()
+        raise
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     sock = socket.create_server((config.http.host, config.http.port), reuse_port=False)

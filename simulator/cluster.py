@@ -111,6 +111,9 @@ url = "{database_url}"
 [tunnel]
 reconnect_window_s = {reconnect_window_s}
 
+[plants]
+demo_activation_key = true
+
 [cluster]
 enabled = true
 node_id = "{node_id}"

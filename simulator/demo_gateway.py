@@ -26,6 +26,7 @@ from cloud_gateway.config import (
     GatewayConfig,
     HttpConfig,
     PaymentsConfig,
+    PlantsConfig,
     PortalConfig,
     RemoteAccessConfig,
     SmtpConfig,
@@ -115,6 +116,8 @@ def demo_gateway_config(
         portal=PortalConfig(
             demo_mailbox_dir=mailbox_dir.resolve() if mailbox_dir is not None else None
         ),
+        # the demo's inverter labels carry codes of the public demo manufacturer key
+        plants=PlantsConfig(demo_activation_key=True),
     )
 
 

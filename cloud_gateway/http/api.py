@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, Actor, Resource, actor_for, can
-from cloud_gateway.http.auth import Identity, current_identity
+from cloud_gateway.http.auth import Identity, current_identity, same_secret
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import STORE
 
@@ -25,7 +24,7 @@ async def api_identity(request: web.Request) -> Identity:
         raise refuse(ErrorCode.NOT_LOGGED_IN)
     if request.method not in _SAFE:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
+        if not sent or not same_secret(sent, identity.session.csrf_token):
             raise refuse(ErrorCode.CSRF_TOKEN_INVALID)
     return identity
 

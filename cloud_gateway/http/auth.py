@@ -33,6 +33,7 @@ __all__ = [
     "current_identity",
     "end_session",
     "require_identity",
+    "same_secret",
     "verify_csrf",
 ]
 
@@ -131,6 +132,14 @@ async def csrf_token(request: web.Request) -> str:
     return str(token)
 
 
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a secret the client sent (any characters, also the
+    surrogates aiohttp decodes undecodable bytes to) with the expected one."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 async def verify_csrf(request: web.Request, form: Mapping[str, object]) -> None:
     """Refuse (403) a form post whose ``csrf_token`` does not match."""
     sent = form.get("csrf_token")
@@ -138,5 +147,5 @@ async def verify_csrf(request: web.Request, form: Mapping[str, object]) -> None:
         raise web.HTTPForbidden(text="CSRF token missing")
     identity = await current_identity(request)
     expected = identity.session.csrf_token if identity else request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not same_secret(sent, expected):
         raise web.HTTPForbidden(text="CSRF token invalid")

@@ -10,6 +10,9 @@ services and repositories) to HTTP under ``/api/``:
 - ``ConflictError`` -> 409 ``conflict``
 - ``InvalidPlantError`` -> 422 ``invalid`` with ``fields`` (field -> message key)
 
+:func:`malformed_input` maps what unparseable input raises (``UnicodeError``,
+``OverflowError``, ``RecursionError``) to 400 everywhere, pages included.
+
 :func:`error_responses` describes the same codes for the OpenAPI document. Pages (everything
 outside ``/api/``) get styled error pages in the reader's language from
 :func:`cloud_gateway.http.chrome.page_chrome` instead.
@@ -17,25 +20,37 @@ outside ``/api/``) get styled error pages in the reader's language from
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.helpers import parse_mimetype
 
 from cloud_gateway.errors import AccessDeniedError, ConflictError, NotFoundError
 from cloud_gateway.plants.errors import InvalidPlantError
 
 __all__ = [
+    "MALFORMED_INPUT",
+    "MAX_ID",
     "ErrorCode",
     "domain_errors",
     "error_response",
     "error_responses",
+    "malformed_input",
     "refuse",
 ]
 
 _API_PREFIX = "/api/"
+
+_LOGGER = logging.getLogger(__name__)
+
+#: what malformed client input raises deep in parsing and the stores: undecodable bytes in
+#: bodies, cookies and headers; integers beyond 64 bits as ids; JSON nested too deep
+MALFORMED_INPUT: tuple[type[Exception], ...] = (UnicodeError, OverflowError, RecursionError)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -197,3 +212,61 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
         raise refuse(ErrorCode.CONFLICT) from None
     except InvalidPlantError as exc:
         raise refuse(ErrorCode.INVALID, fields=dict(exc.problems)) from None
+
+
+#: ids are 32-bit on PostgreSQL (``SERIAL``): larger ones in a path name no object
+MAX_ID = 2**31 - 1
+
+
+def _impossible_id(request: web.Request) -> bool:
+    """A path id (``{id}``, ``{..._id}``) of digits beyond :data:`MAX_ID`."""
+    return any(
+        (key == "id" or key.endswith("_id"))
+        and value.isascii()
+        and value.isdigit()
+        and (len(value) > 10 or int(value) > MAX_ID)
+        for key, value in request.match_info.items()
+    )
+
+
+def _unreadable_body(request: web.Request) -> str:
+    """Why the body cannot be parsed at all (an unknown charset, multipart without
+    boundary), or ``""``."""
+    if not request.body_exists:
+        return ""
+    mime = parse_mimetype(request.headers.get(hdrs.CONTENT_TYPE, ""))
+    charset = mime.parameters.get("charset")
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return "unknown charset"
+    if mime.type == "multipart" and not mime.parameters.get("boundary"):
+        return "multipart without boundary"
+    return ""
+
+
+def _bad_request(request: web.Request, problem: str) -> web.HTTPException:
+    _LOGGER.info("malformed request %s %s: %s", request.method, request.path, problem)
+    if request.path.startswith(_API_PREFIX):
+        return refuse(ErrorCode.INVALID_REQUEST, detail=problem)
+    return web.HTTPBadRequest(text="Ungültige Anfrage / Invalid request")
+
+
+@web.middleware
+async def malformed_input(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one boundary for input the parsers cannot take: a 400 (``invalid_request`` under
+    ``/api/``, a short page elsewhere) instead of a 500, logged in one line without a
+    traceback. Bodies no parser can read are refused before the handler, and path ids
+    beyond :data:`MAX_ID` are a 404."""
+    if _impossible_id(request):  # no row has it: SQLite and PostgreSQL would overflow
+        if request.path.startswith(_API_PREFIX):
+            raise refuse(ErrorCode.NOT_FOUND)
+        raise web.HTTPNotFound(text="Nicht gefunden / Not found")
+    problem = _unreadable_body(request)
+    if problem:
+        raise _bad_request(request, problem)
+    try:
+        return await handler(request)
+    except MALFORMED_INPUT as exc:
+        raise _bad_request(request, type(exc).__name__) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ __all__ = [
     "NEW_ANON_CSRF",
     "VIEWER",
     "Viewer",
+    "add_security_headers",
     "content_security_policy",
     "install_formats",
     "local_times",
@@ -122,17 +123,29 @@ def page_response(request: web.Request, body: str, *, status: int = 200) -> web.
     return response
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HSTS, CSP, nosniff, Referrer-Policy and frame-ancestors on every gateway response."""
-    response = await handler(request)
-    headers = response.headers
-    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    headers.setdefault("Content-Security-Policy", _CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    return response
+#: headers every response of the gateway carries (set if the handler did not set them)
+_BASE_HEADERS = (
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+)
+
+
+def add_security_headers(headers: MutableMapping[str, str], *, csp: str = _CSP) -> None:
+    """HSTS, CSP, nosniff, Referrer-Policy and X-Frame-Options where ``headers`` lack them."""
+    for name, value in _BASE_HEADERS:
+        headers.setdefault(name, value)
+    headers.setdefault("Content-Security-Policy", csp)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` signal: the security headers on every gateway response,
+    raised ``HTTPException``s and streamed (proxied) responses included; a CSP or header a
+    handler set is kept. The ``Server`` header names no version."""
+    add_security_headers(response.headers)
+    # aiohttp's default names Python's and its own version
+    response.headers["Server"] = "cloudconnector"
 
 
 def local_times(request: web.Request) -> Callable[[datetime | None], str]:

@@ -22,8 +22,6 @@ test walks the application's route table against them: an undeclared route fails
 
 from __future__ import annotations
 
-import hmac
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,7 +31,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.http.auth import Identity, current_identity, verify_csrf
+from cloud_gateway.http.auth import Identity, current_identity, same_secret, verify_csrf
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, STORE
 from cloud_gateway.http.pages import render
@@ -124,7 +122,7 @@ async def _check(request: web.Request, route: ConsoleRoute) -> Identity:
 def _csrf_header(request: web.Request, identity: Identity) -> None:
     """Refuse (403) unless the request carries the session's ``X-CSRF-Token`` header."""
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent or not hmac.compare_digest(sent, identity.session.csrf_token):
+    if not sent or not same_secret(sent, identity.session.csrf_token):
         raise refuse(ErrorCode.CSRF_TOKEN_INVALID)
 
 
@@ -134,7 +132,7 @@ async def _body(request: web.Request, identity: Identity, kind: RouteKind) -> di
         _csrf_header(request, identity)
         try:
             parsed: object = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except ValueError:  # not JSON, not UTF-8, or an integer beyond the digit limit
             raise refuse(ErrorCode.INVALID_JSON) from None
         if not isinstance(parsed, dict):
             raise refuse(ErrorCode.INVALID_JSON)
@@ -144,9 +142,7 @@ async def _body(request: web.Request, identity: Identity, kind: RouteKind) -> di
     fields: Mapping[str, object] = {"csrf_token": header} if header else form
     if kind is RouteKind.API:
         token = fields.get("csrf_token")
-        if not isinstance(token, str) or not hmac.compare_digest(
-            token, identity.session.csrf_token
-        ):
+        if not isinstance(token, str) or not same_secret(token, identity.session.csrf_token):
             raise refuse(ErrorCode.CSRF_TOKEN_INVALID)
     else:
         await verify_csrf(request, fields)

@@ -17,7 +17,6 @@ second factor passed, and for POSTs the CSRF token (``X-CSRF-Token`` header or t
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +24,7 @@ from aiohttp import web
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
+from cloud_gateway.http.auth import same_secret
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CONFIG, OPENAPI, STORE, TUNNELS
 from cloud_gateway.http.openapi import OpenApi, json_body, ok, path_param
@@ -104,7 +104,7 @@ async def metrics(request: web.Request) -> web.Response:
     """Prometheus scrape: bearer token from ``[operator] metrics_token`` or staff."""
     token = request.app[CONFIG].operator.metrics_token
     sent = request.headers.get("Authorization", "")
-    if not (token and hmac.compare_digest(sent, f"Bearer {token}")):
+    if not (token and same_secret(sent, f"Bearer {token}")):
         route = ConsoleRoute("GET", "/metrics", _noop, STAFF_ROLES, RouteKind.API)
         await guard(route)(request)
     registry = request.app[TUNNELS]

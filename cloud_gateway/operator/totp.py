@@ -55,7 +55,7 @@ def normalise_code(code: str) -> str:
 def matching_step(secret: str, code: str, now: datetime, last_step: int) -> int | None:
     """The time step whose code ``code`` is (now ± one step, newer than ``last_step``)."""
     code = normalise_code(code)
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, interval=STEP_S)
     current = int(now.timestamp()) // STEP_S

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["GATEWAY_COOKIES", "REMOTE_COOKIE", "device_origin", "slug_from_host", "strip_cookies"]
+__all__ = [
+    "GATEWAY_COOKIES",
+    "REMOTE_COOKIE",
+    "device_origin",
+    "host_only_cookie",
+    "slug_from_host",
+    "strip_cookies",
+]
 
 REMOTE_COOKIE: Final = "__Host-remote"
 """Host-only cookie that holds a browser's remote-access session on one device host."""
@@ -53,3 +60,14 @@ def strip_cookies(header: str) -> str:
         if part.strip() and name not in GATEWAY_COOKIES:
             kept.append(part.strip())
     return "; ".join(kept)
+
+
+def host_only_cookie(set_cookie: str) -> str:
+    """A device's ``Set-Cookie`` value without ``Domain`` attributes: the browser then keeps
+    the cookie for the device's own host only, never for the gateway's (parent) domain or
+    other device hosts."""
+    parts = set_cookie.split(";")
+    kept = [parts[0]] + [
+        part for part in parts[1:] if part.split("=", 1)[0].strip().lower() != "domain"
+    ]
+    return ";".join(kept)

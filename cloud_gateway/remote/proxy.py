@@ -17,14 +17,17 @@ from typing import Final, Protocol
 
 import h11
 from aiohttp import web
+from multidict import CIMultiDict
 
 from cloud_gateway.errors import GatewayError
-from cloud_gateway.remote.hosts import GATEWAY_COOKIES, strip_cookies
+from cloud_gateway.remote.hosts import GATEWAY_COOKIES, host_only_cookie, strip_cookies
 
 __all__ = [
+    "DEVICE_CSP",
     "HOP_BY_HOP",
     "ByteStream",
     "ProxyError",
+    "device_security_headers",
     "next_event",
     "proxy_http",
     "request_headers",
@@ -71,6 +74,11 @@ class ProxyError(GatewayError, ConnectionError):
     """The device's answer could not be read as HTTP/1.1 (or the stream broke early)."""
 
 
+def _client_forwarding(lower: str) -> bool:
+    """A forwarding header the client sent itself (not to be trusted, never passed on)."""
+    return lower.startswith("x-forwarded-") or lower in {"forwarded", "x-real-ip"}
+
+
 def request_headers(request: web.Request, *, upgrade: bool = False) -> list[tuple[str, str]]:
     """Headers to send to the device for ``request``."""
     connection_tokens = {
@@ -79,15 +87,15 @@ def request_headers(request: web.Request, *, upgrade: bool = False) -> list[tupl
     headers: list[tuple[str, str]] = []
     for name, raw in request.headers.items():
         lower = name.lower()
-        if lower in HOP_BY_HOP or lower in connection_tokens or lower.startswith("x-forwarded-"):
+        if lower in HOP_BY_HOP or lower in connection_tokens or _client_forwarding(lower):
             continue
         value = strip_cookies(raw) if lower == "cookie" else raw
         if value or lower != "cookie":
             headers.append((name, value))
-    forwarded_for = request.headers.get("X-Forwarded-For")
-    remote = request.remote or ""
+    # the client's own X-Forwarded-For is not trusted (dropped above): the device learns
+    # the address the gateway saw
     headers += [
-        ("X-Forwarded-For", f"{forwarded_for}, {remote}" if forwarded_for else remote),
+        ("X-Forwarded-For", request.remote or ""),
         ("X-Forwarded-Proto", "https"),
         ("X-Forwarded-Host", request.host),
     ]
@@ -100,6 +108,21 @@ def request_headers(request: web.Request, *, upgrade: bool = False) -> list[tupl
     return headers
 
 
+#: the device's own CSP (if any) stays; this one is enforced alongside it
+DEVICE_CSP = "frame-ancestors 'self'"
+
+
+def device_security_headers(headers: CIMultiDict[str]) -> None:
+    """The gateway's security headers on a proxied device response: HSTS, Referrer-Policy
+    and X-Frame-Options replace the device's, nosniff is added, and a second CSP that only
+    restricts framing is enforced next to the device's own (whose scripts may need more)."""
+    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "SAMEORIGIN"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers.add("Content-Security-Policy", DEVICE_CSP)
+
+
 def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     """The device's response headers minus hop-by-hop ones and attempts to set our cookies."""
     out: list[tuple[str, str]] = []
@@ -108,8 +131,10 @@ def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]
         lower = name.lower()
         if lower in HOP_BY_HOP:
             continue
-        if lower == "set-cookie" and value.split("=", 1)[0].strip() in GATEWAY_COOKIES:
-            continue
+        if lower == "set-cookie":
+            if value.split("=", 1)[0].strip() in GATEWAY_COOKIES:
+                continue
+            value = host_only_cookie(value)
         out.append((name, value))
     return out
 
@@ -155,6 +180,7 @@ async def proxy_http(request: web.Request, stream: ByteStream) -> web.StreamResp
         response = web.StreamResponse(status=event.status_code, reason=event.reason.decode())
         for name, value in response_headers(event.headers):
             response.headers.add(name, value)
+        device_security_headers(response.headers)
         await response.prepare(request)
         try:
             while True:

@@ -15,7 +15,6 @@ Owner: ``GET/POST /portal/devices/pair`` (logged in, CSRF).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -41,7 +40,7 @@ async def enrol_request(request: web.Request) -> web.Response:
     """A device asks to be enrolled and gets a pairing code."""
     try:
         body: Any = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, or an integer beyond Python's digit limit
         return _error(ErrorCode.INVALID_REQUEST, "body must be a JSON object")
     if not isinstance(body, dict):
         return _error(ErrorCode.INVALID_REQUEST, "body must be a JSON object")

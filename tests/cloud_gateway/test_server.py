@@ -7,14 +7,20 @@ from pathlib import Path
 
 import aiohttp
 
-from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig
+from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig, PlantsConfig
 from cloud_gateway.server import start_gateway
 from tunnel.clock import ManualClock, SystemClock
+
+_DEMO_KEY = PlantsConfig(demo_activation_key=True)
+"""The public demo manufacturer key (no real key in tests)."""
 
 
 async def test_start_page_over_https_with_generated_ca(tmp_path: Path, db_url: str) -> None:
     config = GatewayConfig(
-        state_dir=tmp_path / "gw", http=HttpConfig(port=0), database=DatabaseConfig(url=db_url)
+        state_dir=tmp_path / "gw",
+        http=HttpConfig(port=0),
+        database=DatabaseConfig(url=db_url),
+        plants=PlantsConfig(demo_activation_key=True),  # the public demo key
     )
     gateway = await start_gateway(config, SystemClock())
     try:
@@ -38,7 +44,7 @@ async def test_start_page_over_https_with_generated_ca(tmp_path: Path, db_url: s
 
 
 async def test_certificate_is_made_once_and_reused(tmp_path: Path) -> None:
-    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0))
+    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0), plants=_DEMO_KEY)
     first = await start_gateway(config, ManualClock())
     await first.stop()
     pem = first.tls.cert.read_bytes()
@@ -48,7 +54,7 @@ async def test_certificate_is_made_once_and_reused(tmp_path: Path) -> None:
 
 
 async def test_untrusted_client_cannot_verify_gateway(tmp_path: Path) -> None:
-    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0))
+    config = GatewayConfig(state_dir=tmp_path / "gw", http=HttpConfig(port=0), plants=_DEMO_KEY)
     gateway = await start_gateway(config, SystemClock())
     try:
         async with aiohttp.ClientSession() as http:

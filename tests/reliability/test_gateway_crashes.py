@@ -130,6 +130,7 @@ async def test_gateway_sigkilled_under_load_loses_nothing(tmp_path: Path) -> Non
         f'[database]\nurl = "{db_url}"\n'
         f"[enrolment]\npoll_interval_s = 0.2\nmax_enrolments_per_source = 1000\n"
         f"[tunnel]\nreconnect_window_s = {WINDOW_S}\n"
+        "[plants]\ndemo_activation_key = true\n"
         f'[operator]\nmetrics_token = "{TOKEN}"\n'
     )
     gateway = ChildProcess("gateway", "cloud_gateway.cli", "serve", "--config", str(toml))

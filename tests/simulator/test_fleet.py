@@ -17,6 +17,7 @@ from cloud_gateway.config import (
     EnrolmentConfig,
     GatewayConfig,
     HttpConfig,
+    PlantsConfig,
     TunnelEndpointConfig,
 )
 from cloud_gateway.http.keys import TUNNELS
@@ -65,6 +66,7 @@ async def test_fleet_enrols_connects_survives_a_restart_and_keeps_identities(
     config = GatewayConfig(
         state_dir=tmp_path / "gateway",
         http=HttpConfig(port=0),
+        plants=PlantsConfig(demo_activation_key=True),  # the public demo key
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"),
         enrolment=EnrolmentConfig(poll_interval_s=0.05),
         tunnel=TunnelEndpointConfig(reconnect_window_s=2.0),  # five hubs: back within 2 s
@@ -122,6 +124,7 @@ async def test_run_fleet_prints_one_json_line_with_the_slugs(
     config = GatewayConfig(
         state_dir=tmp_path / "gateway",
         http=HttpConfig(port=0),
+        plants=PlantsConfig(demo_activation_key=True),  # the public demo key
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"),
         enrolment=EnrolmentConfig(poll_interval_s=0.05),
     )

@@ -86,6 +86,8 @@ async def _set_cookies(request: web.Request) -> web.Response:
     response = web.Response(text="cookies")
     response.set_cookie("ccu_sid", "device-own", path="/")
     response.headers.add("Set-Cookie", "__Host-remote=hijack; Path=/; Secure")
+    # a cookie for the gateway's parent domain (the portal and every device host)
+    response.headers.add("Set-Cookie", "wide=1; Domain=gateway.localhost; Path=/; Secure")
     return response
 
 

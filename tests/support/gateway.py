@@ -121,6 +121,8 @@ async def gateway_harness(
         state_dir=tmp_path / "gateway",
         http=replace(base.http, port=0),
         database=DatabaseConfig(url=db_url),
+        # the public demo manufacturer key unless the test brings its own
+        plants=replace(base.plants, demo_activation_key=True),
     )
     gateway = await start_gateway(config, clock, entitlements=entitlements)
     assert gateway.tls.ca_cert is not None

@@ -362,6 +362,7 @@ async def rig(
         f"[enrolment]\npoll_interval_s = 0.2\n"
         # one agent: its first reconnect after a gateway kill is spread over 1 s, not 120
         f"[tunnel]\nreconnect_window_s = 1.0\n"
+        "[plants]\ndemo_activation_key = true\n"
     )
     bus = inverters(buses * per_bus)
     units = [i.unit_id for i in bus]

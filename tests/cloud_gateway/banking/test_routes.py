@@ -117,7 +117,11 @@ def test_the_cli_imports_a_statement_and_prints_the_summary(
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
     config = tmp_path / "gateway.toml"
-    config.write_text(f'state_dir = "{tmp_path}"\n[database]\nurl = "{url}"\n', encoding="utf-8")
+    config.write_text(
+        f'state_dir = "{tmp_path}"\n[database]\nurl = "{url}"\n'
+        "[plants]\ndemo_activation_key = true\n",
+        encoding="utf-8",
+    )
     unknown = Movement(amount=1999, name="Niemand", text="?")
     statement = tmp_path / "auszug.xml"
     statement.write_bytes(

@@ -47,6 +47,7 @@ async def test_killed_while_a_webhook_is_processed_heals_by_redelivery(
     toml.write_text(
         f'state_dir = "{tmp_path / "gw"}"\n[http]\nhost = "127.0.0.1"\nport = 0\n'
         f'[database]\nurl = "{db_url}"\n'
+        "[plants]\ndemo_activation_key = true\n"
         f'[payments]\npaypal_api_url = "{rig.paypal.url}"\n'
         f'paypal_client_id = "{rig.paypal.client_id}"\n'
         f'paypal_client_secret = "{rig.paypal.client_secret}"\n'
