@@ -20,7 +20,7 @@ from aiohttp import web
 
 from cloud_gateway.errors import AccessDeniedError, NotFoundError
 from cloud_gateway.http.auth import current_identity
-from cloud_gateway.http.errors import MALFORMED_INPUT
+from cloud_gateway.http.errors import MALFORMED_INPUT, from_input
 from cloud_gateway.http.keys import CONFIG
 from cloud_gateway.http.pages import VIEWER, Handler, Viewer, render
 from cloud_gateway.remote.hosts import slug_from_host
@@ -85,8 +85,11 @@ async def page_chrome(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_page(request, exc.status)
     except asyncio.CancelledError:
         raise
-    except MALFORMED_INPUT:
-        raise  # a 400 from http.errors.malformed_input
+    except MALFORMED_INPUT as exc:
+        if from_input(exc):
+            raise  # a 400 from http.errors.malformed_input
+        _LOGGER.exception("page %s %s failed", request.method, request.path)
+        return error_page(request, 500)
     except Exception:
         _LOGGER.exception("page %s %s failed", request.method, request.path)
         return error_page(request, 500)

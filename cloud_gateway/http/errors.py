@@ -23,10 +23,14 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import sysconfig
+import traceback
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import hdrs, web
 from aiohttp.helpers import parse_mimetype
 
@@ -40,6 +44,7 @@ __all__ = [
     "domain_errors",
     "error_response",
     "error_responses",
+    "from_input",
     "malformed_input",
     "refuse",
 ]
@@ -51,6 +56,23 @@ _LOGGER = logging.getLogger(__name__)
 #: what malformed client input raises deep in parsing and the stores: undecodable bytes in
 #: bodies, cookies and headers; integers beyond 64 bits as ids; JSON nested too deep
 MALFORMED_INPUT: tuple[type[Exception], ...] = (UnicodeError, OverflowError, RecursionError)
+
+#: where request input is parsed: aiohttp and the web layer (a text error raised there is the
+#: client's input; raised anywhere else, e.g. reading a file of the server's, it is a 500)
+_INPUT_PARSERS = (str(Path(aiohttp.__file__).parent), str(Path(__file__).parent))
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def from_input(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of parsing the request: its innermost frame outside the
+    standard library is aiohttp's or the web layer's. Overflows and runaway recursion are
+    the input's in any case (ids and nesting only a client chooses)."""
+    if not isinstance(exc, UnicodeError):
+        return True
+    frames = [f.f_code.co_filename for f, _ in traceback.walk_tb(exc.__traceback__)][1:]
+    own = [name for name in frames if not name.startswith(_STDLIB)]
+    return bool(own) and own[-1].startswith(_INPUT_PARSERS)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -269,4 +291,6 @@ async def malformed_input(request: web.Request, handler: Handler) -> web.StreamR
     try:
         return await handler(request)
     except MALFORMED_INPUT as exc:
+        if not from_input(exc):
+            raise
         raise _bad_request(request, type(exc).__name__) from None
