@@ -87,17 +87,9 @@ class AccountOps(BillingCore):
             raise BillingError(f"a credit must be positive, not {amount}")
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
-            await self._repo.lock_account(conn, account_id)
-            entry = await self._repo.append(
-                conn,
-                account_id=account_id,
-                kind=EntryKind.CREDIT.value,
-                amount=signed(EntryKind.CREDIT, amount),
-                source_key=key,
-                reference=reference,
-                created_at=now,
+            return await self._journal_entry(
+                conn, EntryKind.CREDIT, account_id, amount, reference, key=key, now=now
             )
-            return {"journal_id": entry}
 
         return await self._once(key, "credit", action)
 
@@ -123,16 +115,9 @@ class AccountOps(BillingCore):
             balance = await self._repo.balance(conn, account_id)
             if not can_charge(balance, 0, amount):
                 raise OverdraftError(f"account {account_id}: refund {amount} > balance {balance}")
-            entry = await self._repo.append(
-                conn,
-                account_id=account_id,
-                kind=EntryKind.REFUND.value,
-                amount=signed(EntryKind.REFUND, amount),
-                source_key=key,
-                reference=reference,
-                created_at=now,
+            return await self._journal_entry(
+                conn, EntryKind.REFUND, account_id, amount, reference, key=key, now=now
             )
-            return {"journal_id": entry}
 
         return await self._once(key, "refund", action)
 
@@ -146,19 +131,36 @@ class AccountOps(BillingCore):
         """
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
-            await self._repo.lock_account(conn, account_id)
-            entry = await self._repo.append(
-                conn,
-                account_id=account_id,
-                kind=EntryKind.REVERSAL.value,
-                amount=signed(EntryKind.REVERSAL, amount),
-                source_key=key,
-                reference=reference,
-                created_at=now,
+            return await self._journal_entry(
+                conn, EntryKind.REVERSAL, account_id, amount, reference, key=key, now=now
             )
-            return {"journal_id": entry}
 
         return await self._once(key, "reverse_payment", action)
+
+    async def _journal_entry(
+        self,
+        conn: AsyncConnection,
+        kind: EntryKind,
+        account_id: int,
+        amount: int,
+        reference: str,
+        *,
+        key: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """One journal entry of ``kind`` under the account's lock (re-entrant in the
+        transaction: a caller that checked the balance holds it already)."""
+        await self._repo.lock_account(conn, account_id)
+        entry = await self._repo.append(
+            conn,
+            account_id=account_id,
+            kind=kind.value,
+            amount=signed(kind, amount),
+            source_key=key,
+            reference=reference,
+            created_at=now,
+        )
+        return {"journal_id": entry}
 
     async def set_overdraft_limit(self, account_id: int, limit: int, *, key: str) -> dict[str, Any]:
         """The operator allows the account to go down to ``-limit`` cents."""
