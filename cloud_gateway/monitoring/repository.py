@@ -19,6 +19,7 @@ from cloud_gateway.monitoring.alert_rules import DEFAULT_SETTINGS, AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertKey, AlertRule, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
 from cloud_gateway.monitoring.schema import alert_settings, alerts, forecast_days
+from cloud_gateway.plants.day_energy import day_wh
 from cloud_gateway.plants.model import Inverter, Plant
 from cloud_gateway.plants.repository import plant_from_row
 from cloud_gateway.plants.schema import (
@@ -231,8 +232,8 @@ class MonitoringRepository(Repository):
             for r in await conn.execute(query):
                 total.setdefault(r.plant_id, {})[(r.inverter_id, r.serial)] = r.last_wh
                 if r.day == today:
-                    today_wh[r.plant_id] = today_wh.get(r.plant_id, 0.0) + max(
-                        0.0, r.last_wh - r.first_wh
+                    today_wh[r.plant_id] = today_wh.get(r.plant_id, 0.0) + day_wh(
+                        r.first_wh, r.last_wh
                     )
                     if r.last_power_w is not None:
                         power.setdefault(r.plant_id, {})[r.inverter_id] = r.last_power_w

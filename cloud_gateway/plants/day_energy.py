@@ -10,23 +10,28 @@ reading that carried a counter. Readings may arrive late or out of order (an age
 up after an outage): an earlier reading becomes the new first, a later one the new last. After
 a swap the slot has two serials that day, each with its own counter; the slot's energy is their
 sum. A counter that went backwards (device reset) gives 0 rather than a negative day.
+
+:class:`DayFold` is the one fold in Python (the ingest folds a batch with it before writing);
+its SQL twin is the ``inverter_days`` upsert in ``telemetry/repository.py``, which merges a
+batch's folds into the stored rows by the same two comparisons.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from cloud_gateway.localdays import BERLIN
 
 __all__ = [
     "BERLIN",
+    "DayFold",
     "DayKey",
     "DayState",
     "LocalDays",
     "day_bounds",
-    "fold",
+    "day_wh",
     "local_day",
     "slot_energy",
 ]
@@ -54,7 +59,12 @@ class DayState:
     @property
     def energy_wh(self) -> float:
         """Energy of the day so far, Wh."""
-        return max(0.0, self.last_wh - self.first_wh)
+        return day_wh(self.first_wh, self.last_wh)
+
+
+def day_wh(first_wh: float, last_wh: float) -> float:
+    """Energy of a day from its first and last counter, Wh (0 after a counter reset)."""
+    return max(0.0, last_wh - first_wh)
 
 
 def local_day(at: datetime) -> date:
@@ -94,15 +104,39 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def fold(state: DayState | None, at: datetime, wh: float, power_w: float | None) -> DayState:
-    """``state`` after one more reading with counter ``wh`` at ``at``."""
-    if state is None:
-        return DayState(first_at=at, first_wh=wh, last_at=at, last_wh=wh, last_power_w=power_w)
-    if at < state.first_at:
-        state = replace(state, first_at=at, first_wh=wh)
-    if at >= state.last_at:
-        state = replace(state, last_at=at, last_wh=wh, last_power_w=power_w)
-    return state
+class DayFold:
+    """First and last counter reading of one serial on one local day, folded reading by reading.
+
+    Mutable and slotted: the ingest folds every reading of a batch through it.
+    """
+
+    __slots__ = ("first_at", "first_wh", "last_at", "last_power_w", "last_wh")
+
+    def __init__(self, at: datetime, wh: float, power_w: float | None) -> None:
+        self.first_at = self.last_at = at
+        self.first_wh = self.last_wh = wh
+        self.last_power_w = power_w
+
+    def add(self, at: datetime, wh: float, power_w: float | None) -> None:
+        """One more reading: an earlier one becomes the first, a later (or equal) the last."""
+        if at < self.first_at:
+            self.first_at, self.first_wh = at, wh
+        if at >= self.last_at:
+            self.last_at, self.last_wh, self.last_power_w = at, wh, power_w
+
+    def state(self) -> DayState:
+        """The fold as the stored row's value."""
+        return DayState(
+            first_at=self.first_at,
+            first_wh=self.first_wh,
+            last_at=self.last_at,
+            last_wh=self.last_wh,
+            last_power_w=self.last_power_w,
+        )
+
+    def row(self) -> tuple[datetime, float, datetime, float, float | None]:
+        """``(first_at, first_wh, last_at, last_wh, last_power_w)`` for the upsert."""
+        return self.first_at, self.first_wh, self.last_at, self.last_wh, self.last_power_w
 
 
 def slot_energy(states: Iterable[DayState]) -> float:

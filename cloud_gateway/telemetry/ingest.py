@@ -30,12 +30,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from cloud_gateway.devices.model import Device
 from cloud_gateway.errors import StateError
 from cloud_gateway.plants.access import PlantAccess, PlantAccessPolicy
-from cloud_gateway.plants.day_energy import LocalDays
+from cloud_gateway.plants.day_energy import DayFold, LocalDays
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.payload import ParsedPayload, PayloadError, ReadingIn, parse_payload
 from cloud_gateway.telemetry.repository import (
@@ -251,9 +250,8 @@ class TelemetryIngest:
         )
         day_of = self._days
         rows: list[ReadingRow] = []
-        # (inverter, serial, day) -> [first_at, first_wh, last_at, last_wh, last_power_w],
-        # folded in arrival order exactly as day_energy.fold does
-        days: dict[tuple[int, str, date], list[Any]] = {}
+        # (inverter, serial, day) -> the day's first and last counter of this batch
+        days: dict[tuple[int, str, date], DayFold] = {}
         latest: dict[int, tuple[ReadingIn, Target]] = {}
         for device, parsed in usable:
             account, device_id = device.account_id, device.id
@@ -276,17 +274,14 @@ class TelemetryIngest:
                     key = (inverter_id, r.serial, day_of(at))
                     acc = days.get(key)
                     if acc is None:
-                        days[key] = [at, wh, at, wh, r.power_w]
+                        days[key] = DayFold(at, wh, r.power_w)
                     else:
-                        if at < acc[0]:
-                            acc[0], acc[1] = at, wh
-                        if at >= acc[2]:
-                            acc[2], acc[3], acc[4] = at, wh, r.power_w
+                        acc.add(at, wh, r.power_w)
                 newest = latest.get(inverter_id)
                 if newest is None or at >= newest[0].at:
                     latest[inverter_id] = (r, target)
         await tx.insert_readings(rows)
-        merged = await tx.merge_days([(*key, *acc) for key, acc in days.items()])
+        merged = await tx.merge_days([(*key, *acc.row()) for key, acc in days.items()])
         if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)

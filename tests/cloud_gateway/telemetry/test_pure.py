@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from cloud_gateway.plants.day_energy import (
     BERLIN,
+    DayFold,
     DayState,
     LocalDays,
     day_bounds,
-    fold,
     local_day,
     slot_energy,
 )
@@ -89,13 +89,15 @@ def test_unusable_payloads_are_refused_whole(payload: bytes) -> None:
 
 
 def test_energy_today_is_counter_now_minus_first_counter_of_the_local_day() -> None:
-    state = None
-    for minutes, wh in ((0, 1000.0), (60, 1500.0), (120, 2250.0)):
-        state = fold(state, T0 + timedelta(minutes=minutes), wh, 10.0 * minutes)
-    assert state is not None
+    acc = DayFold(T0, 1000.0, 0.0)
+    for minutes, wh in ((60, 1500.0), (120, 2250.0)):
+        acc.add(T0 + timedelta(minutes=minutes), wh, 10.0 * minutes)
+    state = acc.state()
     assert state.energy_wh == 1250.0
     assert state.last_power_w == 1200.0
-    late = fold(state, T0 - timedelta(minutes=30), 900.0, 5.0)  # a late, earlier reading
+    acc.add(T0 - timedelta(minutes=30), 900.0, 5.0)  # a late, earlier reading
+    late = acc.state()
+    assert acc.row() == (T0 - timedelta(minutes=30), 900.0, T0 + timedelta(hours=2), 2250.0, 1200.0)
     assert (late.first_wh, late.energy_wh, late.last_power_w) == (900.0, 1350.0, 1200.0)
     reset = DayState(first_at=T0, first_wh=5000.0, last_at=T0, last_wh=10.0, last_power_w=None)
     assert reset.energy_wh == 0.0
