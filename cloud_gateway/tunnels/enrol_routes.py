@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.errors import StateError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.errors import ErrorCode, error_response
@@ -47,15 +48,17 @@ async def enrol_request(request: web.Request) -> web.Response:
     csr, kind, name = body.get("csr"), body.get("kind"), body.get("name", "")
     if not (isinstance(csr, str) and isinstance(kind, str) and isinstance(name, str)):
         return _error(ErrorCode.INVALID_REQUEST, "csr, kind and name must be strings")
+    try:
+        device_kind = DeviceKind(kind)
+    except ValueError:
+        return _error(ErrorCode.INVALID_REQUEST, f"unknown device kind {kind!r}")
     service = request.app[ENROLMENT]
     try:
         issued = await service.request(
-            csr_pem=csr, kind=kind, name=name, source_address=request.remote or ""
+            csr_pem=csr, kind=device_kind, name=name, source_address=request.remote or ""
         )
     except InvalidCsrError as exc:
         return _error(ErrorCode.INVALID_CSR, str(exc))
-    except ValueError:
-        return _error(ErrorCode.INVALID_REQUEST, f"unknown device kind {kind!r}")
     except RateLimitedError as exc:
         return _error(
             ErrorCode.RATE_LIMITED, str(exc), **{"Retry-After": _seconds(exc.retry_after)}

@@ -95,7 +95,7 @@ class ClaimResult:
     device_id: int
     slug: str
     name: str
-    kind: str
+    kind: DeviceKind
 
 
 class EnrolmentService:
@@ -108,10 +108,9 @@ class EnrolmentService:
         self._clock = clock
 
     async def request(
-        self, *, csr_pem: str, kind: str, name: str, source_address: str
+        self, *, csr_pem: str, kind: DeviceKind, name: str, source_address: str
     ) -> EnrolmentRequest:
         """Record a device's request; raises ``InvalidCsrError`` or ``RateLimitedError``."""
-        DeviceKind(kind)  # ValueError for unknown kinds
         load_csr(csr_pem)
         now = self._clock.now()
         window = timedelta(seconds=self._config.guess_window_s)

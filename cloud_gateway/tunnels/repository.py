@@ -14,6 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.schema import devices
 from cloud_gateway.errors import ConflictError, StoreError
 from cloud_gateway.store.repository import Repository
@@ -36,7 +37,7 @@ class Enrolment:
     """A device's request to be enrolled."""
 
     id: int
-    kind: str
+    kind: DeviceKind
     name: str
     csr_pem: str
     source_address: str
@@ -64,7 +65,7 @@ class IssuedCertificate:
 def _enrolment(m: sa.RowMapping) -> Enrolment:
     return Enrolment(
         id=m["id"],
-        kind=m["kind"],
+        kind=DeviceKind(m["kind"]),
         name=m["name"],
         csr_pem=m["csr_pem"],
         source_address=m["source_address"],
@@ -87,7 +88,7 @@ class EnrolmentRepository(Repository):
         *,
         poll_token_hash: str,
         code_hash: str,
-        kind: str,
+        kind: DeviceKind,
         name: str,
         csr_pem: str,
         source_address: str,

@@ -32,7 +32,7 @@ async def test_enrolment_is_claimed_once_and_creates_device_and_certificate(
     enrolment = await store.repo(EnrolmentRepository).create(
         poll_token_hash="t" * 64,
         code_hash="c" * 64,
-        kind="ccu",
+        kind=DeviceKind.CCU,
         name="Keller",
         csr_pem="CSR",
         source_address="192.0.2.1",
@@ -43,7 +43,7 @@ async def test_enrolment_is_claimed_once_and_creates_device_and_certificate(
         await store.repo(EnrolmentRepository).create(
             poll_token_hash="u" * 64,
             code_hash="c" * 64,
-            kind="ccu",
+            kind=DeviceKind.CCU,
             name="",
             csr_pem="CSR",
             source_address="",
@@ -99,7 +99,7 @@ async def test_expired_enrolments_cannot_be_found_or_claimed(
     enrolment = await store.repo(EnrolmentRepository).create(
         poll_token_hash="t" * 64,
         code_hash="c" * 64,
-        kind="ccu",
+        kind=DeviceKind.CCU,
         name="",
         csr_pem="CSR",
         source_address="",
