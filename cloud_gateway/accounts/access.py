@@ -5,10 +5,12 @@
 - operators may do everything (R-OPS-2) except open a hub remotely: that needs the owner's
   time-limited support grant of that very device (R-OPS-4, ADR 0021); the remote area puts
   the devices with a live grant into ``Actor.support_devices``; their changes are audited
-  where they happen;
+  where they happen; they never grant that support access themselves (``SUPPORT``) and read
+  no customer's orders or documents (money is the accountants', in the console);
 - accountants handle money in the console and reach no customer object through this rule;
 - owners may read, change and delete their own objects, and read (never change) their own
-  entitlement windows; they grant and revoke delegations of their own plants;
+  entitlement windows, orders and documents; they grant and revoke delegations of their own
+  plants and operators' support access to their own devices;
 - installers may read a plant, its devices and its entitlement windows only while the owner
   delegates that plant (or all plants) to them (R-MON-20); nothing else of the owner;
 - opening a device's web UI remotely (``REMOTE``) is full control of the hub, so a plant
@@ -39,6 +41,8 @@ class Action(StrEnum):
     """Grant or end (entitlement windows), delegate (plants), disable (devices)."""
     REMOTE = "remote"
     """Open a device's web UI through the remote-access proxy (R-DEV-7)."""
+    SUPPORT = "support"
+    """Grant or end operators' time-limited support access to a device (ADR 0021)."""
 
 
 class ObjectKind(StrEnum):
@@ -50,6 +54,8 @@ class ObjectKind(StrEnum):
     CUSTOMER_DATA = "customer_data"
     PLANT = "plant"
     DELEGATION = "delegation"
+    ORDER = "order"
+    DOCUMENT = "document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +94,17 @@ class Resource:
 
 _OWNER_ACTIONS: dict[ObjectKind, frozenset[Action]] = {
     ObjectKind.ACCOUNT: frozenset({Action.READ, Action.UPDATE, Action.DELETE}),
-    ObjectKind.DEVICE: frozenset({Action.READ, Action.UPDATE, Action.DELETE, Action.REMOTE}),
+    ObjectKind.DEVICE: frozenset(
+        {Action.READ, Action.UPDATE, Action.DELETE, Action.REMOTE, Action.SUPPORT}
+    ),
     ObjectKind.WINDOW: frozenset({Action.READ}),
     ObjectKind.CUSTOMER_DATA: frozenset({Action.READ, Action.UPDATE}),
     ObjectKind.PLANT: frozenset({Action.READ, Action.UPDATE, Action.DELETE, Action.MANAGE}),
     ObjectKind.DELEGATION: frozenset({Action.READ, Action.DELETE, Action.MANAGE}),
+    ObjectKind.ORDER: frozenset({Action.READ}),
+    ObjectKind.DOCUMENT: frozenset({Action.READ}),
 }
+_MONEY_KINDS = frozenset({ObjectKind.ORDER, ObjectKind.DOCUMENT})
 _DELEGATED_KINDS = frozenset({ObjectKind.PLANT, ObjectKind.DEVICE, ObjectKind.WINDOW})
 
 
@@ -126,7 +137,7 @@ def can(actor: Actor, action: Action, resource: Resource) -> bool:
             return resource.kind is ObjectKind.DEVICE and resource.device_id in (
                 actor.support_devices
             )
-        return True
+        return action is not Action.SUPPORT and resource.kind not in _MONEY_KINDS
     if actor.role is Role.ACCOUNTANT:
         return False
     if resource.owner_account_id is not None and resource.owner_account_id == actor.account_id:

@@ -14,13 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.money import format_amount
 from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.api import api_actor
+from cloud_gateway.http.api import api_actor, check
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import OPENAPI, STORE
 from cloud_gateway.http.openapi import ok, path_param
@@ -99,8 +100,7 @@ async def get_order(request: web.Request) -> web.Response:
             contracts = await repo.contracts(conn, order_id=order.id)
     except NotFoundError:
         raise refuse(ErrorCode.NOT_FOUND) from None
-    if order.account_id != actor.account_id:
-        raise refuse(ErrorCode.NOT_FOUND)
+    check(actor, Action.READ, Resource(kind=ObjectKind.ORDER, owner_account_id=order.account_id))
     return web.json_response(_order_json(order, contracts))
 
 
@@ -112,6 +112,10 @@ async def list_documents(request: web.Request) -> web.Response:
     return web.json_response({"documents": [_document_json(d) for d in found]})
 
 
+def _document(document: StoredDocument) -> Resource:
+    return Resource(kind=ObjectKind.DOCUMENT, owner_account_id=document.account_id)
+
+
 async def get_document(request: web.Request) -> web.Response:
     _, actor = await api_actor(request)
     repo = _repo(request)
@@ -120,8 +124,7 @@ async def get_document(request: web.Request) -> web.Response:
             document = await repo.document(conn, _id(request, "document_id"))
     except NotFoundError:
         raise refuse(ErrorCode.NOT_FOUND) from None
-    if document.account_id != actor.account_id:
-        raise refuse(ErrorCode.NOT_FOUND)
+    check(actor, Action.READ, _document(document))
     return web.json_response(_document_json(document, full=True))
 
 
@@ -134,8 +137,7 @@ async def document_pdf(request: web.Request) -> web.Response:
             document = await repo.document(conn, _id(request, "document_id"))
     except NotFoundError:
         raise refuse(ErrorCode.NOT_FOUND) from None
-    if document.account_id != actor.account_id:
-        raise refuse(ErrorCode.NOT_FOUND)
+    check(actor, Action.READ, _document(document))
     view = view_from_canonical(document.canonical.encode())
     pdf = await asyncio.to_thread(render_document, view)
     return web.Response(

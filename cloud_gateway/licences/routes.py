@@ -25,6 +25,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.billing.catalogue import PaymentMedium
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
@@ -260,8 +262,9 @@ async def order(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/licences/orders/{placed.order_id}/pay")
 
 
-async def _order_total(request: web.Request, account_id: int) -> tuple[int, int]:
+async def _order_total(request: web.Request, account: Account) -> tuple[int, int]:
     """The order id of the path (the account's own) and the gross of its pro-formas."""
+    account_id = account.id
     try:
         order_id = int(request.match_info["order_id"])
     except ValueError:
@@ -272,7 +275,8 @@ async def _order_total(request: web.Request, account_id: int) -> tuple[int, int]
             found = await billing.order(conn, order_id)
         except NotFoundError:
             raise web.HTTPNotFound from None
-        if found.account_id != account_id:
+        order = Resource(kind=ObjectKind.ORDER, owner_account_id=found.account_id)
+        if not can(await actor_for(request.app[STORE], account), Action.READ, order):
             raise web.HTTPNotFound
         ids = {c.id for c in await billing.contracts(conn, order_id=order_id)}
         docs = await billing.documents(conn, account_id=account_id)
@@ -286,7 +290,7 @@ async def _order_total(request: web.Request, account_id: int) -> tuple[int, int]
 
 async def pay_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
     identity = await require_identity(request)
-    order_id, gross = await _order_total(request, identity.account.id)
+    order_id, gross = await _order_total(request, identity.account)
     try:  # the order-confirmation mail, should the order step have stopped before it
         await request.app[LICENCES].ensure_confirmation(identity.account.id, order_id)
     except QuoteError:
@@ -314,7 +318,7 @@ async def pay(request: web.Request) -> web.Response:
     identity = await require_identity(request)
     form = await request.post()
     await verify_csrf(request, form)
-    order_id, _gross = await _order_total(request, identity.account.id)
+    order_id, _gross = await _order_total(request, identity.account)
     try:
         method = PaymentMedium(str(form.get("method", "")))
     except ValueError:

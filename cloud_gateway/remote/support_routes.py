@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from cloud_gateway.accounts.access import Action, ObjectKind, Resource, actor_for, can
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
@@ -34,7 +35,10 @@ async def _owned_device(request: web.Request) -> tuple[Device, dict[str, str]]:
         )
     except NotFoundError:
         raise web.HTTPNotFound from None
-    if device.account_id != identity.account.id:
+    resource = Resource(
+        kind=ObjectKind.DEVICE, owner_account_id=device.account_id, device_id=device.id
+    )
+    if not can(await actor_for(request.app[STORE], identity.account), Action.SUPPORT, resource):
         raise web.HTTPNotFound  # another tenant's device looks like no device
     form = await request.post()
     await verify_csrf(request, form)

@@ -55,11 +55,35 @@ def test_no_success_without_tenancy_or_delegation(actor: Actor) -> None:
     assert wins == []
 
 
-def test_operators_may_do_everything_but_open_hubs_without_a_grant() -> None:
+def test_operators_may_do_everything_but_open_hubs_without_a_grant_or_touch_money() -> None:
     losses = [
         (r.kind, a) for r, a in itertools.product(RESOURCES, Action) if not can(OPERATOR, a, r)
     ]
-    assert set(losses) == {(kind, Action.REMOTE) for kind in ObjectKind}
+    money = {ObjectKind.ORDER, ObjectKind.DOCUMENT}
+    assert set(losses) == {
+        (kind, action)
+        for kind in ObjectKind
+        for action in Action
+        if action in {Action.REMOTE, Action.SUPPORT} or kind in money
+    }
+
+
+def test_owners_grant_support_and_read_their_money_but_never_change_it() -> None:
+    owner = Actor(account_id=OWNER, role=Role.CUSTOMER)
+    device = Resource(kind=ObjectKind.DEVICE, owner_account_id=OWNER, device_id=7)
+    assert can(owner, Action.SUPPORT, device)
+    hub_installer = Actor(
+        account_id=4,
+        role=Role.INSTALLER,
+        delegations=frozenset({Delegation(OWNER, None, device_id=7)}),
+    )
+    assert can(hub_installer, Action.REMOTE, device)
+    assert not can(hub_installer, Action.SUPPORT, device)
+    for kind in (ObjectKind.ORDER, ObjectKind.DOCUMENT):
+        paper = Resource(kind=kind, owner_account_id=OWNER)
+        assert can(owner, Action.READ, paper)
+        assert not can(owner, Action.UPDATE, paper)
+        assert not can(STRANGER, Action.READ, paper)
 
 
 def test_accountants_reach_no_customer_object() -> None:
