@@ -7,8 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
+from cloud_gateway.accounts.customer_fields import (
+    CUSTOMER_FIELDS,
+    INPUT_TEXT_FIELDS,
+    invalid_fields,
+    openapi_properties,
+)
 from cloud_gateway.accounts.customer_rules import CustomerKind
-from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
+from cloud_gateway.accounts.customers import CustomerInput
 from cloud_gateway.accounts.model import Account, Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
@@ -37,15 +43,7 @@ def _account_json(account: Account) -> dict[str, Any]:
 def _customer_json(data: CustomerData) -> dict[str, Any]:
     return {
         "kind": data.kind.value,
-        "name": data.name,
-        "name_corrected": data.name_corrected,
-        "street": data.street,
-        "street_corrected": data.street_corrected,
-        "postcode": data.postcode,
-        "city": data.city,
-        "city_corrected": data.city_corrected,
-        "country": data.country,
-        "vat_id": data.vat_id,
+        **{name: getattr(data, name) for name in INPUT_TEXT_FIELDS},
         "vat_state": data.vat_state.value,
         "vat_checked_at": data.vat_checked_at.isoformat() if data.vat_checked_at else None,
         "vat_proof": data.vat_proof,
@@ -95,15 +93,19 @@ async def put_customer_data(request: web.Request) -> web.Response:
     resource = Resource(kind=ObjectKind.CUSTOMER_DATA, owner_account_id=account_id)
     check(actor, Action.UPDATE, resource)
     body = await read_json(request)
-    try:
-        entered = CustomerInput(
-            kind=CustomerKind(str(body.get("kind", ""))),
-            **{k: str(body.get(k, "")) for k in INPUT_TEXT_FIELDS},
+    texts = {k: body.get(k, "") for k in INPUT_TEXT_FIELDS}
+    if not all(isinstance(v, str) for v in texts.values()):
+        raise refuse(
+            ErrorCode.MISSING_FIELDS, fields=[k for k, v in texts.items() if not isinstance(v, str)]
         )
+    try:
+        kind = CustomerKind(str(body.get("kind", "")))
     except ValueError:
         raise refuse(ErrorCode.INVALID_KIND) from None
-    if not (entered.name and entered.street and entered.city and len(entered.country) == 2):
-        raise refuse(ErrorCode.MISSING_FIELDS)
+    wrong = invalid_fields(texts)
+    if wrong:
+        raise refuse(ErrorCode.MISSING_FIELDS, fields=wrong)
+    entered = CustomerInput(kind=kind, **texts)
     result = await request.app[CUSTOMERS].save(account_id, entered)
     if result.saved is None:
         raise refuse(ErrorCode.CORRECTION_NEEDED, fields=result.corrections)
@@ -198,8 +200,8 @@ def setup(app: web.Application) -> None:
          {"parameters": account}),
         ("PUT", "/api/v1/accounts/{account_id}/customer-data", put_customer_data,
          {"parameters": account, "requestBody": json_body(
-             dict.fromkeys(("kind", *INPUT_TEXT_FIELDS), "string"),
-             ["kind", "name", "street", "postcode", "city", "country"])}),
+             {"kind": "string"}, ["kind", *(f.name for f in CUSTOMER_FIELDS if f.required)],
+             properties=openapi_properties())}),
         ("GET", "/api/v1/delegations", list_delegations, {"summary": "Delegations"}),
         ("POST", "/api/v1/delegations", create_delegation,
          {"requestBody": json_body({"installer": "string", "plant_id": "integer",

@@ -14,8 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.accounts.customer_fields import (
+    CUSTOMER_FIELDS,
+    INPUT_TEXT_FIELDS,
+    invalid_fields,
+)
 from cloud_gateway.accounts.customer_rules import CustomerKind, Eligibility
-from cloud_gateway.accounts.customers import INPUT_TEXT_FIELDS, CustomerInput
+from cloud_gateway.accounts.customers import CustomerInput
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import CUSTOMERS, STORE
@@ -57,6 +62,7 @@ async def _page(
             "values": values,
             "stored": stored,
             "kinds": list(CustomerKind),
+            "fields": CUSTOMER_FIELDS,
             **context,
         },
         status=status,
@@ -83,7 +89,7 @@ async def customer_submit(request: web.Request) -> web.Response:
         return await _page(
             request, values=values, stored=stored, status=422, error="customer.err.kind"
         )
-    if not (values["name"] and values["street"] and values["city"]) or len(values["country"]) != 2:
+    if invalid_fields(values):
         return await _page(
             request, values=values, stored=stored, status=422, error="customer.err.missing"
         )

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cloud_gateway.accounts.customer_fields import CORRECTABLE, INPUT_TEXT_FIELDS
 from cloud_gateway.accounts.customer_rules import (
     CustomerKind,
     Eligibility,
@@ -32,7 +33,7 @@ from tunnel.clock import Clock
 __all__ = ["INPUT_TEXT_FIELDS", "CustomerInput", "CustomerService", "SaveResult"]
 
 _LOGGER = logging.getLogger(__name__)
-_CHECKED_FIELDS = ("name", "street", "city")
+_CHECKED_FIELDS = tuple(f.name for f in CORRECTABLE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,20 +50,6 @@ class CustomerInput:
     name_corrected: str = ""
     street_corrected: str = ""
     city_corrected: str = ""
-
-
-INPUT_TEXT_FIELDS = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-    "name_corrected",
-    "street_corrected",
-    "city_corrected",
-)
-"""The text fields of :class:`CustomerInput` (everything but ``kind``), as forms name them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from cloud_gateway.accounts.customer_fields import INPUT_TEXT_FIELDS
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.schema import customer_data, delegations
 from cloud_gateway.errors import NotFoundError
@@ -61,15 +62,7 @@ def _customer(row: sa.Row[tuple[object, ...]]) -> CustomerData:
     return CustomerData(
         account_id=m["account_id"],
         kind=CustomerKind(m["customer_kind"]),
-        name=m["name"],
-        name_corrected=m["name_corrected"],
-        street=m["street"],
-        street_corrected=m["street_corrected"],
-        postcode=m["postcode"],
-        city=m["city"],
-        city_corrected=m["city_corrected"],
-        country=m["country"],
-        vat_id=m["vat_id"],
+        **{name: m[name] for name in INPUT_TEXT_FIELDS},
         vat_state=VatState(m["vat_state"]),
         vat_checked_at=m["vat_checked_at"],
         vat_next_check_at=m["vat_next_check_at"],

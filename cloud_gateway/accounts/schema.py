@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cloud_gateway.accounts.customer_fields import CUSTOMER_FIELDS
 from cloud_gateway.store.schema import metadata
 from cloud_gateway.store.types import UtcDateTime, account_fk
 
@@ -119,6 +120,27 @@ legal_acceptances = sa.Table(
     sa.Column("accepted_at", UtcDateTime(), nullable=False),
 )
 
+
+def _customer_columns() -> list[sa.Column[str]]:
+    """The text columns of the customer data, from their one spec (``customer_fields``)."""
+    columns: list[sa.Column[str]] = []
+    for f in CUSTOMER_FIELDS:
+        default = None if f.required else ""
+        columns.append(
+            sa.Column(f.name, sa.String(f.max_length), nullable=False, server_default=default)
+        )
+        if f.correctable:
+            columns.append(
+                sa.Column(
+                    f"{f.name}_corrected",
+                    sa.String(f.max_length),
+                    nullable=False,
+                    server_default="",
+                )
+            )
+    return columns
+
+
 customer_data = sa.Table(
     "customer_data",
     metadata,
@@ -126,15 +148,7 @@ customer_data = sa.Table(
         "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("customer_kind", sa.String(16), nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("name_corrected", sa.String(200), nullable=False, server_default=""),
-    sa.Column("street", sa.String(200), nullable=False),
-    sa.Column("street_corrected", sa.String(200), nullable=False, server_default=""),
-    sa.Column("postcode", sa.String(16), nullable=False),
-    sa.Column("city", sa.String(100), nullable=False),
-    sa.Column("city_corrected", sa.String(100), nullable=False, server_default=""),
-    sa.Column("country", sa.String(2), nullable=False),
-    sa.Column("vat_id", sa.String(20), nullable=False, server_default=""),
+    *_customer_columns(),
     sa.Column("vat_state", sa.String(16), nullable=False, server_default="none"),
     sa.Column("vat_checked_at", UtcDateTime(), nullable=True),
     sa.Column("vat_next_check_at", UtcDateTime(), nullable=True),

@@ -25,11 +25,17 @@ def path_param(name: str, schema_type: str = "integer") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
 
 
-def json_body(properties: dict[str, str], required: list[str] | None = None) -> dict[str, Any]:
-    """A JSON request body of flat properties (name → JSON type)."""
+def json_body(
+    types: dict[str, str],
+    required: list[str] | None = None,
+    *,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A JSON request body of flat properties (name → JSON type, or full schemas in
+    ``properties``)."""
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {k: {"type": v} for k, v in properties.items()},
+        "properties": {k: {"type": v} for k, v in types.items()} | (properties or {}),
     }
     if required:
         schema["required"] = required
