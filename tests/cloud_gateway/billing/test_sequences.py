@@ -6,9 +6,6 @@ import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cloud_gateway.accounts.repository import AccountRepository
@@ -19,7 +16,7 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.schema import billing_documents, billing_journal
 from cloud_gateway.config import BillingConfig
 from cloud_gateway.store import Store
-from cloud_gateway.store.schema import metadata
+from tests.support.schema_drift import schema_drift
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 SELLER, BANK = seller_parties(BillingConfig())
@@ -92,12 +89,7 @@ async def test_fifty_concurrent_finalisations_get_fifty_numbers_without_gap(stor
 
 
 async def test_migrations_match_the_billing_tables(store: Store) -> None:
-    def diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection)
-        return [d for d in compare_metadata(context, metadata) if "billing_" in repr(d)]
-
-    async with store.engine.connect() as conn:
-        assert await conn.run_sync(diff) == []
+    assert await schema_drift(store, "billing_") == []
 
 
 async def test_documents_and_journal_refuse_update_and_delete(store: Store) -> None:
