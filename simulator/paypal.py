@@ -33,29 +33,19 @@ import itertools
 import json
 import logging
 import secrets
-import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from simulator.hosted import HostedService, html_page
+from simulator.paypal_signing import WebhookSigner, paypal_time, signed_message
 
 __all__ = ["PayPalSimulator", "WebhookDelivery", "signed_message"]
 
 _LOGGER = logging.getLogger(__name__)
 _CERT_ID = "CERT-SIM-1"
-
-
-def signed_message(transmission_id: str, time: str, webhook_id: str, body: bytes) -> bytes:
-    """What PayPal signs: ``transmission_id|transmission_time|webhook_id|crc32(body)``."""
-    return f"{transmission_id}|{time}|{webhook_id}|{zlib.crc32(body)}".encode()
 
 
 @dataclass
@@ -90,10 +80,6 @@ class _Subscription:
     cancel_url: str
     status: str = "APPROVAL_PENDING"
     cycles: int = 0
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _page(title: str, body: str) -> web.Response:
@@ -134,20 +120,8 @@ class PayPalSimulator(HostedService):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts")])
-        now = datetime.now(UTC)
-        self.cert_pem = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .sign(self._key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.PEM)
-        )
+        self._signer = WebhookSigner()
+        self.cert_pem = self._signer.cert_pem
 
     # --- life cycle --------------------------------------------------------------------------
     @property
@@ -301,7 +275,7 @@ class PayPalSimulator(HostedService):
             "custom_id": order.custom_id,
             "final_capture": True,
             "supplementary_data": {"related_ids": {"order_id": order.id}},
-            "create_time": _now(),
+            "create_time": paypal_time(),
         }
 
     async def _approval_page(self, request: web.Request) -> web.Response:
@@ -450,7 +424,7 @@ class PayPalSimulator(HostedService):
             "amount": {"total": price["value"], "currency": price["currency_code"]},
             "billing_agreement_id": sub.id,
             "custom": sub.custom_id,
-            "create_time": _now(),
+            "create_time": paypal_time(),
         }
         if self.decline:
             self._event("PAYMENT.SALE.DENIED", "sale", sale)
@@ -558,7 +532,7 @@ class PayPalSimulator(HostedService):
         self.events[event_id] = {
             "id": event_id,
             "event_version": "1.0",
-            "create_time": _now(),
+            "create_time": paypal_time(),
             "resource_type": resource_type,
             "event_type": event_type,
             "summary": event_type.replace(".", " ").lower(),
@@ -578,19 +552,12 @@ class PayPalSimulator(HostedService):
         self, body: bytes, *, transmission_id: str | None = None
     ) -> dict[str, str]:
         """The headers PayPal sends with ``body`` (signed with the simulator's key)."""
-        tid = transmission_id or secrets.token_hex(16)
-        time = _now()
-        signature = self._key.sign(
-            signed_message(tid, time, self.webhook_id, body), padding.PKCS1v15(), hashes.SHA256()
+        return self._signer.headers(
+            body,
+            webhook_id=self.webhook_id,
+            cert_url=self.cert_url,
+            transmission_id=transmission_id,
         )
-        return {
-            "Content-Type": "application/json",
-            "PAYPAL-TRANSMISSION-ID": tid,
-            "PAYPAL-TRANSMISSION-TIME": time,
-            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
-            "PAYPAL-CERT-URL": self.cert_url,
-            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
-        }
 
     async def _deliver(self, event_id: str) -> None:
         event = self.events[event_id]

@@ -100,4 +100,4 @@ def test_config_rejects_unknown_models() -> None:
     with pytest.raises(ValueError, match="unknown device models"):
         CcuConfig(devices=(PairedDevice(address="NEQ0000001", type="HM-Nope"),))
     with pytest.raises(ValueError, match="webui_port"):
-        CcuConfig(webui_port=70000)
+        CcuConfig(webui_port=2**17)

@@ -102,7 +102,7 @@ def test_dump_config_reads_back_equal(tmp_path: Path) -> None:
         enabled=True,
         mode=Mode.FAST,
         folder=tmp_path / "state dir",
-        inner=Inner(port=8443, hosts=("a", "b")),
+        inner=Inner(port=8_443, hosts=("a", "b")),
         items=(Inner(port=1), Inner(port=2, hosts=("x",))),
     )
     path = write(tmp_path, dump_config(config))
