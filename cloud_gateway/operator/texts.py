@@ -162,6 +162,16 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
         "Answer sent; the customer gets an e-mail.",
     ),
     "console.ticket.done.closed": _t("Ticket geschlossen.", "Ticket closed."),
+    "console.ticket.done.assigned": _t("Zuständigkeit geändert.", "Assignment changed."),
+    "console.ticket.assignee": _t("Zuständig", "Assigned to"),
+    "console.ticket.assigned.mine": _t("meine", "mine"),
+    "console.ticket.assigned.unassigned": _t("niemand (offen)", "nobody (unassigned)"),
+    "console.ticket.assign_to": _t("Zuweisen an", "Assign to"),
+    "console.ticket.assign_me": _t("mich", "me"),
+    "console.ticket.assign": _t("Zuweisen", "Assign"),
+    "console.ticket.assignee_invalid": _t(
+        "Zuweisen geht nur an Mitarbeitende des Betriebs.", "Only operators can be assigned."
+    ),
     "console.repair.none": _t("Keine Reparaturaufträge.", "No repair orders."),
     "console.repair.contact": _t("Kontakt", "Contact"),
     "console.repair.device": _t("Gerät", "Device"),

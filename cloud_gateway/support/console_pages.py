@@ -2,8 +2,11 @@
 
 ::
 
-    GET  /console/tickets                       the ticket queue (``?status=open``)
+    GET  /console/tickets                       the ticket queue (``?status=open``,
+                                                ``&assigned=mine|unassigned``)
     GET  /console/tickets/{id}                  one ticket with the answer form
+    POST /console/tickets/{id}/assign           to (``me``, an operator's name or empty for
+                                                nobody), reason
     POST /console/tickets/{id}/answer           body, reason: answer (the customer gets a mail)
     POST /console/tickets/{id}/close            reason: close
     GET  /console/repairs                       repair orders with review / quote / done
@@ -23,19 +26,22 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.billing.money import cents
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.keys import SUPPORT
+from cloud_gateway.http.keys import STORE, SUPPORT
 from cloud_gateway.operator.console import (
     BODY,
     OPERATORS,
+    STAFF,
     ConsoleRoute,
     RouteKind,
     audit,
     reason_of,
 )
 from cloud_gateway.operator.rendering import render_console
-from cloud_gateway.support.errors import RepairStateError, SupportError
+from cloud_gateway.operator.repository_search import ConsoleSearchRepository
+from cloud_gateway.support.errors import RepairStateError, SupportError, TicketInputError
 from cloud_gateway.support.model import RepairState, TicketStatus
 
 __all__ = ["ROUTES"]
@@ -52,13 +58,33 @@ def _base_url(request: web.Request) -> str:
     return f"https://{request.host}/"
 
 
+_ASSIGNED = ("mine", "unassigned")
+"""The queue's assignment filters (besides all)."""
+
+
 async def tickets(request: web.Request) -> web.Response:
-    """The ticket queue, newest first, optionally filtered by status."""
+    """The ticket queue, newest first, optionally filtered by status and assignment."""
     raw = request.query.get("status", "")
     status = TicketStatus(raw) if raw in set(TicketStatus) else None
-    found = await request.app[SUPPORT].tickets(None, status)
-    context = {"tickets": found, "status": raw, "statuses": [s.value for s in TicketStatus]}
+    assigned = request.query.get("assigned", "")
+    assigned = assigned if assigned in _ASSIGNED else ""
+    mine = request[STAFF].account.id if assigned == "mine" else None
+    found = await request.app[SUPPORT].tickets(
+        None, status, assignee=mine, unassigned=assigned == "unassigned"
+    )
+    context = {
+        "tickets": found,
+        "status": raw,
+        "statuses": [s.value for s in TicketStatus],
+        "assigned": assigned,
+        "assigned_filters": _ASSIGNED,
+    }
     return await render_console(request, "console_tickets.html", context)
+
+
+async def _operators(request: web.Request) -> list[str]:
+    staff = await request.app[STORE].repo(ConsoleSearchRepository).staff()
+    return sorted(hit.username for hit in staff if hit.role is Role.OPERATOR)
 
 
 async def _ticket_page(
@@ -68,7 +94,13 @@ async def _ticket_page(
         ticket = await request.app[SUPPORT].ticket(ticket_id, None)
     except NotFoundError:
         raise web.HTTPNotFound from None
-    context = {"ticket": ticket, "error": None, "body": "", "notice": request.query.get("done")}
+    context = {
+        "ticket": ticket,
+        "operators": await _operators(request),
+        "error": None,
+        "body": "",
+        "notice": request.query.get("done"),
+    }
     return await render_console(request, "console_ticket.html", context | extra, status=status)
 
 
@@ -116,6 +148,33 @@ async def close(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound from None
     await audit(request, "ticket.close", f"ticket:{ticket_id}", reason)
     raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}?done=closed")
+
+
+async def assign(request: web.Request) -> web.StreamResponse:
+    """Give the ticket to this operator (``me``), another operator, or nobody (empty)."""
+    ticket_id = _id(request, "ticket_id")
+    to = str(request[BODY].get("to", "")).strip()
+    reason = reason_of(request)
+    if not reason:
+        return await _ticket_page(
+            request, ticket_id, {"error": "console.reason_required"}, status=422
+        )
+    staff = request[STAFF].account
+    if to == "me":
+        to = staff.username
+    hits = await request.app[STORE].repo(ConsoleSearchRepository).staff() if to else []
+    found = {h.username: h.id for h in hits}
+    invalid = {"error": "console.ticket.assignee_invalid"}
+    if to and to not in found:
+        return await _ticket_page(request, ticket_id, invalid, status=422)
+    try:
+        await request.app[SUPPORT].assign(ticket_id, found.get(to))
+    except NotFoundError:
+        raise web.HTTPNotFound from None
+    except TicketInputError:  # not an operator
+        return await _ticket_page(request, ticket_id, invalid, status=422)
+    await audit(request, "ticket.assign", f"ticket:{ticket_id}", reason, to or "-")
+    raise web.HTTPSeeOther(f"/console/tickets/{ticket_id}?done=assigned")
 
 
 async def _repairs_page(
@@ -192,6 +251,9 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ),
     ConsoleRoute(
         "POST", r"/console/tickets/{ticket_id:\d+}/close", close, OPERATORS, RouteKind.PAGE
+    ),
+    ConsoleRoute(
+        "POST", r"/console/tickets/{ticket_id:\d+}/assign", assign, OPERATORS, RouteKind.PAGE
     ),
     ConsoleRoute("GET", "/console/repairs", repairs, OPERATORS, RouteKind.PAGE),
     *(
