@@ -256,6 +256,45 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.bank.done.refund": _t("Als Rücküberweisung erledigt.", "Resolved as refund."),
     "console.bank.done.confirm": _t("Reservierung bestätigt.", "Reservation confirmed."),
     "console.bank.done.overdraft": _t("Überziehungsrahmen gesetzt.", "Overdraft allowance set."),
+    "console.nav.credit": _t("Gutschriften und Rückzahlungen", "Credit notes and refunds"),
+    "console.credit.refunds": _t("Offene Rückzahlungen (Guthaben)", "Open refunds (credit)"),
+    "console.credit.refunds_none": _t("Kein Konto hat Guthaben.", "No account holds credit."),
+    "console.credit.holder": _t("Kontoinhaber", "Account holder"),
+    "console.credit.iban": _t("IBAN", "IBAN"),
+    "console.credit.amount": _t("Betrag in Euro", "Amount in euros"),
+    "console.credit.no_bank": _t(
+        "Keine Bankverbindung im Portal hinterlegt.", "No bank details given in the portal."
+    ),
+    "console.credit.refund": _t("SEPA-Datei erstellen", "Make the SEPA file"),
+    "console.credit.files": _t("Rückzahlungsdateien (pain.001)", "Refund files (pain.001)"),
+    "console.credit.files_none": _t("Noch keine Rückzahlung.", "No refund yet."),
+    "console.credit.download": _t("Herunterladen", "Download"),
+    "console.credit.fresh": _t("neu", "new"),
+    "console.credit.invoices": _t("Rechnungen eines Kunden", "A customer's invoices"),
+    "console.credit.invoices_none": _t("Keine Rechnungen.", "No invoices."),
+    "console.credit.corrected": _t("korrigiert durch", "corrected by"),
+    "console.credit.issue": _t("Gutschrift erstellen", "Issue a credit note"),
+    "console.credit.invalid": _t(
+        "Bitte Kontoinhaber, IBAN und einen Betrag über 0 mit höchstens 2 Nachkommastellen "
+        "angeben.",
+        "Please give the account holder, the IBAN and an amount above 0 with at most 2 decimals.",
+    ),
+    "console.credit.refund_refused": _t(
+        "Nicht möglich: IBAN ungültig oder Betrag höher als das Guthaben.",
+        "Not possible: the IBAN is not valid or the amount exceeds the credit.",
+    ),
+    "console.credit.refused": _t(
+        "Diese Rechnung ist schon durch eine Gutschrift korrigiert.",
+        "This invoice is corrected by a credit note already.",
+    ),
+    "console.credit.done.credit_note": _t(
+        "Gutschrift erstellt; der Betrag steht dem Kunden als Guthaben zur Verfügung.",
+        "Credit note issued; the amount is credit on the customer's payment account.",
+    ),
+    "console.credit.done.refund": _t(
+        "Rückzahlung gebucht; die SEPA-Datei steht zum Herunterladen bereit.",
+        "Refund booked; the SEPA file is ready to download.",
+    ),
     "console.queue.name": _t("Warteschlange", "Queue"),
     "console.queue.depth": _t("Anzahl", "Items"),
     "console.queue.age": _t("Ältester Eintrag (s)", "Oldest item (s)"),

@@ -21,13 +21,12 @@ and is audited with the staff member; errors re-render the page with the input k
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
 from cloud_gateway.accounts.model import Role
-from cloud_gateway.billing.money import cents
+from cloud_gateway.billing.money import typed_cents
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.keys import STORE, SUPPORT
 from cloud_gateway.operator.console import (
@@ -39,19 +38,12 @@ from cloud_gateway.operator.console import (
     audit,
     reason_of,
 )
-from cloud_gateway.operator.rendering import render_console
+from cloud_gateway.operator.rendering import path_id, render_console
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
 from cloud_gateway.support.errors import RepairStateError, SupportError, TicketInputError
 from cloud_gateway.support.model import RepairState, TicketStatus
 
 __all__ = ["ROUTES"]
-
-
-def _id(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise web.HTTPNotFound from None
 
 
 def _base_url(request: web.Request) -> str:
@@ -106,12 +98,12 @@ async def _ticket_page(
 
 async def ticket(request: web.Request) -> web.Response:
     """One ticket with its messages and the answer form."""
-    return await _ticket_page(request, _id(request, "ticket_id"), {})
+    return await _ticket_page(request, path_id(request, "ticket_id"), {})
 
 
 async def answer(request: web.Request) -> web.StreamResponse:
     """Answer the ticket; the service mails the customer."""
-    ticket_id = _id(request, "ticket_id")
+    ticket_id = path_id(request, "ticket_id")
     body = str(request[BODY].get("body", ""))
     reason = reason_of(request)
     if not body.strip():
@@ -136,7 +128,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
 
 async def close(request: web.Request) -> web.StreamResponse:
     """Close the ticket."""
-    ticket_id = _id(request, "ticket_id")
+    ticket_id = path_id(request, "ticket_id")
     reason = reason_of(request)
     if not reason:
         return await _ticket_page(
@@ -152,7 +144,7 @@ async def close(request: web.Request) -> web.StreamResponse:
 
 async def assign(request: web.Request) -> web.StreamResponse:
     """Give the ticket to this operator (``me``), another operator, or nobody (empty)."""
-    ticket_id = _id(request, "ticket_id")
+    ticket_id = path_id(request, "ticket_id")
     to = str(request[BODY].get("to", "")).strip()
     reason = reason_of(request)
     if not reason:
@@ -196,20 +188,9 @@ async def repairs(request: web.Request) -> web.Response:
     return await _repairs_page(request, {})
 
 
-def _net_cents(raw: str) -> int | None:
-    """Euros as typed (``1234,50`` or ``1234.50``) in cents, or None when not an amount."""
-    try:
-        amount = Decimal(raw.strip().replace(",", "."))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return cents(amount)
-
-
 async def repair_action(request: web.Request) -> web.StreamResponse:
     """review, quote, paid or done, by the path's last segment."""
-    repair_id = _id(request, "repair_id")
+    repair_id = path_id(request, "repair_id")
     action = request.path.rsplit("/", 1)[1]
     body = request[BODY]
     kept = {k: str(v) for k, v in body.items() if k != "csrf_token"}
@@ -225,9 +206,9 @@ async def repair_action(request: web.Request) -> web.StreamResponse:
         if action == "review":
             await support.review(repair_id, str(body.get("note", "")))
         elif action == "quote":
-            net = _net_cents(str(body.get("amount", "")))
+            net = typed_cents(str(body.get("amount", "")))
             text = str(body.get("text", "")).strip()
-            if net is None or not text:
+            if not net or not text:
                 return await _repairs_page(
                     request, failed | {"error": "console.repair.quote_invalid"}, status=422
                 )
