@@ -3,7 +3,8 @@
 ::
 
     GET  /console                               start: what this role may open
-    GET  /console/tunnels                       live tunnels and refusals by reason
+    GET  /console/tunnels                       live tunnels and refusals by reason (since
+                                                the start, and per hour of the last 24 h)
     GET  /console/devices?q=…                   device search
     GET  /console/devices/{slug}                one device: tunnel, support grant, actions,
                                                 its audit
@@ -69,17 +70,25 @@ async def home(request: web.Request) -> web.Response:
     return await render_console(request, "console_home.html", {"recovery_left": left})
 
 
-def _refusals(request: web.Request) -> list[tuple[str, float]]:
-    return sorted(
-        (sample.labels.get("reason", ""), sample.value)
-        for metric in request.app[TUNNELS].metrics.refusals.collect()
+def _refusals(request: web.Request) -> list[dict[str, Any]]:
+    """Per reason: refusals since this node started and its last 24 hours as bars."""
+    metrics = request.app[TUNNELS].metrics
+    since_start = {
+        sample.labels.get("reason", ""): sample.value
+        for metric in metrics.refusals.collect()
         for sample in metric.samples
         if sample.name.endswith("_total")
-    )
+    }
+    rows = {row.reason: row for row in metrics.refusal_series.rows(request.app[CLOCK].now())}
+    return [
+        {"reason": reason, "since_start": since_start.get(reason, 0), "day": rows.get(reason)}
+        for reason in sorted(since_start.keys() | rows.keys())
+    ]
 
 
 async def tunnels(request: web.Request) -> web.Response:
-    """Live tunnels of this node and refusals by reason since it started."""
+    """Live tunnels of this node and its refusals by reason: since it started and per hour
+    of the last day (bars drawn as inline SVG, no script)."""
     rows = await live_tunnel_rows(request)
     when = local_times(request)
     for row in rows:

@@ -83,9 +83,12 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.col.requests": _t("Anfragen", "Requests"),
     "console.col.ended": _t("Ende", "Ended"),
     "console.refusals.title": _t(
-        "Abweisungen nach Grund (seit Start dieses Knotens)",
-        "Refusals by reason (since this node started)",
+        "Abweisungen nach Grund (dieser Knoten)", "Refusals by reason (this node)"
     ),
+    "console.refusals.reason": _t("Grund", "Reason"),
+    "console.refusals.since_start": _t("seit Start", "since start"),
+    "console.refusals.day": _t("letzte 24 h", "last 24 h"),
+    "console.refusals.hours": _t("je Stunde, älteste zuerst", "per hour, oldest first"),
     "console.refusals.none": _t("Keine Abweisungen.", "No refusals."),
     "console.search": _t("Suchen", "Search"),
     "console.search.devices": _t(
