@@ -61,6 +61,12 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.recovery.continue": _t("Weiter zur Konsole", "On to the console"),
     "console.tunnels.title": _t("Verbundene Geräte", "Connected devices"),
     "console.tunnels.none": _t("Kein Gerät verbunden.", "No device connected."),
+    "console.tunnels.here": _t("dieser Knoten", "this node"),
+    "console.tunnels.elsewhere": _t(
+        "Details beim haltenden Knoten; Trennen wirkt flottenweit.",
+        "Details on the holding node; disconnect works fleet-wide.",
+    ),
+    "console.col.node": _t("Knoten", "Node"),
     "console.col.device": _t("Gerät", "Device"),
     "console.col.account": _t("Konto", "Account"),
     "console.col.since": _t("Seit", "Since"),
