@@ -135,7 +135,7 @@ async def refund(request: web.Request) -> web.StreamResponse:
     amount = typed_cents(str(body.get("amount", "")))
     if not holder or not iban or not amount:
         return await _page(request, failed_form(where, "console.credit.invalid", body), status=422)
-    key = f"console:refund:{body.get('form_key', '')}"
+    key = f"console:refund:{account_id}:{body.get('form_key', '')}"
     try:
         await request.app[CONTRACTS].refund_to_iban(
             account_id, iban=iban, holder=holder, amount=amount, key=key
