@@ -282,6 +282,11 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.credit.invoices": _t("Rechnungen eines Kunden", "A customer's invoices"),
     "console.credit.invoices_none": _t("Keine Rechnungen.", "No invoices."),
     "console.credit.corrected": _t("korrigiert durch", "corrected by"),
+    "console.credit.reason": _t("Grund (wird protokolliert)", "Reason (logged)"),
+    "console.credit.note_reason": _t(
+        "Grund (steht auf der Gutschrift und wird protokolliert)",
+        "Reason (printed on the credit note and logged)",
+    ),
     "console.credit.issue": _t("Gutschrift erstellen", "Issue a credit note"),
     "console.credit.invalid": _t(
         "Bitte Kontoinhaber, IBAN und einen Betrag über 0 mit höchstens 2 Nachkommastellen "
