@@ -20,7 +20,6 @@ staff member. Errors re-render the page in the user's language with the input ke
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +28,7 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.banking.errors import BankingError, QueueStateError, StatementError
 from cloud_gateway.banking.model import TransactionStatus
 from cloud_gateway.billing.errors import BillingError
-from cloud_gateway.billing.money import cents
+from cloud_gateway.billing.money import typed_cents
 from cloud_gateway.billing.repository_backoffice import BackOfficeRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.keys import BANK, BILLING, CLOCK, STORE
@@ -42,18 +41,11 @@ from cloud_gateway.operator.console import (
     audit,
     reason_of,
 )
-from cloud_gateway.operator.rendering import render_console
+from cloud_gateway.operator.rendering import failed_form, path_id, render_console
 
 __all__ = ["ROUTES"]
 
 _PAGE = "/console/bank"
-
-
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise web.HTTPNotFound from None
 
 
 async def _page(request: web.Request, extra: dict[str, Any], *, status: int = 200) -> web.Response:
@@ -85,26 +77,21 @@ async def bank(request: web.Request) -> web.Response:
     return await _page(request, {})
 
 
-def _failed(where: str, error: str, body: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: str(v) for k, v in body.items() if k != "csrf_token"}
-    return {"failed": where, "error": error, "kept": kept}
-
-
 async def upload(request: web.Request) -> web.StreamResponse:
     """Import an uploaded camt.053 statement and show what happened."""
     reason = reason_of(request)
     if not reason:
         return await _page(
-            request, _failed("upload", "console.reason_required", request[BODY]), status=422
+            request, failed_form("upload", "console.reason_required", request[BODY]), status=422
         )
     field = (await request.post()).get("file")  # read (and cached) by the guard
     if not isinstance(field, web.FileField):
-        return await _page(request, _failed("upload", "console.bank.no_file", {}), status=422)
+        return await _page(request, failed_form("upload", "console.bank.no_file", {}), status=422)
     data = field.file.read()  # the form is bounded by the application's client_max_size
     try:
         summary = await request.app[BANK].import_statement(data, field.filename or "upload.xml")
     except StatementError as exc:
-        extra = _failed("upload", "console.bank.invalid", {}) | {"problem": exc.problem}
+        extra = failed_form("upload", "console.bank.invalid", {}) | {"problem": exc.problem}
         return await _page(request, extra, status=422)
     await audit(
         request, "bank.upload", field.filename or "upload.xml", reason, str(summary.as_dict())
@@ -114,20 +101,22 @@ async def upload(request: web.Request) -> web.StreamResponse:
 
 async def resolve(request: web.Request) -> web.StreamResponse:
     """assign, book or refund a queued payment, by the path's last segment."""
-    transaction_id = _int(request, "transaction_id")
+    transaction_id = path_id(request, "transaction_id")
     action = request.path.rsplit("/", 1)[1]
     body = request[BODY]
     where = f"t{transaction_id}"
     reason = reason_of(request)
     if not reason:
-        return await _page(request, _failed(where, "console.reason_required", body), status=422)
+        return await _page(request, failed_form(where, "console.reason_required", body), status=422)
     bank = request.app[BANK]
     detail = ""
     try:
         if action == "assign":
             raw = str(body.get("document_id", ""))
             if not raw.isdigit():
-                return await _page(request, _failed(where, "console.bank.target", body), status=422)
+                return await _page(
+                    request, failed_form(where, "console.bank.target", body), status=422
+                )
             await bank.assign(transaction_id, int(raw))
             detail = f"document {raw}"
         elif action == "book":
@@ -135,66 +124,61 @@ async def resolve(request: web.Request) -> web.StreamResponse:
             account = await request.app[STORE].repo(AccountRepository).find_by_login(name)
             if account is None:
                 return await _page(
-                    request, _failed(where, "console.bank.no_account", body), status=422
+                    request, failed_form(where, "console.bank.no_account", body), status=422
                 )
             await bank.book_to_account(transaction_id, account.id)
             detail = f"account {account.username}"
         else:
             await bank.refund(transaction_id, str(body.get("note", ""))[:500])
     except NotFoundError:  # no longer in the queue: the message on top of the page
-        return await _page(request, _failed("", "console.bank.not_found", body), status=404)
+        return await _page(request, failed_form("", "console.bank.not_found", body), status=404)
     except QueueStateError:
-        return await _page(request, _failed("", "console.bank.resolved", body), status=409)
+        return await _page(request, failed_form("", "console.bank.resolved", body), status=409)
     except (BankingError, BillingError):
-        return await _page(request, _failed(where, "console.bank.refused", body), status=409)
+        return await _page(request, failed_form(where, "console.bank.refused", body), status=409)
     await audit(request, f"bank.{action}", f"transaction:{transaction_id}", reason, detail)
     raise web.HTTPSeeOther(f"{_PAGE}?done={action}")
 
 
 async def confirm(request: web.Request) -> web.StreamResponse:
     """Confirm a delivery reservation; an order with none left activates (or is ready)."""
-    order_id, code = _int(request, "order_id"), request.match_info["code"]
+    order_id, code = path_id(request, "order_id"), request.match_info["code"]
     where = f"o{order_id}"
     reason = reason_of(request)
     if not reason:
-        return await _page(request, _failed(where, "console.reason_required", {}), status=422)
+        return await _page(request, failed_form(where, "console.reason_required", {}), status=422)
     key = f"operator:reservation:{order_id}:{code}"  # the operator API's key: one confirmation
     try:
         await request.app[BILLING].confirm_reservation(order_id, code, key=key)
     except NotFoundError:
-        return await _page(request, _failed("", "console.bank.not_found", {}), status=404)
+        return await _page(request, failed_form("", "console.bank.not_found", {}), status=404)
     except BillingError:
-        return await _page(request, _failed("", "console.bank.refused", {}), status=409)
+        return await _page(request, failed_form("", "console.bank.refused", {}), status=409)
     await audit(request, "reservation.confirm", f"order:{order_id}", reason, code)
     raise web.HTTPSeeOther(f"{_PAGE}?done=confirm")
 
 
 async def overdraft(request: web.Request) -> web.StreamResponse:
     """Set how far the account's balance may go below zero."""
-    account_id = _int(request, "account_id")
+    account_id = path_id(request, "account_id")
     body = request[BODY]
     name = str(body.get("account", ""))
     back = {"account_name": name}
     reason = reason_of(request)
     if not reason:
-        failed = _failed("overdraft", "console.reason_required", body)
+        failed = failed_form("overdraft", "console.reason_required", body)
         return await _page(request, failed | back, status=422)
-    try:
-        limit = Decimal(str(body.get("limit", "")).strip().replace(",", "."))
-    except InvalidOperation:
-        limit = Decimal(-1)
-    if not limit.is_finite() or limit < 0 or limit != limit.quantize(Decimal("0.01")):
-        failed = _failed("overdraft", "console.bank.limit_invalid", body)
+    limit = typed_cents(str(body.get("limit", "")))
+    if limit is None:
+        failed = failed_form("overdraft", "console.bank.limit_invalid", body)
         return await _page(request, failed | back, status=422)
     key = f"console:overdraft:{body.get('form_key', '')}"
     try:
-        await request.app[BILLING].set_overdraft_limit(account_id, cents(limit), key=key)
+        await request.app[BILLING].set_overdraft_limit(account_id, limit, key=key)
     except (NotFoundError, BillingError):
-        failed = _failed("overdraft", "console.bank.refused", body)
+        failed = failed_form("overdraft", "console.bank.refused", body)
         return await _page(request, failed | back, status=409)
-    await audit(
-        request, "account.overdraft", f"account:{account_id}", reason, f"{cents(limit)} cents"
-    )
+    await audit(request, "account.overdraft", f"account:{account_id}", reason, f"{limit} cents")
     raise web.HTTPSeeOther(f"{_PAGE}?done=overdraft&account={name}")
 
 

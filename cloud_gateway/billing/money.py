@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "format_amount",
     "from_cents",
     "round_money",
+    "typed_cents",
     "vat_breakdown",
 ]
 
@@ -41,6 +42,18 @@ def round_money(value: Decimal) -> Decimal:
 def cents(value: Decimal) -> int:
     """A money amount as integer cents, rounded half up."""
     return int(round_money(value) * 100)
+
+
+def typed_cents(raw: str) -> int | None:
+    """Euros as a person types them (``1234,50`` or ``1234.50``) in cents; None unless a
+    finite amount of 0 or more with at most two decimals."""
+    try:
+        amount = Decimal(raw.strip().replace(",", "."))
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
+            return None
+    except InvalidOperation:  # not a number, or too many digits to quantize
+        return None
+    return cents(amount)
 
 
 def from_cents(amount: int) -> Decimal:

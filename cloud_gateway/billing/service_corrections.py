@@ -155,12 +155,18 @@ class CorrectionOps(BillingCore):
         return await self._once(key, "terminate", action)
 
     async def credit_note(self, invoice_id: int, reason: str, *, key: str) -> dict[str, Any]:
-        """Reverse an invoice in full; its amount goes to the payment account as credit."""
+        """Reverse an invoice in full; its amount goes to the payment account as credit.
+
+        An invoice a credit note corrects already (in full or in part) is refused.
+        """
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
             invoice = await self._repo.document(conn, invoice_id)
             if invoice.kind is not DocumentKind.INVOICE:
                 raise BillingError(f"{invoice.number} is not an invoice")
+            for done in await self._repo.documents(conn, account_id=invoice.account_id):
+                if done.preceding_id == invoice.id and done.kind is DocumentKind.CREDIT_NOTE:
+                    raise BillingError(f"{invoice.number} is corrected by {done.number} already")
             view = view_from_canonical(invoice.canonical.encode())
             draft = credit_note_for(view, local_date(now), reason)
             pending = Pending(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.contracts.provider import Site
 from cloud_gateway.contracts.schema import service_contracts, service_refunds
-from cloud_gateway.errors import StateError
+from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import insert_ignore
 
@@ -54,6 +54,18 @@ def _service(m: sa.RowMapping) -> StoredService:
         site=Site(latitude=Decimal(m["latitude"]), longitude=Decimal(m["longitude"])),
         plant_id=m["plant_id"],
         precheck_reference=m["precheck_reference"],
+        created_at=m["created_at"],
+    )
+
+
+def _refund(m: sa.RowMapping) -> StoredRefund:
+    return StoredRefund(
+        id=m["id"],
+        account_id=m["account_id"],
+        amount=m["amount"],
+        iban=m["iban"],
+        holder=m["holder"],
+        pain001=m["pain001"],
         created_at=m["created_at"],
     )
 
@@ -140,14 +152,23 @@ class ServiceContractRepository(Repository):
     async def refund(self, conn: AsyncConnection, key: str) -> StoredRefund | None:
         """The refund made under ``key``, if any."""
         row = (await conn.execute(_R.select().where(_R.c.idempotency_key == key))).first()
+        return None if row is None else _refund(row._mapping)
+
+    async def refund_made_with(self, key: str) -> StoredRefund | None:
+        """The refund made under ``key``, if any, in a connection of its own."""
+        async with self._db.connect() as conn:
+            return await self.refund(conn, key)
+
+    async def refund_files(self, *, limit: int = 50) -> list[StoredRefund]:
+        """The latest refunds with their files, newest first (the console lists them)."""
+        stmt = _R.select().order_by(_R.c.id.desc()).limit(limit)
+        async with self._db.connect() as conn:
+            return [_refund(r._mapping) for r in await conn.execute(stmt)]
+
+    async def refund_file(self, refund_id: int) -> StoredRefund:
+        """One refund with its file; :class:`NotFoundError` when there is none."""
+        async with self._db.connect() as conn:
+            row = (await conn.execute(_R.select().where(_R.c.id == refund_id))).first()
         if row is None:
-            return None
-        return StoredRefund(
-            id=row.id,
-            account_id=row.account_id,
-            amount=row.amount,
-            iban=row.iban,
-            holder=row.holder,
-            pain001=row.pain001,
-            created_at=row.created_at,
-        )
+            raise NotFoundError(f"no refund {refund_id}")
+        return _refund(row._mapping)

@@ -37,6 +37,7 @@ from cloud_gateway.billing.periods import local_date
 from cloud_gateway.billing.preview import ContractPreview, preview_contract
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.service import customer_from_data
+from cloud_gateway.contracts import console_pages
 from cloud_gateway.contracts.errors import (
     ContractError,
     InvalidSiteError,
@@ -487,4 +488,5 @@ def setup(app: web.Application) -> None:
     router.add_get("/portal/contracts/preview", preview_page)
     router.add_get("/portal/contracts/{contract_id}", contract_page)
     add_console_routes(app, OPERATOR_ROUTES)
+    add_console_routes(app, console_pages.ROUTES)
     _describe(app[OPENAPI])

@@ -162,6 +162,18 @@ class FleetRepository(Repository):
             ).first()
         return None if row is None else DirectoryEntry(**row._mapping)
 
+    async def directory(self, *, limit: int = 10_000) -> list[DirectoryEntry]:
+        """The fleet's tunnels: every directory row with its holder's internal address,
+        newest first (the operator's list)."""
+        async with self._db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(*_D.c, _N.c.internal_url)
+                .select_from(_D.join(_N, _N.c.node_id == _D.c.node_id))
+                .order_by(_D.c.since.desc(), _D.c.device_id)
+                .limit(limit)
+            )
+            return [DirectoryEntry(**r._mapping) for r in rows]
+
     async def held_by(self, node_id: str) -> list[DirectoryEntry]:
         """Every directory row of the node, by device id."""
         async with self._db.connect() as conn:

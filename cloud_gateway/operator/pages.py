@@ -3,7 +3,9 @@
 ::
 
     GET  /console                               start: what this role may open
-    GET  /console/tunnels                       live tunnels and refusals by reason
+    GET  /console/tunnels                       the fleet's tunnels (node column; details where
+                                                this node holds them), refusals by reason
+                                                (since the start, per hour of the last 24 h)
     GET  /console/devices?q=…                   device search
     GET  /console/devices/{slug}                one device: tunnel, support grant, actions,
                                                 its audit
@@ -52,7 +54,7 @@ from cloud_gateway.operator.rendering import render_console
 from cloud_gateway.operator.repository import ConsoleAuditRepository, SecondFactorRepository
 from cloud_gateway.operator.repository_search import ConsoleSearchRepository
 from cloud_gateway.operator.terms_page import publish_terms, terms
-from cloud_gateway.operator.tunnel_rows import health_figures, live_tunnel_rows
+from cloud_gateway.operator.tunnel_rows import health_figures, holders, live_tunnel_rows
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from cloud_gateway.remote.repository_support import SupportGrantRepository
 
@@ -69,17 +71,25 @@ async def home(request: web.Request) -> web.Response:
     return await render_console(request, "console_home.html", {"recovery_left": left})
 
 
-def _refusals(request: web.Request) -> list[tuple[str, float]]:
-    return sorted(
-        (sample.labels.get("reason", ""), sample.value)
-        for metric in request.app[TUNNELS].metrics.refusals.collect()
+def _refusals(request: web.Request) -> list[dict[str, Any]]:
+    """Per reason: refusals since this node started and its last 24 hours as bars."""
+    metrics = request.app[TUNNELS].metrics
+    since_start = {
+        sample.labels.get("reason", ""): sample.value
+        for metric in metrics.refusals.collect()
         for sample in metric.samples
         if sample.name.endswith("_total")
-    )
+    }
+    rows = {row.reason: row for row in metrics.refusal_series.rows(request.app[CLOCK].now())}
+    return [
+        {"reason": reason, "since_start": since_start.get(reason, 0), "day": rows.get(reason)}
+        for reason in sorted(since_start.keys() | rows.keys())
+    ]
 
 
 async def tunnels(request: web.Request) -> web.Response:
-    """Live tunnels of this node and refusals by reason since it started."""
+    """The fleet's tunnels (live details where this node holds them) and this node's
+    refusals by reason: since it started and per hour of the last day (inline SVG bars)."""
     rows = await live_tunnel_rows(request)
     when = local_times(request)
     for row in rows:
@@ -93,7 +103,7 @@ async def devices(request: web.Request) -> web.Response:
     """Device search by slug, name or owner."""
     q = request.query.get("q", "")
     hits = await request.app[STORE].repo(ConsoleSearchRepository).devices(q)
-    live = {t.device.id for t in request.app[TUNNELS].live()}
+    live = {t.device.id for t in request.app[TUNNELS].live()} | (await holders(request)).keys()
     return await render_console(
         request, "console_devices.html", {"q": q, "hits": hits, "live": live}
     )
@@ -120,6 +130,7 @@ async def _device_page(
 ) -> web.Response:
     store, now = request.app[STORE], request.app[CLOCK].now()
     tunnel = request.app[TUNNELS].get(device.id)
+    elsewhere = None if tunnel else (await holders(request)).get(device.id)
     owner = ""
     if device.account_id is not None:
         hits = await store.repo(ConsoleSearchRepository).devices(device.slug, limit=1)
@@ -128,6 +139,7 @@ async def _device_page(
         "device": device,
         "owner": owner,
         "tunnel": tunnel,
+        "elsewhere": elsewhere,
         "grant": await store.repo(SupportGrantRepository).live(device.id, now),
         "sessions": await store.repo(RemoteAccessRepository).list_sessions(
             device_id=device.id, limit=20

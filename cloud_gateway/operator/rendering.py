@@ -14,9 +14,9 @@ from cloud_gateway.http.auth import csrf_token
 from cloud_gateway.http.formats import format_cents, format_date
 from cloud_gateway.http.pages import local_times, render
 from cloud_gateway.i18n import request_language
-from cloud_gateway.operator.console import OPERATORS, STAFF, STAFF_ROLES
+from cloud_gateway.operator.console import ACCOUNTANTS, OPERATORS, STAFF, STAFF_ROLES
 
-__all__ = ["SECTIONS", "render_console"]
+__all__ = ["SECTIONS", "failed_form", "path_id", "render_console"]
 
 SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/console/tunnels", "console.nav.tunnels", OPERATORS),
@@ -27,10 +27,26 @@ SECTIONS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/console/queues", "console.nav.queues", STAFF_ROLES),
     ("/console/terms", "console.nav.terms", OPERATORS),
     ("/console/bank", "console.nav.bank", STAFF_ROLES),
+    ("/console/credit", "console.nav.credit", ACCOUNTANTS),
     ("/console/tickets", "console.nav.tickets", OPERATORS),
     ("/console/repairs", "console.nav.repairs", OPERATORS),
 )
 """The console's sections: link, text id, roles that see it."""
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """The path's number ``name`` (the route's pattern says ``\\d+``); 404 otherwise."""
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound from None
+
+
+def failed_form(where: str, error: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The page context of a refused form: which form (``where``), the text id of the
+    message and the input kept (without the CSRF token)."""
+    kept = {k: str(v) for k, v in body.items() if k != "csrf_token"}
+    return {"failed": where, "error": error, "kept": kept}
 
 
 def _number(request: web.Request) -> Callable[[float | int | None], str]:

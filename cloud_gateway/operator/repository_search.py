@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,35 +58,48 @@ def _containing(
     return query.where(sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in columns)))
 
 
+def _with_owner() -> sa.Select[Any]:
+    """Device rows with their owner's user name (``owner``, empty without owner)."""
+    return sa.select(devices, sa.func.coalesce(accounts.c.username, "").label("owner")).select_from(
+        devices.outerjoin(accounts, accounts.c.id == devices.c.account_id)
+    )
+
+
+def _device_hit(m: sa.RowMapping) -> DeviceHit:
+    return DeviceHit(
+        id=m["id"],
+        slug=m["slug"],
+        kind=m["kind"],
+        name=m["name"],
+        account_id=m["account_id"],
+        owner=m["owner"],
+        disabled=bool(m["disabled"]),
+        created_at=m["created_at"],
+    )
+
+
 class ConsoleSearchRepository(Repository):
     """Case-insensitive substring search over devices and accounts."""
 
     async def devices(self, text: str, limit: int = 50) -> list[DeviceHit]:
         """Devices whose slug, name or owner (name or e-mail) contains ``text``."""
-        query = (
-            sa.select(devices, sa.func.coalesce(accounts.c.username, "").label("owner"))
-            .select_from(devices.outerjoin(accounts, accounts.c.id == devices.c.account_id))
-            .order_by(devices.c.slug)
-            .limit(limit)
-        )
+        query = _with_owner().order_by(devices.c.slug).limit(limit)
         query = _containing(
             query, text, devices.c.slug, devices.c.name, accounts.c.username, accounts.c.email
         )
         async with self._db.connect() as conn:
-            rows = await conn.execute(query)
-        return [
-            DeviceHit(
-                id=m["id"],
-                slug=m["slug"],
-                kind=m["kind"],
-                name=m["name"],
-                account_id=m["account_id"],
-                owner=m["owner"],
-                disabled=bool(m["disabled"]),
-                created_at=m["created_at"],
-            )
-            for m in (r._mapping for r in rows)
-        ]
+            return [_device_hit(r._mapping) for r in await conn.execute(query)]
+
+    async def devices_by_id(self, ids: Iterable[int]) -> dict[int, DeviceHit]:
+        """The devices with these ids, by id (unknown ids are left out)."""
+        wanted = sorted(set(ids))
+        found: dict[int, DeviceHit] = {}
+        async with self._db.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = _with_owner().where(devices.c.id.in_(chunk))
+                found |= {r.id: _device_hit(r._mapping) for r in await conn.execute(query)}
+        return found
 
     async def accounts(
         self, text: str, limit: int = 50, roles: frozenset[Role] | None = None

@@ -2,7 +2,8 @@
 
 ::
 
-    GET  /api/v1/operator/tunnels                       live tunnels of this node
+    GET  /api/v1/operator/tunnels                       the fleet's tunnels (node; live details
+                                                        where this node holds them)
     POST /api/v1/operator/devices/{slug}/disconnect     {"reason"}: close the tunnel
     POST /api/v1/operator/devices/{slug}/disable        {"disabled": true|false, "reason"}
     POST /api/v1/operator/devices/{slug}/revoke         {"reason"}: revoke its certificates
@@ -55,7 +56,7 @@ async def _noop(request: web.Request) -> web.StreamResponse:
 
 
 async def list_tunnels(request: web.Request) -> web.Response:
-    """Live tunnels of this node."""
+    """The fleet's tunnels: the directory with this node's live details."""
     return web.json_response({"tunnels": await live_tunnel_rows(request)})
 
 
@@ -145,8 +146,8 @@ def _describe(openapi: OpenApi) -> None:
         "GET",
         "/api/v1/operator/tunnels",
         {
-            "summary": "Live tunnels of this node (device, account, since, versions, peer, "
-            "bytes, heartbeat RTT, streams)",
+            "summary": "The fleet's tunnels (device, account, node_id, since; where this node "
+            "holds the tunnel (here) also versions, peer, bytes, heartbeat RTT, streams)",
             "responses": ok("the tunnels"),
         },
     )

@@ -61,6 +61,12 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.recovery.continue": _t("Weiter zur Konsole", "On to the console"),
     "console.tunnels.title": _t("Verbundene Geräte", "Connected devices"),
     "console.tunnels.none": _t("Kein Gerät verbunden.", "No device connected."),
+    "console.tunnels.here": _t("dieser Knoten", "this node"),
+    "console.tunnels.elsewhere": _t(
+        "Details beim haltenden Knoten; Trennen wirkt flottenweit.",
+        "Details on the holding node; disconnect works fleet-wide.",
+    ),
+    "console.col.node": _t("Knoten", "Node"),
     "console.col.device": _t("Gerät", "Device"),
     "console.col.account": _t("Konto", "Account"),
     "console.col.since": _t("Seit", "Since"),
@@ -83,9 +89,12 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.col.requests": _t("Anfragen", "Requests"),
     "console.col.ended": _t("Ende", "Ended"),
     "console.refusals.title": _t(
-        "Abweisungen nach Grund (seit Start dieses Knotens)",
-        "Refusals by reason (since this node started)",
+        "Abweisungen nach Grund (dieser Knoten)", "Refusals by reason (this node)"
     ),
+    "console.refusals.reason": _t("Grund", "Reason"),
+    "console.refusals.since_start": _t("seit Start", "since start"),
+    "console.refusals.day": _t("letzte 24 h", "last 24 h"),
+    "console.refusals.hours": _t("je Stunde, älteste zuerst", "per hour, oldest first"),
     "console.refusals.none": _t("Keine Abweisungen.", "No refusals."),
     "console.search": _t("Suchen", "Search"),
     "console.search.devices": _t(
@@ -162,6 +171,16 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
         "Answer sent; the customer gets an e-mail.",
     ),
     "console.ticket.done.closed": _t("Ticket geschlossen.", "Ticket closed."),
+    "console.ticket.done.assigned": _t("Zuständigkeit geändert.", "Assignment changed."),
+    "console.ticket.assignee": _t("Zuständig", "Assigned to"),
+    "console.ticket.assigned.mine": _t("meine", "mine"),
+    "console.ticket.assigned.unassigned": _t("niemand (offen)", "nobody (unassigned)"),
+    "console.ticket.assign_to": _t("Zuweisen an", "Assign to"),
+    "console.ticket.assign_me": _t("mich", "me"),
+    "console.ticket.assign": _t("Zuweisen", "Assign"),
+    "console.ticket.assignee_invalid": _t(
+        "Zuweisen geht nur an Mitarbeitende des Betriebs.", "Only operators can be assigned."
+    ),
     "console.repair.none": _t("Keine Reparaturaufträge.", "No repair orders."),
     "console.repair.contact": _t("Kontakt", "Contact"),
     "console.repair.device": _t("Gerät", "Device"),
@@ -246,6 +265,50 @@ CONSOLE_TEXTS: dict[str, dict[Language, str]] = {
     "console.bank.done.refund": _t("Als Rücküberweisung erledigt.", "Resolved as refund."),
     "console.bank.done.confirm": _t("Reservierung bestätigt.", "Reservation confirmed."),
     "console.bank.done.overdraft": _t("Überziehungsrahmen gesetzt.", "Overdraft allowance set."),
+    "console.nav.credit": _t("Gutschriften und Rückzahlungen", "Credit notes and refunds"),
+    "console.credit.refunds": _t("Offene Rückzahlungen (Guthaben)", "Open refunds (credit)"),
+    "console.credit.refunds_none": _t("Kein Konto hat Guthaben.", "No account holds credit."),
+    "console.credit.holder": _t("Kontoinhaber", "Account holder"),
+    "console.credit.iban": _t("IBAN", "IBAN"),
+    "console.credit.amount": _t("Betrag in Euro", "Amount in euros"),
+    "console.credit.no_bank": _t(
+        "Keine Bankverbindung im Portal hinterlegt.", "No bank details given in the portal."
+    ),
+    "console.credit.refund": _t("SEPA-Datei erstellen", "Make the SEPA file"),
+    "console.credit.files": _t("Rückzahlungsdateien (pain.001)", "Refund files (pain.001)"),
+    "console.credit.files_none": _t("Noch keine Rückzahlung.", "No refund yet."),
+    "console.credit.download": _t("Herunterladen", "Download"),
+    "console.credit.fresh": _t("neu", "new"),
+    "console.credit.invoices": _t("Rechnungen eines Kunden", "A customer's invoices"),
+    "console.credit.invoices_none": _t("Keine Rechnungen.", "No invoices."),
+    "console.credit.corrected": _t("korrigiert durch", "corrected by"),
+    "console.credit.reason": _t("Grund (wird protokolliert)", "Reason (logged)"),
+    "console.credit.note_reason": _t(
+        "Grund (steht auf der Gutschrift und wird protokolliert)",
+        "Reason (printed on the credit note and logged)",
+    ),
+    "console.credit.issue": _t("Gutschrift erstellen", "Issue a credit note"),
+    "console.credit.invalid": _t(
+        "Bitte Kontoinhaber, IBAN und einen Betrag über 0 mit höchstens 2 Nachkommastellen "
+        "angeben.",
+        "Please give the account holder, the IBAN and an amount above 0 with at most 2 decimals.",
+    ),
+    "console.credit.refund_refused": _t(
+        "Nicht möglich: IBAN ungültig oder Betrag höher als das Guthaben.",
+        "Not possible: the IBAN is not valid or the amount exceeds the credit.",
+    ),
+    "console.credit.refused": _t(
+        "Diese Rechnung ist schon durch eine Gutschrift korrigiert.",
+        "This invoice is corrected by a credit note already.",
+    ),
+    "console.credit.done.credit_note": _t(
+        "Gutschrift erstellt; der Betrag steht dem Kunden als Guthaben zur Verfügung.",
+        "Credit note issued; the amount is credit on the customer's payment account.",
+    ),
+    "console.credit.done.refund": _t(
+        "Rückzahlung gebucht; die SEPA-Datei steht zum Herunterladen bereit.",
+        "Refund booked; the SEPA file is ready to download.",
+    ),
     "console.queue.name": _t("Warteschlange", "Queue"),
     "console.queue.depth": _t("Anzahl", "Items"),
     "console.queue.age": _t("Ältester Eintrag (s)", "Oldest item (s)"),

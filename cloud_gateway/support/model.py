@@ -71,6 +71,10 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     messages: tuple[TicketMessage, ...] = ()
+    assignee_id: int | None = None
+    """The staff member working on it; None: unassigned."""
+    assignee: str = ""
+    """The assignee's user name (empty when unassigned)."""
 
 
 class RepairCategory(StrEnum):

@@ -52,6 +52,8 @@ def _ticket_json(ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status.value,
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),
+        "assignee_id": ticket.assignee_id,
+        "assignee": ticket.assignee,
         "messages": [
             {
                 "id": m.id,

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.support.attachments import Upload
@@ -36,6 +37,14 @@ from cloud_gateway.support.schema import (
 __all__ = ["RepairRepository", "TicketRepository"]
 
 _T, _M, _A, _R = support_tickets, support_messages, support_attachments, repair_orders
+_STAFF = accounts.alias("assignees")
+
+
+def _heads() -> sa.Select[Any]:
+    """Ticket rows with the assignee's user name (``assignee``, NULL when unassigned)."""
+    return sa.select(*_T.c, _STAFF.c.username.label("assignee")).select_from(
+        _T.outerjoin(_STAFF, _STAFF.c.id == _T.c.assignee_id)
+    )
 
 
 def _ticket(m: sa.RowMapping, messages: tuple[TicketMessage, ...] = ()) -> Ticket:
@@ -47,6 +56,8 @@ def _ticket(m: sa.RowMapping, messages: tuple[TicketMessage, ...] = ()) -> Ticke
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         messages=messages,
+        assignee_id=m["assignee_id"],
+        assignee=m.get("assignee") or "",
     )
 
 
@@ -109,7 +120,7 @@ class TicketRepository(Repository):
         self, conn: AsyncConnection, ticket_id: int, account_id: int | None
     ) -> Ticket:
         """The ticket without messages; ``account_id`` ``None`` for the operator."""
-        stmt = sa.select(_T).where(_T.c.id == ticket_id)
+        stmt = _heads().where(_T.c.id == ticket_id)
         if account_id is not None:
             stmt = stmt.where(_T.c.account_id == account_id)
         row = (await conn.execute(stmt)).one_or_none()
@@ -150,15 +161,30 @@ class TicketRepository(Repository):
             ),
         )
 
+    async def assign(self, conn: AsyncConnection, ticket_id: int, assignee_id: int | None) -> None:
+        """Give the ticket to a staff member (``None``: nobody)."""
+        stmt = _T.update().where(_T.c.id == ticket_id).values(assignee_id=assignee_id)
+        await conn.execute(stmt)
+
     async def tickets(
-        self, account_id: int | None, *, status: TicketStatus | None = None
+        self,
+        account_id: int | None,
+        *,
+        status: TicketStatus | None = None,
+        assignee: int | None = None,
+        unassigned: bool = False,
     ) -> list[Ticket]:
-        """Tickets newest first: the account's (or every one for ``None``), maybe by status."""
-        stmt = sa.select(_T).order_by(_T.c.updated_at.desc(), _T.c.id.desc())
+        """Tickets newest first: the account's (or every one for ``None``), maybe by status,
+        by assignee or only those nobody works on."""
+        stmt = _heads().order_by(_T.c.updated_at.desc(), _T.c.id.desc())
         if account_id is not None:
             stmt = stmt.where(_T.c.account_id == account_id)
         if status is not None:
             stmt = stmt.where(_T.c.status == status.value)
+        if assignee is not None:
+            stmt = stmt.where(_T.c.assignee_id == assignee)
+        if unassigned:
+            stmt = stmt.where(_T.c.assignee_id.is_(None))
         async with self._db.connect() as conn:
             return [_ticket(r._mapping) for r in await conn.execute(stmt)]
 

@@ -2,7 +2,7 @@
 
 Attachments are stored in the database (``data``), checked by content before. A repair order
 keeps its quote (net cents, text) and the pro-forma the acceptance issued. Migration:
-``store/migrations/versions/0017_support.py``.
+``store/migrations/versions/0017_support.py``; a ticket's assignee ``0022_ticket_assignment.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ support_tickets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    #: the staff member working on it (migration 0022); None: unassigned
+    account_fk("assignee_id", nullable=True),
     sa.Index("ix_support_tickets_account_id", "account_id"),
+    sa.Index("ix_support_tickets_assignee_id", "assignee_id"),
 )
 
 support_messages = sa.Table(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from cloud_gateway.accounts.model import Role
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.pricing import Buyer
@@ -211,9 +212,31 @@ class SupportService:
         return await self._store.repo(TicketRepository).ticket(ticket_id, account_id)
 
     async def tickets(
-        self, account_id: int | None, status: TicketStatus | None = None
+        self,
+        account_id: int | None,
+        status: TicketStatus | None = None,
+        *,
+        assignee: int | None = None,
+        unassigned: bool = False,
     ) -> list[Ticket]:
-        return await self._store.repo(TicketRepository).tickets(account_id, status=status)
+        return await self._store.repo(TicketRepository).tickets(
+            account_id, status=status, assignee=assignee, unassigned=unassigned
+        )
+
+    async def assign(self, ticket_id: int, assignee_id: int | None) -> Ticket:
+        """Give the ticket to an operator (``None``: back to the unassigned queue).
+
+        Raises :class:`TicketInputError` (``assignee``) when the account is not an operator.
+        """
+        async with self._store.transaction() as uow:
+            repo = uow.repo(TicketRepository)
+            await repo.ticket_row(uow.connection, ticket_id, None)
+            if assignee_id is not None:
+                staff = await uow.repo(AccountRepository).get(assignee_id)
+                if staff.role is not Role.OPERATOR:
+                    raise TicketInputError(("assignee",))
+            await repo.assign(uow.connection, ticket_id, assignee_id)
+            return await repo.ticket_row(uow.connection, ticket_id, None)
 
     async def attachment(
         self, attachment_id: int, account_id: int | None

@@ -98,7 +98,7 @@ async def _refuse_overloaded(
     session: GatewaySession, registry: TunnelRegistry, hello_timeout: float
 ) -> None:
     """No place at the gate: REFUSE(overloaded) with this device's own return slot."""
-    registry.metrics.refusals.labels(reason=RefusalReason.OVERLOADED.value).inc()
+    registry.metrics.refused(RefusalReason.OVERLOADED.value)
     retry_after = registry.handshakes.retry_after()
     # HELLO first, as the protocol has it: a device still sending its HELLO into a closed
     # WebSocket would see a network error, not the REFUSE and its retry_after.
@@ -115,7 +115,7 @@ async def _receive_hello(
         return await session.receive_hello(timeout=timeout)
     except (TimeoutError, ProtocolError, SessionClosedError) as exc:
         _LOGGER.info("tunnel from %s: no valid HELLO: %s", request.remote, exc)
-        request.app[TUNNELS].metrics.refusals.labels(reason="handshake").inc()
+        request.app[TUNNELS].metrics.refused("handshake")
         await ws.close()
         return None
 
@@ -155,7 +155,7 @@ async def _handshake(
     verified = certificate is not None and _from_device_ca(app, certificate)
     guard_pass = registry.guard.enter(request.remote or "", verified=verified)
     if guard_pass is None:
-        registry.metrics.refusals.labels(reason="guard").inc()
+        registry.metrics.refused("guard")
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
         return None
     hello_timeout = min(config.hello_timeout_s, guard_pass.hello_timeout)
@@ -163,7 +163,7 @@ async def _handshake(
         with guard_pass:  # a place of its own: HELLO, then REFUSE(not_enrolled)
             if await _receive_hello(session, ws, request, hello_timeout) is not None:
                 refusal = _unverified_refusal(certificate)
-                registry.metrics.refusals.labels(reason=refusal.reason.value).inc()
+                registry.metrics.refused(refusal.reason.value)
                 await session.refuse(refusal.reason, refusal.retry_after, refusal.detail)
             return None
     # A restart's reconnect storm: wait briefly for a place (the TLS handshake is paid
@@ -181,7 +181,7 @@ async def _handshake(
             changes = registry.changes
             admitted = await _admit(app, certificate, now)
             if isinstance(admitted, Refuse):
-                registry.metrics.refusals.labels(reason=admitted.reason.value).inc()
+                registry.metrics.refused(admitted.reason.value)
                 await session.refuse(admitted.reason, admitted.retry_after, admitted.detail)
                 return None
             device, serial, decision = admitted
@@ -192,11 +192,11 @@ async def _handshake(
                     reconnect_window=config.reconnect_window_s,
                 )
             except RefusedError:
-                registry.metrics.refusals.labels(reason=RefusalReason.OUTDATED.value).inc()
+                registry.metrics.refused(RefusalReason.OUTDATED.value)
                 return None
             except SessionClosedError as exc:  # the device went away before its WELCOME
                 _LOGGER.info("tunnel from %s: gone during the handshake: %s", request.remote, exc)
-                registry.metrics.refusals.labels(reason="handshake").inc()
+                registry.metrics.refused("handshake")
                 return None
     return _Admitted(
         device=device,

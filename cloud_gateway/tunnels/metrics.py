@@ -1,21 +1,25 @@
 """Prometheus metrics of the tunnel endpoint (R-OPS-3), in a registry per application.
 
 Counters the endpoint updates as things happen (connects, disconnects and refusals by
-reason) are ordinary ``prometheus_client`` metrics. Byte, stream and credit-stall totals
-live in the sessions; :class:`_SessionTotals` reads them at scrape time and adds what
-ended sessions left behind, so nothing runs between scrapes. Heartbeat RTTs are sampled
-into the histogram at scrape time and when a session ends, once per new measurement.
+reason) are ordinary ``prometheus_client`` metrics; refusals also go into the last day's
+hourly series (:mod:`.refusal_series`) the console draws, summed for the scrape. Byte,
+stream and credit-stall totals live in the sessions; :class:`_SessionTotals` reads them at
+scrape time and adds what ended sessions left behind, so nothing runs between scrapes.
+Heartbeat RTTs are sampled into the histogram at scrape time and when a session ends, once
+per new measurement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from cloud_gateway.tunnels.refusal_series import RefusalSeries
 from tunnel.session import SessionStats
 
 __all__ = ["CONTENT_TYPE", "TunnelMetrics"]
@@ -77,11 +81,37 @@ class _SessionTotals(Collector):
         )
 
 
-class TunnelMetrics:
-    """The gateway's tunnel metrics; :meth:`exposition` renders them for ``/metrics``."""
+class _RefusalWindow(Collector):
+    """The last 24 hours' refusals by reason, summed from the series at scrape time."""
 
-    def __init__(self, live: Callable[[], Sequence[SessionStats]]) -> None:
+    def __init__(self, series: RefusalSeries, now: Callable[[], datetime]) -> None:
+        self._series = series
+        self._now = now
+
+    def collect(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily(
+            "cloudconnector_tunnel_refusals_24h",
+            "Tunnel refusals in the last 24 hours (this node), by reason",
+            labels=["reason"],
+        )
+        for row in self._series.rows(self._now()):
+            gauge.add_metric([row.reason], row.total)
+        yield gauge
+
+
+class TunnelMetrics:
+    """The gateway's tunnel metrics; :meth:`exposition` renders them for ``/metrics``.
+
+    ``now`` is the injected clock's: it places refusals in the hourly series.
+    """
+
+    def __init__(
+        self, live: Callable[[], Sequence[SessionStats]], *, now: Callable[[], datetime]
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._now = now
+        self.refusal_series = RefusalSeries()
+        """Refusals per reason and hour of the last day (the console's bars)."""
         self._ended = _Totals()
         self.connects = Counter(
             "cloudconnector_tunnel_connects",
@@ -113,6 +143,12 @@ class TunnelMetrics:
             registry=self.registry,
         )
         self.registry.register(_SessionTotals(self._ended, live))
+        self.registry.register(_RefusalWindow(self.refusal_series, now))
+
+    def refused(self, reason: str) -> None:
+        """One REFUSE sent for ``reason``: the counter and the hourly series."""
+        self.refusals.labels(reason=reason).inc()
+        self.refusal_series.record(reason, self._now())
 
     def session_ended(self, stats: SessionStats, reason: str) -> None:
         """Fold an ended session's counters into the totals."""

@@ -100,7 +100,7 @@ class TunnelRegistry:
         self._hooks: set[asyncio.Task[None]] = set()
         self._hooks_of: dict[int, asyncio.Task[None]] = {}
         """The state-hook task still running for a tunnel (by ``id`` of its LiveTunnel)."""
-        self.metrics = metrics or TunnelMetrics(self.live_stats)
+        self.metrics = metrics or TunnelMetrics(self.live_stats, now=clock.now)
         self.guard = HandshakeGuard()
         """Before the gate: no place without a verified device certificate, short HELLO waits,
         per-source limits (:mod:`cloud_gateway.tunnels.handshake_guard`)."""
@@ -268,7 +268,7 @@ class TunnelRegistry:
         hooks = self._hooks_of.pop(id(tunnel), None)
         if hooks is not None and hooks is not asyncio.current_task():
             hooks.cancel()
-        self.metrics.refusals.labels(reason=reason.value).inc()
+        self.metrics.refused(reason.value)
         _LOGGER.info("closing tunnel of %s: %s (%s)", tunnel.device.slug, reason, detail)
         await self._notify(
             tunnel,

@@ -116,6 +116,18 @@ async def test_operator_lists_tunnels_and_acts_on_devices(
                 ) as r:
                     assert r.status == 404
 
+                # refusals by reason: since the start and the current hour's bar of the last 24
+                async with olga.get("/console/tunnels") as r:
+                    assert r.status == 200
+                    page = await r.text()
+                for reason in ("forbidden", "revoked"):
+                    row = page[page.index(f'<tr data-reason="{reason}">') :]
+                    row = row[: row.index("</tr>")]
+                    assert '<td class="since-start">1</td><td class="day">1</td>' in row
+                    assert row.count("<rect ") == 24
+                    assert row.count('data-count="1"') == 1  # the current hour, drawn last
+                    assert row.rindex('data-count="1"') > row.rindex('data-count="0"')
+
                 async with olga.get("/metrics") as r:
                     assert r.status == 200
                     text = await r.text()
@@ -132,6 +144,7 @@ async def test_operator_lists_tunnels_and_acts_on_devices(
     assert "cloudconnector_tunnels_open " in text
     assert 'cloudconnector_tunnel_refusals_total{reason="forbidden"} 1.0' in text
     assert 'cloudconnector_tunnel_refusals_total{reason="revoked"} 1.0' in text
+    assert 'cloudconnector_tunnel_refusals_24h{reason="forbidden"} 1.0' in text
     assert 'cloudconnector_tunnel_disconnects_total{reason="clean"}' in text
     assert 'cloudconnector_tunnel_bytes_total{direction="to_device"}' in text
     assert "cloudconnector_tunnel_credit_stalls_total" in text

@@ -14,6 +14,7 @@ from cloud_gateway.accounts.repository_customers import CustomerData
 from cloud_gateway.billing.catalogue import BookingType, load_catalogues
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import (
+    BillingError,
     IdempotencyError,
     OverdraftError,
     SoldOutError,
@@ -186,6 +187,11 @@ async def test_credit_note_reverses_an_invoice_onto_the_account(
     assert (note.id, note.number, note.gross, note.preceding_id) == (
         result["document_id"], "GS-2026-00001", 215152, invoice.id,
     )  # fmt: skip
+    assert await _balance(store, customer.account_id) == 215152
+    # a retry answers the same; a second correction of the invoice is refused
+    assert await billing.credit_note(invoice.id, "Storno: Testauftrag", key="cn-1") == result
+    with pytest.raises(BillingError, match="corrected by GS-2026-00001 already"):
+        await billing.credit_note(invoice.id, "noch einmal", key="cn-2")
     assert await _balance(store, customer.account_id) == 215152
     await _rerun_creates_nothing(billing)
 

@@ -18,6 +18,7 @@ from cloud_gateway.billing.service import BillingService, Customer, OrderLine, R
 from cloud_gateway.billing.states import ContractState, OrderState
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.store import Store
+from tests.support.sepa import check_pain001
 from tunnel.clock import ManualClock
 
 SATELLITE = OrderLine(product="satellite-uplink", plan="monthly")
@@ -269,23 +270,7 @@ async def test_termination_at_once_after_day_10_of_a_31_day_month(life: Life) ->
     )  # fmt: skip
     assert again == xml
     assert await life.balance() == 0
-    _check_pain001(xml, "670.70", "DE89370400440532013000")
-
-
-def _check_pain001(xml: bytes, amount: str, iban: str) -> None:
-    import xml.etree.ElementTree as ET  # noqa: PLC0415
-    from importlib import resources  # noqa: PLC0415
-
-    import xmlschema  # noqa: PLC0415
-
-    schema = resources.files("sepaxml") / "schemas" / "pain.001.001.03.xsd"
-    xmlschema.XMLSchema(str(schema)).validate(xml.decode())
-    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
-    root = ET.fromstring(xml)
-    assert root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns) == "1"
-    assert root.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns) == amount
-    assert root.findtext(".//p:CdtrAcct/p:Id/p:IBAN", namespaces=ns) == iban
-    assert root.findtext(".//p:DbtrAcct/p:Id/p:IBAN", namespaces=ns) == "DE02120300000000202051"
+    check_pain001(xml, "670.70", "DE89370400440532013000")
 
 
 async def test_termination_at_period_end(life: Life) -> None:

@@ -23,6 +23,7 @@ from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, OperatorFlagPolicy
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.http.keys import TUNNELS
+from cloud_gateway.operator.repository import ConsoleAuditRepository
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.console import staff_login
 from tests.support.databases import fresh_database_url
@@ -344,3 +345,62 @@ async def test_a_revocation_during_a_handshake_on_another_node_still_refuses(
             assert client.session.refusal.reason == RefusalReason.REVOKED
         finally:
             await client.stop()
+
+
+async def test_the_console_lists_the_fleets_tunnels_and_disconnects_across_nodes(
+    nodes: list[GatewayHarness], tmp_path: Path, clock: ManualClock
+) -> None:
+    a, b = nodes
+    await a.create_account("anna")
+    far, far_slug = await _enrolled(a, tmp_path, "hub-far")
+    near, near_slug = await _enrolled(a, tmp_path, "hub-near")
+    on_b = await open_tunnel(b.url, far.client_ssl())
+    on_a = await open_tunnel(a.url, near.client_ssl())
+    try:
+
+        async def both_claimed() -> bool:
+            return await _entry(a, far_slug) is not None and await _entry(a, near_slug) is not None
+
+        await _until(both_claimed)
+        async with _operator(a, clock) as (olga, token):
+            async with olga.get("/api/v1/operator/tunnels") as r:
+                rows = {row["device"]: row for row in (await r.json())["tunnels"]}
+            assert set(rows) == {far_slug, near_slug}
+            # held by b: the directory's facts, no live details on a
+            assert (rows[far_slug]["node_id"], rows[far_slug]["here"]) == ("b", False)
+            assert rows[far_slug]["account"] == "anna"
+            assert rows[far_slug]["software"] is None
+            # held here: the live details too
+            assert (rows[near_slug]["node_id"], rows[near_slug]["here"]) == ("a", True)
+            assert rows[near_slug]["software"] == "test-device 1.0"
+
+            async with olga.get("/console/tunnels") as r:
+                page = await r.text()
+            far_row = page[page.index(f'<tr data-device="{far_slug}" data-node="b">') :]
+            assert 'class="muted elsewhere"' in far_row[: far_row.index("</tr>")]
+            assert f'<tr data-device="{near_slug}" data-node="a">' in page
+            async with olga.get(f"/console/devices/{far_slug}") as r:
+                assert '<dd id="device-node">b</dd>' in await r.text()
+
+            # the console's disconnect on a reaches the tunnel held by b (the fleet's control)
+            form = {"csrf_token": token, "reason": "Wartung"}
+            async with olga.post(f"/console/devices/{far_slug}/disconnect", data=form) as r:
+                assert r.status == 200
+                assert "Tunnel getrennt." in await r.text()
+            assert await on_b.closed() is DisconnectReason.CLEAN
+            assert {"type": "disconnect", "by": "operator", "reason": "Wartung"} in on_b.controls
+            assert not on_a.task.done()
+            [entry] = await a.gateway.store.repo(ConsoleAuditRepository).recent(limit=1)
+            assert (entry.operator, entry.action, entry.target, entry.reason) == (
+                "olga", "device.disconnect", far_slug, "Wartung",
+            )  # fmt: skip
+
+            async def far_gone() -> bool:
+                return await _entry(a, far_slug) is None
+
+            await _until(far_gone)
+            async with olga.get("/api/v1/operator/tunnels") as r:
+                assert [row["device"] for row in (await r.json())["tunnels"]] == [near_slug]
+    finally:
+        await on_a.stop()
+        await on_b.stop()

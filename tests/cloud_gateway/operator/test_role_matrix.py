@@ -141,6 +141,14 @@ async def test_only_the_declared_roles_reach_each_console_route(
     assert outcomes[("GET", "/api/v1/operator/tickets", "accountant")] == 403
     terminate = "/api/v1/operator/contracts/{contract_id}/terminate"
     assert outcomes[("POST", terminate, "accountant")] == 403
+    # credit notes and refunds are the accountant's, ticket assignment the operator's
+    assert outcomes[("GET", "/console/credit", "accountant")] == 200
+    assert outcomes[("GET", "/console/credit", "operator")] == 403
+    refund = "/console/credit/refunds/{account_id}"
+    assert outcomes[("POST", refund, "operator")] == 403
+    assign = "/console/tickets/{ticket_id}/assign"
+    assert outcomes[("POST", assign, "accountant")] == 403
+    assert outcomes[("POST", assign, "operator")] == 404  # no such ticket
 
 
 async def test_metrics_answer_staff_and_the_scraper_only(
