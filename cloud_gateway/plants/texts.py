@@ -123,7 +123,20 @@ PLANT_TEXTS: dict[str, dict[Language, str]] = {
     ),
     "plants.sheet.too_many": _t("Zu viele Zeilen (höchstens 1000).", "Too many rows (1000 max)."),
     "plants.sheet.too_large": _t(
-        "Die Datei ist zu groß (1 MiB).", "The file is too large (1 MiB)."
+        "Die Datei ist zu groß (1 MiB, entpackt 8 MiB).",
+        "The file is too large (1 MiB, 8 MiB unpacked).",
+    ),
+    "plants.sheet.too_wide": _t(
+        "Eine Zeile hat zu viele Zellen (höchstens 64). Bitte nur die Spalten Seriennummer, "
+        "Aktivierungscode und Name verwenden.",
+        "A row has too many cells (64 max). Please use only the columns serial number, "
+        "activation code and name.",
+    ),
+    "plants.sheet.too_many_cells": _t(
+        "Die Tabelle hat zu viele Zellen (höchstens 20.000). Bitte nur die Spalten "
+        "Seriennummer, Aktivierungscode und Name verwenden.",
+        "The sheet has too many cells (20,000 max). Please use only the columns serial "
+        "number, activation code and name.",
     ),
     "plants.sheet.unreadable": _t(
         "Die Datei ist keine lesbare XLSX- oder CSV-Datei.",
