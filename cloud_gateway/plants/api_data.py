@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action
-from cloud_gateway.http.api import read_json
+from cloud_gateway.http.api import json_text, read_json
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
@@ -53,7 +53,7 @@ async def update_inverter(request: web.Request) -> web.Response:
     inverter, plant = await api.api_inverter(request, Action.UPDATE)
     account_id = plant.account_id
     body = await read_json(request)
-    name = str(body.get("name", inverter.name)).strip()
+    name = json_text(body, "name", inverter.name).strip()
     if len(name) > 100:
         raise refuse(ErrorCode.INVALID, fields={"name": "plants.err.too_long"})
     updated = (
@@ -76,8 +76,8 @@ async def swap_inverter(request: web.Request) -> web.Response:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
             account_id=account_id,
             inverter_id=inverter.id,
-            serial=str(body.get("serial", "")),
-            code=str(body.get("activation_code", "")),
+            serial=json_text(body, "serial"),
+            code=json_text(body, "activation_code"),
         )
     except _REGISTRATION_ERRORS as exc:
         raise api.registration_error(exc) from None

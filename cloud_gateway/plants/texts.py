@@ -90,6 +90,8 @@ PLANT_TEXTS: dict[str, dict[Language, str]] = {
     "plants.err.precision": _t("Höchstens drei Nachkommastellen.", "At most three decimals."),
     "plants.err.country": _t("Zweistelliger Ländercode, z. B. DE.", "Two-letter code, e.g. DE."),
     "plants.err.choice": _t("Ungültige Auswahl.", "Invalid choice."),
+    "plants.err.text": _t("Bitte einen Text eingeben.", "Enter a text."),
+    "plants.err.flag": _t("Bitte ja oder nein angeben.", "Enter yes or no."),
     "plants.err.serial": _t("Ungültige Seriennummer.", "Invalid serial number."),
     "plants.err.wrong_code": _t(
         "Der Aktivierungscode passt nicht zu dieser Seriennummer. Er steht auf dem "
