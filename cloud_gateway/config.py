@@ -211,6 +211,10 @@ class AccountsConfig:
     """Validity of the e-mail validation link."""
     reset_link_minutes: int = 60
     """Validity of a single-use password reset link."""
+    mails_per_address_per_hour: int = 3
+    """Reset links and "already registered" notices one address gets per hour at most."""
+    requests_per_source_per_hour: int = 30
+    """Registrations (and, silently, reset requests) one source address may make per hour."""
 
     def __post_init__(self) -> None:
         if self.password_min_length < 8:

@@ -11,7 +11,7 @@ from cloud_gateway.accounts.access import Action
 from cloud_gateway.http.api import json_text, read_json
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
-from cloud_gateway.http.openapi import json_body, ok, path_param
+from cloud_gateway.http.openapi import json_body, no_content, ok, path_param
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
@@ -173,7 +173,13 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "Replace a plant's fields (422 with per-field problems)",
             {"requestBody": plant_body, "responses": ok("updated", 422)},
         ),
-        ("DELETE", "/api/v1/plants/{plant_id}", api.delete_plant, "Delete a plant (204)", {}),
+        (
+            "DELETE",
+            "/api/v1/plants/{plant_id}",
+            api.delete_plant,
+            "Delete a plant (204)",
+            {"responses": no_content("deleted")},
+        ),
         (
             "GET",
             "/api/v1/plants/{plant_id}/inverters",
@@ -215,7 +221,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "/api/v1/inverters/{inverter_id}",
             delete_inverter,
             "Remove an inverter from its plant (204)",
-            {},
+            {"responses": no_content("removed")},
         ),
         (
             "POST",
