@@ -244,7 +244,10 @@ def read_csv(data: bytes) -> list[RawRow]:
     try:
         return _rows(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a line break inside an unquoted field
-        raise SpreadsheetError("plants.sheet.unreadable") from exc
+        too_long = "field larger than field limit" in str(exc)  # over 131,072 characters
+        raise SpreadsheetError(
+            "plants.sheet.field_too_long" if too_long else "plants.sheet.unreadable"
+        ) from exc
 
 
 def read_xlsx(data: bytes) -> list[RawRow]:

@@ -140,6 +140,10 @@ PLANT_TEXTS: dict[str, dict[Language, str]] = {
         "The sheet has too many cells (20,000 max). Please use only the columns serial "
         "number, activation code and name.",
     ),
+    "plants.sheet.field_too_long": _t(
+        "Ein Feld ist zu lang (höchstens 131.072 Zeichen).",
+        "A field is too long (131,072 characters max).",
+    ),
     "plants.sheet.unreadable": _t(
         "Die Datei ist keine lesbare XLSX- oder CSV-Datei.",
         "The file is not a readable XLSX or CSV.",

@@ -91,6 +91,15 @@ def test_a_million_cells_in_one_row_are_refused_after_the_budget() -> None:
     assert many.value.reason == "plants.sheet.too_many_cells"
 
 
+def test_a_csv_field_past_the_csv_limit_is_refused_with_its_reason() -> None:
+    field = "9" * 131_073
+    with pytest.raises(SpreadsheetError) as refused:
+        read_sheet("liste.csv", f"Seriennummer;Aktivierungscode\n{field};X\n".encode())
+    passed = refused.value.reason == "plants.sheet.field_too_long"
+    record("spreadsheet_long_field", f"CSV field of {len(field)} characters refused", passed=passed)
+    assert passed
+
+
 class _HeldSheetReads(ThreadPoolExecutor):
     """The loop's default executor; a submitted ``read_sheet`` waits until it is released.
 
