@@ -84,7 +84,7 @@ def software_version() -> str:
 
 async def start_page(request: web.Request) -> web.Response:
     """The public start page."""
-    return render(request, "start.html", {"version": software_version()})
+    return render(request, "start.html", {})  # no version: nothing to pick exploits by
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -119,9 +119,13 @@ class EnrolmentConfig:
     guess_window_s: float = 900.0
     """Window over which wrong pairing codes are counted, in seconds."""
     max_guesses_per_source: int = 10
-    """Wrong codes one source address (or account) may enter per window."""
-    max_guesses_global: int = 200
-    """Wrong codes all sources together may enter per window."""
+    """Wrong codes one source address may enter per window."""
+    max_guesses_per_account: int = 10
+    """Wrong codes one account may enter per window (from any address).
+
+    There is deliberately no global limit: it would let a few attackers lock every owner
+    out of pairing (security review, issue 20 item 4). The code space (≈ 2^39) and the
+    code's short lifetime are the defence against guessing from many sources."""
     max_enrolments_per_source: int = 30
     """Enrolment requests one source address may start per window."""
 
@@ -207,6 +211,10 @@ class AccountsConfig:
     """Validity of the e-mail validation link."""
     reset_link_minutes: int = 60
     """Validity of a single-use password reset link."""
+    mails_per_address_per_hour: int = 3
+    """Reset links and "already registered" notices one address gets per hour at most."""
+    requests_per_source_per_hour: int = 30
+    """Registrations (and, silently, reset requests) one source address may make per hour."""
 
     def __post_init__(self) -> None:
         if self.password_min_length < 8:

@@ -17,6 +17,8 @@
     │   ├── PasswordPolicyError (ValueError)       the new password breaks the policy (R-MON-2)
     │   ├── LinkError (ValueError)                 a validation or reset link is unknown,
     │   │                                          used or expired
+    │   ├── AccountRateLimitedError                too many registrations from one source
+    │   │                                          address; retry within the hour
     │   └── AccessDeniedError (PermissionError)    the actor may not do this to this object
     ├── PlantError                                 a plant rule refused a request (plants.errors)
     │   ├── InvalidPlantError (ValueError)         plant fields failed validation (per field)
@@ -105,6 +107,7 @@ from tunnel.errors import ConfigError
 __all__ = [
     "AccessDeniedError",
     "AccountError",
+    "AccountRateLimitedError",
     "CertificateError",
     "ConfigError",
     "ConflictError",
@@ -157,6 +160,10 @@ class PasswordPolicyError(AccountError, ValueError):
 
 class LinkError(AccountError, ValueError):
     """A validation or reset link is unknown, already used or expired."""
+
+
+class AccountRateLimitedError(AccountError):
+    """Too many registrations from one source address; retry within the hour."""
 
 
 class AccessDeniedError(AccountError, PermissionError):

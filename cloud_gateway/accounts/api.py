@@ -20,11 +20,12 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.api import api_actor, check, read_json
+from cloud_gateway.http.api import api_actor, check, json_id, json_text, read_json
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, CUSTOMERS, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.http.pages import Handler
+from cloud_gateway.plants.repository import PlantRepository
 
 __all__ = ["setup"]
 
@@ -141,18 +142,20 @@ async def create_delegation(request: web.Request) -> web.Response:
     identity, _ = await api_actor(request)
     body = await read_json(request)
     installer = (
-        await request.app[STORE]
-        .repo(AccountRepository)
-        .find_by_login(str(body.get("installer", "")))
+        await request.app[STORE].repo(AccountRepository).find_by_login(json_text(body, "installer"))
     )
     if installer is None or installer.role is not Role.INSTALLER:
         raise refuse(ErrorCode.NO_SUCH_INSTALLER)
-    plant = body.get("plant_id")
-    if plant is not None and not isinstance(plant, int):
-        raise refuse(ErrorCode.INVALID_PLANT_ID)
-    device_id = body.get("device_id")
+    plant = json_id(body, "plant_id", ErrorCode.INVALID_PLANT_ID)
+    if plant is not None:
+        # the delegation is the caller's: only a plant of their own makes sense
+        try:
+            await request.app[STORE].repo(PlantRepository).get(plant, identity.account.id)
+        except NotFoundError:
+            raise refuse(ErrorCode.INVALID_PLANT_ID) from None
+    device_id = json_id(body, "device_id", ErrorCode.INVALID_DEVICE_ID)
     if device_id is not None:
-        if not isinstance(device_id, int) or plant is not None:
+        if plant is not None:
             raise refuse(ErrorCode.INVALID_DEVICE_ID)
         # the delegation is the caller's: only a device of their own makes sense
         if await request.app[STORE].repo(DeviceRepository).owner(device_id) != identity.account.id:

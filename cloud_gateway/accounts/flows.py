@@ -6,7 +6,12 @@ from aiohttp import web
 
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.accounts.texts import policy_messages
-from cloud_gateway.errors import ConflictError, LinkError, PasswordPolicyError
+from cloud_gateway.errors import (
+    AccountRateLimitedError,
+    ConflictError,
+    LinkError,
+    PasswordPolicyError,
+)
 from cloud_gateway.http.auth import begin_session, csrf_token, verify_csrf
 from cloud_gateway.http.keys import ACCOUNTS, CONFIG, STORE
 from cloud_gateway.http.pages import render
@@ -92,9 +97,18 @@ async def register_submit(request: web.Request) -> web.Response:
                 password=password,
                 language=lang,
                 base_url=base_url(request),
+                source_address=request.remote or "",
             )
         except PasswordPolicyError as exc:
             errors.extend(policy_messages(lang, exc))
+        except AccountRateLimitedError:
+            return await _register_page(
+                request,
+                [translate(lang, "register.too_many")],
+                username=username,
+                email=email,
+                status=429,
+            )
         except ConflictError:
             errors.append(translate(lang, "register.taken"))
     if errors:
@@ -132,7 +146,9 @@ async def forgot_submit(request: web.Request) -> web.Response:
     form = await request.post()
     await verify_csrf(request, form)
     lang = request_language(request)
-    await request.app[ACCOUNTS].request_reset(str(form.get("login", "")), base_url(request), lang)
+    await request.app[ACCOUNTS].request_reset(
+        str(form.get("login", "")), base_url(request), lang, request.remote or ""
+    )
     context = {"csrf_token": await csrf_token(request), "sent": True}
     return render(request, "account_forgot.html", context)
 

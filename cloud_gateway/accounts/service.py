@@ -4,10 +4,20 @@ and change under the password policy (R-MON-1, R-MON-2, R-CCU-1, R-POR-1).
 Each flow commits its change together with the mail it causes (outbox). Login failures are
 counted per account (or per unknown login name, so a lock never tells whether an account
 exists) and per source address.
+
+Enumeration (issue 20 item 6): registration hashes the submitted password before it looks
+at the address, so a known address costs the same argon2 work as a new one, and answers the
+same; "Passwort vergessen" answers at once and does its work (look-up, link, mail) in a
+task of its own, the same path for known and unknown logins. Mails these flows send are
+limited per address (``mails_per_address_per_hour``), registrations and reset requests per
+source address (``requests_per_source_per_hour``); the counts share the login-failure table
+under their own subjects.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +38,7 @@ from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository, LinkPurpose
 from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.config import AccountsConfig
-from cloud_gateway.errors import LinkError, PasswordPolicyError
+from cloud_gateway.errors import AccountRateLimitedError, LinkError, PasswordPolicyError
 from cloud_gateway.i18n import Language
 from cloud_gateway.localdays import BERLIN
 from cloud_gateway.notify.mail import Mail, MailKind
@@ -38,6 +48,8 @@ from tunnel.clock import Clock
 
 __all__ = ["AccountService", "LoginOutcome", "LoginResult"]
 
+_LOGGER = logging.getLogger(__name__)
+_HOUR = timedelta(hours=1)
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -100,6 +112,20 @@ class AccountService:
         self.policy = PasswordPolicy.from_config(self._config)
         self._registration_steps = tuple(registration_steps)
         self._dummy_hash = hasher.hash("not-a-real-password-0!")
+        self._resets: set[asyncio.Task[None]] = set()
+        self._counting = asyncio.Lock()
+
+    async def _counted(self, subject: str, limit: int, now: datetime) -> bool:
+        """Count one more event of ``subject`` unless it had ``limit`` within the hour.
+
+        Look and count under one lock: concurrent requests (reset tasks) cannot all pass.
+        """
+        repo = self._store.repo(AccountSecurityRepository)
+        async with self._counting:
+            if len(await repo.failures_since(subject, now - _HOUR)) >= limit:
+                return False
+            await repo.record_failures([subject], now)
+        return True
 
     # -- registration ----------------------------------------------------------------------
 
@@ -113,32 +139,49 @@ class AccountService:
         return None
 
     async def register(
-        self, *, username: str, email: str, password: str, language: Language, base_url: str
+        self,
+        *,
+        username: str,
+        email: str,
+        password: str,
+        language: Language,
+        base_url: str,
+        source_address: str = "",
     ) -> Account | None:
         """Create an account (not yet validated) and mail the validation link.
 
         Terms and privacy policy in their current versions are recorded as accepted; the
         form must have required both checkboxes. An e-mail address that is registered
         already gets a hint mail instead, and ``None`` returns, so the form answers the same
-        either way. A taken user name raises :class:`~cloud_gateway.errors.ConflictError`.
+        either way (the password is hashed either way, and the hint goes out at most
+        ``mails_per_address_per_hour`` times). A taken user name raises
+        :class:`~cloud_gateway.errors.ConflictError`; past ``requests_per_source_per_hour``
+        registrations from ``source_address``, :class:`AccountRateLimitedError`.
         """
         violations = password_violations(self.policy, password)
         if violations:
             raise PasswordPolicyError(tuple(v.value for v in violations))
         now = self._clock.now()
+        if source_address and not await self._counted(
+            f"register-source:{source_address}", self._config.requests_per_source_per_hour, now
+        ):
+            raise AccountRateLimitedError(f"too many registrations from {source_address}")
+        password_hash = self._hasher.hash(password)  # known address or not: the same work
         existing = await self._store.repo(AccountRepository).find_by_login(email)
         if existing is not None and existing.email == email.lower():
-            async with self._store.engine.begin() as conn:
-                mail = Mail(
-                    to=existing.email,
-                    kind=MailKind.ALREADY_REGISTERED,
-                    language=language,
-                    params={"link": f"{base_url}password/forgot"},
-                )
-                await self._outbox.put(conn, mail, now=now)
-            self._outbox.wake()
+            if await self._counted(
+                f"mail:{existing.email}", self._config.mails_per_address_per_hour, now
+            ):
+                async with self._store.engine.begin() as conn:
+                    mail = Mail(
+                        to=existing.email,
+                        kind=MailKind.ALREADY_REGISTERED,
+                        language=language,
+                        params={"link": f"{base_url}password/forgot"},
+                    )
+                    await self._outbox.put(conn, mail, now=now)
+                self._outbox.wake()
             return None
-        password_hash = self._hasher.hash(password)
         documents = await self._store.repo(AccountSecurityRepository).current_documents()
         async with self._store.engine.begin() as conn:
             account = await self._store.repo(AccountSecurityRepository).create_account(
@@ -272,16 +315,48 @@ class AccountService:
             await self._outbox.put(conn, mail, now=now)
         self._outbox.wake()
 
-    async def request_reset(self, login: str, base_url: str, language: Language) -> None:
-        """Mail a single-use reset link if the account exists (the answer never tells)."""
+    async def request_reset(
+        self, login: str, base_url: str, language: Language, source_address: str = ""
+    ) -> None:
+        """Mail a single-use reset link if the account exists (the answer never tells).
+
+        Returns at once for every login: the work runs in a task of its own (see
+        :meth:`resets_done`), the same path whether the account exists or not.
+        """
+        task = asyncio.create_task(self._reset(login, base_url, language, source_address))
+        self._resets.add(task)
+        task.add_done_callback(self._resets.discard)
+
+    async def resets_done(self) -> None:
+        """Wait for the reset requests under way (tests, shutdown)."""
+        while self._resets:
+            await asyncio.gather(*self._resets, return_exceptions=True)
+
+    async def _reset(
+        self, login: str, base_url: str, language: Language, source_address: str
+    ) -> None:
+        try:
+            await self._reset_work(login, base_url, language, source_address)
+        except Exception:  # the answer went out already; a failure is only logged
+            _LOGGER.exception("password reset request failed")
+
+    async def _reset_work(
+        self, login: str, base_url: str, language: Language, source_address: str
+    ) -> None:
+        now = self._clock.now()
+        if source_address and not await self._counted(
+            f"reset-source:{source_address}", self._config.requests_per_source_per_hour, now
+        ):
+            return
         account = (
             await self._store.repo(AccountRepository).find_by_login(login)
             if login.strip()
             else None
         )
-        if account is None:
+        if account is None or not await self._counted(
+            f"mail:{account.email}", self._config.mails_per_address_per_hour, now
+        ):
             return
-        now = self._clock.now()
         expires = now + timedelta(minutes=self._config.reset_link_minutes)
         async with self._store.engine.begin() as conn:
             await self._store.repo(AccountSecurityRepository).expire_links(

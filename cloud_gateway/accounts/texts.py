@@ -85,6 +85,10 @@ ACCOUNT_TEXTS: dict[str, dict[Language, str]] = {
         "We sent you an e-mail with a confirmation link. You can log in only after confirming.",
     ),
     "register.taken": _t("Dieser Benutzername ist vergeben.", "This user name is taken."),
+    "register.too_many": _t(
+        "Zu viele Registrierungen von dieser Adresse. Bitte in einer Stunde erneut versuchen.",
+        "Too many registrations from this address. Please try again in an hour.",
+    ),
     "register.bad_username": _t(
         "Benutzername: 3 bis 64 Zeichen, Buchstaben, Ziffern, Punkt, Bindestrich, Unterstrich.",
         "User name: 3 to 64 characters, letters, digits, dot, hyphen, underscore.",

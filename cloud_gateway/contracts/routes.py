@@ -24,7 +24,6 @@ Refusals carry a ``message`` in the user's language.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,7 +47,7 @@ from cloud_gateway.contracts.provider import Site
 from cloud_gateway.contracts.service import ContractView, preview_terms
 from cloud_gateway.contracts.texts import contract_text
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.api import api_actor, read_json
+from cloud_gateway.http.api import api_actor, input_day, read_json
 from cloud_gateway.http.auth import require_identity
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import BILLING, CLOCK, CONFIG, CONTRACTS, OPENAPI, STORE
@@ -192,7 +191,7 @@ async def order_contract(request: web.Request) -> web.Response:
             message=_message(request, "error.customer_data"),
         )
     try:
-        wished = date.fromisoformat(body["wished_start"]) if body.get("wished_start") else None
+        wished = input_day(body["wished_start"]) if body.get("wished_start") else None
     except (TypeError, ValueError):
         raise refuse(ErrorCode.INVALID_DATE) from None
     if wished is not None and wished < local_date(request.app[CLOCK].now()):
@@ -236,8 +235,8 @@ async def order_contract(request: web.Request) -> web.Response:
 def _preview_args(request: web.Request) -> dict[str, Any]:
     q = request.query
     try:
-        start = date.fromisoformat(q["start"]) if q.get("start") else None
-        terminate = date.fromisoformat(q["terminate"]) if q.get("terminate") else None
+        start = input_day(q["start"]) if q.get("start") else None
+        terminate = input_day(q["terminate"]) if q.get("terminate") else None
         paid = int(q["paid_months"]) if q.get("paid_months") else None
     except ValueError:
         raise refuse(ErrorCode.INVALID_DATE) from None

@@ -8,16 +8,26 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
+from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.contracts.repository import ServiceContractRepository
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.windows import Subject
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.http.api import api_actor, check, read_json
+from cloud_gateway.http.api import (
+    api_actor,
+    check,
+    input_instant,
+    json_id,
+    json_text,
+    read_json,
+)
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, ENTITLEMENTS, OPENAPI, STORE
 from cloud_gateway.http.openapi import json_body, ok, path_param
 from cloud_gateway.http.pages import Handler
+from cloud_gateway.plants.repository import PlantRepository
 
 __all__ = ["setup"]
 
@@ -115,12 +125,33 @@ async def get_window(request: web.Request) -> web.Response:
 
 def _instant(body: dict[str, Any], key: str) -> datetime:
     try:
-        value = datetime.fromisoformat(str(body[key]))
+        value = input_instant(body[key])
     except (KeyError, ValueError):
         raise refuse(ErrorCode(f"invalid_{key}")) from None
     if value.tzinfo is None:
         raise refuse(ErrorCode(f"naive_{key}"))
     return value
+
+
+async def _subject_exists(request: web.Request, subject: Subject, subject_id: int) -> bool:
+    """Whether the account, hub, plant or service contract a grant names exists."""
+    store = request.app[STORE]
+    if subject is Subject.HUB:
+        return await store.repo(DeviceRepository).owner(subject_id) is not None
+    try:
+        if subject is Subject.ACCOUNT:
+            await store.repo(AccountRepository).get(subject_id)
+        elif subject is Subject.PLANT:
+            await store.repo(PlantRepository).get(subject_id, None)
+        else:
+            async with store.engine.connect() as conn:
+                return (
+                    await store.repo(ServiceContractRepository).service(conn, subject_id)
+                    is not None
+                )
+    except NotFoundError:
+        return False
+    return True
 
 
 async def grant_window(request: web.Request) -> web.Response:
@@ -129,10 +160,12 @@ async def grant_window(request: web.Request) -> web.Response:
     check(actor, Action.MANAGE, Resource(kind=ObjectKind.WINDOW, owner_account_id=None))
     body = await read_json(request)
     try:
-        subject = Subject(str(body.get("subject", "")))
-        subject_id = int(body["subject_id"])
-    except (KeyError, ValueError, TypeError):
+        subject = Subject(json_text(body, "subject"))
+    except ValueError:
         raise refuse(ErrorCode.INVALID_SUBJECT) from None
+    subject_id = json_id(body, "subject_id", ErrorCode.INVALID_SUBJECT)
+    if subject_id is None or not await _subject_exists(request, subject, subject_id):
+        raise refuse(ErrorCode.INVALID_SUBJECT)
     start, end = _instant(body, "start"), _instant(body, "end")
     if end <= start:
         raise refuse(ErrorCode.END_BEFORE_START)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from cloud_gateway.http.errors import error_responses
 
-__all__ = ["OpenApi", "json_body", "ok", "path_param"]
+__all__ = ["OpenApi", "json_body", "no_content", "ok", "path_param"]
 
 _PREFIX = "/api/v1"
 
@@ -42,10 +42,14 @@ def json_body(
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+_MALFORMED = "malformed request: unreadable body, invalid JSON or parameters"
+
+
 def ok(description: str, *extra: int) -> dict[str, Any]:
     """Responses: 200 plus the usual refusals and any ``extra`` status codes."""
     responses: dict[str, Any] = {
         "200": {"description": description},
+        "400": _refusal(_MALFORMED),
         "401": _refusal("not logged in"),
         "403": _refusal("password expired, CSRF token missing, or not allowed"),
         "404": _refusal("no such object for this account"),
@@ -54,6 +58,13 @@ def ok(description: str, *extra: int) -> dict[str, Any]:
     for code in extra:
         responses[str(code)] = _refusal("see the error field")
     return responses
+
+
+def no_content(description: str, *extra: int) -> dict[str, Any]:
+    """Responses of an operation that answers 204 without a body: as :func:`ok`, 204 for 200."""
+    responses = ok(description, *extra)
+    del responses["200"]
+    return {"204": {"description": description}} | responses
 
 
 def _refusal(description: str) -> dict[str, Any]:
@@ -91,6 +102,10 @@ class OpenApi:
                     "x-undocumented": True,
                     "responses": {"200": {"description": "OK"}},
                 }
+            if "400" not in operation.get("responses", {}):
+                # the malformed-input boundary answers 400 on every route
+                responses = {"400": _refusal(_MALFORMED), **operation.get("responses", {})}
+                operation = operation | {"responses": responses}
             paths.setdefault(path, {})[method] = operation
         return {
             "openapi": "3.1.0",

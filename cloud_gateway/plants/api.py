@@ -15,7 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
-from cloud_gateway.http.api import api_actor, api_identity, check, read_json
+from cloud_gateway.http.api import (
+    api_actor,
+    api_identity,
+    check,
+    input_day,
+    json_text,
+    read_json,
+)
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, PLANT_ACCESS, STORE
 from cloud_gateway.plants.day_energy import local_day
@@ -152,7 +159,7 @@ async def require_access(request: web.Request, plant: Plant) -> None:
 def api_day(request: web.Request, now: datetime) -> date:
     raw = request.query.get("date")
     try:
-        return date.fromisoformat(raw) if raw else local_day(now)
+        return input_day(raw) if raw else local_day(now)
     except ValueError:
         raise refuse(ErrorCode.INVALID_DATE) from None
 
@@ -213,9 +220,9 @@ async def add_inverter(request: web.Request) -> web.Response:
         inverter = await request.app[INVERTER_REGISTRATION].add(
             account_id=account_id,
             plant_id=plant.id,
-            serial=str(body.get("serial", "")),
-            code=str(body.get("activation_code", "")),
-            name=str(body.get("name", "")),
+            serial=json_text(body, "serial"),
+            code=json_text(body, "activation_code"),
+            name=json_text(body, "name"),
         )
     except (
         InvalidPlantError,

@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action
-from cloud_gateway.http.api import read_json
+from cloud_gateway.http.api import json_text, read_json
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import CLOCK, INVERTER_REGISTRATION, OPENAPI, STORE
-from cloud_gateway.http.openapi import json_body, ok, path_param
+from cloud_gateway.http.openapi import json_body, no_content, ok, path_param
 from cloud_gateway.plants import api
 from cloud_gateway.plants.day_energy import day_bounds
 from cloud_gateway.plants.errors import (
@@ -53,7 +53,7 @@ async def update_inverter(request: web.Request) -> web.Response:
     inverter, plant = await api.api_inverter(request, Action.UPDATE)
     account_id = plant.account_id
     body = await read_json(request)
-    name = str(body.get("name", inverter.name)).strip()
+    name = json_text(body, "name", inverter.name).strip()
     if len(name) > 100:
         raise refuse(ErrorCode.INVALID, fields={"name": "plants.err.too_long"})
     updated = (
@@ -76,8 +76,8 @@ async def swap_inverter(request: web.Request) -> web.Response:
         swapped = await request.app[INVERTER_REGISTRATION].swap(
             account_id=account_id,
             inverter_id=inverter.id,
-            serial=str(body.get("serial", "")),
-            code=str(body.get("activation_code", "")),
+            serial=json_text(body, "serial"),
+            code=json_text(body, "activation_code"),
         )
     except _REGISTRATION_ERRORS as exc:
         raise api.registration_error(exc) from None
@@ -173,7 +173,13 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "Replace a plant's fields (422 with per-field problems)",
             {"requestBody": plant_body, "responses": ok("updated", 422)},
         ),
-        ("DELETE", "/api/v1/plants/{plant_id}", api.delete_plant, "Delete a plant (204)", {}),
+        (
+            "DELETE",
+            "/api/v1/plants/{plant_id}",
+            api.delete_plant,
+            "Delete a plant (204)",
+            {"responses": no_content("deleted")},
+        ),
         (
             "GET",
             "/api/v1/plants/{plant_id}/inverters",
@@ -215,7 +221,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "/api/v1/inverters/{inverter_id}",
             delete_inverter,
             "Remove an inverter from its plant (204)",
-            {},
+            {"responses": no_content("removed")},
         ),
         (
             "POST",

@@ -126,7 +126,10 @@ def mct_to_tariff(mct: int) -> Decimal:
 
 
 def _text(raw: object, limit: int) -> str:
-    text = "" if raw is None else str(raw).strip()
+    if raw is not None and not isinstance(raw, str):
+        # NaN, numbers, lists and objects are refused, never stringified (issue 20 item 9)
+        raise ValueError("plants.err.text")
+    text = "" if raw is None else raw.strip()
     if len(text) > limit:
         raise ValueError("plants.err.too_long")
     return text
@@ -172,10 +175,19 @@ def _tariff(raw: object) -> Decimal | None:
     return value.quantize(_MILLI)
 
 
+_YES = frozenset({"1", "true", "on", "yes", "ja"})
+_NO = frozenset({"", "0", "false", "off", "no", "nein"})
+
+
 def _flag(raw: object) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    return str(raw or "").strip().lower() in {"1", "true", "on", "yes", "ja"}
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    word = raw.strip().lower() if isinstance(raw, str) else None
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ValueError("plants.err.flag")
 
 
 def _country(raw: object) -> str:
@@ -186,8 +198,10 @@ def _country(raw: object) -> str:
 
 
 def _choice(raw: object) -> PlantType:
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError("plants.err.choice")
     try:
-        return PlantType(str(raw or PlantType.PV))
+        return PlantType(raw or PlantType.PV)
     except ValueError:
         raise ValueError("plants.err.choice") from None
 

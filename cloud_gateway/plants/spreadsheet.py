@@ -8,15 +8,28 @@ UTF-8 (with or without BOM) or Windows-1252, separated by ``;`` (German Excel) o
 :func:`check_rows` sorts rows into good and bad, each bad row with a :class:`RowProblem`;
 it never touches the database: rows whose serial is already registered are refused by the
 caller, which knows the store.
+
+Reading has a budget (security review, issue 20 item 3: a 115 KB XLSX with 1,000,000 cells in
+one row cost 16 s and 90 MB): a row may have at most :data:`MAX_CELLS_PER_ROW` cells and the
+rows read at most :data:`MAX_CELLS`, only the header's columns are read (at most
+:data:`MAX_COLUMNS`), an XLSX may unpack to at most
+:data:`MAX_UNPACKED` bytes, and its sheets are streamed once, cell by cell, before openpyxl sees
+them, so an oversized row is refused after :data:`MAX_CELLS_PER_ROW` cells, not parsed whole.
+The caller runs the reading in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
+from typing import IO
 
 from openpyxl import Workbook, load_workbook
 
@@ -25,7 +38,10 @@ from cloud_gateway.plants.activation import normalise_code, normalise_serial
 
 __all__ = [
     "MAX_BYTES",
+    "MAX_CELLS_PER_ROW",
+    "MAX_COLUMNS",
     "MAX_ROWS",
+    "MAX_UNPACKED",
     "BadRow",
     "GoodRow",
     "RawRow",
@@ -42,6 +58,19 @@ __all__ = [
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 1000
+MAX_COLUMNS = 26
+"""Columns read from the header on (A to Z); the list needs three."""
+MAX_CELLS_PER_ROW = 64
+"""More cells than this in one row refuse the file (``plants.sheet.too_wide``)."""
+MAX_CELLS = 20_000
+"""More cells than this in the rows read refuse the file (``plants.sheet.too_many_cells``)."""
+MAX_UNPACKED = 8 * 1024 * 1024
+"""What an XLSX may unpack to, all parts together."""
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?(row|c)[\s/>]")
+"""A row or cell start tag, with or without a namespace prefix."""
+_CHUNK = 64 * 1024
+_CARRY = 64
+"""Bytes kept from one chunk to the next: a tag cut in two is found whole."""
 _HEADERS = ("Seriennummer", "Aktivierungscode", "Name")
 _ALIASES = {
     "seriennummer": "serial",
@@ -119,14 +148,15 @@ def _rows(table: Iterable[Iterable[object]]) -> list[RawRow]:
     header = next(lines, None)
     if header is None:
         raise SpreadsheetError("plants.sheet.empty")
-    columns = [_ALIASES.get(str(h or "").strip().lower()) for h in header]
+    header = _capped(header)
+    columns = [_ALIASES.get(str(h or "").strip().lower()) for h in header[:MAX_COLUMNS]]
     if "serial" not in columns or "code" not in columns:
         raise SpreadsheetError("plants.sheet.header")
     result: list[RawRow] = []
-    for number, line in enumerate(lines, start=2):
+    for number, raw in enumerate(lines, start=2):
         cells = {
             col: str(value).strip()
-            for col, value in zip(columns, line, strict=False)
+            for col, value in zip(columns, _capped(raw), strict=False)
             if col is not None and value is not None
         }
         if not any(cells.values()):
@@ -135,6 +165,72 @@ def _rows(table: Iterable[Iterable[object]]) -> list[RawRow]:
             raise SpreadsheetError("plants.sheet.too_many")
         result.append(RawRow(number, cells))
     return result
+
+
+def _capped(line: Iterable[object]) -> list[object]:
+    cells = list(islice(line, MAX_CELLS_PER_ROW + 1))
+    if len(cells) > MAX_CELLS_PER_ROW:
+        raise SpreadsheetError("plants.sheet.too_wide")
+    return cells
+
+
+def _check_budget(data: bytes) -> None:
+    """Refuse a workbook that unpacks too large or has a too wide row, before parsing it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SpreadsheetError("plants.sheet.unreadable") from exc
+    with archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+            raise SpreadsheetError("plants.sheet.too_large")
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                try:
+                    part = archive.open(name)
+                except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                    raise SpreadsheetError("plants.sheet.unreadable") from exc
+                with part:
+                    _guarded_scan(part)
+
+
+def _guarded_scan(part: IO[bytes]) -> None:
+    try:
+        _scan_rows(part)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise SpreadsheetError("plants.sheet.unreadable") from exc
+
+
+def _scan_rows(part: IO[bytes]) -> None:
+    """Stream one sheet's XML and count its cells, up to the rows that are read.
+
+    A byte scan for ``<row`` and ``<c`` tags, not an XML parser: it costs little per cell, so
+    the budget is checked before openpyxl builds a single cell (a tag inside a comment only
+    makes the count larger, never smaller).
+    """
+    cells = total = rows = 0
+    tail = b""
+    while True:
+        chunk = part.read(_CHUNK)
+        buf = tail + chunk
+        keep = len(buf) - _CARRY if chunk else len(buf)
+        for match in _TAG.finditer(buf):
+            if match.start() >= keep:
+                break
+            if match.group(1) == b"row":
+                rows += 1
+                cells = 0
+                if rows > MAX_ROWS + 2:
+                    return  # read_xlsx reads no further
+                continue
+            cells += 1
+            total += 1
+            if cells > MAX_CELLS_PER_ROW:
+                raise SpreadsheetError("plants.sheet.too_wide")
+            if total > MAX_CELLS:
+                raise SpreadsheetError("plants.sheet.too_many_cells")
+        if not chunk:
+            return
+        tail = buf[max(keep, 0) :]
 
 
 def read_csv(data: bytes) -> list[RawRow]:
@@ -148,11 +244,15 @@ def read_csv(data: bytes) -> list[RawRow]:
     try:
         return _rows(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a line break inside an unquoted field
-        raise SpreadsheetError("plants.sheet.unreadable") from exc
+        too_long = "field larger than field limit" in str(exc)  # over 131,072 characters
+        raise SpreadsheetError(
+            "plants.sheet.field_too_long" if too_long else "plants.sheet.unreadable"
+        ) from exc
 
 
 def read_xlsx(data: bytes) -> list[RawRow]:
     """The rows of the first sheet of an XLSX workbook."""
+    _check_budget(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike
@@ -160,7 +260,8 @@ def read_xlsx(data: bytes) -> list[RawRow]:
     try:
         if not book.worksheets:
             raise SpreadsheetError("plants.sheet.empty")
-        return _rows(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2))
+        sheet = book.worksheets[0]
+        return _rows(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS))
     finally:
         book.close()
 

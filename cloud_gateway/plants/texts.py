@@ -90,6 +90,8 @@ PLANT_TEXTS: dict[str, dict[Language, str]] = {
     "plants.err.precision": _t("Höchstens drei Nachkommastellen.", "At most three decimals."),
     "plants.err.country": _t("Zweistelliger Ländercode, z. B. DE.", "Two-letter code, e.g. DE."),
     "plants.err.choice": _t("Ungültige Auswahl.", "Invalid choice."),
+    "plants.err.text": _t("Bitte einen Text eingeben.", "Enter a text."),
+    "plants.err.flag": _t("Bitte ja oder nein angeben.", "Enter yes or no."),
     "plants.err.serial": _t("Ungültige Seriennummer.", "Invalid serial number."),
     "plants.err.wrong_code": _t(
         "Der Aktivierungscode passt nicht zu dieser Seriennummer. Er steht auf dem "
@@ -123,7 +125,24 @@ PLANT_TEXTS: dict[str, dict[Language, str]] = {
     ),
     "plants.sheet.too_many": _t("Zu viele Zeilen (höchstens 1000).", "Too many rows (1000 max)."),
     "plants.sheet.too_large": _t(
-        "Die Datei ist zu groß (1 MiB).", "The file is too large (1 MiB)."
+        "Die Datei ist zu groß (1 MiB, entpackt 8 MiB).",
+        "The file is too large (1 MiB, 8 MiB unpacked).",
+    ),
+    "plants.sheet.too_wide": _t(
+        "Eine Zeile hat zu viele Zellen (höchstens 64). Bitte nur die Spalten Seriennummer, "
+        "Aktivierungscode und Name verwenden.",
+        "A row has too many cells (64 max). Please use only the columns serial number, "
+        "activation code and name.",
+    ),
+    "plants.sheet.too_many_cells": _t(
+        "Die Tabelle hat zu viele Zellen (höchstens 20.000). Bitte nur die Spalten "
+        "Seriennummer, Aktivierungscode und Name verwenden.",
+        "The sheet has too many cells (20,000 max). Please use only the columns serial "
+        "number, activation code and name.",
+    ),
+    "plants.sheet.field_too_long": _t(
+        "Ein Feld ist zu lang (höchstens 131.072 Zeichen).",
+        "A field is too long (131,072 characters max).",
     ),
     "plants.sheet.unreadable": _t(
         "Die Datei ist keine lesbare XLSX- oder CSV-Datei.",

@@ -7,9 +7,11 @@
 3. The device polls with its token (:meth:`EnrolmentService.poll`) and receives its
    certificate and the device CA certificate.
 
-Codes expire and are single use; wrong codes are counted per source address, per account
-and globally, and past the limits the portal answers "too many attempts" before even
-looking the code up.
+Codes expire and are single use; wrong codes are counted per source address and per
+account, and past either limit the portal answers "too many attempts" before even looking
+the code up. There is no global limit: a handful of guessing accounts must not lock every
+honest owner out (the ≈ 2^39 code space and the code lifetime make blind guessing futile).
+Enrolment requests are limited per source address.
 """
 
 from __future__ import annotations
@@ -201,11 +203,10 @@ class EnrolmentService:
         per_account = await repo.count_attempts(
             AttemptKind.WRONG_CODE, since=since, account_id=account_id
         )
-        limit = self._config.max_guesses_per_source
-        if per_source >= limit or per_account >= limit:
-            raise RateLimitedError(self._config.guess_window_s)
-        overall = await repo.count_attempts(AttemptKind.WRONG_CODE, since=since)
-        if overall >= self._config.max_guesses_global:
+        if (
+            per_source >= self._config.max_guesses_per_source
+            or per_account >= self._config.max_guesses_per_account
+        ):
             raise RateLimitedError(self._config.guess_window_s)
 
     async def poll(self, token: str) -> PollResult:

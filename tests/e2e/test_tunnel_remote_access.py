@@ -146,7 +146,7 @@ async def test_a_device_of_someone_else_cannot_be_delegated(
             await env.gw.login(bert, "bert")
             body = {"installer": "ivo", "device_id": (await env.device()).id}
             refused = await _api(env, bert, "POST", "/api/v1/delegations", body)
-            assert refused.status == 400
+            assert refused.status == 422
 
 
 async def test_operator_disabling_the_device_is_enforced_at_the_next_request(

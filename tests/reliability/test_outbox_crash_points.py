@@ -45,6 +45,11 @@ pytestmark = [
     # once counted 8 of 1,964 committed readings missing at the gateway (seed 4152120807;
     # the same seed passed twice alone). Until that is diagnosed the test runs in
     # ``make soak`` only, so an undiagnosed intermittent failure cannot block every change.
+    # Issue 20: the seed was run three more times (alone, then two runs side by side): 0 of
+    # 1,405/1,482/1,545 readings lost. Read through without finding a loss path: sequence
+    # numbers come from the file's counter (never reused), deletes take exactly the ACKed set
+    # and each crash point lies inside its transaction; the gateway ACKs per sequence after
+    # its commit and deduplicates per (device, sequence) in the readings' transaction.
     pytest.mark.skipif(
         current_size() is not Size.FULL,
         reason="runs in make soak: an intermittent loss under load is being diagnosed",

@@ -148,6 +148,10 @@ async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
             end=clock.now() + timedelta(days=90),
             note="setup",
         )
+        # a delegation names a plant of the owner's own (issue 20 item 9)
+        roof = await store.repo(PlantRepository).create(
+            anna.id, PlantFields(name="Dach"), clock.now()
+        )
         customer = {"kind": "private", "name": "Anna A", "street": "Weg 1", "postcode": "72555",
                     "city": "Metzingen", "country": "DE"}  # fmt: skip
         async with gw.client() as http:
@@ -160,7 +164,7 @@ async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
                 assert resp.status == 200
             async with http.post(
                 "/api/v1/delegations",
-                json={"installer": "ina", "plant_id": 5},
+                json={"installer": "ina", "plant_id": roof.id},
                 headers={"X-CSRF-Token": csrf},
             ) as resp:
                 assert resp.status == 201
@@ -196,7 +200,7 @@ async def test_api_matrix_strangers_and_undelegated_installers_get_nothing(
                 if login == "olga":
                     assert all(200 <= s < 300 for s in statuses), statuses
                 else:
-                    # the delegation covers plant 5 only, never anna's hub or her data
+                    # the delegation covers anna's roof plant only, never anna's hub or her data
                     assert [s for s in statuses if s < 400] == [], (login, statuses)
                     assert set(statuses) == {404}, (login, statuses)
 
