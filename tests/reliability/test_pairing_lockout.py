@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.config import EnrolmentConfig
+from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.enrolment import EnrolmentService, RateLimitedError
@@ -51,7 +52,7 @@ async def test_attackers_exhaust_their_budget_and_an_honest_owner_still_pairs(
     owner = await _account(store, clock, "anna")
     issued = await service.request(
         csr_pem=make_csr(ec.generate_private_key(ec.SECP256R1())),
-        kind="ccu",
+        kind=DeviceKind.CCU,
         name="Keller",
         source_address="192.0.2.10",
     )
