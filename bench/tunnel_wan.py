@@ -11,6 +11,10 @@ that delays and paces each direction) exactly once:
   OPEN_OK awaited before the request): the A/B comparison within one run.
 * ``ssh``: client -> sshd's ``-R`` port -> the ``ssh -R`` connection, dialled through the
   link -> target.
+* ``snitun``: client -> TLS originator -> snitun's SNI proxy -> its multiplexer, which
+  snitun's client dialled through the link -> TLS terminator -> target
+  (:mod:`bench._snitun`; snitun routes by SNI, so this path alone is TLS end to end, and
+  it has no upload leg: snitun channels cannot half-close).
 
 Legs per path: one-stream download (the source target), upload (the sink), sequential
 64-byte echoes, a "page load" of 30 resources from the simulated CCU WebUI over six
@@ -19,8 +23,8 @@ same path. The link is checked against its own figures: the direct path's echo R
 download rate are reported next to the configured ones.
 
 Last line: ``{"bench": "tunnel-wan", "metrics": {...}, "ratios": {...}}`` with, per
-profile P, ``P_download_vs_direct``, ``P_download_vs_ssh``, ``P_download_vs_snitun``
-(None: snitun is not run yet), ``P_page_load_vs_direct`` (page-load time over direct time
+profile P, ``P_download_vs_direct``, ``P_download_vs_ssh``, ``P_download_vs_snitun``,
+``P_page_load_vs_direct`` (page-load time over direct time
 plus one RTT) and ``P_page_during_backup_vs_idle``.
 """
 
@@ -38,6 +42,7 @@ from bench._certs import write_certs
 from bench._client import bulk, echo_rtts, percentile
 from bench._link import LinkProfile
 from bench._proc import node
+from bench._snitun import snitun_path
 from bench._ssh import SshUnavailableError, reverse_tunnel
 from bench._wan_client import backup_running, page_load, upload
 
@@ -99,19 +104,21 @@ def _tunnel(
 
 def _measure(ports: dict[str, int], sizes: Sizes) -> dict[str, float]:
     download = bulk(ports["source"], sizes.download)
-    up = upload(ports["sink"], sizes.upload)
+    up = upload(ports["sink"], sizes.upload) if "sink" in ports else None
     rtts = echo_rtts(ports["echo"], sizes.echoes, warmup=2)
     page = page_load(ports["webui"])
     with backup_running(ports["source"], sizes.backup):
         page_busy = page_load(ports["webui"])
-    return {
+    result = {
         "download_mbit_s": sizes.download / download / MBIT,
-        "upload_mbit_s": sizes.upload / up / MBIT,
         "echo_p50_ms": percentile(rtts, 50) * 1e3,
         "echo_p99_ms": percentile(rtts, 99) * 1e3,
         "page_ms": page * 1e3,
         "page_during_backup_ms": page_busy * 1e3,
     }
+    if up is not None:
+        result["upload_mbit_s"] = sizes.upload / up / MBIT
+    return result
 
 
 def _profile(
@@ -131,6 +138,14 @@ def _profile(
         reverse_tunnel([targets[t] for t in TARGETS], relay=relay) as ssh,
     ):
         legs["ssh"] = _measure(dict(zip(TARGETS, ssh, strict=True)), sizes)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-snitun-") as tmp,
+        snitun_path(Path(tmp), {t: targets[t] for t in TARGETS if t != "sink"}, relay) as (
+            ports,
+            _,
+        ),
+    ):
+        legs["snitun"] = _measure(ports, sizes)
     return legs
 
 
@@ -165,7 +180,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
                 for key, value in values.items():
                     metrics[f"{name}_{key}_{leg}"] = value
             direct, tunnel = legs["direct"], legs["tunnel"]
-            ssh = legs.get("ssh", {})
+            ssh, snitun = legs.get("ssh", {}), legs["snitun"]
             v1 = legs["tunnel_v1"]
             down = tunnel["download_mbit_s"]
             metrics[f"{name}_link_rtt_vs_config"] = direct["echo_p50_ms"] / 1e3 / profile.rtt
@@ -174,7 +189,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
             metrics[f"{name}_page_vs_v1"] = tunnel["page_ms"] / v1["page_ms"]
             ratios[f"{name}_download_vs_direct"] = down / direct["download_mbit_s"]
             ratios[f"{name}_download_vs_ssh"] = _ratio(down, ssh.get("download_mbit_s"))
-            ratios[f"{name}_download_vs_snitun"] = None
+            ratios[f"{name}_download_vs_snitun"] = down / snitun["download_mbit_s"]
             ratios[f"{name}_page_load_vs_direct"] = tunnel["page_ms"] / (
                 direct["page_ms"] + profile.rtt * 1e3
             )
