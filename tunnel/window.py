@@ -14,10 +14,10 @@ The rule (:func:`next_size`) is the one TCP receive-buffer autotuning and HTTP/2
 implementations use: if the half window came back within one round trip, the sender was
 held back by the window, not by the link, so the window doubles. For the first update the
 clock starts at the stream's first received byte, so a window-bound stream already doubles
-at its first CREDIT. It settles between two
-and four times the measured bandwidth-delay product (credit returns at half a window),
-and never beyond :data:`MAX_WINDOW`, the protocol's 1 MiB bound: growing needs no protocol
-change, a larger window is just a larger CREDIT.
+at its first CREDIT. It settles between two and four times the measured bandwidth-delay
+product (credit returns at half a window), and never beyond :data:`MAX_WINDOW`, the
+protocol's 1 MiB bound: growing needs no protocol change, a larger window is just a larger
+CREDIT.
 
 Growth beyond the initial window is reserved from a per-tunnel :class:`WindowBudget`,
 which reserves in turn from a process-wide one; a stream grows only by what both still
@@ -27,9 +27,9 @@ received or sent data within the last two RTTs (:meth:`TunnelWindows.contended`)
 window lets a bulk stream keep its bytes queued ahead of a WebUI's in the one connection.
 A stream that sends counts as soon as its bytes are queued (a WebUI request goes out while a
 backup downloads), so the backup's window shrinks at its next update, about one round trip
-and one queue earlier than when the request's answer arrives. A
-window costs memory only while the application leaves bytes unread: an idle tunnel holds
-one budget object and no reservations.
+and one queue earlier than when the request's answer arrives. A window costs memory only
+while the application leaves bytes unread: an idle tunnel holds one budget object and no
+reservations.
 """
 
 from __future__ import annotations
@@ -169,9 +169,9 @@ class TunnelWindows:
 
     def contended(self, now: float, rtt: float | None) -> bool:
         """More than one stream received or sent data within the last two RTTs (100 ms
-        if no RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer bytes
-        queued ahead of an interactive one in the shared connection (HTTP/2 servers use
-        priorities for this; the window is our knob)."""
+        if no RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer
+        bytes queued ahead of an interactive one in the shared connection (HTTP/2 servers
+        use priorities for this; the window is our knob)."""
         return now - self._switched_at < 2 * (rtt if rtt is not None else 0.05)
 
 
