@@ -21,6 +21,7 @@ from cloud_gateway.config import GatewayConfig, HttpConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http.keys import CONFIG
+from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from tests.support.device_webui import browser, pattern_blocks, pattern_sha256, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -289,3 +290,23 @@ async def test_a_web_ui_the_device_cannot_reach_gets_the_unreachable_page(
         async with http.get(f"{env.device_url}/?lang=en") as r:
             assert r.status == 502
             assert "web interface does not answer" in await r.text()
+
+
+async def test_an_open_the_device_leaves_unanswered_gets_the_unreachable_page(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The device neither accepts nor refuses: after OPEN_TIMEOUT the gateway resets the
+    # pipelined stream and the browser gets the "does not answer" page.
+    monkeypatch.setattr(remote_routes, "OPEN_TIMEOUT", 0.2)
+    reset_seen: list[bool] = []
+
+    async def never_answer(stream: Stream, port: int) -> None:
+        await stream.wait_finished()
+        reset_seen.append(stream.error is not None)
+
+    async with remote_env(tmp_path, clock, on_open=never_answer) as env, env.browser() as http:
+        landed = await env.open(http)
+        assert landed.status == 502
+        assert "Weboberfläche antwortet nicht" in await landed.text()
+    assert reset_seen
+    assert all(reset_seen)
