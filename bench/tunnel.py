@@ -8,8 +8,12 @@ Paths (the client code is the same for each; only the TCP port differs):
   (:class:`GatewaySession` on aiohttp) -> device process (:class:`TunnelConnector`,
   ``on_open`` splices the stream) -> target.
 * ``ssh``: client -> private sshd's ``-R`` port -> one ``ssh -N -R`` connection -> target.
+* ``snitun``: NabuCasa's snitun (:mod:`bench._snitun`): client -> TLS originator -> snitun
+  server -> its multiplexer -> snitun client -> TLS terminator -> target (snitun routes by
+  SNI, so this path alone carries TLS from end to end).
 
-Target, gateway, device, sshd and ssh each run in their own process; the client is this one.
+Target, gateway, device, sshd, ssh and the snitun nodes each run in their own process; the
+client is this one.
 
 Measured: bulk throughput of one stream (the target sends, the client receives), 64-byte
 echo round trips (p50/p99), echo p99 while a bulk transfer shares the same tunnel, and
@@ -32,6 +36,7 @@ from bench._certs import write_certs
 from bench._client import Echoer, bulk, echo_rtts, percentile
 from bench._proc import node
 from bench._procfs import cpu_seconds
+from bench._snitun import snitun_path
 from bench._ssh import SshUnavailableError, reverse_tunnel
 
 __all__ = ["Sizes", "run"]
@@ -175,13 +180,16 @@ def run(*, smoke: bool) -> dict[str, Any]:
                 legs["ssh"] = _measure({"echo": echo, "source": source}, sizes, ssh_pids)
         except SshUnavailableError as exc:
             metrics["ssh"] = f"skipped: {exc}"
+        plain = {name: targets[name] for name in ("echo", "source")}
+        with snitun_path(Path(tmp), plain) as (snitun_ports, snitun_pids):
+            legs["snitun"] = _measure(snitun_ports, sizes, snitun_pids)
         http = _remote_http.measure(sizes.http_requests, Path(tmp))
     for leg, values in legs.items():
         for key, value in values.items():
             metrics[f"{key}_{leg}"] = value
     metrics["interactive_p99_ms"] = legs["tunnel"]["interactive_p99_ms"]
     metrics.update(http.metrics)
-    ssh = legs.get("ssh", {})
+    ssh, snitun = legs.get("ssh", {}), legs["snitun"]
     tunnel, direct = legs["tunnel"], legs["direct"]
     ratios = {
         "throughput_vs_ssh": _ratio(tunnel["throughput_mib_s"], ssh.get("throughput_mib_s")),
@@ -190,9 +198,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
         "throughput_vs_direct": _ratio(tunnel["throughput_mib_s"], direct["throughput_mib_s"]),
         "rtt_p50_vs_direct": _ratio(tunnel["rtt_p50_us"], direct["rtt_p50_us"]),
         "http_rtt_p50_vs_direct": http.ratio,
-        # snitun (issue 19) routes by SNI only: its leg needs end-to-end TLS to a TLS
-        # target, which this bench does not have yet. None until it is measured.
-        "throughput_vs_snitun": None,
-        "rtt_p50_vs_snitun": None,
+        "throughput_vs_snitun": _ratio(tunnel["throughput_mib_s"], snitun["throughput_mib_s"]),
+        "rtt_p50_vs_snitun": _ratio(tunnel["rtt_p50_us"], snitun["rtt_p50_us"]),
+        "echo_cpu_vs_snitun": _ratio(tunnel.get("echo_cpu_us"), snitun.get("echo_cpu_us")),
     }
     return {"metrics": metrics, "ratios": ratios}

@@ -11,6 +11,10 @@ that delays and paces each direction) exactly once:
   OPEN_OK awaited before the request): the A/B comparison within one run.
 * ``ssh``: client -> sshd's ``-R`` port -> the ``ssh -R`` connection, dialled through the
   link -> target.
+* ``snitun``: client -> TLS originator -> snitun's SNI proxy -> its multiplexer, which
+  snitun's client dialled through the link -> TLS terminator -> target
+  (:mod:`bench._snitun`; snitun routes by SNI, so this path alone is TLS end to end, and
+  it has no upload leg: snitun channels cannot half-close).
 
 Legs per path: one-stream download (the source target), upload (the sink), sequential
 64-byte echoes, a "page load" of 30 resources from the simulated CCU WebUI over six
@@ -19,8 +23,8 @@ same path. The link is checked against its own figures: the direct path's echo R
 download rate are reported next to the configured ones.
 
 Last line: ``{"bench": "tunnel-wan", "metrics": {...}, "ratios": {...}}`` with, per
-profile P, ``P_download_vs_direct``, ``P_download_vs_ssh``, ``P_download_vs_snitun``
-(None: snitun is not run yet), ``P_page_load_vs_direct`` (page-load time over direct time
+profile P, ``P_download_vs_direct``, ``P_download_vs_ssh``, ``P_download_vs_snitun``,
+``P_page_load_vs_direct`` (page-load time over direct time
 plus one RTT) and ``P_page_during_backup_vs_idle``.
 """
 
@@ -38,10 +42,11 @@ from bench._certs import write_certs
 from bench._client import bulk, echo_rtts, percentile
 from bench._link import LinkProfile
 from bench._proc import node
+from bench._snitun import snitun_path
 from bench._ssh import SshUnavailableError, reverse_tunnel
 from bench._wan_client import backup_running, page_load, upload
 
-__all__ = ["PROFILES", "Sizes", "run"]
+__all__ = ["PATHS", "PROFILES", "Sizes", "run"]
 
 MIB = 1024 * 1024
 MBIT = 1_000_000 / 8  # bytes per second
@@ -64,6 +69,7 @@ PROFILES: dict[str, LinkProfile] = {
     "fibre": LinkProfile(rtt=0.010, down=300 * MBIT, up=300 * MBIT),
 }
 TARGETS = ("echo", "source", "sink", "webui")
+PATHS = ("direct", "tunnel", "tunnel_v1", "ssh", "snitun")
 
 
 @contextlib.contextmanager
@@ -99,38 +105,50 @@ def _tunnel(
 
 def _measure(ports: dict[str, int], sizes: Sizes) -> dict[str, float]:
     download = bulk(ports["source"], sizes.download)
-    up = upload(ports["sink"], sizes.upload)
+    up = upload(ports["sink"], sizes.upload) if "sink" in ports else None
     rtts = echo_rtts(ports["echo"], sizes.echoes, warmup=2)
     page = page_load(ports["webui"])
     with backup_running(ports["source"], sizes.backup):
         page_busy = page_load(ports["webui"])
-    return {
+    result = {
         "download_mbit_s": sizes.download / download / MBIT,
-        "upload_mbit_s": sizes.upload / up / MBIT,
         "echo_p50_ms": percentile(rtts, 50) * 1e3,
         "echo_p99_ms": percentile(rtts, 99) * 1e3,
         "page_ms": page * 1e3,
         "page_during_backup_ms": page_busy * 1e3,
     }
+    if up is not None:
+        result["upload_mbit_s"] = sizes.upload / up / MBIT
+    return result
 
 
 def _profile(
-    name: str, profile: LinkProfile, sizes: Sizes, certs: Path, targets: dict[str, int]
+    profile: LinkProfile, sizes: Sizes, certs: Path, targets: dict[str, int], paths: set[str]
 ) -> dict[str, dict[str, float]]:
     legs: dict[str, dict[str, float]] = {}
-    with _link(profile, [str(targets[t]) for t in TARGETS]) as direct:
-        legs["direct"] = _measure(dict(zip(TARGETS, direct, strict=True)), sizes)
+    if "direct" in paths:
+        with _link(profile, [str(targets[t]) for t in TARGETS]) as direct:
+            legs["direct"] = _measure(dict(zip(TARGETS, direct, strict=True)), sizes)
     for leg, v1 in (("tunnel", False), ("tunnel_v1", True)):
-        with _tunnel(certs, targets, profile, v1=v1) as ports:
-            legs[leg] = _measure(ports, sizes)
+        if leg in paths:
+            with _tunnel(certs, targets, profile, v1=v1) as ports:
+                legs[leg] = _measure(ports, sizes)
     relay: Callable[[int], contextlib.AbstractContextManager[int]] = lambda port: _one_hop(  # noqa: E731
         profile, port
     )
-    with (
-        contextlib.suppress(SshUnavailableError),
-        reverse_tunnel([targets[t] for t in TARGETS], relay=relay) as ssh,
-    ):
-        legs["ssh"] = _measure(dict(zip(TARGETS, ssh, strict=True)), sizes)
+    if "ssh" in paths:
+        with (
+            contextlib.suppress(SshUnavailableError),
+            reverse_tunnel([targets[t] for t in TARGETS], relay=relay) as ssh,
+        ):
+            legs["ssh"] = _measure(dict(zip(TARGETS, ssh, strict=True)), sizes)
+    if "snitun" in paths:
+        plain = {t: targets[t] for t in TARGETS if t != "sink"}
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-snitun-") as tmp,
+            snitun_path(Path(tmp), plain, relay) as (ports, _),
+        ):
+            legs["snitun"] = _measure(ports, sizes)
     return legs
 
 
@@ -140,12 +158,55 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
+def _leg(legs: dict[str, dict[str, float]], path: str, key: str) -> float | None:
+    return legs.get(path, {}).get(key)
+
+
+def _derived(
+    name: str, profile: LinkProfile, legs: dict[str, dict[str, float]]
+) -> dict[str, float | None]:
+    """The link's self-check and the A/B against the old behaviour (``tunnel_v1``)."""
+    rtt, down = _leg(legs, "direct", "echo_p50_ms"), _leg(legs, "direct", "download_mbit_s")
+    return {
+        f"{name}_link_rtt_vs_config": None if rtt is None else rtt / 1e3 / profile.rtt,
+        f"{name}_link_down_vs_config": None if down is None else down * MBIT / profile.down,
+        f"{name}_download_vs_v1": _ratio(
+            _leg(legs, "tunnel", "download_mbit_s"), _leg(legs, "tunnel_v1", "download_mbit_s")
+        ),
+        f"{name}_page_vs_v1": _ratio(
+            _leg(legs, "tunnel", "page_ms"), _leg(legs, "tunnel_v1", "page_ms")
+        ),
+    }
+
+
+def _ratios(
+    name: str, profile: LinkProfile, legs: dict[str, dict[str, float]]
+) -> dict[str, float | None]:
+    down = _leg(legs, "tunnel", "download_mbit_s")
+    direct_page = _leg(legs, "direct", "page_ms")
+    return {
+        f"{name}_download_vs_direct": _ratio(down, _leg(legs, "direct", "download_mbit_s")),
+        f"{name}_download_vs_ssh": _ratio(down, _leg(legs, "ssh", "download_mbit_s")),
+        f"{name}_download_vs_snitun": _ratio(down, _leg(legs, "snitun", "download_mbit_s")),
+        f"{name}_page_load_vs_direct": _ratio(
+            _leg(legs, "tunnel", "page_ms"),
+            None if direct_page is None else direct_page + profile.rtt * 1e3,
+        ),
+        f"{name}_page_during_backup_vs_idle": _ratio(
+            _leg(legs, "tunnel", "page_during_backup_ms"), _leg(legs, "tunnel", "page_ms")
+        ),
+    }
+
+
 def run(*, smoke: bool) -> dict[str, Any]:
     """Every profile and leg; ``smoke``: tiny sizes over the fibre profile only."""
     sizes = SMOKE if smoke else FULL
     chosen = ["fibre"] if smoke else list(PROFILES)
     if os.environ.get("BENCH_WAN_PROFILES"):  # e.g. "dsl,lte" while iterating
         chosen = os.environ["BENCH_WAN_PROFILES"].split(",")
+    paths = set(PATHS)
+    if os.environ.get("BENCH_WAN_PATHS"):  # e.g. "tunnel" while iterating: other ratios None
+        paths = set(os.environ["BENCH_WAN_PATHS"].split(","))
     metrics: dict[str, Any] = {}
     ratios: dict[str, float | None] = {}
     with (
@@ -159,26 +220,11 @@ def run(*, smoke: bool) -> dict[str, Any]:
         for name in chosen:
             profile = PROFILES[name]
             metrics[f"{name}_loadavg_before"] = os.getloadavg()[0]
-            legs = _profile(name, profile, sizes, certs, targets)
+            legs = _profile(profile, sizes, certs, targets, paths)
             metrics[f"{name}_loadavg_after"] = os.getloadavg()[0]
             for leg, values in legs.items():
                 for key, value in values.items():
                     metrics[f"{name}_{key}_{leg}"] = value
-            direct, tunnel = legs["direct"], legs["tunnel"]
-            ssh = legs.get("ssh", {})
-            v1 = legs["tunnel_v1"]
-            down = tunnel["download_mbit_s"]
-            metrics[f"{name}_link_rtt_vs_config"] = direct["echo_p50_ms"] / 1e3 / profile.rtt
-            metrics[f"{name}_link_down_vs_config"] = direct["download_mbit_s"] * MBIT / profile.down
-            metrics[f"{name}_download_vs_v1"] = down / v1["download_mbit_s"]
-            metrics[f"{name}_page_vs_v1"] = tunnel["page_ms"] / v1["page_ms"]
-            ratios[f"{name}_download_vs_direct"] = down / direct["download_mbit_s"]
-            ratios[f"{name}_download_vs_ssh"] = _ratio(down, ssh.get("download_mbit_s"))
-            ratios[f"{name}_download_vs_snitun"] = None
-            ratios[f"{name}_page_load_vs_direct"] = tunnel["page_ms"] / (
-                direct["page_ms"] + profile.rtt * 1e3
-            )
-            ratios[f"{name}_page_during_backup_vs_idle"] = (
-                tunnel["page_during_backup_ms"] / tunnel["page_ms"]
-            )
+            metrics.update(_derived(name, profile, legs))
+            ratios.update(_ratios(name, profile, legs))
     return {"metrics": metrics, "ratios": ratios}

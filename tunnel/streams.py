@@ -251,6 +251,14 @@ class Stream:
             await self._readable.wait()
         return data
 
+    async def wait_buffered(self) -> None:
+        """Wait until received bytes (or the peer's end) wait to be read, without reading
+        them and without accepting the stream: no OPEN_OK goes out (a pipelined opener's
+        first bytes arrive before it)."""
+        while not self._buffer and not self._eof_in and self._error is None:
+            self._readable.clear()
+            await self._readable.wait()
+
     async def readexactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes; :class:`asyncio.IncompleteReadError` at an early EOF."""
         parts: list[bytes] = []
@@ -276,6 +284,8 @@ class Stream:
         if self._eof_out:
             raise StreamError("write after write_eof")
         self.accept()
+        if self._tuner is not None:
+            self._tuner.sent_data()  # a request going out: its answer will share the link
         size = len(data)
         if type(data) is bytes and size <= MAX_CHUNK and size <= self._credit:
             take = min(size, MAX_BUFFER - self._outbox_bytes)

@@ -12,19 +12,24 @@ receiver returns credit (once half the window was consumed) it asks its
 
 The rule (:func:`next_size`) is the one TCP receive-buffer autotuning and HTTP/2 / QUIC
 implementations use: if the half window came back within one round trip, the sender was
-held back by the window, not by the link, so the window doubles. It settles between two
-and four times the measured bandwidth-delay product (credit returns at half a window),
-and never beyond :data:`MAX_WINDOW`, the protocol's 1 MiB bound: growing needs no protocol
-change, a larger window is just a larger CREDIT.
+held back by the window, not by the link, so the window doubles. For the first update the
+clock starts at the stream's first received byte, so a window-bound stream already doubles
+at its first CREDIT. It settles between two and four times the measured bandwidth-delay
+product (credit returns at half a window), and never beyond :data:`MAX_WINDOW`, the
+protocol's 1 MiB bound: growing needs no protocol change, a larger window is just a larger
+CREDIT.
 
 Growth beyond the initial window is reserved from a per-tunnel :class:`WindowBudget`,
 which reserves in turn from a process-wide one; a stream grows only by what both still
 have. A budget under pressure (7/8 used) halves the windows above their initial size at
 their next update, returning the bytes; so does a tunnel where more than one stream
-received data within the last two RTTs (:meth:`TunnelWindows.contended`): a grown window
-lets a bulk stream keep its bytes queued ahead of a WebUI's in the one connection. A
-window costs memory only while the application leaves bytes unread: an idle tunnel holds
-one budget object and no reservations.
+received or sent data within the last two RTTs (:meth:`TunnelWindows.contended`): a grown
+window lets a bulk stream keep its bytes queued ahead of a WebUI's in the one connection.
+A stream that sends counts as soon as its bytes are queued (a WebUI request goes out while a
+backup downloads), so the backup's window shrinks at its next update, about one round trip
+and one queue earlier than when the request's answer arrives. A window costs memory only
+while the application leaves bytes unread: an idle tunnel holds one budget object and no
+reservations.
 """
 
 from __future__ import annotations
@@ -155,17 +160,18 @@ class TunnelWindows:
         return WindowTuner(self)
 
     def saw_data(self, tuner: WindowTuner) -> None:
-        """DATA arrived for ``tuner``'s stream (cheap: called per frame)."""
+        """DATA arrived for ``tuner``'s stream, or it queued DATA to send (cheap: called
+        per frame)."""
         if tuner is not self._recent:
             if self._recent is not None:
                 self._switched_at = self.now()
             self._recent = tuner
 
     def contended(self, now: float, rtt: float | None) -> bool:
-        """Data of more than one stream arrived within the last two RTTs (100 ms if no
-        RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer bytes
-        queued ahead of an interactive one in the shared connection (HTTP/2 servers use
-        priorities for this; the window is our knob)."""
+        """More than one stream received or sent data within the last two RTTs (100 ms
+        if no RTT yet): windows above the initial one shrink, so a bulk stream keeps fewer
+        bytes queued ahead of an interactive one in the shared connection (HTTP/2 servers
+        use priorities for this; the window is our knob)."""
         return now - self._switched_at < 2 * (rtt if rtt is not None else 0.05)
 
 
@@ -210,7 +216,17 @@ class WindowTuner:
         return new
 
     def saw_data(self) -> None:
-        """DATA arrived for this stream."""
+        """DATA arrived for this stream.
+
+        The first arrival starts the clock of the first update: a half window that
+        arrived within one RTT of the stream's first byte doubles the window already at
+        the first CREDIT (one update, about an RTT, earlier than measuring from there)."""
+        if self._last is None:
+            self._last = self._windows.now()
+        self._windows.saw_data(self)
+
+    def sent_data(self) -> None:
+        """This stream queued DATA to send (its answer will share the link)."""
         self._windows.saw_data(self)
 
     def release(self) -> None:

@@ -10,8 +10,10 @@ browser's remote session, which is the audit record (R-DEV-11): in memory first
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from typing import Final
 
 from aiohttp import web
 
@@ -40,11 +42,15 @@ from cloud_gateway.remote.proxy import ByteStream, ProxyError, proxy_http
 from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.remote.support_routes import grant_support, revoke_support
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
-from tunnel.errors import OpenFailedError, SessionClosedError
+from tunnel.errors import OpenFailedError, SessionClosedError, StreamError
+from tunnel.streams import Stream
 
 __all__ = ["device_hosts", "setup"]
 
 _LOGGER = logging.getLogger(__name__)
+
+OPEN_TIMEOUT: Final = 10.0
+"""Seconds the device has to answer a stream's OPEN (as ``open_stream`` waits by default)."""
 
 
 def _device_slug(request: web.Request) -> str | None:
@@ -104,7 +110,9 @@ async def _open(request: web.Request, access: Access, target: str) -> ByteStream
                 )
         return opened
     try:
-        return await access.tunnel.session.open_stream(target)
+        # Pipelined (ADR 0016): the request goes out right behind OPEN, without waiting a
+        # round trip for OPEN_OK; an OPEN_FAIL then comes from the proxied request.
+        return await access.tunnel.session.open_stream(target, pipelined=True)
     except (OpenFailedError, TimeoutError) as exc:
         _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
         return Denial.UNREACHABLE
@@ -121,6 +129,7 @@ async def _proxy(
         metrics.remote_requests.labels(outcome=stream.value).inc()
         return denial_page(request, stream)
     outcome = "error"
+    deadline = _open_deadline(stream)
     try:
         response = await (proxy_upgrade if upgrade else proxy_http)(request, stream)
         outcome = "upgrade" if upgrade else "ok"
@@ -128,7 +137,15 @@ async def _proxy(
         _LOGGER.warning("remote %s: %s", access.device.slug, exc)
         outcome = Denial.UNREACHABLE.value
         return denial_page(request, Denial.UNREACHABLE)
+    except StreamError as exc:
+        if not _unanswered(stream, exc):
+            raise
+        _LOGGER.info("remote %s: cannot open %s: %s", access.device.slug, target, exc)
+        outcome = Denial.UNREACHABLE.value
+        return denial_page(request, Denial.UNREACHABLE)
     finally:
+        if deadline is not None:
+            deadline.cancel()
         await _finish(stream, clean=outcome in {"ok", "upgrade"})
         metrics.remote_requests.labels(outcome=outcome).inc()
         request.app[REMOTE_GATE].ledger.record(
@@ -138,6 +155,27 @@ async def _proxy(
             from_device=stream.bytes_in,
         )
     return response
+
+
+def _open_deadline(stream: ByteStream) -> asyncio.TimerHandle | None:
+    """A pipelined tunnel stream whose OPEN the device leaves unanswered for
+    :data:`OPEN_TIMEOUT` seconds is reset (the proxied request then fails as unreachable)."""
+    if not isinstance(stream, Stream) or stream.accepted:
+        return None
+
+    def expire() -> None:
+        if not stream.accepted:
+            stream.reset("open timed out")
+
+    return asyncio.get_running_loop().call_later(OPEN_TIMEOUT, expire)
+
+
+def _unanswered(stream: ByteStream, exc: StreamError) -> bool:
+    """The stream failed before the device accepted it: OPEN_FAIL, or the open timed out
+    (nothing of a response can have been sent to the browser yet)."""
+    if isinstance(exc, OpenFailedError):
+        return True
+    return isinstance(stream, Stream) and not stream.accepted
 
 
 async def _finish(stream: ByteStream, *, clean: bool) -> None:

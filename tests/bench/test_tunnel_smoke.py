@@ -11,8 +11,10 @@ def test_tunnel_bench_smoke() -> None:
     metrics, ratios = result["metrics"], result["ratios"]
     for key in ("throughput_vs_ssh", "rtt_p50_vs_ssh", "http_rtt_p50_vs_direct"):
         assert key in ratios
+    assert ratios["throughput_vs_snitun"] > 0
+    assert ratios["rtt_p50_vs_snitun"] > 0
     assert metrics["interactive_p99_ms"] > 0
-    for path in ("direct", "tunnel"):
+    for path in ("direct", "tunnel", "snitun"):
         assert metrics[f"throughput_mib_s_{path}"] > 0
         assert metrics[f"rtt_p50_us_{path}"] > 0
     if "ssh" in metrics:  # the ssh leg could not run here: it says why

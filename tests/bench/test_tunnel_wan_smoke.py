@@ -20,7 +20,9 @@ def test_tunnel_wan_bench_smoke() -> None:
         assert f"fibre_{key}" in ratios
     assert ratios["fibre_download_vs_direct"] > 0
     assert ratios["fibre_page_load_vs_direct"] > 0
-    for leg in ("direct", "tunnel", "tunnel_v1"):
+    assert ratios["fibre_download_vs_snitun"] > 0
+    assert "fibre_upload_mbit_s_snitun" not in metrics  # snitun channels cannot half-close
+    for leg in ("direct", "tunnel", "tunnel_v1", "snitun"):
         assert metrics[f"fibre_download_mbit_s_{leg}"] > 0
         assert metrics[f"fibre_page_ms_{leg}"] > 0
     # The link's self-check: it never beats its own figures (delay is added, the rate

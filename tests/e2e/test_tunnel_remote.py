@@ -5,9 +5,10 @@ Browser ──TLS──► gateway (device host) ──tunnel stream──► te
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import resource
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from cloud_gateway.config import GatewayConfig, HttpConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http.keys import CONFIG
+from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.remote.repository import RemoteAccessRepository
 from tests.support.device_webui import browser, pattern_blocks, pattern_sha256, start_webui
 from tests.support.gateway import GatewayHarness, gateway_harness
@@ -63,13 +65,23 @@ class Remote:
             return resp
 
 
+Serve = Callable[[Stream, int], Awaitable[None]]
+
+
+async def _splice_webui(stream: Stream, port: int) -> None:
+    assert stream.target == "webui"
+    await splice_to(stream, "127.0.0.1", port)
+
+
 @asynccontextmanager
-async def remote_env(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Remote]:
+async def remote_env(
+    tmp_path: Path, clock: ManualClock, on_open: Serve = _splice_webui
+) -> AsyncIterator[Remote]:
+    """``on_open`` gets each stream the gateway opens and the web UI's port."""
     runner, port = await start_webui()
 
     async def serve(stream: Stream) -> None:
-        assert stream.target == "webui"
-        await splice_to(stream, "127.0.0.1", port)
+        await on_open(stream, port)
 
     db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
     # OpenSSL and browsers match no wildcard directly under a single label (*.localhost),
@@ -236,3 +248,65 @@ async def test_offline_and_not_entitled_devices_get_clear_pages(
         async with http.get(f"{env.device_url}/?lang=de") as r:
             assert r.status == 503
             assert "nicht mit der Cloud verbunden" in await r.text()
+
+
+async def test_the_request_travels_with_the_open_not_after_open_ok(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # The device looks at each stream before accepting it (no OPEN_OK sent yet): the
+    # request's bytes are already there, so the proxy did not wait a round trip for it.
+    before_accepting: list[int] = []
+
+    async def wait_for_the_request(stream: Stream, port: int) -> None:
+        async with asyncio.timeout(5):  # a proxy that waits for OPEN_OK never sends it
+            await stream.wait_buffered()
+        assert not stream.accepted
+        before_accepting.append(stream.buffered)
+        await _splice_webui(stream, port)
+
+    async with (
+        remote_env(tmp_path, clock, on_open=wait_for_the_request) as env,
+        env.browser() as http,
+    ):
+        landed = await env.open(http)
+        assert landed.status == 200
+        assert "CCU WebUI" in await landed.text()
+    assert before_accepting
+    assert all(size > len(b"GET / HTTP/1.1\r\n") for size in before_accepting)
+
+
+async def test_a_web_ui_the_device_cannot_reach_gets_the_unreachable_page(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # The device answers OPEN_FAIL after the pipelined request was already sent: the
+    # browser gets the clear "does not answer" page, not an error.
+    async def refuse(stream: Stream, port: int) -> None:
+        raise ConnectionRefusedError(f"nothing listens for {stream.target}")
+
+    async with remote_env(tmp_path, clock, on_open=refuse) as env, env.browser() as http:
+        landed = await env.open(http)
+        assert landed.status == 502
+        assert "Weboberfläche antwortet nicht" in await landed.text()
+        async with http.get(f"{env.device_url}/?lang=en") as r:
+            assert r.status == 502
+            assert "web interface does not answer" in await r.text()
+
+
+async def test_an_open_the_device_leaves_unanswered_gets_the_unreachable_page(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The device neither accepts nor refuses: after OPEN_TIMEOUT the gateway resets the
+    # pipelined stream and the browser gets the "does not answer" page.
+    monkeypatch.setattr(remote_routes, "OPEN_TIMEOUT", 0.2)
+    reset_seen: list[bool] = []
+
+    async def never_answer(stream: Stream, port: int) -> None:
+        await stream.wait_finished()
+        reset_seen.append(stream.error is not None)
+
+    async with remote_env(tmp_path, clock, on_open=never_answer) as env, env.browser() as http:
+        landed = await env.open(http)
+        assert landed.status == 502
+        assert "Weboberfläche antwortet nicht" in await landed.text()
+    assert reset_seen
+    assert all(reset_seen)

@@ -10,7 +10,8 @@ its open credit. Receive windows vary: each end's windows are tuned (tunnel/wind
 a manual clock with a round trip the rules change, from a tunnel budget that reserves
 from a global one which "other tunnels" fill and empty (memory pressure). Invariants: no
 window beyond its maximum, no budget beyond its limit, and a tunnel's reservations are
-exactly its live streams' growth.
+exactly its live streams' growth; and a window never grows at a credit update while another
+stream of its tunnel is sending a request (the contention rule).
 """
 
 from __future__ import annotations
@@ -239,6 +240,27 @@ class FlowControlMachine(RuleBasedStateMachine):
                 receiver.read_nowait()
             self.pump()
             self.link.clock.advance(0.01)
+
+    @rule(index=st.integers(0, 9), other=st.integers(0, 9))
+    def request_during_transfer(self, index: int, other: int) -> None:
+        """The gateway sends a request on one stream while another receives: the
+        receiving stream's window does not grow at its next credit update."""
+        bulk, request = self.pick(self.gateway, index), self.pick(self.gateway, other)
+        if bulk is None or request is None or bulk is request or not bulk.accepted:
+            return
+        if request._eof_out or not (request.accepted or request.open_credit):
+            return
+        sender = self.device.known.get(bulk.id)
+        if sender is None or not sender.accepted or sender._eof_out or sender.finished:
+            return
+        self.sent += request.write_nowait(b"GET / HTTP/1.1\r\n\r\n")
+        before = bulk.window_size
+        self.sent += sender.write_nowait(bytes(MAX_TUNED))
+        self.pump()
+        if not bulk.finished:
+            bulk.read_nowait()
+            assert bulk.window_size <= before, "a window grew while another stream sent"
+        self.pump()
 
     @rule(seconds=st.sampled_from([0.0, 0.001, 0.02, 0.2]))
     def tick(self, seconds: float) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tunnel.clock import ManualClock
+from tunnel.frames import Data, Frame, OpenOk
+from tunnel.stream_table import OPEN_CREDIT, StreamTable
+from tunnel.streams import Stream
 from tunnel.window import MAX_WINDOW, TunnelWindows, WindowBudget, next_size
 
 KIB = 1024
@@ -169,7 +172,7 @@ def test_windows_shrink_while_another_stream_receives() -> None:
     windows = _windows(clock, rtt=0.05, budget=budget)
     bulk, webui = windows.tuner(), windows.tuner()
     bulk.saw_data()
-    for _ in range(3):
+    for _ in range(2):
         clock.advance(0.01)
         bulk.update()
     assert bulk.size == 262_144
@@ -197,3 +200,56 @@ def test_one_stream_alone_is_never_contended() -> None:
     for _ in range(10):
         tuner.saw_data()
     assert not windows.contended(clock.monotonic(), 0.05)
+
+
+class _Queue:
+    """A FrameQueue that keeps what the streams send (no wire needed here)."""
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+
+    def send_frame(self, frame: Frame) -> None:
+        self.frames.append(frame)
+
+    def schedule(self, stream: Stream) -> None:
+        pass
+
+
+def test_a_request_on_another_stream_shrinks_a_grown_window() -> None:
+    # A backup grew to 256 KiB. A WebUI request goes out on a second stream: before its
+    # answer arrives, the backup's next credit update already halves its window.
+    clock = ManualClock()
+    windows = _windows(clock, rtt=0.05, budget=WindowBudget(limit=8 * 1024 * KIB))
+    table = StreamTable(
+        _Queue(), odd_ids=True, window=64 * KIB, windows=windows, open_credit=OPEN_CREDIT
+    )
+    backup = table.open("tcp://ccu:443")
+    table.dispatch(OpenOk(backup.id, 64 * KIB))
+    sizes = []
+    for _ in range(3):  # half the window each 10 ms: the window, not the link, limits
+        table.dispatch(Data(backup.id, bytes(backup.window_size // 2)))
+        clock.advance(0.01)
+        assert backup.read_nowait() is not None
+        sizes.append(backup.window_size)
+    assert sizes == [131_072, 262_144, 524_288]
+    webui = table.open("tcp://ccu:80")
+    assert webui.write_nowait(b"GET /webui/ HTTP/1.1\r\n\r\n") == 24
+    clock.advance(0.01)
+    table.dispatch(Data(backup.id, bytes(262_144)))
+    assert backup.read_nowait() is not None
+    assert backup.window_size == 262_144  # halved, where alone it would have doubled
+
+
+def test_the_first_update_grows_when_the_half_window_came_within_an_rtt() -> None:
+    # The clock of the first update starts at the stream's first byte: 32 KiB of a 64 KiB
+    # window in 20 ms (RTT 50 ms) means the window limits, so it doubles at once; over a
+    # link that needs 80 ms for them it stays.
+    clock = ManualClock()
+    windows = _windows(clock, rtt=0.05, budget=WindowBudget(limit=1_000_000))
+    fast, slow = windows.tuner(), windows.tuner()
+    fast.saw_data()
+    clock.advance(0.02)
+    assert fast.update() == 131_072
+    slow.saw_data()
+    clock.advance(0.08)
+    assert slow.update() == 65_536
