@@ -144,7 +144,9 @@ async def _start(
         state_dir / "gateway",
         port,
         clock,
-        payments.config(public),
+        # with port 0 the public port is known only once the gateway listens: the providers'
+        # return and notify addresses then come from the buyer's own request (its origin)
+        payments.config(public if port else ""),
         smtp_port=catcher.port,
         mailbox_dir=catcher.folder,
     )

@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.billing.catalogue import CatalogueSet, Family
+from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family
 from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.finalising import Pending
-from cloud_gateway.billing.model import StoredContract, StoredOrder
+from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.periods import local_date, period
 from cloud_gateway.billing.rendering import render_document
+from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.runner import persist_run
@@ -83,6 +84,7 @@ class Activation:
 
             async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
                 await self._finalise(conn, pending, now, want_ids=False)
+                await self.renewals_offered(conn, pending, now)
 
             await persist_run(
                 self._repo, conn, self._catalogues, local_date(now),
@@ -167,6 +169,71 @@ class Activation:
             ),
         )
         await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")
+
+    async def renewals_offered(
+        self, conn: AsyncConnection, pending: Sequence[Pending], now: datetime
+    ) -> None:
+        """Mail each hub-package subscription's renewal pro-forma just finalised (same tx).
+
+        The billing run is the one place a subscription renews (#12): at each period start it
+        offers the next period as a pro-forma, paid by the PayPal subscription or the
+        customer's standing order with its reference. This mail ("Neue Bestellung für Ihr
+        Abonnement") announces it, once per contract and period (the outbox's dedup key).
+        """
+        offers = {
+            (p.contract_id, p.period)
+            for p in pending
+            if p.item_kind == DocumentKind.PROFORMA.value
+            and p.contract_id is not None
+            and (p.period or 0) > 0
+        }
+        if self._outbox is None or not offers:
+            return
+        ids = sorted({contract_id for contract_id, _ in offers})
+        for contract in await self._repo.contracts(conn, ids=ids):
+            if (
+                contract.booking is not BookingType.SUBSCRIPTION
+                or self._family(contract) is not Family.HUB_PACKAGE
+            ):
+                continue
+            for document in await self._repo.documents(conn, contract_id=contract.id):
+                if document.kind is DocumentKind.PROFORMA and (
+                    (contract.id, document.period) in offers
+                ):
+                    await self._renewal_mail(conn, self._outbox, contract, document, now)
+
+    async def _renewal_mail(
+        self,
+        conn: AsyncConnection,
+        outbox: Outbox,
+        contract: StoredContract,
+        document: StoredDocument,
+        now: datetime,
+    ) -> None:
+        view = view_from_canonical(document.canonical.encode())
+        labels = labels_for(contract.language, view.currency)
+        account = await AccountRepository(BoundConnection(conn)).get(contract.account_id)
+        product = self._catalogues.version(contract.catalogue_version).product(
+            contract.product_code
+        )
+        mail = Mail(
+            to=account.email,
+            kind=MailKind.SUBSCRIPTION_ORDER,
+            language=Language.EN if contract.language == "en" else Language.DE,
+            params={
+                "username": account.username,
+                "product": product.name.get(contract.language),
+                "order_id": contract.order_id,
+                "number": document.number,
+                "amount": labels.money(document.gross),
+                "reference": document.payment_reference or document.number,
+                "first": labels.date(view.period_start) if view.period_start else "",
+                "last": labels.date(view.period_end) if view.period_end else "",
+                "due": labels.date(document.due_date) if document.due_date else "",
+            },
+        )
+        key = f"billing:contract:{contract.id}:period:{document.period}:offer"
+        await outbox.put(conn, mail, now=now, dedup_key=key)
 
     async def after_commit(self, result: dict[str, Any]) -> None:
         """Wake the mail worker and tell the open tunnels about new windows."""

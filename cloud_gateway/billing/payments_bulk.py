@@ -91,12 +91,17 @@ def plan_payments(
     documents: Mapping[str, StoredDocument],
     contracts: Mapping[int, StoredContract],
     orders: Mapping[int, StoredOrder],
+    lines: Mapping[int, int],
     settled: set[int],
     balances: Mapping[int, int],
     today: date,
     now: datetime,
 ) -> PaymentPlan:
-    """Decide each payment in order, with the balances as they move (pure)."""
+    """Decide each payment in order, with the balances as they move (pure).
+
+    ``lines`` counts each order's period-0 pro-formas: an order of several lines is paid only
+    when all of them are settled, which the full path (``record_payment``) decides.
+    """
     plan = PaymentPlan()
     balance = dict(balances)
     handed_on: set[int] = set()
@@ -123,7 +128,11 @@ def plan_payments(
         charge: dict[str, Any] | None = None
         if settles and document is not None and contract is not None:
             order = orders[contract.order_id]
-            if document.period != 0 or order.state is not OrderState.PLACED:
+            if (
+                document.period != 0
+                or order.state is not OrderState.PLACED
+                or lines.get(order.id, 1) > 1  # paid only with its other lines' pro-formas
+            ):
                 plan.single.append(p)  # the settlement starts something: the full path
                 handed_on.add(p.account_id)
                 continue
@@ -178,11 +187,13 @@ async def book_payments(
         )
         contract_ids = [d.contract_id for d in documents.values() if d.contract_id is not None]
         contracts = {c.id: c for c in await repo.contracts(conn, ids=contract_ids)}
+        order_ids = {c.order_id for c in contracts.values()}
         plan = plan_payments(
             list(fresh.values()),
             documents=documents,
             contracts=contracts,
-            orders=await bulk.orders(conn, {c.order_id for c in contracts.values()}),
+            orders=await bulk.orders(conn, order_ids),
+            lines=await bulk.first_proforma_counts(conn, order_ids),
             settled=await bulk.settled(conn, [d.id for d in documents.values()]),
             balances=await bulk.balances(conn, {p.account_id for p in fresh.values()}),
             today=local_date(now),

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.billing.model import StoredDocument, StoredOrder
+from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import document_row, order_row
 from cloud_gateway.billing.schema import (
     billing_contracts,
@@ -145,6 +146,25 @@ class BillingBulkRepository(Repository):
             for row in await conn.execute(sa.select(_O).where(_O.c.id.in_(chunk))):
                 order = order_row(row._mapping)
                 found[order.id] = order
+        return found
+
+    async def first_proforma_counts(
+        self, conn: AsyncConnection, order_ids: Iterable[int]
+    ) -> dict[int, int]:
+        """How many pro-formas of period 0 (one per order line) each order has."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(sorted(set(order_ids))):
+            stmt = (
+                sa.select(_C.c.order_id, sa.func.count(_D.c.id))
+                .join(_D, _D.c.contract_id == _C.c.id)
+                .where(
+                    _C.c.order_id.in_(chunk),
+                    _D.c.kind == DocumentKind.PROFORMA.value,
+                    _D.c.period == 0,
+                )
+                .group_by(_C.c.order_id)
+            )
+            found.update((int(o), int(n)) for o, n in await conn.execute(stmt))
         return found
 
     async def settle_all(

@@ -312,12 +312,10 @@ class BillingService(AccountOps, CorrectionOps):
                 created_at=now,
             )
             settled = []
-            for contract in await self._repo.contracts(conn, order_id=order_id):
-                for document in await self._repo.documents(conn, contract_id=contract.id):
-                    if document.kind is DocumentKind.PROFORMA and document.period == 0:
-                        done = await self._settle(conn, document, now, allow_overdraft=False)
-                        if done is not None:
-                            settled.append(done)
+            for document in await self._first_proformas(conn, order_id):
+                done = await self._settle(conn, document, now, allow_overdraft=False)
+                if done is not None:
+                    settled.append(done)
             activated = (await self._repo.order(conn, order_id)).state is OrderState.ACTIVE
             return {
                 "journal_id": entry,
@@ -333,12 +331,7 @@ class BillingService(AccountOps, CorrectionOps):
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
         """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
         async with self._repo.transaction() as conn:
-            documents = [
-                d
-                for contract in await self._repo.contracts(conn, order_id=order_id)
-                for d in await self._repo.documents(conn, contract_id=contract.id)
-                if d.kind is DocumentKind.PROFORMA and d.period == 0
-            ]
+            documents = await self._first_proformas(conn, order_id)
             return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
 
     async def next_renewal(self, contract_id: int) -> StoredDocument | None:

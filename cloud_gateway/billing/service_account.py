@@ -179,6 +179,15 @@ class AccountOps(BillingCore):
 
         return await self._once(key, "set_overdraft_limit", action)
 
+    async def _first_proformas(self, conn: AsyncConnection, order_id: int) -> list[StoredDocument]:
+        """The order's own pro-formas (period 0, one per line): paying the order settles them."""
+        return [
+            d
+            for contract in await self._repo.contracts(conn, order_id=order_id)
+            for d in await self._repo.documents(conn, contract_id=contract.id)
+            if d.kind is DocumentKind.PROFORMA and d.period == 0
+        ]
+
     async def _settle(
         self,
         conn: AsyncConnection,
@@ -230,7 +239,11 @@ class AccountOps(BillingCore):
         await self._repo.add_paid_periods(conn, contract.id, periods)
         if proforma.period == 0:
             order = await self._repo.order(conn, contract.order_id)
-            if order.state in (OrderState.PLACED, OrderState.CONFIRMED):
+            if order.state in (OrderState.PLACED, OrderState.CONFIRMED) and not [
+                d
+                for d in await self._first_proformas(conn, order.id)
+                if not await self._repo.is_settled(conn, d.id)
+            ]:  # paid only when every line's pro-forma is settled (#12)
                 new = advance(order.state, OrderEvent.PAID)
                 await self._repo.set_order(conn, order.id, state=new.value)
             # the start moves until payment (R-BIL-9); shop products start on payment (#12)

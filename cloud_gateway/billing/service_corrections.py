@@ -245,8 +245,18 @@ class CorrectionOps(BillingCore):
     async def run(self, contract_ids: Sequence[int] | None = None) -> RunReport:
         """Persist every missing item of the pure billing run at the clock's instant."""
         now = self._clock.now()
+        finalise = self._run_finaliser(now)
+
+        async def finalise_and_announce(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
+            await finalise(conn, pending)
+            # a subscription renews here alone: its renewal pro-forma is mailed with it
+            await self._activation.renewals_offered(conn, pending, now)
+
         async with self._repo.transaction() as conn:
-            return await persist_run(
+            report = await persist_run(
                 self._repo, conn, self._catalogues, local_date(now),
-                contract_ids=contract_ids, finalise=self._run_finaliser(now),
+                contract_ids=contract_ids, finalise=finalise_and_announce,
             )  # fmt: skip
+        if report.documents:
+            await self.after_commit({})  # wake the mail worker
+        return report

@@ -1,11 +1,12 @@
-"""CloudMatic hub packages (seeds 000/001): trial, bookings, reminders, renewals (pure).
+"""CloudMatic hub packages (seeds 000/001): trial, bookings, reminders (pure).
 
 - R-CCU-2: a free 30-day trial starts when the account is created.
 - R-CCU-13: a package booked during the trial starts after it (generally: after the current
   entitlement, so a renewal paid early extends without a gap).
 - R-CCU-6: a single booking ends at expiry; reminders go out five days before the expiry day and
   on the expiry day itself, unless the entitlement already continues past the end.
-- R-CCU-7: a subscription never sends reminders; at each expiry the next order is created.
+- R-CCU-7: a subscription never sends reminders; its next period is ordered by the billing
+  run (the renewal pro-forma, ``billing.activation.Activation.renewals_offered``), not here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ __all__ = [
     "due_reminders",
     "package_window",
     "reminders_for",
-    "renewals_due",
 ]
 
 HUB_TRIAL_DAYS = 30
@@ -133,17 +133,4 @@ def due_reminders(
         for window in windows
         for reminder in reminders_for(window, days_before)
         if reminder.day == today and at >= reminder.due and not _continues(window, windows)
-    ]
-
-
-def renewals_due(windows: Sequence[Window], at: datetime) -> list[Window]:
-    """Subscription windows that have expired by ``at`` and need the next period's order."""
-    return [
-        w
-        for w in windows
-        if w.kind is WindowKind.PACKAGE
-        and w.booking is Booking.SUBSCRIPTION
-        and not w.ended_early
-        and w.end <= at
-        and not _continues(w, windows)
     ]

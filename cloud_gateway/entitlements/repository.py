@@ -1,4 +1,5 @@
-"""Entitlement windows, their audit trail, and the minimal orders of subscriptions."""
+"""Entitlement windows, their audit trail, and the minimal orders of subscriptions (legacy:
+no longer written, subscriptions renew in the billing run)."""
 
 from __future__ import annotations
 
@@ -237,35 +238,6 @@ class EntitlementRepository(Repository):
                 .order_by(a.c.id)
             )
             return [(r.at, r.actor_account_id, r.action, r.detail) for r in rows]
-
-    async def open_order(
-        self,
-        conn: AsyncConnection,
-        *,
-        account_id: int,
-        product: str,
-        booking: Booking,
-        period_days: int,
-        previous_window_id: int | None,
-        now: datetime,
-        idempotency_key: str,
-    ) -> int | None:
-        """Create an open order; ``None`` if one with this key exists already."""
-        return await insert_ignore(
-            conn,
-            orders,
-            {
-                "account_id": account_id,
-                "product": product,
-                "booking": booking.value,
-                "period_days": period_days,
-                "state": OrderState.OPEN.value,
-                "previous_window_id": previous_window_id,
-                "idempotency_key": idempotency_key,
-                "created_at": now,
-            },
-            ["idempotency_key"],
-        )
 
     async def orders_for_account(self, account_id: int) -> list[StoredOrder]:
         """The account's orders, oldest first."""

@@ -1,7 +1,9 @@
-"""Scheduled entitlement work: expiry reminders, subscription orders, window ends, retries.
+"""Scheduled entitlement work: expiry reminders, window ends, retries.
 
+Subscriptions renew in the billing run alone (its renewal pro-forma and mail, see
+:meth:`cloud_gateway.billing.activation.Activation.renewals_offered`); nothing here orders.
 :meth:`EntitlementScheduler.run_due` does one pass for the clock's current instant and is
-idempotent (reminders and orders carry dedup keys), so tests call it after moving the
+idempotent (reminders carry dedup keys), so tests call it after moving the
 :class:`~tunnel.clock.ManualClock`, and :meth:`run` calls it at every instant something may be
 due: a window's end, the daily reminder hour, or at the latest every hour.
 """
@@ -20,11 +22,10 @@ from cloud_gateway.entitlements.hub_rules import (
     REMINDER_LOCAL_TIME,
     ReminderKind,
     due_reminders,
-    renewals_due,
 )
 from cloud_gateway.entitlements.repository import EntitlementRepository, StoredWindow
 from cloud_gateway.entitlements.service import EntitlementService
-from cloud_gateway.entitlements.windows import Booking, Subject, WindowKind
+from cloud_gateway.entitlements.windows import Subject, WindowKind
 from cloud_gateway.i18n import Language
 from cloud_gateway.localdays import local_date, local_instant
 from cloud_gateway.notify.mail import Mail, MailKind
@@ -36,7 +37,8 @@ __all__ = ["EntitlementScheduler", "PassReport"]
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_SLEEP = timedelta(hours=1)
-_RENEWAL_LOOKBACK = timedelta(days=7)
+#: windows that ended this long ago are still looked at (an expiry-day reminder after a stop)
+_LOOKBACK = timedelta(days=7)
 
 Job = Callable[[datetime], Awaitable[object]]
 
@@ -46,7 +48,6 @@ class PassReport:
     """What one pass did."""
 
     reminders: int
-    orders: int
     ended: int
 
 
@@ -87,27 +88,26 @@ class EntitlementScheduler:
         now = self._clock.now()
         days_before = self._service.config.reminder_days_before
         candidates = await self._store.repo(EntitlementRepository).ending_between(
-            now - _RENEWAL_LOOKBACK, now + timedelta(days=days_before + 2)
+            now - _LOOKBACK, now + timedelta(days=days_before + 2)
         )
         packages = [
             s
             for s in candidates
             if s.subject is Subject.ACCOUNT and s.window.kind is WindowKind.PACKAGE
         ]
-        reminders = orders = 0
+        reminders = 0
         for account_id in sorted({s.subject_id for s in packages}):
             mine = [s for s in packages if s.subject_id == account_id]
             reminders += await self._remind(account_id, mine, now)
-            orders += await self._renew(account_id, mine, now)
         ended = await self._ended(now)
         for job in self._jobs:
             try:
                 await job(now)
             except Exception:  # one failing job must not stop reminders and closes
                 _LOGGER.exception("scheduled job %r failed", job)
-        if reminders or orders:
+        if reminders:
             self._outbox.wake()
-        return PassReport(reminders=reminders, orders=orders, ended=ended)
+        return PassReport(reminders=reminders, ended=ended)
 
     async def _remind(self, account_id: int, mine: list[StoredWindow], now: datetime) -> int:
         windows = await self._service.account_windows(account_id)
@@ -141,44 +141,6 @@ class EntitlementScheduler:
                 if await self._outbox.put(conn, mail, now=now, dedup_key=key) is not None:
                     sent += 1
         return sent
-
-    async def _renew(self, account_id: int, mine: list[StoredWindow], now: datetime) -> int:
-        windows = await self._service.account_windows(account_id)
-        due_ids = {w.id for w in renewals_due(windows, now)}
-        due = [s for s in mine if s.id in due_ids and s.window.booking is Booking.SUBSCRIPTION]
-        if not due:
-            return 0
-        account = await self._store.repo(AccountRepository).get(account_id)
-        created = 0
-        async with self._store.engine.begin() as conn:
-            for s in due:
-                key = f"renewal:{s.id}"
-                order_id = await self._store.repo(EntitlementRepository).open_order(
-                    conn,
-                    account_id=account_id,
-                    product=s.product,
-                    booking=Booking.SUBSCRIPTION,
-                    period_days=s.period_days or 0,
-                    previous_window_id=s.id,
-                    now=now,
-                    idempotency_key=key,
-                )
-                if order_id is None:
-                    continue
-                created += 1
-                mail = Mail(
-                    to=account.email,
-                    kind=MailKind.SUBSCRIPTION_ORDER,
-                    language=_language(account.language),
-                    params={
-                        "username": account.username,
-                        "product": s.product or "CloudConnector",
-                        "order_id": order_id,
-                        "period_days": s.period_days or 0,
-                    },
-                )
-                await self._outbox.put(conn, mail, now=now, dedup_key=key)
-        return created
 
     async def _ended(self, now: datetime) -> int:
         since = self._last_pass or now - timedelta(minutes=5)

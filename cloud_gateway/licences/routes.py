@@ -47,6 +47,7 @@ from cloud_gateway.licences.service import PowerPreview
 from cloud_gateway.licences.texts import day, licence_text, money, power, register
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.shop.pages import checkout_csp
 
 __all__ = ["setup"]
 
@@ -295,7 +296,7 @@ async def pay_page(request: web.Request, *, error: str = "", status: int = 200) 
         await request.app[LICENCES].ensure_confirmation(identity.account.id, order_id)
     except QuoteError:
         raise web.HTTPNotFound from None  # not a licence order
-    return await _render(
+    response = await _render(
         request,
         "licence_pay.html",
         {
@@ -308,6 +309,9 @@ async def pay_page(request: web.Request, *, error: str = "", status: int = 200) 
         },
         status=status,
     )
+    # "Jetzt bezahlen" goes on to the provider's page (303): allowed like the shop's checkout
+    response.headers["Content-Security-Policy"] = checkout_csp(request)
+    return response
 
 
 async def pay_page_get(request: web.Request) -> web.Response:

@@ -32,7 +32,7 @@ from cloud_gateway.i18n import request_language
 from cloud_gateway.shop.errors import CartError, CartProblem
 from cloud_gateway.shop.web import render_shop
 
-__all__ = ["setup"]
+__all__ = ["checkout_csp", "setup"]
 
 #: "Jetzt kaufen" may be answered by a redirect to a payment provider's page (https)
 _CHECKOUT_CSP = content_security_policy(form_action="'self' https:")
@@ -161,13 +161,14 @@ async def _payment_page(
         "error": error,
     }
     response = render_shop(request, "shop_payment.html", context, status=status)
-    response.headers["Content-Security-Policy"] = _checkout_csp(request)
+    response.headers["Content-Security-Policy"] = checkout_csp(request)
     return response
 
 
-def _checkout_csp(request: web.Request) -> str:
-    """The checkout page may send its form on to https pages and the configured providers'
-    pages (a local simulator speaks plain http)."""
+def checkout_csp(request: web.Request) -> str:
+    """A payment page (the shop's checkout, the licence pay page) may send its form on to
+    https pages and the configured providers' pages (a local simulator speaks plain http):
+    the browser applies ``form-action`` to the redirect after the POST too."""
     settings = request.app[CONFIG].payments
     origins = sorted(
         f"{u.scheme}://{u.netloc}"

@@ -10,7 +10,6 @@ from cloud_gateway.entitlements.hub_rules import (
     due_reminders,
     package_window,
     reminders_for,
-    renewals_due,
 )
 from cloud_gateway.entitlements.windows import Booking, WhyNot, entitlement_at
 
@@ -72,12 +71,3 @@ def test_no_reminders_once_renewed_or_for_subscriptions() -> None:
     assert [r.window for r in due_reminders([trial, package, renewal], at)] == []
     sub = package_window([trial], CREATED, 30, Booking.SUBSCRIPTION, "order:3")
     assert reminders_for(sub) == []
-
-
-def test_subscription_expiry_asks_for_the_next_order() -> None:
-    trial = account_trial(CREATED)
-    sub = package_window([trial], CREATED, 30, Booking.SUBSCRIPTION, "order:3")
-    assert renewals_due([trial, sub], sub.end - timedelta(seconds=1)) == []
-    assert renewals_due([trial, sub], sub.end) == [sub]
-    single = package_window([trial], CREATED, 30, Booking.SINGLE, "order:4")
-    assert renewals_due([trial, single], single.end) == []

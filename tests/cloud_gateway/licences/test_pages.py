@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import BrowserContext, Page
 
 from cloud_gateway.accounts.customer_rules import CustomerKind, VatState
 from cloud_gateway.accounts.model import Account
@@ -44,6 +45,32 @@ async def plant(gw: GatewayHarness, owner: Account, name: str, watts: list[int])
         )
         await set_nameplate(store, owner.id, serial, w, gw.clock.now())
     return created
+
+
+async def phone_login(ctx: BrowserContext, base: str, login: str = "anna") -> Page:
+    """A 390 px wide page, logged in at ``base`` (the portal)."""
+    page = await ctx.new_page()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(base + "login")
+    await page.fill("input[name=login]", login)
+    await page.fill("input[name=password]", "Sonnig!2026")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/portal")
+    return page
+
+
+async def quote_many(page: Page, base: str, first: Plant, second: Plant) -> None:
+    """From ``first``'s plant page, "Mehrere Lizenzen kaufen" for both, 365 days, German."""
+    await page.goto(f"{base}plants/{first.id}")
+    await page.click("#plant-buy-licence")
+    await page.wait_for_url(f"**/plants/{first.id}/licence")
+    await page.click("#buy-many")  # "Mehrere Lizenzen kaufen"
+    await page.wait_for_url("**/licences/buy")
+    await page.check(f"input[name=plant][value='{first.id}']")
+    await page.check(f"input[name=plant][value='{second.id}']")
+    await page.check("input[name=term][value='365d']")
+    await page.check("input[name=contract_language][value='de']")
+    await page.click("#calculate")
 
 
 async def licence_ending(gw: GatewayHarness, owner: Account, created: Plant, days: int) -> None:
@@ -179,23 +206,8 @@ async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: M
         scheune = await plant(gw, anna, "Scheune", [4000, 6000])  # 10,000 W: 49.00
         halle = await plant(gw, anna, "Halle", [26_000])  # 26,000 W: 89.00
         async with chromium_context() as ctx:
-            page = await ctx.new_page()
-            await page.set_viewport_size({"width": 390, "height": 844})
-            await page.goto(gw.url + "login")
-            await page.fill("input[name=login]", "anna")
-            await page.fill("input[name=password]", "Sonnig!2026")
-            await page.click("button[type=submit]")
-            await page.wait_for_url("**/portal")
-            await page.goto(f"{gw.url}plants/{scheune.id}")
-            await page.click("#plant-buy-licence")
-            await page.wait_for_url(f"**/plants/{scheune.id}/licence")
-            await page.click("#buy-many")
-            await page.wait_for_url("**/licences/buy")
-            await page.check(f"input[name=plant][value='{scheune.id}']")
-            await page.check(f"input[name=plant][value='{halle.id}']")
-            await page.check("input[name=term][value='365d']")
-            await page.check("input[name=contract_language][value='de']")
-            await page.click("#calculate")
+            page = await phone_login(ctx, gw.url)
+            await quote_many(page, gw.url, scheune, halle)
             total = page.locator("#quote-total")
             assert await total.text_content() == "164,22\xa0€"  # (49 + 89) * 1.19
             # the total comes before the terms checkbox and the order button

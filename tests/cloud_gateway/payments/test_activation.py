@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from cloud_gateway.billing.catalogue import BookingType
+from cloud_gateway.billing.payments_bulk import Payment
 from cloud_gateway.billing.service import OrderLine
 from cloud_gateway.entitlements.windows import WindowKind
 from cloud_gateway.notify.mail import Mail
@@ -106,3 +107,70 @@ async def test_a_standing_order_paying_the_renewal_extends_the_subscription(rig:
         rig.customer.account_id, renewal.gross, renewal.payment_reference or "", key="so-2"
     )
     assert await rig.packages() == 2
+
+
+async def _two_licences(rig: Rig, key: str) -> tuple[int, list[int]]:
+    """An order of two plant licences: two lines, two contracts, two period-0 pro-formas."""
+    plants = [
+        await rig.store.repo(PlantRepository).create(
+            rig.customer.account_id, PlantFields(name=name), rig.clock.now()
+        )
+        for name in ("Scheune", "Stall")
+    ]
+    lines = [
+        OrderLine(
+            product="plant-monitoring",
+            plan="365d",
+            booking=BookingType.SINGLE,
+            power_w=9_800,
+            plant_id=plant.id,
+        )
+        for plant in plants
+    ]
+    placed = await rig.billing.place_order(rig.customer, lines, key=key)
+    return int(placed["order_id"]), [p.id for p in plants]
+
+
+async def _licensed(rig: Rig, plant_ids: list[int]) -> list[int]:
+    return [p for p in plant_ids if await rig.entitlements.plant_windows(p)]
+
+
+async def test_an_order_of_two_lines_is_paid_only_when_both_pro_formas_are_settled(
+    rig: Rig,
+) -> None:
+    order_id, plants = await _two_licences(rig, "licences-2")
+    first, second = await rig.billing.open_proformas(order_id)
+    done = await rig.billing.record_payment(
+        rig.customer.account_id, first.gross, first.payment_reference or "", key="bank-a"
+    )
+    assert done["settled_document_id"] == first.id
+    assert not done["activated"]
+    assert await rig.order_state(order_id) == "confirmed"  # not paid: one line still open
+    assert [d.id for d in await rig.billing.open_proformas(order_id)] == [second.id]
+    assert await _licensed(rig, plants) == []
+    assert await rig.count("billing_documents", "WHERE kind = 'invoice'") == 0
+    assert await rig.count("notification_outbox", "WHERE template = 'order_paid'") == 0
+    done = await rig.billing.record_payment(
+        rig.customer.account_id, second.gross, second.payment_reference or "", key="bank-b"
+    )
+    assert done["activated"]
+    assert await rig.order_state(order_id) == "active"
+    assert await _licensed(rig, plants) == plants
+    assert await rig.count("billing_documents", "WHERE kind = 'invoice'") == 2
+    assert await rig.count("notification_outbox", "WHERE template = 'order_paid'") == 1
+
+
+async def test_a_bank_statement_paying_one_line_of_two_leaves_the_order_unpaid(rig: Rig) -> None:
+    order_id, plants = await _two_licences(rig, "licences-3")
+    proformas = await rig.billing.open_proformas(order_id)
+    for n, (document, state) in enumerate(zip(proformas, ("confirmed", "active"), strict=True)):
+        money = Payment(
+            account_id=rig.customer.account_id,
+            amount=document.gross,
+            reference=document.payment_reference or "",
+            key=f"stmt-{n}",
+        )
+        [result] = await rig.billing.record_payments([money])  # one statement per line
+        assert result["settled_document_id"] == document.id
+        assert await rig.order_state(order_id) == state
+        assert await _licensed(rig, plants) == ([] if state == "confirmed" else plants)
