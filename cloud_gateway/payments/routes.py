@@ -51,6 +51,8 @@ async def returned(request: web.Request) -> web.Response:
 
 
 async def _webhook(request: web.Request, route: str) -> web.Response:
+    if not request.app[PAYMENTS].listens(route):  # a provider this gateway does not use
+        raise web.HTTPNotFound(text="Kein Zahlungsanbieter / no payment provider")
     body = await request.read()
     try:
         notice = await request.app[PAYMENTS].webhook(route, request.headers, body)
