@@ -274,6 +274,8 @@ async def _objects(gw: GatewayHarness, clock: ManualClock) -> tuple[dict[str, st
         "repair_id": str(portal["repair"]),
         "licence_order_id": str(licence.order_id),
         "n": "0",
+        "action": "disconnect",
+        "transaction_id": "1",
         "code": "hub-comfort",
         "ext": "csv",
         "document": "impressum",
