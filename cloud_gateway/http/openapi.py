@@ -15,7 +15,7 @@ from aiohttp import web
 
 from cloud_gateway.http.errors import error_responses
 
-__all__ = ["OpenApi", "json_body", "ok", "path_param"]
+__all__ = ["OpenApi", "answers", "json_body", "ok", "path_param"]
 
 _PREFIX = "/api/v1"
 
@@ -48,6 +48,13 @@ def ok(description: str, *extra: int) -> dict[str, Any]:
     for code in extra:
         responses[str(code)] = _refusal("see the error field")
     return responses
+
+
+def answers(description: str, *codes: int) -> dict[str, Any]:
+    """Responses of an operation without a session (webhooks): 200 and only ``codes``."""
+    return {"200": {"description": description}} | {
+        str(code): _refusal("see the error field") for code in codes
+    }
 
 
 def _refusal(description: str) -> dict[str, Any]:
@@ -84,6 +91,13 @@ class OpenApi:
                     "summary": doc.splitlines()[0] if doc else path,
                     "x-undocumented": True,
                     "responses": {"200": {"description": "OK"}},
+                }
+            if "requestBody" in operation and "400" not in operation.get("responses", {}):
+                # a body that is no JSON (or not the declared media type) is refused at the
+                # malformed-input boundary, whatever the operation
+                operation = operation | {
+                    "responses": operation.get("responses", {})
+                    | {"400": _refusal("the body is not JSON of the declared shape")}
                 }
             paths.setdefault(path, {})[method] = operation
         return {

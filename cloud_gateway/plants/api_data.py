@@ -173,7 +173,13 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "Replace a plant's fields (422 with per-field problems)",
             {"requestBody": plant_body, "responses": ok("updated", 422)},
         ),
-        ("DELETE", "/api/v1/plants/{plant_id}", api.delete_plant, "Delete a plant (204)", {}),
+        (
+            "DELETE",
+            "/api/v1/plants/{plant_id}",
+            api.delete_plant,
+            "Delete a plant (204)",
+            {"responses": ok("deleted", 204)},
+        ),
         (
             "GET",
             "/api/v1/plants/{plant_id}/inverters",
@@ -215,7 +221,7 @@ def _operations() -> list[tuple[str, str, Handler, str, dict[str, Any]]]:
             "/api/v1/inverters/{inverter_id}",
             delete_inverter,
             "Remove an inverter from its plant (204)",
-            {},
+            {"responses": ok("removed", 204)},
         ),
         (
             "POST",
