@@ -439,7 +439,8 @@ def _describe(openapi: OpenApi) -> None:
     openapi.add("GET", "/api/v1/billing/contracts/preview", {
         "summary": "The whole life of a contract before ordering (dry run): product, plan, "
         "start, paid_months, terminate, mode=at_once|period_end, overdraft",
-        "tags": ["billing"], "responses": ok("service days, documents, balance", 400),
+        "tags": ["billing"], "security": [],  # a dry run before ordering: no login needed
+        "responses": ok("service days, documents, balance", 400),
     })  # fmt: skip
     openapi.add("GET", "/api/v1/billing/contracts/{contract_id}", {
         "summary": "One service contract: months, documents, payment-account journal",

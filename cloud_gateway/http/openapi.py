@@ -15,7 +15,7 @@ from aiohttp import web
 
 from cloud_gateway.http.errors import error_responses
 
-__all__ = ["OpenApi", "json_body", "no_content", "ok", "path_param"]
+__all__ = ["OpenApi", "answers", "json_body", "no_content", "ok", "path_param"]
 
 _PREFIX = "/api/v1"
 
@@ -65,6 +65,13 @@ def no_content(description: str, *extra: int) -> dict[str, Any]:
     responses = ok(description, *extra)
     del responses["200"]
     return {"204": {"description": description}} | responses
+
+
+def answers(description: str, *codes: int) -> dict[str, Any]:
+    """Responses of an operation without a session (webhooks): 200 and only ``codes``."""
+    return {"200": {"description": description}} | {
+        str(code): _refusal("see the error field") for code in codes
+    }
 
 
 def _refusal(description: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from aiohttp import web
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.errors import ErrorCode, refuse
 from cloud_gateway.http.keys import OPENAPI, PAYMENTS
+from cloud_gateway.http.openapi import answers
 from cloud_gateway.payments.errors import PaymentError, ProviderError, WebhookSignatureError
 
 __all__ = ["setup"]
@@ -51,6 +52,8 @@ async def returned(request: web.Request) -> web.Response:
 
 
 async def _webhook(request: web.Request, route: str) -> web.Response:
+    if not request.app[PAYMENTS].listens(route):  # a provider this gateway does not use
+        raise refuse(ErrorCode.NOT_FOUND)
     body = await request.read()
     try:
         notice = await request.app[PAYMENTS].webhook(route, request.headers, body)
@@ -59,7 +62,7 @@ async def _webhook(request: web.Request, route: str) -> web.Response:
         raise refuse(ErrorCode.INVALID, reason="signature") from None
     except ProviderError as exc:
         _LOGGER.warning("%s webhook not booked yet: %s", route, exc)
-        return web.json_response({"error": "provider_unavailable"}, status=503)
+        raise refuse(ErrorCode.PROVIDER_UNAVAILABLE) from None
     return web.json_response({"received": notice.event_id})
 
 
@@ -87,8 +90,10 @@ def setup(app: web.Application) -> None:
             path,
             {
                 "summary": summary,
-                "description": summary + "; refused (422) unless signed by the provider.",
+                "description": summary + "; refused (422) unless signed by the provider, "
+                "404 where the provider is not configured, 503 while it cannot be asked.",
                 "tags": ["payments"],
-                "responses": {"200": {"description": "booked (or already booked)"}},
+                "security": [],  # the provider's signature, never a session
+                "responses": answers("booked (or already booked)", 404, 422, 503),
             },
         )

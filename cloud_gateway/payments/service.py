@@ -61,6 +61,11 @@ def _fault(point: str, outcome: Outcome) -> None:
 _PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
 
 
+def _route_kinds(route: str) -> tuple[Provider, ...]:
+    """The providers a webhook route books for (the first one verifies the notices)."""
+    return _PAYPAL if route == "paypal" else (Provider.PSP,)
+
+
 class PaymentService:
     """Starts payments, handles the buyer's return and the providers' webhooks."""
 
@@ -214,9 +219,13 @@ class PaymentService:
         return await self._repo.for_order(order_id)
 
     # --- webhooks ----------------------------------------------------------------------------
+    def listens(self, route: str) -> bool:
+        """Whether the provider behind a webhook route is configured (else it has no listener)."""
+        return _route_kinds(route)[0] in self._providers
+
     async def webhook(self, route: str, headers: Mapping[str, str], body: bytes) -> Notice:
         """A provider's webhook: verified (WebhookSignatureError otherwise), then booked."""
-        kinds = _PAYPAL if route == "paypal" else (Provider.PSP,)
+        kinds = _route_kinds(route)
         provider = self._provider(kinds[0])
         notice = await provider.notice(headers, body)
         if notice.outcome.kind is NoticeKind.IGNORED:

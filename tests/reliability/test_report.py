@@ -46,3 +46,7 @@ def test_table_keeps_the_last_figure_per_name() -> None:
     text = render(figures, at=datetime(2026, 12, 5, tzinfo=UTC))
     assert "| a | 2 kills | pass |" in text
     assert "| b | 2 s / 3 | fail |" in text
+    assert "`make soak` (full sizes)" in text
+    smoke = render(figures, at=datetime(2026, 12, 5, tzinfo=UTC), size=report.Size.SMOKE)
+    assert "from a smoke run" in smoke
+    assert "full sizes" not in smoke

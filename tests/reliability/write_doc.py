@@ -1,6 +1,8 @@
 """``python -m tests.reliability.write_doc``: ``build/reliability.txt`` → ``docs/reliability.md``.
 
 The table holds the last figure recorded for each name (a rerun replaces an earlier line).
+Its header says which sizes made the figures (``RELIABILITY_SIZE``, as the run had it):
+``make soak`` writes full-size figures; run by hand after ``make test`` it says "smoke".
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.reliability.report import REPORT
+from tests.reliability.report import REPORT, Size, current_size
 
 __all__ = ["main", "parse", "render"]
 
@@ -30,12 +32,17 @@ def parse(lines: list[str]) -> dict[str, tuple[str, str]]:
     return figures
 
 
-def render(figures: dict[str, tuple[str, str]], *, at: datetime) -> str:
+def render(figures: dict[str, tuple[str, str]], *, at: datetime, size: Size = Size.FULL) -> str:
+    made = (
+        "by `make soak` (full sizes)"
+        if size is Size.FULL
+        else "from a smoke run (the bounded sizes of `make test`, not the full soak)"
+    )
     rows = [
         "# Reliability figures",
         "",
         (
-            f"Written by `make soak` (full sizes) on {at:%Y-%m-%d %H:%M} UTC from "
+            f"Written {made} on {at:%Y-%m-%d %H:%M} UTC from "
             "`build/reliability.txt`; see `tests/reliability/` for what each test does."
         ),
         "",
@@ -54,7 +61,8 @@ def main(report: Path = REPORT, doc: Path = DOC) -> int:
         print(f"{report}: no figures recorded", file=sys.stderr)
         return 1
     figures = parse(report.read_text(encoding="utf-8").splitlines())
-    doc.write_text(render(figures, at=datetime.now(UTC)), encoding="utf-8")
+    text = render(figures, at=datetime.now(UTC), size=current_size())
+    doc.write_text(text, encoding="utf-8")
     print(f"{doc}: {len(figures)} figures")
     return 0 if all(v == "pass" for _f, v in figures.values()) else 1
 

@@ -221,7 +221,8 @@ async def test_api_needs_login_and_csrf_for_writes(
 
 
 async def _portal_objects(gw: GatewayHarness, anna: int) -> dict[str, int | str]:
-    """Anna's invoice, pro-forma, contract, ticket (with attachment) and quoted repair order."""
+    """Anna's order, its pro-forma and contract, a ticket (with attachment) and a quoted
+    repair order."""
     await give_customer_data(gw, anna, "Anna A")
     app = gw.gateway.runner.app
     data = await gw.gateway.store.repo(CustomerRepository).get(anna)
@@ -241,6 +242,7 @@ async def _portal_objects(gw: GatewayHarness, anna: int) -> dict[str, int | str]
     await support.review(repair, "")
     await support.quote(repair, 1000, "Tausch", base_url=gw.url)
     return {
+        "order": placed["order_id"],
         "proforma": placed["proforma_ids"][0],
         "contract": placed["contract_ids"][0],
         "ticket": ticket,
