@@ -7,17 +7,15 @@ journal, overdraft limit, entries).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from cloud_gateway.billing.documents import view_from_canonical
+from cloud_gateway.billing.finalising import document_pdf as render_pdf
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.money import format_amount
-from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.api import api_actor
@@ -136,8 +134,7 @@ async def document_pdf(request: web.Request) -> web.Response:
         raise refuse(ErrorCode.NOT_FOUND) from None
     if document.account_id != actor.account_id:
         raise refuse(ErrorCode.NOT_FOUND)
-    view = view_from_canonical(document.canonical.encode())
-    pdf = await asyncio.to_thread(render_document, view)
+    pdf = await render_pdf(document)
     return web.Response(
         body=pdf,
         content_type="application/pdf",

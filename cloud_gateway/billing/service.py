@@ -35,7 +35,7 @@ from cloud_gateway.billing.errors import (
     SoldOutError,
     UnknownProductError,
 )
-from cloud_gateway.billing.finalising import Pending
+from cloud_gateway.billing.finalising import Pending, document_pdf
 from cloud_gateway.billing.journal import EntryKind, signed
 from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.periods import local_date
@@ -393,3 +393,9 @@ class BillingService(AccountOps, CorrectionOps):
         """Where the order stands now."""
         async with self._repo.transaction() as conn:
             return (await self._repo.order(conn, order_id)).state
+
+    async def rendered_document(self, reference: str) -> bytes:
+        """The PDF of document ``reference`` (its id): the mail worker's document source."""
+        async with self._repo.transaction() as conn:
+            document = await self._repo.document(conn, int(reference))
+        return await document_pdf(document)
