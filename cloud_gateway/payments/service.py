@@ -126,11 +126,12 @@ class PaymentService:
         key: str,
     ) -> PaymentStart:
         """Begin paying the order's open period-0 pro-formas in full (see the port)."""
-        if method not in await self._billing.payment_media(order_id):
+        due = await self._billing.payment_due(order_id)
+        if method not in due.media:
             raise PaymentError(f"order {order_id} cannot be paid by {method}")
         if method is PaymentMedium.BANK_TRANSFER:
             return PaymentStart(payment_id=None, redirect_url=None)
-        proformas = await self._billing.open_proformas(order_id)
+        proformas = due.proformas
         if any(d.account_id != account_id for d in proformas):
             raise NotFoundError(f"order {order_id} is not account {account_id}'s")
         if not proformas:  # paid meanwhile (a late double click gets its first answer)
@@ -138,7 +139,7 @@ class PaymentService:
             if earlier is None or earlier.account_id != account_id:
                 raise PaymentError(f"order {order_id} has nothing left to pay")
             return PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
-        recurring = await self._billing.recurring(order_id)
+        recurring = due.recurring
         if method is PaymentMedium.PAYPAL:
             kind = Provider.PAYPAL_SUBSCRIPTION if recurring else Provider.PAYPAL
         else:
@@ -187,8 +188,9 @@ class PaymentService:
             ),
             idempotency_key=f"cc-payment-{payment.id}",
         )
-        await self._repo.set_started(payment.id, started.provider_id, started.redirect_url, now)
-        stored = await self._repo.get(payment.id)
+        stored = await self._repo.set_started(
+            payment.id, started.provider_id, started.redirect_url, now
+        )
         return PaymentStart(payment_id=stored.id, redirect_url=stored.redirect_url)
 
     async def _current(self, key: str) -> StoredPayment | None:
