@@ -67,12 +67,13 @@ class SerialisedWrites:
     ``begin`` waits its turn (first come, first served), then opens the transaction;
     ``connect`` (reads) does not wait. A ``begin`` nested in a queued one (the same task)
     does not queue again. After ``wait_s`` a writer stops waiting and relies on SQLite's own
-    ``busy_timeout`` as before (a transaction that awaits another task's write must not hang).
+    ``busy_timeout`` as before (a transaction that awaits another task's write must not hang);
+    15 s, as a fair queue of 50 checkouts on a loaded 2-core machine passed 5 s.
     """
 
     __slots__ = ("_engine", "_lock", "_wait_s")
 
-    def __init__(self, engine: AsyncEngine, *, wait_s: float = 5.0) -> None:
+    def __init__(self, engine: AsyncEngine, *, wait_s: float = 15.0) -> None:
         self._engine = engine
         self._wait_s = wait_s
         self._lock: asyncio.Lock | None = None
