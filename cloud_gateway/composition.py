@@ -30,6 +30,7 @@ from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.service import AccountService
 from cloud_gateway.accounts.vies import ViesClient
 from cloud_gateway.banking.service import BankService
+from cloud_gateway.billing.activation import DOCUMENT_SOURCE
 from cloud_gateway.billing.catalogue import load_catalogues
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.scheduler import BillingScheduler
@@ -320,6 +321,7 @@ def build_services(
         entitlements=entitlements,
         outbox=outbox,
     )
+    mail_worker.add_source(DOCUMENT_SOURCE, billing.rendered_document)
     contracts = ContractService(
         store=store,
         billing=billing,

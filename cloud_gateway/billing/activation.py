@@ -3,7 +3,8 @@
 When an order becomes ready (paid, every reservation confirmed) one transaction starts its
 contracts, finalises each contract's first invoice (the billing run's item, so the run never
 makes it again), gives each hub package and plant licence its entitlement window (keyed by
-contract and period) and queues the confirmation mail with the invoices as PDF. A crash
+contract and period) and queues the confirmation mail with the invoices as PDF (rendered by the
+mail worker from the finalised documents, :data:`DOCUMENT_SOURCE`, not in here). A crash
 anywhere rolls all of it back; a retry (same idempotency key) or a redelivered payment finds
 everything done. After the commit, :meth:`Activation.after_commit` wakes the mail worker and
 tells the open tunnels (entitlement listeners).
@@ -11,7 +12,6 @@ tells the open tunnels (entitlement listeners).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +24,6 @@ from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.finalising import Pending
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.periods import local_date, period
-from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository
@@ -36,7 +35,10 @@ from cloud_gateway.notify.mail import Attachment, Mail, MailKind
 from cloud_gateway.notify.outbox import Outbox
 from cloud_gateway.store.database import BoundConnection
 
-__all__ = ["Activation"]
+__all__ = ["DOCUMENT_SOURCE", "Activation"]
+
+#: the mail worker's attachment scheme for a finalised document's PDF (``billing-document:ID``)
+DOCUMENT_SOURCE = "billing-document"
 
 #: what the shop sells: started on payment, with invoice, window and mail in one transaction
 _SHOP_FAMILIES = (Family.HUB_PACKAGE, Family.PLANT_LICENCE)
@@ -140,7 +142,12 @@ class Activation:
         contract_ids: Sequence[int],
         now: datetime,
     ) -> None:
-        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction)."""
+        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction).
+
+        The PDFs are renderings of the finalised documents' frozen data: the worker renders
+        them when it sends the mail, so this transaction (holding the number counter's row)
+        stays short.
+        """
         if self._outbox is None:
             return
         invoices = [
@@ -149,8 +156,6 @@ class Activation:
             for d in await self._repo.documents(conn, contract_id=contract_id)
             if d.kind is DocumentKind.INVOICE and d.period == 0
         ]
-        views = [view_from_canonical(d.canonical.encode()) for d in invoices]
-        pdfs = [await asyncio.to_thread(render_document, v) for v in views]
         account = await AccountRepository(BoundConnection(conn)).get(account_id)
         order = await self._repo.order(conn, order_id)
         language = Language.EN if order.language == "en" else Language.DE
@@ -161,11 +166,15 @@ class Activation:
             params={
                 "username": account.username,
                 "order_id": order_id,
-                "invoices": [v.number for v in views],
+                "invoices": [d.number for d in invoices],
             },
             attachments=tuple(
-                Attachment(filename=f"{v.number}.pdf", content_type="application/pdf", data=pdf)
-                for v, pdf in zip(views, pdfs, strict=True)
+                Attachment(
+                    filename=f"{d.number}.pdf",
+                    content_type="application/pdf",
+                    source=f"{DOCUMENT_SOURCE}:{d.id}",
+                )
+                for d in invoices
             ),
         )
         await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")

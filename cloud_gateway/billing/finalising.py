@@ -1,11 +1,14 @@
 """Finalising documents: numbers from the range counters, frozen view, canonical JSON, SHA-256.
 
 Runs inside the caller's transaction, so the numbers, the documents and any journal charge
-commit together or not at all (a rolled-back finalisation leaves no gap in a range).
+commit together or not at all (a rolled-back finalisation leaves no gap in a range). The PDF is
+a rendering of the frozen data (:func:`document_pdf`), made outside any transaction: when the
+document is fetched or its mail is sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,13 +24,16 @@ from cloud_gateway.billing.documents import (
     format_number,
     range_key,
     sha256_hex,
+    view_from_canonical,
 )
 from cloud_gateway.billing.journal import EntryKind, signed
+from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.view import BankAccount, Party
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.config import BillingConfig
 
-__all__ = ["Pending", "finalise_pending", "seller_parties"]
+__all__ = ["Pending", "document_pdf", "finalise_pending", "seller_parties"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,3 +135,10 @@ async def finalise_pending(
                 created_at=now,
             )
     return [ids[row["number"]] for row in rows] if ids else []
+
+
+async def document_pdf(document: StoredDocument) -> bytes:
+    """The finalised document as PDF/A-3 with its EN 16931 XML, rendered in a worker thread."""
+    return await asyncio.to_thread(
+        render_document, view_from_canonical(document.canonical.encode())
+    )

@@ -108,6 +108,13 @@ class BillingRepository(Repository):
             async with self._db.begin() as conn:
                 yield conn
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads only (on SQLite it does not queue behind the writers)."""
+        with _mapped():
+            async with self._db.connect() as conn:
+                yield conn
+
     # --- idempotency -------------------------------------------------------------------
     async def claim(
         self, conn: AsyncConnection, key: str, operation: str, now: datetime

@@ -7,7 +7,6 @@ journal, overdraft limit, entries).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -15,10 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from cloud_gateway.accounts.access import Action, ObjectKind, Resource
-from cloud_gateway.billing.documents import view_from_canonical
+from cloud_gateway.billing.finalising import document_pdf as render_pdf
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredOrder
 from cloud_gateway.billing.money import format_amount
-from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.api import api_actor, check
@@ -138,8 +136,7 @@ async def document_pdf(request: web.Request) -> web.Response:
     except NotFoundError:
         raise refuse(ErrorCode.NOT_FOUND) from None
     check(actor, Action.READ, _document(document))
-    view = view_from_canonical(document.canonical.encode())
-    pdf = await asyncio.to_thread(render_document, view)
+    pdf = await render_pdf(document)
     return web.Response(
         body=pdf,
         content_type="application/pdf",

@@ -35,7 +35,7 @@ from cloud_gateway.billing.errors import (
     SoldOutError,
     UnknownProductError,
 )
-from cloud_gateway.billing.finalising import Pending
+from cloud_gateway.billing.finalising import Pending, document_pdf
 from cloud_gateway.billing.journal import EntryKind, signed
 from cloud_gateway.billing.model import StoredDocument
 from cloud_gateway.billing.periods import local_date
@@ -66,6 +66,7 @@ __all__ = [
     "BillingService",
     "Customer",
     "OrderLine",
+    "PaymentDue",
     "Recurring",
     "RunReport",
     "customer_from_data",
@@ -85,6 +86,18 @@ class OrderLine:
     voucher: str | None = None
     #: the plant a monitoring licence is for
     plant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentDue:
+    """What starting an order's payment needs (:meth:`BillingService.payment_due`)."""
+
+    #: how the order may be paid (what every one of its products allows)
+    media: frozenset[PaymentMedium]
+    #: its period-0 pro-formas not settled yet
+    proformas: tuple[StoredDocument, ...]
+    #: its subscription line, if any
+    recurring: Recurring | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -330,9 +343,21 @@ class BillingService(AccountOps, CorrectionOps):
 
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
         """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
-        async with self._repo.transaction() as conn:
-            documents = await self._first_proformas(conn, order_id)
-            return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
+        async with self._repo.reading() as conn:
+            return await self._open_proformas(conn, order_id)
+
+    async def _open_proformas(self, conn: AsyncConnection, order_id: int) -> list[StoredDocument]:
+        documents = await self._first_proformas(conn, order_id)
+        return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
+
+    async def payment_due(self, order_id: int) -> PaymentDue:
+        """What starting the order's payment needs, read at once (one connection)."""
+        async with self._repo.reading() as conn:
+            return PaymentDue(
+                media=await self._payment_media(conn, order_id),
+                proformas=tuple(await self._open_proformas(conn, order_id)),
+                recurring=await self._recurring(conn, order_id),
+            )
 
     async def next_renewal(self, contract_id: int) -> StoredDocument | None:
         """The contract's earliest unsettled renewal pro-forma (a subscription's next cycle)."""
@@ -348,34 +373,41 @@ class BillingService(AccountOps, CorrectionOps):
 
     async def recurring(self, order_id: int) -> Recurring | None:
         """The order's subscription line (the first), as a provider's plan needs it."""
-        async with self._repo.transaction() as conn:
-            contracts = await self._repo.contracts(conn, order_id=order_id)
-            for contract in contracts:
-                if contract.booking is not BookingType.SUBSCRIPTION:
-                    continue
-                code = contract.voucher_code
-                vouchers = {code: await self._repo.voucher(conn, code)} if code else {}
-                snapshot = contract_snapshot(self._catalogues, contract, vouchers)
-                renewal = renewal_draft(
-                    snapshot, snapshot.product.min_periods, local_date(self._clock.now())
-                )
-                return Recurring(
-                    contract_id=contract.id,
-                    account_id=contract.account_id,
-                    product_code=snapshot.product.code,
-                    name=snapshot.plan.name.get(contract.language),
-                    period_unit=snapshot.plan.period_unit.value,
-                    period_length=snapshot.plan.period_length,
-                    renewal_amount=renewal.totals().grand_total,
-                )
+        async with self._repo.reading() as conn:
+            return await self._recurring(conn, order_id)
+
+    async def _recurring(self, conn: AsyncConnection, order_id: int) -> Recurring | None:
+        contracts = await self._repo.contracts(conn, order_id=order_id)
+        for contract in contracts:
+            if contract.booking is not BookingType.SUBSCRIPTION:
+                continue
+            code = contract.voucher_code
+            vouchers = {code: await self._repo.voucher(conn, code)} if code else {}
+            snapshot = contract_snapshot(self._catalogues, contract, vouchers)
+            renewal = renewal_draft(
+                snapshot, snapshot.product.min_periods, local_date(self._clock.now())
+            )
+            return Recurring(
+                contract_id=contract.id,
+                account_id=contract.account_id,
+                product_code=snapshot.product.code,
+                name=snapshot.plan.name.get(contract.language),
+                period_unit=snapshot.plan.period_unit.value,
+                period_length=snapshot.plan.period_length,
+                renewal_amount=renewal.totals().grand_total,
+            )
         return None
 
     async def payment_media(self, order_id: int) -> frozenset[PaymentMedium]:
         """How the order may be paid: what every one of its products allows."""
-        async with self._repo.transaction() as conn:
-            contracts = await self._repo.contracts(conn, order_id=order_id)
+        async with self._repo.reading() as conn:
+            return await self._payment_media(conn, order_id)
+
+    async def _payment_media(
+        self, conn: AsyncConnection, order_id: int
+    ) -> frozenset[PaymentMedium]:
         allowed = frozenset(PaymentMedium)
-        for contract in contracts:
+        for contract in await self._repo.contracts(conn, order_id=order_id):
             product = self._catalogues.version(contract.catalogue_version).product(
                 contract.product_code
             )
@@ -386,3 +418,9 @@ class BillingService(AccountOps, CorrectionOps):
         """Where the order stands now."""
         async with self._repo.transaction() as conn:
             return (await self._repo.order(conn, order_id)).state
+
+    async def rendered_document(self, reference: str) -> bytes:
+        """The PDF of document ``reference`` (its id): the mail worker's document source."""
+        async with self._repo.transaction() as conn:
+            document = await self._repo.document(conn, int(reference))
+        return await document_pdf(document)

@@ -45,13 +45,20 @@ class Attachment:
     """Name the recipient sees, e.g. ``Rechnung-R2026-000001.pdf``."""
     content_type: str
     """MIME type, ``maintype/subtype`` (``application/pdf``)."""
-    data: bytes
-    """The file's bytes, stored with the outbox row."""
+    data: bytes = b""
+    """The file's bytes, stored with the outbox row (empty when rendered from ``source``)."""
+    source: str = ""
+    """Rendered when the mail is sent instead of stored: ``scheme:reference`` (for example
+    ``billing-document:42``, a finalised document's PDF) resolved by the source the mail
+    worker has for ``scheme``. The referenced data is fixed, so the bytes sent are the same
+    whenever the rendering happens; the transaction that queues the mail stays short."""
 
     def __post_init__(self) -> None:
         maintype, _, subtype = self.content_type.partition("/")
         if not maintype or not subtype or not self.filename:
             raise ValueError("an attachment needs a file name and a maintype/subtype")
+        if self.source and (self.data or ":" not in self.source):
+            raise ValueError("an attachment has bytes or a scheme:reference source, not both")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

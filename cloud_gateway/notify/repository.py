@@ -121,6 +121,7 @@ class OutboxRepository(Repository):
                         "filename": a.filename,
                         "content_type": a.content_type,
                         "data": a.data,
+                        "source": a.source,
                     }
                     for position, a in enumerate(attachments)
                 ],
@@ -131,12 +132,17 @@ class OutboxRepository(Repository):
         """The files of outbox row ``row_id``, in the order they were given."""
         async with self._db.connect() as conn:
             rows = await conn.execute(
-                sa.select(_A.c.filename, _A.c.content_type, _A.c.data)
+                sa.select(_A.c.filename, _A.c.content_type, _A.c.data, _A.c.source)
                 .where(_A.c.outbox_id == row_id)
                 .order_by(_A.c.position)
             )
             return [
-                Attachment(filename=r.filename, content_type=r.content_type, data=bytes(r.data))
+                Attachment(
+                    filename=r.filename,
+                    content_type=r.content_type,
+                    data=bytes(r.data),
+                    source=r.source,
+                )
                 for r in rows
             ]
 

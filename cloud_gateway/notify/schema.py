@@ -1,4 +1,4 @@
-"""The ``notification_outbox`` table (migration ``0003``) and its attachments (``0006``):
+"""The ``notification_outbox`` table (migration ``0003``) and its attachments (``0006``, ``0020``):
 e-mails written in the same transaction as their cause, sent by the worker afterwards.
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`.
@@ -51,5 +51,7 @@ notification_attachments = sa.Table(
     sa.Column("filename", sa.String(200), nullable=False),
     sa.Column("content_type", sa.String(100), nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
+    #: ``scheme:reference`` rendered when sent (``data`` empty), migration 0020
+    sa.Column("source", sa.String(200), nullable=False, server_default=""),
     sa.UniqueConstraint("outbox_id", "position", name="uq_notification_attachments_outbox_id"),
 )

@@ -1,10 +1,17 @@
-"""Delivers the outbox over SMTP (aiosmtplib), at least once, in order of arrival."""
+"""Delivers the outbox over SMTP (aiosmtplib), at least once, in order of arrival.
+
+An attachment stored as a ``scheme:reference`` source (no bytes) is rendered here, by the
+source registered for its scheme (:meth:`MailWorker.add_source`), e.g. a finalised invoice's
+PDF: the transaction that queued the mail does not wait for the rendering. A source that is
+missing or fails counts as a failed delivery and is retried with the usual backoff.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -17,7 +24,10 @@ from cloud_gateway.notify.mail import Attachment
 from cloud_gateway.notify.repository import OutboxRepository, OutboxRow
 from tunnel.clock import Clock
 
-__all__ = ["MailWorker"]
+__all__ = ["AttachmentSource", "MailWorker"]
+
+#: renders the bytes of an attachment from the reference after ``scheme:``
+AttachmentSource = Callable[[str], Awaitable[bytes]]
 
 _LOGGER = logging.getLogger(__name__)
 _LEASE = timedelta(minutes=5)
@@ -52,6 +62,28 @@ class MailWorker:
         self._config = config
         self._clock = clock
         self._wake = asyncio.Event()
+        self._sources: dict[str, AttachmentSource] = {}
+
+    def add_source(self, scheme: str, source: AttachmentSource) -> None:
+        """Render attachments stored as ``scheme:reference`` with ``source(reference)``."""
+        self._sources[scheme] = source
+
+    async def _attachments(self, row_id: int) -> list[Attachment]:
+        files = []
+        for attachment in await self._repository.attachments(row_id):
+            if attachment.source:
+                scheme, _, reference = attachment.source.partition(":")
+                source = self._sources.get(scheme)
+                if source is None:
+                    raise NotificationError(f"no attachment source {scheme!r}")
+                try:
+                    data = await source(reference)
+                except Exception as exc:  # any failure is retried like an SMTP failure
+                    raise NotificationError(f"attachment {attachment.source}: {exc}") from exc
+                files.append(dataclasses.replace(attachment, data=data, source=""))
+            else:
+                files.append(attachment)
+        return files
 
     def wake(self) -> None:
         """New mails were committed: deliver now instead of at the next poll."""
@@ -61,7 +93,7 @@ class MailWorker:
         cfg = self._config
         try:
             await aiosmtplib.send(
-                _message(row, cfg.sender, await self._repository.attachments(row.id)),
+                _message(row, cfg.sender, await self._attachments(row.id)),
                 hostname=cfg.host,
                 port=cfg.port,
                 use_tls=cfg.tls,

@@ -73,8 +73,11 @@ class PaymentRepository(Repository):
 
     async def set_started(
         self, payment_id: int, provider_id: str, redirect_url: str, now: datetime
-    ) -> None:
-        """The provider answered: its id and the page the buyer goes to (first answer wins)."""
+    ) -> StoredPayment:
+        """The provider answered: its id and the page the buyer goes to (first answer wins).
+
+        Returns the attempt as stored afterwards (with the first answer).
+        """
         async with self._db.begin() as conn:
             await conn.execute(
                 _P.update()
@@ -86,6 +89,8 @@ class PaymentRepository(Repository):
                     updated_at=now,
                 )
             )
+            row = (await conn.execute(_P.select().where(_P.c.id == payment_id))).one()
+        return _payment(row._mapping)
 
     async def set_state(
         self,

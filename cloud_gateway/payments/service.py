@@ -5,6 +5,10 @@ service (never flipping access itself) and keeps one row per attempt. Every book
 by the provider's money id (capture, sale or checkout), so the return of the browser, the
 webhook, its duplicates and redeliveries book the money exactly once; the billing service
 activates the order in the same transaction (``BillingService.pay_order``).
+
+A declined attempt is not the end: "Jetzt kaufen" again (the same checkout key) starts a fresh
+attempt for the same order, keyed by the declined one (:func:`retry_key`), so concurrent clicks
+still start one; after the retry's decline the next click starts the next, and so on.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from cloud_gateway.payments.repository import PaymentRepository
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
 
-__all__ = ["FAULT_ENV", "PaymentService"]
+__all__ = ["FAULT_ENV", "PaymentService", "retry_key"]
 
 _LOGGER = logging.getLogger(__name__)
 #: test-only fault hook: ``after_capture`` kills the process when PayPal has taken the money
@@ -64,6 +68,14 @@ _PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
 def _route_kinds(route: str) -> tuple[Provider, ...]:
     """The providers a webhook route books for (the first one verifies the notices)."""
     return _PAYPAL if route == "paypal" else (Provider.PSP,)
+
+
+def retry_key(key: str, declined_id: int) -> str:
+    """The key of the attempt that follows declined attempt ``declined_id`` of checkout ``key``.
+
+    Unique by the declined attempt's id (the prefix only keeps it within the column).
+    """
+    return f"{key[:160]}:retry:{declined_id}"
 
 
 class PaymentService:
@@ -119,37 +131,42 @@ class PaymentService:
         key: str,
     ) -> PaymentStart:
         """Begin paying the order's open period-0 pro-formas in full (see the port)."""
-        if method not in await self._billing.payment_media(order_id):
+        due = await self._billing.payment_due(order_id)
+        if method not in due.media:
             raise PaymentError(f"order {order_id} cannot be paid by {method}")
         if method is PaymentMedium.BANK_TRANSFER:
             return PaymentStart(payment_id=None, redirect_url=None)
-        proformas = await self._billing.open_proformas(order_id)
+        proformas = due.proformas
         if any(d.account_id != account_id for d in proformas):
             raise NotFoundError(f"order {order_id} is not account {account_id}'s")
         if not proformas:  # paid meanwhile (a late double click gets its first answer)
-            earlier = await self._repo.by_key(key)
+            earlier = await self._current(key)
             if earlier is None or earlier.account_id != account_id:
                 raise PaymentError(f"order {order_id} has nothing left to pay")
             return PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
-        recurring = await self._billing.recurring(order_id)
+        recurring = due.recurring
         if method is PaymentMedium.PAYPAL:
             kind = Provider.PAYPAL_SUBSCRIPTION if recurring else Provider.PAYPAL
         else:
             kind, recurring = Provider.PSP, None
         provider = self._provider(kind)
         now = self._clock.now()
-        payment = await self._repo.claim(
-            {
-                "key": key, "account_id": account_id, "order_id": order_id,
-                "provider": kind.value, "provider_id": None,
-                "state": PaymentState.CREATED.value,
-                "amount": sum(d.gross for d in proformas), "currency": self._config.currency,
-                "return_url": return_url, "cancel_url": cancel_url, "redirect_url": None,
-                "message": "", "created_at": now, "updated_at": now,
-            }
-        )  # fmt: skip
-        if payment.order_id != order_id or payment.account_id != account_id:
-            raise PaymentError(f"key {key!r} belongs to another order")
+        attempt = {
+            "key": key, "account_id": account_id, "order_id": order_id,
+            "provider": kind.value, "provider_id": None,
+            "state": PaymentState.CREATED.value,
+            "amount": sum(d.gross for d in proformas), "currency": self._config.currency,
+            "return_url": return_url, "cancel_url": cancel_url, "redirect_url": None,
+            "message": "", "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        payment = await self._repo.claim(attempt)
+        while True:
+            if payment.order_id != order_id or payment.account_id != account_id:
+                raise PaymentError(f"key {key!r} belongs to another order")
+            if payment.state is not PaymentState.DECLINED:
+                break
+            # declined: the buyer tries again, a fresh attempt (one for concurrent clicks)
+            payment = await self._repo.claim({**attempt, "key": retry_key(key, payment.id)})
         if payment.redirect_url is not None:
             return PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
         route = "paypal" if kind in _PAYPAL else "psp"
@@ -176,9 +193,20 @@ class PaymentService:
             ),
             idempotency_key=f"cc-payment-{payment.id}",
         )
-        await self._repo.set_started(payment.id, started.provider_id, started.redirect_url, now)
-        stored = await self._repo.get(payment.id)
+        stored = await self._repo.set_started(
+            payment.id, started.provider_id, started.redirect_url, now
+        )
         return PaymentStart(payment_id=stored.id, redirect_url=stored.redirect_url)
+
+    async def _current(self, key: str) -> StoredPayment | None:
+        """The attempt checkout ``key`` stands for now: after declines, the latest retry."""
+        payment = await self._repo.by_key(key)
+        while payment is not None and payment.state is PaymentState.DECLINED:
+            retry = await self._repo.by_key(retry_key(key, payment.id))
+            if retry is None:
+                break
+            payment = retry
+        return payment
 
     # --- the buyer comes back ----------------------------------------------------------------
     async def returned(self, payment_id: int, *, cancelled: bool = False) -> str:

@@ -1,7 +1,11 @@
 """Engine factory and migrations for both backends.
 
 SQLite (aiosqlite) is the embedded default: WAL journal, ``synchronous=FULL`` and
-foreign keys switched on for every connection. PostgreSQL (asyncpg) is for production.
+foreign keys switched on for every connection. PostgreSQL (asyncpg) is for production; its
+pool keeps :data:`PG_POOL_SIZE` connections open (plus :data:`PG_MAX_OVERFLOW` in a burst,
+closed again after use): under SQLAlchemy's default of 5 the concurrent checkouts of
+``python -m bench shop`` waited for a connection or paid for opening one. At most 20 per node,
+as before the sum (``docs/operations.md``: connections per node).
 Migrations are Alembic scripts in ``cloud_gateway/store/migrations``; :func:`migrate`
 applies them on an async engine through a shared connection.
 """
@@ -19,10 +23,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["MIGRATIONS_DIR", "create_engine", "migrate"]
+__all__ = ["MIGRATIONS_DIR", "PG_MAX_OVERFLOW", "PG_POOL_SIZE", "create_engine", "migrate"]
 
 _LOGGER = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: connections a PostgreSQL engine keeps open, and how many more it may open in a burst
+PG_POOL_SIZE = 15
+PG_MAX_OVERFLOW = 5
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -36,6 +43,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     if parsed.drivername == "postgresql+asyncpg":
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", PG_POOL_SIZE)
+        kwargs.setdefault("max_overflow", PG_MAX_OVERFLOW)
         return create_async_engine(url, **kwargs)
     raise ValueError(f"unsupported database driver {parsed.drivername!r}")
 

@@ -15,7 +15,7 @@ from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cloud_gateway.store.database import BoundConnection, Database
+from cloud_gateway.store.database import BoundConnection, Database, SerialisedWrites
 from cloud_gateway.store.engine import create_engine, migrate
 
 __all__ = ["Store", "UnitOfWork"]
@@ -53,16 +53,20 @@ class UnitOfWork(_Repositories):
 class Store(_Repositories):
     """Holds the engine; hands out repositories and units of work."""
 
-    __slots__ = ("engine",)
+    __slots__ = ("database", "engine")
 
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
+        #: what repositories run on: on SQLite write transactions queue (one writer at a time)
+        self.database: Database = (
+            SerialisedWrites(engine) if engine.dialect.name == "sqlite" else engine
+        )
+        super().__init__(self.database)
         self.engine = engine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """One transaction; committed when the block ends without an exception."""
-        async with self.engine.begin() as conn:
+        async with self.database.begin() as conn:
             yield UnitOfWork(conn)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store import Store
+from cloud_gateway.store.database import SerialisedWrites
 from cloud_gateway.store.engine import MIGRATIONS_DIR, create_engine, current_revision, migrate
 from tunnel.clock import ManualClock
 
@@ -99,3 +101,64 @@ async def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(
     finally:
         await engine.dispose()
     assert (journal, sync, fks) == ("wal", 2, 1)
+
+
+async def _counter(store: Store) -> None:
+    async with store.transaction() as uow:
+        await uow.connection.execute(sa.text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+        await uow.connection.execute(sa.text("INSERT INTO counter (n) VALUES (0)"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_writers_queue_instead_of_failing_on_the_lock(
+    backend: str, tmp_path: object
+) -> None:
+    """Twenty read-then-write transactions at once: on SQLite each would need the write lock
+    its neighbours hold (``database is locked``); queued, every one commits, none is lost."""
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/q.sqlite3", run_migrations=False)
+    try:
+        await _counter(store)
+
+        async def increment() -> None:
+            async with store.database.begin() as conn:
+                n = await conn.scalar(sa.text("SELECT n FROM counter"))
+                await conn.execute(sa.text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+        await asyncio.gather(*(increment() for _ in range(20)))
+        async with store.engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT n FROM counter")) == 20
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_nested_or_stuck_writer_does_not_hang_the_queue(
+    backend: str, tmp_path: object
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/n.sqlite3")
+    queue = SerialisedWrites(engine, wait_s=0.1)
+    try:
+        async with queue.begin() as outer:
+            await outer.execute(sa.text("CREATE TABLE t (n INTEGER)"))
+        # a begin nested in the same task does not wait for itself
+        async with queue.begin() as outer:
+            async with queue.begin() as inner:
+                assert await inner.scalar(sa.text("SELECT count(*) FROM t")) == 0
+            await outer.execute(sa.text("INSERT INTO t VALUES (1)"))
+        # a holder that waits for another task's write: after wait_s that one goes ahead
+        written = asyncio.Event()
+
+        async def other_writer() -> None:
+            async with queue.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t VALUES (2)"))
+            written.set()
+
+        async with queue.begin() as holder:
+            task = asyncio.create_task(other_writer())
+            await written.wait()
+            await holder.execute(sa.text("INSERT INTO t VALUES (3)"))
+        await task
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT count(*) FROM t")) == 3
+    finally:
+        await engine.dispose()

@@ -197,3 +197,43 @@ def test_an_attachment_needs_a_name_and_a_full_mime_type() -> None:
         Attachment(filename="x.pdf", content_type="pdf", data=b"")
     with pytest.raises(ValueError, match="file name"):
         Attachment(filename="", content_type="application/pdf", data=b"")
+
+
+async def test_a_source_attachment_is_rendered_when_sent_and_retried_until_it_renders(
+    store: Store, clock: ManualClock, smtp_server: RecordingSmtp
+) -> None:
+    outbox = Outbox(store.repo(OutboxRepository))
+    lazy = Attachment(filename="RE-1.pdf", content_type="application/pdf", source="doc:7")
+    mail = replace(_mail(), attachments=(lazy,))
+    async with store.engine.begin() as conn:
+        await outbox.put(conn, mail, now=clock.now())
+    rendered: list[str] = []
+
+    async def render(reference: str) -> bytes:
+        rendered.append(reference)
+        if len(rendered) == 1:
+            raise OSError("renderer not ready")
+        return b"%PDF-" + reference.encode()
+
+    worker = MailWorker(store.repo(OutboxRepository), _smtp(smtp_server), clock)
+    assert await worker.deliver_pending() == 0  # no source for "doc" yet: retried later
+    worker.add_source("doc", render)
+    clock.advance(timedelta(minutes=3))
+    assert await worker.deliver_pending() == 0  # the source failed: retried later
+    clock.advance(timedelta(minutes=5))
+    assert await worker.deliver_pending() == 1
+    (message,) = await smtp_server.wait_for(1)
+    [part] = message.iter_attachments()
+    assert (part.get_filename(), part.get_content()) == ("RE-1.pdf", b"%PDF-7")
+    assert rendered == ["7", "7"]
+    # nothing but the reference was stored with the mail
+    async with store.engine.connect() as conn:
+        stored = (await conn.execute(sa.select(notification_attachments))).one()
+    assert (stored.data, stored.source) == (b"", "doc:7")
+
+
+def test_an_attachment_has_bytes_or_a_source() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Attachment(filename="x.pdf", content_type="application/pdf", data=b"x", source="doc:1")
+    with pytest.raises(ValueError, match="not both"):
+        Attachment(filename="x.pdf", content_type="application/pdf", source="no-scheme")

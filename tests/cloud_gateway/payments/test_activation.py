@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cloud_gateway.billing.activation import DOCUMENT_SOURCE
 from cloud_gateway.billing.catalogue import BookingType
 from cloud_gateway.billing.payments_bulk import Payment
 from cloud_gateway.billing.service import OrderLine
@@ -55,14 +56,26 @@ async def test_a_failure_inside_activation_leaves_nothing_and_the_retry_does_all
         rows = (
             await conn.execute(
                 sa.text(
-                    "SELECT a.filename, a.content_type FROM notification_attachments a "
+                    "SELECT a.filename, a.content_type, a.source, length(a.data) "
+                    "FROM notification_attachments a "
                     "JOIN notification_outbox o ON o.id = a.outbox_id "
                     "WHERE o.template = 'order_paid'"
                 )
             )
         ).all()
-    [(filename, content_type)] = rows
+    [(filename, content_type, source, stored_bytes)] = rows
     assert (filename.startswith("RE-"), content_type) == (True, "application/pdf")
+    # the PDF is rendered when the mail is sent, from the finalised invoice (not stored here)
+    [invoice_id] = await _invoice_ids(rig)
+    assert (source, stored_bytes) == (f"{DOCUMENT_SOURCE}:{invoice_id}", 0)
+    pdf = await rig.billing.rendered_document(str(invoice_id))
+    assert pdf.startswith(b"%PDF-")
+
+
+async def _invoice_ids(rig: Rig) -> list[int]:
+    async with rig.store.engine.connect() as conn:
+        query = sa.text("SELECT id FROM billing_documents WHERE kind = 'invoice'")
+        return [int(i) for i in (await conn.execute(query)).scalars()]
 
 
 async def test_a_paid_plant_licence_opens_the_plants_window(rig: Rig) -> None:

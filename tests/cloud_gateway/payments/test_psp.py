@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -14,9 +15,11 @@ from simulator.psp import DECLINED_CARD
 from tests.cloud_gateway.payments.conftest import Rig
 
 
-async def _pay(rig: Rig, method: str, card: str = "4242424242424242") -> tuple[int, str]:
-    """Place, start, and pay on the hosted page; the order id and where the gateway sends."""
-    order_id = await rig.place()
+async def _pay(
+    rig: Rig, method: str, card: str = "4242424242424242", order_id: int | None = None
+) -> tuple[int, str]:
+    """Place (unless given), start, pay on the hosted page; the order id and where it ends."""
+    order_id = order_id or await rig.place()
     started = await rig.payments.start(
         order_id=order_id,
         account_id=rig.customer.account_id,
@@ -58,6 +61,38 @@ async def test_a_declined_card_leaves_the_order_unpaid(rig: Rig) -> None:
     [payment] = await rig.payments.for_order(order_id)
     assert payment.state is PaymentState.DECLINED
     assert await rig.count("billing_journal") == 0
+
+
+async def test_jetzt_kaufen_again_after_a_decline_pays_the_same_order(rig: Rig) -> None:
+    order_id, back = await _pay(rig, "card", DECLINED_CARD)
+    assert back == f"/shop/orders/{order_id}?payment=declined"
+    await rig.psp.drain()
+
+    async def click() -> str | None:
+        started = await rig.payments.start(
+            order_id=order_id, account_id=rig.customer.account_id, method=PaymentMedium.CARD,
+            return_url=f"/shop/orders/{order_id}", cancel_url="/shop/cart", key="card-1",
+        )  # fmt: skip
+        return started.redirect_url
+
+    # a double click after the decline: one fresh attempt at the provider, not two
+    first, second = await asyncio.gather(click(), click())
+    declined, retry = await rig.payments.for_order(order_id)
+    assert (declined.state, retry.state) == (PaymentState.DECLINED, PaymentState.PENDING)
+    assert first == second == retry.redirect_url != declined.redirect_url
+
+    # paid this time (same key, same order): activated once; a late click changes nothing
+    again_id, back = await _pay(rig, "card", order_id=order_id)
+    assert again_id == order_id
+    assert back in {f"/shop/orders/{order_id}?payment={s}" for s in ("paid", "pending")}
+    await rig.psp.drain()
+    assert await rig.order_state(order_id) == "active"
+    assert await click() == retry.redirect_url
+    assert [p.state for p in await rig.payments.for_order(order_id)] == [
+        PaymentState.DECLINED,
+        PaymentState.PAID,
+    ]
+    await rig.exactly_once()
 
 
 async def test_forged_or_replayed_notifications_are_refused(rig: Rig) -> None:
