@@ -64,6 +64,11 @@ def test_templates_exist_in_german_and_english() -> None:
         "devices": 1,
         "contracts": 1,
         "keep_until": "K",
+        # subscription_order (the billing run's renewal pro-forma)
+        "first": "F",
+        "last": "L",
+        "due": "D",
+        "reference": "RF",
     }
     for kind in MailKind:
         de = render_mail(Mail(to="x@y", kind=kind, language=Language.DE, params=params))
