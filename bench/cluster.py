@@ -13,7 +13,8 @@ there), so that node holds all of them; then the devices are pointed at HAProxy.
 * ``killed_node_all_back_s`` (goal ≤ 60 s at 2,000 devices): the node holding every tunnel
   is SIGKILLed; seconds until every one of its devices is held by another node (directory rows),
   with the devices' backoff and a reconnect window of 20 s, through HAProxy.
-* ``tunnels_per_node_after``: how HAProxy spread them over the two nodes left (leastconn).
+* ``tunnels_per_node``: before the kill (all on the victim); ``tunnels_per_node_after``: how
+  HAProxy spread them over the two nodes left (leastconn).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,6 +193,11 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
                 await store.close()
 
 
+def _spread(held: dict[int, str]) -> dict[str, int]:
+    """Tunnels per node."""
+    return dict(Counter(held.values()))
+
+
 def _tunnel_url(port: int) -> str:
     return f"wss://127.0.0.1:{port}/tunnel/v1"
 
@@ -223,6 +230,7 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
         }
     held = await _held(store)
     on_victim = {d for d, n in held.items() if n == victim}
+    before = _spread(held)
     device_id, slug = devices[0]
     other = next(n for n in cluster.nodes if n != victim)
     local = await _p50_ms(cluster.nodes[victim].url, cluster.ca_file, slug, requests)
@@ -239,12 +247,11 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
         return all(now_held.get(d, victim) != victim for d in on_victim)
 
     back_s = await _wait("the killed node's devices back", all_back, 600)
-    per_node: dict[str, int] = {}
-    for node_id in (await _held(store)).values():
-        per_node[node_id] = per_node.get(node_id, 0) + 1
+    per_node = _spread(await _held(store))
     return {
         "metrics": {
             "devices": count,
+            "tunnels_per_node": before,
             "connect_all_s": round(ramp_s, 2),
             "local_http_p50_ms": round(local, 3),
             "forwarded_http_p50_ms": round(forwarded, 3),
