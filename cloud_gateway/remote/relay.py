@@ -47,7 +47,6 @@ from typing import Final
 from cloud_gateway.errors import GatewayError
 from cloud_gateway.fleet.tls import FLEET_PEER_NAME, FleetTls
 from cloud_gateway.remote.gate import Denial
-from cloud_gateway.remote.proxy import ProxyError
 from cloud_gateway.remote.repository_relays import RelayAuditRepository
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import TunnelRegistry
@@ -89,7 +88,7 @@ class _Traffic:
     from_device: int = 0
 
 
-class RelayDeniedError(ProxyError):
+class RelayDeniedError(GatewayError, ConnectionError):
     """The holding node refused the forwarded exchange (the tunnel is gone or unreachable)."""
 
     def __init__(self, denial: Denial) -> None:
