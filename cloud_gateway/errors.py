@@ -36,6 +36,8 @@
     ├── RateLimitedError                           too many enrolment guesses (tunnels.enrolment)
     ├── ProxyError (ConnectionError)               a remote-access request could not be
     │                                              forwarded through the tunnel (remote.proxy)
+    ├── RelayDeniedError (ConnectionError)         the node holding the tunnel refused a
+    │                                              forwarded request (remote.relay)
     ├── InvalidLanTargetError (ValueError)        a hub's LAN target (Netzwerkgerät) has a bad
     │                                              name, host or port (remote.lan)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)

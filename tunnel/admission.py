@@ -28,12 +28,14 @@ completes handshakes, leaving the rest for devices arriving on their own. (Drawi
 delay uniformly from one window would bunch the returns near its start.)
 
 Bookkeeping with an injected clock and random source; only :meth:`HandshakeGate.enter`
-touches asyncio (a future per queued device).
+touches asyncio (a future per queued device, answered True by a handover or False by the
+queue timeout's timer; :meth:`HandshakeGate.enter` never raises but ``CancelledError``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import deque
@@ -119,7 +121,7 @@ class HandshakeGate:
         self._now = now
         self._rand = rand
         self._done: deque[float] = deque()  # completion instants within the rate window
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting: deque[asyncio.Future[bool]] = deque()
         self._horizon = 0.0  # the latest instant a refused device was sent back to
 
     @property
@@ -147,22 +149,26 @@ class HandshakeGate:
         if self.expected_wait() > self.max_wait:
             self.refused_total += 1
             return None
-        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        place: asyncio.Future[bool] = loop.create_future()
         self._waiting.append(place)
+        # The queue timeout is a timer of the gate, not a cancellation of the waiting task:
+        # it takes the place out of the queue and answers it in one step, so no handover
+        # can meet a place that is timing out (an overloaded loop runs both in one turn).
+        timer = loop.call_later(self.queue_timeout, self._expire, place)
         try:
-            async with asyncio.timeout(self.queue_timeout):
-                await place
-        except TimeoutError:
-            if not place.done() or place.cancelled():  # else the place came just in time
-                self._waiting.remove(place)
-                self.refused_total += 1
-                return None
+            admitted = await place
         except asyncio.CancelledError:
-            if place.done() and not place.cancelled():
+            if place.done() and not place.cancelled() and place.result():
                 self._release()  # handed a place in the same instant: pass it on
             else:
-                self._waiting.remove(place)
+                self._forget(place)
             raise
+        finally:
+            timer.cancel()
+        if not admitted:
+            self.refused_total += 1
+            return None
         self.admitted_total += 1
         self.queued_total += 1
         return HandshakeTicket(self)
@@ -193,9 +199,21 @@ class HandshakeGate:
         while self._waiting:
             place = self._waiting.popleft()
             if not place.done():
-                place.set_result(None)
+                place.set_result(True)
                 return
         self.in_progress -= 1
+
+    def _expire(self, place: asyncio.Future[bool]) -> None:
+        """``queue_timeout`` has passed for a device still queued: it is refused."""
+        if not place.done():
+            self._forget(place)
+            place.set_result(False)
+
+    def _forget(self, place: asyncio.Future[bool]) -> None:
+        """Take a place out of the queue if it is still there (a handover may have
+        dropped it already: a cancelled place is skipped, not given)."""
+        with contextlib.suppress(ValueError):
+            self._waiting.remove(place)
 
     def _trim(self) -> None:
         horizon = self._now() - _RATE_WINDOW

@@ -2,8 +2,9 @@
 
 One message is a small JSON object: what happened (``k``), to which device (``d``), the new
 session where a tunnel moved (``s``), what the device is told (``r``: the operator's reason,
-at most 500 characters) and the sending node (``n``), which ignores its own messages.
-Pure; the node (:mod:`.node`) sends and acts on them.
+at most 500 characters), a CONTROL body for the device (``c``, kind ``control``) and the
+sending node (``n``), which ignores its own messages. Pure; the node (:mod:`.node`) sends
+and acts on them. A payload must stay below PostgreSQL's 8000 bytes (:data:`PAYLOAD_LIMIT`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CHANNEL", "ControlKind", "ControlMessage", "decode", "encode"]
+__all__ = ["CHANNEL", "PAYLOAD_LIMIT", "ControlKind", "ControlMessage", "decode", "encode"]
 
 CHANNEL = "cloudconnector_fleet"
+PAYLOAD_LIMIT = 7900
+"""Bytes of one encoded message at most (``NOTIFY`` takes fewer than 8000)."""
 
 
 class ControlKind(StrEnum):
@@ -28,6 +31,9 @@ class ControlKind(StrEnum):
     """Operator disconnect: close the tunnel cleanly."""
     REPLACED = "replaced"
     """The device opened a newer session (``s``) on another node: close the older one."""
+    CONTROL = "control"
+    """Send the device the CONTROL body ``c`` through its tunnel (e.g. an inverter agent's
+    ``resend_configuration``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +46,19 @@ class ControlMessage:
     session_id: str = ""
     #: what the device is told (an operator's reason); empty: the receiver's default
     detail: str = ""
+    #: the CONTROL body a ``control`` message carries to the device
+    control: dict[str, object] | None = None
 
 
 def encode(message: ControlMessage) -> str:
     """The NOTIFY payload (far below PostgreSQL's 8000-byte limit)."""
-    body = {"k": message.kind.value, "d": message.device_id, "n": message.origin}
+    body: dict[str, object] = {"k": message.kind.value, "d": message.device_id, "n": message.origin}
     if message.session_id:
         body["s"] = message.session_id
     if message.detail:
         body["r"] = message.detail[:500]
+    if message.control is not None:
+        body["c"] = message.control
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -56,12 +66,16 @@ def decode(payload: str) -> ControlMessage | None:
     """The message in ``payload``, or None when it is not one (logged by the caller)."""
     try:
         body = json.loads(payload)
+        control = body.get("c")
+        if control is not None and not isinstance(control, dict):
+            return None
         return ControlMessage(
             ControlKind(body["k"]),
             int(body["d"]),
             str(body["n"]),
             str(body.get("s", "")),
             str(body.get("r", "")),
+            control,
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None

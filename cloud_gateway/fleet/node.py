@@ -2,8 +2,9 @@
 
 :class:`FleetNode` is the tunnel registry's observer (a tunnel opened here is claimed in the
 directory, a closed one released) and its relay (revocation, entitlement changes and operator
-disconnects go to every node by ``NOTIFY`` after their commit; the node holding the tunnel
-acts within one round trip). It keeps the node's row fresh and removes nodes that stopped
+disconnects go to every node by ``NOTIFY`` after their commit, and so do CONTROL messages
+for a device whose tunnel another node holds; the node holding the tunnel acts within one
+round trip). It keeps the node's row fresh and removes nodes that stopped
 beating, with their directory rows. See ADR 0020.
 
 Handshakes stay correct when a device flips nodes during a change: a change reaches every node
@@ -24,7 +25,14 @@ from typing import Any
 from cloud_gateway.config import ClusterConfig
 from cloud_gateway.entitlements.api import EntitlementListener
 from cloud_gateway.errors import ConflictError, GatewayError
-from cloud_gateway.fleet.control import CHANNEL, ControlKind, ControlMessage, decode, encode
+from cloud_gateway.fleet.control import (
+    CHANNEL,
+    PAYLOAD_LIMIT,
+    ControlKind,
+    ControlMessage,
+    decode,
+    encode,
+)
 from cloud_gateway.fleet.leases import JobFactory, Singletons
 from cloud_gateway.fleet.link import PgLink, plain_dsn
 from cloud_gateway.fleet.repository import FleetRepository
@@ -190,12 +198,20 @@ class FleetNode:
 
     # -- FleetRelay ----------------------------------------------------------------------
 
-    async def announce(self, kind: str, device_id: int, detail: str = "") -> bool:
-        """Send ``kind`` for the device to every node (``detail``: what the device is told);
-        whether another node holds it."""
+    async def announce(
+        self,
+        kind: str,
+        device_id: int,
+        detail: str = "",
+        *,
+        control: dict[str, object] | None = None,
+    ) -> bool:
+        """Send ``kind`` for the device to every node (``detail``: what the device is told,
+        ``control``: the CONTROL body of a ``control`` message); whether another node holds
+        it (and the message could be sent)."""
         entry = await self._repo.locate(device_id)
-        await self._send(ControlKind(kind), device_id, detail=detail)
-        return entry is not None and entry.node_id != self.node_id
+        sent = await self._send(ControlKind(kind), device_id, detail=detail, control=control)
+        return sent and entry is not None and entry.node_id != self.node_id
 
     async def holder_elsewhere(self, device_id: int, *, fresh: bool = False) -> str | None:
         """The internal address of another node holding the device's tunnel, if one does.
@@ -217,13 +233,25 @@ class FleetNode:
         return entry.internal_url
 
     async def _send(
-        self, kind: ControlKind, device_id: int, session_id: str = "", *, detail: str = ""
-    ) -> None:
-        message = ControlMessage(kind, device_id, self.node_id, session_id, detail)
+        self,
+        kind: ControlKind,
+        device_id: int,
+        session_id: str = "",
+        *,
+        detail: str = "",
+        control: dict[str, object] | None = None,
+    ) -> bool:
+        message = ControlMessage(kind, device_id, self.node_id, session_id, detail, control)
+        payload = encode(message)
+        if len(payload.encode()) > PAYLOAD_LIMIT:
+            _LOGGER.warning("fleet: %s for device %d too long to send", kind, device_id)
+            return False
         try:
-            await self._repo.notify(CHANNEL, encode(message))
+            await self._repo.notify(CHANNEL, payload)
         except GatewayError as exc:
             _LOGGER.warning("fleet: could not send %s for device %d: %s", kind, device_id, exc)
+            return False
+        return True
 
     # -- receiving -----------------------------------------------------------------------
 
@@ -257,6 +285,9 @@ class FleetNode:
                     await registry.revoked(device_id, announce=False)
             case ControlKind.DISCONNECT:
                 await registry.disconnect(device_id, message.detail, announce=False)
+            case ControlKind.CONTROL:
+                if message.control is not None:
+                    await registry.send_control(device_id, message.control, announce=False)
             case ControlKind.REPLACED:
                 registry.changes += 1
                 tunnel = registry.get(device_id)

@@ -18,7 +18,6 @@ The shell around the pure rules (:mod:`.quote`, :mod:`.eligibility`):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Sequence
@@ -461,7 +460,8 @@ class LicenceService:
         """Ask the plant's inverter agents to resend its inverters' configuration.
 
         Sent as CONTROL ``resend_configuration`` (only this plant's serials) to every agent of
-        the plant's owner with an open tunnel on this node; returns how many were asked.
+        the plant's owner with an open tunnel, on this node or on the node holding it
+        (:meth:`TunnelRegistry.send_control`); returns how many were asked.
         Raises :class:`AgentOfflineError` when none is connected.
         """
         plant = await self._store.repo(PlantRepository).get(plant_id, account_id)
@@ -469,16 +469,16 @@ class LicenceService:
             plant.id, plant.account_id
         )
         devices = await self._store.repo(DeviceRepository).list_for_account(plant.account_id)
-        body = {"type": "resend_configuration", "serials": sorted(i.serial for i in found)}
+        body: dict[str, object] = {
+            "type": "resend_configuration",
+            "serials": sorted(i.serial for i in found),
+        }
         asked = 0
         for device in devices:
             if device.kind is not DeviceKind.INVERTER_AGENT:
                 continue
-            tunnel = self._tunnels.get(device.id)
-            if tunnel is None:
-                continue
-            with contextlib.suppress(ConnectionError, TimeoutError):
-                await tunnel.session.send_control(body)
+            # wherever the agent's tunnel is: another node is told through the fleet
+            if await self._tunnels.send_control(device.id, body):
                 asked += 1
         if not asked:
             raise AgentOfflineError(f"no inverter agent of plant {plant.id} is connected")

@@ -1,5 +1,6 @@
 """The forwarded-access audit: per remote session, which node took the requests and which
-node's tunnel carried them, with the traffic (one upsert per forwarded request)."""
+node's tunnel carried them, with the traffic (one upsert per session and node pair for the
+requests the holder gathered over half a second, :mod:`cloud_gateway.remote.relay`)."""
 
 from __future__ import annotations
 
@@ -43,24 +44,27 @@ class RelayAuditRepository(Repository):
         to_device: int,
         from_device: int,
         now: datetime,
+        requests: int = 1,
+        first_at: datetime | None = None,
     ) -> None:
-        """Add one forwarded request to the session's row for the two nodes."""
+        """Add ``requests`` forwarded requests (the first at ``first_at``, the last at ``now``)
+        to the session's row for the two nodes."""
         async with self._db.begin() as conn:
             stmt = dialect_insert(conn, _R).values(
                 session_id=session_id,
                 entry_node=entry_node,
                 tunnel_node=tunnel_node,
-                requests=1,
+                requests=requests,
                 bytes_to_device=to_device,
                 bytes_from_device=from_device,
-                first_at=now,
+                first_at=first_at or now,
                 last_at=now,
             )
             await conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[_R.c.session_id, _R.c.entry_node, _R.c.tunnel_node],
                     set_={
-                        "requests": _R.c.requests + 1,
+                        "requests": _R.c.requests + requests,
                         "bytes_to_device": _R.c.bytes_to_device + to_device,
                         "bytes_from_device": _R.c.bytes_from_device + from_device,
                         "last_at": now,

@@ -39,6 +39,7 @@ from cloud_gateway.remote.access import (
 from cloud_gateway.remote.hosts import slug_from_host
 from cloud_gateway.remote.lan import split_label
 from cloud_gateway.remote.proxy import ByteStream, ProxyError, proxy_http
+from cloud_gateway.remote.relay import RelayDeniedError
 from cloud_gateway.remote.repository_lan import LanTargetRepository
 from cloud_gateway.remote.support_routes import grant_support, revoke_support
 from cloud_gateway.remote.upgrade import is_upgrade, origin_allowed, proxy_upgrade
@@ -98,17 +99,18 @@ async def _open(request: web.Request, access: Access, target: str) -> ByteStream
         gate = request.app[REMOTE_GATE]
         if gate.relay is None or gate.locate is None:
             return Denial.OFFLINE
-        device_id, session_id = access.device.id, access.session.id
-        opened = await gate.relay.open(
-            access.holder, device_id=device_id, target=target, session_id=session_id
+        device_id, locate = access.device.id, gate.locate
+
+        async def relocate() -> str | None:  # the tunnel moved since the directory was read
+            return await locate(device_id, fresh=True)
+
+        return await gate.relay.open(
+            access.holder,
+            device_id=device_id,
+            target=target,
+            session_id=access.session.id,
+            relocate=relocate,
         )
-        if opened is Denial.OFFLINE:  # the tunnel moved since the directory was read: once more
-            holder = await gate.locate(device_id, fresh=True)
-            if holder is not None and holder != access.holder:
-                opened = await gate.relay.open(
-                    holder, device_id=device_id, target=target, session_id=session_id
-                )
-        return opened
     try:
         # Pipelined (ADR 0016): the request goes out right behind OPEN, without waiting a
         # round trip for OPEN_OK; an OPEN_FAIL then comes from the proxied request.
@@ -133,6 +135,9 @@ async def _proxy(
     try:
         response = await (proxy_upgrade if upgrade else proxy_http)(request, stream)
         outcome = "upgrade" if upgrade else "ok"
+    except RelayDeniedError as exc:  # the holding node refused (the tunnel went meanwhile)
+        outcome = exc.denial.value
+        return denial_page(request, exc.denial)
     except ProxyError as exc:
         _LOGGER.warning("remote %s: %s", access.device.slug, exc)
         outcome = Denial.UNREACHABLE.value

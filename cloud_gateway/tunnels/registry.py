@@ -1,10 +1,12 @@
 """The tunnel registry: one live tunnel per device, entitlement enforcement, operator actions.
 
 A newer tunnel of the same device replaces the older one (the older is told by CONTROL
-and closed). The registry is the :class:`~cloud_gateway.entitlements.api.EntitlementListener`
-of this node: :meth:`TunnelRegistry.entitlement_changed` re-asks the policy and closes
-a tunnel that lost entitlement with CONTROL + REFUSE at once; a decision that ends at
-``until`` schedules a re-evaluation at that instant on the injected clock.
+and closed). :meth:`TunnelRegistry.send_control` delivers a CONTROL message to a device
+wherever its tunnel is (through the fleet's relay when another node holds it). The registry
+is the :class:`~cloud_gateway.entitlements.api.EntitlementListener` of this node:
+:meth:`TunnelRegistry.entitlement_changed` re-asks the policy and closes a tunnel that lost
+entitlement with CONTROL + REFUSE at once; a decision that ends at ``until`` schedules a
+re-evaluation at that instant on the injected clock.
 """
 
 from __future__ import annotations
@@ -56,9 +58,16 @@ class TunnelObserver(Protocol):
 class FleetRelay(Protocol):
     """Carries an action on a device to the other gateway nodes (the fleet's control bus)."""
 
-    async def announce(self, kind: str, device_id: int, detail: str = "") -> bool:
-        """Tell every other node (``kind``: entitlement, revoked, disconnect); whether some
-        node holds the device's tunnel."""
+    async def announce(
+        self,
+        kind: str,
+        device_id: int,
+        detail: str = "",
+        *,
+        control: dict[str, object] | None = None,
+    ) -> bool:
+        """Tell every other node (``kind``: entitlement, revoked, disconnect, control with
+        its ``control`` body); whether some other node holds the device's tunnel."""
         ...
 
 
@@ -256,6 +265,28 @@ class TunnelRegistry:
             return False
         await self._notify(tunnel, {"type": "disconnect", "by": "operator", "reason": reason})
         await tunnel.session.close()
+        return True
+
+    async def send_control(
+        self, device_id: int, body: dict[str, object], *, announce: bool = True
+    ) -> bool:
+        """Send the device a CONTROL message through its tunnel, wherever it is; whether a
+        tunnel was there to take it (here: sent; elsewhere: the holding node was told).
+
+        ``announce``: pass it on to the other nodes when the tunnel is not here (False when
+        the message came from them).
+        """
+        tunnel = self._tunnels.get(device_id)
+        if tunnel is None:
+            if announce and self.relay is not None:
+                return await self.relay.announce("control", device_id, control=body)
+            return False
+        try:
+            async with asyncio.timeout(2.0):
+                await tunnel.session.send_control(body)
+        except (ConnectionError, TimeoutError) as exc:
+            _LOGGER.info("CONTROL to %s not sent: %s", tunnel.device.slug, exc)
+            return False
         return True
 
     async def end(

@@ -132,3 +132,33 @@ async def test_a_device_queued_past_the_queue_timeout_is_refused() -> None:
     assert (gate.waiting, gate.refused_total, gate.in_progress) == (0, 1, 1)
     held.leave()
     assert gate.in_progress == 0
+
+
+async def test_a_waiter_cancelled_in_the_turn_of_a_handover_leaves_the_gate_consistent() -> None:
+    # An overloaded loop: the waiter's place is cancelled and, before the waiter runs again,
+    # a leaving handshake passes over it (it is no longer queued when the waiter cleans up).
+    gate = HandshakeGate(1, min_rate=10.0, now=lambda: 0.0)
+    held = gate.try_enter()
+    assert held is not None
+    waiter = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)  # it queues
+    assert gate.waiting == 1
+    waiter.cancel()  # its place is cancelled at once ...
+    held.leave()  # ... and the handover skips it in the same turn
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert (gate.in_progress, gate.waiting) == (0, 0)
+    assert gate.try_enter() is not None
+
+
+async def test_queued_devices_timing_out_together_are_refused_not_raised() -> None:
+    # Many devices queued, nobody leaves: every one is answered None (REFUSE overloaded),
+    # none sees a TimeoutError, and a place freed afterwards is free, not handed to the gone.
+    gate = HandshakeGate(1, max_wait=0.05, queue_timeout=0.05, min_rate=10_000.0, now=lambda: 0.0)
+    held = gate.try_enter()
+    assert held is not None
+    answers = await asyncio.gather(*(gate.enter() for _ in range(50)))
+    assert answers == [None] * 50
+    assert (gate.waiting, gate.refused_total, gate.in_progress) == (0, 50, 1)
+    held.leave()
+    assert gate.in_progress == 0

@@ -17,7 +17,15 @@ def test_messages_round_trip_and_garbage_is_none() -> None:
     assert decode(encode(told)) == ControlMessage(
         ControlKind.DISCONNECT, 7, "node-b", detail=("Wartung " + "x" * 600)[:500]
     )
+    body: dict[str, object] = {"type": "resend_configuration", "serials": ["SN-1"]}
+    control = ControlMessage(ControlKind.CONTROL, 9, "node-a", control=body)
+    assert encode(control) == (
+        '{"k":"control","d":9,"n":"node-a","c":{"type":"resend_configuration","serials":["SN-1"]}}'
+    )
+    assert decode(encode(control)) == control
+    assert decode('{"k":"control","d":9,"n":"x","c":[1]}') is None
     assert decode("not json") is None
+    assert decode("[1]") is None
     assert decode('{"k":"explode","d":1,"n":"x"}') is None
     assert decode('{"k":"revoked","n":"x"}') is None
 

@@ -21,6 +21,8 @@ import pytest
 from cloud_gateway.config import ClusterConfig, GatewayConfig, HttpConfig
 from cloud_gateway.fleet.tls import FLEET_PEER_NAME
 from cloud_gateway.http.keys import DRAIN, REMOTE_GATE
+from cloud_gateway.remote.gate import Denial
+from cloud_gateway.remote.relay import RelayDeniedError, RelayStream
 from cloud_gateway.remote.repository import RemoteAccessRepository, RemoteSession
 from cloud_gateway.remote.repository_relays import RelayAudit, RelayAuditRepository
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
@@ -197,3 +199,49 @@ async def test_a_draining_node_lets_a_running_download_finish_first(
         assert client.session.refusal is not None
         assert client.session.refusal.reason == "overloaded"
         assert any(c.get("type") == "reconnect" for c in client.controls)
+
+
+async def test_a_pipelined_request_follows_a_tunnel_that_moved_and_a_refusal_is_a_denial(
+    nodes: list[GatewayHarness], tmp_path: Path
+) -> None:
+    a, b = nodes
+    async with _remote(a, b, tmp_path):
+        relay = a.gateway.runner.app[REMOTE_GATE].relay
+        assert relay is not None
+        [record] = await a.gateway.store.repo(RemoteAccessRepository).list_sessions()
+        device_id = record.device_id
+        assert device_id is not None
+        asked: list[str] = []
+
+        async def relocate() -> str | None:
+            asked.append("again")
+            return fleet_of(b).internal_url
+
+        # sent to a node that does not hold the tunnel (as if it had moved): the request
+        # went out behind the head; after "ERR offline" it is sent again to b, the holder
+        stream = await relay.open(
+            fleet_of(a).internal_url,
+            device_id=device_id,
+            target="webui",
+            session_id=record.id,
+            relocate=relocate,
+        )
+        assert isinstance(stream, RelayStream)
+        await stream.write(b"GET / HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := await stream.read():
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        assert b"CCU WebUI" in answer
+        assert asked == ["again"]
+        await stream.close()
+        # nobody holds it where the directory points: the refusal shows as a denial
+        lost = await relay.open(
+            fleet_of(a).internal_url, device_id=device_id, target="webui", session_id=record.id
+        )
+        assert isinstance(lost, RelayStream)
+        await lost.write(b"GET / HTTP/1.1\r\nHost: hub\r\n\r\n")
+        with pytest.raises(RelayDeniedError) as denied:
+            await lost.read()
+        assert denied.value.denial is Denial.OFFLINE
+        lost.reset("test")

@@ -24,6 +24,9 @@ from cloud_gateway.entitlements.api import Decision, OperatorFlagPolicy
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.operator.repository import ConsoleAuditRepository
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.console import staff_login
 from tests.support.databases import fresh_database_url
@@ -168,6 +171,56 @@ async def test_revocation_and_disconnect_on_one_node_reach_the_other(
         assert _fleet(b).received >= 2
     finally:
         await client.stop()
+
+
+async def test_resend_configuration_on_one_node_reaches_the_agent_on_the_other(
+    nodes: list[GatewayHarness], tmp_path: Path, clock: ManualClock
+) -> None:
+    a, b = nodes
+    owner = await a.create_account("anna")
+    store = a.gateway.store
+    plant = await store.repo(PlantRepository).create(
+        owner.id, PlantFields(name="Scheune"), clock.now()
+    )
+    for serial in ("SN-2", "SN-1"):
+        await store.repo(InverterRepository).add(
+            plant_id=plant.id, account_id=owner.id, serial=serial, name="", now=clock.now()
+        )
+    agent = TestDevice(tmp_path / "agent", a.gateway.tls.ca_cert or Path(), kind="inverter_agent")
+    slug = await enrol_device(a, agent, "anna")
+    page = f"/plants/{plant.id}/licence"
+    async with browser(a.url, a.ssl_context) as anna:
+        await a.login(anna, "anna")
+
+        async def resend() -> tuple[int, str]:
+            token = await a.form_token(anna, page)
+            async with anna.post(page + "/resend", data={"csrf_token": token}) as r:
+                return r.status, await r.text()
+
+        status, text = await resend()  # the agent is not connected anywhere: said so
+        assert status == 409
+        assert "Ihr Datenlogger ist gerade nicht mit dem Portal verbunden" in text
+        client = await open_tunnel(b.url, agent.client_ssl(), kind="inverter_agent")
+        try:
+
+            async def on_b() -> bool:
+                entry = await _entry(a, slug)
+                return entry is not None and entry.node_id == "b"
+
+            await _until(on_b)
+            assert a.gateway.runner.app[TUNNELS].live() == []
+            status, text = await resend()  # asked on a, the tunnel is on b
+            assert status == 200
+            assert "Die Anfrage wurde an Ihren Datenlogger gesendet" in text
+            wanted = {"type": "resend_configuration", "serials": ["SN-1", "SN-2"]}
+
+            async def told() -> bool:
+                return wanted in client.controls
+
+            await _until(told)
+            assert client.controls.count(wanted) == 1  # once, by the holder only
+        finally:
+            await client.stop()
 
 
 async def test_disable_on_one_node_refuses_on_the_other(
