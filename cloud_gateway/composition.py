@@ -7,7 +7,13 @@ at the end of the build and before anything runs (never by an area):
 - the entitlement service decides for the tunnel registry and the remote gate, and tells both
   when windows change (``add_listener``);
 - the tunnel registry tells the remote gate when a tunnel's state changes, and the gate asks
-  the registry for the live tunnel of a device.
+  the registry for the live tunnel of a device;
+- on a fleet (ADR 0020) the node observes the registry and relays its announcements, and the
+  gate asks the node where a tunnel elsewhere is held.
+
+Listeners that are not part of a cycle (licences on inverter power and nameplates, the fleet's
+scheduler waker, the drain) are connected here too: ``tests/test_layout.py`` checks that no
+other module sets such a hook on a service.
 
 :meth:`Services.running` starts and stops every background task in one place, under one
 ``TaskGroup``: the mail worker, the entitlement scheduler, the MQTT outbox publisher, the
@@ -454,6 +460,8 @@ def _fleet(
     relay = RelayServer(
         sock, fleet_tls, registry=tunnels, store=store, clock=clock, node_id=fleet.node_id
     )
+    tunnels.observers.append(fleet)
+    tunnels.relay = fleet
     gate.locate = fleet.holder_elsewhere
     gate.relay = RelayClient(fleet_tls, fleet.node_id)
     return fleet, relay

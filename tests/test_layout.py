@@ -297,3 +297,61 @@ def test_every_repository_maps_driver_errors() -> None:
             if named and not (isinstance(cls, type) and issubclass(cls, Repository)):
                 wrong.append(f"{module.__name__}.{node.name}")
     assert wrong == []
+
+
+# -- wiring only in the composition root (issue #21) ---------------------------------------------
+
+#: hooks services expose for the composition root to connect (listeners, observers, relays)
+HOOKS = frozenset(
+    {
+        "relay",
+        "locate",
+        "observers",
+        "state_hooks",
+        "power_listeners",
+        "nameplate_listeners",
+        "on_change",
+    }
+)
+
+
+def _hook_settings(tree: ast.AST) -> list[tuple[int, str]]:
+    """Where a module sets a hook on another object (``x.relay = …``, ``x.observers.append``);
+    ``self`` setting its own is construction, not wiring."""
+
+    def foreign(node: ast.expr) -> str | None:
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in HOOKS
+            and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+        ):
+            return node.attr
+        return None
+
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"append", "extend", "insert"}
+        ):
+            targets = [node.func.value]
+        found += [(getattr(node, "lineno", 0), name) for t in targets if (name := foreign(t))]
+    return found
+
+
+def test_services_are_wired_only_in_the_composition_root() -> None:
+    wired = [
+        f"{path}:{line} sets {name}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        if path.name != "composition.py"
+        for line, name in _hook_settings(ast.parse(path.read_text()))
+    ]
+    assert wired == []
+    composition = ast.parse((GATEWAY / "composition.py").read_text())
+    assert {name for _, name in _hook_settings(composition)} >= {"relay", "observers"}

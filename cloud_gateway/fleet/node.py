@@ -94,8 +94,6 @@ class FleetNode:
         self._rejoining = asyncio.Lock()
         self._holders: dict[int, tuple[str, float]] = {}
         """device id -> (holder's internal address, valid until loop time)."""
-        registry.observers.append(self)
-        registry.relay = self
 
     # -- background ----------------------------------------------------------------------
 
