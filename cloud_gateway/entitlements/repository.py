@@ -163,6 +163,30 @@ class EntitlementRepository(Repository):
             rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
             return [_window(r) for r in rows]
 
+    async def plant_windows_at(self, at: datetime) -> dict[int, list[Window]]:
+        """Per plant: the windows that cover ``at`` (as booked) and every trial, in ONE query.
+
+        Enough to decide every plant at ``at`` (an early end is applied by the caller's
+        rules); the trials tell which plants have a stored one (no stand-in then).
+        """
+        query = (
+            _W.select()
+            .where(
+                _W.c.subject == Subject.PLANT.value,
+                sa.or_(
+                    sa.and_(_W.c.starts_at <= at, _W.c.ends_at > at),
+                    _W.c.kind == WindowKind.TRIAL.value,
+                ),
+            )
+            .order_by(_W.c.starts_at, _W.c.id)
+        )
+        found: dict[int, list[Window]] = {}
+        async with self._db.connect() as conn:
+            for row in await conn.execute(query):
+                stored = _window(row)
+                found.setdefault(stored.subject_id, []).append(stored.window)
+        return found
+
     async def windows_in(
         self, conn: AsyncConnection, subject: Subject, subject_id: int
     ) -> list[StoredWindow]:

@@ -18,6 +18,7 @@ from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.monitoring.alert_rules import DEFAULT_SETTINGS, AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertKey, AlertRule, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
+from cloud_gateway.monitoring.messages import MqttMessage
 from cloud_gateway.monitoring.schema import alert_settings, alerts, forecast_days
 from cloud_gateway.plants.model import Inverter, Plant
 from cloud_gateway.plants.repository import plant_from_row
@@ -364,13 +365,17 @@ class MonitoringRepository(Repository):
             )
 
     async def queue_mqtt(
-        self, conn: AsyncConnection, messages: Sequence[tuple[str, bytes]], now: datetime
+        self, conn: AsyncConnection, messages: Sequence[MqttMessage], now: datetime
     ) -> None:
-        """Queue alert messages in the telemetry MQTT outbox, in the caller's transaction."""
+        """Queue alert messages (topic, payload, retain) in the telemetry MQTT outbox, in the
+        caller's transaction."""
         if messages:
             await conn.execute(
                 mqtt_outbox.insert(),
-                [{"topic": t, "payload": p, "created_at": now} for t, p in messages],
+                [
+                    {"topic": t, "payload": p, "retain": r, "created_at": now}
+                    for t, p, r in messages
+                ],
             )
 
     async def history(self, plant_id: int, *, limit: int = 50) -> list[StoredAlert]:

@@ -35,7 +35,7 @@ from cloud_gateway.monitoring.forecast import (
     generators_for,
     plant_day,
 )
-from cloud_gateway.monitoring.messages import alert_payload, alert_topic
+from cloud_gateway.monitoring.messages import MqttMessage, alert_messages
 from cloud_gateway.monitoring.repository import (
     CachedForecast,
     MonitoringRepository,
@@ -45,7 +45,7 @@ from cloud_gateway.monitoring.repository import (
 from cloud_gateway.monitoring.repository_figures import FiguresRepository, InverterFigures
 from cloud_gateway.monitoring.texts import alert_mail
 from cloud_gateway.notify.repository import OutboxRepository
-from cloud_gateway.plants.access import PlantAccessPolicy
+from cloud_gateway.plants.access import PlantAccessPolicy, decide_all
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
@@ -185,9 +185,10 @@ class AlertService:
         watched = await self._repo.watched()
         today = local_day(now)
         midnight = day_bounds(today)[0]
-        licensed = {w.plant.id: (await self._access.decide(w.plant, now)).entitled for w in watched}
+        access = await decide_all(self._access, [w.plant for w in watched], now)
+        licensed = {pid: answer.entitled for pid, answer in access.items()}
         configs = await self._repo.configs()
-        forecasts = await self._forecasts([w for w in watched if licensed[w.plant.id]], today)
+        forecasts = await self._forecasts([w for w in watched if licensed.get(w.plant.id)], today)
         before = await self._repo.open_alerts()
         windows = {c.settings.below_best_window for c in configs.values()} | {timedelta(hours=1)}
         figures_repo = self._store.repo(FiguresRepository)
@@ -195,7 +196,7 @@ class AlertService:
         rounds = [
             self._plant_round(
                 w,
-                licensed=licensed[w.plant.id],
+                licensed=licensed.get(w.plant.id, False),
                 config=configs.get(w.plant.id),
                 forecasts=forecasts,
                 figures=figures,
@@ -276,19 +277,27 @@ class AlertService:
         if not changed and not closed:
             return 0
         mails = 0
-        messages: list[tuple[str, bytes]] = []
+        messages: list[MqttMessage] = []
         outbox = self._store.repo(OutboxRepository)
         async with self._store.transaction() as uow:
             conn = uow.connection
             await self._repo.write_changes(conn, before, after, closed)
             for event in events:
-                if not event.notify:
-                    continue
                 plant = by_id.get(event.key.plant_id)
-                if plant is None:
-                    continue
-                inverter = next((i for i in plant.inverters if i.id == event.key.inverter_id), None)
+                inverter = None
+                if plant is not None:
+                    inverter = next(
+                        (i for i in plant.inverters if i.id == event.key.inverter_id), None
+                    )
                 serial = inverter.serial if inverter else str(event.key.inverter_id)
+                # Every close is published, muted or unlicensed too: it clears the retained
+                # state an earlier "opened" may have left on the broker.
+                if self._topic_prefix is not None and (
+                    event.notify or event.type is EventType.CLOSED
+                ):
+                    messages.extend(alert_messages(self._topic_prefix, event, serial))
+                if not event.notify or plant is None:
+                    continue
                 text = alert_mail(
                     event,
                     language=plant.owner_language,
@@ -307,12 +316,5 @@ class AlertService:
                     dedup_key=f"{key}:{event.type.value}:{event.opened_at.isoformat()}",
                 )
                 mails += found is not None
-                if self._topic_prefix is not None:
-                    messages.append(
-                        (
-                            alert_topic(self._topic_prefix, event, serial),
-                            alert_payload(event, serial),
-                        )
-                    )
             await self._repo.queue_mqtt(conn, messages, now)
         return mails
