@@ -222,6 +222,12 @@ def run(*, smoke: bool) -> dict[str, Any]:
             "ingest_alone_s_postgresql": stored["postgresql"]["ingest_alone_s"],
             "ingest_during_round_s_sqlite": stored["sqlite"]["ingest_during_round_s"],
             "ingest_during_round_s_postgresql": stored["postgresql"]["ingest_during_round_s"],
+            "ingest_rounds_sqlite": stored["sqlite"]["ingest_rounds"],
+            "ingest_rounds_postgresql": stored["postgresql"]["ingest_rounds"],
+            "closed_on_ingest_sqlite": stored["sqlite"]["closed_on_ingest"],
+            "closed_on_ingest_postgresql": stored["postgresql"]["closed_on_ingest"],
+            "ingest_rounds_settle_s_sqlite": stored["sqlite"]["ingest_rounds_settle_s"],
+            "ingest_rounds_settle_s_postgresql": stored["postgresql"]["ingest_rounds_settle_s"],
         },
         "ratios": {
             "round_memory_vs_goal": max(round_s) / 10.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -163,8 +164,11 @@ class EntitlementRepository(Repository):
             rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
             return [_window(r) for r in rows]
 
-    async def plant_windows_at(self, at: datetime) -> dict[int, list[Window]]:
-        """Per plant: the windows that cover ``at`` (as booked) and every trial, in ONE query.
+    async def plant_windows_at(
+        self, at: datetime, plant_ids: Collection[int] | None = None
+    ) -> dict[int, list[Window]]:
+        """Per plant (these, or all): the windows that cover ``at`` (as booked) and every
+        trial, in ONE query.
 
         Enough to decide every plant at ``at`` (an early end is applied by the caller's
         rules); the trials tell which plants have a stored one (no stand-in then).
@@ -180,6 +184,8 @@ class EntitlementRepository(Repository):
             )
             .order_by(_W.c.starts_at, _W.c.id)
         )
+        if plant_ids is not None:
+            query = query.where(_W.c.subject_id.in_(list(plant_ids)))
         found: dict[int, list[Window]] = {}
         async with self._db.connect() as conn:
             for row in await conn.execute(query):

@@ -57,6 +57,8 @@ __all__ = ["EntitlementService"]
 
 _LOGGER = logging.getLogger(__name__)
 _FORBIDDEN_RETRY_S = 3600.0
+_FEW_PLANTS = 500
+"""Up to this many plants a decision reads only their windows (an IN list), else all."""
 
 
 class EntitlementService:
@@ -188,8 +190,10 @@ class EntitlementService:
     async def plant_decisions(
         self, trials: Mapping[int, datetime | None], at: datetime
     ) -> dict[int, LicenceDecision]:
-        """:meth:`plant_decision` for many plants (id -> first activation) in ONE query."""
-        stored = await self._store.repo(EntitlementRepository).plant_windows_at(at)
+        """:meth:`plant_decision` for many plants (id -> first activation) in ONE query
+        (filtered by id for a few plants, over all plant windows covering ``at`` for many)."""
+        few = list(trials) if len(trials) <= _FEW_PLANTS else None
+        stored = await self._store.repo(EntitlementRepository).plant_windows_at(at, few)
         answers: dict[int, LicenceDecision] = {}
         for plant_id, trial_started_at in trials.items():
             status = self._plant_status(list(stored.get(plant_id, ())), at, trial_started_at)

@@ -312,10 +312,15 @@ class MonitoringRepository(Repository):
 
     # -- alerts ------------------------------------------------------------------------------
 
-    async def open_alerts(self) -> dict[AlertKey, OpenAlert]:
-        """Every open alert: the state a round continues from."""
+    async def open_alerts(
+        self, plant_ids: Collection[int] | None = None
+    ) -> dict[AlertKey, OpenAlert]:
+        """Every open alert (of these plants): the state a round continues from."""
+        query = alerts.select().where(_A.closed_at.is_(None))
+        if plant_ids is not None:
+            query = query.where(_A.plant_id.in_(list(plant_ids)))
         async with self._db.connect() as conn:
-            rows = await conn.execute(alerts.select().where(_A.closed_at.is_(None)))
+            rows = await conn.execute(query)
             result: dict[AlertKey, OpenAlert] = {}
             for r in rows:
                 key = AlertKey(

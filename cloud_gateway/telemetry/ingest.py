@@ -11,7 +11,9 @@ the dedup keys (``ON CONFLICT DO NOTHING RETURNING`` tells which were new), the 
 the new payloads, the day counters (energy today: folded here per group, merged with the
 stored ones by the database, which returns the result) and, for plants whose data may be
 served, one MQTT state message per inverter into the outbox. After the commit ``on_commit``
-wakes the outbox publisher.
+wakes the outbox publisher and ``reading_listeners`` are told which inverters (and plants)
+reported (the alert service, which evaluates a plant at once when one of its silent inverters
+speaks again).
 
 Two caches, both only shortcuts: plant access decisions (``access_ttl_s``) and registered
 inverters found by (account, serial) (``target_ttl_s``; misses are always looked up, so a new
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -114,6 +116,10 @@ class TelemetryIngest:
         """Told (account id, serials) after a commit that stored inverters' nameplates: a
         corrected configuration may change a plant's licensed power (R-MON-14)."""
         self._nameplates: list[tuple[int, list[str]]] = []
+        self.reading_listeners: list[Callable[[Mapping[int, int]], None]] = []
+        """Told (synchronously, so they must be cheap) the inverters a commit stored readings
+        of (inverter id -> plant id): the alert service evaluates on ingest (R-MON-17)."""
+        self._seen: dict[int, int] = {}
         self._listening: set[asyncio.Task[None]] = set()
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
@@ -192,6 +198,13 @@ class TelemetryIngest:
                 p.future.set_result(result)
         if published and self._on_commit is not None:
             self._on_commit()
+        stored, self._seen = self._seen, {}
+        if stored:
+            for listener in self.reading_listeners:
+                try:
+                    listener(stored)
+                except Exception:  # a listener must not disturb the ingest
+                    _LOGGER.exception("reading listener failed")
         seen, self._nameplates = self._nameplates, []
         if seen and self.nameplate_listeners:
             task = asyncio.create_task(self._tell(seen), name="nameplate listeners")
@@ -215,6 +228,7 @@ class TelemetryIngest:
     async def _write(self, group: list[_Pending]) -> tuple[list[IngestResult], bool]:
         now = self._clock.now()
         self._nameplates = []  # only what this transaction stores counts
+        self._seen = {}
         # A key repeated inside the group (a resend racing its original): the first one counts.
         first: dict[tuple[int, int], _Pending] = {}
         for p in group:
@@ -287,6 +301,8 @@ class TelemetryIngest:
                     latest[inverter_id] = (r, target)
         await tx.insert_readings(rows)
         merged = await tx.merge_days([(*key, *acc) for key, acc in days.items()])
+        if self.reading_listeners:
+            self._seen = {inverter_id: t.plant_id for inverter_id, (_r, t) in latest.items()}
         if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
