@@ -24,6 +24,8 @@ from cloud_gateway.plants.model import Inverter, Plant
 from cloud_gateway.plants.repository import plant_from_row
 from cloud_gateway.plants.schema import (
     inverter_days,
+    inverter_events,
+    inverter_live,
     inverter_nameplates,
     inverters,
     plants,
@@ -257,6 +259,29 @@ class MonitoringRepository(Repository):
                 .limit(1)
             )
             return rows.first()
+
+    async def live_details(
+        self, inverter_id: int, *, events: int = 20
+    ) -> tuple[datetime | None, dict[str, Any], list[tuple[datetime, int, bool]]]:
+        """The inverter's newest reading details (instant, stored JSON) and its newest SunSpec
+        events (instant, bit, raised), newest first."""
+        lc, ec = inverter_live.c, inverter_events.c
+        async with self._db.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(lc.at, lc.payload).where(lc.inverter_id == inverter_id)
+                )
+            ).first()
+            found = await conn.execute(
+                sa.select(ec.at, ec.code, ec.active)
+                .where(ec.inverter_id == inverter_id)
+                .order_by(ec.at.desc(), ec.id.desc())
+                .limit(events)
+            )
+            history = [(r.at, int(r.code), bool(r.active)) for r in found]
+        if row is None:
+            return None, {}, history
+        return row.at, json.loads(row.payload), history
 
     # -- settings ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ the call returns normally (the device drops it instead of resending it forever).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -120,6 +121,9 @@ class TelemetryIngest:
         """Told (synchronously, so they must be cheap) the inverters a commit stored readings
         of (inverter id -> plant id): the alert service evaluates on ingest (R-MON-17)."""
         self._seen: dict[int, int] = {}
+        self._events: dict[int, int] = {}
+        """Last stored SunSpec event bits per inverter (a cache; a miss is read)."""
+        self._events_after: dict[int, int] = {}
         self._listening: set[asyncio.Task[None]] = set()
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
@@ -229,6 +233,7 @@ class TelemetryIngest:
         now = self._clock.now()
         self._nameplates = []  # only what this transaction stores counts
         self._seen = {}
+        self._events_after = {}
         # A key repeated inside the group (a resend racing its original): the first one counts.
         first: dict[tuple[int, int], _Pending] = {}
         for p in group:
@@ -239,6 +244,10 @@ class TelemetryIngest:
             )
             fresh = [p for key, p in first.items() if key in taken]
             published = await self._store_readings(tx, fresh, now)
+        if self._events_after:  # committed: the cache follows the stored bits
+            if len(self._events) > _TARGET_CACHE:
+                self._events.clear()
+            self._events.update(self._events_after)
         results: list[IngestResult] = []
         for p in group:
             key = (p.device.id, p.seq)
@@ -303,11 +312,40 @@ class TelemetryIngest:
         merged = await tx.merge_days([(*key, *acc) for key, acc in days.items()])
         if self.reading_listeners:
             self._seen = {inverter_id: t.plant_id for inverter_id, (_r, t) in latest.items()}
+        details = [(inv, r) for inv, (r, _t) in latest.items() if r.live is not None]
+        if details:
+            await self._save_live(tx, details)
         if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
         await tx.enqueue(messages, now)
         return bool(messages)
+
+    async def _save_live(self, tx: IngestTransaction, details: list[tuple[int, ReadingIn]]) -> None:
+        """Store each inverter's newest details and the SunSpec event bits that changed
+        against the last stored ones (known after the commit: ``_events``)."""
+        known = self._events
+        unknown = [inv for inv, _r in details if inv not in known]
+        before = dict(await tx.live_events(unknown)) if unknown else {}
+        rows: list[tuple[int, datetime, int | None, str]] = []
+        events: list[tuple[int, datetime, int, bool]] = []
+        after: dict[int, int] = {}
+        for inverter_id, r in details:
+            live = r.live
+            if live is None:
+                continue
+            bits = live.events
+            if bits is not None:
+                changed = bits ^ known.get(inverter_id, before.get(inverter_id, 0))
+                code = 0
+                while changed >> code:
+                    if changed >> code & 1:
+                        events.append((inverter_id, r.at, code, bool(bits >> code & 1)))
+                    code += 1
+                after[inverter_id] = bits
+            rows.append((inverter_id, r.at, bits, json.dumps(live.as_json(), allow_nan=False)))
+        await tx.save_live(rows, events)
+        self._events_after.update(after)
 
     async def _targets(
         self, tx: IngestTransaction, pairs: set[tuple[int, str]]
