@@ -15,7 +15,9 @@ Ingest with alerts: ``TelemetryIngest`` takes ``ingest_readings`` readings (fram
 an agent's bus cycle) once alone and once while one round runs in the same event loop and the
 offline inverters answer again, so the ingest also evaluates their plants at once
 (``AlertService.readings_arrived``: ``ingest_rounds`` evaluations, ``closed_on_ingest`` "no
-data" alerts closed, ``ingest_rounds_settle_s`` still running when the readings were in). The
+data" alerts closed, ``ingest_rounds_settle_s`` still running when the readings were in;
+the round running beside may see the first readings and close some itself, so
+``no_data_open_after``, the "no data" alerts left open at the end, must be 0). The
 rounds run once a minute, so per minute the ingest loses only what it is slowed during a
 round: ``ingest_with_alerts_vs_without = ((60 - r) + r * d) / 60`` with ``r`` the round's
 seconds and ``d`` the rate during a round against the rate alone (reported too, as
@@ -242,6 +244,8 @@ async def measure(
             await alerts.close()
             settle = time.perf_counter() - start
             await ingest.close()
+            open_now = await store.repo(MonitoringRepository).open_alerts()
+            still_silent = sum(1 for k in open_now if k.rule.value == "no_data")
         finally:
             await store.close()
     slowest = max(round_s)
@@ -257,6 +261,7 @@ async def measure(
             sum(1 for r in on_ingest for e in r.events if e.type.value == "closed")
         ),
         "ingest_rounds_settle_s": settle,
+        "no_data_open_after": float(still_silent),
         "ingest_during_round_vs_without": during_ratio,
         "ingest_with_alerts_vs_without": ((60.0 - window) + window * during_ratio) / 60.0,
     }

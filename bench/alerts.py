@@ -228,6 +228,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
             "closed_on_ingest_postgresql": stored["postgresql"]["closed_on_ingest"],
             "ingest_rounds_settle_s_sqlite": stored["sqlite"]["ingest_rounds_settle_s"],
             "ingest_rounds_settle_s_postgresql": stored["postgresql"]["ingest_rounds_settle_s"],
+            "no_data_open_after_sqlite": stored["sqlite"]["no_data_open_after"],
+            "no_data_open_after_postgresql": stored["postgresql"]["no_data_open_after"],
         },
         "ratios": {
             "round_memory_vs_goal": max(round_s) / 10.0,
