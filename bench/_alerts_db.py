@@ -12,7 +12,12 @@ the first opens the alerts of the offline and derated inverters and writes them 
 mails and MQTT rows in one transaction; the next ones find nothing new.
 
 Ingest with alerts: ``TelemetryIngest`` takes ``ingest_readings`` readings (frames of ten, as
-an agent's bus cycle) once alone and once while one round runs in the same event loop. The
+an agent's bus cycle) once alone and once while one round runs in the same event loop and the
+offline inverters answer again, so the ingest also evaluates their plants at once
+(``AlertService.readings_arrived``: ``ingest_rounds`` evaluations, ``closed_on_ingest`` "no
+data" alerts closed, ``ingest_rounds_settle_s`` still running when the readings were in;
+the round running beside may see the first readings and close some itself, so
+``no_data_open_after``, the "no data" alerts left open at the end, must be 0). The
 rounds run once a minute, so per minute the ingest loses only what it is slowed during a
 round: ``ingest_with_alerts_vs_without = ((60 - r) + r * d) / 60`` with ``r`` the round's
 seconds and ``d`` the rate during a round against the rate alone (reported too, as
@@ -33,7 +38,7 @@ from cloud_gateway.devices.model import Device, DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.monitoring.forecast import Generator, Site, daylight, expected_day
 from cloud_gateway.monitoring.repository import CachedForecast, MonitoringRepository
-from cloud_gateway.monitoring.service import AlertService
+from cloud_gateway.monitoring.service import AlertService, RoundReport
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.schema import (
     inverter_days,
@@ -184,9 +189,12 @@ def _reading(inv: Any, at: datetime) -> dict[str, Any]:
     }
 
 
-def _frames(fleet: list[Any], count: int, at: datetime) -> list[bytes]:
-    """``count`` readings of answering inverters in frames of ten (one bus cycle)."""
-    members = [inv for plant in fleet for inv in plant.inverters if inv.factor][:count]
+def _frames(fleet: list[Any], count: int, at: datetime, *, returning: bool = False) -> list[bytes]:
+    """``count`` readings of answering inverters in frames of ten (one bus cycle); with
+    ``returning`` the offline inverters answer again, first."""
+    every = [inv for plant in fleet for inv in plant.inverters]
+    back = [inv for inv in every if not inv.factor] if returning else []
+    members = (back + [inv for inv in every if inv.factor])[:count]
     return [
         json.dumps([_reading(inv, at) for inv in members[start : start + 10]]).encode()
         for start in range(0, len(members), 10)
@@ -208,7 +216,10 @@ async def measure(
         try:
             device = await _seed(store, fleet, sites)
             clock = ManualClock(_NOW)
-            alerts = AlertService(store, clock, TrialPolicy(), topic_prefix="bench")
+            on_ingest: list[RoundReport] = []
+            alerts = AlertService(
+                store, clock, TrialPolicy(), topic_prefix="bench", on_round=on_ingest.append
+            )
             round_s = []
             opened = 0
             for _ in range(rounds):
@@ -222,11 +233,19 @@ async def measure(
                 ingest, device, _frames(fleet, ingest_readings, clock.now()), 1_000_000
             )
             clock.advance(timedelta(seconds=30))
-            frames = _frames(fleet, ingest_readings, clock.now())
+            # with alerts: a round runs, the offline inverters answer again and the ingest
+            # evaluates their plants at once (their "no data" alerts close)
+            frames = _frames(fleet, ingest_readings, clock.now(), returning=True)
+            ingest.reading_listeners.append(alerts.readings_arrived)
             round_task = asyncio.create_task(alerts.evaluate(clock.now()))
             during = await _ingest(ingest, device, frames, 2_000_000)
             await round_task
+            start = time.perf_counter()
+            await alerts.close()
+            settle = time.perf_counter() - start
             await ingest.close()
+            open_now = await store.repo(MonitoringRepository).open_alerts()
+            still_silent = sum(1 for k in open_now if k.rule.value == "no_data")
         finally:
             await store.close()
     slowest = max(round_s)
@@ -237,6 +256,12 @@ async def measure(
         "opened": float(opened),
         "ingest_alone_s": alone,
         "ingest_during_round_s": during,
+        "ingest_rounds": float(len(on_ingest)),
+        "closed_on_ingest": float(
+            sum(1 for r in on_ingest for e in r.events if e.type.value == "closed")
+        ),
+        "ingest_rounds_settle_s": settle,
+        "no_data_open_after": float(still_silent),
         "ingest_during_round_vs_without": during_ratio,
         "ingest_with_alerts_vs_without": ((60.0 - window) + window * during_ratio) / 60.0,
     }

@@ -197,6 +197,7 @@ class Services:
             written = await self.remote_gate.ledger.flush()
             _LOGGER.info("remote-access audit written at shutdown (%d sessions)", written)
             await self.telemetry_ingest.close()
+            await self.alerts.close()
             for task in tasks.values():
                 task.cancel()
 
@@ -362,6 +363,7 @@ def build_services(
     )
     inverter_registration.power_listeners.append(licences.check_power)
     ingest.nameplate_listeners.append(licences.nameplates_changed)
+    ingest.reading_listeners.append(alerts.readings_arrived)
     # the fleet (ADR 0020): only as one of several nodes on PostgreSQL
     cluster = config.cluster
     drain = NodeDrain(tunnels, grace_s=cluster.drain_grace_s, spread_s=cluster.drain_spread_s)

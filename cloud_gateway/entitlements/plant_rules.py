@@ -98,6 +98,9 @@ class LicenceStatus:
     """Whether "Lizenz erneuern" is shown (from 40 days before the end)."""
     why_not: WhyNot | None
     """Why data is not served."""
+    kind: WindowKind | None = None
+    """The kind of the window whose end is :attr:`ends_at` (a trial followed by a licence
+    says ``licence``): what the plant page names (Testphase / Lizenz)."""
 
 
 def plant_trial(first_activation_at: datetime, days: int = PLANT_TRIAL_DAYS) -> Window:
@@ -159,6 +162,10 @@ def on_power_change(windows: Sequence[Window], plant_power_w: int, at: datetime)
     return PowerIncrease(ended=tuple(ended), credits=tuple(credits))
 
 
+_KIND_RANK = {WindowKind.TRIAL: 1, WindowKind.GRANT: 2, WindowKind.LICENCE: 3}
+"""Which kind names the end when windows of several kinds end at the same instant."""
+
+
 def licence_status(
     windows: Sequence[Window], at: datetime, offer_days: int = RENEW_OFFER_DAYS
 ) -> LicenceStatus:
@@ -174,6 +181,8 @@ def licence_status(
             why_not=answer.why_not,
         )
     final = last_day(answer.until)
+    ending = [w for w in windows if w.start < w.effective_end == answer.until]
+    kind = max(ending, key=lambda w: _KIND_RANK.get(w.kind, 0)).kind if ending else None
     today = local_date(at)
     offer_from = local_date(answer.until) - timedelta(days=offer_days)
     return LicenceStatus(
@@ -183,4 +192,5 @@ def licence_status(
         days_left=(final - today).days + 1,
         renew_offered=today >= offer_from,
         why_not=None,
+        kind=kind,
     )

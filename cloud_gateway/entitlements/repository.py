@@ -3,6 +3,7 @@ no longer written, subscriptions renew in the billing run)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -163,6 +164,35 @@ class EntitlementRepository(Repository):
         async with self._db.connect() as conn:
             rows = await conn.execute(_W.select().where(clause).order_by(_W.c.starts_at, _W.c.id))
             return [_window(r) for r in rows]
+
+    async def plant_windows_at(
+        self, at: datetime, plant_ids: Collection[int] | None = None
+    ) -> dict[int, list[Window]]:
+        """Per plant (these, or all): the windows that cover ``at`` (as booked) and every
+        trial, in ONE query.
+
+        Enough to decide every plant at ``at`` (an early end is applied by the caller's
+        rules); the trials tell which plants have a stored one (no stand-in then).
+        """
+        query = (
+            _W.select()
+            .where(
+                _W.c.subject == Subject.PLANT.value,
+                sa.or_(
+                    sa.and_(_W.c.starts_at <= at, _W.c.ends_at > at),
+                    _W.c.kind == WindowKind.TRIAL.value,
+                ),
+            )
+            .order_by(_W.c.starts_at, _W.c.id)
+        )
+        if plant_ids is not None:
+            query = query.where(_W.c.subject_id.in_(list(plant_ids)))
+        found: dict[int, list[Window]] = {}
+        async with self._db.connect() as conn:
+            for row in await conn.execute(query):
+                stored = _window(row)
+                found.setdefault(stored.subject_id, []).append(stored.window)
+        return found
 
     async def windows_in(
         self, conn: AsyncConnection, subject: Subject, subject_id: int

@@ -11,6 +11,7 @@ entitlement, so the tunnel side can schedule the close for that instant.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +57,8 @@ __all__ = ["EntitlementService"]
 
 _LOGGER = logging.getLogger(__name__)
 _FORBIDDEN_RETRY_S = 3600.0
+_FEW_PLANTS = 500
+"""Up to this many plants a decision reads only their windows (an IN list), else all."""
 
 
 class EntitlementService:
@@ -166,7 +169,11 @@ class EntitlementService:
         ``trial_started_at`` (the plant's first activation, as the plants area records it)
         stands in for the trial window when none was stored with :meth:`start_plant_trial`.
         """
-        windows = await self.plant_windows(plant_id)
+        return self._plant_status(await self.plant_windows(plant_id), at, trial_started_at)
+
+    def _plant_status(
+        self, windows: list[Window], at: datetime, trial_started_at: datetime | None
+    ) -> LicenceStatus:
         if trial_started_at is not None and not any(w.kind is WindowKind.TRIAL for w in windows):
             windows.append(plant_trial(trial_started_at, self._config.plant_trial_days))
         return licence_status(windows, at, self._config.renew_offer_days)
@@ -179,6 +186,23 @@ class EntitlementService:
         if status.entitled:
             return LicenceDecision(entitled=True, until=status.ends_at)
         return LicenceDecision(entitled=False, reason=PlantRefusal.UNLICENSED)
+
+    async def plant_decisions(
+        self, trials: Mapping[int, datetime | None], at: datetime
+    ) -> dict[int, LicenceDecision]:
+        """:meth:`plant_decision` for many plants (id -> first activation) in ONE query
+        (filtered by id for a few plants, over all plant windows covering ``at`` for many)."""
+        few = list(trials) if len(trials) <= _FEW_PLANTS else None
+        stored = await self._store.repo(EntitlementRepository).plant_windows_at(at, few)
+        answers: dict[int, LicenceDecision] = {}
+        for plant_id, trial_started_at in trials.items():
+            status = self._plant_status(list(stored.get(plant_id, ())), at, trial_started_at)
+            answers[plant_id] = (
+                LicenceDecision(entitled=True, until=status.ends_at)
+                if status.entitled
+                else LicenceDecision(entitled=False, reason=PlantRefusal.UNLICENSED)
+            )
+        return answers
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ Rules, their figures (``value`` / ``threshold`` on the events) and their hystere
 
 ``no_data``
     value: seconds without a reading, counted only while the sun was up at the plant;
-    threshold: the owner's period. FAULT at the period; CLEAR below half of it; closes after
-    15 minutes of CLEAR (readings arriving again).
+    threshold: the owner's period. FAULT at the period; CLEAR below half of it; closes at the
+    first CLEAR (a reading arrived; the ingest evaluates the plant at once).
 ``below_best``
     value: deficit of the inverter's energy per kWp over the window against the plant's
     best inverter (0.25 = 25 % less); threshold: the owner's share. Only inverters heard
@@ -60,11 +60,13 @@ __all__ = [
 ]
 
 CLOSE_AFTER: Mapping[AlertRule, timedelta] = {
-    AlertRule.NO_DATA: timedelta(minutes=15),
+    AlertRule.NO_DATA: timedelta(0),
     AlertRule.BELOW_BEST: timedelta(minutes=15),
     AlertRule.BELOW_FORECAST: timedelta(0),
 }
-"""How long a rule must say CLEAR without a break before its alert closes."""
+"""How long a rule must say CLEAR without a break before its alert closes. ``no_data`` closes
+with the first reading (evaluated on ingest): it cannot flap faster than its own period, since
+reopening takes that long a silence again."""
 
 FRESH = timedelta(minutes=5)
 """``below_best`` compares only inverters heard from within this; silence is ``no_data``'s."""

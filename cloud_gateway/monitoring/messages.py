@@ -4,9 +4,10 @@
 
     <prefix>/v1/plants/<plant_id>/inverters/<serial>/alerts/<rule>
 
-Published with QoS 1 and **retained**, so a subscriber that connects later sees the current
-state of every (inverter, rule): the last message says ``"open": true`` or ``false``. Payload:
-compact UTF-8 JSON, keys sorted::
+Published with QoS 1. An ``opened`` message is **retained**, so a subscriber that connects later
+sees every open alert; a ``closed`` message is published (not retained) and followed by an
+empty retained message that clears the topic, so the broker keeps nothing for ended alerts
+(:func:`alert_messages`). Payload: compact UTF-8 JSON, keys sorted::
 
     {"at":"2026-06-21T08:15:00.000Z","event":"opened","inverter_id":7,"open":true,
      "opened_at":"2026-06-21T08:15:00.000Z","plant_id":3,"reason":"no_data","rule":"no_data",
@@ -21,7 +22,10 @@ from datetime import UTC, datetime
 from cloud_gateway.monitoring.alert_state import AlertEvent, EventType
 from cloud_gateway.telemetry.topics import inverter_state_topic
 
-__all__ = ["alert_payload", "alert_topic"]
+__all__ = ["MqttMessage", "alert_messages", "alert_payload", "alert_topic"]
+
+MqttMessage = tuple[str, bytes, bool]
+"""(topic, payload, retain), as the MQTT outbox stores it."""
 
 
 def alert_topic(prefix: str, event: AlertEvent, serial: str) -> str:
@@ -51,3 +55,13 @@ def alert_payload(event: AlertEvent, serial: str) -> bytes:
         "threshold": float(event.threshold),
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def alert_messages(prefix: str, event: AlertEvent, serial: str) -> list[MqttMessage]:
+    """The outbox rows of one event: ``opened`` retained; ``closed`` then an empty retained
+    message that clears the topic (the alert's retained state ends with the alert)."""
+    topic = alert_topic(prefix, event, serial)
+    body = alert_payload(event, serial)
+    if event.type is EventType.OPENED:
+        return [(topic, body, True)]
+    return [(topic, body, False), (topic, b"", True)]

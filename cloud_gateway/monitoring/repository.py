@@ -18,12 +18,15 @@ from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.monitoring.alert_rules import DEFAULT_SETTINGS, AlertSettings
 from cloud_gateway.monitoring.alert_state import AlertKey, AlertRule, OpenAlert
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
+from cloud_gateway.monitoring.messages import MqttMessage
 from cloud_gateway.monitoring.schema import alert_settings, alerts, forecast_days
 from cloud_gateway.plants.day_energy import day_wh
 from cloud_gateway.plants.model import Inverter, Plant
 from cloud_gateway.plants.repository import plant_from_row
 from cloud_gateway.plants.schema import (
     inverter_days,
+    inverter_events,
+    inverter_live,
     inverter_nameplates,
     inverters,
     plants,
@@ -258,6 +261,29 @@ class MonitoringRepository(Repository):
             )
             return rows.first()
 
+    async def live_details(
+        self, inverter_id: int, *, events: int = 20
+    ) -> tuple[datetime | None, dict[str, Any], list[tuple[datetime, int, bool]]]:
+        """The inverter's newest reading details (instant, stored JSON) and its newest SunSpec
+        events (instant, bit, raised), newest first."""
+        lc, ec = inverter_live.c, inverter_events.c
+        async with self._db.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(lc.at, lc.payload).where(lc.inverter_id == inverter_id)
+                )
+            ).first()
+            found = await conn.execute(
+                sa.select(ec.at, ec.code, ec.active)
+                .where(ec.inverter_id == inverter_id)
+                .order_by(ec.at.desc(), ec.id.desc())
+                .limit(events)
+            )
+            history = [(r.at, int(r.code), bool(r.active)) for r in found]
+        if row is None:
+            return None, {}, history
+        return row.at, json.loads(row.payload), history
+
     # -- settings ----------------------------------------------------------------------------
 
     async def configs(
@@ -312,10 +338,15 @@ class MonitoringRepository(Repository):
 
     # -- alerts ------------------------------------------------------------------------------
 
-    async def open_alerts(self) -> dict[AlertKey, OpenAlert]:
-        """Every open alert: the state a round continues from."""
+    async def open_alerts(
+        self, plant_ids: Collection[int] | None = None
+    ) -> dict[AlertKey, OpenAlert]:
+        """Every open alert (of these plants): the state a round continues from."""
+        query = alerts.select().where(_A.closed_at.is_(None))
+        if plant_ids is not None:
+            query = query.where(_A.plant_id.in_(list(plant_ids)))
         async with self._db.connect() as conn:
-            rows = await conn.execute(alerts.select().where(_A.closed_at.is_(None)))
+            rows = await conn.execute(query)
             result: dict[AlertKey, OpenAlert] = {}
             for r in rows:
                 key = AlertKey(
@@ -365,13 +396,17 @@ class MonitoringRepository(Repository):
             )
 
     async def queue_mqtt(
-        self, conn: AsyncConnection, messages: Sequence[tuple[str, bytes]], now: datetime
+        self, conn: AsyncConnection, messages: Sequence[MqttMessage], now: datetime
     ) -> None:
-        """Queue alert messages in the telemetry MQTT outbox, in the caller's transaction."""
+        """Queue alert messages (topic, payload, retain) in the telemetry MQTT outbox, in the
+        caller's transaction."""
         if messages:
             await conn.execute(
                 mqtt_outbox.insert(),
-                [{"topic": t, "payload": p, "created_at": now} for t, p in messages],
+                [
+                    {"topic": t, "payload": p, "retain": r, "created_at": now}
+                    for t, p, r in messages
+                ],
             )
 
     async def history(self, plant_id: int, *, limit: int = 50) -> list[StoredAlert]:

@@ -14,6 +14,7 @@ inverter, so a round costs the same on the first and the hundredth day of readin
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -42,9 +43,15 @@ class FiguresRepository(Repository):
     """One read of every inverter's round figures."""
 
     async def figures(
-        self, today: date, window_start: datetime, *, gap: timedelta = DEFAULT_GAP
+        self,
+        today: date,
+        window_start: datetime,
+        *,
+        gap: timedelta = DEFAULT_GAP,
+        plant_ids: Collection[int] | None = None,
     ) -> dict[int, InverterFigures]:
-        """Last reading, window energy and day energy of every registered inverter."""
+        """Last reading, window energy and day energy of every registered inverter (of these
+        plants, when given)."""
         d, r, i = inverter_days.c, readings.c, inverters.c
 
         def base(before: bool) -> sa.ScalarSelect[float]:
@@ -73,6 +80,8 @@ class FiguresRepository(Repository):
                 inverter_days, sa.and_(d.inverter_id == i.id, d.serial == i.serial, d.day == today)
             )
         )
+        if plant_ids is not None:
+            query = query.where(i.plant_id.in_(list(plant_ids)))
         result: dict[int, InverterFigures] = {}
         silent: list[int] = []
         async with self._db.connect() as conn:

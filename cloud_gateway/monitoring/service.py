@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from cloud_gateway.monitoring.alert_rules import InverterRound, PlantRound, evaluate_round
-from cloud_gateway.monitoring.alert_state import AlertEvent, AlertKey, EventType, OpenAlert
+from cloud_gateway.monitoring.alert_state import (
+    AlertEvent,
+    AlertKey,
+    AlertRule,
+    EventType,
+    OpenAlert,
+)
 from cloud_gateway.monitoring.daylight import Daylight
 from cloud_gateway.monitoring.errors import ForecastUnavailableError
 from cloud_gateway.monitoring.forecast import (
@@ -35,7 +41,7 @@ from cloud_gateway.monitoring.forecast import (
     generators_for,
     plant_day,
 )
-from cloud_gateway.monitoring.messages import alert_payload, alert_topic
+from cloud_gateway.monitoring.messages import MqttMessage, alert_messages
 from cloud_gateway.monitoring.repository import (
     CachedForecast,
     MonitoringRepository,
@@ -45,7 +51,7 @@ from cloud_gateway.monitoring.repository import (
 from cloud_gateway.monitoring.repository_figures import FiguresRepository, InverterFigures
 from cloud_gateway.monitoring.texts import alert_mail
 from cloud_gateway.notify.repository import OutboxRepository
-from cloud_gateway.plants.access import PlantAccessPolicy
+from cloud_gateway.plants.access import PlantAccessPolicy, decide_all
 from cloud_gateway.plants.day_energy import day_bounds, local_day
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
@@ -74,6 +80,8 @@ class RoundReport:
     open_alerts: int
     events: tuple[AlertEvent, ...]
     mails: int
+    alerts: frozenset[AlertKey] = frozenset()
+    """The evaluated plants' open alerts after the round."""
 
 
 def _without_forecast(day: date) -> CachedForecast:
@@ -136,6 +144,12 @@ class AlertService:
         self._on_round = on_round
         self._repo = store.repo(MonitoringRepository)
         self._day_cache: tuple[date | None, dict[int, CachedForecast]] = (None, {})
+        self._lock = asyncio.Lock()
+        self._silent: dict[int, int] = {}
+        """Inverter id -> plant id of the open "no data" alerts: a reading of one of them
+        makes the ingest evaluate its plant."""
+        self._arrived: set[int] = set()
+        self._on_ingest: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Round after round, on the minute, until cancelled."""
@@ -180,22 +194,75 @@ class AlertService:
                 cached[watched.plant.id] = replace(computed, curve=())
         return cached
 
-    async def evaluate(self, now: datetime) -> RoundReport:
-        """One round at ``now`` over every plant with inverters."""
-        watched = await self._repo.watched()
+    def readings_arrived(self, inverters: Mapping[int, int]) -> None:
+        """The ingest committed readings of these inverters (id -> plant id); cheap, called
+        after each commit.
+
+        A plant is evaluated at once, in the background, when a reading arrives from an
+        inverter with an open "no data" alert: the alert closes with the reading that ends it,
+        and the plant's other rules are decided with it (a derating alert may open then). Every
+        other reading waits for the minute round, so the ingest pays nothing for it. Calls
+        while an evaluation runs are gathered into the next one.
+        """
+        silent = self._silent
+        wanted = {silent[i] for i in silent.keys() & inverters.keys()}
+        if not wanted:
+            return
+        self._arrived |= wanted
+        if self._on_ingest is None or self._on_ingest.done():
+            self._on_ingest = asyncio.create_task(self._ingest_rounds(), name="alerts-on-ingest")
+
+    async def _ingest_rounds(self) -> None:
+        while self._arrived:
+            plant_ids, self._arrived = self._arrived, set()
+            now = self._clock.now()
+            try:
+                report = await self.evaluate(now, plant_ids=plant_ids)
+            except Exception:  # the minute round will try again
+                _LOGGER.exception("alert evaluation on ingest at %s failed", now)
+            else:
+                if self._on_round is not None:
+                    self._on_round(report)
+
+    async def close(self) -> None:
+        """Wait for an evaluation started by the ingest."""
+        if self._on_ingest is not None:
+            await asyncio.gather(self._on_ingest, return_exceptions=True)
+
+    async def evaluate(
+        self, now: datetime, *, plant_ids: Collection[int] | None = None
+    ) -> RoundReport:
+        """One round at ``now`` over every plant with inverters (or these plants only: the
+        others keep their alerts as they are). Rounds never overlap."""
+        async with self._lock:
+            report = await self._evaluate(now, plant_ids)
+        silent = {k.inverter_id: k.plant_id for k in report.alerts if k.rule is AlertRule.NO_DATA}
+        if plant_ids is None:
+            self._silent = silent
+        else:
+            evaluated = set(plant_ids)
+            kept = {i: p for i, p in self._silent.items() if p not in evaluated}
+            self._silent = kept | silent
+        return report
+
+    async def _evaluate(self, now: datetime, plant_ids: Collection[int] | None) -> RoundReport:
+        watched = await self._repo.watched(plant_ids)
         today = local_day(now)
         midnight = day_bounds(today)[0]
-        licensed = {w.plant.id: (await self._access.decide(w.plant, now)).entitled for w in watched}
-        configs = await self._repo.configs()
-        forecasts = await self._forecasts([w for w in watched if licensed[w.plant.id]], today)
-        before = await self._repo.open_alerts()
+        access = await decide_all(self._access, [w.plant for w in watched], now)
+        licensed = {pid: answer.entitled for pid, answer in access.items()}
+        configs = await self._repo.configs(plant_ids)
+        forecasts = await self._forecasts([w for w in watched if licensed.get(w.plant.id)], today)
+        before = await self._repo.open_alerts(plant_ids)
         windows = {c.settings.below_best_window for c in configs.values()} | {timedelta(hours=1)}
         figures_repo = self._store.repo(FiguresRepository)
-        figures = {w: await figures_repo.figures(today, now - w) for w in windows}
+        figures = {
+            w: await figures_repo.figures(today, now - w, plant_ids=plant_ids) for w in windows
+        }
         rounds = [
             self._plant_round(
                 w,
-                licensed=licensed[w.plant.id],
+                licensed=licensed.get(w.plant.id, False),
                 config=configs.get(w.plant.id),
                 forecasts=forecasts,
                 figures=figures,
@@ -214,6 +281,7 @@ class AlertService:
             open_alerts=len(result.alerts),
             events=result.events,
             mails=mails,
+            alerts=frozenset(result.alerts),
         )
 
     def _plant_round(
@@ -276,19 +344,27 @@ class AlertService:
         if not changed and not closed:
             return 0
         mails = 0
-        messages: list[tuple[str, bytes]] = []
+        messages: list[MqttMessage] = []
         outbox = self._store.repo(OutboxRepository)
         async with self._store.transaction() as uow:
             conn = uow.connection
             await self._repo.write_changes(conn, before, after, closed)
             for event in events:
-                if not event.notify:
-                    continue
                 plant = by_id.get(event.key.plant_id)
-                if plant is None:
-                    continue
-                inverter = next((i for i in plant.inverters if i.id == event.key.inverter_id), None)
+                inverter = None
+                if plant is not None:
+                    inverter = next(
+                        (i for i in plant.inverters if i.id == event.key.inverter_id), None
+                    )
                 serial = inverter.serial if inverter else str(event.key.inverter_id)
+                # Every close is published, muted or unlicensed too: it clears the retained
+                # state an earlier "opened" may have left on the broker.
+                if self._topic_prefix is not None and (
+                    event.notify or event.type is EventType.CLOSED
+                ):
+                    messages.extend(alert_messages(self._topic_prefix, event, serial))
+                if not event.notify or plant is None:
+                    continue
                 text = alert_mail(
                     event,
                     language=plant.owner_language,
@@ -307,12 +383,5 @@ class AlertService:
                     dedup_key=f"{key}:{event.type.value}:{event.opened_at.isoformat()}",
                 )
                 mails += found is not None
-                if self._topic_prefix is not None:
-                    messages.append(
-                        (
-                            alert_topic(self._topic_prefix, event, serial),
-                            alert_payload(event, serial),
-                        )
-                    )
             await self._repo.queue_mqtt(conn, messages, now)
         return mails

@@ -184,8 +184,18 @@ async def forecast_json(request: web.Request) -> web.Response:
     )
 
 
+_DETAILS = (
+    "dc_voltage_v",
+    "dc_current_a",
+    "temperature_cabinet_c",
+    "temperature_heat_sink_c",
+)
+
+
 async def live_json(request: web.Request) -> web.Response:
-    """The inverter's newest stored values (power, energy, DC, state) and today's energy."""
+    """The inverter's newest stored values (power, energy, DC, state), today's energy, the
+    newest reading's details (DC voltage and current, per MPPT, temperatures) and its newest
+    SunSpec events."""
     plant = await api.api_plant(request, Action.READ)
     inverter, its_plant = await api.api_inverter(request, Action.READ)
     if its_plant.id != plant.id:
@@ -193,10 +203,19 @@ async def live_json(request: web.Request) -> web.Response:
     await api.require_access(request, plant)
     store = request.app[STORE]
     now = request.app[CLOCK].now()
-    latest = await store.repo(MonitoringRepository).latest_reading(inverter.id)
+    monitoring = store.repo(MonitoringRepository)
+    latest = await monitoring.latest_reading(inverter.id)
+    details_at, details, events = await monitoring.live_details(inverter.id)
     days = await store.repo(ReadingRepository).day_states([inverter.id], local_day(now))
     return web.json_response(
         {
+            **{key: details.get(key) for key in _DETAILS},
+            "details_at": None if details_at is None else details_at.isoformat(),
+            "mppt": details.get("mppt", []),
+            "events": [
+                {"at": at.isoformat(), "code": code, "active": active}
+                for at, code, active in events
+            ],
             "inverter_id": inverter.id,
             "serial": inverter.serial,
             "at": None if latest is None else latest.at.isoformat(),

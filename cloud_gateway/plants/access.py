@@ -10,7 +10,7 @@ and put it under :data:`cloud_gateway.http.keys.PLANT_ACCESS`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +23,7 @@ __all__ = [
     "PlantAccess",
     "PlantAccessPolicy",
     "TrialPolicy",
+    "decide_all",
 ]
 
 
@@ -44,6 +45,18 @@ class PlantAccessPolicy(Protocol):
     async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
         """The answer for ``plant`` at ``at``."""
         ...
+
+
+async def decide_all(
+    policy: PlantAccessPolicy, plants: Sequence[Plant], at: datetime
+) -> dict[int, PlantAccess]:
+    """The answers for many plants at ``at``: through the policy's ``decide_many`` (one query)
+    when it has one, else plant by plant."""
+    many = getattr(policy, "decide_many", None)
+    if many is not None:
+        answers: dict[int, PlantAccess] = await many(plants, at)
+        return answers
+    return {plant.id: await policy.decide(plant, at) for plant in plants}
 
 
 class TrialPolicy:

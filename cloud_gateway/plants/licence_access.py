@@ -6,9 +6,10 @@ grants) decide, with the plant's first activation standing in for a trial not st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from cloud_gateway.entitlements.api import PlantRefusal
+from cloud_gateway.entitlements.api import LicenceDecision, PlantRefusal
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.plants.access import PlantAccess
 from cloud_gateway.plants.model import Plant
@@ -24,9 +25,21 @@ class LicencePlantAccess:
 
     async def decide(self, plant: Plant, at: datetime) -> PlantAccess:
         """The answer for ``plant`` at ``at`` (reason ``unlicensed`` when not entitled)."""
-        decision = await self._service.plant_decision(
-            plant.id, at, trial_started_at=plant.trial_started_at
+        return _access(
+            await self._service.plant_decision(
+                plant.id, at, trial_started_at=plant.trial_started_at
+            )
         )
-        if decision.entitled:
-            return PlantAccess(entitled=True, until=decision.until)
-        return PlantAccess(entitled=False, reason=decision.reason or PlantRefusal.UNLICENSED)
+
+    async def decide_many(self, plants: Sequence[Plant], at: datetime) -> dict[int, PlantAccess]:
+        """The answers for many plants at ``at`` from one query (the alert round, R-MON-16)."""
+        decisions = await self._service.plant_decisions(
+            {p.id: p.trial_started_at for p in plants}, at
+        )
+        return {plant_id: _access(d) for plant_id, d in decisions.items()}
+
+
+def _access(decision: LicenceDecision) -> PlantAccess:
+    if decision.entitled:
+        return PlantAccess(entitled=True, until=decision.until)
+    return PlantAccess(entitled=False, reason=decision.reason or PlantRefusal.UNLICENSED)

@@ -10,6 +10,9 @@ Migration ``0004_telemetry_plants`` creates them; this module is the map the rep
 * ``readings``: one row per inverter reading; ``inverter_days``: first and last energy counter
   of each local day per inverter slot and serial (energy today, power now). The telemetry
   ingest writes them; the plant pages read them.
+* ``inverter_live`` (migration ``0025``): the newest reading's details per inverter (DC
+  voltage and current, per-MPPT values, temperatures, SunSpec event bits) as JSON;
+  ``inverter_events``: each SunSpec event bit raised (``active``) or cleared, with its time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from cloud_gateway.store.types import BigId, UtcDateTime
 __all__ = [
     "activation_failures",
     "inverter_days",
+    "inverter_events",
+    "inverter_live",
     "inverter_nameplates",
     "inverters",
     "plants",
@@ -135,4 +140,31 @@ inverter_days = sa.Table(
     sa.Column("last_wh", sa.Float, nullable=False),
     sa.Column("last_power_w", sa.Float, nullable=True),
     sa.PrimaryKeyConstraint("inverter_id", "serial", "day", name="pk_inverter_days"),
+)
+
+inverter_live = sa.Table(
+    "inverter_live",
+    metadata,
+    sa.Column(
+        "inverter_id",
+        sa.Integer,
+        sa.ForeignKey("inverters.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+inverter_events = sa.Table(
+    "inverter_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "inverter_id", sa.Integer, sa.ForeignKey("inverters.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("code", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Index("ix_inverter_events_inverter_id_at", "inverter_id", "at"),
 )

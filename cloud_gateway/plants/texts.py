@@ -15,6 +15,20 @@ def _t(de: str, en: str) -> dict[Language, str]:
 
 PLANT_TEXTS: dict[str, dict[Language, str]] = {
     "plants.title": _t("Anlagen", "Plants"),
+    "plants.window.trial": _t("Testphase", "Trial"),
+    "plants.window.licence": _t("Lizenz", "Licence"),
+    "plants.window.grant": _t(
+        "Freischaltung durch den Betreiber", "Access granted by the operator"
+    ),
+    "plants.window_until": _t(
+        "{kind} bis einschließlich {day} (noch {days} Tage)",
+        "{kind} until {day} inclusive ({days} days left)",
+    ),
+    "plants.trial_ends_soon": _t(
+        "Die Testphase endet am {day}. Mit einer Lizenz geht die Überwachung ohne Unterbrechung "
+        "weiter.",
+        "The trial ends on {day}. With a licence, monitoring continues without a break.",
+    ),
     "plants.none": _t("Noch keine Anlage angelegt.", "No plant yet."),
     "plants.new": _t("Anlage hinzufügen", "Add plant"),
     "plants.edit": _t("Anlage bearbeiten", "Edit plant"),

@@ -43,6 +43,46 @@ function fmtInstant(value) {
   return new Date(value).toLocaleString(LANG, options);
 }
 
+// the live panel's DC inputs (one row per MPPT) and SunSpec events (newest first)
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+}
+
+function showDetails(panel, data) {
+  const mppt = panel.querySelector("#live-mppt");
+  if (mppt && Array.isArray(data.mppt) && data.mppt.length) {
+    mppt.replaceChildren();
+    data.mppt.forEach((input, index) => {
+      const row = document.createElement("tr");
+      cell(row, String(input.id ?? index + 1));
+      cell(row, fmt(input.dc_power_w, 1, 0));
+      cell(row, fmt(input.dc_voltage_v, 1, 1));
+      cell(row, fmt(input.dc_current_a, 1, 2));
+      mppt.appendChild(row);
+    });
+  }
+  const events = panel.querySelector("#live-events");
+  if (events && Array.isArray(data.events)) {
+    const labels = JSON.parse(events.dataset.labels || "{}");
+    events.replaceChildren();
+    if (data.events.length === 0) {
+      const li = document.createElement("li");
+      li.textContent = labels.none || "–";
+      events.appendChild(li);
+    }
+    for (const e of data.events) {
+      const li = document.createElement("li");
+      li.dataset.code = String(e.code);
+      li.dataset.active = String(e.active);
+      const name = labels["evt" + e.code] || "Evt1 bit " + e.code;
+      li.textContent = fmtInstant(e.at) + ": " + name + " – " + (e.active ? labels.on : labels.off);
+      events.appendChild(li);
+    }
+  }
+}
+
 function startLive(panel) {
   const url = panel.dataset.liveUrl;
   const interval = Number(panel.dataset.interval || 5000);
@@ -59,6 +99,7 @@ function startLive(panel) {
           if (field === "at") el.textContent = fmtInstant(value);
           else el.textContent = divisor ? fmt(value, Number(divisor), Number(digits || 1)) : (value ?? "–");
         }
+        showDetails(panel, data);
         if (data.at && (points.length === 0 || points[points.length - 1][0] !== Date.parse(data.at))) {
           points.push([Date.parse(data.at), data.power_w || 0]);
           if (points.length > 240) points.shift();

@@ -11,7 +11,9 @@ the dedup keys (``ON CONFLICT DO NOTHING RETURNING`` tells which were new), the 
 the new payloads, the day counters (energy today: folded here per group, merged with the
 stored ones by the database, which returns the result) and, for plants whose data may be
 served, one MQTT state message per inverter into the outbox. After the commit ``on_commit``
-wakes the outbox publisher.
+wakes the outbox publisher and ``reading_listeners`` are told which inverters (and plants)
+reported (the alert service, which evaluates a plant at once when one of its silent inverters
+speaks again).
 
 Two caches, both only shortcuts: plant access decisions (``access_ttl_s``) and registered
 inverters found by (account, serial) (``target_ttl_s``; misses are always looked up, so a new
@@ -26,8 +28,9 @@ the call returns normally (the device drops it instead of resending it forever).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -113,6 +116,13 @@ class TelemetryIngest:
         """Told (account id, serials) after a commit that stored inverters' nameplates: a
         corrected configuration may change a plant's licensed power (R-MON-14)."""
         self._nameplates: list[tuple[int, list[str]]] = []
+        self.reading_listeners: list[Callable[[Mapping[int, int]], None]] = []
+        """Told (synchronously, so they must be cheap) the inverters a commit stored readings
+        of (inverter id -> plant id): the alert service evaluates on ingest (R-MON-17)."""
+        self._seen: dict[int, int] = {}
+        self._events: dict[int, int] = {}
+        """Last stored SunSpec event bits per inverter (a cache; a miss is read)."""
+        self._events_after: dict[int, int] = {}
         self._listening: set[asyncio.Task[None]] = set()
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
@@ -191,6 +201,13 @@ class TelemetryIngest:
                 p.future.set_result(result)
         if published and self._on_commit is not None:
             self._on_commit()
+        stored, self._seen = self._seen, {}
+        if stored:
+            for listener in self.reading_listeners:
+                try:
+                    listener(stored)
+                except Exception:  # a listener must not disturb the ingest
+                    _LOGGER.exception("reading listener failed")
         seen, self._nameplates = self._nameplates, []
         if seen and self.nameplate_listeners:
             task = asyncio.create_task(self._tell(seen), name="nameplate listeners")
@@ -214,6 +231,8 @@ class TelemetryIngest:
     async def _write(self, group: list[_Pending]) -> tuple[list[IngestResult], bool]:
         now = self._clock.now()
         self._nameplates = []  # only what this transaction stores counts
+        self._seen = {}
+        self._events_after = {}
         # A key repeated inside the group (a resend racing its original): the first one counts.
         first: dict[tuple[int, int], _Pending] = {}
         for p in group:
@@ -224,6 +243,10 @@ class TelemetryIngest:
             )
             fresh = [p for key, p in first.items() if key in taken]
             published = await self._store_readings(tx, fresh, now)
+        if self._events_after:  # committed: the cache follows the stored bits
+            if len(self._events) > _TARGET_CACHE:
+                self._events.clear()
+            self._events.update(self._events_after)
         results: list[IngestResult] = []
         for p in group:
             key = (p.device.id, p.seq)
@@ -282,11 +305,42 @@ class TelemetryIngest:
                     latest[inverter_id] = (r, target)
         await tx.insert_readings(rows)
         merged = await tx.merge_days([(*key, *acc.row()) for key, acc in days.items()])
+        if self.reading_listeners:
+            self._seen = {inverter_id: t.plant_id for inverter_id, (_r, t) in latest.items()}
+        details = [(inv, r) for inv, (r, _t) in latest.items() if r.live is not None]
+        if details:
+            await self._save_live(tx, details)
         if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
         await tx.enqueue(messages, now)
         return bool(messages)
+
+    async def _save_live(self, tx: IngestTransaction, details: list[tuple[int, ReadingIn]]) -> None:
+        """Store each inverter's newest details and the SunSpec event bits that changed
+        against the last stored ones (known after the commit: ``_events``)."""
+        known = self._events
+        unknown = [inv for inv, _r in details if inv not in known]
+        before = dict(await tx.live_events(unknown)) if unknown else {}
+        rows: list[tuple[int, datetime, int | None, str]] = []
+        events: list[tuple[int, datetime, int, bool]] = []
+        after: dict[int, int] = {}
+        for inverter_id, r in details:
+            live = r.live
+            if live is None:
+                continue
+            bits = live.events
+            if bits is not None:
+                changed = bits ^ known.get(inverter_id, before.get(inverter_id, 0))
+                code = 0
+                while changed >> code:
+                    if changed >> code & 1:
+                        events.append((inverter_id, r.at, code, bool(bits >> code & 1)))
+                    code += 1
+                after[inverter_id] = bits
+            rows.append((inverter_id, r.at, bits, json.dumps(live.as_json(), allow_nan=False)))
+        await tx.save_live(rows, events)
+        self._events_after.update(after)
 
     async def _targets(
         self, tx: IngestTransaction, pairs: set[tuple[int, str]]

@@ -1,6 +1,7 @@
 """The part of MQTT 3.1.1 the gateway's fan-out speaks: publishing with QoS 1 (ADR 0011).
 
-The gateway only ever publishes (QoS 1, not retained) to its broker; it subscribes to nothing.
+The gateway only ever publishes (QoS 1; retained for alert states) to its broker; it subscribes
+to nothing.
 That needs five packets of the standard (OASIS MQTT 3.1.1):
 
 * CONNECT → CONNACK (clean session, keep-alive, optional user name and password),
@@ -12,13 +13,13 @@ That needs five packets of the standard (OASIS MQTT 3.1.1):
 writes any number of PUBLISH packets with one ``transport.write``, and PUBACKs are handed to
 ``on_puback`` as they arrive, a burst at a time. What was not acknowledged when a connection
 ends is the caller's to send again (the outbox keeps it). Everything else of MQTT (QoS 2,
-subscriptions, retained messages, wills, MQTT 5) is not needed and not implemented.
+subscriptions, wills, MQTT 5) is not needed and not implemented.
 
 Fixed header of every packet::
 
      7   6   5   4   3   2   1   0
     +---------------+---+-------+---+
-    |  packet type  |DUP|  QoS  |RET|   flags: PUBLISH only (QoS 1 = 0b010); others fixed
+    |  packet type  |DUP|  QoS  |RET|   flags: PUBLISH only (QoS 1 = 0b010, RET 1 = retained)
     +---------------+---+-------+---+
     | remaining length: 1-4 bytes, 7 bits each, least significant first, bit 7 "more"  |
     +-----------------------------------------------------------------------------------+
@@ -47,6 +48,7 @@ __all__ = [
 CONNECT: Final = 0x10
 CONNACK: Final = 0x20
 PUBLISH_QOS1: Final = 0x32
+RETAIN: Final = 0x01
 PUBACK: Final = 0x40
 PINGREQ: Final = b"\xc0\x00"
 PINGRESP: Final = 0xD0
@@ -112,14 +114,18 @@ def encode_connect(
     return bytes((CONNECT,)) + remaining_length(len(body)) + body
 
 
-def encode_publish(topic: bytes, packet_id: int, payload: bytes) -> bytes:
-    """PUBLISH with QoS 1, not retained; ``topic`` UTF-8 encoded already."""
+def encode_publish(topic: bytes, packet_id: int, payload: bytes, *, retain: bool = False) -> bytes:
+    """PUBLISH with QoS 1, retained if asked; ``topic`` UTF-8 encoded already.
+
+    A retained message with an empty payload clears the topic's retained message (MQTT 3.1.1
+    section 3.3.1.3).
+    """
     if not 0 < packet_id <= MAX_PACKET_ID:
         raise MqttError(f"packet id out of range: {packet_id}")
     size = 2 + len(topic) + 2 + len(payload)
     return b"".join(
         (
-            bytes((PUBLISH_QOS1,)),
+            bytes((PUBLISH_QOS1 | RETAIN if retain else PUBLISH_QOS1,)),
             remaining_length(size),
             _U16.pack(len(topic)),
             topic,

@@ -9,8 +9,10 @@ object per frame, ``"k": "reading"`` or ``"k": "info"``::
      "md":"AS-6000-3","vr":"1.2.3","wrtg":6000.0, ...}
 
 The gateway also takes a JSON array of such objects in one frame (a batch). It uses ``sn``,
-``ts``, ``w``, ``wh``, ``dcw``, ``st`` of readings and ``mn``, ``md``, ``vr``, ``wrtg`` of infos;
-other keys are ignored, as are objects of kinds it does not know. A payload that is not
+``ts``, ``w``, ``wh``, ``dcw``, ``st`` of readings, their live details ``dcv``, ``dca``,
+``tmp``, ``tmp_snk``, ``evt`` and ``mppt`` (``id``, ``dcw``, ``dcv``, ``dca`` of each input;
+:class:`LiveValues`, an unreadable detail is left out) and ``mn``, ``md``, ``vr``, ``wrtg`` of
+infos; other keys are ignored, as are objects of kinds it does not know. A payload that is not
 version 1 JSON is refused as a whole (:class:`PayloadError`); a single bad item is skipped.
 """
 
@@ -27,7 +29,15 @@ import orjson
 from cloud_gateway.errors import GatewayError
 from cloud_gateway.plants.activation import normalise_serial
 
-__all__ = ["MAX_PAYLOAD", "InfoIn", "ParsedPayload", "PayloadError", "ReadingIn", "parse_payload"]
+__all__ = [
+    "MAX_PAYLOAD",
+    "InfoIn",
+    "LiveValues",
+    "ParsedPayload",
+    "PayloadError",
+    "ReadingIn",
+    "parse_payload",
+]
 
 MAX_PAYLOAD = 4 * 1024 * 1024
 _MIN_MS = 946_684_800_000  # 2000-01-01
@@ -36,6 +46,74 @@ _MAX_MS = 4_102_444_800_000  # 2100-01-01
 
 class PayloadError(GatewayError, ValueError):
     """The payload is not a version 1 telemetry payload."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveValues:
+    """A reading's details the inverter page shows (SunSpec models 101-103 and 160)."""
+
+    dc_voltage_v: float | None = None
+    dc_current_a: float | None = None
+    temperature_cabinet_c: float | None = None
+    temperature_heat_sink_c: float | None = None
+    events: int | None = None
+    """Event bits ``Evt1`` (bit n set: SunSpec event n)."""
+    mppt: tuple[tuple[int | None, float | None, float | None, float | None], ...] = ()
+    """Per DC input: (id, power W, voltage V, current A)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored (and served) form."""
+        return {
+            "dc_voltage_v": self.dc_voltage_v,
+            "dc_current_a": self.dc_current_a,
+            "temperature_cabinet_c": self.temperature_cabinet_c,
+            "temperature_heat_sink_c": self.temperature_heat_sink_c,
+            "events": self.events,
+            "mppt": [
+                {"id": i, "dc_power_w": w, "dc_voltage_v": v, "dc_current_a": a}
+                for i, w, v, a in self.mppt
+            ],
+        }
+
+
+_LIVE_KEYS = ("dcv", "dca", "tmp", "tmp_snk", "evt", "mppt")
+_MAX_MPPT = 32
+
+
+def _detail(body: dict[str, Any], key: str) -> float | None:
+    """An optional detail: ``None`` when absent or unreadable (it never costs the reading)."""
+    try:
+        return _number(body, key)
+    except TypeError:
+        return None
+
+
+def _live(body: dict[str, Any]) -> LiveValues | None:
+    if not any(key in body for key in _LIVE_KEYS):
+        return None
+    evt = body.get("evt")
+    inputs = body.get("mppt")
+    mppt = []
+    if isinstance(inputs, list):
+        for item in inputs[:_MAX_MPPT]:
+            if isinstance(item, dict):
+                ident = item.get("id")
+                mppt.append(
+                    (
+                        ident if type(ident) is int and 0 <= ident < 1 << 16 else None,
+                        _detail(item, "dcw"),
+                        _detail(item, "dcv"),
+                        _detail(item, "dca"),
+                    )
+                )
+    return LiveValues(
+        dc_voltage_v=_detail(body, "dcv"),
+        dc_current_a=_detail(body, "dca"),
+        temperature_cabinet_c=_detail(body, "tmp"),
+        temperature_heat_sink_c=_detail(body, "tmp_snk"),
+        events=evt if type(evt) is int and 0 <= evt < 1 << 32 else None,
+        mppt=tuple(mppt),
+    )
 
 
 class ReadingIn(NamedTuple):
@@ -47,6 +125,8 @@ class ReadingIn(NamedTuple):
     energy_wh: float | None
     dc_power_w: float | None
     state: str | None
+    live: LiveValues | None = None
+    """Details for the inverter page; ``None`` when the reading carries none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +190,7 @@ def _reading(body: dict[str, Any]) -> ReadingIn:
         wh,
         dcw,
         state[:16] if type(state) is str else None,
+        _live(body),
     )
 
 

@@ -177,7 +177,11 @@ class MqttOutboxPublisher:
                     for row in rows:
                         packet_id = self._packet_id()
                         self._inflight[packet_id] = row.id
-                        packets.append(encode_publish(row.topic.encode(), packet_id, row.payload))
+                        packets.append(
+                            encode_publish(
+                                row.topic.encode(), packet_id, row.payload, retain=row.retain
+                            )
+                        )
                     connection.publish(packets)
                     sent = len(rows)
                     await connection.drain()

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.plants.repository import plants_by_id
-from cloud_gateway.plants.schema import inverter_nameplates
+from cloud_gateway.plants.schema import inverter_events, inverter_live, inverter_nameplates
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.telemetry.payload import InfoIn
 
@@ -331,6 +331,51 @@ class IngestTransaction:
                     )
                 rows.extend(await self._driver_rows(sql, tuple(params)))
         return {(r[0], r[1], _day(r[2])): max(0.0, r[4] - r[3]) for r in rows}
+
+    async def live_events(self, inverter_ids: Sequence[int]) -> dict[int, int]:
+        """The stored SunSpec event bits of these inverters (absent: none stored)."""
+        c = inverter_live.c
+        found: dict[int, int] = {}
+        for chunk in _chunks(inverter_ids):
+            rows = await self._conn.execute(
+                sa.select(c.inverter_id, c.events).where(c.inverter_id.in_(list(chunk)))
+            )
+            found.update({r.inverter_id: int(r.events or 0) for r in rows})
+        return found
+
+    async def save_live(
+        self,
+        rows: Sequence[tuple[int, datetime, int | None, str]],
+        events: Sequence[tuple[int, datetime, int, bool]],
+    ) -> None:
+        """Each inverter's newest details (inverter, at, event bits, JSON; an older reading
+        arriving late changes nothing) and the event bits raised or cleared."""
+        if rows:
+            stmt = self._insert(inverter_live)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["inverter_id"],
+                set_={
+                    "at": stmt.excluded.at,
+                    "events": stmt.excluded.events,
+                    "payload": stmt.excluded.payload,
+                },
+                where=inverter_live.c.at <= stmt.excluded.at,
+            )
+            await self._conn.execute(
+                stmt,
+                [
+                    {"inverter_id": i, "at": at, "events": bits, "payload": body}
+                    for i, at, bits, body in rows
+                ],
+            )
+        if events:
+            await self._conn.execute(
+                inverter_events.insert(),
+                [
+                    {"inverter_id": i, "at": at, "code": code, "active": active}
+                    for i, at, code, active in events
+                ],
+            )
 
     async def enqueue(self, messages: Sequence[tuple[str, bytes]], now: datetime) -> None:
         """Write MQTT messages to the outbox (published after the commit)."""

@@ -22,6 +22,8 @@ class OutboxMessage:
     id: int
     topic: str
     payload: bytes
+    retain: bool = False
+    """Publish with the RETAIN flag (the broker keeps it for later subscribers)."""
 
 
 class MqttOutboxRepository(Repository):
@@ -32,12 +34,12 @@ class MqttOutboxRepository(Repository):
         o = mqtt_outbox.c
         async with self._db.connect() as conn:
             rows = await conn.execute(
-                sa.select(o.id, o.topic, o.payload)
+                sa.select(o.id, o.topic, o.payload, o.retain)
                 .where(o.id > after_id)
                 .order_by(o.id)
                 .limit(limit)
             )
-            return [OutboxMessage(r.id, r.topic, bytes(r.payload)) for r in rows]
+            return [OutboxMessage(r.id, r.topic, bytes(r.payload), bool(r.retain)) for r in rows]
 
     async def delete(self, ids: Sequence[int]) -> None:
         """Forget messages the broker acknowledged."""

@@ -1,7 +1,8 @@
 """Telemetry tables (SQLAlchemy Core), on the shared metadata (migration ``0004``).
 
 * ``telemetry_batches``: the dedup key (device, sequence) of every TELEMETRY frame taken.
-* ``mqtt_outbox``: MQTT messages written with the readings, deleted after PUBACK.
+* ``mqtt_outbox``: MQTT messages written with the readings, deleted after PUBACK; ``retain``
+  (migration ``0025``) sets the RETAIN flag (alert messages, ``docs/mqtt-topics.md``).
 """
 
 from __future__ import annotations
@@ -35,4 +36,5 @@ mqtt_outbox = sa.Table(
     sa.Column("topic", sa.String(255), nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("retain", sa.Boolean, nullable=False, server_default=sa.false()),
 )

@@ -105,6 +105,8 @@ class SimulatedInverter:
         self.pending_configuration = pending_configuration
         self.offline = False
         self.output_loss_percent = 0.0
+        self.events = 0
+        """SunSpec ``Evt1`` bits the inverter reports (:meth:`set_event`)."""
         self.reload_count = 0
         self._clock = clock
         self._frozen: list[int] | None = None
@@ -124,6 +126,12 @@ class SimulatedInverter:
     def set_offline(self, offline: bool = True) -> None:
         """Stop (or resume) answering on the bus."""
         self.offline = offline
+
+    def set_event(self, bit: int, active: bool = True) -> None:
+        """Raise (or clear) SunSpec event ``bit`` of ``Evt1`` (7: over-temperature, ...)."""
+        if not 0 <= bit < 31:  # the top bit would read as "not implemented"
+            raise ValueError(f"Evt1 has bits 0..30, not {bit}")
+        self.events = self.events | 1 << bit if active else self.events & ~(1 << bit)
 
     def set_output_loss(self, percent: float) -> None:
         """Produce ``percent`` % less than the sun allows (0 to heal)."""
@@ -215,6 +223,7 @@ class SimulatedInverter:
             heatsink_temperature=point.ambient + 5 + 30 * load,
             state=state,
             mppts=mppts,
+            events=self.events,
         )
 
     def _live_image(self) -> list[int]:

@@ -117,7 +117,7 @@ def inverter_model_103(readings: Readings, w_rating: int) -> list[int]:
         enc.sunssf(-1),
         enc.enum16(int(r.state)),
         enc.enum16(None),  # StVnd
-        enc.bitfield32(0),  # Evt1
+        enc.bitfield32(r.events),  # Evt1
         enc.bitfield32(0),  # Evt2
         *(enc.bitfield32(None) for _ in range(4)),  # EvtVnd1..4
     )
@@ -148,8 +148,8 @@ def inverter_model_113(readings: Readings) -> list[int]:
         enc.float32(None),  # TmpOt
         enc.enum16(int(r.state)),
         enc.enum16(None),  # StVnd
-        enc.bitfield32(0),
-        enc.bitfield32(0),
+        enc.bitfield32(r.events),  # Evt1
+        enc.bitfield32(0),  # Evt2
         *(enc.bitfield32(None) for _ in range(4)),
     )
     return model.build()

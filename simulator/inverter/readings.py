@@ -100,6 +100,8 @@ class Readings:
     state: OperatingState
     #: the DC inputs
     mppts: tuple[MpptReading, ...]
+    #: SunSpec event bits ``Evt1`` (bit 7: over-temperature, ...)
+    events: int = 0
 
     @property
     def ac_current(self) -> float:

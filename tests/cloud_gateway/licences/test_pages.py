@@ -95,8 +95,25 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         # activated now; 41 days later their trials are over and only licences count
         day40 = await plant(gw, anna, "Vierzig", [8000])
         day41 = await plant(gw, anna, "Einundvierzig", [8000])
-        await plant(gw, anna, "Ohne", [8000])
-        clock.advance(timedelta(days=41))
+        ohne = await plant(gw, anna, "Ohne", [8000])
+        await gw.login(http, "anna")
+        async with http.get(f"/plants/{ohne.id}") as resp:  # in its trial: kind and end shown
+            trial = await resp.text()
+        trial_end = format_day(Language.DE, local_date(clock.now()) + timedelta(days=40))
+        assert 'data-kind="trial"' in trial
+        # 40 days from an activation during the day: the 41st local day is the last
+        assert f"Testphase bis einschließlich {trial_end} (noch 41 Tage)" in trial
+        assert 'id="plant-trial-ends"' not in trial
+        async with http.get(f"/plants/{ohne.id}?lang=en") as resp:
+            assert "Trial until " in await resp.text()
+        clock.advance(timedelta(days=1))  # 40 days left: the end is announced with the offer
+        await gw.login(http, "anna")
+        async with http.get(f"/plants/{ohne.id}?lang=de") as resp:
+            trial = await resp.text()
+        assert 'id="plant-trial-ends"' in trial  # buying is offered, not "renewing"
+        assert 'id="plant-buy-licence"' in trial
+        assert 'id="plant-renew-licence"' not in trial
+        clock.advance(timedelta(days=40))
         await licence_ending(gw, anna, day40, 40)
         await licence_ending(gw, anna, day41, 41)
         await gw.login(http, "anna")
@@ -120,6 +137,8 @@ async def test_renewal_from_day_minus_40_refusals_and_the_app_list(
         async with http.get(f"/plants/{day40.id}") as resp:  # the plant page announces it too
             detail = await resp.text()
         assert 'id="plant-renew-licence"' in detail
+        assert 'data-kind="licence"' in detail
+        assert "Lizenz bis einschließlich" in detail
         assert "(noch 40 Tage)" in detail
         async with http.get(f"/plants/{day41.id}?lang=en") as resp:
             detail = await resp.text()

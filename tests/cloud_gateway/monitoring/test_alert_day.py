@@ -65,10 +65,10 @@ def test_each_alert_opens_once_and_closes_when_the_fault_ends() -> None:
     _faulty_day(plant)
     summary = _summary(plant.events)
     # offline at 10:00: the last reading is 10:00, 30 minutes of daylight later it opens;
-    # back at 11:30, its readings say CLEAR from 11:31, held for 15 minutes
+    # back at 11:30: its first reading closes the alert (the round of 11:31 sees it)
     assert summary[:2] == [
         ("opened", 2, "no_data", "21. 10:30", "no_data"),
-        ("closed", 2, "no_data", "21. 11:46", "recovered"),
+        ("closed", 2, "no_data", "21. 11:31", "recovered"),
     ]
     assert [s[:3] for s in summary[2:]] == [
         ("opened", 3, "below_best"),
@@ -156,12 +156,14 @@ def test_muted_plant_keeps_its_alerts_without_notifying() -> None:
 def test_a_restart_neither_reopens_nor_loses_an_alert() -> None:
     reference = SimulatedPlant(start=local(DAY, 0), settings=SETTINGS)
     _faulty_day(reference)
-    # restart twice: while the no-data alert is open, and during its clearing streak
-    for stop in (local(DAY, 10, 45), local(DAY, 11, 40)):
+    # restart twice: while the no-data alert is open, and during the below-best alert's
+    # clearing streak (5 minutes before it closes)
+    streak = reference.events[3].at - timedelta(minutes=5)
+    for stop in (local(DAY, 10, 45), streak):
         plant = SimulatedPlant(start=local(DAY, 0), settings=SETTINGS)
         _faulty_day(plant, until=stop)
         (open_alert,) = plant.alerts.values()
-        assert (open_alert.clear_since is not None) is (stop == local(DAY, 11, 40))
+        assert (open_alert.clear_since is not None) is (stop == streak)
         stored = json.dumps(dump_alerts(plant.alerts))
         plant.alerts = load_alerts(json.loads(stored))
         _faulty_day(plant)

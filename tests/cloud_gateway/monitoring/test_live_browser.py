@@ -11,11 +11,18 @@ from cloud_gateway.http.formats import format_number
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.telemetry.ingest import TelemetryIngest
+from inverter_agent.inverter import SunSpecInverter
+from inverter_agent.readings import Reading, encode_payload
 from simulator.inverter.device import SimulatedInverter
 from simulator.inverter.physics import ArrayDesign
 from simulator.inverter.readings import Identity
 from simulator.inverter.sun import Site as SimSite
-from tests.cloud_gateway.plants.helpers import agent, reading
+from tests.cloud_gateway.monitoring.test_live_details import (
+    OVER_TEMPERATURE,
+    SimulatorBus,
+    agent_poll,
+)
+from tests.cloud_gateway.plants.helpers import agent
 from tests.cloud_gateway.plants.test_api import code, logged_in
 from tests.support.browser import chromium_context
 from tests.support.gateway import gateway_harness
@@ -49,18 +56,20 @@ async def test_live_values_update_while_the_inverter_produces(tmp_path: Path) ->
         )
         ingest = TelemetryIngest(store, gw.clock, access=TrialPolicy(), topic_prefix=None)
         agent_device = await agent(store, gw.clock, anna)
+        polled = SunSpecInverter(SimulatorBus(device), 1)
         seq = 0
 
-        async def produce(minutes: int) -> tuple[float, int]:
+        async def produce(minutes: int) -> Reading:
+            """The agent's poll of the simulated registers, through the ingest."""
             nonlocal seq
             sim_clock.advance(timedelta(minutes=minutes))
-            values = device.readings()
+            sent = await agent_poll(polled, sim_clock.now())
             seq += 1
-            payload = reading(SERIAL, sim_clock.now(), values.ac_power, float(values.energy_wh))
-            await ingest.ingest(agent_device, seq, payload)
-            return values.ac_power, values.energy_wh
+            await ingest.ingest(agent_device, seq, encode_payload(sent))
+            return sent
 
-        first_w, _ = await produce(1)
+        first_w = (await produce(1)).w
+        assert first_w is not None
         async with chromium_context() as ctx:
             page = await ctx.new_page()
             await page.goto(gw.url + "login")
@@ -74,14 +83,30 @@ async def test_live_values_update_while_the_inverter_produces(tmp_path: Path) ->
                 arg=format_number(first_w, 0, "de"),  # the page's language: German
             )
             await page.evaluate("window.__sameDocument = true")
-            for _ in range(2):  # the sun climbs: each reading shows, in the same document
-                watts, wh = await produce(60)
+            for hour in range(2):  # the sun climbs: each reading shows, in the same document
+                if hour == 1:
+                    device.set_event(OVER_TEMPERATURE)
+                sent = await produce(60)
+                assert sent.w is not None
+                assert sent.wh is not None
+                assert sent.tmp_snk is not None
                 await page.wait_for_function(
                     "w => document.querySelector('#live-power').textContent === w",
-                    arg=format_number(watts, 0, "de"),
+                    arg=format_number(sent.w, 0, "de"),
                     timeout=20_000,
                 )
-                assert await page.inner_text("#live-total") == format_number(wh / 1000, 1, "de")
+                total = format_number(sent.wh / 1000, 1, "de")
+                assert await page.inner_text("#live-total") == total
+                await page.wait_for_function(
+                    "t => document.querySelector('#live-temp-heat-sink').textContent === t",
+                    arg=format_number(sent.tmp_snk, 1, "de"),
+                )
+                assert await page.locator("#live-mppt tr").count() == len(sent.mppt) == 2
+            # the over-temperature event shows, with its time, without a reload
+            await page.wait_for_selector(
+                f"#live-events li[data-code='{OVER_TEMPERATURE}'][data-active='true']"
+            )
+            assert "Übertemperatur" in await page.inner_text("#live-events")
             assert await page.evaluate("window.__sameDocument") is True
             assert int(await page.get_attribute("#live-panel", "data-points") or 0) == 3
             assert await page.locator("#live-panel svg polyline").count() == 1

@@ -205,7 +205,8 @@ async def test_each_alert_opens_once_mails_once_survives_a_restart_and_closes(
             "Entwarnung",
             "Entwarnung",
         ]
-        assert await reopened.repo(MqttOutboxRepository).count() == 4
+        # two opened (retained), two closed each followed by an empty retained message
+        assert await reopened.repo(MqttOutboxRepository).count() == 6
     finally:
         await reopened.close()
 

@@ -19,7 +19,7 @@ from cloud_gateway.plants.day_energy import (
     local_day,
     slot_energy,
 )
-from cloud_gateway.telemetry.payload import PayloadError, parse_payload
+from cloud_gateway.telemetry.payload import LiveValues, PayloadError, parse_payload
 from cloud_gateway.telemetry.topics import (
     InverterState,
     StateMessages,
@@ -27,7 +27,7 @@ from cloud_gateway.telemetry.topics import (
     inverter_state_topic,
     state_payload,
 )
-from inverter_agent.readings import InverterInfo, Reading, encode_payload
+from inverter_agent.readings import InverterInfo, MpptValues, Reading, encode_payload
 
 T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -57,6 +57,43 @@ def test_the_agents_own_payloads_parse() -> None:
         "1.2",
         6000,
     )
+
+
+def test_the_live_details_parse_and_a_bad_one_costs_only_itself() -> None:
+    reading = Reading(
+        sn="SN-1",
+        unit=1,
+        ts=1768467600000,
+        w=5000.0,
+        dcv=612.5,
+        dca=8.5,
+        tmp=35.2,
+        tmp_snk=48.9,
+        evt=1 << 7,
+        mppt=(MpptValues(id=1, dcw=2600.0, dcv=610.0, dca=4.26), MpptValues(id=2, dcw=2500.0)),
+    )
+    [r] = parse_payload(encode_payload(reading)).readings
+    assert r.live == LiveValues(
+        dc_voltage_v=612.5,
+        dc_current_a=8.5,
+        temperature_cabinet_c=35.2,
+        temperature_heat_sink_c=48.9,
+        events=128,
+        mppt=((1, 2600.0, 610.0, 4.26), (2, 2500.0, None, None)),
+    )
+    assert r.live is not None
+    assert r.live.as_json()["mppt"][1] == {
+        "id": 2,
+        "dc_power_w": 2500.0,
+        "dc_voltage_v": None,
+        "dc_current_a": None,
+    }
+    plain = {"v": 1, "k": "reading", "sn": "A", "ts": 1768467600000, "w": 1.0}
+    assert parse_payload(json.dumps(plain).encode()).readings[0].live is None
+    odd = {**plain, "tmp": "hot", "evt": -1, "mppt": [{"id": "x", "dcv": 1e999}, 7]}
+    [r] = parse_payload(json.dumps(odd).encode()).readings
+    assert r.power_w == 1.0
+    assert r.live == LiveValues(mppt=((None, None, None, None),))
 
 
 def test_a_batch_array_is_taken_and_bad_items_are_skipped() -> None:
