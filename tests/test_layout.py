@@ -322,7 +322,7 @@ def _hook_settings(tree: ast.AST) -> list[tuple[int, str]]:
     def foreign(node: ast.expr) -> str | None:
         if (
             isinstance(node, ast.Attribute)
-            and node.attr in HOOKS
+            and (node.attr in HOOKS or node.attr.endswith(("_listeners", "_hooks")))
             and not (isinstance(node.value, ast.Name) and node.value.id == "self")
         ):
             return node.attr
