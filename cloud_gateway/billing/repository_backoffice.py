@@ -14,16 +14,19 @@ from cloud_gateway.billing.model import StoredDocument, StoredEntry, StoredOrder
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.repository import BillingRepository, document_row, order_row
 from cloud_gateway.billing.schema import (
+    billing_contracts,
     billing_documents,
     billing_journal,
     billing_orders,
     billing_settlements,
 )
+from cloud_gateway.billing.states import ContractState
 from cloud_gateway.store.repository import Repository
 
 __all__ = ["AccountCredit", "AccountLedger", "BackOfficeRepository"]
 
 _D, _O, _S, _J = billing_documents, billing_orders, billing_settlements, billing_journal
+_C = billing_contracts
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +53,16 @@ class BackOfficeRepository(Repository):
     """What the back office lists; every money move still goes through the services."""
 
     async def open_proformas(self, *, limit: int = 200) -> list[StoredDocument]:
-        """Pro-formas not settled yet, oldest due first."""
+        """Pro-formas not settled yet, oldest due first; those of cancelled orders are void."""
         settled = sa.select(_S.c.document_id)
+        void = sa.select(_C.c.id).where(_C.c.state == ContractState.CANCELLED.value)
         stmt = (
             sa.select(_D)
-            .where(_D.c.kind == DocumentKind.PROFORMA.value, _D.c.id.not_in(settled))
+            .where(
+                _D.c.kind == DocumentKind.PROFORMA.value,
+                _D.c.id.not_in(settled),
+                sa.or_(_D.c.contract_id.is_(None), _D.c.contract_id.not_in(void)),
+            )
             .order_by(_D.c.due_date, _D.c.id)
             .limit(limit)
         )

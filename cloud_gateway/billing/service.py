@@ -55,6 +55,7 @@ from cloud_gateway.billing.service_account import AccountOps
 from cloud_gateway.billing.service_core import SERVICE_ITEM, Customer, printed_party
 from cloud_gateway.billing.service_corrections import CorrectionOps
 from cloud_gateway.billing.states import (
+    ContractEvent,
     ContractState,
     OrderEvent,
     OrderState,
@@ -302,6 +303,48 @@ class BillingService(AccountOps, CorrectionOps):
 
         return await self._once(key, "wish_start", action)
 
+    async def cancel_order(self, order_id: int, *, key: str) -> dict[str, Any]:
+        """Cancel an order that has not started (placed, confirmed or paid) and its contracts.
+
+        The order's pro-formas are not invoices: nothing finalised changes. A pro-forma of a
+        cancelled contract is void: it is no longer open, and money that names it later
+        settles nothing and stays on the payment account as credit (:meth:`_settle`, the bank
+        import's rules). Pro-formas already settled go back to the payment account as credit.
+        A ready or active order is refused (:class:`TransitionError`).
+        """
+
+        async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
+            order = await self._repo.order(conn, order_id)
+            state = advance(order.state, OrderEvent.CANCEL)
+            await self._repo.lock_account(conn, order.account_id)
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+            for contract in contracts:
+                advance(contract.state, ContractEvent.CANCEL)
+                await self._repo.set_contract(
+                    conn, contract.id, state=ContractState.CANCELLED.value
+                )
+            await self._repo.set_order(conn, order_id, state=state.value)
+            paid = sum(
+                [
+                    d.gross
+                    for d in await self._first_proformas(conn, order_id)
+                    if await self._repo.is_settled(conn, d.id)
+                ]
+            )
+            if paid:
+                await self._journal_entry(
+                    conn, EntryKind.CREDIT, order.account_id, paid, f"A-{order_id}",
+                    key=f"cancel:{order_id}", now=now,
+                )  # fmt: skip
+            return {
+                "order_id": order_id,
+                "state": state.value,
+                "contract_ids": [c.id for c in contracts],
+                "credited": paid,
+            }
+
+        return await self._once(key, "cancel_order", action)
+
     async def pay_order(
         self, order_id: int, amount: int, reference: str, *, key: str
     ) -> dict[str, Any]:
@@ -342,11 +385,14 @@ class BillingService(AccountOps, CorrectionOps):
         return result
 
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
-        """The order's period-0 pro-formas not settled yet (what paying the order costs)."""
+        """The order's period-0 pro-formas not settled yet (what paying the order costs);
+        none for a cancelled order (its pro-formas are void)."""
         async with self._repo.reading() as conn:
             return await self._open_proformas(conn, order_id)
 
     async def _open_proformas(self, conn: AsyncConnection, order_id: int) -> list[StoredDocument]:
+        if (await self._repo.order(conn, order_id)).state is OrderState.CANCELLED:
+            return []
         documents = await self._first_proformas(conn, order_id)
         return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
 

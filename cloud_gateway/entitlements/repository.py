@@ -1,33 +1,23 @@
-"""Entitlement windows, their audit trail, and the minimal orders of subscriptions (legacy:
-no longer written, subscriptions renew in the billing run)."""
+"""Entitlement windows and their audit trail (orders live in the money core, ``billing/``)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cloud_gateway.entitlements.schema import entitlement_audit, entitlement_windows, orders
+from cloud_gateway.entitlements.schema import entitlement_audit, entitlement_windows
 from cloud_gateway.entitlements.windows import Booking, Subject, Window, WindowKind
 from cloud_gateway.errors import NotFoundError, StateError
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import insert_ignore
 
-__all__ = ["EntitlementRepository", "OrderState", "StoredOrder", "StoredWindow"]
+__all__ = ["EntitlementRepository", "StoredWindow"]
 
 _W = entitlement_windows
-
-
-class OrderState(StrEnum):
-    """State of an order (billing fills in the rest later)."""
-
-    OPEN = "open"
-    PAID = "paid"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,20 +45,6 @@ class StoredWindow:
         return self.window.id
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredOrder:
-    """An order created by the gateway (the next period of a subscription)."""
-
-    id: int
-    account_id: int
-    product: str
-    booking: Booking
-    period_days: int
-    state: OrderState
-    previous_window_id: int | None
-    created_at: datetime
-
-
 def _window(row: sa.Row[tuple[object, ...]]) -> StoredWindow:
     m = row._mapping
     return StoredWindow(
@@ -87,20 +63,6 @@ def _window(row: sa.Row[tuple[object, ...]]) -> StoredWindow:
         account_id=m["account_id"],
         product=m["product"],
         period_days=m["period_days"],
-    )
-
-
-def _order(row: sa.Row[tuple[object, ...]]) -> StoredOrder:
-    m = row._mapping
-    return StoredOrder(
-        id=m["id"],
-        account_id=m["account_id"],
-        product=m["product"],
-        booking=Booking(m["booking"]),
-        period_days=m["period_days"],
-        state=OrderState(m["state"]),
-        previous_window_id=m["previous_window_id"],
-        created_at=m["created_at"],
     )
 
 
@@ -268,11 +230,3 @@ class EntitlementRepository(Repository):
                 .order_by(a.c.id)
             )
             return [(r.at, r.actor_account_id, r.action, r.detail) for r in rows]
-
-    async def orders_for_account(self, account_id: int) -> list[StoredOrder]:
-        """The account's orders, oldest first."""
-        async with self._db.connect() as conn:
-            rows = await conn.execute(
-                orders.select().where(orders.c.account_id == account_id).order_by(orders.c.id)
-            )
-            return [_order(r) for r in rows]

@@ -1,5 +1,6 @@
-"""Tables of the entitlements area (migration ``0003``): ``entitlement_windows``,
-``entitlement_audit`` and ``orders`` (the minimal next-period order of a subscription).
+"""Tables of the entitlements area (migration ``0003``): ``entitlement_windows``
+and ``entitlement_audit`` (the legacy ``orders`` table was dropped by migration ``0021``:
+orders live in the money core).
 
 Attached to the shared :data:`~cloud_gateway.store.schema.metadata`.
 """
@@ -14,7 +15,6 @@ from cloud_gateway.store.types import UtcDateTime, account_fk
 __all__ = [
     "entitlement_audit",
     "entitlement_windows",
-    "orders",
 ]
 
 entitlement_windows = sa.Table(
@@ -49,19 +49,4 @@ entitlement_audit = sa.Table(
     sa.Column("window_id", sa.Integer, nullable=False),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_entitlement_audit_window_id", "window_id"),
-)
-
-orders = sa.Table(
-    "orders",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    account_fk(),
-    sa.Column("product", sa.String(64), nullable=False, server_default=""),
-    sa.Column("booking", sa.String(16), nullable=False),
-    sa.Column("period_days", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("previous_window_id", sa.Integer, nullable=True),
-    sa.Column("idempotency_key", sa.String(120), nullable=True, unique=True),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Index("ix_orders_account_id", "account_id"),
 )

@@ -5,7 +5,9 @@ In this order, so that a crash at any point can simply be retried:
 1. the password is checked (a wrong one changes nothing);
 2. every running contract is ended through the billing service (idempotent keys
    ``close:<account>:<contract>``; a contract within its minimum term is left to run out and
-   reported);
+   reported), and every order not started yet (placed, confirmed or paid) is cancelled with
+   its pending contracts (``close:<account>:order:<order>``): its pro-formas are void, money
+   arriving for them later activates nothing and stays on the payment account as credit;
 3. in one transaction: the account's personal data are erased (:meth:`PortalRepository.erase`),
    the closure recorded with the date until which documents are kept (8 years after the end
    of the calendar year, § 147 AO), and the confirmation mail written to the outbox;
@@ -24,7 +26,7 @@ from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.billing.errors import BillingError
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService
-from cloud_gateway.billing.states import ContractState
+from cloud_gateway.billing.states import ContractState, OrderState
 from cloud_gateway.i18n import Language
 from cloud_gateway.localdays import BERLIN, local_date
 from cloud_gateway.notify.mail import Mail, MailKind
@@ -39,6 +41,9 @@ __all__ = ["KEEP_DOCUMENTS_YEARS", "AccountClosure", "ClosedAccount"]
 
 _LOGGER = logging.getLogger(__name__)
 
+#: orders whose contracts have not started: closing the account cancels them
+_NOT_STARTED = frozenset({OrderState.PLACED, OrderState.CONFIRMED, OrderState.PAID})
+
 KEEP_DOCUMENTS_YEARS = 8
 """Invoices are kept this many years after the end of the calendar year (§ 147 AO)."""
 
@@ -52,6 +57,8 @@ class ClosedAccount:
     contracts_ended: int
     contracts_left: int
     """Contracts within their minimum term: they run out and are not renewed."""
+    orders_cancelled: int
+    """Orders not started yet (awaiting payment or delivery), cancelled with their contracts."""
     keep_documents_until: date
 
 
@@ -81,6 +88,7 @@ class AccountClosure:
         if not matches:
             raise ClosureRefusedError(f"wrong password for account {account.id}")
         ended, left = await self._end_contracts(account.id)
+        cancelled = await self._cancel_orders(account.id)
         now = self._clock.now()
         today = local_date(now)
         keep_until = date(today.year + KEEP_DOCUMENTS_YEARS, 12, 31)
@@ -107,17 +115,19 @@ class AccountClosure:
         for device_id in erased.device_ids:
             await self._tunnels.revoked(device_id)
         _LOGGER.info(
-            "account %d closed: %d devices, %d plants, %d contracts ended",
+            "account %d closed: %d devices, %d plants, %d contracts ended, %d orders cancelled",
             account.id,
             len(erased.device_ids),
             erased.plants,
             ended,
+            cancelled,
         )
         return ClosedAccount(
             devices=len(erased.device_ids),
             plants=erased.plants,
             contracts_ended=ended,
             contracts_left=left,
+            orders_cancelled=cancelled,
             keep_documents_until=keep_until,
         )
 
@@ -139,3 +149,11 @@ class AccountClosure:
             else:
                 ended += 1
         return ended, left
+
+    async def _cancel_orders(self, account_id: int) -> int:
+        repo = self._store.repo(BillingRepository)
+        async with repo.transaction() as conn:
+            waiting = [o for o in await repo.orders(conn, account_id) if o.state in _NOT_STARTED]
+        for order in waiting:
+            await self._billing.cancel_order(order.id, key=f"close:{account_id}:order:{order.id}")
+        return len(waiting)

@@ -112,8 +112,14 @@ def _status(order: StoredOrder, proformas_settled: bool) -> OrderStatus:
     return OrderStatus.AWAITING_PAYMENT
 
 
-def _qr(document: StoredDocument, settled: bool) -> str | None:
-    if document.kind is not DocumentKind.PROFORMA or settled or document.due <= 0:
+def _qr(document: StoredDocument, settled: bool, status: OrderStatus) -> str | None:
+    """The GiroCode of a pro-forma still waiting for money (a cancelled order's are void)."""
+    if (
+        document.kind is not DocumentKind.PROFORMA
+        or settled
+        or document.due <= 0
+        or status is OrderStatus.CANCELLED
+    ):
         return None
     code = girocode(view_from_canonical(document.canonical.encode()))
     return None if code is None else str(code.svg_data_uri(scale=4, border=2))
@@ -174,9 +180,10 @@ class OrderBook:
             if d.kind is DocumentKind.PROFORMA and not d.period  # the order's, not renewals
         ]
         checkout = (await self._store.repo(CartRepository).checkouts(account_id)).get(order_id)
+        status = _status(order, bool(proformas) and all(proformas))
         return OrderInfo(
             order=order,
-            status=_status(order, bool(proformas) and all(proformas)),
+            status=status,
             contracts=tuple(booked),
             documents=tuple(
                 OrderDocument(
@@ -187,7 +194,7 @@ class OrderBook:
                     due=d.due,
                     reference=d.payment_reference,
                     settled=settled,
-                    girocode=_qr(d, settled),
+                    girocode=_qr(d, settled, status),
                     period=d.period,
                 )
                 for d, settled in documents

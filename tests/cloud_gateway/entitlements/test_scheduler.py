@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.config import SmtpConfig
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
-from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.entitlements.scheduler import EntitlementScheduler
 from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import Booking
@@ -80,8 +80,10 @@ async def test_reminders_exactly_on_day_minus_five_and_expiry_day_never_for_subs
         (date(2026, 3, 11), "single@example.org", "package_reminder_before"),
         (date(2026, 3, 16), "single@example.org", "package_reminder_day"),
     ]
-    for account in (single, sub):
-        assert await store.repo(EntitlementRepository).orders_for_account(account.id) == []
+    billing = store.repo(BillingRepository)
+    async with billing.transaction() as conn:
+        for account in (single, sub):
+            assert await billing.orders(conn, account.id) == []  # the scheduler orders nothing
     # the scheduler told the tunnel side when the single booking's window ended
     assert hub.id in listener.device_ids
     decision = await service.decide(hub, clock.now())

@@ -12,7 +12,12 @@ import pytest
 
 from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.shop.repository import CartRepository
-from tests.cloud_gateway.shop.shopping import give_customer_data, issue_vouchers, validate
+from tests.cloud_gateway.shop.shopping import (
+    billing_of,
+    give_customer_data,
+    issue_vouchers,
+    validate,
+)
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
@@ -32,6 +37,15 @@ async def _add(http: aiohttp.ClientSession, gw: GatewayHarness, **line: str) -> 
         "/shop/cart/add", data={"csrf_token": token, **line}, allow_redirects=False
     ) as resp:
         return resp.status
+
+
+async def _transfer_form(http: aiohttp.ClientSession, gw: GatewayHarness) -> dict[str, str]:
+    """The checkout form buying the cart by bank transfer."""
+    async with http.get("/shop/checkout") as resp:
+        match = _KEY.search(await resp.text())
+    assert match
+    token = await gw.form_token(http, "/shop/checkout")
+    return {"csrf_token": token, "key": match.group(1), "method": "bank_transfer"}
 
 
 async def _orders(gw: GatewayHarness, account_id: int) -> list[int]:
@@ -137,11 +151,7 @@ async def test_shop_pages_need_a_login_and_other_orders_stay_hidden(gw: GatewayH
             assert resp.headers["Location"].startswith("/login")
         await gw.login(http, "anna")
         await _add(http, gw, product="hub-remote", plan="6m", booking="single")
-        async with http.get("/shop/checkout") as resp:
-            match = _KEY.search(await resp.text())
-        assert match
-        token = await gw.form_token(http, "/shop/checkout")
-        form = {"csrf_token": token, "key": match.group(1), "method": "bank_transfer"}
+        form = await _transfer_form(http, gw)
         async with http.post("/shop/checkout", data=form) as resp:
             assert resp.status == 200
             assert 'data-status="awaiting_payment"' in await resp.text()
@@ -167,3 +177,27 @@ async def test_only_hub_packages_go_into_the_cart(gw: GatewayHarness) -> None:
         async with http.get("/shop/products/plant-monitoring") as resp:
             assert resp.status == 404
     assert (await gw.gateway.store.repo(CartRepository).cart(anna.id)).items == ()
+
+
+async def test_a_cancelled_order_is_listed_as_storniert_without_a_girocode(
+    gw: GatewayHarness,
+) -> None:
+    anna = await gw.create_account("anna")
+    await give_customer_data(gw, anna.id, "Anna Sonne")
+    async with gw.client() as http:
+        await gw.login(http, "anna")
+        await _add(http, gw, product="hub-remote", plan="1m", booking="single")
+        form = await _transfer_form(http, gw)
+        async with http.post("/shop/checkout", data=form) as resp:
+            assert 'class="girocode"' in await resp.text()  # awaiting the transfer
+            order_path = resp.url.path
+        [order_id] = await _orders(gw, anna.id)
+        await billing_of(gw).cancel_order(order_id, key=f"test:cancel:{order_id}")
+        async with http.get("/shop/orders") as resp:
+            listed = await resp.text()
+        async with http.get(order_path) as resp:
+            page = await resp.text()
+    assert f'data-order="{order_id}" data-status="cancelled"' in listed
+    assert "Storniert" in listed
+    assert 'data-status="cancelled">Storniert<' in page
+    assert 'class="girocode"' not in page
