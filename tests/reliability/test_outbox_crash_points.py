@@ -130,7 +130,9 @@ async def test_entry_committed_after_the_last_look_is_delivered_not_lost(tmp_pat
     (or had in its socket buffer), after the rig's last look found its outbox empty and every
     key at the gateway: a descheduled agent does so before it handles SIGTERM. Measured with
     the agent frozen by SIGSTOP at random moments around the close: 5 of 20 tries committed 1
-    or 2 entries after a look that said "all delivered". Here the entry is committed at that
+    or 2 entries after a look that said "all delivered"; with SIGTERM right after the thaw, 1
+    of 8 runs left two such entries behind, and the old count said "8 lost" (a cycle of 4
+    readings from each bus), as in the failure seen. Here the entry is committed at that
     moment on purpose (the agent's own outbox code, after the stop, which leaves the file as a
     commit just before the stop would). Counted the old way (wait, stop, compare) its readings
     are "lost", though the outbox holds them durably; :meth:`Rig.deliver_held`, the last step
