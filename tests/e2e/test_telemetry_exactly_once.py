@@ -71,9 +71,7 @@ async def test_outage_and_two_agent_kills_deliver_every_reading_once(tmp_path: P
         await r.start_agent()
         restored = r.produced_count()
         await until(lambda: r.produced_count() >= restored + 500, "readings after the outage")
-        await r.simulator.close()  # night falls: no more readings
-        await r.wait_all_delivered(timeout=OUTAGE_TIMEOUT)
-        assert await r.agent.terminate() == 0
+        await r.finish(timeout=OUTAGE_TIMEOUT)  # night falls: no more readings
 
         # the outage as a real site would live it: 72 inverters at the default poll interval
         site_minutes = during_outage / 72 * DEFAULT_POLL_S / 60
@@ -124,9 +122,7 @@ async def test_gateway_killed_between_commit_and_ack_stores_no_duplicate(tmp_pat
 
         last = r.next_seq() - 1
         await until(lambda: r.delivered_up_to(last), "the backlog")
-        await r.simulator.close()
-        await r.wait_all_delivered()
-        assert await r.agent.terminate() == 0
+        await r.finish()
 
         _produced, stored = r.check_exactly_once(minimum=1_000)
         print(
