@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -174,11 +175,23 @@ def _capped(line: Iterable[object]) -> list[object]:
     return cells
 
 
+_BROKEN_ZIP = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,  # e.g. an encrypted member
+    struct.error,
+)
+"""What ``zipfile`` raises on a damaged archive (besides ``ValueError``, see below)."""
+
+
 def _check_budget(data: bytes) -> None:
     """Refuse a workbook that unpacks too large or has a too wide row, before parsing it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (*_BROKEN_ZIP, ValueError) as exc:
         raise SpreadsheetError("plants.sheet.unreadable") from exc
     with archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
@@ -187,7 +200,7 @@ def _check_budget(data: bytes) -> None:
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 try:
                     part = archive.open(name)
-                except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                except (*_BROKEN_ZIP, ValueError) as exc:  # e.g. a negative seek offset
                     raise SpreadsheetError("plants.sheet.unreadable") from exc
                 with part:
                     _guarded_scan(part)
@@ -196,7 +209,9 @@ def _check_budget(data: bytes) -> None:
 def _guarded_scan(part: IO[bytes]) -> None:
     try:
         _scan_rows(part)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except SpreadsheetError:
+        raise  # the budget's own refusal (a ValueError too)
+    except (*_BROKEN_ZIP, ValueError) as exc:
         raise SpreadsheetError("plants.sheet.unreadable") from exc
 
 
