@@ -1,0 +1,257 @@
+"""Issue 20, test 5 (enforcement) and the activation-code rate figure of test 10.
+
+1. Forged and tampered device credentials, each tried against the real gateway over TLS on
+   loopback: self-signed certificates, certificates of another CA under the device CA's name,
+   really expired ones, certificates the device CA signed but never recorded, an enrolled
+   device's serial replayed under another key, no certificate at all, a revoked device's
+   certificate and one the injected clock says has expired. Every try is counted accepted
+   (a tunnel opened) or refused (TLS failure or REFUSE); none may be accepted.
+2. Entitlement loss closes an open tunnel: the operator's flag, and a window ending on the
+   injected clock. The time from the change to the device seeing the close is measured
+   (monotonic) and reported; the bound is 5 s.
+3. Wrong activation codes for inverters per account accepted within a minute before the
+   guessing limit answers 429.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from cloud_gateway.devices.repository import DeviceRepository
+from cloud_gateway.http.keys import TUNNELS
+from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
+from tests.cloud_gateway.plants.test_api import code, logged_in
+from tests.e2e.test_tunnel_endpoint import WindowPolicy
+from tests.reliability.report import pick, record
+from tests.support.gateway import GatewayHarness, gateway_harness
+from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel, self_made_client_cert
+from tunnel.clock import ManualClock
+from tunnel.errors import RefusedError
+from tunnel.session import DisconnectReason
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+ROUNDS = pick(9, 30)
+"""Rounds of the six forged certificate kinds (each round: fresh keys)."""
+CLOSE_WITHIN = 5.0
+"""Bound for an open tunnel to close after its entitlement ended."""
+
+Forger = Callable[[int], ssl.SSLContext]
+
+
+async def _accepted(gw: GatewayHarness, ctx: ssl.SSLContext) -> bool:
+    """Whether the gateway opened a tunnel for this TLS context (closed again at once)."""
+    try:
+        client = await open_tunnel(gw.url, ctx)
+    except (RefusedError, aiohttp.ClientError, ConnectionError, ssl.SSLError):
+        return False
+    await client.stop()
+    return True
+
+
+class Forgery:
+    """Builds forged device TLS contexts next to a real gateway."""
+
+    def __init__(self, gw: GatewayHarness, folder: Path, genuine: TestDevice) -> None:
+        self.gw, self.folder, self.genuine = gw, folder, genuine
+        self.now = datetime.now().astimezone()
+
+    def _device(
+        self,
+        label: str,
+        n: int,
+        issuer: ec.EllipticCurvePrivateKey | None = None,
+        name: x509.Name | None = None,
+        *,
+        days: tuple[int, int] = (-1, 30),
+        serial: int | None = None,
+    ) -> ssl.SSLContext:
+        device = TestDevice(self.folder / f"{label}-{n}", self.genuine.server_ca)
+        cert = self_made_client_cert(
+            device.key,
+            issuer or device.key,
+            name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "forged")]),
+            not_before=self.now + timedelta(days=days[0]),
+            not_after=self.now + timedelta(days=days[1]),
+            serial=serial,
+        )
+        device.write_files(cert.public_bytes(serialization.Encoding.PEM).decode())
+        return device.client_ssl()
+
+    def self_signed(self, n: int) -> ssl.SSLContext:
+        return self._device("self-signed", n)
+
+    def other_ca(self, n: int) -> ssl.SSLContext:
+        rogue = ec.generate_private_key(ec.SECP256R1())
+        return self._device("other-ca", n, rogue, self.gw.gateway.device_ca.cert.subject)
+
+    def expired(self, n: int) -> ssl.SSLContext:
+        ca = self.gw.gateway.device_ca
+        return self._device("expired", n, ca.key, ca.cert.subject, days=(-10, -1))
+
+    def never_enrolled(self, n: int) -> ssl.SSLContext:
+        ca = self.gw.gateway.device_ca
+        return self._device("unrecorded", n, ca.key, ca.cert.subject)
+
+    def replayed_serial(self, n: int) -> ssl.SSLContext:
+        """The enrolled device's certificate serial, claimed under another key."""
+        assert self.genuine.certificate_pem is not None
+        real = x509.load_pem_x509_certificate(self.genuine.certificate_pem.encode())
+        rogue = ec.generate_private_key(ec.SECP256R1())
+        return self._device(
+            "replayed",
+            n,
+            rogue,
+            self.gw.gateway.device_ca.cert.subject,
+            serial=real.serial_number,
+        )
+
+    def no_certificate(self, n: int) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.genuine.server_ca))
+
+
+async def test_forged_credentials_are_refused_and_entitlement_loss_closes_tunnels(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    policy = WindowPolicy(clock.now() + timedelta(hours=2))
+    db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db, clock, entitlements=policy) as gw:
+        await gw.create_account("anna")
+        registry = gw.gateway.runner.app[TUNNELS]
+        genuine = TestDevice(tmp_path / "genuine", gw.gateway.tls.ca_cert or Path())
+        revoked = TestDevice(tmp_path / "revoked", gw.gateway.tls.ca_cert or Path())
+        slugs = {}
+        for device in (genuine, revoked):
+            slugs[id(device)] = await enrol_device(gw, device, "anna")
+        devices = gw.gateway.store.repo(DeviceRepository)
+        revoked_row = await devices.get_by_slug(slugs[id(revoked)])
+        await gw.gateway.store.repo(DeviceCertificateRepository).revoke_device(
+            revoked_row.id, now=clock.now()
+        )
+        # the genuine device is admitted: the refusals below are not a broken gateway
+        assert await _accepted(gw, genuine.client_ssl())
+
+        forgery = Forgery(gw, tmp_path / "forged", genuine)
+        kinds: dict[str, Forger] = {
+            "self-signed": forgery.self_signed,
+            "other CA": forgery.other_ca,
+            "expired": forgery.expired,
+            "never enrolled": forgery.never_enrolled,
+            "serial replayed": forgery.replayed_serial,
+            "no certificate": forgery.no_certificate,
+            "revoked": lambda n: revoked.client_ssl(),
+        }
+        tried: dict[str, int] = dict.fromkeys(kinds, 0)
+        accepted: dict[str, int] = dict.fromkeys(kinds, 0)
+        for n in range(ROUNDS):
+            for kind, forge in kinds.items():
+                tried[kind] += 1
+                accepted[kind] += await _accepted(gw, forge(n))
+        assert registry.get(revoked_row.id) is None
+
+        # 2. entitlement loss: the window's end on the injected clock
+        closes: dict[str, float] = {}
+        client = await open_tunnel(gw.url, genuine.client_ssl())
+        try:
+            started = time.monotonic()
+            clock.advance(timedelta(hours=2))
+            reason = await client.closed(timeout=30.0)
+            closes["window end"] = time.monotonic() - started
+            assert reason is DisconnectReason.REFUSED
+        finally:
+            await client.stop()
+
+        # the injected clock passes the certificate's end (five years): refused as expired
+        clock.advance(timedelta(days=1826))
+        tried["expired by clock"] = 1
+        accepted["expired by clock"] = int(await _accepted(gw, genuine.client_ssl()))
+
+    total, taken = sum(tried.values()), sum(accepted.values())
+    kinds_text = ", ".join(f"{kind} {count}" for kind, count in tried.items())
+    record(
+        "enforcement_forged",
+        f"{total} forged credentials, {taken} accepted ({kinds_text})",
+        passed=taken == 0 and total >= 50,
+    )
+    _record_closes("window", closes)
+    assert total >= 50
+    assert accepted == dict.fromkeys(tried, 0)
+
+
+def _record_closes(name: str, closes: dict[str, float]) -> None:
+    slowest = max(closes.values())
+    record(
+        f"enforcement_close_{name}",
+        "entitlement loss closed the open tunnel after "
+        + ", ".join(f"{how} {seconds:.2f} s" for how, seconds in closes.items())
+        + f" (bound {CLOSE_WITHIN:.0f} s)",
+        passed=slowest <= CLOSE_WITHIN,
+    )
+    assert slowest <= CLOSE_WITHIN
+
+
+async def test_the_operator_flag_closes_an_open_tunnel(tmp_path: Path, clock: ManualClock) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db, clock) as gw:
+        await gw.create_account("anna")
+        registry = gw.gateway.runner.app[TUNNELS]
+        device = TestDevice(tmp_path / "device", gw.gateway.tls.ca_cert or Path())
+        slug = await enrol_device(gw, device, "anna")
+        devices = gw.gateway.store.repo(DeviceRepository)
+        closes: dict[str, float] = {}
+        client = await open_tunnel(gw.url, device.client_ssl())
+        try:
+            started = time.monotonic()
+            await devices.set_disabled(slug, disabled=True)
+            await registry.entitlement_changed((await devices.get_by_slug(slug)).id)
+            reason = await client.closed(timeout=30.0)
+            closes["operator flag"] = time.monotonic() - started
+            assert reason is DisconnectReason.REFUSED
+        finally:
+            await client.stop()
+    _record_closes("operator", closes)
+
+
+async def test_wrong_activation_codes_per_minute_are_bounded(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    tries = pick(30, 120)
+    async with gateway_harness(tmp_path, db, clock) as gw:
+        await gw.create_account("mallory")
+        async with logged_in(gw, "mallory") as mallory:
+            _, plant = await mallory.call("POST", "/api/v1/plants", {"name": "P"})
+            path = f"/api/v1/plants/{plant['id']}/inverters"
+            statuses: list[int] = []
+            for n in range(tries):  # spread over one minute of the injected clock
+                clock.advance(timedelta(seconds=60 / tries))
+                serial = f"SN-{n}"
+                status, _ = await mallory.call(
+                    "POST", path, {"serial": serial, "activation_code": "AAAAA-AAAAA"}
+                )
+                statuses.append(status)
+            # within the same minute the right code is refused too: the limit is real
+            right = {"serial": "SN-OK", "activation_code": code("SN-OK")}
+            blocked, body = await mallory.call("POST", path, right)
+    wrong_judged = statuses.count(422)
+    limited = statuses.count(429)
+    record(
+        "activation_code_rate",
+        f"activation codes {wrong_judged} wrong tries per minute per account "
+        f"({limited} of {tries} answered 429, right code then also 429)",
+        passed=wrong_judged <= 5 and blocked == 429,
+    )
+    assert set(statuses) <= {422, 429}
+    assert wrong_judged <= 5
+    assert (blocked, body["error"]) == (429, "rate_limited")
