@@ -9,7 +9,9 @@
 2. Entitlement loss closes an open tunnel: the operator's flag, and a window ending on the
    injected clock. The time from the change to the device seeing the close is measured
    (monotonic) and reported; the bound is 5 s.
-3. Wrong activation codes for inverters per account accepted within a minute before the
+3. Tampered hub booking links (every field changed, dropped or the signature swapped, and an
+   expired link): none is honoured by the shop's landing page.
+4. Wrong activation codes for inverters per account accepted within a minute before the
    guessing limit answers 429.
 """
 
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -35,6 +38,7 @@ from tests.cloud_gateway.plants.test_api import code, logged_in
 from tests.e2e.test_tunnel_endpoint import WindowPolicy
 from tests.reliability.report import pick, record
 from tests.support.gateway import GatewayHarness, gateway_harness
+from tests.support.hubs import enrol_hub
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel, self_made_client_cert
 from tunnel.clock import ManualClock
 from tunnel.errors import RefusedError
@@ -255,3 +259,50 @@ async def test_wrong_activation_codes_per_minute_are_bounded(
     assert set(statuses) <= {422, 429}
     assert wrong_judged <= 5
     assert (blocked, body["error"]) == (429, "rate_limited")
+
+
+def _tampered_links(link: str) -> list[str]:
+    """Every field of a genuine hub link changed, emptied or dropped, one at a time."""
+    parts = urlsplit(link)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    variants: list[dict[str, str]] = []
+    for key, value in query.items():
+        # a middle symbol: the last one of base64 text may carry only unused bits
+        middle = len(value) // 2
+        other = "2" if value[middle : middle + 1] != "2" else "3"
+        flipped = value[:middle] + other + value[middle + 1 :]
+        variants.append(dict(query, **{key: flipped}))
+        variants.append(dict(query, **{key: value + "1"}))
+        variants.append(dict(query, **{key: ""}))
+        variants.append({k: v for k, v in query.items() if k != key})
+    return [f"{parts.path}?{urlencode(variant)}" for variant in variants]
+
+
+async def test_tampered_and_expired_hub_links_are_refused(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
+    async with gateway_harness(tmp_path, db, clock) as gw:
+        await gw.create_account("anna")
+        hub = await enrol_hub(gw, tmp_path / "hub", "anna")
+        genuine = hub.link(gw)
+        forged = _tampered_links(genuine)
+        async with gw.client() as browser:
+            async with browser.get(genuine) as resp:
+                assert resp.status == 200  # the untouched link is honoured
+            statuses = []
+            for link in forged:
+                async with browser.get(link) as resp:
+                    statuses.append(resp.status)
+            clock.advance(timedelta(minutes=11))
+            async with browser.get(genuine) as resp:
+                statuses.append(resp.status)
+    accepted = sum(1 for status in statuses if status < 400)
+    record(
+        "enforcement_hub_links",
+        f"{len(statuses)} tampered or expired hub links, {accepted} accepted "
+        f"(answers {sorted(set(statuses))})",
+        passed=accepted == 0,
+    )
+    assert accepted == 0
+    assert set(statuses) <= {400, 403}
