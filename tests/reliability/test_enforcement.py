@@ -11,12 +11,16 @@
    (monotonic) and reported; the bound is 5 s.
 3. Tampered hub booking links (every field changed, dropped or the signature swapped, and an
    expired link): none is honoured by the shop's landing page.
-4. Wrong activation codes for inverters per account accepted within a minute before the
+4. Forged PSP and PayPal webhooks (bad or foreign signatures, signed bodies altered, wrong
+   certificate URL, stale or altered transmission data) against the payments routes on
+   loopback: each answered 422, nothing booked.
+5. Wrong activation codes for inverters per account accepted within a minute before the
    guessing limit answers 429.
 """
 
 from __future__ import annotations
 
+import json
 import ssl
 import time
 from collections.abc import Callable
@@ -31,9 +35,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cloud_gateway.billing.catalogue import PaymentMedium
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
+from simulator.paypal import PayPalSimulator
+from tests.cloud_gateway.payments import conftest as payment_fixtures
+from tests.cloud_gateway.payments.conftest import Rig
 from tests.cloud_gateway.plants.test_api import code, logged_in
 from tests.e2e.test_tunnel_endpoint import WindowPolicy
 from tests.reliability.report import pick, record
@@ -52,6 +60,10 @@ CLOSE_WITHIN = 5.0
 """Bound for an open tunnel to close after its entitlement ended."""
 
 Forger = Callable[[int], ssl.SSLContext]
+
+#: the payments rig of the payment tests (its documents pass EN 16931 afterwards)
+checked_store = payment_fixtures.checked_store
+rig = payment_fixtures.rig
 
 
 async def _accepted(gw: GatewayHarness, ctx: ssl.SSLContext) -> bool:
@@ -306,3 +318,82 @@ async def test_tampered_and_expired_hub_links_are_refused(
     )
     assert accepted == 0
     assert set(statuses) <= {400, 403}
+
+
+def _paypal_forgeries(rig: Rig, body: bytes) -> list[dict[str, str]]:
+    genuine = rig.paypal.signature_headers(body)
+    other = PayPalSimulator()  # another key: signs correctly, but not as PayPal
+    other.webhook_id = rig.paypal.webhook_id
+    foreign = dict(other.signature_headers(body), **{"PAYPAL-CERT-URL": rig.paypal.cert_url})
+    return [
+        foreign,
+        other.signature_headers(body),  # and its own certificate URL
+        rig.paypal.signature_headers(b"{}"),  # a real signature over another body
+        dict(foreign, **{"PAYPAL-CERT-URL": "http://evil.example/cert"}),
+        dict(genuine, **{"PAYPAL-CERT-URL": "https://evil.example/cert.pem"}),
+        dict(genuine, **{"PAYPAL-TRANSMISSION-ID": "WH-REPLAYED-1"}),
+        dict(genuine, **{"PAYPAL-TRANSMISSION-TIME": "2020-01-01T00:00:00Z"}),
+        dict(genuine, **{"PAYPAL-TRANSMISSION-SIG": "AAAA"}),
+        dict(genuine, **{"PAYPAL-AUTH-ALGO": "SHA1withRSA"}),
+        {"Content-Type": "application/json"},
+    ]
+
+
+def _psp_forgeries(rig: Rig, body: bytes) -> list[dict[str, str]]:
+    now = int(rig.clock.now().timestamp())
+    genuine = rig.psp.signed(body, timestamp=now)
+    return [
+        dict(genuine, **{"X-PSP-Signature": "00" * 32}),
+        rig.psp.signed(body, timestamp=now - 3600),  # replayed an hour later
+        rig.psp.signed(body, timestamp=now + 3600),  # from the future
+        dict(genuine, **{"X-PSP-Timestamp": str(now + 1)}),  # signature of another instant
+        rig.psp.signed(b"{}", timestamp=now),  # a real signature over another body
+        dict(genuine, **{"X-PSP-Signature": genuine["X-PSP-Signature"][:-2]}),
+        {"Content-Type": "application/json"},
+    ]
+
+
+async def test_forged_payment_webhooks_are_refused(rig: Rig) -> None:
+    order_id = await rig.place()
+    for method, key in ((PaymentMedium.PAYPAL, "p"), (PaymentMedium.CARD, "c")):
+        await rig.payments.start(
+            order_id=order_id, account_id=rig.customer.account_id, method=method,
+            return_url="/o", cancel_url="/c", key=key,
+        )  # fmt: skip
+    payments = {p.provider.value: p for p in await rig.payments.for_order(order_id)}
+    paypal = next(p for name, p in payments.items() if name.startswith("paypal"))
+    psp = payments["psp"]
+    capture = {
+        "id": "WH-FORGED", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource_type": "capture",
+        "resource": {"id": "CAPFORGED", "status": "COMPLETED",
+                     "amount": {"currency_code": "EUR", "value": "3.57"},
+                     "supplementary_data": {"related_ids": {"order_id": paypal.provider_id}}},
+    }  # fmt: skip
+    checkout = {"id": psp.provider_id, "amount": 357, "currency": "EUR", "status": "paid"}
+    paypal_body = json.dumps(capture).encode()
+    psp_body = json.dumps({"id": "evt_forged", "type": "checkout.paid", "checkout": checkout})
+    tries = [("paypal/webhook", paypal_body, h) for h in _paypal_forgeries(rig, paypal_body)] + [
+        ("psp/notify", psp_body.encode(), h) for h in _psp_forgeries(rig, psp_body.encode())
+    ]
+    # a genuinely signed body, altered afterwards (amount raised, order swapped)
+    altered = paypal_body.replace(b"3.57", b"0.01")
+    tries.append(("paypal/webhook", altered, rig.paypal.signature_headers(paypal_body)))
+    tries.append(
+        ("psp/notify", psp_body.replace("357", "1").encode(), rig.psp.signed(psp_body.encode()))
+    )
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for route, body, headers in tries:
+            url = f"{rig.url}/api/v1/payments/{route}"
+            async with http.post(url, data=body, headers=headers) as response:
+                statuses.append(response.status)
+    booked = await rig.count("billing_journal")
+    accepted = sum(1 for status in statuses if status < 400)
+    record(
+        "enforcement_webhooks",
+        f"{len(statuses)} forged PSP/PayPal webhooks, {accepted} accepted, {booked} booked",
+        passed=accepted == 0 and booked == 0,
+    )
+    assert statuses == [422] * len(tries)
+    assert booked == 0
+    assert await rig.order_state(order_id) == "confirmed"
