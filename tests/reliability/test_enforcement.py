@@ -14,7 +14,9 @@
 4. Forged PSP and PayPal webhooks (bad or foreign signatures, signed bodies altered, wrong
    certificate URL, stale or altered transmission data) against the payments routes on
    loopback: each answered 422, nothing booked.
-5. Wrong activation codes for inverters per account accepted within a minute before the
+5. Remote-access handover tokens used twice, expired, altered or made up: none opens the
+   device host.
+6. Wrong activation codes for inverters per account accepted within a minute before the
    guessing limit answers 429.
 """
 
@@ -44,6 +46,7 @@ from tests.cloud_gateway.payments import conftest as payment_fixtures
 from tests.cloud_gateway.payments.conftest import Rig
 from tests.cloud_gateway.plants.test_api import code, logged_in
 from tests.e2e.test_tunnel_endpoint import WindowPolicy
+from tests.e2e.test_tunnel_remote import Remote, remote_env
 from tests.reliability.report import pick, record
 from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.hubs import enrol_hub
@@ -273,6 +276,17 @@ async def test_wrong_activation_codes_per_minute_are_bounded(
     assert (blocked, body["error"]) == (429, "rate_limited")
 
 
+def _record_refusals(name: str, what: str, statuses: list[int]) -> None:
+    """Record how many of these HTTP answers let a forgery through (below 400); none may."""
+    accepted = sum(1 for status in statuses if status < 400)
+    record(
+        name,
+        f"{len(statuses)} {what}, {accepted} accepted (answers {sorted(set(statuses))})",
+        passed=accepted == 0,
+    )
+    assert accepted == 0
+
+
 def _tampered_links(link: str) -> list[str]:
     """Every field of a genuine hub link changed, emptied or dropped, one at a time."""
     parts = urlsplit(link)
@@ -309,14 +323,7 @@ async def test_tampered_and_expired_hub_links_are_refused(
             clock.advance(timedelta(minutes=11))
             async with browser.get(genuine) as resp:
                 statuses.append(resp.status)
-    accepted = sum(1 for status in statuses if status < 400)
-    record(
-        "enforcement_hub_links",
-        f"{len(statuses)} tampered or expired hub links, {accepted} accepted "
-        f"(answers {sorted(set(statuses))})",
-        passed=accepted == 0,
-    )
-    assert accepted == 0
+    _record_refusals("enforcement_hub_links", "tampered or expired hub links", statuses)
     assert set(statuses) <= {400, 403}
 
 
@@ -397,3 +404,48 @@ async def test_forged_payment_webhooks_are_refused(rig: Rig) -> None:
     assert statuses == [422] * len(tries)
     assert booked == 0
     assert await rig.order_state(order_id) == "confirmed"
+
+
+async def _handover_url(env: Remote, http: aiohttp.ClientSession) -> str:
+    """Press "Fernzugriff öffnen" and keep the handover address without following it."""
+    token = await env.gw.form_token(http, f"/remote/{env.slug}/open")
+    async with http.post(
+        f"/remote/{env.slug}/open", data={"csrf_token": token}, allow_redirects=False
+    ) as resp:
+        location = resp.headers["Location"]
+    assert "/__remote/handover?token=" in location
+    return location
+
+
+async def test_reused_expired_and_made_up_handover_tokens_are_refused(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with remote_env(tmp_path, clock) as env, env.browser() as http:
+        await env.gw.login(http, "anna")
+        used = await _handover_url(env, http)
+        async with http.get(used, allow_redirects=False) as first:
+            assert first.status < 400  # the genuine token opens the device host once
+        base, token = used.split("?token=", 1)
+        middle = len(token) // 2
+        altered = token[:middle] + ("0" if token[middle] != "0" else "1") + token[middle + 1 :]
+        forged = [
+            used,  # used twice
+            f"{base}?token={altered}",
+            f"{base}?token={token[:-1]}",
+            f"{base}?token={token}A",
+            f"{base}?token=",
+            f"{base}",
+            f"{base}?token={'0' * len(token)}",
+            f"{base}?token={'f' * len(token)}",
+        ]
+        stale = await _handover_url(env, http)
+        clock.advance(timedelta(minutes=5))
+        forged.append(stale)  # expired before use
+        statuses = []
+        async with env.browser() as stranger:
+            for url in forged:
+                async with stranger.get(url, allow_redirects=False) as resp:
+                    statuses.append(resp.status)
+    _record_refusals(
+        "enforcement_handover_tokens", "reused, expired or forged handover tokens", statuses
+    )
