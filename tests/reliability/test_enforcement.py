@@ -6,9 +6,10 @@
    device's serial replayed under another key, no certificate at all, a revoked device's
    certificate and one the injected clock says has expired. Every try is counted accepted
    (a tunnel opened) or refused (TLS failure or REFUSE); none may be accepted.
-2. Entitlement loss closes an open tunnel: the operator's flag, and a window ending on the
-   injected clock. The time from the change to the device seeing the close is measured
-   (monotonic) and reported; the bound is 5 s.
+2. Entitlement loss closes an open tunnel: the operator's flag and the end of the hub trial
+   on the injected clock (the gateway's own rules), and a stand-in policy's window end. The
+   time from the change to the device seeing the close is measured (monotonic) and reported;
+   the bound is 5 s.
 3. Tampered hub booking links (every field changed, dropped or the signature swapped, and an
    expired link): none is honoured by the shop's landing page.
 4. Forged PSP and PayPal webhooks (bad or foreign signatures, signed bodies altered, wrong
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -38,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from cloud_gateway.billing.catalogue import PaymentMedium
+from cloud_gateway.config import EntitlementsConfig
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
@@ -180,16 +182,10 @@ async def test_forged_credentials_are_refused_and_entitlement_loss_closes_tunnel
         assert registry.get(revoked_row.id) is None
 
         # 2. entitlement loss: the window's end on the injected clock
-        closes: dict[str, float] = {}
-        client = await open_tunnel(gw.url, genuine.client_ssl())
-        try:
-            started = time.monotonic()
+        async def window_ends() -> None:
             clock.advance(timedelta(hours=2))
-            reason = await client.closed(timeout=30.0)
-            closes["window end"] = time.monotonic() - started
-            assert reason is DisconnectReason.REFUSED
-        finally:
-            await client.stop()
+
+        closes = {"window end": await _seconds_to_close(gw, genuine, window_ends)}
 
         # the injected clock passes the certificate's end (five years): refused as expired
         clock.advance(timedelta(days=1826))
@@ -208,6 +204,30 @@ async def test_forged_credentials_are_refused_and_entitlement_loss_closes_tunnel
     assert accepted == dict.fromkeys(tried, 0)
 
 
+async def _seconds_to_close(
+    gw: GatewayHarness,
+    device: TestDevice,
+    change: Callable[[], Awaitable[None]],
+    *,
+    before: Callable[[], None] | None = None,
+) -> float:
+    """Open a tunnel, make ``change``, wait (bounded) for the device to see the REFUSE; the
+    seconds between the change and the close. ``before`` runs first, the tunnel stays open."""
+    client = await open_tunnel(gw.url, device.client_ssl())
+    try:
+        if before is not None:
+            before()
+            assert not client.task.done()
+        started = time.monotonic()
+        await change()
+        reason = await client.closed(timeout=30.0)
+        seconds = time.monotonic() - started
+        assert reason is DisconnectReason.REFUSED
+        return seconds
+    finally:
+        await client.stop()
+
+
 def _record_closes(name: str, closes: dict[str, float]) -> None:
     slowest = max(closes.values())
     record(
@@ -220,26 +240,39 @@ def _record_closes(name: str, closes: dict[str, float]) -> None:
     assert slowest <= CLOSE_WITHIN
 
 
-async def test_the_operator_flag_closes_an_open_tunnel(tmp_path: Path, clock: ManualClock) -> None:
+async def test_the_operator_flag_and_the_trial_end_close_open_tunnels(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The gateway's own entitlement rules: the operator's flag on one hub, and the end of
+    the other account's hub trial passing on the injected clock."""
     db = f"sqlite+aiosqlite:///{tmp_path / 'gw.sqlite3'}"
     async with gateway_harness(tmp_path, db, clock) as gw:
-        await gw.create_account("anna")
         registry = gw.gateway.runner.app[TUNNELS]
-        device = TestDevice(tmp_path / "device", gw.gateway.tls.ca_cert or Path())
-        slug = await enrol_device(gw, device, "anna")
         devices = gw.gateway.store.repo(DeviceRepository)
-        closes: dict[str, float] = {}
-        client = await open_tunnel(gw.url, device.client_ssl())
-        try:
-            started = time.monotonic()
+        hubs = {}
+        for owner in ("anna", "bert"):
+            await gw.create_account(owner)
+            hub = TestDevice(tmp_path / owner, gw.gateway.tls.ca_cert or Path())
+            hubs[owner] = (hub, await enrol_device(gw, hub, owner))
+        slug = hubs["anna"][1]
+
+        async def operator_flags() -> None:
             await devices.set_disabled(slug, disabled=True)
             await registry.entitlement_changed((await devices.get_by_slug(slug)).id)
-            reason = await client.closed(timeout=30.0)
-            closes["operator flag"] = time.monotonic() - started
-            assert reason is DisconnectReason.REFUSED
-        finally:
-            await client.stop()
-    _record_closes("operator", closes)
+
+        async def trial_ends() -> None:
+            clock.advance(timedelta(days=2))
+
+        def trial_nearly_over() -> None:
+            clock.advance(timedelta(days=EntitlementsConfig().hub_trial_days - 1))
+
+        closes = {
+            "operator flag": await _seconds_to_close(gw, hubs["anna"][0], operator_flags),
+            "trial end": await _seconds_to_close(
+                gw, hubs["bert"][0], trial_ends, before=trial_nearly_over
+            ),
+        }
+    _record_closes("rules", closes)
 
 
 async def test_wrong_activation_codes_per_minute_are_bounded(
