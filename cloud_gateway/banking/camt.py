@@ -25,6 +25,7 @@ import importlib.util
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -88,18 +89,26 @@ def read_statements(data: bytes, file: str) -> tuple[Statement, ...]:
     return _Reader(version).statements(root)
 
 
+@functools.cache
+def _xpath(namespace: str, path: str) -> etree.XPath:
+    """``path`` compiled once (lxml's ``findtext`` interprets its path in Python on every call,
+    about three times slower; a statement of 10,000 entries reads 150,000 paths)."""
+    return etree.XPath(path, namespaces={"c": namespace}, smart_strings=False)
+
+
 class _Reader:
     """Reads a document already known to be valid against its XSD."""
 
     def __init__(self, version: CamtVersion) -> None:
         self._version = version
-        self._ns = {"c": version.namespace}
+        self._namespace = version.namespace
 
     def _all(self, element: etree._Element, path: str) -> list[etree._Element]:
-        return list(element.findall(path, namespaces=self._ns))  # ElementPath: compiled, cached
+        return cast("list[etree._Element]", _xpath(self._namespace, path)(element))
 
     def _text(self, element: etree._Element, path: str) -> str:
-        return (element.findtext(path, default="", namespaces=self._ns) or "").strip()
+        """The text of the first element at ``path`` ("" if none): every path read is a leaf."""
+        return str(_xpath(self._namespace, f"string({path})")(element)).strip()
 
     def statements(self, root: etree._Element) -> tuple[Statement, ...]:
         message_id = self._text(root, "c:BkToCstmrStmt/c:GrpHdr/c:MsgId")

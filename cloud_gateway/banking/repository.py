@@ -2,7 +2,8 @@
 
 Like the billing repository, every method takes the connection of the transaction it belongs
 to, so the service records a transaction and books its money in one commit. Look-ups take
-whole sets (chunked ``IN`` lists): one pass per statement, not one query per transaction.
+whole sets (:func:`~cloud_gateway.store.sets.one_of`): one pass per statement, not one query
+per transaction.
 """
 
 from __future__ import annotations
@@ -25,21 +26,14 @@ from cloud_gateway.billing.schema import billing_contracts, billing_documents, b
 from cloud_gateway.billing.states import ContractState
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.repository import Repository
+from cloud_gateway.store.sets import one_of, slices
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["BankRepository"]
 
 _S, _T = bank_statements, bank_transactions
 _D, _C, _P = billing_documents, billing_contracts, billing_settlements
-#: values per ``IN`` list (keeps SQLite under its bound-parameter limit)
-_CHUNK = 1000
 _ENDED = (ContractState.ENDED.value, ContractState.CANCELLED.value)
-
-
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    items = sorted(values)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _transaction(m: sa.RowMapping) -> StoredTransaction:
@@ -80,8 +74,8 @@ class BankRepository(Repository):
     async def known_keys(self, conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are recorded already."""
         found: set[str] = set()
-        for chunk in _chunks(set(keys)):
-            rows = await conn.execute(sa.select(_T.c.key).where(_T.c.key.in_(chunk)))
+        for chunk in slices(conn, keys):
+            rows = await conn.execute(sa.select(_T.c.key).where(one_of(conn, _T.c.key, chunk)))
             found.update(str(k) for (k,) in rows)
         return found
 
@@ -135,9 +129,9 @@ class BankRepository(Repository):
     ) -> dict[str, int]:
         """Accounts of booked credits by their end-to-end reference (what a reversal undoes)."""
         found: dict[str, int] = {}
-        for chunk in _chunks(set(end_to_end_ids)):
+        for chunk in slices(conn, end_to_end_ids):
             stmt = sa.select(_T.c.end_to_end_id, _T.c.account_id).where(
-                _T.c.end_to_end_id.in_(chunk),
+                one_of(conn, _T.c.end_to_end_id, chunk),
                 _T.c.direction == Direction.CREDIT.value,
                 _T.c.account_id.is_not(None),
             )
@@ -189,8 +183,8 @@ class BankRepository(Repository):
             (_C.c.order_id, wanted.orders),
         )
         for column, values in columns:
-            for chunk in _chunks(values):
-                found += await self._select(conn, base.where(column.in_(chunk)))
+            for chunk in slices(conn, values):
+                found += await self._select(conn, base.where(one_of(conn, column, chunk)))
         return found
 
     async def open_by_amount(
@@ -198,8 +192,8 @@ class BankRepository(Repository):
     ) -> list[ProForma]:
         """Open pro-formas whose total is one of ``amounts`` (matching by amount and name)."""
         found: list[ProForma] = []
-        for chunk in _chunks(set(amounts)):
-            stmt = self._proformas(today).where(_D.c.gross.in_(chunk))
+        for chunk in slices(conn, amounts):
+            stmt = self._proformas(today).where(one_of(conn, _D.c.gross, chunk))
             found += [p for p in await self._select(conn, stmt) if p.open]
         return found
 

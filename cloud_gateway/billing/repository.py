@@ -42,6 +42,7 @@ from cloud_gateway.billing.schema import (
 from cloud_gateway.billing.states import ContractState, OrderState
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.repository import Repository, store_error
+from cloud_gateway.store.sets import one_of, slices
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["BillingRepository", "document_row", "order_row"]
@@ -190,9 +191,9 @@ class BillingRepository(Repository):
                 return [_contract(r._mapping) for r in await conn.execute(stmt)]
         found: list[StoredContract] = []
         with _mapped():
-            for start in range(0, len(ids), _CHUNK):
-                chunk = stmt.where(_C.c.id.in_(list(ids[start : start + _CHUNK])))
-                found += [_contract(r._mapping) for r in await conn.execute(chunk)]
+            for chunk in slices(conn, ids, _CHUNK):
+                sliced = stmt.where(one_of(conn, _C.c.id, chunk))
+                found += [_contract(r._mapping) for r in await conn.execute(sliced)]
         return found
 
     async def set_contract(self, conn: AsyncConnection, contract_id: int, **values: Any) -> None:

@@ -1,8 +1,9 @@
 """Set-wise reads and writes of the money core for many payments at once (a bank statement).
 
-Each method is one statement per chunk of rows (``IN`` lists and multi-row inserts), in the
-caller's transaction; :mod:`cloud_gateway.billing.payments_bulk` books a statement's payments
-with a handful of these instead of a dozen statements per payment.
+Each method is one statement per set of values (:func:`~cloud_gateway.store.sets.one_of`; on
+SQLite one per slice of it) or one multi-row insert or update, in the caller's transaction;
+:mod:`cloud_gateway.billing.payments_bulk` books a statement's payments with a handful of these
+instead of a dozen statements per payment.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cloud_gateway.billing.schema import (
     billing_settlements,
 )
 from cloud_gateway.store.repository import Repository
+from cloud_gateway.store.sets import one_of, slices
 
 __all__ = ["BillingBulkRepository"]
 
@@ -37,12 +39,6 @@ _I, _J, _D, _O, _C = (
     billing_orders,
     billing_contracts,
 )
-_CHUNK = 500
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -56,11 +52,11 @@ class BillingBulkRepository(Repository):
         """Serialise money moves of these accounts until commit (in id order: no deadlock)."""
         if conn.dialect.name != "postgresql":
             return  # SQLite serialises writers anyway
-        accounts = sa.table("accounts", sa.column("id"))
-        for chunk in _chunks(sorted(set(account_ids))):
+        accounts = sa.table("accounts", sa.column("id", sa.Integer))
+        for chunk in slices(conn, account_ids):
             await conn.execute(
                 sa.select(accounts.c.id)
-                .where(accounts.c.id.in_(chunk))
+                .where(one_of(conn, accounts.c.id, chunk))
                 .order_by(accounts.c.id)
                 .with_for_update(key_share=True)
             )
@@ -70,8 +66,10 @@ class BillingBulkRepository(Repository):
     ) -> dict[str, tuple[str, str]]:
         """``key -> (operation, result)`` of the keys claimed already."""
         found: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            stmt = sa.select(_I.c.key, _I.c.operation, _I.c.result).where(_I.c.key.in_(chunk))
+        for chunk in slices(conn, keys):
+            stmt = sa.select(_I.c.key, _I.c.operation, _I.c.result).where(
+                one_of(conn, _I.c.key, chunk)
+            )
             found.update((str(k), (str(o), str(r))) for k, o, r in await conn.execute(stmt))
         return found
 
@@ -109,8 +107,8 @@ class BillingBulkRepository(Repository):
         self, conn: AsyncConnection, references: Iterable[str]
     ) -> dict[str, StoredDocument]:
         found: dict[str, StoredDocument] = {}
-        for chunk in _chunks(sorted(set(references))):
-            stmt = sa.select(_D).where(_D.c.payment_reference.in_(chunk))
+        for chunk in slices(conn, references):
+            stmt = sa.select(_D).where(one_of(conn, _D.c.payment_reference, chunk))
             for row in await conn.execute(stmt):
                 document = document_row(row._mapping)
                 found[str(document.payment_reference)] = document
@@ -120,19 +118,18 @@ class BillingBulkRepository(Repository):
         """Which of ``document_ids`` are settled."""
         found: set[int] = set()
         column = billing_settlements.c.document_id
-        for chunk in _chunks(sorted(set(document_ids))):
-            found.update(
-                int(i) for (i,) in await conn.execute(sa.select(column).where(column.in_(chunk)))
-            )
+        for chunk in slices(conn, document_ids):
+            stmt = sa.select(column).where(one_of(conn, column, chunk))
+            found.update(int(i) for (i,) in await conn.execute(stmt))
         return found
 
     async def balances(self, conn: AsyncConnection, account_ids: Iterable[int]) -> dict[int, int]:
         """The balance of each account (0 for one without journal lines)."""
         found = dict.fromkeys(account_ids, 0)
-        for chunk in _chunks(sorted(found)):
+        for chunk in slices(conn, found):
             stmt = (
                 sa.select(_J.c.account_id, sa.func.sum(_J.c.amount))
-                .where(_J.c.account_id.in_(chunk))
+                .where(one_of(conn, _J.c.account_id, chunk))
                 .group_by(_J.c.account_id)
             )
             found.update((int(a), int(s or 0)) for a, s in await conn.execute(stmt))
@@ -142,8 +139,8 @@ class BillingBulkRepository(Repository):
         self, conn: AsyncConnection, order_ids: Iterable[int]
     ) -> dict[int, StoredOrder]:
         found: dict[int, StoredOrder] = {}
-        for chunk in _chunks(sorted(set(order_ids))):
-            for row in await conn.execute(sa.select(_O).where(_O.c.id.in_(chunk))):
+        for chunk in slices(conn, order_ids):
+            for row in await conn.execute(sa.select(_O).where(one_of(conn, _O.c.id, chunk))):
                 order = order_row(row._mapping)
                 found[order.id] = order
         return found
@@ -151,20 +148,31 @@ class BillingBulkRepository(Repository):
     async def first_proforma_counts(
         self, conn: AsyncConnection, order_ids: Iterable[int]
     ) -> dict[int, int]:
-        """How many pro-formas of period 0 (one per order line) each order has."""
+        """How many pro-formas of period 0 (one per order line) each order has.
+
+        Two single-table look-ups by index (the orders' contracts, then their documents), not
+        one join: right after many pro-formas are written, before the statistics know them,
+        PostgreSQL planned the join as a scan of every period-0 document per chunk (0.1 s each,
+        2 s for a statement of 10,000).
+        """
+        order_of: dict[int, int] = {}
+        for chunk in slices(conn, order_ids):
+            stmt = sa.select(_C.c.id, _C.c.order_id).where(one_of(conn, _C.c.order_id, chunk))
+            order_of.update((int(c), int(o)) for c, o in await conn.execute(stmt))
         found: dict[int, int] = {}
-        for chunk in _chunks(sorted(set(order_ids))):
+        for chunk in slices(conn, order_of):
             stmt = (
-                sa.select(_C.c.order_id, sa.func.count(_D.c.id))
-                .join(_D, _D.c.contract_id == _C.c.id)
+                sa.select(_D.c.contract_id, sa.func.count(_D.c.id))
                 .where(
-                    _C.c.order_id.in_(chunk),
+                    one_of(conn, _D.c.contract_id, chunk),
                     _D.c.kind == DocumentKind.PROFORMA.value,
                     _D.c.period == 0,
                 )
-                .group_by(_C.c.order_id)
+                .group_by(_D.c.contract_id)
             )
-            found.update((int(o), int(n)) for o, n in await conn.execute(stmt))
+            for contract_id, count in await conn.execute(stmt):
+                order_id = order_of[int(contract_id)]
+                found[order_id] = found.get(order_id, 0) + int(count)
         return found
 
     async def settle_all(
