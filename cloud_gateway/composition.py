@@ -167,6 +167,8 @@ class Services:
         jobs = {
             "mail-worker": self.mail_worker.run(),
             "remote audit writer": self.remote_gate.ledger.run(),
+            # on every node: a cancellation asked twice is done once at PayPal
+            "paypal-cancellations": self.payments.run_cancellations(),
         }
         # once across the fleet (ADR 0020): under a lease when this node is one of several
         singletons: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
@@ -411,6 +413,7 @@ def build_services(
             outbox=outbox,
             billing=billing,
             tunnels=tunnels,
+            subscriptions=payments,
         ),
         drain=drain,
         fleet=fleet,

@@ -12,8 +12,9 @@ It imports no product package; the gateway reaches it only through HTTP, exactly
 - ``/v1/catalogs/products``, ``/v1/billing/plans``, ``/v1/billing/subscriptions``: a
   subscription has an approval page too; approving it pays the first cycle,
   :meth:`PayPalSimulator.bill_cycle` each further one (``PAYMENT.SALE.COMPLETED``), and the
-  buyer's "Automatische Zahlungen" page (``/myaccount/autopay``) cancels it
-  (``BILLING.SUBSCRIPTION.CANCELLED``), as in PayPal;
+  buyer's "Automatische Zahlungen" page (``/myaccount/autopay``) or the seller's
+  ``POST /v1/billing/subscriptions/{id}/cancel`` cancels it (``BILLING.SUBSCRIPTION.CANCELLED``),
+  as in PayPal; :attr:`PayPalSimulator.outage` makes the REST API answer 503;
 - ``/v1/notifications/webhooks`` registers the listener; every event is POSTed to it signed
   like PayPal's (SHA256withRSA over ``transmission_id|transmission_time|webhook_id|crc32``,
   the certificate at ``PAYPAL-CERT-URL``), retried until answered with 2xx, optionally
@@ -105,6 +106,8 @@ class PayPalSimulator(HostedService):
     """Decline the next captures and cycle payments (``INSTRUMENT_DECLINED``)."""
     duplicates: int = 1
     """How often each webhook event is delivered (PayPal delivers at least once)."""
+    outage: bool = False
+    """The REST API answers 503 ``SERVICE_UNAVAILABLE`` (PayPal is down; pages still work)."""
     deliveries: list[WebhookDelivery] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every event by id, in the order they happened."""
@@ -156,7 +159,14 @@ class PayPalSimulator(HostedService):
         return f"{prefix}{next(self._ids):06d}{secrets.token_hex(4).upper()}"
 
     # --- auth and idempotency ----------------------------------------------------------------
+    def _down(self) -> web.Response | None:
+        if not self.outage:
+            return None
+        return _error(503, "SERVICE_UNAVAILABLE", "service unavailable, try again later")
+
     async def _token(self, request: web.Request) -> web.Response:
+        if (down := self._down()) is not None:
+            return down
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         if request.headers.get("Authorization") != f"Basic {expected}":
             return web.json_response(
@@ -180,6 +190,8 @@ class PayPalSimulator(HostedService):
 
     async def _idempotent(self, request: web.Request, handler: Any, *args: Any) -> web.Response:
         """Answer a repeated ``PayPal-Request-Id`` with the first answer (PayPal's rule)."""
+        if (down := self._down()) is not None:
+            return down
         if not self._authorised(request):
             return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         request_id = request.headers.get("PayPal-Request-Id")
@@ -437,6 +449,10 @@ class PayPalSimulator(HostedService):
         sale = self.bill_cycle(request.match_info["id"])
         return web.json_response({"sale_id": sale})
 
+    def subscription_status(self, subscription_id: str) -> str:
+        """The subscription's status as PayPal shows it (``ACTIVE``, ``CANCELLED`` …)."""
+        return self._subscriptions[subscription_id].status
+
     def cancel_subscription(self, subscription_id: str) -> None:
         """The buyer cancels in PayPal: no further cycles, ``BILLING.SUBSCRIPTION.CANCELLED``."""
         sub = self._subscriptions[subscription_id]
@@ -447,9 +463,20 @@ class PayPalSimulator(HostedService):
             )
 
     async def _api_cancel(self, request: web.Request) -> web.Response:
+        """As PayPal: 204, 404 for an unknown subscription, 422 for one not active or
+        suspended (cancelled or expired already, or never approved)."""
+        if (down := self._down()) is not None:
+            return down
         if not self._authorised(request):
             return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
-        self.cancel_subscription(request.match_info["id"])
+        sub = self._subscriptions.get(request.match_info["id"])
+        if sub is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "subscription not found")
+        if sub.status not in ("ACTIVE", "SUSPENDED"):
+            return _error(
+                422, "SUBSCRIPTION_STATUS_INVALID", f"subscription is {sub.status.lower()}"
+            )
+        self.cancel_subscription(sub.id)
         return web.Response(status=204)
 
     async def _autopay_page(self, _request: web.Request) -> web.Response:

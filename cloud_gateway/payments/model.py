@@ -25,12 +25,17 @@ class PaymentState(StrEnum):
         created ──provider answered──► pending ──money booked──► paid
                                           └──declined──► declined      (the order stays unpaid)
         paid (subscription) ──cancelled in PayPal──► cancelled         (renewal ends)
+        pending/paid (subscription) ──account closed──► cancelling ──PayPal confirms──► cancelled
+
+    ``cancelling`` is the durable request: until PayPal has confirmed the cancellation the
+    payment service asks again (:meth:`PaymentService.retry_cancellations`).
     """
 
     CREATED = "created"
     PENDING = "pending"
     PAID = "paid"
     DECLINED = "declined"
+    CANCELLING = "cancelling"
     CANCELLED = "cancelled"
 
 

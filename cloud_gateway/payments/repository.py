@@ -71,6 +71,24 @@ class PaymentRepository(Repository):
         async with self._db.connect() as conn:
             return [_payment(r._mapping) for r in await conn.execute(query)]
 
+    async def subscriptions(
+        self, states: tuple[PaymentState, ...], *, account_id: int | None = None
+    ) -> list[StoredPayment]:
+        """PayPal subscriptions started at PayPal in one of ``states`` (of one account)."""
+        query = (
+            _P.select()
+            .where(
+                _P.c.provider == Provider.PAYPAL_SUBSCRIPTION.value,
+                _P.c.provider_id.is_not(None),
+                _P.c.state.in_([s.value for s in states]),
+            )
+            .order_by(_P.c.id)
+        )
+        if account_id is not None:
+            query = query.where(_P.c.account_id == account_id)
+        async with self._db.connect() as conn:
+            return [_payment(r._mapping) for r in await conn.execute(query)]
+
     async def set_started(
         self, payment_id: int, provider_id: str, redirect_url: str, now: datetime
     ) -> StoredPayment:

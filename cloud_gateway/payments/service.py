@@ -9,14 +9,21 @@ activates the order in the same transaction (``BillingService.pay_order``).
 A declined attempt is not the end: "Jetzt kaufen" again (the same checkout key) starts a fresh
 attempt for the same order, keyed by the declined one (:func:`retry_key`), so concurrent clicks
 still start one; after the retry's decline the next click starts the next, and so on.
+
+Closing an account cancels its PayPal subscriptions at PayPal (:meth:`cancel_subscriptions`):
+each is first marked ``cancelling`` in the database, then cancelled through the provider; one
+PayPal does not answer for stays marked and is asked again by :meth:`run_cancellations` (a
+background task) until PayPal confirms, so the closure never fails on PayPal.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 from collections.abc import Mapping
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from cloud_gateway.billing.catalogue import PaymentMedium
@@ -25,7 +32,7 @@ from cloud_gateway.billing.service import BillingService
 from cloud_gateway.billing.states import OrderState
 from cloud_gateway.config import PaymentsConfig
 from cloud_gateway.errors import NotFoundError
-from cloud_gateway.payments.errors import PaymentError
+from cloud_gateway.payments.errors import PaymentError, ProviderError
 from cloud_gateway.payments.model import PaymentState, Provider, StoredPayment
 from cloud_gateway.payments.port import PaymentStart
 from cloud_gateway.payments.providers import (
@@ -40,7 +47,7 @@ from cloud_gateway.payments.repository import PaymentRepository
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
 
-__all__ = ["FAULT_ENV", "PaymentService", "retry_key"]
+__all__ = ["CANCEL_RETRY", "FAULT_ENV", "PaymentService", "retry_key"]
 
 _LOGGER = logging.getLogger(__name__)
 #: test-only fault hook: ``after_capture`` kills the process when PayPal has taken the money
@@ -63,6 +70,11 @@ def _fault(point: str, outcome: Outcome) -> None:
 
 
 _PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
+#: subscriptions that may still renew at PayPal (approved or awaiting approval)
+_LIVE = (PaymentState.PENDING, PaymentState.PAID)
+_ENDING = (PaymentState.CANCELLING, PaymentState.CANCELLED)
+#: how long a cancellation PayPal did not answer waits before it is asked again
+CANCEL_RETRY = timedelta(minutes=5)
 
 
 def _route_kinds(route: str) -> tuple[Provider, ...]:
@@ -281,9 +293,7 @@ class PaymentService:
         now = self._clock.now()
         if outcome.kind is NoticeKind.PAID:
             await self._book(payment, outcome)
-            await self._repo.set_state(
-                payment.id, PaymentState.PAID, now, unless=(PaymentState.CANCELLED,)
-            )
+            await self._repo.set_state(payment.id, PaymentState.PAID, now, unless=_ENDING)
         elif outcome.kind is NoticeKind.DECLINED:
             if recurring:
                 _LOGGER.warning("PayPal cycle payment of %s denied", payment.provider_id)
@@ -335,3 +345,56 @@ class PaymentService:
         except BillingError as exc:
             # not started yet or within its minimum term: it simply is not renewed
             _LOGGER.info("subscription %s cancelled: %s", payment.provider_id, exc)
+
+    # --- cancelling subscriptions (account closure) ------------------------------------------
+    async def cancel_subscriptions(self, account_id: int, *, reason: str) -> int:
+        """Cancel every live PayPal subscription of the account at PayPal; how many.
+
+        Each is marked ``cancelling`` first; one PayPal does not answer for stays so and is
+        asked again by :meth:`run_cancellations`. Never raises for an unreachable PayPal.
+        """
+        live = await self._repo.subscriptions(_LIVE, account_id=account_id)
+        now = self._clock.now()
+        for payment in live:
+            await self._repo.set_state(
+                payment.id, PaymentState.CANCELLING, now, message=reason[:200], unless=_ENDING
+            )
+        pending = await self._repo.subscriptions((PaymentState.CANCELLING,), account_id=account_id)
+        for payment in pending:
+            await self._cancel(payment)
+        return len(pending)
+
+    async def retry_cancellations(self) -> int:
+        """Ask PayPal again for every cancellation it has not confirmed; how many are left."""
+        pending = await self._repo.subscriptions((PaymentState.CANCELLING,))
+        return sum([not await self._cancel(p) for p in pending])
+
+    async def run_cancellations(self, every: timedelta = CANCEL_RETRY) -> None:
+        """Background task: :meth:`retry_cancellations` every ``every``, until cancelled."""
+        while True:
+            try:
+                await self.retry_cancellations()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a retry loop outlives one bad round; logged with its cause
+                _LOGGER.exception("retrying PayPal cancellations failed")
+            await self._clock.sleep_until(self._clock.now() + every)
+
+    async def _cancel(self, payment: StoredPayment) -> bool:
+        """Cancel one subscription at PayPal; ``False`` when PayPal did not answer."""
+        if payment.provider_id is None:  # pragma: no cover - selected with a provider id
+            return True
+        provider = self._providers.get(payment.provider)
+        if provider is None:
+            _LOGGER.warning("subscription %s: PayPal is not configured", payment.provider_id)
+            return False
+        try:
+            await provider.cancel_subscription(
+                payment.provider_id, reason=payment.message or "account closed"
+            )
+        except ProviderError as exc:
+            _LOGGER.warning("subscription %s not cancelled yet: %s", payment.provider_id, exc)
+            return False
+        _LOGGER.info("subscription %s cancelled at PayPal", payment.provider_id)
+        await self._cancelled(payment)
+        return True

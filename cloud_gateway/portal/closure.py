@@ -8,6 +8,9 @@ In this order, so that a crash at any point can simply be retried:
    reported), and every order not started yet (placed, confirmed or paid) is cancelled with
    its pending contracts (``close:<account>:order:<order>``): its pro-formas are void, money
    arriving for them later activates nothing and stays on the payment account as credit;
+   every PayPal subscription still renewing is cancelled at PayPal through the payment service
+   (marked first; one PayPal does not answer for is asked again in the background, so the
+   closure never fails on PayPal);
 3. in one transaction: the account's personal data are erased (:meth:`PortalRepository.erase`),
    the closure recorded with the date until which documents are kept (8 years after the end
    of the calendar year, § 147 AO), and the confirmation mail written to the outbox;
@@ -20,6 +23,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.passwords import PasswordHasher
@@ -37,7 +41,7 @@ from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import TunnelRegistry
 from tunnel.clock import Clock
 
-__all__ = ["KEEP_DOCUMENTS_YEARS", "AccountClosure", "ClosedAccount"]
+__all__ = ["KEEP_DOCUMENTS_YEARS", "AccountClosure", "ClosedAccount", "SubscriptionCanceller"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +50,14 @@ _NOT_STARTED = frozenset({OrderState.PLACED, OrderState.CONFIRMED, OrderState.PA
 
 KEEP_DOCUMENTS_YEARS = 8
 """Invoices are kept this many years after the end of the calendar year (§ 147 AO)."""
+
+
+class SubscriptionCanceller(Protocol):
+    """Stops the account's subscriptions at their provider (the payment service)."""
+
+    async def cancel_subscriptions(self, account_id: int, *, reason: str) -> int:
+        """Cancel (or mark for a retry) every live subscription; how many."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +71,8 @@ class ClosedAccount:
     """Contracts within their minimum term: they run out and are not renewed."""
     orders_cancelled: int
     """Orders not started yet (awaiting payment or delivery), cancelled with their contracts."""
+    subscriptions_cancelled: int = 0
+    """PayPal subscriptions cancelled at PayPal (or marked to be, when it did not answer)."""
     keep_documents_until: date
 
 
@@ -74,6 +88,7 @@ class AccountClosure:
         outbox: Outbox,
         billing: BillingService,
         tunnels: TunnelRegistry,
+        subscriptions: SubscriptionCanceller | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -81,6 +96,7 @@ class AccountClosure:
         self._outbox = outbox
         self._billing = billing
         self._tunnels = tunnels
+        self._subscriptions = subscriptions
 
     async def close(self, account: Account, password: str) -> ClosedAccount:
         """Close ``account`` when ``password`` is its password (else ClosureRefusedError)."""
@@ -89,6 +105,11 @@ class AccountClosure:
             raise ClosureRefusedError(f"wrong password for account {account.id}")
         ended, left = await self._end_contracts(account.id)
         cancelled = await self._cancel_orders(account.id)
+        subscriptions = 0
+        if self._subscriptions is not None:
+            subscriptions = await self._subscriptions.cancel_subscriptions(
+                account.id, reason="account closed"
+            )
         now = self._clock.now()
         today = local_date(now)
         keep_until = date(today.year + KEEP_DOCUMENTS_YEARS, 12, 31)
@@ -115,12 +136,14 @@ class AccountClosure:
         for device_id in erased.device_ids:
             await self._tunnels.revoked(device_id)
         _LOGGER.info(
-            "account %d closed: %d devices, %d plants, %d contracts ended, %d orders cancelled",
+            "account %d closed: %d devices, %d plants, %d contracts ended, %d orders cancelled, "
+            "%d subscriptions cancelled",
             account.id,
             len(erased.device_ids),
             erased.plants,
             ended,
             cancelled,
+            subscriptions,
         )
         return ClosedAccount(
             devices=len(erased.device_ids),
@@ -128,6 +151,7 @@ class AccountClosure:
             contracts_ended=ended,
             contracts_left=left,
             orders_cancelled=cancelled,
+            subscriptions_cancelled=subscriptions,
             keep_documents_until=keep_until,
         )
 

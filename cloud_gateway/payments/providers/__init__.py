@@ -3,7 +3,8 @@
 A provider starts a payment (:meth:`PaymentProvider.create`: where the buyer goes), tells
 the outcome when the buyer comes back (:meth:`PaymentProvider.complete`: PayPal captures
 here) and turns a signed webhook or notification into a :class:`Notice`
-(:meth:`PaymentProvider.notice`), refusing anything not signed by the provider.
+(:meth:`PaymentProvider.notice`), refusing anything not signed by the provider. A provider
+that takes subscriptions cancels one (:meth:`PaymentProvider.cancel_subscription`).
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ class PaymentProvider(Protocol):
 
     async def notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
         """Verify and read a webhook; raises WebhookSignatureError unless signed."""
+        ...
+
+    async def cancel_subscription(self, provider_id: str, *, reason: str) -> None:
+        """Stop a subscription's renewals; one cancelled or ended already counts as done.
+
+        Raises ProviderError when the provider cannot be reached (ask again later),
+        PaymentError when it takes no subscriptions.
+        """
         ...
 
     async def close(self) -> None:

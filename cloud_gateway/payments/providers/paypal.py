@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import time
 import zlib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from cloud_gateway.payments.providers import (
 
 __all__ = ["PayPalProvider"]
 
+_LOGGER = logging.getLogger(__name__)
 _TIMEOUT = aiohttp.ClientTimeout(total=15)
 _SUBSCRIPTION_PREFIX = "I-"
 
@@ -225,6 +227,24 @@ class PayPalProvider:
             money_id=str(done[0]["id"]),
             amount=cents(done[0]["amount"]["value"]),
         )
+
+    async def cancel_subscription(self, provider_id: str, *, reason: str) -> None:
+        """``POST /v1/billing/subscriptions/{id}/cancel``: no further cycles are charged.
+
+        PayPal answers 204; 422 ``SUBSCRIPTION_STATUS_INVALID`` for a subscription that is not
+        active or suspended (cancelled or expired already, or never approved) and 404 for one
+        it does not know: nothing renews either way, so both count as done.
+        """
+        status, body = await self._call(
+            "POST", f"/v1/billing/subscriptions/{provider_id}/cancel", {"reason": reason[:128]}
+        )
+        if status in (200, 204, 404, 422):
+            if status != 204:
+                issue = (body.get("details") or [{}])[0].get("issue", "")
+                _LOGGER.info("PayPal subscription %s not cancelled: %s %s", provider_id,
+                             status, issue)  # fmt: skip
+            return
+        raise ProviderError(f"PayPal subscription cancel: HTTP {status}")
 
     async def notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
         """Verify the webhook's signature with PayPal's certificate, then read it."""

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from cloud_gateway.config import PaymentsConfig
-from cloud_gateway.payments.errors import ProviderError, WebhookSignatureError
+from cloud_gateway.payments.errors import PaymentError, ProviderError, WebhookSignatureError
 from cloud_gateway.payments.providers import (
     CheckoutRequest,
     Notice,
@@ -100,6 +100,10 @@ class PspProvider:
         """Ask for the checkout's state (the notification may still be on its way)."""
         del idempotency_key  # reading the state changes nothing
         return _outcome(await self._call("GET", f"/api/v1/checkouts/{provider_id}"))
+
+    async def cancel_subscription(self, provider_id: str, *, reason: str) -> None:
+        """The PSP's hosted page takes single payments only."""
+        raise PaymentError(f"the PSP has no subscriptions (asked to cancel {provider_id})")
 
     async def notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
         """Verify the HMAC and the timestamp, then read the notification."""
