@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.banking.matching import ProForma, Wanted
@@ -26,7 +25,7 @@ from cloud_gateway.billing.schema import billing_contracts, billing_documents, b
 from cloud_gateway.billing.states import ContractState
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.store.repository import Repository
-from cloud_gateway.store.sets import one_of, slices
+from cloud_gateway.store.sets import insert_rows, one_of, slices
 from cloud_gateway.store.upsert import insert_ignore
 
 __all__ = ["BankRepository"]
@@ -85,11 +84,9 @@ class BankRepository(Repository):
         """Record transactions; the keys recorded now (not those a racer recorded first)."""
         if not rows:
             return set()
-        insert: Any = (
-            postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T)
-        )
+        insert, params = insert_rows(conn, _T, rows)
         stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(_T.c.key)
-        return {str(k) for (k,) in await conn.execute(stmt, list(rows))}
+        return {str(k) for (k,) in await conn.execute(stmt, params)}
 
     async def get(self, conn: AsyncConnection, transaction_id: int) -> StoredTransaction:
         row = (await conn.execute(sa.select(_T).where(_T.c.id == transaction_id))).one_or_none()

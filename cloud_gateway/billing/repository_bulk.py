@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.billing.model import StoredDocument, StoredOrder
@@ -28,7 +27,7 @@ from cloud_gateway.billing.schema import (
     billing_settlements,
 )
 from cloud_gateway.store.repository import Repository
-from cloud_gateway.store.sets import one_of, slices
+from cloud_gateway.store.sets import columns, insert_rows, one_of, slices
 
 __all__ = ["BillingBulkRepository"]
 
@@ -39,10 +38,6 @@ _I, _J, _D, _O, _C = (
     billing_orders,
     billing_contracts,
 )
-
-
-def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 class BillingBulkRepository(Repository):
@@ -76,19 +71,16 @@ class BillingBulkRepository(Repository):
     async def claim_all(
         self, conn: AsyncConnection, operation: str, results: Mapping[str, str], now: datetime
     ) -> int:
-        """Claim every key with its result; how many were new (a racer's keys are skipped).
-
-        One executemany: SQLAlchemy sends it as multi-row statements (``insertmanyvalues``)
-        compiled once.
-        """
+        """Claim every key with its result; how many were new (a racer's keys are skipped)."""
         rows = [
             {"key": k, "operation": operation, "result": r, "created_at": now}
             for k, r in results.items()
         ]
         if not rows:
             return 0
-        stmt = _insert(conn, _I).on_conflict_do_nothing(index_elements=["key"]).returning(_I.c.key)
-        return len((await conn.execute(stmt, rows)).all())
+        insert, params = insert_rows(conn, _I, rows)
+        stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(_I.c.key)
+        return len((await conn.execute(stmt, params)).all())
 
     async def append_all(
         self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
@@ -96,12 +88,11 @@ class BillingBulkRepository(Repository):
         """Append journal lines; ``source_key -> id`` of those not booked before."""
         if not rows:
             return {}
-        stmt = (
-            _insert(conn, _J)
-            .on_conflict_do_nothing(index_elements=["source_key"])
-            .returning(_J.c.source_key, _J.c.id)
+        insert, params = insert_rows(conn, _J, rows)
+        stmt = insert.on_conflict_do_nothing(index_elements=["source_key"]).returning(
+            _J.c.source_key, _J.c.id
         )
-        return {str(k): int(i) for k, i in await conn.execute(stmt, list(rows))}
+        return {str(k): int(i) for k, i in await conn.execute(stmt, params)}
 
     async def documents_by_reference(
         self, conn: AsyncConnection, references: Iterable[str]
@@ -181,11 +172,20 @@ class BillingBulkRepository(Repository):
         """Record settlements ``{"document_id", "journal_id"}``."""
         if rows:
             values = [{**row, "settled_at": now} for row in rows]
-            await conn.execute(billing_settlements.insert(), values)
+            await conn.execute(*insert_rows(conn, billing_settlements, values))
 
     async def add_paid_periods_all(self, conn: AsyncConnection, counts: Mapping[int, int]) -> None:
-        """Add paid periods per contract (one executemany)."""
+        """Add paid periods per contract (one statement; an executemany on SQLite)."""
         if not counts:
+            return
+        if conn.dialect.name == "postgresql":
+            rows = [{"id": c, "paid_periods": n} for c, n in counts.items()]
+            source = columns(_C, rows, ["id", "paid_periods"])
+            await conn.execute(
+                _C.update()
+                .where(_C.c.id == source.c.id)
+                .values(paid_periods=_C.c.paid_periods + source.c.paid_periods)
+            )
             return
         stmt = (
             _C.update()
@@ -195,8 +195,15 @@ class BillingBulkRepository(Repository):
         await conn.execute(stmt, [{"contract": c, "count": n} for c, n in counts.items()])
 
     async def set_order_states(self, conn: AsyncConnection, states: Mapping[int, str]) -> None:
-        """Set order states (one executemany)."""
+        """Set order states (one statement; an executemany on SQLite)."""
         if not states:
+            return
+        if conn.dialect.name == "postgresql":
+            rows = [{"id": o, "state": s} for o, s in states.items()]
+            source = columns(_O, rows, ["id", "state"])
+            await conn.execute(
+                _O.update().where(_O.c.id == source.c.id).values(state=source.c.state)
+            )
             return
         stmt = _O.update().where(_O.c.id == sa.bindparam("order")).values(state=sa.bindparam("to"))
         await conn.execute(stmt, [{"order": o, "to": s} for o, s in states.items()])
