@@ -47,8 +47,10 @@ from tunnel.clock import Clock
 __all__ = ["BankService"]
 
 _LOGGER = logging.getLogger(__name__)
-#: transactions booked per database transaction
+#: transactions booked per database transaction: on SQLite a writing transaction holds the one
+#: write lock (checkouts wait for it), on PostgreSQL only the rows of its accounts
 CHUNK = 500
+CHUNK_POSTGRESQL = 2000
 _CURRENCY = "EUR"
 _Booker = Callable[["UnitOfWork", StoredTransaction], Awaitable[dict[str, object]]]
 
@@ -134,14 +136,15 @@ class BankService:
         clock: Clock,
         *,
         iban: str | None = None,
-        chunk: int = CHUNK,
+        chunk: int | None = None,
     ) -> None:
         self._store = store
         self._billing = billing
         self._clock = clock
         #: the seller's account: a statement of another account is refused (None: any)
         self._iban = iban.replace(" ", "").upper() if iban else None
-        self._chunk = chunk
+        postgresql = store.engine.dialect.name == "postgresql"
+        self._chunk = chunk or (CHUNK_POSTGRESQL if postgresql else CHUNK)
 
     # --- import -------------------------------------------------------------------------------
     async def import_statement(self, data: bytes, file: str) -> ImportSummary:
