@@ -10,6 +10,7 @@ from cloud_gateway.billing.payments_bulk import Payment
 from cloud_gateway.billing.pricing import Buyer
 from cloud_gateway.billing.rendering.view import Party
 from cloud_gateway.billing.repository import BillingRepository
+from cloud_gateway.billing.repository_bulk import BillingBulkRepository
 from cloud_gateway.billing.schema import billing_journal, billing_settlements
 from cloud_gateway.billing.service import BillingService, Customer, OrderLine
 from cloud_gateway.billing.states import OrderState
@@ -102,3 +103,22 @@ async def test_a_batch_settles_like_single_payments_and_books_nothing_twice(
     again = await billing.record_payments(mixed)
     assert again[1] == results[0]
     assert len((await _rows(checked_store))[0]) == len(journal) + 1
+
+
+async def test_period_zero_pro_formas_are_counted_per_order_across_its_lines(
+    checked_store: Store, billing: BillingService, billing_clock: ManualClock
+) -> None:
+    """An order of two lines has two period-0 pro-formas (paid only together), one of one line
+    one; an order not asked for is not counted."""
+    dora = await _customer(checked_store, billing_clock, "dora")
+    emil = await _customer(checked_store, billing_clock, "emil")
+    two = await billing.place_order(dora, [SATELLITE, HUB], key="o-two")
+    one = await billing.place_order(emil, [SATELLITE], key="o-one")
+    other = await billing.place_order(emil, [HUB], key="o-other")
+    bulk = BillingBulkRepository(checked_store.database)
+    async with checked_store.engine.connect() as conn:
+        counts = await bulk.first_proforma_counts(
+            conn, [int(two["order_id"]), int(one["order_id"]), 999_999]
+        )
+    assert counts == {int(two["order_id"]): 2, int(one["order_id"]): 1}
+    assert int(other["order_id"]) not in counts
