@@ -123,3 +123,26 @@ async def test_paypal_down_at_closure_the_cancellation_is_retried_until_paypal_a
     await rig.paypal.drain()
     assert await _payments_booked(rig) == booked
     assert await rig.payments.retry_cancellations() == 0
+
+
+async def test_a_subscription_the_buyer_cancelled_in_paypal_meanwhile_counts_as_cancelled(
+    rig: Rig,
+) -> None:
+    """PayPal refuses to cancel it again (422 SUBSCRIPTION_STATUS_INVALID): nothing renews,
+    so it is done, not retried for ever; its own webhook arrives afterwards and changes
+    nothing."""
+    account_id, order_id, subscription = await _subscribed(rig)
+    rig.paypal.hold()  # the buyer's cancellation event is still on its way
+    rig.paypal.cancel_subscription(subscription)
+
+    closed = await _close(rig, account_id)
+
+    assert closed.subscriptions_cancelled == 1
+    [payment] = await rig.payments.for_order(order_id)
+    assert payment.state is PaymentState.CANCELLED
+    assert await rig.payments.retry_cancellations() == 0
+    rig.paypal.release()
+    await rig.paypal.drain()
+    [payment] = await rig.payments.for_order(order_id)
+    assert payment.state is PaymentState.CANCELLED
+    assert rig.paypal.bill_cycle(subscription) is None
