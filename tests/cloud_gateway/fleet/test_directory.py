@@ -79,3 +79,37 @@ async def test_joining_again_forgets_rows_of_the_earlier_run(
     assert node.draining is True
     await repo.leave("a")
     assert await repo.nodes() == []
+
+
+async def test_joining_again_claims_own_tunnels_but_not_a_newer_session_elsewhere(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    mine, moved, fresh = [await _device(store, f"hub-{i}", clock) for i in range(3)]
+    await repo.join("a", clock.now())
+    await repo.join("b", clock.now(), internal_url="b.internal:9443")
+    await repo.claim(mine, "a", "s-old", clock.now())
+    clock.advance(timedelta(seconds=11))
+    await repo.heartbeat("b", clock.now())
+    assert await repo.reap(clock.now(), timedelta(seconds=10)) == ["a"]  # a stalled
+    await repo.claim(moved, "b", "s-b", clock.now())  # that device came back on b meanwhile
+    elsewhere = await repo.rejoin(
+        "a",
+        clock.now(),
+        [(mine, "s1", clock.now()), (moved, "s2", clock.now()), (fresh, "s3", clock.now())],
+        internal_url="a.internal:9443",
+    )
+    assert [(e.device_id, e.node_id, e.session_id, e.internal_url) for e in elsewhere] == [
+        (moved, "b", "s-b", "b.internal:9443")
+    ]
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [
+        (mine, "s1"),
+        (fresh, "s3"),
+    ]
+    assert await repo.heartbeat("a", clock.now()) is True
+    # joining again while the row is there keeps it and refreshes its own claims
+    assert await repo.rejoin("a", clock.now(), [(mine, "s4", clock.now())]) == []
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [
+        (mine, "s4"),
+        (fresh, "s3"),
+    ]
