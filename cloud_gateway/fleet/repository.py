@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from cloud_gateway.devices.schema import devices
 from cloud_gateway.fleet.schema import fleet_nodes, tunnel_directory
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import dialect_insert
@@ -141,6 +142,14 @@ class FleetRepository(Repository):
                     },
                 )
             )
+            # a device deleted meanwhile has no row to claim (its tunnel is being closed)
+            ids = [d for d, _s, _t in tunnels]
+            known: set[int] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                query = sa.select(devices.c.id).where(devices.c.id.in_(chunk))
+                known.update(r[0] for r in await conn.execute(query))
+            tunnels = [t for t in tunnels if t[0] in known]
             if not tunnels:
                 return []
             claimed: set[int] = set()

@@ -113,3 +113,19 @@ async def test_joining_again_claims_own_tunnels_but_not_a_newer_session_elsewher
         (mine, "s4"),
         (fresh, "s3"),
     ]
+
+
+async def test_joining_again_skips_a_device_deleted_meanwhile(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    kept = await _device(store, "hub-1", clock)
+    await repo.join("a", clock.now())
+    await repo.leave("a")
+    deleted = kept + 1000  # no such device (deleted while its tunnel was still closing)
+    elsewhere = await repo.rejoin(
+        "a", clock.now(), [(kept, "s1", clock.now()), (deleted, "s2", clock.now())]
+    )
+    assert elsewhere == []
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [(kept, "s1")]
+    assert [n.node_id for n in await repo.nodes()] == ["a"]
