@@ -165,12 +165,13 @@ class FleetNode:
         await self._repo.heartbeat(self.node_id, self._clock.now(), draining=draining)
 
     async def _reap(self) -> None:
-        """Every heartbeat: remove the nodes that stopped beating."""
+        """Every heartbeat: remove the nodes that stopped beating (never this one: its loop
+        is answering, and its heartbeat thread may just not have written since a clock step)."""
         dead_after = timedelta(seconds=self.liveness.dead_after_s)
         while True:
             await asyncio.sleep(self.liveness.heartbeat_s)
             try:
-                dead = await self._repo.reap(self._clock.now(), dead_after)
+                dead = await self._repo.reap(self._clock.now(), dead_after, keep=self.node_id)
             except (GatewayError, OSError) as exc:  # the database is away: next time
                 _LOGGER.warning("fleet reaper failed: %s", exc)
                 continue

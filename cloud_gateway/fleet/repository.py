@@ -92,8 +92,9 @@ class FleetRepository(Repository):
             )
         return result.rowcount == 1
 
-    async def reap(self, now: datetime, dead_after: timedelta) -> list[str]:
-        """Remove nodes silent for longer than ``dead_after`` with their directory rows.
+    async def reap(self, now: datetime, dead_after: timedelta, *, keep: str = "") -> list[str]:
+        """Remove nodes silent for longer than ``dead_after`` with their directory rows
+        (never ``keep``: the reaping node, alive as it is reaping).
 
         One ``DELETE`` judges and removes, so a node that beats or joins again while it is
         being reaped is either removed before (and its join inserts a fresh row) or judged on
@@ -103,7 +104,9 @@ class FleetRepository(Repository):
             dead = [
                 r[0]
                 for r in await conn.execute(
-                    _N.delete().where(_N.c.heartbeat_at < now - dead_after).returning(_N.c.node_id)
+                    _N.delete()
+                    .where(_N.c.heartbeat_at < now - dead_after, _N.c.node_id != keep)
+                    .returning(_N.c.node_id)
                 )
             ]
             if dead:  # gone with their node (ON DELETE CASCADE); said here for every backend

@@ -57,6 +57,7 @@ async def test_a_silent_node_is_reaped_with_its_rows(store: Store, clock: Manual
     assert await repo.heartbeat("a", clock.now()) is True
     assert await repo.reap(clock.now(), timedelta(seconds=10)) == []
     clock.advance(timedelta(seconds=3))  # b silent for 11 s, a for 3 s
+    assert await repo.reap(clock.now(), timedelta(seconds=10), keep="b") == []  # b reaps
     assert await repo.reap(clock.now(), timedelta(seconds=10)) == ["b"]
     assert [n.node_id for n in await repo.nodes()] == ["a"]
     assert await repo.locate(two) is None
