@@ -14,6 +14,7 @@ inverter, so a round costs the same on the first and the hundredth day of readin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,8 @@ __all__ = ["FiguresRepository", "InverterFigures"]
 
 _LOOKBACK = timedelta(days=7)
 _CHUNK = 1000
+_YIELD_ROWS = 2000
+"""Rows between two turns given back to the event loop."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +88,9 @@ class FiguresRepository(Repository):
         result: dict[int, InverterFigures] = {}
         silent: list[int] = []
         async with self._db.connect() as conn:
-            for row in await conn.execute(query):
+            for n_row, row in enumerate(await conn.execute(query), 1):
+                if not n_row % _YIELD_ROWS:
+                    await asyncio.sleep(0)  # a round shares the event loop with the ingest
                 if row.last_at is None:
                     silent.append(row.id)
                     continue
