@@ -49,7 +49,7 @@ _S = alert_settings.c
 _A = alerts.c
 _F = forecast_days.c
 _PLANT_ROW = 0
-_YIELD_ROWS = 2000
+_YIELD_ROWS = 1000
 """Rows between two turns given back to the event loop while a round reads every plant."""
 
 

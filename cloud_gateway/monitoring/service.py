@@ -4,13 +4,16 @@ A round, at the clock's instant ``now``:
 
 1. reads the plants with inverters and their owners, asks the plant access policy whether
    each is licensed now (R-MON-16, the same answer that serves its data);
-2. reads the owners' settings, the open alerts and, in one pass over the telemetry tables,
+2. reads the owners' settings, the open alerts and, paging through the telemetry tables,
    every inverter's last reading, window energy and day energy (``MonitoringRepository``);
 3. takes each plant's forecast and sun-up intervals of the local day from the cache, or
    computes them once (pvlib, in a worker thread: ``asyncio.to_thread``) and caches them;
 4. runs :func:`~cloud_gateway.monitoring.alert_rules.evaluate_round`;
 5. in ONE transaction writes the alert changes, one outbox mail per event that notifies
    (de/en by the owner's language) and one retained MQTT outbox row; then wakes the workers.
+
+The round shares the event loop with the ingest: it gives the loop back between slices of
+plants (``_SLICE``) and pages of rows, so a reading waits for one slice, not for the round.
 
 State lives only in the ``alerts`` table, so a restart continues where it stopped: nothing
 reopens, nothing is lost.
@@ -78,7 +81,7 @@ _ON_INGEST = frozenset({AlertRule.NO_DATA})
 minute round alone, for every plant alike."""
 _LAST_ONLY = timedelta(hours=1)
 """The window read when only the last readings matter (``no_data``)."""
-_SLICE = 500
+_SLICE = 200
 """Plants per slice of a round's pure work: between slices the round gives the event loop
 back, so the ingest sharing it is not held up for the whole round's Python work."""
 _NO_DAYLIGHT = Daylight(intervals=())
