@@ -115,10 +115,8 @@ class WebSocketTransport:
             if self._ws.closed:
                 raise SessionClosedError("WebSocket is closed", clean=self._clean())
             return False
-        writer = self._plain_writer
-        if writer is not None and not writer._closing:
-            transport = self._socket
-            assert transport is not None  # writable said so
+        writer, transport = self._plain_writer, self._socket
+        if writer is not None and transport is not None and not writer._closing:
             size = len(message)
             if size < 126:
                 transport.write(_BINARY_SHORT.pack(0x82, size) + message)
