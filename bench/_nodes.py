@@ -11,6 +11,9 @@
 * ``device CERTS URL``: a :class:`TunnelConnector` whose ``on_open`` splices each stream
   to its ``tcp://`` target (:func:`~tunnel.tcp_splice.splice_tcp`).
 
+With ``BENCH_TUNNEL_LOOP=uvloop`` gateway and device run on uvloop's event loop
+(``uvloop-gateway``, ``uvloop-device``: only that end).
+
 Each node prints JSON lines on stdout (its ports, then events) and ends when its stdin
 closes, so no node outlives the benchmark.
 """
@@ -25,6 +28,7 @@ import logging
 import os
 import struct
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
 
     from tunnel.gateway_end import GatewaySession
 
-__all__ = ["HELLO", "emit", "main", "stdin_closed"]
+__all__ = ["HELLO", "emit", "main", "run_tunnel_end", "stdin_closed"]
 
 HELLO = Hello(
     versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="bench", device_kind="ccu"
@@ -244,6 +248,20 @@ def main(argv: list[str]) -> None:
         _run_role(argv)
 
 
+def run_tunnel_end(main: Coroutine[Any, Any, None], role: str) -> None:
+    """Run a tunnel end (``role``: gateway or device) on asyncio's event loop, or on
+    uvloop's with ``BENCH_TUNNEL_LOOP`` = ``uvloop`` (both ends), ``uvloop-gateway`` or
+    ``uvloop-device``: an A/B of the event loop (the product runs on asyncio's)."""
+    choice = os.environ.get("BENCH_TUNNEL_LOOP", "asyncio")
+    if choice in ("uvloop", f"uvloop-{role}"):
+        import uvloop  # noqa: PLC0415 - optional, only for this comparison
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+    else:
+        asyncio.run(main)
+
+
 def _run_role(argv: list[str]) -> None:
     role, *args = argv
     if role == "target":
@@ -252,9 +270,9 @@ def _run_role(argv: list[str]) -> None:
         asyncio.run(webui())
     elif role == "gateway":
         forwards = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
-        asyncio.run(gateway(Path(args[0]), forwards, v1="v1" in args[1:]))
+        run_tunnel_end(gateway(Path(args[0]), forwards, v1="v1" in args[1:]), role)
     elif role == "device":
-        asyncio.run(device(Path(args[0]), args[1]))
+        run_tunnel_end(device(Path(args[0]), args[1]), role)
     else:
         raise SystemExit(f"unknown role {role!r}")
 

@@ -27,7 +27,9 @@
 Several loopback destination addresses (127.0.0.2, ...) give each device process its own
 ephemeral port range. Both roles raise ``RLIMIT_NOFILE`` as far as they may. With
 ``BENCH_PROFILE=DIR`` every role runs under cProfile and writes ``DIR/ROLE-PID.prof``
-when it ends (the gateway when its stdin closes).
+when it ends (the gateway when its stdin closes). With ``BENCH_TUNNEL_LOOP=uvloop`` (or
+``uvloop-gateway``) the gateway runs on uvloop's event loop, whose TLS does not use
+:mod:`tunnel.tls_buffers`.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bench._certs import device_context, gateway_context
-from bench._nodes import HELLO, emit
+from bench._nodes import HELLO, emit, run_tunnel_end
 from tunnel.admission import HandshakeGate
 from tunnel.backoff import Backoff, BackoffPolicy
 from tunnel.clock import SystemClock
@@ -280,7 +282,7 @@ def main(argv: list[str]) -> None:
     role, *args = argv
     profile = _Profile(role)
     if role == "gateway":
-        asyncio.run(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile))
+        run_tunnel_end(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile), role)
     elif role == "devices":
         window = float(args[3]) if len(args) > 3 else None
         healthy = float(args[4]) if len(args) > 4 else None

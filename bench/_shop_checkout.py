@@ -1,32 +1,47 @@
-"""Checkout latency through the PSP simulator: 50 concurrent buyers, "Jetzt kaufen" to order page.
+"""Checkout latency: 50 concurrent buyers, "Jetzt kaufen" to the order page, paid by PayPal.
 
-Each buyer has an account and its own HTTP client (keep-alive, as a browser: its connection to
-the gateway is open from showing the payment page, untimed); all start together. One buyer's
-time runs from placing the order (the checkout's ``place_order`` and ``PaymentPort.start`` with
-the card method, as the shop's "Jetzt kaufen" calls them), over paying on the simulator's
-hosted page, to the gateway's return route answering with the redirect to the order page.
-The gateway is the real one (TLS, SQLite or PostgreSQL, its services from the composition
-root); ``bench/shop.py`` reports :func:`checkout_p99_ms` as ``checkout_p99_ms`` (goal: at
-most 150 ms).
+Two processes, as in production the browsers, the payment provider and the gateway do not
+share a CPU: this one runs the real gateway (TLS, SQLite or PostgreSQL, its services from the
+composition root); the buyers' node (``bench/_shop_buyers.py``) runs the provider's simulator
+and one browser per buyer (own cookie jar, keep-alive connections). Hub packages are paid by
+PayPal or bank transfer in the shop (seed 000), so the provider is the PayPal simulator.
+
+Untimed, each buyer logs in through the portal's form, puts a package into the cart and opens
+the payment page. Then all start together; one buyer's time runs from POSTing the
+"Jetzt kaufen" form (CSRF token, checkout key, PayPal) over PayPal's approval page and
+"Zahlung bestätigen", the gateway's return route (capture and booking), to the order page it
+lands on. After every webhook event was answered, each order must be active with its payment
+booked once (else the run fails).
+``bench/shop.py`` reports :func:`checkout_p99_ms` as ``checkout_p99_ms`` (goal: at most 150 ms).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import cProfile
 import math
+import os
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import aiohttp
+import sqlalchemy as sa
 
+from bench._proc import Node, node
 from bench.ingest import empty_database
+from cloud_gateway.accounts.customer_rules import CustomerKind
+from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.billing.catalogue import BookingType, PaymentMedium
-from cloud_gateway.billing.pricing import Buyer
-from cloud_gateway.billing.rendering.view import Party
-from cloud_gateway.billing.service import Customer, OrderLine
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
+from cloud_gateway.billing.journal import EntryKind
+from cloud_gateway.billing.rendering.view import DocumentKind
+from cloud_gateway.billing.schema import billing_documents, billing_journal, billing_orders
+from cloud_gateway.billing.states import OrderState
 from cloud_gateway.config import (
     DatabaseConfig,
     GatewayConfig,
@@ -34,14 +49,15 @@ from cloud_gateway.config import (
     PaymentsConfig,
     PlantsConfig,
 )
-from cloud_gateway.http.keys import BILLING, PAYMENTS
+from cloud_gateway.payments.model import PaymentState
+from cloud_gateway.payments.schema import payments
 from cloud_gateway.server import start_gateway
-from simulator.psp import PspSimulator
 from tunnel.clock import SystemClock
 
-__all__ = ["checkout_p99_ms"]
+__all__ = ["CheckoutRun", "checkout_p99_ms", "checkout_run", "p99"]
 
-_LINE = OrderLine(product="hub-remote", plan="1m", booking=BookingType.SINGLE)
+#: the bench buyers' throwaway password
+_PASSWORD = "Sonnig!2026"
 
 
 def _free_port() -> int:
@@ -57,19 +73,78 @@ def p99(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-async def checkout_p99_ms(buyers: int = 50, *, backend: str = "sqlite") -> float:
-    """p99 in milliseconds of ``buyers`` concurrent card checkouts (see the module docstring).
+def p50(samples: list[float]) -> float:
+    """The median by nearest rank."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.5 * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckoutRun:
+    """One run's measurements (milliseconds)."""
+
+    #: each buyer's time from "Jetzt kaufen" to the order page
+    samples: list[float]
+    #: each step's times (``bench._shop_buyers.STEPS``)
+    spans: dict[str, list[float]]
+    #: CPU seconds of the gateway's process (its loop and driver threads) while timed
+    gateway_cpu_s: float
+
+    @property
+    def p99_ms(self) -> float:
+        return p99(self.samples)
+
+    def summary(self) -> dict[str, Any]:
+        """p50/p99 of the whole and of each step."""
+        steps = {k: [round(p50(v), 1), round(p99(v), 1)] for k, v in self.spans.items()}
+        return {
+            "p50_ms": round(p50(self.samples), 1),
+            "p99_ms": round(self.p99_ms, 1),
+            "gateway_cpu_ms_per_checkout": round(1000 * self.gateway_cpu_s / len(self.samples), 1),
+            "steps_p50_p99_ms": steps,
+        }
+
+
+async def _event(buyers_node: Node) -> dict[str, Any]:
+    """The node's next line, read without blocking the gateway's loop."""
+    return await asyncio.to_thread(buyers_node.event)
+
+
+async def _verify(gateway_store: Any, buyers: int) -> None:
+    """Every order active, every attempt paid, every payment booked once, one invoice each."""
+    async with gateway_store.engine.connect() as conn:
+        states = (await conn.execute(sa.select(billing_orders.c.state))).scalars().all()
+        paid = (await conn.execute(sa.select(payments.c.state))).scalars().all()
+        booked = await conn.scalar(
+            sa.select(sa.func.count()).where(billing_journal.c.kind == EntryKind.PAYMENT.value)
+        )
+        invoices = await conn.scalar(
+            sa.select(sa.func.count()).where(billing_documents.c.kind == DocumentKind.INVOICE.value)
+        )
+    active = sum(1 for s in states if s == OrderState.ACTIVE.value)
+    if (len(states), active, len(paid), booked, invoices) != (buyers,) * 5 or any(
+        s != PaymentState.PAID.value for s in paid
+    ):
+        raise AssertionError(
+            f"{buyers} buyers: orders {states!r}, payments {paid!r}, "
+            f"{booked} payments booked, {invoices} invoices"
+        )
+
+
+async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> CheckoutRun:
+    """``buyers`` concurrent card checkouts (see the module docstring).
 
     ``backend``: the gateway's database, ``sqlite`` (the default deployment) or ``postgresql``.
     """
     clock = SystemClock()
-    with tempfile.TemporaryDirectory(prefix="bench-shop-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-shop-") as tmp,
+        node("bench._shop_buyers", extra=_profile_args()) as buyers_node,
+    ):
         folder = Path(tmp)
         port = _free_port()
-        async with (
-            PspSimulator(retry_delays=(0.05,)) as psp,
-            empty_database(backend) as url,
-        ):
+        paypal = await _event(buyers_node)
+        async with empty_database(backend) as url:
             config = GatewayConfig(
                 state_dir=folder,
                 http=HttpConfig(port=port, public_host="127.0.0.1"),
@@ -77,79 +152,82 @@ async def checkout_p99_ms(buyers: int = 50, *, backend: str = "sqlite") -> float
                 plants=PlantsConfig(demo_activation_key=True),  # the public demo key
                 payments=PaymentsConfig(
                     gateway_url=f"https://127.0.0.1:{port}",
-                    psp_url=psp.url,
-                    psp_api_key=psp.api_key,
-                    psp_secret=psp.secret,
+                    paypal_api_url=paypal["paypal_url"],
+                    paypal_client_id=paypal["client_id"],
+                    paypal_client_secret=paypal["client_secret"],
+                    paypal_webhook_id=paypal["webhook_id"],
                 ),
             )
             gateway = await start_gateway(config, clock)
             try:
-                app = gateway.runner.app
-                customers = []
+                hashed = await asyncio.to_thread(PasswordHasher().hash, _PASSWORD)
+                logins = []
                 for n in range(buyers):
                     account = await gateway.store.repo(AccountRepository).create(
                         username=f"buyer{n}", email=f"buyer{n}@example.org",
-                        password_hash="-", created_at=clock.now(),
+                        password_hash=hashed, created_at=clock.now(),
                     )  # fmt: skip
-                    customers.append(
-                        Customer(
+                    await gateway.store.repo(CustomerRepository).save(
+                        CustomerData(
                             account_id=account.id,
-                            party=Party(
-                                name=f"Buyer {n}",
-                                street="Weg 1",
-                                postcode="26789",
-                                city="Leer",
-                                customer_number=f"K{account.id:06d}",
-                            ),
-                            buyer=Buyer(business=False, country="DE"),
+                            kind=CustomerKind.PRIVATE,
+                            name=f"Buyer {n}",
+                            street="Weg 1",
+                            postcode="26789",
+                            city="Leer",
+                            country="DE",
+                            updated_at=clock.now(),
                         )
                     )
-
-                async def buy(customer: Customer, http: aiohttp.ClientSession) -> float:
-                    started = time.perf_counter()
-                    key = f"bench:{customer.account_id}"
-                    placed = await app[BILLING].place_order(customer, [_LINE], key=key)
-                    order_id = placed["order_id"]
-                    begun = await app[PAYMENTS].start(
-                        order_id=order_id, account_id=customer.account_id,
-                        method=PaymentMedium.CARD, return_url=f"/shop/orders/{order_id}",
-                        cancel_url="/shop/cart", key=key,
-                    )  # fmt: skip
-                    if begun.redirect_url is None:
-                        raise AssertionError("no hosted page")
-                    async with http.post(
-                        begun.redirect_url, data={"method": "card"}, allow_redirects=False
-                    ) as paid:
-                        back = paid.headers["Location"]
-                    async with http.get(back, allow_redirects=False) as page:
-                        target = page.headers.get("Location", "")
-                    if not target.startswith(f"/shop/orders/{order_id}?payment="):
-                        raise AssertionError(f"unexpected redirect {target!r}")
-                    return (time.perf_counter() - started) * 1000
-
-                # each buyer is a browser: its own keep-alive connections, the one to the
-                # gateway already open (it has just shown the payment page); untimed
-                browsers = [
-                    aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False))
-                    for _ in customers
-                ]
-                try:
-                    for http in browsers:
-                        async with http.get(f"https://127.0.0.1:{port}/shop/products") as shown:
-                            await shown.read()
-                    samples = await asyncio.gather(
-                        *(buy(c, http) for c, http in zip(customers, browsers, strict=True))
-                    )
-                finally:
-                    for http in browsers:
-                        await http.close()
-                await psp.drain()
+                    logins.append({"login": f"buyer{n}", "password": _PASSWORD})
+                buyers_node.send({"gateway": gateway.url, "buyers": logins})
+                await _event(buyers_node)  # logged in, carts filled: ready
+                with _profiled(f"gateway-{backend}"):
+                    cpu = time.process_time()
+                    buyers_node.send({"go": True})
+                    result = await _event(buyers_node)
+                    cpu = time.process_time() - cpu
+                await _verify(gateway.store, buyers)
             finally:
                 await gateway.stop()
-    return p99(list(samples))
+    return CheckoutRun(
+        samples=list(result["samples"]), spans=dict(result["spans"]), gateway_cpu_s=cpu
+    )
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Iterator[None]:
+    """``BENCH_PROFILE=DIR``: this process (the gateway's loop) under cProfile while the
+    checkouts run, stats to ``DIR/NAME.prof``."""
+    directory = os.environ.get("BENCH_PROFILE")
+    if not directory:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(str(Path(directory) / f"{name}.prof"))
+
+
+def _profile_args() -> list[str]:
+    """``BENCH_PROFILE=DIR``: the buyers' node under cProfile too (``DIR/buyers.prof``)."""
+    directory = os.environ.get("BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", str(Path(directory) / "buyers.prof")] if directory else []
+
+
+async def checkout_p99_ms(buyers: int = 50, *, backend: str = "sqlite") -> float:
+    """p99 in milliseconds of ``buyers`` concurrent card checkouts (see the module docstring)."""
+    return (await checkout_run(buyers, backend=backend)).p99_ms
 
 
 if __name__ == "__main__":
-    for name in ("sqlite", "postgresql"):
-        p99_ms = asyncio.run(checkout_p99_ms(backend=name))
-        print(f"checkout p99 ({name}): {p99_ms:.1f} ms")
+    import json
+    import sys
+
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    for name in sys.argv[2:] or ["sqlite", "postgresql"]:
+        run = asyncio.run(checkout_run(count, backend=name))
+        print(json.dumps({"backend": name, "buyers": count, **run.summary()}), flush=True)

@@ -188,6 +188,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
         for key, value in values.items():
             metrics[f"{key}_{leg}"] = value
     metrics["interactive_p99_ms"] = legs["tunnel"]["interactive_p99_ms"]
+    metrics["tunnel_loop"] = os.environ.get("BENCH_TUNNEL_LOOP", "asyncio")
     metrics.update(http.metrics)
     ssh, snitun = legs.get("ssh", {}), legs["snitun"]
     tunnel, direct = legs["tunnel"], legs["direct"]

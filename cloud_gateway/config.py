@@ -412,6 +412,9 @@ class ClusterConfig:
     """How often the node refreshes its row."""
     dead_after_s: float = 10.0
     """A node silent this long is dead: its row and directory rows are removed."""
+    loop_grace_s: float = 60.0
+    """How long the node's event loop may be too busy to answer (a storm of TLS handshakes)
+    before its heartbeat thread stops beating and the others reap it (ADR 0020)."""
     lease_poll_s: float = 1.0
     """How often a node without a singleton's lease asks for it."""
     drain_grace_s: float = 3.0
@@ -434,6 +437,8 @@ class ClusterConfig:
     def __post_init__(self) -> None:
         if self.heartbeat_s <= 0 or self.dead_after_s <= 2 * self.heartbeat_s:
             raise ValueError("cluster: dead_after_s must exceed two heartbeats")
+        if self.loop_grace_s < self.dead_after_s:
+            raise ValueError("cluster: loop_grace_s must be at least dead_after_s")
         if self.lease_poll_s <= 0 or self.drain_grace_s < 0 or self.drain_spread_s < 0:
             raise ValueError("cluster: lease_poll_s must be positive, drain times not negative")
 

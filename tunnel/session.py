@@ -310,7 +310,8 @@ class TunnelSession:
         self._sending = True
         try:
             budget = self.FLUSH_BUDGET
-            while budget and eager.writable:
+            # has_outgoing first: the last frame sent, no second look at the socket
+            while budget and stream.has_outgoing and eager.writable:
                 frame = stream.take_frame()
                 if frame is None:
                     break

@@ -35,6 +35,7 @@ import socket
 
 from tunnel.errors import StreamError
 from tunnel.streams import Stream
+from tunnel.transport import stream_transport
 
 __all__ = ["TcpSplice", "connect_tcp", "splice_tcp"]
 
@@ -90,9 +91,10 @@ class TcpSplice(asyncio.Protocol):
     # -- TCP side ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not isinstance(transport, asyncio.Transport):
+        stream = stream_transport(transport)
+        if stream is None:
             raise TypeError("a splice needs a stream transport")
-        self._transport = transport
+        self._transport = transport = stream
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):

@@ -14,8 +14,9 @@ connection of that thread's event loop, at the full 256 KiB (bulk transfers stil
 large chunks): :class:`SharedBufferSSLProtocol`.
 
 :func:`install` makes asyncio build that class instead of ``SSLProtocol``. It overrides
-``__init__`` (to drop the private buffer), ``get_buffer`` and ``buffer_updated`` only;
-everything else is the stdlib's. ADR 0007 records why this is a patch of
+``__init__`` (to drop the private buffer), ``get_buffer`` and ``buffer_updated``, and
+``_do_read__copied`` (to skip the read that can only raise SSLWantReadError); everything
+else is the stdlib's. ADR 0007 records why this is a patch of
 ``asyncio.sslproto`` and not a custom loop or uvloop. The patch is process-wide and
 idempotent, and applied only on the CPython versions whose ``sslproto`` it was checked
 against; :func:`install` returns False (and does nothing) elsewhere. uvloop does not use
@@ -75,6 +76,33 @@ class SharedBufferSSLProtocol(sslproto.SSLProtocol):
             super().buffer_updated(nbytes)
         finally:
             self._ssl_buffer_view = _EMPTY
+
+    def _do_read__copied(self) -> None:
+        # The stdlib reads plaintext until OpenSSL raises SSLWantReadError, so every
+        # TLS record that arrives alone (each small tunnel frame) costs one exception
+        # (~2 us). When the incoming BIO is empty and OpenSSL holds no decrypted bytes,
+        # that read can only raise: stop before it. (Without read-ahead, which asyncio
+        # does not enable, OpenSSL takes no more from the BIO than the record it reads.)
+        state: Any = self  # the stdlib's private attributes, untyped in typeshed
+        sslobj = state._sslobj
+        incoming = state._incoming
+        chunks: list[bytes] = []
+        chunk = b"1"
+        try:
+            while True:
+                chunk = sslobj.read(self.max_size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if not incoming.pending and not sslobj.pending():
+                    break
+        except sslproto.SSLAgainErrors:
+            pass
+        if chunks:
+            state._app_protocol.data_received(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if not chunk:  # close_notify
+            state._call_eof_received()
+            state._start_shutdown()
 
 
 def installed() -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Final, Protocol, runtime_checkable
+from typing import Final, Protocol, cast, runtime_checkable
 
 from tunnel.errors import SessionClosedError
 from tunnel.frames import HEADER, MAX_PAYLOAD
@@ -25,6 +25,7 @@ __all__ = [
     "PushTransport",
     "abilities",
     "memory_pair",
+    "stream_transport",
 ]
 
 MAX_MESSAGE: Final = HEADER.size + MAX_PAYLOAD
@@ -142,6 +143,32 @@ def memory_pair(capacity: int = 16) -> tuple[MemoryTransport, MemoryTransport]:
     """Two connected transports; each direction buffers at most ``capacity`` messages."""
     a_to_b, b_to_a = _Pipe(capacity), _Pipe(capacity)
     return MemoryTransport(a_to_b, b_to_a), MemoryTransport(b_to_a, a_to_b)
+
+
+_STREAM_METHODS: Final = (
+    "write",
+    "write_eof",
+    "can_write_eof",
+    "pause_reading",
+    "resume_reading",
+    "get_write_buffer_size",
+    "get_write_buffer_limits",
+    "is_closing",
+    "abort",
+)
+
+
+def stream_transport(transport: object) -> asyncio.Transport | None:
+    """``transport`` as a stream transport, or None if it is not one.
+
+    asyncio's own transports subclass :class:`asyncio.Transport`; uvloop's implement the
+    same methods without subclassing it, so they are recognised by those methods.
+    """
+    if isinstance(transport, asyncio.Transport):
+        return transport
+    if all(callable(getattr(transport, name, None)) for name in _STREAM_METHODS):
+        return cast(asyncio.Transport, transport)
+    return None
 
 
 _ABILITIES: dict[type, tuple[bool, bool]] = {}

@@ -47,7 +47,7 @@ from wsproto.events import AcceptConnection, RejectConnection, Request
 from wsproto.utilities import ProtocolError as WsProtocolError
 
 from tunnel.errors import ProtocolError, SessionClosedError, UpgradeRefusedError
-from tunnel.transport import MAX_MESSAGE
+from tunnel.transport import MAX_MESSAGE, stream_transport
 from tunnel.ws_frames import (
     REFUSED,
     FrameError,
@@ -223,9 +223,10 @@ class WebSocketClient(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not isinstance(transport, asyncio.Transport):
+        stream = stream_transport(transport)
+        if stream is None:
             raise TypeError("a WebSocket runs over a stream transport")
-        self._transport = transport
+        self._transport = transport = stream
         parts = urlsplit(self.url)
         if parts.scheme == "wss":
             ssl_object = transport.get_extra_info("ssl_object")

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cloud_gateway.accounts.model import Account
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.billing.catalogue import BookingType, CatalogueSet, Family
 from cloud_gateway.billing.documents import view_from_canonical
@@ -82,6 +83,11 @@ class Activation:
         if not contracts:
             return
         ids = [c.id for c in contracts]
+        # the invoices' numbers as late as possible: on PostgreSQL the range's counter row
+        # stays locked from taking them until the commit, and every other payment waits
+        for contract in await self._repo.contracts(conn, ids=ids):
+            await self.open_window(conn, contract, 0, now)
+        account = await AccountRepository(BoundConnection(conn)).get(order.account_id)
         if day <= local_date(now):
 
             async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
@@ -92,9 +98,7 @@ class Activation:
                 self._repo, conn, self._catalogues, local_date(now),
                 contract_ids=ids, finalise=finalise,
             )  # fmt: skip
-        for contract in await self._repo.contracts(conn, ids=ids):
-            await self.open_window(conn, contract, 0, now)
-        await self._confirmation_mail(conn, order.id, order.account_id, ids, now)
+        await self._confirmation_mail(conn, order, account, ids, now)
 
     def _family(self, contract: StoredContract) -> Family:
         return (
@@ -137,8 +141,8 @@ class Activation:
     async def _confirmation_mail(
         self,
         conn: AsyncConnection,
-        order_id: int,
-        account_id: int,
+        order: StoredOrder,
+        account: Account,
         contract_ids: Sequence[int],
         now: datetime,
     ) -> None:
@@ -156,8 +160,7 @@ class Activation:
             for d in await self._repo.documents(conn, contract_id=contract_id)
             if d.kind is DocumentKind.INVOICE and d.period == 0
         ]
-        account = await AccountRepository(BoundConnection(conn)).get(account_id)
-        order = await self._repo.order(conn, order_id)
+        order_id = order.id
         language = Language.EN if order.language == "en" else Language.DE
         mail = Mail(
             to=account.email,

@@ -137,6 +137,18 @@ class BillingRepository(Repository):
             ).one()
             return str(row.operation), str(row.result)
 
+    async def claimed(self, conn: AsyncConnection, key: str) -> tuple[str, str] | None:
+        """The ``(operation, result)`` stored under ``key``, if it was claimed."""
+        with _mapped():
+            row = (
+                await conn.execute(
+                    sa.select(billing_idempotency.c.operation, billing_idempotency.c.result).where(
+                        billing_idempotency.c.key == key
+                    )
+                )
+            ).first()
+            return None if row is None else (str(row.operation), str(row.result))
+
     async def remember(self, conn: AsyncConnection, key: str, result: str) -> None:
         """Store the result a retry of ``key`` gets."""
         with _mapped():

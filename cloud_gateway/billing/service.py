@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -143,9 +143,21 @@ class BillingService(AccountOps, CorrectionOps):
     """Orders, payments, pro-forma settlement, credit notes, the billing run."""
 
     async def place_order(
-        self, customer: Customer, lines: Sequence[OrderLine], *, key: str
+        self,
+        customer: Customer,
+        lines: Sequence[OrderLine],
+        *,
+        key: str,
+        placed: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> dict[str, Any]:
-        """Book ``lines``: an order, a pending contract per line and its pro-forma (R-BIL-3)."""
+        """Book ``lines``: an order, a pending contract per line and its pro-forma (R-BIL-3).
+
+        ``placed(order_id, gross)`` runs in the order's transaction once the order and its
+        contracts are stored, before the pro-formas (``gross`` cents in all) take their
+        numbers: the caller's own rows go in first, so the range's counter row (locked from
+        taking the numbers until the commit) is held as briefly as possible. A retry of
+        ``key`` returns the first result without calling it.
+        """
 
         async def action(conn: AsyncConnection, now: datetime) -> dict[str, Any]:
             today = local_date(now)
@@ -210,7 +222,9 @@ class BillingService(AccountOps, CorrectionOps):
                         item_kind=ItemKind.PROFORMA.value,
                     )
                 )
-            ids = await self._finalise(conn, pending, now)
+            if placed is not None:
+                await placed(order_id, sum(p.draft.totals().grand_total for p in pending))
+            ids = await self._finalise(conn, pending, now)  # the last statements: numbers
             return {"order_id": order_id, "contract_ids": contract_ids, "proforma_ids": ids}
 
         return await self._once(key, "place_order", action)
@@ -286,7 +300,7 @@ class BillingService(AccountOps, CorrectionOps):
             return await self._start_order(conn, order, start or local_date(now), now)
 
         result = await self._once(key, "activate", action)
-        await self.after_commit(result)
+        await self._after_own_commit(result)
         return result
 
     async def wish_start(self, order_id: int, day: date, *, key: str) -> dict[str, Any]:
@@ -381,7 +395,7 @@ class BillingService(AccountOps, CorrectionOps):
             }
 
         result = await self._once(key, "pay_order", action)
-        await self.after_commit(result)
+        await self._after_own_commit(result)
         return result
 
     async def open_proformas(self, order_id: int) -> list[StoredDocument]:
@@ -407,7 +421,7 @@ class BillingService(AccountOps, CorrectionOps):
 
     async def next_renewal(self, contract_id: int) -> StoredDocument | None:
         """The contract's earliest unsettled renewal pro-forma (a subscription's next cycle)."""
-        async with self._repo.transaction() as conn:
+        async with self._repo.reading() as conn:
             for document in await self._repo.documents(conn, contract_id=contract_id):
                 if (
                     document.kind is DocumentKind.PROFORMA
@@ -462,11 +476,11 @@ class BillingService(AccountOps, CorrectionOps):
 
     async def order_state(self, order_id: int) -> OrderState:
         """Where the order stands now."""
-        async with self._repo.transaction() as conn:
+        async with self._repo.reading() as conn:
             return (await self._repo.order(conn, order_id)).state
 
     async def rendered_document(self, reference: str) -> bytes:
         """The PDF of document ``reference`` (its id): the mail worker's document source."""
-        async with self._repo.transaction() as conn:
+        async with self._repo.reading() as conn:
             document = await self._repo.document(conn, int(reference))
         return await document_pdf(document)

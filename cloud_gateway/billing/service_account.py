@@ -70,7 +70,7 @@ class AccountOps(BillingCore):
             }
 
         result = await self._once(key, "record_payment", action)
-        await self.after_commit(result)
+        await self._after_own_commit(result)
         return result
 
     async def record_payments(self, payments: Sequence[Payment]) -> list[dict[str, Any]]:

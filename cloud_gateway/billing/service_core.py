@@ -96,6 +96,9 @@ class BillingCore:
         self._clock = clock
         self._config = config
         self._seller, self._bank = seller_parties(config)
+        #: bound to a caller's unit of work (:meth:`within`): the caller commits, then runs
+        #: :meth:`after_commit` itself
+        self._bound = False
         #: where a started hub package becomes an entitlement window (never flipped here)
         self._entitlements = entitlements
         #: shop products on activation: first invoice, windows, the paid mail (one tx)
@@ -128,6 +131,15 @@ class BillingCore:
         action: Callable[[AsyncConnection, datetime], Awaitable[dict[str, Any]]],
     ) -> dict[str, Any]:
         now = self._clock.now()
+        if not self._bound:
+            # a retry of a call that committed: its result, without queueing as a writer
+            async with self._repo.reading() as conn:
+                done = await self._repo.claimed(conn, key)
+            if done is not None and done[1]:
+                if done[0] != operation:
+                    raise IdempotencyError(f"key {key!r} was used for {done[0]}")
+                earlier: dict[str, Any] = json.loads(done[1])
+                return earlier
         async with self._repo.transaction() as conn:
             first = await self._repo.claim(conn, key, operation, now)
             if first is not None:
@@ -225,6 +237,12 @@ class BillingCore:
         """
         await self._activation.after_commit(result)
 
+    async def _after_own_commit(self, result: dict[str, Any]) -> None:
+        """:meth:`after_commit` once the service's own transaction committed; bound to a
+        caller's unit of work (:meth:`within`) the caller runs it after its commit."""
+        if not self._bound:
+            await self.after_commit(result)
+
     def within(self, repository: BillingRepository) -> Self:
         """This service on another repository, e.g. one bound to a caller's unit of work.
 
@@ -233,6 +251,7 @@ class BillingCore:
         """
         bound = copy.copy(self)
         bound._repo = repository
+        bound._bound = True
         return bound
 
     def _run_finaliser(

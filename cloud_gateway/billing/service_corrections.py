@@ -258,5 +258,5 @@ class CorrectionOps(BillingCore):
                 contract_ids=contract_ids, finalise=finalise_and_announce,
             )  # fmt: skip
         if report.documents:
-            await self.after_commit({})  # wake the mail worker
+            await self._after_own_commit({})  # wake the mail worker
         return report

@@ -4,8 +4,9 @@
 directory, a closed one released) and its relay (revocation, entitlement changes and operator
 disconnects go to every node by ``NOTIFY`` after their commit, and so do CONTROL messages
 for a device whose tunnel another node holds; the node holding the tunnel acts within one
-round trip). It keeps the node's row fresh and removes nodes that stopped
-beating, with their directory rows. See ADR 0020.
+round trip). Its row is kept fresh by a heartbeat thread beside the event loop (:mod:`.pulse`,
+the rule in :mod:`.liveness`); the loop removes nodes that stopped beating, with their
+directory rows, and joins again should the others have taken this node for dead. See ADR 0020.
 
 Handshakes stay correct when a device flips nodes during a change: a change reaches every node
 after its commit, and every received message counts in ``registry.changes``, which the
@@ -35,7 +36,9 @@ from cloud_gateway.fleet.control import (
 )
 from cloud_gateway.fleet.leases import JobFactory, Singletons
 from cloud_gateway.fleet.link import PgLink, plain_dsn
-from cloud_gateway.fleet.repository import FleetRepository
+from cloud_gateway.fleet.liveness import Liveness
+from cloud_gateway.fleet.pulse import Pulse
+from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.store import Store
 from cloud_gateway.tunnels.registry import LiveTunnel, TunnelRegistry
 from cloud_gateway.tunnels.repository_certificates import DeviceCertificateRepository
@@ -81,8 +84,22 @@ class FleetNode:
         self.draining = False
         self.received = 0
         """Control messages from other nodes acted on."""
+        self.rejoins = 0
+        """Times this node joined again (with its tunnels) after the others took it for dead."""
+        dsn = plain_dsn(store.engine.url.render_as_string(hide_password=False))
+        self.liveness = Liveness.of(config)
+        self._gone = asyncio.Event()
+        """Set (from the heartbeat thread) when this node's row was found gone."""
+        self.pulse = Pulse(
+            dsn,
+            self.node_id,
+            clock,
+            self.liveness,
+            draining=lambda: self.draining,
+            on_gone=self._gone.set,
+        )
         self.link = PgLink(
-            plain_dsn(store.engine.url.render_as_string(hide_password=False)),
+            dsn,
             CHANNEL,
             self._received,
             on_reconnect=self.resync,
@@ -112,16 +129,24 @@ class FleetNode:
                 delay = min(delay * 2, 10.0)
         self.joined.set()
         _LOGGER.info("fleet node %s joined", self.node_id)
+        self.pulse.start()
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.link.run(), name="fleet link")
-                group.create_task(self._beat(), name="fleet heartbeat")
+                group.create_task(self._reap(), name="fleet reaper")
+                group.create_task(self._watch_row(), name="fleet row")
         finally:
+            await asyncio.shield(self.pulse.stop())
             try:
                 async with asyncio.timeout(5.0):
                     await asyncio.shield(self._repo.leave(self.node_id))
             except (GatewayError, TimeoutError) as exc:  # the others reap the row later
                 _LOGGER.warning("fleet node %s: leaving: %s", self.node_id, exc)
+
+    @property
+    def pending(self) -> int:
+        """Directory writes and control actions started in the background, not yet done."""
+        return len(self._tasks)
 
     @property
     def scheduler_waker(self) -> EntitlementListener:
@@ -139,19 +164,29 @@ class FleetNode:
         self.draining = draining
         await self._repo.heartbeat(self.node_id, self._clock.now(), draining=draining)
 
-    async def _beat(self) -> None:
-        dead_after = timedelta(seconds=self._config.dead_after_s)
+    async def _reap(self) -> None:
+        """Every heartbeat: remove the nodes that stopped beating (never this one: its loop
+        is answering, and its heartbeat thread may just not have written since a clock step)."""
+        dead_after = timedelta(seconds=self.liveness.dead_after_s)
         while True:
-            await asyncio.sleep(self._config.heartbeat_s)
+            await asyncio.sleep(self.liveness.heartbeat_s)
             try:
-                now = self._clock.now()
-                if not await self._repo.heartbeat(self.node_id, now, draining=self.draining):
-                    await self._rejoin()
-                dead = await self._repo.reap(now, dead_after)
-                if dead:
-                    _LOGGER.warning("fleet nodes %s stopped beating: removed", ", ".join(dead))
-            except (GatewayError, OSError) as exc:  # the database is away: next beat
-                _LOGGER.warning("fleet heartbeat failed: %s", exc)
+                dead = await self._repo.reap(self._clock.now(), dead_after, keep=self.node_id)
+            except (GatewayError, OSError) as exc:  # the database is away: next time
+                _LOGGER.warning("fleet reaper failed: %s", exc)
+                continue
+            if dead:
+                _LOGGER.warning("fleet nodes %s stopped beating: removed", ", ".join(dead))
+
+    async def _watch_row(self) -> None:
+        """Join again whenever the heartbeat thread finds this node's row gone."""
+        while True:
+            await self._gone.wait()
+            self._gone.clear()
+            try:
+                await self._rejoin()
+            except (GatewayError, OSError) as exc:  # the thread tells again next beat
+                _LOGGER.warning("fleet node %s: joining again failed: %s", self.node_id, exc)
 
     # -- TunnelObserver ------------------------------------------------------------------
 
@@ -164,28 +199,64 @@ class FleetNode:
                 tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
             )
         except ConflictError:  # our row is gone: the others took us for dead (a long stall)
-            await self._rejoin()
+            await self._rejoin()  # claims every live tunnel, this one too
             return
         if previous is not None and previous.node_id != self.node_id:
             await self._send(ControlKind.REPLACED, tunnel.device.id, tunnel.session_id)
 
     async def _rejoin(self) -> None:
-        """Join again after being reaped while alive, and claim every live tunnel anew."""
+        """Join again after being reaped while alive, and claim every live tunnel anew.
+
+        The row and the claims go in one transaction (a reaper sees all or none of them), and
+        afterwards every claimed tunnel is looked at again: one that closed meanwhile may have
+        had its release run before the claim committed, so its row is released here.
+        """
         async with self._rejoining:
             now = self._clock.now()
+            live = self._registry.live()
             if await self._repo.heartbeat(self.node_id, now, draining=self.draining):
-                return  # done meanwhile
+                # joined meanwhile; a tunnel whose claim failed while the row was missing, and
+                # that the other join did not see yet, is claimed now
+                if live:
+                    await self._claim_missing(live)
+                return
             _LOGGER.warning("fleet node %s was taken for dead: joining again", self.node_id)
-            await self._repo.join(self.node_id, now, internal_url=self.internal_url, forget=False)
-            for tunnel in self._registry.live():
-                entry = await self._repo.locate(tunnel.device.id)
-                if entry is not None and entry.node_id != self.node_id:
-                    # the device came back elsewhere meanwhile: that session is the newer one
+            elsewhere = await self._repo.rejoin(
+                self.node_id,
+                now,
+                [(t.device.id, t.session_id, t.since) for t in live],
+                internal_url=self.internal_url,
+                draining=self.draining,
+            )
+            await self._after_claims(live, elsewhere)
+            self.rejoins += 1
+
+    async def _claim_missing(self, live: Sequence[LiveTunnel]) -> None:
+        held = {e.device_id: e.session_id for e in await self._repo.held_by(self.node_id)}
+        missing = [t for t in live if held.get(t.device.id) != t.session_id]
+        if not missing:
+            return
+        elsewhere = await self._repo.rejoin(
+            self.node_id,
+            self._clock.now(),
+            [(t.device.id, t.session_id, t.since) for t in missing],
+            internal_url=self.internal_url,
+            draining=self.draining,
+        )
+        await self._after_claims(missing, elsewhere)
+
+    async def _after_claims(
+        self, claimed: Sequence[LiveTunnel], elsewhere: Sequence[DirectoryEntry]
+    ) -> None:
+        newer = {e.device_id: e for e in elsewhere}
+        for tunnel in claimed:
+            entry = newer.get(tunnel.device.id)
+            if entry is not None:
+                # the device came back elsewhere meanwhile: that session is the newer one
+                if self._registry.get(tunnel.device.id) is tunnel:
                     await self._registry.replaced(tunnel, entry.session_id)
-                    continue
-                await self._repo.claim(
-                    tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
-                )
+            elif self._registry.get(tunnel.device.id) is not tunnel:
+                await self._repo.release(tunnel.device.id, self.node_id, tunnel.session_id)
 
     def tunnel_closed(self, tunnel: LiveTunnel) -> None:
         """Release the device's row (a newer session's row stays)."""

@@ -8,11 +8,13 @@ PostgreSQL's ``pg_notify``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from cloud_gateway.devices.schema import devices
 from cloud_gateway.fleet.schema import fleet_nodes, tunnel_directory
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.store.upsert import dialect_insert
@@ -21,6 +23,8 @@ __all__ = ["DirectoryEntry", "FleetNodeRow", "FleetRepository"]
 
 _N = fleet_nodes
 _D = tunnel_directory
+_CHUNK = 1000
+"""Directory rows per statement when a node claims its tunnels again (bound parameters)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,19 +92,93 @@ class FleetRepository(Repository):
             )
         return result.rowcount == 1
 
-    async def reap(self, now: datetime, dead_after: timedelta) -> list[str]:
-        """Remove nodes silent for longer than ``dead_after`` with their directory rows."""
+    async def reap(self, now: datetime, dead_after: timedelta, *, keep: str = "") -> list[str]:
+        """Remove nodes silent for longer than ``dead_after`` with their directory rows
+        (never ``keep``: the reaping node, alive as it is reaping).
+
+        One ``DELETE`` judges and removes, so a node that beats or joins again while it is
+        being reaped is either removed before (and its join inserts a fresh row) or judged on
+        its new heartbeat and kept: never a fresh row removed on an old reading.
+        """
         async with self._db.begin() as conn:
             dead = [
                 r[0]
                 for r in await conn.execute(
-                    sa.select(_N.c.node_id).where(_N.c.heartbeat_at < now - dead_after)
+                    _N.delete()
+                    .where(_N.c.heartbeat_at < now - dead_after, _N.c.node_id != keep)
+                    .returning(_N.c.node_id)
                 )
             ]
-            if dead:
+            if dead:  # gone with their node (ON DELETE CASCADE); said here for every backend
                 await conn.execute(_D.delete().where(_D.c.node_id.in_(dead)))
-                await conn.execute(_N.delete().where(_N.c.node_id.in_(dead)))
-        return dead
+        return sorted(dead)
+
+    async def rejoin(
+        self,
+        node_id: str,
+        now: datetime,
+        tunnels: Sequence[tuple[int, str, datetime]],
+        *,
+        internal_url: str = "",
+        draining: bool = False,
+    ) -> list[DirectoryEntry]:
+        """The node was reaped while alive: its row and its live ``tunnels`` (device id,
+        session id, since) come back in one transaction, so a reaper sees all or none of
+        them. A device whose row another node holds meanwhile (it came back there: that
+        session is the newer one) is not taken over; those rows are returned."""
+        async with self._db.begin() as conn:
+            await conn.execute(
+                dialect_insert(conn, _N)
+                .values(
+                    node_id=node_id,
+                    started_at=now,
+                    heartbeat_at=now,
+                    internal_url=internal_url,
+                    draining=draining,
+                )
+                .on_conflict_do_update(
+                    index_elements=[_N.c.node_id],
+                    set_={
+                        "heartbeat_at": now,
+                        "internal_url": internal_url,
+                        "draining": draining,
+                    },
+                )
+            )
+            # a device deleted meanwhile has no row to claim (its tunnel is being closed)
+            ids = [d for d, _s, _t in tunnels]
+            known: set[int] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                query = sa.select(devices.c.id).where(devices.c.id.in_(chunk))
+                known.update(r[0] for r in await conn.execute(query))
+            tunnels = [t for t in tunnels if t[0] in known]
+            if not tunnels:
+                return []
+            claimed: set[int] = set()
+            for start in range(0, len(tunnels), _CHUNK):
+                insert = dialect_insert(conn, _D).values(
+                    [
+                        {"device_id": d, "node_id": node_id, "session_id": s, "since": t}
+                        for d, s, t in tunnels[start : start + _CHUNK]
+                    ]
+                )
+                upsert = insert.on_conflict_do_update(
+                    index_elements=[_D.c.device_id],
+                    set_={"session_id": insert.excluded.session_id, "since": insert.excluded.since},
+                    where=_D.c.node_id == node_id,  # never another node's (newer) row
+                )
+                claimed.update(r[0] for r in await conn.execute(upsert.returning(_D.c.device_id)))
+            others = [d for d, _s, _t in tunnels if d not in claimed]
+            if not others:
+                return []
+            rows = await conn.execute(
+                sa.select(*_D.c, _N.c.internal_url)
+                .select_from(_D.join(_N, _N.c.node_id == _D.c.node_id))
+                .where(_D.c.device_id.in_(others))
+                .order_by(_D.c.device_id)
+            )
+            return [DirectoryEntry(**r._mapping) for r in rows]
 
     async def leave(self, node_id: str) -> None:
         """The node shuts down: its row and directory rows go."""

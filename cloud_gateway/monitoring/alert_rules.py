@@ -26,13 +26,14 @@ Rules, their figures (``value`` / ``threshold`` on the events) and their hystere
 
 A plant that is not licensed is not evaluated, and its open alerts close (reason
 ``unlicensed``, no mail). A muted plant is evaluated (the portal shows its alerts) but its
-events carry ``notify=False``. Plants missing from a round are left as they are, so a shell
-may evaluate one plant on ingest and all of them on a schedule.
+events carry ``notify=False``. Plants missing from a round are left as they are, and a round
+may decide only some rules (``rules``: the others' alerts are left as they are too), so a
+shell may decide ``no_data`` on ingest and every rule of every plant on a schedule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,6 +51,7 @@ from cloud_gateway.monitoring.alert_state import (
 from cloud_gateway.monitoring.daylight import Daylight, sun_up_seconds
 
 __all__ = [
+    "ALL_RULES",
     "CLOSE_AFTER",
     "MAX_MARGIN",
     "AlertSettings",
@@ -216,19 +218,20 @@ def _verdicts(
     best: float | None,
     day_over: bool,
     now: datetime,
+    rules: Collection[AlertRule],
 ) -> Iterable[tuple[AlertRule, Verdict, float, float]]:
-    if settings.no_data_after is not None:
+    if settings.no_data_after is not None and AlertRule.NO_DATA in rules:
         verdict, silence = _no_data(plant, inv, settings.no_data_after, now)
         yield AlertRule.NO_DATA, verdict, silence, settings.no_data_after.total_seconds()
     share = settings.below_best_share
-    if share is not None:
+    if share is not None and AlertRule.BELOW_BEST in rules:
         if best is None or inv.window_wh is None or not _comparable(inv, now):
             yield AlertRule.BELOW_BEST, Verdict.UNKNOWN, 0.0, share
         else:
             deficit = 1.0 - inv.window_wh / inv.kwp / best
             yield AlertRule.BELOW_BEST, _share_verdict(deficit, share), deficit, share
     share = settings.below_forecast_share
-    if share is not None:
+    if share is not None and AlertRule.BELOW_FORECAST in rules:
         forecast = inv.forecast_day_wh
         if not day_over or forecast is None or forecast <= 0 or inv.day_wh is None:
             yield AlertRule.BELOW_FORECAST, Verdict.UNKNOWN, 0.0, share
@@ -237,13 +240,24 @@ def _verdicts(
             yield AlertRule.BELOW_FORECAST, _share_verdict(shortfall, share), shortfall, share
 
 
+ALL_RULES = frozenset(AlertRule)
+
+
 def evaluate_round(
-    alerts: Mapping[AlertKey, OpenAlert], plants: Iterable[PlantRound], now: datetime
+    alerts: Mapping[AlertKey, OpenAlert],
+    plants: Iterable[PlantRound],
+    now: datetime,
+    *,
+    rules: Collection[AlertRule] = ALL_RULES,
 ) -> RoundResult:
-    """Evaluate every plant given at ``now``; ``alerts`` are the open alerts before the round."""
+    """Evaluate every plant given at ``now``; ``alerts`` are the open alerts before the round.
+
+    Only ``rules`` are decided: alerts of the other rules stay as they are (a plant that is
+    not licensed has all its alerts closed all the same: the licence is the plant's)."""
     by_plant: dict[int, list[AlertKey]] = {}
     for key in alerts:
         by_plant.setdefault(key.plant_id, []).append(key)
+    everything = ALL_RULES.issubset(rules)
     result = dict(alerts)
     events: list[AlertEvent] = []
     for plant in plants:
@@ -255,7 +269,9 @@ def evaluate_round(
             )
             continue
         notify = not plant.muted
-        best = _best_specific(plant, now)
+        if not everything:
+            before = [key for key in before if key.rule in rules]
+        best = _best_specific(plant, now) if AlertRule.BELOW_BEST in rules else None
         day_over = _day_over(plant, now)
         seen: set[AlertKey] = set()
         present: set[int] = set()
@@ -263,7 +279,7 @@ def evaluate_round(
             present.add(inv.inverter_id)
             settings = plant.inverter_settings.get(inv.inverter_id, plant.settings)
             for rule, verdict, value, threshold in _verdicts(
-                plant, inv, settings, best=best, day_over=day_over, now=now
+                plant, inv, settings, best=best, day_over=day_over, now=now, rules=rules
             ):
                 if verdict is not Verdict.FAULT and not before:
                     continue  # the common case: nothing open, nothing to open

@@ -5,6 +5,7 @@ the plants the rounds and public pages read (the per-inverter round figures are 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ _S = alert_settings.c
 _A = alerts.c
 _F = forecast_days.c
 _PLANT_ROW = 0
+_YIELD_ROWS = 1000
+"""Rows between two turns given back to the event loop while a round reads every plant."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,8 +184,9 @@ class MonitoringRepository(Repository):
             inv_query = inv_query.where(i.plant_id.in_(list(plant_ids)))
             plant_query = plant_query.where(plants.c.id.in_(list(plant_ids)))
         by_plant: dict[int, list[Inverter]] = {}
+        found: list[WatchedPlant] = []
         async with self._db.connect() as conn:
-            for r in await conn.execute(inv_query.order_by(i.id)):
+            for n_row, r in enumerate(await conn.execute(inv_query.order_by(i.id)), 1):
                 by_plant.setdefault(r.plant_id, []).append(
                     Inverter(
                         id=r.id,
@@ -193,16 +197,21 @@ class MonitoringRepository(Repository):
                         nominal_power_w=r.w_rating,
                     )
                 )
-            return [
-                WatchedPlant(
-                    plant=plant_from_row(r._mapping),
-                    inverters=tuple(by_plant[r.id]),
-                    owner_email=r.owner_email,
-                    owner_language=r.owner_language,
-                )
-                for r in await conn.execute(plant_query.order_by(plants.c.id))
-                if r.id in by_plant
-            ]
+                if not n_row % _YIELD_ROWS:
+                    await asyncio.sleep(0)  # a round shares the event loop with the ingest
+            for n_row, r in enumerate(await conn.execute(plant_query.order_by(plants.c.id)), 1):
+                if r.id in by_plant:
+                    found.append(
+                        WatchedPlant(
+                            plant=plant_from_row(r._mapping),
+                            inverters=tuple(by_plant[r.id]),
+                            owner_email=r.owner_email,
+                            owner_language=r.owner_language,
+                        )
+                    )
+                if not n_row % _YIELD_ROWS:
+                    await asyncio.sleep(0)
+        return found
 
     async def public_plants(self) -> list[Plant]:
         """Every plant its owner marked "Öffentliche Anlage" (the web layer decides licences)."""

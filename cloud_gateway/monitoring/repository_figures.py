@@ -14,11 +14,14 @@ inverter, so a round costs the same on the first and the hundredth day of readin
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud_gateway.monitoring.energy import DEFAULT_GAP
 from cloud_gateway.plants.schema import inverter_days, inverters, readings
@@ -28,6 +31,10 @@ __all__ = ["FiguresRepository", "InverterFigures"]
 
 _LOOKBACK = timedelta(days=7)
 _CHUNK = 1000
+_YIELD_ROWS = 1000
+"""Rows between two turns given back to the event loop."""
+_PAGE = 5000
+"""Inverters read per query of a round."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +44,25 @@ class InverterFigures:
     last_at: datetime | None
     window_wh: float | None
     day_wh: float
+
+
+async def _paged(
+    conn: AsyncConnection, query: sa.Select[Any], key: sa.ColumnElement[int], size: int
+) -> AsyncIterator[tuple[int, Any]]:
+    """The rows of ``query`` (ordered by the unique ``key``) numbered from 1, read ``size``
+    at a time: the driver decodes one page per turn of the event loop, not the whole fleet
+    at once, while the ingest shares the loop."""
+    after: int | None = None
+    count = 0
+    while True:
+        page = query if after is None else query.where(key > after)
+        rows = (await conn.execute(page.limit(size))).all()
+        for row in rows:
+            count += 1
+            yield count, row
+        if len(rows) < size:
+            return
+        after = rows[-1][0]
 
 
 class FiguresRepository(Repository):
@@ -49,9 +75,10 @@ class FiguresRepository(Repository):
         *,
         gap: timedelta = DEFAULT_GAP,
         plant_ids: Collection[int] | None = None,
+        page: int = _PAGE,
     ) -> dict[int, InverterFigures]:
         """Last reading, window energy and day energy of every registered inverter (of these
-        plants, when given)."""
+        plants, when given), read ``page`` inverters at a time."""
         d, r, i = inverter_days.c, readings.c, inverters.c
 
         def base(before: bool) -> sa.ScalarSelect[float]:
@@ -85,7 +112,9 @@ class FiguresRepository(Repository):
         result: dict[int, InverterFigures] = {}
         silent: list[int] = []
         async with self._db.connect() as conn:
-            for row in await conn.execute(query):
+            async for n_row, row in _paged(conn, query.order_by(i.id), i.id, page):
+                if not n_row % _YIELD_ROWS:
+                    await asyncio.sleep(0)  # a round shares the event loop with the ingest
                 if row.last_at is None:
                     silent.append(row.id)
                     continue

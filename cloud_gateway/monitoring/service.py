@@ -4,13 +4,16 @@ A round, at the clock's instant ``now``:
 
 1. reads the plants with inverters and their owners, asks the plant access policy whether
    each is licensed now (R-MON-16, the same answer that serves its data);
-2. reads the owners' settings, the open alerts and, in one pass over the telemetry tables,
+2. reads the owners' settings, the open alerts and, paging through the telemetry tables,
    every inverter's last reading, window energy and day energy (``MonitoringRepository``);
 3. takes each plant's forecast and sun-up intervals of the local day from the cache, or
    computes them once (pvlib, in a worker thread: ``asyncio.to_thread``) and caches them;
 4. runs :func:`~cloud_gateway.monitoring.alert_rules.evaluate_round`;
 5. in ONE transaction writes the alert changes, one outbox mail per event that notifies
    (de/en by the owner's language) and one retained MQTT outbox row; then wakes the workers.
+
+The round shares the event loop with the ingest: it gives the loop back between slices of
+plants (``_SLICE``) and pages of rows, so a reading waits for one slice, not for the round.
 
 State lives only in the ``alerts`` table, so a restart continues where it stopped: nothing
 reopens, nothing is lost.
@@ -24,7 +27,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from cloud_gateway.monitoring.alert_rules import InverterRound, PlantRound, evaluate_round
+from cloud_gateway.monitoring.alert_rules import (
+    ALL_RULES,
+    InverterRound,
+    PlantRound,
+    RoundResult,
+    evaluate_round,
+)
 from cloud_gateway.monitoring.alert_state import (
     AlertEvent,
     AlertKey,
@@ -67,6 +76,14 @@ FALLBACK_SITE = Site(
 sunrise differs by at most about 40 minutes across the country)."""
 
 _DAYLIGHT_DAYS = 7
+_ON_INGEST = frozenset({AlertRule.NO_DATA})
+"""What a reading decides at once: the end of a silence. The window rules are decided by the
+minute round alone, for every plant alike."""
+_LAST_ONLY = timedelta(hours=1)
+"""The window read when only the last readings matter (``no_data``)."""
+_SLICE = 200
+"""Plants per slice of a round's pure work: between slices the round gives the event loop
+back, so the ingest sharing it is not held up for the whole round's Python work."""
 _NO_DAYLIGHT = Daylight(intervals=())
 _MAIL_TEMPLATE = "monitoring_alert"
 
@@ -121,6 +138,31 @@ def _kwp(watched: WatchedPlant) -> dict[int, float]:
     return {inv: gen.kwp for inv, gen in generators.inverters.items()}
 
 
+async def _evaluate_sliced(
+    before: Mapping[AlertKey, OpenAlert],
+    rounds: Sequence[PlantRound],
+    now: datetime,
+    rules: frozenset[AlertRule],
+) -> RoundResult:
+    """:func:`evaluate_round` over ``rounds`` slice by slice, giving the event loop back in
+    between; the same result as one call, since every plant is evaluated on its own."""
+    by_plant: dict[int, list[AlertKey]] = {}
+    for key in before:
+        by_plant.setdefault(key.plant_id, []).append(key)
+    alerts = dict(before)
+    events: list[AlertEvent] = []
+    for start in range(0, len(rounds), _SLICE):
+        part = rounds[start : start + _SLICE]
+        mine = {k: before[k] for p in part for k in by_plant.get(p.plant_id, ())}
+        result = evaluate_round(mine, part, now, rules=rules)
+        for key in mine:
+            del alerts[key]
+        alerts.update(result.alerts)
+        events.extend(result.events)
+        await asyncio.sleep(0)  # let the ingest run between slices
+    return RoundResult(alerts=alerts, events=tuple(events))
+
+
 class AlertService:
     """Evaluates the alerts every minute; also callable for one round (tests, on demand)."""
 
@@ -144,6 +186,9 @@ class AlertService:
         self._on_round = on_round
         self._repo = store.repo(MonitoringRepository)
         self._day_cache: tuple[date | None, dict[int, CachedForecast]] = (None, {})
+        self._kwp_cache: dict[int, tuple[WatchedPlant, dict[int, float]]] = {}
+        """Plant id -> the plant and inverters its kWp were derived from, and those kWp: only
+        derived again when the plant's fields or inverters changed."""
         self._lock = asyncio.Lock()
         self._silent: dict[int, int] = {}
         """Inverter id -> plant id of the open "no data" alerts: a reading of one of them
@@ -198,11 +243,12 @@ class AlertService:
         """The ingest committed readings of these inverters (id -> plant id); cheap, called
         after each commit.
 
-        A plant is evaluated at once, in the background, when a reading arrives from an
-        inverter with an open "no data" alert: the alert closes with the reading that ends it,
-        and the plant's other rules are decided with it (a derating alert may open then). Every
-        other reading waits for the minute round, so the ingest pays nothing for it. Calls
-        while an evaluation runs are gathered into the next one.
+        When a reading arrives from an inverter with an open "no data" alert, that rule is
+        decided for its plant at once, in the background: the alert closes with the reading
+        that ends it. The window rules (``below_best``, ``below_forecast``) are decided by the
+        minute round only, for every licensed plant alike, whether or not one of its inverters
+        was silent. Every other reading costs one set intersection. Calls while an evaluation
+        runs are gathered into the next one.
         """
         silent = self._silent
         wanted = {silent[i] for i in silent.keys() & inverters.keys()}
@@ -217,7 +263,7 @@ class AlertService:
             plant_ids, self._arrived = self._arrived, set()
             now = self._clock.now()
             try:
-                report = await self.evaluate(now, plant_ids=plant_ids)
+                report = await self.evaluate(now, plant_ids=plant_ids, rules=_ON_INGEST)
             except Exception:  # the minute round will try again
                 _LOGGER.exception("alert evaluation on ingest at %s failed", now)
             else:
@@ -230,12 +276,17 @@ class AlertService:
             await asyncio.gather(self._on_ingest, return_exceptions=True)
 
     async def evaluate(
-        self, now: datetime, *, plant_ids: Collection[int] | None = None
+        self,
+        now: datetime,
+        *,
+        plant_ids: Collection[int] | None = None,
+        rules: Collection[AlertRule] = ALL_RULES,
     ) -> RoundReport:
         """One round at ``now`` over every plant with inverters (or these plants only: the
-        others keep their alerts as they are). Rounds never overlap."""
+        others keep their alerts as they are), deciding ``rules`` (the other rules' alerts stay
+        as they are). Rounds never overlap."""
         async with self._lock:
-            report = await self._evaluate(now, plant_ids)
+            report = await self._evaluate(now, plant_ids, frozenset(rules))
         silent = {k.inverter_id: k.plant_id for k in report.alerts if k.rule is AlertRule.NO_DATA}
         if plant_ids is None:
             self._silent = silent
@@ -245,8 +296,13 @@ class AlertService:
             self._silent = kept | silent
         return report
 
-    async def _evaluate(self, now: datetime, plant_ids: Collection[int] | None) -> RoundReport:
+    async def _evaluate(
+        self, now: datetime, plant_ids: Collection[int] | None, rules: frozenset[AlertRule]
+    ) -> RoundReport:
         watched = await self._repo.watched(plant_ids)
+        if plant_ids is None:  # forget the kWp of plants that are gone
+            ids = {w.plant.id for w in watched}
+            self._kwp_cache = {k: v for k, v in self._kwp_cache.items() if k in ids}
         today = local_day(now)
         midnight = day_bounds(today)[0]
         access = await decide_all(self._access, [w.plant for w in watched], now)
@@ -254,23 +310,28 @@ class AlertService:
         configs = await self._repo.configs(plant_ids)
         forecasts = await self._forecasts([w for w in watched if licensed.get(w.plant.id)], today)
         before = await self._repo.open_alerts(plant_ids)
-        windows = {c.settings.below_best_window for c in configs.values()} | {timedelta(hours=1)}
+        windows = {_LAST_ONLY}
+        if AlertRule.BELOW_BEST in rules:
+            windows |= {c.settings.below_best_window for c in configs.values()}
         figures_repo = self._store.repo(FiguresRepository)
         figures = {
             w: await figures_repo.figures(today, now - w, plant_ids=plant_ids) for w in windows
         }
-        rounds = [
-            self._plant_round(
-                w,
-                licensed=licensed.get(w.plant.id, False),
-                config=configs.get(w.plant.id),
-                forecasts=forecasts,
-                figures=figures,
-                midnight=midnight,
+        rounds: list[PlantRound] = []
+        for start in range(0, len(watched), _SLICE):
+            rounds.extend(
+                self._plant_round(
+                    w,
+                    licensed=licensed.get(w.plant.id, False),
+                    config=configs.get(w.plant.id),
+                    forecasts=forecasts,
+                    figures=figures,
+                    midnight=midnight,
+                )
+                for w in watched[start : start + _SLICE]
             )
-            for w in watched
-        ]
-        result = evaluate_round(before, rounds, now)
+            await asyncio.sleep(0)  # let the ingest run between slices
+        result = await _evaluate_sliced(before, rounds, now, rules)
         mails = await self._write(watched, before, result.alerts, result.events, now)
         if result.events:
             for wake in self._wakers:
@@ -304,8 +365,8 @@ class AlertService:
                 daylight=forecast.daylight if forecast else _NO_DAYLIGHT,
                 inverters=(),
             )
-        kwp = _kwp(watched)
-        window = figures[config.settings.below_best_window]
+        kwp = self._kwp(watched)
+        window = figures.get(config.settings.below_best_window) or figures[_LAST_ONLY]
         inverters = []
         for inv in watched.inverters:
             fig = window.get(inv.id)
@@ -329,6 +390,18 @@ class AlertService:
             inverter_settings=config.inverters,
             tz=BERLIN,
         )
+
+    def _kwp(self, watched: WatchedPlant) -> dict[int, float]:
+        cached = self._kwp_cache.get(watched.plant.id)
+        if (
+            cached is not None
+            and cached[0].inverters == watched.inverters
+            and cached[0].plant.fields == watched.plant.fields
+        ):
+            return cached[1]
+        kwp = _kwp(watched)
+        self._kwp_cache[watched.plant.id] = (watched, kwp)
+        return kwp
 
     async def _write(
         self,

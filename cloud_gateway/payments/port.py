@@ -9,12 +9,14 @@ billing service, never here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from cloud_gateway.billing.catalogue import PaymentMedium
+from cloud_gateway.store import UnitOfWork
 
-__all__ = ["PaymentPort", "PaymentStart"]
+__all__ = ["PaymentClaim", "PaymentPort", "PaymentStart", "StartedHook"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +27,20 @@ class PaymentStart:
     payment_id: int | None
     #: the provider's hosted page (PayPal approval, PSP payment page); ``None``: the order page
     redirect_url: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentClaim:
+    """A payment attempt claimed in the caller's transaction (:meth:`PaymentPort.claim`)."""
+
+    #: the stored attempt (``None`` for bank transfer: nothing to start)
+    payment_id: int | None
+    #: where the buyer goes when no provider has to be asked (bank transfer, started before)
+    answer: PaymentStart | None
+
+
+#: runs in the transaction that stores the provider's answer (:meth:`PaymentPort.launch`)
+StartedHook = Callable[[UnitOfWork, PaymentStart], Awaitable[None]]
 
 
 class PaymentPort(Protocol):
@@ -47,4 +63,34 @@ class PaymentPort(Protocol):
         ``key`` (the checkout's idempotency key) returns the first call's result: a double
         click never starts a second payment.
         """
+        ...
+
+    async def claim(
+        self,
+        unit: UnitOfWork,
+        *,
+        order_id: int,
+        account_id: int,
+        method: PaymentMedium,
+        return_url: str,
+        cancel_url: str,
+        key: str,
+        amount: int | None = None,
+    ) -> PaymentClaim:
+        """The first half of :meth:`start`, in the caller's transaction ``unit``.
+
+        Reads what paying the order needs and claims the attempt under ``key`` (a retry
+        finds it), so the order and its attempt commit together. No provider is asked: the
+        caller commits, then :meth:`launch` does. ``amount``: the order's gross (cents) when
+        the caller claims while placing the order, before its pro-formas are stored
+        (``BillingService.place_order``'s ``placed``); otherwise it is read from them.
+        """
+        ...
+
+    async def launch(
+        self, claim: PaymentClaim, *, started: StartedHook | None = None
+    ) -> PaymentStart:
+        """The second half of :meth:`start`, after the claim committed: ask the provider
+        (outside any transaction), then store its answer; ``started`` runs in that same
+        transaction (the caller's own note of where the buyer went)."""
         ...

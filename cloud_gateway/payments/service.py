@@ -23,18 +23,21 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from cloud_gateway.billing.catalogue import PaymentMedium
 from cloud_gateway.billing.errors import BillingError, IdempotencyError
+from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.billing.service import BillingService
 from cloud_gateway.billing.states import OrderState
 from cloud_gateway.config import PaymentsConfig
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.payments.errors import PaymentError, ProviderError
 from cloud_gateway.payments.model import PaymentState, Provider, StoredPayment
-from cloud_gateway.payments.port import PaymentStart
+from cloud_gateway.payments.port import PaymentClaim, PaymentStart, StartedHook
 from cloud_gateway.payments.providers import (
     CheckoutRequest,
     Notice,
@@ -44,7 +47,7 @@ from cloud_gateway.payments.providers import (
     RecurringPlan,
 )
 from cloud_gateway.payments.repository import PaymentRepository
-from cloud_gateway.store import Store
+from cloud_gateway.store import Store, UnitOfWork
 from tunnel.clock import Clock
 
 __all__ = ["CANCEL_RETRY", "FAULT_ENV", "PaymentService", "retry_key"]
@@ -90,6 +93,25 @@ def retry_key(key: str, declined_id: int) -> str:
     return f"{key[:160]}:retry:{declined_id}"
 
 
+async def _current(repo: PaymentRepository, key: str) -> StoredPayment | None:
+    """The attempt checkout ``key`` stands for now: after declines, the latest retry."""
+    payment = await repo.by_key(key)
+    while payment is not None and payment.state is PaymentState.DECLINED:
+        retry = await repo.by_key(retry_key(key, payment.id))
+        if retry is None:
+            break
+        payment = retry
+    return payment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Claimed(PaymentClaim):
+    """A claim whose provider still has to be asked (:meth:`PaymentService.launch`)."""
+
+    provider: Provider
+    request: CheckoutRequest
+
+
 class PaymentService:
     """Starts payments, handles the buyer's return and the providers' webhooks."""
 
@@ -103,6 +125,7 @@ class PaymentService:
         providers: Mapping[Provider, PaymentProvider],
         gateway_url: str = "",
     ) -> None:
+        self._store = store
         self._repo = store.repo(PaymentRepository)
         self._billing = billing
         self._clock = clock
@@ -143,82 +166,114 @@ class PaymentService:
         key: str,
     ) -> PaymentStart:
         """Begin paying the order's open period-0 pro-formas in full (see the port)."""
-        due = await self._billing.payment_due(order_id)
+        async with self._store.transaction() as unit:
+            claim = await self.claim(
+                unit, order_id=order_id, account_id=account_id, method=method,
+                return_url=return_url, cancel_url=cancel_url, key=key,
+            )  # fmt: skip
+        return await self.launch(claim)
+
+    async def claim(
+        self,
+        unit: UnitOfWork,
+        *,
+        order_id: int,
+        account_id: int,
+        method: PaymentMedium,
+        return_url: str,
+        cancel_url: str,
+        key: str,
+        amount: int | None = None,
+    ) -> PaymentClaim:
+        """Read what paying needs and claim the attempt, in ``unit`` (see the port)."""
+        repo = unit.repo(PaymentRepository)
+        due = await self._billing.within(unit.repo(BillingRepository)).payment_due(order_id)
         if method not in due.media:
             raise PaymentError(f"order {order_id} cannot be paid by {method}")
         if method is PaymentMedium.BANK_TRANSFER:
-            return PaymentStart(payment_id=None, redirect_url=None)
+            nothing = PaymentStart(payment_id=None, redirect_url=None)
+            return PaymentClaim(payment_id=None, answer=nothing)
         proformas = due.proformas
         if any(d.account_id != account_id for d in proformas):
             raise NotFoundError(f"order {order_id} is not account {account_id}'s")
-        if not proformas:  # paid meanwhile (a late double click gets its first answer)
-            earlier = await self._current(key)
+        if amount is None:
+            amount = sum(d.gross for d in proformas)
+        elif proformas or amount <= 0:  # only while placing: its pro-formas not stored yet
+            raise PaymentError(f"order {order_id}: an amount is given for a placed order")
+        if not amount:  # paid meanwhile (a late double click gets its first answer)
+            earlier = await _current(repo, key)
             if earlier is None or earlier.account_id != account_id:
                 raise PaymentError(f"order {order_id} has nothing left to pay")
-            return PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
+            answer = PaymentStart(payment_id=earlier.id, redirect_url=earlier.redirect_url)
+            return PaymentClaim(payment_id=earlier.id, answer=answer)
         recurring = due.recurring
         if method is PaymentMedium.PAYPAL:
             kind = Provider.PAYPAL_SUBSCRIPTION if recurring else Provider.PAYPAL
         else:
             kind, recurring = Provider.PSP, None
-        provider = self._provider(kind)
+        self._provider(kind)  # configured, else PaymentError before anything is stored
         now = self._clock.now()
         attempt = {
             "key": key, "account_id": account_id, "order_id": order_id,
             "provider": kind.value, "provider_id": None,
             "state": PaymentState.CREATED.value,
-            "amount": sum(d.gross for d in proformas), "currency": self._config.currency,
+            "amount": amount, "currency": self._config.currency,
             "return_url": return_url, "cancel_url": cancel_url, "redirect_url": None,
             "message": "", "created_at": now, "updated_at": now,
         }  # fmt: skip
-        payment = await self._repo.claim(attempt)
+        payment = await repo.claim(attempt)
         while True:
             if payment.order_id != order_id or payment.account_id != account_id:
                 raise PaymentError(f"key {key!r} belongs to another order")
             if payment.state is not PaymentState.DECLINED:
                 break
             # declined: the buyer tries again, a fresh attempt (one for concurrent clicks)
-            payment = await self._repo.claim({**attempt, "key": retry_key(key, payment.id)})
+            payment = await repo.claim({**attempt, "key": retry_key(key, payment.id)})
         if payment.redirect_url is not None:
-            return PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
+            answer = PaymentStart(payment_id=payment.id, redirect_url=payment.redirect_url)
+            return PaymentClaim(payment_id=payment.id, answer=answer)
         route = "paypal" if kind in _PAYPAL else "psp"
         base = self._base or _origin(return_url)
-        started = await provider.create(
-            CheckoutRequest(
-                payment_id=payment.id,
-                amount=payment.amount,
-                currency=payment.currency,
-                reference=f"A-{order_id}",
-                description=recurring.name if recurring else f"Bestellung A-{order_id}",
-                return_url=f"{base}/payments/{route}/return?payment={payment.id}",
-                cancel_url=f"{base}/payments/{route}/return?payment={payment.id}&cancel=1",
-                notify_url=f"{base}/api/v1/payments/psp/notify",
-                recurring=RecurringPlan(
-                    product_code=recurring.product_code,
-                    name=recurring.name,
-                    period_unit=recurring.period_unit,
-                    period_length=recurring.period_length,
-                    renewal_amount=recurring.renewal_amount,
-                )
-                if recurring
-                else None,
-            ),
-            idempotency_key=f"cc-payment-{payment.id}",
+        request = CheckoutRequest(
+            payment_id=payment.id,
+            amount=payment.amount,
+            currency=payment.currency,
+            reference=f"A-{order_id}",
+            description=recurring.name if recurring else f"Bestellung A-{order_id}",
+            return_url=f"{base}/payments/{route}/return?payment={payment.id}",
+            cancel_url=f"{base}/payments/{route}/return?payment={payment.id}&cancel=1",
+            notify_url=f"{base}/api/v1/payments/psp/notify",
+            recurring=RecurringPlan(
+                product_code=recurring.product_code,
+                name=recurring.name,
+                period_unit=recurring.period_unit,
+                period_length=recurring.period_length,
+                renewal_amount=recurring.renewal_amount,
+            )
+            if recurring
+            else None,
         )
-        stored = await self._repo.set_started(
-            payment.id, started.provider_id, started.redirect_url, now
-        )
-        return PaymentStart(payment_id=stored.id, redirect_url=stored.redirect_url)
+        return _Claimed(payment_id=payment.id, answer=None, provider=kind, request=request)
 
-    async def _current(self, key: str) -> StoredPayment | None:
-        """The attempt checkout ``key`` stands for now: after declines, the latest retry."""
-        payment = await self._repo.by_key(key)
-        while payment is not None and payment.state is PaymentState.DECLINED:
-            retry = await self._repo.by_key(retry_key(key, payment.id))
-            if retry is None:
-                break
-            payment = retry
-        return payment
+    async def launch(
+        self, claim: PaymentClaim, *, started: StartedHook | None = None
+    ) -> PaymentStart:
+        """Ask the provider for the claimed attempt, store its answer (see the port)."""
+        if claim.answer is not None:
+            return claim.answer
+        if not isinstance(claim, _Claimed) or claim.payment_id is None:
+            raise PaymentError("not a claim of this payment service")
+        answered = await self._provider(claim.provider).create(
+            claim.request, idempotency_key=f"cc-payment-{claim.payment_id}"
+        )
+        async with self._store.transaction() as unit:
+            stored = await unit.repo(PaymentRepository).set_started(
+                claim.payment_id, answered.provider_id, answered.redirect_url, self._clock.now()
+            )
+            answer = PaymentStart(payment_id=stored.id, redirect_url=stored.redirect_url)
+            if started is not None:
+                await started(unit, answer)
+        return answer
 
     # --- the buyer comes back ----------------------------------------------------------------
     async def returned(self, payment_id: int, *, cancelled: bool = False) -> str:
@@ -283,54 +338,95 @@ class PaymentService:
                 notice.provider_id, idempotency_key=f"cc-capture-{payment.id}"
             )
             _fault("after_capture", outcome)
-        await self._apply(payment, outcome, recurring=notice.recurring)
+        again = await self._apply(
+            payment, outcome, recurring=notice.recurring, event=(kinds[0], notice)
+        )
         _fault("after_booking", outcome)
-        if await self._repo.seen(kinds[0], notice.event_id, notice.event_type, self._clock.now()):
+        if again:
             _LOGGER.info("%s event %s delivered again", route, notice.event_id)
         return notice
 
-    async def _apply(self, payment: StoredPayment, outcome: Outcome, *, recurring: bool) -> None:
-        now = self._clock.now()
-        if outcome.kind is NoticeKind.PAID:
-            await self._book(payment, outcome)
-            await self._repo.set_state(payment.id, PaymentState.PAID, now, unless=_ENDING)
-        elif outcome.kind is NoticeKind.DECLINED:
-            if recurring:
-                _LOGGER.warning("PayPal cycle payment of %s denied", payment.provider_id)
-                return  # the renewal pro-forma stays open; unpaid, the contract ends
-            await self._repo.set_state(
-                payment.id,
-                PaymentState.DECLINED,
-                now,
-                message=outcome.message[:200],
-                unless=(PaymentState.PAID,),
-            )
-        elif outcome.kind is NoticeKind.CANCELLED:
-            await self._cancelled(payment)
+    async def _apply(
+        self,
+        payment: StoredPayment,
+        outcome: Outcome,
+        *,
+        recurring: bool,
+        event: tuple[Provider, Notice] | None = None,
+    ) -> bool:
+        """Book ``outcome`` and record the provider's ``event`` in one transaction.
 
-    async def _book(self, payment: StoredPayment, outcome: Outcome) -> None:
+        ``event``: the webhook's notice and the provider its route verifies for. Returns
+        whether the event was seen before (a redelivery). The payment (booked once,
+        by its money id), the attempt's state and the event commit together: a crash before
+        the commit leaves all three for the provider's redelivery.
+        """
+        if outcome.kind is NoticeKind.CANCELLED:
+            await self._cancelled(payment)
+            return await self._seen(event)
+        now = self._clock.now()
+        booked: dict[str, Any] | None = None
+        async with self._store.transaction() as unit:
+            repo = unit.repo(PaymentRepository)
+            again = event is not None and await repo.seen(
+                event[0], event[1].event_id, event[1].event_type, now
+            )
+            if outcome.kind is NoticeKind.PAID:
+                if payment.state is not PaymentState.PAID:
+                    await repo.set_state(payment.id, PaymentState.PAID, now, unless=_ENDING)
+                # last: paying may finalise the invoice, whose number counter stays locked
+                # until the commit
+                booked = await self._book(unit, payment, outcome)
+            elif outcome.kind is NoticeKind.DECLINED:
+                if recurring:
+                    _LOGGER.warning("PayPal cycle payment of %s denied", payment.provider_id)
+                else:  # a renewal's pro-forma stays open; unpaid, the contract ends
+                    await repo.set_state(
+                        payment.id,
+                        PaymentState.DECLINED,
+                        now,
+                        message=outcome.message[:200],
+                        unless=(PaymentState.PAID,),
+                    )
+        if booked is not None:  # committed: listeners read the new windows
+            await self._billing.after_commit(booked)
+        return again
+
+    async def _seen(self, event: tuple[Provider, Notice] | None) -> bool:
+        if event is None:
+            return False
+        provider, notice = event
+        return await self._repo.seen(
+            provider, notice.event_id, notice.event_type, self._clock.now()
+        )
+
+    async def _book(
+        self, unit: UnitOfWork, payment: StoredPayment, outcome: Outcome
+    ) -> dict[str, Any] | None:
         """Book the money once (keyed by its provider id): the order, or the next renewal.
 
         A subscription's sale pays the order while it is unpaid (the first cycle, whatever
         order its events arrive in), later ones the contract's next renewal pro-forma. A
         redelivered sale finds its key used (possibly by the other operation): booked.
+        Runs in ``unit``; the result is for :meth:`BillingService.after_commit`.
         """
+        billing = self._billing.within(unit.repo(BillingRepository))
         key = f"{payment.provider.value}:{outcome.money_id}"
         amount = outcome.amount or payment.amount
         unpaid = (OrderState.PLACED, OrderState.CONFIRMED)
         renewal_sale = payment.provider is Provider.PAYPAL_SUBSCRIPTION and (
-            await self._billing.order_state(payment.order_id) not in unpaid
+            await billing.order_state(payment.order_id) not in unpaid
         )
         try:
             if not renewal_sale:
-                await self._billing.pay_order(payment.order_id, amount, key, key=key)
-                return
-            recurring = await self._billing.recurring(payment.order_id)
-            renewal = await self._billing.next_renewal(recurring.contract_id) if recurring else None
+                return await billing.pay_order(payment.order_id, amount, key, key=key)
+            recurring = await billing.recurring(payment.order_id)
+            renewal = await billing.next_renewal(recurring.contract_id) if recurring else None
             reference = (renewal.payment_reference if renewal else None) or key
-            await self._billing.record_payment(payment.account_id, amount, reference, key=key)
+            return await billing.record_payment(payment.account_id, amount, reference, key=key)
         except IdempotencyError:
             _LOGGER.info("%s was booked before", key)
+            return None
 
     async def _cancelled(self, payment: StoredPayment) -> None:
         """The buyer cancelled the subscription in PayPal: the contract ends at period end."""

@@ -144,14 +144,14 @@ class OrderBook:
     async def orders(self, account_id: int) -> list[OrderInfo]:
         """The account's orders, newest first."""
         repo = self._store.repo(BillingRepository)
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             ids = [o.id for o in await repo.orders(conn, account_id)]
         return [await self.order(account_id, i) for i in reversed(ids)]
 
     async def order(self, account_id: int, order_id: int) -> OrderInfo:
         """One order of the account; another account's order is :class:`NotFoundError`."""
         repo = self._store.repo(BillingRepository)
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             order = await repo.order(conn, order_id)
             if order.account_id != account_id:
                 raise NotFoundError(f"no order {order_id} for this account")
@@ -243,7 +243,7 @@ class OrderBook:
             return None
         contract_id = int(chosen.window.source.rsplit(":", 1)[1])
         repo = self._store.repo(BillingRepository)
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             found = await repo.contracts(conn, ids=[contract_id])
         if not found or self._product(found[0]).family is not Family.HUB_PACKAGE:
             return None

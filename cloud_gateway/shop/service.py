@@ -2,17 +2,20 @@
 
 Checkout ("Jetzt kaufen") is idempotent by the cart's checkout key (its account, revision and
 content): the payment page carries the key, and the same key always leads to the same order.
-The order is placed through ``BillingService.place_order`` under that key (a concurrent second
-request gets the first one's order), the checkout is recorded and the cart emptied once, then
-the payment port starts the payment under the same key (a retry never starts a second one).
+In one transaction the order is placed through ``BillingService.place_order`` under that key
+(a concurrent second request gets the first one's order), the checkout is recorded and the
+cart emptied once, and the payment port claims the payment attempt under the same key (a
+retry never starts a second one); after the commit the port asks the provider (ADR 0022).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cloud_gateway.accounts.repository_customers import CustomerRepository
+from cloud_gateway.accounts.repository_customers import CustomerData, CustomerRepository
 from cloud_gateway.billing.catalogue import (
     BookingType,
     Catalogue,
@@ -36,7 +39,7 @@ from cloud_gateway.entitlements.service import EntitlementService
 from cloud_gateway.entitlements.windows import WindowKind
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.localdays import local_date
-from cloud_gateway.payments.port import PaymentPort
+from cloud_gateway.payments.port import PaymentClaim, PaymentPort, PaymentStart
 from cloud_gateway.shop.cart import (
     Cart,
     CartItem,
@@ -49,7 +52,7 @@ from cloud_gateway.shop.cart import (
 from cloud_gateway.shop.errors import CartError, CartProblem
 from cloud_gateway.shop.orders import OrderBook
 from cloud_gateway.shop.repository import CartRepository, Checkout
-from cloud_gateway.store import Store
+from cloud_gateway.store import Store, UnitOfWork
 from tunnel.clock import Clock
 
 __all__ = ["CartView", "HubLine", "HubStatus", "ShopService"]
@@ -164,7 +167,7 @@ class ShopService:
 
     async def _voucher(self, code: str) -> Voucher:
         repo = self._store.repo(BillingRepository)
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             try:
                 return await repo.voucher(conn, code)
             except NotFoundError as exc:
@@ -172,7 +175,7 @@ class ShopService:
 
     async def _uses(self, code: str) -> int:
         repo = self._store.repo(BillingRepository)
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             return await repo.voucher_uses(conn, code)
 
     async def redeem(self, account_id: int, code: str) -> None:
@@ -213,10 +216,18 @@ class ShopService:
         )
 
     # --- checkout ---------------------------------------------------------------------------
-    async def _place(self, view: CartView, key: str, language: str) -> int:
-        data = await self._store.repo(CustomerRepository).get(view.cart.account_id)
-        if data is None:
-            raise CartError(CartProblem.NO_CUSTOMER)
+    async def _place(
+        self,
+        unit: UnitOfWork,
+        view: CartView,
+        data: CustomerData,
+        key: str,
+        language: str,
+        *,
+        placed: Callable[[int, int], Awaitable[None]],
+    ) -> int:
+        """Place the cart's order in ``unit`` (the checkout's transaction); ``placed`` runs
+        before its pro-formas are numbered (see ``BillingService.place_order``)."""
         voucher = view.quote.voucher
         reduced = {i.id for i in applicable_lines(voucher, view.cart.items)} if voucher else set()
         lines = [
@@ -228,9 +239,10 @@ class ShopService:
             )
             for i in view.cart.items
         ]
+        billing = self._billing.within(unit.repo(BillingRepository))
         try:
-            placed = await self._billing.place_order(
-                customer_from_data(data, language), lines, key=key
+            order = await billing.place_order(
+                customer_from_data(data, language), lines, key=key, placed=placed
             )
         except VoucherError as exc:
             raise CartError(CartProblem.VOUCHER_USED_UP, str(exc)) from exc
@@ -240,7 +252,7 @@ class ShopService:
             raise CartError(CartProblem.UNKNOWN_PRODUCT, str(exc)) from exc
         except BillingError as exc:
             raise CartError(CartProblem.BOOKING_TYPE, str(exc)) from exc
-        return int(placed["order_id"])
+        return int(order["order_id"])
 
     async def checkout(
         self, account_id: int, *, key: str, method: PaymentMedium, language: str, base_url: str
@@ -250,6 +262,10 @@ class ShopService:
         The same key gives the same order and payment every time. A cart that changed since
         the page was shown, a method the cart cannot be paid by, a voucher no longer valid or
         missing customer data raise :class:`CartError` and place nothing.
+
+        One transaction places the order, records the checkout (the cart emptied) and claims
+        the payment attempt; the provider is asked after its commit, and its answer stored
+        with the checkout's redirect in a second one.
         """
         done = await self._carts.checkout(key)
         if done is None:
@@ -262,30 +278,68 @@ class ShopService:
                 raise CartError(view.voucher_problem)
             if method not in view.methods:
                 raise CartError(CartProblem.METHOD, method.value)
-            order_id = await self._place(view, key, language)
-            done = await self._carts.record_checkout(
-                view.cart, key=key, order_id=order_id, method=method, now=self._clock.now()
-            )
-        if done.account_id != account_id:
-            raise CartError(CartProblem.CHANGED, "another account's checkout")
-        started = await self._payments.start(
+            data = await self._store.repo(CustomerRepository).get(account_id)
+            if data is None:
+                raise CartError(CartProblem.NO_CUSTOMER)
+            async with self._store.transaction() as unit:
+                carts = unit.repo(CartRepository)
+                recorded: list[Checkout] = []
+                claims: list[PaymentClaim] = []
+
+                async def record(order_id: int, gross: int) -> None:
+                    """The checkout and its payment attempt, before the pro-formas' numbers."""
+                    now = self._clock.now()
+                    checkout = await carts.record_checkout(
+                        view.cart, key=key, order_id=order_id, method=method, now=now
+                    )
+                    recorded.append(checkout)
+                    if checkout.account_id == account_id and gross > 0:
+                        claims.append(await self._claim(unit, checkout, base_url, amount=gross))
+
+                order_id = await self._place(unit, view, data, key, language, placed=record)
+                if not recorded:  # placed before under this key (a concurrent click)
+                    now = self._clock.now()
+                    recorded.append(
+                        await carts.record_checkout(
+                            view.cart, key=key, order_id=order_id, method=method, now=now
+                        )
+                    )
+                done = recorded[0]
+                if done.account_id != account_id:
+                    raise CartError(CartProblem.CHANGED, "another account's checkout")
+                claim = claims[0] if claims else await self._claim(unit, done, base_url)
+        else:
+            if done.account_id != account_id:
+                raise CartError(CartProblem.CHANGED, "another account's checkout")
+            async with self._store.transaction() as unit:
+                claim = await self._claim(unit, done, base_url)
+        first = done
+
+        async def remember(unit: UnitOfWork, started: PaymentStart) -> None:
+            if started.redirect_url and started.redirect_url != first.redirect_url:
+                await unit.repo(CartRepository).set_redirect(key, started.redirect_url)
+
+        started = await self._payments.launch(claim, started=remember)
+        if started.redirect_url and started.redirect_url != done.redirect_url:
+            if claim.answer is not None:  # known before: not stored with a provider's answer
+                await self._carts.set_redirect(key, started.redirect_url)
+            return dataclasses.replace(done, redirect_url=started.redirect_url)
+        return done
+
+    async def _claim(
+        self, unit: UnitOfWork, done: Checkout, base_url: str, amount: int | None = None
+    ) -> PaymentClaim:
+        """The checkout's payment attempt, claimed in ``unit`` (``amount``: while placing)."""
+        return await self._payments.claim(
+            unit,
             order_id=done.order_id,
-            account_id=account_id,
+            account_id=done.account_id,
             method=done.method,
             return_url=f"{base_url}shop/orders/{done.order_id}",
             cancel_url=f"{base_url}shop/cart",
-            key=key,
+            key=done.key,
+            amount=amount,
         )
-        if started.redirect_url and started.redirect_url != done.redirect_url:
-            await self._carts.set_redirect(key, started.redirect_url)
-            return Checkout(
-                key=done.key,
-                account_id=done.account_id,
-                order_id=done.order_id,
-                method=done.method,
-                redirect_url=started.redirect_url,
-            )
-        return done
 
     # --- "Zugang buchen" ----------------------------------------------------------------------
     async def hub_line(self, account_id: int, package_code: str) -> HubLine:

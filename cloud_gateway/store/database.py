@@ -66,7 +66,10 @@ class SerialisedWrites:
 
     ``begin`` waits its turn (first come, first served), then opens the transaction;
     ``connect`` (reads) does not wait. A ``begin`` nested in a queued one (the same task)
-    does not queue again. After ``wait_s`` a writer stops waiting and relies on SQLite's own
+    does not queue again; nor does one in a task spawned while the queue was held (tasks copy
+    the context, so they count as the holder's: awaiting such a task inside a transaction
+    cannot deadlock, and such a task relies on SQLite's own locking, as a writer after
+    ``wait_s`` does). After ``wait_s`` a writer stops waiting and relies on SQLite's own
     ``busy_timeout`` as before (a transaction that awaits another task's write must not hang);
     15 s, as a fair queue of 50 checkouts on a loaded 2-core machine passed 5 s.
     """

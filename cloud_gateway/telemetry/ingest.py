@@ -33,6 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 
 from cloud_gateway.devices.model import Device
 from cloud_gateway.errors import StateError
@@ -120,9 +121,10 @@ class TelemetryIngest:
         """Told (synchronously, so they must be cheap) the inverters a commit stored readings
         of (inverter id -> plant id): the alert service evaluates on ingest (R-MON-17)."""
         self._seen: dict[int, int] = {}
-        self._events: dict[int, int] = {}
-        """Last stored SunSpec event bits per inverter (a cache; a miss is read)."""
-        self._events_after: dict[int, int] = {}
+        self._events: dict[int, tuple[datetime, int]] = {}
+        """Per inverter the instant and SunSpec event bits the stored event history ends with
+        (a cache; a miss is read)."""
+        self._events_after: dict[int, tuple[datetime, int]] = {}
         self._listening: set[asyncio.Task[None]] = set()
 
     def handler_for(self, device: Device) -> Callable[[int, bytes], Awaitable[None]]:
@@ -276,6 +278,9 @@ class TelemetryIngest:
         # (inverter, serial, day) -> the day's first and last counter of this batch
         days: dict[tuple[int, str, date], DayFold] = {}
         latest: dict[int, tuple[ReadingIn, Target]] = {}
+        # every reading's event bits, per inverter: a bit raised and cleared inside a backlog
+        # counts with both instants, not only the newest reading's bits
+        flagged: dict[int, list[tuple[datetime, int]]] = {}
         for device, parsed in usable:
             account, device_id = device.account_id, device.id
             if parsed.infos and account is not None:
@@ -303,42 +308,63 @@ class TelemetryIngest:
                 newest = latest.get(inverter_id)
                 if newest is None or at >= newest[0].at:
                     latest[inverter_id] = (r, target)
+                live = r.live
+                if live is not None and live.events is not None:
+                    flagged.setdefault(inverter_id, []).append((at, live.events))
         await tx.insert_readings(rows)
         merged = await tx.merge_days([(*key, *acc.row()) for key, acc in days.items()])
         if self.reading_listeners:
             self._seen = {inverter_id: t.plant_id for inverter_id, (_r, t) in latest.items()}
         details = [(inv, r) for inv, (r, _t) in latest.items() if r.live is not None]
-        if details:
-            await self._save_live(tx, details)
+        if details or flagged:
+            await self._save_live(tx, details, flagged)
         if self._states is None or not latest:
             return False
         messages = await self._messages(tx, latest, merged, now)
         await tx.enqueue(messages, now)
         return bool(messages)
 
-    async def _save_live(self, tx: IngestTransaction, details: list[tuple[int, ReadingIn]]) -> None:
-        """Store each inverter's newest details and the SunSpec event bits that changed
-        against the last stored ones (known after the commit: ``_events``)."""
+    async def _save_live(
+        self,
+        tx: IngestTransaction,
+        details: list[tuple[int, ReadingIn]],
+        flagged: Mapping[int, list[tuple[datetime, int]]],
+    ) -> None:
+        """Store each inverter's newest details and its SunSpec event history.
+
+        ``flagged`` holds every reading's event bits per inverter; they are taken in time
+        order from where the stored history ends (known after the commit: ``_events``; a miss
+        is read), so a bit raised and cleared between two uploads, or inside one backlog, is
+        recorded at both instants. A reading not newer than that end (a late straggler) cannot
+        be placed in the history any more and changes nothing.
+        """
         known = self._events
-        unknown = [inv for inv, _r in details if inv not in known]
-        before = dict(await tx.live_events(unknown)) if unknown else {}
-        rows: list[tuple[int, datetime, int | None, str]] = []
+        unknown = [inv for inv in flagged if inv not in known]
+        before = await tx.live_events(unknown) if unknown else {}
         events: list[tuple[int, datetime, int, bool]] = []
-        after: dict[int, int] = {}
-        for inverter_id, r in details:
-            live = r.live
-            if live is None:
-                continue
-            bits = live.events
-            if bits is not None:
-                changed = bits ^ known.get(inverter_id, before.get(inverter_id, 0))
+        after: dict[int, tuple[datetime, int]] = {}
+        for inverter_id, readings in flagged.items():
+            last = known.get(inverter_id) or before.get(inverter_id)
+            if len(readings) > 1:
+                readings.sort(key=itemgetter(0))
+            end, state = last if last is not None else (None, 0)
+            for at, bits in readings:
+                if end is not None and at <= end:
+                    continue
+                changed = bits ^ state
                 code = 0
                 while changed >> code:
                     if changed >> code & 1:
-                        events.append((inverter_id, r.at, code, bool(bits >> code & 1)))
+                        events.append((inverter_id, at, code, bool(bits >> code & 1)))
                     code += 1
-                after[inverter_id] = bits
-            rows.append((inverter_id, r.at, bits, json.dumps(live.as_json(), allow_nan=False)))
+                end, state = at, bits
+            if end is not None:
+                after[inverter_id] = (end, state)
+        rows = [
+            (inv, r.at, r.live.events, json.dumps(r.live.as_json(), allow_nan=False))
+            for inv, r in details
+            if r.live is not None
+        ]
         await tx.save_live(rows, events)
         self._events_after.update(after)
 

@@ -332,15 +332,16 @@ class IngestTransaction:
                 rows.extend(await self._driver_rows(sql, tuple(params)))
         return {(r[0], r[1], _day(r[2])): max(0.0, r[4] - r[3]) for r in rows}
 
-    async def live_events(self, inverter_ids: Sequence[int]) -> dict[int, int]:
-        """The stored SunSpec event bits of these inverters (absent: none stored)."""
+    async def live_events(self, inverter_ids: Sequence[int]) -> dict[int, tuple[datetime, int]]:
+        """The newest stored details' instant and the last stored SunSpec event bits of these
+        inverters (absent: no details stored)."""
         c = inverter_live.c
-        found: dict[int, int] = {}
+        found: dict[int, tuple[datetime, int]] = {}
         for chunk in _chunks(inverter_ids):
             rows = await self._conn.execute(
-                sa.select(c.inverter_id, c.events).where(c.inverter_id.in_(list(chunk)))
+                sa.select(c.inverter_id, c.at, c.events).where(c.inverter_id.in_(list(chunk)))
             )
-            found.update({r.inverter_id: int(r.events or 0) for r in rows})
+            found.update({r.inverter_id: (r.at, int(r.events or 0)) for r in rows})
         return found
 
     async def save_live(
@@ -349,14 +350,15 @@ class IngestTransaction:
         events: Sequence[tuple[int, datetime, int, bool]],
     ) -> None:
         """Each inverter's newest details (inverter, at, event bits, JSON; an older reading
-        arriving late changes nothing) and the event bits raised or cleared."""
+        arriving late changes nothing; a reading without event bits keeps the stored ones)
+        and the event bits raised or cleared."""
         if rows:
             stmt = self._insert(inverter_live)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["inverter_id"],
                 set_={
                     "at": stmt.excluded.at,
-                    "events": stmt.excluded.events,
+                    "events": sa.func.coalesce(stmt.excluded.events, inverter_live.c.events),
                     "payload": stmt.excluded.payload,
                 },
                 where=inverter_live.c.at <= stmt.excluded.at,

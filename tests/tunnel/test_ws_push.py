@@ -143,3 +143,46 @@ async def test_a_close_is_answered_and_the_end_seen_while_receiving_is_paused(
         with pytest.raises(SessionClosedError):
             await reading
     assert got == []
+
+
+async def test_eager_sends_write_whole_frames_of_every_length_form_in_order(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    """The gateway writes small frames itself, not through aiohttp's writer: the 7-bit,
+    16-bit and 64-bit length forms, mixed with frames aiohttp writes, arrive as sent."""
+    client, server, ws, _ = await _pair(endpoint, context, client_session)
+    assert server._plain_writer is ws._writer  # the bypass is on for this connection
+    messages = [b"", b"x" * 125, b"y" * 126, b"z" * 65535, b"w" * 65536, b"v" * 200_000]
+    for message in messages:
+        assert server.writable
+        assert server.send_nowait(message)
+        await server.send(message[:3] + b"!")  # through aiohttp, between ours
+    for message in messages:
+        first = await client.receive()
+        assert (first.type, first.data) == (aiohttp.WSMsgType.BINARY, message)
+        second = await client.receive()
+        assert second.data == message[:3] + b"!"
+    reading = asyncio.create_task(server.receive())
+    await client.close()
+    with pytest.raises(SessionClosedError):
+        await reading
+    with pytest.raises(SessionClosedError):
+        server.send_nowait(b"too late")
+
+
+async def test_a_compressing_websocket_keeps_aiohttps_writer(
+    endpoint: Endpoint,  # noqa: F811
+    context: ssl.SSLContext,  # noqa: F811
+    client_session: aiohttp.ClientSession,
+) -> None:
+    client, server, ws, _ = await _pair(endpoint, context, client_session)
+    assert ws._writer is not None
+    ws._writer.compress = 15  # as if permessage-deflate had been agreed
+    assert WebSocketTransport(ws, transport=server._socket)._plain_writer is None
+    ws._writer.compress = 0
+    reading = asyncio.create_task(server.receive())  # answers the client's close
+    await client.close()
+    with pytest.raises(SessionClosedError):
+        await reading

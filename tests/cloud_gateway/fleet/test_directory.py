@@ -57,6 +57,7 @@ async def test_a_silent_node_is_reaped_with_its_rows(store: Store, clock: Manual
     assert await repo.heartbeat("a", clock.now()) is True
     assert await repo.reap(clock.now(), timedelta(seconds=10)) == []
     clock.advance(timedelta(seconds=3))  # b silent for 11 s, a for 3 s
+    assert await repo.reap(clock.now(), timedelta(seconds=10), keep="b") == []  # b reaps
     assert await repo.reap(clock.now(), timedelta(seconds=10)) == ["b"]
     assert [n.node_id for n in await repo.nodes()] == ["a"]
     assert await repo.locate(two) is None
@@ -79,3 +80,53 @@ async def test_joining_again_forgets_rows_of_the_earlier_run(
     assert node.draining is True
     await repo.leave("a")
     assert await repo.nodes() == []
+
+
+async def test_joining_again_claims_own_tunnels_but_not_a_newer_session_elsewhere(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    mine, moved, fresh = [await _device(store, f"hub-{i}", clock) for i in range(3)]
+    await repo.join("a", clock.now())
+    await repo.join("b", clock.now(), internal_url="b.internal:9443")
+    await repo.claim(mine, "a", "s-old", clock.now())
+    clock.advance(timedelta(seconds=11))
+    await repo.heartbeat("b", clock.now())
+    assert await repo.reap(clock.now(), timedelta(seconds=10)) == ["a"]  # a stalled
+    await repo.claim(moved, "b", "s-b", clock.now())  # that device came back on b meanwhile
+    elsewhere = await repo.rejoin(
+        "a",
+        clock.now(),
+        [(mine, "s1", clock.now()), (moved, "s2", clock.now()), (fresh, "s3", clock.now())],
+        internal_url="a.internal:9443",
+    )
+    assert [(e.device_id, e.node_id, e.session_id, e.internal_url) for e in elsewhere] == [
+        (moved, "b", "s-b", "b.internal:9443")
+    ]
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [
+        (mine, "s1"),
+        (fresh, "s3"),
+    ]
+    assert await repo.heartbeat("a", clock.now()) is True
+    # joining again while the row is there keeps it and refreshes its own claims
+    assert await repo.rejoin("a", clock.now(), [(mine, "s4", clock.now())]) == []
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [
+        (mine, "s4"),
+        (fresh, "s3"),
+    ]
+
+
+async def test_joining_again_skips_a_device_deleted_meanwhile(
+    store: Store, clock: ManualClock
+) -> None:
+    repo = store.repo(FleetRepository)
+    kept = await _device(store, "hub-1", clock)
+    await repo.join("a", clock.now())
+    await repo.leave("a")
+    deleted = kept + 1000  # no such device (deleted while its tunnel was still closing)
+    elsewhere = await repo.rejoin(
+        "a", clock.now(), [(kept, "s1", clock.now()), (deleted, "s2", clock.now())]
+    )
+    assert elsewhere == []
+    assert [(e.device_id, e.session_id) for e in await repo.held_by("a")] == [(kept, "s1")]
+    assert [n.node_id for n in await repo.nodes()] == ["a"]

@@ -140,8 +140,10 @@ async def test_page_download_upload_and_websocket_through_the_other_node(
     async def relayed() -> list[RelayAudit]:
         return await store.repo(RelayAuditRepository).for_session(record.id)
 
+    # b adds the relayed traffic to its one row per node pair in batches (every half second):
+    # wait until the batch with the download has landed
     async with asyncio.timeout(5):
-        while not (rows := await relayed()):  # noqa: ASYNC110 - b writes it after the close
+        while not (rows := await relayed()) or rows[0].bytes_from_device <= TEN_MIB:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     [row] = rows
     assert (row.entry_node, row.tunnel_node) == ("a", "b")

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.config import GatewayConfig, PaymentsConfig
 from cloud_gateway.entitlements.windows import WindowKind
 from cloud_gateway.http.keys import ENTITLEMENTS
 from cloud_gateway.localdays import local_date
 from simulator.psp import PspSimulator
-from tests.cloud_gateway.licences.test_pages import customer, phone_login, plant, quote_many
+from tests.cloud_gateway.licences.test_pages import (
+    customer,
+    only_order_contracts,
+    phone_login,
+    plant,
+    quote_many,
+)
 from tests.support.browser import chromium_context
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -83,19 +88,11 @@ async def test_licences_for_two_plants_paid_by_card_license_both(
                     )
                 assert await page.evaluate("document.documentElement.scrollWidth") <= 390
 
-            store = gw.gateway.store
-            billing = store.repo(BillingRepository)
-            async with billing.transaction() as conn:
-                (placed,) = await billing.orders(conn, anna.id)
-                contracts = await billing.contracts(conn, order_id=placed.id)
-            assert placed.id == order_id
-            assert sorted((c.plant_id, c.power_w) for c in contracts) == [
-                (scheune.id, 10_000),
-                (halle.id, 26_000),
-            ]
+            placed, contracts = await only_order_contracts(gw, anna)
+            assert (placed, contracts) == (order_id, [(scheune.id, 10_000), (halle.id, 26_000)])
             for licensed in (scheune, halle):
                 windows = await gw.gateway.runner.app[ENTITLEMENTS].plant_windows(licensed.id)
                 assert [w.licensed_power_w for w in windows if w.kind is WindowKind.LICENCE] == [
-                    c.power_w for c in contracts if c.plant_id == licensed.id
+                    power for plant_id, power in contracts if plant_id == licensed.id
                 ]
             assert {status for _, status in psp.notifications} == {200}

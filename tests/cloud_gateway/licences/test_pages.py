@@ -73,6 +73,17 @@ async def quote_many(page: Page, base: str, first: Plant, second: Plant) -> None
     await page.click("#calculate")
 
 
+async def only_order_contracts(
+    gw: GatewayHarness, owner: Account
+) -> tuple[int, list[tuple[int | None, int | None]]]:
+    """The id of ``owner``'s one order and its contracts as sorted (plant id, power in W)."""
+    billing = gw.gateway.store.repo(BillingRepository)
+    async with billing.transaction() as conn:
+        (placed,) = await billing.orders(conn, owner.id)
+        contracts = await billing.contracts(conn, order_id=placed.id)
+    return placed.id, sorted((c.plant_id, c.power_w) for c in contracts)
+
+
 async def licence_ending(gw: GatewayHarness, owner: Account, created: Plant, days: int) -> None:
     """A 365-day licence whose access ends ``days`` local days from today (at midnight)."""
     today = local_date(gw.clock.now())
@@ -262,15 +273,10 @@ async def test_buy_licences_for_two_plants_in_one_order(tmp_path: Path, clock: M
             assert await page.locator(".transfer .rf-reference").count() == 2
 
         store = gw.gateway.store
-        billing = store.repo(BillingRepository)
-        async with billing.transaction() as conn:
-            (placed,) = await billing.orders(conn, anna.id)
-            contracts = await billing.contracts(conn, order_id=placed.id)
-        assert placed.id == order_id
-        assert sorted((c.plant_id, c.power_w) for c in contracts) == [
-            (scheune.id, 10_000),
-            (halle.id, 26_000),
-        ]
+        assert await only_order_contracts(gw, anna) == (
+            order_id,
+            [(scheune.id, 10_000), (halle.id, 26_000)],
+        )
         outbox = await store.repo(OutboxRepository).list_recent()
         (mail,) = [m for m in outbox if m.template == "licence_order"]
         assert mail.recipient == "anna@example.org"

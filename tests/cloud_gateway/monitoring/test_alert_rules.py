@@ -154,6 +154,42 @@ def test_plants_missing_from_a_round_keep_their_alerts() -> None:
     assert evaluate_round(opened.alerts, [], NOON + timedelta(hours=1)).alerts == opened.alerts
 
 
+def test_a_round_of_some_rules_leaves_the_other_rules_alerts_as_they_are() -> None:
+    both = AlertSettings(no_data_after=timedelta(minutes=30), below_best_share=0.25)
+    silent = NOON - timedelta(hours=1)
+    plant = _plant(
+        _inv(1, 10.0, 6000.0),
+        _inv(2, 5.0, 1000.0),
+        _inv(3, 5.0, None, last_reading_at=silent),
+        settings=both,
+    )
+    opened = evaluate_round({}, [plant], NOON)
+    assert sorted((k.inverter_id, k.rule) for k in opened.alerts) == [
+        (2, AlertRule.BELOW_BEST),
+        (3, AlertRule.NO_DATA),
+    ]
+    # inverter 3 answers, inverter 2 recovers and inverter 1 is removed: deciding "no data"
+    # only closes that alert; the derating alert is neither stepped nor closed as gone
+    later = NOON + timedelta(hours=1)
+    back = _plant(
+        _inv(2, 5.0, 3000.0, last_reading_at=later),
+        _inv(3, 5.0, 3000.0, last_reading_at=later),
+        settings=both,
+    )
+    result = evaluate_round(opened.alerts, [back], later, rules={AlertRule.NO_DATA})
+    assert [(e.type, e.key.inverter_id, e.key.rule) for e in result.events] == [
+        (EventType.CLOSED, 3, AlertRule.NO_DATA)
+    ]
+    assert list(result.alerts.values()) == [
+        a for k, a in opened.alerts.items() if k.rule is AlertRule.BELOW_BEST
+    ]
+    # a plant that lost its licence loses every alert, whichever rules the round decides
+    lapsed = _plant(_inv(2, 5.0, 3000.0), licensed=False)
+    gone = evaluate_round(opened.alerts, [lapsed], later, rules={AlertRule.NO_DATA})
+    assert {e.reason for e in gone.events} == {AlertReason.UNLICENSED}
+    assert gone.alerts == {}
+
+
 def test_step_opens_once() -> None:
     key = AlertKey(plant_id=1, inverter_id=1, rule=AlertRule.NO_DATA)
     state, event = step(

@@ -124,3 +124,9 @@ async def test_figures_match_the_energy_core(store: Store, clock: ManualClock) -
     assert figures[one.id].last_at == now
     assert figures[two.id].window_wh is None
     assert figures[two.id].day_wh == 400.0
+    # read one inverter per query (a round pages through the fleet): the same figures
+    for page in (1, 2):
+        paged = await store.repo(FiguresRepository).figures(
+            local_day(now), now - timedelta(minutes=30), page=page
+        )
+        assert paged == figures
