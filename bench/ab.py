@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "direction", "main"]
+__all__ = ["compare", "direction", "main", "parser"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 _HIGHER = ("per_s", "mib_s", "mbit_s")
@@ -89,15 +89,20 @@ def _run(tree: Path, name: str, smoke: bool) -> dict[str, Any]:
     return metrics
 
 
+def parser() -> argparse.ArgumentParser:
+    """The command line: options may stand between the commit and the benchmark names."""
+    cli = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
+    cli.add_argument("ref", help="the older commit (anything git rev-parse accepts)")
+    cli.add_argument("names", nargs="*", default=["tunnel", "ingest"])
+    cli.add_argument("--new", help="a newer commit to compare instead of this tree")
+    cli.add_argument("--rounds", type=int, default=2)
+    cli.add_argument("--smoke", action="store_true", help="tiny sizes, to check it runs")
+    return cli
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
-    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
-    parser.add_argument("ref", help="the older commit (anything git rev-parse accepts)")
-    parser.add_argument("names", nargs="*", default=["tunnel", "ingest"])
-    parser.add_argument("--new", help="a newer commit to compare instead of this tree")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check it runs")
-    args = parser.parse_args(argv)
+    args = parser().parse_intermixed_args(argv)
     commits = {"old": _commit(args.ref), "new": _commit(args.new) if args.new else None}
     summary: dict[str, Any] = {side: c[:12] for side, c in commits.items() if c}
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.ab import compare, direction
+from bench.ab import compare, direction, parser
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,9 @@ def test_compare_leaves_out_baselines_and_metrics_one_side_lacks() -> None:
         }
     ]
     assert compare(old, new) == {}
+
+
+def test_options_may_stand_between_the_commit_and_the_benchmark_names() -> None:
+    args = parser().parse_intermixed_args(["abc^", "--new", "def", "tunnel", "ingest"])
+    assert (args.ref, args.new, args.names, args.rounds) == ("abc^", "def", ["tunnel", "ingest"], 2)
+    assert parser().parse_intermixed_args(["abc"]).names == ["tunnel", "ingest"]
