@@ -263,6 +263,7 @@ def build_services(
         key=_activation_key(config.plants),
         limit=GuessLimit(
             max_failures=config.plants.max_wrong_codes,
+            max_failures_per_source=config.plants.max_wrong_codes_per_source,
             window=timedelta(seconds=config.plants.wrong_code_window_s),
         ),
     )

@@ -297,6 +297,11 @@ class PlantsConfig:
     empty: the gateway refuses to start unless ``demo_activation_key`` is set."""
     max_wrong_codes: int = 5
     """Wrong activation codes an account may enter per window before it must wait."""
+    max_wrong_codes_per_source: int = 20
+    """Wrong activation codes one source address may enter per window (by any account).
+
+    There is deliberately no global limit: it would let a few attackers lock every owner out
+    of registering inverters (as for pairing codes, issue 20)."""
     wrong_code_window_s: float = 900.0
     """Window over which wrong activation codes are counted, in seconds."""
     demo_activation_key: bool = False
@@ -304,8 +309,15 @@ class PlantsConfig:
     codes with it): for the demo and tests only, never for a real gateway."""
 
     def __post_init__(self) -> None:
-        if self.max_wrong_codes < 1 or self.wrong_code_window_s <= 0:
-            raise ValueError("plants: max_wrong_codes and wrong_code_window_s must be positive")
+        if (
+            self.max_wrong_codes < 1
+            or self.max_wrong_codes_per_source < 1
+            or self.wrong_code_window_s <= 0
+        ):
+            raise ValueError(
+                "plants: max_wrong_codes, max_wrong_codes_per_source and wrong_code_window_s"
+                " must be positive"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

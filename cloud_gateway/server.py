@@ -73,16 +73,24 @@ async def start_gateway(
         await store.close()
         raise
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.create_server((config.http.host, config.http.port), reuse_port=False)
-    ssl_context = server_ssl_context(tls)
-    # Browsers come without a certificate; /tunnel/v1 insists on one from the device CA.
-    ssl_context.verify_mode = ssl.CERT_OPTIONAL
-    ssl_context.load_verify_locations(cafile=device_ca.cert_path)
-    # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
-    tls_buffers.install()
-    site = web.SockSite(runner, sock, ssl_context=ssl_context)
-    await site.start()
+    sock: socket.socket | None = None
+    try:
+        await runner.setup()
+        sock = socket.create_server((config.http.host, config.http.port), reuse_port=False)
+        ssl_context = server_ssl_context(tls)
+        # Browsers come without a certificate; /tunnel/v1 insists on one from the device CA.
+        ssl_context.verify_mode = ssl.CERT_OPTIONAL
+        ssl_context.load_verify_locations(cafile=device_ca.cert_path)
+        # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
+        tls_buffers.install()
+        site = web.SockSite(runner, sock, ssl_context=ssl_context)
+        await site.start()
+    except BaseException:  # e.g. the port is taken: stop what started, close the store
+        if sock is not None:
+            sock.close()
+        await runner.cleanup()
+        await store.close()
+        raise
     port = sock.getsockname()[1]
     _LOGGER.info("gateway listening on https://%s:%d/", config.http.host, port)
     return RunningGateway(

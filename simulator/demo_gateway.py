@@ -237,6 +237,7 @@ async def ensure_plant(
             plant_id=plant.id,
             serial=serial,
             code=code,
+            source_address="demo",
             name=f"Wechselrichter {number}",
         )
     return await store.repo(PlantRepository).get(plant.id, installer.id)

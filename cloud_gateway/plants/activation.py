@@ -13,8 +13,11 @@ look-alikes 0 → O, 1 → I, 8 → B mapped (none of them is in the alphabet). 
 constant-time. This module is written from that description, independent of the simulator that
 prints the labels; a test checks the two agree.
 
-Guessing is bounded per account: :class:`GuessLimit` allows ``max_failures`` wrong codes in a
-sliding ``window``; then every attempt is refused until the oldest failure leaves the window.
+Guessing is bounded per account and per source address: :class:`GuessLimit` allows
+``max_failures`` wrong codes per account and ``max_failures_per_source`` per source address (by
+any account) in a sliding ``window``; past either, every attempt is refused until the oldest
+counted failure leaves the window. There is deliberately no global limit: it would let a few
+attackers lock every owner out (as for pairing codes).
 """
 
 from __future__ import annotations
@@ -78,20 +81,34 @@ def verify_code(serial: str, entered: str, key: bytes) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GuessLimit:
-    """At most ``max_failures`` wrong codes per account within ``window``."""
+    """At most ``max_failures`` wrong codes per account and ``max_failures_per_source`` per
+    source address within ``window``."""
 
     max_failures: int = 5
-    """Wrong codes allowed in the window."""
+    """Wrong codes one account may enter in the window (from any address)."""
+    max_failures_per_source: int = 20
+    """Wrong codes one source address may enter in the window (by any account). Higher than
+    the account's: several owners may share an address (an installer's office, carrier NAT),
+    but one address cannot multiply its guesses by opening accounts."""
     window: timedelta = timedelta(minutes=15)
     """Length of the sliding window."""
 
-    def retry_after(self, failures: Sequence[datetime], now: datetime) -> float:
+    def retry_after(
+        self, failures: Sequence[datetime], now: datetime, by_source: Sequence[datetime] = ()
+    ) -> float:
         """Seconds until the next attempt is allowed (0 when allowed now).
 
-        ``failures`` are the instants of this account's wrong codes (any order).
+        ``failures`` are the instants of this account's wrong codes, ``by_source`` those typed
+        from this source address (any order).
         """
+        return max(
+            self._wait(failures, self.max_failures, now),
+            self._wait(by_source, self.max_failures_per_source, now),
+        )
+
+    def _wait(self, failures: Sequence[datetime], allowed: int, now: datetime) -> float:
         recent = sorted(t for t in failures if t > now - self.window)
-        if len(recent) < self.max_failures:
+        if len(recent) < allowed:
             return 0.0
-        frees_at = recent[len(recent) - self.max_failures] + self.window
+        frees_at = recent[len(recent) - allowed] + self.window
         return max(0.0, (frees_at - now).total_seconds())

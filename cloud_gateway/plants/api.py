@@ -222,6 +222,7 @@ async def add_inverter(request: web.Request) -> web.Response:
             plant_id=plant.id,
             serial=json_text(body, "serial"),
             code=json_text(body, "activation_code"),
+            source_address=request.remote or "",
             name=json_text(body, "name"),
         )
     except (

@@ -78,6 +78,7 @@ async def swap_inverter(request: web.Request) -> web.Response:
             inverter_id=inverter.id,
             serial=json_text(body, "serial"),
             code=json_text(body, "activation_code"),
+            source_address=request.remote or "",
         )
     except _REGISTRATION_ERRORS as exc:
         raise api.registration_error(exc) from None

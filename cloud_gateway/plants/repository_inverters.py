@@ -146,23 +146,27 @@ class InverterRepository(Repository):
         if result.rowcount == 0:
             raise NotFoundError(f"no inverter {inverter_id}")
 
-    async def record_activation_failure(self, account_id: int, at: datetime) -> None:
-        """Remember one wrong activation code of the account."""
-        async with self._db.begin() as conn:
-            await conn.execute(activation_failures.insert().values(account_id=account_id, at=at))
-
-    async def activation_failures_since(self, account_id: int, since: datetime) -> list[datetime]:
-        """Instants of the account's wrong codes after ``since`` (older ones are pruned)."""
+    async def record_activation_failure(
+        self, account_id: int, at: datetime, *, source_address: str
+    ) -> None:
+        """Remember one wrong activation code of the account, typed from ``source_address``."""
         async with self._db.begin() as conn:
             await conn.execute(
-                activation_failures.delete().where(
-                    activation_failures.c.account_id == account_id,
-                    activation_failures.c.at <= since,
+                activation_failures.insert().values(
+                    account_id=account_id, at=at, source_address=source_address[:64]
                 )
             )
-            rows = await conn.execute(
-                sa.select(activation_failures.c.at).where(
-                    activation_failures.c.account_id == account_id
-                )
-            )
-            return [r.at for r in rows]
+
+    async def activation_failures_since(
+        self, account_id: int, source_address: str, since: datetime
+    ) -> tuple[list[datetime], list[datetime]]:
+        """Instants of wrong codes after ``since``: the account's (from any address) and the
+        source address's (by any account). Older ones of both are pruned."""
+        source = source_address[:64]
+        af = activation_failures
+        async with self._db.begin() as conn:
+            await conn.execute(af.delete().where(af.c.account_id == account_id, af.c.at <= since))
+            await conn.execute(af.delete().where(af.c.source_address == source, af.c.at <= since))
+            by_account = await conn.execute(sa.select(af.c.at).where(af.c.account_id == account_id))
+            by_source = await conn.execute(sa.select(af.c.at).where(af.c.source_address == source))
+            return [r.at for r in by_account], [r.at for r in by_source]

@@ -6,7 +6,8 @@ Migration ``0004_telemetry_plants`` creates them; this module is the map the rep
   is unique across the gateway: one physical inverter sits in one plant.
 * ``inverter_nameplates``: what the agent reported about a serial (SunSpec models 1 and 120),
   per account, so a later registration by serial finds its nominal power (R-MON-10).
-* ``activation_failures``: wrong activation codes per account, for rate limiting.
+* ``activation_failures``: wrong activation codes per account and source address, for rate
+  limiting (the address since migration ``0030``).
 * ``readings``: one row per inverter reading; ``inverter_days``: first and last energy counter
   of each local day per inverter slot and serial (energy today, power now). The telemetry
   ingest writes them; the plant pages read them.
@@ -106,7 +107,9 @@ activation_failures = sa.Table(
         "account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     ),
     sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("source_address", sa.String(64), nullable=False, server_default=""),
     sa.Index("ix_activation_failures_account_id_at", "account_id", "at"),
+    sa.Index("ix_activation_failures_source_address_at", "source_address", "at"),
 )
 
 readings = sa.Table(

@@ -67,32 +67,51 @@ class InverterRegistration:
             except Exception:  # a failing listener must not undo a registered inverter
                 _LOGGER.exception("power listener failed for plant %d", plant_id)
 
-    async def _failures_left(self, account_id: int) -> int:
+    async def _failures_left(self, account_id: int, source_address: str) -> int:
+        """Wrong codes the account may still enter now; refused past either limit."""
         now = self._clock.now()
-        failures = await self._store.repo(InverterRepository).activation_failures_since(
-            account_id, now - self._limit.window
-        )
-        wait = self._limit.retry_after(failures, now)
+        by_account, by_source = await self._store.repo(
+            InverterRepository
+        ).activation_failures_since(account_id, source_address, now - self._limit.window)
+        wait = self._limit.retry_after(by_account, now, by_source)
         if wait > 0:
             raise ActivationRateLimitedError(wait)
-        return self._limit.max_failures - len(failures)
+        return min(
+            self._limit.max_failures - len(by_account),
+            self._limit.max_failures_per_source - len(by_source),
+        )
 
-    async def _check_code(self, account_id: int, serial: str, code: str) -> None:
-        await self._failures_left(account_id)
+    async def _check_code(
+        self, account_id: int, serial: str, code: str, source_address: str
+    ) -> None:
+        await self._failures_left(account_id, source_address)
         if not verify_code(serial, code, self._key):
             await self._store.repo(InverterRepository).record_activation_failure(
-                account_id, self._clock.now()
+                account_id, self._clock.now(), source_address=source_address
             )
-            _LOGGER.info("wrong activation code for %s by account %d", serial, account_id)
+            _LOGGER.info(
+                "wrong activation code for %s by account %d from %s",
+                serial,
+                account_id,
+                source_address,
+            )
             raise ActivationCodeError(f"the activation code does not fit inverter {serial}")
 
     async def add(
-        self, *, account_id: int, plant_id: int, serial: str, code: str, name: str = ""
+        self,
+        *,
+        account_id: int,
+        plant_id: int,
+        serial: str,
+        code: str,
+        source_address: str,
+        name: str = "",
     ) -> Inverter:
-        """Register one inverter by serial and activation code."""
+        """Register one inverter by serial and activation code, typed from ``source_address``
+        (the client's address: wrong codes count against it as well as the account)."""
         await self._store.repo(PlantRepository).get(plant_id, account_id)
         serial = _serial(serial)
-        await self._check_code(account_id, serial, code)
+        await self._check_code(account_id, serial, code, source_address)
         try:
             added = await self._store.repo(InverterRepository).add(
                 plant_id=plant_id,
@@ -106,11 +125,13 @@ class InverterRegistration:
         await self._power_changed(plant_id)
         return added
 
-    async def swap(self, *, account_id: int, inverter_id: int, serial: str, code: str) -> Inverter:
+    async def swap(
+        self, *, account_id: int, inverter_id: int, serial: str, code: str, source_address: str
+    ) -> Inverter:
         """Replace the inverter in this slot by another one; history stays with the slot."""
         await self._store.repo(InverterRepository).get(inverter_id, account_id)
         serial = _serial(serial)
-        await self._check_code(account_id, serial, code)
+        await self._check_code(account_id, serial, code, source_address)
         try:
             swapped = await self._store.repo(InverterRepository).swap(
                 inverter_id, account_id, serial, self._clock.now()
@@ -120,16 +141,20 @@ class InverterRegistration:
         await self._power_changed(swapped.plant_id)
         return swapped
 
-    async def add_list(self, *, account_id: int, plant_id: int, rows: list[RawRow]) -> UploadReport:
+    async def add_list(
+        self, *, account_id: int, plant_id: int, rows: list[RawRow], source_address: str
+    ) -> UploadReport:
         """Register every good row of an uploaded list; report every bad row with its reason."""
         await self._store.repo(PlantRepository).get(plant_id, account_id)
-        budget = await self._failures_left(account_id)
+        budget = await self._failures_left(account_id, source_address)
         checked = check_rows(
             rows, verify=lambda s, c: verify_code(s, c, self._key), code_budget=budget
         )
         now = self._clock.now()
         for _ in range(checked.wrong_codes):
-            await self._store.repo(InverterRepository).record_activation_failure(account_id, now)
+            await self._store.repo(InverterRepository).record_activation_failure(
+                account_id, now, source_address=source_address
+            )
         added: list[Inverter] = []
         refused = list(checked.bad)
         for row in checked.good:

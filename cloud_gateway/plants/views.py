@@ -269,6 +269,7 @@ async def inverter_add(request: web.Request) -> web.Response:
             plant_id=plant.id,
             serial=str(form.get("serial", "")),
             code=str(form.get("activation_code", "")),
+            source_address=request.remote or "",
             name=str(form.get("name", "")),
         )
     except _ADD_ERRORS as exc:
@@ -295,7 +296,10 @@ async def upload_submit(request: web.Request) -> web.Response:
     try:
         rows = await asyncio.to_thread(read_sheet, upload.filename, data)
         report = await request.app[INVERTER_REGISTRATION].add_list(
-            account_id=account_id, plant_id=plant.id, rows=rows
+            account_id=account_id,
+            plant_id=plant.id,
+            rows=rows,
+            source_address=request.remote or "",
         )
     except SpreadsheetError as exc:
         return await _page(
@@ -381,6 +385,7 @@ async def inverter_swap(request: web.Request) -> web.Response:
             inverter_id=inverter.id,
             serial=serial,
             code=str(form.get("activation_code", "")),
+            source_address=request.remote or "",
         )
     except _ADD_ERRORS as exc:
         return await inverter_page(

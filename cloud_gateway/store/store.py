@@ -74,7 +74,11 @@ class Store(_Repositories):
         """Create the engine for ``url`` and (by default) migrate the schema to head."""
         engine = create_engine(url)
         if run_migrations:
-            await migrate(engine)
+            try:
+                await migrate(engine)
+            except BaseException:  # e.g. an unknown revision: no pooled connection left open
+                await engine.dispose()
+                raise
         return cls(engine)
 
     async def close(self) -> None:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.devices.model import DeviceKind
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store import Store
+from cloud_gateway.store import store as store_module
 from cloud_gateway.store.database import SerialisedWrites
 from cloud_gateway.store.engine import MIGRATIONS_DIR, create_engine, current_revision, migrate
 from tunnel.clock import ManualClock
@@ -162,3 +168,28 @@ async def test_a_nested_or_stuck_writer_does_not_hang_the_queue(
             assert await conn.scalar(sa.text("SELECT count(*) FROM t")) == 3
     finally:
         await engine.dispose()
+
+
+async def test_a_failed_migration_leaves_no_pooled_connection_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database at a revision this code does not know: ``Store.open`` raises and disposes
+    of its engine (an open aiosqlite connection would be collected, unclosed, much later)."""
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version VALUES ('9999')")
+    db.close()
+    made: list[AsyncEngine] = []
+
+    def recording(url: str) -> AsyncEngine:
+        made.append(create_engine(url))
+        return made[-1]
+
+    monkeypatch.setattr(store_module, "create_engine", recording)
+    with pytest.raises(CommandError):
+        await Store.open(f"sqlite+aiosqlite:///{path}")
+    [engine] = made
+    assert isinstance(engine.pool, QueuePool)
+    assert engine.pool.checkedin() == 0
+    assert engine.pool.checkedout() == 0

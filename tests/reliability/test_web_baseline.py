@@ -2,7 +2,8 @@
 hashes from the gateway's own registration, the session rotated at login and dead after
 logout (replayed by a second browser), ``__Host-`` cookies, CSRF on every state-changing
 route (walked from the route table), stored-XSS probes in every free-text field a page
-shows, request-size and upload limits, and the login and pairing rate limits measured.
+shows, request-size and upload limits, and the login, pairing and activation-code rate limits
+measured.
 
 The security headers on every response kind are ``test_security_headers.py``'s; login
 rotation and the password lockout's rules are ``tests/cloud_gateway/test_login.py``'s and
@@ -37,7 +38,7 @@ from tests.reliability.report import record
 from tests.reliability.test_security_headers import missing
 from tests.reliability.test_tenant_isolation import RULES, Visitor, _objects, _url, _visitors
 from tests.support.console import staff_login
-from tests.support.gateway import gateway_harness
+from tests.support.gateway import GatewayHarness, gateway_harness
 from tunnel.clock import ManualClock
 
 PROBE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -239,11 +240,30 @@ async def test_request_size_and_upload_limits(
     assert "zu groß" not in listed  # nothing stored from the refused form
 
 
-async def test_login_and_pairing_tries_per_minute_are_measured(
+async def _wrong_activation_codes(gw: GatewayHarness, login: str, tries: int) -> int:
+    """Wrong activation codes ``login`` gets evaluated (422) before a 429, at most ``tries``."""
+    async with gw.client() as http:
+        await gw.login(http, login)
+        headers = {"X-CSRF-Token": await gw.form_token(http, "/plants/new")}
+        async with http.post("/api/v1/plants", json={"name": "P"}, headers=headers) as resp:
+            assert resp.status == 201, resp.status
+            path = f"/api/v1/plants/{(await resp.json())['id']}/inverters"
+        wrong = {"serial": "SN-1", "activation_code": "AAAAA-AAAAA"}
+        for n in range(tries):
+            async with http.post(path, json=wrong, headers=headers) as resp:
+                if resp.status != 422:
+                    assert resp.status == 429, resp.status
+                    return n
+    return tries
+
+
+async def test_login_pairing_and_activation_tries_per_minute_are_measured(
     tmp_path: Path, clock: ManualClock, db_url: str
 ) -> None:
-    """Wrong passwords for one account and wrong pairing codes, as fast as a script sends
-    them within one minute of the injected clock: how many the gateway still evaluates."""
+    """Wrong passwords for one account, wrong pairing codes and wrong activation codes, as
+    fast as a script sends them within one minute of the injected clock: how many the gateway
+    still evaluates. Activation codes also per source address, from several accounts at once
+    (every client here comes from the loopback address)."""
     async with gateway_harness(tmp_path, db_url, clock) as gw:
         await gw.create_account("anna")
         await gw.create_account("bert")
@@ -267,11 +287,29 @@ async def test_login_and_pairing_tries_per_minute_are_measured(
                         assert resp.status == 429, resp.status
                         break
                 pair_tries += 1
+        per_account = []  # wrong activation codes of each account, all from one address
+        for n in range(8):
+            await gw.create_account(f"owner{n}")
+            per_account.append(await _wrong_activation_codes(gw, f"owner{n}", 60))
+    per_source = sum(per_account)
+    passed = (
+        0 < login_tries <= 10
+        and 0 < pair_tries <= 10
+        and 0 < per_account[0] <= 10
+        and max(per_account) == per_account[0]
+        and per_account[-1] == 0
+        and 0 < per_source <= 30
+    )
     record(
         "rate-limits",
         f"login {login_tries} wrong passwords per minute per account, "
-        f"pairing {pair_tries} wrong codes per minute per account",
-        passed=0 < login_tries <= 10 and 0 < pair_tries <= 10,
+        f"pairing {pair_tries} wrong codes per minute per account, "
+        f"activation {per_account[0]} wrong codes per minute per account and {per_source} per "
+        f"source address (by {len(per_account)} accounts: {per_account})",
+        passed=passed,
     )
     assert 0 < login_tries <= 10
     assert 0 < pair_tries <= 10
+    assert 0 < per_account[0] <= 10
+    assert 0 < per_source <= 30  # not per_account[0] times the accounts one address opens
+    assert per_account[-1] == 0  # the address is refused even for a fresh account

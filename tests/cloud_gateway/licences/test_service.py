@@ -287,6 +287,7 @@ async def test_an_inverter_registered_by_code_ends_an_exceeded_licence(rig: Rig)
         plant_id=plant_id,
         serial="SN-77",
         code=expected_code("SN-77", b"test-key"),
+        source_address="192.0.2.1",
     )
     assert not (await rig.entitlements.plant_decision(plant_id, rig.clock.now())).entitled
     assert await balance_and_credits(rig, owner) == (2620, [2620])

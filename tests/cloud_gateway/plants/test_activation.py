@@ -57,3 +57,17 @@ def test_guess_limit_slides_over_the_window() -> None:
     assert limit.retry_after(fails[:2], t0 + timedelta(minutes=3)) == 0.0
     assert limit.retry_after(fails, t0 + timedelta(minutes=3)) == 12 * 60
     assert limit.retry_after(fails, t0 + timedelta(minutes=15, seconds=1)) == 0.0
+
+
+def test_guess_limit_counts_the_source_address_apart_from_the_account() -> None:
+    limit = GuessLimit(max_failures=3, max_failures_per_source=4, window=timedelta(minutes=15))
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    by_source = [t0 + timedelta(minutes=m) for m in range(4)]  # several accounts, one address
+    now = t0 + timedelta(minutes=5)
+    assert limit.retry_after([], now, by_source[:3]) == 0.0
+    assert limit.retry_after([], now, by_source) == 10 * 60  # until the first one leaves
+    by_account = by_source[1:]  # the last three
+    assert limit.retry_after(by_account, now, []) == 11 * 60  # the account's own limit
+    assert limit.retry_after(by_account[:1], now, by_source) == 10 * 60
+    assert limit.retry_after(by_account, now, by_source) == 11 * 60  # the later of the two
+    assert limit.retry_after([], t0 + timedelta(minutes=15, seconds=1), by_source) == 0.0

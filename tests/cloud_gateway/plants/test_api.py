@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 from openpyxl import Workbook
 
-from cloud_gateway.http.keys import TELEMETRY_INGEST
+from cloud_gateway.config import GatewayConfig, PlantsConfig
+from cloud_gateway.http.keys import INVERTER_REGISTRATION, TELEMETRY_INGEST
 from cloud_gateway.plants.activation import expected_code
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.plants.repository_readings import ReadingRepository
@@ -134,6 +135,38 @@ async def test_guessing_codes_is_rate_limited_per_account(
             await gw.login(anna.http, "anna")
             anna.token = await gw.form_token(anna.http, "/plants/new")
             assert (await anna.call("POST", path, right))[0] == 201
+
+
+async def test_guessing_codes_is_rate_limited_per_source_address_across_accounts(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    """One address cannot multiply its guesses by opening accounts; another address (and so
+    every other owner) is not locked out by it: there is no global limit."""
+    config = GatewayConfig(plants=PlantsConfig(max_wrong_codes=2, max_wrong_codes_per_source=3))
+    wrong = {"serial": "SN-1", "activation_code": "AAAAA-AAAAA"}
+    async with gateway_harness(tmp_path, db_url, clock, config) as gw:
+        await gw.create_account("anna")
+        bert_id = (await gw.create_account("bert")).id
+        async with logged_in(gw, "anna") as anna, logged_in(gw, "bert") as bert:
+            _, anna_plant = await anna.call("POST", "/api/v1/plants", {"name": "A"})
+            _, bert_plant = await bert.call("POST", "/api/v1/plants", {"name": "B"})
+            anna_path = f"/api/v1/plants/{anna_plant['id']}/inverters"
+            bert_path = f"/api/v1/plants/{bert_plant['id']}/inverters"
+            assert [(await anna.call("POST", anna_path, wrong))[0] for _ in range(2)] == [422] * 2
+            assert (await bert.call("POST", bert_path, wrong))[0] == 422
+            # bert has one wrong code of his own, but this address has used up its three
+            right = {"serial": "SN-2", "activation_code": code("SN-2")}
+            status, body = await bert.call("POST", bert_path, right)
+            assert (status, body["error"]) == (429, "rate_limited")
+        registration = gw.gateway.runner.app[INVERTER_REGISTRATION]
+        added = await registration.add(
+            account_id=bert_id,
+            plant_id=bert_plant["id"],
+            serial="SN-2",
+            code=code("SN-2"),
+            source_address="192.0.2.7",
+        )
+        assert added.serial == "SN-2"
 
 
 async def test_unlicensed_plant_data_is_402_but_still_stored(

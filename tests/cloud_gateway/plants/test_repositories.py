@@ -112,15 +112,17 @@ async def test_edit_swap_and_delete_check_the_tenant(store: Store, clock: Manual
     assert await store.repo(InverterRepository).serial_registered("SN-3")
 
 
-async def test_activation_failures_are_counted_per_account_in_a_window(
+async def test_activation_failures_are_counted_per_account_and_address_in_a_window(
     store: Store, clock: ManualClock
 ) -> None:
     anna, bert = await account(store, clock, "anna"), await account(store, clock, "bert")
-    await store.repo(InverterRepository).record_activation_failure(anna.id, clock.now())
+    repo = store.repo(InverterRepository)
+    await repo.record_activation_failure(anna.id, clock.now(), source_address="192.0.2.1")
     clock.advance(timedelta(minutes=10))
-    await store.repo(InverterRepository).record_activation_failure(anna.id, clock.now())
-    since = clock.now() - timedelta(minutes=5)
-    assert await store.repo(InverterRepository).activation_failures_since(anna.id, since) == [
-        clock.now()
-    ]
-    assert await store.repo(InverterRepository).activation_failures_since(bert.id, since) == []
+    await repo.record_activation_failure(anna.id, clock.now(), source_address="192.0.2.1")
+    await repo.record_activation_failure(bert.id, clock.now(), source_address="192.0.2.2")
+    now, since = clock.now(), clock.now() - timedelta(minutes=5)
+    assert await repo.activation_failures_since(anna.id, "192.0.2.1", since) == ([now], [now])
+    # bert's own failure, and anna's from the address he now types at
+    assert await repo.activation_failures_since(bert.id, "192.0.2.1", since) == ([now], [now])
+    assert await repo.activation_failures_since(bert.id, "198.51.100.9", since) == ([now], [])
