@@ -1,4 +1,4 @@
-"""The tunnel on uvloop's event loop (skipped where uvloop is not installed).
+"""The tunnel on uvloop's event loop (uvloop is a test dependency).
 
 uvloop's transports do not subclass ``asyncio.Transport``; the device's WebSocket client
 and the TCP splices take them by their methods (:func:`tunnel.transport.stream_transport`).
@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-import pytest
 import trustme
+import uvloop
 
 from tests.tunnel.gateway_stub import StubGateway, device_ssl_context
 from tests.tunnel.test_tcp_splice import HELLO, LocalTarget
@@ -20,8 +20,6 @@ from tunnel.clock import ManualClock
 from tunnel.connector import TunnelConnector
 from tunnel.streams import Stream
 from tunnel.tcp_splice import TcpSplice
-
-uvloop = pytest.importorskip("uvloop")
 
 
 async def _round_trip(ca: trustme.CA, tmp_path: Path) -> None:
