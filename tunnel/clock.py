@@ -59,7 +59,7 @@ class ManualClock:
     :meth:`advance` or :meth:`set` moves the clock to or past their instant.
     """
 
-    __slots__ = ("_monotonic", "_now", "_waiters")
+    __slots__ = ("_monotonic", "_now", "_parked", "_waiters")
 
     def __init__(self, start: datetime | None = None) -> None:
         if start is None:
@@ -69,6 +69,7 @@ class ManualClock:
         self._now = start.astimezone(UTC)
         self._monotonic = 1000.0
         self._waiters: list[tuple[datetime, asyncio.Future[None]]] = []
+        self._parked: asyncio.Event | None = None
 
     def now(self) -> datetime:
         return self._now
@@ -101,10 +102,19 @@ class ManualClock:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((instant, future))
+        if self._parked is not None:
+            self._parked.set()
         try:
             await future
         finally:
             self._waiters = [(t, f) for t, f in self._waiters if f is not future]
+
+    async def sleepers(self, count: int = 1) -> None:
+        """Return once at least ``count`` tasks wait on this clock: a test's point of
+        synchronisation with a background loop that has finished a round and sleeps."""
+        while sum(not future.done() for _, future in self._waiters) < count:
+            self._parked = asyncio.Event()
+            await self._parked.wait()
 
     def _release(self) -> None:
         for instant, future in self._waiters:

@@ -41,3 +41,29 @@ async def test_wait_until_releases_when_time_reaches_instant() -> None:
     clock.advance(timedelta(minutes=1))
     await asyncio.wait_for(waiter, 1)
     assert waiter.done()
+
+
+async def test_sleepers_returns_once_a_loop_has_finished_its_round_and_sleeps() -> None:
+    clock = ManualClock()
+    rounds: list[datetime] = []
+    step = asyncio.Event()
+
+    async def loop() -> None:
+        while True:
+            await step.wait()  # a round's work, which takes unknown loop turns
+            rounds.append(clock.now())
+            await clock.sleep_until(clock.now() + timedelta(minutes=5))
+
+    task = asyncio.create_task(loop())
+    sleeping = asyncio.create_task(clock.sleepers())
+    await asyncio.sleep(0)
+    assert not sleeping.done()  # the loop has not slept yet
+    step.set()
+    await asyncio.wait_for(sleeping, 1)
+    assert len(rounds) == 1
+    clock.advance(timedelta(minutes=5))  # wakes it; the next sleep is the second round's
+    await asyncio.wait_for(clock.sleepers(), 1)
+    assert len(rounds) == 2
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

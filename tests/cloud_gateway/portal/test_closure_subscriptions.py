@@ -11,7 +11,10 @@ service with the PayPal provider speaking Subscriptions to the PayPal simulator.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
+from datetime import timedelta
 
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
@@ -146,3 +149,28 @@ async def test_a_subscription_the_buyer_cancelled_in_paypal_meanwhile_counts_as_
     [payment] = await rig.payments.for_order(order_id)
     assert payment.state is PaymentState.CANCELLED
     assert rig.paypal.bill_cycle(subscription) is None
+
+
+async def test_the_background_task_cancels_once_paypal_answers_again(rig: Rig) -> None:
+    account_id, order_id, subscription = await _subscribed(rig)
+    rig.paypal.outage = True
+    await _close(rig, account_id)
+    every = timedelta(minutes=5)
+    task = asyncio.create_task(rig.payments.run_cancellations(every))
+    try:
+        await rig.clock.sleepers()  # its first round is done: PayPal down, still cancelling
+        [payment] = await rig.payments.for_order(order_id)
+        assert payment.state is PaymentState.CANCELLING
+        assert rig.paypal.subscription_status(subscription) == "ACTIVE"
+
+        rig.paypal.outage = False
+        rig.clock.advance(every)
+        await rig.clock.sleepers()  # the second round is done
+        await rig.paypal.drain()
+        assert rig.paypal.subscription_status(subscription) == "CANCELLED"
+        [payment] = await rig.payments.for_order(order_id)
+        assert payment.state is PaymentState.CANCELLED
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
