@@ -48,9 +48,9 @@ class PayloadError(GatewayError, ValueError):
     """The payload is not a version 1 telemetry payload."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveValues:
-    """A reading's details the inverter page shows (SunSpec models 101-103 and 160)."""
+class LiveValues(NamedTuple):
+    """A reading's details the inverter page shows (SunSpec models 101-103 and 160); a tuple,
+    made for every reading (a frozen dataclass costs several times as much to build)."""
 
     dc_voltage_v: float | None = None
     dc_current_a: float | None = None
