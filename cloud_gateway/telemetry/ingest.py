@@ -28,12 +28,13 @@ the call returns normally (the device drops it instead of resending it forever).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
+
+import orjson
 
 from cloud_gateway.devices.model import Device
 from cloud_gateway.errors import StateError
@@ -360,8 +361,9 @@ class TelemetryIngest:
                 end, state = at, bits
             if end is not None:
                 after[inverter_id] = (end, state)
+        # every detail is a finite number or None (checked when parsed): plain JSON
         rows = [
-            (inv, r.at, r.live.events, json.dumps(r.live.as_json(), allow_nan=False))
+            (inv, r.at, r.live.events, orjson.dumps(r.live.as_json()).decode())
             for inv, r in details
             if r.live is not None
         ]

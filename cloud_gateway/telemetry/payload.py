@@ -48,9 +48,9 @@ class PayloadError(GatewayError, ValueError):
     """The payload is not a version 1 telemetry payload."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveValues:
-    """A reading's details the inverter page shows (SunSpec models 101-103 and 160)."""
+class LiveValues(NamedTuple):
+    """A reading's details the inverter page shows (SunSpec models 101-103 and 160); a tuple,
+    made for every reading (a frozen dataclass costs several times as much to build)."""
 
     dc_voltage_v: float | None = None
     dc_current_a: float | None = None
@@ -82,6 +82,9 @@ _MAX_MPPT = 32
 
 def _detail(body: dict[str, Any], key: str) -> float | None:
     """An optional detail: ``None`` when absent or unreadable (it never costs the reading)."""
+    value = body.get(key)
+    if value is None or (type(value) is float and value - value == 0.0):  # the usual cases
+        return value
     try:
         return _number(body, key)
     except TypeError:
@@ -89,7 +92,7 @@ def _detail(body: dict[str, Any], key: str) -> float | None:
 
 
 def _live(body: dict[str, Any]) -> LiveValues | None:
-    if not any(key in body for key in _LIVE_KEYS):
+    if body.keys().isdisjoint(_LIVE_KEYS):
         return None
     evt = body.get("evt")
     inputs = body.get("mppt")

@@ -6,7 +6,8 @@ day counters and the MQTT outbox rows are durable at once or not at all.
 
 The bulk steps bypass SQLAlchemy's per-row parameter processing (about 25 µs a row): they hand
 prebuilt tuples to the driver (``exec_driver_sql``), and on PostgreSQL the readings go in with
-``COPY`` on the same connection, inside the same transaction. Values are therefore converted
+``COPY`` on the same connection, inside the same transaction (so do the SunSpec events; the
+live details are one ``unnest`` upsert). Values are therefore converted
 here, per backend, exactly as the column types would: instants as naive UTC text
 ``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite (what :class:`~cloud_gateway.store.types.UtcDateTime`
 stores, so range queries compare correctly) and aware ``datetime`` on PostgreSQL. On
@@ -30,6 +31,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import asyncpg
@@ -41,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cloud_gateway.errors import StoreError
 from cloud_gateway.plants.model import Plant
 from cloud_gateway.plants.repository import plants_by_id
-from cloud_gateway.plants.schema import inverter_events, inverter_live, inverter_nameplates
+from cloud_gateway.plants.schema import inverter_live, inverter_nameplates
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.telemetry.payload import InfoIn
 
@@ -115,6 +117,17 @@ _SQLITE_DAYS = """INSERT INTO inverter_days
  (inverter_id, serial, day, first_at, first_wh, last_at, last_wh, last_power_w) VALUES """
 _OUTBOX_COLUMNS = ("topic", "payload", "created_at")
 _SQLITE_OUTBOX = "INSERT INTO mqtt_outbox (topic, payload, created_at) VALUES (?, ?, ?)"
+_LIVE_MERGE = """
+ ON CONFLICT (inverter_id) DO UPDATE SET
+  at = excluded.at,
+  events = coalesce(excluded.events, inverter_live.events),
+  payload = excluded.payload
+ WHERE inverter_live.at <= excluded.at"""
+_PG_LIVE = """INSERT INTO inverter_live (inverter_id, at, events, payload)
+ SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::bigint[], $4::text[])"""
+_SQLITE_LIVE = "INSERT INTO inverter_live (inverter_id, at, events, payload) VALUES (?,?,?,?)"
+_EVENT_COLUMNS = ("inverter_id", "at", "code", "active")
+_SQLITE_EVENTS = "INSERT INTO inverter_events (inverter_id, at, code, active) VALUES (?,?,?,?)"
 _SQLITE_ROWS = 500
 """Rows per multi-row ``VALUES`` statement on SQLite (8 parameters each, limit 32766)."""
 
@@ -286,6 +299,16 @@ class IngestTransaction:
         except asyncpg.PostgresError as exc:
             raise StoreError(f"telemetry commit failed: {exc!r}") from exc
 
+    async def _pg_execute(self, what: str, sql: str, *args: Any) -> None:
+        """``sql`` straight on asyncpg (no SQLAlchemy parameter processing per row)."""
+        driver = await self._asyncpg(what)
+        try:
+            await driver.execute(sql, *args)
+        except _REFUSED_PG as exc:
+            raise RefusedGroupError(f"telemetry commit failed: {exc!r}") from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"telemetry commit failed: {exc!r}") from exc
+
     async def _pg_fetch(self, what: str, sql: str, *args: Any) -> list[Any]:
         """Rows of ``sql`` straight from asyncpg (no SQLAlchemy result processing per row)."""
         driver = await self._asyncpg(what)
@@ -352,31 +375,27 @@ class IngestTransaction:
         """Each inverter's newest details (inverter, at, event bits, JSON; an older reading
         arriving late changes nothing; a reading without event bits keeps the stored ones)
         and the event bits raised or cleared."""
+        if self._pg:
+            if rows:
+                ordered = sorted(rows, key=itemgetter(0))  # one lock order across nodes
+                await self._pg_execute(
+                    "live details",
+                    _PG_LIVE + _LIVE_MERGE,
+                    *(list(c) for c in zip(*ordered, strict=True)),
+                )
+            if events:
+                await self._copy("inverter_events", events, _EVENT_COLUMNS)
+            return
+        stamp = self._stamp
         if rows:
-            stmt = self._insert(inverter_live)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["inverter_id"],
-                set_={
-                    "at": stmt.excluded.at,
-                    "events": sa.func.coalesce(stmt.excluded.events, inverter_live.c.events),
-                    "payload": stmt.excluded.payload,
-                },
-                where=inverter_live.c.at <= stmt.excluded.at,
-            )
-            await self._conn.execute(
-                stmt,
-                [
-                    {"inverter_id": i, "at": at, "events": bits, "payload": body}
-                    for i, at, bits, body in rows
-                ],
+            await self._conn.exec_driver_sql(
+                _SQLITE_LIVE + _LIVE_MERGE,
+                [(i, stamp(at), bits, body) for i, at, bits, body in rows],
             )
         if events:
-            await self._conn.execute(
-                inverter_events.insert(),
-                [
-                    {"inverter_id": i, "at": at, "code": code, "active": active}
-                    for i, at, code, active in events
-                ],
+            await self._conn.exec_driver_sql(
+                _SQLITE_EVENTS,
+                [(i, stamp(at), code, int(active)) for i, at, code, active in events],
             )
 
     async def enqueue(self, messages: Sequence[tuple[str, bytes]], now: datetime) -> None:

@@ -7,10 +7,13 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from cloud_gateway.devices.model import Device
 from cloud_gateway.monitoring.repository import MonitoringRepository
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.repository_inverters import InverterRepository
+from cloud_gateway.plants.schema import inverter_live
 from cloud_gateway.store import Store
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
 from tests.cloud_gateway.plants.helpers import account, agent, plant
@@ -19,7 +22,9 @@ from tunnel.clock import ManualClock
 OVER_TEMPERATURE, GROUND_FAULT = 7, 0
 
 
-def batch(serial: str, readings: Sequence[tuple[datetime, int | None]]) -> bytes:
+def batch(
+    serial: str, readings: Sequence[tuple[datetime, int | None]], *, tmp: float = 40.0
+) -> bytes:
     """One payload of several readings (an agent's backlog), each with its ``evt`` bits."""
     bodies: list[dict[str, object]] = []
     for at, evt in readings:
@@ -30,7 +35,7 @@ def batch(serial: str, readings: Sequence[tuple[datetime, int | None]]) -> bytes
             "unit": 1,
             "ts": int(at.timestamp() * 1000),
             "w": 100.0,
-            "tmp": 40.0,
+            "tmp": tmp,
         }
         if evt is not None:
             body["evt"] = evt
@@ -106,3 +111,28 @@ async def test_a_restarted_ingest_continues_the_stored_history(
     ]
     at, details, _events = await store.repo(MonitoringRepository).live_details(inv)
     assert (at, details["events"]) == (t[5], 0)
+
+
+async def test_a_late_reading_keeps_the_newest_details_and_no_bits_keep_the_stored_ones(
+    store: Store, clock: ManualClock
+) -> None:
+    device, inv = await setup(store, clock)
+    ingest = TelemetryIngest(store, clock, access=TrialPolicy(), topic_prefix=None)
+    t = [clock.now() + timedelta(minutes=m) for m in range(4)]
+    over = 1 << OVER_TEMPERATURE
+    await ingest.ingest(device, 1, batch("SN-1", [(t[2], over)], tmp=40.0))
+    # a straggler in a later commit: older than the stored details, it replaces nothing
+    await ingest.ingest(device, 2, batch("SN-1", [(t[1], 0)], tmp=30.0))
+    at, details, _events = await store.repo(MonitoringRepository).live_details(inv)
+    assert (at, details["temperature_cabinet_c"], details["events"]) == (t[2], 40.0, over)
+
+    # a newer reading without event bits: its details count, the stored bits stay
+    await ingest.ingest(device, 3, batch("SN-1", [(t[3], None)], tmp=50.0))
+    at, details, events = await store.repo(MonitoringRepository).live_details(inv)
+    assert (at, details["temperature_cabinet_c"], details["events"]) == (t[3], 50.0, None)
+    async with store.engine.connect() as conn:
+        stored = await conn.scalar(
+            sa.select(inverter_live.c.events).where(inverter_live.c.inverter_id == inv)
+        )
+    assert stored == over
+    assert events == [(t[2], OVER_TEMPERATURE, True)]
