@@ -11,7 +11,8 @@ A metric's direction is read from its name: rates (``per_s``, ``mib_s``) are bet
 latencies, CPU costs and durations (``_ms``, ``_us``, ``_s``) better lower. ``new_vs_old`` is
 always "how much better is new" (> 1: faster, < 1: slower), so one threshold reads every
 line. Baseline paths (plain TCP, ssh, snitun, the raw driver) are left out: they measure the
-machine, not the change. The last JSON line holds, per benchmark, the geometric mean and the
+machine, not the change. Each benchmark's line also gives the medians behind the ratios
+(``old``, ``new``). The last JSON line holds, per benchmark, the geometric mean and the
 worst of those ratios.
 """
 
@@ -121,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for side in ("old", "new"):
                         runs[side].append(_run(trees[side], name, args.smoke))
                 ratios = compare(runs["old"], runs["new"])
-                print(json.dumps({"bench": name, "new_vs_old": ratios}), flush=True)
+                figures = {
+                    side: {m: statistics.median(r[m] for r in runs[side]) for m in ratios}
+                    for side in ("old", "new")
+                }  # the medians behind each ratio, in the metric's own unit
+                print(json.dumps({"bench": name, "new_vs_old": ratios, **figures}), flush=True)
                 if ratios:
                     summary[name] = {
                         "geomean": math.exp(statistics.fmean(math.log(r) for r in ratios.values())),
