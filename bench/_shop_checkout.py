@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench._proc import Node, node
 from bench.ingest import empty_database
@@ -89,6 +90,8 @@ class CheckoutRun:
     spans: dict[str, list[float]]
     #: CPU seconds of the gateway's process (its loop and driver threads) while timed
     gateway_cpu_s: float
+    #: SQL statements the gateway sent to its database while timed
+    statements: int = 0
 
     @property
     def p99_ms(self) -> float:
@@ -101,6 +104,7 @@ class CheckoutRun:
             "p50_ms": round(p50(self.samples), 1),
             "p99_ms": round(self.p99_ms, 1),
             "gateway_cpu_ms_per_checkout": round(1000 * self.gateway_cpu_s / len(self.samples), 1),
+            "statements_per_checkout": round(self.statements / len(self.samples), 1),
             "steps_p50_p99_ms": steps,
         }
 
@@ -182,7 +186,7 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
                     logins.append({"login": f"buyer{n}", "password": _PASSWORD})
                 buyers_node.send({"gateway": gateway.url, "buyers": logins})
                 await _event(buyers_node)  # logged in, carts filled: ready
-                with _profiled(f"gateway-{backend}"):
+                with _profiled(f"gateway-{backend}"), _counted(gateway.store.engine) as counter:
                     cpu = time.process_time()
                     buyers_node.send({"go": True})
                     result = await _event(buyers_node)
@@ -191,8 +195,26 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
             finally:
                 await gateway.stop()
     return CheckoutRun(
-        samples=list(result["samples"]), spans=dict(result["spans"]), gateway_cpu_s=cpu
+        samples=list(result["samples"]),
+        spans=dict(result["spans"]),
+        gateway_cpu_s=cpu,
+        statements=counter[0],
     )
+
+
+@contextlib.contextmanager
+def _counted(engine: AsyncEngine) -> Iterator[list[int]]:
+    """The number of SQL statements ``engine`` executes inside the block (``[count]``)."""
+    counter = [0]
+
+    def count(*_: object) -> None:
+        counter[0] += 1
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 @contextlib.contextmanager

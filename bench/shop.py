@@ -12,7 +12,7 @@ Two parts, each against its goal in the same run:
 
 The last JSON line carries the metrics ``checkout_p99_ms``, ``camt_import_s_sqlite`` and
 ``camt_import_s_postgresql`` and their ratios to the goals (below 1.0: reached); per backend
-also the checkout's p50 and the gateway's CPU per checkout.
+also the checkout's p50, the gateway's CPU and SQL statements per checkout.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def run(*, smoke: bool = False) -> dict[str, Any]:
         "checkout_p50_ms_postgresql": run_pg.summary()["p50_ms"],
         "gateway_cpu_ms_per_checkout_sqlite": run_sqlite.summary()["gateway_cpu_ms_per_checkout"],
         "gateway_cpu_ms_per_checkout_postgresql": run_pg.summary()["gateway_cpu_ms_per_checkout"],
+        "statements_per_checkout_sqlite": run_sqlite.summary()["statements_per_checkout"],
+        "statements_per_checkout_postgresql": run_pg.summary()["statements_per_checkout"],
         "camt_import_s_sqlite": round(camt_sqlite, 2),
         "camt_import_s_postgresql": round(camt_pg, 2),
     }

@@ -32,6 +32,29 @@ from cloud_gateway.store.repository import Repository
 __all__ = ["AccountSecurityRepository", "LinkPurpose", "SecurityState"]
 
 
+#: every published legal document with whether one account accepted it, oldest first: one
+#: statement, built once (the portal's gate runs it on every page)
+_PUBLISHED_AND_ACCEPTED = (
+    sa.select(
+        legal_documents.c.kind,
+        legal_documents.c.version,
+        legal_documents.c.published_at,
+        legal_acceptances.c.account_id.is_not(None).label("accepted"),
+    )
+    .select_from(
+        legal_documents.outerjoin(
+            legal_acceptances,
+            sa.and_(
+                legal_acceptances.c.account_id == sa.bindparam("account_id"),
+                legal_acceptances.c.kind == legal_documents.c.kind,
+                legal_acceptances.c.version == legal_documents.c.version,
+            ),
+        )
+    )
+    .order_by(legal_documents.c.published_at)
+)
+
+
 class LinkPurpose(StrEnum):
     """What a mailed link is for."""
 
@@ -300,22 +323,13 @@ class AccountSecurityRepository(Repository):
         form requires it), so only later publications and unaccepted ones count.
         """
         async with self._db.connect() as conn:
-            docs = (
-                await conn.execute(
-                    legal_documents.select().order_by(legal_documents.c.published_at)
-                )
-            ).all()
-            rows = await conn.execute(
-                sa.select(legal_acceptances.c.kind, legal_acceptances.c.version).where(
-                    legal_acceptances.c.account_id == account.id
-                )
-            )
-            accepted = {(r.kind, r.version) for r in rows}
-        current = {d.kind: (d.version, d.published_at) for d in docs}
+            rows = (await conn.execute(_PUBLISHED_AND_ACCEPTED, {"account_id": account.id})).all()
+        # the newest publication of each kind wins (ordered by publication)
+        current = {r.kind: (r.version, r.published_at, r.accepted) for r in rows}
         return {
             kind: version
-            for kind, (version, published_at) in current.items()
-            if published_at > account.created_at and (kind, version) not in accepted
+            for kind, (version, published_at, accepted) in current.items()
+            if published_at > account.created_at and not accepted
         }
 
     async def get_account(self, account_id: int) -> Account:

@@ -66,28 +66,30 @@ class Activation:
         self._outbox = outbox
 
     async def started(
-        self, conn: AsyncConnection, order: StoredOrder, day: date, now: datetime
+        self,
+        conn: AsyncConnection,
+        order: StoredOrder,
+        started: Sequence[StoredContract],
+        day: date,
+        now: datetime,
     ) -> None:
-        """The order's contracts just started on ``day`` (in the caller's transaction).
+        """The order's contracts (``started``, as stored now) just started on ``day`` (in the
+        caller's transaction).
 
         For its hub packages and plant licences: the first invoice is finalised (the billing
         run's item, when the start is today or earlier), each gets its entitlement window and
         the confirmation mail with the invoices as PDF is queued. Service contracts have their
         own windows and mails (the contracts area). A crash rolls all of it back together.
         """
-        contracts = [
-            c
-            for c in await self._repo.contracts(conn, order_id=order.id)
-            if self._family(c) in _SHOP_FAMILIES
-        ]
+        contracts = [c for c in started if self._family(c) in _SHOP_FAMILIES]
         if not contracts:
             return
         ids = [c.id for c in contracts]
         # the invoices' numbers as late as possible: on PostgreSQL the range's counter row
         # stays locked from taking them until the commit, and every other payment waits
-        for contract in await self._repo.contracts(conn, ids=ids):
-            await self.open_window(conn, contract, 0, now)
         account = await AccountRepository(BoundConnection(conn)).get(order.account_id)
+        for contract in contracts:
+            await self.open_window(conn, contract, 0, now, account=account)
         if day <= local_date(now):
 
             async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
@@ -108,12 +110,19 @@ class Activation:
         )
 
     async def open_window(
-        self, conn: AsyncConnection, contract: StoredContract, index: int, now: datetime
+        self,
+        conn: AsyncConnection,
+        contract: StoredContract,
+        index: int,
+        now: datetime,
+        *,
+        account: Account | None = None,
     ) -> None:
         """Period ``index`` of a started hub package or plant licence becomes its window.
 
         Keyed by contract and period: booking it again (a retry, a redelivered payment)
-        changes nothing. Service contracts have no window.
+        changes nothing. Service contracts have no window. ``account``: the contract's
+        account when the caller has read it (else read if a hub window needs it).
         """
         if self._entitlements is None or contract.start_day is None:
             return
@@ -129,7 +138,7 @@ class Activation:
             await self._entitlements.book_package_in(
                 conn, account_id=contract.account_id, paid_at=now, days=days,
                 booking=Booking(contract.booking.value), product=contract.product_code,
-                source=source, idempotency_key=key,
+                source=source, idempotency_key=key, account=account,
             )  # fmt: skip
         elif product.family is Family.PLANT_LICENCE and contract.plant_id is not None:
             await self._entitlements.buy_licence_in(

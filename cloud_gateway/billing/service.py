@@ -37,7 +37,7 @@ from cloud_gateway.billing.errors import (
 )
 from cloud_gateway.billing.finalising import Pending, document_pdf
 from cloud_gateway.billing.journal import EntryKind, signed
-from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.model import StoredContract, StoredDocument
 from cloud_gateway.billing.periods import local_date
 from cloud_gateway.billing.pricing import Buyer, Voucher, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind, Party
@@ -382,8 +382,12 @@ class BillingService(AccountOps, CorrectionOps):
                 created_at=now,
             )
             settled = []
-            for document in await self._first_proformas(conn, order_id):
-                done = await self._settle(conn, document, now, allow_overdraft=False)
+            contracts = await self._repo.contracts(conn, order_id=order_id)
+            proformas = await self._first_proformas(conn, order_id, contracts)
+            for document in proformas:
+                done = await self._settle(
+                    conn, document, now, allow_overdraft=False, order_rows=(contracts, proformas)
+                )
                 if done is not None:
                     settled.append(done)
             activated = (await self._repo.order(conn, order_id)).state is OrderState.ACTIVE
@@ -404,19 +408,26 @@ class BillingService(AccountOps, CorrectionOps):
         async with self._repo.reading() as conn:
             return await self._open_proformas(conn, order_id)
 
-    async def _open_proformas(self, conn: AsyncConnection, order_id: int) -> list[StoredDocument]:
+    async def _open_proformas(
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        contracts: Sequence[StoredContract] | None = None,
+    ) -> list[StoredDocument]:
         if (await self._repo.order(conn, order_id)).state is OrderState.CANCELLED:
             return []
-        documents = await self._first_proformas(conn, order_id)
+        documents = await self._first_proformas(conn, order_id, contracts)
         return [d for d in documents if not await self._repo.is_settled(conn, d.id)]
 
     async def payment_due(self, order_id: int) -> PaymentDue:
-        """What starting the order's payment needs, read at once (one connection)."""
+        """What starting the order's payment needs, read at once (one connection, the
+        order's contracts once)."""
         async with self._repo.reading() as conn:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
             return PaymentDue(
-                media=await self._payment_media(conn, order_id),
-                proformas=tuple(await self._open_proformas(conn, order_id)),
-                recurring=await self._recurring(conn, order_id),
+                media=self._media_of(contracts),
+                proformas=tuple(await self._open_proformas(conn, order_id, contracts)),
+                recurring=await self._recurring(conn, order_id, contracts),
             )
 
     async def next_renewal(self, contract_id: int) -> StoredDocument | None:
@@ -436,8 +447,14 @@ class BillingService(AccountOps, CorrectionOps):
         async with self._repo.reading() as conn:
             return await self._recurring(conn, order_id)
 
-    async def _recurring(self, conn: AsyncConnection, order_id: int) -> Recurring | None:
-        contracts = await self._repo.contracts(conn, order_id=order_id)
+    async def _recurring(
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        contracts: Sequence[StoredContract] | None = None,
+    ) -> Recurring | None:
+        if contracts is None:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
         for contract in contracts:
             if contract.booking is not BookingType.SUBSCRIPTION:
                 continue
@@ -466,8 +483,12 @@ class BillingService(AccountOps, CorrectionOps):
     async def _payment_media(
         self, conn: AsyncConnection, order_id: int
     ) -> frozenset[PaymentMedium]:
+        return self._media_of(await self._repo.contracts(conn, order_id=order_id))
+
+    def _media_of(self, contracts: Sequence[StoredContract]) -> frozenset[PaymentMedium]:
+        """What every one of these contracts' products allows."""
         allowed = frozenset(PaymentMedium)
-        for contract in await self._repo.contracts(conn, order_id=order_id):
+        for contract in contracts:
             product = self._catalogues.version(contract.catalogue_version).product(
                 contract.product_code
             )

@@ -3,6 +3,7 @@ refunds, reversals and overdraft limits (an append-only journal per customer).""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from cloud_gateway.billing.errors import (
     OverdraftError,
 )
 from cloud_gateway.billing.journal import EntryKind, can_charge, signed
-from cloud_gateway.billing.model import StoredDocument
+from cloud_gateway.billing.model import StoredContract, StoredDocument
 from cloud_gateway.billing.payments_bulk import Payment, book_payments
 from cloud_gateway.billing.periods import local_date
 from cloud_gateway.billing.rendering.view import DocumentKind
@@ -179,11 +180,21 @@ class AccountOps(BillingCore):
 
         return await self._once(key, "set_overdraft_limit", action)
 
-    async def _first_proformas(self, conn: AsyncConnection, order_id: int) -> list[StoredDocument]:
-        """The order's own pro-formas (period 0, one per line): paying the order settles them."""
+    async def _first_proformas(
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        contracts: Sequence[StoredContract] | None = None,
+    ) -> list[StoredDocument]:
+        """The order's own pro-formas (period 0, one per line): paying the order settles them.
+
+        ``contracts``: the order's contracts when the caller has read them already.
+        """
+        if contracts is None:
+            contracts = await self._repo.contracts(conn, order_id=order_id)
         return [
             d
-            for contract in await self._repo.contracts(conn, order_id=order_id)
+            for contract in contracts
             for d in await self._repo.documents(conn, contract_id=contract.id)
             if d.kind is DocumentKind.PROFORMA and d.period == 0
         ]
@@ -195,8 +206,13 @@ class AccountOps(BillingCore):
         now: datetime,
         *,
         allow_overdraft: bool,
+        order_rows: tuple[Sequence[StoredContract], Sequence[StoredDocument]] | None = None,
     ) -> int | None:
-        """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be."""
+        """Charge a valid, unpaid pro-forma to the account; ``None`` if it cannot be.
+
+        ``order_rows``: the contracts and period-0 pro-formas of the pro-forma's order, read by
+        the caller in this transaction before any of them changed (read here otherwise).
+        """
         service = proforma.item_kind == SERVICE_ITEM and proforma.contract_id is None
         if proforma.kind is not DocumentKind.PROFORMA or (
             proforma.contract_id is None and not service
@@ -208,7 +224,8 @@ class AccountOps(BillingCore):
         if proforma.due_date is not None and local_date(now) > proforma.due_date:
             return None  # expired (R-BIL-9): the money stays on the account as credit
         if proforma.contract_id is not None:
-            [contract] = await self._repo.contracts(conn, ids=[proforma.contract_id])
+            known = [c for c in (order_rows or ((), ()))[0] if c.id == proforma.contract_id]
+            [contract] = known or await self._repo.contracts(conn, ids=[proforma.contract_id])
             if contract.state in (ContractState.ENDED, ContractState.CANCELLED):
                 return None
         balance = await self._repo.balance(conn, proforma.account_id)
@@ -239,15 +256,19 @@ class AccountOps(BillingCore):
         await self._repo.add_paid_periods(conn, contract.id, periods)
         if proforma.period == 0:
             order = await self._repo.order(conn, contract.order_id)
+            siblings = (
+                order_rows[1]
+                if order_rows is not None and any(d.id == proforma.id for d in order_rows[1])
+                else await self._first_proformas(conn, order.id)
+            )
             if order.state in (OrderState.PLACED, OrderState.CONFIRMED) and not [
-                d
-                for d in await self._first_proformas(conn, order.id)
-                if not await self._repo.is_settled(conn, d.id)
+                d for d in siblings if not await self._repo.is_settled(conn, d.id)
             ]:  # paid only when every line's pro-forma is settled (#12)
                 new = advance(order.state, OrderEvent.PAID)
                 await self._repo.set_order(conn, order.id, state=new.value)
+                order = dataclasses.replace(order, state=new)  # as stored now
             # the start moves until payment (R-BIL-9); shop products start on payment (#12)
-            await self._activate_ready(conn, order.id, now)
+            await self._activate_ready(conn, order.id, now, order=order)
         else:
             await self._service_windows(conn, contract_ids=[contract.id], now=now)
             if contract.state is ContractState.ACTIVE:  # a paid renewal opens its window

@@ -157,14 +157,17 @@ class BillingCore:
         """Activate a ready order: its contracts start on ``day`` (the run's jobs from then)."""
         state = advance(order.state, OrderEvent.ACTIVATE)
         await self._repo.set_order(conn, order.id, state=state.value)
+        started = []
         for contract in await self._repo.contracts(conn, order_id=order.id):
             advance(contract.state, ContractEvent.ACTIVATE)
             await self._repo.set_contract(
                 conn, contract.id, state=ContractState.ACTIVE.value, start_day=day
             )
             await self._repo.schedule(conn, [(contract.id, local_midnight(day))])
-        await self._service_windows(conn, order_id=order.id, now=now)
-        await self._activation.started(conn, order, day, now)
+            # the row as stored now: passed down instead of read again
+            started.append(dataclasses.replace(contract, state=ContractState.ACTIVE, start_day=day))
+        await self._service_windows(conn, contracts=started, now=now)
+        await self._activation.started(conn, order, started, day, now)
         return {
             "order_id": order.id,
             "state": state.value,
@@ -173,7 +176,13 @@ class BillingCore:
         }
 
     async def _activate_ready(
-        self, conn: AsyncConnection, order_id: int, now: datetime, *, start: date | None = None
+        self,
+        conn: AsyncConnection,
+        order_id: int,
+        now: datetime,
+        *,
+        start: date | None = None,
+        order: StoredOrder | None = None,
     ) -> dict[str, Any] | None:
         """Activate the order if it is ready (all reservations confirmed, fully paid) (R-BIL-5).
 
@@ -181,8 +190,10 @@ class BillingCore:
         ahead, else today: the first pro-forma has no deadline, the start moves until payment
         (R-BIL-9). ``None`` (and nothing changes) when the order is not ready; so every path
         that may complete an order (payment, reservation confirmation) can call it.
+        ``order``: the order's row as stored now, when the caller holds it.
         """
-        order = await self._repo.order(conn, order_id)
+        if order is None or order.id != order_id:
+            order = await self._repo.order(conn, order_id)
         if order.state is not OrderState.READY:
             return None
         today = local_date(now)
@@ -196,15 +207,20 @@ class BillingCore:
         now: datetime,
         order_id: int | None = None,
         contract_ids: Sequence[int] | None = None,
+        contracts: Sequence[StoredContract] | None = None,
     ) -> None:
         """Each paid month of a running service contract is an entitlement window.
 
         Booked in the caller's transaction through the entitlement service, one window per
         period keyed by the contract and the period: calling again books nothing twice.
+        ``contracts``: the rows as stored in this transaction, when the caller holds them
+        (else read by ``order_id`` and ``contract_ids``).
         """
         if self._entitlements is None:
             return
-        for contract in await self._repo.contracts(conn, order_id=order_id, ids=contract_ids):
+        if contracts is None:
+            contracts = await self._repo.contracts(conn, order_id=order_id, ids=contract_ids)
+        for contract in contracts:
             product = self._product(contract)
             if (
                 product.family is not Family.SERVICE_CONTRACT

@@ -254,17 +254,20 @@ class EntitlementService:
         product: str,
         source: str,
         idempotency_key: str,
+        account: Account | None = None,
     ) -> StoredWindow:
         """:meth:`book_package` inside the caller's transaction (activation on payment).
 
         The windows are read on ``conn``, so two packages of one order follow each other.
         The caller calls :meth:`account_changed` after its commit, so open tunnels learn the
-        new state at once (never before the window is visible to them).
+        new state at once (never before the window is visible to them). ``account``: the
+        account's row when the caller holds it (read otherwise, if its trial is needed).
         """
         repo = EntitlementRepository(BoundConnection(conn))
         windows = [s.window for s in await repo.for_subjects((Subject.ACCOUNT, account_id))]
         if not any(w.kind is WindowKind.TRIAL for w in windows):
-            account = await AccountRepository(BoundConnection(conn)).get(account_id)
+            if account is None or account.id != account_id:
+                account = await AccountRepository(BoundConnection(conn)).get(account_id)
             windows.append(account_trial(account.created_at, self._config.hub_trial_days))
         window = package_window(windows, paid_at, days, booking, source)
         return await repo.add(

@@ -16,6 +16,8 @@ def test_shop_bench_smoke() -> None:
     assert BENCHMARKS["shop"] == "bench.shop"
     metrics, ratios = result["metrics"], result["ratios"]
     assert metrics["checkout_p99_ms"] > 0
+    assert metrics["statements_per_checkout_sqlite"] > 0
+    assert metrics["statements_per_checkout_postgresql"] > 0
     assert metrics["camt_import_s_sqlite"] > 0
     assert metrics["camt_import_s_postgresql"] > 0
     assert set(ratios) == {
