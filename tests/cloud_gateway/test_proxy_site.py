@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cloud_gateway.config import (
@@ -24,7 +27,9 @@ from cloud_gateway.config import (
     HttpConfig,
     PlantsConfig,
 )
+from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.server import RunningGateway, start_gateway
+from cloud_gateway.tls import ensure_server_tls, server_ssl_context
 from tests.support.tunnel_device import make_csr
 from tunnel.clock import ManualClock
 
@@ -146,3 +151,58 @@ async def test_connection_without_header_is_closed(gateway: RunningGateway) -> N
     # and the listener still serves the next proper connection
     status, _ = await https_request(gateway.port, LOCAL, _ctx(gateway), "GET", "/healthz")
     assert status == 200
+
+
+@pytest.fixture
+async def echo_site(tmp_path: Path) -> AsyncIterator[tuple[int, ssl.SSLContext]]:
+    """A bare app answering ``request.remote`` behind a ProxyProtocolSite (0.3 s timeout)."""
+
+    async def remote(request: web.Request) -> web.Response:
+        return web.Response(text=str(request.remote))
+
+    tls = ensure_server_tls(tmp_path, "localhost", datetime.now(UTC))
+    app = web.Application()
+    app.router.add_get("/", remote)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", 0))
+    site = ProxyProtocolSite(
+        runner, sock, ssl_context=server_ssl_context(tls), header_timeout_s=0.3
+    )
+    await site.start()
+    assert tls.ca_cert is not None
+    try:
+        yield sock.getsockname()[1], ssl.create_default_context(cafile=str(tls.ca_cert))
+    finally:
+        await runner.cleanup()
+
+
+async def test_ipv6_source_is_the_remote(echo_site: tuple[int, ssl.SSLContext]) -> None:
+    port, ctx = echo_site
+    block = (
+        ipaddress.IPv6Address("2001:db8::7").packed
+        + ipaddress.IPv6Address("2001:db8::1").packed
+        + b"\xc3\x50\x20\xfb"
+    )
+    header = SIG + b"\x21\x21" + len(block).to_bytes(2, "big") + block
+    assert await https_request(port, header, ctx, "GET", "/") == (200, b"2001:db8::7")
+    assert await https_request(port, proxy_v4("192.0.2.1"), ctx, "GET", "/") == (
+        200,
+        b"192.0.2.1",
+    )
+    assert await https_request(port, LOCAL, ctx, "GET", "/") == (200, b"127.0.0.1")
+
+
+async def test_a_silent_or_incomplete_header_times_out(
+    echo_site: tuple[int, ssl.SSLContext],
+) -> None:
+    port, _ = echo_site
+    for partial in (b"", proxy_v4("192.0.2.1")[:20]):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(partial)
+        try:
+            assert await reader.read() == b""  # closed by the node after 0.3 s
+        except ConnectionResetError:
+            pass  # aborted: a reset is the same answer
+        finally:
+            writer.close()
