@@ -41,6 +41,9 @@ class HttpConfig:
     """TCP port; 0 picks a free one (the chosen port is logged and printed)."""
     public_host: str = "localhost"
     """Host name browsers and devices use to reach the gateway (portal and tunnel)."""
+    proxy_protocol: bool = False
+    """Every connection starts with a PROXY protocol v2 header (HAProxy ``send-proxy-v2``),
+    read before TLS; connections without one are closed. Only behind such a balancer."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -38,6 +38,8 @@
     │                                              forwarded through the tunnel (remote.proxy)
     ├── RelayDeniedError (ConnectionError)         the node holding the tunnel refused a
     │                                              forwarded request (remote.relay)
+    ├── ProxyHeaderError (ValueError)              a connection's PROXY protocol v2 header
+    │                                              is missing or invalid (proxy_header)
     ├── InvalidLanTargetError (ValueError)        a hub's LAN target (Netzwerkgerät) has a bad
     │                                              name, host or port (remote.lan)
     ├── ShopLinkError (ValueError)                 a shop deep link is invalid (shop.deeplink)

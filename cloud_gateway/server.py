@@ -14,6 +14,7 @@ from cloud_gateway.app import create_app
 from cloud_gateway.config import GatewayConfig
 from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.http.keys import DRAIN
+from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tunnels.device_ca import DeviceCa
@@ -83,7 +84,11 @@ async def start_gateway(
         ssl_context.load_verify_locations(cafile=device_ca.cert_path)
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
-        site = web.SockSite(runner, sock, ssl_context=ssl_context)
+        site: web.SockSite
+        if config.http.proxy_protocol:  # behind HAProxy: the header names the real client
+            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context)
+        else:
+            site = web.SockSite(runner, sock, ssl_context=ssl_context)
         await site.start()
     except BaseException:  # e.g. the port is taken: stop what started, close the store
         if sock is not None:

@@ -64,8 +64,19 @@ class LoopbackResolver(AbstractResolver):
         return None
 
 
-def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int = 1000) -> str:
-    """HAProxy in TCP mode passing TLS through to ``servers`` (name → port on loopback)."""
+def haproxy_config(
+    servers: dict[str, int],
+    *,
+    listen: str,
+    check_inter_ms: int = 1000,
+    proxy_protocol: bool = False,
+) -> str:
+    """HAProxy in TCP mode passing TLS through to ``servers`` (name → port on loopback).
+
+    ``proxy_protocol``: every connection to a node (health checks too) starts with a PROXY v2
+    header, for nodes with ``[http] proxy_protocol = true``.
+    """
+    send_proxy = " send-proxy-v2" if proxy_protocol else ""
     lines = [
         "global",
         "    maxconn 5000",
@@ -86,14 +97,20 @@ def haproxy_config(servers: dict[str, int], *, listen: str, check_inter_ms: int 
         "    option httpchk",
         f"    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {PORTAL}",
         "    http-check expect status 200",
-        f"    default-server check check-ssl verify none inter {check_inter_ms}ms fall 3 rise 1",
+        f"    default-server check check-ssl verify none inter {check_inter_ms}ms fall 3 rise 1"
+        + send_proxy,
     ]
     lines += [f"    server {name} 127.0.0.1:{port}" for name, port in servers.items()]
     return "\n".join(lines) + "\n"
 
 
 def node_config(
-    state_dir: Path, database_url: str, node_id: str, *, reconnect_window_s: float
+    state_dir: Path,
+    database_url: str,
+    node_id: str,
+    *,
+    reconnect_window_s: float,
+    proxy_protocol: bool = False,
 ) -> str:
     """The TOML of one loopback node (shared state folder: one CA, one fleet certificate)."""
     return f"""\
@@ -104,6 +121,7 @@ remote_domain = "{PORTAL}"
 host = "127.0.0.1"
 port = 0
 public_host = "{PORTAL}"
+proxy_protocol = {"true" if proxy_protocol else "false"}
 
 [database]
 url = "{database_url}"
@@ -160,6 +178,9 @@ class LoopbackCluster:
     reconnect_window_s: float = 3.0
     extra_toml: str = ""
     """Appended to every node's configuration (further sections, e.g. ``[smtp]``)."""
+    proxy_protocol: bool = False
+    """HAProxy sends a PROXY v2 header and the nodes require it (then only HAProxy can reach
+    them: a direct connection without the header is closed)."""
 
     @property
     def url(self) -> str:
@@ -181,6 +202,7 @@ class LoopbackCluster:
                     self.database_url,
                     node_id,
                     reconnect_window_s=self.reconnect_window_s,
+                    proxy_protocol=self.proxy_protocol,
                 )
                 + self.extra_toml
             )
@@ -230,7 +252,9 @@ class LoopbackCluster:
         config = self.state_dir / "haproxy.cfg"
         config.write_text(
             haproxy_config(
-                {n.node_id: n.port for n in self.nodes.values()}, listen=f"fd@{sock.fileno()}"
+                {n.node_id: n.port for n in self.nodes.values()},
+                listen=f"fd@{sock.fileno()}",
+                proxy_protocol=self.proxy_protocol,
             )
         )
         log = (self.state_dir / "haproxy.log").open("ab")
@@ -282,12 +306,17 @@ async def loopback_cluster(
     *,
     reconnect_window_s: float = 3.0,
     extra_toml: str = "",
+    proxy_protocol: bool = False,
 ) -> AsyncIterator[LoopbackCluster]:
     """Start ``nodes`` gateways and HAProxy; stop everything at the end."""
     await asyncio.to_thread(prepare_state, state_dir)
     await migrate(database_url)
     cluster = LoopbackCluster(
-        state_dir, database_url, reconnect_window_s=reconnect_window_s, extra_toml=extra_toml
+        state_dir,
+        database_url,
+        reconnect_window_s=reconnect_window_s,
+        extra_toml=extra_toml,
+        proxy_protocol=proxy_protocol,
     )
     try:
         await asyncio.gather(*(cluster.start_node(chr(ord("a") + i)) for i in range(nodes)))
@@ -315,7 +344,9 @@ async def ensure_database(database_url: str) -> None:
 
 async def _run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     await ensure_database(args.database)
-    async with loopback_cluster(args.state_dir.resolve(), args.database, args.nodes) as cluster:
+    async with loopback_cluster(
+        args.state_dir.resolve(), args.database, args.nodes, proxy_protocol=args.proxy_protocol
+    ) as cluster:
         lines = [
             f"node {n.node_id}: {n.url} (pid {n.process and n.process.pid})"
             for n in cluster.nodes.values()
@@ -349,5 +380,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--state-dir", type=Path, default=Path("state/cluster"), help="shared state folder"
+    )
+    parser.add_argument(
+        "--proxy-protocol",
+        action="store_true",
+        help="HAProxy sends PROXY v2 headers ([http] proxy_protocol on the nodes, which then "
+        "refuse direct connections)",
     )
     parser.set_defaults(handler=_run)

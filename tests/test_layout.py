@@ -66,7 +66,7 @@ GATEWAY = ROOT / "cloud_gateway"
 #: composition root sit on top and may import every area.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors"),
-    ("i18n", "config", "tls", "localdays", "store"),
+    ("i18n", "config", "tls", "localdays", "store", "proxy_header"),
     ("notify",),
     ("accounts",),
     ("devices",),
@@ -86,7 +86,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("support",),
     ("portal",),
     ("http",),
-    ("wiring", "app", "server", "cli", "composition"),
+    ("wiring", "app", "proxy_site", "server", "cli", "composition"),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 WEB_RANK = RANK["http"]

@@ -53,3 +53,12 @@ def test_the_loopback_file_is_valid(tmp_path: Path) -> None:
     config.write_text(haproxy_config({"a": 18443, "b": 18444}, listen="127.0.0.1:18442"))
     result = _check(config)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_loopback_file_with_proxy_protocol_is_valid(tmp_path: Path) -> None:
+    config = tmp_path / "loopback.cfg"
+    text = haproxy_config({"a": 18443}, listen="127.0.0.1:18442", proxy_protocol=True)
+    assert "send-proxy-v2" in text
+    config.write_text(text)
+    result = _check(config)
+    assert result.returncode == 0, result.stdout + result.stderr
