@@ -355,3 +355,18 @@ def test_services_are_wired_only_in_the_composition_root() -> None:
     assert wired == []
     composition = ast.parse((GATEWAY / "composition.py").read_text())
     assert {name for _, name in _hook_settings(composition)} >= {"relay", "observers"}
+
+
+def test_areas_open_transactions_through_the_store_not_the_engine() -> None:
+    """``store.database`` queues SQLite writers (ADR 0022); the engine itself is the store's."""
+    direct = [
+        f"{path.relative_to(GATEWAY)}:{node.lineno}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        if "store" not in path.relative_to(GATEWAY).parts[:1]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "begin"
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "engine"
+    ]
+    assert direct == []

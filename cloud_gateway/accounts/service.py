@@ -172,7 +172,7 @@ class AccountService:
             if await self._counted(
                 f"mail:{existing.email}", self._config.mails_per_address_per_hour, now
             ):
-                async with self._store.engine.begin() as conn:
+                async with self._store.database.begin() as conn:
                     mail = Mail(
                         to=existing.email,
                         kind=MailKind.ALREADY_REGISTERED,
@@ -183,7 +183,7 @@ class AccountService:
                 self._outbox.wake()
             return None
         documents = await self._store.repo(AccountSecurityRepository).current_documents()
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             account = await self._store.repo(AccountSecurityRepository).create_account(
                 conn,
                 username=username,
@@ -218,7 +218,7 @@ class AccountService:
     async def confirm_email(self, token: str) -> Account:
         """Spend a validation link; the account may log in from now on."""
         now = self._clock.now()
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             account_id = await self._store.repo(AccountSecurityRepository).use_link(
                 conn, token, LinkPurpose.VALIDATE_EMAIL, now
             )
@@ -302,7 +302,7 @@ class AccountService:
         await self._store.repo(SessionRepository).end_all(account.id, except_hash=keep_session)
 
     async def _store_password(self, account: Account, new: str, now: datetime) -> None:
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             await self._store.repo(AccountSecurityRepository).set_password(
                 conn, account, self._hasher.hash(new), now
             )
@@ -358,7 +358,7 @@ class AccountService:
         ):
             return
         expires = now + timedelta(minutes=self._config.reset_link_minutes)
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             await self._store.repo(AccountSecurityRepository).expire_links(
                 conn, account.id, LinkPurpose.RESET_PASSWORD, now
             )
@@ -394,7 +394,7 @@ class AccountService:
         account = await self.check_reset_link(token)
         await self._check_new(account, new)
         now = self._clock.now()
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             account_id = await self._store.repo(AccountSecurityRepository).use_link(
                 conn, token, LinkPurpose.RESET_PASSWORD, now
             )

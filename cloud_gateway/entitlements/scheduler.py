@@ -119,7 +119,7 @@ class EntitlementScheduler:
         account = await self._store.repo(AccountRepository).get(account_id)
         products = {s.id: s.product for s in mine}
         sent = 0
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             for r in due:
                 kind = (
                     MailKind.PACKAGE_REMINDER_BEFORE

@@ -211,7 +211,7 @@ class EntitlementService:
     ) -> StoredWindow:
         """The plant's 40-day trial; idempotent (only the first activation counts)."""
         window = plant_trial(first_activation_at, self._config.plant_trial_days)
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             return await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
@@ -235,7 +235,7 @@ class EntitlementService:
         idempotency_key: str,
     ) -> StoredWindow:
         """A paid hub package: it follows the current entitlement (trial included)."""
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             stored = await self.book_package_in(
                 conn, account_id=account_id, paid_at=paid_at, days=days, booking=booking,
                 product=product, source=source, idempotency_key=idempotency_key,
@@ -300,7 +300,7 @@ class EntitlementService:
     ) -> StoredWindow:
         """A paid plant licence (365/730 days). Without ``start``, a licence replacing one a
         power increase ended counts from the increase (:func:`replacement_start`)."""
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             return await self.buy_licence_in(
                 conn, plant_id=plant_id, account_id=account_id, paid_at=paid_at, days=days,
                 licensed_power_w=licensed_power_w, source=source,
@@ -398,7 +398,7 @@ class EntitlementService:
             (Subject.PLANT, plant_id)
         )
         change = on_power_change([s.window for s in stored], power_w, at)
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             for ended in change.ended:
                 if ended.id is None or ended.ended_at is None:
                     raise StateError(f"an ended window without id or end: {ended!r}")
@@ -432,7 +432,7 @@ class EntitlementService:
             kind=WindowKind.GRANT, start=start, end=end, source=f"operator:{actor_account_id}"
         )
         now = self._clock.now()
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             stored = await self._store.repo(EntitlementRepository).add(
                 conn,
                 window,
@@ -457,7 +457,7 @@ class EntitlementService:
         self, *, actor_account_id: int | None, window_id: int, at: datetime, note: str
     ) -> StoredWindow:
         """End a window early (an operator by hand, R-OPS-2), with an audit entry."""
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             stored = await self._store.repo(EntitlementRepository).set_ended(conn, window_id, at)
             await self._store.repo(EntitlementRepository).audit(
                 conn,

@@ -142,7 +142,7 @@ async def terms_submit(request: web.Request) -> web.Response:
     store = request.app[STORE]
     missing = await store.repo(AccountSecurityRepository).missing_acceptances(identity.account)
     accepted = {k: v for k, v in missing.items() if form.get(f"accept_{k}") == v}
-    async with store.engine.begin() as conn:
+    async with store.database.begin() as conn:
         await store.repo(AccountSecurityRepository).accept(
             conn, identity.account.id, accepted, request.app[CLOCK].now()
         )

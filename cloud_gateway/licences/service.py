@@ -304,7 +304,7 @@ class LicenceService:
                 ),
             ),
         )
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             queued = await self._outbox.put(
                 conn, mail, now=now, dedup_key=f"licence-order:{order_id}"
             )

@@ -3,7 +3,7 @@
 Write the mail in the same transaction as the change that causes it, then wake the worker
 after the commit::
 
-    async with store.engine.begin() as conn:
+    async with store.database.begin() as conn:
         ...  # the change
         await outbox.put(conn, Mail(to=..., kind=MailKind.PASSWORD_RESET, ...), now=now)
     outbox.wake()

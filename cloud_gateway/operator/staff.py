@@ -53,7 +53,7 @@ async def create_staff(
     now = clock.now()
     security = store.repo(AccountSecurityRepository)
     unusable = passwords.hash(secrets.token_urlsafe(32))
-    async with store.engine.begin() as conn:
+    async with store.database.begin() as conn:
         account = await security.create_account(
             conn,
             username=username,

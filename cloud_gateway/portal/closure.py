@@ -114,7 +114,7 @@ class AccountClosure:
         today = local_date(now)
         keep_until = date(today.year + KEEP_DOCUMENTS_YEARS, 12, 31)
         language = Language.EN if account.language == Language.EN.value else Language.DE
-        async with self._store.engine.begin() as conn:
+        async with self._store.database.begin() as conn:
             erased = await PortalRepository.erase(conn, account.id, now=now, keep_until=keep_until)
             pattern = "%d.%m.%Y %H:%M" if language is Language.DE else "%Y-%m-%d %H:%M"
             mail = Mail(
