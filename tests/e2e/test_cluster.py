@@ -45,7 +45,7 @@ from simulator.cluster import PORTAL, LoopbackCluster, loopback_cluster
 from tests.support.console import staff_login
 from tests.support.databases import fresh_database_url
 from tests.support.device_webui import browser, pattern_sha256, start_webui
-from tests.support.gateway import form_token, portal_login
+from tests.support.gateway import PortalAt
 from tests.support.smtp import RecordingSmtp
 from tests.support.tunnel_device import TestDevice, enrol_device
 from tunnel.backoff import Backoff, BackoffPolicy
@@ -64,22 +64,6 @@ PASSWORD = "Sonnig!2026"
 PACKAGE_DAYS = 5
 """anna's package from now: its first reminder (five days before the end) is due today, from
 09:00 Berlin (earlier in the day none is due, and none may be sent)."""
-
-
-@dataclass
-class _Portal:
-    """The portal as a browser sees it at one address (HAProxy or one node)."""
-
-    url: str
-    ssl_context: ssl.SSLContext
-
-    async def login(
-        self, http: aiohttp.ClientSession, login: str, password: str = PASSWORD
-    ) -> aiohttp.ClientResponse:
-        return await portal_login(http, login, password)
-
-    async def form_token(self, http: aiohttp.ClientSession, path: str) -> str:
-        return await form_token(http, path)
 
 
 @dataclass
@@ -156,7 +140,7 @@ async def _until(what: str, check: object, timeout: float) -> float:
     return time.monotonic() - start
 
 
-async def _remote_access(node: _Portal, http: aiohttp.ClientSession, slug: str, port: int) -> None:
+async def _remote_access(node: PortalAt, http: aiohttp.ClientSession, slug: str, port: int) -> None:
     """Page, 10 MiB download and a WebSocket echo of ``slug`` through ``node``."""
     device_url = f"https://{slug}.{PORTAL}:{port}"
     token = await node.form_token(http, f"/remote/{slug}/open")
@@ -229,8 +213,8 @@ async def test_three_nodes_behind_haproxy(tmp_path: Path) -> None:
 
                 async with _fleet(tmp_path, url, smtp) as cluster:
                     ctx = ssl.create_default_context(cafile=str(cluster.ca_file))
-                    front = _Portal(cluster.url, ctx)
-                    nodes = {n.node_id: _Portal(n.url, ctx) for n in cluster.nodes.values()}
+                    front = PortalAt(cluster.url, ctx)
+                    nodes = {n.node_id: PortalAt(n.url, ctx) for n in cluster.nodes.values()}
                     # -- devices enrol and connect through HAProxy: spread over the nodes
                     for i in range(DEVICES):
                         device = TestDevice(tmp_path / f"hub{i}", cluster.ca_file)

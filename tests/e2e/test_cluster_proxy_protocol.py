@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +24,7 @@ from cloud_gateway.store import Store
 from cloud_gateway.tunnels.schema import enrol_attempts
 from simulator.cluster import LoopbackResolver, loopback_cluster
 from tests.support.databases import fresh_database_url
-from tests.support.gateway import form_token, portal_login
+from tests.support.gateway import PortalAt
 from tests.support.tunnel_device import TestDevice, enrol_device, make_csr
 from tunnel.backoff import Backoff, BackoffPolicy
 from tunnel.clock import SystemClock
@@ -35,20 +34,6 @@ from tunnel.frames import PROTOCOL_VERSIONS, Hello
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow, pytest.mark.timeout(120)]
 
 PASSWORD = "Sonnig!2026"
-
-
-@dataclass
-class _Portal:
-    url: str
-    ssl_context: ssl.SSLContext
-
-    async def login(
-        self, http: aiohttp.ClientSession, login: str, password: str = PASSWORD
-    ) -> aiohttp.ClientResponse:
-        return await portal_login(http, login, password)
-
-    async def form_token(self, http: aiohttp.ClientSession, path: str) -> str:
-        return await form_token(http, path)
 
 
 async def test_nodes_behind_haproxy_with_proxy_protocol(tmp_path: Path) -> None:
@@ -81,7 +66,7 @@ async def test_nodes_behind_haproxy_with_proxy_protocol(tmp_path: Path) -> None:
                         await http.get(node.url + "healthz")
 
                 device = TestDevice(tmp_path / "hub", fleet.ca_file)
-                await enrol_device(_Portal(fleet.url, ctx), device, "anna")
+                await enrol_device(PortalAt(fleet.url, ctx), device, "anna")
                 connector = TunnelConnector(
                     url=f"wss://127.0.0.1:{fleet.port}/tunnel/v1",
                     ssl_context=device.client_ssl(),

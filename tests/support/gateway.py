@@ -20,7 +20,7 @@ from cloud_gateway.entitlements.api import DeviceEntitlementPolicy
 from cloud_gateway.server import RunningGateway, start_gateway
 from tunnel.clock import Clock
 
-__all__ = ["GatewayHarness", "Portal", "form_token", "gateway_harness", "portal_login"]
+__all__ = ["GatewayHarness", "Portal", "PortalAt", "form_token", "gateway_harness", "portal_login"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -39,6 +39,22 @@ class Portal(Protocol):
     ) -> aiohttp.ClientResponse: ...
 
     async def form_token(self, http: aiohttp.ClientSession, path: str) -> str: ...
+
+
+@dataclass
+class PortalAt:
+    """The portal as a browser sees it at one address (HAProxy or one node)."""
+
+    url: str
+    ssl_context: ssl.SSLContext
+
+    async def login(
+        self, http: aiohttp.ClientSession, login: str, password: str = "Sonnig!2026"
+    ) -> aiohttp.ClientResponse:
+        return await portal_login(http, login, password)
+
+    async def form_token(self, http: aiohttp.ClientSession, path: str) -> str:
+        return await form_token(http, path)
 
 
 @dataclass
