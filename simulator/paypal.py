@@ -40,7 +40,18 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from simulator.hosted import HostedService, html_page
+from simulator.hosted import HostedService
+from simulator.paypal_resources import (
+    Order,
+    Subscription,
+    capture_json,
+    error,
+    next_cycle_price,
+    order_json,
+    page,
+    subscription_json,
+    with_query,
+)
 from simulator.paypal_signing import WebhookSigner, paypal_time, signed_message
 
 __all__ = ["PayPalSimulator", "WebhookDelivery", "signed_message"]
@@ -60,43 +71,6 @@ class WebhookDelivery:
 
 
 @dataclass
-class _Order:
-    id: str
-    amount: str
-    currency: str
-    custom_id: str
-    reference_id: str
-    return_url: str
-    cancel_url: str
-    status: str = "CREATED"
-    capture: dict[str, Any] | None = None
-
-
-@dataclass
-class _Subscription:
-    id: str
-    plan_id: str
-    custom_id: str
-    return_url: str
-    cancel_url: str
-    status: str = "APPROVAL_PENDING"
-    cycles: int = 0
-
-
-def _page(title: str, body: str) -> web.Response:
-    return html_page(title, f"<h1>PayPal (Simulator)</h1>{body}")
-
-
-def _error(status: int, name: str, message: str) -> web.Response:
-    details = [{"issue": name, "description": message}]
-    return web.json_response(
-        {"name": "UNPROCESSABLE_ENTITY" if status == 422 else name, "message": message,
-         "details": details, "debug_id": secrets.token_hex(6)},
-        status=status,
-    )  # fmt: skip
-
-
-@dataclass
 class PayPalSimulator(HostedService):
     """A local PayPal sandbox (see the module docstring); state lives in memory."""
 
@@ -113,8 +87,8 @@ class PayPalSimulator(HostedService):
     """Every event by id, in the order they happened."""
     webhook_url: str | None = None
     webhook_id: str = ""
-    _orders: dict[str, _Order] = field(default_factory=dict)
-    _subscriptions: dict[str, _Subscription] = field(default_factory=dict)
+    _orders: dict[str, Order] = field(default_factory=dict)
+    _subscriptions: dict[str, Subscription] = field(default_factory=dict)
     _plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     _products: dict[str, dict[str, Any]] = field(default_factory=dict)
     _tokens: set[str] = field(default_factory=set)
@@ -162,7 +136,7 @@ class PayPalSimulator(HostedService):
     def _down(self) -> web.Response | None:
         if not self.outage:
             return None
-        return _error(503, "SERVICE_UNAVAILABLE", "service unavailable, try again later")
+        return error(503, "SERVICE_UNAVAILABLE", "service unavailable, try again later")
 
     async def _token(self, request: web.Request) -> web.Response:
         if (down := self._down()) is not None:
@@ -193,7 +167,7 @@ class PayPalSimulator(HostedService):
         if (down := self._down()) is not None:
             return down
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         request_id = request.headers.get("PayPal-Request-Id")
         slot = (request.path, request_id or "")
         if request_id and slot in self._requests:
@@ -215,7 +189,7 @@ class PayPalSimulator(HostedService):
         unit = body["purchase_units"][0]
         context = body.get("payment_source", {}).get("paypal", {}).get("experience_context", {})
         context = context or body.get("application_context", {})
-        order = _Order(
+        order = Order(
             id=self._id("O"),
             amount=unit["amount"]["value"],
             currency=unit["amount"]["currency_code"],
@@ -225,38 +199,15 @@ class PayPalSimulator(HostedService):
             cancel_url=context.get("cancel_url", ""),
         )
         self._orders[order.id] = order
-        return web.json_response(self._order_json(order), status=201)
-
-    def _order_json(self, order: _Order) -> dict[str, Any]:
-        unit: dict[str, Any] = {
-            "reference_id": order.reference_id,
-            "custom_id": order.custom_id,
-            "amount": {"currency_code": order.currency, "value": order.amount},
-        }
-        if order.capture is not None:
-            unit["payments"] = {"captures": [order.capture]}
-        return {
-            "id": order.id,
-            "status": order.status,
-            "intent": "CAPTURE",
-            "purchase_units": [unit],
-            "links": [
-                {"href": f"{self.url}/v2/checkout/orders/{order.id}", "rel": "self",
-                 "method": "GET"},
-                {"href": f"{self.url}/checkoutnow?token={order.id}", "rel": "approve",
-                 "method": "GET"},
-                {"href": f"{self.url}/v2/checkout/orders/{order.id}/capture", "rel": "capture",
-                 "method": "POST"},
-            ],
-        }  # fmt: skip
+        return web.json_response(order_json(order, self.url), status=201)
 
     async def _get_order(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         order = self._orders.get(request.match_info["id"])
         if order is None:
-            return _error(404, "RESOURCE_NOT_FOUND", "order not found")
-        return web.json_response(self._order_json(order))
+            return error(404, "RESOURCE_NOT_FOUND", "order not found")
+        return web.json_response(order_json(order, self.url))
 
     async def _capture(self, request: web.Request) -> web.Response:
         return await self._idempotent(request, self._do_capture)
@@ -264,38 +215,29 @@ class PayPalSimulator(HostedService):
     async def _do_capture(self, request: web.Request) -> web.Response:
         order = self._orders.get(request.match_info["id"])
         if order is None:
-            return _error(404, "RESOURCE_NOT_FOUND", "order not found")
+            return error(404, "RESOURCE_NOT_FOUND", "order not found")
         if order.status == "COMPLETED":
-            return _error(422, "ORDER_ALREADY_CAPTURED", "Order already captured.")
+            return error(422, "ORDER_ALREADY_CAPTURED", "Order already captured.")
         if order.status != "APPROVED":
-            return _error(422, "ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
+            return error(422, "ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
         if self.decline:
             self._event(
-                "PAYMENT.CAPTURE.DECLINED", "capture", self._capture_json(order, "DECLINED")
+                "PAYMENT.CAPTURE.DECLINED",
+                "capture",
+                capture_json(order, self._id("C"), "DECLINED"),
             )
-            return _error(422, "INSTRUMENT_DECLINED", "The instrument presented was declined.")
-        order.capture = self._capture_json(order, "COMPLETED")
+            return error(422, "INSTRUMENT_DECLINED", "The instrument presented was declined.")
+        order.capture = capture_json(order, self._id("C"), "COMPLETED")
         order.status = "COMPLETED"
         self._event("PAYMENT.CAPTURE.COMPLETED", "capture", order.capture)
-        return web.json_response(self._order_json(order), status=201)
-
-    def _capture_json(self, order: _Order, status: str) -> dict[str, Any]:
-        return {
-            "id": self._id("C"),
-            "status": status,
-            "amount": {"currency_code": order.currency, "value": order.amount},
-            "custom_id": order.custom_id,
-            "final_capture": True,
-            "supplementary_data": {"related_ids": {"order_id": order.id}},
-            "create_time": paypal_time(),
-        }
+        return web.json_response(order_json(order, self.url), status=201)
 
     async def _approval_page(self, request: web.Request) -> web.Response:
         order = self._orders.get(request.query.get("token", ""))
         if order is None:
-            return _page("Unbekannt", "<p>Diese Zahlung ist nicht bekannt.</p>")
+            return page("Unbekannt", "<p>Diese Zahlung ist nicht bekannt.</p>")
         amount = html.escape(f"{order.amount} {order.currency}")
-        return _page(
+        return page(
             "Zahlung bestätigen",
             f"<p>Zahlung an CloudConnector</p><p class='amount'>{amount}</p>"
             f"<form method='post' action='/checkoutnow/{order.id}/approve'>"
@@ -307,14 +249,14 @@ class PayPalSimulator(HostedService):
     async def _approval_choice(self, request: web.Request) -> web.Response:
         order = self._orders.get(request.match_info["id"])
         if order is None:
-            return _page("Unbekannt", "<p>Diese Zahlung ist nicht bekannt.</p>")
+            return page("Unbekannt", "<p>Diese Zahlung ist nicht bekannt.</p>")
         query = urlencode({"token": order.id, "PayerID": "SIMPAYER1"})
         if request.match_info["choice"] != "approve":
-            raise web.HTTPFound(_with_query(order.cancel_url, urlencode({"token": order.id})))
+            raise web.HTTPFound(with_query(order.cancel_url, urlencode({"token": order.id})))
         if order.status == "CREATED":
             order.status = "APPROVED"
-            self._event("CHECKOUT.ORDER.APPROVED", "checkout-order", self._order_json(order))
-        raise web.HTTPFound(_with_query(order.return_url, query))
+            self._event("CHECKOUT.ORDER.APPROVED", "checkout-order", order_json(order, self.url))
+        raise web.HTTPFound(with_query(order.return_url, query))
 
     # --- subscriptions -----------------------------------------------------------------------
     async def _create_product(self, request: web.Request) -> web.Response:
@@ -332,7 +274,7 @@ class PayPalSimulator(HostedService):
     async def _do_create_plan(self, request: web.Request) -> web.Response:
         body = await request.json()
         if body.get("product_id") not in self._products:
-            return _error(422, "INVALID_PRODUCT", "product not found")
+            return error(422, "INVALID_PRODUCT", "product not found")
         plan = dict(body, id=self._id("P-"), status="ACTIVE")
         self._plans[plan["id"]] = plan
         return web.json_response(plan, status=201)
@@ -343,9 +285,9 @@ class PayPalSimulator(HostedService):
     async def _do_create_subscription(self, request: web.Request) -> web.Response:
         body = await request.json()
         if body.get("plan_id") not in self._plans:
-            return _error(422, "INVALID_PLAN", "plan not found")
+            return error(422, "INVALID_PLAN", "plan not found")
         context = body.get("application_context", {})
-        sub = _Subscription(
+        sub = Subscription(
             id=self._id("I-"),
             plan_id=body["plan_id"],
             custom_id=body.get("custom_id", ""),
@@ -353,50 +295,26 @@ class PayPalSimulator(HostedService):
             cancel_url=context.get("cancel_url", ""),
         )
         self._subscriptions[sub.id] = sub
-        return web.json_response(self._subscription_json(sub), status=201)
+        return web.json_response(subscription_json(sub, self.url), status=201)
 
-    def _subscription_json(self, sub: _Subscription) -> dict[str, Any]:
-        return {
-            "id": sub.id,
-            "plan_id": sub.plan_id,
-            "custom_id": sub.custom_id,
-            "status": sub.status,
-            "billing_info": {"cycle_executions": [{"cycles_completed": sub.cycles}]},
-            "links": [
-                {"href": f"{self.url}/webapps/billing/subscriptions?ba_token={sub.id}",
-                 "rel": "approve", "method": "GET"},
-                {"href": f"{self.url}/v1/billing/subscriptions/{sub.id}", "rel": "self",
-                 "method": "GET"},
-            ],
-        }  # fmt: skip
-
-    def _price(self, sub: _Subscription) -> dict[str, str]:
-        """The price of the subscription's next cycle (trial cycles first, by sequence)."""
-        cycles = sorted(self._plans[sub.plan_id]["billing_cycles"], key=lambda c: c["sequence"])
-        left = sub.cycles
-        for cycle in cycles:
-            count = int(cycle.get("total_cycles", 0))
-            if count == 0 or left < count:
-                fixed: dict[str, str] = cycle["pricing_scheme"]["fixed_price"]
-                return fixed
-            left -= count
-        raise web.HTTPUnprocessableEntity(text="no cycle left")
+    def _price(self, sub: Subscription) -> dict[str, str]:
+        return next_cycle_price(self._plans[sub.plan_id], sub.cycles)
 
     async def _get_subscription(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         sub = self._subscriptions.get(request.match_info["id"])
         if sub is None:
-            return _error(404, "RESOURCE_NOT_FOUND", "subscription not found")
-        return web.json_response(self._subscription_json(sub))
+            return error(404, "RESOURCE_NOT_FOUND", "subscription not found")
+        return web.json_response(subscription_json(sub, self.url))
 
     async def _subscription_page(self, request: web.Request) -> web.Response:
         sub = self._subscriptions.get(request.query.get("ba_token", ""))
         if sub is None:
-            return _page("Unbekannt", "<p>Dieses Abonnement ist nicht bekannt.</p>")
+            return page("Unbekannt", "<p>Dieses Abonnement ist nicht bekannt.</p>")
         price = self._price(sub)
         amount = html.escape(f"{price['value']} {price['currency_code']}")
-        return _page(
+        return page(
             "Abonnement bestätigen",
             "<p>Automatische Zahlung an CloudConnector, je Laufzeit</p>"
             f"<p class='amount'>{amount}</p>"
@@ -409,17 +327,17 @@ class PayPalSimulator(HostedService):
     async def _subscription_choice(self, request: web.Request) -> web.Response:
         sub = self._subscriptions.get(request.match_info["id"])
         if sub is None:
-            return _page("Unbekannt", "<p>Dieses Abonnement ist nicht bekannt.</p>")
+            return page("Unbekannt", "<p>Dieses Abonnement ist nicht bekannt.</p>")
         query = urlencode({"subscription_id": sub.id, "ba_token": sub.id})
         if request.match_info["choice"] != "approve":
-            raise web.HTTPFound(_with_query(sub.cancel_url, query))
+            raise web.HTTPFound(with_query(sub.cancel_url, query))
         if sub.status == "APPROVAL_PENDING":
             sub.status = "ACTIVE"
             self._event(
-                "BILLING.SUBSCRIPTION.ACTIVATED", "subscription", self._subscription_json(sub)
+                "BILLING.SUBSCRIPTION.ACTIVATED", "subscription", subscription_json(sub, self.url)
             )
             self.bill_cycle(sub.id)
-        raise web.HTTPFound(_with_query(sub.return_url, query))
+        raise web.HTTPFound(with_query(sub.return_url, query))
 
     def bill_cycle(self, subscription_id: str) -> str | None:
         """PayPal charges the next cycle: ``PAYMENT.SALE.COMPLETED`` (or ``DENIED``).
@@ -459,7 +377,7 @@ class PayPalSimulator(HostedService):
         if sub.status in ("ACTIVE", "SUSPENDED"):
             sub.status = "CANCELLED"
             self._event(
-                "BILLING.SUBSCRIPTION.CANCELLED", "subscription", self._subscription_json(sub)
+                "BILLING.SUBSCRIPTION.CANCELLED", "subscription", subscription_json(sub, self.url)
             )
 
     async def _api_cancel(self, request: web.Request) -> web.Response:
@@ -468,12 +386,12 @@ class PayPalSimulator(HostedService):
         if (down := self._down()) is not None:
             return down
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         sub = self._subscriptions.get(request.match_info["id"])
         if sub is None:
-            return _error(404, "RESOURCE_NOT_FOUND", "subscription not found")
+            return error(404, "RESOURCE_NOT_FOUND", "subscription not found")
         if sub.status not in ("ACTIVE", "SUSPENDED"):
-            return _error(
+            return error(
                 422, "SUBSCRIPTION_STATUS_INVALID", f"subscription is {sub.status.lower()}"
             )
         self.cancel_subscription(sub.id)
@@ -492,7 +410,7 @@ class PayPalSimulator(HostedService):
             + "</li>"
             for s in self._subscriptions.values()
         )
-        return _page("Automatische Zahlungen", f"<h2>Automatische Zahlungen</h2><ul>{rows}</ul>")
+        return page("Automatische Zahlungen", f"<h2>Automatische Zahlungen</h2><ul>{rows}</ul>")
 
     async def _autopay_cancel(self, request: web.Request) -> web.Response:
         if request.match_info["id"] in self._subscriptions:
@@ -502,7 +420,7 @@ class PayPalSimulator(HostedService):
     # --- webhooks ----------------------------------------------------------------------------
     async def _create_webhook(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         body = await request.json()
         self.webhook_url = body["url"]
         self.webhook_id = self.webhook_id or self._id("WH-")
@@ -514,9 +432,9 @@ class PayPalSimulator(HostedService):
 
     async def _update_webhook(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         if request.match_info["id"] != self.webhook_id:
-            return _error(404, "RESOURCE_NOT_FOUND", "webhook not found")
+            return error(404, "RESOURCE_NOT_FOUND", "webhook not found")
         for op in await request.json():
             if op.get("path") == "/url":
                 self.webhook_url = op["value"]
@@ -530,10 +448,10 @@ class PayPalSimulator(HostedService):
 
     async def _resend(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return _error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
+            return error(401, "AUTHENTICATION_FAILURE", "invalid or missing token")
         event_id = request.match_info["id"]
         if event_id not in self.events:
-            return _error(404, "RESOURCE_NOT_FOUND", "event not found")
+            return error(404, "RESOURCE_NOT_FOUND", "event not found")
         self.resend(event_id)
         return web.json_response(self.events[event_id], status=202)
 
@@ -595,7 +513,3 @@ class PayPalSimulator(HostedService):
         await self.post_until_answered(
             lambda: self.webhook_url, json.dumps(event).encode(), self.signature_headers, attempted
         )
-
-
-def _with_query(url: str, query: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{query}"
