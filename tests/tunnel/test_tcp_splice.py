@@ -75,8 +75,9 @@ class Rig:
     splices: list[TcpSplice]
 
 
-@pytest.fixture
-async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def splice_rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
+    """A stub gateway, a device whose streams are spliced to a local echo target, connected."""
     gateway = StubGateway(ca)
     await gateway.start()
     target = LocalTarget()
@@ -98,9 +99,9 @@ async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterat
         on_open=on_open,
     )
     runner = asyncio.create_task(connector.run())
-    device = await connector.wait_connected()
-    assert isinstance(device._transport, PushTransport)  # frames dispatched by callback
     try:
+        device = await connector.wait_connected()
+        assert isinstance(device._transport, PushTransport)  # frames dispatched by callback
         yield Rig(await gateway.sessions.get(), target, splices)
     finally:
         await connector.stop()
@@ -109,11 +110,12 @@ async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterat
         await gateway.stop()
 
 
-async def test_round_trip_small_and_bulk(rig: Rig) -> None:
+async def round_trip_small_and_bulk(rig: Rig) -> None:
+    """A ping, then 3 MiB (many windows of credit) echoed, then EOF both ways."""
     stream = await rig.gateway.open_stream("tcp://local")
     await stream.write(b"ping")
     assert await stream.readexactly(4) == b"ping"
-    blob = bytes(range(256)) * (3 * 1024 * 1024 // 256)  # 3 MiB: many windows of credit
+    blob = bytes(range(256)) * (3 * 1024 * 1024 // 256)
 
     async def send() -> None:
         await stream.write(blob)
@@ -127,6 +129,16 @@ async def test_round_trip_small_and_bulk(rig: Rig) -> None:
     await stream.wait_finished()
     await rig.splices[0].wait_closed()
     assert rig.target.eofs == 1
+
+
+@pytest.fixture
+async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
+    async with splice_rig(ca, tmp_path, clock) as rig:
+        yield rig
+
+
+async def test_round_trip_small_and_bulk(rig: Rig) -> None:
+    await round_trip_small_and_bulk(rig)
 
 
 async def test_reset_drops_the_tcp_connection(rig: Rig) -> None:
