@@ -136,11 +136,11 @@ class BankRepository(Repository):
         return found
 
     # --- pro-formas -----------------------------------------------------------------------
-    def _proformas(self, today: date) -> sa.Select[Any]:
+    def _proformas(self, today: date, *, open_only: bool = False) -> sa.Select[Any]:
         settled = sa.exists().where(_P.c.document_id == _D.c.id)
         expired = sa.and_(_D.c.due_date.is_not(None), _D.c.due_date < today)
         waiting = sa.not_(sa.or_(settled, expired, _C.c.state.in_(_ENDED)))
-        return (
+        stmt = (
             sa.select(
                 _D.c.id,
                 _D.c.number,
@@ -154,6 +154,7 @@ class BankRepository(Repository):
             .select_from(_D.join(_C, _C.c.id == _D.c.contract_id))
             .where(_D.c.kind == DocumentKind.PROFORMA.value)
         )
+        return stmt.where(waiting) if open_only else stmt
 
     async def _select(self, conn: AsyncConnection, stmt: sa.Select[Any]) -> list[ProForma]:
         return [
@@ -190,8 +191,8 @@ class BankRepository(Repository):
         """Open pro-formas whose total is one of ``amounts`` (matching by amount and name)."""
         found: list[ProForma] = []
         for chunk in slices(conn, amounts):
-            stmt = self._proformas(today).where(one_of(conn, _D.c.gross, chunk))
-            found += [p for p in await self._select(conn, stmt) if p.open]
+            stmt = self._proformas(today, open_only=True).where(one_of(conn, _D.c.gross, chunk))
+            found += await self._select(conn, stmt)
         return found
 
     async def proforma(self, conn: AsyncConnection, document_id: int, today: date) -> ProForma:
