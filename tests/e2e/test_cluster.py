@@ -315,7 +315,9 @@ async def test_three_nodes_behind_haproxy(tmp_path: Path) -> None:
                     async def moved() -> bool:
                         return await _lease_holder(store, "entitlement-scheduler") in {a, c}
 
-                    await _until("the scheduler lease on A or C", moved, 10)
+                    # polled every 0.5 s, by loops busy taking B's devices back (30 s: CI
+                    # machines at load 12 needed more than 10)
+                    await _until("the scheduler lease on A or C", moved, 30)
                     sent_before = {id(h): len(h.acked) for h in hubs if h.sending}
 
                     async def more_telemetry() -> bool:

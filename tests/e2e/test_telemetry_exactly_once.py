@@ -95,27 +95,39 @@ async def test_outage_and_two_agent_kills_deliver_every_reading_once(tmp_path: P
 async def test_gateway_killed_between_commit_and_ack_stores_no_duplicate(tmp_path: Path) -> None:
     """The gateway is SIGKILLed right after a commit, before its ACK reached the agent.
 
-    The proxy delays the gateway's answers by 30 ms, and the test kills the gateway process as
-    soon as it sees a new commit in the gateway's database, so the ACKs of that commit are still
-    on their way and are lost with the connection (no test hook in the product). While the
-    gateway is down the proxy holds the agent's reconnect; the test starts a new gateway process
-    on the same database and records which committed entries the agent still holds: those are
-    sent again and must be deduplicated on (device, seq). Four kills; at the end every reading is
-    stored once and the resends are counted.
+    The proxy keeps the gateway's answers back (and delays them by 30 ms otherwise); the test
+    waits until an entry the gateway committed is still in the agent's outbox and kills the
+    gateway process, so that entry's ACK is still on its way and is lost with the connection
+    (no test hook in the product). While the gateway is down the proxy holds the agent's
+    reconnect; the test starts a new gateway process on the same database and records which
+    committed entries the agent still holds: those are sent again and must be deduplicated on
+    (device, seq). Four kills that each left such entries (one that missed, because an ACK was
+    already in the agent's socket, is repeated); at the end every reading is stored once and
+    the resends are counted.
     """
     kills = 4
     async with rig(tmp_path, buses=4, per_bus=5, poll_s=0.1, delay_s=0.03) as r:
         started = time.monotonic()
         await until(lambda: r.key_count() >= 100, "entries to flow")
-        for _ in range(kills):
-            baseline = r.newest_key()
-            await until(partial(r.committed_beyond, baseline), "a commit", every=COMMIT_POLL_S)
+
+        def kept_back() -> bool:  # a committed entry still in the agent's outbox
+            return bool(set(r.pending()) & r.keys())
+
+        killed_with_resend = attempts = 0
+        while killed_with_resend < kills:
+            attempts += 1
+            assert attempts <= 2 * kills, "kills kept missing the commit-to-ACK gap"
+            r.proxy.stall_answers()  # from here on no ACK reaches the agent
+            await until(kept_back, "a commit whose ACK is kept back", every=COMMIT_POLL_S)
             r.proxy.hold()
             mark = r.agent.mark()
             await r.kill(r.gateway)
             await r.agent.wait_for("uplink: channel ended", timeout=FLOW_TIMEOUT, after=mark)
             await r.start_gateway()
-            r.record_unacknowledged()
+            # an ACK already in the agent's socket at the stall may still have been read:
+            # then this kill missed the gap and another one follows
+            killed_with_resend += bool(r.record_unacknowledged())
+            r.proxy.pass_answers()
             r.proxy.forward()
             # let the new gateway take over part of the backlog before the next kill
             await until(partial(r.holds_keys, r.key_count() + 40), "delivery after the restart")
@@ -126,7 +138,7 @@ async def test_gateway_killed_between_commit_and_ack_stores_no_duplicate(tmp_pat
 
         _produced, stored = r.check_exactly_once(minimum=1_000)
         print(
-            f"gateway kills: {kills} SIGKILLs, {len(r.resent)} committed-but-unacknowledged "
+            f"gateway kills: {attempts} SIGKILLs, {len(r.resent)} committed-but-unacknowledged "
             f"entries resent and deduplicated, {len(stored.readings)} readings in "
             f"{len(stored.keys)} entries stored once, {r.proxy.relayed} tunnel connections, "
             f"{time.monotonic() - started:.1f} s"

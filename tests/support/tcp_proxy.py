@@ -11,8 +11,10 @@ It stands for the network (or a load balancer) between a device and the gateway:
   waits for a backend, within the client's connect timeout).
 - :meth:`TcpProxy.forward`: relay new connections (the default).
 - ``downstream_delay_s`` delays every chunk from the target to the client (a slow WAN path for
-  answers, e.g. ACKs). When either side of a relay ends, the other is aborted at once and the
-  bytes still in the delay line are lost, as when a backend dies behind a load balancer.
+  answers, e.g. ACKs); :meth:`TcpProxy.stall_answers` keeps them back altogether until
+  :meth:`TcpProxy.pass_answers` (answers that are certainly still on their way). When either
+  side of a relay ends, the other is aborted at once and the bytes still in the delay line are
+  lost, as when a backend dies behind a load balancer.
 
 Everything it started is stopped by :meth:`TcpProxy.close` (or ``async with``).
 """
@@ -69,6 +71,8 @@ class TcpProxy:
         """Relays aborted by :meth:`cut`."""
         self._mode = ProxyMode.FORWARD
         self._mode_changed = asyncio.Event()
+        self._answers = asyncio.Event()
+        self._answers.set()
         self._server: asyncio.Server | None = None
         self._relays: set[_Relay] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -113,6 +117,15 @@ class TcpProxy:
         """Relay new connections (and the held ones) to :attr:`target`."""
         self._set_mode(ProxyMode.FORWARD)
 
+    def stall_answers(self) -> None:
+        """Keep every chunk from the target to the client back, from now on, until
+        :meth:`pass_answers`; a relay that ends meanwhile loses what it kept back."""
+        self._answers.clear()
+
+    def pass_answers(self) -> None:
+        """Deliver the answers again (the kept-back ones first)."""
+        self._answers.set()
+
     async def close(self) -> None:
         """Stop listening, abort every connection, wait for every task."""
         if self._server is not None:
@@ -155,7 +168,9 @@ class TcpProxy:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._pump(client_reader, relay.upstream, 0.0, relay))
                 group.create_task(
-                    self._pump(up_reader, relay.client, self.downstream_delay_s, relay)
+                    self._pump(
+                        up_reader, relay.client, self.downstream_delay_s, relay, self._answers
+                    )
                 )
         finally:
             relay.abort()
@@ -163,9 +178,14 @@ class TcpProxy:
 
     @staticmethod
     async def _pump(
-        src: asyncio.StreamReader, dst: asyncio.StreamWriter, delay: float, relay: _Relay
+        src: asyncio.StreamReader,
+        dst: asyncio.StreamWriter,
+        delay: float,
+        relay: _Relay,
+        gate: asyncio.Event | None = None,
     ) -> None:
-        """Copy ``src`` to ``dst`` (each chunk ``delay`` late); at the end abort the relay."""
+        """Copy ``src`` to ``dst`` (each chunk ``delay`` late, and only while ``gate`` is set);
+        at the end abort the relay."""
         loop = asyncio.get_running_loop()
         line: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
@@ -174,10 +194,12 @@ class TcpProxy:
                 due, chunk = await line.get()
                 if (wait := due - loop.time()) > 0:
                     await asyncio.sleep(wait)
+                if gate is not None:
+                    await gate.wait()
                 dst.write(chunk)
                 await dst.drain()
 
-        writer = asyncio.create_task(deliver()) if delay > 0 else None
+        writer = asyncio.create_task(deliver()) if delay > 0 or gate is not None else None
         try:
             with contextlib.suppress(OSError):
                 while chunk := await src.read(_CHUNK):
