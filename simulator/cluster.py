@@ -182,8 +182,9 @@ class LoopbackCluster:
     """HAProxy sends a PROXY v2 header and the nodes require it (then only HAProxy can reach
     them: a direct connection without the header is closed)."""
     profile_dir: Path | None = None
-    """Run every node under cProfile, its stats written to ``profile_dir/node-<id>.prof`` when
-    it stops (SIGTERM; a SIGKILLed node writes nothing). Benchmarks only."""
+    """Run every node under cProfile (main-thread CPU time, ``bench._cpu_profile``), its stats
+    written to ``profile_dir/node-<id>.prof`` when it stops (SIGTERM; a SIGKILLed node writes
+    nothing). Benchmarks only."""
 
     @property
     def url(self) -> str:
@@ -214,7 +215,7 @@ class LoopbackCluster:
         profile = (
             ()
             if self.profile_dir is None
-            else ("-m", "cProfile", "-o", str(self.profile_dir / f"node-{node_id}.prof"))
+            else ("-m", "bench._cpu_profile", str(self.profile_dir / f"node-{node_id}.prof"))
         )
         node.process = await asyncio.create_subprocess_exec(
             sys.executable, *profile,
