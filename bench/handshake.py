@@ -52,7 +52,8 @@ async def _run(*, smoke: bool, profile_dir: Path | None) -> dict[str, Any]:
                     state, url, 1, reconnect_window_s=20.0, profile_dir=profile_dir
                 ) as cluster:
                     gateway = cluster.nodes["a"]
-                    assert gateway.process is not None
+                    if gateway.process is None:
+                        raise RuntimeError("node a did not start")
                     pid = gateway.process.pid
                     cpu_before = cpu_seconds(pid)
                     start = time.monotonic()
