@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "alerts": "bench.alerts",
     "billing": "bench.billing",
     "cluster": "bench.cluster",
+    "handshake": "bench.handshake",
     "shop": "bench.shop",
 }
 

@@ -47,7 +47,7 @@ from cloud_gateway.tunnels.schema import device_certificates
 from simulator.cluster import PORTAL, LoopbackResolver, loopback_cluster, prepare_state
 from tunnel.clock import SystemClock
 
-__all__ = ["run"]
+__all__ = ["held_devices", "run", "setup_devices", "tunnel_url", "wait_for"]
 
 _PASSWORD = "Sonnig!2026"
 _PER_PROCESS = 500
@@ -68,22 +68,25 @@ async def _page(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.close()
 
 
-async def _held(store: Store) -> dict[int, str]:
+async def held_devices(store: Store) -> dict[int, str]:
+    """Which node holds each device (the tunnel directory)."""
     async with store.engine.connect() as conn:
         rows = await conn.execute(sa.text("SELECT device_id, node_id FROM tunnel_directory"))
         return {int(r[0]): str(r[1]) for r in rows}
 
 
-async def _wait(what: str, check: Any, timeout: float) -> float:
+async def wait_for(check: Any, timeout: float) -> float:
+    """Seconds until ``check()`` is true (polled every 0.1 s)."""
     start = time.monotonic()
     async with asyncio.timeout(timeout):
         while not await check():  # noqa: ASYNC110 - rows other processes write
             await asyncio.sleep(0.1)
-    del what
     return time.monotonic() - start
 
 
-async def _setup(store: Store, state: Path, count: int) -> tuple[list[tuple[int, str]], Path]:
+async def setup_devices(
+    store: Store, state: Path, count: int
+) -> tuple[list[tuple[int, str]], Path]:
     """anna (with a hub trial) and ``count`` devices with certificates from the device CA."""
     now = datetime.now(UTC)
     anna = await store.repo(AccountRepository).create(
@@ -163,7 +166,7 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
             await asyncio.to_thread(prepare_state, state)
             store = await Store.open(url)
             try:
-                devices, folder = await _setup(store, state, count)
+                devices, folder = await setup_devices(store, state, count)
                 server = await asyncio.start_server(_page, "127.0.0.1", 0)
                 web_port = server.sockets[0].getsockname()[1]
                 async with (
@@ -178,7 +181,7 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
                                     "bench._cluster_devices",
                                     str(folder),
                                     str(cluster.ca_file),
-                                    _tunnel_url(cluster.nodes[victim].port),
+                                    tunnel_url(cluster.nodes[victim].port),
                                     str(web_port),
                                     str(_RAMP_PER_S * _PER_PROCESS / count),
                                     *(slug for _id, slug in devices[i : i + _PER_PROCESS]),
@@ -198,7 +201,7 @@ def _spread(held: dict[int, str]) -> dict[str, int]:
     return dict(Counter(held.values()))
 
 
-def _tunnel_url(port: int) -> str:
+def tunnel_url(port: int) -> str:
     return f"wss://127.0.0.1:{port}/tunnel/v1"
 
 
@@ -213,12 +216,12 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
     count = len(devices)
 
     async def all_held() -> bool:
-        return len(await _held(store)) == count
+        return len(await held_devices(store)) == count
 
     try:
-        ramp_s = await _wait("every device connected", all_held, 600)
+        ramp_s = await wait_for(all_held, 600)
     except TimeoutError:  # an overloaded machine: say how far it got instead of a number
-        connected = len(await _held(store))
+        connected = len(await held_devices(store))
         return {
             "metrics": {
                 "devices": count,
@@ -228,7 +231,7 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
             },
             "ratios": {"forwarded_vs_local_http_p50": None},
         }
-    held = await _held(store)
+    held = await held_devices(store)
     on_victim = {d for d, n in held.items() if n == victim}
     before = _spread(held)
     device_id, slug = devices[0]
@@ -238,16 +241,16 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
     del device_id
     # HAProxy had sent every device to the victim; from now on they come through it
     for process in fleet:
-        process.send({"cmd": "url", "url": _tunnel_url(cluster.port)})
+        process.send({"cmd": "url", "url": tunnel_url(cluster.port)})
         await asyncio.to_thread(process.event)
     cluster.kill(victim)
 
     async def all_back() -> bool:
-        now_held = await _held(store)
+        now_held = await held_devices(store)
         return all(now_held.get(d, victim) != victim for d in on_victim)
 
-    back_s = await _wait("the killed node's devices back", all_back, 600)
-    per_node = _spread(await _held(store))
+    back_s = await wait_for(all_back, 600)
+    per_node = _spread(await held_devices(store))
     return {
         "metrics": {
             "devices": count,

@@ -181,6 +181,10 @@ class LoopbackCluster:
     proxy_protocol: bool = False
     """HAProxy sends a PROXY v2 header and the nodes require it (then only HAProxy can reach
     them: a direct connection without the header is closed)."""
+    profile_dir: Path | None = None
+    """Run every node under cProfile (main-thread CPU time, ``bench._cpu_profile``), its stats
+    written to ``profile_dir/node-<id>.prof`` when it stops (SIGTERM; a SIGKILLed node writes
+    nothing). Benchmarks only."""
 
     @property
     def url(self) -> str:
@@ -208,8 +212,14 @@ class LoopbackCluster:
             )
             node = self.nodes[node_id] = ClusterNode(node_id, config)
         log = (self.state_dir / f"node-{node_id}.log").open("ab")
+        profile = (
+            ()
+            if self.profile_dir is None
+            else ("-m", "bench._cpu_profile", str(self.profile_dir / f"node-{node_id}.prof"))
+        )
         node.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cloud_gateway.cli", "serve", "--config", str(node.config),
+            sys.executable, *profile,
+            "-m", "cloud_gateway.cli", "serve", "--config", str(node.config),
             stdout=asyncio.subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent,
         )  # fmt: skip
         log.close()
@@ -307,6 +317,7 @@ async def loopback_cluster(
     reconnect_window_s: float = 3.0,
     extra_toml: str = "",
     proxy_protocol: bool = False,
+    profile_dir: Path | None = None,
 ) -> AsyncIterator[LoopbackCluster]:
     """Start ``nodes`` gateways and HAProxy; stop everything at the end."""
     await asyncio.to_thread(prepare_state, state_dir)
@@ -317,6 +328,7 @@ async def loopback_cluster(
         reconnect_window_s=reconnect_window_s,
         extra_toml=extra_toml,
         proxy_protocol=proxy_protocol,
+        profile_dir=profile_dir,
     )
     try:
         await asyncio.gather(*(cluster.start_node(chr(ord("a") + i)) for i in range(nodes)))

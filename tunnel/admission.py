@@ -27,6 +27,13 @@ least ``min_retry`` from now), so they come back at a fraction of the rate the g
 completes handshakes, leaving the rest for devices arriving on their own. (Drawing every
 delay uniformly from one window would bunch the returns near its start.)
 
+The rate is what the gate completes per second *while it has work* (completions in the
+window divided by the seconds in it with a handshake in progress), not per second of the
+window: after a storm, while the refused devices wait for their slots, the gate is idle
+much of the time, and counting those idle seconds made the rate look lower, the next
+refusals' slots sparser, the gate idler still (issue 18: slots 91 s ahead from a node that
+could have taken them within half the time).
+
 Bookkeeping with an injected clock and random source; only :meth:`HandshakeGate.enter`
 touches asyncio (a future per queued device, answered True by a handover or False by the
 queue timeout's timer; :meth:`HandshakeGate.enter` never raises but ``CancelledError``).
@@ -47,6 +54,9 @@ __all__ = ["HandshakeGate", "HandshakeTicket"]
 
 _RATE_WINDOW: Final = 5.0
 """Seconds over which the completion rate is counted."""
+_MIN_BUSY: Final = 1.0
+"""Busy seconds the rate is divided by at least (completions bunched into a moment do not
+make an unbounded rate)."""
 
 
 class HandshakeTicket:
@@ -121,6 +131,8 @@ class HandshakeGate:
         self._now = now
         self._rand = rand
         self._done: deque[float] = deque()  # completion instants within the rate window
+        self._busy: deque[tuple[float, float]] = deque()  # ended busy spans in the window
+        self._busy_since: float | None = None  # start of the current busy span
         self._waiting: deque[asyncio.Future[bool]] = deque()
         self._horizon = 0.0  # the latest instant a refused device was sent back to
 
@@ -133,6 +145,8 @@ class HandshakeGate:
         """A ticket if there is a free place and nobody queued before us, else None."""
         if self.in_progress >= self.limit or self._waiting:
             return None
+        if self.in_progress == 0:
+            self._busy_since = self._now()
         self.in_progress += 1
         self.admitted_total += 1
         return HandshakeTicket(self)
@@ -174,9 +188,19 @@ class HandshakeGate:
         return HandshakeTicket(self)
 
     def rate(self) -> float:
-        """Handshakes completed per second, recently (at least ``min_rate``)."""
+        """Handshakes completed per busy second, recently (at least ``min_rate``): what the
+        gate manages while it has work, however long it sat idle in between."""
         self._trim()
-        return max(len(self._done) / _RATE_WINDOW, self.min_rate)
+        return max(len(self._done) / max(self._busy_seconds(), _MIN_BUSY), self.min_rate)
+
+    def _busy_seconds(self) -> float:
+        """Seconds of the rate window with a handshake in progress."""
+        now = self._now()
+        start = now - _RATE_WINDOW
+        busy = sum(end - max(begin, start) for begin, end in self._busy)
+        if self._busy_since is not None:
+            busy += now - max(self._busy_since, start)
+        return busy
 
     def retry_after(self) -> float:
         """The retry delay for a device refused now: the next free return slot.
@@ -202,6 +226,9 @@ class HandshakeGate:
                 place.set_result(True)
                 return
         self.in_progress -= 1
+        if self.in_progress == 0 and self._busy_since is not None:
+            self._busy.append((self._busy_since, self._now()))
+            self._busy_since = None
 
     def _expire(self, place: asyncio.Future[bool]) -> None:
         """``queue_timeout`` has passed for a device still queued: it is refused."""
@@ -220,3 +247,6 @@ class HandshakeGate:
         done = self._done
         while done and done[0] < horizon:
             done.popleft()
+        busy = self._busy
+        while busy and busy[0][1] < horizon:
+            busy.popleft()

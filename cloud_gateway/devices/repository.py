@@ -12,20 +12,30 @@ from cloud_gateway.devices.schema import devices
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store.repository import Repository
 
-__all__ = ["DeviceRepository"]
+__all__ = ["DeviceRepository", "device_columns", "device_from"]
+
+
+def device_columns(prefix: str = "") -> list[sa.Label[object]]:
+    """The device table's columns, labelled ``prefix + name`` (for a join another area reads
+    a device with, e.g. the tunnel endpoint's certificate look-up)."""
+    return [column.label(prefix + column.name) for column in devices.c]
+
+
+def device_from(m: sa.RowMapping, prefix: str = "") -> Device:
+    """The device in a row of :func:`device_columns` (or of the device table: no prefix)."""
+    return Device(
+        id=m[prefix + "id"],
+        slug=m[prefix + "slug"],
+        kind=DeviceKind(m[prefix + "kind"]),
+        name=m[prefix + "name"],
+        account_id=m[prefix + "account_id"],
+        disabled=bool(m[prefix + "disabled"]),
+        created_at=m[prefix + "created_at"],
+    )
 
 
 def _device(row: sa.Row[tuple[object, ...]]) -> Device:
-    m = row._mapping
-    return Device(
-        id=m["id"],
-        slug=m["slug"],
-        kind=DeviceKind(m["kind"]),
-        name=m["name"],
-        account_id=m["account_id"],
-        disabled=bool(m["disabled"]),
-        created_at=m["created_at"],
-    )
+    return device_from(row._mapping)
 
 
 class DeviceRepository(Repository):

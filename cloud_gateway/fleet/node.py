@@ -49,6 +49,9 @@ __all__ = ["FleetNode", "default_node_id"]
 _LOGGER = logging.getLogger(__name__)
 _HOLDER_TTL_S = 5.0
 _HOLDER_CACHE = 10_000
+_CLAIM_RETRY_S = 0.5
+"""First wait before a failed directory claim is tried again (then doubled)."""
+_CLAIM_RETRY_MAX_S = 5.0
 
 
 def default_node_id() -> str:
@@ -191,9 +194,22 @@ class FleetNode:
     # -- TunnelObserver ------------------------------------------------------------------
 
     async def tunnel_opened(self, tunnel: LiveTunnel) -> None:
-        """Claim the device; an older session on another node is told to close."""
+        """Claim the device; an older session on another node is told to close.
+
+        A claim that fails (the database away, or no pooled connection free within the pool
+        timeout in a reconnect storm) is tried again in the background until it is written
+        or the tunnel has ended: a live tunnel missing from the directory cannot be reached
+        from other nodes, and the fleet would not know where the device is.
+        """
         async with asyncio.timeout(10.0):  # the node's own row first (a tunnel in its first ms)
             await self.joined.wait()
+        try:
+            await self._claim(tunnel)
+        except (GatewayError, OSError) as exc:
+            _LOGGER.warning("fleet claim of %s failed, trying again: %s", tunnel.device.slug, exc)
+            self._spawn(self._claim_again(tunnel), "fleet claim")
+
+    async def _claim(self, tunnel: LiveTunnel) -> None:
         try:
             previous = await self._repo.claim(
                 tunnel.device.id, self.node_id, tunnel.session_id, tunnel.since
@@ -203,6 +219,24 @@ class FleetNode:
             return
         if previous is not None and previous.node_id != self.node_id:
             await self._send(ControlKind.REPLACED, tunnel.device.id, tunnel.session_id)
+
+    async def _claim_again(self, tunnel: LiveTunnel) -> None:
+        """Claim ``tunnel`` until it is written or the tunnel is no longer this device's."""
+        delay = _CLAIM_RETRY_S
+        while self._registry.get(tunnel.device.id) is tunnel:
+            await asyncio.sleep(delay)
+            if self._registry.get(tunnel.device.id) is not tunnel:
+                return  # ended or replaced meanwhile: nothing was claimed, nothing to release
+            try:
+                await self._claim(tunnel)
+            except (GatewayError, OSError) as exc:
+                _LOGGER.warning("fleet claim of %s failed again: %s", tunnel.device.slug, exc)
+                delay = min(delay * 2, _CLAIM_RETRY_MAX_S)
+                continue
+            if self._registry.get(tunnel.device.id) is not tunnel:
+                # it ended while the claim was on its way: its release may have run first
+                await self._repo.release(tunnel.device.id, self.node_id, tunnel.session_id)
+            return
 
     async def _rejoin(self) -> None:
         """Join again after being reaped while alive, and claim every live tunnel anew.

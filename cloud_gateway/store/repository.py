@@ -4,7 +4,8 @@
 (:mod:`cloud_gateway.errors`): an ``IntegrityError`` (a unique key, foreign key or check
 refused the change) becomes :class:`~cloud_gateway.errors.ConflictError`, every other
 ``DBAPIError`` (connection lost, deadlock, bad data) :class:`~cloud_gateway.errors.StoreError`,
-always raised ``from`` the driver's error.
+and so does the pool's ``TimeoutError`` (no connection free within the pool timeout: a node
+overloaded, e.g. by a reconnect storm), always raised ``from`` the driver's error.
 
 :class:`Repository` is the base of every area's repository. It applies the mapping to every
 public coroutine method of a subclass, after the method's own handlers had their turn: a
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from cloud_gateway.errors import ConflictError, StoreError
 from cloud_gateway.store.database import Database
@@ -46,6 +48,8 @@ def _mapped(method: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[_T]]:
             return await method(*args, **kwargs)
         except DBAPIError as exc:
             raise store_error(exc, what) from exc
+        except PoolTimeoutError as exc:
+            raise StoreError(f"{what}: no database connection free: {exc}") from exc
 
     return call
 

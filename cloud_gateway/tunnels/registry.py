@@ -41,6 +41,11 @@ StateHook = Callable[["LiveTunnel"], Awaitable[None]]
 """Told about a live tunnel whose device state may have changed."""
 
 _LOGGER = logging.getLogger(__name__)
+_ADMISSION_HOOKS = 4
+"""State-hook runs after admissions at once (each reads the store: packages, LAN targets). In a
+reconnect storm they queued for the same pooled connections as the handshakes' own checks and
+starved them (pool timeouts); bounded, the handshakes keep most of the pool and the hooks
+catch up behind them."""
 
 
 class TunnelObserver(Protocol):
@@ -109,6 +114,8 @@ class TunnelRegistry:
         self._hooks: set[asyncio.Task[None]] = set()
         self._hooks_of: dict[int, asyncio.Task[None]] = {}
         """The state-hook task still running for a tunnel (by ``id`` of its LiveTunnel)."""
+        self._hook_slots: asyncio.Semaphore | None = None
+        """Bounds the hook runs after admissions (:data:`_ADMISSION_HOOKS`)."""
         self.metrics = metrics or TunnelMetrics(self.live_stats, now=clock.now)
         self.guard = HandshakeGuard()
         """Before the gate: no place without a verified device certificate, short HELLO waits,
@@ -156,7 +163,7 @@ class TunnelRegistry:
         self._schedule(tunnel, decision)
         if self.state_hooks:
             # the session starts running after registration: hooks that send must not wait
-            hooks = asyncio.create_task(self._run_hooks(tunnel), name="tunnel state hooks")
+            hooks = asyncio.create_task(self._admitted_hooks(tunnel), name="tunnel state hooks")
             self._hooks.add(hooks)
             self._hooks_of[id(tunnel)] = hooks
             hooks.add_done_callback(functools.partial(self._hooks_done, id(tunnel)))
@@ -317,6 +324,12 @@ class TunnelRegistry:
         self._hooks.discard(task)
         if self._hooks_of.get(key) is task:
             del self._hooks_of[key]
+
+    async def _admitted_hooks(self, tunnel: LiveTunnel) -> None:
+        slots = self._hook_slots = self._hook_slots or asyncio.Semaphore(_ADMISSION_HOOKS)
+        async with slots:
+            if self._tunnels.get(tunnel.device.id) is tunnel:  # not ended or replaced meanwhile
+                await self._run_hooks(tunnel)
 
     async def _run_hooks(self, tunnel: LiveTunnel) -> None:
         for hook in self.state_hooks:

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from cloud_gateway.devices.model import Device
+from cloud_gateway.devices.repository import device_columns, device_from
 from cloud_gateway.devices.schema import devices
 from cloud_gateway.store.repository import Repository
 from cloud_gateway.tunnels.schema import device_certificates
@@ -56,8 +58,28 @@ def _select() -> sa.Select[tuple[object, ...]]:
     )
 
 
+_DEVICE = "device__"
+"""Label prefix of the device's columns in :meth:`DeviceCertificateRepository.presented`."""
+
+
 class DeviceCertificateRepository(Repository):
     """Read and revoke device certificates."""
+
+    async def presented(self, serial: str) -> tuple[DeviceCertificate, Device] | None:
+        """The certificate with this serial and the device it was issued to, in one query
+        (the tunnel handshake: one round trip where a certificate and then its device by
+        slug took two)."""
+        async with self._db.connect() as conn:
+            row = (
+                await conn.execute(
+                    _select()
+                    .add_columns(*device_columns(_DEVICE))
+                    .where(device_certificates.c.serial == serial)
+                )
+            ).first()
+        if row is None:
+            return None
+        return _certificate(row._mapping), device_from(row._mapping, _DEVICE)
 
     async def get(self, serial: str) -> DeviceCertificate | None:
         """The certificate with this serial (lower-case hex), if it was issued here."""

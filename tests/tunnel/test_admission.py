@@ -58,10 +58,7 @@ async def test_a_full_gate_queues_and_hands_places_over_in_order() -> None:
 async def test_the_queue_is_only_as_long_as_max_wait_at_the_measured_rate() -> None:
     clock = ManualClock()
     gate = HandshakeGate(1, max_wait=2.0, min_rate=1.0, now=clock.monotonic)
-    for _ in range(20):  # 20 completions within the 5 s rate window: 4 a second
-        done = gate.try_enter()
-        assert done is not None
-        done.leave()
+    _complete(gate, clock, 20, each=0.25)  # 20 completions in 5 busy seconds: 4 a second
     assert gate.rate() == 4.0
     held = gate.try_enter()
     assert held is not None
@@ -103,10 +100,7 @@ def test_refused_devices_get_distinct_slots_at_a_share_of_the_rate() -> None:
     gate = HandshakeGate(
         1000, min_retry=5.0, min_rate=1.0, return_share=0.5, now=clock.monotonic, rand=lambda: 0.5
     )
-    for _ in range(100):  # 20 a second: refused devices come back at 10 a second
-        ticket = gate.try_enter()
-        assert ticket is not None
-        ticket.leave()
+    _complete(gate, clock, 100, each=0.05)  # 20 a second: refused ones come back at 10 a second
     delays = [gate.retry_after() for _ in range(300)]
     assert delays[0] == pytest.approx(5.05)  # the first slot starts min_retry from now
     gaps = {round(b - a, 6) for a, b in itertools.pairwise(delays)}
@@ -114,6 +108,40 @@ def test_refused_devices_get_distinct_slots_at_a_share_of_the_rate() -> None:
     assert delays[-1] == pytest.approx(34.95)
     clock.advance(30.0)  # slots handed out reach 35 s; none completed lately: 1/s floor
     assert gate.retry_after() == pytest.approx(5.0 + 0.5 * 2.0)  # the slot after them
+
+
+def test_idle_seconds_do_not_lower_the_rate() -> None:
+    # After a storm the refused devices wait for their slots and the gate sits idle between
+    # them: it still manages what it managed while it had work, and says so.
+    clock = ManualClock()
+    gate = HandshakeGate(8, min_rate=1.0, now=clock.monotonic)
+    _complete(gate, clock, 10, each=0.1)  # 10 in one busy second
+    clock.advance(3.0)  # idle
+    assert gate.rate() == pytest.approx(10.0)  # per busy second; per window second it was 2
+    overlapping = [gate.try_enter() for _ in range(4)]  # 4 at once for half a second
+    clock.advance(0.5)
+    for ticket in overlapping:
+        assert ticket is not None
+        ticket.leave()
+    assert gate.rate() == pytest.approx(14 / 1.5)
+    clock.advance(5.1)  # all of it out of the window: the floor
+    assert gate.rate() == 1.0
+
+
+def test_completions_in_one_instant_count_over_at_least_a_second() -> None:
+    gate = HandshakeGate(1, min_rate=1.0, now=lambda: 0.0)
+    _complete(gate, None, 30, each=0.0)
+    assert gate.rate() == 30.0
+
+
+def _complete(gate: HandshakeGate, clock: ManualClock | None, count: int, *, each: float) -> None:
+    """``count`` handshakes one after another, ``each`` seconds long."""
+    for _ in range(count):
+        ticket = gate.try_enter()
+        assert ticket is not None
+        if clock is not None:
+            clock.advance(each)
+        ticket.leave()
 
 
 def test_retry_delays_are_capped() -> None:

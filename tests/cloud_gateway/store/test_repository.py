@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.errors import ConflictError, StoreError
 from cloud_gateway.store import Store
+from cloud_gateway.store.engine import create_engine
 from cloud_gateway.store.repository import Repository
 from tunnel.clock import ManualClock
 
@@ -55,3 +57,22 @@ async def test_the_mapping_holds_inside_a_unit_of_work(store: Store, clock: Manu
     with pytest.raises(ConflictError):
         async with store.transaction() as uow:
             await uow.repo(_ProbeRepository).insert_account(clock, "bert")
+
+
+async def test_no_free_pooled_connection_becomes_a_store_error(store: Store) -> None:
+    # a node overloaded by a reconnect storm: every pooled connection busy past the timeout
+    engine = create_engine(
+        store.engine.url.render_as_string(hide_password=False),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.05,
+    )
+    try:
+        async with engine.connect() as held:
+            await held.execute(sa.text("SELECT 1"))  # the only connection, checked out
+            with pytest.raises(StoreError) as caught:
+                await _ProbeRepository(engine).read_missing_table()
+        assert isinstance(caught.value.__cause__, PoolTimeoutError)
+        assert "no database connection free" in str(caught.value)
+    finally:
+        await engine.dispose()

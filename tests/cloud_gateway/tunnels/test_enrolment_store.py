@@ -85,6 +85,11 @@ async def test_enrolment_is_claimed_once_and_creates_device_and_certificate(
     assert revoked is not None
     assert revoked.revoked
     assert revoked.revoke_reason == "lost"
+    # the handshake's look-up: the certificate and its device in one query
+    presented = await store.repo(DeviceCertificateRepository).presented("abc")
+    assert presented is not None
+    assert presented == (revoked, device)
+    assert await store.repo(DeviceCertificateRepository).presented("abd") is None
     assert await store.repo(DeviceCertificateRepository).revoke_device(device_id, now=now) == 0
     assert [
         c.serial for c in await store.repo(DeviceCertificateRepository).list_for_device(device_id)
