@@ -8,14 +8,17 @@ stdin (JSON):
 
 1. it starts the PayPal simulator and prints ``{"paypal_url", "client_id", "client_secret",
    "webhook_id"}``;
-2. it reads ``{"gateway": URL, "buyers": [{"login", "password"}, ...]}``, points PayPal's
-   webhook at the gateway; each buyer logs in through the portal's form, puts ``hub-remote``
-   (1 month, single booking) into the cart on the product page and opens the payment page
-   ("Kaufen"), all untimed, one after the other;
+2. it reads ``{"gateway": URL, "buyers": [{"login", "password"}, ...], "warmup": [...],
+   "alone": bool}``, points PayPal's webhook at the gateway; each warm-up buyer checks out
+   alone, one after the other and untimed (a gateway in service has served checkouts
+   before); each buyer logs in through the portal's form, puts ``hub-remote`` (1 month,
+   single booking) into the cart on the product page and opens the payment page ("Kaufen"),
+   all untimed, one after the other;
 3. it prints ``{"ready": true}`` and waits for the next line (``{"go": true}``), then all
-   buyers start together, each timed from POSTing the "Jetzt kaufen" form (CSRF
-   token, checkout key, PayPal) as a browser does: the 303 to PayPal's approval page, that
-   page, "Zahlung bestätigen" on it, PayPal's redirect to the gateway's return route (which
+   buyers start together (``alone``: one after the other, each once the webhooks of the one
+   before were answered), each timed from POSTing the "Jetzt kaufen" form (CSRF token,
+   checkout key, PayPal) as a browser does: the 303 to PayPal's approval page, that page,
+   "Zahlung bestätigen" on it, PayPal's redirect to the gateway's return route (which
    captures and books the payment), its 303 to the order page and the order page itself;
    it prints ``{"samples": [ms, ...], "spans": {step: [ms, ...]}}`` once every webhook event
    was answered, then ends when stdin closes.
@@ -163,15 +166,26 @@ async def run() -> None:
         command = await _read_command()
         paypal.webhook_url = urljoin(command["gateway"], "/api/v1/payments/paypal/webhook")
         buyers = [Buyer(command["gateway"], b["login"], b["password"]) for b in command["buyers"]]
+        warm = [Buyer(command["gateway"], b["login"], b["password"]) for b in command["warmup"]]
         try:
+            for buyer in warm:  # one after the other, untimed: a gateway that has served before
+                await buyer.prepare()
+                await buyer.checkout()
+                await paypal.drain()
             for buyer in buyers:
                 await buyer.prepare()
             emit(ready=True)
             await _read_command()  # "go"
-            done = await asyncio.gather(*(b.checkout() for b in buyers))
-            await paypal.drain()
+            if command.get("alone"):  # one after the other: a buyer alone on the gateway
+                done = []
+                for buyer in buyers:
+                    done.append(await buyer.checkout())
+                    await paypal.drain()
+            else:
+                done = await asyncio.gather(*(b.checkout() for b in buyers))
+                await paypal.drain()
         finally:
-            for buyer in buyers:
+            for buyer in (*warm, *buyers):
                 await buyer.http.close()
         emit(
             samples=[total for total, _spans in done],

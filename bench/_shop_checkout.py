@@ -57,6 +57,8 @@ from tunnel.clock import SystemClock
 
 __all__ = ["CheckoutRun", "checkout_p99_ms", "checkout_run", "p99"]
 
+#: untimed checkouts before the timed ones (see :func:`checkout_run`)
+WARMUP = 2
 #: the bench buyers' throwaway password
 _PASSWORD = "Sonnig!2026"
 
@@ -135,10 +137,17 @@ async def _verify(gateway_store: Any, buyers: int) -> None:
         )
 
 
-async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> CheckoutRun:
-    """``buyers`` concurrent card checkouts (see the module docstring).
+async def checkout_run(
+    buyers: int = 50, *, backend: str = "sqlite", warmup: int = WARMUP, alone: bool = False
+) -> CheckoutRun:
+    """``buyers`` concurrent checkouts (see the module docstring).
 
-    ``backend``: the gateway's database, ``sqlite`` (the default deployment) or ``postgresql``.
+    ``backend``: the gateway's database, ``sqlite`` (the default deployment) or ``postgresql``;
+    ``warmup``: checkouts by other buyers, one after the other and untimed, before the timed
+    ones (a gateway in service has served checkouts before: its first one also pays for
+    lazy imports, template compilation, SQLAlchemy's statement cache and new pool
+    connections); ``alone``: the buyers check out one after the other instead of all at once
+    (what one buyer alone on the gateway waits).
     """
     clock = SystemClock()
     with (
@@ -166,7 +175,7 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
             try:
                 hashed = await asyncio.to_thread(PasswordHasher().hash, _PASSWORD)
                 logins = []
-                for n in range(buyers):
+                for n in range(buyers + warmup):
                     account = await gateway.store.repo(AccountRepository).create(
                         username=f"buyer{n}", email=f"buyer{n}@example.org",
                         password_hash=hashed, created_at=clock.now(),
@@ -184,14 +193,21 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
                         )
                     )
                     logins.append({"login": f"buyer{n}", "password": _PASSWORD})
-                buyers_node.send({"gateway": gateway.url, "buyers": logins})
+                buyers_node.send(
+                    {
+                        "gateway": gateway.url,
+                        "buyers": logins[warmup:],
+                        "warmup": logins[:warmup],
+                        "alone": alone,
+                    }
+                )
                 await _event(buyers_node)  # logged in, carts filled: ready
                 with _profiled(f"gateway-{backend}"), _counted(gateway.store.engine) as counter:
                     cpu = time.process_time()
                     buyers_node.send({"go": True})
                     result = await _event(buyers_node)
                     cpu = time.process_time() - cpu
-                await _verify(gateway.store, buyers)
+                await _verify(gateway.store, buyers + warmup)
             finally:
                 await gateway.stop()
     return CheckoutRun(
@@ -249,7 +265,16 @@ if __name__ == "__main__":
     import json
     import sys
 
+    # python -m bench._shop_checkout [N] [sqlite] [postgresql] [warmup=K] [alone]
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    for name in sys.argv[2:] or ["sqlite", "postgresql"]:
-        run = asyncio.run(checkout_run(count, backend=name))
-        print(json.dumps({"backend": name, "buyers": count, **run.summary()}), flush=True)
+    options = sys.argv[2:]
+    warm = [int(a.removeprefix("warmup=")) for a in options if a.startswith("warmup=")]
+    one_by_one = "alone" in options
+    for name in [a for a in options if a in ("sqlite", "postgresql")] or ["sqlite", "postgresql"]:
+        run = asyncio.run(
+            checkout_run(count, backend=name, warmup=warm[-1] if warm else WARMUP, alone=one_by_one)
+        )
+        print(
+            json.dumps({"backend": name, "buyers": count, "alone": one_by_one, **run.summary()}),
+            flush=True,
+        )
