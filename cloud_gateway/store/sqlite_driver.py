@@ -10,8 +10,8 @@ statements spent most of its time between them.
 
 Here a statement is one hand-off: the thread creates the cursor, executes, fetches every row
 and closes the cursor, and returns rows, description, row count and last row id together
-(what the adapter's cursor buffered before in four steps). A rollback with no transaction
-open on the SQLite connection is skipped (``in_transaction`` is read without a hand-off:
+(what the adapter's cursor buffered before in four steps). A rollback or commit with no
+transaction open on the SQLite connection is skipped (``in_transaction`` is read without a hand-off:
 nothing else runs on a connection while it is checked out). Server-side cursors stay
 SQLAlchemy's own.
 
@@ -125,17 +125,25 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    """The adapter's connection with one-hand-off cursors; no rollback without a transaction."""
+    """The adapter's connection with one-hand-off cursors; no rollback or commit without a
+    transaction."""
 
     __slots__ = ()
     # SQLAlchemy types the attribute as its own cursor class, not as a base to extend
     _cursor_cls = _Cursor  # type: ignore[assignment]
 
-    def rollback(self) -> None:
+    def _idle(self) -> bool:
+        """Whether the SQLite connection is open with no transaction (no hand-off needed)."""
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        if connection._connection is not None and not connection.in_transaction:
-            return  # nothing to roll back: a read, or a transaction already ended
-        super().rollback()
+        return connection._connection is not None and not connection.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():  # else nothing to roll back: a read, or a transaction ended
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():  # else nothing to commit: a write transaction that only read
+            super().commit()
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
