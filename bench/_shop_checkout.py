@@ -1,18 +1,29 @@
-"""Checkout latency: 50 concurrent buyers, "Jetzt kaufen" to the order page, paid by PayPal.
+"""Checkout latency: 50 concurrent buyers, "Jetzt bezahlen" / "Jetzt kaufen" to the order page.
 
-Two processes, as in production the browsers, the payment provider and the gateway do not
+Two processes, as in production the browsers, the payment providers and the gateway do not
 share a CPU: this one runs the real gateway (TLS, SQLite or PostgreSQL, its services from the
-composition root); the buyers' node (``bench/_shop_buyers.py``) runs the provider's simulator
-and one browser per buyer (own cookie jar, keep-alive connections). Hub packages are paid by
-PayPal or bank transfer in the shop (seed 000), so the provider is the PayPal simulator.
+composition root); the buyers' node (``bench/_shop_buyers.py``) runs the providers'
+simulators and one browser per buyer (own cookie jar, keep-alive connections).
 
-Untimed, each buyer logs in through the portal's form, puts a package into the cart and opens
-the payment page. Then all start together; one buyer's time runs from POSTing the
-"Jetzt kaufen" form (CSRF token, checkout key, PayPal) over PayPal's approval page and
-"Zahlung bestätigen", the gateway's return route (capture and booking), to the order page it
-lands on. After every webhook event was answered, each order must be active with its payment
-booked once (else the run fails).
-``bench/shop.py`` reports :func:`checkout_p99_ms` as ``checkout_p99_ms`` (goal: at most 150 ms).
+Two legs (``provider``):
+
+- ``psp`` (the issue's "checkout through the PSP simulator", ``checkout_p99_ms``): each buyer
+  is an installer with a plant (one inverter of unknown power, priced at 20 kW). Untimed, it
+  logs in, orders the plant's licence ("Lizenz kaufen", 365 days, "Jetzt kostenpflichtig
+  bestellen") and opens the order's payment page. Timed: POSTing "Jetzt bezahlen" by card
+  (CSRF token, pay key), the PSP's hosted page, its "Jetzt bezahlen" (the PSP sends its signed
+  notification to the gateway and the buyer back), the gateway's return route, the order
+  page it lands on;
+- ``paypal`` (hub packages are paid by PayPal or bank transfer, seed 000): untimed, each buyer
+  logs in, puts a package into the cart and opens the payment page. Timed: POSTing
+  "Jetzt kaufen" (CSRF token, checkout key, PayPal), PayPal's approval page and
+  "Zahlung bestätigen", the gateway's return route (capture and booking), the order page.
+
+Before the timed part, ``warmup`` other buyers check out one after the other (a gateway in
+service has served checkouts before). After every notification or webhook was answered, each
+order must be active with its payment booked once and one invoice (else the run fails).
+``bench/shop.py`` reports the p99 of the ``psp`` leg as ``checkout_p99_ms`` (goal: at most
+150 ms).
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +64,16 @@ from cloud_gateway.config import (
 )
 from cloud_gateway.payments.model import PaymentState
 from cloud_gateway.payments.schema import payments
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
+from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.server import start_gateway
 from tunnel.clock import SystemClock
 
 __all__ = ["CheckoutRun", "checkout_p99_ms", "checkout_run", "p99"]
 
+#: untimed checkouts before the timed ones (see :func:`checkout_run`)
+WARMUP = 2
 #: the bench buyers' throwaway password
 _PASSWORD = "Sonnig!2026"
 
@@ -135,11 +152,27 @@ async def _verify(gateway_store: Any, buyers: int) -> None:
         )
 
 
-async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> CheckoutRun:
-    """``buyers`` concurrent card checkouts (see the module docstring).
+async def checkout_run(
+    buyers: int = 50,
+    *,
+    backend: str = "sqlite",
+    warmup: int = WARMUP,
+    alone: bool = False,
+    provider: str = "psp",
+) -> CheckoutRun:
+    """``buyers`` concurrent checkouts (see the module docstring).
 
-    ``backend``: the gateway's database, ``sqlite`` (the default deployment) or ``postgresql``.
+    ``backend``: the gateway's database, ``sqlite`` (the default deployment) or ``postgresql``;
+    ``warmup``: checkouts by other buyers, one after the other and untimed, before the timed
+    ones (a gateway in service has served checkouts before: its first one also pays for
+    lazy imports, template compilation, SQLAlchemy's statement cache and new pool
+    connections); ``alone``: the buyers check out one after the other instead of all at once
+    (what one buyer alone on the gateway waits); ``provider``: ``psp`` (a monitoring licence
+    for the buyer's plant, paid by card on the PSP's hosted page) or ``paypal`` (a hub
+    package paid by PayPal).
     """
+    if provider not in ("psp", "paypal"):
+        raise ValueError(f"unknown provider {provider!r}")
     clock = SystemClock()
     with (
         tempfile.TemporaryDirectory(prefix="bench-shop-") as tmp,
@@ -160,13 +193,16 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
                     paypal_client_id=paypal["client_id"],
                     paypal_client_secret=paypal["client_secret"],
                     paypal_webhook_id=paypal["webhook_id"],
+                    psp_url=paypal["psp_url"],
+                    psp_api_key=paypal["psp_api_key"],
+                    psp_secret=paypal["psp_secret"],
                 ),
             )
             gateway = await start_gateway(config, clock)
             try:
                 hashed = await asyncio.to_thread(PasswordHasher().hash, _PASSWORD)
                 logins = []
-                for n in range(buyers):
+                for n in range(buyers + warmup):
                     account = await gateway.store.repo(AccountRepository).create(
                         username=f"buyer{n}", email=f"buyer{n}@example.org",
                         password_hash=hashed, created_at=clock.now(),
@@ -183,15 +219,26 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
                             updated_at=clock.now(),
                         )
                     )
-                    logins.append({"login": f"buyer{n}", "password": _PASSWORD})
-                buyers_node.send({"gateway": gateway.url, "buyers": logins})
+                    login: dict[str, Any] = {"login": f"buyer{n}", "password": _PASSWORD}
+                    if provider == "psp":
+                        login["plant"] = await _plant(gateway.store, account.id, clock.now())
+                    logins.append(login)
+                buyers_node.send(
+                    {
+                        "gateway": gateway.url,
+                        "buyers": logins[warmup:],
+                        "warmup": logins[:warmup],
+                        "alone": alone,
+                        "provider": provider,
+                    }
+                )
                 await _event(buyers_node)  # logged in, carts filled: ready
                 with _profiled(f"gateway-{backend}"), _counted(gateway.store.engine) as counter:
                     cpu = time.process_time()
                     buyers_node.send({"go": True})
                     result = await _event(buyers_node)
                     cpu = time.process_time() - cpu
-                await _verify(gateway.store, buyers)
+                await _verify(gateway.store, buyers + warmup)
             finally:
                 await gateway.stop()
     return CheckoutRun(
@@ -200,6 +247,15 @@ async def checkout_run(buyers: int = 50, *, backend: str = "sqlite") -> Checkout
         gateway_cpu_s=cpu,
         statements=counter[0],
     )
+
+
+async def _plant(store: Any, account_id: int, now: datetime) -> int:
+    """A plant with one inverter of unknown power (priced at 20 kW): the licence to buy."""
+    plant = await store.repo(PlantRepository).create(account_id, PlantFields(name="Dach"), now)
+    await store.repo(InverterRepository).add(
+        plant_id=plant.id, account_id=account_id, serial=f"BENCH{plant.id:06d}", name="", now=now
+    )
+    return int(plant.id)
 
 
 @contextlib.contextmanager
@@ -249,7 +305,19 @@ if __name__ == "__main__":
     import json
     import sys
 
+    # python -m bench._shop_checkout [N] [sqlite] [postgresql] [psp] [paypal] [warmup=K] [alone]
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    for name in sys.argv[2:] or ["sqlite", "postgresql"]:
-        run = asyncio.run(checkout_run(count, backend=name))
-        print(json.dumps({"backend": name, "buyers": count, **run.summary()}), flush=True)
+    options = sys.argv[2:]
+    warm = [int(a.removeprefix("warmup=")) for a in options if a.startswith("warmup=")]
+    one_by_one = "alone" in options
+    providers = [a for a in options if a in ("psp", "paypal")] or ["psp"]
+    for name in [a for a in options if a in ("sqlite", "postgresql")] or ["sqlite", "postgresql"]:
+        for via in providers:
+            run = asyncio.run(
+                checkout_run(
+                    count, backend=name, warmup=warm[-1] if warm else WARMUP, alone=one_by_one,
+                    provider=via,
+                )
+            )  # fmt: skip
+            line = {"backend": name, "provider": via, "buyers": count, "alone": one_by_one}
+            print(json.dumps({**line, **run.summary()}), flush=True)

@@ -76,6 +76,8 @@ _PAYPAL = (Provider.PAYPAL, Provider.PAYPAL_SUBSCRIPTION)
 #: subscriptions that may still renew at PayPal (approved or awaiting approval)
 _LIVE = (PaymentState.PENDING, PaymentState.PAID)
 _ENDING = (PaymentState.CANCELLING, PaymentState.CANCELLED)
+#: the outcomes :meth:`PaymentService._apply` writes
+_BOOKED = (NoticeKind.PAID, NoticeKind.DECLINED)
 #: how long a cancellation PayPal did not answer waits before it is asked again
 CANCEL_RETRY = timedelta(minutes=5)
 
@@ -364,6 +366,10 @@ class PaymentService:
         if outcome.kind is NoticeKind.CANCELLED:
             await self._cancelled(payment)
             return await self._seen(event)
+        if event is None and outcome.kind not in _BOOKED:
+            # nothing to write (a PSP buyer back before its notification): no transaction,
+            # so the return does not queue behind the writers on SQLite
+            return False
         now = self._clock.now()
         booked: dict[str, Any] | None = None
         async with self._store.transaction() as unit:

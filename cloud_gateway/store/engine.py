@@ -1,11 +1,13 @@
 """Engine factory and migrations for both backends.
 
 SQLite (aiosqlite) is the embedded default: WAL journal, ``synchronous=FULL`` and
-foreign keys switched on for every connection. PostgreSQL (asyncpg) is for production; its
-pool keeps :data:`PG_POOL_SIZE` connections open (plus :data:`PG_MAX_OVERFLOW` in a burst,
-closed again after use): under SQLAlchemy's default of 5 the concurrent checkouts of
-``python -m bench shop`` waited for a connection or paid for opening one. At most 20 per node,
-as before the sum (``docs/operations.md``: connections per node).
+foreign keys switched on for every connection; statements go through
+:mod:`cloud_gateway.store.sqlite_driver` (one thread hand-off each instead of four).
+PostgreSQL (asyncpg) is for production; its pool keeps :data:`PG_POOL_SIZE` connections
+open (plus :data:`PG_MAX_OVERFLOW` in a burst, closed again after use): under SQLAlchemy's
+default of 5 the concurrent checkouts of ``python -m bench shop`` waited for a connection or
+paid for opening one. At most 20 per node, as before the sum (``docs/operations.md``:
+connections per node).
 Migrations are Alembic scripts in ``cloud_gateway/store/migrations``; :func:`migrate`
 applies them on an async engine through a shared connection.
 """
@@ -23,6 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from cloud_gateway.store.sqlite_driver import one_hop_dbapi
+
 __all__ = ["MIGRATIONS_DIR", "PG_MAX_OVERFLOW", "PG_POOL_SIZE", "create_engine", "migrate"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.drivername == "sqlite+aiosqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("module", one_hop_dbapi())  # one thread hand-off per statement
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -1,6 +1,7 @@
 """The shop benchmark in smoke size: both parts run on both backends and report the keys the
 issue names (the camt part raises unless every credit settled its pro-forma, the checkout part
-unless every buyer reached a paid order page)."""
+unless every buyer reached its order page and every order is paid and active), the checkout
+through the PSP and, as a second leg, through PayPal."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def test_shop_bench_smoke() -> None:
     assert metrics["checkout_p99_ms"] > 0
     assert metrics["statements_per_checkout_sqlite"] > 0
     assert metrics["statements_per_checkout_postgresql"] > 0
+    assert metrics["paypal_checkout_p99_ms_sqlite"] > 0  # the second leg: hub package, PayPal
+    assert metrics["paypal_checkout_p99_ms_postgresql"] > 0
     assert metrics["camt_import_s_sqlite"] > 0
     assert metrics["camt_import_s_postgresql"] > 0
     assert set(ratios) == {
