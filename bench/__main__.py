@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "tunnel": "bench.tunnel",
     "tunnel-scale": "bench.tunnel_scale",
     "tunnel-wan": "bench.tunnel_wan",
+    "tunnel-wan-gap": "bench.wan_gap",
     "addon": "bench.addon",
     "alerts": "bench.alerts",
     "billing": "bench.billing",

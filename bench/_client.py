@@ -23,11 +23,21 @@ def _connect(port: int) -> socket.socket:
     return sock
 
 
-def bulk(port: int, nbytes: int, started: threading.Event | None = None) -> float:
-    """Ask the source for ``nbytes`` and receive them; seconds from request to last byte."""
+def bulk(
+    port: int,
+    nbytes: int,
+    started: threading.Event | None = None,
+    arrivals: list[tuple[float, int]] | None = None,
+) -> float:
+    """Ask the source for ``nbytes`` and receive them; seconds from request to last byte.
+
+    ``arrivals``, if given, receives (``time.monotonic()``, bytes so far) when the request
+    goes out (0 bytes) and per piece received."""
     buffer = bytearray(1024 * 1024)
     with _connect(port) as sock:
         begin = time.perf_counter()
+        if arrivals is not None:
+            arrivals.append((time.monotonic(), 0))
         sock.sendall(_SIZE.pack(nbytes))
         got = 0
         while got < nbytes:
@@ -35,6 +45,8 @@ def bulk(port: int, nbytes: int, started: threading.Event | None = None) -> floa
             if n == 0:
                 raise ConnectionError(f"source closed after {got} of {nbytes} bytes")
             got += n
+            if arrivals is not None:
+                arrivals.append((time.monotonic(), got))
             if started is not None and got >= len(buffer):
                 started.set()
         return time.perf_counter() - begin

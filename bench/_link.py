@@ -21,6 +21,9 @@ leaving the home (what the user downloads from the CCU), ``up`` of bytes going i
 On a route to a target at home (the direct path: client -> CCU) the connecting side is
 the user; a route whose port ends in ``h`` is connected to *from* home (the device or
 ``ssh -R`` dialling out to the gateway), so there the connecting side's bytes go ``down``.
+
+With ``BENCH_LINK_TRACE=FILE`` the link records when each chunk started to cross and its
+size, per direction, and writes them to FILE as JSON when it ends (:mod:`bench.wan_gap`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import random
 import socket
 import sys
@@ -66,13 +70,18 @@ class Direction:
         self.queued = 0
         self._paused: set[Relay] = set()
         self._random = random.Random(7)
+        self.trace: list[tuple[float, int]] | None = None
+        """With ``BENCH_LINK_TRACE``: (serialisation start, size) per chunk."""
 
     def send(self, data: bytes, to: Relay, sender: Relay) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         for start in range(0, len(data), _CHUNK):
             chunk = data[start : start + _CHUNK]
-            self._busy_until = max(now, self._busy_until) + len(chunk) / self._rate
+            begin = max(now, self._busy_until)
+            if self.trace is not None:
+                self.trace.append((begin, len(chunk)))
+            self._busy_until = begin + len(chunk) / self._rate
             jitter = self._jitter * (self._random.random() - 0.5)
             # Strictly later than the chunk ahead: timers due at the same instant may
             # run in any order.
@@ -163,11 +172,11 @@ class Relay(asyncio.Protocol):
             self.transport.resume_reading()
 
 
-async def _serve(profile: LinkProfile, targets: list[str]) -> list[int]:
+async def _serve(
+    profile: LinkProfile, targets: list[str], directions: tuple[Direction, Direction]
+) -> list[int]:
     loop = asyncio.get_running_loop()
-    one_way = profile.rtt / 2
-    from_home = Direction(profile.down, one_way, profile.jitter, profile.queue)
-    to_home = Direction(profile.up, one_way, profile.jitter, profile.queue)
+    from_home, to_home = directions
     ports = []
     for route in targets:
         target = int(route.rstrip("h"))
@@ -223,16 +232,24 @@ def _connected(client: Relay) -> Any:
     return done
 
 
-async def _main(profile: LinkProfile, targets: list[str]) -> None:
-    ports = await _serve(profile, targets)
+async def _main(profile: LinkProfile, targets: list[str], trace: str | None) -> None:
+    one_way = profile.rtt / 2
+    down = Direction(profile.down, one_way, profile.jitter, profile.queue)
+    up = Direction(profile.up, one_way, profile.jitter, profile.queue)
+    if trace:
+        down.trace, up.trace = [], []
+    ports = await _serve(profile, targets, (down, up))
     print(json.dumps({"ports": ports}), flush=True)
     await asyncio.to_thread(sys.stdin.read)
+    if trace:  # the clock is time.monotonic(), shared with the bench's processes
+        with open(trace, "w", encoding="utf-8") as out:  # noqa: PTH123, ASYNC230 - at exit
+            json.dump({"down": down.trace, "up": up.trace}, out)
 
 
 def main(argv: list[str]) -> None:
     figures = json.loads(argv[0])
     profile = LinkProfile(**figures)
-    asyncio.run(_main(profile, argv[1:]))
+    asyncio.run(_main(profile, argv[1:], os.environ.get("BENCH_LINK_TRACE")))
 
 
 if __name__ == "__main__":

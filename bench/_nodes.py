@@ -39,6 +39,7 @@ from tunnel.connector import TunnelConnector
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.streams import Stream
 from tunnel.tcp_splice import TcpSplice, splice_tcp
+from tunnel.tls_buffers import install as install_lean_tls
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -141,7 +142,6 @@ async def gateway(certs: Path, forwards: dict[str, str], *, v1: bool = False) ->
     from aiohttp import web  # noqa: PLC0415
 
     from tunnel.gateway_end import GatewaySession  # noqa: PLC0415
-    from tunnel.tls_buffers import install as install_lean_tls  # noqa: PLC0415
     from tunnel.window import WindowBudget  # noqa: PLC0415
     from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport  # noqa: PLC0415
 
@@ -218,6 +218,7 @@ async def splice_to_target(stream: Stream) -> None:
 
 
 async def device(certs: Path, url: str) -> None:
+    install_lean_tls()  # as ccu-addon and inverter-agent do before their loop (ADR 0007)
     connector = TunnelConnector(
         url=url,
         ssl_context=device_context(certs),

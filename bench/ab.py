@@ -13,7 +13,8 @@ always "how much better is new" (> 1: faster, < 1: slower), so one threshold rea
 line. Baseline paths (plain TCP, ssh, snitun, the raw driver) are left out: they measure the
 machine, not the change. Each benchmark's line also gives the medians behind the ratios
 (``old``, ``new``). The last JSON line holds, per benchmark, the geometric mean and the
-worst of those ratios.
+worst of those ratios. Each run's own last line goes to stderr as it finishes (with the
+baselines and the benchmark's ratios, which the comparison leaves out).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def _run(tree: Path, name: str, smoke: bool) -> dict[str, Any]:
         raise RuntimeError(
             f"{name} in {tree} failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
         )
+    print(lines[-1], file=sys.stderr, flush=True)  # every run whole, baselines and ratios too
     metrics: dict[str, Any] = json.loads(lines[-1])["metrics"]
     return metrics
 

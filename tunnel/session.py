@@ -51,7 +51,13 @@ from tunnel.session_state import DisconnectReason, Flag, SessionStats
 from tunnel.stream_table import MAX_STREAMS, StreamTable
 from tunnel.streams import INITIAL_WINDOW, Stream, fail_open_or_reset
 from tunnel.transport import EagerSender, MessageTransport, PushTransport, abilities
-from tunnel.window import TUNNEL_BUDGET, TunnelWindows, WindowBudget, shared_budget
+from tunnel.window import (
+    START_WINDOW,
+    TUNNEL_BUDGET,
+    TunnelWindows,
+    WindowBudget,
+    shared_budget,
+)
 
 __all__ = [
     "DEFAULT_HEARTBEAT",
@@ -103,6 +109,7 @@ class TunnelSession:
         on_control: ControlHandler | None = None,
         name: str = "tunnel",
         window_budget: WindowBudget | None = None,
+        start_window: int = START_WINDOW,
     ) -> None:
         self.name = name
         self.heartbeat = heartbeat
@@ -128,6 +135,7 @@ class TunnelSession:
             budget=window_budget or WindowBudget(limit=TUNNEL_BUDGET, parent=shared_budget()),
             now=_loop_time,
             rtt=self._measured_rtt,
+            start=max(window, start_window),
         )
         self._streams = StreamTable(
             self,

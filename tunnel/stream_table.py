@@ -138,7 +138,7 @@ class StreamTable:
         self._streams[stream.id] = stream
         self._opening[stream.id] = stream
         self.opened_total += 1
-        self._queue.send_frame(OpenStream(stream.id, target, self._window))
+        self._queue.send_frame(OpenStream(stream.id, target, stream.window_size))
         return stream
 
     def incoming(self, frame: OpenStream) -> Stream | None:
@@ -158,12 +158,13 @@ class StreamTable:
         return stream
 
     def _new_stream(self, stream_id: int, target: str, open_credit: int | None = None) -> Stream:
-        tuner = None if self._windows is None else self._windows.tuner()
+        # Alone on the tunnel: the tuner may give the stream a head start (tunnel/window.py).
+        tuner = None if self._windows is None else self._windows.tuner(alone=not self._streams)
         return Stream(
             self,
             stream_id,
             target,
-            window=self._window,
+            window=self._window if tuner is None else tuner.size,
             accepted=False,
             tuner=tuner,
             open_credit=open_credit,

@@ -1,8 +1,10 @@
 """Receive windows that grow with the bandwidth-delay product; pure, no tasks, no I/O.
 
-A stream starts with the session's initial window (256 KiB by default). Each time the
-receiver returns credit (once half the window was consumed) it asks its
-:class:`WindowTuner` how large the window should be from now on::
+A stream starts with the session's initial window (256 KiB by default), or with a head
+start (:data:`START_WINDOW`, 1 MiB) when it opens alone on its tunnel and the budgets have
+room (:meth:`TunnelWindows.opening`). Each time the receiver returns credit (once half the
+window was consumed) it asks its :class:`WindowTuner` how large the window should be from
+now on::
 
     budget = WindowBudget(limit=8 * MIB, parent=shared_budget())   # one per tunnel
     windows = TunnelWindows(initial=256 * KIB, budget=budget, now=clock, rtt=lambda: 0.05)
@@ -39,6 +41,7 @@ from typing import Final
 
 __all__ = [
     "MAX_WINDOW",
+    "START_WINDOW",
     "TunnelWindows",
     "WindowBudget",
     "WindowTuner",
@@ -48,6 +51,8 @@ __all__ = [
 
 MAX_WINDOW: Final = 1024 * 1024
 """The protocol's bound on a stream's receive window (docs/protocol.md)."""
+START_WINDOW: Final = MAX_WINDOW
+"""The window of a stream that opens alone on its tunnel (:meth:`TunnelWindows.opening`)."""
 TUNNEL_BUDGET: Final = 8 * 1024 * 1024
 """Window growth one tunnel may reserve, over all its streams."""
 GLOBAL_BUDGET: Final = 256 * 1024 * 1024
@@ -71,6 +76,13 @@ class WindowBudget:
         """What a reservation could get now (here and in every parent)."""
         own = self.limit - self.used
         return own if self.parent is None else min(own, self.parent.free)
+
+    @property
+    def roomy(self) -> bool:
+        """Less than half used, here and in every parent: room for a head start."""
+        if self.used * 2 >= self.limit:
+            return False
+        return self.parent is None or self.parent.roomy
 
     @property
     def under_pressure(self) -> bool:
@@ -135,7 +147,16 @@ def next_size(
 class TunnelWindows:
     """What the streams of one tunnel share: budget, clock and the measured RTT."""
 
-    __slots__ = ("_recent", "_switched_at", "budget", "initial", "maximum", "now", "rtt")
+    __slots__ = (
+        "_recent",
+        "_switched_at",
+        "budget",
+        "initial",
+        "maximum",
+        "now",
+        "rtt",
+        "start",
+    )
 
     def __init__(
         self,
@@ -145,10 +166,17 @@ class TunnelWindows:
         now: Callable[[], float],
         rtt: Callable[[], float | None],
         maximum: int = MAX_WINDOW,
+        start: int | None = None,
     ) -> None:
         if not 0 < initial <= maximum <= MAX_WINDOW:
             raise ValueError(f"need 0 < initial <= maximum <= {MAX_WINDOW}")
+        start = initial if start is None else start
+        if not initial <= start <= maximum:
+            raise ValueError("need initial <= start <= maximum")
         self.initial = initial
+        """The window every stream may shrink back to; never reserved from the budget."""
+        self.start = start
+        """The window a stream opening alone starts with (:meth:`opening`)."""
         self.maximum = maximum
         self.budget = budget
         self.now = now
@@ -156,8 +184,28 @@ class TunnelWindows:
         self._recent: WindowTuner | None = None  # the stream that received DATA last
         self._switched_at = -1e9  # when DATA last arrived for another stream than before
 
-    def tuner(self) -> WindowTuner:
-        return WindowTuner(self)
+    def tuner(self, *, alone: bool = False) -> WindowTuner:
+        """The window of a new stream; ``alone``: no other stream of the tunnel is open."""
+        return WindowTuner(self, self.opening(alone=alone))
+
+    def opening(self, *, alone: bool) -> int:
+        """The window a new stream starts with, its growth reserved from the budget.
+
+        A stream that opens while no other stream of the tunnel is open (a download, a
+        backup, the first request of a page) starts at :attr:`start`, as far as the budget
+        gives, if the budgets are less than half used: it fills the line from the first
+        round trip (ssh starts its channels at 2 MiB) instead of ramping up from
+        :attr:`initial` over the first credit updates. Streams that open beside another
+        start at :attr:`initial`, so a page's parallel requests hold no head start, a
+        backup that starts during a page load none either, and no tunnel holds more than
+        one head start at a time (a browser's idle keep-alive connection may keep one).
+        The head start is growth like any other: it shrinks under contention and
+        pressure at the stream's credit updates and returns at its end.
+        """
+        extra = self.start - self.initial
+        if not alone or extra <= 0 or not self.budget.roomy:
+            return self.initial
+        return self.initial + self.budget.reserve(extra)
 
     def saw_data(self, tuner: WindowTuner) -> None:
         """DATA arrived for ``tuner``'s stream, or it queued DATA to send (cheap: called
@@ -180,9 +228,9 @@ class WindowTuner:
 
     __slots__ = ("_last", "_windows", "size")
 
-    def __init__(self, windows: TunnelWindows) -> None:
+    def __init__(self, windows: TunnelWindows, size: int | None = None) -> None:
         self._windows = windows
-        self.size = windows.initial
+        self.size = windows.initial if size is None else size
         """The current window: what the peer may have in flight plus what is unread."""
         self._last: float | None = None
 

@@ -11,7 +11,10 @@ a manual clock with a round trip the rules change, from a tunnel budget that res
 from a global one which "other tunnels" fill and empty (memory pressure). Invariants: no
 window beyond its maximum, no budget beyond its limit, and a tunnel's reservations are
 exactly its live streams' growth; and a window never grows at a credit update while another
-stream of its tunnel is sending a request (the contention rule).
+stream of its tunnel is sending a request (the contention rule). Each end's head start (the
+window of a stream that opens alone, ``TunnelWindows.start``) varies too: a stream opened
+beside another starts at the initial window, one opened alone at most at the head start,
+and at the initial window while the budgets are half used.
 """
 
 from __future__ import annotations
@@ -83,16 +86,25 @@ class Wire:
         return None
 
 
+def check_opening(windows: TunnelWindows, stream: Stream, *, alone: bool, roomy: bool) -> None:
+    """A new stream's window: the head start only alone and with room, within the start."""
+    if alone and roomy:
+        assert WINDOW <= stream.window_size <= windows.start
+    else:
+        assert stream.window_size == WINDOW
+
+
 class End:
-    def __init__(self, *, odd: bool, link: Link) -> None:
+    def __init__(self, *, odd: bool, link: Link, start: int = MAX_TUNED) -> None:
         self.wire = Wire()
         self.budget = WindowBudget(limit=TUNNEL_LIMIT, parent=link.budget)
-        windows = TunnelWindows(
+        self.windows = windows = TunnelWindows(
             initial=WINDOW,
             maximum=MAX_TUNED,
             budget=self.budget,
             now=link.clock.monotonic,
             rtt=lambda: link.rtt,
+            start=start,
         )
         # The gateway's streams are pipelined: DATA may follow OPEN before OPEN_OK.
         credit = OPEN_CREDIT if odd else 0
@@ -105,9 +117,11 @@ class End:
     def deliver(self) -> None:
         frame = self.in_flight.popleft()
         if isinstance(frame, OpenStream):
+            alone, roomy = not self.table.streams, self.budget.roomy
             stream = self.table.incoming(frame)
             if stream is not None:
                 self.known[stream.id] = stream
+                check_opening(self.windows, stream, alone=alone, roomy=roomy)
             return
         if isinstance(frame, Data):
             stream = self.table.get(frame.stream_id)
@@ -161,8 +175,16 @@ class FlowControlMachine(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(["webui", "bulk", "api"]))
     def open(self, name: str) -> None:
-        stream = self.gateway.table.open(name)
-        self.gateway.known[stream.id] = stream
+        gateway = self.gateway
+        alone, roomy = not gateway.table.streams, gateway.budget.roomy
+        stream = gateway.table.open(name)
+        gateway.known[stream.id] = stream
+        check_opening(gateway.windows, stream, alone=alone, roomy=roomy)
+
+    @rule(side=st.booleans(), start=st.sampled_from([WINDOW, 2 * WINDOW + 100, MAX_TUNED]))
+    def head_start(self, side: bool, start: int) -> None:
+        """An end's streams that open alone start at ``start`` from now on."""
+        self.ends()[side].windows.start = start
 
     @rule(index=st.integers(0, 9), fail=st.booleans())
     def answer_open(self, index: int, fail: bool) -> None:
@@ -220,8 +242,8 @@ class FlowControlMachine(RuleBasedStateMachine):
         for end in self.ends():
             end.table.abort_all(StreamResetError("dropped"))
             end.in_flight.clear()
-        self.gateway = End(odd=True, link=self.link)
-        self.device = End(odd=False, link=self.link)
+        self.gateway = End(odd=True, link=self.link, start=self.gateway.windows.start)
+        self.device = End(odd=False, link=self.link, start=self.device.windows.start)
         self.establish()
 
     @rule(side=st.booleans(), index=st.integers(0, 9), rounds=st.integers(1, 6))

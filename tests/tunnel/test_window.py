@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunnel.clock import ManualClock
-from tunnel.frames import Data, Frame, OpenOk
+from tunnel.frames import Data, Frame, OpenOk, OpenStream
 from tunnel.stream_table import OPEN_CREDIT, StreamTable
 from tunnel.streams import Stream
 from tunnel.window import MAX_WINDOW, TunnelWindows, WindowBudget, next_size
@@ -253,3 +253,99 @@ def test_the_first_update_grows_when_the_half_window_came_within_an_rtt() -> Non
     slow.saw_data()
     clock.advance(0.08)
     assert slow.update() == 65_536
+
+
+def _head_start(budget: WindowBudget, clock: ManualClock) -> TunnelWindows:
+    return TunnelWindows(
+        initial=256 * KIB,
+        budget=budget,
+        now=clock.monotonic,
+        rtt=lambda: 0.05,
+        start=MAX_WINDOW,
+    )
+
+
+def test_a_stream_opening_alone_gets_the_head_start() -> None:
+    # DSL, 50 Mbit/s at 50 ms: 2 x BDP = 625,000 bytes. A download alone on its tunnel
+    # starts at 1 MiB (786,432 bytes reserved beyond the initial 256 KiB) instead of
+    # ramping up from 256 KiB; a stream opening beside it starts at 256 KiB.
+    clock = ManualClock()
+    shared = WindowBudget(limit=256 * 1024 * KIB)
+    budget = WindowBudget(limit=8 * 1024 * KIB, parent=shared)
+    windows = _head_start(budget, clock)
+    download = windows.tuner(alone=True)
+    assert download.size == 1_048_576
+    assert budget.used == shared.used == 786_432
+    page = windows.tuner(alone=False)
+    assert page.size == 262_144
+    assert budget.used == 786_432
+    download.release()
+    page.release()
+    assert budget.used == shared.used == 0
+
+
+def test_the_head_start_shrinks_like_growth() -> None:
+    # A backup started alone at 1 MiB; a page request goes out beside it: at the
+    # backup's next update the window halves, and the bytes go back to the budget.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    windows = _head_start(budget, clock)
+    backup = windows.tuner(alone=True)
+    backup.saw_data()
+    page = windows.tuner()
+    page.sent_data()
+    clock.advance(0.01)
+    assert backup.update() == 524_288
+    assert budget.used == 262_144
+    clock.advance(0.01)
+    assert backup.update() == 262_144
+    assert budget.used == 0
+
+
+def test_no_head_start_from_a_budget_half_used() -> None:
+    clock = ManualClock()
+    shared = WindowBudget(limit=1_200_000)
+    budget = WindowBudget(limit=8 * 1024 * KIB, parent=shared)
+    windows = _head_start(budget, clock)
+    assert shared.reserve(600_000) == 600_000  # other tunnels: half of it
+    assert windows.tuner(alone=True).size == 262_144
+    assert budget.used == 0
+    shared.release(100_000)  # 500,000 used: room, but only 700,000 of the 786,432
+    assert windows.tuner(alone=True).size == 262_144 + 700_000
+    assert shared.used == 1_200_000
+
+
+def test_without_a_start_the_window_starts_at_the_initial_one() -> None:
+    clock = ManualClock()
+    budget = WindowBudget(limit=1_000_000)
+    windows = _windows(clock, rtt=0.05, budget=budget)
+    assert windows.tuner(alone=True).size == 65_536
+    assert budget.used == 0
+    with pytest.raises(ValueError, match="start"):
+        TunnelWindows(
+            initial=65_536, budget=budget, now=clock.monotonic, rtt=lambda: 0.05, start=1_000
+        )
+
+
+def test_open_and_open_ok_announce_the_head_start() -> None:
+    clock = ManualClock()
+    queues = _Queue(), _Queue()
+    gateway, device = (
+        StreamTable(
+            queue,
+            odd_ids=odd,
+            window=256 * KIB,
+            windows=_head_start(WindowBudget(limit=8 * 1024 * KIB), clock),
+        )
+        for queue, odd in zip(queues, (True, False), strict=True)
+    )
+    first, second = gateway.open("tcp://ccu:443"), gateway.open("tcp://ccu:80")
+    opens = [f for f in queues[0].frames if isinstance(f, OpenStream)]
+    assert [o.window for o in opens] == [1_048_576, 262_144]
+    accepted = [device.incoming(o) for o in opens]
+    assert [s.credit if s else None for s in accepted] == [1_048_576, 262_144]
+    for stream in accepted:
+        assert stream is not None
+        stream.accept()
+    assert [f.window for f in queues[1].frames if isinstance(f, OpenOk)] == [1_048_576, 262_144]
+    assert (first.window, second.window) == (1_048_576, 262_144)
