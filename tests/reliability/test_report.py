@@ -82,6 +82,7 @@ def test_main_merges_into_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         render(
             {"kept": Row("old", "pass", report.Size.SMOKE, date(2026, 12, 1))},
             at=datetime(2026, 12, 1, tzinfo=UTC),
+            notes="## Notes\n\nBy hand.\n",
         )
     )
     figures = tmp_path / "reliability.txt"
@@ -91,3 +92,4 @@ def test_main_merges_into_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     rows = parse_table(doc.read_text())
     assert rows["kept"] == Row("old", "pass", report.Size.SMOKE, date(2026, 12, 1))
     assert (rows["new"].figure, rows["new"].size) == ("5 s", report.Size.FULL)
+    assert doc.read_text().endswith("|\n\n## Notes\n\nBy hand.\n")  # kept as written

@@ -6,6 +6,7 @@ test not run keeps the row of its earlier run. So every row says which size made
 (``RELIABILITY_SIZE`` as its run had it: ``full`` from ``make soak`` or ``make fuzz``,
 ``smoke`` from the bounded sizes of ``make test``) and on which day, and a partial run (one
 test at full size, say) cannot pass for a whole soak or wipe the rows it did not touch.
+A section ``## Notes`` below the table is written by hand and kept as it is.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 
 from tests.reliability.report import REPORT, Size, current_size
 
-__all__ = ["Row", "main", "merge", "parse", "parse_table", "render"]
+__all__ = ["Row", "main", "merge", "notes_of", "parse", "parse_table", "render"]
 
 DOC = REPORT.parents[1] / "docs" / "reliability.md"
 _PREFIX = "reliability: "
 _HEADER = "| test | figure | size | run | result |"
+_NOTES = "## Notes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,14 @@ def merge(
     return merged
 
 
-def render(rows: dict[str, Row], *, at: datetime) -> str:
+def notes_of(text: str) -> str:
+    """The hand-written ``## Notes`` section of a page (from its heading on), or ""."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.rstrip() == _NOTES]
+    return "".join(lines[starts[0] :]) if starts else ""
+
+
+def render(rows: dict[str, Row], *, at: datetime, notes: str = "") -> str:
     sizes = {row.size for row in rows.values()}
     made = {
         frozenset({Size.FULL}): "every row at full size",
@@ -97,7 +106,7 @@ def render(rows: dict[str, Row], *, at: datetime) -> str:
         f"| {name} | {row.figure} | {row.size.value} | {row.day.isoformat()} | {row.verdict} |"
         for name, row in sorted(rows.items())
     ]
-    return "\n".join(text) + "\n"
+    return "\n".join(text) + "\n" + ("\n" + notes if notes else "")
 
 
 def main(report: Path = REPORT, doc: Path = DOC) -> int:
@@ -106,9 +115,9 @@ def main(report: Path = REPORT, doc: Path = DOC) -> int:
         return 1
     figures = parse(report.read_text(encoding="utf-8").splitlines())
     now = datetime.now(UTC)
-    old = parse_table(doc.read_text(encoding="utf-8")) if doc.exists() else {}
-    rows = merge(old, figures, size=current_size(), day=now.date())
-    doc.write_text(render(rows, at=now), encoding="utf-8")
+    page = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    rows = merge(parse_table(page), figures, size=current_size(), day=now.date())
+    doc.write_text(render(rows, at=now, notes=notes_of(page)), encoding="utf-8")
     print(f"{doc}: {len(figures)} figures of this run, {len(rows)} rows")
     return 0 if all(v == "pass" for _f, v in figures.values()) else 1
 
