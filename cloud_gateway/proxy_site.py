@@ -10,8 +10,8 @@ aiohttp handler then sees a transport whose ``peername`` is the client's address
 ``request.remote``, the tunnel HandshakeGate and every per-source limit count real clients;
 ``ssl_object`` and everything else come from the TLS transport unchanged. A connection
 without a valid header is closed: no fallback, or any client could name its own address.
-The wait for the client's close_notify is bounded as on the plain listener
-(:mod:`cloud_gateway.tls_site`).
+The TLS handshake and the wait for the client's close_notify are bounded as on the plain
+listener (:mod:`cloud_gateway.tls_site`).
 """
 
 from __future__ import annotations
@@ -49,9 +49,14 @@ class ProxyProtocolSite(TlsSite):
         header_timeout_s: float = HEADER_TIMEOUT_S,
         ssl_context: ssl.SSLContext,
         tls_close_timeout_s: float,
+        tls_handshake_timeout_s: float,
     ) -> None:
         super().__init__(
-            runner, sock, ssl_context=ssl_context, tls_close_timeout_s=tls_close_timeout_s
+            runner,
+            sock,
+            ssl_context=ssl_context,
+            tls_close_timeout_s=tls_close_timeout_s,
+            tls_handshake_timeout_s=tls_handshake_timeout_s,
         )
         self._header_timeout_s = header_timeout_s
         self._upgrades: set[asyncio.Task[None]] = set()
@@ -71,7 +76,7 @@ class ProxyProtocolSite(TlsSite):
                 ssl_context,
                 self._header_timeout_s,
                 self._upgrades,
-                self.tls_close_timeout_s,
+                (self.tls_handshake_timeout_s, self.tls_close_timeout_s),
             )
 
         self._server = await loop.create_server(reader, sock=self._sock, backlog=self._backlog)
@@ -92,13 +97,14 @@ class _HeaderReader(asyncio.BufferedProtocol):
         ssl_context: ssl.SSLContext,
         timeout_s: float,
         upgrades: set[asyncio.Task[None]],
-        tls_close_timeout_s: float,
+        tls_timeouts_s: tuple[float, float],
     ) -> None:
         self._handler_factory = handler_factory
         self._ssl_context = ssl_context
         self._timeout_s = timeout_s
         self._upgrades = upgrades
-        self._tls_close_timeout_s = tls_close_timeout_s
+        self._tls_timeouts_s = tls_timeouts_s
+        """The TLS handshake's and the close_notify's bounds."""
         self._buffer = bytearray(PREFIX_SIZE)
         self._filled = 0
         self._transport: asyncio.Transport | None = None
@@ -168,7 +174,8 @@ class _HeaderReader(asyncio.BufferedProtocol):
                 relay,
                 self._ssl_context,
                 server_side=True,
-                ssl_shutdown_timeout=self._tls_close_timeout_s,
+                ssl_handshake_timeout=self._tls_timeouts_s[0],
+                ssl_shutdown_timeout=self._tls_timeouts_s[1],
             )
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             _LOGGER.info("TLS handshake after the PROXY header failed: %s", exc)

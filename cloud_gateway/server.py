@@ -85,14 +85,15 @@ async def start_gateway(
         ssl_context.load_verify_locations(cafile=device_ca.cert_path)
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
-        close_s = config.http.tls_close_timeout_s
+        waits = {
+            "tls_close_timeout_s": config.http.tls_close_timeout_s,
+            "tls_handshake_timeout_s": config.http.tls_handshake_timeout_s,
+        }
         site: TlsSite
         if config.http.proxy_protocol:  # behind HAProxy: the header names the real client
-            site = ProxyProtocolSite(
-                runner, sock, ssl_context=ssl_context, tls_close_timeout_s=close_s
-            )
+            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context, **waits)
         else:
-            site = TlsSite(runner, sock, ssl_context=ssl_context, tls_close_timeout_s=close_s)
+            site = TlsSite(runner, sock, ssl_context=ssl_context, **waits)
         await site.start()
     except BaseException:  # e.g. the port is taken: stop what started, close the store
         if sock is not None:

@@ -30,7 +30,7 @@ from cloud_gateway.config import (
 from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.tls import ensure_server_tls, server_ssl_context
-from tests.support.tls_client import RawTls, closed_after_silence
+from tests.support.tls_client import RawTls, closed_after_silence, dropped_before_hello
 from tests.support.tunnel_device import make_csr
 from tunnel.clock import ManualClock
 
@@ -138,7 +138,7 @@ async def test_connection_without_header_is_closed(gateway: RunningGateway) -> N
 @pytest.fixture
 async def echo_site(tmp_path: Path) -> AsyncIterator[tuple[int, ssl.SSLContext]]:
     """A bare app answering ``request.remote`` behind a ProxyProtocolSite (0.3 s header
-    timeout, :data:`CLOSE_TIMEOUT_S` for the client's close_notify)."""
+    timeout, :data:`CLOSE_TIMEOUT_S` for the TLS handshake and the client's close_notify)."""
 
     async def remote(request: web.Request) -> web.Response:
         return web.Response(text=str(request.remote))
@@ -154,6 +154,7 @@ async def echo_site(tmp_path: Path) -> AsyncIterator[tuple[int, ssl.SSLContext]]
         sock,
         ssl_context=server_ssl_context(tls),
         tls_close_timeout_s=CLOSE_TIMEOUT_S,
+        tls_handshake_timeout_s=CLOSE_TIMEOUT_S,
         header_timeout_s=0.3,
     )
     await site.start()
@@ -195,9 +196,11 @@ async def test_a_silent_or_incomplete_header_times_out(
             writer.close()
 
 
-async def test_a_client_that_never_answers_close_notify_is_dropped(
+async def test_silent_clients_are_dropped_after_the_tls_timeouts(
     echo_site: tuple[int, ssl.SSLContext],
 ) -> None:
     port, ctx = echo_site
     # after start_tls as on the plain listener: not asyncio's 30 s
     assert await closed_after_silence(port, ctx, LOCAL) < CLOSE_TIMEOUT_S + 4.5
+    # a header, then no ClientHello: dropped after the handshake timeout, not asyncio's 60 s
+    assert await dropped_before_hello(port, LOCAL) < CLOSE_TIMEOUT_S + 4.5

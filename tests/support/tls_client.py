@@ -2,7 +2,8 @@
 
 The gateway's listener tests need what no ordinary client does: a PROXY header written in
 the same segment as the ClientHello, or a client that reads the gateway's close_notify and
-never answers it (:func:`closed_after_silence`).
+never answers it (:func:`closed_after_silence`), or one that connects and never starts TLS
+(:func:`dropped_before_hello`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 
-__all__ = ["RawTls", "closed_after_silence"]
+__all__ = ["RawTls", "closed_after_silence", "dropped_before_hello"]
 
 
 @dataclass
@@ -79,3 +80,18 @@ async def closed_after_silence(port: int, ctx: ssl.SSLContext, header: bytes = b
         return loop.time() - sent
     finally:
         raw.writer.close()
+
+
+async def dropped_before_hello(port: int, header: bytes = b"") -> float:
+    """Seconds until the server drops a TCP connection (after ``header``, if any) that never
+    sends a TLS ClientHello."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(header)
+        loop = asyncio.get_running_loop()
+        opened = loop.time()
+        while await reader.read(65536):
+            pass
+        return loop.time() - opened
+    finally:
+        writer.close()
