@@ -63,7 +63,7 @@ from tunnel.gateway_end import GatewaySession
 from tunnel.tls_buffers import install as install_lean_tls
 from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport
 
-__all__ = ["raise_nofile", "rss_kib"]
+__all__ = ["open_fds", "raise_nofile", "rss_kib"]
 
 
 def raise_nofile(needed: int) -> int:
@@ -81,6 +81,23 @@ def raise_nofile(needed: int) -> int:
 
 
 _STATUS: list[int] = []
+_SPARE: list[int] = []
+
+
+def open_fds() -> int:
+    """Open file descriptors of this process, also when every one of them is taken.
+
+    Listing ``/proc/self/fd`` needs a descriptor itself: at the limit (a reconnect storm
+    accepts faster than it hands back) it raised EMFILE and ended the node. A spare one,
+    opened on the first call, is closed for the listing and taken again right after; the
+    event loop runs nothing in between, so no accept can take it meanwhile.
+    """
+    if _SPARE:
+        os.close(_SPARE.pop())
+    try:
+        return sum(1 for _ in Path("/proc/self/fd").iterdir()) - 1  # minus the listing's own
+    finally:
+        _SPARE.append(os.open(os.devnull, os.O_RDONLY))
 
 
 def rss_kib() -> int:
@@ -152,6 +169,7 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     if os.environ.get("BENCH_TRACEMALLOC"):
         tracemalloc.start()
     gc.collect()
+    open_fds()  # takes the spare descriptor while there are plenty
     emit(ready=True, rss_kib=rss_kib())
     while line := await asyncio.to_thread(sys.stdin.readline):
         command = json.loads(line)["cmd"]
@@ -174,7 +192,7 @@ def _fleet_command(
         emit(
             sessions=len(wires),
             accepted=accepted,
-            fds=sum(1 for _ in Path("/proc/self/fd").iterdir()),
+            fds=open_fds(),
             tasks=len(asyncio.all_tasks()),
         )
     else:

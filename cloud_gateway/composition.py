@@ -149,14 +149,17 @@ class Services:
     async def running(self) -> AsyncIterator[None]:
         """Background tasks run inside the block; leaving it stops them in order.
 
-        At the end: the tunnels close, the audit writer writes the counted traffic once more,
-        the ingest finishes its groups, then the workers stop.
+        At the end: password resets requested before finish (each runs in a task of its own:
+        left pending, its pooled connection outlived the store's close), the tunnels close,
+        the audit writer writes the counted traffic once more, the ingest finishes its groups,
+        then the workers stop.
         """
         stop = asyncio.Event()
         supervisor = asyncio.create_task(self._supervise(stop), name="gateway background")
         try:
             yield
         finally:
+            await self.accounts.resets_done()
             await self.tunnels.close_all()
             stop.set()
             await supervisor

@@ -44,10 +44,18 @@ class HttpConfig:
     proxy_protocol: bool = False
     """Every connection starts with a PROXY protocol v2 header (HAProxy ``send-proxy-v2``),
     read before TLS; connections without one are closed. Only behind such a balancer."""
+    tls_close_timeout_s: float = 3.0
+    """How long a connection the gateway closed waits for the client's TLS close_notify
+    before it is dropped (asyncio's own default, 30 s, let silent clients hold it)."""
+    tls_handshake_timeout_s: float = 10.0
+    """How long a new connection may take to complete its TLS handshake (asyncio's own
+    default, 60 s, let a client that connects and stays silent hold it)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is outside 0..65535")
+        if self.tls_close_timeout_s <= 0 or self.tls_handshake_timeout_s <= 0:
+            raise ValueError("http: the TLS timeouts (tls_*_timeout_s) must be positive")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,8 @@ aiohttp handler then sees a transport whose ``peername`` is the client's address
 ``request.remote``, the tunnel HandshakeGate and every per-source limit count real clients;
 ``ssl_object`` and everything else come from the TLS transport unchanged. A connection
 without a valid header is closed: no fallback, or any client could name its own address.
+The TLS handshake and the wait for the client's close_notify are bounded as on the plain
+listener (:mod:`cloud_gateway.tls_site`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from cloud_gateway.proxy_header import PREFIX_SIZE, ProxyHeaderError, body_length, parse_header
+from cloud_gateway.tls_site import TlsSite
 
 __all__ = ["ProxyProtocolSite"]
 
@@ -33,8 +36,8 @@ HEADER_TIMEOUT_S = 5.0
 """How long a new connection may take to send its header (HAProxy sends it at once)."""
 
 
-class ProxyProtocolSite(web.SockSite):
-    """:class:`aiohttp.web.SockSite` whose connections start with a PROXY v2 header."""
+class ProxyProtocolSite(TlsSite):
+    """:class:`~cloud_gateway.tls_site.TlsSite` whose connections start with a PROXY v2 header."""
 
     __slots__ = ("_header_timeout_s", "_upgrades")
 
@@ -43,10 +46,18 @@ class ProxyProtocolSite(web.SockSite):
         runner: web.BaseRunner,
         sock: socket.socket,
         *,
-        ssl_context: ssl.SSLContext,
         header_timeout_s: float = HEADER_TIMEOUT_S,
+        ssl_context: ssl.SSLContext,
+        tls_close_timeout_s: float,
+        tls_handshake_timeout_s: float,
     ) -> None:
-        super().__init__(runner, sock, ssl_context=ssl_context)
+        super().__init__(
+            runner,
+            sock,
+            ssl_context=ssl_context,
+            tls_close_timeout_s=tls_close_timeout_s,
+            tls_handshake_timeout_s=tls_handshake_timeout_s,
+        )
         self._header_timeout_s = header_timeout_s
         self._upgrades: set[asyncio.Task[None]] = set()
 
@@ -61,7 +72,11 @@ class ProxyProtocolSite(web.SockSite):
 
         def reader() -> _HeaderReader:
             return _HeaderReader(
-                handler_factory, ssl_context, self._header_timeout_s, self._upgrades
+                handler_factory,
+                ssl_context,
+                self._header_timeout_s,
+                self._upgrades,
+                (self.tls_handshake_timeout_s, self.tls_close_timeout_s),
             )
 
         self._server = await loop.create_server(reader, sock=self._sock, backlog=self._backlog)
@@ -82,11 +97,14 @@ class _HeaderReader(asyncio.BufferedProtocol):
         ssl_context: ssl.SSLContext,
         timeout_s: float,
         upgrades: set[asyncio.Task[None]],
+        tls_timeouts_s: tuple[float, float],
     ) -> None:
         self._handler_factory = handler_factory
         self._ssl_context = ssl_context
         self._timeout_s = timeout_s
         self._upgrades = upgrades
+        self._tls_timeouts_s = tls_timeouts_s
+        """The TLS handshake's and the close_notify's bounds."""
         self._buffer = bytearray(PREFIX_SIZE)
         self._filled = 0
         self._transport: asyncio.Transport | None = None
@@ -152,7 +170,12 @@ class _HeaderReader(asyncio.BufferedProtocol):
         relay = _SourceRelay()
         try:
             tls = await asyncio.get_running_loop().start_tls(
-                transport, relay, self._ssl_context, server_side=True
+                transport,
+                relay,
+                self._ssl_context,
+                server_side=True,
+                ssl_handshake_timeout=self._tls_timeouts_s[0],
+                ssl_shutdown_timeout=self._tls_timeouts_s[1],
             )
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             _LOGGER.info("TLS handshake after the PROXY header failed: %s", exc)

@@ -17,6 +17,7 @@ from cloud_gateway.http.keys import DRAIN
 from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
+from cloud_gateway.tls_site import TlsSite
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from tunnel import tls_buffers
 from tunnel.clock import Clock
@@ -84,11 +85,15 @@ async def start_gateway(
         ssl_context.load_verify_locations(cafile=device_ca.cert_path)
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
-        site: web.SockSite
+        waits = {
+            "tls_close_timeout_s": config.http.tls_close_timeout_s,
+            "tls_handshake_timeout_s": config.http.tls_handshake_timeout_s,
+        }
+        site: TlsSite
         if config.http.proxy_protocol:  # behind HAProxy: the header names the real client
-            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context)
+            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context, **waits)
         else:
-            site = web.SockSite(runner, sock, ssl_context=ssl_context)
+            site = TlsSite(runner, sock, ssl_context=ssl_context, **waits)
         await site.start()
     except BaseException:  # e.g. the port is taken: stop what started, close the store
         if sock is not None:

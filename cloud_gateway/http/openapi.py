@@ -46,7 +46,8 @@ _MALFORMED = "malformed request: unreadable body, invalid JSON or parameters"
 
 
 def ok(description: str, *extra: int) -> dict[str, Any]:
-    """Responses: 200 plus the usual refusals and any ``extra`` status codes."""
+    """Responses: 200 plus the usual refusals and any ``extra`` status codes (a 2xx among them
+    answers like 200, e.g. 201 for a created object; any other is a refusal)."""
     responses: dict[str, Any] = {
         "200": {"description": description},
         "400": _refusal(_MALFORMED),
@@ -56,7 +57,10 @@ def ok(description: str, *extra: int) -> dict[str, Any]:
         "412": _refusal("new terms of use must be accepted in the portal first"),
     }
     for code in extra:
-        responses[str(code)] = _refusal("see the error field")
+        success = 200 <= code < 300
+        responses[str(code)] = (
+            {"description": description} if success else _refusal("see the error field")
+        )
     return responses
 
 

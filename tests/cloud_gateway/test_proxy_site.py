@@ -30,11 +30,13 @@ from cloud_gateway.config import (
 from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.server import RunningGateway, start_gateway
 from cloud_gateway.tls import ensure_server_tls, server_ssl_context
+from tests.support.tls_client import RawTls, closed_after_silence, dropped_before_hello
 from tests.support.tunnel_device import make_csr
 from tunnel.clock import ManualClock
 
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 LOCAL = SIG + b"\x20\x00\x00\x00"
+CLOSE_TIMEOUT_S = 0.5
 
 
 def proxy_v4(source: str, port: int = 40000) -> bytes:
@@ -48,41 +50,21 @@ async def https_request(
     port: int, header: bytes, ctx: ssl.SSLContext, method: str, path: str, body: bytes = b""
 ) -> tuple[int, bytes]:
     """``header`` + ClientHello in one segment, then one request; the status and the body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    raw = await RawTls.connect(port, ctx, header)
     try:
-        first = True
-        while True:
-            try:
-                tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                writer.write((header if first else b"") + outgoing.read())
-                first = False
-                chunk = await reader.read(65536)
-                if not chunk:
-                    raise ConnectionResetError("closed during the handshake") from None
-                incoming.write(chunk)
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
-        tls.write(head.encode() + body)
-        writer.write(outgoing.read())
+        raw.send(head.encode() + body)
         response = bytearray()
         while not _complete(response):
-            chunk = await reader.read(65536)
-            if not chunk:
+            data = await raw.receive()
+            if data is None:
                 raise ConnectionResetError("closed before the whole response")
-            incoming.write(chunk)
-            try:
-                while data := tls.read(65536):
-                    response += data
-            except ssl.SSLWantReadError:
-                pass
+            response += data
     finally:
-        writer.close()
+        raw.writer.close()
     status_line, _, rest = bytes(response).partition(b"\r\n")
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
 
@@ -155,7 +137,8 @@ async def test_connection_without_header_is_closed(gateway: RunningGateway) -> N
 
 @pytest.fixture
 async def echo_site(tmp_path: Path) -> AsyncIterator[tuple[int, ssl.SSLContext]]:
-    """A bare app answering ``request.remote`` behind a ProxyProtocolSite (0.3 s timeout)."""
+    """A bare app answering ``request.remote`` behind a ProxyProtocolSite (0.3 s header
+    timeout, :data:`CLOSE_TIMEOUT_S` for the TLS handshake and the client's close_notify)."""
 
     async def remote(request: web.Request) -> web.Response:
         return web.Response(text=str(request.remote))
@@ -167,7 +150,12 @@ async def echo_site(tmp_path: Path) -> AsyncIterator[tuple[int, ssl.SSLContext]]
     await runner.setup()
     sock = socket.create_server(("127.0.0.1", 0))
     site = ProxyProtocolSite(
-        runner, sock, ssl_context=server_ssl_context(tls), header_timeout_s=0.3
+        runner,
+        sock,
+        ssl_context=server_ssl_context(tls),
+        tls_close_timeout_s=CLOSE_TIMEOUT_S,
+        tls_handshake_timeout_s=CLOSE_TIMEOUT_S,
+        header_timeout_s=0.3,
     )
     await site.start()
     assert tls.ca_cert is not None
@@ -206,3 +194,13 @@ async def test_a_silent_or_incomplete_header_times_out(
             pass  # aborted: a reset is the same answer
         finally:
             writer.close()
+
+
+async def test_silent_clients_are_dropped_after_the_tls_timeouts(
+    echo_site: tuple[int, ssl.SSLContext],
+) -> None:
+    port, ctx = echo_site
+    # after start_tls as on the plain listener: not asyncio's 30 s
+    assert await closed_after_silence(port, ctx, LOCAL) < CLOSE_TIMEOUT_S + 4.5
+    # a header, then no ClientHello: dropped after the handshake timeout, not asyncio's 60 s
+    assert await dropped_before_hello(port, LOCAL) < CLOSE_TIMEOUT_S + 4.5

@@ -6,9 +6,11 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig, PlantsConfig
 from cloud_gateway.server import start_gateway
+from tests.support.tls_client import closed_after_silence, dropped_before_hello
 from tunnel.clock import ManualClock, SystemClock
 
 _DEMO_KEY = PlantsConfig(demo_activation_key=True)
@@ -66,3 +68,27 @@ async def test_untrusted_client_cannot_verify_gateway(tmp_path: Path) -> None:
                 raise AssertionError("a client without the CA must not trust the gateway")
     finally:
         await gateway.stop()
+
+
+async def test_silent_clients_are_dropped_after_the_tls_timeouts(tmp_path: Path) -> None:
+    """The gateway closes after ``Connection: close``; a client that keeps the TCP connection
+    and never sends its close_notify loses it after ``[http] tls_close_timeout_s``, not after
+    asyncio's default 30 s."""
+    config = GatewayConfig(
+        state_dir=tmp_path / "gw",
+        http=HttpConfig(port=0, tls_close_timeout_s=0.5, tls_handshake_timeout_s=0.5),
+        plants=_DEMO_KEY,
+    )
+    gateway = await start_gateway(config, ManualClock())
+    try:
+        assert gateway.tls.ca_cert is not None
+        ctx = ssl.create_default_context(cafile=str(gateway.tls.ca_cert))
+        assert await closed_after_silence(gateway.port, ctx) < 0.5 + 4.5
+        # nor does one that connects and never sends its ClientHello keep it (asyncio: 60 s)
+        assert await dropped_before_hello(gateway.port) < 0.5 + 4.5
+    finally:
+        await gateway.stop()
+    assert HttpConfig().tls_close_timeout_s <= 5.0
+    assert HttpConfig().tls_handshake_timeout_s <= 15.0  # a device gives up after 15 s
+    with pytest.raises(ValueError, match="TLS timeouts"):
+        HttpConfig(tls_close_timeout_s=0)

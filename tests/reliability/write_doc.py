@@ -1,22 +1,39 @@
 """``python -m tests.reliability.write_doc``: ``build/reliability.txt`` → ``docs/reliability.md``.
 
-The table holds the last figure recorded for each name (a rerun replaces an earlier line).
-Its header says which sizes made the figures (``RELIABILITY_SIZE``, as the run had it):
-``make soak`` writes full-size figures; run by hand after ``make test`` it says "smoke".
+The figures of this run (the last line recorded for each name: a rerun replaces an earlier
+line) are merged into the table the page already holds: a test run now replaces its row, a
+test not run keeps the row of its earlier run. So every row says which size made it
+(``RELIABILITY_SIZE`` as its run had it: ``full`` from ``make soak`` or ``make fuzz``,
+``smoke`` from the bounded sizes of ``make test``) and on which day, and a partial run (one
+test at full size, say) cannot pass for a whole soak or wipe the rows it did not touch.
+A section ``## Notes`` below the table is written by hand and kept as it is.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tests.reliability.report import REPORT, Size, current_size
 
-__all__ = ["main", "parse", "render"]
+__all__ = ["Row", "main", "merge", "notes_of", "parse", "parse_table", "render"]
 
 DOC = REPORT.parents[1] / "docs" / "reliability.md"
 _PREFIX = "reliability: "
+_HEADER = "| test | figure | size | run | result |"
+_NOTES = "## Notes"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One test's figure on the page: what it measured, at which size, on which day."""
+
+    figure: str
+    verdict: str
+    size: Size
+    day: date
 
 
 def parse(lines: list[str]) -> dict[str, tuple[str, str]]:
@@ -32,28 +49,64 @@ def parse(lines: list[str]) -> dict[str, tuple[str, str]]:
     return figures
 
 
-def render(figures: dict[str, tuple[str, str]], *, at: datetime, size: Size = Size.FULL) -> str:
-    made = (
-        "by `make soak` (full sizes)"
-        if size is Size.FULL
-        else "from a smoke run (the bounded sizes of `make test`, not the full soak)"
-    )
-    rows = [
+def parse_table(text: str) -> dict[str, Row]:
+    """The rows of a page :func:`render` wrote (figures carry ``/`` for ``|``)."""
+    rows: dict[str, Row] = {}
+    lines = text.splitlines()
+    if _HEADER not in lines:
+        return rows
+    for line in lines[lines.index(_HEADER) + 2 :]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) != 5:
+            break
+        name, figure, size, day, verdict = cells
+        rows[name] = Row(figure, verdict, Size(size), date.fromisoformat(day))
+    return rows
+
+
+def merge(
+    old: dict[str, Row], figures: dict[str, tuple[str, str]], *, size: Size, day: date
+) -> dict[str, Row]:
+    """``old`` with the rows of this run (``figures``, at ``size`` on ``day``) replacing theirs."""
+    merged = dict(old)
+    for name, (figure, verdict) in figures.items():
+        merged[name] = Row(figure.replace("|", "/"), verdict, size, day)
+    return merged
+
+
+def notes_of(text: str) -> str:
+    """The hand-written ``## Notes`` section of a page (from its heading on), or ""."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.rstrip() == _NOTES]
+    return "".join(lines[starts[0] :]) if starts else ""
+
+
+def render(rows: dict[str, Row], *, at: datetime, notes: str = "") -> str:
+    sizes = {row.size for row in rows.values()}
+    made = {
+        frozenset({Size.FULL}): "every row at full size",
+        frozenset({Size.SMOKE}): "every row at smoke size (the bounded sizes of `make test`)",
+    }.get(frozenset(sizes), "sizes mixed, as the column `size` says of each row")
+    text = [
         "# Reliability figures",
         "",
         (
-            f"Written {made} on {at:%Y-%m-%d %H:%M} UTC from "
-            "`build/reliability.txt`; see `tests/reliability/` for what each test does."
+            f"Written on {at:%Y-%m-%d %H:%M} UTC by `python -m tests.reliability.write_doc` "
+            f"({made}). Each run's figures (`build/reliability.txt`) replace the rows of the "
+            "tests it ran; a test not run keeps the row of its earlier run. `size`: `full` is "
+            "`RELIABILITY_SIZE=full` (`make soak`, `make fuzz`), `smoke` the bounded sizes of "
+            "`make test`; `run`: the day of the row's run. See `tests/reliability/` for what "
+            "each test does."
         ),
         "",
-        "| test | figure | result |",
-        "|---|---|---|",
+        _HEADER,
+        "|---|---|---|---|---|",
     ]
-    rows += [
-        f"| {name} | {figure.replace('|', '/')} | {verdict} |"
-        for name, (figure, verdict) in sorted(figures.items())
+    text += [
+        f"| {name} | {row.figure} | {row.size.value} | {row.day.isoformat()} | {row.verdict} |"
+        for name, row in sorted(rows.items())
     ]
-    return "\n".join(rows) + "\n"
+    return "\n".join(text) + "\n" + ("\n" + notes if notes else "")
 
 
 def main(report: Path = REPORT, doc: Path = DOC) -> int:
@@ -61,9 +114,11 @@ def main(report: Path = REPORT, doc: Path = DOC) -> int:
         print(f"{report}: no figures recorded", file=sys.stderr)
         return 1
     figures = parse(report.read_text(encoding="utf-8").splitlines())
-    text = render(figures, at=datetime.now(UTC), size=current_size())
-    doc.write_text(text, encoding="utf-8")
-    print(f"{doc}: {len(figures)} figures")
+    now = datetime.now(UTC)
+    page = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    rows = merge(parse_table(page), figures, size=current_size(), day=now.date())
+    doc.write_text(render(rows, at=now, notes=notes_of(page)), encoding="utf-8")
+    print(f"{doc}: {len(figures)} figures of this run, {len(rows)} rows")
     return 0 if all(v == "pass" for _f, v in figures.values()) else 1
 
 

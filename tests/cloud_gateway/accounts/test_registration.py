@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
+
+import aiohttp
 
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.repository_security import AccountSecurityRepository
 from cloud_gateway.entitlements.repository import EntitlementRepository
 from cloud_gateway.entitlements.windows import Subject, WindowKind
+from cloud_gateway.notify.mail import MailKind
+from cloud_gateway.notify.repository import OutboxRepository
+from cloud_gateway.store import Store
 from tests.cloud_gateway.accounts.support import PASSWORD, link_path, mailing_gateway, register
+from tests.support.gateway import GatewayHarness, gateway_harness
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
 
@@ -113,12 +120,39 @@ async def test_forgotten_password_single_use_expiring_link(
             assert (await smtp_server.wait_for(2))[1]["X-Outbox-Template"] == "password_changed"
         # a link expires after 60 minutes
         async with gw.client() as http:
-            token = await gw.form_token(http, "/password/forgot")
-            async with http.post(
-                "/password/forgot", data={"csrf_token": token, "login": "anna"}
-            ) as resp:
-                assert resp.status == 200
+            await _forgot(gw, http, "anna")
             mail = (await smtp_server.wait_for(3))[2]
             clock.advance(timedelta(minutes=60))
             async with http.get(link_path(mail)) as resp:
                 assert resp.status == 400
+
+
+async def test_a_reset_requested_just_before_shutdown_is_finished(
+    tmp_path: Path, db_url: str, clock: ManualClock
+) -> None:
+    """The reset runs in a task of its own after the answer; the gateway waits for it when it
+    stops. Left pending, it held a pooled connection past the store's close (collected later,
+    unclosed: aiosqlite's "deleted before being closed") and its mail was lost."""
+    async with gateway_harness(tmp_path, db_url, clock) as gw:
+        await gw.create_account("anna")
+        async with gw.client() as http:
+            await _forgot(gw, http, "anna")
+    # nothing of the request still running once the gateway stopped
+    assert [t for t in asyncio.all_tasks() if _coroutine_name(t) == "AccountService._reset"] == []
+    store = await Store.open(db_url, run_migrations=False)
+    try:
+        mails = await store.repo(OutboxRepository).list_recent()
+    finally:
+        await store.close()
+    assert [m.template for m in mails] == [MailKind.PASSWORD_RESET.value]
+
+
+async def _forgot(gw: GatewayHarness, http: aiohttp.ClientSession, login: str) -> None:
+    """Ask for a reset link for ``login`` ("Passwort vergessen")."""
+    token = await gw.form_token(http, "/password/forgot")
+    async with http.post("/password/forgot", data={"csrf_token": token, "login": login}) as resp:
+        assert resp.status == 200
+
+
+def _coroutine_name(task: asyncio.Task[object]) -> str:
+    return getattr(task.get_coro(), "__qualname__", "")
