@@ -122,6 +122,7 @@ class ModbusBus:
                 raise BusError(f"{what}: connection lost ({exc})") from exc
             except ModbusException as exc:
                 raise BusError(f"{what}: {exc}") from exc
+            _raise_if_cancelled()
         if response.isError():
             code = int(getattr(response, "exception_code", 0))
             raise DeviceRejectedError(f"{what}: Modbus exception {code}", exception_code=code)
@@ -131,6 +132,12 @@ class ModbusBus:
         return values
 
     async def _ensure_connected(self) -> None:
+        try:
+            await self._connect()
+        finally:
+            _raise_if_cancelled()
+
+    async def _connect(self) -> None:
         if self._client.connected:
             return
         try:
@@ -143,3 +150,16 @@ class ModbusBus:
             self._client.close()
             raise BusError(f"{self._name}: cannot connect")
         _LOGGER.info("%s: connected", self._name)
+
+
+def _raise_if_cancelled() -> None:
+    """Raise the cancellation a pymodbus call returned through.
+
+    pymodbus awaits its answer with ``asyncio.wait_for``, which on Python 3.11 returns the
+    answer and drops a cancellation that arrives together with it (CPython gh-86296): the
+    agent's stop then went unnoticed and a bus kept identifying inverters. The task still
+    counts the request (``Task.cancelling()``), so it is raised here.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 
 from inverter_agent.bus import ModbusBus
@@ -99,3 +102,44 @@ async def test_reconnects_after_the_server_went_away() -> None:
             await bus.read_holding_registers(1, 40000, 2)  # nobody listens now
         async with TcpInverterServer(sim, "127.0.0.1", port):
             assert await bus.read_holding_registers(1, 40000, 2) == [0x5375, 0x6E53]
+
+
+class _Answer:
+    def __init__(self, count: int) -> None:
+        self.registers = [0] * count
+
+    def isError(self) -> bool:  # noqa: N802 - pymodbus's name
+        return False
+
+
+class _AnswerThroughCancel:
+    """A client that answers although its caller was cancelled, as pymodbus's
+    ``asyncio.wait_for`` does on Python 3.11 when the answer and the cancellation coincide."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.waiting = asyncio.Event()
+
+    async def read_holding_registers(self, address: int, *, count: int, device_id: int) -> _Answer:
+        self.reads += 1
+        self.waiting.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.get_running_loop().create_future()
+        return _Answer(count)
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_cancellation_the_client_answered_through_still_stops_the_bus() -> None:
+    client = _AnswerThroughCancel()
+    bus = ModbusBus(client, name="stub", timeout_s=1.0, retries=0)  # type: ignore[arg-type]
+    reading = asyncio.create_task(bus.read_holding_registers(1, 40000, 300))  # three requests
+    await client.waiting.wait()
+    reading.cancel()
+    async with asyncio.timeout(5):  # without the check: the next request waits forever
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+    assert client.reads == 1
