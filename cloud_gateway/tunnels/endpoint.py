@@ -71,6 +71,13 @@ async def _admit(
     """Who the certificate belongs to and whether that device may connect now."""
     if cert is None or not _from_device_ca(app, cert):
         return _unverified_refusal(cert)
+    async with app[STORE].reading():  # the checks' reads: one pooled connection (ADR 0030)
+        return await _checks(app, cert, now)
+
+
+async def _checks(
+    app: web.Application, cert: x509.Certificate, now: datetime
+) -> tuple[Device, str, Decision] | Refuse:
     serial = serial_hex(cert)
     # the certificate and its device in one query (a deleted device's certificates go
     # with it: unknown)

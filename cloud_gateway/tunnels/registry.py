@@ -332,11 +332,12 @@ class TunnelRegistry:
                 await self._run_hooks(tunnel)
 
     async def _run_hooks(self, tunnel: LiveTunnel) -> None:
-        for hook in self.state_hooks:
-            try:
-                await hook(tunnel)
-            except Exception:  # a hook must not break enforcement
-                _LOGGER.exception("tunnel state hook failed for %s", tunnel.device.slug)
+        async with self._store.reading():  # the hooks' reads: one pooled connection
+            for hook in self.state_hooks:
+                try:
+                    await hook(tunnel)
+                except Exception:  # a hook must not break enforcement
+                    _LOGGER.exception("tunnel state hook failed for %s", tunnel.device.slug)
 
     @staticmethod
     async def _notify(tunnel: LiveTunnel, body: dict[str, object]) -> None:
