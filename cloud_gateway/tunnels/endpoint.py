@@ -259,6 +259,8 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         again = await _admit(app, certificate, app[CLOCK].now())
         if isinstance(again, Refuse):
             await registry.end(tunnel, again.reason, again.retry_after, again.detail)
+        else:
+            tunnel.decision = again[2]
     reason = "internal_error"
     try:
         reason = (await session.run()).value
