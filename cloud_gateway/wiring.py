@@ -48,7 +48,13 @@ def package_sender(store: Store, entitlements: EntitlementService, clock: Clock)
         if device.kind is not DeviceKind.CCU or device.account_id is None:
             return
         account = await store.repo(AccountRepository).get(device.account_id)
-        windows = await entitlements.account_windows(account.id, device.id)
+        decided = tunnel.decision.windows if tunnel.decision is not None else None
+        # the windows the newest decision read (at WELCOME or the re-evaluation this hook
+        # follows), else read now
+        if decided is not None:
+            windows = list(decided)
+        else:
+            windows = await entitlements.account_windows(account.id, device.id)
         body = packages_message(
             account_id=account.id,
             username=account.username,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
@@ -210,9 +211,10 @@ class GatewaySession(TunnelSession):
             calls = self._telemetry_calls = set()
         while len(calls) >= self.telemetry_concurrency:
             await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
-        call = self._group.create_task(self._telemetry(frame), name=f"{self.name} telemetry")
-        calls.add(call)
-        call.add_done_callback(calls.discard)
+        call = self._spawn(functools.partial(self._telemetry, frame), f"{self.name} telemetry")
+        if call is not None:  # else the session winds down: no ACK, the device sends it again
+            calls.add(call)
+            call.add_done_callback(calls.discard)
 
     async def _telemetry(self, frame: Telemetry) -> None:
         assert self._on_telemetry is not None

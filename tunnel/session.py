@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, ClassVar, Final, cast
 
 from tunnel.errors import ProtocolError, SessionClosedError, StreamResetError
@@ -47,6 +48,7 @@ from tunnel.frames import (
     decode,
     encode,
 )
+from tunnel.session_inbound import InboundFrame, InboundQueue
 from tunnel.session_state import DisconnectReason, Flag, SessionStats
 from tunnel.stream_table import MAX_STREAMS, StreamTable
 from tunnel.streams import INITIAL_WINDOW, Stream, fail_open_or_reset
@@ -137,12 +139,9 @@ class TunnelSession:
             rtt=self._measured_rtt,
             start=max(window, start_window),
         )
+        odd = self.ODD_STREAM_IDS
         self._streams = StreamTable(
-            self,
-            odd_ids=self.ODD_STREAM_IDS,
-            window=window,
-            max_streams=max_streams,
-            windows=windows,
+            self, odd_ids=odd, window=window, max_streams=max_streams, windows=windows
         )
         # Lists, not deques: an empty deque costs 760 bytes, and these are short.
         self._control: list[tuple[Frame, asyncio.Future[None] | None]] = []
@@ -153,10 +152,9 @@ class TunnelSession:
         self._writer: asyncio.Task[None] | None = None
         self._ended = Flag()
         self._finished = Flag()
-        self._inbound: list[Telemetry | Ack | Control] = []
-        self._inbound_worker: asyncio.Task[None] | None = None
-        self._inbound_room: asyncio.Future[None] | None = None
-        self._inbound_paused = False  # the push transport stopped reading for the worker
+        self._inbound = InboundQueue(
+            limit=self.INBOUND_LIMIT, process=self._process, push=self._push, name=name
+        )
         self._handlers: set[asyncio.Task[None]] = set()
         self._group: asyncio.TaskGroup | None = None
         self._beat: asyncio.TimerHandle | None = None
@@ -209,16 +207,19 @@ class TunnelSession:
                 self._group = group
                 # The first PING goes out at once: the window tuner needs an RTT.
                 self._beat = loop.call_at(loop.time(), self._on_beat)
-                self._kick()  # frames queued before run()
-                await self._ended.wait()
-                if self.close_reason is DisconnectReason.CLEAN:
-                    # Close the WebSocket while the reader still waits in receive(): the
-                    # peer's close reply completes the handshake (cancelling the reader
-                    # first would make the peer see an abnormal close, 1006).
-                    with contextlib.suppress(Exception):
-                        async with asyncio.timeout(5.0):
-                            await self._transport.close()
-                for task in (reader, self._writer, self._inbound_worker, *self._handlers):
+                try:
+                    self._kick()  # frames queued before run()
+                    await self._ended.wait()
+                    if self.close_reason is DisconnectReason.CLEAN:
+                        # Close the WebSocket while the reader still waits in receive(): the
+                        # peer's close reply completes the handshake (cancelling the reader
+                        # first would make the peer see an abnormal close, 1006).
+                        with contextlib.suppress(Exception):
+                            async with asyncio.timeout(5.0):
+                                await self._transport.close()
+                finally:  # the group winds down: a frame arriving now starts no task
+                    self._group = None
+                for task in (reader, self._writer, self._inbound.worker, *self._handlers):
                     if task is not None:
                         task.cancel()
         finally:
@@ -381,9 +382,33 @@ class TunnelSession:
             or not (self._control or self._ready)
         ):
             return
-        self._writer = self._group.create_task(
-            self._guard(self._write_loop()), name=f"{self.name} writer"
-        )
+        self._writer = self._spawn_guarded(self._write_loop, f"{self.name} writer")
+
+    # -- tasks ---------------------------------------------------------------------------
+
+    def _spawn(
+        self, make: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> asyncio.Task[None] | None:
+        """A task in the session's group for ``make()``, made only if the group takes it.
+
+        A frame arriving while the group winds down (run cancelled, a task failed) must not
+        leave a coroutine never awaited (3.11's ``create_task`` refuses it and keeps it open).
+        """
+        group = self._group
+        if group is None:
+            return None
+        coro = make()
+        try:
+            return group.create_task(coro, name=name)
+        except RuntimeError:  # aborting: a task failed and the cancellation is on its way
+            coro.close()
+            return None
+
+    def _spawn_guarded(
+        self, body: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> asyncio.Task[None] | None:
+        """:meth:`_spawn` for a session loop whose errors end the session (:meth:`_guard`)."""
+        return self._spawn(lambda: self._guard(body()), name)
 
     # -- loops ---------------------------------------------------------------------------
 
@@ -424,7 +449,7 @@ class TunnelSession:
             self._last_received = loop.time()
             self.bytes_received += len(message)
             if self._dispatch(decode(message)):
-                await self._inbound_has_room()
+                await self._inbound.has_room()
 
     def _on_message(self, message: bytes) -> None:
         """A push transport delivers one message (from its ``data_received``)."""
@@ -433,9 +458,8 @@ class TunnelSession:
         self._last_received = asyncio.get_running_loop().time()
         self.bytes_received += len(message)
         try:
-            if self._dispatch(decode(message)) and self._push is not None:
-                self._inbound_paused = True
-                self._push.pause_receiving()
+            if self._dispatch(decode(message)):
+                self._inbound.pause_push()
         except (SessionClosedError, ProtocolError, OSError) as exc:
             self._fail(exc)
         except Exception as exc:
@@ -474,34 +498,6 @@ class TunnelSession:
         self.send_frame(Ping(self._nonce))
         self._beat = loop.call_at(loop.time() + self.heartbeat, self._on_beat)
 
-    async def _inbound_loop(self) -> None:
-        try:
-            while self._inbound:
-                frame = self._inbound.pop(0)
-                if len(self._inbound) < self.INBOUND_LIMIT:
-                    if self._inbound_room is not None and not self._inbound_room.done():
-                        self._inbound_room.set_result(None)
-                    if self._inbound_paused and self._push is not None:
-                        self._inbound_paused = False
-                        self._push.resume_receiving()
-                await self._process(frame)
-        finally:
-            self._inbound_worker = None
-
-    async def _inbound_has_room(self) -> None:
-        while len(self._inbound) >= self.INBOUND_LIMIT:
-            self._inbound_room = asyncio.get_running_loop().create_future()
-            await self._inbound_room
-
-    def _queue_inbound(self, frame: Telemetry | Ack | Control) -> bool:
-        """Queue for the inbound worker; True once the queue is full (stop reading)."""
-        self._inbound.append(frame)
-        if self._inbound_worker is None and self._group is not None:
-            self._inbound_worker = self._group.create_task(
-                self._guard(self._inbound_loop()), name=f"{self.name} in"
-            )
-        return len(self._inbound) >= self.INBOUND_LIMIT
-
     def _dispatch(self, frame: Frame) -> bool:
         """Apply one received frame; True if the inbound queue is full (read no more)."""
         match frame:
@@ -517,7 +513,7 @@ class TunnelSession:
                 self._streams.dispatch(frame)
             case Telemetry() | Ack() | Control():
                 if self._early(frame):
-                    return self._queue_inbound(frame)
+                    return self._inbound.put(frame, self._spawn_guarded)
             case Refuse():
                 self.refusal = frame
                 self._finish(DisconnectReason.REFUSED, None)
@@ -525,14 +521,14 @@ class TunnelSession:
                 raise ProtocolError(f"unexpected {frame.TYPE.name} in a running session")
         return False
 
-    def _early(self, frame: Telemetry | Ack | Control) -> bool:
+    def _early(self, frame: InboundFrame) -> bool:
         """Handle in the reader what must not wait; True to queue it for the worker.
 
         Subclasses also reject here the frames their role never receives.
         """
         return isinstance(frame, Control)
 
-    async def _process(self, frame: Telemetry | Ack | Control) -> None:
+    async def _process(self, frame: InboundFrame) -> None:
         if isinstance(frame, Control) and self._on_control is not None:
             await self._call_handler("control", self._on_control(dict(frame.body)))
 
@@ -550,13 +546,15 @@ class TunnelSession:
         if self._on_open is None:
             self.send_frame(OpenFail(frame.stream_id, OpenFailReason.NOT_ALLOWED, "no streams"))
             return
-        stream = self._streams.incoming(frame)
-        if stream is not None and self._group is not None:
-            task = self._group.create_task(
-                self._serve_stream(self._on_open, stream), name=f"{self.name} stream {stream.id}"
-            )
-            self._handlers.add(task)
-            task.add_done_callback(self._handlers.discard)
+        handler, stream = self._on_open, self._streams.incoming(frame)
+        if stream is None:
+            return
+        serve = functools.partial(self._serve_stream, handler, stream)
+        if (task := self._spawn(serve, f"{self.name} stream {stream.id}")) is None:
+            stream.reset("session ended")
+            return
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
 
     async def _serve_stream(self, handler: StreamHandler, stream: Stream) -> None:
         try:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from cloud_gateway.devices.model import Device
+from cloud_gateway.entitlements.windows import Window
 from tunnel.frame_types import RefusalReason
 
 __all__ = [
@@ -39,6 +40,9 @@ class Decision:
     """Why not, in the tunnel's own vocabulary (REFUSE carries it unchanged)."""
     retry_after_s: float = 3600.0
     """How long a refused device should wait before trying again."""
+    windows: tuple[Window, ...] | None = None
+    """The hub windows the decision was made on (None: it read none), so that what follows
+    the decision (a hub's package view) does not read them again."""
 
 
 class PlantRefusal(StrEnum):

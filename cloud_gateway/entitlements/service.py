@@ -10,6 +10,7 @@ entitlement, so the tunnel side can schedule the close for that instant.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -135,8 +136,9 @@ class EntitlementService:
             return Decision(
                 entitled=False, reason=RefusalReason.FORBIDDEN, retry_after_s=_FORBIDDEN_RETRY_S
             )
-        answer = await self.hub_answer(device.account_id, at, device.id)
-        return self._decision(answer)
+        windows = await self.account_windows(device.account_id, device.id)
+        decision = self._decision(entitlement_at(windows, at))
+        return dataclasses.replace(decision, windows=tuple(windows))  # read once (ADR 0030)
 
     def _decision(self, answer: Answer) -> Decision:
         if answer.entitled:

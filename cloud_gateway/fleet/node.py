@@ -217,6 +217,11 @@ class FleetNode:
         except ConflictError:  # our row is gone: the others took us for dead (a long stall)
             await self._rejoin()  # claims every live tunnel, this one too
             return
+        if previous is not None and previous.newer_than(tunnel.since):
+            # a late claim (tried again): the device has a newer session, this one is over
+            if self._registry.get(tunnel.device.id) is tunnel:
+                await self._registry.replaced(tunnel, previous.session_id)
+            return
         if previous is not None and previous.node_id != self.node_id:
             await self._send(ControlKind.REPLACED, tunnel.device.id, tunnel.session_id)
 

@@ -38,6 +38,10 @@ class DirectoryEntry:
     internal_url: str = ""
     """The holding node's internal (node-to-node) address."""
 
+    def newer_than(self, since: datetime) -> bool:
+        """True if this row's session began after a session that began at ``since``."""
+        return self.since > since
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FleetNodeRow:
@@ -197,7 +201,13 @@ class FleetRepository(Repository):
     async def claim(
         self, device_id: int, node_id: str, session_id: str, since: datetime
     ) -> DirectoryEntry | None:
-        """Record that ``node_id`` holds the device's tunnel; returns the previous holder."""
+        """Record that ``node_id`` holds the device's tunnel; returns the previous holder.
+
+        A claim never overwrites a newer session's row (one with a later ``since``): a late
+        claim, e.g. one tried again after the pool timed out, of a session the device has
+        left meanwhile for another node writes nothing, and the entry returned is that newer
+        holder, still holding (:meth:`DirectoryEntry.newer_than` tells).
+        """
         async with self._db.begin() as conn:
             row = (
                 await conn.execute(
@@ -205,6 +215,8 @@ class FleetRepository(Repository):
                 )
             ).first()
             previous = None if row is None else DirectoryEntry(**row._mapping)
+            if previous is not None and previous.newer_than(since):
+                return previous
             insert = dialect_insert(conn, _D).values(
                 device_id=device_id, node_id=node_id, session_id=session_id, since=since
             )
@@ -212,6 +224,7 @@ class FleetRepository(Repository):
                 insert.on_conflict_do_update(
                     index_elements=[_D.c.device_id],
                     set_={"node_id": node_id, "session_id": session_id, "since": since},
+                    where=_D.c.since <= since,  # a row inserted meanwhile (no row was locked)
                 )
             )
         return previous

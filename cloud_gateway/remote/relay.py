@@ -70,6 +70,8 @@ EARLY_LIMIT: Final = 64 * 1024
 _ANSWERS: Final = {b"ERR offline\n": Denial.OFFLINE}
 
 _AUDIT_DELAY_S: Final = 0.5
+_OPEN_TIMEOUT_S: Final = 10.0
+"""How long the holder waits for the device to take a forwarded stream (as a local open)."""
 """The holder writes its audit this long after the first exchange not yet written."""
 
 _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -436,16 +438,34 @@ class RelayServer:
         if tunnel is None or not tunnel.session.running:
             return await _refuse(reader, writer, b"ERR offline\n")
         try:
-            stream = await tunnel.session.open_stream(target)
+            # Pipelined (ADR 0016), as a local request: the request's frames follow OPEN at
+            # once (the entry node sent them without waiting for OK), and OK goes back when
+            # the device has taken the stream. Waiting for OPEN_OK before copying cost the
+            # forwarded request one more round trip through the tunnel than a local one.
+            stream = await tunnel.session.open_stream(target, pipelined=True)
         except (OpenFailedError, TimeoutError):
             return await _refuse(reader, writer, b"ERR unreachable\n")
         except SessionClosedError:
             return await _refuse(reader, writer, b"ERR offline\n")
+        up = asyncio.create_task(self._up(reader, stream), name=f"relay up {device_id}")
+        try:
+            async with asyncio.timeout(_OPEN_TIMEOUT_S):
+                await stream.wait_open()
+        except (OpenFailedError, TimeoutError, StreamError):
+            up.cancel()
+            stream.reset("open failed")
+            await asyncio.wait([up])
+            if not up.cancelled():
+                up.exception()  # retrieved: the refusal says what happened
+            return await _refuse(reader, writer, b"ERR unreachable\n")
+        except BaseException:
+            up.cancel()
+            raise
         writer.write(b"OK\n")
         clean = False
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._up(reader, stream))
+                group.create_task(self._pass(up))
                 group.create_task(self._down(stream, writer))
             clean = True
         except* (ConnectionError, asyncio.IncompleteReadError, StreamError) as errors:
@@ -456,6 +476,15 @@ class RelayServer:
             self.relayed += 1
             self._count(session_id, entry_node, stream)
         return clean
+
+    @staticmethod
+    async def _pass(task: asyncio.Task[None]) -> None:
+        """Await ``task`` in the exchange's group (its errors end the exchange)."""
+        try:
+            await task
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
 
     @staticmethod
     async def _up(reader: asyncio.StreamReader, stream: Stream) -> None:

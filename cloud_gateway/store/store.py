@@ -4,19 +4,21 @@ The store knows no area. Each area owns its repository classes (``<area>/reposit
 a repository class takes a :class:`~cloud_gateway.store.database.Database`.
 :meth:`Store.repo` hands out one instance per class on the engine (every call its own
 transaction); :meth:`Store.transaction` opens a :class:`UnitOfWork` whose repositories all run
-on one connection and commit together.
+on one connection and commit together; inside :meth:`Store.reading` the current task's reads
+share one connection.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cloud_gateway.store.database import BoundConnection, Database, SerialisedWrites
 from cloud_gateway.store.engine import create_engine, migrate
+from cloud_gateway.store.reads import SharedReads
 
 __all__ = ["Store", "UnitOfWork"]
 
@@ -56,12 +58,19 @@ class Store(_Repositories):
     __slots__ = ("database", "engine")
 
     def __init__(self, engine: AsyncEngine) -> None:
-        #: what repositories run on: on SQLite write transactions queue (one writer at a time)
-        self.database: Database = (
-            SerialisedWrites(engine) if engine.dialect.name == "sqlite" else engine
+        #: what repositories run on: on SQLite write transactions queue (one writer at a
+        #: time); on PostgreSQL reads run without a transaction; reads can share (reading)
+        sqlite = engine.dialect.name == "sqlite"
+        self.database = SharedReads(
+            SerialisedWrites(engine) if sqlite else engine, autocommit=not sqlite
         )
         super().__init__(self.database)
         self.engine = engine
+
+    def reading(self) -> AbstractAsyncContextManager[None]:
+        """Reads of the current task share one pooled connection until the block ends
+        (a handshake's checks, a hub's state hooks: :class:`SharedReads`)."""
+        return self.database.reading()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

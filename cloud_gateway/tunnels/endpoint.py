@@ -71,6 +71,13 @@ async def _admit(
     """Who the certificate belongs to and whether that device may connect now."""
     if cert is None or not _from_device_ca(app, cert):
         return _unverified_refusal(cert)
+    async with app[STORE].reading():  # the checks' reads: one pooled connection (ADR 0030)
+        return await _checks(app, cert, now)
+
+
+async def _checks(
+    app: web.Application, cert: x509.Certificate, now: datetime
+) -> tuple[Device, str, Decision] | Refuse:
     serial = serial_hex(cert)
     # the certificate and its device in one query (a deleted device's certificates go
     # with it: unknown)
@@ -252,6 +259,8 @@ async def tunnel_v1(request: web.Request) -> web.StreamResponse:
         again = await _admit(app, certificate, app[CLOCK].now())
         if isinstance(again, Refuse):
             await registry.end(tunnel, again.reason, again.retry_after, again.detail)
+        else:
+            tunnel.decision = again[2]
     reason = "internal_error"
     try:
         reason = (await session.run()).value

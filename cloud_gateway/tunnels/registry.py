@@ -88,6 +88,8 @@ class LiveTunnel:
     hello: Hello
     protocol_version: int
     certificate_serial: str
+    decision: Decision | None = field(default=None, repr=False)
+    """The newest entitlement decision (its windows serve the state hooks)."""
     watch: asyncio.Task[None] | None = field(default=None, repr=False)
     """Scheduled re-evaluation at the end of the current entitlement."""
     rtt_seen: float | None = field(default=None, repr=False)
@@ -159,6 +161,7 @@ class TunnelRegistry:
         """Make ``tunnel`` the device's tunnel; an older one is replaced and closed."""
         old = self._tunnels.get(tunnel.device.id)
         self._tunnels[tunnel.device.id] = tunnel
+        tunnel.decision = decision
         self.metrics.connects.inc()
         self._schedule(tunnel, decision)
         if self.state_hooks:
@@ -239,7 +242,7 @@ class TunnelRegistry:
             await self.end(tunnel, RefusalReason.NOT_ENROLLED, 24 * 3600.0, "device deleted")
             return
         tunnel.device = device
-        decision = await self._policy.decide(device, self._clock.now())
+        decision = tunnel.decision = await self._policy.decide(device, self._clock.now())
         await self._run_hooks(tunnel)
         if decision.entitled:
             self._schedule(tunnel, decision)
@@ -332,11 +335,12 @@ class TunnelRegistry:
                 await self._run_hooks(tunnel)
 
     async def _run_hooks(self, tunnel: LiveTunnel) -> None:
-        for hook in self.state_hooks:
-            try:
-                await hook(tunnel)
-            except Exception:  # a hook must not break enforcement
-                _LOGGER.exception("tunnel state hook failed for %s", tunnel.device.slug)
+        async with self._store.reading():  # the hooks' reads: one pooled connection
+            for hook in self.state_hooks:
+                try:
+                    await hook(tunnel)
+                except Exception:  # a hook must not break enforcement
+                    _LOGGER.exception("tunnel state hook failed for %s", tunnel.device.slug)
 
     @staticmethod
     async def _notify(tunnel: LiveTunnel, body: dict[str, object]) -> None:

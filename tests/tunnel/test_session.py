@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import warnings
 
 import pytest
 
-from tests.tunnel.sessions import HELLO, StallingTransport, connected, echo, until
+from tests.tunnel.sessions import HELLO, StallingTransport, connected, echo, handshake, until
 from tunnel.device_end import DeviceSession
 from tunnel.errors import OpenFailedError, RefusedError, SessionClosedError, StreamResetError
-from tunnel.frames import Hello, OpenFailReason, RefusalReason
+from tunnel.frames import Control, Hello, OpenFailReason, RefusalReason
 from tunnel.gateway_end import GatewaySession
 from tunnel.session import DisconnectReason
 from tunnel.streams import Stream
@@ -339,3 +341,33 @@ async def handshake_by_hand(gateway: GatewaySession, hello: asyncio.Task[object]
     await gateway.receive_hello()
     await gateway.accept(session_id="s")
     await hello
+
+
+async def test_a_frame_arriving_while_the_group_winds_down_starts_no_task() -> None:
+    """Regression: a CONTROL arriving after run() was cancelled, while its task group waits
+    for its tasks, made a worker coroutine the group refused and never awaited."""
+    called: list[dict[str, object]] = []
+
+    async def on_control(body: dict[str, object]) -> None:
+        called.append(body)
+
+    gw_t, dev_t = memory_pair()
+    gateway, device = GatewaySession(gw_t), DeviceSession(dev_t, on_control=on_control)
+    await handshake(gateway, device)
+    gateway_run = asyncio.create_task(gateway.run())
+    device_run = asyncio.create_task(device.run())
+    await until(lambda: device.running and gateway.running)
+    device_run.cancel()
+    await asyncio.sleep(0)  # the cancellation reaches run(): its group cancels the reader
+    assert not device_run.done()  # the group still waits for its reader
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert device._dispatch(Control({"disconnect": "now"})) is False
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
+    with pytest.raises(asyncio.CancelledError):
+        await device_run
+    assert called == []
+    assert device.close_reason is DisconnectReason.CLEAN
+    await gateway.close()
+    await gateway_run

@@ -68,6 +68,12 @@ async def test_trial_then_package_after_trial_then_expired(
     assert again.id == window.id  # a retried payment never books twice
     decision = await service.decide(device, clock.now())
     assert decision.until == window.window.end
+    # the windows it was decided on travel with it (the hub's package view reads no more)
+    assert decision.windows is not None
+    assert sorted(decision.windows, key=lambda w: w.start) == sorted(
+        await service.account_windows(account.id, device.id), key=lambda w: w.start
+    )
+    assert window.window in decision.windows
     after = await service.decide(device, window.window.end)
     assert not after.entitled
     assert after.reason == "expired"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from tests.cloud_gateway.fleet.support import fleet_of, started_nodes
 from tests.support.gateway import GatewayHarness
 from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
 from tunnel.clock import ManualClock
+from tunnel.session import DisconnectReason
 
 pytestmark = pytest.mark.postgresql
 
@@ -116,3 +117,44 @@ async def test_a_tunnel_ending_before_its_claim_went_through_leaves_no_row(
 
         await _until(settled)
         assert await _held(a) == {}
+
+
+async def test_a_late_claim_does_not_take_the_device_from_its_newer_session(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """Regression (issue 18 storm, 2 of 2,000 devices lost): a's claim, tried again after the
+    device had come back on b, overwrote b's row and told b to close the newer session."""
+    config_b = replace(_CONFIG, cluster=replace(_CONFIG.cluster, node_id="b"))
+    async with started_nodes(tmp_path, clock, [_CONFIG, config_b]) as [a, b]:
+        device, device_id = await _device(a, tmp_path)
+        fleet_a = fleet_of(a)
+        refusing = fleet_a._repo = _RefusingClaims(fleet_a._repo, refuse=1000)
+        on_a = await open_tunnel(a.url, device.client_ssl())
+        on_b = None
+        try:
+
+            async def refused_once() -> bool:
+                return refusing.refused >= 1
+
+            await _until(refused_once)
+            clock.advance(timedelta(seconds=1))  # the newer session begins later
+            on_b = await open_tunnel(b.url, device.client_ssl())
+
+            async def on_b_claimed() -> bool:
+                return await _held(b) == {device_id: "b"}
+
+            await _until(on_b_claimed)
+            refusing.refuse = 0  # the database is back: a's claim goes through late
+
+            async def a_let_go() -> bool:
+                return a.gateway.runner.app[TUNNELS].get(device_id) is None
+
+            await _until(a_let_go)
+            assert await on_a.closed() is DisconnectReason.CLEAN
+            assert await _held(b) == {device_id: "b"}
+            assert not on_b.task.done()  # b's session lives on
+            assert b.gateway.runner.app[TUNNELS].get(device_id) is not None
+        finally:
+            await on_a.stop()
+            if on_b is not None:
+                await on_b.stop()

@@ -46,6 +46,36 @@ async def test_claim_moves_a_device_and_release_keeps_a_newer_session(
     assert await repo.locate(device) is None
 
 
+async def test_a_late_claim_of_an_older_session_leaves_the_newer_row(
+    store: Store, clock: ManualClock
+) -> None:
+    """Regression (issue 18 storm): a claim tried again after the pool timed out overwrote the
+    row of the device's newer session on another node, and the fleet lost the device."""
+    repo = store.repo(FleetRepository)
+    device = await _device(store, "hub-1", clock)
+    await repo.join("a", clock.now())
+    await repo.join("b", clock.now())
+    older = clock.now()  # a's session began first; its claim failed
+    clock.advance(timedelta(seconds=2))
+    assert await repo.claim(device, "b", "s2", clock.now()) is None  # the device went to b
+    clock.advance(timedelta(seconds=1))
+    holder = await repo.claim(device, "a", "s1", older)  # a's claim, tried again
+    assert holder is not None
+    assert (holder.node_id, holder.session_id) == ("b", "s2")
+    assert holder.newer_than(older)
+    entry = await repo.locate(device)
+    assert entry is not None
+    assert (entry.node_id, entry.session_id) == ("b", "s2")
+    # a session that began later than b's still takes the device over
+    clock.advance(timedelta(seconds=1))
+    previous = await repo.claim(device, "a", "s3", clock.now())
+    assert previous is not None
+    assert not previous.newer_than(clock.now())
+    entry = await repo.locate(device)
+    assert entry is not None
+    assert (entry.node_id, entry.session_id) == ("a", "s3")
+
+
 async def test_a_silent_node_is_reaped_with_its_rows(store: Store, clock: ManualClock) -> None:
     repo = store.repo(FleetRepository)
     one, two = await _device(store, "hub-1", clock), await _device(store, "hub-2", clock)

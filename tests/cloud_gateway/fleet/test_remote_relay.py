@@ -74,11 +74,17 @@ class _Remote:
 
 @asynccontextmanager
 async def _remote(
-    entry: GatewayHarness, holder: GatewayHarness, tmp_path: Path
+    entry: GatewayHarness, holder: GatewayHarness, tmp_path: Path, *, refuse: bool = False
 ) -> AsyncIterator[_Remote]:
+    """``refuse``: the device answers every stream but the landing page's with OPEN_FAIL."""
     runner, port = await start_webui()
+    opened = 0
 
     async def serve(stream: Stream) -> None:
+        nonlocal opened
+        opened += 1
+        if refuse and opened > 1:
+            raise ConnectionRefusedError("nothing listens there")
         await splice_to(stream, "127.0.0.1", port)
 
     await entry.create_account("anna")
@@ -148,6 +154,19 @@ async def test_page_download_upload_and_websocket_through_the_other_node(
     [row] = rows
     assert (row.entry_node, row.tunnel_node) == ("a", "b")
     assert row.bytes_from_device > TEN_MIB
+
+
+async def test_a_stream_the_device_refuses_is_unreachable_through_the_other_node(
+    nodes: list[GatewayHarness], tmp_path: Path
+) -> None:
+    """The holder opens the stream pipelined (the request right behind OPEN) and answers OK
+    only once the device took it: an OPEN_FAIL is still the relay's ERR unreachable."""
+    a, b = nodes
+    async with _remote(a, b, tmp_path, refuse=True) as remote:
+        for _ in range(2):  # the refused exchange closed its connection: the next opens one
+            async with remote.http.get(f"{remote.device_url}/") as r:
+                assert r.status == 502
+        assert not remote.client.task.done()  # the tunnel lives on
 
 
 async def test_the_relay_listener_wants_a_fleet_certificate(
