@@ -27,13 +27,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from cloud_gateway.store.sqlite_driver import one_hop_dbapi
 
-__all__ = ["MIGRATIONS_DIR", "PG_MAX_OVERFLOW", "PG_POOL_SIZE", "create_engine", "migrate"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "PG_MAX_OVERFLOW",
+    "PG_POOL_SIZE",
+    "PG_WRITE_SLOTS",
+    "create_engine",
+    "migrate",
+]
 
 _LOGGER = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: connections a PostgreSQL engine keeps open, and how many more it may open in a burst
 PG_POOL_SIZE = 15
 PG_MAX_OVERFLOW = 5
+#: write transactions a PostgreSQL store lets hold a connection at once; the other pooled
+#: connections stay for reads (``store.database.SerialisedWrites``, ADR 0033)
+PG_WRITE_SLOTS = 10
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -16,7 +16,7 @@ from typing import TypeVar, cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cloud_gateway.store.database import BoundConnection, Database, SerialisedWrites
-from cloud_gateway.store.engine import create_engine, migrate
+from cloud_gateway.store.engine import PG_WRITE_SLOTS, create_engine, migrate
 
 __all__ = ["Store", "UnitOfWork"]
 
@@ -56,9 +56,11 @@ class Store(_Repositories):
     __slots__ = ("database", "engine")
 
     def __init__(self, engine: AsyncEngine) -> None:
-        #: what repositories run on: on SQLite write transactions queue (one writer at a time)
-        self.database: Database = (
-            SerialisedWrites(engine) if engine.dialect.name == "sqlite" else engine
+        #: what repositories run on: write transactions queue in this process, on SQLite
+        #: one at a time, on PostgreSQL :data:`PG_WRITE_SLOTS` at once (reads keep the rest
+        #: of the pool)
+        self.database: Database = SerialisedWrites(
+            engine, slots=1 if engine.dialect.name == "sqlite" else PG_WRITE_SLOTS
         )
         super().__init__(self.database)
         self.engine = engine
