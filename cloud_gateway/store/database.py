@@ -90,8 +90,8 @@ class SerialisedWrites:
         self._engine = engine
         self._wait_s = wait_s
         self._slots = slots
-        #: made in the running loop (first ``begin``): FIFO, as a lock with one slot
-        self._lock: asyncio.Semaphore | None = None
+        #: made in the running loop (first ``begin``): FIFO; a lock for one slot
+        self._lock: asyncio.Lock | asyncio.Semaphore | None = None
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -100,7 +100,9 @@ class SerialisedWrites:
             async with self._engine.begin() as conn:
                 yield conn
             return
-        lock = self._lock = self._lock or asyncio.Semaphore(self._slots)
+        lock = self._lock = self._lock or (
+            asyncio.Lock() if self._slots == 1 else asyncio.Semaphore(self._slots)
+        )
         try:
             async with asyncio.timeout(self._wait_s):
                 await lock.acquire()
