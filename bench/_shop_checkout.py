@@ -276,12 +276,13 @@ def _counted(engine: AsyncEngine) -> Iterator[list[int]]:
 @contextlib.contextmanager
 def _profiled(name: str) -> Iterator[None]:
     """``BENCH_PROFILE=DIR``: this process (the gateway's loop) under cProfile while the
-    checkouts run, stats to ``DIR/NAME.prof``."""
+    checkouts run, stats to ``DIR/NAME.prof``; the main thread's CPU time, not wall time
+    (see ``bench/_cpu_profile.py``)."""
     directory = os.environ.get("BENCH_PROFILE")
     if not directory:
         yield
         return
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
     try:
         yield

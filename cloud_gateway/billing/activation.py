@@ -90,17 +90,31 @@ class Activation:
         account = await AccountRepository(BoundConnection(conn)).get(order.account_id)
         for contract in contracts:
             await self.open_window(conn, contract, 0, now, account=account)
+        # the mail's invoices: those the contracts have already, then those finalised now
+        # (their numbers and ids as stored, not read back while the counter row is locked)
+        invoices = [
+            (d.id, d.number)
+            for contract_id in ids
+            for d in await self._repo.documents(conn, contract_id=contract_id)
+            if d.kind is DocumentKind.INVOICE and d.period == 0
+        ]
         if day <= local_date(now):
 
             async def finalise(conn: AsyncConnection, pending: Sequence[Pending]) -> None:
-                await self._finalise(conn, pending, now, want_ids=False)
+                numbers: list[str] = []
+                stored = await self._finalise(conn, pending, now, numbered=numbers)
+                invoices.extend(
+                    (document_id, number)
+                    for p, document_id, number in zip(pending, stored, numbers, strict=True)
+                    if p.draft.kind is DocumentKind.INVOICE and p.period == 0
+                )
                 await self.renewals_offered(conn, pending, now)
 
             await persist_run(
                 self._repo, conn, self._catalogues, local_date(now),
                 contract_ids=ids, finalise=finalise,
             )  # fmt: skip
-        await self._confirmation_mail(conn, order, account, ids, now)
+        await self._confirmation_mail(conn, order, account, invoices, now)
 
     def _family(self, contract: StoredContract) -> Family:
         return (
@@ -152,10 +166,11 @@ class Activation:
         conn: AsyncConnection,
         order: StoredOrder,
         account: Account,
-        contract_ids: Sequence[int],
+        invoices: Sequence[tuple[int, str]],
         now: datetime,
     ) -> None:
-        """Queue "Zahlung erhalten" with the order's first invoices as PDF (same transaction).
+        """Queue "Zahlung erhalten" with the order's first ``invoices`` (id, number) as PDF
+        (same transaction).
 
         The PDFs are renderings of the finalised documents' frozen data: the worker renders
         them when it sends the mail, so this transaction (holding the number counter's row)
@@ -163,12 +178,6 @@ class Activation:
         """
         if self._outbox is None:
             return
-        invoices = [
-            d
-            for contract_id in contract_ids
-            for d in await self._repo.documents(conn, contract_id=contract_id)
-            if d.kind is DocumentKind.INVOICE and d.period == 0
-        ]
         order_id = order.id
         language = Language.EN if order.language == "en" else Language.DE
         mail = Mail(
@@ -178,15 +187,15 @@ class Activation:
             params={
                 "username": account.username,
                 "order_id": order_id,
-                "invoices": [d.number for d in invoices],
+                "invoices": [number for _id, number in invoices],
             },
             attachments=tuple(
                 Attachment(
-                    filename=f"{d.number}.pdf",
+                    filename=f"{number}.pdf",
                     content_type="application/pdf",
-                    source=f"{DOCUMENT_SOURCE}:{d.id}",
+                    source=f"{DOCUMENT_SOURCE}:{document_id}",
                 )
-                for d in invoices
+                for document_id, number in invoices
             ),
         )
         await self._outbox.put(conn, mail, now=now, dedup_key=f"billing:order:{order_id}:paid")

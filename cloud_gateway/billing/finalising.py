@@ -79,8 +79,13 @@ async def finalise_pending(
     seller: Party,
     bank: BankAccount,
     want_ids: bool = True,
+    numbered: list[str] | None = None,
 ) -> list[int]:
-    """Number, freeze and store ``pending`` (in this transaction); returns their ids."""
+    """Number, freeze and store ``pending`` (in this transaction); returns their ids.
+
+    ``numbered``: filled with the documents' numbers in the order of ``pending`` (so that a
+    caller need not read them back while the counter row is locked).
+    """
     by_range: dict[str, list[int]] = defaultdict(list)
     for index, p in enumerate(pending):
         by_range[range_key(p.draft.kind, p.draft.issue_date.year)].append(index)
@@ -119,6 +124,8 @@ async def finalise_pending(
                 "created_at": now,
             }
         )
+    if numbered is not None:
+        numbered.extend(str(row["number"]) for row in rows)
     ids = await repo.insert_documents(
         conn, rows, with_ids=want_ids or any(p.charge_key for p in pending)
     )

@@ -84,13 +84,15 @@ async def persist_run(
                 charge_key=f"run:{contract.id}:{item.period}:{item.kind}" if item.charge else None,
             )
         )
-    await finalise(conn, pending)
     jobs = [
         (snapshot.id, local_midnight(following))
         for snapshot in snapshots.values()
         if (following := next_event_day(snapshot, today)) is not None
     ]
     await repo.schedule(conn, jobs)
+    # the documents' numbers last: on PostgreSQL the range's counter row stays locked from
+    # taking them until the commit (ADR 0023, 0033)
+    await finalise(conn, pending)
     charges = sum(1 for p in pending if p.charge_key)
     return RunReport(documents=len(pending), charges=charges, ended=ended)
 

@@ -118,10 +118,11 @@ class BillingCore:
         now: datetime,
         *,
         want_ids: bool = True,
+        numbered: list[str] | None = None,
     ) -> list[int]:
         return await finalise_pending(
             self._repo, conn, pending, now, seller=self._seller, bank=self._bank,
-            want_ids=want_ids,
+            want_ids=want_ids, numbered=numbered,
         )  # fmt: skip
 
     async def _once(

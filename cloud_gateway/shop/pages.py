@@ -29,6 +29,7 @@ from cloud_gateway.http.auth import current_identity, require_identity, verify_c
 from cloud_gateway.http.keys import CONFIG, SHOP
 from cloud_gateway.http.pages import content_security_policy
 from cloud_gateway.i18n import request_language
+from cloud_gateway.payments.texts import payment_text
 from cloud_gateway.shop.errors import CartError, CartProblem
 from cloud_gateway.shop.web import render_shop
 
@@ -36,6 +37,8 @@ __all__ = ["checkout_csp", "setup"]
 
 #: "Jetzt kaufen" may be answered by a redirect to a payment provider's page (https)
 _CHECKOUT_CSP = content_security_policy(form_action="'self' https:")
+#: what the payment service's return sends the buyer back with (``payments.texts``)
+_PAYMENT_NOTICES = ("paid", "pending", "declined", "error")
 
 
 def _lang(request: web.Request) -> str:
@@ -221,11 +224,23 @@ async def order(request: web.Request) -> web.Response:
     """One order: status, documents (PDF, GiroCode, RF reference), packages and their end."""
     identity = await require_identity(request)
     raw = request.match_info["order_id"]
+    # back from PayPal or the PSP (``?payment=``, a hint only: the order's status is read):
+    # while that payment is being confirmed, the page asks for no bank transfer (no GiroCode)
+    came_back = request.query.get("payment", "")
+    notice = came_back if came_back in _PAYMENT_NOTICES else None
     try:
-        info = await request.app[SHOP].book.order(identity.account.id, int(raw))
+        info = await request.app[SHOP].book.order(
+            identity.account.id, int(raw), girocodes=notice not in ("pending", "paid")
+        )
     except (NotFoundError, ValueError):
         raise web.HTTPNotFound(text="no such order") from None
-    context: dict[str, Any] = {"info": info}
+    context: dict[str, Any] = {
+        "info": info,
+        "notice": notice,
+        "notice_text": payment_text(request_language(request), f"payment.{notice}")
+        if notice
+        else "",
+    }
     return render_shop(request, "shop_order.html", context)
 
 

@@ -9,6 +9,13 @@ SQLite lets one connection write at a time; a second writer polls the lock with 
 (up to 100 ms each, ``busy_timeout``), so under concurrency writers starve and time out.
 :class:`SerialisedWrites` queues the process's write transactions in arrival order instead
 (an ``asyncio.Lock``): each waits only for the ones before it. Reads are not queued (WAL).
+
+PostgreSQL lets many write, but the pool is bounded (20 connections per node) and payments
+queue on the gap-free counter row while holding their connection; with every connection
+held by a waiting writer, reads (the order page, the buyer's return) waited for the pool.
+There :class:`SerialisedWrites` runs with several ``slots`` (:data:`~cloud_gateway.store.
+engine.PG_WRITE_SLOTS`): at most that many write transactions hold a connection at once,
+the rest of the pool stays for reads (ADR 0033).
 """
 
 from __future__ import annotations
@@ -62,7 +69,8 @@ class BoundConnection:
 
 
 class SerialisedWrites:
-    """An engine whose write transactions queue in this process (SQLite: one writer).
+    """An engine whose write transactions queue in this process (SQLite: one writer; on
+    PostgreSQL ``slots`` writers at once, so that reads find a pooled connection).
 
     ``begin`` waits its turn (first come, first served), then opens the transaction;
     ``connect`` (reads) does not wait. A ``begin`` nested in a queued one (the same task)
@@ -74,12 +82,16 @@ class SerialisedWrites:
     15 s, as a fair queue of 50 checkouts on a loaded 2-core machine passed 5 s.
     """
 
-    __slots__ = ("_engine", "_lock", "_wait_s")
+    __slots__ = ("_engine", "_lock", "_slots", "_wait_s")
 
-    def __init__(self, engine: AsyncEngine, *, wait_s: float = 15.0) -> None:
+    def __init__(self, engine: AsyncEngine, *, wait_s: float = 15.0, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, not {slots}")
         self._engine = engine
         self._wait_s = wait_s
-        self._lock: asyncio.Lock | None = None
+        self._slots = slots
+        #: made in the running loop (first ``begin``): FIFO; a lock for one slot
+        self._lock: asyncio.Lock | asyncio.Semaphore | None = None
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -88,7 +100,9 @@ class SerialisedWrites:
             async with self._engine.begin() as conn:
                 yield conn
             return
-        lock = self._lock = self._lock or asyncio.Lock()
+        lock = self._lock = self._lock or (
+            asyncio.Lock() if self._slots == 1 else asyncio.Semaphore(self._slots)
+        )
         try:
             async with asyncio.timeout(self._wait_s):
                 await lock.acquire()

@@ -36,6 +36,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "PG_MAX_OVERFLOW",
     "PG_POOL_SIZE",
+    "PG_WRITE_SLOTS",
     "PING_IDLE_S",
     "IdlePing",
     "create_engine",
@@ -47,6 +48,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: connections a PostgreSQL engine keeps open, and how many more it may open in a burst
 PG_POOL_SIZE = 15
 PG_MAX_OVERFLOW = 5
+#: write transactions a PostgreSQL store lets hold a connection at once; the other pooled
+#: connections stay for reads (``store.database.SerialisedWrites``, ADR 0033)
+PG_WRITE_SLOTS = 10
 #: seconds a pooled PostgreSQL connection may be idle before its checkout pings it
 PING_IDLE_S = 1.0
 _USED_AT = "cloudconnector_used_at"

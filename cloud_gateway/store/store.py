@@ -17,7 +17,7 @@ from typing import TypeVar, cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cloud_gateway.store.database import BoundConnection, Database, SerialisedWrites
-from cloud_gateway.store.engine import create_engine, migrate
+from cloud_gateway.store.engine import PG_WRITE_SLOTS, create_engine, migrate
 from cloud_gateway.store.reads import SharedReads
 
 __all__ = ["Store", "UnitOfWork"]
@@ -58,11 +58,13 @@ class Store(_Repositories):
     __slots__ = ("database", "engine")
 
     def __init__(self, engine: AsyncEngine) -> None:
-        #: what repositories run on: on SQLite write transactions queue (one writer at a
-        #: time); on PostgreSQL reads run without a transaction; reads can share (reading)
+        #: what repositories run on: write transactions queue in this process, on SQLite
+        #: one at a time, on PostgreSQL :data:`PG_WRITE_SLOTS` at once (reads keep the rest
+        #: of the pool, ADR 0033); on PostgreSQL reads run without a transaction; reads of
+        #: one task can share a connection (``reading``, ADR 0030)
         sqlite = engine.dialect.name == "sqlite"
         self.database = SharedReads(
-            SerialisedWrites(engine) if sqlite else engine, autocommit=not sqlite
+            SerialisedWrites(engine, slots=1 if sqlite else PG_WRITE_SLOTS), autocommit=not sqlite
         )
         super().__init__(self.database)
         self.engine = engine

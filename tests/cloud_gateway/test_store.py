@@ -21,7 +21,15 @@ from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store import Store
 from cloud_gateway.store import store as store_module
 from cloud_gateway.store.database import SerialisedWrites
-from cloud_gateway.store.engine import MIGRATIONS_DIR, create_engine, current_revision, migrate
+from cloud_gateway.store.engine import (
+    MIGRATIONS_DIR,
+    PG_MAX_OVERFLOW,
+    PG_POOL_SIZE,
+    PG_WRITE_SLOTS,
+    create_engine,
+    current_revision,
+    migrate,
+)
 from tunnel.clock import ManualClock
 
 
@@ -168,6 +176,51 @@ async def test_a_nested_or_stuck_writer_does_not_hang_the_queue(
             assert await conn.scalar(sa.text("SELECT count(*) FROM t")) == 3
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_writers_beyond_the_slots_wait_without_a_connection_and_reads_do_not(
+    backend: str, tmp_path: object
+) -> None:
+    """With two slots (PostgreSQL has ``PG_WRITE_SLOTS``), a third writer waits for one of
+    them, holding no pooled connection meanwhile, and a read goes ahead of it."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/s.sqlite3")
+    queue = SerialisedWrites(engine, slots=2)
+    release, both_in = asyncio.Event(), asyncio.Event()
+    inside: list[str] = []
+
+    async def writer(name: str) -> None:
+        async with queue.begin() as conn:
+            inside.append(name)
+            await conn.scalar(sa.text("SELECT 1"))
+            if len(inside) == 2:
+                both_in.set()
+            await release.wait()
+
+    try:
+        first = asyncio.create_task(writer("a"))
+        second = asyncio.create_task(writer("b"))
+        await both_in.wait()
+        third = asyncio.create_task(writer("c"))
+        for _ in range(50):  # give the third every chance to get in
+            await asyncio.sleep(0)
+        assert sorted(inside) == ["a", "b"]
+        assert isinstance(engine.pool, QueuePool)
+        assert engine.pool.checkedout() == 2  # the waiting writer holds none
+        async with queue.connect() as conn:  # a read does not queue behind the writers
+            assert await conn.scalar(sa.text("SELECT 2")) == 2
+        release.set()
+        await asyncio.gather(first, second, third)
+        assert sorted(inside) == ["a", "b", "c"]
+    finally:
+        await engine.dispose()
+    with pytest.raises(ValueError, match="slots"):
+        SerialisedWrites(engine, slots=0)
+
+
+def test_a_postgresql_store_bounds_its_writers_below_the_pool() -> None:
+    """The writers' slots leave pooled connections for reads."""
+    assert 1 < PG_WRITE_SLOTS < PG_POOL_SIZE + PG_MAX_OVERFLOW
 
 
 async def test_a_failed_migration_leaves_no_pooled_connection_open(

@@ -201,3 +201,35 @@ async def test_a_cancelled_order_is_listed_as_storniert_without_a_girocode(
     assert "Storniert" in listed
     assert 'data-status="cancelled">Storniert<' in page
     assert 'class="girocode"' not in page
+
+
+async def test_back_from_a_provider_the_order_page_asks_for_no_transfer_while_confirming(
+    gw: GatewayHarness,
+) -> None:
+    """``?payment=pending|paid`` (the return from PayPal or the PSP): the payment's notice and
+    no transfer request, no GiroCode; declined: the notice as an alert and the transfer still
+    offered; without the hint the open order asks for the transfer as before."""
+    anna = await gw.create_account("anna")
+    await give_customer_data(gw, anna.id, "Anna Sonne")
+    async with gw.client() as http:
+        await gw.login(http, "anna")
+        await _add(http, gw, product="hub-remote", plan="1m", booking="single")
+        async with http.post("/shop/checkout", data=await _transfer_form(http, gw)) as resp:
+            order_path = resp.url.path
+        pages = {}
+        for hint in ("pending", "paid", "declined", "bogus", ""):
+            async with http.get(order_path, params={"payment": hint} if hint else None) as resp:
+                assert resp.status == 200
+                pages[hint] = await resp.text()
+    for hint in ("pending", "paid"):
+        assert f'data-payment="{hint}"' in pages[hint]
+        assert 'class="girocode"' not in pages[hint]
+        assert 'class="transfer"' not in pages[hint]
+        assert 'data-status="awaiting_payment"' in pages[hint]  # the status is read, not hinted
+    assert "Ihre Zahlung wird bestätigt" in pages["pending"]
+    assert 'data-payment="declined"' in pages["declined"]
+    assert 'role="alert"' in pages["declined"]
+    assert 'class="girocode"' in pages["declined"]
+    for plain in ("bogus", ""):
+        assert "payment-notice" not in pages[plain]
+        assert 'class="girocode"' in pages[plain]
