@@ -87,14 +87,7 @@ async def start_gateway(
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
         http = config.http
-        budget = TlsBudget(  # one per node, asked before any TLS work (ADR 0032)
-            TlsBudgetLimits(
-                handshakes=http.tls_handshakes_max,
-                queue=http.tls_handshake_queue,
-                queue_wait_s=http.tls_handshake_queue_wait_s,
-                per_source=http.tls_handshakes_per_source,
-            )
-        )
+        budget = TlsBudget(TlsBudgetLimits.of(http))  # one per node, before TLS (ADR 0032)
         waits = {
             "tls_close_timeout_s": http.tls_close_timeout_s,
             "tls_handshake_timeout_s": http.tls_handshake_timeout_s,

@@ -27,6 +27,8 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from cloud_gateway.config import HttpConfig
+
 __all__ = ["SWEEP_S", "TlsBudget", "TlsBudgetLimits", "TlsClaim", "TlsWaiter", "peers_gone"]
 
 SWEEP_S: Final = 0.25
@@ -63,6 +65,16 @@ class TlsBudgetLimits:
     15 s connect timeout."""
     per_source: int = 16
     """Places (running and queued) one source address may hold."""
+
+    @classmethod
+    def of(cls, http: HttpConfig) -> TlsBudgetLimits:
+        """The figures configured in ``[http]``."""
+        return cls(
+            handshakes=http.tls_handshakes_max,
+            queue=http.tls_handshake_queue,
+            queue_wait_s=http.tls_handshake_queue_wait_s,
+            per_source=http.tls_handshakes_per_source,
+        )
 
     def __post_init__(self) -> None:
         if self.handshakes < 1 or self.queue < 0 or self.per_source < 1:

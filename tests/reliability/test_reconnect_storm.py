@@ -1,7 +1,8 @@
 """Test 4, reconnect storm cycles: the whole fleet cut off and back, ten times over.
 
 The tunnel-scale benchmark's processes (:mod:`bench._scale_nodes`) run the gateway's tunnel
-end (aiohttp with TLS and client certificates, the product's :class:`GatewaySession` and
+end (the product's listener :class:`~cloud_gateway.tls_site.TlsSite` with its TLS handshake
+budget before TLS, ADR 0032, client certificates, the product's :class:`GatewaySession` and
 :class:`HandshakeGate`, no database) in one process and the devices (the product's
 :class:`TunnelConnector` with its backoff) in others. Each cycle the gateway aborts every
 connection at once (``drop``: the network cut a restart looks like to the fleet) and the
@@ -88,6 +89,17 @@ def _wait_back(gateway: Node, accepted_before: int) -> dict[str, Any]:
         time.sleep(0.25)  # another process: polled, bounded by the deadline above
 
 
+def _tls_figure(readings: list[dict[str, Any]]) -> str:
+    """What the TLS budget before TLS did over all cycles (ADR 0032)."""
+    if not readings:
+        return ""
+    last = readings[-1]
+    return (
+        f"; TLS handshakes begun {last['tls_started']}, closed over budget before TLS "
+        f"{last['tls_closed_at_once']}, queued and dropped without TLS {last['tls_gave_up']}"
+    )
+
+
 def test_reconnect_storm_cycles_leave_nothing_behind(tmp_path: Path) -> None:
     limit = raise_nofile(DEVICES * 2 + FD_HEADROOM)  # the nodes inherit it, may raise theirs
     assert limit >= DEVICES + FD_HEADROOM, (
@@ -147,7 +159,7 @@ def test_reconnect_storm_cycles_leave_nothing_behind(tmp_path: Path) -> None:
         f"{max(backs, default=0):.1f} s (median {median:.1f} s), "
         f"gateway fds {min(fds, default=0)}..{max(fds, default=0)} "
         f"(first {fds[0] if fds else 0}, last {fds[-1] if fds else 0}), tasks "
-        f"{min(tasks, default=0)}..{max(tasks, default=0)}"
+        f"{min(tasks, default=0)}..{max(tasks, default=0)}{_tls_figure(readings)}"
     )
     record("reconnect_storm_cycles", figure, passed=all_back and flat)
     assert all_back, readings
