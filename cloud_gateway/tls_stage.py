@@ -227,7 +227,9 @@ class _SourceRelay(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         if self._inner is None:
             self._eof = True
-            return True  # decided on attach
+            # replayed on attach; under TLS the answer is ignored (asyncio closes the
+            # connection after the peer's close_notify) and True only logs a warning
+            return False
         return self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
