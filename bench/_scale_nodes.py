@@ -12,10 +12,10 @@
   ``{"cmd": "drop"}`` aborts every running session's connection (a network cut seen by the
   whole fleet at once) -> ``{"dropped": n}``; ``{"cmd": "health"}`` -> ``{"sessions": n,
   "accepted": n, "fds": n, "tasks": n, "tls_started": n, "tls_closed_at_once": n,
-  "tls_gave_up": n}`` (open file descriptors and asyncio tasks of the gateway process, for
-  leak checks across reconnect storms; TLS handshakes begun, connections closed over the
-  TLS budget before any TLS work, and queued ones dropped when their peer had left or the
-  queue wait ran out).
+  "tls_gave_up": n, "tls_expired": n}`` (open file descriptors and asyncio tasks of the
+  gateway process, for leak checks across reconnect storms; TLS handshakes begun,
+  connections closed over the TLS budget before any TLS work, queued ones dropped because
+  their peer had left, and because the queue wait ran out).
   It listens through the product's :class:`~cloud_gateway.tls_site.TlsSite` (the TLS
   handshake budget before TLS, ADR 0032; one source's share is the whole budget, as every
   device here comes from 127.0.0.1).
@@ -235,7 +235,8 @@ def _fleet_command(
             tasks=len(asyncio.all_tasks()),
             tls_started=budget.started_total,
             tls_closed_at_once=budget.refused_full + budget.refused_source,
-            tls_gave_up=budget.gave_up + budget.expired,
+            tls_gave_up=budget.gave_up,
+            tls_expired=budget.expired,
         )
     else:
         return False

@@ -96,7 +96,8 @@ def _tls_figure(readings: list[dict[str, Any]]) -> str:
     last = readings[-1]
     return (
         f"; TLS handshakes begun {last['tls_started']}, closed over budget before TLS "
-        f"{last['tls_closed_at_once']}, queued and dropped without TLS {last['tls_gave_up']}"
+        f"{last['tls_closed_at_once']}, queued and dropped without TLS "
+        f"{last['tls_gave_up']} (peer gone) + {last['tls_expired']} (queue wait over)"
     )
 
 
