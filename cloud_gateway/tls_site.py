@@ -51,10 +51,12 @@ class TlsSite(web.SockSite):
         tls_handshake_timeout_s: float,
         budget: TlsBudget | None = None,
         header_timeout_s: float | None = None,
+        backlog: int = 128,
     ) -> None:
         """``budget``: the node's, shared by its listeners (default: one of its own);
-        ``header_timeout_s``: read a PROXY v2 header first (:class:`ProxyProtocolSite`)."""
-        super().__init__(runner, sock, ssl_context=ssl_context)
+        ``header_timeout_s``: read a PROXY v2 header first (:class:`ProxyProtocolSite`);
+        ``backlog``: the listen queue (aiohttp's default; asyncio sets it on ``sock``)."""
+        super().__init__(runner, sock, ssl_context=ssl_context, backlog=backlog)
         self._tls_close_timeout_s = tls_close_timeout_s
         self._tls_handshake_timeout_s = tls_handshake_timeout_s
         self._budget = budget or TlsBudget()
