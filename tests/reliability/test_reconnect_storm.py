@@ -35,18 +35,18 @@ take about the same (58 s and 50 s, mostly the holds)."""
 PER_PROCESS = pick(150, 2500)
 CYCLES = 10
 RECONNECT_WINDOW_S = pick(2.0, BackoffPolicy().reconnect_window)
-"""The devices spread their first reconnect after a cut over this many seconds: 150 arrivals
-a second in the smoke run; in the full run the product's window (120 s, ~83 a second). The
-full run had 10 s, 1,000 arrivals a second for a gateway that completes 60-200 TLS handshakes
-a second on this two-core machine (4-5 ms of CPU each, docs/benchmarks.md): each storm
-accepted ~10,000 new connections within seconds while up to ~9,800 abandoned attempts
-(CLOSE-WAIT: the device had given up, the busy loop had not yet read its FIN) still held their
-descriptors, and the gateway reached the 20,000 descriptors this machine allows 2-10 s after
-the first cut. The product tells its devices this window in WELCOME (ADR 0007). Before ADR 0032 the
-gateway completed TLS for every attempt, abandoned ones included, and the full run did not
-settle at load 7-11; with the TLS handshake budget before TLS it passed at load 0.7-3.5 (ten
-cycles, median 123 s, 110,047 handshakes for 110,000 sessions) and at load 6-11 settled two
-(stragglers waiting out their backoff, docs/reliability.md, Notes)."""
+"""The devices spread their first reconnect after a cut over this many seconds: 150 arrivals a
+second in the smoke run; in the full run the product's window (120 s, ~83 a second). The full
+run had 10 s, 1,000 arrivals a second for a gateway that completes 60-200 TLS handshakes a
+second on this two-core machine (4-5 ms of CPU each, docs/benchmarks.md): each storm accepted
+~10,000 new connections within seconds while up to ~9,800 abandoned attempts (CLOSE-WAIT: the
+device had given up, the busy loop had not yet read its FIN) still held their descriptors, and
+the gateway reached the 20,000 descriptors this machine allows 2-10 s after the first cut. The
+product tells its devices this window in WELCOME (ADR 0007). Before ADR 0032 the gateway
+completed TLS for every attempt, abandoned ones included, and the full run did not settle at
+load 7-11; with the TLS handshake budget before TLS it passed at load 0.7-3.5 (ten cycles,
+median 123 s, 110,047 handshakes for 110,000 sessions) and at load 6-11 settled two (stragglers
+waiting out their backoff, docs/reliability.md, Notes)."""
 HEALTHY_AFTER_S = 2.0
 """A session up this long resets a device's backoff (product: 60 s). Each cycle holds the
 fleet connected a little longer before the next cut, so every cycle starts from a healthy
