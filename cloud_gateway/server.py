@@ -88,15 +88,15 @@ async def start_gateway(
         tls_buffers.install()
         http = config.http
         budget = TlsBudget(TlsBudgetLimits.of(http))  # one per node, before TLS (ADR 0032)
-        waits = {
-            "tls_close_timeout_s": http.tls_close_timeout_s,
-            "tls_handshake_timeout_s": http.tls_handshake_timeout_s,
-        }
-        site: TlsSite
-        if config.http.proxy_protocol:  # behind HAProxy: the header names the real client
-            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context, budget=budget, **waits)
-        else:
-            site = TlsSite(runner, sock, ssl_context=ssl_context, budget=budget, **waits)
+        site_type = ProxyProtocolSite if http.proxy_protocol else TlsSite  # behind HAProxy:
+        site: TlsSite = site_type(  # the PROXY header names the real client
+            runner,
+            sock,
+            ssl_context=ssl_context,
+            budget=budget,
+            tls_close_timeout_s=http.tls_close_timeout_s,
+            tls_handshake_timeout_s=http.tls_handshake_timeout_s,
+        )
         await site.start()
     except BaseException:  # e.g. the port is taken: stop what started, close the store
         if sock is not None:
