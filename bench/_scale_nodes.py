@@ -11,8 +11,14 @@
   "live": [WELCOME instants of the sessions running now], "refused": n, "queued": n}``;
   ``{"cmd": "drop"}`` aborts every running session's connection (a network cut seen by the
   whole fleet at once) -> ``{"dropped": n}``; ``{"cmd": "health"}`` -> ``{"sessions": n,
-  "accepted": n, "fds": n, "tasks": n}`` (open file descriptors and asyncio tasks of the
-  gateway process, for leak checks across reconnect storms).
+  "accepted": n, "fds": n, "tasks": n, "tls_started": n, "tls_closed_at_once": n,
+  "tls_gave_up": n, "tls_expired": n}`` (open file descriptors and asyncio tasks of the
+  gateway process, for leak checks across reconnect storms; TLS handshakes begun,
+  connections closed over the TLS budget before any TLS work, queued ones dropped because
+  their peer had left, and because the queue wait ran out).
+  It listens through the product's :class:`~cloud_gateway.tls_site.TlsSite` (the TLS
+  handshake budget before TLS, ADR 0032; one source's share is the whole budget, as every
+  device here comes from 127.0.0.1).
   Like the product's ``/tunnel/v1`` it admits 64 handshakes at a time and queues a few
   more (:class:`HandshakeGate`); its TLS context is the product's (no session tickets).
 * ``devices CERTS URL COUNT [RECONNECT_WINDOW [HEALTHY_AFTER]]``: COUNT
@@ -37,11 +43,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import cProfile
+import dataclasses
 import gc
 import json
 import logging
 import os
 import resource
+import socket
+import ssl
 import sys
 import time
 import tracemalloc
@@ -53,6 +62,9 @@ from aiohttp import web
 
 from bench._certs import device_context, gateway_context
 from bench._nodes import HELLO, emit, run_tunnel_end
+from cloud_gateway.config import HttpConfig
+from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
+from cloud_gateway.tls_site import TlsSite
 from tunnel.admission import HandshakeGate
 from tunnel.backoff import Backoff, BackoffPolicy
 from tunnel.clock import SystemClock
@@ -163,9 +175,7 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     app.router.add_get("/tunnel/v1", tunnel_v1)
     runner = web.AppRunner(app, shutdown_timeout=1.0, handle_signals=False)
     await runner.setup()
-    context = gateway_context(certs)
-    for host in hosts:
-        await web.TCPSite(runner, host, port, ssl_context=context, backlog=4096).start()
+    budget = await _listen(runner, port, hosts, gateway_context(certs))
     if os.environ.get("BENCH_TRACEMALLOC"):
         tracemalloc.start()
     gc.collect()
@@ -173,14 +183,44 @@ async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -
     emit(ready=True, rss_kib=rss_kib())
     while line := await asyncio.to_thread(sys.stdin.readline):
         command = json.loads(line)["cmd"]
-        if not _fleet_command(command, len(accepts), wires):
+        if not _fleet_command(command, len(accepts), wires, budget):
             _answer(command, accepts, live, gate)
     profile.dump()
     os._exit(0)  # closing 10,000 sessions one by one would only slow the benchmark down
 
 
+async def _listen(
+    runner: web.AppRunner, port: int, hosts: list[str], context: ssl.SSLContext
+) -> TlsBudget:
+    """Listen on PORT of each host; the TLS handshake budget the listeners share."""
+    # The product's listener: plain TCP, the node's TLS handshake budget, then TLS with the
+    # product's bounds (ADR 0032). Every device here comes from 127.0.0.1, so one source's
+    # share is the whole budget (a real fleet comes from many addresses).
+    http = HttpConfig()
+    limits = dataclasses.replace(
+        TlsBudgetLimits.of(http), per_source=http.tls_handshakes_max + http.tls_handshake_queue
+    )
+    budget = TlsBudget(limits)
+    for host in hosts:
+        sock = socket.create_server((host, port), backlog=4096)
+        site = TlsSite(
+            runner,
+            sock,
+            ssl_context=context,
+            tls_close_timeout_s=http.tls_close_timeout_s,
+            tls_handshake_timeout_s=http.tls_handshake_timeout_s,
+            budget=budget,
+            backlog=4096,  # as the bench's aiohttp TCPSite had: 10,000 devices connect
+        )
+        await site.start()
+    return budget
+
+
 def _fleet_command(
-    command: str, accepted: int, wires: dict[GatewaySession, asyncio.Transport]
+    command: str,
+    accepted: int,
+    wires: dict[GatewaySession, asyncio.Transport],
+    budget: TlsBudget,
 ) -> bool:
     """``drop`` and ``health`` (the reliability suite's storm cycles); False: not one of them."""
     if command == "drop":
@@ -194,6 +234,10 @@ def _fleet_command(
             accepted=accepted,
             fds=open_fds(),
             tasks=len(asyncio.all_tasks()),
+            tls_started=budget.started_total,
+            tls_closed_at_once=budget.refused_full + budget.refused_source,
+            tls_gave_up=budget.gave_up,
+            tls_expired=budget.expired,
         )
     else:
         return False

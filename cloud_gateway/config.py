@@ -50,12 +50,28 @@ class HttpConfig:
     tls_handshake_timeout_s: float = 10.0
     """How long a new connection may take to complete its TLS handshake (asyncio's own
     default, 60 s, let a client that connects and stays silent hold it)."""
+    tls_handshakes_max: int = 64
+    """TLS handshakes in progress at once, decided before any TLS work (ADR 0032): a new
+    connection beyond them and the queue is closed at once, and the device backs off."""
+    tls_handshake_queue: int = 256
+    """Connections waiting, unread, for a handshake place (dropped without TLS work when
+    their peer gives up meanwhile)."""
+    tls_handshake_queue_wait_s: float = 3.0
+    """Longest wait for a handshake place; with ``tls_handshake_timeout_s`` under a
+    device's 15 s connect timeout."""
+    tls_handshakes_per_source: int = 16
+    """Places (in progress and queued) one client address may hold (behind HAProxy: the
+    address the PROXY header names)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is outside 0..65535")
         if self.tls_close_timeout_s <= 0 or self.tls_handshake_timeout_s <= 0:
             raise ValueError("http: the TLS timeouts (tls_*_timeout_s) must be positive")
+        if self.tls_handshakes_max < 1 or self.tls_handshakes_per_source < 1:
+            raise ValueError("http: tls_handshakes_max and tls_handshakes_per_source >= 1")
+        if self.tls_handshake_queue < 0 or self.tls_handshake_queue_wait_s <= 0:
+            raise ValueError("http: tls_handshake_queue >= 0, tls_handshake_queue_wait_s > 0")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

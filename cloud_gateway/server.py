@@ -17,6 +17,7 @@ from cloud_gateway.http.keys import DRAIN
 from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.store import Store
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
+from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from tunnel import tls_buffers
@@ -85,15 +86,17 @@ async def start_gateway(
         ssl_context.load_verify_locations(cafile=device_ca.cert_path)
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
-        waits = {
-            "tls_close_timeout_s": config.http.tls_close_timeout_s,
-            "tls_handshake_timeout_s": config.http.tls_handshake_timeout_s,
-        }
-        site: TlsSite
-        if config.http.proxy_protocol:  # behind HAProxy: the header names the real client
-            site = ProxyProtocolSite(runner, sock, ssl_context=ssl_context, **waits)
-        else:
-            site = TlsSite(runner, sock, ssl_context=ssl_context, **waits)
+        http = config.http
+        budget = TlsBudget(TlsBudgetLimits.of(http))  # one per node, before TLS (ADR 0032)
+        site_type = ProxyProtocolSite if http.proxy_protocol else TlsSite  # behind HAProxy:
+        site: TlsSite = site_type(  # the PROXY header names the real client
+            runner,
+            sock,
+            ssl_context=ssl_context,
+            budget=budget,
+            tls_close_timeout_s=http.tls_close_timeout_s,
+            tls_handshake_timeout_s=http.tls_handshake_timeout_s,
+        )
         await site.start()
     except BaseException:  # e.g. the port is taken: stop what started, close the store
         if sock is not None:

@@ -10,6 +10,10 @@ sites pass no timeout to ``loop.create_server``; :class:`TlsSite` passes
 round trip), after which asyncio drops the connection. Likewise a client that connects and
 never completes its TLS handshake held its connection for asyncio's 60 s
 (``SSL_HANDSHAKE_TIMEOUT``); :class:`TlsSite` passes ``[http] tls_handshake_timeout_s``.
+
+Before any of that, the listener accepts plain TCP and asks the node's TLS handshake budget
+for a place (:mod:`cloud_gateway.tls_stage`, :mod:`cloud_gateway.tls_budget`, ADR 0032): in a
+reconnect storm a connection over budget is closed at once instead of costing a handshake.
 """
 
 from __future__ import annotations
@@ -20,13 +24,22 @@ import ssl
 
 from aiohttp import web
 
+from cloud_gateway.tls_budget import TlsBudget
+from cloud_gateway.tls_stage import PreTlsProtocol, TlsStage
+
 __all__ = ["TlsSite"]
 
 
 class TlsSite(web.SockSite):
-    """:class:`aiohttp.web.SockSite` over TLS with a bounded wait for the client's close_notify."""
+    """:class:`aiohttp.web.SockSite` over TLS: a handshake budget first, bounded TLS waits."""
 
-    __slots__ = ("_tls_close_timeout_s", "_tls_handshake_timeout_s")
+    __slots__ = (
+        "_budget",
+        "_header_timeout_s",
+        "_tls_close_timeout_s",
+        "_tls_handshake_timeout_s",
+        "_upgrades",
+    )
 
     def __init__(
         self,
@@ -36,10 +49,24 @@ class TlsSite(web.SockSite):
         ssl_context: ssl.SSLContext,
         tls_close_timeout_s: float,
         tls_handshake_timeout_s: float,
+        budget: TlsBudget | None = None,
+        header_timeout_s: float | None = None,
+        backlog: int = 128,
     ) -> None:
-        super().__init__(runner, sock, ssl_context=ssl_context)
+        """``budget``: the node's, shared by its listeners (default: one of its own);
+        ``header_timeout_s``: read a PROXY v2 header first (:class:`ProxyProtocolSite`);
+        ``backlog``: the listen queue (aiohttp's default; asyncio sets it on ``sock``)."""
+        super().__init__(runner, sock, ssl_context=ssl_context, backlog=backlog)
         self._tls_close_timeout_s = tls_close_timeout_s
         self._tls_handshake_timeout_s = tls_handshake_timeout_s
+        self._budget = budget or TlsBudget()
+        self._header_timeout_s = header_timeout_s
+        self._upgrades: set[asyncio.Task[None]] = set()
+
+    @property
+    def budget(self) -> TlsBudget:
+        """The TLS handshake budget this listener asks before any TLS work."""
+        return self._budget
 
     @property
     def tls_close_timeout_s(self) -> float:
@@ -52,16 +79,28 @@ class TlsSite(web.SockSite):
         return self._tls_handshake_timeout_s
 
     async def start(self) -> None:
-        """Listen with TLS; a connection is dropped when a TLS wait runs out."""
+        """Listen on plain TCP; each connection gets a budget place, then TLS."""
         await web.BaseSite.start(self)  # registers the site; SockSite.start would listen
-        server = self._runner.server
-        if server is None:  # set by runner.setup()
+        handler_factory = self._runner.server
+        ssl_context = self._ssl_context
+        if handler_factory is None or ssl_context is None:  # set in __init__ and setup()
             raise RuntimeError("runner not set up")
-        self._server = await asyncio.get_running_loop().create_server(
-            server,
-            sock=self._sock,
-            ssl=self._ssl_context,
-            backlog=self._backlog,
-            ssl_shutdown_timeout=self._tls_close_timeout_s,
-            ssl_handshake_timeout=self._tls_handshake_timeout_s,
+        stage = TlsStage(
+            handler_factory=handler_factory,
+            ssl_context=ssl_context,
+            budget=self._budget,
+            handshake_timeout_s=self._tls_handshake_timeout_s,
+            close_timeout_s=self._tls_close_timeout_s,
+            header_timeout_s=self._header_timeout_s,
+            upgrades=self._upgrades,
         )
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: PreTlsProtocol(stage), sock=self._sock, backlog=self._backlog
+        )
+
+    async def stop(self) -> None:
+        """Stop listening; connections queued or in their handshake are dropped."""
+        self._budget.close()
+        for task in list(self._upgrades):
+            task.cancel()
+        await super().stop()

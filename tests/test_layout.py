@@ -86,7 +86,17 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("support",),
     ("portal",),
     ("http",),
-    ("wiring", "app", "tls_site", "proxy_site", "server", "cli", "composition"),
+    (
+        "wiring",
+        "app",
+        "tls_budget",
+        "tls_stage",
+        "tls_site",
+        "proxy_site",
+        "server",
+        "cli",
+        "composition",
+    ),
 )
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 WEB_RANK = RANK["http"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 
 import pytest
 
@@ -190,3 +191,31 @@ async def test_queued_devices_timing_out_together_are_refused_not_raised() -> No
     assert (gate.waiting, gate.refused_total, gate.in_progress) == (0, 50, 1)
     held.leave()
     assert gate.in_progress == 0
+
+
+async def test_an_overloaded_gate_answers_every_device_and_never_raises() -> None:
+    # Brief b20 item 4: under overload (queue timeouts, handovers and cancellations of the
+    # gone falling into the same loop turns) enter() answers a ticket or None; the only
+    # exception is the caller's own cancellation, and the gate ends empty.
+    rand = random.Random(20)
+    gate = HandshakeGate(4, max_wait=0.02, queue_timeout=0.02, min_rate=10_000.0)
+
+    async def device() -> str:
+        ticket = await gate.enter()
+        if ticket is None:
+            return "refused"
+        with ticket:
+            await asyncio.sleep(rand.random() * 0.01)
+        return "admitted"
+
+    tasks = [asyncio.create_task(device()) for _ in range(400)]
+    for index, task in enumerate(tasks):
+        if index % 5 == 0:
+            await asyncio.sleep(rand.random() * 0.005)
+            task.cancel()  # a device that went away while queued or while admitted
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    unexpected = [o for o in outcomes if not isinstance(o, (str, asyncio.CancelledError))]
+    assert unexpected == []
+    assert {o for o in outcomes if isinstance(o, str)} == {"admitted", "refused"}
+    assert (gate.in_progress, gate.waiting) == (0, 0)
+    assert gate.try_enter() is not None
