@@ -112,7 +112,12 @@ def node_config(
     reconnect_window_s: float,
     proxy_protocol: bool = False,
 ) -> str:
-    """The TOML of one loopback node (shared state folder: one CA, one fleet certificate)."""
+    """The TOML of one loopback node (shared state folder: one CA, one fleet certificate).
+
+    Without the PROXY protocol every connection comes from HAProxy's address: one source's
+    share of the TLS handshake budget is then the whole budget (ADR 0032).
+    """
+    share = "" if proxy_protocol else "\ntls_handshakes_per_source = 64"
     return f"""\
 state_dir = "{state_dir}"
 remote_domain = "{PORTAL}"
@@ -121,7 +126,7 @@ remote_domain = "{PORTAL}"
 host = "127.0.0.1"
 port = 0
 public_host = "{PORTAL}"
-proxy_protocol = {"true" if proxy_protocol else "false"}
+proxy_protocol = {"true" if proxy_protocol else "false"}{share}
 
 [database]
 url = "{database_url}"
