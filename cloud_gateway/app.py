@@ -153,6 +153,14 @@ def create_app(
 
     app.cleanup_ctx.append(background)
 
+    async def close_tunnels(_app: web.Application) -> None:
+        # Before aiohttp waits for its handlers (up to 60 s): a tunnel's WebSocket handler
+        # runs as long as the tunnel, so the tunnels end first, cleanly (a loaded stop waited
+        # out the 60 s with the sessions unread until their heartbeat timed out).
+        await services.tunnels.close_all()
+
+    app.on_shutdown.append(close_tunnels)
+
     async def close_payments(_app: web.Application) -> None:
         await services.payments.close()
 
