@@ -14,6 +14,9 @@ there), so that node holds all of them; then the devices are pointed at HAProxy.
 * ``killed_node_all_back_s`` (goal ≤ 60 s at 2,000 devices): the node holding every tunnel
   is SIGKILLed; seconds until every one of its devices is held by another node (directory rows),
   with the devices' backoff and a reconnect window of 20 s, through HAProxy.
+* ``idle_tunnel_kib_on_node``: the holding node's resident memory with every tunnel connected
+  and idle, less its memory before the first device, per tunnel: to set against the single
+  node's figure of ``python -m bench tunnel-scale`` (limit 64 KiB).
 * ``tunnels_per_node``: before the kill (all on the victim); ``tunnels_per_node_after``: how
   HAProxy spread them over the two nodes left (leastconn).
 """
@@ -35,6 +38,7 @@ import aiohttp
 import sqlalchemy as sa
 
 from bench._proc import Node, node
+from bench._procfs import rss_kib
 from bench.ingest import empty_database, issue_certificates
 from cloud_gateway.accounts.passwords import PasswordHasher
 from cloud_gateway.accounts.repository import AccountRepository
@@ -202,6 +206,7 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
                     loopback_cluster(state, url, 3, reconnect_window_s=20.0) as cluster,
                 ):
                     victim = next(iter(cluster.nodes))
+                    rss_before = _rss_of(cluster, victim)
                     with contextlib.ExitStack() as stack:
                         fleet = [
                             stack.enter_context(
@@ -219,9 +224,19 @@ async def _run(*, smoke: bool) -> dict[str, Any]:
                         ]
                         for process in fleet:
                             await asyncio.to_thread(process.event)  # started
-                        return await _measure(store, cluster, victim, fleet, devices, requests)
+                        return await _measure(
+                            store, cluster, victim, fleet, devices, requests, rss_before
+                        )
             finally:
                 await store.close()
+
+
+def _rss_of(cluster: Any, node_id: str) -> int:
+    """Resident memory of a node's process (KiB)."""
+    process = cluster.nodes[node_id].process
+    if process is None:
+        raise RuntimeError(f"node {node_id} has no process")
+    return rss_kib(process.pid)
 
 
 def _spread(held: dict[int, str]) -> dict[str, int]:
@@ -240,6 +255,7 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
     fleet: list[Node],
     devices: list[tuple[int, str]],
     requests: int,
+    rss_before: int,
 ) -> dict[str, Any]:
     count = len(devices)
 
@@ -260,6 +276,7 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
             "ratios": {"forwarded_vs_local_http_p50": None},
         }
     held = await held_devices(store)
+    idle_kib = (_rss_of(cluster, victim) - rss_before) / count
     on_victim = {d for d, n in held.items() if n == victim}
     before = _spread(held)
     device_id, slug = devices[0]
@@ -284,6 +301,7 @@ async def _measure(  # noqa: PLR0917 - one call site, the run's parts
         "metrics": {
             "devices": count,
             "tunnels_per_node": before,
+            "idle_tunnel_kib_on_node": round(idle_kib, 2),
             "connect_all_s": round(ramp_s, 2),
             "local_http_p50_ms": round(local, 3),
             "forwarded_http_p50_ms": round(forwarded, 3),
