@@ -62,6 +62,10 @@ class HttpConfig:
     tls_handshakes_per_source: int = 16
     """Places (in progress and queued) one client address may hold (behind HAProxy: the
     address the PROXY header names)."""
+    listen_backlog: int = 1024
+    """The listening socket's queue of connections not yet accepted (aiohttp's default, 128,
+    overflowed in a 10,000-device reconnect storm: SYNs retried, a slow ramp); the kernel caps
+    it at ``net.core.somaxconn``."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -72,6 +76,8 @@ class HttpConfig:
             raise ValueError("http: tls_handshakes_max and tls_handshakes_per_source >= 1")
         if self.tls_handshake_queue < 0 or self.tls_handshake_queue_wait_s <= 0:
             raise ValueError("http: tls_handshake_queue >= 0, tls_handshake_queue_wait_s > 0")
+        if self.listen_backlog < 1:
+            raise ValueError("http: listen_backlog must be at least 1")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,6 +45,7 @@ class ProxyProtocolSite(TlsSite):
         tls_close_timeout_s: float,
         tls_handshake_timeout_s: float,
         budget: TlsBudget | None = None,
+        backlog: int = 128,
     ) -> None:
         super().__init__(
             runner,
@@ -54,4 +55,5 @@ class ProxyProtocolSite(TlsSite):
             tls_handshake_timeout_s=tls_handshake_timeout_s,
             budget=budget,
             header_timeout_s=header_timeout_s,
+            backlog=backlog,
         )

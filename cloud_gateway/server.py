@@ -94,6 +94,7 @@ async def start_gateway(
             sock,
             ssl_context=ssl_context,
             budget=budget,
+            backlog=http.listen_backlog,
             tls_close_timeout_s=http.tls_close_timeout_s,
             tls_handshake_timeout_s=http.tls_handshake_timeout_s,
         )

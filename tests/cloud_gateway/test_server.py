@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import ssl
 from pathlib import Path
 
@@ -92,3 +94,26 @@ async def test_silent_clients_are_dropped_after_the_tls_timeouts(tmp_path: Path)
     assert HttpConfig().tls_handshake_timeout_s <= 15.0  # a device gives up after 15 s
     with pytest.raises(ValueError, match="TLS timeouts"):
         HttpConfig(tls_close_timeout_s=0)
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs iproute2's ss")
+async def test_the_listener_queues_as_many_connections_as_configured(tmp_path: Path) -> None:
+    """``[http] listen_backlog`` reaches the listening socket (``ss`` shows a listener's
+    backlog as its Send-Q); aiohttp's own 128 overflowed in a reconnect storm."""
+    config = GatewayConfig(
+        state_dir=tmp_path / "gw", http=HttpConfig(port=0, listen_backlog=100), plants=_DEMO_KEY
+    )
+    gateway = await start_gateway(config, ManualClock())
+    try:
+        ss = await asyncio.create_subprocess_exec(
+            "ss", "-ltnH", f"sport = :{gateway.port}", stdout=asyncio.subprocess.PIPE
+        )
+        stdout, _ = await ss.communicate()
+        out = stdout.decode().split()
+        assert out[0] == "LISTEN"
+        assert int(out[2]) == 100  # Send-Q of a listener: its backlog
+    finally:
+        await gateway.stop()
+    assert HttpConfig().listen_backlog == 1024
+    with pytest.raises(ValueError, match="listen_backlog"):
+        HttpConfig(listen_backlog=0)
