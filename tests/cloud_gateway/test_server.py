@@ -11,9 +11,13 @@ import aiohttp
 import pytest
 
 from cloud_gateway.config import DatabaseConfig, GatewayConfig, HttpConfig, PlantsConfig
+from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.server import start_gateway
+from tests.support.gateway import gateway_harness
 from tests.support.tls_client import closed_after_silence, dropped_before_hello
+from tests.support.tunnel_device import TestDevice, enrol_device, open_tunnel
 from tunnel.clock import ManualClock, SystemClock
+from tunnel.session import DisconnectReason
 
 _DEMO_KEY = PlantsConfig(demo_activation_key=True)
 """The public demo manufacturer key (no real key in tests)."""
@@ -117,3 +121,23 @@ async def test_the_listener_queues_as_many_connections_as_configured(tmp_path: P
     assert HttpConfig().listen_backlog == 1024
     with pytest.raises(ValueError, match="listen_backlog"):
         HttpConfig(listen_backlog=0)
+
+
+async def test_a_stopping_gateway_closes_its_tunnels_before_waiting_for_handlers(
+    tmp_path: Path,
+) -> None:
+    """aiohttp's stop runs ``on_shutdown``, then waits up to 60 s for its handlers, and only
+    then the cleanup: a tunnel's WebSocket handler lives as long as the tunnel, so the tunnels
+    must be closed in the shutdown phase (a loaded stop sat out the 60 s otherwise)."""
+    clock = ManualClock()
+    async with gateway_harness(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}", clock) as gw:
+        await gw.create_account("anna")
+        device = TestDevice(tmp_path / "device", gw.gateway.tls.ca_cert or Path())
+        await enrol_device(gw, device, "anna")
+        client = await open_tunnel(gw.url, device.client_ssl())
+        try:
+            await gw.gateway.runner.shutdown()  # the shutdown phase alone: on_shutdown
+            assert await client.closed(timeout=5.0) is DisconnectReason.CLEAN
+            assert gw.gateway.runner.app[TUNNELS].live() == []
+        finally:
+            await client.stop()
