@@ -1,10 +1,12 @@
 """Control messages between the nodes of a fleet (``NOTIFY cloudconnector_fleet``).
 
-One message is a small JSON object: what happened (``k``), to which device (``d``), the new
-session where a tunnel moved (``s``), what the device is told (``r``: the operator's reason,
-at most 500 characters), a CONTROL body for the device (``c``, kind ``control``) and the
-sending node (``n``), which ignores its own messages. Pure; the node (:mod:`.node`) sends
-and acts on them. A payload must stay below PostgreSQL's 8000 bytes (:data:`PAYLOAD_LIMIT`).
+One message is a small JSON object: what happened (``k``), to which device (``d``), a session
+(``s``: the new one where a tunnel moved; for a disconnect or a CONTROL the one it is meant
+for, so that a message arriving late never reaches a session opened after it was sent), what
+the device is told (``r``: the operator's reason, at most 500 characters), a CONTROL body for
+the device (``c``, kind ``control``) and the sending node (``n``), which ignores its own
+messages. Pure; the node (:mod:`.node`) sends and acts on them. A payload must stay below
+PostgreSQL's 8000 bytes (:data:`PAYLOAD_LIMIT`).
 """
 
 from __future__ import annotations

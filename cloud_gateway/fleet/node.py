@@ -52,6 +52,8 @@ _HOLDER_CACHE = 10_000
 _CLAIM_RETRY_S = 0.5
 """First wait before a failed directory claim is tried again (then doubled)."""
 _CLAIM_RETRY_MAX_S = 5.0
+_ADDRESSED = frozenset({ControlKind.DISCONNECT, ControlKind.CONTROL})
+"""Messages for one session of the device (the directory's), not for the device at large."""
 
 
 def default_node_id() -> str:
@@ -318,8 +320,19 @@ class FleetNode:
         ``control``: the CONTROL body of a ``control`` message); whether another node holds
         it (and the message could be sent)."""
         entry = await self._repo.locate(device_id)
-        sent = await self._send(ControlKind(kind), device_id, detail=detail, control=control)
-        return sent and entry is not None and entry.node_id != self.node_id
+        elsewhere = entry is not None and entry.node_id != self.node_id
+        message_kind = ControlKind(kind)
+        if message_kind in _ADDRESSED:
+            # meant for one session: none elsewhere, nothing to send (a message sent anyway
+            # could reach a session that opens later, after the caller was told "not
+            # connected"); the holder acts only while that session is the device's tunnel
+            if entry is None or not elsewhere:
+                return False
+            return await self._send(
+                message_kind, device_id, entry.session_id, detail=detail, control=control
+            )
+        sent = await self._send(message_kind, device_id, detail=detail, control=control)
+        return sent and elsewhere
 
     async def holder_elsewhere(self, device_id: int, *, fresh: bool = False) -> str | None:
         """The internal address of another node holding the device's tunnel, if one does.
@@ -392,15 +405,24 @@ class FleetNode:
                 else:
                     await registry.revoked(device_id, announce=False)
             case ControlKind.DISCONNECT:
-                await registry.disconnect(device_id, message.detail, announce=False)
+                if self._addressed_here(message):
+                    await registry.disconnect(device_id, message.detail, announce=False)
             case ControlKind.CONTROL:
-                if message.control is not None:
+                if message.control is not None and self._addressed_here(message):
                     await registry.send_control(device_id, message.control, announce=False)
             case ControlKind.REPLACED:
                 registry.changes += 1
                 tunnel = registry.get(device_id)
                 if tunnel is not None and tunnel.session_id != message.session_id:
                     await registry.replaced(tunnel, message.session_id)
+
+    def _addressed_here(self, message: ControlMessage) -> bool:
+        """Whether the session a disconnect or CONTROL names is this node's tunnel of the
+        device (no session named: a node of an earlier release sent it, any tunnel here)."""
+        tunnel = self._registry.get(message.device_id)
+        if tunnel is None:
+            return False
+        return not message.session_id or tunnel.session_id == message.session_id
 
     async def resync(self) -> None:
         """After the link was lost messages may have been missed: look at every tunnel."""

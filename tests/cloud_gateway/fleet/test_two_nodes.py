@@ -21,6 +21,7 @@ from cloud_gateway.config import ClusterConfig, GatewayConfig
 from cloud_gateway.devices.model import Device
 from cloud_gateway.devices.repository import DeviceRepository
 from cloud_gateway.entitlements.api import Decision, OperatorFlagPolicy
+from cloud_gateway.fleet.control import ControlKind, ControlMessage
 from cloud_gateway.fleet.repository import DirectoryEntry, FleetRepository
 from cloud_gateway.http.keys import TUNNELS
 from cloud_gateway.operator.repository import ConsoleAuditRepository
@@ -212,16 +213,31 @@ async def test_resend_configuration_on_one_node_reaches_the_agent_on_the_other(
 
             await _until(on_b)
             assert a.gateway.runner.app[TUNNELS].live() == []
+            wanted: dict[str, object] = {
+                "type": "resend_configuration",
+                "serials": ["SN-1", "SN-2"],
+            }
+            # messages for an earlier session, arriving late (as the one sent for the 409
+            # above could, had it been sent): neither reaches nor closes the new session
+            device = await store.repo(DeviceRepository).get_by_slug(slug)
+            holder = b.gateway.runner.app[TUNNELS].get(device.id)
+            assert holder is not None
+            for late in (ControlKind.CONTROL, ControlKind.DISCONNECT):
+                await _fleet(b).act(
+                    ControlMessage(late, device.id, "a", "an-earlier-session", control=wanted)
+                )
+            assert b.gateway.runner.app[TUNNELS].get(device.id) is holder
             status, text = await resend()  # asked on a, the tunnel is on b
             assert status == 200
             assert "Die Anfrage wurde an Ihren Datenlogger gesendet" in text
-            wanted = {"type": "resend_configuration", "serials": ["SN-1", "SN-2"]}
 
             async def told() -> bool:
                 return wanted in client.controls
 
             await _until(told)
-            assert client.controls.count(wanted) == 1  # once, by the holder only
+            # once, by the holder only: not the late ones, not one for the 409 (nothing is
+            # sent for a device connected nowhere)
+            assert client.controls.count(wanted) == 1
         finally:
             await client.stop()
 
