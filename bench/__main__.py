@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "cluster": "bench.cluster",
     "handshake": "bench.handshake",
     "shop": "bench.shop",
+    "storm-backoff": "bench.storm_backoff",
 }
 
 

@@ -65,6 +65,7 @@ from cloud_gateway.portal import routes as portal_routes
 from cloud_gateway.remote import routes as remote_routes
 from cloud_gateway.store import Store
 from cloud_gateway.support import routes as support_routes
+from cloud_gateway.tls_budget import TlsBudget
 from cloud_gateway.tunnels import routes as tunnel_routes
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from tunnel.clock import Clock
@@ -111,6 +112,7 @@ def create_app(
     passwords: PasswordHasher | None = None,
     device_ca: DeviceCa | None = None,
     entitlements: DeviceEntitlementPolicy | None = None,
+    tls_budget: TlsBudget | None = None,
 ) -> web.Application:
     """Build the gateway application on an open store (see :func:`build_services`)."""
     services = build_services(
@@ -120,6 +122,7 @@ def create_app(
         passwords=passwords,
         device_ca=device_ca,
         entitlement_policy=entitlements,
+        tls_budget=tls_budget,
     )
     app = web.Application(
         middlewares=[malformed_input, page_chrome, domain_errors],

@@ -78,6 +78,7 @@ from cloud_gateway.telemetry.hub_events import HubEventSink
 from cloud_gateway.telemetry.ingest import TelemetryIngest
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher, broker_tls
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
+from cloud_gateway.tls_budget import TlsBudget, TlsBudgetMetrics
 from cloud_gateway.tunnels.device_ca import DeviceCa
 from cloud_gateway.tunnels.enrolment import EnrolmentService
 from cloud_gateway.tunnels.registry import TunnelRegistry
@@ -231,12 +232,14 @@ def build_services(
     passwords: PasswordHasher | None = None,
     device_ca: DeviceCa | None = None,
     entitlement_policy: DeviceEntitlementPolicy | None = None,
+    tls_budget: TlsBudget | None = None,
 ) -> Services:
     """Construct every service of the gateway on an open store.
 
     ``device_ca`` is loaded from (or created in) the state folder when not given;
     ``entitlement_policy`` overrides the device policy (tests of other areas); by default the
-    entitlement service decides (trials, packages, licences, grants).
+    entitlement service decides (trials, packages, licences, grants); ``tls_budget``, the
+    listeners' TLS handshake budget (ADR 0032), is counted in the tunnel metrics when given.
     """
     passwords = passwords or PasswordHasher()
     device_ca = device_ca or DeviceCa.ensure(config.state_dir, clock.now())
@@ -304,6 +307,8 @@ def build_services(
         policy,
         telemetry_handler=route_telemetry(ingest, hub_events),
     )
+    if tls_budget is not None:  # /metrics beside the tunnels' own counters
+        tunnels.metrics.registry.register(TlsBudgetMetrics(tls_budget))
     ledger = TrafficLedger(
         store.repo(RemoteAccessRepository), clock, interval_s=config.remote.audit_flush_s
     )

@@ -38,6 +38,8 @@ class RunningGateway:
     device_ca: DeviceCa
     port: int
     public_host: str
+    tls_budget: TlsBudget
+    """The node's TLS handshake budget (ADR 0032; its counters are in ``/metrics``)."""
 
     @property
     def url(self) -> str:
@@ -70,8 +72,16 @@ async def start_gateway(
         )
     device_ca = await asyncio.to_thread(DeviceCa.ensure, config.state_dir, clock.now())
     store = await Store.open(config.database_url)
+    budget = TlsBudget(TlsBudgetLimits.of(config.http))  # one per node, before TLS (ADR 0032)
     try:
-        app = create_app(config, store, clock, device_ca=device_ca, entitlements=entitlements)
+        app = create_app(
+            config,
+            store,
+            clock,
+            device_ca=device_ca,
+            entitlements=entitlements,
+            tls_budget=budget,
+        )
     except BaseException:  # e.g. a ConfigError: no open connections left behind
         await store.close()
         raise
@@ -87,7 +97,6 @@ async def start_gateway(
         # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
         tls_buffers.install()
         http = config.http
-        budget = TlsBudget(TlsBudgetLimits.of(http))  # one per node, before TLS (ADR 0032)
         site_type = ProxyProtocolSite if http.proxy_protocol else TlsSite  # behind HAProxy:
         site: TlsSite = site_type(  # the PROXY header names the real client
             runner,
@@ -114,4 +123,5 @@ async def start_gateway(
         device_ca=device_ca,
         port=port,
         public_host=config.http.public_host,
+        tls_budget=budget,
     )

@@ -24,12 +24,24 @@ from __future__ import annotations
 import asyncio
 import select
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
 from cloud_gateway.config import HttpConfig
 
-__all__ = ["SWEEP_S", "TlsBudget", "TlsBudgetLimits", "TlsClaim", "TlsWaiter", "peers_gone"]
+__all__ = [
+    "SWEEP_S",
+    "TlsBudget",
+    "TlsBudgetLimits",
+    "TlsBudgetMetrics",
+    "TlsClaim",
+    "TlsWaiter",
+    "peers_gone",
+]
 
 SWEEP_S: Final = 0.25
 """How often the queue is searched for connections whose peer has gone."""
@@ -241,3 +253,60 @@ class TlsBudget:
                 claim.waiter.drop()
         if self._queue:
             self._sweep = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep_queue)
+
+
+class TlsBudgetMetrics(Collector):
+    """The budget's counters for ``/metrics``, read at scrape time (docs/operations.md)."""
+
+    def __init__(self, budget: TlsBudget) -> None:
+        self._budget = budget
+
+    def collect(self) -> Iterable[Metric]:
+        budget = self._budget
+        yield CounterMetricFamily(
+            "cloudconnector_tls_handshakes_started",
+            "TLS handshakes begun, at once or after queueing (this node)",
+            value=budget.started_total,
+        )
+        yield CounterMetricFamily(
+            "cloudconnector_tls_handshakes_queued",
+            "Connections that waited in the queue for a handshake place",
+            value=budget.queued_total,
+        )
+        yield _by_reason(
+            "cloudconnector_tls_handshakes_refused",
+            "Connections closed at once before any TLS work, by reason "
+            "(full: places and queue taken; source: the address held its share)",
+            full=budget.refused_full,
+            source=budget.refused_source,
+        )
+        yield _by_reason(
+            "cloudconnector_tls_handshakes_dropped",
+            "Queued connections closed without a handshake, by reason "
+            "(gave_up: the peer had gone; expired: no place within the queue wait)",
+            gave_up=budget.gave_up,
+            expired=budget.expired,
+        )
+        yield GaugeMetricFamily(
+            "cloudconnector_tls_handshakes_in_progress",
+            "TLS handshakes running now",
+            value=budget.in_progress,
+        )
+        yield GaugeMetricFamily(
+            "cloudconnector_tls_handshakes_waiting",
+            "Connections queued for a handshake place now",
+            value=budget.waiting,
+        )
+        yield GaugeMetricFamily(
+            "cloudconnector_tls_handshakes_max",
+            "Handshake places of the budget ([http] tls_handshakes_max)",
+            value=budget.limits.handshakes,
+        )
+
+
+def _by_reason(name: str, documentation: str, **counts: int) -> CounterMetricFamily:
+    """One counter family with a ``reason`` label per keyword."""
+    family = CounterMetricFamily(name, documentation, labels=["reason"])
+    for reason, count in counts.items():
+        family.add_metric([reason], count)
+    return family

@@ -14,7 +14,8 @@
 
 Every ended attempt is recorded as a :class:`~tunnel.session.DisconnectReason` (INFO when
 clean, WARNING otherwise) and followed by a capped, fully jittered backoff delay
-(:mod:`tunnel.backoff`), never shorter than a REFUSE's ``retry_after``. The connector never
+(:mod:`tunnel.backoff`; capped lower when the gateway closed the connection before TLS:
+``gateway_busy``), never shorter than a REFUSE's ``retry_after``. The connector never
 gives up because a connect failed. Only REFUSE(expired) with ``stop_on_expired`` parks it
 (state ``disabled``) until :meth:`TunnelConnector.reenable`. ``sleep`` is injected so tests
 run the reconnect loop without real waiting; wall-clock instants come from the injected
@@ -35,7 +36,13 @@ from tunnel.backoff import Backoff
 from tunnel.clock import Clock
 from tunnel.connector_status import ConnectorStatus, Disconnect, StatusRecorder
 from tunnel.device_end import DeviceSession
-from tunnel.errors import ProtocolError, RefusedError, SessionClosedError, UpgradeRefusedError
+from tunnel.errors import (
+    ClosedBeforeTlsError,
+    ProtocolError,
+    RefusedError,
+    SessionClosedError,
+    UpgradeRefusedError,
+)
 from tunnel.frames import Hello, RefusalReason
 from tunnel.session import ControlHandler, DisconnectReason, StreamHandler
 from tunnel.ws_client import WebSocketClient, connect
@@ -183,7 +190,10 @@ class TunnelConnector:
                     self._reenabled.clear()
                     self._backoff.reset()
                     continue
-                delay = max(self._backoff.next_delay(after_session=connected), refusal_after)
+                busy = reason is DisconnectReason.GATEWAY_BUSY
+                delay = max(
+                    self._backoff.next_delay(after_session=connected, busy=busy), refusal_after
+                )
                 self._status.next_delay = delay
                 self._set_state(ConnectorState.WAITING)
                 await self._wait(delay)
@@ -217,6 +227,8 @@ class TunnelConnector:
         try:
             async with asyncio.timeout(self._connect_timeout):
                 ws: WebSocketClient = await connect(self.url, self._ssl)
+        except ClosedBeforeTlsError as exc:  # the gateway is busy: a shorter backoff cap
+            return self._ended(DisconnectReason.GATEWAY_BUSY, exc), 0.0, False
         except ssl.SSLError as exc:  # also ssl.SSLCertVerificationError
             return self._ended(DisconnectReason.TLS_ERROR, exc), 0.0, False
         except UpgradeRefusedError as exc:  # wrong URL, or a proxy in between said no

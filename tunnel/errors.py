@@ -7,6 +7,8 @@
     ├── ProtocolError (ValueError)     bytes on the wire do not form a valid frame
     ├── FlowControlError               a peer sent beyond its credit window
     ├── SessionClosedError (ConnectionError)  the tunnel session has ended
+    ├── ClosedBeforeTlsError (ConnectionResetError)  the gateway closed the connection before
+    │                                  the TLS handshake completed: busy (ADR 0032)
     ├── UpgradeRefusedError (ConnectionError)  the gateway answered the WebSocket upgrade
     │                                  with an HTTP status instead of 101 (status, body)
     ├── StreamError (ConnectionError)  a stream cannot be used (written after EOF, ...)
@@ -21,6 +23,7 @@ specific of these at the boundary, with ``raise ... from exc``.
 from __future__ import annotations
 
 __all__ = [
+    "ClosedBeforeTlsError",
     "ConfigError",
     "FlowControlError",
     "OpenFailedError",
@@ -100,6 +103,15 @@ class RefusedError(TunnelError):
         self.detail = detail
         suffix = f": {detail}" if detail else ""
         super().__init__(f"refused: {reason} (retry after {retry_after:g} s){suffix}")
+
+
+class ClosedBeforeTlsError(TunnelError, ConnectionResetError):
+    """The gateway accepted TCP and closed (or reset) it before the TLS handshake completed.
+
+    What a gateway over its TLS handshake budget does (ADR 0032): it is busy, not down, and
+    the device backs off with the shorter ``busy_cap`` (:mod:`tunnel.backoff`). A refused TCP
+    connect (nothing listening) stays a plain ``ConnectionRefusedError``.
+    """
 
 
 class UpgradeRefusedError(TunnelError, ConnectionError):

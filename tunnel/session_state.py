@@ -23,6 +23,8 @@ class DisconnectReason(StrEnum):
     """The connection failed or was lost."""
     TLS_ERROR = "tls_error"
     """The TLS handshake failed (certificate not trusted, rejected, expired)."""
+    GATEWAY_BUSY = "gateway_busy"
+    """The gateway closed the connection before TLS (over its handshake budget, ADR 0032)."""
     HANDSHAKE_TIMEOUT = "handshake_timeout"
     """No HELLO / WELCOME in time."""
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"

@@ -46,7 +46,12 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, RejectConnection, Request
 from wsproto.utilities import ProtocolError as WsProtocolError
 
-from tunnel.errors import ProtocolError, SessionClosedError, UpgradeRefusedError
+from tunnel.errors import (
+    ClosedBeforeTlsError,
+    ProtocolError,
+    SessionClosedError,
+    UpgradeRefusedError,
+)
 from tunnel.transport import MAX_MESSAGE, stream_transport
 from tunnel.ws_frames import (
     REFUSED,
@@ -467,9 +472,11 @@ async def connect(
 
     ``ssl_context`` verifies the gateway and carries the device certificate; it is
     required for ``wss://`` (``ws://``, plain TCP, is for tests and local set-ups).
-    Errors: ``ssl.SSLError`` (TLS handshake failed, or TLS below 1.2), ``OSError``
-    (cannot connect, connection lost), :class:`~tunnel.errors.UpgradeRefusedError`
-    (the gateway answered with an HTTP status instead of 101),
+    Errors: ``ssl.SSLError`` (TLS handshake failed, or TLS below 1.2),
+    :class:`~tunnel.errors.ClosedBeforeTlsError` (the gateway closed the connection before
+    the TLS handshake completed: busy), ``OSError`` (cannot connect, connection lost),
+    :class:`~tunnel.errors.UpgradeRefusedError` (the gateway answered with an HTTP status
+    instead of 101),
     :class:`~tunnel.errors.ProtocolError` (the answer is no valid upgrade). Apply your
     own timeout around the call.
     """
@@ -482,12 +489,17 @@ async def connect(
     port = parts.port or (443 if secure else 80)
     loop = asyncio.get_running_loop()
     client = WebSocketClient(url, max_message=max_message)
-    await loop.create_connection(
-        lambda: client,
-        parts.hostname,
-        port,
-        ssl=ssl_context if secure else None,
-        server_hostname=parts.hostname if secure else None,
-    )
+    try:
+        await loop.create_connection(
+            lambda: client,
+            parts.hostname,
+            port,
+            ssl=ssl_context if secure else None,
+            server_hostname=parts.hostname if secure else None,
+        )
+    except (ConnectionResetError, ssl.SSLEOFError) as exc:
+        # TCP was accepted, then closed during the TLS handshake: the gateway is busy
+        # (over its TLS handshake budget, ADR 0032); a refused connect is not caught here
+        raise ClosedBeforeTlsError(f"{url}: closed before the TLS handshake ({exc})") from exc
     await client.wait_upgraded()  # aborts the connection if it fails or is cancelled
     return client

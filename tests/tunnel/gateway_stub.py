@@ -54,10 +54,19 @@ class StubGateway:
     def url(self) -> str:
         return f"wss://127.0.0.1:{self.port}/tunnel/v1"
 
-    async def start(self) -> None:
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The gateway's server context (device certificates required)."""
+        return self._ssl
+
+    def app(self) -> web.Application:
+        """The application serving ``/tunnel/v1`` (for a listener of the test's own)."""
         app = web.Application()
         app.router.add_get("/tunnel/v1", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        return app
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=self._ssl)
         await site.start()

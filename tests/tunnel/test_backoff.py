@@ -59,3 +59,30 @@ def test_the_default_window_spreads_a_fleet_over_two_minutes() -> None:
     lowest = Backoff(rand=lambda: 0.0).next_delay(after_session=True)
     assert (lowest, round(highest, 2)) == (0.0, 119.88)
     assert Backoff(rand=lambda: 0.999).next_delay() < 1.0  # a failed first connect: not wide
+
+
+def test_a_busy_gateway_caps_the_growing_ceiling_at_30_s() -> None:
+    """Closed before TLS (ADR 0032): the ceiling grows as after any failure, up to 30 s."""
+    policy = BackoffPolicy()
+    assert [policy.ceiling(k, busy=True) for k in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert [policy.ceiling(k) for k in range(10)] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]
+    assert policy.delay(20, lambda: 0.999, busy=True) == 29.97  # back within 30 s
+    assert policy.delay(20, lambda: 0.0, busy=True) == 0.0  # full jitter: from zero
+
+
+def test_each_delay_follows_the_last_failure_and_the_counter_keeps_growing() -> None:
+    backoff = Backoff(rand=lambda: 0.5)
+    delays = [backoff.next_delay(busy=True) for _ in range(7)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert backoff.next_delay() == 64.0  # the gateway is gone now (attempt 7): the long cap
+    assert backoff.next_delay(busy=True) == 15.0  # it answers again, busy: back to 30 s
+    assert backoff.attempt == 9
+    backoff.session_ended(uptime=60.0)  # a session that lasted resets the counter
+    assert backoff.next_delay(busy=True) == 0.5
+
+
+def test_the_busy_cap_never_exceeds_the_cap_and_is_validated() -> None:
+    assert BackoffPolicy(cap=10.0).ceiling(10, busy=True) == 10.0
+    assert BackoffPolicy(busy_cap=5.0).ceiling(10, busy=True) == 5.0
+    with pytest.raises(ValueError, match="busy_cap"):
+        BackoffPolicy(busy_cap=0.0)

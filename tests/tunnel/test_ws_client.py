@@ -20,7 +20,7 @@ from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Requ
 from tests.tunnel.gateway_stub import device_ssl_context
 from tests.tunnel.sessions import connected, until
 from tunnel.device_end import DeviceSession
-from tunnel.errors import SessionClosedError, UpgradeRefusedError
+from tunnel.errors import ClosedBeforeTlsError, SessionClosedError, UpgradeRefusedError
 from tunnel.gateway_end import GatewaySession
 from tunnel.transport import MAX_MESSAGE, MessageTransport
 from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, WebSocketTransport
@@ -225,6 +225,31 @@ async def test_untrusted_gateway_fails_the_tls_handshake(
     stranger = device_ssl_context(trustme.CA(), tmp_path)
     with pytest.raises(ssl.SSLError):
         await connect(endpoint.url(), stranger)
+
+
+@pytest.mark.parametrize("how", ["abort", "close"])
+async def test_a_gateway_closing_before_tls_is_busy_not_down(
+    context: ssl.SSLContext, how: str
+) -> None:
+    """Over its TLS handshake budget the gateway accepts TCP and closes it at once (ADR 0032):
+    reset (the ClientHello unread) or closed; either way not a refused connect."""
+
+    async def refuse(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if how == "abort":
+            writer.transport.abort()
+        else:
+            writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        for _ in range(3):
+            with pytest.raises(ClosedBeforeTlsError) as caught:
+                await connect(f"wss://127.0.0.1:{port}/tunnel/v1", context)
+            assert isinstance(caught.value, ConnectionResetError)  # callers catching OSError
+    with pytest.raises(ConnectionRefusedError) as refused:  # nothing listens: down, not busy
+        await connect(f"wss://127.0.0.1:{port}/tunnel/v1", context)
+    assert not isinstance(refused.value, ClosedBeforeTlsError)
 
 
 async def test_slow_consumer_pushes_back_with_bounded_memory(
