@@ -18,10 +18,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/simulator demo
 
+# --durations: CI's log names the slowest tests (CI time is watched, aim < 15 min).
 test: $(STAMP)
 	bash scripts/ensure-services.sh
 	rm -f build/reliability.txt
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The reliability suite at full size (tests/reliability, and the exactly-once test at 100,000
 # readings); its figures end up in docs/reliability.md.
