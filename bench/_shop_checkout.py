@@ -109,6 +109,8 @@ class CheckoutRun:
     gateway_cpu_s: float
     #: SQL statements the gateway sent to its database while timed
     statements: int = 0
+    #: connections the gateway checked out of its pool while timed
+    checkouts: int = 0
 
     @property
     def p99_ms(self) -> float:
@@ -122,6 +124,7 @@ class CheckoutRun:
             "p99_ms": round(self.p99_ms, 1),
             "gateway_cpu_ms_per_checkout": round(1000 * self.gateway_cpu_s / len(self.samples), 1),
             "statements_per_checkout": round(self.statements / len(self.samples), 1),
+            "pool_checkouts_per_checkout": round(self.checkouts / len(self.samples), 1),
             "steps_p50_p99_ms": steps,
         }
 
@@ -246,6 +249,7 @@ async def checkout_run(
         spans=dict(result["spans"]),
         gateway_cpu_s=cpu,
         statements=counter[0],
+        checkouts=counter[1],
     )
 
 
@@ -260,17 +264,23 @@ async def _plant(store: Any, account_id: int, now: datetime) -> int:
 
 @contextlib.contextmanager
 def _counted(engine: AsyncEngine) -> Iterator[list[int]]:
-    """The number of SQL statements ``engine`` executes inside the block (``[count]``)."""
-    counter = [0]
+    """The SQL statements ``engine`` executes and the connections it checks out of its pool
+    inside the block (``[statements, checkouts]``)."""
+    counter = [0, 0]
 
     def count(*_: object) -> None:
         counter[0] += 1
 
+    def checkout(*_: object) -> None:
+        counter[1] += 1
+
     sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    sa.event.listen(engine.sync_engine.pool, "checkout", checkout)
     try:
         yield counter
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+        sa.event.remove(engine.sync_engine.pool, "checkout", checkout)
 
 
 @contextlib.contextmanager

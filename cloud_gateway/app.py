@@ -56,6 +56,7 @@ from cloud_gateway.http.keys import (
 )
 from cloud_gateway.http.openapi import OpenApi
 from cloud_gateway.http.pages import make_templates, render, security_headers
+from cloud_gateway.http.reads import release_on_prepare, shared_reads
 from cloud_gateway.licences import routes as licence_routes
 from cloud_gateway.monitoring import routes as monitoring_routes
 from cloud_gateway.operator import routes as operator_routes
@@ -125,12 +126,14 @@ def create_app(
         tls_budget=tls_budget,
     )
     app = web.Application(
-        middlewares=[malformed_input, page_chrome, domain_errors],
+        # shared_reads first: the other middlewares' reads (the gate's) share its connection
+        middlewares=[shared_reads, malformed_input, page_chrome, domain_errors],
         # ticket attachments: 3 files of 2 MiB each (support.attachments) plus the form
         client_max_size=8 * 1024 * 1024,
     )
     install(app, services)
     app.on_response_prepare.append(security_headers)
+    app.on_response_prepare.append(release_on_prepare)
     app.router.add_get("/", start_page, name="start")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_static("/static/", _STATIC, name="static")

@@ -119,6 +119,7 @@ class CustomerService:
         """Ask the service once; unavailable leaves it pending with a retry time."""
         now = self._clock.now()
         try:
+            await self._store.release_reads()  # no pooled connection held while VIES answers
             answer = await self._vies.check(record.vat_id)
         except VatUnavailableError as exc:
             _LOGGER.info("VAT check of account %d pending: %s", record.account_id, exc)

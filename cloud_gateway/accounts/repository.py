@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,11 +15,15 @@ from cloud_gateway.accounts.schema import accounts
 from cloud_gateway.errors import ConflictError, NotFoundError
 from cloud_gateway.store.repository import Repository
 
-__all__ = ["AccountRepository", "insert_account"]
+__all__ = ["AccountRepository", "account_from", "insert_account"]
 
 
 def _account(row: sa.Row[tuple[object, ...]]) -> Account:
-    m = row._mapping
+    return account_from(row._mapping)
+
+
+def account_from(m: Mapping[Any, Any]) -> Account:
+    """The account of an ``accounts`` row's columns (by their names)."""
     return Account(
         id=m["id"],
         username=m["username"],

@@ -7,9 +7,11 @@ connection so that they commit together with it and with the outbox mail they ca
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,7 +31,7 @@ from cloud_gateway.accounts.schema import (
 from cloud_gateway.errors import LinkError, NotFoundError
 from cloud_gateway.store.repository import Repository
 
-__all__ = ["AccountSecurityRepository", "LinkPurpose", "SecurityState"]
+__all__ = ["AccountSecurityRepository", "LinkPurpose", "SecurityState", "security_state"]
 
 
 #: every published legal document with whether one account accepted it, oldest first: one
@@ -70,6 +72,24 @@ class SecurityState:
     email_verified_at: datetime | None
     password_changed_at: datetime
     must_change_password: bool
+
+
+def security_state(account: Account, m: Mapping[Any, Any] | None) -> SecurityState:
+    """The state of an ``account_security`` row's columns (by their names); without a row
+    (an account made elsewhere) validated, its password as old as the account."""
+    if m is None:
+        return SecurityState(
+            account_id=account.id,
+            email_verified_at=account.created_at,
+            password_changed_at=account.created_at,
+            must_change_password=False,
+        )
+    return SecurityState(
+        account_id=account.id,
+        email_verified_at=m["email_verified_at"],
+        password_changed_at=m["password_changed_at"],
+        must_change_password=bool(m["must_change_password"]),
+    )
 
 
 class AccountSecurityRepository(Repository):
@@ -116,20 +136,7 @@ class AccountSecurityRepository(Repository):
                     account_security.select().where(account_security.c.account_id == account.id)
                 )
             ).first()
-        if row is None:
-            return SecurityState(
-                account_id=account.id,
-                email_verified_at=account.created_at,
-                password_changed_at=account.created_at,
-                must_change_password=False,
-            )
-        m = row._mapping
-        return SecurityState(
-            account_id=account.id,
-            email_verified_at=m["email_verified_at"],
-            password_changed_at=m["password_changed_at"],
-            must_change_password=bool(m["must_change_password"]),
-        )
+        return security_state(account, None if row is None else row._mapping)
 
     async def mark_verified(self, conn: AsyncConnection, account_id: int, at: datetime) -> None:
         """The e-mail address was confirmed."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from cloud_gateway.accounts.schema import portal_sessions
 from cloud_gateway.store.repository import Repository
 
-__all__ = ["PortalSession", "SessionRepository", "hash_token"]
+__all__ = ["PortalSession", "SessionRepository", "hash_token", "session_from"]
 
 
 def hash_token(token: str) -> str:
@@ -33,7 +35,11 @@ class PortalSession:
 
 
 def _session(row: sa.Row[tuple[object, ...]]) -> PortalSession:
-    m = row._mapping
+    return session_from(row._mapping)
+
+
+def session_from(m: Mapping[Any, Any]) -> PortalSession:
+    """The session of a ``portal_sessions`` row's columns (by their names)."""
     return PortalSession(
         token_hash=m["token_hash"],
         account_id=m["account_id"],

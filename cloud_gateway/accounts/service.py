@@ -35,7 +35,11 @@ from cloud_gateway.accounts.policy import (
     password_violations,
 )
 from cloud_gateway.accounts.repository import AccountRepository
-from cloud_gateway.accounts.repository_security import AccountSecurityRepository, LinkPurpose
+from cloud_gateway.accounts.repository_security import (
+    AccountSecurityRepository,
+    LinkPurpose,
+    SecurityState,
+)
 from cloud_gateway.accounts.repository_sessions import SessionRepository
 from cloud_gateway.config import AccountsConfig
 from cloud_gateway.errors import AccountRateLimitedError, LinkError, PasswordPolicyError
@@ -266,9 +270,13 @@ class AccountService:
             return LoginResult(LoginOutcome.PASSWORD_EXPIRED, account)
         return LoginResult(LoginOutcome.OK, account)
 
-    async def password_expired(self, account: Account) -> bool:
-        """Whether the account must change its password before doing anything else."""
-        state = await self._store.repo(AccountSecurityRepository).state(account)
+    async def password_expired(
+        self, account: Account, *, state: SecurityState | None = None
+    ) -> bool:
+        """Whether the account must change its password before doing anything else
+        (``state``: the account's security state if already read, e.g. with its session)."""
+        if state is None:
+            state = await self._store.repo(AccountSecurityRepository).state(account)
         return state.must_change_password or self.policy.expired(
             state.password_changed_at, self._clock.now()
         )

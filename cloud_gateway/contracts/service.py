@@ -163,6 +163,7 @@ class ContractService:
                 "service_number": accepted.service_number,
                 "precheck_reference": accepted.precheck_reference,
             }
+        await self._store.release_reads()  # no pooled connection held while the provider answers
         checked = await self._provider.precheck(found.code, site)
         placed = await self._billing.place_order(customer, [line], key=key)
         order_id = int(placed["order_id"])

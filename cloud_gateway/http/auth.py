@@ -19,7 +19,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from cloud_gateway.accounts.model import Account
-from cloud_gateway.accounts.repository import AccountRepository
+from cloud_gateway.accounts.repository_identity import IdentityRepository
+from cloud_gateway.accounts.repository_security import SecurityState
 from cloud_gateway.accounts.repository_sessions import PortalSession, SessionRepository
 from cloud_gateway.http.keys import CLOCK, STORE
 from cloud_gateway.http.pages import CSRF_COOKIE, NEW_ANON_CSRF
@@ -43,10 +44,12 @@ IDLE_TIMEOUT = timedelta(hours=12)
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """A logged-in browser: its account and session."""
+    """A logged-in browser: its account and session, and the account's security state (as
+    read with them, for the gate's password check)."""
 
     account: Account
     session: PortalSession
+    security: SecurityState
 
 
 _IDENTITY_KEY: web.RequestKey[Identity | None] = web.RequestKey("identity")
@@ -67,17 +70,17 @@ async def _load_identity(request: web.Request) -> Identity | None:
     if not token:
         return None
     store = request.app[STORE]
-    session = await store.repo(SessionRepository).find(token)
-    if session is None:
+    found = await store.repo(IdentityRepository).signed_in(token)  # one statement, ADR 0034
+    if found is None:
         return None
+    session = found.session
     now = request.app[CLOCK].now()
     if now - session.last_seen_at > IDLE_TIMEOUT:
         await store.repo(SessionRepository).end(session.token_hash)
         return None
     if now - session.last_seen_at > timedelta(minutes=1):
         await store.repo(SessionRepository).touch(session.token_hash, now)
-    account = await store.repo(AccountRepository).get(session.account_id)
-    return Identity(account, session)
+    return Identity(found.account, session, found.security)
 
 
 async def require_identity(request: web.Request) -> Identity:

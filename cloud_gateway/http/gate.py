@@ -60,7 +60,7 @@ async def account_gate(request: web.Request, handler: Handler) -> web.StreamResp
             if api:
                 return error_response(ErrorCode.SECOND_FACTOR_REQUIRED)
             raise web.HTTPSeeOther(f"{_SECOND_FACTOR}?next={quote(request.rel_url.path_qs)}")
-    if await request.app[ACCOUNTS].password_expired(identity.account):
+    if await request.app[ACCOUNTS].password_expired(identity.account, state=identity.security):
         if api:
             return error_response(ErrorCode.PASSWORD_EXPIRED)
         raise web.HTTPSeeOther("/password/change")

@@ -156,6 +156,13 @@ class PaymentService:
             raise PaymentError(f"payment provider {kind} is not configured")
         return provider
 
+    async def _calling(self, kind: Provider) -> PaymentProvider:
+        """The provider, about to be asked over the network: the request's shared read
+        connection goes back to the pool first (ADR 0034)."""
+        provider = self._provider(kind)
+        await self._store.release_reads()
+        return provider
+
     # --- PaymentPort -------------------------------------------------------------------------
     async def start(
         self,
@@ -265,7 +272,7 @@ class PaymentService:
             return claim.answer
         if not isinstance(claim, _Claimed) or claim.payment_id is None:
             raise PaymentError("not a claim of this payment service")
-        answered = await self._provider(claim.provider).create(
+        answered = await (await self._calling(claim.provider)).create(
             claim.request, idempotency_key=f"cc-payment-{claim.payment_id}"
         )
         async with self._store.transaction() as unit:
@@ -292,7 +299,7 @@ class PaymentService:
         if payment.provider_id is None:
             raise PaymentError(f"payment {payment_id} was never started")
         if payment.state is PaymentState.CREATED or payment.state is PaymentState.PENDING:
-            outcome = await self._provider(payment.provider).complete(
+            outcome = await (await self._calling(payment.provider)).complete(
                 payment.provider_id, idempotency_key=f"cc-capture-{payment.id}"
             )
             if payment.provider is Provider.PSP and outcome.kind is NoticeKind.PAID:
@@ -323,7 +330,7 @@ class PaymentService:
     async def webhook(self, route: str, headers: Mapping[str, str], body: bytes) -> Notice:
         """A provider's webhook: verified (WebhookSignatureError otherwise), then booked."""
         kinds = _route_kinds(route)
-        provider = self._provider(kinds[0])
+        provider = await self._calling(kinds[0])
         notice = await provider.notice(headers, body)
         if notice.outcome.kind is NoticeKind.IGNORED:
             return notice
@@ -336,6 +343,7 @@ class PaymentService:
             return notice
         outcome = notice.outcome
         if outcome.kind is NoticeKind.APPROVED and payment.state is PaymentState.PENDING:
+            await self._store.release_reads()
             outcome = await provider.complete(
                 notice.provider_id, idempotency_key=f"cc-capture-{payment.id}"
             )
@@ -491,6 +499,7 @@ class PaymentService:
             _LOGGER.warning("subscription %s: PayPal is not configured", payment.provider_id)
             return False
         try:
+            await self._store.release_reads()
             await provider.cancel_subscription(
                 payment.provider_id, reason=payment.message or "account closed"
             )

@@ -89,6 +89,8 @@ async def device_hosts(request: web.Request, handler: Handler) -> web.StreamResp
     upgrade = is_upgrade(request)
     if upgrade and not origin_allowed(request):
         raise web.HTTPForbidden(text="WebSocket origin not allowed")
+    # the checks' reads are done: no pooled connection held while the device answers
+    await request.app[STORE].release_reads()
     return await _proxy(request, access, target, upgrade=upgrade)
 
 

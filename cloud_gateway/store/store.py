@@ -74,6 +74,11 @@ class Store(_Repositories):
         (a handshake's checks, a hub's state hooks: :class:`SharedReads`)."""
         return self.database.reading()
 
+    async def release_reads(self, *, end: bool = False) -> None:
+        """Return the current task's shared read connection to the pool before waiting on
+        the network (``end``: no sharing for the rest of the block; :class:`SharedReads`)."""
+        await self.database.release(end=end)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """One transaction; committed when the block ends without an exception."""

@@ -85,7 +85,7 @@ class ProductRow:
 
 async def _contracts(store: Store, account_id: int) -> list[StoredContract]:
     repo = store.repo(BillingRepository)
-    async with repo.transaction() as conn:
+    async with repo.reading() as conn:  # reads only: the request's read connection
         found: list[StoredContract] = []
         for order in await repo.orders(conn, account_id):
             found += await repo.contracts(conn, order_id=order.id)
@@ -101,7 +101,7 @@ async def _documents(
     repo = store.repo(BillingRepository)
     repairs = repairs or {}
     rows = []
-    async with repo.transaction() as conn:
+    async with repo.reading() as conn:  # reads only: the request's read connection
         documents = await repo.documents(conn, account_id=account_id)
         orders = {}
         contract_ids = [d.contract_id for d in documents if d.contract_id is not None]
@@ -134,7 +134,7 @@ async def _repair_proformas(request: web.Request) -> dict[int, int]:
 
 async def _journal(store: Store, account_id: int) -> tuple[int, list[StoredEntry]]:
     repo = store.repo(BillingRepository)
-    async with repo.transaction() as conn:
+    async with repo.reading() as conn:
         return await repo.balance(conn, account_id), await repo.journal(conn, account_id)
 
 
@@ -212,7 +212,7 @@ async def products(request: web.Request) -> web.Response:
     repo = store.repo(BillingRepository)
     rows = []
     for contract in await _contracts(store, identity.account.id):
-        async with repo.transaction() as conn:
+        async with repo.reading() as conn:
             documents = await repo.documents(conn, contract_id=contract.id)
         product = catalogues.version(contract.catalogue_version).product(contract.product_code)
         numbers = {f"{d.number}.pdf" for d in documents}

@@ -1,5 +1,6 @@
 """Reads without a transaction on PostgreSQL, one task's reads on one connection, and the
-ping of pooled connections idle for a second (ADR 0030); both backends unless marked."""
+ping of pooled connections idle for a second (ADR 0030); the shared connection given back
+before a write or a wait on the network (ADR 0034); both backends unless marked."""
 
 from __future__ import annotations
 
@@ -90,6 +91,86 @@ async def test_writes_use_their_own_transaction_inside_a_block(store: Store) -> 
         async with store.database.begin() as conn:
             assert conn is not shared
             assert conn.in_transaction()
+
+
+async def test_a_write_returns_the_shared_connection_to_the_pool_first(store: Store) -> None:
+    """A task holding a read connection while it queues for a write slot could hold the pool
+    the writers before it need (ADR 0034): ``begin`` gives it back, the next read takes one."""
+    checkouts = _count_checkouts(store)
+    pool = store.engine.sync_engine.pool
+    async with store.reading():
+        first = await _read(store)
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        async with store.database.begin() as conn:
+            assert pool.checkedout() == 1  # type: ignore[attr-defined]  # the write's own
+            await conn.execute(sa.select(sa.literal(1)))
+        again = await _read(store)
+        assert again is not first
+        assert await _read(store) is again  # shared again until the block ends
+    assert checkouts[0] == 3
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_release_returns_it_and_end_stops_the_sharing(store: Store) -> None:
+    checkouts = _count_checkouts(store)
+    pool = store.engine.sync_engine.pool
+    async with store.reading():
+        first = await _read(store)
+        await store.release_reads()  # before a wait on the network
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        second = await _read(store)
+        assert second is not first
+        assert await _read(store) is second
+        await store.release_reads(end=True)  # a streaming response from here on
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert await _read(store) is not await _read(store)
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]  # each read gave it back
+        async with store.reading():  # a block inside shares again, for its own length
+            inner = await _read(store)
+            assert await _read(store) is inner
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert checkouts[0] == 5
+
+
+async def _rows(conn: AsyncConnection) -> int:
+    return int((await conn.execute(sa.text("SELECT count(*) FROM shared_probe"))).scalar_one())
+
+
+def _in_transaction(driver: Any) -> bool:
+    """Whether the driver's connection is inside a transaction (aiosqlite or asyncpg)."""
+    if hasattr(driver, "is_in_transaction"):
+        return bool(driver.is_in_transaction())
+    return bool(driver.in_transaction)
+
+
+async def test_a_shared_read_connection_sees_every_commit_and_blocks_no_writer(
+    store: Store,
+) -> None:
+    """Between its statements the shared connection is in no transaction (SQLite WAL: no old
+    snapshot kept, no lock that the single writer would wait for): a commit of another task
+    while it is held, and the task's own commit, are both seen by its next read."""
+    async with store.database.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE shared_probe (n INTEGER)"))
+
+    async def insert(n: int) -> None:
+        async with store.database.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO shared_probe VALUES (:n)"), {"n": n})
+
+    async with store.reading():
+        async with store.database.connect() as shared:
+            assert await _rows(shared) == 0
+            raw = await shared.get_raw_connection()
+            assert not _in_transaction(raw.driver_connection)
+        async with asyncio.timeout(10):  # another task writes while the connection is held
+            await asyncio.create_task(insert(1))
+        async with store.database.connect() as conn:
+            assert conn is shared
+            assert await _rows(conn) == 1
+        await insert(2)  # this task's own write transaction, then its next read
+        async with store.database.connect() as conn:
+            assert await _rows(conn) == 2
+            raw = await conn.get_raw_connection()
+            assert not _in_transaction(raw.driver_connection)
 
 
 @pytest.mark.postgresql
