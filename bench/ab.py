@@ -8,7 +8,8 @@ own benchmark code (the harness may have grown since ``REF``); only the metrics 
 report are compared, as the median over rounds.
 
 A metric's direction is read from its name: rates (``per_s``, ``mib_s``) are better higher;
-latencies, CPU costs and durations (``_ms``, ``_us``, ``_s``) better lower. ``new_vs_old`` is
+latencies, CPU costs and durations (``_ms``, ``_us``, ``_s``, at the end or before a further
+``_…`` such as ``camt_import_s_sqlite``) better lower. ``new_vs_old`` is
 always "how much better is new" (> 1: faster, < 1: slower), so one threshold reads every
 line. Baseline paths (plain TCP, ssh, snitun, the raw driver) are left out: they measure the
 machine, not the change. Each benchmark's line also gives the medians behind the ratios
@@ -44,7 +45,7 @@ def direction(name: str) -> int:
     """+1 if a higher value of metric ``name`` is better, -1 if lower is better, 0 if neither."""
     if any(part in name for part in _HIGHER):
         return 1
-    if "_ms_" in name or "_us_" in name or name.endswith(_LOWER):
+    if any(f"{unit}_" in name for unit in _LOWER) or name.endswith(_LOWER):
         return -1
     return 0
 

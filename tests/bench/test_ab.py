@@ -16,6 +16,8 @@ from bench.ab import compare, direction, parser
         ("http_rtt_p99_ms_remote", -1),
         ("gateway_cpu_us_per_reading_sqlite", -1),
         ("camt_import_s", -1),
+        ("camt_import_s_postgresql", -1),
+        ("killed_node_all_back_s", -1),
         ("interactive_samples_tunnel", 0),
         ("load_average", 0),
         ("readings", 0),
