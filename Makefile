@@ -24,6 +24,13 @@ test: $(STAMP)
 	rm -f build/reliability.txt
 	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
+# The gateway's and the tunnel's suites on uvloop's event loop instead of asyncio's own
+# (ADR 0027: what deciding for uvloop in the gateway needs; not part of `make test`).
+.PHONY: test-uvloop
+test-uvloop: $(STAMP)
+	bash scripts/ensure-services.sh
+	TEST_LOOP=uvloop $(BIN)/python -m pytest $(PYTEST_ARGS) tests/cloud_gateway tests/tunnel
+
 # The reliability suite at full size (tests/reliability, and the exactly-once test at 100,000
 # readings); its figures end up in docs/reliability.md.
 soak: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import smtplib
 import socket
 from email.message import EmailMessage
@@ -41,3 +42,9 @@ async def test_mqtt_probe_sees_messages_below_its_prefix(mqtt_probe: MqttProbe) 
 def test_non_loopback_connections_are_refused() -> None:
     with socket.socket() as sock, pytest.raises(NonLoopbackConnectError):
         sock.connect(("192.0.2.1", 80))
+
+
+async def test_the_running_loop_is_the_one_test_loop_names() -> None:
+    """``TEST_LOOP=uvloop`` (``make test-uvloop``) really runs the tests on uvloop."""
+    expected = "uvloop" if os.environ.get("TEST_LOOP", "asyncio") == "uvloop" else "asyncio"
+    assert type(asyncio.get_running_loop()).__module__.split(".")[0] == expected
