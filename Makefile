@@ -25,11 +25,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The gateway's and the tunnel's suites on uvloop's event loop instead of asyncio's own
-# (ADR 0027: what deciding for uvloop in the gateway needs; not part of `make test`).
+# (ADR 0027: what deciding for uvloop in the gateway needs; not part of `make test`). The
+# browser tests stay on asyncio: Playwright's driver hangs at start on uvloop's loop.
 .PHONY: test-uvloop
 test-uvloop: $(STAMP)
 	bash scripts/ensure-services.sh
-	TEST_LOOP=uvloop $(BIN)/python -m pytest $(PYTEST_ARGS) tests/cloud_gateway tests/tunnel
+	TEST_LOOP=uvloop $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS) \
+		tests/cloud_gateway tests/tunnel tests/test_support.py
 
 # The reliability suite at full size (tests/reliability, and the exactly-once test at 100,000
 # readings); its figures end up in docs/reliability.md.
