@@ -23,6 +23,7 @@ from cloud_gateway.tls import ensure_server_tls, server_ssl_context
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from tests.cloud_gateway.test_proxy_site import proxy_v4
+from tests.support.sleeps import InjectedSleep
 from tests.support.tls_client import RawTls
 from tests.tunnel.gateway_stub import device_ssl_context
 from tunnel.backoff import Backoff, BackoffPolicy
@@ -237,28 +238,13 @@ async def test_behind_haproxy_the_share_counts_the_header_address(
     assert node.budget.held_by("127.0.0.1") == 0  # HAProxy's own address holds nothing
 
 
-class RecordingSleep:
-    """The connector's sleep: records each delay and returns at once (no real waiting)."""
-
-    def __init__(self, stop_after: int) -> None:
-        self.delays: list[float] = []
-        self.enough = asyncio.Event()
-        self._stop_after = stop_after
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        if len(self.delays) >= self._stop_after:
-            self.enough.set()
-            await asyncio.Event().wait()  # parked until the connector stops
-
-
 async def test_a_device_closed_over_budget_backs_off_as_after_any_failed_attempt(
     make_node: NodeFactory, ca: trustme.CA, tmp_path: Path, clock: ManualClock
 ) -> None:
     """ccu_addon and inverter_agent connect through TunnelConnector: each refused attempt is
     a failed connection, followed by the usual jittered, growing backoff (no hot loop)."""
     node, _ = await one_place_held(make_node, TlsBudgetLimits(handshakes=1, queue=0))
-    sleep = RecordingSleep(stop_after=4)
+    sleep = InjectedSleep(hold_at=4)
     hello = Hello(versions=PROTOCOL_VERSIONS, capabilities=(), software="1.0", device_kind="ccu")
     connector = TunnelConnector(
         url=f"wss://localhost:{node.port}/tunnel/v1",
@@ -272,7 +258,7 @@ async def test_a_device_closed_over_budget_backs_off_as_after_any_failed_attempt
     task = asyncio.create_task(connector.run())
     try:
         async with asyncio.timeout(10):
-            await sleep.enough.wait()
+            await sleep.holding.wait()
     finally:
         await connector.stop()
         await task

@@ -21,6 +21,7 @@ from aiohttp import web
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from tests.cloud_gateway.test_tls_budget import until
+from tests.support.sleeps import InjectedSleep
 from tests.tunnel.gateway_stub import StubGateway, device_ssl_context
 from tunnel.backoff import Backoff, BackoffPolicy
 from tunnel.clock import ManualClock
@@ -29,25 +30,6 @@ from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.session import DisconnectReason
 
 HELLO = Hello(versions=PROTOCOL_VERSIONS, capabilities=(), software="1.0", device_kind="ccu")
-
-
-class ClockedSleep:
-    """The connector's sleep: advances the injected clock by each delay; the ``hold_at``-th
-    wait also waits for the test's :attr:`resume`."""
-
-    def __init__(self, clock: ManualClock, hold_at: int) -> None:
-        self.clock = clock
-        self.delays: list[float] = []
-        self.holding = asyncio.Event()
-        self.resume = asyncio.Event()
-        self._hold_at = hold_at
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        if len(self.delays) == self._hold_at:
-            self.holding.set()
-            await self.resume.wait()
-        self.clock.advance(delay)
 
 
 class Listener:
@@ -89,8 +71,10 @@ def seconds_since(start: datetime, instants: list[datetime]) -> list[float]:
     return [(at - start).total_seconds() for at in instants]
 
 
-def device(url: str, sleep: ClockedSleep, ca: trustme.CA, tmp_path: Path) -> TunnelConnector:
-    """A device with the product's backoff policy and a fixed draw of 0.5."""
+def device(url: str, sleep: InjectedSleep, ca: trustme.CA, tmp_path: Path) -> TunnelConnector:
+    """A device with the product's backoff policy and a fixed draw of 0.5, on the sleep's
+    clock."""
+    assert sleep.clock is not None
     return TunnelConnector(
         url=url,
         ssl_context=device_ssl_context(ca, tmp_path),
@@ -107,7 +91,7 @@ async def test_a_device_refused_before_tls_is_back_within_30_s_of_the_gateway_ha
 ) -> None:
     _, holder = await asyncio.open_connection("127.0.0.1", listener.port)  # holds the place
     await until(lambda: listener.budget.in_progress == 1)
-    sleep = ClockedSleep(clock, hold_at=8)
+    sleep = InjectedSleep(clock=clock, hold_at=8)
     connector = device(listener.url, sleep, ca, tmp_path)
     start = clock.now()
     task = asyncio.create_task(connector.run())
@@ -141,7 +125,7 @@ async def test_a_device_whose_gateway_is_down_still_waits_up_to_300_s(
     """Nothing listens (a refused connect): not busy, the long cap stays."""
     with socket.create_server(("127.0.0.1", 0)) as sock:
         port = sock.getsockname()[1]
-    sleep = ClockedSleep(clock, hold_at=9)
+    sleep = InjectedSleep(clock=clock, hold_at=9)
     connector = device(f"wss://127.0.0.1:{port}/tunnel/v1", sleep, ca, tmp_path)
     task = asyncio.create_task(connector.run())
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.sleeps import InjectedSleep
 from tests.tunnel.gateway_stub import FreezableProxy, StubGateway, device_ssl_context
 from tests.tunnel.sessions import echo
 from tunnel.backoff import Backoff, BackoffPolicy
@@ -23,22 +24,6 @@ from tunnel.stream_table import PIPELINED_OPEN as PIPELINED
 HELLO = Hello(
     versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="1.0", device_kind="ccu"
 )
-
-
-class RecordingSleep:
-    """Injected sleep: records each delay, then waits for the test to open the gate."""
-
-    def __init__(self, *, gated: bool = False) -> None:
-        self.delays: list[float] = []
-        self.called = asyncio.Event()
-        self.gate = asyncio.Event()
-        if not gated:
-            self.gate.set()
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        self.called.set()
-        await self.gate.wait()
 
 
 @pytest.fixture
@@ -61,14 +46,14 @@ async def make_connector(
     runners: list[tuple[TunnelConnector, asyncio.Task[None]]] = []
     context = device_ssl_context(ca, tmp_path)
 
-    def make(url: str, sleep: RecordingSleep | None = None, **kwargs: object) -> TunnelConnector:
+    def make(url: str, sleep: InjectedSleep | None = None, **kwargs: object) -> TunnelConnector:
         connector = TunnelConnector(
             url=url,
             ssl_context=context,
             hello=HELLO,
             clock=clock,
             on_open=echo,
-            sleep=sleep or RecordingSleep(),
+            sleep=sleep or InjectedSleep(),
             backoff=Backoff(BackoffPolicy(base=1.0, cap=30.0), rand=lambda: 0.5),
             connect_timeout=5.0,
             **kwargs,  # type: ignore[arg-type]
@@ -108,7 +93,7 @@ async def test_refusal_retry_after_is_honoured(
     gateway: StubGateway, make_connector: Factory
 ) -> None:
     gateway.plan.append((RefusalReason.OVERLOADED, 42.0))
-    sleep = RecordingSleep()
+    sleep = InjectedSleep()
     connector = make_connector(gateway.url, sleep)
     await connector.wait_connected()
     assert sleep.delays == [42.0]
@@ -121,7 +106,7 @@ async def test_refusal_retry_after_is_honoured(
 async def test_reconnects_after_the_gateway_restarts(
     gateway: StubGateway, make_connector: Factory
 ) -> None:
-    sleep = RecordingSleep(gated=True)
+    sleep = InjectedSleep(gated=True)
     connector = make_connector(gateway.url, sleep)
     first = await connector.wait_connected()
     await gateway.stop()
@@ -129,7 +114,7 @@ async def test_reconnects_after_the_gateway_restarts(
     assert connector.state == ConnectorState.WAITING
     assert connector.disconnects[-1].reason in {DisconnectReason.CLEAN, DisconnectReason.NETWORK}
     await gateway.start()
-    sleep.gate.set()
+    sleep.resume.set()
     second = await connector.wait_connected()
     assert second is not first
     assert len(gateway.hellos) == 2
@@ -158,7 +143,7 @@ async def test_expired_stays_down_until_reenabled(
     gateway: StubGateway, make_connector: Factory
 ) -> None:
     gateway.plan.append((RefusalReason.EXPIRED, 3600.0))
-    sleep = RecordingSleep()
+    sleep = InjectedSleep()
     connector = make_connector(gateway.url, sleep, stop_on_expired=True)
     await connector.wait_state(ConnectorState.DISABLED)
     assert len(gateway.hellos) == 1
@@ -172,7 +157,7 @@ async def test_expired_without_stop_on_expired_keeps_trying(
     gateway: StubGateway, make_connector: Factory
 ) -> None:
     gateway.plan.append((RefusalReason.EXPIRED, 3600.0))
-    sleep = RecordingSleep()
+    sleep = InjectedSleep()
     connector = make_connector(gateway.url, sleep)
     await connector.wait_connected()
     assert sleep.delays == [3600.0]
@@ -182,7 +167,7 @@ async def test_first_connect_failure_does_not_end_the_connector(make_connector: 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sleep = RecordingSleep(gated=True)
+    sleep = InjectedSleep(gated=True)
     connector = make_connector(f"wss://127.0.0.1:{port}/tunnel/v1", sleep)
     await sleep.called.wait()
     assert connector.disconnects[0].reason == DisconnectReason.NETWORK
@@ -194,7 +179,7 @@ async def test_untrusted_gateway_is_a_tls_error(
     gateway: StubGateway, tmp_path: Path, clock: ManualClock
 ) -> None:
     stranger = trustme.CA()
-    sleep = RecordingSleep(gated=True)
+    sleep = InjectedSleep(gated=True)
     connector = TunnelConnector(
         url=gateway.url,
         ssl_context=device_ssl_context(stranger, tmp_path),
@@ -213,7 +198,7 @@ async def test_untrusted_gateway_is_a_tls_error(
 async def test_refused_upgrade_is_recorded_with_its_status(
     gateway: StubGateway, make_connector: Factory
 ) -> None:
-    sleep = RecordingSleep(gated=True)
+    sleep = InjectedSleep(gated=True)
     connector = make_connector(f"wss://127.0.0.1:{gateway.port}/not-the-tunnel", sleep)
     await sleep.called.wait()
     record = connector.disconnects[0]
