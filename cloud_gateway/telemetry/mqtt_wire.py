@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from cloud_gateway.errors import GatewayError, StateError
+from tunnel.transport import stream_transport
 
 __all__ = [
     "MqttConnection",
@@ -194,9 +195,10 @@ class MqttConnection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not isinstance(transport, asyncio.Transport):
+        stream = stream_transport(transport)  # uvloop's transports do not subclass asyncio's
+        if stream is None:
             raise StateError(f"MQTT needs a stream transport, not {transport!r}")
-        self._transport = transport
+        self._transport = stream
 
     def data_received(self, data: bytes) -> None:
         self._last_in = self._loop.time()

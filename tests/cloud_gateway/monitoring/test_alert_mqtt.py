@@ -26,9 +26,10 @@ async def _publish_all(store: Store) -> None:
     )
     task = asyncio.create_task(publisher.run())
     try:
-        while await store.repo(MqttOutboxRepository).count():
-            await publisher.drained.wait()
-            publisher.drained.clear()
+        async with asyncio.timeout(10):  # a publisher that cannot connect fails, not hangs
+            while await store.repo(MqttOutboxRepository).count():
+                await publisher.drained.wait()
+                publisher.drained.clear()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

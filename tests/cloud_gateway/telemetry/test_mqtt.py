@@ -14,7 +14,9 @@ from cloud_gateway.http.keys import TELEMETRY_INGEST
 from cloud_gateway.plants.access import TrialPolicy
 from cloud_gateway.plants.repository_inverters import InverterRepository
 from cloud_gateway.store import Store
+from cloud_gateway.telemetry import mqtt_wire
 from cloud_gateway.telemetry.ingest import IngestResult, TelemetryIngest
+from cloud_gateway.telemetry.mqtt_wire import encode_publish
 from cloud_gateway.telemetry.publisher import MqttOutboxPublisher
 from cloud_gateway.telemetry.repository_outbox import MqttOutboxRepository
 from cloud_gateway.telemetry.schema import mqtt_outbox
@@ -212,3 +214,26 @@ async def _fill_outbox(store: Store, clock: ManualClock, prefix: str, total: int
                 for n in range(total)
             ],
         )
+
+
+@pytest.mark.mqtt
+def test_the_wire_client_publishes_on_uvloops_loop_too() -> None:
+    """uvloop's transports do not subclass asyncio.Transport: the client recognises them by
+    their methods (ADR 0027) instead of refusing the connection and retrying for ever."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def publish_once() -> list[int]:
+        acked: asyncio.Queue[list[int]] = asyncio.Queue()
+        connection = await mqtt_wire.connect(
+            BROKER_HOST, BROKER_PORT, client_id="uvloop-check", on_puback=acked.put_nowait
+        )
+        try:
+            connection.publish([encode_publish(b"test/uvloop-check", 7, b"1")])
+            async with asyncio.timeout(10):
+                return await acked.get()
+        finally:
+            connection.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.get_loop().__class__.__module__.startswith("uvloop")
+        assert runner.run(publish_once()) == [7]
