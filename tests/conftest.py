@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -13,7 +14,7 @@ import uvloop
 
 from cloud_gateway.store import Store
 from tests.support import netguard
-from tests.support.databases import fresh_database_url
+from tests.support.databases import drop_templates, fresh_database_url
 from tests.support.mqtt import MqttProbe
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
@@ -64,7 +65,20 @@ async def mqtt_probe() -> AsyncIterator[MqttProbe]:
     ]
 )
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of a fresh, empty database; every test runs once per backend."""
+    """The URL of a fresh database at the schema's head (a copy of the session's migrated
+    template, see ``tests/support/databases.py``); every test runs once per backend."""
+    async with fresh_database_url(request.param, tmp_path, migrated=True) as url:
+        yield url
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a fresh, empty database (for the migrations themselves), per backend."""
     async with fresh_database_url(request.param, tmp_path) as url:
         yield url
 
@@ -120,6 +134,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _PASSED_BY_PART["Mosquitto"] += 1
     if "browser" in keys:
         _PASSED_BY_PART["chromium"] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The migrated templates of this process go (``tests/support/databases.py``)."""
+    asyncio.run(drop_templates())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

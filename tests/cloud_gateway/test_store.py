@@ -33,8 +33,8 @@ from cloud_gateway.store.engine import (
 from tunnel.clock import ManualClock
 
 
-async def test_migrations_reach_head_and_are_idempotent(db_url: str) -> None:
-    engine = create_engine(db_url)
+async def test_migrations_reach_head_and_are_idempotent(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
     try:
         assert await current_revision(engine) is None
         await migrate(engine)
