@@ -4,8 +4,8 @@ Behind HAProxy in TCP mode every TCP peer is HAProxy. With ``send-proxy-v2`` HAP
 each connection with a header naming the client (:mod:`cloud_gateway.proxy_header`). This
 site listens without TLS; per connection the pre-TLS stage (:mod:`cloud_gateway.tls_stage`)
 reads exactly the header's bytes under a timeout, asks the TLS handshake budget for a place
-(counting the client's address), then upgrades the same transport with ``loop.start_tls``
-and the gateway's usual SSL context (client certificates included). The
+(counting the client's address), then hands the same socket to the TLS layer with the
+gateway's usual SSL context (client certificates included). The
 aiohttp handler then sees a transport whose ``peername`` is the client's address, so
 ``request.remote``, the tunnel HandshakeGate and every per-source limit count real clients;
 ``ssl_object`` and everything else come from the TLS transport unchanged. A connection

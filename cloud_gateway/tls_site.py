@@ -25,7 +25,7 @@ import ssl
 from aiohttp import web
 
 from cloud_gateway.tls_budget import TlsBudget
-from cloud_gateway.tls_stage import PreTlsProtocol, TlsStage
+from cloud_gateway.tls_stage import TlsAcceptor, TlsStage
 
 __all__ = ["TlsSite"]
 
@@ -55,7 +55,7 @@ class TlsSite(web.SockSite):
     ) -> None:
         """``budget``: the node's, shared by its listeners (default: one of its own);
         ``header_timeout_s``: read a PROXY v2 header first (:class:`ProxyProtocolSite`);
-        ``backlog``: the listen queue (aiohttp's default; asyncio sets it on ``sock``)."""
+        ``backlog``: the listen queue (aiohttp's default; the acceptor sets it on ``sock``)."""
         super().__init__(runner, sock, ssl_context=ssl_context, backlog=backlog)
         self._tls_close_timeout_s = tls_close_timeout_s
         self._tls_handshake_timeout_s = tls_handshake_timeout_s
@@ -94,9 +94,9 @@ class TlsSite(web.SockSite):
             header_timeout_s=self._header_timeout_s,
             upgrades=self._upgrades,
         )
-        self._server = await asyncio.get_running_loop().create_server(
-            lambda: PreTlsProtocol(stage), sock=self._sock, backlog=self._backlog
-        )
+        acceptor = TlsAcceptor(self._sock, stage, backlog=self._backlog)
+        await acceptor.start_serving()
+        self._server = acceptor
 
     async def stop(self) -> None:
         """Stop listening; connections queued or in their handshake are dropped."""

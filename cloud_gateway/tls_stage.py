@@ -1,20 +1,24 @@
-"""The gateway listeners' pre-TLS stage: accept plain TCP, decide, then ``start_tls``.
+"""The gateway listeners' pre-TLS stage: accept the bare socket, decide, then TLS.
 
 Every TLS listener of the gateway (:class:`~cloud_gateway.tls_site.TlsSite`, and behind
-HAProxy :class:`~cloud_gateway.proxy_site.ProxyProtocolSite`) accepts plain TCP and runs one
-:class:`PreTlsProtocol` per connection:
+HAProxy :class:`~cloud_gateway.proxy_site.ProxyProtocolSite`) accepts on its listening socket
+itself (:class:`TlsAcceptor`) and runs one :class:`PreTlsConnection` per accepted socket:
 
-1. behind HAProxy, read exactly the PROXY v2 header's bytes (a buffered protocol lends a
-   buffer of the size still missing, so not one byte of the ClientHello is consumed), under
-   a timeout; the header names the client, whose address counts from then on;
-2. stop reading and ask the node's :class:`~cloud_gateway.tls_budget.TlsBudget` for a
-   handshake place: none -> the TCP connection is closed at once, before any TLS work;
-   queued -> the socket stays unread until a place is free (dropped, still without TLS
-   work, if the peer gives up meanwhile or the queue wait runs out);
-3. with a place, upgrade the same transport with ``loop.start_tls`` (handshake and
-   close_notify bounded, ``[http] tls_*_timeout_s``), give the place back, and hand the TLS
-   transport to aiohttp's handler. Behind HAProxy the handler sees a transport whose
-   ``peername`` is the client's address.
+1. behind HAProxy, read exactly the PROXY v2 header's bytes from the socket (``recv_into``
+   of the size still missing, so not one byte of the ClientHello is consumed), under a
+   timeout; the header names the client, whose address counts from then on;
+2. ask the node's :class:`~cloud_gateway.tls_budget.TlsBudget` for a handshake place: none
+   -> the socket is closed at once, before any TLS work; queued -> the socket stays unread
+   until a place is free (dropped, still without TLS work, if the peer gives up meanwhile
+   or the queue wait runs out);
+3. with a place, hand the socket to ``loop.connect_accepted_socket`` with the gateway's SSL
+   context (handshake and close_notify bounded, ``[http] tls_*_timeout_s``), give the place
+   back when the handshake ends, and aiohttp's handler gets the TLS transport. Behind
+   HAProxy the handler sees a transport whose ``peername`` is the client's address.
+
+No transport exists before TLS: an event loop that starts reading a new transport after
+``connection_made`` whatever the protocol asked (uvloop does; ADR 0027) cannot consume the
+ClientHello before the TLS layer gets the socket.
 
 A connection without a valid header is closed: no fallback, or any client could name its
 own address.
@@ -23,7 +27,9 @@ own address.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,9 +38,14 @@ from typing import Any, cast
 from cloud_gateway.proxy_header import PREFIX_SIZE, ProxyHeaderError, body_length, parse_header
 from cloud_gateway.tls_budget import TlsBudget, TlsClaim
 
-__all__ = ["PreTlsProtocol", "TlsStage"]
+__all__ = ["PreTlsConnection", "TlsAcceptor", "TlsStage"]
 
 _LOGGER = logging.getLogger(__name__)
+
+#: accept errors that mean "out of resources": stop accepting for a while (as asyncio does)
+_RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: how long the acceptor pauses after such an error
+ACCEPT_RETRY_DELAY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,35 +63,133 @@ class TlsStage:
     """Handshakes running now (cancelled when the listener stops)."""
 
 
-class PreTlsProtocol(asyncio.BufferedProtocol):
-    """One accepted connection before TLS: header (optional), budget, then TLS."""
+class TlsAcceptor(asyncio.AbstractServer):
+    """Accepts on one listening socket and gives each connection its pre-TLS stage.
 
-    def __init__(self, stage: TlsStage) -> None:
+    Stands where aiohttp's site keeps its ``asyncio.Server``.
+    """
+
+    def __init__(self, sock: socket.socket, stage: TlsStage, *, backlog: int) -> None:
+        self._sock = sock
         self._stage = stage
+        self._backlog = backlog
+        self._loop = asyncio.get_running_loop()
+        self._retry: asyncio.TimerHandle | None = None
+        self._serving = False
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        return () if self._sock.fileno() == -1 else (self._sock,)
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def is_serving(self) -> bool:
+        return self._serving
+
+    async def start_serving(self) -> None:
+        """Listen and accept from now on."""
+        if self._serving:
+            return
+        self._sock.setblocking(False)
+        self._sock.listen(self._backlog)
+        self._serving = True
+        self._loop.add_reader(self._sock.fileno(), self._accept)
+
+    async def serve_forever(self) -> None:
+        await self.start_serving()
+        await asyncio.Future()  # until cancelled
+
+    async def wait_closed(self) -> None:
+        """Nothing to wait for: accepted connections are not tracked here."""
+
+    def close(self) -> None:
+        """Stop accepting and close the listening socket (connections stay)."""
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        if self._serving:
+            self._serving = False
+            self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+
+    def _accept(self) -> None:
+        for _ in range(self._backlog):  # at most a listen queue's worth per wake-up
+            try:
+                conn, address = self._sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError as exc:
+                if exc.errno not in _RESOURCE_ERRORS:
+                    raise
+                _LOGGER.warning("accepting paused for %g s: %s", ACCEPT_RETRY_DELAY_S, exc)
+                self._loop.remove_reader(self._sock.fileno())
+                self._serving = False
+                self._retry = self._loop.call_later(ACCEPT_RETRY_DELAY_S, self._resume)
+                return
+            conn.setblocking(False)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            PreTlsConnection(self._stage, conn, address).begin()
+
+    def _resume(self) -> None:
+        self._retry = None
+        if self._sock.fileno() != -1:
+            self._serving = True
+            self._loop.add_reader(self._sock.fileno(), self._accept)
+
+
+class PreTlsConnection:
+    """One accepted socket before TLS: header (optional), budget, then TLS."""
+
+    def __init__(self, stage: TlsStage, sock: socket.socket, address: Any) -> None:
+        self._stage = stage
+        self._sock = sock
+        self._peer = address
+        self._loop = asyncio.get_running_loop()
         self._buffer = bytearray(PREFIX_SIZE)
         self._filled = 0
-        self._transport: asyncio.Transport | None = None
+        self._reading = False
         self._timer: asyncio.TimerHandle | None = None
-        self._claim: TlsClaim | None = None
         self._source: tuple[str, int] | None = None
-        self._lost = False
 
-    # -- asyncio.BufferedProtocol ----------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)  # create_server: a stream
+    def begin(self) -> None:
+        """Read the header first, or ask for a place at once."""
         timeout_s = self._stage.header_timeout_s
         if timeout_s is None:
-            peer = transport.get_extra_info("peername")
-            self._ask(peer[0] if isinstance(peer, tuple) else "")
-        else:
-            self._timer = asyncio.get_running_loop().call_later(timeout_s, self._expire)
+            self._ask(self._peer[0] if isinstance(self._peer, tuple) else "")
+            return
+        self._timer = self._loop.call_later(timeout_s, self._expire)
+        self._reading = True
+        self._loop.add_reader(self._sock.fileno(), self._read_header)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        # exactly what is missing: the bytes after the header stay in the socket for TLS
-        return memoryview(self._buffer)[self._filled :]
+    # -- the budget's TlsWaiter -----------------------------------------------------------
 
-    def buffer_updated(self, nbytes: int) -> None:
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def start(self, claim: TlsClaim) -> None:
+        stage = self._stage
+        task = self._loop.create_task(self._upgrade(claim), name="tls-handshake")
+        stage.upgrades.add(task)
+        task.add_done_callback(stage.upgrades.discard)
+
+    def drop(self) -> None:
+        self._close()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _read_header(self) -> None:
+        view = memoryview(self._buffer)[self._filled :]
+        try:
+            nbytes = self._sock.recv_into(view, len(view))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._refuse(f"{exc.__class__.__name__} before the end of the header")
+            return
+        if nbytes == 0:
+            self._refuse("closed before the end of the header")
+            return
         self._filled += nbytes
         if self._filled < len(self._buffer):
             return
@@ -94,157 +203,94 @@ class PreTlsProtocol(asyncio.BufferedProtocol):
         except ProxyHeaderError as exc:
             self._refuse(str(exc))
             return
+        self._stop_reading()
         self._cancel_timer()
         self._source = header.source
         self._ask("" if header.source is None else header.source[0])
 
-    def eof_received(self) -> bool:
-        self._refuse("closed before the end of the header")
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._lost = True
-        self._cancel_timer()
-        claim, self._claim = self._claim, None
-        if claim is not None and not claim.running:  # queued: its place goes back
-            claim.done()
-
-    # -- the budget's TlsWaiter -----------------------------------------------------------
-
-    def fileno(self) -> int:
-        transport = self._transport
-        if self._lost or transport is None or transport.is_closing():
-            return -1
-        sock = transport.get_extra_info("socket")
-        return -1 if sock is None else int(sock.fileno())
-
-    def start(self, claim: TlsClaim) -> None:
-        transport = self._transport
-        if transport is None:  # start never comes before connection_made
-            claim.done()
-            return
-        stage = self._stage
-        task = asyncio.get_running_loop().create_task(
-            self._upgrade(transport, claim), name="tls-handshake"
-        )
-        stage.upgrades.add(task)
-        task.add_done_callback(stage.upgrades.discard)
-
-    def drop(self) -> None:
-        self._claim = None
-        if self._transport is not None:
-            self._transport.abort()
-
-    # -- internals ----------------------------------------------------------------------
-
     def _ask(self, source: str) -> None:
-        transport = self._transport
-        if transport is None:
-            return
-        transport.pause_reading()  # the ClientHello waits in the socket; start_tls reads it
-        claim = self._stage.budget.ask(source, self)
-        if claim is None:  # over budget: closed before any TLS work, the device backs off
-            transport.abort()
-        elif not claim.running:
-            self._claim = claim  # queued: connection_lost must give the place back
+        # the ClientHello waits in the socket; the TLS layer reads it
+        if self._stage.budget.ask(source, self) is None:
+            self._close()  # over budget: closed before any TLS work, the device backs off
 
     def _expire(self) -> None:
         self._timer = None
         self._refuse(f"no header within {self._stage.header_timeout_s:g} s")
 
     def _refuse(self, reason: str) -> None:
-        self._cancel_timer()
-        peer = None if self._transport is None else self._transport.get_extra_info("peername")
-        _LOGGER.warning("connection from %s refused: PROXY header: %s", peer, reason)
-        if self._transport is not None:
-            self._transport.abort()
+        _LOGGER.warning("connection from %s refused: PROXY header: %s", self._peer, reason)
+        self._close()
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self._loop.remove_reader(self._sock.fileno())
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    async def _upgrade(self, transport: asyncio.Transport, claim: TlsClaim) -> None:
-        self._claim = None
+    def _close(self) -> None:
+        self._stop_reading()
+        self._cancel_timer()
+        self._sock.close()
+
+    async def _upgrade(self, claim: TlsClaim) -> None:
         stage = self._stage
-        relay = _SourceRelay()
+        source = self._source
+        factory: Callable[[], asyncio.Protocol] = stage.handler_factory
+        if source is not None:
+            factory = _with_source(stage.handler_factory, source)
         try:
-            tls = await asyncio.get_running_loop().start_tls(
-                transport,
-                relay,
-                stage.ssl_context,
-                server_side=True,
+            await self._loop.connect_accepted_socket(
+                factory,
+                self._sock,
+                ssl=stage.ssl_context,
                 ssl_handshake_timeout=stage.handshake_timeout_s,
                 ssl_shutdown_timeout=stage.close_timeout_s,
             )
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             _LOGGER.debug("TLS handshake failed: %s", exc)
-            transport.abort()
-            return
+            self._sock.close()
         except asyncio.CancelledError:
-            transport.abort()
+            self._sock.close()
             raise
         finally:
             claim.done()
-        if tls is None:  # closed during the handshake
-            return
-        source = self._source
-        relay.attach(
-            stage.handler_factory(), tls if source is None else _SourceTransport(tls, source)
-        )
 
 
-class _SourceRelay(asyncio.Protocol):
-    """The TLS layer's application protocol: holds what arrives until aiohttp is attached.
+def _with_source(
+    factory: Callable[[], asyncio.Protocol], source: tuple[str, int]
+) -> Callable[[], asyncio.Protocol]:
+    return lambda: _SourceProtocol(factory(), source)
 
-    ``start_tls`` may deliver the first decrypted bytes before it returns the transport that
-    the handler's ``connection_made`` needs; they wait here and are replayed in order.
-    """
 
-    def __init__(self) -> None:
-        self._inner: asyncio.Protocol | None = None
-        self._pending: list[bytes] = []
-        self._eof = False
-        self._lost: tuple[Exception | None] | None = None
+class _SourceProtocol(asyncio.Protocol):
+    """The handler behind HAProxy: its transport answers the header's client address."""
 
-    def attach(self, inner: asyncio.Protocol, transport: asyncio.Transport) -> None:
+    def __init__(self, inner: asyncio.Protocol, source: tuple[str, int]) -> None:
         self._inner = inner
-        inner.connection_made(transport)
-        for data in self._pending:
-            inner.data_received(data)
-        self._pending.clear()
-        if self._eof and not inner.eof_received():
-            transport.close()
-        if self._lost is not None:
-            inner.connection_lost(self._lost[0])
+        self._source = source
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        tls = cast(asyncio.Transport, transport)  # connect_accepted_socket: a stream
+        self._inner.connection_made(_SourceTransport(tls, self._source))
 
     def data_received(self, data: bytes) -> None:
-        if self._inner is None:
-            self._pending.append(data)
-        else:
-            self._inner.data_received(data)
+        self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        if self._inner is None:
-            self._eof = True
-            # replayed on attach; under TLS the answer is ignored (asyncio closes the
-            # connection after the peer's close_notify) and True only logs a warning
-            return False
         return self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._inner is None:
-            self._lost = (exc,)
-        else:
-            self._inner.connection_lost(exc)
+        self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
-        if self._inner is not None:
-            self._inner.pause_writing()
+        self._inner.pause_writing()
 
     def resume_writing(self) -> None:
-        if self._inner is not None:
-            self._inner.resume_writing()
+        self._inner.resume_writing()
 
 
 class _SourceTransport(asyncio.Transport):

@@ -19,7 +19,7 @@ import trustme
 from aiohttp import web
 
 from cloud_gateway.proxy_site import ProxyProtocolSite
-from cloud_gateway.tls import ensure_server_tls, server_ssl_context
+from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from tests.cloud_gateway.test_proxy_site import proxy_v4
@@ -80,6 +80,33 @@ async def closed_at_once(reader: asyncio.StreamReader) -> bool:
 NodeFactory = Callable[..., Awaitable[Node]]
 
 
+async def hello_site(
+    tls: ServerTls, budget: TlsBudget, *, proxy: bool = False
+) -> tuple[web.AppRunner, int]:
+    """A listener (behind HAProxy with ``proxy``) whose ``GET /`` answers the client's
+    address; its runner and port."""
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=str(request.remote))
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", 0))
+    site_type = ProxyProtocolSite if proxy else TlsSite
+    site = site_type(
+        runner,
+        sock,
+        ssl_context=server_ssl_context(tls),
+        tls_close_timeout_s=0.5,
+        tls_handshake_timeout_s=HANDSHAKE_TIMEOUT_S,
+        budget=budget,
+    )
+    await site.start()
+    return runner, sock.getsockname()[1]
+
+
 @pytest.fixture
 async def make_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
     tls = ensure_server_tls(tmp_path, "localhost", datetime.now(UTC))
@@ -88,26 +115,9 @@ async def make_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
     runners: list[tuple[web.AppRunner, Node]] = []
 
     async def make(limits: TlsBudgetLimits, *, proxy: bool = False) -> Node:
-        async def hello(request: web.Request) -> web.Response:
-            return web.Response(text=str(request.remote))
-
-        app = web.Application()
-        app.router.add_get("/", hello)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        sock = socket.create_server(("127.0.0.1", 0))
         budget = TlsBudget(limits)
-        site_type = ProxyProtocolSite if proxy else TlsSite
-        site = site_type(
-            runner,
-            sock,
-            ssl_context=server_ssl_context(tls),
-            tls_close_timeout_s=0.5,
-            tls_handshake_timeout_s=HANDSHAKE_TIMEOUT_S,
-            budget=budget,
-        )
-        await site.start()
-        node = Node(sock.getsockname()[1], client_ctx, budget)
+        runner, port = await hello_site(tls, budget, proxy=proxy)
+        node = Node(port, client_ctx, budget)
         runners.append((runner, node))
         return node
 
