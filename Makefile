@@ -19,10 +19,13 @@ demo: $(STAMP)
 	$(BIN)/simulator demo
 
 # --durations: CI's log names the slowest tests (CI time is watched, aim < 15 min).
+# TEST_WORKERS: pytest-xdist processes, one per core by default (a test file stays on one
+# worker); TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	bash scripts/ensure-services.sh
 	rm -f build/reliability.txt
-	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # The gateway's and the tunnel's suites on uvloop's event loop instead of asyncio's own
 # (ADR 0027: what deciding for uvloop in the gateway needs; not part of `make test`). The
