@@ -97,14 +97,30 @@ class Uplink:
             channel = await self._source.wait_channel()
             try:
                 await self._serve(channel)
-            except* ConnectionError as group:
-                _LOGGER.info("%s: channel ended: %s", self._name, group.exceptions[0])
+            except ConnectionError as exc:
+                _LOGGER.info("%s: channel ended: %s", self._name, exc)
 
     async def _serve(self, channel: TelemetryChannel) -> None:
+        """Send and take ACKs on one channel until it ends (raises why).
+
+        Two plain tasks, not a TaskGroup: on Python 3.11 a TaskGroup whose own task is
+        cancelled just as a child fails raises the child's error instead of CancelledError;
+        :meth:`run` then took the agent's stop for a channel that ended and waited for the
+        next channel for ever.
+        """
         window = _Window(self._max_in_flight)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._send_loop(channel, window), name=f"{self._name} send")
-            group.create_task(self._ack_loop(window), name=f"{self._name} ack")
+        tasks = (
+            asyncio.create_task(self._send_loop(channel, window), name=f"{self._name} send"),
+            asyncio.create_task(self._ack_loop(window), name=f"{self._name} ack"),
+        )
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:  # both loops run until they fail
+            raise task.exception() or AssertionError(f"{task.get_name()} returned")
 
     async def _send_loop(self, channel: TelemetryChannel, window: _Window) -> None:
         last_sent = 0

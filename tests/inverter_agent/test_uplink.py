@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from inverter_agent.outbox import Outbox
 from inverter_agent.tunnel_link import SessionChannel, tunnel_url
 from inverter_agent.uplink import Uplink
@@ -131,3 +133,35 @@ def test_tunnel_url() -> None:
     assert tunnel_url("https://gw.example:8443/") == "wss://gw.example:8443/tunnel/v1"
     assert tunnel_url("http://127.0.0.1:8080") == "ws://127.0.0.1:8080/tunnel/v1"
     assert tunnel_url("https://gw.example/base/") == "wss://gw.example/base/tunnel/v1"
+
+
+class EndingChannel:
+    """A channel whose sends wait until the test ends it with a ConnectionError."""
+
+    def __init__(self) -> None:
+        self.sending = asyncio.Event()
+        self.end: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def wait_channel(self) -> EndingChannel:
+        return self
+
+    async def send(self, seq: int, payload: bytes) -> asyncio.Future[None]:
+        self.sending.set()
+        await self.end
+        raise AssertionError("unreachable: the channel only ends")
+
+
+async def test_a_cancel_arriving_as_the_channel_ends_stops_the_uplink(tmp_path: Path) -> None:
+    """The agent's stop cancels the uplink and closes the tunnel at once: the channel's
+    ConnectionError and the cancel reach the uplink together. It must end (cancelled), not
+    swallow the cancel with the error and wait for the next channel for ever."""
+    channel = EndingChannel()
+    async with await filled_outbox(tmp_path, 1) as outbox:
+        task = asyncio.create_task(Uplink(outbox, channel).run(), name="uplink")
+        async with asyncio.timeout(TIMEOUT):
+            await channel.sending.wait()
+        channel.end.set_exception(ConnectionError("the session has ended"))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            async with asyncio.timeout(TIMEOUT):
+                await task
