@@ -151,6 +151,7 @@ class PreTlsConnection:
         self._reading = False
         self._timer: asyncio.TimerHandle | None = None
         self._source: tuple[str, int] | None = None
+        self._upgrading = False
 
     def begin(self) -> None:
         """Read the header first, or ask for a place at once."""
@@ -172,6 +173,7 @@ class PreTlsConnection:
         task = self._loop.create_task(self._upgrade(claim), name="tls-handshake")
         stage.upgrades.add(task)
         task.add_done_callback(stage.upgrades.discard)
+        task.add_done_callback(lambda _: self._unstarted(claim))
 
     def drop(self) -> None:
         self._close()
@@ -236,7 +238,15 @@ class PreTlsConnection:
         self._cancel_timer()
         self._sock.close()
 
+    def _unstarted(self, claim: TlsClaim) -> None:
+        """A handshake task cancelled before its first step (the listener stopped) ran none
+        of :meth:`_upgrade`: its socket and its place are given back here."""
+        if not self._upgrading:
+            self._sock.close()
+            claim.done()
+
     async def _upgrade(self, claim: TlsClaim) -> None:
+        self._upgrading = True
         stage = self._stage
         source = self._source
         factory: Callable[[], asyncio.Protocol] = stage.handler_factory

@@ -22,6 +22,7 @@ from cloud_gateway.proxy_site import ProxyProtocolSite
 from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
+from cloud_gateway.tls_stage import PreTlsConnection, TlsStage
 from tests.cloud_gateway.test_proxy_site import proxy_v4
 from tests.support.sleeps import InjectedSleep
 from tests.support.tls_client import RawTls
@@ -277,3 +278,33 @@ async def test_a_device_closed_over_budget_backs_off_as_after_any_failed_attempt
     assert reasons == {DisconnectReason.GATEWAY_BUSY}, reasons  # closed before TLS
     assert node.budget.refused_full == 4
     assert node.budget.started_total == 1
+
+
+async def test_a_handshake_cancelled_before_it_began_gives_back_socket_and_place(
+    tmp_path: Path,
+) -> None:
+    """The listener stops in the instant between granting a place and the handshake task's
+    first step: the socket is closed and the place returned all the same."""
+    tls = ensure_server_tls(tmp_path, "localhost", datetime.now(UTC))
+    budget = TlsBudget(TlsBudgetLimits(handshakes=1, queue=0))
+    upgrades: set[asyncio.Task[None]] = set()
+    stage = TlsStage(
+        handler_factory=asyncio.Protocol,
+        ssl_context=server_ssl_context(tls),
+        budget=budget,
+        handshake_timeout_s=HANDSHAKE_TIMEOUT_S,
+        close_timeout_s=0.5,
+        header_timeout_s=None,
+        upgrades=upgrades,
+    )
+    server_end, client_end = socket.socketpair()
+    with client_end:
+        server_end.setblocking(False)
+        PreTlsConnection(stage, server_end, ("127.0.0.1", 40000)).begin()
+        assert budget.in_progress == 1
+        (task,) = upgrades
+        task.cancel()  # before it ran a single step
+        await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled()
+        assert server_end.fileno() == -1
+        assert budget.in_progress == 0
