@@ -27,6 +27,7 @@ from typing import Protocol
 from inverter_agent.crashpoints import CrashPoint, reached
 from inverter_agent.errors import AgentError
 from inverter_agent.outbox import Outbox
+from tunnel.tasks import run_together
 
 __all__ = ["ChannelSource", "TelemetryChannel", "Uplink", "UplinkClosedError"]
 
@@ -103,24 +104,16 @@ class Uplink:
     async def _serve(self, channel: TelemetryChannel) -> None:
         """Send and take ACKs on one channel until it ends (raises why).
 
-        Two plain tasks, not a TaskGroup: on Python 3.11 a TaskGroup whose own task is
-        cancelled just as a child fails raises the child's error instead of CancelledError;
-        :meth:`run` then took the agent's stop for a channel that ended and waited for the
-        next channel for ever.
+        :func:`~tunnel.tasks.run_together`, not a TaskGroup: on Python 3.11 a TaskGroup whose
+        own task is cancelled just as a child fails raises the child's error instead of
+        CancelledError; :meth:`run` then took the agent's stop for a channel that ended and
+        waited for the next channel for ever.
         """
         window = _Window(self._max_in_flight)
-        tasks = (
-            asyncio.create_task(self._send_loop(channel, window), name=f"{self._name} send"),
-            asyncio.create_task(self._ack_loop(window), name=f"{self._name} ack"),
+        await run_together(
+            self._send_loop(channel, window), self._ack_loop(window), name=self._name
         )
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for task in done:  # both loops run until they fail
-            raise task.exception() or AssertionError(f"{task.get_name()} returned")
+        raise AssertionError(f"{self._name}: the send and ACK loops returned")
 
     async def _send_loop(self, channel: TelemetryChannel, window: _Window) -> None:
         last_sent = 0

@@ -53,6 +53,7 @@ from cloud_gateway.tunnels.registry import TunnelRegistry
 from tunnel.clock import Clock
 from tunnel.errors import OpenFailedError, SessionClosedError, StreamError
 from tunnel.streams import Stream
+from tunnel.tasks import run_together
 
 __all__ = ["EARLY_LIMIT", "RelayClient", "RelayDeniedError", "RelayServer", "RelayStream"]
 
@@ -464,12 +465,12 @@ class RelayServer:
         writer.write(b"OK\n")
         clean = False
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._pass(up))
-                group.create_task(self._down(stream, writer))
+            await run_together(
+                self._pass(up), self._down(stream, writer), name=f"relay {device_id}"
+            )
             clean = True
-        except* (ConnectionError, asyncio.IncompleteReadError, StreamError) as errors:
-            _LOGGER.info("relay of device %d ended early: %s", device_id, errors.exceptions[0])
+        except (ConnectionError, asyncio.IncompleteReadError, StreamError) as error:
+            _LOGGER.info("relay of device %d ended early: %s", device_id, error)
         finally:
             if not stream.finished:
                 stream.reset("relay ended")

@@ -28,6 +28,7 @@ from cloud_gateway.remote.proxy import (
     request_headers,
 )
 from cloud_gateway.remote.proxy import response_headers as filter_response_headers
+from tunnel.tasks import run_together
 
 __all__ = ["is_upgrade", "origin_allowed", "proxy_upgrade"]
 
@@ -129,10 +130,8 @@ async def proxy_upgrade(request: web.Request, stream: ByteStream) -> web.StreamR
             await writer.drain()
 
     try:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(browser_to_device(), name="upgrade up")
-            group.create_task(device_to_browser(), name="upgrade down")
-    except* ConnectionError:
+        await run_together(browser_to_device(), device_to_browser(), name="upgrade")
+    except ConnectionError:
         pass
     finally:
         with contextlib.suppress(OSError, RuntimeError):
