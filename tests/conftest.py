@@ -104,6 +104,15 @@ class _Uvloop:
     ) -> Mapping[str, Callable[[], object]]:
         return {"uvloop": uvloop.new_event_loop}
 
+    @staticmethod
+    def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+        """Tests of asyncio's own TLS protocol (``tunnel.tls_buffers``, inert on uvloop)
+        have nothing to test on uvloop's loop."""
+        skip = pytest.mark.skip(reason="tests asyncio's sslproto, which uvloop does not use")
+        for item in items:
+            if item.get_closest_marker("asyncio_loop"):
+                item.add_marker(skip)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """``TEST_LOOP=uvloop`` (``make test-uvloop``): the tests run on uvloop."""

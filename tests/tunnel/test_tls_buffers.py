@@ -23,6 +23,8 @@ import trustme
 from tests.tunnel.sessions import until
 from tunnel.tls_buffers import SharedBufferSSLProtocol, install, installed
 
+pytestmark = pytest.mark.asyncio_loop  # asyncio's sslproto, patched; uvloop has its own TLS
+
 
 def _unread(app: Recorder) -> int:
     """Bytes waiting in the kernel on the server's side of the connection."""
