@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,gateway]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -27,14 +27,15 @@ test: $(STAMP)
 	rm -f build/reliability.txt
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
-# The gateway's and the tunnel's suites on uvloop's event loop instead of asyncio's own
-# (ADR 0027: what deciding for uvloop in the gateway needs; not part of `make test`). The
-# browser tests stay on asyncio: Playwright's driver hangs at start on uvloop's loop.
-.PHONY: test-uvloop
-test-uvloop: $(STAMP)
+# `make test` runs the gateway's tests on uvloop, as `cloud-gateway serve` runs, and the rest
+# on asyncio's loop, as the devices run (TEST_LOOP=product, tests/support/loops.py, ADR 0027).
+# These two run the gateway's and the tunnel's tests all on one loop instead: asyncio's (the
+# gateway's fallback without uvloop) or uvloop's. Browser tests stay on asyncio's loop.
+.PHONY: test-asyncio test-uvloop
+test-asyncio test-uvloop: $(STAMP)
 	bash scripts/ensure-services.sh
-	TEST_LOOP=uvloop $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS) \
-		tests/cloud_gateway tests/tunnel tests/test_support.py
+	TEST_LOOP=$(@:test-%=%) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
+		$(PYTEST_ARGS) tests/cloud_gateway tests/tunnel tests/test_support.py
 
 # The reliability suite at full size (tests/reliability, and the exactly-once test at 100,000
 # readings); its figures end up in docs/reliability.md.

@@ -11,8 +11,10 @@
 * ``device CERTS URL``: a :class:`TunnelConnector` whose ``on_open`` splices each stream
   to its ``tcp://`` target (:func:`~tunnel.tcp_splice.splice_tcp`).
 
-With ``BENCH_TUNNEL_LOOP=uvloop`` gateway and device run on uvloop's event loop
-(``uvloop-gateway``, ``uvloop-device``: only that end).
+The ends run on the loops the product uses (ADR 0027): the gateway on uvloop, the device on
+asyncio's (``BENCH_TUNNEL_LOOP=uvloop-gateway``, the default). ``asyncio`` runs both on
+asyncio's loop (the gateway's fallback), ``uvloop`` both on uvloop, ``uvloop-device`` only
+the device.
 
 Each node prints JSON lines on stdout (its ports, then events) and ends when its stdin
 closes, so no node outlives the benchmark.
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
     from tunnel.gateway_end import GatewaySession
 
-__all__ = ["HELLO", "emit", "main", "run_tunnel_end", "stdin_closed"]
+__all__ = ["HELLO", "emit", "main", "run_tunnel_end", "stdin_closed", "tunnel_loops"]
 
 HELLO = Hello(
     versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="bench", device_kind="ccu"
@@ -249,11 +251,20 @@ def main(argv: list[str]) -> None:
         _run_role(argv)
 
 
+PRODUCT_LOOPS = "uvloop-gateway"
+"""``BENCH_TUNNEL_LOOP`` when unset: each end on the loop the product runs it on."""
+
+
+def tunnel_loops() -> str:
+    """The ``BENCH_TUNNEL_LOOP`` in force."""
+    return os.environ.get("BENCH_TUNNEL_LOOP", PRODUCT_LOOPS)
+
+
 def run_tunnel_end(main: Coroutine[Any, Any, None], role: str) -> None:
-    """Run a tunnel end (``role``: gateway or device) on asyncio's event loop, or on
-    uvloop's with ``BENCH_TUNNEL_LOOP`` = ``uvloop`` (both ends), ``uvloop-gateway`` or
-    ``uvloop-device``: an A/B of the event loop (the product runs on asyncio's)."""
-    choice = os.environ.get("BENCH_TUNNEL_LOOP", "asyncio")
+    """Run a tunnel end (``role``: gateway or device) on the event loop ``BENCH_TUNNEL_LOOP``
+    names for it: uvloop's with ``uvloop`` (both ends), ``uvloop-gateway`` (the default, as
+    the product) or ``uvloop-device``; asyncio's otherwise."""
+    choice = tunnel_loops()
     if choice in ("uvloop", f"uvloop-{role}"):
         import uvloop  # noqa: PLC0415 - optional, only for this comparison
 

@@ -34,6 +34,7 @@ from typing import Any
 from bench import _remote_http
 from bench._certs import write_certs
 from bench._client import Echoer, bulk, echo_rtts, percentile
+from bench._nodes import tunnel_loops
 from bench._proc import node
 from bench._procfs import cpu_seconds
 from bench._snitun import snitun_path
@@ -188,7 +189,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
         for key, value in values.items():
             metrics[f"{key}_{leg}"] = value
     metrics["interactive_p99_ms"] = legs["tunnel"]["interactive_p99_ms"]
-    metrics["tunnel_loop"] = os.environ.get("BENCH_TUNNEL_LOOP", "asyncio")
+    metrics["tunnel_loop"] = tunnel_loops()
     metrics.update(http.metrics)
     ssh, snitun = legs.get("ssh", {}), legs["snitun"]
     tunnel, direct = legs["tunnel"], legs["direct"]

@@ -10,10 +10,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cloud_gateway.config import load_gateway_config
+from cloud_gateway.config import GatewayConfig, load_gateway_config
 from cloud_gateway.server import start_gateway
 from cloud_gateway.store import Store
-from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
+from tunnel.cliutil import (
+    add_common_arguments,
+    loop_factory,
+    run_async_command,
+    run_guarded,
+    setup_logging,
+)
 from tunnel.clock import SystemClock
 
 __all__ = ["main"]
@@ -121,8 +127,7 @@ async def _operator(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
-    config = load_gateway_config(args.config)
+async def _serve(config: GatewayConfig, stop: asyncio.Event) -> int:
     gateway = await start_gateway(config, SystemClock())
     print(f"cloud-gateway: serving {gateway.url}", flush=True)
     try:
@@ -209,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> int:
         if args.command == "serve":
-            return run_async_command(lambda stop: _serve(args, stop))
+            config = load_gateway_config(args.config)
+            new_loop = loop_factory(config.event_loop, config_path=str(args.config or "defaults"))
+            return run_async_command(lambda stop: _serve(config, stop), new_loop=new_loop)
         if args.command == "documents":
             return asyncio.run(_export(args))
         if args.command == "bank":

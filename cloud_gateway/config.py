@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tunnel.cliutil import EventLoop
 from tunnel.tomlconfig import load_config
 
 __all__ = [
@@ -494,6 +495,9 @@ class GatewayConfig:
 
     state_dir: Path = Path("state/gateway")
     """Folder for the SQLite database, the CA and generated certificates."""
+    event_loop: EventLoop = EventLoop.AUTO
+    """``auto``: uvloop when installed (``pip install 'cloudconnector[gateway]'``), else
+    asyncio's own loop; ``uvloop`` insists on it; ``asyncio`` never uses it (ADR 0027)."""
     remote_domain: str = "localhost"
     """Devices are reached at ``https://<device-slug>.<remote_domain>/``."""
     http: HttpConfig = field(default_factory=HttpConfig)

@@ -15,6 +15,7 @@ import uvloop
 from cloud_gateway.store import Store
 from tests.support import netguard
 from tests.support.databases import drop_templates, fresh_database_url
+from tests.support.loops import loop_for
 from tests.support.mqtt import MqttProbe
 from tests.support.smtp import RecordingSmtp
 from tunnel.clock import ManualClock
@@ -93,34 +94,42 @@ async def store(db_url: str) -> AsyncIterator[Store]:
         await opened.close()
 
 
-class _Uvloop:
-    """Every asyncio test on uvloop's event loop instead of asyncio's own (ADR 0027: what
-    the gateway would run on); registered only for ``TEST_LOOP=uvloop``, so the suite's own
-    run is untouched."""
+class _EventLoops:
+    """Gives each asyncio test the loop :func:`loop_for` names."""
 
-    @staticmethod
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
     def pytest_asyncio_loop_factories(
-        config: pytest.Config, item: pytest.Item
+        self, config: pytest.Config, item: pytest.Item
     ) -> Mapping[str, Callable[[], object]]:
-        return {"uvloop": uvloop.new_event_loop}
+        if loop_for(item, self.mode) == "uvloop":
+            return {"uvloop": uvloop.new_event_loop}
+        return {"asyncio": asyncio.new_event_loop}
 
-    @staticmethod
-    def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-        """Tests of asyncio's own TLS protocol (``tunnel.tls_buffers``, inert on uvloop)
-        have nothing to test on uvloop's loop."""
-        skip = pytest.mark.skip(reason="tests asyncio's sslproto, which uvloop does not use")
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """A test on uvloop times out by a thread: pytest-timeout's signal cannot interrupt
+        a loop waiting inside libuv (the worker ends with every thread's stack printed)."""
         for item in items:
-            if item.get_closest_marker("asyncio_loop"):
-                item.add_marker(skip)
+            if loop_for(item, self.mode) != "uvloop":
+                continue
+            marker = item.get_closest_marker("timeout")
+            seconds = (
+                (marker.args[0] if marker.args else marker.kwargs.get("timeout"))
+                if marker is not None
+                else float(config.getini("timeout"))
+            )
+            item.add_marker(pytest.mark.timeout(seconds, method="thread"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """``TEST_LOOP=uvloop`` (``make test-uvloop``): the tests run on uvloop."""
-    loop = os.environ.get("TEST_LOOP", "asyncio")
-    if loop == "uvloop":
-        config.pluginmanager.register(_Uvloop(), "cloudconnector-uvloop")
-    elif loop != "asyncio":
-        raise pytest.UsageError(f"TEST_LOOP={loop!r}: asyncio or uvloop")
+    """``TEST_LOOP`` = ``product`` (default), ``asyncio`` or ``uvloop``: see :func:`loop_for`."""
+    mode = os.environ.get("TEST_LOOP", "product")
+    if mode not in ("product", "asyncio", "uvloop"):
+        raise pytest.UsageError(f"TEST_LOOP={mode!r}: product, asyncio or uvloop")
+    config.pluginmanager.register(_EventLoops(mode), "cloudconnector-event-loops")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from tests.support.loops import loop_for
 from tests.support.mqtt import MqttProbe
 from tests.support.netguard import NonLoopbackConnectError
 from tests.support.smtp import RecordingSmtp
@@ -44,7 +45,9 @@ def test_non_loopback_connections_are_refused() -> None:
         sock.connect(("192.0.2.1", 80))
 
 
-async def test_the_running_loop_is_the_one_test_loop_names() -> None:
-    """``TEST_LOOP=uvloop`` (``make test-uvloop``) really runs the tests on uvloop."""
-    expected = "uvloop" if os.environ.get("TEST_LOOP", "asyncio") == "uvloop" else "asyncio"
+async def test_the_running_loop_is_the_one_test_loop_names(request: pytest.FixtureRequest) -> None:
+    """``TEST_LOOP=uvloop`` (``make test-uvloop``) runs this test on uvloop; by default
+    (``product``) it is not a gateway test and runs on asyncio's loop."""
+    expected = "uvloop" if os.environ.get("TEST_LOOP") == "uvloop" else "asyncio"
+    assert loop_for(request.node, os.environ.get("TEST_LOOP", "product")) == expected
     assert type(asyncio.get_running_loop()).__module__.split(".")[0] == expected

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import enum
+import importlib
 import logging
 import signal
 import sys
@@ -17,7 +19,16 @@ from typing import Any
 
 from tunnel.errors import ConfigError
 
-__all__ = ["EXIT_CONFIG", "add_common_arguments", "run_async_command", "run_guarded"]
+__all__ = [
+    "EXIT_CONFIG",
+    "EventLoop",
+    "add_common_arguments",
+    "loop_factory",
+    "run_async_command",
+    "run_guarded",
+]
+
+_LOGGER = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
 
@@ -53,8 +64,49 @@ def run_guarded(prog: str, func: Callable[[], int]) -> int:
         return 130
 
 
-def run_async_command(main: Callable[[asyncio.Event], Coroutine[Any, Any, int]]) -> int:
-    """Run ``main(stop)`` on a fresh loop; SIGINT and SIGTERM set ``stop`` for a clean exit."""
+class EventLoop(enum.StrEnum):
+    """Which event loop a long-running command runs on (ADR 0027)."""
+
+    AUTO = "auto"
+    """uvloop when it is installed, asyncio's own loop otherwise."""
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+    """uvloop, or a configuration error when it is not installed."""
+
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+def loop_factory(
+    choice: EventLoop, *, config_path: str = "configuration", key: str = "event_loop"
+) -> LoopFactory | None:
+    """The loop factory for ``choice`` (``None``: asyncio's default loop).
+
+    ``import_module`` is looked up at call time, so a test can make uvloop missing.
+    """
+    if choice is EventLoop.ASYNCIO:
+        return None
+    try:
+        uvloop = importlib.import_module("uvloop")
+    except ImportError:
+        if choice is EventLoop.UVLOOP:
+            raise ConfigError(
+                config_path,
+                key,
+                "uvloop is not installed (pip install 'cloudconnector[gateway]')",
+            ) from None
+        return None
+    factory: LoopFactory = uvloop.new_event_loop
+    return factory
+
+
+def run_async_command(
+    main: Callable[[asyncio.Event], Coroutine[Any, Any, int]],
+    *,
+    new_loop: LoopFactory | None = None,
+) -> int:
+    """Run ``main(stop)`` on a fresh loop (``new_loop()``'s, else asyncio's own); SIGINT and
+    SIGTERM set ``stop`` for a clean exit."""
 
     async def runner() -> int:
         stop = asyncio.Event()
@@ -67,4 +119,7 @@ def run_async_command(main: Callable[[asyncio.Event], Coroutine[Any, Any, int]])
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
-    return asyncio.run(runner())
+    with asyncio.Runner(loop_factory=new_loop) as loop_runner:
+        loop = loop_runner.get_loop()
+        _LOGGER.info("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
+        return loop_runner.run(runner())

@@ -23,7 +23,7 @@ import trustme
 from tests.tunnel.sessions import until
 from tunnel.tls_buffers import SharedBufferSSLProtocol, install, installed
 
-pytestmark = pytest.mark.asyncio_loop  # asyncio's sslproto, patched; uvloop has its own TLS
+pytestmark = pytest.mark.asyncio_loop  # asyncio's sslproto, patched (uvloop has its own TLS)
 
 
 def _unread(app: Recorder) -> int:
