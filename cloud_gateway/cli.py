@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,8 @@ from tunnel.cliutil import (
 from tunnel.clock import SystemClock
 
 __all__ = ["main"]
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +131,8 @@ async def _operator(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: GatewayConfig, stop: asyncio.Event) -> int:
+    loop = asyncio.get_running_loop()
+    _LOGGER.info("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
     gateway = await start_gateway(config, SystemClock())
     print(f"cloud-gateway: serving {gateway.url}", flush=True)
     try:

@@ -28,8 +28,6 @@ __all__ = [
     "run_guarded",
 ]
 
-_LOGGER = logging.getLogger(__name__)
-
 EXIT_CONFIG = 2
 
 
@@ -120,6 +118,4 @@ def run_async_command(
                 loop.remove_signal_handler(sig)
 
     with asyncio.Runner(loop_factory=new_loop) as loop_runner:
-        loop = loop_runner.get_loop()
-        _LOGGER.info("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
         return loop_runner.run(runner())

@@ -64,6 +64,12 @@ class TcpSplice(asyncio.Protocol):
         self._stream = stream
         stream.on_writable = self._on_writable
         stream.attach(self)
+        if self._pending:  # read before attach (see connection_made): send it first
+            self._on_writable()
+            return
+        if self._tcp_eof:
+            stream.write_eof_now()
+            return
         transport = self._transport
         if transport is not None and not transport.is_closing():
             transport.resume_reading()
@@ -100,12 +106,17 @@ class TcpSplice(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._stream is None:
-            transport.pause_reading()  # until attach()
+            # Until attach(). asyncio honours this; uvloop starts reading once this method
+            # has returned, whatever it asked: what arrives then waits in _pending (and
+            # data_received pauses reading for real).
+            transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
         stream = self._stream
         if stream is None or self._pending:
             self._pending += data
+            if stream is None and self._transport is not None:
+                self._transport.pause_reading()
             return
         try:
             taken = stream.write_now(data)

@@ -137,8 +137,49 @@ async def rig(ca: trustme.CA, tmp_path: Path, clock: ManualClock) -> AsyncIterat
         yield rig
 
 
+async def early_bytes_reach_a_stream_attached_later(rig: Rig) -> None:
+    """A connection's first bytes and its EOF arrive before its stream is open.
+
+    As the gateway's forwarding listeners do, the splice is the accepted connection's
+    protocol and is attached once OPEN_OK came back. asyncio keeps the bytes in the kernel
+    (reading paused in ``connection_made``); uvloop starts reading after ``connection_made``
+    whatever it asked, so the splice holds them, and must send them when attached.
+    """
+    loop = asyncio.get_running_loop()
+    accepted: list[TcpSplice] = []
+
+    def accept() -> TcpSplice:
+        accepted.append(TcpSplice())
+        return accepted[-1]
+
+    def holding() -> bool:
+        transport = accepted[0].transport if accepted else None
+        return transport is not None and not transport.is_reading()
+
+    server = await loop.create_server(accept, "127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", server.sockets[0].getsockname()[1]
+        )
+        writer.write(b"early bytes")
+        writer.write_eof()
+        async with asyncio.timeout(10):
+            await until(holding)  # asyncio at once; uvloop once it has read the bytes
+            stream = await rig.gateway.open_stream("tcp://local")  # waits for OPEN_OK
+            accepted[0].attach(stream)
+            assert await reader.read() == b"early bytes"  # echoed, then the target's EOF
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_round_trip_small_and_bulk(rig: Rig) -> None:
     await round_trip_small_and_bulk(rig)
+
+
+async def test_early_bytes_reach_a_stream_attached_later(rig: Rig) -> None:
+    await early_bytes_reach_a_stream_attached_later(rig)
 
 
 async def test_reset_drops_the_tcp_connection(rig: Rig) -> None:

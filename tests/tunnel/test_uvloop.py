@@ -8,12 +8,18 @@ The scenario of ``test_tcp_splice`` runs in its own uvloop runner, outside pytes
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import trustme
 import uvloop
 
-from tests.tunnel.test_tcp_splice import round_trip_small_and_bulk, splice_rig
+from tests.tunnel.test_tcp_splice import (
+    early_bytes_reach_a_stream_attached_later,
+    round_trip_small_and_bulk,
+    splice_rig,
+)
 from tunnel.clock import ManualClock
 
 
@@ -24,9 +30,27 @@ async def _round_trip(ca: trustme.CA, tmp_path: Path) -> None:
         assert not isinstance(rig.splices[0].transport, asyncio.Transport)  # uvloop's own
 
 
-def test_a_spliced_stream_round_trips_over_uvloop(ca: trustme.CA, tmp_path: Path) -> None:
+def _on_uvloop(main: Coroutine[Any, Any, None]) -> None:
     loop = uvloop.new_event_loop()
     try:
-        loop.run_until_complete(_round_trip(ca, tmp_path))
+        loop.run_until_complete(main)
     finally:
         loop.close()
+
+
+def test_a_spliced_stream_round_trips_over_uvloop(ca: trustme.CA, tmp_path: Path) -> None:
+    _on_uvloop(_round_trip(ca, tmp_path))
+
+
+async def _early_bytes(ca: trustme.CA, tmp_path: Path) -> None:
+    assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+    async with asyncio.timeout(20), splice_rig(ca, tmp_path, ManualClock()) as rig:
+        await early_bytes_reach_a_stream_attached_later(rig)
+
+
+def test_bytes_read_before_attach_reach_the_stream_over_uvloop(
+    ca: trustme.CA, tmp_path: Path
+) -> None:
+    """The gateway on uvloop: a forwarded connection's first bytes were read before its
+    stream was attached and then waited for ever (the WAN bench's non-pipelined leg hung)."""
+    _on_uvloop(_early_bytes(ca, tmp_path))
