@@ -33,6 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench._loop import run_end
 from bench._nodes import emit, stdin_closed
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector, client_ssl_context
@@ -294,20 +295,20 @@ def main(argv: list[str]) -> None:
     role, spec_file = argv
     spec = json.loads(Path(spec_file).read_text())
     if role == "gateway":
-        work = gateway(spec)
+        work, end = gateway(spec), "gateway"
     elif role == "agents":
-        work = agents(spec)
+        work, end = agents(spec), "device"
     else:
         raise SystemExit(f"unknown role {role!r}")
     profile_dir = os.environ.get("BENCH_PROFILE")
     if profile_dir:
         profiler = cProfile.Profile()
         try:
-            profiler.runcall(asyncio.run, work)
+            profiler.runcall(run_end, work, end)
         finally:
             profiler.dump_stats(str(Path(profile_dir) / f"{role}-{os.getpid()}.prof"))
     else:
-        asyncio.run(work)
+        run_end(work, end)
 
 
 if __name__ == "__main__":

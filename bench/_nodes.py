@@ -11,10 +11,7 @@
 * ``device CERTS URL``: a :class:`TunnelConnector` whose ``on_open`` splices each stream
   to its ``tcp://`` target (:func:`~tunnel.tcp_splice.splice_tcp`).
 
-The ends run on the loops the product uses (ADR 0027): the gateway on uvloop, the device on
-asyncio's (``BENCH_TUNNEL_LOOP=uvloop-gateway``, the default). ``asyncio`` runs both on
-asyncio's loop (the gateway's fallback), ``uvloop`` both on uvloop, ``uvloop-device`` only
-the device.
+The ends run on the loops the product uses (:mod:`bench._loop`, ``BENCH_TUNNEL_LOOP``).
 
 Each node prints JSON lines on stdout (its ports, then events) and ends when its stdin
 closes, so no node outlives the benchmark.
@@ -30,11 +27,11 @@ import logging
 import os
 import struct
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench._certs import device_context, gateway_context
+from bench._loop import run_end
 from bench._splice import READ_SIZE, nodelay, parse_target
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector
@@ -48,7 +45,7 @@ if TYPE_CHECKING:
 
     from tunnel.gateway_end import GatewaySession
 
-__all__ = ["HELLO", "emit", "main", "run_tunnel_end", "stdin_closed", "tunnel_loops"]
+__all__ = ["HELLO", "emit", "main", "stdin_closed"]
 
 HELLO = Hello(
     versions=PROTOCOL_VERSIONS, capabilities=("telemetry",), software="bench", device_kind="ccu"
@@ -251,29 +248,6 @@ def main(argv: list[str]) -> None:
         _run_role(argv)
 
 
-PRODUCT_LOOPS = "uvloop-gateway"
-"""``BENCH_TUNNEL_LOOP`` when unset: each end on the loop the product runs it on."""
-
-
-def tunnel_loops() -> str:
-    """The ``BENCH_TUNNEL_LOOP`` in force."""
-    return os.environ.get("BENCH_TUNNEL_LOOP", PRODUCT_LOOPS)
-
-
-def run_tunnel_end(main: Coroutine[Any, Any, None], role: str) -> None:
-    """Run a tunnel end (``role``: gateway or device) on the event loop ``BENCH_TUNNEL_LOOP``
-    names for it: uvloop's with ``uvloop`` (both ends), ``uvloop-gateway`` (the default, as
-    the product) or ``uvloop-device``; asyncio's otherwise."""
-    choice = tunnel_loops()
-    if choice in ("uvloop", f"uvloop-{role}"):
-        import uvloop  # noqa: PLC0415 - optional, only for this comparison
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main)
-    else:
-        asyncio.run(main)
-
-
 def _run_role(argv: list[str]) -> None:
     role, *args = argv
     if role == "target":
@@ -282,9 +256,9 @@ def _run_role(argv: list[str]) -> None:
         asyncio.run(webui())
     elif role == "gateway":
         forwards = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
-        run_tunnel_end(gateway(Path(args[0]), forwards, v1="v1" in args[1:]), role)
+        run_end(gateway(Path(args[0]), forwards, v1="v1" in args[1:]), role)
     elif role == "device":
-        run_tunnel_end(device(Path(args[0]), args[1]), role)
+        run_end(device(Path(args[0]), args[1]), role)
     else:
         raise SystemExit(f"unknown role {role!r}")
 

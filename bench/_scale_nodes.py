@@ -61,7 +61,8 @@ from pathlib import Path
 from aiohttp import web
 
 from bench._certs import device_context, gateway_context
-from bench._nodes import HELLO, emit, run_tunnel_end
+from bench._loop import run_end
+from bench._nodes import HELLO, emit
 from cloud_gateway.config import HttpConfig
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
@@ -344,7 +345,7 @@ def main(argv: list[str]) -> None:
     role, *args = argv
     profile = _Profile(role)
     if role == "gateway":
-        run_tunnel_end(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile), role)
+        run_end(gateway(Path(args[0]), int(args[1]), args[2].split(","), profile), role)
     elif role == "devices":
         window = float(args[3]) if len(args) > 3 else None
         healthy = float(args[4]) if len(args) > 4 else None

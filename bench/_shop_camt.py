@@ -13,7 +13,6 @@ settled).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench._loop import run_gateway
 from bench.ingest import empty_database
 from cloud_gateway.accounts.repository import AccountRepository
 from cloud_gateway.accounts.schema import accounts
@@ -149,7 +149,7 @@ async def _measure(backend: str, count: int) -> float:
 
 def camt_import_seconds(backend: str, count: int = 10_000) -> float:
     """Seconds to import one statement of ``count`` credits against ``count`` pro-formas."""
-    return asyncio.run(_measure(backend, count))
+    return run_gateway(_measure(backend, count))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench._loop import run_gateway
 from bench._proc import Node, node
 from bench.ingest import empty_database
 from cloud_gateway.accounts.customer_rules import CustomerKind
@@ -324,7 +325,7 @@ if __name__ == "__main__":
     providers = [a for a in options if a in ("psp", "paypal")] or ["psp"]
     for name in [a for a in options if a in ("sqlite", "postgresql")] or ["sqlite", "postgresql"]:
         for via in providers:
-            run = asyncio.run(
+            run = run_gateway(
                 checkout_run(
                     count, backend=name, warmup=warm[-1] if warm else WARMUP, alone=one_by_one,
                     provider=via,

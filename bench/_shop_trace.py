@@ -12,7 +12,6 @@ SQLAlchemy's event: on SQLite the driver skips a rollback with no transaction op
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from aiohttp import ClientSession, web
 
 from bench import _shop_checkout
+from bench._loop import run_gateway
 from bench._proc import Node
 
 __all__ = ["main"]
@@ -116,7 +116,7 @@ def main() -> None:
     timeline = _Timeline()
     _hook_http(timeline)
     _hook_sql(timeline)
-    summary = asyncio.run(_traced(backend, provider, timeline))
+    summary = run_gateway(_traced(backend, provider, timeline))
     print(json.dumps({"backend": backend, "provider": provider, **summary}))
     for at, kind, took, what in timeline.events:
         if kind != "SQL" or "--sql" in args:

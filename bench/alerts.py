@@ -21,7 +21,6 @@ rate alone (``ingest_with_alerts_vs_without``, the worse backend, goal >= 0.8).
 
 from __future__ import annotations
 
-import asyncio
 import random
 import statistics
 import time
@@ -30,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench._alerts_db import measure
+from bench._loop import run_gateway
 from cloud_gateway.monitoring.alert_rules import (
     AlertSettings,
     InverterRound,
@@ -191,7 +191,7 @@ def run(*, smoke: bool) -> dict[str, Any]:
         round_s.append(end - start)
         evaluate_s.append(end - middle)
     stored = {
-        backend: asyncio.run(
+        backend: run_gateway(
             measure(
                 backend,
                 plants,

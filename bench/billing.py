@@ -13,12 +13,12 @@ Documents per second (PDF/A-3 + XML + GiroCode) are measured by ``bench/billing_
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bench._loop import run_gateway
 from bench.billing_documents import measure as measure_documents
 from bench.ingest import empty_database
 from cloud_gateway.accounts.repository import AccountRepository
@@ -104,8 +104,8 @@ def _documents_part(smoke: bool) -> tuple[dict[str, float], dict[str, float]]:
 def run(*, smoke: bool = False) -> dict[str, Any]:
     """Run the benchmark (``smoke``: 300 contracts)."""
     count = 300 if smoke else 100_000
-    run_sqlite, rerun_sqlite = asyncio.run(_measure("sqlite", count))
-    run_pg, rerun_pg = asyncio.run(_measure("postgresql", count))
+    run_sqlite, rerun_sqlite = run_gateway(_measure("sqlite", count))
+    run_pg, rerun_pg = run_gateway(_measure("postgresql", count))
     metrics: dict[str, Any] = {
         "contracts": count,
         "run_s_sqlite": round(run_sqlite, 2),

@@ -20,9 +20,9 @@ prefixed ``paypal_``).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
+from bench._loop import run_gateway
 from bench._shop_camt import camt_import_seconds
 from bench._shop_checkout import checkout_run
 
@@ -36,7 +36,7 @@ def run(*, smoke: bool = False) -> dict[str, Any]:
     """Run both parts (``smoke``: 5 buyers, 200 statement entries)."""
     buyers, entries = (5, 200) if smoke else (50, 10_000)
     legs = {
-        (provider, backend): asyncio.run(
+        (provider, backend): run_gateway(
             checkout_run(buyers, backend=backend, provider=provider)
         ).summary()
         for provider in ("psp", "paypal")

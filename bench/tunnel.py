@@ -34,7 +34,7 @@ from typing import Any
 from bench import _remote_http
 from bench._certs import write_certs
 from bench._client import Echoer, bulk, echo_rtts, percentile
-from bench._nodes import tunnel_loops
+from bench._loop import tunnel_loops
 from bench._proc import node
 from bench._procfs import cpu_seconds
 from bench._snitun import snitun_path

@@ -1,0 +1,43 @@
+"""The event loop of a benchmark's process: the one the product runs that part on (ADR 0027).
+
+``BENCH_TUNNEL_LOOP`` chooses per role: ``uvloop-gateway`` (the default, as the product: the
+gateway on uvloop, devices and agents on asyncio's loop), ``asyncio`` (every role on
+asyncio's loop: the gateway's fallback), ``uvloop`` (every role on uvloop), ``uvloop-device``
+(only the device side). The metric ``tunnel_loop`` of ``bench tunnel`` says which ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["PRODUCT_LOOPS", "run_end", "run_gateway", "tunnel_loops"]
+
+T = TypeVar("T")
+
+PRODUCT_LOOPS = "uvloop-gateway"
+"""``BENCH_TUNNEL_LOOP`` when unset: each role on the loop the product runs it on."""
+
+
+def tunnel_loops() -> str:
+    """The ``BENCH_TUNNEL_LOOP`` in force."""
+    return os.environ.get("BENCH_TUNNEL_LOOP", PRODUCT_LOOPS)
+
+
+def run_end(main: Coroutine[Any, Any, T], role: str) -> T:
+    """Run ``main``, the work of a ``gateway`` or of a ``device`` (agents too), on its loop."""
+    choice = tunnel_loops()
+    if choice in ("uvloop", f"uvloop-{role}"):
+        import uvloop  # noqa: PLC0415 - a test dependency and the gateway extra
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+    return asyncio.run(main)
+
+
+def run_gateway(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main``, gateway code in this process (its services, its HTTP server), on the
+    gateway's loop."""
+    return run_end(main, "gateway")
