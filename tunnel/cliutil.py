@@ -78,10 +78,8 @@ LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 def loop_factory(
     choice: EventLoop, *, config_path: str = "configuration", key: str = "event_loop"
 ) -> LoopFactory | None:
-    """The loop factory for ``choice`` (``None``: asyncio's default loop).
-
-    ``import_module`` is looked up at call time, so a test can make uvloop missing.
-    """
+    """The loop factory for ``choice`` (``None``: asyncio's default loop); uvloop is
+    imported here, when the command starts, not with this module."""
     if choice is EventLoop.ASYNCIO:
         return None
     try:
