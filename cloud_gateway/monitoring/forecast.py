@@ -17,6 +17,8 @@ The model chain, step by step (docs/monitoring.md explains each choice):
    none by default (clear sky); a cloud forecast plugs in here later.
 
 Instants and dates go in, tuples of plain dataclasses come out; pandas and numpy stay inside.
+They and pvlib (about 0.7 s to import, with scipy) are imported by the functions that compute,
+not with this module, which every gateway process and CLI command imports.
 """
 
 from __future__ import annotations
@@ -25,16 +27,17 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import numpy as np
-import pandas as pd
-from numpy.typing import NDArray
-from pvlib import clearsky, inverter, irradiance, location, pvsystem, temperature
 
 from cloud_gateway.monitoring.daylight import Daylight, SunUp
 from cloud_gateway.monitoring.errors import ForecastUnavailableError
 from cloud_gateway.plants.model import Inverter, PlantFields
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from numpy.typing import NDArray
 
 __all__ = [
     "BERLIN",
@@ -219,6 +222,8 @@ def generators_for(
 
 
 def _index(instants: Sequence[datetime]) -> pd.DatetimeIndex:
+    import pandas as pd  # noqa: PLC0415 - lazy: pvlib, pandas
+
     for instant in instants:
         if instant.tzinfo is None:
             raise ValueError("forecast instants must be timezone-aware")
@@ -232,6 +237,9 @@ def _dc_per_watt_peak(
     weather: WeatherFactor | None,
 ) -> NDArray[np.float64]:
     """DC watts per W peak at each instant (clear sky, or scaled by the weather hook)."""
+    import numpy as np  # noqa: PLC0415 - lazy: pvlib, pandas
+    from pvlib import clearsky, irradiance, location, pvsystem, temperature  # noqa: PLC0415
+
     where = location.Location(site.latitude, site.longitude, tz="UTC")
     sun = where.get_solarposition(times)
     turbidity = clearsky.lookup_linke_turbidity(times, site.latitude, site.longitude)
@@ -260,6 +268,9 @@ def _dc_per_watt_peak(
 def _ac(
     dc_per_wp: NDArray[np.float64], generator: Generator, assumptions: ForecastAssumptions
 ) -> NDArray[np.float64]:
+    import numpy as np  # noqa: PLC0415 - lazy: pvlib, pandas
+    from pvlib import inverter  # noqa: PLC0415 - lazy: pvlib, pandas
+
     dc = dc_per_wp * generator.dc_power_w
     eta = assumptions.inverter_efficiency
     rating = generator.ac_limit_w / eta if generator.ac_limit_w else generator.dc_power_w
@@ -294,12 +305,16 @@ def expected_power(
 
 
 def _day_index(day: date, tz: ZoneInfo, step: timedelta) -> pd.DatetimeIndex:
+    import pandas as pd  # noqa: PLC0415 - lazy: pvlib, pandas
+
     start = pd.Timestamp(datetime(day.year, day.month, day.day, tzinfo=tz))
     end = pd.Timestamp(datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz))
     return pd.date_range(start, end, freq=step).tz_convert("UTC")
 
 
 def _day(day: date, times: pd.DatetimeIndex, power: NDArray[np.float64]) -> DayForecast:
+    import numpy as np  # noqa: PLC0415 - lazy: pvlib, pandas
+
     seconds = np.diff((times - times[0]).total_seconds().to_numpy())
     energy_wh = float(np.sum((power[1:] + power[:-1]) / 2.0 * seconds) / 3600.0)
     return DayForecast(day=day, points=_points(times, power), energy_wh=energy_wh)
@@ -329,6 +344,8 @@ def plant_day(
     weather: WeatherFactor | None = None,
 ) -> PlantDayForecast:
     """One local day for the plant and each inverter; the irradiance chain runs once."""
+    import numpy as np  # noqa: PLC0415 - lazy: pvlib, pandas
+
     times = _day_index(day, tz, assumptions.step)
     dc = _dc_per_watt_peak(generators.site, times, assumptions, weather)
     curves = {inv: _ac(dc, gen, assumptions) for inv, gen in generators.inverters.items()}
@@ -344,6 +361,9 @@ def daylight(site: Site, first: date, last: date, *, tz: ZoneInfo = BERLIN) -> D
 
     A polar day counts as up from local midnight to midnight, a polar night not at all.
     """
+    import pandas as pd  # noqa: PLC0415 - lazy: pvlib, pandas
+    from pvlib import location  # noqa: PLC0415 - lazy: pvlib, pandas
+
     days = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="D").tz_localize(tz)
     where = location.Location(site.latitude, site.longitude, tz="UTC")
     table = where.get_sun_rise_set_transit(days, method="spa")
