@@ -27,8 +27,9 @@ test: $(STAMP)
 	rm -f build/reliability.txt
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
-# `make test` runs the gateway's tests on uvloop, as `cloud-gateway serve` runs, and the rest
-# on asyncio's loop, as the devices run (TEST_LOOP=product, tests/support/loops.py, ADR 0027).
+# `make test` runs the gateway's own tests on uvloop (its supported option) and the rest,
+# with the gateway processes and end-to-end tests, on asyncio's loop (TEST_LOOP=split,
+# tests/support/loops.py, ADR 0027).
 # These two run the gateway's and the tunnel's tests all on one loop instead: asyncio's (the
 # gateway's fallback without uvloop) or uvloop's. Browser tests stay on asyncio's loop.
 .PHONY: test-asyncio test-uvloop

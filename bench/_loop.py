@@ -1,9 +1,9 @@
-"""The event loop of a benchmark's process: the one the product runs that part on (ADR 0027).
+"""The event loop of a benchmark's process (ADR 0027).
 
-``BENCH_TUNNEL_LOOP`` chooses per role: ``uvloop-gateway`` (the default, as the product: the
-gateway on uvloop, devices and agents on asyncio's loop), ``asyncio`` (every role on
-asyncio's loop: the gateway's fallback), ``uvloop`` (every role on uvloop), ``uvloop-device``
-(only the device side). The metric ``tunnel_loop`` of ``bench tunnel`` says which ran.
+``BENCH_TUNNEL_LOOP`` chooses per role: ``asyncio`` (the default, as the product ships: every
+role on asyncio's loop), ``uvloop-gateway`` (gateway code on uvloop, the gateway's
+``event_loop = "uvloop"``), ``uvloop`` (every role on uvloop), ``uvloop-device`` (only the
+device side). The metric ``tunnel_loop`` of ``bench tunnel`` says which ran.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["PRODUCT_LOOPS", "run_end", "run_gateway", "tunnel_loops"]
 
 T = TypeVar("T")
 
-PRODUCT_LOOPS = "uvloop-gateway"
+PRODUCT_LOOPS = "asyncio"
 """``BENCH_TUNNEL_LOOP`` when unset: each role on the loop the product runs it on."""
 
 

@@ -495,9 +495,11 @@ class GatewayConfig:
 
     state_dir: Path = Path("state/gateway")
     """Folder for the SQLite database, the CA and generated certificates."""
-    event_loop: EventLoop = EventLoop.AUTO
-    """``auto``: uvloop when installed (``pip install 'cloudconnector[gateway]'``), else
-    asyncio's own loop; ``uvloop`` insists on it; ``asyncio`` never uses it (ADR 0027)."""
+    event_loop: EventLoop = EventLoop.ASYNCIO
+    """``asyncio`` (default): asyncio's own loop; ``uvloop`` (``pip install
+    'cloudconnector[gateway]'``) runs on uvloop, a configuration error without it; ``auto``:
+    uvloop when installed (ADR 0027: supported and tested, not the default while it halves
+    the WAN bench's fibre upload)."""
     remote_domain: str = "localhost"
     """Devices are reached at ``https://<device-slug>.<remote_domain>/``."""
     http: HttpConfig = field(default_factory=HttpConfig)

@@ -125,10 +125,10 @@ class _EventLoops:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """``TEST_LOOP`` = ``product`` (default), ``asyncio`` or ``uvloop``: see :func:`loop_for`."""
-    mode = os.environ.get("TEST_LOOP", "product")
-    if mode not in ("product", "asyncio", "uvloop"):
-        raise pytest.UsageError(f"TEST_LOOP={mode!r}: product, asyncio or uvloop")
+    """``TEST_LOOP`` = ``split`` (default), ``asyncio`` or ``uvloop``: see :func:`loop_for`."""
+    mode = os.environ.get("TEST_LOOP", "split")
+    if mode not in ("split", "asyncio", "uvloop"):
+        raise pytest.UsageError(f"TEST_LOOP={mode!r}: split, asyncio or uvloop")
     config.pluginmanager.register(_EventLoops(mode), "cloudconnector-event-loops")
 
 

@@ -53,14 +53,20 @@ def test_the_command_runs_on_the_loop_it_was_given(new_loop: object) -> None:
 
 @pytest.mark.parametrize(
     ("choice", "loop_class"),
-    [("uvloop", "uvloop.Loop"), ("asyncio", "asyncio.unix_events._UnixSelectorEventLoop")],
+    [
+        ("uvloop", "uvloop.Loop"),
+        ("asyncio", "asyncio.unix_events._UnixSelectorEventLoop"),
+        (None, "asyncio.unix_events._UnixSelectorEventLoop"),  # the default
+    ],
+    ids=["uvloop", "asyncio", "default"],
 )
 async def test_cloud_gateway_serve_runs_on_the_configured_loop(
-    tmp_path: Path, choice: str, loop_class: str
+    tmp_path: Path, choice: str | None, loop_class: str
 ) -> None:
     toml = tmp_path / "gateway.toml"
+    chosen = f'event_loop = "{choice}"\n' if choice else ""
     toml.write_text(
-        f'state_dir = "{tmp_path / "gateway"}"\nevent_loop = "{choice}"\n'
+        f'state_dir = "{tmp_path / "gateway"}"\n{chosen}'
         '[http]\nhost = "127.0.0.1"\nport = 0\n[plants]\ndemo_activation_key = true\n'
     )
     async with ChildProcess("gateway", "cloud_gateway.cli", "serve", "--config", str(toml)) as gw:

@@ -47,7 +47,7 @@ def test_non_loopback_connections_are_refused() -> None:
 
 async def test_the_running_loop_is_the_one_test_loop_names(request: pytest.FixtureRequest) -> None:
     """``TEST_LOOP=uvloop`` (``make test-uvloop``) runs this test on uvloop; by default
-    (``product``) it is not a gateway test and runs on asyncio's loop."""
+    (``split``) it is not a gateway test and runs on asyncio's loop."""
     expected = "uvloop" if os.environ.get("TEST_LOOP") == "uvloop" else "asyncio"
-    assert loop_for(request.node, os.environ.get("TEST_LOOP", "product")) == expected
+    assert loop_for(request.node, os.environ.get("TEST_LOOP", "split")) == expected
     assert type(asyncio.get_running_loop()).__module__.split(".")[0] == expected
