@@ -13,6 +13,8 @@ import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from tunnel.cliutil import EventLoop, loop_factory
+
 __all__ = ["PRODUCT_LOOPS", "run_end", "run_gateway", "tunnel_loops"]
 
 T = TypeVar("T")
@@ -28,13 +30,10 @@ def tunnel_loops() -> str:
 
 def run_end(main: Coroutine[Any, Any, T], role: str) -> T:
     """Run ``main``, the work of a ``gateway`` or of a ``device`` (agents too), on its loop."""
-    choice = tunnel_loops()
-    if choice in ("uvloop", f"uvloop-{role}"):
-        import uvloop  # noqa: PLC0415 - a test dependency and the gateway extra
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(main)
-    return asyncio.run(main)
+    on_uvloop = tunnel_loops() in ("uvloop", f"uvloop-{role}")
+    new_loop = loop_factory(EventLoop.UVLOOP if on_uvloop else EventLoop.ASYNCIO)
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        return runner.run(main)
 
 
 def run_gateway(main: Coroutine[Any, Any, T]) -> T:

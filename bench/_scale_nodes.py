@@ -33,9 +33,9 @@
 Several loopback destination addresses (127.0.0.2, ...) give each device process its own
 ephemeral port range. Both roles raise ``RLIMIT_NOFILE`` as far as they may. With
 ``BENCH_PROFILE=DIR`` every role runs under cProfile and writes ``DIR/ROLE-PID.prof``
-when it ends (the gateway when its stdin closes). The gateway runs on uvloop's event loop
-as the product's does (``BENCH_TUNNEL_LOOP``, default ``uvloop-gateway``; ``asyncio`` for
-asyncio's loop with :mod:`tunnel.tls_buffers`).
+when it ends (the gateway when its stdin closes). The gateway runs on asyncio's loop with
+:mod:`tunnel.tls_buffers`, as shipped; ``BENCH_TUNNEL_LOOP=uvloop-gateway`` (or ``uvloop``)
+runs it on uvloop (:mod:`bench._loop`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import uvloop
 
 from tests.support.processes import ChildProcess
 from tests.support.telemetry_rig import SERVING
-from tunnel.cliutil import EventLoop, loop_factory, run_async_command
+from tunnel.cliutil import EventLoop, LoopFactory, loop_factory, run_async_command
 from tunnel.errors import ConfigError
 
 
@@ -40,14 +40,14 @@ def test_without_uvloop_auto_falls_back_and_uvloop_is_a_config_error(
 
 
 @pytest.mark.parametrize("new_loop", [None, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
-def test_the_command_runs_on_the_loop_it_was_given(new_loop: object) -> None:
+def test_the_command_runs_on_the_loop_it_was_given(new_loop: LoopFactory | None) -> None:
     seen: list[type] = []
 
     async def main(stop: asyncio.Event) -> int:
         seen.append(type(asyncio.get_running_loop()))
         return 7
 
-    assert run_async_command(main, new_loop=new_loop) == 7  # type: ignore[arg-type]
+    assert run_async_command(main, new_loop=new_loop) == 7
     assert (seen[0] is uvloop.Loop) is (new_loop is not None)
 
 

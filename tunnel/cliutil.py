@@ -22,6 +22,7 @@ from tunnel.errors import ConfigError
 __all__ = [
     "EXIT_CONFIG",
     "EventLoop",
+    "LoopFactory",
     "add_common_arguments",
     "loop_factory",
     "run_async_command",

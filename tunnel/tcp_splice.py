@@ -64,6 +64,9 @@ class TcpSplice(asyncio.Protocol):
         self._stream = stream
         stream.on_writable = self._on_writable
         stream.attach(self)
+        if self._closed.done():  # reset or aborted before attach (uvloop reads at once)
+            stream.reset("connection lost before the stream was attached")
+            return
         if self._pending:  # read before attach (see connection_made): send it first
             self._on_writable()
             return
