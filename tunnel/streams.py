@@ -531,7 +531,7 @@ class Stream:
             return
         if self._credit_held:
             return
-        size = self._size if self._tuner is None else self._tuner.update()
+        size = self._size if self._tuner is None else self._tuner.update(self._consumed)
         # consumed >= old size / 2 and a shrink at most halves: never negative.
         increment = self._consumed + size - self._size
         self._size = size

@@ -9,11 +9,12 @@ now on::
     budget = WindowBudget(limit=8 * MIB, parent=shared_budget())   # one per tunnel
     windows = TunnelWindows(initial=256 * KIB, budget=budget, now=clock, rtt=lambda: 0.05)
     tuner = windows.tuner()                 # one per stream
-    size = tuner.update(consumed=131072)    # the window after this CREDIT
+    size = tuner.update(131072)             # the window after this CREDIT of 128 KiB
     tuner.release()                         # the stream ended: its growth is returned
 
 The rule (:func:`next_size`) is the one TCP receive-buffer autotuning and HTTP/2 / QUIC
-implementations use: if the half window came back within one round trip, the sender was
+implementations use: if the stream took at least half its window per round trip (the
+bytes this CREDIT returns over the time since the last one, times the RTT), the sender was
 held back by the window, not by the link, so the window doubles. For the first update the
 clock starts at the stream's first received byte, so a window-bound stream already doubles
 at its first CREDIT. It settles between two and four times the measured bandwidth-delay
@@ -122,6 +123,7 @@ def shared_budget() -> WindowBudget:
 def next_size(
     size: int,
     *,
+    consumed: int,
     initial: int,
     maximum: int,
     interval: float | None,
@@ -131,15 +133,23 @@ def next_size(
 ) -> int:
     """The window after a credit update.
 
-    ``interval`` is the time since the previous update (None for the first), ``rtt`` the
-    session's round trip (None before the first PONG), ``free`` what the budget could
-    still give. Under ``pressure`` a window above ``initial`` halves (not below it);
-    otherwise it doubles when the half window came back within one RTT, by at most
-    ``free`` and never beyond ``maximum``.
+    ``consumed`` is what the application took since the previous update (what this
+    CREDIT returns; at least half the window), ``interval`` the time since that update
+    (None for the first), ``rtt`` the session's round trip (None before the first PONG),
+    ``free`` what the budget could still give. Under ``pressure`` a window above
+    ``initial`` halves (not below it); otherwise it doubles when the stream took at least
+    half a window per RTT (``consumed / interval * rtt >= size / 2``: the window, not the
+    link, held the sender back), by at most ``free`` and never beyond ``maximum``.
+
+    The rate, not the interval alone: a credit held back while the local receiver's
+    buffer was full returns more than half a window at once, after the longer time that
+    took; the half window "within one RTT" would miss exactly those window-bound streams.
     """
     if pressure:
         return max(initial, size // 2) if size > initial else size
-    if interval is None or rtt is None or interval > rtt or size >= maximum:
+    if interval is None or rtt is None or size >= maximum:
+        return size
+    if interval * size > 2 * consumed * rtt:  # less than half a window per RTT
         return size
     return size + max(0, min(size, maximum - size, free))
 
@@ -239,8 +249,9 @@ class WindowTuner:
         """Bytes of this window taken from the budget."""
         return self.size - self._windows.initial
 
-    def update(self) -> int:
-        """A CREDIT is due: the window from now on (grown, shrunk or the same)."""
+    def update(self, consumed: int | None = None) -> int:
+        """A CREDIT for ``consumed`` bytes is due (half the window if not given): the
+        window from now on (grown, shrunk or the same)."""
         windows = self._windows
         now = windows.now()
         interval = None if self._last is None else now - self._last
@@ -249,6 +260,7 @@ class WindowTuner:
         rtt = windows.rtt()
         new = next_size(
             self.size,
+            consumed=self.size // 2 if consumed is None else consumed,
             initial=windows.initial,
             maximum=windows.maximum,
             interval=interval,

@@ -124,24 +124,35 @@ def test_no_growth_without_an_rtt() -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "interval", "rtt", "pressure", "free", "expected"),
+    ("size", "consumed", "interval", "rtt", "pressure", "free", "expected"),
     [
-        (65_536, None, 0.05, False, 10**9, 65_536),  # first update: no interval yet
-        (65_536, 0.05, 0.05, False, 10**9, 131_072),  # back within one RTT: double
-        (65_536, 0.051, 0.05, False, 10**9, 65_536),  # slower: the link is the limit
-        (65_536, 0.01, 0.05, False, 1_000, 66_536),  # only what the budget has
-        (786_432, 0.01, 0.05, False, 10**9, 1_048_576),  # not beyond the maximum
-        (262_144, 0.01, 0.05, True, 10**9, 131_072),  # pressure halves
-        (98_304, 0.01, 0.05, True, 10**9, 65_536),  # but never below the initial
-        (65_536, 0.01, 0.05, True, 10**9, 65_536),
+        (65_536, 32_768, None, 0.05, False, 10**9, 65_536),  # first update: no interval yet
+        (65_536, 32_768, 0.05, 0.05, False, 10**9, 131_072),  # half back in one RTT: double
+        (65_536, 32_768, 0.051, 0.05, False, 10**9, 65_536),  # slower: the link is the limit
+        # A credit held while the local receiver was full returns the whole window after
+        # 19 ms at a 12.7 ms RTT: 13.8 MB/s x 12.7 ms = 175 KB >= half the window.
+        (262_144, 262_144, 0.019, 0.0127, False, 10**9, 524_288),
+        (262_144, 262_144, 0.027, 0.0127, False, 10**9, 262_144),  # 9.7 MB/s: 123 KB, stays
+        (65_536, 32_768, 0.01, 0.05, False, 1_000, 66_536),  # only what the budget has
+        (786_432, 393_216, 0.01, 0.05, False, 10**9, 1_048_576),  # not beyond the maximum
+        (262_144, 131_072, 0.01, 0.05, True, 10**9, 131_072),  # pressure halves
+        (98_304, 49_152, 0.01, 0.05, True, 10**9, 65_536),  # but never below the initial
+        (65_536, 32_768, 0.01, 0.05, True, 10**9, 65_536),
     ],
 )
 def test_next_size(
-    size: int, interval: float | None, rtt: float, pressure: bool, free: int, expected: int
+    size: int,
+    consumed: int,
+    interval: float | None,
+    rtt: float,
+    pressure: bool,
+    free: int,
+    expected: int,
 ) -> None:
     assert (
         next_size(
             size,
+            consumed=consumed,
             initial=65_536,
             maximum=MAX_WINDOW,
             interval=interval,
@@ -151,6 +162,25 @@ def test_next_size(
         )
         == expected
     )
+
+
+def test_a_window_bound_stream_with_held_credit_grows() -> None:
+    # Fibre, 300 Mbit/s at 10 ms (PING RTT 12.7 ms), a stream that opened beside another
+    # at 256 KiB. The receiver's TCP buffer fills with each 128 KiB frame, so its credit
+    # is held and comes back a whole window at a time, every 19 ms (the window's 7 ms on
+    # the line plus the round trip): 110 Mbit/s. Measured against "half a window within
+    # one RTT" that looked link-bound and the window never grew (the upload of the WAN
+    # bench at 105 of 300 Mbit/s); by its rate it is window-bound and doubles.
+    clock = ManualClock()
+    budget = WindowBudget(limit=8 * 1024 * KIB)
+    windows = _windows(clock, rtt=0.0127, budget=budget, initial=256 * KIB)
+    tuner = windows.tuner()
+    tuner.saw_data()
+    clock.advance(0.019)
+    assert tuner.update(262_144) == 524_288
+    clock.advance(0.019)
+    assert tuner.update(524_288) == 1_048_576
+    assert budget.used == 786_432
 
 
 def test_an_idle_tunnel_reserves_nothing() -> None:
