@@ -12,15 +12,16 @@ now on::
     size = tuner.update(131072)             # the window after this CREDIT of 128 KiB
     tuner.release()                         # the stream ended: its growth is returned
 
-The rule (:func:`next_size`) is the one TCP receive-buffer autotuning and HTTP/2 / QUIC
-implementations use: if the stream took at least half its window per round trip (the
-bytes this CREDIT returns over the time since the last one, times the RTT), the sender was
-held back by the window, not by the link, so the window doubles. For the first update the
-clock starts at the stream's first received byte, so a window-bound stream already doubles
-at its first CREDIT. It settles between two and four times the measured bandwidth-delay
-product (credit returns at half a window), and never beyond :data:`MAX_WINDOW`, the
-protocol's 1 MiB bound: growing needs no protocol change, a larger window is just a larger
-CREDIT.
+The rule (:func:`next_size`) is the one TCP receive-buffer autotuning (Linux's
+``tcp_rcv_space_adjust``) and HTTP/2 / QUIC implementations use: the window should hold
+twice what the stream takes per round trip (credit returns at half a window), measured as
+the bytes this CREDIT returns over the time since the last one, times the RTT. Below that
+the sender was held back by the window, not by the link, and the window grows to that
+need (:func:`needed`), at most doubling per update. For the first update the clock starts
+at the stream's first received byte, so a window-bound stream already grows at its first
+CREDIT. It settles at twice the measured bandwidth-delay product, and never beyond
+:data:`MAX_WINDOW`, the protocol's 1 MiB bound: growing needs no protocol change, a larger
+window is just a larger CREDIT.
 
 Growth beyond the initial window is reserved from a per-tunnel :class:`WindowBudget`,
 which reserves in turn from a process-wide one; a stream grows only by what both still
@@ -46,12 +47,15 @@ __all__ = [
     "TunnelWindows",
     "WindowBudget",
     "WindowTuner",
+    "needed",
     "next_size",
     "shared_budget",
 ]
 
 MAX_WINDOW: Final = 1024 * 1024
 """The protocol's bound on a stream's receive window (docs/protocol.md)."""
+STEP: Final = 16 * 1024
+"""Window sizes that :func:`needed` gives are multiples of this."""
 START_WINDOW: Final = MAX_WINDOW
 """The window of a stream that opens alone on its tunnel (:meth:`TunnelWindows.opening`)."""
 TUNNEL_BUDGET: Final = 8 * 1024 * 1024
@@ -137,21 +141,35 @@ def next_size(
     CREDIT returns; at least half the window), ``interval`` the time since that update
     (None for the first), ``rtt`` the session's round trip (None before the first PONG),
     ``free`` what the budget could still give. Under ``pressure`` a window above
-    ``initial`` halves (not below it); otherwise it doubles when the stream took at least
-    half a window per RTT (``consumed / interval * rtt >= size / 2``: the window, not the
-    link, held the sender back), by at most ``free`` and never beyond ``maximum``.
-
-    The rate, not the interval alone: a credit held back while the local receiver's
-    buffer was full returns more than half a window at once, after the longer time that
-    took; the half window "within one RTT" would miss exactly those window-bound streams.
+    ``initial`` halves (not below it). Otherwise it grows to what the stream's rate
+    needs (:func:`needed`), at most doubling per update, by at most ``free`` and never
+    beyond ``maximum``.
     """
     if pressure:
         return max(initial, size // 2) if size > initial else size
     if interval is None or rtt is None or size >= maximum:
         return size
-    if interval * size > 2 * consumed * rtt:  # less than half a window per RTT
+    need = needed(consumed, interval, rtt)
+    if size >= need:  # the link, not the window, holds the sender back
         return size
-    return size + max(0, min(size, maximum - size, free))
+    return size + max(0, min(size, need - size, maximum - size, free))
+
+
+def needed(consumed: int, interval: float, rtt: float) -> int:
+    """The window a stream that took ``consumed`` bytes in ``interval`` seconds needs:
+    twice what it takes per round trip (credit returns at half a window), in steps of
+    :data:`STEP`.
+
+    By the rate, not by whether "half a window came back within one RTT": a credit
+    held back while the local receiver's buffer was full returns a whole window at once,
+    after the longer time that took, and such a window-bound stream never grew (the WAN
+    bench's upload at 105 of 300 Mbit/s). And no further than that: doubling past the
+    need left a backup's window at 1 MiB where 688 KB fill a DSL line, and a page loading
+    beside it waited behind the difference (``docs/benchmarks.md``, issue 19).
+    """
+    if interval <= 0:
+        return MAX_WINDOW
+    return -(-int(2 * consumed * rtt / interval) // STEP) * STEP
 
 
 class TunnelWindows:

@@ -127,12 +127,17 @@ def test_no_growth_without_an_rtt() -> None:
     ("size", "consumed", "interval", "rtt", "pressure", "free", "expected"),
     [
         (65_536, 32_768, None, 0.05, False, 10**9, 65_536),  # first update: no interval yet
-        (65_536, 32_768, 0.05, 0.05, False, 10**9, 131_072),  # half back in one RTT: double
+        (65_536, 32_768, 0.025, 0.05, False, 10**9, 131_072),  # half in half an RTT: double
+        (65_536, 32_768, 0.05, 0.05, False, 10**9, 65_536),  # half per RTT: what it needs
         (65_536, 32_768, 0.051, 0.05, False, 10**9, 65_536),  # slower: the link is the limit
+        # DSL, 6.25 MB/s at a 54 ms RTT: 2 x 337,500 bytes needed, in 16 KiB steps; the
+        # window grows to 688,128, not on to 1 MiB.
+        (524_288, 262_144, 0.041943, 0.054, False, 10**9, 688_128),
+        (688_128, 344_064, 0.05505, 0.054, False, 10**9, 688_128),
         # A credit held while the local receiver was full returns the whole window after
-        # 19 ms at a 12.7 ms RTT: 13.8 MB/s x 12.7 ms = 175 KB >= half the window.
-        (262_144, 262_144, 0.019, 0.0127, False, 10**9, 524_288),
-        (262_144, 262_144, 0.027, 0.0127, False, 10**9, 262_144),  # 9.7 MB/s: 123 KB, stays
+        # 19 ms at a 12.7 ms RTT: 13.8 MB/s x 12.7 ms x 2 = 350 KB > the window.
+        (262_144, 262_144, 0.019, 0.0127, False, 10**9, 360_448),
+        (262_144, 262_144, 0.027, 0.0127, False, 10**9, 262_144),  # 9.7 MB/s: 247 KB, stays
         (65_536, 32_768, 0.01, 0.05, False, 1_000, 66_536),  # only what the budget has
         (786_432, 393_216, 0.01, 0.05, False, 10**9, 1_048_576),  # not beyond the maximum
         (262_144, 131_072, 0.01, 0.05, True, 10**9, 131_072),  # pressure halves
@@ -170,17 +175,17 @@ def test_a_window_bound_stream_with_held_credit_grows() -> None:
     # is held and comes back a whole window at a time, every 19 ms (the window's 7 ms on
     # the line plus the round trip): 110 Mbit/s. Measured against "half a window within
     # one RTT" that looked link-bound and the window never grew (the upload of the WAN
-    # bench at 105 of 300 Mbit/s); by its rate it is window-bound and doubles.
+    # bench at 105 of 300 Mbit/s); by its rate it is window-bound and grows.
     clock = ManualClock()
     budget = WindowBudget(limit=8 * 1024 * KIB)
     windows = _windows(clock, rtt=0.0127, budget=budget, initial=256 * KIB)
     tuner = windows.tuner()
     tuner.saw_data()
     clock.advance(0.019)
-    assert tuner.update(262_144) == 524_288
+    assert tuner.update(262_144) == 360_448
     clock.advance(0.019)
-    assert tuner.update(524_288) == 1_048_576
-    assert budget.used == 786_432
+    assert tuner.update(360_448) == 491_520
+    assert budget.used == 491_520 - 262_144
 
 
 def test_an_idle_tunnel_reserves_nothing() -> None:
