@@ -26,12 +26,12 @@ from pathlib import Path
 from bench._nodes import emit
 from bench._scale_nodes import DEVICE_NICE, raise_nofile
 from tunnel.backoff import Backoff, BackoffPolicy
+from tunnel.cliutil import prepare_tunnel_end
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector, client_ssl_context
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.streams import Stream
 from tunnel.tcp_splice import splice_tcp
-from tunnel.tls_buffers import install as install_lean_tls
 
 __all__: list[str] = []
 
@@ -45,7 +45,7 @@ async def _devices(  # noqa: PLR0917 - the command line's parts
 ) -> None:
     raise_nofile(len(slugs) * 2 + 256)
     os.nice(DEVICE_NICE)
-    install_lean_tls()
+    prepare_tunnel_end()
 
     async def serve(stream: Stream) -> None:
         await splice_tcp(stream, "127.0.0.1", web_port)

@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 from bench._certs import device_context, gateway_context
 from bench._loop import run_end
 from bench._splice import READ_SIZE, nodelay, parse_target
+from tunnel.cliutil import prepare_tunnel_end
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector
 from tunnel.frames import PROTOCOL_VERSIONS, Hello
 from tunnel.streams import Stream
 from tunnel.tcp_splice import TcpSplice, splice_tcp
-from tunnel.tls_buffers import install as install_lean_tls
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -144,7 +144,7 @@ async def gateway(certs: Path, forwards: dict[str, str], *, v1: bool = False) ->
     from tunnel.window import WindowBudget  # noqa: PLC0415
     from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport  # noqa: PLC0415
 
-    install_lean_tls()
+    prepare_tunnel_end()
     loop = asyncio.get_running_loop()
     current: asyncio.Future[GatewaySession] = loop.create_future()
 
@@ -217,7 +217,7 @@ async def splice_to_target(stream: Stream) -> None:
 
 
 async def device(certs: Path, url: str) -> None:
-    install_lean_tls()  # as ccu-addon and inverter-agent do before their loop (ADR 0007)
+    prepare_tunnel_end()  # as ccu-addon and inverter-agent do before their loop
     connector = TunnelConnector(
         url=url,
         ssl_context=device_context(certs),

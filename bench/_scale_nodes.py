@@ -68,12 +68,12 @@ from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from tunnel.admission import HandshakeGate
 from tunnel.backoff import Backoff, BackoffPolicy
+from tunnel.cliutil import prepare_tunnel_end
 from tunnel.clock import SystemClock
 from tunnel.connector import TunnelConnector
 from tunnel.errors import ProtocolError, SessionClosedError
 from tunnel.frames import RefusalReason
 from tunnel.gateway_end import GatewaySession
-from tunnel.tls_buffers import install as install_lean_tls
 from tunnel.ws import AIOHTTP_MAX_MSG_SIZE, PushWebSocketTransport
 
 __all__ = ["open_fds", "raise_nofile", "rss_kib"]
@@ -137,7 +137,7 @@ def _top_allocations(limit: int = 30) -> list[str]:
 
 async def gateway(certs: Path, port: int, hosts: list[str], profile: _Profile) -> None:
     raise_nofile(40_000)
-    install_lean_tls()
+    prepare_tunnel_end()
     accepts: list[float] = []
     live: dict[GatewaySession, float] = {}  # running sessions -> when they got WELCOME
     wires: dict[GatewaySession, asyncio.Transport] = {}  # their connections, for "drop"
@@ -282,7 +282,7 @@ async def devices(
     # bring their own CPUs. Lower priority, and no 256 KiB TLS read buffer per connection
     # (each one zero-filled, 2.5 GiB for 10,000 devices); the handshakes stay complete.
     os.nice(DEVICE_NICE)
-    install_lean_tls()
+    prepare_tunnel_end()
     context = device_context(certs)
     shortened: dict[str, float] = {}
     if reconnect_window is not None:

@@ -10,8 +10,13 @@ import sys
 from pathlib import Path
 
 from ccu_addon.config import load_addon_config
-from tunnel import tls_buffers
-from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
+from tunnel.cliutil import (
+    add_common_arguments,
+    prepare_tunnel_end,
+    run_async_command,
+    run_guarded,
+    setup_logging,
+)
 
 __all__ = ["main"]
 
@@ -71,9 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             load_addon_config(args.config)
             print("ccu-addon: configuration ok")
             return 0
-        # Before the loop opens the tunnel's TLS connection: no 256 KiB read buffer per
-        # TLS connection, and no exception per small record (ADR 0007, tunnel/tls_buffers.py).
-        tls_buffers.install()
+        # Before the loop opens the tunnel's TLS connection (tunnel/tls_buffers.py, heap.py).
+        prepare_tunnel_end()
         return run_async_command(lambda stop: _run(args, stop))
 
     status = run_guarded("ccu-addon", run)

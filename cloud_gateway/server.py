@@ -20,7 +20,7 @@ from cloud_gateway.tls import ServerTls, ensure_server_tls, server_ssl_context
 from cloud_gateway.tls_budget import TlsBudget, TlsBudgetLimits
 from cloud_gateway.tls_site import TlsSite
 from cloud_gateway.tunnels.device_ca import DeviceCa
-from tunnel import tls_buffers
+from tunnel.cliutil import prepare_tunnel_end
 from tunnel.clock import Clock
 
 __all__ = ["RunningGateway", "start_gateway"]
@@ -94,8 +94,9 @@ async def start_gateway(
         # Browsers come without a certificate; /tunnel/v1 insists on one from the device CA.
         ssl_context.verify_mode = ssl.CERT_OPTIONAL
         ssl_context.load_verify_locations(cafile=device_ca.cert_path)
-        # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007).
-        tls_buffers.install()
+        # Thousands of idle tunnels: no 256 KiB TLS read buffer per connection (ADR 0007);
+        # bulk buffers from a heap that keeps its pages (tunnel/heap.py).
+        prepare_tunnel_end()
         http = config.http
         site_type = ProxyProtocolSite if http.proxy_protocol else TlsSite  # behind HAProxy:
         site: TlsSite = site_type(  # the PROXY header names the real client

@@ -9,8 +9,13 @@ import sys
 
 from inverter_agent.agent import Agent
 from inverter_agent.config import load_agent_config
-from tunnel import tls_buffers
-from tunnel.cliutil import add_common_arguments, run_async_command, run_guarded, setup_logging
+from tunnel.cliutil import (
+    add_common_arguments,
+    prepare_tunnel_end,
+    run_async_command,
+    run_guarded,
+    setup_logging,
+)
 from tunnel.clock import SystemClock
 
 __all__ = ["main"]
@@ -51,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             load_agent_config(args.config)
             print("inverter-agent: configuration ok")
             return 0
-        # Before the loop opens the tunnel's TLS connection: no 256 KiB read buffer per
-        # TLS connection, and no exception per small record (ADR 0007, tunnel/tls_buffers.py).
-        tls_buffers.install()
+        # Before the loop opens the tunnel's TLS connection (tunnel/tls_buffers.py, heap.py).
+        prepare_tunnel_end()
         return run_async_command(lambda stop: _run(args, stop))
 
     return run_guarded("inverter-agent", run)

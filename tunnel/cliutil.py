@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from tunnel import heap, tls_buffers
 from tunnel.errors import ConfigError
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "LoopFactory",
     "add_common_arguments",
     "loop_factory",
+    "prepare_tunnel_end",
     "run_async_command",
     "run_guarded",
 ]
@@ -50,6 +52,15 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
+
+
+def prepare_tunnel_end() -> None:
+    """Process set-up of a tunnel end (gateway, add-on, agent), before its event loop opens
+    TLS connections: no 256 KiB TLS read buffer per connection and no exception per small
+    record (ADR 0007, :mod:`tunnel.tls_buffers`), and bulk buffers from a heap that keeps
+    its pages instead of fresh mappings (:mod:`tunnel.heap`)."""
+    tls_buffers.install()
+    heap.install()
 
 
 def run_guarded(prog: str, func: Callable[[], int]) -> int:

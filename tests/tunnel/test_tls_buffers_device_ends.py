@@ -16,7 +16,7 @@ import pytest
 
 import ccu_addon.cli
 import inverter_agent.cli
-from tunnel import tls_buffers
+from tunnel import heap, tls_buffers
 
 
 @pytest.mark.parametrize("cli", [ccu_addon.cli, inverter_agent.cli], ids=lambda m: m.__name__)
@@ -26,12 +26,19 @@ def test_run_installs_the_lean_tls_protocol_before_the_loop(
     # As at process start (another test may have installed it); restored afterwards.
     monkeypatch.setattr(sslproto, "SSLProtocol", tls_buffers._STDLIB_PROTOCOL)
     assert not tls_buffers.installed()
-    seen: list[bool] = []
+    heap_set: list[bool] = []
+
+    def set_heap() -> bool:
+        heap_set.append(True)
+        return True
+
+    monkeypatch.setattr(heap, "install", set_heap)
+    seen: list[tuple[bool, bool]] = []
 
     def loop_starts(main: Callable[[asyncio.Event], Coroutine[Any, Any, int]]) -> int:
-        seen.append(tls_buffers.installed())
+        seen.append((tls_buffers.installed(), bool(heap_set)))
         return 0
 
     monkeypatch.setattr(cli, "run_async_command", loop_starts)
     assert cli.main(["run", "--config", str(tmp_path / "unused.toml")]) == 0
-    assert seen == [True]
+    assert seen == [(True, True)]  # and the heap's thresholds (tunnel/heap.py)
