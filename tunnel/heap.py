@@ -15,21 +15,29 @@ heap top stays mapped for the next ones. Called once per process before the even
 starts, as :func:`tunnel.tls_buffers.install` is, by the gateway and both device daemons.
 What the process may keep beyond its live objects is at most the trim threshold (2 MiB):
 small next to the 256 KiB TLS read buffer per connection that ``tls_buffers`` saves. Not
-glibc (musl, macOS): nothing to do, :func:`install` returns False.
+glibc (musl, macOS): nothing to do, :func:`install` returns False. Nor without ``ctypes``:
+the hub's bundled runtime has none, so its start script sets the same thresholds through
+glibc's environment (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``;
+``packaging/ccu``), which :data:`ENVIRONMENT` spells out.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from typing import Final
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "install"]
+__all__ = ["ENVIRONMENT", "MMAP_THRESHOLD", "TRIM_THRESHOLD", "install"]
 
 MMAP_THRESHOLD: Final = 1024 * 1024
 """Allocations from this size on get their own mapping (four 256 KiB reads fit below)."""
 TRIM_THRESHOLD: Final = 2 * 1024 * 1024
 """Free heap top kept mapped for the next buffers before it goes back to the kernel."""
+
+ENVIRONMENT: Final = {
+    "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+    "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+}
+"""The same thresholds for a process glibc starts (read before ``main``)."""
 
 _M_TRIM_THRESHOLD: Final = -1  # malloc.h
 _M_MMAP_THRESHOLD: Final = -3
@@ -39,6 +47,10 @@ def install() -> bool:
     """Set glibc's thresholds for this process (idempotent); False where there is no
     glibc ``mallopt`` to call."""
     if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes  # noqa: PLC0415 - optional: the hub's bundled runtime has no ctypes
+    except ImportError:
         return False
     try:
         libc = ctypes.CDLL(None)

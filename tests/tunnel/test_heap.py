@@ -3,8 +3,10 @@ in fresh processes (the thresholds are process-wide)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,9 +34,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-def _faults(mode: str) -> int:
+def _faults(mode: str, env: dict[str, str] | None = None) -> int:
     result = subprocess.run(
-        [sys.executable, "-c", _CHURN, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _CHURN, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None if env is None else {**os.environ, **env},
     )
     return int(result.stdout)
 
@@ -52,3 +58,26 @@ def test_buffers_reuse_the_heap_instead_of_faulting_in_fresh_pages() -> None:
 def test_install_is_idempotent() -> None:
     assert heap.install() is True
     assert heap.install() is True
+
+
+def test_glibcs_environment_sets_the_same_thresholds() -> None:
+    # The hub's runtime has no ctypes: its start script and unit set these instead.
+    assert _faults("default", heap.ENVIRONMENT) < _faults("default") / 10
+
+
+def test_the_hubs_start_script_and_unit_set_the_environment() -> None:
+    root = Path(__file__).resolve().parents[2] / "packaging" / "ccu"
+    for path in (root / "rc.d" / "cloudconnector", root / "etc" / "cloudconnector.service.in"):
+        text = path.read_text(encoding="utf-8")
+        for name, value in heap.ENVIRONMENT.items():
+            assert f"{name}={value}" in text, path
+
+
+def test_without_ctypes_install_does_nothing() -> None:
+    script = (
+        "import sys; sys.modules['ctypes'] = None\nfrom tunnel import heap\nprint(heap.install())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
