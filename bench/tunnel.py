@@ -7,6 +7,9 @@ Paths (the client code is the same for each; only the TCP port differs):
   the one device session) -> TLS + client certificate WebSocket ``/tunnel/v1``
   (:class:`GatewaySession` on aiohttp) -> device process (:class:`TunnelConnector`,
   ``on_open`` splices the stream) -> target.
+* ``floor`` (echo only): the least two Python processes in the gateway's and the device's
+  places cost: the same loops, TLS stacks and certificates relaying one connection with
+  no protocol at all (:mod:`bench._floor`).
 * ``ssh``: client -> private sshd's ``-R`` port -> one ``ssh -N -R`` connection -> target.
 * ``snitun``: NabuCasa's snitun (:mod:`bench._snitun`): client -> TLS originator -> snitun
   server -> its multiplexer -> snitun client -> TLS terminator -> target (snitun routes by
@@ -34,6 +37,7 @@ from typing import Any
 from bench import _remote_http
 from bench._certs import write_certs
 from bench._client import Echoer, bulk, echo_rtts, percentile
+from bench._floor import floor_path
 from bench._loop import tunnel_loops
 from bench._proc import node
 from bench._procfs import cpu_seconds
@@ -120,25 +124,32 @@ def _cpu(pids: Sequence[int]) -> float:
     return total
 
 
+def _echoes(port: int, sizes: Sizes, pids: Sequence[int]) -> dict[str, float]:
+    """The 64-byte echo: p50 and p99, and with ``pids`` the CPU per echo they spent.
+
+    CPU the path's own processes spent per echo is steadier than wall time on a shared
+    machine (10 ms ticks: about 2 % resolution over 2,000 echoes).
+    """
+    cpu_before = _cpu(pids)
+    rtts = echo_rtts(port, sizes.echoes, warmup=_WARMUP)
+    echo_cpu = _cpu(pids) - cpu_before
+    result = {"rtt_p50_us": percentile(rtts, 50) * 1e6, "rtt_p99_us": percentile(rtts, 99) * 1e6}
+    if pids:
+        result["echo_cpu_us"] = echo_cpu / (len(rtts) + _WARMUP) * 1e6
+    return result
+
+
 def _measure(ports: dict[str, int], sizes: Sizes, pids: Sequence[int] = ()) -> dict[str, float]:
     bulk(ports["source"], min(sizes.bulk, 16 * MIB))  # warm-up: connections, credit, caches
     seconds = bulk(ports["source"], sizes.bulk)
-    cpu_before = _cpu(pids)
-    rtts = echo_rtts(ports["echo"], sizes.echoes, warmup=_WARMUP)
-    echo_cpu = _cpu(pids) - cpu_before
+    echoes = _echoes(ports["echo"], sizes, pids)
     shared = _interactive(ports, sizes.shared_bulk)
-    result = {
+    return {
         "throughput_mib_s": sizes.bulk / MIB / seconds,
-        "rtt_p50_us": percentile(rtts, 50) * 1e6,
-        "rtt_p99_us": percentile(rtts, 99) * 1e6,
+        **echoes,
         "interactive_p99_ms": percentile(shared, 99) * 1e3,
         "interactive_samples": float(len(shared)),
     }
-    if pids:
-        # CPU the path's own processes spent per echo: steadier than wall time on a
-        # shared machine (10 ms ticks: about 2 % resolution over 2,000 echoes).
-        result["echo_cpu_us"] = echo_cpu / (len(rtts) + _WARMUP) * 1e6
-    return result
 
 
 @contextlib.contextmanager
@@ -175,6 +186,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
         legs["direct"] = _measure(targets, sizes)
         with _tunnel_path(certs, targets) as (ports, pids):
             legs["tunnel"] = _measure(ports, sizes, pids)
+        with floor_path(certs, targets["echo"]) as (floor_port, floor_pids):
+            legs["floor"] = _echoes(floor_port, sizes, floor_pids)
         try:
             ssh_pids: list[int] = []
             with reverse_tunnel([targets["echo"], targets["source"]], ssh_pids) as (echo, source):
@@ -196,6 +209,8 @@ def run(*, smoke: bool) -> dict[str, Any]:
     ratios = {
         "throughput_vs_ssh": _ratio(tunnel["throughput_mib_s"], ssh.get("throughput_mib_s")),
         "rtt_p50_vs_ssh": _ratio(tunnel["rtt_p50_us"], ssh.get("rtt_p50_us")),
+        "rtt_p50_floor_vs_ssh": _ratio(legs["floor"]["rtt_p50_us"], ssh.get("rtt_p50_us")),
+        "rtt_p50_vs_floor": _ratio(tunnel["rtt_p50_us"], legs["floor"]["rtt_p50_us"]),
         "echo_cpu_vs_ssh": _ratio(tunnel.get("echo_cpu_us"), ssh.get("echo_cpu_us")),
         "throughput_vs_direct": _ratio(tunnel["throughput_mib_s"], direct["throughput_mib_s"]),
         "rtt_p50_vs_direct": _ratio(tunnel["rtt_p50_us"], direct["rtt_p50_us"]),

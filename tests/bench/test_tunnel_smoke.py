@@ -17,12 +17,19 @@ def test_tunnel_bench_smoke() -> None:
     for path in ("direct", "tunnel", "snitun"):
         assert metrics[f"throughput_mib_s_{path}"] > 0
         assert metrics[f"rtt_p50_us_{path}"] > 0
+    # The floor (the same two processes relaying with no protocol): echo only, with its CPU
+    assert metrics["rtt_p50_us_floor"] > 0
+    assert metrics["echo_cpu_us_floor"] > 0
+    assert "throughput_mib_s_floor" not in metrics
+    assert ratios["rtt_p50_vs_floor"] > 0
     if "ssh" in metrics:  # the ssh leg could not run here: it says why
         assert str(metrics["ssh"]).startswith("skipped:")
         assert ratios["throughput_vs_ssh"] is None
+        assert ratios["rtt_p50_floor_vs_ssh"] is None
     else:
         assert ratios["throughput_vs_ssh"] > 0
         assert ratios["rtt_p50_vs_ssh"] > 0
+        assert ratios["rtt_p50_floor_vs_ssh"] > 0
 
 
 def test_tunnel_scale_bench_smoke() -> None:
