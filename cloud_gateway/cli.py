@@ -1,4 +1,8 @@
-"""``cloud-gateway``: serve the gateway, migrate its database, export documents."""
+"""``cloud-gateway``: serve the gateway, migrate its database, export documents.
+
+Each command imports what it needs when it runs: the whole application (``serve``) takes
+seconds to import, which ``--help``, a typo or ``contracts preview`` should not wait for.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,9 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloud_gateway.config import GatewayConfig, load_gateway_config
-from cloud_gateway.server import start_gateway
-from cloud_gateway.store import Store
 from tunnel.cliutil import (
     add_common_arguments,
     loop_factory,
@@ -22,6 +24,9 @@ from tunnel.cliutil import (
     setup_logging,
 )
 from tunnel.clock import SystemClock
+
+if TYPE_CHECKING:
+    from cloud_gateway.store import Store
 
 __all__ = ["main"]
 
@@ -98,6 +103,13 @@ def _add_operator_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     add_common_arguments(listing)
 
 
+async def _open_store(config: GatewayConfig) -> Store:
+    """The configured database, migrated to head."""
+    from cloud_gateway.store import Store  # noqa: PLC0415 - only commands that use it
+
+    return await Store.open(config.database_url)
+
+
 async def _operator(args: argparse.Namespace) -> int:
     from cloud_gateway.accounts.model import Role  # noqa: PLC0415 - one command
     from cloud_gateway.accounts.passwords import PasswordHasher  # noqa: PLC0415
@@ -108,7 +120,7 @@ async def _operator(args: argparse.Namespace) -> int:
     )
 
     config = load_gateway_config(args.config)
-    store = await Store.open(config.database_url)
+    store = await _open_store(config)
     try:
         if args.operator_command == "create":
             made = await create_staff(
@@ -131,6 +143,8 @@ async def _operator(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: GatewayConfig, stop: asyncio.Event) -> int:
+    from cloud_gateway.server import start_gateway  # noqa: PLC0415 - the whole application
+
     loop = asyncio.get_running_loop()
     _LOGGER.info("event loop: %s.%s", type(loop).__module__, type(loop).__name__)
     gateway = await start_gateway(config, SystemClock())
@@ -146,7 +160,7 @@ async def _serve(config: GatewayConfig, stop: asyncio.Event) -> int:
 
 async def _migrate(args: argparse.Namespace) -> int:
     config = load_gateway_config(args.config)
-    store = await Store.open(config.database_url)
+    store = await _open_store(config)
     await store.close()
     print(f"cloud-gateway: database at head ({config.database_url.split('://')[0]})")
     return 0
@@ -157,7 +171,7 @@ async def _export(args: argparse.Namespace) -> int:
     from cloud_gateway.billing.repository import BillingRepository  # noqa: PLC0415
 
     config = load_gateway_config(args.config)
-    store = await Store.open(config.database_url)
+    store = await _open_store(config)
     try:
         report = await export_documents(
             store.repo(BillingRepository), args.first, args.last, args.out
@@ -175,7 +189,7 @@ async def _bank_import(args: argparse.Namespace) -> int:
 
     config = load_gateway_config(args.config)
     data = args.statement.read_bytes()
-    store = await Store.open(config.database_url)
+    store = await _open_store(config)
     try:
         services = build_services(config, store, SystemClock())
         summary = await services.bank.import_statement(data, str(args.statement))
