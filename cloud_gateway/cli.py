@@ -205,8 +205,7 @@ async def _bank_import(args: argparse.Namespace) -> int:
 def _contracts_preview(args: argparse.Namespace) -> int:
     from cloud_gateway.billing.catalogue import load_catalogues  # noqa: PLC0415 - one command
     from cloud_gateway.billing.errors import BillingError  # noqa: PLC0415
-    from cloud_gateway.billing.preview import preview_contract  # noqa: PLC0415
-    from cloud_gateway.contracts.service import preview_terms  # noqa: PLC0415
+    from cloud_gateway.billing.preview import preview_contract, preview_terms  # noqa: PLC0415
 
     config = load_gateway_config(args.config)
     try:

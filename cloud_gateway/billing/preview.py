@@ -17,13 +17,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloud_gateway.billing.catalogue import BookingType, Charging, Product
 from cloud_gateway.billing.documents import Draft
 from cloud_gateway.billing.errors import BillingError
-from cloud_gateway.billing.money import format_amount
-from cloud_gateway.billing.pricing import TaxTreatment
+from cloud_gateway.billing.money import VatCategory, format_amount
+from cloud_gateway.billing.pricing import Buyer, TaxTreatment, tax_treatment
 from cloud_gateway.billing.rendering.view import DocumentKind
 from cloud_gateway.billing.run import (
     ContractSnapshot,
@@ -34,7 +34,11 @@ from cloud_gateway.billing.run import (
 )
 from cloud_gateway.billing.termination import terminate as termination_of
 
-__all__ = ["ContractPreview", "PreviewDocument", "preview_contract"]
+if TYPE_CHECKING:
+    from cloud_gateway.billing.catalogue import CatalogueSet
+    from cloud_gateway.config import BillingConfig
+
+__all__ = ["ContractPreview", "PreviewDocument", "preview_contract", "preview_terms"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,3 +194,18 @@ def _paid_months(product: Product, paid_months: int | None, *, overdraft: bool) 
             "(or --overdraft) the service never starts"
         )
     return paid
+
+
+def preview_terms(
+    catalogues: CatalogueSet, config: BillingConfig, product: str, start: date
+) -> tuple[Product, TaxTreatment]:
+    """What a preview (:func:`preview_contract`) computes with:
+    the product of the catalogue in force on ``start`` and the VAT of a consumer in the
+    seller's country."""
+    found = catalogues.effective(start).product(product)
+    tax = tax_treatment(
+        Buyer(business=False, country=config.seller_country), found.vat_rate, config.seller_country
+    )
+    if tax.category is not VatCategory.STANDARD:
+        raise BillingError("the preview assumes the seller's VAT")
+    return found, tax

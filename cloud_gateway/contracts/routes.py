@@ -33,7 +33,7 @@ from cloud_gateway.accounts.repository_customers import CustomerRepository
 from cloud_gateway.billing.errors import BillingError, SoldOutError, UnknownProductError
 from cloud_gateway.billing.money import cents, format_amount
 from cloud_gateway.billing.periods import local_date
-from cloud_gateway.billing.preview import ContractPreview, preview_contract
+from cloud_gateway.billing.preview import ContractPreview, preview_contract, preview_terms
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.service import customer_from_data
 from cloud_gateway.contracts import console_pages
@@ -44,7 +44,7 @@ from cloud_gateway.contracts.errors import (
     ProviderUnavailableError,
 )
 from cloud_gateway.contracts.provider import Site
-from cloud_gateway.contracts.service import ContractView, preview_terms
+from cloud_gateway.contracts.service import ContractView
 from cloud_gateway.contracts.texts import contract_text
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.api import api_actor, input_day, read_json

@@ -27,9 +27,7 @@ from cloud_gateway.billing.documents import view_from_canonical
 from cloud_gateway.billing.errors import BillingError
 from cloud_gateway.billing.finalising import seller_parties
 from cloud_gateway.billing.model import StoredContract, StoredDocument, StoredEntry, StoredOrder
-from cloud_gateway.billing.money import VatCategory
 from cloud_gateway.billing.periods import local_date, period
-from cloud_gateway.billing.pricing import Buyer, TaxTreatment, tax_treatment
 from cloud_gateway.billing.rendering import render_document
 from cloud_gateway.billing.rendering.labels import labels_for
 from cloud_gateway.billing.rendering.view import DocumentKind
@@ -49,7 +47,7 @@ from cloud_gateway.plants.repository import PlantRepository
 from cloud_gateway.store import Store
 from tunnel.clock import Clock
 
-__all__ = ["ContractService", "ContractView", "MonthView", "month_views", "preview_terms"]
+__all__ = ["ContractService", "ContractView", "MonthView", "month_views"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,18 +347,3 @@ class ContractService:
                 pain001=data.decode(), now=now,
             )  # fmt: skip
         return stored.pain001.encode()
-
-
-def preview_terms(
-    catalogues: CatalogueSet, config: BillingConfig, product: str, start: date
-) -> tuple[Product, TaxTreatment]:
-    """What a preview (:func:`~cloud_gateway.billing.preview.preview_contract`) computes with:
-    the product of the catalogue in force on ``start`` and the VAT of a consumer in the
-    seller's country."""
-    found = catalogues.effective(start).product(product)
-    tax = tax_treatment(
-        Buyer(business=False, country=config.seller_country), found.vat_rate, config.seller_country
-    )
-    if tax.category is not VatCategory.STANDARD:
-        raise BillingError("the preview assumes the seller's VAT")
-    return found, tax

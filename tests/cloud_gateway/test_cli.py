@@ -29,3 +29,8 @@ def test_help_and_usage_errors_import_no_application() -> None:
     assert _loaded_after(["--help"]) == []
     assert _loaded_after(["serve", "--help"]) == []
     assert _loaded_after(["serve", "--no-such-option"]) == []
+
+
+def test_contracts_preview_needs_no_server_or_database() -> None:
+    argv = ["contracts", "preview", "--product", "satellite-uplink", "--start", "2026-01-01"]
+    assert _loaded_after(argv) == []
