@@ -19,9 +19,10 @@ demo: $(STAMP)
 	$(BIN)/simulator demo
 
 # --durations: CI's log names the slowest tests (CI time is watched, aim < 15 min).
-# TEST_WORKERS: pytest-xdist processes, one per core by default (a test file stays on one
-# worker); TEST_WORKERS=0 runs the suite in this process.
-TEST_WORKERS ?= auto
+# TEST_WORKERS: pytest-xdist processes, one per core plus one by default (most tests wait on
+# sockets and subprocesses; ADR 0035), a test file stays on one worker; TEST_WORKERS=0 runs
+# the suite in this process.
+TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 test: $(STAMP)
 	bash scripts/ensure-services.sh
 	rm -f build/reliability.txt
