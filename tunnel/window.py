@@ -267,9 +267,9 @@ class WindowTuner:
         """Bytes of this window taken from the budget."""
         return self.size - self._windows.initial
 
-    def update(self, consumed: int | None = None) -> int:
-        """A CREDIT for ``consumed`` bytes is due (half the window if not given): the
-        window from now on (grown, shrunk or the same)."""
+    def update(self, consumed: int) -> int:
+        """A CREDIT for ``consumed`` bytes is due: the window from now on (grown, shrunk
+        or the same)."""
         windows = self._windows
         now = windows.now()
         interval = None if self._last is None else now - self._last
@@ -278,7 +278,7 @@ class WindowTuner:
         rtt = windows.rtt()
         new = next_size(
             self.size,
-            consumed=self.size // 2 if consumed is None else consumed,
+            consumed=consumed,
             initial=windows.initial,
             maximum=windows.maximum,
             interval=interval,

@@ -29,7 +29,7 @@ def _transfer(
     for _ in range(12):
         achieved = min(tuner.size / rtt, rate)
         clock.advance((tuner.size / 2) / achieved)
-        sizes.append(tuner.update())
+        sizes.append(tuner.update(tuner.size // 2))
     return sizes
 
 
@@ -95,7 +95,7 @@ def test_shrinks_under_memory_pressure_and_returns_the_bytes() -> None:
     tuner = _windows(clock, rtt=0.1, budget=budget).tuner()
     for _ in range(5):  # the first update only starts the clock
         clock.advance(0.01)
-        tuner.update()
+        tuner.update(tuner.size // 2)
     assert tuner.size == 1_048_576
     assert shared.used == 983_040
     # Another tunnel takes 766,960: 7/8 of the global budget is used, windows halve.
@@ -103,11 +103,11 @@ def test_shrinks_under_memory_pressure_and_returns_the_bytes() -> None:
     assert other.reserve(766_960) == 766_960
     assert [shared.under_pressure] == [True]
     clock.advance(0.01)
-    assert tuner.update() == 524_288
+    assert tuner.update(tuner.size // 2) == 524_288
     assert shared.used == 458_752 + 766_960
     assert not shared.under_pressure
     clock.advance(0.01)
-    assert tuner.update() == 1_048_576  # room again: it grows back
+    assert tuner.update(tuner.size // 2) == 1_048_576  # room again: it grows back
     tuner.release()
     assert budget.used == 0
     assert shared.used == 766_960
@@ -120,7 +120,7 @@ def test_no_growth_without_an_rtt() -> None:
     tuner = _windows(clock, rtt=None, budget=budget).tuner()
     for _ in range(5):
         clock.advance(0.001)
-        assert tuner.update() == 65_536
+        assert tuner.update(tuner.size // 2) == 65_536
 
 
 @pytest.mark.parametrize(
@@ -209,21 +209,21 @@ def test_windows_shrink_while_another_stream_receives() -> None:
     bulk.saw_data()
     for _ in range(2):
         clock.advance(0.01)
-        bulk.update()
+        bulk.update(bulk.size // 2)
     assert bulk.size == 262_144
     webui.saw_data()
     bulk.saw_data()
     clock.advance(0.01)
     assert windows.contended(clock.monotonic(), 0.05)
-    assert bulk.update() == 131_072
+    assert bulk.update(bulk.size // 2) == 131_072
     clock.advance(0.01)
-    assert bulk.update() == 65_536
+    assert bulk.update(bulk.size // 2) == 65_536
     assert budget.used == 0
     clock.advance(0.1)  # bulk alone for two RTTs
     assert not windows.contended(clock.monotonic(), 0.05)
-    assert bulk.update() == 65_536  # 100 ms since the last update: not window-bound
+    assert bulk.update(bulk.size // 2) == 65_536  # 100 ms since the last update: not window-bound
     clock.advance(0.01)
-    assert bulk.update() == 131_072
+    assert bulk.update(bulk.size // 2) == 131_072
 
 
 def test_one_stream_alone_is_never_contended() -> None:
@@ -284,10 +284,10 @@ def test_the_first_update_grows_when_the_half_window_came_within_an_rtt() -> Non
     fast, slow = windows.tuner(), windows.tuner()
     fast.saw_data()
     clock.advance(0.02)
-    assert fast.update() == 131_072
+    assert fast.update(fast.size // 2) == 131_072
     slow.saw_data()
     clock.advance(0.08)
-    assert slow.update() == 65_536
+    assert slow.update(slow.size // 2) == 65_536
 
 
 def _head_start(budget: WindowBudget, clock: ManualClock) -> TunnelWindows:
@@ -330,10 +330,10 @@ def test_the_head_start_shrinks_like_growth() -> None:
     page = windows.tuner()
     page.sent_data()
     clock.advance(0.01)
-    assert backup.update() == 524_288
+    assert backup.update(backup.size // 2) == 524_288
     assert budget.used == 262_144
     clock.advance(0.01)
-    assert backup.update() == 262_144
+    assert backup.update(backup.size // 2) == 262_144
     assert budget.used == 0
 
 
