@@ -40,7 +40,7 @@ from bench._client import Echoer, bulk, echo_rtts, percentile
 from bench._floor import floor_path
 from bench._loop import tunnel_loops
 from bench._proc import node
-from bench._procfs import cpu_seconds
+from bench._procfs import cpu_seconds_fine
 from bench._snitun import snitun_path
 from bench._ssh import SshUnavailableError, reverse_tunnel
 
@@ -120,7 +120,7 @@ def _cpu(pids: Sequence[int]) -> float:
     total = 0.0
     for pid in _with_descendants(pids):
         with contextlib.suppress(OSError, ValueError):
-            total += cpu_seconds(pid)
+            total += cpu_seconds_fine(pid)
     return total
 
 
@@ -128,7 +128,8 @@ def _echoes(port: int, sizes: Sizes, pids: Sequence[int]) -> dict[str, float]:
     """The 64-byte echo: p50 and p99, and with ``pids`` the CPU per echo they spent.
 
     CPU the path's own processes spent per echo is steadier than wall time on a shared
-    machine (10 ms ticks: about 2 % resolution over 2,000 echoes).
+    machine; it is read from the scheduler to the nanosecond, so a smoke run's 50 echoes
+    (a few milliseconds, less than one 10 ms clock tick) measure too.
     """
     cpu_before = _cpu(pids)
     rtts = echo_rtts(port, sizes.echoes, warmup=_WARMUP)
