@@ -50,7 +50,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "Login failed: wrong user name or password.",
     },
     "portal.title": {Language.DE: "Übersicht", Language.EN: "Overview"},
-    "portal.hello": {Language.DE: "Angemeldet als", Language.EN: "Logged in as"},
+    "portal.hello": {Language.DE: "Willkommen,", Language.EN: "Welcome,"},
     "portal.logout": {Language.DE: "Abmelden", Language.EN: "Log out"},
     "portal.devices": {Language.DE: "Geräte", Language.EN: "Devices"},
     "portal.device": {Language.DE: "Gerät", Language.EN: "Device"},
