@@ -38,6 +38,16 @@ LANGS = ("de", "en")
 ROLES = (("visitor", None), ("homeowner", "anna"), ("installer", "ivo"), ("operator", "olga"))
 
 
+#: [tables shown stacked (rows as cards), tables with a heading row]
+_TABLES = """() => {
+  const tables = Array.from(document.querySelectorAll("table"));
+  const headed = tables.filter((t) => (t.tHead || t).rows[0]?.querySelectorAll("th").length > 1);
+  const stacked = tables.filter((t) => getComputedStyle(t).display === "block"
+    && getComputedStyle(t.rows[0]).display === "none");
+  return [stacked.length, headed.length];
+}"""
+
+
 def _routed(gw: GatewayHarness, path: str) -> bool:
     """Whether this build serves ``path`` at all (the shop's pages come with another branch)."""
     app = gw.gateway.runner.app
@@ -142,6 +152,11 @@ async def test_walk_every_page_for_every_role_language_and_width(tmp_path: Path)
                                 "document.documentElement.clientWidth"
                             ):
                                 problems.append(f"{where}: scrolls sideways")
+                            # static/tables.js ran: on the phone a headed table's rows are
+                            # cards with labelled cells, on the desktop a table
+                            stacked, headed = await page.evaluate(_TABLES)
+                            if (stacked != headed) if width < 400 else stacked:
+                                problems.append(f"{where}: {stacked} of {headed} tables stacked")
                             slug = path.strip("/").replace("/", "_") or "start"
                             await page.screenshot(
                                 path=str(SCREENSHOTS / f"walk-{role}-{lang}-{width}-{slug}.png")

@@ -69,6 +69,12 @@ async def test_operator_logs_in_with_totp_and_disconnects_a_tunnel(
             assert "anna" in await row.inner_text()
             assert "test-device 1.0" in await row.inner_text()
             await _fits(page)
+            # on the phone the row is a card: each cell labelled, the link's name in one piece
+            assert not await page.locator("#tunnels thead").is_visible()
+            cells = row.locator("td")
+            assert await cells.nth(0).get_attribute("data-label") == "Gerät"
+            assert await cells.nth(1).get_attribute("data-label") == "Konto"
+            assert await row.locator("a").evaluate("a => a.getClientRects().length") == 1
             await row.locator("a").click()
             await page.wait_for_url(f"**/console/devices/{slug}")
             await _fits(page)
