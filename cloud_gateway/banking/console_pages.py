@@ -30,8 +30,10 @@ from cloud_gateway.banking.model import TransactionStatus
 from cloud_gateway.billing.errors import BillingError
 from cloud_gateway.billing.money import typed_cents
 from cloud_gateway.billing.repository_backoffice import BackOfficeRepository
+from cloud_gateway.contracts.texts import contract_text
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.keys import BANK, BILLING, CLOCK, STORE
+from cloud_gateway.i18n import request_language
 from cloud_gateway.localdays import local_date
 from cloud_gateway.operator.console import (
     BODY,
@@ -46,6 +48,13 @@ from cloud_gateway.operator.rendering import failed_form, path_id, render_consol
 __all__ = ["ROUTES"]
 
 _PAGE = "/console/bank"
+
+
+def _reservation_label(request: web.Request, code: str) -> str:
+    """A delivery reservation's name ("Eingang Bestellformular"); an unnamed one by its code."""
+    key = f"reservation.{code}"
+    label = contract_text(request_language(request), key)
+    return code if label == key else label
 
 
 async def _page(request: web.Request, extra: dict[str, Any], *, status: int = 200) -> web.Response:
@@ -68,6 +77,7 @@ async def _page(request: web.Request, extra: dict[str, Any], *, status: int = 20
         "problem": "",
         "kept": {},
         "notice": request.query.get("done", ""),
+        "reservation": lambda code: _reservation_label(request, code),
     }
     return await render_console(request, "console_bank.html", context | extra, status=status)
 

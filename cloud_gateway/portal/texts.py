@@ -51,6 +51,7 @@ PORTAL_TEXTS: dict[str, dict[Language, str]] = {
     "account.role.customer": _t("Anlagenbetreiber", "Plant owner"),
     "account.role.installer": _t("Installateur", "Installer"),
     "account.role.operator": _t("Betreiber", "Operator"),
+    "account.role.accountant": _t("Buchhaltung", "Accountant"),
     "account.since": _t("Kunde seit", "Customer since"),
     "account.customer": _t("Kundendaten", "Customer data"),
     "account.password": _t("Passwort ändern", "Change password"),

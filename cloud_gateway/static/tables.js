@@ -1,5 +1,6 @@
 // Phones: a data table's rows become cards, each cell labelled with its column's heading
-// (site.css, "table.stacks"). Without script a wide table scrolls inside its own box.
+// (site.css, "table.stacks"). Without script, or with data-stack="no" (a long schedule read
+// down its columns), a wide table scrolls inside its own box.
 "use strict";
 
 function headingRow(table) {
@@ -9,7 +10,7 @@ function headingRow(table) {
   return allHeadings ? first : null;
 }
 
-document.querySelectorAll("table").forEach((table) => {
+document.querySelectorAll("table:not([data-stack=no])").forEach((table) => {
   const head = headingRow(table);
   if (!head || head.cells.length < 2) return;
   const names = [];

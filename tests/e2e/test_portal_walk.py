@@ -40,7 +40,7 @@ ROLES = (("visitor", None), ("homeowner", "anna"), ("installer", "ivo"), ("opera
 
 #: [tables shown stacked (rows as cards), tables with a heading row]
 _TABLES = """() => {
-  const tables = Array.from(document.querySelectorAll("table"));
+  const tables = Array.from(document.querySelectorAll("table:not([data-stack=no])"));
   const headed = tables.filter((t) => (t.tHead || t).rows[0]?.querySelectorAll("th").length > 1);
   const stacked = tables.filter((t) => getComputedStyle(t).display === "block"
     && getComputedStyle(t.rows[0]).display === "none");

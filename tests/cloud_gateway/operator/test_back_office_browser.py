@@ -165,6 +165,8 @@ async def test_operator_assigns_an_unmatched_payment_and_the_package_activates(
         await page.goto(gw.url + "console/bank?account=anna&lang=en")
         assert "Balance" in await page.inner_text("body")
         assert await page.locator("#journal tbody tr").count() == 2
+        kinds = await page.locator("#journal td[data-kind]").all_inner_texts()
+        assert sorted(kinds) == ["Charge (document settled)", "Payment received"]
         await _fits(page)
 
 
@@ -187,6 +189,9 @@ async def test_accountant_confirms_a_reservation_and_the_service_activates(
         assert await billing.order_state(order_id) is OrderState.PAID
         await page.reload()
         form = page.locator(f'#order-{order_id} form[data-code="order_form"]')
+        # named as the contract names it; the reason is logged (no device is told)
+        assert await form.locator("button").inner_text() == "Bestätigen: Eingang Bestellformular"
+        assert await form.locator("label").inner_text() == "Grund (wird protokolliert)"
         await form.locator("input[name=reason]").fill("Auftragsformular liegt unterschrieben vor")
         await form.locator("button").click()
         await page.wait_for_url("**/console/bank?done=confirm")

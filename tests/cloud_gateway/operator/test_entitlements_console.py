@@ -85,6 +85,14 @@ async def test_operator_grants_and_ends_a_hub_package(
             )
             assert granted.window.kind is WindowKind.LICENCE
             assert (granted.window.licensed_power_w, granted.period_days) == (9800, 365)
+            # the page names kinds and subjects in the reader's language, not by their codes
+            async with olga.get("/console/entitlements?account=anna") as r:
+                page = await r.text()
+            assert 'data-kind="licence">Lizenz</td>' in page
+            assert f'data-subject="plant">Anlage {plant.id}</td>' in page
+            assert 'data-kind="package">Paket</td>' in page
+            async with olga.get("/console/accounts?q=anna&lang=en") as r:
+                assert 'data-role="customer">Plant owner</td>' in await r.text()
 
         entries = await store.repo(ConsoleAuditRepository).recent(target="anna")
         assert [(e.action, e.reason, e.operator) for e in entries] == [
