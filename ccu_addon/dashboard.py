@@ -23,6 +23,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Final
 
@@ -73,6 +74,8 @@ class Dashboard:
     """Installed add-on version."""
     csrf_secret: bytes = b""
     """Key of the CSRF tokens (random per process when empty)."""
+    zone: tzinfo | None = None
+    """Time zone of the page's times; None: the system's (the CCU's own setting)."""
 
 
 def _lang(request: Request) -> Lang:
@@ -131,6 +134,7 @@ class _Pages:
             pairing_code=deps.state.pairing_code,
             register_url=f"{deps.gateway_url.rstrip('/')}/portal/devices/pair",
             selftest=selftest,
+            zone=deps.zone,
         )
 
     async def page(self, request: Request) -> Response:

@@ -7,7 +7,7 @@ Every link and form action is relative, because the CCU's web server serves the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Final
 from urllib.parse import urlencode
 
@@ -54,6 +54,8 @@ class DashboardView:
     """Portal page that takes the pairing code."""
     selftest: list[CheckResult] | None = None
     """Results, when the self-test just ran."""
+    zone: tzinfo | None = None
+    """Time zone of the times shown; None: the system's, i.e. the one set in the CCU's WebUI."""
 
     @property
     def can_reactivate(self) -> bool:
@@ -62,8 +64,9 @@ class DashboardView:
         return stopped or (self.packages is not None and not self.packages.any_usable)
 
 
-def _when(instant: datetime | None) -> str:
-    return instant.strftime("%d.%m.%Y %H:%M UTC") if instant else _NONE
+def _when(view: DashboardView, instant: datetime | None) -> str:
+    """``25.01.2026 12:00 CET``: the hub's local time, its zone named."""
+    return instant.astimezone(view.zone).strftime("%d.%m.%Y %H:%M %Z") if instant else _NONE
 
 
 def _q(view: DashboardView, **extra: str) -> str:
@@ -91,7 +94,7 @@ def _packages(view: DashboardView) -> str:
         rows.append(
             f'<tr data-package="{escape(p.code)}" data-state="{p.state.value}">'
             f"<td>{escape(p.name)}</td><td>{escape(text(t, 'state.' + p.state.value))}</td>"
-            f"<td>{escape(runtime)}</td><td>{_when(p.ends_at)}</td>"
+            f"<td>{escape(runtime)}</td><td>{_when(view, p.ends_at)}</td>"
             f"<td>{text(t, 'open_ended') if left is None else left}</td></tr>"
         )
     head = "".join(
@@ -116,8 +119,8 @@ def _tunnel(view: DashboardView) -> str:
     items = [
         ("state", (f'<span id="tunnel-state" data-state="{s.state.value}">'
          f"{escape(text(t, 'tunnel.' + s.state.value))}</span>")),
-        ("connected_since", _when(s.connected_since)),
-        ("last_handshake", _when(s.last_handshake)),
+        ("connected_since", _when(view, s.connected_since)),
+        ("last_handshake", _when(view, s.last_handshake)),
         ("rtt", rtt),
         ("bytes", f"{s.bytes_sent:,} / {s.bytes_received:,}"),
     ]  # fmt: skip
@@ -126,7 +129,7 @@ def _tunnel(view: DashboardView) -> str:
         explained = text(t, "refusal." + r.reason)
         items.append(
             ("last_refusal", (f'<span id="last-refusal" data-reason="{escape(r.reason)}">'
-             f"{escape(explained)} ({_when(r.at)})</span>"))
+             f"{escape(explained)} ({_when(view, r.at)})</span>"))
         )  # fmt: skip
     body = "".join(f"<dt>{escape(text(t, k))}</dt><dd>{v}</dd>" for k, v in items)
     html = f'<section id="tunnel"><h2>{escape(text(t, "tunnel"))}</h2><dl>{body}</dl>'

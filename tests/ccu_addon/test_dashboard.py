@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -25,6 +26,7 @@ from tests.ccu_addon.support import FakeTunnel, enrolled_identity
 from tunnel.clock import ManualClock
 
 ADDON = "/addons/cloudconnector/"
+BERLIN = ZoneInfo("Europe/Berlin")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -108,6 +110,7 @@ async def rig(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Rig]:
         identity=lambda: identity,
         selftest=selftest,
         version="0.1.0",
+        zone=BERLIN,
     )
     server = HttpServer(dashboard_routes(deps), max_body=MAX_FORM_BODY)
     port = await server.start("127.0.0.1", 0)
@@ -152,6 +155,8 @@ async def test_dashboard_shows_package_states_from_gateway_data(rig: Rig) -> Non
         row = re.search(rf'<tr data-package="pkg-{state}" data-state="{state}">(.*?)</tr>', page)
         assert row, state
         assert f"<td>{label}</td><td>30 Tage</td>" in row.group(1)
+        # ends 10 d 1 h after 15 Jan 09:00 UTC: 10:00 UTC, 11:00 in the hub's time zone
+        assert "<td>25.01.2026 11:00 CET</td>" in row.group(1)
         assert row.group(1).endswith("<td>11</td>")
     assert 'id="book"' in page
     assert 'id="reactivate"' not in page  # something usable is left
