@@ -125,6 +125,7 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
     ),
     # repairs
     "sp.repairs.title": _t("Reparaturaufträge", "Repair orders"),
+    "sp.repair.title": _t("Reparaturauftrag", "Repair order"),
     "sp.repairs.lead": _t(
         "Je genauer Ihre Angaben, desto schneller erhalten Sie ein Angebot.",
         "The more precise your details, the sooner you get a quote.",
