@@ -119,7 +119,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "nav.overview": {Language.DE: "Übersicht", Language.EN: "Overview"},
     "nav.devices": {Language.DE: "Geräte", Language.EN: "Devices"},
     "nav.plants": {Language.DE: "Anlagen", Language.EN: "Plants"},
-    "nav.products": {Language.DE: "Produkte", Language.EN: "Products"},
+    "nav.products": {Language.DE: "Meine Produkte", Language.EN: "My products"},
     "nav.invoices": {Language.DE: "Rechnungen", Language.EN: "Invoices"},
     "nav.support": {Language.DE: "Support", Language.EN: "Support"},
     "nav.shop": {Language.DE: "Shop", Language.EN: "Shop"},

@@ -49,6 +49,8 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "Less than the forecast from (%, empty = off)",
     ),
     "monitoring.save": _t("Speichern", "Save"),
+    "monitoring.day_back": _t("Einen Tag zurück", "One day back"),
+    "monitoring.day_forward": _t("Einen Tag vor", "One day forward"),
     "monitoring.saved": _t("Gespeichert.", "Saved."),
     "monitoring.invalid": _t("Bitte Eingaben prüfen.", "Please check the values."),
     "monitoring.open_alerts": _t("Offene Alarme", "Open alerts"),

@@ -65,7 +65,7 @@ SHOP_TEXTS: dict[str, dict[Language, str]] = {
         _EN: "The hub is now linked to another account.",
     },
     # --- navigation
-    "nav.products": _t("Produkte", "Products"),
+    "nav.shop_products": _t("Produkte", "Products"),
     "nav.cart": _t("Warenkorb", "Cart"),
     "nav.orders": _t("Bestellungen", "Orders"),
     "nav.portal": _t("Übersicht", "Overview"),
