@@ -33,7 +33,7 @@ from cloud_gateway.billing.repository import BillingRepository
 from cloud_gateway.errors import NotFoundError
 from cloud_gateway.http.auth import csrf_token, require_identity, verify_csrf
 from cloud_gateway.http.keys import LICENCES, STORE
-from cloud_gateway.http.pages import page_response
+from cloud_gateway.http.pages import page_context, page_response
 from cloud_gateway.i18n import Language, request_language
 from cloud_gateway.licences import api
 from cloud_gateway.licences.errors import (
@@ -78,7 +78,8 @@ async def _render(
         "lang": lang.value,
         "csrf_token": await csrf_token(request),
     }
-    body = _templates().get_template(template).render(**helpers, **context)
+    values = {**page_context(request), **helpers, **context}  # the layout's viewer and nav
+    body = _templates().get_template(template).render(**values)
     return page_response(request, body, status=status)
 
 

@@ -16,6 +16,8 @@ from cloud_gateway.http.chrome import page_chrome
 from cloud_gateway.http.formats import format_cents, format_date, format_datetime, format_number
 from cloud_gateway.http.keys import CONFIG, TEMPLATES
 from cloud_gateway.http.pages import make_templates
+from cloud_gateway.plants.model import PlantFields
+from cloud_gateway.plants.repository import PlantRepository
 from tests.cloud_gateway.portal.support import accept_terms, logged_in, text_of
 from tests.support.gateway import gateway_harness
 from tunnel.clock import ManualClock
@@ -40,9 +42,17 @@ async def test_every_page_shows_navigation_and_who_is_logged_in(
     async with gateway_harness(tmp_path, db_url, clock) as gw:
         anna = await gw.create_account("anna")
         await accept_terms(gw, anna.id)
+        plant = await gw.gateway.store.repo(PlantRepository).create(
+            anna.id, PlantFields(name="Dach"), clock.now()
+        )
         async with logged_in(gw, "anna") as anna_browser:
+            # every area's pages, also those rendered from an area's own templates
             for path in ("/", "/portal", "/portal/devices", "/plants", "/portal/account",
-                         "/portal/sharing", "/legal/impressum", "/password/change"):  # fmt: skip
+                         "/portal/sharing", "/legal/impressum", "/password/change",
+                         "/portal/products", "/portal/invoices", "/portal/tickets",
+                         "/portal/repairs", "/portal/customer", "/shop/products", "/shop/cart",
+                         f"/plants/{plant.id}", f"/plants/{plant.id}/licence",
+                         "/licences/buy"):  # fmt: skip
                 async with anna_browser.http.get(path) as resp:
                     html = await resp.text()
                 assert resp.status == 200, path
