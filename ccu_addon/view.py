@@ -65,7 +65,7 @@ class DashboardView:
 
 
 def _when(view: DashboardView, instant: datetime | None) -> str:
-    """``25.01.2026 12:00 CET``: the hub's local time, its zone named."""
+    """``25.01.2026 11:00 CET``: the hub's local time, its zone named."""
     return instant.astimezone(view.zone).strftime("%d.%m.%Y %H:%M %Z") if instant else _NONE
 
 

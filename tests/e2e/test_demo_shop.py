@@ -123,6 +123,6 @@ async def test_homeowner_pays_access_from_the_addon_by_paypal(tmp_path: Path) ->
 
 
 def _instant(shown: str) -> datetime:
-    """The add-on's end column (``31.12.2027 23:00 UTC``, in the hub's zone), as a local
-    wall time: both rows are compared in the same zone."""
+    """The add-on's end column (``31.12.2027 23:00 UTC``: the hub's zone, named) as a wall
+    time; the rows compared are in the same zone."""
     return datetime.strptime(shown.rsplit(" ", 1)[0], "%d.%m.%Y %H:%M")
